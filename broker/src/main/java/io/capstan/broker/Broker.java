@@ -1,0 +1,93 @@
+package io.capstan.broker;
+
+import io.capstan.broker.admin.AdminServer;
+import io.capstan.broker.admin.BrokerMetrics;
+import io.capstan.broker.config.BrokerConfig;
+import io.capstan.broker.kafka.ApiRegistry;
+import io.capstan.broker.kafka.ApiVersionsHandler;
+import io.capstan.broker.kafka.BrokerIdentity;
+import io.capstan.broker.kafka.CreateTopicsHandler;
+import io.capstan.broker.kafka.DeleteTopicsHandler;
+import io.capstan.broker.kafka.DescribeClusterHandler;
+import io.capstan.broker.kafka.DescribeConfigsHandler;
+import io.capstan.broker.kafka.FetchHandler;
+import io.capstan.broker.kafka.FetchPurgatory;
+import io.capstan.broker.kafka.InitProducerIdHandler;
+import io.capstan.broker.kafka.ListOffsetsHandler;
+import io.capstan.broker.kafka.MetadataHandler;
+import io.capstan.broker.kafka.ProduceHandler;
+import io.capstan.broker.log.LogManager;
+import io.capstan.broker.net.KafkaServer;
+import java.util.Map;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Composition root of one broker: log, Kafka listener, admin HTTP. Start order is the order of the fields. */
+public final class Broker implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Broker.class);
+
+    private final BrokerConfig config;
+    private final BrokerMetrics metrics = new BrokerMetrics();
+    private final FetchPurgatory purgatory = new FetchPurgatory();
+    private final LogManager logs;
+    private final KafkaServer kafka;
+    private final AdminServer admin;
+    private volatile boolean ready;
+
+    public Broker(BrokerConfig config, Map<String, String> settings) {
+        this.config = config;
+        this.logs = new LogManager(config, purgatory, metrics);
+        metrics.bindLog(logs);
+        BrokerIdentity identity = new BrokerIdentity(config.nodeId(), config.clusterId(), config.advertisedHost(), config.advertisedPort());
+        ApiRegistry apis = new ApiRegistry();
+        apis.add(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis))
+                .add(ApiKeys.METADATA, new MetadataHandler(identity, logs, config.autoCreateTopics(), config.defaultPartitions()))
+                .add(ApiKeys.PRODUCE, new ProduceHandler(logs, config.messageMaxBytes()))
+                .add(ApiKeys.FETCH, new FetchHandler(logs, purgatory))
+                .add(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(logs))
+                .add(ApiKeys.CREATE_TOPICS, new CreateTopicsHandler(logs, config.defaultPartitions()))
+                .add(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(logs))
+                .add(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(logs))
+                .add(ApiKeys.DESCRIBE_CONFIGS, new DescribeConfigsHandler(logs, config, settings))
+                .add(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(identity));
+        AdminServer adminServer = null;
+        KafkaServer kafkaServer = null;
+        try {
+            adminServer = config.adminPort() < 0 ? null : new AdminServer(config.host(), config.adminPort(), metrics.registry(), () -> ready);
+            kafkaServer = new KafkaServer(config.host(), config.port(), config.socketRequestMaxBytes(), apis, metrics);
+        } catch (RuntimeException e) {
+            if (adminServer != null) {
+                adminServer.close();
+            }
+            logs.close();
+            throw e;
+        }
+        this.admin = adminServer;
+        this.kafka = kafkaServer;
+        if (config.advertisedPort() == 0) {
+            identity.boundTo(kafka.port());
+        }
+        ready = true;
+        log.info("broker {} ready: kafka {}:{}, admin port {}, data {}", config.nodeId(), config.advertisedHost(),
+                identity.port(), admin == null ? "disabled" : admin.port(), config.dataDir().toAbsolutePath());
+    }
+
+    public int port() { return kafka.port(); }
+    public int adminPort() { return admin == null ? -1 : admin.port(); }
+    public String bootstrap() { return config.advertisedHost() + ":" + kafka.port(); }
+    public LogManager logs() { return logs; }
+    public BrokerMetrics metrics() { return metrics; }
+    public boolean ready() { return ready; }
+
+    @Override
+    public void close() {
+        ready = false;
+        kafka.close();
+        if (admin != null) {
+            admin.close();
+        }
+        logs.close();
+        log.info("broker {} stopped", config.nodeId());
+    }
+}

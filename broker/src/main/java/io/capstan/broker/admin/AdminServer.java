@@ -1,0 +1,57 @@
+package io.capstan.broker.admin;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
+
+/** The broker's HTTP port: /metrics (Prometheus), /healthz (process alive), /readyz (recovered and serving). */
+public final class AdminServer implements AutoCloseable {
+    private final HttpServer server;
+
+    public AdminServer(String host, int port, PrometheusRegistry registry, BooleanSupplier ready) {
+        try {
+            server = HttpServer.create(new InetSocketAddress(host, port), 16);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot open the admin port " + host + ":" + port + ": " + e.getMessage()
+                    + " (set admin.port to a free port, or -1 to disable)", e);
+        }
+        server.createContext("/metrics", new MetricsHandler(registry));
+        server.createContext("/healthz", ex -> reply(ex, 200, "ok\n"));
+        server.createContext("/readyz", ex -> {
+            boolean ok = ready.getAsBoolean();
+            reply(ex, ok ? 200 : 503, ok ? "ready\n" : "recovering\n");
+        });
+        server.setExecutor(Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "capstan-admin-http");
+            t.setDaemon(true);
+            return t;
+        }));
+        server.start();
+    }
+
+    private static void reply(HttpExchange exchange, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        ((java.util.concurrent.ExecutorService) server.getExecutor()).shutdownNow();
+    }
+}

@@ -1,0 +1,125 @@
+package io.capstan.broker.admin;
+
+import io.capstan.broker.log.CommitStats;
+import io.capstan.broker.log.LogManager;
+import io.capstan.broker.log.Shard;
+import io.capstan.broker.net.NetMetrics;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.Unit;
+import org.apache.kafka.common.protocol.ApiKeys;
+
+/** Every Prometheus metric the broker exports (base units, _total for counters, _seconds for durations). */
+public final class BrokerMetrics implements NetMetrics, CommitStats {
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final Counter requests = Counter.builder().name("capstan_requests_total")
+            .help("Kafka requests answered, by API").labelNames("api").register(registry);
+    private final Counter requestErrors = Counter.builder().name("capstan_request_errors_total")
+            .help("Kafka requests that failed, by API").labelNames("api").register(registry);
+    private final Histogram requestLatency = Histogram.builder().name("capstan_request_latency_seconds")
+            .help("Time from a request's arrival to its response being queued, by API").unit(Unit.SECONDS)
+            .classicOnly().classicExponentialUpperBounds(0.0001, 2, 18).labelNames("api").register(registry);
+    private final Counter bytesIn = Counter.builder().name("capstan_network_received_bytes_total")
+            .help("Request bytes received").unit(Unit.BYTES).register(registry);
+    private final Counter bytesOut = Counter.builder().name("capstan_network_sent_bytes_total")
+            .help("Response bytes sent").unit(Unit.BYTES).register(registry);
+    private final Gauge connections = Gauge.builder().name("capstan_connections")
+            .help("Open client connections").register(registry);
+    private final Counter rejectedFrames = Counter.builder().name("capstan_rejected_frames_total")
+            .help("Connections closed for malformed, oversized or unsupported requests").register(registry);
+    private final Histogram commitBatches = Histogram.builder().name("capstan_group_commit_batches")
+            .help("Record batches written per group commit (one RocksDB write and WAL sync)")
+            .classicOnly().classicExponentialUpperBounds(1, 2, 13).register(registry);
+    private final Histogram commitBytes = Histogram.builder().name("capstan_group_commit_bytes")
+            .help("Bytes written per group commit").unit(Unit.BYTES)
+            .classicOnly().classicExponentialUpperBounds(1024, 4, 9).register(registry);
+    private final Histogram commitLatency = Histogram.builder().name("capstan_group_commit_write_seconds")
+            .help("Duration of the RocksDB write including the WAL fsync").unit(Unit.SECONDS)
+            .classicOnly().classicExponentialUpperBounds(0.00005, 2, 18).register(registry);
+    private final Counter commitFailures = Counter.builder().name("capstan_group_commit_failures_total")
+            .help("Group commits that failed to write; their producers got KAFKA_STORAGE_ERROR").register(registry);
+
+    public BrokerMetrics() {
+        JvmMetrics.builder().register(registry);
+    }
+
+    /** Gauges read from the log at scrape time. */
+    public void bindLog(LogManager logs) {
+        GaugeWithCallback.builder().name("capstan_shard_log_end_offset").help("Next offset to be written (high watermark) per shard")
+                .labelNames("topic", "partition")
+                .callback(cb -> logs.catalog().shards().forEach(s -> cb.call(s.highWatermark(), labels(s))))
+                .register(registry);
+        GaugeWithCallback.builder().name("capstan_shard_log_start_offset").help("First offset retained per shard")
+                .labelNames("topic", "partition")
+                .callback(cb -> logs.catalog().shards().forEach(s -> cb.call(s.logStartOffset(), labels(s))))
+                .register(registry);
+        GaugeWithCallback.builder().name("capstan_shard_size_bytes").help("Approximate bytes stored per shard").unit(Unit.BYTES)
+                .labelNames("topic", "partition")
+                .callback(cb -> logs.catalog().shards().forEach(s -> cb.call(logs.shardSizeBytes(s), labels(s))))
+                .register(registry);
+        rocksGauge(logs, "capstan_rocksdb_write_stopped", "1 while RocksDB stops writes (stall)", "rocksdb.is-write-stopped");
+        rocksGauge(logs, "capstan_rocksdb_delayed_write_rate", "Write rate RocksDB throttles to while delaying writes (bytes/s, 0 = none)", "rocksdb.actual-delayed-write-rate");
+        rocksGauge(logs, "capstan_rocksdb_pending_compaction_bytes", "Bytes RocksDB estimates compaction must rewrite", "rocksdb.estimate-pending-compaction-bytes");
+        rocksGauge(logs, "capstan_rocksdb_memtable_bytes", "Bytes held in all memtables", "rocksdb.cur-size-all-mem-tables");
+        rocksGauge(logs, "capstan_rocksdb_live_sst_bytes", "Bytes of live SST files", "rocksdb.live-sst-files-size");
+        GaugeWithCallback.builder().name("capstan_disk_free_bytes").help("Usable bytes on the data volume").unit(Unit.BYTES)
+                .callback(cb -> cb.call(logs.diskGuard().freeBytes())).register(registry);
+        GaugeWithCallback.builder().name("capstan_disk_full").help("1 while produce is refused for lack of disk space")
+                .callback(cb -> cb.call(logs.diskGuard().full() ? 1 : 0)).register(registry);
+    }
+
+    private void rocksGauge(LogManager logs, String name, String help, String property) {
+        GaugeWithCallback.builder().name(name).help(help)
+                .callback(cb -> cb.call(logs.store().dbProperty(property))).register(registry);
+    }
+
+    private static String[] labels(Shard s) {
+        return new String[] {s.topicPartition().topic(), String.valueOf(s.topicPartition().partition())};
+    }
+
+    public PrometheusRegistry registry() {
+        return registry;
+    }
+
+    @Override
+    public void connectionOpened() {
+        connections.inc();
+    }
+
+    @Override
+    public void connectionClosed() {
+        connections.dec();
+    }
+
+    @Override
+    public void request(ApiKeys api, long latencyNanos, int requestBytes, int responseBytes, boolean failed) {
+        requests.labelValues(api.name).inc();
+        if (failed) {
+            requestErrors.labelValues(api.name).inc();
+        }
+        requestLatency.labelValues(api.name).observe(latencyNanos / 1e9);
+        bytesIn.inc(requestBytes);
+        bytesOut.inc(responseBytes);
+    }
+
+    @Override
+    public void rejectedFrame(String reason) {
+        rejectedFrames.inc();
+    }
+
+    @Override
+    public void round(int batches, long bytes, long writeNanos) {
+        commitBatches.observe(batches);
+        commitBytes.observe(bytes);
+        commitLatency.observe(writeNanos / 1e9);
+    }
+
+    @Override
+    public void failed() {
+        commitFailures.inc();
+    }
+}

@@ -1,0 +1,171 @@
+package io.capstan.broker.config;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Validated broker settings. Every key, its default and its meaning are listed in {@link #KEYS};
+ * docs/configuration.md is the user-facing copy of that table.
+ */
+public record BrokerConfig(
+        int nodeId,
+        String clusterId,
+        String host,
+        int port,
+        String advertisedHost,
+        int advertisedPort,
+        int adminPort,
+        Path dataDir,
+        FlushPolicy flushPolicy,
+        long flushIntervalMs,
+        int socketRequestMaxBytes,
+        int messageMaxBytes,
+        int defaultPartitions,
+        boolean autoCreateTopics,
+        long retentionMs,
+        long retentionBytes,
+        long retentionCheckIntervalMs,
+        long tailCacheBytesPerShard,
+        long diskMinFreeBytes,
+        int groupCommitMaxBatches,
+        long rocksdbBlockCacheBytes,
+        long rocksdbWriteBufferBytes) {
+
+    public enum FlushPolicy { ALWAYS, INTERVAL }
+
+    /** One documented setting: key, default, description. */
+    public record Key(String name, String defaultValue, String description) {}
+
+    public static final List<Key> KEYS = List.of(
+            new Key("node.id", "0", "Broker id advertised in metadata."),
+            new Key("cluster.id", "capstan-local", "Cluster id returned to clients."),
+            new Key("listener.host", "127.0.0.1", "Address the Kafka listener binds to."),
+            new Key("listener.port", "9092", "Port of the Kafka listener (0 picks a free port)."),
+            new Key("advertised.host", "", "Host clients are told to connect to (default: listener.host)."),
+            new Key("advertised.port", "0", "Port clients are told to connect to (default: the bound port)."),
+            new Key("admin.port", "9644", "HTTP port for /metrics, /healthz, /readyz (0 picks a free port, -1 disables)."),
+            new Key("data.dir", "./data", "Directory of the RocksDB log. One broker per directory."),
+            new Key("log.flush.policy", "always", "always: fsync the WAL before acknowledging a produce (durable);"
+                    + " interval: acknowledge after the write and fsync every log.flush.interval.ms."),
+            new Key("log.flush.interval.ms", "100", "WAL fsync period when log.flush.policy=interval."),
+            new Key("socket.request.max.bytes", "104857600", "Largest request frame accepted; larger frames close the connection before any allocation."),
+            new Key("message.max.bytes", "1048588", "Largest record batch accepted (MESSAGE_TOO_LARGE above)."),
+            new Key("num.partitions", "1", "Shards of a topic created without a count."),
+            new Key("auto.create.topics.enable", "false", "Create topics on first metadata request. Off by default: a typo should not create a topic."),
+            new Key("retention.ms", "604800000", "Default time retention (-1: unlimited). Per topic: config retention.ms."),
+            new Key("retention.bytes", "-1", "Default size retention per shard (-1: unlimited). Per topic: config retention.bytes."),
+            new Key("log.retention.check.interval.ms", "300000", "How often retention runs."),
+            new Key("tail.cache.bytes.per.shard", "4194304", "Recent batches kept in memory per shard for caught-up readers."),
+            new Key("disk.min.free.bytes", "67108864", "Below this many free bytes on the data volume, produce fails with KAFKA_STORAGE_ERROR (retriable); reads go on."),
+            new Key("group.commit.max.batches", "4096", "Most batches folded into one RocksDB write and WAL sync."),
+            new Key("rocksdb.block.cache.bytes", "67108864", "Shared RocksDB block cache."),
+            new Key("rocksdb.write.buffer.bytes", "67108864", "Memtable size of the log column family."));
+
+    public BrokerConfig {
+        require(nodeId >= 0, "node.id must be >= 0, got " + nodeId);
+        require(port >= 0 && port <= 65535, "listener.port must be 0..65535, got " + port);
+        require(adminPort >= -1 && adminPort <= 65535, "admin.port must be -1..65535, got " + adminPort);
+        require(socketRequestMaxBytes > 0, "socket.request.max.bytes must be > 0");
+        require(messageMaxBytes > 0, "message.max.bytes must be > 0");
+        require(defaultPartitions > 0, "num.partitions must be > 0");
+        require(flushIntervalMs > 0, "log.flush.interval.ms must be > 0");
+        require(groupCommitMaxBatches > 0, "group.commit.max.batches must be > 0");
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new ConfigException(message);
+        }
+    }
+
+    /** Defaults overlaid with the given settings; unknown keys are refused so typos do not pass silently. */
+    public static BrokerConfig from(Map<String, String> settings) {
+        Map<String, String> merged = new LinkedHashMap<>();
+        KEYS.forEach(k -> merged.put(k.name(), k.defaultValue()));
+        List<String> unknown = new ArrayList<>();
+        settings.forEach((k, v) -> {
+            if (!merged.containsKey(k)) {
+                unknown.add(k);
+            }
+            merged.put(k, v.trim());
+        });
+        if (!unknown.isEmpty()) {
+            Collections.sort(unknown);
+            throw new ConfigException("unknown setting(s) " + unknown + "; see docs/configuration.md for the valid keys");
+        }
+        Settings s = new Settings(merged);
+        String host = s.string("listener.host");
+        String advertisedHost = s.string("advertised.host");
+        return new BrokerConfig(
+                s.integer("node.id"),
+                s.string("cluster.id"),
+                host,
+                s.integer("listener.port"),
+                advertisedHost.isEmpty() ? host : advertisedHost,
+                s.integer("advertised.port"),
+                s.integer("admin.port"),
+                Path.of(s.string("data.dir")),
+                s.flushPolicy("log.flush.policy"),
+                s.longValue("log.flush.interval.ms"),
+                s.integer("socket.request.max.bytes"),
+                s.integer("message.max.bytes"),
+                s.integer("num.partitions"),
+                s.bool("auto.create.topics.enable"),
+                s.longValue("retention.ms"),
+                s.longValue("retention.bytes"),
+                s.longValue("log.retention.check.interval.ms"),
+                s.longValue("tail.cache.bytes.per.shard"),
+                s.longValue("disk.min.free.bytes"),
+                s.integer("group.commit.max.batches"),
+                s.longValue("rocksdb.block.cache.bytes"),
+                s.longValue("rocksdb.write.buffer.bytes"));
+    }
+
+    public static BrokerConfig defaults() {
+        return from(Map.of());
+    }
+
+    private record Settings(Map<String, String> values) {
+        String string(String key) {
+            return values.get(key);
+        }
+
+        int integer(String key) {
+            try {
+                return Integer.parseInt(values.get(key));
+            } catch (NumberFormatException e) {
+                throw new ConfigException(key + " must be an integer, got '" + values.get(key) + "'");
+            }
+        }
+
+        long longValue(String key) {
+            try {
+                return Long.parseLong(values.get(key));
+            } catch (NumberFormatException e) {
+                throw new ConfigException(key + " must be an integer, got '" + values.get(key) + "'");
+            }
+        }
+
+        boolean bool(String key) {
+            String v = values.get(key).toLowerCase(Locale.ROOT);
+            if (!v.equals("true") && !v.equals("false")) {
+                throw new ConfigException(key + " must be true or false, got '" + v + "'");
+            }
+            return Boolean.parseBoolean(v);
+        }
+
+        FlushPolicy flushPolicy(String key) {
+            String v = values.get(key).toUpperCase(Locale.ROOT);
+            try {
+                return FlushPolicy.valueOf(v);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(key + " must be 'always' or 'interval', got '" + values.get(key) + "'");
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package io.capstan.broker.kafka;
+
+import io.capstan.broker.log.LogManager;
+import io.capstan.broker.log.StorageException;
+import io.capstan.broker.log.TopicExistsException;
+import io.capstan.broker.log.TopicMeta;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.kafka.common.message.CreateTopicsRequestData;
+import org.apache.kafka.common.message.CreateTopicsRequestData.CreatableTopic;
+import org.apache.kafka.common.message.CreateTopicsResponseData;
+import org.apache.kafka.common.message.CreateTopicsResponseData.CreatableTopicResult;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+
+/** CreateTopics with Kafka's validation: names, partition counts, replication factor (1 until replication lands), configs. */
+public final class CreateTopicsHandler implements ApiHandler {
+    private static final int MAX_PARTITIONS = 10_000;
+    private final LogManager logs;
+    private final int defaultPartitions;
+
+    public CreateTopicsHandler(LogManager logs, int defaultPartitions) {
+        this.logs = logs;
+        this.defaultPartitions = defaultPartitions;
+    }
+
+    @Override
+    public CompletionStage<ApiMessage> handle(RequestContext context, ApiMessage message) {
+        CreateTopicsRequestData request = (CreateTopicsRequestData) message;
+        CreateTopicsResponseData response = new CreateTopicsResponseData();
+        for (CreatableTopic topic : request.topics()) {
+            response.topics().add(create(topic, request.validateOnly()));
+        }
+        return CompletableFuture.completedFuture(response);
+    }
+
+    private CreatableTopicResult create(CreatableTopic topic, boolean validateOnly) {
+        CreatableTopicResult result = new CreatableTopicResult().setName(topic.name());
+        int partitions = topic.numPartitions() == -1 ? defaultPartitions : topic.numPartitions();
+        String problem = TopicNames.problem(topic.name());
+        if (problem != null) {
+            return fail(result, Errors.INVALID_TOPIC_EXCEPTION, problem);
+        }
+        if (partitions < 1 || partitions > MAX_PARTITIONS) {
+            return fail(result, Errors.INVALID_PARTITIONS, "numPartitions must be 1.." + MAX_PARTITIONS + ", got " + partitions);
+        }
+        if (topic.replicationFactor() != -1 && topic.replicationFactor() != 1) {
+            return fail(result, Errors.INVALID_REPLICATION_FACTOR, "replication factor " + topic.replicationFactor()
+                    + " is larger than the 1 available broker");
+        }
+        if (!topic.assignments().isEmpty()) {
+            return fail(result, Errors.INVALID_REQUEST, "manual replica assignment is not supported");
+        }
+        Map<String, String> configs = new TreeMap<>();
+        for (CreateTopicsRequestData.CreatableTopicConfig c : topic.configs()) {
+            String bad = TopicConfigs.problem(c.name(), c.value());
+            if (bad != null) {
+                return fail(result, Errors.INVALID_CONFIG, bad);
+            }
+            configs.put(c.name(), c.value());
+        }
+        if (logs.catalog().topic(topic.name()) != null) {
+            return fail(result, Errors.TOPIC_ALREADY_EXISTS, "topic '" + topic.name() + "' already exists");
+        }
+        result.setNumPartitions(partitions).setReplicationFactor((short) 1);
+        if (validateOnly) {
+            return result;
+        }
+        try {
+            TopicMeta created = logs.createTopic(topic.name(), partitions, configs);
+            return result.setTopicId(created.id());
+        } catch (TopicExistsException e) {
+            return fail(result, Errors.TOPIC_ALREADY_EXISTS, e.getMessage());
+        } catch (StorageException e) {
+            return fail(result, Errors.KAFKA_STORAGE_ERROR, e.getMessage());
+        }
+    }
+
+    private static CreatableTopicResult fail(CreatableTopicResult result, Errors error, String message) {
+        return result.setErrorCode(error.code()).setErrorMessage(message).setNumPartitions(-1).setReplicationFactor((short) -1);
+    }
+}

@@ -1,0 +1,52 @@
+package io.capstan.broker.kafka;
+
+import io.capstan.broker.log.LogManager;
+import io.capstan.broker.log.StorageException;
+import io.capstan.broker.log.TopicMeta;
+import io.capstan.broker.log.UnknownTopicException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.DeleteTopicsRequestData;
+import org.apache.kafka.common.message.DeleteTopicsResponseData;
+import org.apache.kafka.common.message.DeleteTopicsResponseData.DeletableTopicResult;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+
+/** DeleteTopics by name (all versions) or id (v6+); the topic's data goes in the same write as its metadata. */
+public final class DeleteTopicsHandler implements ApiHandler {
+    private final LogManager logs;
+
+    public DeleteTopicsHandler(LogManager logs) {
+        this.logs = logs;
+    }
+
+    @Override
+    public CompletionStage<ApiMessage> handle(RequestContext context, ApiMessage message) {
+        DeleteTopicsRequestData request = (DeleteTopicsRequestData) message;
+        List<DeleteTopicsRequestData.DeleteTopicState> targets = new ArrayList<>(request.topics());
+        request.topicNames().forEach(n -> targets.add(new DeleteTopicsRequestData.DeleteTopicState().setName(n).setTopicId(Uuid.ZERO_UUID)));
+        DeleteTopicsResponseData response = new DeleteTopicsResponseData();
+        for (DeleteTopicsRequestData.DeleteTopicState target : targets) {
+            TopicMeta topic = target.name() != null ? logs.catalog().topic(target.name()) : logs.catalog().topic(target.topicId());
+            DeletableTopicResult result = new DeletableTopicResult().setName(target.name()).setTopicId(target.topicId());
+            response.responses().add(result);
+            if (topic == null) {
+                Errors error = target.name() != null ? Errors.UNKNOWN_TOPIC_OR_PARTITION : Errors.UNKNOWN_TOPIC_ID;
+                result.setErrorCode(error.code()).setErrorMessage("no such topic");
+                continue;
+            }
+            result.setName(topic.name()).setTopicId(topic.id());
+            try {
+                logs.deleteTopic(topic.name());
+            } catch (UnknownTopicException e) {
+                result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()).setErrorMessage(e.getMessage());
+            } catch (StorageException e) {
+                result.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code()).setErrorMessage(e.getMessage());
+            }
+        }
+        return CompletableFuture.completedFuture(response);
+    }
+}

@@ -1,0 +1,74 @@
+package io.capstan.broker.kafka;
+
+import io.capstan.broker.config.BrokerConfig;
+import io.capstan.broker.log.LogManager;
+import io.capstan.broker.log.TopicMeta;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.message.DescribeConfigsRequestData;
+import org.apache.kafka.common.message.DescribeConfigsResponseData;
+import org.apache.kafka.common.message.DescribeConfigsResponseData.DescribeConfigsResourceResult;
+import org.apache.kafka.common.message.DescribeConfigsResponseData.DescribeConfigsResult;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.DescribeConfigsResponse;
+
+/** DescribeConfigs for topics (effective settings, marking overrides) and this broker (its settings, read-only). */
+public final class DescribeConfigsHandler implements ApiHandler {
+    private final LogManager logs;
+    private final BrokerConfig config;
+    private final Map<String, String> brokerSettings;
+
+    public DescribeConfigsHandler(LogManager logs, BrokerConfig config, Map<String, String> brokerSettings) {
+        this.logs = logs;
+        this.config = config;
+        this.brokerSettings = brokerSettings;
+    }
+
+    @Override
+    public CompletionStage<ApiMessage> handle(RequestContext context, ApiMessage message) {
+        DescribeConfigsRequestData request = (DescribeConfigsRequestData) message;
+        DescribeConfigsResponseData response = new DescribeConfigsResponseData();
+        for (DescribeConfigsRequestData.DescribeConfigsResource resource : request.resources()) {
+            response.results().add(describe(resource));
+        }
+        return CompletableFuture.completedFuture(response);
+    }
+
+    private DescribeConfigsResult describe(DescribeConfigsRequestData.DescribeConfigsResource resource) {
+        DescribeConfigsResult result = new DescribeConfigsResult()
+                .setResourceType(resource.resourceType()).setResourceName(resource.resourceName());
+        ConfigResource.Type type = ConfigResource.Type.forId(resource.resourceType());
+        if (type == ConfigResource.Type.TOPIC) {
+            TopicMeta topic = logs.catalog().topic(resource.resourceName());
+            if (topic == null) {
+                return result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()).setErrorMessage("no such topic");
+            }
+            Map<String, String> values = TopicConfigs.effective(topic.configs(), config.retentionMs(), config.retentionBytes(), config.messageMaxBytes());
+            values.forEach((k, v) -> add(result, resource.configurationKeys(), k, v, topic.configs().containsKey(k)
+                    ? DescribeConfigsResponse.ConfigSource.TOPIC_CONFIG : DescribeConfigsResponse.ConfigSource.DEFAULT_CONFIG, false));
+            return result;
+        }
+        if (type == ConfigResource.Type.BROKER) {
+            if (!resource.resourceName().isEmpty() && !resource.resourceName().equals(String.valueOf(config.nodeId()))) {
+                return result.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("unknown broker " + resource.resourceName());
+            }
+            brokerSettings.forEach((k, v) -> add(result, resource.configurationKeys(), k, v,
+                    DescribeConfigsResponse.ConfigSource.STATIC_BROKER_CONFIG, true));
+            return result;
+        }
+        return result.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("resource type " + type + " is not supported");
+    }
+
+    private static void add(DescribeConfigsResult result, List<String> wanted, String key, String value,
+                            DescribeConfigsResponse.ConfigSource source, boolean readOnly) {
+        if (wanted != null && !wanted.isEmpty() && !wanted.contains(key)) {
+            return;
+        }
+        result.configs().add(new DescribeConfigsResourceResult().setName(key).setValue(value)
+                .setReadOnly(readOnly).setConfigSource(source.id()).setIsSensitive(false));
+    }
+}

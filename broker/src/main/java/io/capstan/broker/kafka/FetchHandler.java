@@ -1,0 +1,134 @@
+package io.capstan.broker.kafka;
+
+import io.capstan.broker.log.LogManager;
+import io.capstan.broker.log.Shard;
+import io.capstan.broker.log.TopicMeta;
+import io.netty.util.concurrent.EventExecutor;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.FetchResponseData.FetchableTopicResponse;
+import org.apache.kafka.common.message.FetchResponseData.PartitionData;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+
+/**
+ * Fetch with long polling: answers at once when min bytes are available or max wait is zero; otherwise parks in the
+ * {@link FetchPurgatory} until a commit brings data or the wait runs out. Fetch sessions are declined (session id 0),
+ * which every client handles by sending full fetch requests.
+ */
+public final class FetchHandler implements ApiHandler {
+    private static final int TOPIC_IDS_VERSION = 13;
+
+    private final LogManager logs;
+    private final FetchPurgatory purgatory;
+
+    public FetchHandler(LogManager logs, FetchPurgatory purgatory) {
+        this.logs = logs;
+        this.purgatory = purgatory;
+    }
+
+    @Override
+    public CompletionStage<ApiMessage> handle(RequestContext context, ApiMessage message) {
+        FetchRequestData request = (FetchRequestData) message;
+        if (request.sessionId() != 0) {
+            return CompletableFuture.completedFuture(new FetchResponseData()
+                    .setErrorCode(Errors.FETCH_SESSION_ID_NOT_FOUND.code()).setSessionId(0));
+        }
+        CompletableFuture<ApiMessage> done = new CompletableFuture<>();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, request.maxWaitMs()));
+        attempt(context, request, deadline, done);
+        return done;
+    }
+
+    private void attempt(RequestContext context, FetchRequestData request, long deadline, CompletableFuture<ApiMessage> done) {
+        List<Shard> watched = new ArrayList<>();
+        Result result = read(context.version(), request, watched);
+        long remaining = deadline - System.nanoTime();
+        if (result.bytes >= request.minBytes() || result.errors || remaining <= 0 || watched.isEmpty()) {
+            done.complete(result.response);
+            return;
+        }
+        EventExecutor loop = (EventExecutor) context.eventLoop();
+        long[] seen = watched.stream().mapToLong(Shard::highWatermark).toArray();
+        FetchPurgatory.Waiter[] holder = new FetchPurgatory.Waiter[1];
+        Runnable retry = () -> loop.execute(() -> attempt(context, request, deadline, done));
+        holder[0] = purgatory.park(watched, retry);
+        loop.schedule(() -> {
+            if (holder[0].claim()) {
+                purgatory.unpark(holder[0]);
+                attempt(context, request, deadline, done);
+            }
+        }, remaining, TimeUnit.NANOSECONDS);
+        // a commit may have landed between the read and the park: look once more
+        for (int i = 0; i < seen.length; i++) {
+            if (watched.get(i).highWatermark() != seen[i] && holder[0].claim()) {
+                purgatory.unpark(holder[0]);
+                retry.run();
+                return;
+            }
+        }
+    }
+
+    private record Result(FetchResponseData response, int bytes, boolean errors) {}
+
+    private Result read(short version, FetchRequestData request, List<Shard> watched) {
+        FetchResponseData response = new FetchResponseData().setSessionId(0);
+        int budget = request.maxBytes() > 0 ? request.maxBytes() : Integer.MAX_VALUE;
+        int total = 0;
+        boolean errors = false;
+        List<byte[]> batches = new ArrayList<>();
+        for (FetchRequestData.FetchTopic topic : request.topics()) {
+            TopicMeta meta = version >= TOPIC_IDS_VERSION ? logs.catalog().topic(topic.topicId()) : logs.catalog().topic(topic.topic());
+            FetchableTopicResponse tr = new FetchableTopicResponse().setTopic(topic.topic()).setTopicId(topic.topicId());
+            response.responses().add(tr);
+            for (FetchRequestData.FetchPartition p : topic.partitions()) {
+                PartitionData pd = new PartitionData().setPartitionIndex(p.partition()).setRecords(MemoryRecords.EMPTY);
+                tr.partitions().add(pd);
+                Shard shard = meta == null ? null : logs.catalog().shard(new TopicPartition(meta.name(), p.partition()));
+                if (shard == null) {
+                    pd.setErrorCode((meta == null && version >= TOPIC_IDS_VERSION ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION).code())
+                            .setHighWatermark(-1).setLastStableOffset(-1).setLogStartOffset(-1);
+                    errors = true;
+                    continue;
+                }
+                long hw = shard.highWatermark();
+                long start = shard.logStartOffset();
+                pd.setHighWatermark(hw).setLastStableOffset(hw).setLogStartOffset(start);
+                if (p.fetchOffset() < start || p.fetchOffset() > hw) {
+                    pd.setErrorCode(Errors.OFFSET_OUT_OF_RANGE.code());
+                    errors = true;
+                    continue;
+                }
+                watched.add(shard);
+                int limit = Math.min(p.partitionMaxBytes(), budget - total);
+                if (limit <= 0 && total > 0) {
+                    continue;
+                }
+                batches.clear();
+                int got = logs.reader().read(shard, p.fetchOffset(), Math.max(limit, 0), total == 0, batches);
+                if (got > 0) {
+                    pd.setRecords(MemoryRecords.readableRecords(concat(batches, got)));
+                    total += got;
+                }
+            }
+        }
+        return new Result(response, total, errors);
+    }
+
+    private static ByteBuffer concat(List<byte[]> batches, int bytes) {
+        if (batches.size() == 1) {
+            return ByteBuffer.wrap(batches.get(0));
+        }
+        ByteBuffer buf = ByteBuffer.allocate(bytes);
+        batches.forEach(buf::put);
+        return buf.flip();
+    }
+}

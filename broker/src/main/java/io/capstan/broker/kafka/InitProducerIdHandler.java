@@ -1,0 +1,47 @@
+package io.capstan.broker.kafka;
+
+import io.capstan.broker.log.LogManager;
+import io.capstan.broker.log.StorageException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.kafka.common.message.InitProducerIdRequestData;
+import org.apache.kafka.common.message.InitProducerIdResponseData;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * InitProducerId for idempotent producers: a fresh, never reused id, or (KIP-360) the same id with a bumped epoch.
+ * Transactional ids are refused: transactions are not in v1.
+ */
+public final class InitProducerIdHandler implements ApiHandler {
+    private static final Logger log = LoggerFactory.getLogger(InitProducerIdHandler.class);
+    private final LogManager logs;
+
+    public InitProducerIdHandler(LogManager logs) {
+        this.logs = logs;
+    }
+
+    @Override
+    public CompletionStage<ApiMessage> handle(RequestContext context, ApiMessage message) {
+        InitProducerIdRequestData request = (InitProducerIdRequestData) message;
+        InitProducerIdResponseData response = new InitProducerIdResponseData().setProducerId(-1).setProducerEpoch((short) -1);
+        if (request.transactionalId() != null) {
+            log.warn("refused transactional producer '{}' from {}: transactions are not supported by Capstan v1; "
+                    + "use an idempotent producer (enable.idempotence=true, no transactional.id)", request.transactionalId(), context.client());
+            return CompletableFuture.completedFuture(response.setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code()));
+        }
+        try {
+            if (request.producerId() >= 0 && request.producerEpoch() >= 0 && request.producerEpoch() < Short.MAX_VALUE - 1) {
+                response.setProducerId(request.producerId()).setProducerEpoch((short) (request.producerEpoch() + 1));
+            } else {
+                response.setProducerId(logs.producerIds().next()).setProducerEpoch((short) 0);
+            }
+        } catch (StorageException e) {
+            log.error("cannot allocate a producer id: {}", e.getMessage());
+            response.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code());
+        }
+        return CompletableFuture.completedFuture(response);
+    }
+}

@@ -1,0 +1,71 @@
+package io.capstan.broker.kafka;
+
+import io.capstan.broker.log.LogManager;
+import io.capstan.broker.log.Shard;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.ListOffsetsRequestData;
+import org.apache.kafka.common.message.ListOffsetsResponseData;
+import org.apache.kafka.common.message.ListOffsetsResponseData.ListOffsetsPartitionResponse;
+import org.apache.kafka.common.message.ListOffsetsResponseData.ListOffsetsTopicResponse;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+
+/** ListOffsets: earliest, latest (the high watermark), max timestamp, and the first offset at or after a timestamp. */
+public final class ListOffsetsHandler implements ApiHandler {
+    static final long LATEST = -1;
+    static final long EARLIEST = -2;
+    static final long MAX_TIMESTAMP = -3;
+    static final long EARLIEST_LOCAL = -4;
+    static final long EARLIEST_PENDING_UPLOAD = -5;
+    static final long LATEST_TIERED = -6;
+
+    private final LogManager logs;
+
+    public ListOffsetsHandler(LogManager logs) {
+        this.logs = logs;
+    }
+
+    @Override
+    public CompletionStage<ApiMessage> handle(RequestContext context, ApiMessage message) {
+        ListOffsetsRequestData request = (ListOffsetsRequestData) message;
+        ListOffsetsResponseData response = new ListOffsetsResponseData();
+        for (ListOffsetsRequestData.ListOffsetsTopic topic : request.topics()) {
+            ListOffsetsTopicResponse tr = new ListOffsetsTopicResponse().setName(topic.name());
+            response.topics().add(tr);
+            for (ListOffsetsRequestData.ListOffsetsPartition p : topic.partitions()) {
+                Shard shard = logs.catalog().shard(new TopicPartition(topic.name(), p.partitionIndex()));
+                tr.partitions().add(shard == null
+                        ? new ListOffsetsPartitionResponse().setPartitionIndex(p.partitionIndex())
+                                .setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()).setOffset(-1).setTimestamp(-1)
+                        : lookup(shard, p));
+            }
+        }
+        return CompletableFuture.completedFuture(response);
+    }
+
+    private ListOffsetsPartitionResponse lookup(Shard shard, ListOffsetsRequestData.ListOffsetsPartition p) {
+        ListOffsetsPartitionResponse r = new ListOffsetsPartitionResponse().setPartitionIndex(p.partitionIndex())
+                .setLeaderEpoch(shard.leaderEpoch()).setTimestamp(-1);
+        long ts = p.timestamp();
+        if (ts == LATEST || ts == LATEST_TIERED) {
+            return r.setOffset(ts == LATEST ? shard.highWatermark() : -1);
+        }
+        if (ts == EARLIEST || ts == EARLIEST_LOCAL) {
+            return r.setOffset(shard.logStartOffset());
+        }
+        if (ts == EARLIEST_PENDING_UPLOAD) {
+            return r.setOffset(-1);
+        }
+        long[] found;
+        if (ts == MAX_TIMESTAMP) {
+            found = logs.reader().maxTimestamp(shard);
+        } else if (ts >= 0) {
+            found = logs.reader().offsetForTimestamp(shard, ts);
+        } else {
+            return r.setErrorCode(Errors.INVALID_REQUEST.code()).setOffset(-1);
+        }
+        return found == null ? r.setOffset(-1) : r.setOffset(found[0]).setTimestamp(found[1]);
+    }
+}

@@ -1,0 +1,111 @@
+package io.capstan.broker.kafka;
+
+import io.capstan.broker.log.AppendResult;
+import io.capstan.broker.log.BatchValidator;
+import io.capstan.broker.log.LogManager;
+import io.capstan.broker.log.Shard;
+import io.capstan.broker.log.TopicMeta;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.message.ProduceResponseData;
+import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceResponse;
+import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponse;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Produce: validates each partition's batch on the event loop, hands it to the group committer, and answers when
+ * every partition is durable (acks 1 and all are the same on a single replica) or immediately with nothing for
+ * acks=0.
+ */
+public final class ProduceHandler implements ApiHandler {
+    private static final Logger log = LoggerFactory.getLogger(ProduceHandler.class);
+
+    private final LogManager logs;
+    private final BatchValidator validator;
+
+    public ProduceHandler(LogManager logs, int maxBatchBytes) {
+        this.logs = logs;
+        this.validator = new BatchValidator(maxBatchBytes);
+    }
+
+    @Override
+    public CompletionStage<ApiMessage> handle(RequestContext context, ApiMessage message) {
+        ProduceRequestData request = (ProduceRequestData) message;
+        if (request.transactionalId() != null) {
+            return CompletableFuture.completedFuture(rejectAll(request, Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+                    "transactions are not supported by Capstan v1"));
+        }
+        ProduceResponseData response = new ProduceResponseData();
+        CompletableFuture<ApiMessage> done = new CompletableFuture<>();
+        AtomicInteger pending = new AtomicInteger(1);
+        Runnable countDown = () -> {
+            if (pending.decrementAndGet() == 0) {
+                done.complete(request.acks() == 0 ? null : response);
+            }
+        };
+        for (ProduceRequestData.TopicProduceData topic : request.topicData()) {
+            TopicMeta meta = topic.name() == null || topic.name().isEmpty()
+                    ? logs.catalog().topic(topic.topicId()) : logs.catalog().topic(topic.name());
+            TopicProduceResponse topicResponse = new TopicProduceResponse().setName(topic.name()).setTopicId(topic.topicId());
+            response.responses().add(topicResponse);
+            for (ProduceRequestData.PartitionProduceData partition : topic.partitionData()) {
+                PartitionProduceResponse pr = new PartitionProduceResponse().setIndex(partition.index())
+                        .setBaseOffset(-1).setLogAppendTimeMs(-1).setLogStartOffset(-1);
+                topicResponse.partitionResponses().add(pr);
+                Shard shard = meta == null ? null : logs.catalog().shard(new TopicPartition(meta.name(), partition.index()));
+                if (shard == null) {
+                    Errors unknown = meta == null && Uuid.ZERO_UUID.equals(topic.topicId()) ? Errors.UNKNOWN_TOPIC_OR_PARTITION
+                            : meta == null ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION;
+                    pr.setErrorCode(unknown.code()).setErrorMessage("no such topic or partition: "
+                            + (topic.name() == null || topic.name().isEmpty() ? topic.topicId() : topic.name()) + "-" + partition.index());
+                    continue;
+                }
+                ByteBuffer records = ((MemoryRecords) partition.records()).buffer().duplicate();
+                BatchValidator.Verdict verdict = validator.validate(records);
+                if (!verdict.ok()) {
+                    log.warn("rejected produce from {} to {}: {} ({})", context.client(), shard, verdict.reason(), verdict.error());
+                    pr.setErrorCode(verdict.error().code()).setErrorMessage(verdict.reason());
+                    continue;
+                }
+                byte[] batch = new byte[records.remaining()];
+                records.get(batch);
+                pending.incrementAndGet();
+                logs.append(shard, batch, result -> {
+                    fill(pr, result);
+                    countDown.run();
+                });
+            }
+        }
+        countDown.run();
+        return done;
+    }
+
+    private static void fill(PartitionProduceResponse pr, AppendResult result) {
+        pr.setErrorCode(result.error().code())
+                .setErrorMessage(result.message())
+                .setBaseOffset(result.baseOffset())
+                .setLogStartOffset(result.logStartOffset());
+    }
+
+    private static ProduceResponseData rejectAll(ProduceRequestData request, Errors error, String message) {
+        ProduceResponseData response = new ProduceResponseData();
+        for (ProduceRequestData.TopicProduceData topic : request.topicData()) {
+            TopicProduceResponse tr = new TopicProduceResponse().setName(topic.name()).setTopicId(topic.topicId());
+            for (ProduceRequestData.PartitionProduceData p : topic.partitionData()) {
+                tr.partitionResponses().add(new PartitionProduceResponse().setIndex(p.index())
+                        .setErrorCode(error.code()).setErrorMessage(message).setBaseOffset(-1));
+            }
+            response.responses().add(tr);
+        }
+        return response;
+    }
+}

@@ -1,0 +1,49 @@
+package io.capstan.broker.kafka;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/** The per-topic settings Capstan honours, their defaults and validation. Anything else is refused by name. */
+public final class TopicConfigs {
+    public static final Set<String> SUPPORTED = Set.of("retention.ms", "retention.bytes", "cleanup.policy",
+            "max.message.bytes", "min.insync.replicas", "message.timestamp.type");
+
+    private TopicConfigs() {}
+
+    /** Null if acceptable, else a message naming the key and what is allowed. */
+    public static String problem(String key, String value) {
+        if (!SUPPORTED.contains(key)) {
+            return "topic config '" + key + "' is not supported; supported: " + String.join(", ", new java.util.TreeSet<>(SUPPORTED));
+        }
+        switch (key) {
+            case "cleanup.policy":
+                return "delete".equals(value) ? null : "cleanup.policy must be 'delete' (compaction is not supported yet)";
+            case "message.timestamp.type":
+                return "CreateTime".equals(value) ? null : "message.timestamp.type must be 'CreateTime'";
+            default:
+                try {
+                    long v = Long.parseLong(value);
+                    if (key.startsWith("retention.") ? v < -1 : v < 1) {
+                        return key + " must be " + (key.startsWith("retention.") ? ">= -1" : ">= 1") + ", got " + value;
+                    }
+                    return null;
+                } catch (NumberFormatException e) {
+                    return key + " must be an integer, got '" + value + "'";
+                }
+        }
+    }
+
+    /** Effective values for a topic: its own settings over the broker defaults. */
+    public static Map<String, String> effective(Map<String, String> topic, long retentionMs, long retentionBytes, int maxMessageBytes) {
+        Map<String, String> all = new LinkedHashMap<>();
+        all.put("cleanup.policy", "delete");
+        all.put("retention.ms", String.valueOf(retentionMs));
+        all.put("retention.bytes", String.valueOf(retentionBytes));
+        all.put("max.message.bytes", String.valueOf(maxMessageBytes));
+        all.put("min.insync.replicas", "1");
+        all.put("message.timestamp.type", "CreateTime");
+        all.putAll(topic);
+        return all;
+    }
+}

@@ -1,0 +1,57 @@
+package io.capstan.broker.log;
+
+import java.nio.ByteBuffer;
+import org.apache.kafka.common.protocol.Errors;
+
+/**
+ * Checks a produced batch once, before it reaches the log: framing, magic, CRC, size, and the features v1 refuses.
+ * Pure: returns the Kafka error to answer with and why, or {@link Verdict#OK}.
+ */
+public final class BatchValidator {
+
+    public record Verdict(Errors error, String reason) {
+        public static final Verdict OK = new Verdict(Errors.NONE, "");
+
+        public boolean ok() {
+            return error == Errors.NONE;
+        }
+    }
+
+    private final int maxBatchBytes;
+
+    public BatchValidator(int maxBatchBytes) {
+        this.maxBatchBytes = maxBatchBytes;
+    }
+
+    /** The buffer must hold exactly one batch from its position to its limit. Thread-safe. */
+    public Verdict validate(ByteBuffer records) {
+        int size = records.remaining();
+        if (size > maxBatchBytes) {
+            return new Verdict(Errors.MESSAGE_TOO_LARGE,
+                    "batch of " + size + " bytes exceeds message.max.bytes=" + maxBatchBytes);
+        }
+        if (size < BatchHeader.HEADER_SIZE) {
+            return new Verdict(Errors.CORRUPT_MESSAGE, "batch of " + size + " bytes is shorter than a v2 header");
+        }
+        BatchHeader header = new BatchHeader().wrap(records, records.position());
+        if (header.magic() != 2) {
+            return new Verdict(Errors.UNSUPPORTED_FOR_MESSAGE_FORMAT,
+                    "record format magic " + header.magic() + " is not supported; use a client with message format v2 (Kafka 0.11+)");
+        }
+        if (header.sizeInBytes() != size) {
+            return new Verdict(Errors.INVALID_RECORD,
+                    "exactly one batch per partition is accepted; batch length " + header.sizeInBytes() + " != " + size + " bytes sent");
+        }
+        if (header.computeCrc() != header.storedCrc()) {
+            return new Verdict(Errors.CORRUPT_MESSAGE, "CRC32C mismatch: the batch was damaged in transit");
+        }
+        if (header.recordsCount() <= 0 || header.lastOffsetDelta() != header.recordsCount() - 1) {
+            return new Verdict(Errors.INVALID_RECORD, "batch claims " + header.recordsCount()
+                    + " records with last offset delta " + header.lastOffsetDelta());
+        }
+        if (header.isTransactional() || header.isControl()) {
+            return new Verdict(Errors.INVALID_RECORD, "transactional batches are not supported by Capstan v1");
+        }
+        return Verdict.OK;
+    }
+}

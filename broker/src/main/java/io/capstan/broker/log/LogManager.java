@@ -1,0 +1,108 @@
+package io.capstan.broker.log;
+
+import io.capstan.broker.config.BrokerConfig;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.apache.kafka.common.protocol.Errors;
+import org.rocksdb.RocksDBException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The broker's log: opens the store, recovers every shard, and wires the single group committer, readers,
+ * retention, the WAL flusher (interval policy) and the disk guard. The Kafka layer talks to this and nothing below.
+ */
+public final class LogManager implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(LogManager.class);
+
+    private final LogStore store;
+    private final TopicCatalog catalog;
+    private final GroupCommitAppender appender;
+    private final ShardReader reader;
+    private final ProducerIdAllocator producerIds;
+    private final DiskSpaceGuard diskGuard;
+    private final RetentionCleaner retention;
+    private final ScheduledExecutorService scheduler;
+
+    public LogManager(BrokerConfig config, CommitListener listener, CommitStats stats) {
+        long start = System.nanoTime();
+        this.store = new LogStore(config.dataDir(), config.rocksdbBlockCacheBytes(), config.rocksdbWriteBufferBytes());
+        this.catalog = new TopicCatalog(store, new ShardRecovery(store, config.tailCacheBytesPerShard()));
+        catalog.load();
+        this.reader = new ShardReader(store);
+        this.producerIds = new ProducerIdAllocator(store);
+        this.diskGuard = new DiskSpaceGuard(config.dataDir(), config.diskMinFreeBytes());
+        this.retention = new RetentionCleaner(store, catalog, config.retentionMs(), config.retentionBytes());
+        boolean sync = config.flushPolicy() == BrokerConfig.FlushPolicy.ALWAYS;
+        this.appender = new GroupCommitAppender(store, sync, config.groupCommitMaxBatches(), listener, stats);
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "capstan-log-maintenance");
+            t.setDaemon(true);
+            return t;
+        });
+        appender.start();
+        scheduler.scheduleWithFixedDelay(diskGuard::refresh, 1, 1, TimeUnit.SECONDS);
+        scheduler.scheduleWithFixedDelay(() -> retention.runOnce(System.currentTimeMillis()),
+                config.retentionCheckIntervalMs(), config.retentionCheckIntervalMs(), TimeUnit.MILLISECONDS);
+        if (!sync) {
+            scheduler.scheduleWithFixedDelay(this::syncWal, config.flushIntervalMs(), config.flushIntervalMs(), TimeUnit.MILLISECONDS);
+        }
+        log.info("recovered {} topics, {} shards from {} in {} ms (flush policy {})", catalog.topics().size(),
+                catalog.shards().size(), config.dataDir(), (System.nanoTime() - start) / 1_000_000, config.flushPolicy());
+    }
+
+    private void syncWal() {
+        try {
+            store.syncWal();
+        } catch (RocksDBException e) {
+            log.error("periodic WAL fsync failed: {}; acknowledged writes since the last sync are at risk", e.getMessage());
+        }
+    }
+
+    /** Queues a validated batch for the next group commit, unless the disk is full. */
+    public void append(Shard shard, byte[] batch, Consumer<AppendResult> callback) {
+        if (diskGuard.full()) {
+            callback.accept(AppendResult.failed(Errors.KAFKA_STORAGE_ERROR, "the broker's data volume is full ("
+                    + diskGuard.freeBytes() + " bytes free, below disk.min.free.bytes); retry later"));
+            return;
+        }
+        appender.append(shard, batch, callback);
+    }
+
+    public TopicMeta createTopic(String name, int partitions, Map<String, String> configs) {
+        return catalog.create(name, partitions, configs);
+    }
+
+    public void deleteTopic(String name) {
+        catalog.delete(name);
+    }
+
+    /** Runs retention now (tests and the admin API); normally it runs every log.retention.check.interval.ms. */
+    public void runRetention(long nowMs) {
+        retention.runOnce(nowMs);
+    }
+
+    public void refreshDiskSpace() {
+        diskGuard.refresh();
+    }
+
+    public TopicCatalog catalog() { return catalog; }
+    public ShardReader reader() { return reader; }
+    public ProducerIdAllocator producerIds() { return producerIds; }
+    public DiskSpaceGuard diskGuard() { return diskGuard; }
+    public LogStore store() { return store; }
+
+    public long shardSizeBytes(Shard shard) {
+        return store.approximateSize(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
+    }
+
+    @Override
+    public void close() {
+        scheduler.shutdownNow();
+        appender.close();
+        store.close();
+    }
+}

@@ -1,0 +1,83 @@
+package io.capstan.broker.log;
+
+import java.nio.ByteBuffer;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Drops a shard's oldest batches once they are older than retention.ms or the shard is over retention.bytes, with one
+ * DeleteRange. The newest batch is always kept so the log end offset survives a restart, as Kafka keeps its active
+ * segment.
+ */
+final class RetentionCleaner {
+    private static final Logger log = LoggerFactory.getLogger(RetentionCleaner.class);
+
+    private final LogStore store;
+    private final TopicCatalog catalog;
+    private final long defaultRetentionMs;
+    private final long defaultRetentionBytes;
+
+    RetentionCleaner(LogStore store, TopicCatalog catalog, long defaultRetentionMs, long defaultRetentionBytes) {
+        this.store = store;
+        this.catalog = catalog;
+        this.defaultRetentionMs = defaultRetentionMs;
+        this.defaultRetentionBytes = defaultRetentionBytes;
+    }
+
+    void runOnce(long nowMs) {
+        for (Shard shard : catalog.shards()) {
+            try {
+                clean(shard, nowMs);
+            } catch (RuntimeException | RocksDBException e) {
+                log.warn("retention of {} failed, will retry next round: {}", shard, e.toString());
+            }
+        }
+    }
+
+    private void clean(Shard shard, long nowMs) throws RocksDBException {
+        TopicMeta topic = catalog.topic(shard.topicPartition().topic());
+        if (topic == null) {
+            return;
+        }
+        long retentionMs = Long.parseLong(topic.configs().getOrDefault("retention.ms", String.valueOf(defaultRetentionMs)));
+        long retentionBytes = Long.parseLong(topic.configs().getOrDefault("retention.bytes", String.valueOf(defaultRetentionBytes)));
+        long excessBytes = retentionBytes < 0 ? 0
+                : store.approximateSize(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key())) - retentionBytes;
+        long newStart = firstRetained(shard, retentionMs < 0 ? Long.MIN_VALUE : nowMs - retentionMs, excessBytes);
+        if (newStart <= shard.logStartOffset()) {
+            return;
+        }
+        try (WriteBatch batch = new WriteBatch()) {
+            batch.deleteRange(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.of(shard.key(), newStart));
+            store.write(batch, false);
+        }
+        shard.logStartOffset(newStart);
+        shard.tail().truncateBefore(newStart);
+        log.info("retention advanced the log start of {} to offset {}", shard, newStart);
+    }
+
+    /** Base offset of the first batch to keep: the first newer than the cut-off once the byte excess is covered. */
+    private long firstRetained(Shard shard, long minTimestamp, long excessBytes) {
+        long hw = shard.highWatermark();
+        long dropped = 0;
+        try (LogStore.RangeIterator range = store.iterate(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.of(shard.key(), hw))) {
+            RocksIterator it = range.it();
+            it.seekToFirst();
+            while (it.isValid()) {
+                byte[] value = it.value();
+                long base = LogKeys.offset(it.key());
+                long maxTs = ByteBuffer.wrap(value).getLong(BatchHeader.MAX_TIMESTAMP);
+                it.next();
+                boolean newest = !it.isValid();
+                if (newest || (maxTs >= minTimestamp && dropped >= excessBytes)) {
+                    return base;
+                }
+                dropped += value.length;
+            }
+        }
+        return shard.logStartOffset();
+    }
+}

@@ -1,0 +1,55 @@
+package io.capstan.broker.log;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Runtime state of one shard (partition). The group committer is the single writer of {@code nextOffset} and of
+ * the producer table; it publishes {@code highWatermark} after each durable write. Readers see only offsets below
+ * the high watermark, which is how "consumers read only committed data" is enforced.
+ */
+public final class Shard {
+    private final TopicPartition topicPartition;
+    private final int key;
+    private final TailCache tail;
+    private final Map<Long, ProducerEntry> producers = new HashMap<>();
+    private volatile long logStartOffset;
+    private volatile long highWatermark;
+    private volatile int leaderEpoch;
+    private volatile boolean deleted;
+    private long nextOffset;
+
+    public Shard(TopicPartition topicPartition, int key, long logStartOffset, long logEndOffset, long tailCacheBytes) {
+        this.topicPartition = topicPartition;
+        this.key = key;
+        this.logStartOffset = logStartOffset;
+        this.highWatermark = logEndOffset;
+        this.nextOffset = logEndOffset;
+        this.tail = new TailCache(tailCacheBytes);
+    }
+
+    public TopicPartition topicPartition() { return topicPartition; }
+    public int key() { return key; }
+    public TailCache tail() { return tail; }
+    public long logStartOffset() { return logStartOffset; }
+    public long highWatermark() { return highWatermark; }
+    public int leaderEpoch() { return leaderEpoch; }
+    public boolean deleted() { return deleted; }
+
+    void markDeleted() { deleted = true; }
+    void logStartOffset(long offset) { logStartOffset = offset; }
+
+    // --- single writer: the group committer (and recovery before it starts) ---
+    long nextOffset() { return nextOffset; }
+    void nextOffset(long offset) { nextOffset = offset; }
+    void publish(long committedEnd) { highWatermark = committedEnd; }
+    ProducerEntry producer(long producerId) { return producers.get(producerId); }
+    void producer(long producerId, ProducerEntry entry) { producers.put(producerId, entry); }
+    int producerCount() { return producers.size(); }
+
+    @Override
+    public String toString() {
+        return topicPartition.toString();
+    }
+}

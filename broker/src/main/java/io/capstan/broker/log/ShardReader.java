@@ -1,0 +1,134 @@
+package io.capstan.broker.log;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
+import org.rocksdb.RocksIterator;
+
+/**
+ * Reads whole committed batches of a shard from a fetch offset, up to a byte budget: from the tail cache when it
+ * holds the offset, else from RocksDB with an iterator bounded by the high watermark. Thread-safe.
+ */
+public final class ShardReader {
+    private final LogStore store;
+
+    public ShardReader(LogStore store) {
+        this.store = store;
+    }
+
+    /**
+     * Appends to {@code out} the batches starting with the one that contains {@code offset}, stopping before the
+     * budget would be exceeded; when {@code minOneBatch} the first batch is returned even if larger (KIP-74).
+     * Returns the bytes added.
+     */
+    public int read(Shard shard, long offset, int maxBytes, boolean minOneBatch, List<byte[]> out) {
+        long hw = shard.highWatermark();
+        if (offset >= hw) {
+            return 0;
+        }
+        if (offset >= shard.tail().firstOffset()) {
+            int got = readTail(shard, offset, hw, maxBytes, minOneBatch, out);
+            if (got >= 0) {
+                return got;
+            }
+        }
+        return readStore(shard, offset, hw, maxBytes, minOneBatch, out);
+    }
+
+    private int readTail(Shard shard, long offset, long hw, int maxBytes, boolean minOneBatch, List<byte[]> out) {
+        int bytes = 0;
+        int added = 0;
+        boolean first = true;
+        for (Map.Entry<Long, byte[]> e : shard.tail().from(offset).entrySet()) {
+            if (e.getKey() >= hw) {
+                break;
+            }
+            byte[] batch = e.getValue();
+            if (first && lastOffset(batch) < offset) {
+                continue;
+            }
+            if (first && e.getKey() > offset) {
+                rollBack(out, added);
+                return -1; // the batch holding the offset was evicted meanwhile: go to RocksDB
+            }
+            if (bytes + batch.length > maxBytes && !(first && minOneBatch)) {
+                break;
+            }
+            out.add(batch);
+            added++;
+            bytes += batch.length;
+            first = false;
+        }
+        if (added == 0) {
+            return -1;
+        }
+        return bytes;
+    }
+
+    private static void rollBack(List<byte[]> out, int added) {
+        for (int i = 0; i < added; i++) {
+            out.remove(out.size() - 1);
+        }
+    }
+
+    private int readStore(Shard shard, long offset, long hw, int maxBytes, boolean minOneBatch, List<byte[]> out) {
+        int bytes = 0;
+        try (LogStore.RangeIterator range = store.iterate(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.of(shard.key(), hw))) {
+            RocksIterator it = range.it();
+            it.seekForPrev(LogKeys.of(shard.key(), offset));
+            if (!it.isValid()) {
+                it.seekToFirst();
+            }
+            boolean first = true;
+            for (; it.isValid(); it.next()) {
+                byte[] batch = it.value();
+                if (first && lastOffset(batch) < offset) {
+                    continue;
+                }
+                if (bytes + batch.length > maxBytes && !(first && minOneBatch)) {
+                    break;
+                }
+                out.add(batch);
+                bytes += batch.length;
+                first = false;
+            }
+        }
+        return bytes;
+    }
+
+    static long lastOffset(byte[] batch) {
+        ByteBuffer b = ByteBuffer.wrap(batch);
+        return b.getLong(BatchHeader.BASE_OFFSET) + b.getInt(BatchHeader.LAST_OFFSET_DELTA);
+    }
+
+    /** Offset of the first record with timestamp >= {@code timestamp}, with its timestamp, or null if none is committed. */
+    public long[] offsetForTimestamp(Shard shard, long timestamp) {
+        long hw = shard.highWatermark();
+        try (LogStore.RangeIterator range = store.iterate(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.of(shard.key(), hw))) {
+            RocksIterator it = range.it();
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                BatchHeader h = new BatchHeader().wrap(ByteBuffer.wrap(it.value()), 0);
+                if (h.maxTimestamp() >= timestamp) {
+                    return RecordTimestamps.firstAtOrAfter(it.value(), timestamp);
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Offset and timestamp of the record with the largest timestamp, or null if the shard is empty. */
+    public long[] maxTimestamp(Shard shard) {
+        long hw = shard.highWatermark();
+        long[] best = null;
+        try (LogStore.RangeIterator range = store.iterate(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.of(shard.key(), hw))) {
+            RocksIterator it = range.it();
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                BatchHeader h = new BatchHeader().wrap(ByteBuffer.wrap(it.value()), 0);
+                if (best == null || h.maxTimestamp() > best[1]) {
+                    best = RecordTimestamps.offsetOfMax(it.value());
+                }
+            }
+        }
+        return best;
+    }
+}

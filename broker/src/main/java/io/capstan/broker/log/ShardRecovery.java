@@ -1,0 +1,39 @@
+package io.capstan.broker.log;
+
+import java.nio.ByteBuffer;
+import org.apache.kafka.common.TopicPartition;
+import org.rocksdb.RocksIterator;
+
+/** Rebuilds a shard's state from what RocksDB holds: log start and end offsets from its first and last batch, and producer state. */
+final class ShardRecovery {
+    private final LogStore store;
+    private final long tailCacheBytes;
+
+    ShardRecovery(LogStore store, long tailCacheBytes) {
+        this.store = store;
+        this.tailCacheBytes = tailCacheBytes;
+    }
+
+    Shard recover(TopicPartition tp, int key) {
+        long start = 0;
+        long end = 0;
+        try (LogStore.RangeIterator range = store.iterate(store.logFamily(), LogKeys.shardStart(key), LogKeys.shardEnd(key))) {
+            RocksIterator it = range.it();
+            it.seekToFirst();
+            if (it.isValid()) {
+                start = LogKeys.offset(it.key());
+                it.seekToLast();
+                BatchHeader last = new BatchHeader().wrap(ByteBuffer.wrap(it.value()), 0);
+                end = last.lastOffset() + 1;
+            }
+        }
+        Shard shard = new Shard(tp, key, start, end, tailCacheBytes);
+        try (LogStore.RangeIterator range = store.iterate(store.producerFamily(), LogKeys.shardStart(key), LogKeys.shardEnd(key))) {
+            RocksIterator it = range.it();
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                shard.producer(LogKeys.offset(it.key()), ProducerEntry.decode(it.value()));
+            }
+        }
+        return shard;
+    }
+}

@@ -1,0 +1,51 @@
+package io.capstan.broker.log;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+
+/**
+ * The newest committed batches of one shard, so readers that keep up (consumers, later followers) never touch
+ * RocksDB. The group committer adds, retention truncates, any thread reads.
+ */
+public final class TailCache {
+    private final ConcurrentSkipListMap<Long, byte[]> batches = new ConcurrentSkipListMap<>();
+    private final long budgetBytes;
+    private long bytes;
+
+    public TailCache(long budgetBytes) {
+        this.budgetBytes = budgetBytes;
+    }
+
+    public synchronized void add(long baseOffset, byte[] batch) {
+        if (budgetBytes <= 0) {
+            return;
+        }
+        batches.put(baseOffset, batch);
+        bytes += batch.length;
+        while (bytes > budgetBytes && batches.size() > 1) {
+            Map.Entry<Long, byte[]> oldest = batches.pollFirstEntry();
+            bytes -= oldest.getValue().length;
+        }
+    }
+
+    /** Forgets batches below a new log start offset. */
+    public synchronized void truncateBefore(long offset) {
+        Map.Entry<Long, byte[]> e;
+        while ((e = batches.firstEntry()) != null && e.getKey() < offset) {
+            batches.remove(e.getKey());
+            bytes -= e.getValue().length;
+        }
+    }
+
+    /** Lowest base offset held, or Long.MAX_VALUE when empty. */
+    public long firstOffset() {
+        Map.Entry<Long, byte[]> first = batches.firstEntry();
+        return first == null ? Long.MAX_VALUE : first.getKey();
+    }
+
+    /** Batches from the one containing {@code offset} onwards (ascending), or an empty view if not held. */
+    public java.util.NavigableMap<Long, byte[]> from(long offset) {
+        Long floor = batches.floorKey(offset);
+        return floor == null ? java.util.Collections.emptyNavigableMap() : batches.tailMap(floor, true);
+    }
+}

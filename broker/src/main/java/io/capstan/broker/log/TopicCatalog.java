@@ -1,0 +1,110 @@
+package io.capstan.broker.log;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+
+/**
+ * Topics and their shards, persisted in the meta column family and mirrored in memory for lookups by name or id.
+ * Creation and deletion are synchronous and fsynced: they are rare and must survive a crash.
+ */
+public final class TopicCatalog {
+    private static final String TOPIC_PREFIX = "topic/";
+    private static final String NEXT_SHARD_KEY = "next-shard-key";
+
+    private final LogStore store;
+    private final ShardRecovery recovery;
+    private final Map<String, TopicMeta> byName = new ConcurrentHashMap<>();
+    private final Map<Uuid, TopicMeta> byId = new ConcurrentHashMap<>();
+    private final Map<TopicPartition, Shard> shards = new ConcurrentHashMap<>();
+    private int nextShardKey;
+
+    TopicCatalog(LogStore store, ShardRecovery recovery) {
+        this.store = store;
+        this.recovery = recovery;
+    }
+
+    /** Loads every topic and recovers its shards; runs once before the broker is ready. */
+    void load() {
+        byte[] next = store.getMeta(NEXT_SHARD_KEY);
+        nextShardKey = next == null ? 1 : Integer.parseInt(new String(next, StandardCharsets.UTF_8));
+        byte[] prefix = LogStore.bytes(TOPIC_PREFIX);
+        byte[] end = LogStore.bytes("topic0"); // '0' follows '/' in ASCII: first key after the prefix
+        try (LogStore.RangeIterator range = store.iterate(store.metaFamily(), prefix, end)) {
+            RocksIterator it = range.it();
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                register(TopicMeta.decode(it.value()));
+            }
+        }
+    }
+
+    private void register(TopicMeta topic) {
+        for (int p = 0; p < topic.partitions(); p++) {
+            TopicPartition tp = new TopicPartition(topic.name(), p);
+            shards.put(tp, recovery.recover(tp, topic.shardKeys().get(p)));
+        }
+        byName.put(topic.name(), topic);
+        byId.put(topic.id(), topic);
+    }
+
+    public synchronized TopicMeta create(String name, int partitions, Map<String, String> configs) {
+        if (byName.containsKey(name)) {
+            throw new TopicExistsException("topic " + name + " already exists");
+        }
+        List<Integer> keys = new ArrayList<>();
+        for (int i = 0; i < partitions; i++) {
+            keys.add(nextShardKey + i);
+        }
+        TopicMeta topic = new TopicMeta(name, Uuid.randomUuid(), keys, configs);
+        try (WriteBatch batch = new WriteBatch()) {
+            batch.put(store.metaFamily(), LogStore.bytes(TOPIC_PREFIX + name), topic.encode());
+            batch.put(store.metaFamily(), LogStore.bytes(NEXT_SHARD_KEY), LogStore.bytes(String.valueOf(nextShardKey + partitions)));
+            store.write(batch, true);
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot persist topic " + name + ": " + e.getMessage(), e);
+        }
+        nextShardKey += partitions;
+        register(topic);
+        return topic;
+    }
+
+    /** Removes the topic and all its data in one write; in-flight appends to it fail with UNKNOWN_TOPIC_OR_PARTITION. */
+    public synchronized void delete(String name) {
+        TopicMeta topic = byName.get(name);
+        if (topic == null) {
+            throw new UnknownTopicException("topic " + name + " does not exist");
+        }
+        try (WriteBatch batch = new WriteBatch()) {
+            batch.delete(store.metaFamily(), LogStore.bytes(TOPIC_PREFIX + name));
+            for (int key : topic.shardKeys()) {
+                batch.deleteRange(store.logFamily(), LogKeys.shardStart(key), LogKeys.shardEnd(key));
+                batch.deleteRange(store.producerFamily(), LogKeys.shardStart(key), LogKeys.shardEnd(key));
+            }
+            store.write(batch, true);
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot delete topic " + name + ": " + e.getMessage(), e);
+        }
+        byName.remove(name);
+        byId.remove(topic.id());
+        for (int p = 0; p < topic.partitions(); p++) {
+            Shard shard = shards.remove(new TopicPartition(name, p));
+            if (shard != null) {
+                shard.markDeleted();
+            }
+        }
+    }
+
+    public TopicMeta topic(String name) { return byName.get(name); }
+    public TopicMeta topic(Uuid id) { return byId.get(id); }
+    public Collection<TopicMeta> topics() { return byName.values(); }
+    public Shard shard(TopicPartition tp) { return shards.get(tp); }
+    public Collection<Shard> shards() { return shards.values(); }
+}
