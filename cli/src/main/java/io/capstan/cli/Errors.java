@@ -1,0 +1,20 @@
+package io.capstan.cli;
+
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.common.errors.TimeoutException;
+
+/** Turns client exceptions into one line that says what went wrong and what to try. */
+final class Errors {
+    private Errors() {}
+
+    static String describe(Throwable e) {
+        Throwable root = e;
+        while ((root instanceof ExecutionException || root instanceof java.util.concurrent.CompletionException) && root.getCause() != null) {
+            root = root.getCause();
+        }
+        if (root instanceof TimeoutException) {
+            return root.getMessage() + " (is a broker running at the --bootstrap-server address? start one with 'capstan broker')";
+        }
+        return root.getMessage() == null ? root.toString() : root.getMessage();
+    }
+}
