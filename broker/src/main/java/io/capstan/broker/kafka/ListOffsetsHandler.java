@@ -20,6 +20,7 @@ public final class ListOffsetsHandler implements ApiHandler {
     static final long EARLIEST_LOCAL = -4;
     static final long EARLIEST_PENDING_UPLOAD = -5;
     static final long LATEST_TIERED = -6;
+    private static final short LEADER_EPOCH_VERSION = 4;
 
     private final LogManager logs;
 
@@ -39,15 +40,17 @@ public final class ListOffsetsHandler implements ApiHandler {
                 tr.partitions().add(shard == null
                         ? new ListOffsetsPartitionResponse().setPartitionIndex(p.partitionIndex())
                                 .setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()).setOffset(-1).setTimestamp(-1)
-                        : lookup(shard, p));
+                        : lookup(shard, p, context.version()));
             }
         }
         return CompletableFuture.completedFuture(response);
     }
 
-    private ListOffsetsPartitionResponse lookup(Shard shard, ListOffsetsRequestData.ListOffsetsPartition p) {
-        ListOffsetsPartitionResponse r = new ListOffsetsPartitionResponse().setPartitionIndex(p.partitionIndex())
-                .setLeaderEpoch(shard.leaderEpoch()).setTimestamp(-1);
+    private ListOffsetsPartitionResponse lookup(Shard shard, ListOffsetsRequestData.ListOffsetsPartition p, short version) {
+        ListOffsetsPartitionResponse r = new ListOffsetsPartitionResponse().setPartitionIndex(p.partitionIndex()).setTimestamp(-1);
+        if (version >= LEADER_EPOCH_VERSION) {
+            r.setLeaderEpoch(shard.leaderEpoch());
+        }
         long ts = p.timestamp();
         if (ts == LATEST || ts == LATEST_TIERED) {
             return r.setOffset(ts == LATEST ? shard.highWatermark() : -1);

@@ -157,9 +157,18 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
             ctx.close();
             return;
         }
-        ByteBuf encoded = body == null ? null
-                : ResponseEncoder.encode(ctx.alloc(), header.correlationId(), header.apiKey().responseHeaderVersion(header.apiVersion()),
-                        body, header.apiVersion());
+        ByteBuf encoded;
+        try {
+            encoded = body == null ? null
+                    : ResponseEncoder.encode(ctx.alloc(), header.correlationId(), header.apiKey().responseHeaderVersion(header.apiVersion()),
+                            body, header.apiVersion());
+        } catch (RuntimeException e) {
+            // a response this version cannot express is a broker bug; say so loudly rather than leave the client hanging
+            log.error("cannot encode {} v{} response for {}; closing the connection", header.apiKey(), header.apiVersion(),
+                    ctx.channel().remoteAddress(), e);
+            ctx.close();
+            return;
+        }
         complete(slot, encoded, false);
     }
 

@@ -1,0 +1,177 @@
+package io.capstan.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.Record;
+import org.apache.kafka.common.record.internal.RecordBatch;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A really full disk: a small tmpfs volume filled by another file. Produce must fail with a retriable error, reads
+ * must go on, nothing acknowledged may be lost, and produce must work again once space returns. Needs root to mount;
+ * CI sets CAPSTAN_REQUIRE_DISK_TESTS=1 so a missing mount fails rather than skips.
+ */
+class DiskFullTest {
+    static final long VOLUME = 96L << 20;
+
+    @TempDir
+    Path tmp;
+    Path volume;
+    Path filler;
+
+    @BeforeEach
+    void mount() throws Exception {
+        volume = tmp.resolve("vol");
+        Files.createDirectories(volume);
+        Process p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=" + VOLUME, "capstan-test", volume.toString())
+                .redirectErrorStream(true).start();
+        boolean mounted = p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+        String why = new String(p.getInputStream().readAllBytes());
+        if ("1".equals(System.getenv("CAPSTAN_REQUIRE_DISK_TESTS"))) {
+            assertThat(mounted).as("mounting a tmpfs for the full-disk test failed: " + why).isTrue();
+        }
+        assumeTrue(mounted, "cannot mount a tmpfs here (needs root): " + why);
+        filler = volume.resolve("filler");
+    }
+
+    @AfterEach
+    void unmount() throws Exception {
+        if (volume != null) {
+            new ProcessBuilder("umount", "-l", volume.toString()).start().waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void guardRefusesProduceBelowMinFreeSpaceAndRecovers() throws Exception {
+        Map<String, String> settings = Map.of("data.dir", volume.resolve("data").toString(),
+                "disk.min.free.bytes", String.valueOf(16L << 20), "rocksdb.write.buffer.bytes", String.valueOf(4 << 20));
+        try (TestBroker broker = new TestBroker(volume.resolve("data"), settings); RawKafkaConnection c = new RawKafkaConnection(broker.broker().port())) {
+            IdempotentProduceTest.createTopic(c);
+            assertThat(produce(c, "before").error()).isEqualTo(Errors.NONE);
+            fillUntilFree(8L << 20);
+            broker.broker().logs().refreshDiskSpace();
+            assertThat(produce(c, "refused").error()).isEqualTo(Errors.KAFKA_STORAGE_ERROR);
+            assertThat(Errors.KAFKA_STORAGE_ERROR.exception()).isInstanceOf(org.apache.kafka.common.errors.RetriableException.class);
+            assertThat(readAll(c)).containsExactly("before");
+            Files.delete(filler);
+            broker.broker().logs().refreshDiskSpace();
+            assertThat(produce(c, "after").error()).isEqualTo(Errors.NONE);
+            assertThat(readAll(c)).containsExactly("before", "after");
+        }
+    }
+
+    @Test
+    void realOutOfSpaceWriteFailsRetriablyAndTheBrokerRecovers() throws Exception {
+        Map<String, String> settings = Map.of("data.dir", volume.resolve("data").toString(),
+                "disk.min.free.bytes", "0", "rocksdb.write.buffer.bytes", String.valueOf(4 << 20));
+        List<String> acked = new ArrayList<>();
+        try (TestBroker broker = new TestBroker(volume.resolve("data"), settings); RawKafkaConnection c = new RawKafkaConnection(broker.broker().port())) {
+            IdempotentProduceTest.createTopic(c);
+            for (int i = 0; i < 20; i++) {
+                assertThat(produce(c, "ok-" + i).error()).isEqualTo(Errors.NONE);
+                acked.add("ok-" + i);
+            }
+            fillUntilFree(0);
+            String big = "x".repeat(900_000);
+            Errors error = Errors.NONE;
+            for (int i = 0; i < 50 && error == Errors.NONE; i++) {
+                IdempotentProduceTest.Outcome o = produce(c, big + i);
+                error = o.error();
+                if (error == Errors.NONE) {
+                    acked.add(big + i);
+                }
+            }
+            assertThat(error).isEqualTo(Errors.KAFKA_STORAGE_ERROR);
+            assertThat(readAll(c)).containsExactlyElementsOf(acked);
+            Files.delete(filler);
+            broker.broker().logs().refreshDiskSpace();
+            // RocksDB's SstFileManager notices the space and clears its background error by itself
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> produce(c, "recovered").error() == Errors.NONE);
+            acked.add("recovered");
+            assertThat(produce(c, "later").error()).isEqualTo(Errors.NONE);
+            acked.add("later");
+            assertThat(readAll(c)).containsExactlyElementsOf(acked);
+        }
+        // after the failed WAL appends and RocksDB's recovery, a restart must still find every acknowledged record
+        try (TestBroker broker = new TestBroker(volume.resolve("data"), settings); RawKafkaConnection c = new RawKafkaConnection(broker.broker().port())) {
+            assertThat(readAll(c)).containsExactlyElementsOf(acked);
+        }
+    }
+
+    private void fillUntilFree(long leaveFree) throws IOException {
+        byte[] chunk = new byte[1 << 20];
+        try (OutputStream out = Files.newOutputStream(filler)) {
+            while (Files.getFileStore(volume).getUsableSpace() > leaveFree + chunk.length) {
+                out.write(chunk);
+            }
+            if (leaveFree == 0) {
+                try {
+                    for (int i = 0; i < 64; i++) {
+                        out.write(new byte[4096]);
+                        out.flush();
+                    }
+                } catch (IOException full) {
+                    // expected: the volume is now completely full
+                }
+            }
+        } catch (IOException full) {
+            // the last chunk hit the end of the volume
+        }
+    }
+
+    private static IdempotentProduceTest.Outcome produce(RawKafkaConnection c, String value) throws IOException {
+        return IdempotentProduceTest.produce(c, Batches.plain(value));
+    }
+
+    private static List<String> readAll(RawKafkaConnection c) throws IOException {
+        List<String> values = new ArrayList<>();
+        long offset = 0;
+        while (true) {
+            FetchRequestData req = new FetchRequestData().setMaxWaitMs(0).setMinBytes(0).setMaxBytes(64 << 20)
+                    .setReplicaId(-1).setSessionEpoch(-1);
+            req.topics().add(new FetchRequestData.FetchTopic().setTopic("t").setPartitions(List.of(
+                    new FetchRequestData.FetchPartition().setPartition(0).setFetchOffset(offset).setPartitionMaxBytes(64 << 20))));
+            FetchResponseData r = c.send(ApiKeys.FETCH, (short) 12, req);
+            FetchResponseData.PartitionData pd = r.responses().get(0).partitions().get(0);
+            assertThat(pd.errorCode()).isEqualTo(Errors.NONE.code());
+            MemoryRecords records = (MemoryRecords) pd.records();
+            int before = values.size();
+            for (RecordBatch batch : records.batches()) {
+                for (Record rec : batch) {
+                    if (rec.offset() >= offset) {
+                        values.add(java.nio.charset.StandardCharsets.UTF_8.decode(rec.value()).toString());
+                        offset = rec.offset() + 1;
+                    }
+                }
+            }
+            if (values.size() == before) {
+                return values;
+            }
+        }
+    }
+
+    static TopicPartition tp() {
+        return new TopicPartition("t", 0);
+    }
+}

@@ -1,0 +1,118 @@
+package io.capstan.e2e;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A broker in its own JVM, started through the real {@code capstan broker} entry point with the test classpath.
+ * Ports stay fixed across restarts so clients reconnect to the same address, as they would to a restarted pod.
+ */
+final class BrokerProcess implements AutoCloseable {
+    private final Path dataDir;
+    private final Path logFile;
+    private final int port;
+    private final int adminPort;
+    private final Map<String, String> settings;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private Process process;
+    private int starts;
+
+    BrokerProcess(Path dataDir, Path logDir, Map<String, String> settings) throws IOException {
+        this.dataDir = dataDir;
+        this.logFile = logDir.resolve("broker.log");
+        this.port = freePort();
+        this.adminPort = freePort();
+        this.settings = settings;
+        Files.createDirectories(logDir);
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    String bootstrap() {
+        return "127.0.0.1:" + port;
+    }
+
+    int port() {
+        return port;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    void start() throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-XX:+UseParallelGC",
+                "-cp", System.getProperty("java.class.path"),
+                "io.capstan.cli.Capstan", "broker",
+                "--data-dir", dataDir.toString(),
+                "--port", String.valueOf(port),
+                "--admin-port", String.valueOf(adminPort)));
+        settings.forEach((k, v) -> {
+            cmd.add("--set");
+            cmd.add(k + "=" + v);
+        });
+        starts++;
+        Files.writeString(logFile, "---- start " + starts + "\n", java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        process = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile())).start();
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                .failFast("broker process exited; see " + logFile, () -> !process.isAlive())
+                .until(this::ready);
+    }
+
+    private boolean ready() {
+        try {
+            HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/readyz"))
+                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
+            return r.statusCode() == 200;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** SIGKILL: no shutdown hook, no flush, exactly like a power cut for the process. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    /** SIGTERM and wait: the orderly shutdown path. */
+    void stop() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            process.destroy();
+            if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    Path logFile() {
+        return logFile;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        stop();
+    }
+}
