@@ -32,13 +32,13 @@ final class BrokerCommand implements Callable<Integer> {
     @Option(names = "--node-id", description = "Shortcut for --set node.id=...")
     String nodeId;
 
-    @Option(names = "--print-config", description = "Print every setting with its default and meaning, then exit.")
+    @Option(names = "--print-config", description = "Print every setting with its default and meaning (a Markdown table), then exit.")
     boolean printConfig;
 
     @Override
     public Integer call() throws InterruptedException {
         if (printConfig) {
-            BrokerConfig.KEYS.forEach(k -> System.out.printf("%-32s %-12s %s%n", k.name(), k.defaultValue(), k.description()));
+            System.out.print(ConfigReference.markdownTable());
             return 0;
         }
         Map<String, String> flags = new LinkedHashMap<>(set);

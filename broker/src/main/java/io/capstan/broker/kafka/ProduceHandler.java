@@ -70,7 +70,9 @@ public final class ProduceHandler implements ApiHandler {
                     continue;
                 }
                 ByteBuffer records = ((MemoryRecords) partition.records()).buffer().duplicate();
-                BatchValidator.Verdict verdict = validator.validate(records);
+                String topicLimit = meta.configs().get("max.message.bytes");
+                BatchValidator.Verdict verdict = topicLimit == null ? validator.validate(records)
+                        : validator.validate(records, Integer.parseInt(topicLimit), "max.message.bytes of topic " + meta.name());
                 if (!verdict.ok()) {
                     log.warn("rejected produce from {} to {}: {} ({})", context.client(), shard, verdict.reason(), verdict.error());
                     pr.setErrorCode(verdict.error().code()).setErrorMessage(verdict.reason());

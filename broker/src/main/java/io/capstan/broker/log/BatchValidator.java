@@ -25,10 +25,15 @@ public final class BatchValidator {
 
     /** The buffer must hold exactly one batch from its position to its limit. Thread-safe. */
     public Verdict validate(ByteBuffer records) {
+        return validate(records, maxBatchBytes, "message.max.bytes");
+    }
+
+    /** As {@link #validate(ByteBuffer)} with a topic's own size limit; {@code limitName} is the setting to quote. */
+    public Verdict validate(ByteBuffer records, int maxBytes, String limitName) {
         int size = records.remaining();
-        if (size > maxBatchBytes) {
+        if (size > maxBytes) {
             return new Verdict(Errors.MESSAGE_TOO_LARGE,
-                    "batch of " + size + " bytes exceeds message.max.bytes=" + maxBatchBytes);
+                    "batch of " + size + " bytes exceeds " + limitName + "=" + maxBytes);
         }
         if (size < BatchHeader.HEADER_SIZE) {
             return new Verdict(Errors.CORRUPT_MESSAGE, "batch of " + size + " bytes is shorter than a v2 header");
