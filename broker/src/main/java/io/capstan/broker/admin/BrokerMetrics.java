@@ -57,9 +57,9 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
                 .labelNames("topic", "partition")
                 .callback(cb -> logs.catalog().shards().forEach(s -> cb.call(s.logStartOffset(), labels(s))))
                 .register(registry);
-        GaugeWithCallback.builder().name("capstan_shard_size_bytes").help("Approximate bytes stored per shard").unit(Unit.BYTES)
+        GaugeWithCallback.builder().name("capstan_shard_size_bytes").help("Bytes of record batches stored per shard").unit(Unit.BYTES)
                 .labelNames("topic", "partition")
-                .callback(cb -> logs.catalog().shards().forEach(s -> cb.call(logs.shardSizeBytes(s), labels(s))))
+                .callback(cb -> logs.catalog().shards().forEach(s -> cb.call(s.sizeBytes(), labels(s))))
                 .register(registry);
         rocksGauge(logs, "capstan_rocksdb_write_stopped", "1 while RocksDB stops writes (stall)", "rocksdb.is-write-stopped");
         rocksGauge(logs, "capstan_rocksdb_delayed_write_rate", "Write rate RocksDB throttles to while delaying writes (bytes/s, 0 = none)", "rocksdb.actual-delayed-write-rate");

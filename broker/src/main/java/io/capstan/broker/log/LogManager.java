@@ -30,14 +30,14 @@ public final class LogManager implements AutoCloseable {
     public LogManager(BrokerConfig config, CommitListener listener, CommitStats stats) {
         long start = System.nanoTime();
         this.store = new LogStore(config.dataDir(), config.rocksdbBlockCacheBytes(), config.rocksdbWriteBufferBytes());
-        this.catalog = new TopicCatalog(store, new ShardRecovery(store, config.tailCacheBytesPerShard()));
+        boolean sync = config.flushPolicy() == BrokerConfig.FlushPolicy.ALWAYS;
+        this.appender = new GroupCommitAppender(store, sync, config.groupCommitMaxBatches(), listener, stats);
+        this.catalog = new TopicCatalog(store, new ShardRecovery(store, config.tailCacheBytesPerShard()), appender);
         catalog.load();
         this.reader = new ShardReader(store);
         this.producerIds = new ProducerIdAllocator(store);
         this.diskGuard = new DiskSpaceGuard(config.dataDir(), config.diskMinFreeBytes());
-        this.retention = new RetentionCleaner(store, catalog, config.retentionMs(), config.retentionBytes());
-        boolean sync = config.flushPolicy() == BrokerConfig.FlushPolicy.ALWAYS;
-        this.appender = new GroupCommitAppender(store, sync, config.groupCommitMaxBatches(), listener, stats);
+        this.retention = new RetentionCleaner(store, catalog, appender, config.retentionMs(), config.retentionBytes());
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "capstan-log-maintenance");
             t.setDaemon(true);
@@ -94,10 +94,6 @@ public final class LogManager implements AutoCloseable {
     public ProducerIdAllocator producerIds() { return producerIds; }
     public DiskSpaceGuard diskGuard() { return diskGuard; }
     public LogStore store() { return store; }
-
-    public long shardSizeBytes(Shard shard) {
-        return store.approximateSize(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
-    }
 
     @Override
     public void close() {

@@ -117,14 +117,6 @@ public final class LogStore implements AutoCloseable {
         return new RangeIterator(db, family, lower, upper);
     }
 
-    public long approximateSize(ColumnFamilyHandle family, byte[] from, byte[] to) {
-        try (org.rocksdb.Slice start = new org.rocksdb.Slice(from); org.rocksdb.Slice end = new org.rocksdb.Slice(to)) {
-            long[] sizes = db.getApproximateSizes(family, List.of(new org.rocksdb.Range(start, end)),
-                    org.rocksdb.SizeApproximationFlag.INCLUDE_FILES, org.rocksdb.SizeApproximationFlag.INCLUDE_MEMTABLES);
-            return sizes[0];
-        }
-    }
-
     public long property(String name) {
         try {
             return db.getLongProperty(log, name);

@@ -1,9 +1,8 @@
 package io.capstan.broker.log;
 
 import java.nio.ByteBuffer;
-import org.rocksdb.RocksDBException;
+import java.util.concurrent.TimeUnit;
 import org.rocksdb.RocksIterator;
-import org.rocksdb.WriteBatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,12 +16,14 @@ final class RetentionCleaner {
 
     private final LogStore store;
     private final TopicCatalog catalog;
+    private final GroupCommitAppender appender;
     private final long defaultRetentionMs;
     private final long defaultRetentionBytes;
 
-    RetentionCleaner(LogStore store, TopicCatalog catalog, long defaultRetentionMs, long defaultRetentionBytes) {
+    RetentionCleaner(LogStore store, TopicCatalog catalog, GroupCommitAppender appender, long defaultRetentionMs, long defaultRetentionBytes) {
         this.store = store;
         this.catalog = catalog;
+        this.appender = appender;
         this.defaultRetentionMs = defaultRetentionMs;
         this.defaultRetentionBytes = defaultRetentionBytes;
     }
@@ -31,36 +32,31 @@ final class RetentionCleaner {
         for (Shard shard : catalog.shards()) {
             try {
                 clean(shard, nowMs);
-            } catch (RuntimeException | RocksDBException e) {
+            } catch (Exception e) {
                 log.warn("retention of {} failed, will retry next round: {}", shard, e.toString());
             }
         }
     }
 
-    private void clean(Shard shard, long nowMs) throws RocksDBException {
+    private void clean(Shard shard, long nowMs) throws Exception {
         TopicMeta topic = catalog.topic(shard.topicPartition().topic());
         if (topic == null) {
             return;
         }
         long retentionMs = Long.parseLong(topic.configs().getOrDefault("retention.ms", String.valueOf(defaultRetentionMs)));
         long retentionBytes = Long.parseLong(topic.configs().getOrDefault("retention.bytes", String.valueOf(defaultRetentionBytes)));
-        long excessBytes = retentionBytes < 0 ? 0
-                : store.approximateSize(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key())) - retentionBytes;
-        long newStart = firstRetained(shard, retentionMs < 0 ? Long.MIN_VALUE : nowMs - retentionMs, excessBytes);
+        long excessBytes = retentionBytes < 0 ? 0 : shard.sizeBytes() - retentionBytes;
+        long[] cut = firstRetained(shard, retentionMs < 0 ? Long.MIN_VALUE : nowMs - retentionMs, excessBytes);
+        long newStart = cut[0];
         if (newStart <= shard.logStartOffset()) {
             return;
         }
-        try (WriteBatch batch = new WriteBatch()) {
-            batch.deleteRange(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.of(shard.key(), newStart));
-            store.write(batch, false);
-        }
-        shard.logStartOffset(newStart);
-        shard.tail().truncateBefore(newStart);
-        log.info("retention advanced the log start of {} to offset {}", shard, newStart);
+        appender.truncate(shard, newStart, cut[1]).get(60, TimeUnit.SECONDS);
+        log.info("retention advanced the log start of {} to offset {} ({} bytes dropped)", shard, newStart, cut[1]);
     }
 
-    /** Base offset of the first batch to keep: the first newer than the cut-off once the byte excess is covered. */
-    private long firstRetained(Shard shard, long minTimestamp, long excessBytes) {
+    /** Base offset of the first batch to keep (the first newer than the cut-off once the byte excess is covered) and the bytes before it. */
+    private long[] firstRetained(Shard shard, long minTimestamp, long excessBytes) {
         long hw = shard.highWatermark();
         long dropped = 0;
         try (LogStore.RangeIterator range = store.iterate(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.of(shard.key(), hw))) {
@@ -72,12 +68,15 @@ final class RetentionCleaner {
                 long maxTs = ByteBuffer.wrap(value).getLong(BatchHeader.MAX_TIMESTAMP);
                 it.next();
                 boolean newest = !it.isValid();
-                if (newest || (maxTs >= minTimestamp && dropped >= excessBytes)) {
-                    return base;
+                // like Kafka: drop what is expired, or what the shard can lose while staying at or above retention.bytes
+                boolean expired = maxTs < minTimestamp;
+                boolean overSize = dropped + value.length <= excessBytes;
+                if (newest || !(expired || overSize)) {
+                    return new long[] {base, dropped};
                 }
                 dropped += value.length;
             }
         }
-        return shard.logStartOffset();
+        return new long[] {shard.logStartOffset(), 0};
     }
 }

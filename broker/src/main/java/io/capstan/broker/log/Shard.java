@@ -18,10 +18,12 @@ public final class Shard {
     private volatile long highWatermark;
     private volatile int leaderEpoch;
     private volatile boolean deleted;
+    private volatile long sizeBytes;
     private long nextOffset;
 
-    public Shard(TopicPartition topicPartition, int key, long logStartOffset, long logEndOffset, long tailCacheBytes) {
+    public Shard(TopicPartition topicPartition, int key, long logStartOffset, long logEndOffset, long sizeBytes, long tailCacheBytes) {
         this.topicPartition = topicPartition;
+        this.sizeBytes = sizeBytes;
         this.key = key;
         this.logStartOffset = logStartOffset;
         this.highWatermark = logEndOffset;
@@ -36,11 +38,13 @@ public final class Shard {
     public long highWatermark() { return highWatermark; }
     public int leaderEpoch() { return leaderEpoch; }
     public boolean deleted() { return deleted; }
-
-    void markDeleted() { deleted = true; }
-    void logStartOffset(long offset) { logStartOffset = offset; }
+    /** Exact bytes of the batches stored, maintained by the committer and persisted with every write. */
+    public long sizeBytes() { return sizeBytes; }
 
     // --- single writer: the group committer (and recovery before it starts) ---
+    void markDeleted(boolean value) { deleted = value; }
+    void logStartOffset(long offset) { logStartOffset = offset; }
+    void sizeBytes(long bytes) { sizeBytes = bytes; }
     long nextOffset() { return nextOffset; }
     void nextOffset(long offset) { nextOffset = offset; }
     void publish(long committedEnd) { highWatermark = committedEnd; }

@@ -14,6 +14,11 @@ final class ShardRecovery {
         this.tailCacheBytes = tailCacheBytes;
     }
 
+    /** Meta key holding a shard's byte count. */
+    static byte[] sizeKey(int shardKey) {
+        return LogStore.bytes("bytes/" + shardKey);
+    }
+
     Shard recover(TopicPartition tp, int key) {
         long start = 0;
         long end = 0;
@@ -27,7 +32,9 @@ final class ShardRecovery {
                 end = last.lastOffset() + 1;
             }
         }
-        Shard shard = new Shard(tp, key, start, end, tailCacheBytes);
+        byte[] size = store.getMeta(new String(sizeKey(key), java.nio.charset.StandardCharsets.UTF_8));
+        long sizeBytes = size == null ? 0 : ByteBuffer.wrap(size).getLong();
+        Shard shard = new Shard(tp, key, start, end, sizeBytes, tailCacheBytes);
         try (LogStore.RangeIterator range = store.iterate(store.producerFamily(), LogKeys.shardStart(key), LogKeys.shardEnd(key))) {
             RocksIterator it = range.it();
             for (it.seekToFirst(); it.isValid(); it.next()) {

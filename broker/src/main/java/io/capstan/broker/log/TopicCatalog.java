@@ -22,14 +22,16 @@ public final class TopicCatalog {
 
     private final LogStore store;
     private final ShardRecovery recovery;
+    private final GroupCommitAppender appender;
     private final Map<String, TopicMeta> byName = new ConcurrentHashMap<>();
     private final Map<Uuid, TopicMeta> byId = new ConcurrentHashMap<>();
     private final Map<TopicPartition, Shard> shards = new ConcurrentHashMap<>();
     private int nextShardKey;
 
-    TopicCatalog(LogStore store, ShardRecovery recovery) {
+    TopicCatalog(LogStore store, ShardRecovery recovery, GroupCommitAppender appender) {
         this.store = store;
         this.recovery = recovery;
+        this.appender = appender;
     }
 
     /** Loads every topic and recovers its shards; runs once before the broker is ready. */
@@ -76,29 +78,33 @@ public final class TopicCatalog {
         return topic;
     }
 
-    /** Removes the topic and all its data in one write; in-flight appends to it fail with UNKNOWN_TOPIC_OR_PARTITION. */
+    /**
+     * Removes the topic and all its data in one write, made by the committer so that it is ordered with appends;
+     * appends queued after it fail with UNKNOWN_TOPIC_OR_PARTITION.
+     */
     public synchronized void delete(String name) {
         TopicMeta topic = byName.get(name);
         if (topic == null) {
             throw new UnknownTopicException("topic " + name + " does not exist");
         }
-        try (WriteBatch batch = new WriteBatch()) {
-            batch.delete(store.metaFamily(), LogStore.bytes(TOPIC_PREFIX + name));
-            for (int key : topic.shardKeys()) {
-                batch.deleteRange(store.logFamily(), LogKeys.shardStart(key), LogKeys.shardEnd(key));
-                batch.deleteRange(store.producerFamily(), LogKeys.shardStart(key), LogKeys.shardEnd(key));
-            }
-            store.write(batch, true);
-        } catch (RocksDBException e) {
-            throw new StorageException("cannot delete topic " + name + ": " + e.getMessage(), e);
+        List<Shard> dropped = new ArrayList<>();
+        for (int p = 0; p < topic.partitions(); p++) {
+            dropped.add(shards.get(new TopicPartition(name, p)));
+        }
+        try {
+            appender.drop(LogStore.bytes(TOPIC_PREFIX + name), dropped).get(60, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new StorageException("cannot delete topic " + name + ": " + e.getCause().getMessage(), e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new StorageException("deleting topic " + name + " did not finish within 60 s; retry", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StorageException("interrupted while deleting topic " + name, e);
         }
         byName.remove(name);
         byId.remove(topic.id());
         for (int p = 0; p < topic.partitions(); p++) {
-            Shard shard = shards.remove(new TopicPartition(name, p));
-            if (shard != null) {
-                shard.markDeleted();
-            }
+            shards.remove(new TopicPartition(name, p));
         }
     }
 

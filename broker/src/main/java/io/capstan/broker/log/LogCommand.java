@@ -1,0 +1,21 @@
+package io.capstan.broker.log;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+/** A change to the log, applied by the group committer (the only writer of batches and shard state), in queue order. */
+sealed interface LogCommand {
+
+    /** A validated batch; {@code batch} is owned by the log from here on. */
+    record Append(Shard shard, byte[] batch, Consumer<AppendResult> callback) implements LogCommand {}
+
+    /** Retention: drop every batch below {@code newStart}, which together hold {@code droppedBytes}. */
+    record Truncate(Shard shard, long newStart, long droppedBytes, CompletableFuture<Void> done) implements LogCommand {}
+
+    /** Topic deletion: its metadata, batches, producer state and counters go in one write. */
+    record Drop(byte[] metaKey, List<Shard> shards, CompletableFuture<Void> done) implements LogCommand {}
+
+    /** Stops the committer after everything queued before it. */
+    record Stop() implements LogCommand {}
+}
