@@ -1,0 +1,66 @@
+// The compatibility scenario with franz-go: create a topic, produce keyed records idempotently with acks=all
+// (franz-go's defaults), read them back with direct partition consumption. Prints "OK n" and exits 0 on success.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+func main() {
+	bootstrap, topic := os.Args[1], os.Args[2]
+	count, _ := strconv.Atoi(os.Args[3])
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+
+	admin, err := kgo.NewClient(kgo.SeedBrokers(bootstrap))
+	must(err)
+	resp, err := kadm.NewClient(admin).CreateTopics(ctx, 2, 1, nil, topic)
+	must(err)
+	must(resp.Error())
+	admin.Close()
+
+	producer, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	must(err)
+	for i := 0; i < count; i++ {
+		r := &kgo.Record{Topic: topic, Partition: int32(i % 2), Key: []byte(fmt.Sprintf("k%d", i)), Value: []byte(fmt.Sprintf("v%d", i))}
+		producer.Produce(ctx, r, func(_ *kgo.Record, err error) { must(err) })
+	}
+	must(producer.Flush(ctx))
+	producer.Close()
+
+	consumer, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{
+		topic: {0: kgo.NewOffset().AtStart(), 1: kgo.NewOffset().AtStart()},
+	}))
+	must(err)
+	defer consumer.Close()
+	got := map[string]string{}
+	for len(got) < count {
+		fetches := consumer.PollFetches(ctx)
+		if ctx.Err() != nil {
+			break
+		}
+		fetches.EachError(func(t string, p int32, err error) { fmt.Println("fetch error:", t, p, err) })
+		fetches.EachRecord(func(r *kgo.Record) { got[string(r.Key)] = string(r.Value) })
+	}
+	for i := 0; i < count; i++ {
+		if got[fmt.Sprintf("k%d", i)] != fmt.Sprintf("v%d", i) {
+			fmt.Printf("MISSING k%d\n", i)
+			os.Exit(1)
+		}
+	}
+	fmt.Printf("OK %d\n", len(got))
+}
+
+func must(err error) {
+	if err != nil {
+		fmt.Println("error:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,121 @@
+package io.capstan.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.capstan.broker.Broker;
+import io.capstan.broker.config.BrokerConfig;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The same scenario (create topic, idempotent acks=all produce of keyed records, assign-mode read back) with clients
+ * from other codebases: kafka-clients 3.9 in its own JVM, confluent-kafka for Python (a current librdkafka), and
+ * franz-go. Each client checks its own read-back; this test then counts the records with the 4.x Java client.
+ * CI sets CAPSTAN_REQUIRE_CLIENTS=1 so a missing Python package or Go toolchain fails instead of skipping.
+ */
+class ClientCompatibilityTest {
+    static final int COUNT = 1000;
+
+    @TempDir
+    Path dir;
+    Broker broker;
+
+    @BeforeEach
+    void start() {
+        Map<String, String> settings = Map.of("data.dir", dir.toString(), "listener.port", "0", "admin.port", "-1");
+        broker = new Broker(BrokerConfig.from(settings), settings);
+    }
+
+    @AfterEach
+    void stop() {
+        broker.close();
+    }
+
+    @Test
+    void kafkaClients3() throws Exception {
+        Path jars = Path.of("target", "kafka-clients-3");
+        assertThat(jars.resolve("kafka-clients-3.9.1.jar")).exists();
+        String classpath = Path.of("target", "test-classes") + File.pathSeparator + jars + File.separator + "*";
+        String out = run(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", classpath,
+                "io.capstan.e2e.compat.CompatClient", broker.bootstrap(), "java3", String.valueOf(COUNT)));
+        assertThat(out).contains("OK " + COUNT);
+        assertStored("java3");
+    }
+
+    @Test
+    void confluentKafkaPython() throws Exception {
+        require(exitCode(List.of("python3", "-c", "import confluent_kafka")) == 0, "pip install confluent-kafka");
+        String out = run(List.of("python3", "src/test/python/compat_client.py", broker.bootstrap(), "python", String.valueOf(COUNT)));
+        assertThat(out).contains("OK " + COUNT).contains("librdkafka 2.");
+        assertStored("python");
+    }
+
+    @Test
+    void franzGo() throws Exception {
+        require(exitCode(List.of("go", "version")) == 0, "install Go");
+        Path binary = Path.of("target", "compat-go").toAbsolutePath();
+        String build = run(List.of("go", "build", "-o", binary.toString(), "."), Path.of("src", "test", "go", "compat"));
+        assertThat(binary).as("go build output: " + build).exists();
+        String out = run(List.of(binary.toString(), broker.bootstrap(), "franz", String.valueOf(COUNT)));
+        assertThat(out).contains("OK " + COUNT);
+        assertStored("franz");
+    }
+
+    private static void require(boolean present, String howToInstall) {
+        if ("1".equals(System.getenv("CAPSTAN_REQUIRE_CLIENTS"))) {
+            assertThat(present).as("client prerequisite missing: " + howToInstall).isTrue();
+        }
+        assumeTrue(present, "skipped: " + howToInstall);
+    }
+
+    private void assertStored(String topic) {
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of("bootstrap.servers", broker.bootstrap()),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> tps = List.of(new TopicPartition(topic, 0), new TopicPartition(topic, 1));
+            long total = c.endOffsets(tps).values().stream().mapToLong(Long::longValue).sum();
+            assertThat(total).as("records stored exactly once").isEqualTo(COUNT);
+        }
+    }
+
+    private static int exitCode(List<String> cmd) {
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor(60, TimeUnit.SECONDS) ? p.exitValue() : -1;
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    private static String run(List<String> cmd) throws Exception {
+        return run(cmd, Path.of("."));
+    }
+
+    private static String run(List<String> cmd, Path workDir) throws Exception {
+        Path log = Files.createTempFile("compat", ".log");
+        Process p = new ProcessBuilder(new ArrayList<>(cmd)).directory(workDir.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
+        boolean finished = p.waitFor(300, TimeUnit.SECONDS);
+        String out = Files.readString(log, StandardCharsets.UTF_8);
+        if (!finished) {
+            p.destroyForcibly();
+        }
+        assertThat(finished).as("finished: " + cmd + "\n" + out).isTrue();
+        assertThat(p.exitValue()).as("exit code of " + cmd + "\n" + out).isZero();
+        return out;
+    }
+}
