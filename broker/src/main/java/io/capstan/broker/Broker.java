@@ -37,11 +37,34 @@ public final class Broker implements AutoCloseable {
 
     public Broker(BrokerConfig config, Map<String, String> settings) {
         this.config = config;
-        this.logs = new LogManager(config, purgatory, metrics);
+        // the admin port comes first so that liveness holds while a large log recovers; /readyz says 503 until then
+        this.admin = config.adminPort() < 0 ? null : new AdminServer(config.host(), config.adminPort(), metrics.registry(), () -> ready);
+        try {
+            this.logs = new LogManager(config, purgatory, metrics);
+        } catch (RuntimeException e) {
+            closeQuietly(admin);
+            throw e;
+        }
         metrics.bindLog(logs);
         BrokerIdentity identity = new BrokerIdentity(config.nodeId(), config.clusterId(), config.advertisedHost(), config.advertisedPort());
+        try {
+            this.kafka = new KafkaServer(config.host(), config.port(), config.socketRequestMaxBytes(), apis(identity, settings), metrics);
+        } catch (RuntimeException e) {
+            logs.close();
+            closeQuietly(admin);
+            throw e;
+        }
+        if (config.advertisedPort() == 0) {
+            identity.boundTo(kafka.port());
+        }
+        ready = true;
+        log.info("broker {} ready: kafka {}:{}, admin port {}, data {}", config.nodeId(), config.advertisedHost(),
+                identity.port(), admin == null ? "disabled" : admin.port(), config.dataDir().toAbsolutePath());
+    }
+
+    private ApiRegistry apis(BrokerIdentity identity, Map<String, String> settings) {
         ApiRegistry apis = new ApiRegistry();
-        apis.add(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis))
+        return apis.add(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis))
                 .add(ApiKeys.METADATA, new MetadataHandler(identity, logs, config.autoCreateTopics(), config.defaultPartitions()))
                 .add(ApiKeys.PRODUCE, new ProduceHandler(logs, config.messageMaxBytes()))
                 .add(ApiKeys.FETCH, new FetchHandler(logs, purgatory))
@@ -51,26 +74,12 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(logs))
                 .add(ApiKeys.DESCRIBE_CONFIGS, new DescribeConfigsHandler(logs, config, settings))
                 .add(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(identity));
-        AdminServer adminServer = null;
-        KafkaServer kafkaServer = null;
-        try {
-            adminServer = config.adminPort() < 0 ? null : new AdminServer(config.host(), config.adminPort(), metrics.registry(), () -> ready);
-            kafkaServer = new KafkaServer(config.host(), config.port(), config.socketRequestMaxBytes(), apis, metrics);
-        } catch (RuntimeException e) {
-            if (adminServer != null) {
-                adminServer.close();
-            }
-            logs.close();
-            throw e;
+    }
+
+    private static void closeQuietly(AdminServer admin) {
+        if (admin != null) {
+            admin.close();
         }
-        this.admin = adminServer;
-        this.kafka = kafkaServer;
-        if (config.advertisedPort() == 0) {
-            identity.boundTo(kafka.port());
-        }
-        ready = true;
-        log.info("broker {} ready: kafka {}:{}, admin port {}, data {}", config.nodeId(), config.advertisedHost(),
-                identity.port(), admin == null ? "disabled" : admin.port(), config.dataDir().toAbsolutePath());
     }
 
     public int port() { return kafka.port(); }

@@ -55,6 +55,18 @@ class LogLifecycleTest {
     }
 
     @Test
+    void intervalFlushPolicyAcknowledgesAndKeepsDataAcrossACleanRestart() throws Exception {
+        Map<String, String> interval = Map.of("log.flush.policy", "interval", "log.flush.interval.ms", "20");
+        try (TestBroker broker = new TestBroker(dir, interval); Admin admin = Admin.create(broker.clientProps())) {
+            admin.createTopics(List.of(new NewTopic("fast", 1, (short) 1))).all().get();
+            produce(broker, "fast", 1000, 0);
+        }
+        try (TestBroker broker = new TestBroker(dir, interval)) {
+            assertThat(consume(broker, "fast", 1, 1000)).hasSize(1000);
+        }
+    }
+
+    @Test
     void retentionByTimeDropsOldBatchesButKeepsTheNewest() throws Exception {
         try (TestBroker broker = new TestBroker(dir); Admin admin = Admin.create(broker.clientProps())) {
             admin.createTopics(List.of(new NewTopic("old", 1, (short) 1).configs(Map.of("retention.ms", "60000")))).all().get();
