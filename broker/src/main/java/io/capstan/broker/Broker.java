@@ -3,7 +3,19 @@ package io.capstan.broker;
 import io.capstan.broker.admin.AdminServer;
 import io.capstan.broker.admin.BrokerMetrics;
 import io.capstan.broker.config.BrokerConfig;
+import io.capstan.broker.group.GroupCoordinator;
+import io.capstan.broker.group.GroupSettings;
 import io.capstan.broker.kafka.ApiRegistry;
+import io.capstan.broker.kafka.DeleteGroupsHandler;
+import io.capstan.broker.kafka.DescribeGroupsHandler;
+import io.capstan.broker.kafka.FindCoordinatorHandler;
+import io.capstan.broker.kafka.HeartbeatHandler;
+import io.capstan.broker.kafka.JoinGroupHandler;
+import io.capstan.broker.kafka.LeaveGroupHandler;
+import io.capstan.broker.kafka.ListGroupsHandler;
+import io.capstan.broker.kafka.OffsetCommitHandler;
+import io.capstan.broker.kafka.OffsetFetchHandler;
+import io.capstan.broker.kafka.SyncGroupHandler;
 import io.capstan.broker.kafka.ApiVersionsHandler;
 import io.capstan.broker.kafka.BrokerIdentity;
 import io.capstan.broker.kafka.CreateTopicsHandler;
@@ -31,6 +43,7 @@ public final class Broker implements AutoCloseable {
     private final BrokerMetrics metrics = new BrokerMetrics();
     private final FetchPurgatory purgatory = new FetchPurgatory();
     private final LogManager logs;
+    private final GroupCoordinator groups;
     private final KafkaServer kafka;
     private final AdminServer admin;
     private volatile boolean ready;
@@ -45,11 +58,15 @@ public final class Broker implements AutoCloseable {
             closeQuietly(admin);
             throw e;
         }
+        this.groups = new GroupCoordinator(logs, new GroupSettings(config.groupMinSessionTimeoutMs(),
+                config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs()));
         metrics.bindLog(logs);
+        metrics.bindGroups(groups);
         BrokerIdentity identity = new BrokerIdentity(config.nodeId(), config.clusterId(), config.advertisedHost(), config.advertisedPort());
         try {
             this.kafka = new KafkaServer(config.host(), config.port(), config.socketRequestMaxBytes(), apis(identity, settings), metrics);
         } catch (RuntimeException e) {
+            groups.close();
             logs.close();
             closeQuietly(admin);
             throw e;
@@ -73,7 +90,17 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(logs))
                 .add(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(logs))
                 .add(ApiKeys.DESCRIBE_CONFIGS, new DescribeConfigsHandler(logs, config, settings))
-                .add(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(identity));
+                .add(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(identity))
+                .add(ApiKeys.FIND_COORDINATOR, new FindCoordinatorHandler(identity))
+                .add(ApiKeys.JOIN_GROUP, new JoinGroupHandler(groups))
+                .add(ApiKeys.SYNC_GROUP, new SyncGroupHandler(groups))
+                .add(ApiKeys.HEARTBEAT, new HeartbeatHandler(groups))
+                .add(ApiKeys.LEAVE_GROUP, new LeaveGroupHandler(groups))
+                .add(ApiKeys.OFFSET_COMMIT, new OffsetCommitHandler(groups, logs))
+                .add(ApiKeys.OFFSET_FETCH, new OffsetFetchHandler(groups, logs))
+                .add(ApiKeys.LIST_GROUPS, new ListGroupsHandler(groups))
+                .add(ApiKeys.DESCRIBE_GROUPS, new DescribeGroupsHandler(groups))
+                .add(ApiKeys.DELETE_GROUPS, new DeleteGroupsHandler(groups));
     }
 
     private static void closeQuietly(AdminServer admin) {
@@ -86,6 +113,7 @@ public final class Broker implements AutoCloseable {
     public int adminPort() { return admin == null ? -1 : admin.port(); }
     public String bootstrap() { return config.advertisedHost() + ":" + kafka.port(); }
     public LogManager logs() { return logs; }
+    public GroupCoordinator groups() { return groups; }
     public BrokerMetrics metrics() { return metrics; }
     public boolean ready() { return ready; }
 
@@ -96,6 +124,7 @@ public final class Broker implements AutoCloseable {
         if (admin != null) {
             admin.close();
         }
+        groups.close();
         logs.close();
         log.info("broker {} stopped", config.nodeId());
     }

@@ -10,7 +10,17 @@ import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
 import org.apache.kafka.common.message.CreateTopicsRequestData;
 import org.apache.kafka.common.message.DeleteTopicsRequestData;
+import org.apache.kafka.common.message.DeleteGroupsRequestData;
 import org.apache.kafka.common.message.DescribeClusterRequestData;
+import org.apache.kafka.common.message.DescribeGroupsRequestData;
+import org.apache.kafka.common.message.FindCoordinatorRequestData;
+import org.apache.kafka.common.message.HeartbeatRequestData;
+import org.apache.kafka.common.message.JoinGroupRequestData;
+import org.apache.kafka.common.message.LeaveGroupRequestData;
+import org.apache.kafka.common.message.ListGroupsRequestData;
+import org.apache.kafka.common.message.OffsetCommitRequestData;
+import org.apache.kafka.common.message.OffsetFetchRequestData;
+import org.apache.kafka.common.message.SyncGroupRequestData;
 import org.apache.kafka.common.message.DescribeConfigsRequestData;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.InitProducerIdRequestData;
@@ -93,6 +103,41 @@ class ApiVersionSweepTest {
             case DESCRIBE_CONFIGS -> new DescribeConfigsRequestData().setResources(List.of(
                     new DescribeConfigsRequestData.DescribeConfigsResource().setResourceType((byte) 2).setResourceName("t")));
             case DESCRIBE_CLUSTER -> new DescribeClusterRequestData();
+            case FIND_COORDINATOR -> version >= 4
+                    ? new FindCoordinatorRequestData().setKeyType((byte) 0).setCoordinatorKeys(List.of("sweep"))
+                    : new FindCoordinatorRequestData().setKeyType((byte) 0).setKey("sweep");
+            case JOIN_GROUP -> {
+                JoinGroupRequestData.JoinGroupRequestProtocolCollection protocols = new JoinGroupRequestData.JoinGroupRequestProtocolCollection();
+                protocols.add(new JoinGroupRequestData.JoinGroupRequestProtocol().setName("range").setMetadata(new byte[] {0, 1}));
+                yield new JoinGroupRequestData().setGroupId("sweep-" + version).setSessionTimeoutMs(10_000)
+                        .setRebalanceTimeoutMs(10_000).setMemberId("").setProtocolType("consumer").setProtocols(protocols);
+            }
+            case SYNC_GROUP -> new SyncGroupRequestData().setGroupId("sweep-none").setGenerationId(1).setMemberId("m");
+            case HEARTBEAT -> new HeartbeatRequestData().setGroupId("sweep-none").setGenerationId(1).setMemberId("m");
+            case LEAVE_GROUP -> version >= 3
+                    ? new LeaveGroupRequestData().setGroupId("sweep-none").setMembers(List.of(new LeaveGroupRequestData.MemberIdentity().setMemberId("m")))
+                    : new LeaveGroupRequestData().setGroupId("sweep-none").setMemberId("m");
+            case OFFSET_COMMIT -> {
+                OffsetCommitRequestData.OffsetCommitRequestTopic t = new OffsetCommitRequestData.OffsetCommitRequestTopic();
+                if (version >= 10) {
+                    t.setTopicId(topicId).setName("");
+                } else {
+                    t.setName("t");
+                }
+                t.partitions().add(new OffsetCommitRequestData.OffsetCommitRequestPartition().setPartitionIndex(0).setCommittedOffset(1));
+                yield new OffsetCommitRequestData().setGroupId("sweep-commit").setGenerationIdOrMemberEpoch(-1).setMemberId("")
+                        .setTopics(List.of(t));
+            }
+            case OFFSET_FETCH -> version >= 8
+                    ? new OffsetFetchRequestData().setGroups(List.of(new OffsetFetchRequestData.OffsetFetchRequestGroup()
+                            .setGroupId("sweep-commit").setTopics(List.of(version >= 10
+                                    ? new OffsetFetchRequestData.OffsetFetchRequestTopics().setTopicId(topicId).setName("").setPartitionIndexes(List.of(0))
+                                    : new OffsetFetchRequestData.OffsetFetchRequestTopics().setName("t").setPartitionIndexes(List.of(0))))))
+                    : new OffsetFetchRequestData().setGroupId("sweep-commit").setTopics(List.of(
+                            new OffsetFetchRequestData.OffsetFetchRequestTopic().setName("t").setPartitionIndexes(List.of(0))));
+            case LIST_GROUPS -> new ListGroupsRequestData();
+            case DESCRIBE_GROUPS -> new DescribeGroupsRequestData().setGroups(List.of("sweep-commit", "sweep-none"));
+            case DELETE_GROUPS -> new DeleteGroupsRequestData().setGroupsNames(List.of("sweep-missing"));
             default -> throw new AssertionError("no sample request for " + api + "; add one when registering the API");
         };
     }

@@ -20,6 +20,7 @@ public final class TestBroker implements AutoCloseable {
         settings.put("admin.port", "0");
         settings.put("data.dir", dataDir.toString());
         settings.put("disk.min.free.bytes", "0");
+        settings.put("group.initial.rebalance.delay.ms", "0");
         settings.putAll(overrides);
         broker = new Broker(BrokerConfig.from(settings), settings);
     }

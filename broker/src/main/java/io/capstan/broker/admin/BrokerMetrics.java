@@ -72,6 +72,31 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
                 .callback(cb -> cb.call(logs.diskGuard().full() ? 1 : 0)).register(registry);
     }
 
+    /** Per group and shard: committed offset and lag (log end minus committed), plus group sizes. */
+    public void bindGroups(io.capstan.broker.group.GroupCoordinator groups) {
+        GaugeWithCallback.builder().name("capstan_group_committed_offset").help("Committed offset per group and shard")
+                .labelNames("group", "topic", "partition")
+                .callback(cb -> groups.groupIds().forEach(g -> groups.committed(g).forEach((tp, c) ->
+                        cb.call(c.offset(), g, tp.topic(), String.valueOf(tp.partition())))))
+                .register(registry);
+        GaugeWithCallback.builder().name("capstan_group_lag_records").help("Records between a group's committed offset and the log end, per shard")
+                .labelNames("group", "topic", "partition")
+                .callback(cb -> groups.groupIds().forEach(g -> groups.committed(g).forEach((tp, c) -> {
+                    var shard = groups.logs().catalog().shard(tp);
+                    if (shard != null) {
+                        cb.call(Math.max(0, shard.highWatermark() - c.offset()), g, tp.topic(), String.valueOf(tp.partition()));
+                    }
+                })))
+                .register(registry);
+        GaugeWithCallback.builder().name("capstan_group_members").help("Members per group").labelNames("group", "state")
+                .callback(cb -> groups.list().forEach(v -> cb.call(v.members().size(), v.groupId(), v.state().kafkaName())))
+                .register(registry);
+        GaugeWithCallback.builder().name("capstan_group_last_rebalance_seconds").help("Duration of the group's last rebalance")
+                .unit(Unit.SECONDS).labelNames("group")
+                .callback(cb -> groups.list().forEach(v -> cb.call(v.lastRebalanceMs() / 1000.0, v.groupId())))
+                .register(registry);
+    }
+
     private void rocksGauge(LogManager logs, String name, String help, String property) {
         GaugeWithCallback.builder().name(name).help(help)
                 .callback(cb -> cb.call(logs.store().dbProperty(property))).register(registry);

@@ -34,7 +34,10 @@ public record BrokerConfig(
         long diskMinFreeBytes,
         int groupCommitMaxBatches,
         long rocksdbBlockCacheBytes,
-        long rocksdbWriteBufferBytes) {
+        long rocksdbWriteBufferBytes,
+        int groupInitialRebalanceDelayMs,
+        int groupMinSessionTimeoutMs,
+        int groupMaxSessionTimeoutMs) {
 
     public enum FlushPolicy { ALWAYS, INTERVAL }
 
@@ -64,7 +67,10 @@ public record BrokerConfig(
             new Key("disk.min.free.bytes", "67108864", "Below this many free bytes on the data volume, produce fails with KAFKA_STORAGE_ERROR (retriable); reads go on."),
             new Key("group.commit.max.batches", "4096", "Most batches folded into one RocksDB write and WAL sync."),
             new Key("rocksdb.block.cache.bytes", "67108864", "Shared RocksDB block cache."),
-            new Key("rocksdb.write.buffer.bytes", "67108864", "Memtable size of the log column family."));
+            new Key("rocksdb.write.buffer.bytes", "67108864", "Memtable size of the log column family."),
+            new Key("group.initial.rebalance.delay.ms", "3000", "How long the first rebalance of an empty group waits for more members to join."),
+            new Key("group.min.session.timeout.ms", "6000", "Smallest session.timeout.ms a consumer may ask for."),
+            new Key("group.max.session.timeout.ms", "1800000", "Largest session.timeout.ms a consumer may ask for."));
 
     public BrokerConfig {
         require(nodeId >= 0, "node.id must be >= 0, got " + nodeId);
@@ -75,6 +81,9 @@ public record BrokerConfig(
         require(defaultPartitions > 0, "num.partitions must be > 0");
         require(flushIntervalMs > 0, "log.flush.interval.ms must be > 0");
         require(groupCommitMaxBatches > 0, "group.commit.max.batches must be > 0");
+        require(groupInitialRebalanceDelayMs >= 0, "group.initial.rebalance.delay.ms must be >= 0");
+        require(groupMinSessionTimeoutMs > 0 && groupMinSessionTimeoutMs <= groupMaxSessionTimeoutMs,
+                "group.min.session.timeout.ms must be > 0 and <= group.max.session.timeout.ms");
     }
 
     private static void require(boolean ok, String message) {
@@ -123,7 +132,10 @@ public record BrokerConfig(
                 s.longValue("disk.min.free.bytes"),
                 s.integer("group.commit.max.batches"),
                 s.longValue("rocksdb.block.cache.bytes"),
-                s.longValue("rocksdb.write.buffer.bytes"));
+                s.longValue("rocksdb.write.buffer.bytes"),
+                s.integer("group.initial.rebalance.delay.ms"),
+                s.integer("group.min.session.timeout.ms"),
+                s.integer("group.max.session.timeout.ms"));
     }
 
     public static BrokerConfig defaults() {

@@ -40,6 +40,9 @@ public final class CreateTopicsHandler implements ApiHandler {
         CreatableTopicResult result = new CreatableTopicResult().setName(topic.name());
         int partitions = topic.numPartitions() == -1 ? defaultPartitions : topic.numPartitions();
         String problem = TopicNames.problem(topic.name());
+        if (problem == null && TopicNames.internal(topic.name())) {
+            problem = "topic names starting with __capstan are reserved for Capstan's internal topics";
+        }
         if (problem != null) {
             return fail(result, Errors.INVALID_TOPIC_EXCEPTION, problem);
         }

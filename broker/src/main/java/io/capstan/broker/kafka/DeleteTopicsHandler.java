@@ -39,6 +39,10 @@ public final class DeleteTopicsHandler implements ApiHandler {
                 continue;
             }
             result.setName(topic.name()).setTopicId(topic.id());
+            if (TopicNames.internal(topic.name())) {
+                result.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code()).setErrorMessage("internal topics cannot be deleted");
+                continue;
+            }
             try {
                 logs.deleteTopic(topic.name());
             } catch (UnknownTopicException e) {

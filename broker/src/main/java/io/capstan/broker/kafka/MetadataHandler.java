@@ -87,6 +87,7 @@ public final class MetadataHandler implements ApiHandler {
                     .setIsrNodes(List.of(identity.nodeId()))
                     .setOfflineReplicas(List.of()));
         }
-        return new MetadataResponseTopic().setName(topic.name()).setTopicId(topic.id()).setPartitions(partitions);
+        return new MetadataResponseTopic().setName(topic.name()).setTopicId(topic.id()).setPartitions(partitions)
+                .setIsInternal(TopicNames.internal(topic.name()));
     }
 }

@@ -62,6 +62,11 @@ public final class ProduceHandler implements ApiHandler {
                         .setBaseOffset(-1).setLogAppendTimeMs(-1).setLogStartOffset(-1);
                 topicResponse.partitionResponses().add(pr);
                 Shard shard = meta == null ? null : logs.catalog().shard(new TopicPartition(meta.name(), partition.index()));
+                if (meta != null && TopicNames.internal(meta.name())) {
+                    pr.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code()).setErrorMessage("topic " + meta.name()
+                            + " is internal to Capstan and cannot be written by clients");
+                    continue;
+                }
                 if (shard == null) {
                     Errors unknown = meta == null && Uuid.ZERO_UUID.equals(topic.topicId()) ? Errors.UNKNOWN_TOPIC_OR_PARTITION
                             : meta == null ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION;

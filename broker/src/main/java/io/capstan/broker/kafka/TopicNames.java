@@ -9,6 +9,11 @@ public final class TopicNames {
 
     private TopicNames() {}
 
+    /** Topics Capstan keeps for itself (committed offsets); clients may read but not write, create or delete them. */
+    public static boolean internal(String name) {
+        return name != null && name.startsWith("__capstan");
+    }
+
     /** Null when valid, else why not. */
     public static String problem(String name) {
         if (name == null || name.isEmpty()) {

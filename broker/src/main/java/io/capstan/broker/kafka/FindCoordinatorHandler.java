@@ -1,0 +1,44 @@
+package io.capstan.broker.kafka;
+
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.kafka.common.message.FindCoordinatorRequestData;
+import org.apache.kafka.common.message.FindCoordinatorResponseData;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+
+/** FindCoordinator: this broker coordinates every group; transaction coordinators do not exist (no transactions in v1). */
+public final class FindCoordinatorHandler implements ApiHandler {
+    private static final byte GROUP = 0;
+    private static final int BATCHED_VERSION = 4;
+    private final BrokerIdentity identity;
+
+    public FindCoordinatorHandler(BrokerIdentity identity) {
+        this.identity = identity;
+    }
+
+    @Override
+    public CompletionStage<ApiMessage> handle(RequestContext context, ApiMessage message) {
+        FindCoordinatorRequestData request = (FindCoordinatorRequestData) message;
+        FindCoordinatorResponseData response = new FindCoordinatorResponseData();
+        Errors error = request.keyType() == GROUP ? Errors.NONE : Errors.INVALID_REQUEST;
+        String why = error == Errors.NONE ? null : "transactions are not supported by Capstan v1";
+        if (context.version() >= BATCHED_VERSION) {
+            List<String> keys = request.coordinatorKeys();
+            for (String key : keys) {
+                FindCoordinatorResponseData.Coordinator c = new FindCoordinatorResponseData.Coordinator().setKey(key)
+                        .setErrorCode(error.code()).setErrorMessage(why).setNodeId(error == Errors.NONE ? identity.nodeId() : -1)
+                        .setHost(error == Errors.NONE ? identity.host() : "").setPort(error == Errors.NONE ? identity.port() : -1);
+                response.coordinators().add(c);
+            }
+        } else {
+            response.setErrorCode(error.code()).setNodeId(error == Errors.NONE ? identity.nodeId() : -1)
+                    .setHost(error == Errors.NONE ? identity.host() : "").setPort(error == Errors.NONE ? identity.port() : -1);
+            if (context.version() >= 1) {
+                response.setErrorMessage(why);
+            }
+        }
+        return CompletableFuture.completedFuture(response);
+    }
+}

@@ -1,0 +1,43 @@
+package io.capstan.broker.kafka;
+
+import io.capstan.broker.group.GroupCoordinator;
+import io.capstan.broker.group.GroupView;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.kafka.common.message.ListGroupsRequestData;
+import org.apache.kafka.common.message.ListGroupsResponseData;
+import org.apache.kafka.common.protocol.ApiMessage;
+
+/** ListGroups with the state (v4+) and type (v5+) filters; every group here is a classic group. */
+public final class ListGroupsHandler implements ApiHandler {
+    private final GroupCoordinator coordinator;
+
+    public ListGroupsHandler(GroupCoordinator coordinator) {
+        this.coordinator = coordinator;
+    }
+
+    @Override
+    public CompletionStage<ApiMessage> handle(RequestContext context, ApiMessage message) {
+        ListGroupsRequestData r = (ListGroupsRequestData) message;
+        ListGroupsResponseData response = new ListGroupsResponseData();
+        boolean classicWanted = r.typesFilter() == null || r.typesFilter().isEmpty()
+                || r.typesFilter().stream().anyMatch(t -> t.equalsIgnoreCase("classic"));
+        for (GroupView g : coordinator.list()) {
+            boolean stateWanted = r.statesFilter() == null || r.statesFilter().isEmpty()
+                    || r.statesFilter().stream().anyMatch(s -> s.equalsIgnoreCase(g.state().kafkaName()));
+            if (!classicWanted || !stateWanted) {
+                continue;
+            }
+            ListGroupsResponseData.ListedGroup lg = new ListGroupsResponseData.ListedGroup().setGroupId(g.groupId())
+                    .setProtocolType(g.protocolType());
+            if (context.version() >= 4) {
+                lg.setGroupState(g.state().kafkaName());
+            }
+            if (context.version() >= 5) {
+                lg.setGroupType("classic");
+            }
+            response.groups().add(lg);
+        }
+        return CompletableFuture.completedFuture(response);
+    }
+}
