@@ -1,5 +1,5 @@
 """The compatibility scenario with confluent-kafka (librdkafka bundled in the wheel): create a topic, produce keyed
-records idempotently with acks=all, read them back with assign. Prints "OK n" and exits 0 on success."""
+records idempotently with acks=all, read them back with assign (default) or as a group member (mode "group"). Prints "OK n" and exits 0 on success."""
 import sys
 import time
 
@@ -7,7 +7,7 @@ from confluent_kafka import Consumer, Producer, TopicPartition, OFFSET_BEGINNING
 from confluent_kafka.admin import AdminClient, NewTopic
 
 
-def main(bootstrap: str, topic: str, count: int) -> int:
+def main(bootstrap: str, topic: str, count: int, mode: str) -> int:
     print(f"confluent-kafka {version()[0]}, librdkafka {libversion()[0]}", flush=True)
     admin = AdminClient({"bootstrap.servers": bootstrap})
     admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])[topic].result(30)
@@ -22,8 +22,14 @@ def main(bootstrap: str, topic: str, count: int) -> int:
         print(f"produce failed: {errors[:3]}", flush=True)
         return 1
 
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "unused-assign-mode", "enable.auto.commit": False})
-    consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING), TopicPartition(topic, 1, OFFSET_BEGINNING)])
+    if mode == "group":
+        # a balanced consumer: joins the group, reads what the coordinator assigns, commits synchronously
+        consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"{topic}-group", "enable.auto.commit": False,
+                             "auto.offset.reset": "earliest"})
+        consumer.subscribe([topic])
+    else:
+        consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "unused-assign-mode", "enable.auto.commit": False})
+        consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING), TopicPartition(topic, 1, OFFSET_BEGINNING)])
     got = {}
     deadline = time.time() + 60
     while len(got) < count and time.time() < deadline:
@@ -34,6 +40,8 @@ def main(bootstrap: str, topic: str, count: int) -> int:
             print(f"consume error: {msg.error()}", flush=True)
             continue
         got[msg.key().decode()] = msg.value().decode()
+    if mode == "group":
+        consumer.commit(asynchronous=False)
     consumer.close()
     for i in range(count):
         if got.get(f"k{i}") != f"v{i}":
@@ -44,4 +52,4 @@ def main(bootstrap: str, topic: str, count: int) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+    sys.exit(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] if len(sys.argv) > 4 else "assign"))

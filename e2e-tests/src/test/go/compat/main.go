@@ -1,5 +1,6 @@
 // The compatibility scenario with franz-go: create a topic, produce keyed records idempotently with acks=all
-// (franz-go's defaults), read them back with direct partition consumption. Prints "OK n" and exits 0 on success.
+// (franz-go's defaults), read them back with direct partition consumption or, with a fourth argument "group",
+// as a consumer-group member that commits what it read. Prints "OK n" and exits 0 on success.
 package main
 
 import (
@@ -35,9 +36,18 @@ func main() {
 	must(producer.Flush(ctx))
 	producer.Close()
 
-	consumer, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{
-		topic: {0: kgo.NewOffset().AtStart(), 1: kgo.NewOffset().AtStart()},
-	}))
+	group := len(os.Args) > 4 && os.Args[4] == "group"
+	opts := []kgo.Opt{kgo.SeedBrokers(bootstrap)}
+	if group {
+		// a balanced consumer: joins the group, reads what the coordinator assigns, commits at the end
+		opts = append(opts, kgo.ConsumerGroup(topic+"-group"), kgo.ConsumeTopics(topic),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit())
+	} else {
+		opts = append(opts, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{
+			topic: {0: kgo.NewOffset().AtStart(), 1: kgo.NewOffset().AtStart()},
+		}))
+	}
+	consumer, err := kgo.NewClient(opts...)
 	must(err)
 	defer consumer.Close()
 	got := map[string]string{}
@@ -48,6 +58,9 @@ func main() {
 		}
 		fetches.EachError(func(t string, p int32, err error) { fmt.Println("fetch error:", t, p, err) })
 		fetches.EachRecord(func(r *kgo.Record) { got[string(r.Key)] = string(r.Value) })
+	}
+	if group {
+		must(consumer.CommitUncommittedOffsets(ctx))
 	}
 	for i := 0; i < count; i++ {
 		if got[fmt.Sprintf("k%d", i)] != fmt.Sprintf("v%d", i) {

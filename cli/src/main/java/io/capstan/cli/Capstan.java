@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** Entry point of the {@code capstan} command. */
 @Command(name = "capstan", mixinStandardHelpOptions = true, version = "capstan 0.1.0",
         description = "Kafka-compatible, durable-by-default message broker.",
-        subcommands = {BrokerCommand.class, TopicCommand.class, ProduceCommand.class, ConsumeCommand.class,
+        subcommands = {BrokerCommand.class, TopicCommand.class, GroupCommand.class, ProduceCommand.class, ConsumeCommand.class,
                 PerfCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
 public final class Capstan {
     public static void main(String[] args) {

@@ -78,6 +78,32 @@ class CliCommandsTest {
     }
 
     @Test
+    void groupDescribeShowsLagAndResetMovesOffsets() throws Exception {
+        assertThat(run("", "topic", "create", "lagged", "--partitions", "2").exit()).isZero();
+        assertThat(run("a\nb\nc\nd\n", "produce", "-t", "lagged", "-p", "0").exit()).isZero();
+        java.util.Properties p = new java.util.Properties();
+        p.put("bootstrap.servers", broker.bootstrap());
+        p.put("group.id", "readers");
+        p.put("enable.auto.commit", "false");
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(p,
+                new org.apache.kafka.common.serialization.ByteArrayDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            var tp = new org.apache.kafka.common.TopicPartition("lagged", 0);
+            consumer.commitSync(java.util.Map.of(tp, new org.apache.kafka.clients.consumer.OffsetAndMetadata(1)));
+        }
+        assertThat(run("", "group", "list").out()).contains("readers");
+        Run described = run("", "group", "describe", "readers");
+        assertThat(described.exit()).isZero();
+        assertThat(described.out().lines().filter(l -> l.startsWith("lagged")).toList())
+                .anySatisfy(l -> assertThat(l.split("\\s+")).containsSequence("lagged", "0", "1", "4", "3"));
+        Run dry = run("", "group", "reset-offsets", "readers", "-t", "lagged", "--to-latest");
+        assertThat(dry.out()).contains("lagged 0 -> 4").contains("dry run");
+        assertThat(run("", "group", "reset-offsets", "readers", "-t", "lagged", "--to-latest", "--execute").exit()).isZero();
+        assertThat(broker.groups().committed("readers", new org.apache.kafka.common.TopicPartition("lagged", 0)).offset()).isEqualTo(4);
+        assertThat(run("", "group", "delete", "readers").exit()).isZero();
+        assertThat(broker.groups().committed("readers")).isEmpty();
+    }
+
+    @Test
     void perfProduceAndConsumeReportProgressAndSummary() {
         assertThat(run("", "topic", "create", "perf").exit()).isZero();
         Run produced = run("", "perf", "produce", "-t", "perf", "--records", "20000", "--record-size", "512");

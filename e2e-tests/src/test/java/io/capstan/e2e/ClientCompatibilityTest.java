@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -65,14 +67,62 @@ class ClientCompatibilityTest {
     }
 
     @Test
+    void confluentKafkaPythonGroupConsumer() throws Exception {
+        require(exitCode(List.of("python3", "-c", "import confluent_kafka")) == 0, "pip install confluent-kafka");
+        String out = run(List.of("python3", "src/test/python/compat_client.py", broker.bootstrap(), "pygroup", String.valueOf(COUNT), "group"));
+        assertThat(out).contains("OK " + COUNT);
+        assertCommitted("pygroup-group", "pygroup");
+    }
+
+    @Test
+    void franzGoGroupConsumer() throws Exception {
+        require(exitCode(List.of("go", "version")) == 0, "install Go");
+        String out = run(List.of(buildFranz().toString(), broker.bootstrap(), "franzgroup", String.valueOf(COUNT), "group"));
+        assertThat(out).contains("OK " + COUNT);
+        assertCommitted("franzgroup-group", "franzgroup");
+    }
+
+    @Test
+    void kcatBalancedConsumer() throws Exception {
+        require(exitCode(List.of("kcat", "-V")) == 0, "apt-get install kcat");
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, String>(
+                Map.of("bootstrap.servers", broker.bootstrap()), new org.apache.kafka.common.serialization.StringSerializer(),
+                new org.apache.kafka.common.serialization.StringSerializer())) {
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrap()))) {
+                admin.createTopics(List.of(new NewTopic("kcatg", 2, (short) 1))).all().get();
+            }
+            for (int i = 0; i < COUNT; i++) {
+                producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>("kcatg", i % 2, "k" + i, "v" + i));
+            }
+        }
+        String consumed = run(List.of("kcat", "-b", broker.bootstrap(), "-q", "-G", "kcat-group", "-o", "beginning", "-e",
+                "-X", "enable.auto.commit=true", "-X", "auto.commit.interval.ms=100", "-f", "%s\\n", "kcatg"));
+        assertThat(consumed.lines().filter(l -> l.startsWith("v")).count()).isEqualTo(COUNT);
+        assertCommitted("kcat-group", "kcatg");
+    }
+
+    @Test
     void franzGo() throws Exception {
         require(exitCode(List.of("go", "version")) == 0, "install Go");
+        String out = run(List.of(buildFranz().toString(), broker.bootstrap(), "franz", String.valueOf(COUNT)));
+        assertThat(out).contains("OK " + COUNT);
+        assertStored("franz");
+    }
+
+    private static Path buildFranz() throws Exception {
         Path binary = Path.of("target", "compat-go").toAbsolutePath();
         String build = run(List.of("go", "build", "-o", binary.toString(), "."), Path.of("src", "test", "go", "compat"));
         assertThat(binary).as("go build output: " + build).exists();
-        String out = run(List.of(binary.toString(), broker.bootstrap(), "franz", String.valueOf(COUNT)));
-        assertThat(out).contains("OK " + COUNT);
-        assertStored("franz");
+        return binary;
+    }
+
+    /** The group's committed offsets, read back through the Java admin client, cover every record. */
+    private void assertCommitted(String group, String topic) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrap()))) {
+            var committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+            assertThat(committed.keySet()).extracting(tp -> tp.topic()).containsOnly(topic);
+            assertThat(committed.values().stream().mapToLong(o -> o.offset()).sum()).as("committed offsets of " + group).isEqualTo(COUNT);
+        }
     }
 
     private static void require(boolean present, String howToInstall) {
