@@ -391,7 +391,9 @@ final class Group {
         if (check != Errors.NONE) {
             return check;
         }
-        return state == GroupState.STABLE ? Errors.NONE : Errors.REBALANCE_IN_PROGRESS;
+        // as in Kafka: a member of the current generation may commit while the next one is being prepared (cooperative
+        // members keep processing then); between join and sync the generation's assignment is not known yet
+        return state == GroupState.COMPLETING_REBALANCE ? Errors.REBALANCE_IN_PROGRESS : Errors.NONE;
     }
 
     private Errors checkMember(String memberId, String instanceId, int generationId) {

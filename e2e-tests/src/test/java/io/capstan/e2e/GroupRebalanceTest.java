@@ -1,0 +1,209 @@
+package io.capstan.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.capstan.broker.Broker;
+import io.capstan.broker.config.BrokerConfig;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A cooperative-sticky group under continuous load: a fifth member joins four (the pause each existing member
+ * sees is measured), one leaves, one crashes (a separate JVM, SIGKILLed, so only its session timeout tells the
+ * coordinator). Members commit after processing; at the end every produced record must have been processed at
+ * least once.
+ */
+class GroupRebalanceTest {
+    static final String TOPIC = "load";
+    static final String GROUP = "coop";
+    static final int PARTITIONS = 8;
+
+    @TempDir
+    Path dir;
+
+    /** An in-process member: polls, records what it processed and when, commits after each poll. */
+    static final class Member implements Runnable {
+        final KafkaConsumer<String, String> consumer;
+        final Set<String> processed;
+        final AtomicBoolean running = new AtomicBoolean(true);
+        final List<Long> deliveries = new CopyOnWriteArrayList<>();
+        final Thread thread;
+
+        Member(String bootstrap, Set<String> processed, String name) {
+            Properties p = new Properties();
+            p.put("bootstrap.servers", bootstrap);
+            p.put("group.id", GROUP);
+            p.put("enable.auto.commit", "false");
+            p.put("auto.offset.reset", "earliest");
+            p.put("session.timeout.ms", "6000");
+            p.put("heartbeat.interval.ms", "500");
+            p.put("partition.assignment.strategy", "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+            this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
+            this.processed = processed;
+            this.thread = new Thread(this, name);
+        }
+
+        @Override
+        public void run() {
+            consumer.subscribe(List.of(TOPIC));
+            while (running.get()) {
+                ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(50));
+                if (!records.isEmpty()) {
+                    deliveries.add(System.nanoTime());
+                    for (ConsumerRecord<String, String> r : records) {
+                        processed.add(r.value());
+                    }
+                    try {
+                        consumer.commitSync();
+                    } catch (org.apache.kafka.common.errors.RebalanceInProgressException | org.apache.kafka.clients.consumer.CommitFailedException e) {
+                        // what an application does: keep polling; uncommitted records are redelivered (at least once)
+                    }
+                }
+            }
+            consumer.close();
+        }
+
+        /** Longest time between two deliveries inside [from, to]. */
+        long longestGapMs(long from, long to) {
+            long last = from;
+            long worst = 0;
+            for (long t : deliveries) {
+                if (t < from) {
+                    continue;
+                }
+                if (t > to) {
+                    break;
+                }
+                worst = Math.max(worst, t - last);
+                last = t;
+            }
+            return Math.max(worst, to - last) / 1_000_000;
+        }
+
+        void stop() throws InterruptedException {
+            running.set(false);
+            thread.join(30_000);
+        }
+    }
+
+    @Test
+    void cooperativeGroupKeepsConsumingThroughJoinLeaveAndCrash() throws Exception {
+        Map<String, String> settings = Map.of("data.dir", dir.toString(), "listener.port", "0", "admin.port", "-1",
+                "group.initial.rebalance.delay.ms", "0");
+        try (Broker broker = new Broker(BrokerConfig.from(settings), settings)) {
+            String bootstrap = broker.bootstrap();
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+                admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 1))).all().get();
+            }
+            Set<String> processed = ConcurrentHashMap.newKeySet();
+            Set<String> acked = ConcurrentHashMap.newKeySet();
+            AtomicBoolean producing = new AtomicBoolean(true);
+            Thread load = new Thread(() -> produce(bootstrap, acked, producing), "load");
+            load.start();
+
+            List<Member> members = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                Member m = new Member(bootstrap, processed, "member-" + i);
+                members.add(m);
+                m.thread.start();
+            }
+            await().atMost(Duration.ofSeconds(60)).until(() -> members.stream().allMatch(m -> m.deliveries.size() > 20));
+
+            long joinAt = System.nanoTime();
+            Member fifth = new Member(bootstrap, processed, "member-4");
+            fifth.thread.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> fifth.deliveries.size() > 20);
+            long settled = System.nanoTime();
+            long worstPause = members.stream().mapToLong(m -> m.longestGapMs(joinAt, settled)).max().orElseThrow();
+            System.out.printf("a fifth member joined a 4-member cooperative group under load: it received records after %d ms; "
+                    + "longest pause of an existing member %d ms; last rebalance took %d ms%n",
+                    (fifth.deliveries.get(0) - joinAt) / 1_000_000, worstPause, broker.groups().describe(GROUP).lastRebalanceMs());
+
+            fifth.stop();
+
+            Process crashing = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), "io.capstan.e2e.compat.GroupMember", bootstrap, GROUP, TOPIC)
+                    .redirectErrorStream(false).start();
+            AtomicLong crashedDelivered = new AtomicLong();
+            Thread reader = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(crashing.getInputStream()))) {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                        if (line.startsWith("R ")) {
+                            processed.add(line.substring(2));
+                            crashedDelivered.incrementAndGet();
+                        }
+                    }
+                } catch (java.io.IOException ignored) {
+                    // the process was killed
+                }
+            });
+            reader.start();
+            await().atMost(Duration.ofSeconds(60)).until(() -> crashedDelivered.get() > 100);
+            crashing.destroyForcibly().waitFor();
+            reader.join(10_000);
+            int generationAtCrash = broker.groups().describe(GROUP).generation();
+            // only the session timeout can tell the coordinator about a SIGKILLed member
+            await().atMost(Duration.ofSeconds(60)).until(() -> broker.groups().describe(GROUP).members().size() == 4
+                    && broker.groups().describe(GROUP).generation() > generationAtCrash);
+
+            producing.set(false);
+            load.join();
+            await().atMost(Duration.ofSeconds(90)).until(() -> processed.containsAll(acked));
+            for (Member m : members) {
+                m.stop();
+            }
+            assertThat(acked).isNotEmpty();
+            assertThat(processed).as("every acknowledged record was processed at least once").containsAll(acked);
+            System.out.printf("group test: %d records produced, all processed at least once; crashed member processed %d before SIGKILL%n",
+                    acked.size(), crashedDelivered.get());
+            assertThat(worstPause).as("existing members keep consuming while a member joins").isLessThan(30_000);
+        }
+    }
+
+    private static void produce(String bootstrap, Set<String> acked, AtomicBoolean producing) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap);
+        p.put("linger.ms", "5");
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+            long start = System.nanoTime();
+            long i = 0;
+            while (producing.get()) {
+                long due = start + i * 1_000_000_000L / 2_000; // 2,000 records/s: the load, not synchronisation
+                java.util.concurrent.locks.LockSupport.parkNanos(due - System.nanoTime());
+                String value = "r" + i++;
+                producer.send(new ProducerRecord<>(TOPIC, (int) (i % PARTITIONS), null, value), (md, e) -> {
+                    if (e == null) {
+                        acked.add(value);
+                    }
+                });
+            }
+            producer.flush();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
