@@ -59,7 +59,7 @@ public final class Broker implements AutoCloseable {
             throw e;
         }
         this.groups = new GroupCoordinator(logs, new GroupSettings(config.groupMinSessionTimeoutMs(),
-                config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs()));
+                config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.offsetsCompactionBytes()));
         metrics.bindLog(logs);
         metrics.bindGroups(groups);
         BrokerIdentity identity = new BrokerIdentity(config.nodeId(), config.clusterId(), config.advertisedHost(), config.advertisedPort());

@@ -37,7 +37,8 @@ public record BrokerConfig(
         long rocksdbWriteBufferBytes,
         int groupInitialRebalanceDelayMs,
         int groupMinSessionTimeoutMs,
-        int groupMaxSessionTimeoutMs) {
+        int groupMaxSessionTimeoutMs,
+        long offsetsCompactionBytes) {
 
     public enum FlushPolicy { ALWAYS, INTERVAL }
 
@@ -70,7 +71,8 @@ public record BrokerConfig(
             new Key("rocksdb.write.buffer.bytes", "67108864", "Memtable size of the log column family."),
             new Key("group.initial.rebalance.delay.ms", "3000", "How long the first rebalance of an empty group waits for more members to join."),
             new Key("group.min.session.timeout.ms", "6000", "Smallest session.timeout.ms a consumer may ask for."),
-            new Key("group.max.session.timeout.ms", "1800000", "Largest session.timeout.ms a consumer may ask for."));
+            new Key("group.max.session.timeout.ms", "1800000", "Largest session.timeout.ms a consumer may ask for."),
+            new Key("offsets.compaction.bytes", "67108864", "When the committed-offsets shard grows past this, its live offsets are rewritten and older records dropped."));
 
     public BrokerConfig {
         require(nodeId >= 0, "node.id must be >= 0, got " + nodeId);
@@ -135,7 +137,8 @@ public record BrokerConfig(
                 s.longValue("rocksdb.write.buffer.bytes"),
                 s.integer("group.initial.rebalance.delay.ms"),
                 s.integer("group.min.session.timeout.ms"),
-                s.integer("group.max.session.timeout.ms"));
+                s.integer("group.max.session.timeout.ms"),
+                s.longValue("offsets.compaction.bytes"));
     }
 
     public static BrokerConfig defaults() {

@@ -37,7 +37,7 @@ public final class GroupCoordinator implements AutoCloseable {
     public GroupCoordinator(LogManager logs, GroupSettings settings) {
         this.logs = logs;
         this.settings = settings;
-        this.offsets = new OffsetStore(logs);
+        this.offsets = new OffsetStore(logs, settings.offsetsCompactionBytes());
         sweeper.scheduleWithFixedDelay(this::sweep, SWEEP_MS, SWEEP_MS, TimeUnit.MILLISECONDS);
     }
 
@@ -149,8 +149,14 @@ public final class GroupCoordinator implements AutoCloseable {
         return logs;
     }
 
+    /** Rewrites the live committed offsets and drops the history before them (normally automatic past a size). */
+    public int compactOffsets() throws Exception {
+        return offsets.compact();
+    }
+
     @Override
     public void close() {
         sweeper.shutdownNow();
+        offsets.close();
     }
 }

@@ -31,12 +31,22 @@ public final class OffsetStore {
     public static final String TOPIC = "__capstan_offsets";
     private static final Logger log = LoggerFactory.getLogger(OffsetStore.class);
 
+    private static final int RECORDS_PER_BATCH = 500;
+
     private final LogManager logs;
     private final Shard shard;
+    private final long compactionBytes;
+    private final java.util.concurrent.atomic.AtomicBoolean compacting = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.ExecutorService compactor = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "capstan-offsets-compaction");
+        t.setDaemon(true);
+        return t;
+    });
     private final Map<String, Map<TopicPartition, CommittedOffset>> offsets = new ConcurrentHashMap<>();
 
-    public OffsetStore(LogManager logs) {
+    public OffsetStore(LogManager logs, long compactionBytes) {
         this.logs = logs;
+        this.compactionBytes = compactionBytes;
         if (logs.catalog().topic(TOPIC) == null) {
             logs.createTopic(TOPIC, 1, Map.of("retention.ms", "-1"));
         }
@@ -127,10 +137,83 @@ public final class OffsetStore {
                 } else {
                     offsets.computeIfAbsent(group, g -> new ConcurrentHashMap<>()).putAll(commits);
                 }
+                maybeCompact();
             }
             done.complete(result.error());
         });
         return done;
+    }
+
+    private void maybeCompact() {
+        if (shard.sizeBytes() > compactionBytes && compacting.compareAndSet(false, true)) {
+            compactor.execute(() -> {
+                try {
+                    compact();
+                } catch (Exception e) {
+                    log.warn("compaction of {} failed, will retry after the next commit: {}", TOPIC, e.toString());
+                } finally {
+                    compacting.set(false);
+                }
+            });
+        }
+    }
+
+    /**
+     * Writes the live offsets again at the end of the shard, then drops everything before them. A commit that raced
+     * the copy is written once more after the copy is durable (commit callbacks run in log order, so by then every
+     * earlier commit is applied), so replay always ends with the newest value. Returns the records rewritten.
+     */
+    public int compact() throws Exception {
+        Map<OffsetRecords.Key, CommittedOffset> copy = new java.util.HashMap<>();
+        offsets.forEach((g, m) -> m.forEach((tp, c) -> copy.put(new OffsetRecords.Key(g, tp), c)));
+        if (copy.isEmpty()) {
+            return 0;
+        }
+        long before = shard.sizeBytes();
+        List<Map.Entry<OffsetRecords.Key, CommittedOffset>> entries = new ArrayList<>(copy.entrySet());
+        long firstBase = -1;
+        for (int i = 0; i < entries.size(); i += RECORDS_PER_BATCH) {
+            long base = appendAndWait(entries.subList(i, Math.min(entries.size(), i + RECORDS_PER_BATCH)));
+            firstBase = firstBase < 0 ? base : firstBase;
+        }
+        List<Map.Entry<OffsetRecords.Key, CommittedOffset>> fixUps = new ArrayList<>();
+        copy.forEach((key, value) -> {
+            CommittedOffset now = get(key.group(), key.partition());
+            if (!value.equals(now)) {
+                fixUps.add(new java.util.AbstractMap.SimpleEntry<>(key, now));
+            }
+        });
+        if (!fixUps.isEmpty()) {
+            appendAndWait(fixUps);
+        }
+        logs.truncateBefore(shard, firstBase).get(60, java.util.concurrent.TimeUnit.SECONDS);
+        log.info("compacted {}: {} live offsets rewritten, {} bytes -> {} bytes", TOPIC, copy.size(), before, shard.sizeBytes());
+        return copy.size();
+    }
+
+    /** Appends one batch (a null value is a tombstone) and waits until it is durable; returns its base offset. */
+    private long appendAndWait(List<Map.Entry<OffsetRecords.Key, CommittedOffset>> entries) throws Exception {
+        MemoryRecordsBuilder builder = MemoryRecords.builder(ByteBuffer.allocate(256 + entries.size() * 128),
+                Compression.NONE, TimestampType.CREATE_TIME, 0L);
+        long now = System.currentTimeMillis();
+        for (Map.Entry<OffsetRecords.Key, CommittedOffset> e : entries) {
+            builder.append(now, OffsetRecords.key(e.getKey().group(), e.getKey().partition()),
+                    e.getValue() == null ? null : OffsetRecords.value(e.getValue()));
+        }
+        ByteBuffer built = builder.build().buffer();
+        byte[] batch = new byte[built.remaining()];
+        built.get(batch);
+        CompletableFuture<AppendResult> done = new CompletableFuture<>();
+        logs.append(shard, batch, done::complete);
+        AppendResult result = done.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        if (result.error() != Errors.NONE) {
+            throw new IllegalStateException("cannot rewrite offsets: " + result.error() + " " + result.message());
+        }
+        return result.baseOffset();
+    }
+
+    public void close() {
+        compactor.shutdownNow();
     }
 
     public CommittedOffset get(String group, TopicPartition tp) {

@@ -80,6 +80,11 @@ public final class LogManager implements AutoCloseable {
         catalog.delete(name);
     }
 
+    /** Drops every batch of the shard below {@code offset}, which must be a batch boundary at or below the high watermark. */
+    public java.util.concurrent.CompletableFuture<Void> truncateBefore(Shard shard, long offset) {
+        return appender.truncate(shard, offset, reader.bytesBefore(shard, offset));
+    }
+
     /** Runs retention now (tests and the admin API); normally it runs every log.retention.check.interval.ms. */
     public void runRetention(long nowMs) {
         retention.runOnce(nowMs);

@@ -96,6 +96,18 @@ public final class ShardReader {
         return bytes;
     }
 
+    /** Exact bytes of the shard's batches below {@code offset} (a batch boundary). */
+    public long bytesBefore(Shard shard, long offset) {
+        long bytes = 0;
+        try (LogStore.RangeIterator range = store.iterate(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.of(shard.key(), offset))) {
+            RocksIterator it = range.it();
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                bytes += it.value().length;
+            }
+        }
+        return bytes;
+    }
+
     static long lastOffset(byte[] batch) {
         ByteBuffer b = ByteBuffer.wrap(batch);
         return b.getLong(BatchHeader.BASE_OFFSET) + b.getInt(BatchHeader.LAST_OFFSET_DELTA);
