@@ -1,0 +1,31 @@
+package io.capstan.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The harness end to end on tiny sizes: real Kafka and real Capstan processes, real perf tools, a real report. */
+class BenchSmokeTest {
+    @TempDir
+    Path work;
+
+    @Test
+    void harnessRunsEveryBrokerAndWritesTheReport() throws Exception {
+        Path repo = Path.of("..").toAbsolutePath().normalize();
+        Summary summary = BenchMain.run(repo, 1, 0.0005, work);
+        for (BrokerKind kind : BrokerKind.values()) {
+            assertThat(summary.spread(kind, Workloads.Metric.A_MB_S).median()).as(kind + " (a)").isPositive();
+            assertThat(summary.spread(kind, Workloads.Metric.D_P99_MS)).as(kind + " (d)").isNotNull();
+            assertThat(summary.spread(kind, Workloads.Metric.PEAK_RSS_MB).median()).as(kind + " RSS").isPositive();
+        }
+        assertThat(summary.spread(BrokerKind.CAPSTAN, Workloads.Metric.E_MB_S).median()).isPositive();
+        String table = Report.markdownTable(summary);
+        assertThat(table).contains("(a) 1 KiB, 1 shard, max rate").contains("×");
+        Path png = work.resolve("chart.png");
+        Report.chart(summary, png);
+        assertThat(Files.size(png)).isGreaterThan(1000);
+    }
+}
