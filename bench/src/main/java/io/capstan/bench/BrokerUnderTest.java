@@ -17,11 +17,13 @@ public final class BrokerUnderTest implements AutoCloseable {
     private final BrokerKind kind;
     private final Process process;
     private final int port;
+    private final Path dir;
 
-    private BrokerUnderTest(BrokerKind kind, Process process, int port) {
+    private BrokerUnderTest(BrokerKind kind, Process process, int port, Path dir) {
         this.kind = kind;
         this.process = process;
         this.port = port;
+        this.dir = dir;
     }
 
     public static BrokerUnderTest start(BrokerKind kind, Path workDir, Classpaths classpaths) throws Exception {
@@ -29,7 +31,7 @@ public final class BrokerUnderTest implements AutoCloseable {
         Files.createDirectories(dir);
         int port = freePort();
         Process p = kind == BrokerKind.CAPSTAN ? startCapstan(dir, port, classpaths) : startKafka(kind, dir, port, classpaths);
-        BrokerUnderTest broker = new BrokerUnderTest(kind, p, port);
+        BrokerUnderTest broker = new BrokerUnderTest(kind, p, port, dir);
         broker.awaitListening(dir);
         return broker;
     }
@@ -67,11 +69,16 @@ public final class BrokerUnderTest implements AutoCloseable {
                 .redirectErrorStream(true).redirectOutput(dir.resolve("broker.log").toFile()).start();
     }
 
-    /** A base64 UUID as KRaft expects. */
+    /** A base64 UUID as KRaft expects, not starting with '-' (the storage tool would read it as an option). */
     private static String clusterId() {
-        UUID u = UUID.randomUUID();
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(16).putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
-        return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(b.array());
+        while (true) {
+            UUID u = UUID.randomUUID();
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(16).putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
+            String id = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(b.array());
+            if (Character.isLetterOrDigit(id.charAt(0))) {
+                return id;
+            }
+        }
     }
 
     private void awaitListening(Path dir) throws InterruptedException {
@@ -109,6 +116,22 @@ public final class BrokerUnderTest implements AutoCloseable {
         process.destroy();
         if (!process.waitFor(60, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor();
+        }
+        deleteData();
+    }
+
+    /** Drops the broker's data (gigabytes per run) but keeps its logs for reading afterwards. */
+    private void deleteData() {
+        for (String sub : List.of("data", "logs")) {
+            Path data = dir.resolve(sub);
+            if (!Files.exists(data)) {
+                continue;
+            }
+            try (var paths = Files.walk(data)) {
+                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException e) {
+                System.err.println("could not delete " + data + ": " + e.getMessage());
+            }
         }
     }
 

@@ -32,10 +32,19 @@ public final class PerfTools {
 
     /** Starts one producer run; the same client settings for every broker: the tool's and the client's defaults. */
     public Process startProducer(String bootstrap, String topic, long records, int recordSize, long throughput, String tag) throws IOException {
+        return startProducer(bootstrap, topic, records, recordSize, throughput, 0, tag);
+    }
+
+    /** As above; the first {@code warmup} records are left out of the summary (client JIT and connection set-up). */
+    public Process startProducer(String bootstrap, String topic, long records, int recordSize, long throughput, long warmup,
+                                 String tag) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(BrokerUnderTest.java(), "-Xmx512m", "-cp", kafkaClasspath,
                 "org.apache.kafka.tools.ProducerPerformance", "--bootstrap-server", bootstrap, "--topic", topic,
                 "--num-records", String.valueOf(records), "--record-size", String.valueOf(recordSize),
                 "--throughput", String.valueOf(throughput), "--producer-props", "acks=all", "enable.idempotence=true"));
+        if (warmup > 0) {
+            cmd.addAll(List.of("--warmup-records", String.valueOf(warmup)));
+        }
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logDir.resolve(tag + ".log").toFile()).start();
     }
 
