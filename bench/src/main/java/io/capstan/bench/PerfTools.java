@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
 /** Runs Apache Kafka's own ProducerPerformance and ConsumerPerformance in their own JVMs and reads their summaries. */
 public final class PerfTools {
     private static final Pattern PRODUCER_SUMMARY = Pattern.compile(
-            "(\\d+) records sent, ([\\d.]+) records/sec \\(([\\d.]+) MB/sec\\), ([\\d.]+) ms avg latency, ([\\d.]+) ms max latency, "
+            "(\\d+) (?:steady state )?records sent, ([\\d.]+) records/sec \\(([\\d.]+) MB/sec\\), ([\\d.]+) ms avg latency, ([\\d.]+) ms max latency, "
                     + "(\\d+) ms 50th, (\\d+) ms 95th, (\\d+) ms 99th, (\\d+) ms 99.9th");
 
     private final String kafkaClasspath;
@@ -48,6 +48,7 @@ public final class PerfTools {
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logDir.resolve(tag + ".log").toFile()).start();
     }
 
+    /** The last summary line: with warm-up records, the tool prints the steady-state summary after the overall one. */
     public ProducerResult awaitProducer(Process p, String tag) throws IOException, InterruptedException {
         String out = await(p, tag);
         Matcher m = PRODUCER_SUMMARY.matcher(out);

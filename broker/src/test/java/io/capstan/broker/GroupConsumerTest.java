@@ -77,8 +77,9 @@ class GroupConsumerTest {
     }
 
     @Test
-    void twoMembersSplitThePartitionsWithEagerAndCooperativeAssignors() throws Exception {
+    void twoMembersSplitThePartitionsWithRangeRoundRobinAndCooperativeAssignors() throws Exception {
         for (String assignor : List.of("org.apache.kafka.clients.consumer.RangeAssignor",
+                "org.apache.kafka.clients.consumer.RoundRobinAssignor",
                 "org.apache.kafka.clients.consumer.CooperativeStickyAssignor")) {
             String group = "split-" + assignor.substring(assignor.lastIndexOf('.') + 1);
             Map<String, Object> extra = Map.of("partition.assignment.strategy", assignor);

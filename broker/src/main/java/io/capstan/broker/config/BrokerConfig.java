@@ -38,7 +38,8 @@ public record BrokerConfig(
         int groupInitialRebalanceDelayMs,
         int groupMinSessionTimeoutMs,
         int groupMaxSessionTimeoutMs,
-        long offsetsCompactionBytes) {
+        long offsetsCompactionBytes,
+        boolean rocksdbBlobFiles) {
 
     public enum FlushPolicy { ALWAYS, INTERVAL }
 
@@ -72,7 +73,8 @@ public record BrokerConfig(
             new Key("group.initial.rebalance.delay.ms", "3000", "How long the first rebalance of an empty group waits for more members to join."),
             new Key("group.min.session.timeout.ms", "6000", "Smallest session.timeout.ms a consumer may ask for."),
             new Key("group.max.session.timeout.ms", "1800000", "Largest session.timeout.ms a consumer may ask for."),
-            new Key("offsets.compaction.bytes", "67108864", "When the committed-offsets shard grows past this, its live offsets are rewritten and older records dropped."));
+            new Key("offsets.compaction.bytes", "67108864", "When the committed-offsets shard grows past this, its live offsets are rewritten and older records dropped."),
+            new Key("rocksdb.blob.files", "false", "Keep record batches in RocksDB blob files (BlobDB) so compaction moves only keys."));
 
     public BrokerConfig {
         require(nodeId >= 0, "node.id must be >= 0, got " + nodeId);
@@ -138,7 +140,8 @@ public record BrokerConfig(
                 s.integer("group.initial.rebalance.delay.ms"),
                 s.integer("group.min.session.timeout.ms"),
                 s.integer("group.max.session.timeout.ms"),
-                s.longValue("offsets.compaction.bytes"));
+                s.longValue("offsets.compaction.bytes"),
+                s.bool("rocksdb.blob.files"));
     }
 
     public static BrokerConfig defaults() {

@@ -29,7 +29,7 @@ public final class LogManager implements AutoCloseable {
 
     public LogManager(BrokerConfig config, CommitListener listener, CommitStats stats) {
         long start = System.nanoTime();
-        this.store = new LogStore(config.dataDir(), config.rocksdbBlockCacheBytes(), config.rocksdbWriteBufferBytes());
+        this.store = new LogStore(config.dataDir(), config.rocksdbBlockCacheBytes(), config.rocksdbWriteBufferBytes(), config.rocksdbBlobFiles());
         boolean sync = config.flushPolicy() == BrokerConfig.FlushPolicy.ALWAYS;
         this.appender = new GroupCommitAppender(store, sync, config.groupCommitMaxBatches(), listener, stats);
         this.catalog = new TopicCatalog(store, new ShardRecovery(store, config.tailCacheBytesPerShard()), appender);

@@ -46,6 +46,10 @@ public final class LogStore implements AutoCloseable {
     private final Path dir;
 
     public LogStore(Path dir, long blockCacheBytes, long writeBufferBytes) {
+        this(dir, blockCacheBytes, writeBufferBytes, false);
+    }
+
+    public LogStore(Path dir, long blockCacheBytes, long writeBufferBytes, boolean blobFiles) {
         this.dir = dir;
         try {
             Files.createDirectories(dir);
@@ -61,7 +65,8 @@ public final class LogStore implements AutoCloseable {
                     .setSstFileManager(sstFileManager);
             List<ColumnFamilyDescriptor> descriptors = List.of(
                     new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, options(4 << 20, CompressionType.NO_COMPRESSION)),
-                    new ColumnFamilyDescriptor(bytes("log"), options(writeBufferBytes, CompressionType.NO_COMPRESSION)),
+                    new ColumnFamilyDescriptor(bytes("log"), blobFiles ? blobOptions(writeBufferBytes)
+                            : options(writeBufferBytes, CompressionType.NO_COMPRESSION)),
                     new ColumnFamilyDescriptor(bytes("producers"), options(4 << 20, CompressionType.LZ4_COMPRESSION)),
                     new ColumnFamilyDescriptor(bytes("meta"), options(1 << 20, CompressionType.NO_COMPRESSION)));
             db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
@@ -85,6 +90,17 @@ public final class LogStore implements AutoCloseable {
                 .setTableFormatConfig(table);
         cfOptions.add(o);
         return o;
+    }
+
+    /** Batches go to blob files at flush; compaction then rewrites only the small keys (BlobDB). */
+    private ColumnFamilyOptions blobOptions(long writeBuffer) {
+        return options(writeBuffer, CompressionType.NO_COMPRESSION)
+                .setEnableBlobFiles(true)
+                .setMinBlobSize(0)
+                .setBlobFileSize(256L << 20)
+                .setBlobCompressionType(CompressionType.NO_COMPRESSION)
+                .setEnableBlobGarbageCollection(true)
+                .setBlobGarbageCollectionAgeCutoff(0.25);
     }
 
     static byte[] bytes(String s) {
