@@ -1,0 +1,36 @@
+package io.capstan.cluster.metadata;
+
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * The cluster's metadata: a versioned key-value store with compare-and-set and watches. On Kubernetes the API server
+ * backs it (resourceVersion as the version); locally a directory shared by processes on one machine. Nobody
+ * overwrites blindly: every change names the version it replaces. Keys are paths like {@code brokers/1}.
+ */
+public interface MetadataStore extends AutoCloseable {
+
+    Optional<Versioned> get(String key);
+
+    /** Every key under the prefix (a path ending in '/', or "" for all). */
+    Map<String, Versioned> list(String prefix);
+
+    /** Creates the key; ConflictException if it exists. Returns the new version. */
+    long create(String key, byte[] value) throws ConflictException;
+
+    /** Replaces the value if the key is still at {@code expectedVersion}; returns the new version. */
+    long compareAndSet(String key, long expectedVersion, byte[] value) throws ConflictException;
+
+    /** Deletes the key if it is still at {@code expectedVersion}. */
+    void delete(String key, long expectedVersion) throws ConflictException;
+
+    /**
+     * Calls the listener for every change under the prefix from now on, in order per key. Events are delivered on a
+     * store thread; the listener must not block. Close the returned handle to stop.
+     */
+    AutoCloseable watch(String prefix, Consumer<WatchEvent> listener);
+
+    @Override
+    void close();
+}
