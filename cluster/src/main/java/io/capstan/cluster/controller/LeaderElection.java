@@ -1,0 +1,51 @@
+package io.capstan.cluster.controller;
+
+import io.capstan.cluster.metadata.ShardState;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Who should lead a shard. Pure: the controller reads shard states and live brokers, asks this, and writes the answer
+ * with compare-and-set. Never elects outside the ISR (no unclean election), and every change of leader moves the
+ * epoch so a deposed leader's writes are refused.
+ */
+public final class LeaderElection {
+    private LeaderElection() {}
+
+    /**
+     * When the leader is gone: the first replica, in preference order, that is alive and in sync. With none left the
+     * shard goes offline (leader -1, epoch moved) rather than lose acknowledged records. Empty when nothing changes.
+     */
+    public static Optional<ShardState> failover(ShardState shard, Set<Integer> alive) {
+        if (shard.leader() >= 0 && alive.contains(shard.leader())) {
+            return Optional.empty();
+        }
+        for (int candidate : shard.replicas()) {
+            if (candidate != shard.leader() && alive.contains(candidate) && shard.isr().contains(candidate)) {
+                return Optional.of(shard.electLeader(candidate));
+            }
+        }
+        if (shard.leader() < 0) {
+            return Optional.empty(); // already offline; wait for an in-sync replica to come back
+        }
+        return Optional.of(new ShardState(shard.topic(), shard.partition(), shard.replicas(), -1, shard.leaderEpoch() + 1, shard.isr()));
+    }
+
+    /** An offline shard whose in-sync replica came back: it leads again (the first such in preference order). */
+    public static Optional<ShardState> recover(ShardState shard, Set<Integer> alive) {
+        if (shard.leader() >= 0) {
+            return Optional.empty();
+        }
+        return shard.replicas().stream().filter(r -> alive.contains(r) && shard.isr().contains(r)).findFirst()
+                .map(r -> new ShardState(shard.topic(), shard.partition(), shard.replicas(), r, shard.leaderEpoch() + 1, shard.isr()));
+    }
+
+    /** Preferred-leader election (ElectLeaders): hand leadership back to the first replica once it is alive and in sync. */
+    public static Optional<ShardState> preferred(ShardState shard, Set<Integer> alive) {
+        int preferred = shard.replicas().get(0);
+        if (shard.leader() == preferred || !alive.contains(preferred) || !shard.isr().contains(preferred)) {
+            return Optional.empty();
+        }
+        return Optional.of(new ShardState(shard.topic(), shard.partition(), shard.replicas(), preferred, shard.leaderEpoch() + 1, shard.isr()));
+    }
+}
