@@ -30,6 +30,7 @@ import java.util.stream.Stream;
  * fsyncs it and renames it over the key's file atomically. Readers never lock: a rename is all or nothing.
  * Watches poll the revision file and diff the directory when it moves.
  */
+@SuppressWarnings("unchecked")
 public final class LocalFileMetadataStore implements MetadataStore {
     private static final String SUFFIX = ".meta";
 
@@ -120,8 +121,16 @@ public final class LocalFileMetadataStore implements MetadataStore {
     public AutoCloseable watch(String prefix, Consumer<WatchEvent> listener) {
         synchronized (pollLock) {
             if (lastSeen == null) {
-                lastSeen = list("");
-                lastRevision = revision();
+                try {
+                    Map<String, Versioned>[] seen = new Map[1];
+                    lastRevision = locked(() -> {
+                        seen[0] = list("");
+                        return revision();
+                    });
+                    lastSeen = seen[0];
+                } catch (ConflictException impossible) {
+                    throw new IllegalStateException(impossible);
+                }
             }
         }
         Watcher w = new Watcher(prefix, listener);
@@ -134,11 +143,22 @@ public final class LocalFileMetadataStore implements MetadataStore {
             return;
         }
         synchronized (pollLock) {
-            long revision = revision();
-            if (revision == lastRevision) {
+            if (revision() == lastRevision) {
                 return;
             }
-            Map<String, Versioned> now = list("");
+            // read the state under the write lock: a writer bumps the revision before its file change is visible
+            Map<String, Versioned> now;
+            long revision;
+            try {
+                Map<String, Versioned>[] seen = new Map[1];
+                revision = locked(() -> {
+                    seen[0] = list("");
+                    return revision();
+                });
+                now = seen[0];
+            } catch (ConflictException impossible) {
+                throw new IllegalStateException(impossible);
+            }
             Map<String, Versioned> before = lastSeen;
             lastSeen = now;
             lastRevision = revision;

@@ -1,0 +1,70 @@
+package io.capstan.cluster.controller;
+
+import io.capstan.cluster.metadata.BrokerRegistration;
+import io.capstan.cluster.metadata.ConflictException;
+import io.capstan.cluster.metadata.MetadataCodec;
+import io.capstan.cluster.metadata.MetadataStore;
+import io.capstan.cluster.metadata.Versioned;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A broker's registration in the metadata store, renewed every third of its lease. The controller treats a broker
+ * whose lease has run out as dead and moves leadership off it; a broker that cannot renew (store unreachable) keeps
+ * trying and says so in its log.
+ */
+public final class BrokerLease implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(BrokerLease.class);
+
+    private final MetadataStore store;
+    private final BrokerRegistration template;
+    private final long leaseMs;
+    private final LongSupplier clock;
+    private final ScheduledExecutorService renewer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "capstan-broker-lease");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public BrokerLease(MetadataStore store, BrokerRegistration broker, long leaseMs, LongSupplier clock) {
+        this.store = store;
+        this.template = broker;
+        this.leaseMs = leaseMs;
+        this.clock = clock;
+    }
+
+    /** Registers now (failing loudly if that is impossible) and keeps renewing in the background. */
+    public void start() throws ConflictException {
+        renew();
+        renewer.scheduleWithFixedDelay(() -> {
+            try {
+                renew();
+            } catch (RuntimeException | ConflictException e) {
+                log.warn("cannot renew the lease of broker {}: {}; the controller will fail its shards over if this lasts {} ms",
+                        template.id(), e.getMessage(), leaseMs);
+            }
+        }, leaseMs / 3, leaseMs / 3, TimeUnit.MILLISECONDS);
+    }
+
+    void renew() throws ConflictException {
+        String key = BrokerRegistration.key(template.id());
+        BrokerRegistration next = new BrokerRegistration(template.id(), template.host(), template.port(), template.rack(),
+                clock.getAsLong() + leaseMs);
+        Optional<Versioned> current = store.get(key);
+        if (current.isEmpty()) {
+            store.create(key, MetadataCodec.encode(next));
+        } else {
+            store.compareAndSet(key, current.get().version(), MetadataCodec.encode(next));
+        }
+    }
+
+    @Override
+    public void close() {
+        renewer.shutdownNow();
+    }
+}

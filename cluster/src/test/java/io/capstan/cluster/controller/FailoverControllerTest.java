@@ -1,0 +1,70 @@
+package io.capstan.cluster.controller;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.capstan.cluster.metadata.BrokerRegistration;
+import io.capstan.cluster.metadata.LocalFileMetadataStore;
+import io.capstan.cluster.metadata.MetadataCodec;
+import io.capstan.cluster.metadata.ShardState;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Leases and failover through a real (file-backed) metadata store, with a clock the test moves. */
+class FailoverControllerTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aBrokerWhoseLeaseRunsOutLosesLeadershipToAnInSyncReplica() throws Exception {
+        AtomicLong clock = new AtomicLong(1_000_000);
+        try (LocalFileMetadataStore store = new LocalFileMetadataStore(dir, 50)) {
+            List<BrokerLease> leases = List.of(
+                    new BrokerLease(store, new BrokerRegistration(1, "127.0.0.1", 9092, "a", 0), 3000, clock::get),
+                    new BrokerLease(store, new BrokerRegistration(2, "127.0.0.2", 9092, "b", 0), 3000, clock::get),
+                    new BrokerLease(store, new BrokerRegistration(3, "127.0.0.3", 9092, "c", 0), 3000, clock::get));
+            for (BrokerLease l : leases) {
+                l.renew();
+            }
+            store.create(ShardState.key("orders", 0), MetadataCodec.encode(new ShardState("orders", 0, List.of(1, 2, 3), 1, 0, List.of(1, 2, 3))));
+            store.create(ShardState.key("orders", 1), MetadataCodec.encode(new ShardState("orders", 1, List.of(2, 3, 1), 2, 0, List.of(2, 3, 1))));
+            FailoverController controller = new FailoverController(store, clock::get);
+            assertThat(controller.pass()).isZero();
+
+            // brokers 2 and 3 keep renewing; broker 1 stops (crashed)
+            clock.addAndGet(2000);
+            leases.get(1).renew();
+            leases.get(2).renew();
+            clock.addAndGet(2000);
+            assertThat(controller.pass()).isEqualTo(1);
+            ShardState moved = MetadataCodec.decode(store.get(ShardState.key("orders", 0)).orElseThrow().value(), ShardState.class);
+            assertThat(moved.leader()).isEqualTo(2);
+            assertThat(moved.leaderEpoch()).isEqualTo(1);
+            assertThat(moved.isr()).containsExactly(2, 3);
+            ShardState untouched = MetadataCodec.decode(store.get(ShardState.key("orders", 1)).orElseThrow().value(), ShardState.class);
+            assertThat(untouched.leader()).isEqualTo(2);
+            assertThat(untouched.leaderEpoch()).isZero();
+            assertThat(controller.pass()).isZero();
+        }
+    }
+
+    @Test
+    void theBackgroundLoopAndRenewalsWorkTogether() throws Exception {
+        try (LocalFileMetadataStore store = new LocalFileMetadataStore(dir, 50);
+             BrokerLease one = new BrokerLease(store, new BrokerRegistration(1, "h", 1, null, 0), 600, System::currentTimeMillis);
+             BrokerLease two = new BrokerLease(store, new BrokerRegistration(2, "h", 2, null, 0), 600, System::currentTimeMillis);
+             FailoverController controller = new FailoverController(store, System::currentTimeMillis)) {
+            one.start();
+            two.start();
+            store.create(ShardState.key("t", 0), MetadataCodec.encode(new ShardState("t", 0, List.of(1, 2), 1, 0, List.of(1, 2))));
+            controller.start(50);
+            one.close(); // broker 1 stops renewing
+            await().atMost(Duration.ofSeconds(20)).until(() ->
+                    MetadataCodec.decode(store.get(ShardState.key("t", 0)).orElseThrow().value(), ShardState.class).leader() == 2);
+        }
+    }
+}
