@@ -64,7 +64,7 @@ public final class Broker implements AutoCloseable {
         metrics.bindGroups(groups);
         BrokerIdentity identity = new BrokerIdentity(config.nodeId(), config.clusterId(), config.advertisedHost(), config.advertisedPort());
         try {
-            this.kafka = new KafkaServer(config.host(), config.port(), config.socketRequestMaxBytes(), apis(identity, settings), metrics);
+            this.kafka = new KafkaServer(config.host(), config.port(), config.socketRequestMaxBytes(), apis(identity, settings), metrics, logs.pendingWrites());
         } catch (RuntimeException e) {
             groups.close();
             logs.close();

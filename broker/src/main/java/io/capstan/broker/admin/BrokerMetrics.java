@@ -66,6 +66,11 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
         rocksGauge(logs, "capstan_rocksdb_pending_compaction_bytes", "Bytes RocksDB estimates compaction must rewrite", "rocksdb.estimate-pending-compaction-bytes");
         rocksGauge(logs, "capstan_rocksdb_memtable_bytes", "Bytes held in all memtables", "rocksdb.cur-size-all-mem-tables");
         rocksGauge(logs, "capstan_rocksdb_live_sst_bytes", "Bytes of live SST files", "rocksdb.live-sst-files-size");
+        GaugeWithCallback.builder().name("capstan_log_pending_bytes").help("Produced bytes waiting for the group committer").unit(Unit.BYTES)
+                .callback(cb -> cb.call(logs.pendingWrites().pendingBytes())).register(registry);
+        io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("capstan_backpressure_pauses_total")
+                .help("Times a connection stopped reading because queued.max.request.bytes was exceeded")
+                .callback(cb -> cb.call(logs.pendingWrites().pauses())).register(registry);
         GaugeWithCallback.builder().name("capstan_disk_free_bytes").help("Usable bytes on the data volume").unit(Unit.BYTES)
                 .callback(cb -> cb.call(logs.diskGuard().freeBytes())).register(registry);
         GaugeWithCallback.builder().name("capstan_disk_full").help("1 while produce is refused for lack of disk space")

@@ -39,7 +39,8 @@ public record BrokerConfig(
         int groupMinSessionTimeoutMs,
         int groupMaxSessionTimeoutMs,
         long offsetsCompactionBytes,
-        boolean rocksdbBlobFiles) {
+        boolean rocksdbBlobFiles,
+        long maxPendingBytes) {
 
     public enum FlushPolicy { ALWAYS, INTERVAL }
 
@@ -74,7 +75,8 @@ public record BrokerConfig(
             new Key("group.min.session.timeout.ms", "6000", "Smallest session.timeout.ms a consumer may ask for."),
             new Key("group.max.session.timeout.ms", "1800000", "Largest session.timeout.ms a consumer may ask for."),
             new Key("offsets.compaction.bytes", "67108864", "When the committed-offsets shard grows past this, its live offsets are rewritten and older records dropped."),
-            new Key("rocksdb.blob.files", "false", "Keep record batches in RocksDB blob files (BlobDB) so compaction moves only keys."));
+            new Key("rocksdb.blob.files", "false", "Keep record batches in RocksDB blob files (BlobDB) so compaction moves only keys."),
+            new Key("queued.max.request.bytes", "268435456", "Bytes of produced batches waiting for the log across all connections; above it the broker stops reading requests until half has drained."));
 
     public BrokerConfig {
         require(nodeId >= 0, "node.id must be >= 0, got " + nodeId);
@@ -85,6 +87,7 @@ public record BrokerConfig(
         require(defaultPartitions > 0, "num.partitions must be > 0");
         require(flushIntervalMs > 0, "log.flush.interval.ms must be > 0");
         require(groupCommitMaxBatches > 0, "group.commit.max.batches must be > 0");
+        require(maxPendingBytes > 0, "queued.max.request.bytes must be > 0");
         require(groupInitialRebalanceDelayMs >= 0, "group.initial.rebalance.delay.ms must be >= 0");
         require(groupMinSessionTimeoutMs > 0 && groupMinSessionTimeoutMs <= groupMaxSessionTimeoutMs,
                 "group.min.session.timeout.ms must be > 0 and <= group.max.session.timeout.ms");
@@ -141,7 +144,8 @@ public record BrokerConfig(
                 s.integer("group.min.session.timeout.ms"),
                 s.integer("group.max.session.timeout.ms"),
                 s.longValue("offsets.compaction.bytes"),
-                s.bool("rocksdb.blob.files"));
+                s.bool("rocksdb.blob.files"),
+                s.longValue("queued.max.request.bytes"));
     }
 
     public static BrokerConfig defaults() {

@@ -26,9 +26,11 @@ public final class LogManager implements AutoCloseable {
     private final DiskSpaceGuard diskGuard;
     private final RetentionCleaner retention;
     private final ScheduledExecutorService scheduler;
+    private final PendingWrites pending;
 
     public LogManager(BrokerConfig config, CommitListener listener, CommitStats stats) {
         long start = System.nanoTime();
+        this.pending = new PendingWrites(config.maxPendingBytes());
         this.store = new LogStore(config.dataDir(), config.rocksdbBlockCacheBytes(), config.rocksdbWriteBufferBytes(), config.rocksdbBlobFiles());
         boolean sync = config.flushPolicy() == BrokerConfig.FlushPolicy.ALWAYS;
         this.appender = new GroupCommitAppender(store, sync, config.groupCommitMaxBatches(), listener, stats);
@@ -69,7 +71,11 @@ public final class LogManager implements AutoCloseable {
                     + diskGuard.freeBytes() + " bytes free, below disk.min.free.bytes); retry later"));
             return;
         }
-        appender.append(shard, batch, callback);
+        pending.added(batch.length);
+        appender.append(shard, batch, result -> {
+            pending.done(batch.length);
+            callback.accept(result);
+        });
     }
 
     public TopicMeta createTopic(String name, int partitions, Map<String, String> configs) {
@@ -95,6 +101,7 @@ public final class LogManager implements AutoCloseable {
     }
 
     public TopicCatalog catalog() { return catalog; }
+    public PendingWrites pendingWrites() { return pending; }
     public ShardReader reader() { return reader; }
     public ProducerIdAllocator producerIds() { return producerIds; }
     public DiskSpaceGuard diskGuard() { return diskGuard; }

@@ -31,7 +31,7 @@ public final class KafkaServer implements AutoCloseable {
     private final Channel channel;
     private final boolean epoll;
 
-    public KafkaServer(String host, int port, int maxFrameBytes, ApiRegistry registry, NetMetrics metrics) {
+    public KafkaServer(String host, int port, int maxFrameBytes, ApiRegistry registry, NetMetrics metrics, Backpressure backpressure) {
         epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -50,7 +50,7 @@ public final class KafkaServer implements AutoCloseable {
                                 .addLast("flush", new FlushConsolidationHandler(256, true))
                                 // fail fast: an oversized length is refused as soon as its 4 bytes arrive
                                 .addLast("frames", new LengthFieldBasedFrameDecoder(maxFrameBytes, 0, 4, 0, 4, true))
-                                .addLast("dispatch", new RequestDispatcher(registry, metrics, MAX_IN_FLIGHT_PER_CONNECTION));
+                                .addLast("dispatch", new RequestDispatcher(registry, metrics, MAX_IN_FLIGHT_PER_CONNECTION, backpressure));
                     }
                 });
         try {

@@ -33,7 +33,9 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     private final ApiRegistry registry;
     private final NetMetrics metrics;
     private final int maxInFlight;
+    private final Backpressure backpressure;
     private final ArrayDeque<Slot> inFlight = new ArrayDeque<>();
+    private boolean pausedForBackpressure;
     private ChannelHandlerContext ctx;
 
     /** One request's place in the response order. */
@@ -46,10 +48,11 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
         boolean failed;
     }
 
-    RequestDispatcher(ApiRegistry registry, NetMetrics metrics, int maxInFlight) {
+    RequestDispatcher(ApiRegistry registry, NetMetrics metrics, int maxInFlight, Backpressure backpressure) {
         this.registry = registry;
         this.metrics = metrics;
         this.maxInFlight = maxInFlight;
+        this.backpressure = backpressure;
     }
 
     @Override
@@ -128,6 +131,12 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
             ctx.close();
             return;
         }
+        if (backpressure.overloaded() && !pausedForBackpressure) {
+            // the log is behind: stop reading this connection until it catches up
+            pausedForBackpressure = true;
+            ctx.channel().config().setAutoRead(false);
+            backpressure.whenRelieved(() -> ctx.executor().execute(this::resumeAfterBackpressure));
+        }
         response.whenComplete((body, error) -> {
             if (ctx.executor().inEventLoop()) {
                 respond(slot, header, body, error);
@@ -190,7 +199,14 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
         if (wrote) {
             ctx.flush();
         }
-        if (inFlight.size() < maxInFlight && !ctx.channel().config().isAutoRead()) {
+        if (inFlight.size() < maxInFlight && !pausedForBackpressure && !ctx.channel().config().isAutoRead()) {
+            ctx.channel().config().setAutoRead(true);
+        }
+    }
+
+    private void resumeAfterBackpressure() {
+        pausedForBackpressure = false;
+        if (inFlight.size() < maxInFlight) {
             ctx.channel().config().setAutoRead(true);
         }
     }
