@@ -1,0 +1,113 @@
+package io.capstan.broker.replica;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The leader's view of one shard's replicas: how far each follower has fetched, when it was last caught up, and
+ * from that the high watermark (the smallest log end among the in-sync replicas) and the ISR changes the leader
+ * should write (shrink: a follower behind for longer than replica.lag.time.max.ms; expand: a follower that has
+ * reached the high watermark). Pure state and decisions; the replica manager applies them. Not thread-safe.
+ */
+public final class ReplicaTracker {
+    private final int leaderId;
+    private final List<Integer> replicas;
+    private final long lagMaxMs;
+    private final Set<Integer> isr;
+    private final Map<Integer, Long> logEnd = new HashMap<>();
+    private final Map<Integer, Long> lastCaughtUpMs = new HashMap<>();
+    private long highWatermark;
+
+    public ReplicaTracker(int leaderId, List<Integer> replicas, List<Integer> isr, long leaderLogEnd, long highWatermark,
+                          long nowMs, long lagMaxMs) {
+        if (!isr.contains(leaderId)) {
+            throw new IllegalArgumentException("leader " + leaderId + " must be in the ISR " + isr);
+        }
+        this.leaderId = leaderId;
+        this.replicas = List.copyOf(replicas);
+        this.isr = new LinkedHashSet<>(isr);
+        this.lagMaxMs = lagMaxMs;
+        this.highWatermark = highWatermark;
+        logEnd.put(leaderId, leaderLogEnd);
+        for (int r : replicas) {
+            // a new leader gives every follower a full lag period before judging it
+            lastCaughtUpMs.put(r, nowMs);
+            logEnd.putIfAbsent(r, r == leaderId ? leaderLogEnd : highWatermark);
+        }
+    }
+
+    /** The leader appended; returns the new high watermark (it moves only if the leader is the whole ISR). */
+    public long leaderAppended(long newLogEnd) {
+        logEnd.put(leaderId, newLogEnd);
+        lastCaughtUpMs.put(leaderId, Long.MAX_VALUE);
+        return advance();
+    }
+
+    /**
+     * A follower fetched from {@code fetchOffset}, which says its log ends there. It counts as caught up when it has
+     * everything the leader had. Returns the new high watermark.
+     */
+    public long followerFetched(int replicaId, long fetchOffset, long nowMs) {
+        if (!replicas.contains(replicaId) || replicaId == leaderId) {
+            throw new IllegalArgumentException("broker " + replicaId + " is not a follower of this shard (replicas " + replicas + ")");
+        }
+        logEnd.put(replicaId, fetchOffset);
+        if (fetchOffset >= logEnd.get(leaderId)) {
+            lastCaughtUpMs.put(replicaId, nowMs);
+        }
+        return advance();
+    }
+
+    private long advance() {
+        long min = Long.MAX_VALUE;
+        for (int r : isr) {
+            min = Math.min(min, logEnd.get(r));
+        }
+        // the high watermark never moves back: a shrinking ISR can only raise the minimum
+        highWatermark = Math.max(highWatermark, min);
+        return highWatermark;
+    }
+
+    /** The ISR the leader should write now, or empty if it should stay. */
+    public Optional<List<Integer>> isrChange(long nowMs) {
+        Set<Integer> next = new LinkedHashSet<>();
+        for (int r : replicas) {
+            boolean inSync = isr.contains(r);
+            if (r == leaderId) {
+                next.add(r);
+            } else if (inSync && nowMs - lastCaughtUpMs.get(r) <= lagMaxMs) {
+                next.add(r);
+            } else if (!inSync && logEnd.get(r) >= highWatermark) {
+                // as in Kafka: reaching the high watermark is enough; from then on the HW waits for it
+                next.add(r);
+            }
+        }
+        return next.equals(isr) ? Optional.empty() : Optional.of(new ArrayList<>(next));
+    }
+
+    /** Once the new ISR is written (compare-and-set won), the tracker follows it; a re-added follower starts a fresh lag period. */
+    public long isrChanged(List<Integer> newIsr, long nowMs) {
+        for (int r : newIsr) {
+            if (!isr.contains(r)) {
+                lastCaughtUpMs.put(r, nowMs);
+            }
+        }
+        isr.clear();
+        isr.addAll(newIsr);
+        return advance();
+    }
+
+    public long highWatermark() { return highWatermark; }
+    public List<Integer> isr() { return List.copyOf(isr); }
+    public long logEnd(int replicaId) { return logEnd.get(replicaId); }
+
+    /** acks=all: may a batch ending at {@code offset} be acknowledged? */
+    public boolean committed(long lastOffset) {
+        return highWatermark > lastOffset;
+    }
+}

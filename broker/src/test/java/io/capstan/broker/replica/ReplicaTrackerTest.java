@@ -1,0 +1,83 @@
+package io.capstan.broker.replica;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.Size;
+import org.junit.jupiter.api.Test;
+
+class ReplicaTrackerTest {
+    static final long LAG = 10_000;
+
+    @Test
+    void highWatermarkIsTheSmallestLogEndInTheIsr() {
+        ReplicaTracker t = new ReplicaTracker(1, List.of(1, 2, 3), List.of(1, 2, 3), 0, 0, 0, LAG);
+        assertThat(t.leaderAppended(100)).isZero();
+        assertThat(t.followerFetched(2, 100, 5)).isZero();
+        assertThat(t.followerFetched(3, 60, 5)).isEqualTo(60);
+        assertThat(t.committed(59)).isTrue();
+        assertThat(t.committed(60)).isFalse();
+        assertThat(t.followerFetched(3, 100, 6)).isEqualTo(100);
+    }
+
+    @Test
+    void aLaggingFollowerIsDroppedAndTheHighWatermarkMovesOn() {
+        ReplicaTracker t = new ReplicaTracker(1, List.of(1, 2, 3), List.of(1, 2, 3), 0, 0, 0, LAG);
+        t.leaderAppended(100);
+        t.followerFetched(2, 100, 1000);
+        t.followerFetched(3, 10, 1000);
+        assertThat(t.isrChange(5000)).isEmpty();
+        assertThat(t.isrChange(LAG + 1)).contains(List.of(1, 2));
+        assertThat(t.isrChanged(List.of(1, 2), LAG + 1)).isEqualTo(100);
+        // it comes back once it has everything the leader has
+        t.followerFetched(3, 90, LAG + 2);
+        assertThat(t.isrChange(LAG + 2)).isEmpty();
+        t.followerFetched(3, 100, LAG + 3);
+        assertThat(t.isrChange(LAG + 3)).contains(List.of(1, 2, 3));
+        t.isrChanged(List.of(1, 2, 3), LAG + 3);
+        // re-admitted, it gets a whole lag period before it can be dropped again
+        assertThat(t.isrChange(LAG + 4)).isEmpty();
+    }
+
+    /** Whatever the followers do: the HW never exceeds an ISR member's log end, never goes back, the leader stays in sync. */
+    @Property
+    void highWatermarkInvariants(@ForAll("steps") @Size(max = 60) List<int[]> steps) {
+        ReplicaTracker t = new ReplicaTracker(1, List.of(1, 2, 3), List.of(1, 2, 3), 0, 0, 0, LAG);
+        long leaderEnd = 0;
+        long now = 0;
+        long lastHw = 0;
+        long[] followerEnd = {0, 0, 0, 0};
+        for (int[] step : steps) {
+            now += step[2];
+            if (step[0] == 1) {
+                leaderEnd += step[1];
+                t.leaderAppended(leaderEnd);
+            } else {
+                followerEnd[step[0]] = Math.min(leaderEnd, followerEnd[step[0]] + step[1]);
+                t.followerFetched(step[0], followerEnd[step[0]], now);
+            }
+            long at = now;
+            t.isrChange(now).ifPresent(isr -> t.isrChanged(isr, at));
+            long hw = t.highWatermark();
+            assertThat(hw).isGreaterThanOrEqualTo(lastHw);
+            lastHw = hw;
+            assertThat(t.isr()).contains(1);
+            for (int r : t.isr()) {
+                assertThat(t.logEnd(r)).isGreaterThanOrEqualTo(hw);
+            }
+            assertThat(hw).isLessThanOrEqualTo(leaderEnd);
+        }
+    }
+
+    @Provide
+    Arbitrary<List<int[]>> steps() {
+        return Arbitraries.integers().between(1, 3).flatMap(who -> Arbitraries.integers().between(0, 50)
+                .flatMap(amount -> Arbitraries.integers().between(0, 4000).map(dt -> new int[] {who, amount, dt})))
+                .list();
+    }
+}
