@@ -62,6 +62,7 @@ public final class Broker implements AutoCloseable {
                 config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.offsetsCompactionBytes()));
         metrics.bindLog(logs);
         metrics.bindGroups(groups);
+        metrics.bindFetchPurgatory(purgatory);
         BrokerIdentity identity = new BrokerIdentity(config.nodeId(), config.clusterId(), config.advertisedHost(), config.advertisedPort());
         try {
             this.kafka = new KafkaServer(config.host(), config.port(), config.socketRequestMaxBytes(), apis(identity, settings), metrics, logs.pendingWrites());

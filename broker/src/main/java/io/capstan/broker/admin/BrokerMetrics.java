@@ -18,8 +18,6 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Counter requests = Counter.builder().name("capstan_requests_total")
             .help("Kafka requests answered, by API").labelNames("api").register(registry);
-    private final Counter requestErrors = Counter.builder().name("capstan_request_errors_total")
-            .help("Kafka requests that failed, by API").labelNames("api").register(registry);
     private final Histogram requestLatency = Histogram.builder().name("capstan_request_latency_seconds")
             .help("Time from a request's arrival to its response being queued, by API").unit(Unit.SECONDS)
             .classicOnly().classicExponentialUpperBounds(0.0001, 2, 18).labelNames("api").register(registry);
@@ -77,6 +75,12 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
                 .callback(cb -> cb.call(logs.diskGuard().full() ? 1 : 0)).register(registry);
     }
 
+    /** Long-poll fetches waiting for data. */
+    public void bindFetchPurgatory(io.capstan.broker.kafka.FetchPurgatory purgatory) {
+        GaugeWithCallback.builder().name("capstan_fetch_parked").help("Parked long-poll fetch registrations (a fetch waiting on N shards counts N times)")
+                .callback(cb -> cb.call(purgatory.parked())).register(registry);
+    }
+
     /** Per group and shard: committed offset and lag (log end minus committed), plus group sizes. */
     public void bindGroups(io.capstan.broker.group.GroupCoordinator groups) {
         GaugeWithCallback.builder().name("capstan_group_committed_offset").help("Committed offset per group and shard")
@@ -126,11 +130,8 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
     }
 
     @Override
-    public void request(ApiKeys api, long latencyNanos, int requestBytes, int responseBytes, boolean failed) {
+    public void request(ApiKeys api, long latencyNanos, int requestBytes, int responseBytes) {
         requests.labelValues(api.name).inc();
-        if (failed) {
-            requestErrors.labelValues(api.name).inc();
-        }
         requestLatency.labelValues(api.name).observe(latencyNanos / 1e9);
         bytesIn.inc(requestBytes);
         bytesOut.inc(responseBytes);

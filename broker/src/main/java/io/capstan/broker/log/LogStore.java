@@ -133,14 +133,6 @@ public final class LogStore implements AutoCloseable {
         return new RangeIterator(db, family, lower, upper);
     }
 
-    public long property(String name) {
-        try {
-            return db.getLongProperty(log, name);
-        } catch (RocksDBException e) {
-            return -1;
-        }
-    }
-
     public long dbProperty(String name) {
         try {
             return db.getAggregatedLongProperty(name);

@@ -8,14 +8,14 @@ public interface NetMetrics {
 
     void connectionClosed();
 
-    void request(ApiKeys api, long latencyNanos, int requestBytes, int responseBytes, boolean failed);
+    void request(ApiKeys api, long latencyNanos, int requestBytes, int responseBytes);
 
     void rejectedFrame(String reason);
 
     NetMetrics NONE = new NetMetrics() {
         @Override public void connectionOpened() { }
         @Override public void connectionClosed() { }
-        @Override public void request(ApiKeys api, long latencyNanos, int requestBytes, int responseBytes, boolean failed) { }
+        @Override public void request(ApiKeys api, long latencyNanos, int requestBytes, int responseBytes) { }
         @Override public void rejectedFrame(String reason) { }
     };
 }

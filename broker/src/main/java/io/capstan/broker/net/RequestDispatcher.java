@@ -45,7 +45,6 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
         int requestBytes;
         ByteBuf response;
         boolean done;
-        boolean failed;
     }
 
     RequestDispatcher(ApiRegistry registry, NetMetrics metrics, int maxInFlight, Backpressure backpressure) {
@@ -103,7 +102,7 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
                 int correlationId = frame.getInt(frame.readerIndex() + 4);
                 Slot slot = enqueue(api.key(), size);
                 complete(slot, ResponseEncoder.encode(ctx.alloc(), correlationId, (short) 0,
-                        ApiVersionsHandler.unsupportedVersion(registry), (short) 0), false);
+                        ApiVersionsHandler.unsupportedVersion(registry), (short) 0));
                 return;
             }
             reject(api.key() + " version " + version + " is not supported (supported: " + api.minVersion() + "-"
@@ -178,19 +177,18 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
             ctx.close();
             return;
         }
-        complete(slot, encoded, false);
+        complete(slot, encoded);
     }
 
-    private void complete(Slot slot, ByteBuf response, boolean failed) {
+    private void complete(Slot slot, ByteBuf response) {
         slot.response = response;
         slot.done = true;
-        slot.failed = failed;
         boolean wrote = false;
         while (!inFlight.isEmpty() && inFlight.peek().done) {
             Slot head = inFlight.poll();
             long nanos = System.nanoTime() - head.startNanos;
             int responseBytes = head.response == null ? 0 : head.response.readableBytes();
-            metrics.request(head.api, nanos, head.requestBytes, responseBytes, head.failed);
+            metrics.request(head.api, nanos, head.requestBytes, responseBytes);
             if (head.response != null) {
                 ctx.write(head.response, ctx.voidPromise());
                 wrote = true;
