@@ -17,11 +17,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The single writer of the log (see docs/decisions/0001). Drains every command queued since the last round across
- * all shards; for appends it assigns offsets, checks producer sequences and stamps offsets and leader epochs in
- * place; retention truncations and topic drops join the same write. One RocksDB WriteBatch and one WAL sync per
- * round. Only after the write succeeds do high watermarks move and callers hear back; a failed write rolls the
- * round back so nothing half-written is ever visible.
+ * The single writer of the log (see docs/decisions/0001), in two stages. The writer thread drains every command
+ * queued since its last round across all shards; for appends it assigns offsets, checks producer sequences and stamps
+ * offsets and leader epochs in place; retention truncations and topic drops join the same RocksDB WriteBatch, written
+ * without waiting for the disk. The syncer thread then fsyncs the WAL once for every round written meanwhile, and
+ * only then moves high watermarks and answers, in round order. So the next round is written while the previous one
+ * is being synced, and one fsync covers several rounds. A failed write rolls its round back; a failed sync answers
+ * KAFKA_STORAGE_ERROR (the records may still reach the disk later, which a retrying idempotent producer sees as a
+ * duplicate: an ambiguous failure, as in Kafka).
  */
 public final class GroupCommitAppender implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(GroupCommitAppender.class);
@@ -32,7 +35,16 @@ public final class GroupCommitAppender implements AutoCloseable {
     private final CommitListener listener;
     private final CommitStats stats;
     private final BlockingQueue<LogCommand> queue = new LinkedBlockingQueue<>();
+    private final BlockingQueue<WrittenRound> written = new LinkedBlockingQueue<>();
     private final Thread thread;
+    private final Thread syncer;
+    private final List<WrittenRound> syncing = new ArrayList<>();
+
+    /** A round written to RocksDB, waiting for the WAL sync that makes it durable; {@code ends} are shard ends after it. */
+    private record WrittenRound(List<LogCommand> commands, List<AppendResult> results, Map<Shard, Long> ends,
+                                Map<Shard, Long> newLogStarts, int batches, long bytes, long writeNanos) {}
+
+    private static final WrittenRound STOP_SYNCER = new WrittenRound(List.of(), List.of(), Map.of(), Map.of(), 0, 0, 0);
     private final BatchHeader header = new BatchHeader();
     private final List<LogCommand> round = new ArrayList<>();
     private final List<AppendResult> results = new ArrayList<>();
@@ -60,9 +72,12 @@ public final class GroupCommitAppender implements AutoCloseable {
         this.stats = stats;
         this.thread = new Thread(this::run, "capstan-group-commit");
         this.thread.setDaemon(true);
+        this.syncer = new Thread(this::syncLoop, "capstan-wal-sync");
+        this.syncer.setDaemon(true);
     }
 
     public void start() {
+        syncer.start();
         thread.start();
     }
 
@@ -133,9 +148,20 @@ public final class GroupCommitAppender implements AutoCloseable {
                 }
             }
             long start = System.nanoTime();
-            store.write(batch, syncEachRound);
-            stats.round(round.size(), bytes, System.nanoTime() - start);
-            publish();
+            store.write(batch, false);
+            long writeNanos = System.nanoTime() - start;
+            // the writer's own view moves on at once, so the next round sees these producers and sizes
+            Map<Shard, Long> ends = new IdentityHashMap<>();
+            Map<Shard, Long> starts = new IdentityHashMap<>();
+            changes.forEach((shard, change) -> {
+                change.producers.forEach(shard::producer);
+                shard.sizeBytes(change.sizeBytes);
+                ends.put(shard, shard.nextOffset());
+                if (change.newLogStart >= 0) {
+                    starts.put(shard, change.newLogStart);
+                }
+            });
+            written.add(new WrittenRound(new ArrayList<>(round), new ArrayList<>(results), ends, starts, round.size(), bytes, writeNanos));
         } catch (RocksDBException | RuntimeException e) {
             stats.failed();
             rollBack(e);
@@ -144,6 +170,57 @@ public final class GroupCommitAppender implements AutoCloseable {
             results.clear();
             changes.clear();
         }
+    }
+
+    /** The second stage: one WAL sync for every round written since the last one, then the answers, in order. */
+    private void syncLoop() {
+        try {
+            while (true) {
+                syncing.add(written.take());
+                written.drainTo(syncing);
+                boolean stop = syncing.remove(STOP_SYNCER);
+                if (!syncing.isEmpty()) {
+                    syncAndPublish();
+                }
+                syncing.clear();
+                if (stop) {
+                    return;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void syncAndPublish() {
+        long start = System.nanoTime();
+        try {
+            if (syncEachRound) {
+                store.syncWal();
+            }
+        } catch (RocksDBException | RuntimeException e) {
+            stats.failed();
+            log.error("WAL sync of {} rounds failed, their producers get KAFKA_STORAGE_ERROR: {}", syncing.size(), e.toString());
+            String message = "the log could not be synced to disk (" + e.getMessage() + "); retry, and check the data volume";
+            for (WrittenRound r : syncing) {
+                for (int i = 0; i < r.commands().size(); i++) {
+                    AppendResult decided = r.results().get(i);
+                    fail(r.commands().get(i), decided != null && decided.error() != Errors.NONE ? decided
+                            : AppendResult.failed(Errors.KAFKA_STORAGE_ERROR, message), e);
+                }
+            }
+            return;
+        }
+        long syncNanos = System.nanoTime() - start;
+        int batches = 0;
+        long bytes = 0;
+        for (WrittenRound r : syncing) {
+            publish(r);
+            batches += r.batches();
+            bytes += r.bytes();
+        }
+        WrittenRound last = syncing.get(syncing.size() - 1);
+        stats.round(batches, bytes, last.writeNanos() + syncNanos);
     }
 
     /** Adds one command to the write; returns an append's result when it needs no write (refused or duplicate). */
@@ -214,25 +291,21 @@ public final class GroupCommitAppender implements AutoCloseable {
         return null;
     }
 
-    private void publish() {
-        changes.forEach((shard, change) -> {
-            change.producers.forEach(shard::producer);
-            shard.sizeBytes(change.sizeBytes);
-            if (change.newLogStart >= 0) {
-                shard.logStartOffset(change.newLogStart);
-                shard.tail().truncateBefore(change.newLogStart);
-            }
+    private void publish(WrittenRound r) {
+        r.newLogStarts().forEach((shard, start) -> {
+            shard.logStartOffset(start);
+            shard.tail().truncateBefore(start);
         });
-        for (int i = 0; i < round.size(); i++) {
-            if (round.get(i) instanceof LogCommand.Append a && results.get(i) == null && !a.shard().deleted()) {
+        for (int i = 0; i < r.commands().size(); i++) {
+            if (r.commands().get(i) instanceof LogCommand.Append a && r.results().get(i) == null && !a.shard().deleted()) {
                 a.shard().tail().add(baseOffset(a.batch()), a.batch());
             }
         }
-        changes.keySet().forEach(shard -> shard.publish(shard.nextOffset()));
-        for (int i = 0; i < round.size(); i++) {
-            LogCommand command = round.get(i);
+        r.ends().forEach(Shard::publish);
+        for (int i = 0; i < r.commands().size(); i++) {
+            LogCommand command = r.commands().get(i);
             if (command instanceof LogCommand.Append a) {
-                a.callback().accept(results.get(i) != null ? results.get(i)
+                a.callback().accept(r.results().get(i) != null ? r.results().get(i)
                         : AppendResult.appended(baseOffset(a.batch()), a.shard().logStartOffset()));
             } else if (command instanceof LogCommand.Truncate t) {
                 t.done().complete(null);
@@ -240,7 +313,7 @@ public final class GroupCommitAppender implements AutoCloseable {
                 d.done().complete(null);
             }
         }
-        changes.keySet().forEach(listener::committed);
+        r.ends().keySet().forEach(listener::committed);
     }
 
     private void rollBack(Exception cause) {
@@ -269,8 +342,9 @@ public final class GroupCommitAppender implements AutoCloseable {
         }
     }
 
-    private long baseOffset(byte[] batch) {
-        return header.wrap(ByteBuffer.wrap(batch), 0).baseOffset();
+    /** Reads the stamped base offset; static and flyweight-free because both threads call it. */
+    private static long baseOffset(byte[] batch) {
+        return ByteBuffer.wrap(batch).getLong(BatchHeader.BASE_OFFSET);
     }
 
     private static byte[] longBytes(long v) {
@@ -282,6 +356,8 @@ public final class GroupCommitAppender implements AutoCloseable {
         queue.add(new LogCommand.Stop());
         try {
             thread.join(10_000);
+            written.add(STOP_SYNCER);
+            syncer.join(10_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
