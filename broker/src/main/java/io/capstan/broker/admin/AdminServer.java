@@ -1,5 +1,6 @@
 package io.capstan.broker.admin;
 
+import io.capstan.broker.DaemonThreads;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.prometheus.metrics.exporter.httpserver.MetricsHandler;
@@ -28,11 +29,7 @@ public final class AdminServer implements AutoCloseable {
             boolean ok = ready.getAsBoolean();
             reply(ex, ok ? 200 : 503, ok ? "ready\n" : "recovering\n");
         });
-        server.setExecutor(Executors.newFixedThreadPool(2, r -> {
-            Thread t = new Thread(r, "capstan-admin-http");
-            t.setDaemon(true);
-            return t;
-        }));
+        server.setExecutor(Executors.newFixedThreadPool(2, DaemonThreads.named("capstan-admin-http")));
         server.start();
     }
 

@@ -1,5 +1,6 @@
 package io.capstan.broker.group;
 
+import io.capstan.broker.DaemonThreads;
 import io.capstan.broker.log.LogManager;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -28,11 +29,7 @@ public final class GroupCoordinator implements AutoCloseable {
     private final OffsetStore offsets;
     private final LogManager logs;
     private final Map<String, Group> groups = new ConcurrentHashMap<>();
-    private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "capstan-group-sweep");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-group-sweep"));
 
     public GroupCoordinator(LogManager logs, GroupSettings settings) {
         this.logs = logs;

@@ -1,5 +1,6 @@
 package io.capstan.broker.group;
 
+import io.capstan.broker.DaemonThreads;
 import io.capstan.broker.log.AppendResult;
 import io.capstan.broker.log.LogManager;
 import io.capstan.broker.log.Shard;
@@ -37,11 +38,7 @@ public final class OffsetStore {
     private final Shard shard;
     private final long compactionBytes;
     private final java.util.concurrent.atomic.AtomicBoolean compacting = new java.util.concurrent.atomic.AtomicBoolean();
-    private final java.util.concurrent.ExecutorService compactor = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "capstan-offsets-compaction");
-        t.setDaemon(true);
-        return t;
-    });
+    private final java.util.concurrent.ExecutorService compactor = java.util.concurrent.Executors.newSingleThreadExecutor(DaemonThreads.named("capstan-offsets-compaction"));
     private final Map<String, Map<TopicPartition, CommittedOffset>> offsets = new ConcurrentHashMap<>();
 
     public OffsetStore(LogManager logs, long compactionBytes) {

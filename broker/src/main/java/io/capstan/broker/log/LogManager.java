@@ -1,5 +1,6 @@
 package io.capstan.broker.log;
 
+import io.capstan.broker.DaemonThreads;
 import io.capstan.broker.config.BrokerConfig;
 import java.util.Map;
 import java.util.concurrent.Executors;
@@ -40,11 +41,7 @@ public final class LogManager implements AutoCloseable {
         this.producerIds = new ProducerIdAllocator(store);
         this.diskGuard = new DiskSpaceGuard(config.dataDir(), config.diskMinFreeBytes());
         this.retention = new RetentionCleaner(store, catalog, appender, config.retentionMs(), config.retentionBytes());
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "capstan-log-maintenance");
-            t.setDaemon(true);
-            return t;
-        });
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-log-maintenance"));
         appender.start();
         scheduler.scheduleWithFixedDelay(diskGuard::refresh, 1, 1, TimeUnit.SECONDS);
         scheduler.scheduleWithFixedDelay(() -> retention.runOnce(System.currentTimeMillis()),

@@ -1,5 +1,6 @@
 package io.capstan.cluster.controller;
 
+import io.capstan.cluster.DaemonThreads;
 import io.capstan.cluster.metadata.BrokerRegistration;
 import io.capstan.cluster.metadata.ConflictException;
 import io.capstan.cluster.metadata.MetadataCodec;
@@ -25,11 +26,7 @@ public final class BrokerLease implements AutoCloseable {
     private final BrokerRegistration template;
     private final long leaseMs;
     private final LongSupplier clock;
-    private final ScheduledExecutorService renewer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "capstan-broker-lease");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService renewer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-broker-lease"));
 
     public BrokerLease(MetadataStore store, BrokerRegistration broker, long leaseMs, LongSupplier clock) {
         this.store = store;

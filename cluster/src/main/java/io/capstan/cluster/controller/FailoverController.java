@@ -1,5 +1,6 @@
 package io.capstan.cluster.controller;
 
+import io.capstan.cluster.DaemonThreads;
 import io.capstan.cluster.metadata.BrokerRegistration;
 import io.capstan.cluster.metadata.ConflictException;
 import io.capstan.cluster.metadata.MetadataCodec;
@@ -26,11 +27,7 @@ public final class FailoverController implements AutoCloseable {
 
     private final MetadataStore store;
     private final LongSupplier clock;
-    private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "capstan-controller");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-controller"));
 
     public FailoverController(MetadataStore store, LongSupplier clock) {
         this.store = store;

@@ -1,5 +1,6 @@
 package io.capstan.cluster.metadata;
 
+import io.capstan.cluster.DaemonThreads;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -51,11 +52,7 @@ public final class LocalFileMetadataStore implements MetadataStore {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create metadata directory " + root, e);
         }
-        this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "capstan-metadata-watch");
-            t.setDaemon(true);
-            return t;
-        });
+        this.poller = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-metadata-watch"));
         poller.scheduleWithFixedDelay(this::poll, pollIntervalMs, pollIntervalMs, TimeUnit.MILLISECONDS);
     }
 

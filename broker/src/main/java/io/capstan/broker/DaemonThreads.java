@@ -1,0 +1,16 @@
+package io.capstan.broker;
+
+import java.util.concurrent.ThreadFactory;
+
+/** Named daemon threads for the broker's background work, so a stuck JVM's thread dump says who is who. */
+public final class DaemonThreads {
+    private DaemonThreads() {}
+
+    public static ThreadFactory named(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}
