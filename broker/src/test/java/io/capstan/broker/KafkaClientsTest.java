@@ -88,7 +88,7 @@ class KafkaClientsTest {
             RecordMetadata md = sent.get(i).get();
             assertThat(md.offset()).isEqualTo(nextOffset[md.partition()]++);
         }
-        List<ConsumerRecord<String, String>> got = consumeAll("events", 2, count);
+        List<ConsumerRecord<String, String>> got = broker.readFromStart("events", 2, count);
         assertThat(got).hasSize(count);
         for (ConsumerRecord<String, String> r : got) {
             int i = Integer.parseInt(r.key().substring(1));
@@ -152,22 +152,5 @@ class KafkaClientsTest {
         p.put("enable.auto.commit", "false");
         p.put("auto.offset.reset", "earliest");
         return p;
-    }
-
-    private List<ConsumerRecord<String, String>> consumeAll(String topic, int partitions, int expected) {
-        List<ConsumerRecord<String, String>> got = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(consumerProps(), new StringDeserializer(), new StringDeserializer())) {
-            List<TopicPartition> tps = new ArrayList<>();
-            for (int p = 0; p < partitions; p++) {
-                tps.add(new TopicPartition(topic, p));
-            }
-            consumer.assign(tps);
-            consumer.seekToBeginning(tps);
-            long deadline = System.currentTimeMillis() + 60_000;
-            while (got.size() < expected && System.currentTimeMillis() < deadline) {
-                consumer.poll(Duration.ofMillis(500)).forEach(got::add);
-            }
-        }
-        return got;
     }
 }

@@ -43,7 +43,7 @@ class LogLifecycleTest {
             assertThat(d.topicId().toString()).isEqualTo(topicId);
             assertThat(d.partitions()).hasSize(3);
             produce(broker, "keep", 300, 300);
-            List<ConsumerRecord<String, String>> all = consume(broker, "keep", 3, 600);
+            List<ConsumerRecord<String, String>> all = broker.readFromStart("keep", 3, 600);
             assertThat(all).hasSize(600);
             assertThat(all.stream().map(ConsumerRecord::value).distinct().count()).isEqualTo(600);
             long total = 0;
@@ -62,7 +62,7 @@ class LogLifecycleTest {
             produce(broker, "fast", 1000, 0);
         }
         try (TestBroker broker = new TestBroker(dir, interval)) {
-            assertThat(consume(broker, "fast", 1, 1000)).hasSize(1000);
+            assertThat(broker.readFromStart("fast", 1, 1000)).hasSize(1000);
         }
     }
 
@@ -82,7 +82,7 @@ class LogLifecycleTest {
             broker.broker().logs().runRetention(now);
             var shard = broker.broker().logs().catalog().shard(new TopicPartition("old", 0));
             assertThat(shard.logStartOffset()).isEqualTo(10);
-            assertThat(consume(broker, "old", 1, 2)).extracting(ConsumerRecord::value).containsExactly("fresh-0", "fresh-1");
+            assertThat(broker.readFromStart("old", 1, 2)).extracting(ConsumerRecord::value).containsExactly("fresh-0", "fresh-1");
             // everything expired: the newest batch stays so the log end offset is not lost
             broker.broker().logs().runRetention(now + 3_600_000);
             assertThat(shard.logStartOffset()).isEqualTo(11);
@@ -162,22 +162,5 @@ class LogLifecycleTest {
             }
             p.flush();
         }
-    }
-
-    private static List<ConsumerRecord<String, String>> consume(TestBroker broker, String topic, int partitions, int expected) {
-        List<ConsumerRecord<String, String>> got = new ArrayList<>();
-        try (KafkaConsumer<String, String> c = new KafkaConsumer<>(props(broker), new StringDeserializer(), new StringDeserializer())) {
-            List<TopicPartition> tps = new ArrayList<>();
-            for (int p = 0; p < partitions; p++) {
-                tps.add(new TopicPartition(topic, p));
-            }
-            c.assign(tps);
-            c.seekToBeginning(tps);
-            long deadline = System.currentTimeMillis() + 30_000;
-            while (got.size() < expected && System.currentTimeMillis() < deadline) {
-                c.poll(Duration.ofMillis(200)).forEach(got::add);
-            }
-        }
-        return got;
     }
 }

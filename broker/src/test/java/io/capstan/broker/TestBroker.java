@@ -2,6 +2,13 @@ package io.capstan.broker;
 
 import io.capstan.broker.config.BrokerConfig;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
@@ -37,6 +44,27 @@ public final class TestBroker implements AutoCloseable {
         Properties p = new Properties();
         p.put("bootstrap.servers", bootstrap());
         return p;
+    }
+
+    /** Reads partitions 0..n-1 of a topic from the beginning with an assign-mode consumer until {@code expected} records or 60 s. */
+    public List<ConsumerRecord<String, String>> readFromStart(String topic, int partitions, int expected) {
+        Properties p = clientProps();
+        p.put("enable.auto.commit", "false");
+        p.put("auto.offset.reset", "earliest");
+        List<ConsumerRecord<String, String>> got = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
+            List<TopicPartition> tps = new ArrayList<>();
+            for (int i = 0; i < partitions; i++) {
+                tps.add(new TopicPartition(topic, i));
+            }
+            consumer.assign(tps);
+            consumer.seekToBeginning(tps);
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (got.size() < expected && System.currentTimeMillis() < deadline) {
+                consumer.poll(Duration.ofMillis(200)).forEach(got::add);
+            }
+        }
+        return got;
     }
 
     @Override

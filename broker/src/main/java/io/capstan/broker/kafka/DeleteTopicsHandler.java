@@ -1,7 +1,6 @@
 package io.capstan.broker.kafka;
 
 import io.capstan.broker.log.LogManager;
-import io.capstan.broker.log.StorageException;
 import io.capstan.broker.log.TopicMeta;
 import io.capstan.broker.log.UnknownTopicException;
 import java.util.ArrayList;
@@ -29,6 +28,7 @@ public final class DeleteTopicsHandler implements ApiHandler {
         List<DeleteTopicsRequestData.DeleteTopicState> targets = new ArrayList<>(request.topics());
         request.topicNames().forEach(n -> targets.add(new DeleteTopicsRequestData.DeleteTopicState().setName(n).setTopicId(Uuid.ZERO_UUID)));
         DeleteTopicsResponseData response = new DeleteTopicsResponseData();
+        List<CompletableFuture<Void>> pending = new ArrayList<>();
         for (DeleteTopicsRequestData.DeleteTopicState target : targets) {
             TopicMeta topic = target.name() != null ? logs.catalog().topic(target.name()) : logs.catalog().topic(target.topicId());
             DeletableTopicResult result = new DeletableTopicResult().setName(target.name()).setTopicId(target.topicId());
@@ -43,14 +43,17 @@ public final class DeleteTopicsHandler implements ApiHandler {
                 result.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code()).setErrorMessage("internal topics cannot be deleted");
                 continue;
             }
-            try {
-                logs.deleteTopic(topic.name());
-            } catch (UnknownTopicException e) {
-                result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()).setErrorMessage(e.getMessage());
-            } catch (StorageException e) {
-                result.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code()).setErrorMessage(e.getMessage());
-            }
+            pending.add(logs.deleteTopic(topic.name()).handle((ok, failure) -> {
+                Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                        ? failure.getCause() : failure;
+                if (cause instanceof UnknownTopicException) {
+                    result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()).setErrorMessage(cause.getMessage());
+                } else if (cause != null) {
+                    result.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code()).setErrorMessage(cause.getMessage());
+                }
+                return null;
+            }));
         }
-        return CompletableFuture.completedFuture(response);
+        return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).thenApply(x -> (ApiMessage) response);
     }
 }

@@ -49,5 +49,4 @@ public final class DiskSpaceGuard {
 
     public boolean full() { return full; }
     public long freeBytes() { return freeBytes; }
-    public long minFreeBytes() { return minFreeBytes; }
 }

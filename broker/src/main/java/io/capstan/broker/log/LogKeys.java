@@ -30,10 +30,6 @@ public final class LogKeys {
         return key;
     }
 
-    public static int shardKey(byte[] key) {
-        return ((key[0] & 0xff) << 24) | ((key[1] & 0xff) << 16) | ((key[2] & 0xff) << 8) | (key[3] & 0xff);
-    }
-
     public static long offset(byte[] key) {
         long v = 0;
         for (int i = 4; i < 12; i++) {

@@ -79,8 +79,8 @@ public final class LogManager implements AutoCloseable {
         return catalog.create(name, partitions, configs);
     }
 
-    public void deleteTopic(String name) {
-        catalog.delete(name);
+    public java.util.concurrent.CompletableFuture<Void> deleteTopic(String name) {
+        return catalog.delete(name);
     }
 
     /** Drops every batch of the shard below {@code offset}, which must be a batch boundary at or below the high watermark. */

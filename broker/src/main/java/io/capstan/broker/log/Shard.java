@@ -5,9 +5,10 @@ import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * Runtime state of one shard (partition). The group committer is the single writer of {@code nextOffset} and of
- * the producer table; it publishes {@code highWatermark} after each durable write. Readers see only offsets below
- * the high watermark, which is how "consumers read only committed data" is enforced.
+ * Runtime state of one shard (partition). The committer's writer thread alone changes {@code nextOffset}, the
+ * producer table and the size; its syncer thread publishes {@code highWatermark}, the log start and the tail cache
+ * once a write is durable. Readers see only offsets below the high watermark, which is how "consumers read only committed
+ * data" is enforced.
  */
 public final class Shard {
     private final TopicPartition topicPartition;
@@ -41,7 +42,7 @@ public final class Shard {
     /** Exact bytes of the batches stored, maintained by the committer and persisted with every write. */
     public long sizeBytes() { return sizeBytes; }
 
-    // --- single writer: the group committer (and recovery before it starts) ---
+    // --- written only by the committer's two threads as the class comment says (and recovery before they start) ---
     void markDeleted(boolean value) { deleted = value; }
     void logStartOffset(long offset) { logStartOffset = offset; }
     void sizeBytes(long bytes) { sizeBytes = bytes; }
@@ -50,7 +51,6 @@ public final class Shard {
     void publish(long committedEnd) { highWatermark = committedEnd; }
     ProducerEntry producer(long producerId) { return producers.get(producerId); }
     void producer(long producerId, ProducerEntry entry) { producers.put(producerId, entry); }
-    int producerCount() { return producers.size(); }
 
     @Override
     public String toString() {

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
@@ -26,6 +27,7 @@ public final class TopicCatalog {
     private final Map<String, TopicMeta> byName = new ConcurrentHashMap<>();
     private final Map<Uuid, TopicMeta> byId = new ConcurrentHashMap<>();
     private final Map<TopicPartition, Shard> shards = new ConcurrentHashMap<>();
+    private final java.util.Set<String> deleting = new java.util.HashSet<>();
     private int nextShardKey;
 
     TopicCatalog(LogStore store, ShardRecovery recovery, GroupCommitAppender appender) {
@@ -80,32 +82,33 @@ public final class TopicCatalog {
 
     /**
      * Removes the topic and all its data in one write, made by the committer so that it is ordered with appends;
-     * appends queued after it fail with UNKNOWN_TOPIC_OR_PARTITION.
+     * appends queued after it fail with UNKNOWN_TOPIC_OR_PARTITION. Completes once the removal is durable, without
+     * blocking the caller (requests arrive on network threads).
      */
-    public synchronized void delete(String name) {
+    public synchronized CompletableFuture<Void> delete(String name) {
         TopicMeta topic = byName.get(name);
-        if (topic == null) {
-            throw new UnknownTopicException("topic " + name + " does not exist");
+        if (topic == null || deleting.contains(name)) {
+            return CompletableFuture.failedFuture(new UnknownTopicException("topic " + name + " does not exist"));
         }
+        deleting.add(name);
         List<Shard> dropped = new ArrayList<>();
         for (int p = 0; p < topic.partitions(); p++) {
             dropped.add(shards.get(new TopicPartition(name, p)));
         }
-        try {
-            appender.drop(LogStore.bytes(TOPIC_PREFIX + name), dropped).get(60, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new StorageException("cannot delete topic " + name + ": " + e.getCause().getMessage(), e.getCause());
-        } catch (java.util.concurrent.TimeoutException e) {
-            throw new StorageException("deleting topic " + name + " did not finish within 60 s; retry", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StorageException("interrupted while deleting topic " + name, e);
-        }
-        byName.remove(name);
-        byId.remove(topic.id());
-        for (int p = 0; p < topic.partitions(); p++) {
-            shards.remove(new TopicPartition(name, p));
-        }
+        return appender.drop(LogStore.bytes(TOPIC_PREFIX + name), dropped).handle((ok, failure) -> {
+            synchronized (this) {
+                deleting.remove(name);
+                if (failure != null) {
+                    throw new StorageException("cannot delete topic " + name + ": " + failure.getMessage(), failure);
+                }
+                byName.remove(name);
+                byId.remove(topic.id());
+                for (int p = 0; p < topic.partitions(); p++) {
+                    shards.remove(new TopicPartition(name, p));
+                }
+                return null;
+            }
+        });
     }
 
     public TopicMeta topic(String name) { return byName.get(name); }

@@ -71,10 +71,6 @@ public final class KafkaServer implements AutoCloseable {
         return ((InetSocketAddress) channel.localAddress()).getPort();
     }
 
-    public boolean epoll() {
-        return epoll;
-    }
-
     @Override
     public void close() {
         channel.close().syncUninterruptibly();
