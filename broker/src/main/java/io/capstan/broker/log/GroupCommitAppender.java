@@ -42,9 +42,10 @@ public final class GroupCommitAppender implements AutoCloseable {
 
     /** A round written to RocksDB, waiting for the WAL sync that makes it durable; {@code ends} are shard ends after it. */
     private record WrittenRound(List<LogCommand> commands, List<AppendResult> results, Map<Shard, Long> ends,
-                                Map<Shard, Long> newLogStarts, int batches, long bytes, long writeNanos) {}
+                                Map<Shard, Long> newLogStarts, Map<Shard, Long> truncatedEnds, int batches, long bytes,
+                                long writeNanos) {}
 
-    private static final WrittenRound STOP_SYNCER = new WrittenRound(List.of(), List.of(), Map.of(), Map.of(), 0, 0, 0);
+    private static final WrittenRound STOP_SYNCER = new WrittenRound(List.of(), List.of(), Map.of(), Map.of(), Map.of(), 0, 0, 0);
     private final BatchHeader header = new BatchHeader();
     private final List<LogCommand> round = new ArrayList<>();
     private final List<AppendResult> results = new ArrayList<>();
@@ -55,6 +56,7 @@ public final class GroupCommitAppender implements AutoCloseable {
         final long startOffset;
         long sizeBytes;
         long newLogStart = -1;
+        long truncatedEnd = -1;
         final Map<Long, ProducerEntry> producers = new HashMap<>();
 
         ShardChange(Shard shard) {
@@ -84,6 +86,17 @@ public final class GroupCommitAppender implements AutoCloseable {
     /** Queues a validated batch; the callback runs on the committer thread once it is durable or has failed. */
     public void append(Shard shard, byte[] batch, Consumer<AppendResult> callback) {
         queue.add(new LogCommand.Append(shard, batch, callback));
+    }
+
+    /** Queues a follower's copy of the leader's batch, offsets and epoch already stamped. */
+    public void appendFromLeader(Shard shard, byte[] batch, Consumer<AppendResult> callback) {
+        queue.add(new LogCommand.Append(shard, batch, callback, true));
+    }
+
+    CompletableFuture<Void> truncateEnd(Shard shard, long offset, long droppedBytes) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        queue.add(new LogCommand.TruncateEnd(shard, offset, droppedBytes, done));
+        return done;
     }
 
     CompletableFuture<Void> truncate(Shard shard, long newStart, long droppedBytes) {
@@ -153,6 +166,7 @@ public final class GroupCommitAppender implements AutoCloseable {
             // the writer's own view moves on at once, so the next round sees these producers and sizes
             Map<Shard, Long> ends = new IdentityHashMap<>();
             Map<Shard, Long> starts = new IdentityHashMap<>();
+            Map<Shard, Long> truncated = new IdentityHashMap<>();
             changes.forEach((shard, change) -> {
                 change.producers.forEach(shard::producer);
                 shard.sizeBytes(change.sizeBytes);
@@ -160,8 +174,12 @@ public final class GroupCommitAppender implements AutoCloseable {
                 if (change.newLogStart >= 0) {
                     starts.put(shard, change.newLogStart);
                 }
+                if (change.truncatedEnd >= 0) {
+                    truncated.put(shard, change.truncatedEnd);
+                }
             });
-            written.add(new WrittenRound(new ArrayList<>(round), new ArrayList<>(results), ends, starts, round.size(), bytes, writeNanos));
+            written.add(new WrittenRound(new ArrayList<>(round), new ArrayList<>(results), ends, starts, truncated,
+                    round.size(), bytes, writeNanos));
         } catch (RocksDBException | RuntimeException e) {
             stats.failed();
             rollBack(e);
@@ -237,6 +255,10 @@ public final class GroupCommitAppender implements AutoCloseable {
             }
             return null;
         }
+        if (command instanceof LogCommand.TruncateEnd t) {
+            stageTruncateEnd(t, batch);
+            return null;
+        }
         if (command instanceof LogCommand.Drop d) {
             batch.delete(store.metaFamily(), d.metaKey());
             for (Shard shard : d.shards()) {
@@ -244,10 +266,44 @@ public final class GroupCommitAppender implements AutoCloseable {
                 batch.deleteRange(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
                 batch.deleteRange(store.producerFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
                 batch.delete(store.metaFamily(), ShardRecovery.sizeKey(shard.key()));
+                batch.delete(store.metaFamily(), EpochHistory.key(shard.key()));
             }
             return null;
         }
         throw new IllegalStateException("stop is handled by the loop");
+    }
+
+    private void stageTruncateEnd(LogCommand.TruncateEnd t, WriteBatch batch) throws RocksDBException {
+        Shard shard = t.shard();
+        if (shard.deleted() || t.offset() >= shard.nextOffset()) {
+            return;
+        }
+        ShardChange change = change(shard);
+        batch.deleteRange(store.logFamily(), LogKeys.of(shard.key(), t.offset()), LogKeys.shardEnd(shard.key()));
+        shard.nextOffset(t.offset());
+        change.sizeBytes -= t.droppedBytes();
+        change.truncatedEnd = t.offset();
+        Map<Long, ProducerEntry> current = new HashMap<>();
+        for (Map.Entry<Long, ProducerEntry> e : shard.producers()) {
+            current.put(e.getKey(), e.getValue());
+        }
+        current.putAll(change.producers);
+        current.forEach((producerId, entry) -> {
+            ProducerEntry kept = entry == null ? null : entry.truncatedTo(t.offset());
+            if (kept != entry) {
+                change.producers.put(producerId, kept);
+            }
+        });
+        for (Map.Entry<Long, ProducerEntry> e : change.producers.entrySet()) {
+            byte[] key = LogKeys.producer(shard.key(), e.getKey());
+            if (e.getValue() == null) {
+                batch.delete(store.producerFamily(), key);
+            } else {
+                batch.put(store.producerFamily(), key, e.getValue().encode());
+            }
+        }
+        shard.epochs().truncateFromEnd(t.offset());
+        batch.put(store.metaFamily(), EpochHistory.key(shard.key()), shard.epochs().encode());
     }
 
     private ShardChange change(Shard shard) {
@@ -263,7 +319,14 @@ public final class GroupCommitAppender implements AutoCloseable {
         header.wrap(ByteBuffer.wrap(request.batch()), 0);
         long producerId = header.producerId();
         ProducerEntry known = null;
-        if (producerId >= 0) {
+        if (request.fromLeader()) {
+            if (header.baseOffset() != shard.nextOffset()) {
+                return AppendResult.failed(Errors.OFFSET_OUT_OF_RANGE, "the leader's batch starts at " + header.baseOffset()
+                        + " but " + shard + " ends at " + shard.nextOffset() + "; the follower re-synchronises");
+            }
+            known = producerId < 0 ? null
+                    : change.producers.containsKey(producerId) ? change.producers.get(producerId) : shard.producer(producerId);
+        } else if (producerId >= 0) {
             known = change.producers.containsKey(producerId) ? change.producers.get(producerId) : shard.producer(producerId);
             SequenceCheck.Result check = SequenceCheck.check(known, header.producerEpoch(), header.baseSequence(), header.lastSequence());
             switch (check.outcome()) {
@@ -277,7 +340,13 @@ public final class GroupCommitAppender implements AutoCloseable {
             }
         }
         long base = shard.nextOffset();
-        header.stamp(base, shard.leaderEpoch());
+        int epoch = request.fromLeader() ? header.partitionLeaderEpoch() : shard.leaderEpoch();
+        if (!request.fromLeader()) {
+            header.stamp(base, epoch);
+        }
+        if (shard.epochs().begin(epoch, base)) {
+            batch.put(store.metaFamily(), EpochHistory.key(shard.key()), shard.epochs().encode());
+        }
         batch.put(store.logFamily(), LogKeys.of(shard.key(), base), request.batch());
         shard.nextOffset(base + header.lastOffsetDelta() + 1);
         change.sizeBytes += request.batch().length;
@@ -292,6 +361,7 @@ public final class GroupCommitAppender implements AutoCloseable {
     }
 
     private void publish(WrittenRound r) {
+        r.truncatedEnds().forEach((shard, end) -> shard.tail().truncateFrom(end));
         r.newLogStarts().forEach((shard, start) -> {
             shard.logStartOffset(start);
             shard.tail().truncateBefore(start);
@@ -309,6 +379,8 @@ public final class GroupCommitAppender implements AutoCloseable {
                         : AppendResult.appended(baseOffset(a.batch()), a.shard().logStartOffset()));
             } else if (command instanceof LogCommand.Truncate t) {
                 t.done().complete(null);
+            } else if (command instanceof LogCommand.TruncateEnd t) {
+                t.done().complete(null);
             } else if (command instanceof LogCommand.Drop d) {
                 d.done().complete(null);
             }
@@ -317,7 +389,10 @@ public final class GroupCommitAppender implements AutoCloseable {
     }
 
     private void rollBack(Exception cause) {
-        changes.forEach((shard, change) -> shard.nextOffset(change.startOffset));
+        changes.forEach((shard, change) -> {
+            shard.nextOffset(change.startOffset);
+            shard.epochs().truncateFromEnd(change.startOffset);
+        });
         String message = "the log could not be written (" + cause.getMessage() + "); retry, and check the data volume";
         log.error("group commit of {} commands failed, nothing was acknowledged: {}", round.size(), cause.toString());
         for (int i = 0; i < round.size(); i++) {
@@ -336,6 +411,8 @@ public final class GroupCommitAppender implements AutoCloseable {
         if (command instanceof LogCommand.Append a) {
             a.callback().accept(appendResult);
         } else if (command instanceof LogCommand.Truncate t) {
+            t.done().completeExceptionally(cause);
+        } else if (command instanceof LogCommand.TruncateEnd t) {
             t.done().completeExceptionally(cause);
         } else if (command instanceof LogCommand.Drop d) {
             d.done().completeExceptionally(cause);

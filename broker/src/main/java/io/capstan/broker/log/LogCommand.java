@@ -7,8 +7,18 @@ import java.util.function.Consumer;
 /** A change to the log, applied by the group committer (the only writer of batches and shard state), in queue order. */
 sealed interface LogCommand {
 
-    /** A validated batch; {@code batch} is owned by the log from here on. */
-    record Append(Shard shard, byte[] batch, Consumer<AppendResult> callback) implements LogCommand {}
+    /**
+     * A validated batch; {@code batch} is owned by the log from here on. A leader's batch gets its offsets and epoch
+     * stamped; a follower's copy ({@code fromLeader}) keeps the leader's and must begin exactly at the shard's end.
+     */
+    record Append(Shard shard, byte[] batch, Consumer<AppendResult> callback, boolean fromLeader) implements LogCommand {
+        Append(Shard shard, byte[] batch, Consumer<AppendResult> callback) {
+            this(shard, batch, callback, false);
+        }
+    }
+
+    /** A follower drops every batch from {@code offset} on (never committed: written under a deposed leader). */
+    record TruncateEnd(Shard shard, long offset, long droppedBytes, CompletableFuture<Void> done) implements LogCommand {}
 
     /** Retention: drop every batch below {@code newStart}, which together hold {@code droppedBytes}. */
     record Truncate(Shard shard, long newStart, long droppedBytes, CompletableFuture<Void> done) implements LogCommand {}

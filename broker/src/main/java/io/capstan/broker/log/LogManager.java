@@ -75,8 +75,31 @@ public final class LogManager implements AutoCloseable {
         });
     }
 
+    /** A follower's copy of a batch from its leader (offsets and epoch already stamped). */
+    public void appendFromLeader(Shard shard, byte[] batch, Consumer<AppendResult> callback) {
+        if (diskGuard.full()) {
+            callback.accept(AppendResult.failed(Errors.KAFKA_STORAGE_ERROR, "the broker's data volume is full ("
+                    + diskGuard.freeBytes() + " bytes free, below disk.min.free.bytes); free space on it"));
+            return;
+        }
+        appender.appendFromLeader(shard, batch, callback);
+    }
+
+    /**
+     * Drops every batch of the shard from {@code offset} on, which must be a batch boundary. Only a follower does
+     * this, from its own fetcher thread, so nothing is appended to the shard meanwhile.
+     */
+    public java.util.concurrent.CompletableFuture<Void> truncateEnd(Shard shard, long offset) {
+        return appender.truncateEnd(shard, offset, shard.sizeBytes() - reader.bytesBefore(shard, offset));
+    }
+
     public TopicMeta createTopic(String name, int partitions, Map<String, String> configs) {
         return catalog.create(name, partitions, configs);
+    }
+
+    /** Creates the local copy of a cluster topic under the id the cluster gave it. */
+    public TopicMeta createTopic(String name, org.apache.kafka.common.Uuid id, int partitions, Map<String, String> configs) {
+        return catalog.create(name, id, partitions, configs);
     }
 
     public java.util.concurrent.CompletableFuture<Void> deleteTopic(String name) {

@@ -59,6 +59,22 @@ public final class ProducerEntry {
         return new ProducerEntry(epoch, f, l, b, d, timestamp);
     }
 
+    /** This entry without the batches at or after {@code offset} (the log was truncated there), or null if none is left. */
+    public ProducerEntry truncatedTo(long offset) {
+        int keep = 0;
+        while (keep < baseOffsets.length && baseOffsets[keep] < offset) {
+            keep++;
+        }
+        if (keep == 0) {
+            return null;
+        }
+        if (keep == baseOffsets.length) {
+            return this;
+        }
+        return new ProducerEntry(epoch, Arrays.copyOf(firstSeqs, keep), Arrays.copyOf(lastSeqs, keep),
+                Arrays.copyOf(baseOffsets, keep), Arrays.copyOf(lastOffsetDeltas, keep), lastTimestamp);
+    }
+
     public short epoch() { return epoch; }
     public int size() { return firstSeqs.length; }
     public int lastSequence() { return lastSeqs[lastSeqs.length - 1]; }

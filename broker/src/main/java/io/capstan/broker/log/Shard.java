@@ -6,9 +6,11 @@ import org.apache.kafka.common.TopicPartition;
 
 /**
  * Runtime state of one shard (partition). The committer's writer thread alone changes {@code nextOffset}, the
- * producer table and the size; its syncer thread publishes {@code highWatermark}, the log start and the tail cache
- * once a write is durable. Readers see only offsets below the high watermark, which is how "consumers read only committed
- * data" is enforced.
+ * producer table, the epoch history and the size; its syncer thread publishes the durable log end, the log start
+ * and the tail cache once a write is durable. Consumers see only offsets below the high watermark, which is how
+ * "consumers read only committed data" is enforced. On a single replica the high watermark is the durable log end;
+ * once the shard is replicated, the replica layer moves it (the leader from its followers' progress, a follower
+ * from the leader's answers), and it never exceeds the durable log end.
  */
 public final class Shard {
     private final TopicPartition topicPartition;
@@ -17,12 +19,23 @@ public final class Shard {
     private final Map<Long, ProducerEntry> producers = new HashMap<>();
     private volatile long logStartOffset;
     private volatile long highWatermark;
+    private volatile long logEnd;
+    private volatile boolean replicated;
+    private final EpochHistory epochs;
     private volatile int leaderEpoch;
     private volatile boolean deleted;
     private volatile long sizeBytes;
     private long nextOffset;
 
     public Shard(TopicPartition topicPartition, int key, long logStartOffset, long logEndOffset, long sizeBytes, long tailCacheBytes) {
+        this(topicPartition, key, logStartOffset, logEndOffset, sizeBytes, tailCacheBytes, new EpochHistory());
+    }
+
+    Shard(TopicPartition topicPartition, int key, long logStartOffset, long logEndOffset, long sizeBytes, long tailCacheBytes,
+          EpochHistory epochs) {
+        this.epochs = epochs;
+        this.logEnd = logEndOffset;
+        this.leaderEpoch = Math.max(0, epochs.latestEpoch());
         this.topicPartition = topicPartition;
         this.sizeBytes = sizeBytes;
         this.key = key;
@@ -37,7 +50,30 @@ public final class Shard {
     public TailCache tail() { return tail; }
     public long logStartOffset() { return logStartOffset; }
     public long highWatermark() { return highWatermark; }
+    /** End of what is durably in this replica's log (its LEO); followers read up to here, consumers up to the HW. */
+    public long logEnd() { return logEnd; }
     public int leaderEpoch() { return leaderEpoch; }
+    public EpochHistory epochs() { return epochs; }
+    public boolean replicated() { return replicated; }
+
+    // --- the replica layer's controls ---
+
+    /** From now on the replica layer moves the high watermark, starting from {@code highWatermark}. */
+    public void replicate(long highWatermark) {
+        this.replicated = true;
+        this.highWatermark = Math.min(highWatermark, logEnd);
+    }
+
+    /** The epoch stamped into batches this broker appends as leader. */
+    public void leaderEpoch(int epoch) { leaderEpoch = epoch; }
+
+    /** Moves the high watermark; never beyond the durable log end, and only forward. */
+    public void advanceHighWatermark(long hw) {
+        long capped = Math.min(hw, logEnd);
+        if (capped > highWatermark) {
+            highWatermark = capped;
+        }
+    }
     public boolean deleted() { return deleted; }
     /** Exact bytes of the batches stored, maintained by the committer and persisted with every write. */
     public long sizeBytes() { return sizeBytes; }
@@ -48,7 +84,15 @@ public final class Shard {
     void sizeBytes(long bytes) { sizeBytes = bytes; }
     long nextOffset() { return nextOffset; }
     void nextOffset(long offset) { nextOffset = offset; }
-    void publish(long committedEnd) { highWatermark = committedEnd; }
+    void publish(long committedEnd) {
+        logEnd = committedEnd;
+        if (!replicated) {
+            highWatermark = committedEnd;
+        } else if (highWatermark > committedEnd) {
+            highWatermark = committedEnd; // truncated below it (a follower that took uncommitted records)
+        }
+    }
+    java.util.Set<Map.Entry<Long, ProducerEntry>> producers() { return producers.entrySet(); }
     ProducerEntry producer(long producerId) { return producers.get(producerId); }
     void producer(long producerId, ProducerEntry entry) { producers.put(producerId, entry); }
 

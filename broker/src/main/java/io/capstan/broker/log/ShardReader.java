@@ -22,7 +22,11 @@ public final class ShardReader {
      * Returns the bytes added.
      */
     public int read(Shard shard, long offset, int maxBytes, boolean minOneBatch, List<byte[]> out) {
-        long hw = shard.highWatermark();
+        return read(shard, offset, shard.highWatermark(), maxBytes, minOneBatch, out);
+    }
+
+    /** As {@link #read(Shard, long, int, boolean, List)} but up to {@code hw}: a follower reads up to the leader's durable end. */
+    public int read(Shard shard, long offset, long hw, int maxBytes, boolean minOneBatch, List<byte[]> out) {
         if (offset >= hw) {
             return 0;
         }

@@ -34,7 +34,8 @@ final class ShardRecovery {
         }
         byte[] size = store.getMeta(new String(sizeKey(key), java.nio.charset.StandardCharsets.UTF_8));
         long sizeBytes = size == null ? 0 : ByteBuffer.wrap(size).getLong();
-        Shard shard = new Shard(tp, key, start, end, sizeBytes, tailCacheBytes);
+        EpochHistory epochs = EpochHistory.decode(store.getMeta(new String(EpochHistory.key(key), java.nio.charset.StandardCharsets.UTF_8)));
+        Shard shard = new Shard(tp, key, start, end, sizeBytes, tailCacheBytes, epochs);
         try (LogStore.RangeIterator range = store.iterate(store.producerFamily(), LogKeys.shardStart(key), LogKeys.shardEnd(key))) {
             RocksIterator it = range.it();
             for (it.seekToFirst(); it.isValid(); it.next()) {

@@ -37,6 +37,15 @@ public final class TailCache {
         }
     }
 
+    /** Forgets batches at or after {@code offset} (a follower truncated its log there). */
+    public synchronized void truncateFrom(long offset) {
+        Map.Entry<Long, byte[]> e;
+        while ((e = batches.lastEntry()) != null && e.getKey() >= offset) {
+            batches.remove(e.getKey());
+            bytes -= e.getValue().length;
+        }
+    }
+
     /** Lowest base offset held, or Long.MAX_VALUE when empty. */
     public long firstOffset() {
         Map.Entry<Long, byte[]> first = batches.firstEntry();

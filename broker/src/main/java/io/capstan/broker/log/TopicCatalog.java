@@ -59,7 +59,11 @@ public final class TopicCatalog {
         byId.put(topic.id(), topic);
     }
 
-    public synchronized TopicMeta create(String name, int partitions, Map<String, String> configs) {
+    public TopicMeta create(String name, int partitions, Map<String, String> configs) {
+        return create(name, Uuid.randomUuid(), partitions, configs);
+    }
+
+    public synchronized TopicMeta create(String name, Uuid id, int partitions, Map<String, String> configs) {
         if (byName.containsKey(name)) {
             throw new TopicExistsException("topic " + name + " already exists");
         }
@@ -67,7 +71,7 @@ public final class TopicCatalog {
         for (int i = 0; i < partitions; i++) {
             keys.add(nextShardKey + i);
         }
-        TopicMeta topic = new TopicMeta(name, Uuid.randomUuid(), keys, configs);
+        TopicMeta topic = new TopicMeta(name, id, keys, configs);
         try (WriteBatch batch = new WriteBatch()) {
             batch.put(store.metaFamily(), LogStore.bytes(TOPIC_PREFIX + name), topic.encode());
             batch.put(store.metaFamily(), LogStore.bytes(NEXT_SHARD_KEY), LogStore.bytes(String.valueOf(nextShardKey + partitions)));
