@@ -29,6 +29,19 @@ import io.capstan.broker.kafka.ListOffsetsHandler;
 import io.capstan.broker.kafka.MetadataHandler;
 import io.capstan.broker.kafka.ProduceHandler;
 import io.capstan.broker.log.LogManager;
+import io.capstan.broker.kafka.Membership;
+import io.capstan.broker.kafka.OffsetForLeaderEpochHandler;
+import io.capstan.broker.replica.ClusterMembership;
+import io.capstan.broker.replica.ClusterTopics;
+import io.capstan.broker.replica.ClusterView;
+import io.capstan.broker.replica.ReplicaManager;
+import io.capstan.broker.replica.Replication;
+import io.capstan.broker.replica.SingleReplica;
+import io.capstan.cluster.controller.BrokerLease;
+import io.capstan.cluster.metadata.BrokerRegistration;
+import io.capstan.cluster.metadata.ConflictException;
+import io.capstan.cluster.metadata.LocalFileMetadataStore;
+import io.capstan.cluster.metadata.MetadataStore;
 import io.capstan.broker.net.KafkaServer;
 import java.util.Map;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -46,14 +59,23 @@ public final class Broker implements AutoCloseable {
     private final GroupCoordinator groups;
     private final KafkaServer kafka;
     private final AdminServer admin;
+    private final Cluster cluster;
+    private volatile Replication replication = new SingleReplica();
     private volatile boolean ready;
+
+    /** What a broker in a cluster has beyond a single broker; null when alone. */
+    private record Cluster(MetadataStore store, ClusterView view, ReplicaManager replicas, ClusterTopics topics,
+                           Membership membership, BrokerLease[] lease) {}
 
     public Broker(BrokerConfig config, Map<String, String> settings) {
         this.config = config;
         // the admin port comes first so that liveness holds while a large log recovers; /readyz says 503 until then
         this.admin = config.adminPort() < 0 ? null : new AdminServer(config.host(), config.adminPort(), metrics.registry(), () -> ready);
         try {
-            this.logs = new LogManager(config, purgatory, metrics);
+            this.logs = new LogManager(config, shard -> {
+                replication.committed(shard);
+                purgatory.committed(shard);
+            }, metrics);
         } catch (RuntimeException e) {
             closeQuietly(admin);
             throw e;
@@ -64,9 +86,14 @@ public final class Broker implements AutoCloseable {
         metrics.bindGroups(groups);
         metrics.bindFetchPurgatory(purgatory);
         BrokerIdentity identity = new BrokerIdentity(config.nodeId(), config.clusterId(), config.advertisedHost(), config.advertisedPort());
+        this.cluster = config.replication().clustered() ? joinCluster(identity) : null;
         try {
             this.kafka = new KafkaServer(config.host(), config.port(), config.socketRequestMaxBytes(), apis(identity, settings), metrics, logs.pendingWrites());
         } catch (RuntimeException e) {
+            if (cluster != null) {
+                cluster.replicas().close();
+                cluster.store().close();
+            }
             groups.close();
             logs.close();
             closeQuietly(admin);
@@ -75,24 +102,60 @@ public final class Broker implements AutoCloseable {
         if (config.advertisedPort() == 0) {
             identity.boundTo(kafka.port());
         }
+        if (cluster != null) {
+            startClusterMembership(identity);
+        }
         ready = true;
         log.info("broker {} ready: kafka {}:{}, admin port {}, data {}", config.nodeId(), config.advertisedHost(),
                 identity.port(), admin == null ? "disabled" : admin.port(), config.dataDir().toAbsolutePath());
     }
 
+    private Cluster joinCluster(BrokerIdentity identity) {
+        BrokerConfig.Replication settings = config.replication();
+        MetadataStore store = new LocalFileMetadataStore(settings.metadataDir(), 100);
+        ClusterView view = new ClusterView(store, System::currentTimeMillis);
+        ReplicaManager replicas = new ReplicaManager(config.nodeId(), logs, view, settings, purgatory);
+        this.replication = replicas;
+        return new Cluster(store, view, replicas, new ClusterTopics(view), new ClusterMembership(view, identity), new BrokerLease[1]);
+    }
+
+    /** Once the listener is bound: register (so others can reach this broker), then take the roles the metadata gives. */
+    private void startClusterMembership(BrokerIdentity identity) {
+        BrokerConfig.Replication settings = config.replication();
+        BrokerLease lease = new BrokerLease(cluster.store(), new BrokerRegistration(config.nodeId(), identity.host(), identity.port(),
+                settings.rack(), 0), settings.leaseMs(), System::currentTimeMillis);
+        try {
+            lease.start();
+        } catch (ConflictException e) {
+            throw new IllegalStateException("cannot register broker " + config.nodeId() + " in " + settings.metadataDir()
+                    + ": " + e.getMessage() + "; is another broker running with node.id " + config.nodeId() + "?", e);
+        }
+        cluster.lease()[0] = lease;
+        cluster.replicas().start();
+        cluster.replicas().syncNow();
+    }
+
     private ApiRegistry apis(BrokerIdentity identity, Map<String, String> settings) {
         ApiRegistry apis = new ApiRegistry();
+        Membership membership = cluster == null ? Membership.single(identity) : cluster.membership();
+        int nodeId = config.nodeId();
+        java.util.function.LongUnaryOperator producerIds = cluster == null ? java.util.function.LongUnaryOperator.identity()
+                : local -> local * 4096 + nodeId;
+        Runnable metadataChanged = cluster == null ? () -> { } : cluster.replicas()::requestSync;
         return apis.add(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis))
-                .add(ApiKeys.METADATA, new MetadataHandler(identity, logs, config.autoCreateTopics(), config.defaultPartitions()))
-                .add(ApiKeys.PRODUCE, new ProduceHandler(logs, config.messageMaxBytes()))
-                .add(ApiKeys.FETCH, new FetchHandler(logs, purgatory))
-                .add(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(logs))
-                .add(ApiKeys.CREATE_TOPICS, new CreateTopicsHandler(logs, config.defaultPartitions()))
-                .add(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(logs))
-                .add(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(logs))
+                .add(ApiKeys.METADATA, new MetadataHandler(identity, logs, config.autoCreateTopics(), config.defaultPartitions(),
+                        membership, cluster == null ? null : cluster.view()))
+                .add(ApiKeys.PRODUCE, new ProduceHandler(logs, config.messageMaxBytes(), replication, config.replication().minInsyncReplicas()))
+                .add(ApiKeys.FETCH, new FetchHandler(logs, purgatory, replication))
+                .add(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(logs, replication))
+                .add(ApiKeys.OFFSET_FOR_LEADER_EPOCH, new OffsetForLeaderEpochHandler(logs, replication))
+                .add(ApiKeys.CREATE_TOPICS, new CreateTopicsHandler(logs, config.defaultPartitions(),
+                        cluster == null ? null : cluster.topics(), config.replication().defaultReplicationFactor(), metadataChanged))
+                .add(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(logs, cluster == null ? null : cluster.topics(), metadataChanged))
+                .add(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(logs, producerIds))
                 .add(ApiKeys.DESCRIBE_CONFIGS, new DescribeConfigsHandler(logs, config, settings))
-                .add(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(identity))
-                .add(ApiKeys.FIND_COORDINATOR, new FindCoordinatorHandler(identity))
+                .add(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(identity, membership))
+                .add(ApiKeys.FIND_COORDINATOR, new FindCoordinatorHandler(identity, membership))
                 .add(ApiKeys.JOIN_GROUP, new JoinGroupHandler(groups))
                 .add(ApiKeys.SYNC_GROUP, new SyncGroupHandler(groups))
                 .add(ApiKeys.HEARTBEAT, new HeartbeatHandler(groups))
@@ -117,11 +180,20 @@ public final class Broker implements AutoCloseable {
     public GroupCoordinator groups() { return groups; }
     public BrokerMetrics metrics() { return metrics; }
     public boolean ready() { return ready; }
+    /** This broker's replication (null when it runs alone). */
+    public ReplicaManager replicas() { return cluster == null ? null : cluster.replicas(); }
 
     @Override
     public void close() {
         ready = false;
+        if (cluster != null && cluster.lease()[0] != null) {
+            cluster.lease()[0].release();
+        }
         kafka.close();
+        if (cluster != null) {
+            cluster.replicas().close();
+            cluster.store().close();
+        }
         if (admin != null) {
             admin.close();
         }

@@ -91,6 +91,15 @@ class ApiVersionSweepTest {
                         new ListOffsetsRequestData.ListOffsetsPartition().setPartitionIndex(0).setTimestamp(-2))));
                 yield r;
             }
+            case OFFSET_FOR_LEADER_EPOCH -> {
+                org.apache.kafka.common.message.OffsetForLeaderEpochRequestData r = new org.apache.kafka.common.message.OffsetForLeaderEpochRequestData();
+                org.apache.kafka.common.message.OffsetForLeaderEpochRequestData.OffsetForLeaderTopic t =
+                        new org.apache.kafka.common.message.OffsetForLeaderEpochRequestData.OffsetForLeaderTopic().setTopic("t");
+                t.partitions().add(new org.apache.kafka.common.message.OffsetForLeaderEpochRequestData.OffsetForLeaderPartition()
+                        .setPartition(0).setLeaderEpoch(0));
+                r.topics().add(t);
+                yield r;
+            }
             case CREATE_TOPICS -> {
                 CreateTopicsRequestData r = new CreateTopicsRequestData().setTimeoutMs(5000);
                 r.topics().add(new CreateTopicsRequestData.CreatableTopic().setName("c" + version).setNumPartitions(1).setReplicationFactor((short) 1));

@@ -40,9 +40,21 @@ public record BrokerConfig(
         int groupMaxSessionTimeoutMs,
         long offsetsCompactionBytes,
         boolean rocksdbBlobFiles,
-        long maxPendingBytes) {
+        long maxPendingBytes,
+        Replication replication) {
 
     public enum FlushPolicy { ALWAYS, INTERVAL }
+
+    /**
+     * Cluster settings. Without a metadata directory the broker runs alone and leads every shard it stores; with
+     * one, it registers there, takes the roles the cluster metadata gives it and replicates.
+     */
+    public record Replication(Path metadataDir, String rack, long leaseMs, long lagMaxMs, int minInsyncReplicas,
+                              int defaultReplicationFactor, int fetchMaxWaitMs, int fetchMaxBytes) {
+        public boolean clustered() {
+            return metadataDir != null;
+        }
+    }
 
     /** One documented setting: key, default, description. */
     public record Key(String name, String defaultValue, String description) {}
@@ -76,7 +88,15 @@ public record BrokerConfig(
             new Key("group.max.session.timeout.ms", "1800000", "Largest session.timeout.ms a consumer may ask for."),
             new Key("offsets.compaction.bytes", "67108864", "When the committed-offsets shard grows past this, its live offsets are rewritten and older records dropped."),
             new Key("rocksdb.blob.files", "false", "Keep record batches in RocksDB blob files (BlobDB) so compaction moves only keys."),
-            new Key("queued.max.request.bytes", "268435456", "Bytes of produced batches waiting for the log across all connections; above it the broker stops reading requests until half has drained."));
+            new Key("queued.max.request.bytes", "268435456", "Bytes of produced batches waiting for the log across all connections; above it the broker stops reading requests until half has drained."),
+            new Key("metadata.dir", "", "Directory of the local cluster metadata store shared by the brokers of one machine (capstan cluster up sets it). Empty: a single broker leading all its shards."),
+            new Key("broker.rack", "", "Rack (zone) of this broker, used to spread replicas."),
+            new Key("broker.lease.ms", "6000", "How long the broker's registration lives without renewal; after it the controller moves leadership away."),
+            new Key("replica.lag.time.max.ms", "10000", "A follower that has not caught up with the leader for this long leaves the in-sync replicas."),
+            new Key("min.insync.replicas", "1", "acks=all produce needs at least this many in-sync replicas (NOT_ENOUGH_REPLICAS otherwise). Per topic: config min.insync.replicas."),
+            new Key("default.replication.factor", "3", "Replicas of a topic created without a replication factor, capped at the number of live brokers."),
+            new Key("replica.fetch.max.wait.ms", "500", "How long a follower's fetch waits at the leader for new records."),
+            new Key("replica.fetch.max.bytes", "8388608", "Most bytes a follower fetches per request."));
 
     public BrokerConfig {
         require(nodeId >= 0, "node.id must be >= 0, got " + nodeId);
@@ -88,6 +108,13 @@ public record BrokerConfig(
         require(flushIntervalMs > 0, "log.flush.interval.ms must be > 0");
         require(groupCommitMaxBatches > 0, "group.commit.max.batches must be > 0");
         require(maxPendingBytes > 0, "queued.max.request.bytes must be > 0");
+        require(replication.leaseMs() >= 100, "broker.lease.ms must be >= 100");
+        require(replication.lagMaxMs() > 0, "replica.lag.time.max.ms must be > 0");
+        require(replication.minInsyncReplicas() >= 1, "min.insync.replicas must be >= 1");
+        require(replication.defaultReplicationFactor() >= 1, "default.replication.factor must be >= 1");
+        require(replication.fetchMaxWaitMs() >= 0, "replica.fetch.max.wait.ms must be >= 0");
+        require(replication.fetchMaxBytes() > 0, "replica.fetch.max.bytes must be > 0");
+        require(!replication.clustered() || nodeId < 4096, "node.id must be below 4096 in a cluster (it is part of producer ids), got " + nodeId);
         require(groupInitialRebalanceDelayMs >= 0, "group.initial.rebalance.delay.ms must be >= 0");
         require(groupMinSessionTimeoutMs > 0 && groupMinSessionTimeoutMs <= groupMaxSessionTimeoutMs,
                 "group.min.session.timeout.ms must be > 0 and <= group.max.session.timeout.ms");
@@ -145,7 +172,16 @@ public record BrokerConfig(
                 s.integer("group.max.session.timeout.ms"),
                 s.longValue("offsets.compaction.bytes"),
                 s.bool("rocksdb.blob.files"),
-                s.longValue("queued.max.request.bytes"));
+                s.longValue("queued.max.request.bytes"),
+                new Replication(
+                        s.string("metadata.dir").isEmpty() ? null : Path.of(s.string("metadata.dir")),
+                        s.string("broker.rack"),
+                        s.longValue("broker.lease.ms"),
+                        s.longValue("replica.lag.time.max.ms"),
+                        s.integer("min.insync.replicas"),
+                        s.integer("default.replication.factor"),
+                        s.integer("replica.fetch.max.wait.ms"),
+                        s.integer("replica.fetch.max.bytes")));
     }
 
     public static BrokerConfig defaults() {

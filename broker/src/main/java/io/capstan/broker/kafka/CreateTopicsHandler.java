@@ -1,6 +1,9 @@
 package io.capstan.broker.kafka;
 
 import io.capstan.broker.log.LogManager;
+import io.capstan.broker.replica.ClusterTopics;
+import io.capstan.cluster.metadata.ConflictException;
+import org.apache.kafka.common.Uuid;
 import io.capstan.broker.log.StorageException;
 import io.capstan.broker.log.TopicExistsException;
 import io.capstan.broker.log.TopicMeta;
@@ -15,15 +18,29 @@ import org.apache.kafka.common.message.CreateTopicsResponseData.CreatableTopicRe
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
 
-/** CreateTopics with Kafka's validation: names, partition counts, replication factor (1 until replication lands), configs. */
+/**
+ * CreateTopics with Kafka's validation: names, partition counts, replication factor, configs. Alone, the broker
+ * creates the topic in its log; in a cluster it writes the topic to the metadata store, and every broker hosting a
+ * replica creates its copy from there.
+ */
 public final class CreateTopicsHandler implements ApiHandler {
     private static final int MAX_PARTITIONS = 10_000;
     private final LogManager logs;
     private final int defaultPartitions;
+    private final ClusterTopics cluster;
+    private final int defaultReplicationFactor;
+    private final Runnable created;
 
     public CreateTopicsHandler(LogManager logs, int defaultPartitions) {
+        this(logs, defaultPartitions, null, 1, () -> { });
+    }
+
+    public CreateTopicsHandler(LogManager logs, int defaultPartitions, ClusterTopics cluster, int defaultReplicationFactor, Runnable created) {
         this.logs = logs;
         this.defaultPartitions = defaultPartitions;
+        this.cluster = cluster;
+        this.defaultReplicationFactor = defaultReplicationFactor;
+        this.created = created;
     }
 
     @Override
@@ -49,9 +66,12 @@ public final class CreateTopicsHandler implements ApiHandler {
         if (partitions < 1 || partitions > MAX_PARTITIONS) {
             return fail(result, Errors.INVALID_PARTITIONS, "numPartitions must be 1.." + MAX_PARTITIONS + ", got " + partitions);
         }
-        if (topic.replicationFactor() != -1 && topic.replicationFactor() != 1) {
-            return fail(result, Errors.INVALID_REPLICATION_FACTOR, "replication factor " + topic.replicationFactor()
-                    + " is larger than the 1 available broker");
+        int brokers = cluster == null ? 1 : cluster.liveBrokers();
+        int replicationFactor = topic.replicationFactor() == -1 ? Math.min(defaultReplicationFactor, Math.max(1, brokers))
+                : topic.replicationFactor();
+        if (replicationFactor < 1 || replicationFactor > brokers) {
+            return fail(result, Errors.INVALID_REPLICATION_FACTOR, "replication factor " + replicationFactor
+                    + " must be between 1 and the " + brokers + " live broker(s)");
         }
         if (!topic.assignments().isEmpty()) {
             return fail(result, Errors.INVALID_REQUEST, "manual replica assignment is not supported");
@@ -64,12 +84,24 @@ public final class CreateTopicsHandler implements ApiHandler {
             }
             configs.put(c.name(), c.value());
         }
-        if (logs.catalog().topic(topic.name()) != null) {
+        boolean exists = cluster == null ? logs.catalog().topic(topic.name()) != null : cluster.topic(topic.name()).isPresent();
+        if (exists) {
             return fail(result, Errors.TOPIC_ALREADY_EXISTS, "topic '" + topic.name() + "' already exists");
         }
-        result.setNumPartitions(partitions).setReplicationFactor((short) 1);
+        result.setNumPartitions(partitions).setReplicationFactor((short) replicationFactor);
         if (validateOnly) {
             return result;
+        }
+        if (cluster != null) {
+            try {
+                Uuid id = cluster.create(topic.name(), partitions, replicationFactor, configs);
+                created.run();
+                return result.setTopicId(id);
+            } catch (ConflictException e) {
+                return fail(result, Errors.TOPIC_ALREADY_EXISTS, e.getMessage());
+            } catch (RuntimeException e) {
+                return fail(result, Errors.UNKNOWN_SERVER_ERROR, "the cluster metadata store refused the topic: " + e.getMessage() + "; retry");
+            }
         }
         try {
             TopicMeta created = logs.createTopic(topic.name(), partitions, configs);

@@ -1,6 +1,8 @@
 package io.capstan.broker.kafka;
 
 import io.capstan.broker.log.LogManager;
+import io.capstan.broker.replica.ClusterTopics;
+import io.capstan.cluster.metadata.ConflictException;
 import io.capstan.broker.log.TopicMeta;
 import io.capstan.broker.log.UnknownTopicException;
 import java.util.ArrayList;
@@ -17,9 +19,18 @@ import org.apache.kafka.common.protocol.Errors;
 /** DeleteTopics by name (all versions) or id (v6+); the topic's data goes in the same write as its metadata. */
 public final class DeleteTopicsHandler implements ApiHandler {
     private final LogManager logs;
+    private final ClusterTopics cluster;
+    private final Runnable deleted;
 
     public DeleteTopicsHandler(LogManager logs) {
+        this(logs, null, () -> { });
+    }
+
+    /** In a cluster the topic leaves the metadata store; each broker then drops its copy. */
+    public DeleteTopicsHandler(LogManager logs, ClusterTopics cluster, Runnable deleted) {
         this.logs = logs;
+        this.cluster = cluster;
+        this.deleted = deleted;
     }
 
     @Override
@@ -30,9 +41,13 @@ public final class DeleteTopicsHandler implements ApiHandler {
         DeleteTopicsResponseData response = new DeleteTopicsResponseData();
         List<CompletableFuture<Void>> pending = new ArrayList<>();
         for (DeleteTopicsRequestData.DeleteTopicState target : targets) {
-            TopicMeta topic = target.name() != null ? logs.catalog().topic(target.name()) : logs.catalog().topic(target.topicId());
             DeletableTopicResult result = new DeletableTopicResult().setName(target.name()).setTopicId(target.topicId());
             response.responses().add(result);
+            if (cluster != null) {
+                deleteInCluster(target, result);
+                continue;
+            }
+            TopicMeta topic = target.name() != null ? logs.catalog().topic(target.name()) : logs.catalog().topic(target.topicId());
             if (topic == null) {
                 Errors error = target.name() != null ? Errors.UNKNOWN_TOPIC_OR_PARTITION : Errors.UNKNOWN_TOPIC_ID;
                 result.setErrorCode(error.code()).setErrorMessage("no such topic");
@@ -55,5 +70,28 @@ public final class DeleteTopicsHandler implements ApiHandler {
             }));
         }
         return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).thenApply(x -> (ApiMessage) response);
+    }
+
+    private void deleteInCluster(DeleteTopicsRequestData.DeleteTopicState target, DeletableTopicResult result) {
+        String name = target.name() != null ? target.name() : cluster.nameOf(target.topicId()).orElse(null);
+        if (name == null || cluster.topic(name).isEmpty()) {
+            Errors error = target.name() != null ? Errors.UNKNOWN_TOPIC_OR_PARTITION : Errors.UNKNOWN_TOPIC_ID;
+            result.setErrorCode(error.code()).setErrorMessage("no such topic");
+            return;
+        }
+        result.setName(name).setTopicId(Uuid.fromString(cluster.topic(name).get().topicId()));
+        if (TopicNames.internal(name)) {
+            result.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code()).setErrorMessage("internal topics cannot be deleted");
+            return;
+        }
+        try {
+            if (!cluster.delete(name)) {
+                result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()).setErrorMessage("no such topic");
+            }
+            deleted.run();
+        } catch (ConflictException | RuntimeException e) {
+            result.setErrorCode(Errors.UNKNOWN_SERVER_ERROR.code()).setErrorMessage("the cluster metadata store refused the deletion: "
+                    + e.getMessage() + "; retry");
+        }
     }
 }

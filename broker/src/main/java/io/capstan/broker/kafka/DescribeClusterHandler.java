@@ -9,18 +9,27 @@ import org.apache.kafka.common.protocol.ApiMessage;
 public final class DescribeClusterHandler implements ApiHandler {
     private final BrokerIdentity identity;
 
+    private final Membership membership;
+
     public DescribeClusterHandler(BrokerIdentity identity) {
+        this(identity, Membership.single(identity));
+    }
+
+    public DescribeClusterHandler(BrokerIdentity identity, Membership membership) {
         this.identity = identity;
+        this.membership = membership;
     }
 
     @Override
     public CompletionStage<ApiMessage> handle(RequestContext context, ApiMessage message) {
         DescribeClusterResponseData response = new DescribeClusterResponseData()
                 .setClusterId(identity.clusterId())
-                .setControllerId(identity.nodeId())
+                .setControllerId(membership.controller().id())
                 .setClusterAuthorizedOperations(Integer.MIN_VALUE);
-        response.brokers().add(new DescribeClusterResponseData.DescribeClusterBroker()
-                .setBrokerId(identity.nodeId()).setHost(identity.host()).setPort(identity.port()));
+        for (Membership.Node node : membership.brokers()) {
+            response.brokers().add(new DescribeClusterResponseData.DescribeClusterBroker()
+                    .setBrokerId(node.id()).setHost(node.host()).setPort(node.port()).setRack(node.rack()));
+        }
         return CompletableFuture.completedFuture(response);
     }
 }

@@ -3,6 +3,8 @@ package io.capstan.broker.kafka;
 import io.capstan.broker.log.LogManager;
 import io.capstan.broker.log.Shard;
 import io.capstan.broker.log.TopicMeta;
+import io.capstan.broker.replica.Replication;
+import io.capstan.broker.replica.SingleReplica;
 import io.netty.util.concurrent.EventExecutor;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -21,18 +23,28 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
 
 /**
  * Fetch with long polling: answers at once when min bytes are available or max wait is zero; otherwise parks in the
- * {@link FetchPurgatory} until a commit brings data or the wait runs out. Fetch sessions are declined (session id 0),
+ * {@link FetchPurgatory} until a commit brings data or the wait runs out. Consumers read up to the high watermark
+ * from the leader only; followers (a replica id in the request) read up to the leader's durable log end, and the
+ * offset they fetch from is what tells the leader how far they have copied. Fetch sessions are declined (session id 0),
  * which every client handles by sending full fetch requests.
  */
 public final class FetchHandler implements ApiHandler {
     private static final int TOPIC_IDS_VERSION = 13;
 
+    private static final int REPLICA_STATE_VERSION = 15;
+
     private final LogManager logs;
     private final FetchPurgatory purgatory;
+    private final Replication replication;
 
     public FetchHandler(LogManager logs, FetchPurgatory purgatory) {
+        this(logs, purgatory, new SingleReplica());
+    }
+
+    public FetchHandler(LogManager logs, FetchPurgatory purgatory, Replication replication) {
         this.logs = logs;
         this.purgatory = purgatory;
+        this.replication = replication;
     }
 
     @Override
@@ -57,7 +69,8 @@ public final class FetchHandler implements ApiHandler {
             return;
         }
         EventExecutor loop = (EventExecutor) context.eventLoop();
-        long[] seen = watched.stream().mapToLong(Shard::highWatermark).toArray();
+        // a follower waits for the log end, a consumer for the high watermark: either moving counts
+        long[] seen = watched.stream().mapToLong(s -> s.highWatermark() + s.logEnd()).toArray();
         FetchPurgatory.Waiter[] holder = new FetchPurgatory.Waiter[1];
         Runnable retry = () -> loop.execute(() -> attempt(context, request, deadline, done));
         holder[0] = purgatory.park(watched, retry);
@@ -69,7 +82,7 @@ public final class FetchHandler implements ApiHandler {
         }, remaining, TimeUnit.NANOSECONDS);
         // a commit may have landed between the read and the park: look once more
         for (int i = 0; i < seen.length; i++) {
-            if (watched.get(i).highWatermark() != seen[i] && holder[0].claim()) {
+            if (watched.get(i).highWatermark() + watched.get(i).logEnd() != seen[i] && holder[0].claim()) {
                 purgatory.unpark(holder[0]);
                 retry.run();
                 return;
@@ -84,6 +97,8 @@ public final class FetchHandler implements ApiHandler {
         int budget = request.maxBytes() > 0 ? request.maxBytes() : Integer.MAX_VALUE;
         int total = 0;
         boolean errors = false;
+        int replicaId = version >= REPLICA_STATE_VERSION ? request.replicaState().replicaId() : request.replicaId();
+        boolean follower = replicaId >= 0;
         List<byte[]> batches = new ArrayList<>();
         for (FetchRequestData.FetchTopic topic : request.topics()) {
             TopicMeta meta = version >= TOPIC_IDS_VERSION ? logs.catalog().topic(topic.topicId()) : logs.catalog().topic(topic.topic());
@@ -99,10 +114,21 @@ public final class FetchHandler implements ApiHandler {
                     errors = true;
                     continue;
                 }
+                Errors refused = follower ? replication.followerFetched(shard, replicaId, p.currentLeaderEpoch(), p.fetchOffset())
+                        : replication.canServeConsumers(shard);
+                if (refused == Errors.NONE && !follower) {
+                    refused = replication.checkLeaderEpoch(shard, p.currentLeaderEpoch());
+                }
+                if (refused != Errors.NONE) {
+                    pd.setErrorCode(refused.code()).setHighWatermark(-1).setLastStableOffset(-1).setLogStartOffset(-1);
+                    errors = true;
+                    continue;
+                }
                 long hw = shard.highWatermark();
+                long readable = follower ? shard.logEnd() : hw;
                 long start = shard.logStartOffset();
                 pd.setHighWatermark(hw).setLastStableOffset(hw).setLogStartOffset(start);
-                if (p.fetchOffset() < start || p.fetchOffset() > hw) {
+                if (p.fetchOffset() < start || p.fetchOffset() > readable) {
                     pd.setErrorCode(Errors.OFFSET_OUT_OF_RANGE.code());
                     errors = true;
                     continue;
@@ -113,7 +139,7 @@ public final class FetchHandler implements ApiHandler {
                     continue;
                 }
                 batches.clear();
-                int got = logs.reader().read(shard, p.fetchOffset(), Math.max(limit, 0), total == 0, batches);
+                int got = logs.reader().read(shard, p.fetchOffset(), readable, Math.max(limit, 0), total == 0, batches);
                 if (got > 0) {
                     pd.setRecords(MemoryRecords.readableRecords(concat(batches, got)));
                     total += got;

@@ -14,8 +14,15 @@ public final class FindCoordinatorHandler implements ApiHandler {
     private static final int BATCHED_VERSION = 4;
     private final BrokerIdentity identity;
 
+    private final Membership membership;
+
     public FindCoordinatorHandler(BrokerIdentity identity) {
+        this(identity, Membership.single(identity));
+    }
+
+    public FindCoordinatorHandler(BrokerIdentity identity, Membership membership) {
         this.identity = identity;
+        this.membership = membership;
     }
 
     @Override
@@ -27,14 +34,16 @@ public final class FindCoordinatorHandler implements ApiHandler {
         if (context.version() >= BATCHED_VERSION) {
             List<String> keys = request.coordinatorKeys();
             for (String key : keys) {
+                Membership.Node node = membership.groupCoordinator(key);
                 FindCoordinatorResponseData.Coordinator c = new FindCoordinatorResponseData.Coordinator().setKey(key)
-                        .setErrorCode(error.code()).setErrorMessage(why).setNodeId(error == Errors.NONE ? identity.nodeId() : -1)
-                        .setHost(error == Errors.NONE ? identity.host() : "").setPort(error == Errors.NONE ? identity.port() : -1);
+                        .setErrorCode(error.code()).setErrorMessage(why).setNodeId(error == Errors.NONE ? node.id() : -1)
+                        .setHost(error == Errors.NONE ? node.host() : "").setPort(error == Errors.NONE ? node.port() : -1);
                 response.coordinators().add(c);
             }
         } else {
-            response.setErrorCode(error.code()).setNodeId(error == Errors.NONE ? identity.nodeId() : -1)
-                    .setHost(error == Errors.NONE ? identity.host() : "").setPort(error == Errors.NONE ? identity.port() : -1);
+            Membership.Node node = membership.groupCoordinator(request.key());
+            response.setErrorCode(error.code()).setNodeId(error == Errors.NONE ? node.id() : -1)
+                    .setHost(error == Errors.NONE ? node.host() : "").setPort(error == Errors.NONE ? node.port() : -1);
             if (context.version() >= 1) {
                 response.setErrorMessage(why);
             }

@@ -18,9 +18,16 @@ import org.slf4j.LoggerFactory;
 public final class InitProducerIdHandler implements ApiHandler {
     private static final Logger log = LoggerFactory.getLogger(InitProducerIdHandler.class);
     private final LogManager logs;
+    private final java.util.function.LongUnaryOperator clusterWide;
 
     public InitProducerIdHandler(LogManager logs) {
+        this(logs, java.util.function.LongUnaryOperator.identity());
+    }
+
+    /** {@code clusterWide} makes a broker-local id unique in the cluster (in a cluster: local id * 4096 + broker id). */
+    public InitProducerIdHandler(LogManager logs, java.util.function.LongUnaryOperator clusterWide) {
         this.logs = logs;
+        this.clusterWide = clusterWide;
     }
 
     @Override
@@ -36,7 +43,7 @@ public final class InitProducerIdHandler implements ApiHandler {
             if (request.producerId() >= 0 && request.producerEpoch() >= 0 && request.producerEpoch() < Short.MAX_VALUE - 1) {
                 response.setProducerId(request.producerId()).setProducerEpoch((short) (request.producerEpoch() + 1));
             } else {
-                response.setProducerId(logs.producerIds().next()).setProducerEpoch((short) 0);
+                response.setProducerId(clusterWide.applyAsLong(logs.producerIds().next())).setProducerEpoch((short) 0);
             }
         } catch (StorageException e) {
             log.error("cannot allocate a producer id: {}", e.getMessage());

@@ -23,9 +23,15 @@ public final class ListOffsetsHandler implements ApiHandler {
     private static final short LEADER_EPOCH_VERSION = 4;
 
     private final LogManager logs;
+    private final io.capstan.broker.replica.Replication replication;
 
     public ListOffsetsHandler(LogManager logs) {
+        this(logs, new io.capstan.broker.replica.SingleReplica());
+    }
+
+    public ListOffsetsHandler(LogManager logs, io.capstan.broker.replica.Replication replication) {
         this.logs = logs;
+        this.replication = replication;
     }
 
     @Override
@@ -37,9 +43,13 @@ public final class ListOffsetsHandler implements ApiHandler {
             response.topics().add(tr);
             for (ListOffsetsRequestData.ListOffsetsPartition p : topic.partitions()) {
                 Shard shard = logs.catalog().shard(new TopicPartition(topic.name(), p.partitionIndex()));
-                tr.partitions().add(shard == null
+                Errors refused = shard == null ? Errors.UNKNOWN_TOPIC_OR_PARTITION : replication.canServeConsumers(shard);
+                if (refused == Errors.NONE) {
+                    refused = replication.checkLeaderEpoch(shard, p.currentLeaderEpoch());
+                }
+                tr.partitions().add(refused != Errors.NONE
                         ? new ListOffsetsPartitionResponse().setPartitionIndex(p.partitionIndex())
-                                .setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()).setOffset(-1).setTimestamp(-1)
+                                .setErrorCode(refused.code()).setOffset(-1).setTimestamp(-1)
                         : lookup(shard, p, context.version()));
             }
         }

@@ -4,11 +4,16 @@ import io.capstan.broker.log.LogManager;
 import io.capstan.broker.log.Shard;
 import io.capstan.broker.log.TopicExistsException;
 import io.capstan.broker.log.TopicMeta;
+import io.capstan.broker.replica.ClusterView;
+import io.capstan.cluster.metadata.ShardState;
+import io.capstan.cluster.metadata.TopicRecord;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.stream.Collectors;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.MetadataRequestData;
@@ -19,18 +24,31 @@ import org.apache.kafka.common.message.MetadataResponseData.MetadataResponseTopi
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
 
-/** Metadata: this broker leads every shard it stores (single node until replication lands). */
+/**
+ * Metadata. Alone, this broker leads every shard it stores. In a cluster the answer comes from this broker's view of
+ * the cluster metadata: live brokers, and each shard's leader, epoch, replicas and in-sync replicas as the store has
+ * them (internal topics stay local to each broker and are not listed).
+ */
 public final class MetadataHandler implements ApiHandler {
     private final BrokerIdentity identity;
     private final LogManager logs;
     private final boolean autoCreate;
     private final int defaultPartitions;
+    private final Membership membership;
+    private final ClusterView cluster;
 
     public MetadataHandler(BrokerIdentity identity, LogManager logs, boolean autoCreate, int defaultPartitions) {
+        this(identity, logs, autoCreate, defaultPartitions, Membership.single(identity), null);
+    }
+
+    public MetadataHandler(BrokerIdentity identity, LogManager logs, boolean autoCreate, int defaultPartitions,
+                           Membership membership, ClusterView cluster) {
         this.identity = identity;
         this.logs = logs;
-        this.autoCreate = autoCreate;
+        this.autoCreate = autoCreate && cluster == null; // in a cluster, topics are created by CreateTopics only
         this.defaultPartitions = defaultPartitions;
+        this.membership = membership;
+        this.cluster = cluster;
     }
 
     @Override
@@ -38,18 +56,63 @@ public final class MetadataHandler implements ApiHandler {
         MetadataRequestData request = (MetadataRequestData) message;
         MetadataResponseData response = new MetadataResponseData()
                 .setClusterId(identity.clusterId())
-                .setControllerId(identity.nodeId());
-        response.brokers().add(new MetadataResponseBroker()
-                .setNodeId(identity.nodeId()).setHost(identity.host()).setPort(identity.port()));
+                .setControllerId(membership.controller().id());
+        for (Membership.Node node : membership.brokers()) {
+            response.brokers().add(new MetadataResponseBroker().setNodeId(node.id()).setHost(node.host()).setPort(node.port()).setRack(node.rack()));
+        }
         boolean all = request.topics() == null || (context.version() == 0 && request.topics().isEmpty());
         if (all) {
-            logs.catalog().topics().forEach(t -> response.topics().add(describe(t)));
+            if (cluster == null) {
+                logs.catalog().topics().forEach(t -> response.topics().add(describe(t)));
+            } else {
+                Set<Integer> alive = aliveIds();
+                cluster.snapshot().topics().values().forEach(t -> response.topics().add(describe(t, alive)));
+            }
         } else {
             for (MetadataRequestData.MetadataRequestTopic requested : request.topics()) {
-                response.topics().add(lookup(requested, request.allowAutoTopicCreation()));
+                response.topics().add(cluster == null ? lookup(requested, request.allowAutoTopicCreation()) : lookupInCluster(requested));
             }
         }
         return CompletableFuture.completedFuture(response);
+    }
+
+    private Set<Integer> aliveIds() {
+        return membership.brokers().stream().map(Membership.Node::id).collect(Collectors.toSet());
+    }
+
+    private MetadataResponseTopic lookupInCluster(MetadataRequestData.MetadataRequestTopic requested) {
+        Map<String, TopicRecord> topics = cluster.snapshot().topics();
+        TopicRecord topic = requested.name() != null ? topics.get(requested.name())
+                : topics.values().stream().filter(t -> t.topicId().equals(requested.topicId().toString())).findFirst().orElse(null);
+        if (topic == null) {
+            if (requested.name() == null) {
+                return new MetadataResponseTopic().setTopicId(requested.topicId()).setErrorCode(Errors.UNKNOWN_TOPIC_ID.code());
+            }
+            Errors error = TopicNames.problem(requested.name()) == null ? Errors.UNKNOWN_TOPIC_OR_PARTITION : Errors.INVALID_TOPIC_EXCEPTION;
+            return new MetadataResponseTopic().setName(requested.name()).setTopicId(Uuid.ZERO_UUID).setErrorCode(error.code());
+        }
+        return describe(topic, aliveIds());
+    }
+
+    private MetadataResponseTopic describe(TopicRecord topic, Set<Integer> alive) {
+        List<MetadataResponsePartition> partitions = new ArrayList<>(topic.partitions());
+        for (int p = 0; p < topic.partitions(); p++) {
+            ShardState shard = cluster.shard(new TopicPartition(topic.name(), p));
+            if (shard == null) {
+                partitions.add(new MetadataResponsePartition().setPartitionIndex(p).setErrorCode(Errors.LEADER_NOT_AVAILABLE.code())
+                        .setLeaderId(-1).setLeaderEpoch(-1));
+                continue;
+            }
+            partitions.add(new MetadataResponsePartition()
+                    .setPartitionIndex(p)
+                    .setErrorCode(shard.leader() < 0 ? Errors.LEADER_NOT_AVAILABLE.code() : Errors.NONE.code())
+                    .setLeaderId(shard.leader())
+                    .setLeaderEpoch(shard.leaderEpoch())
+                    .setReplicaNodes(shard.replicas())
+                    .setIsrNodes(shard.isr())
+                    .setOfflineReplicas(shard.replicas().stream().filter(r -> !alive.contains(r)).toList()));
+        }
+        return new MetadataResponseTopic().setName(topic.name()).setTopicId(Uuid.fromString(topic.topicId())).setPartitions(partitions);
     }
 
     private MetadataResponseTopic lookup(MetadataRequestData.MetadataRequestTopic requested, boolean allowAutoCreate) {

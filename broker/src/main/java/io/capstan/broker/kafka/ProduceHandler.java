@@ -1,7 +1,10 @@
 package io.capstan.broker.kafka;
 
 import io.capstan.broker.log.AppendResult;
+import io.capstan.broker.log.BatchHeader;
 import io.capstan.broker.log.BatchValidator;
+import io.capstan.broker.replica.Replication;
+import io.capstan.broker.replica.SingleReplica;
 import io.capstan.broker.log.LogManager;
 import io.capstan.broker.log.Shard;
 import io.capstan.broker.log.TopicMeta;
@@ -23,18 +26,26 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Produce: validates each partition's batch on the event loop, hands it to the group committer, and answers when
- * every partition is durable (acks 1 and all are the same on a single replica) or immediately with nothing for
- * acks=0.
+ * every partition is durable (acks=1) and, for acks=all, replicated to the in-sync replicas (the same thing on a
+ * single broker), or immediately with nothing for acks=0. Only the shard's leader accepts writes.
  */
 public final class ProduceHandler implements ApiHandler {
     private static final Logger log = LoggerFactory.getLogger(ProduceHandler.class);
 
     private final LogManager logs;
     private final BatchValidator validator;
+    private final Replication replication;
+    private final int defaultMinInsync;
 
     public ProduceHandler(LogManager logs, int maxBatchBytes) {
+        this(logs, maxBatchBytes, new SingleReplica(), 1);
+    }
+
+    public ProduceHandler(LogManager logs, int maxBatchBytes, Replication replication, int defaultMinInsync) {
         this.logs = logs;
         this.validator = new BatchValidator(maxBatchBytes);
+        this.replication = replication;
+        this.defaultMinInsync = defaultMinInsync;
     }
 
     @Override
@@ -83,12 +94,35 @@ public final class ProduceHandler implements ApiHandler {
                     pr.setErrorCode(verdict.error().code()).setErrorMessage(verdict.reason());
                     continue;
                 }
+                String topicMinInsync = meta.configs().get("min.insync.replicas");
+                int minInsync = topicMinInsync == null ? defaultMinInsync : Integer.parseInt(topicMinInsync);
+                Errors refused = replication.canAppend(shard, request.acks(), minInsync);
+                if (refused != Errors.NONE) {
+                    pr.setErrorCode(refused.code()).setErrorMessage(refused == Errors.NOT_ENOUGH_REPLICAS
+                            ? "fewer than min.insync.replicas=" + minInsync + " replicas of " + shard + " are in sync; retry later"
+                            : "this broker does not lead " + shard + "; refresh metadata and retry");
+                    continue;
+                }
                 byte[] batch = new byte[records.remaining()];
                 records.get(batch);
+                int lastOffsetDelta = ByteBuffer.wrap(batch).getInt(BatchHeader.LAST_OFFSET_DELTA);
                 pending.incrementAndGet();
                 logs.append(shard, batch, result -> {
-                    fill(pr, result);
-                    countDown.run();
+                    if (result.error() != Errors.NONE || request.acks() != -1) {
+                        fill(pr, result);
+                        countDown.run();
+                        return;
+                    }
+                    replication.awaitReplicated(shard, result.baseOffset() + lastOffsetDelta, minInsync, request.timeoutMs())
+                            .thenAccept(error -> {
+                                if (error == Errors.NONE) {
+                                    fill(pr, result);
+                                } else {
+                                    pr.setErrorCode(error.code()).setErrorMessage(error.message() + " (" + shard
+                                            + "; the records are on the leader but not acknowledged as replicated: retry)");
+                                }
+                                countDown.run();
+                            });
                 });
             }
         }

@@ -60,6 +60,24 @@ public final class BrokerLease implements AutoCloseable {
         }
     }
 
+    /**
+     * A clean exit: stop renewing and end the lease now, so the controller moves leadership at once instead of after
+     * the lease runs out. Best effort: if the store cannot be reached, the lease simply expires.
+     */
+    public void release() {
+        renewer.shutdownNow();
+        String key = BrokerRegistration.key(template.id());
+        try {
+            Optional<Versioned> current = store.get(key);
+            if (current.isPresent()) {
+                store.compareAndSet(key, current.get().version(), MetadataCodec.encode(new BrokerRegistration(template.id(),
+                        template.host(), template.port(), template.rack(), 0)));
+            }
+        } catch (RuntimeException | ConflictException e) {
+            log.info("broker {}: could not end its lease early ({}); it expires within {} ms", template.id(), e.getMessage(), leaseMs);
+        }
+    }
+
     @Override
     public void close() {
         renewer.shutdownNow();

@@ -1,0 +1,284 @@
+package io.capstan.broker.replica;
+
+import io.capstan.broker.config.BrokerConfig;
+import io.capstan.broker.log.AppendResult;
+import io.capstan.broker.log.BatchHeader;
+import io.capstan.broker.log.EpochHistory;
+import io.capstan.broker.log.LogManager;
+import io.capstan.broker.log.Shard;
+import io.capstan.cluster.metadata.BrokerRegistration;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData;
+import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Copies the shards one leader leads into this broker's log, as Kafka's replica fetcher does: for each shard first
+ * OffsetForLeaderEpoch (truncate what the leader never had), then Fetch with this broker's id from the durable log
+ * end, append the leader's batches unchanged, and take the leader's high watermark. The next fetch's offset tells the
+ * leader what is now durable here, which is what moves its high watermark.
+ */
+final class ReplicaFetcher implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ReplicaFetcher.class);
+    private static final short FETCH_VERSION = 12;
+    private static final short EPOCH_VERSION = 3;
+    private static final long RETRY_MS = 200;
+
+    private final int me;
+    private final int leaderId;
+    private final ClusterView view;
+    private final LogManager logs;
+    private final BrokerConfig.Replication settings;
+    private final Map<TopicPartition, Fetching> partitions = new ConcurrentHashMap<>();
+    private final Thread thread;
+    private final Object changed = new Object();
+    private volatile boolean running = true;
+
+    /** One shard being copied: the epoch it follows in, and whether its log has been reconciled with the leader's. */
+    private static final class Fetching {
+        final Shard shard;
+        final int epoch;
+        volatile boolean reconciled;
+
+        Fetching(Shard shard, int epoch) {
+            this.shard = shard;
+            this.epoch = epoch;
+        }
+    }
+
+    ReplicaFetcher(int me, int leaderId, ClusterView view, LogManager logs, BrokerConfig.Replication settings) {
+        this.me = me;
+        this.leaderId = leaderId;
+        this.view = view;
+        this.logs = logs;
+        this.settings = settings;
+        this.thread = new Thread(this::run, "capstan-replica-fetcher-" + leaderId);
+        this.thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    void add(Shard shard, int epoch) {
+        partitions.put(shard.topicPartition(), new Fetching(shard, epoch));
+        signal();
+    }
+
+    void remove(TopicPartition tp) {
+        partitions.remove(tp);
+    }
+
+    private void signal() {
+        synchronized (changed) {
+            changed.notifyAll();
+        }
+    }
+
+    private void pause(long ms) {
+        synchronized (changed) {
+            try {
+                changed.wait(ms);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                running = false;
+            }
+        }
+    }
+
+    private void run() {
+        while (running) {
+            if (partitions.isEmpty()) {
+                pause(1000);
+                continue;
+            }
+            BrokerRegistration leader = view.broker(leaderId);
+            if (leader == null) {
+                pause(RETRY_MS);
+                continue;
+            }
+            int timeout = settings.fetchMaxWaitMs() + 30_000;
+            try (LeaderConnection connection = new LeaderConnection(leader.host(), leader.port(), timeout, "capstan-replica-" + me)) {
+                while (running && !partitions.isEmpty()) {
+                    reconcile(connection);
+                    if (!fetch(connection)) {
+                        pause(RETRY_MS);
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                if (running) {
+                    log.info("broker {}: fetching from broker {} at {}:{} failed ({}); retrying", me, leaderId, leader.host(), leader.port(), e.toString());
+                    pause(RETRY_MS);
+                }
+            }
+        }
+    }
+
+    /** OffsetForLeaderEpoch for every shard not yet reconciled, then truncation to where the logs agree. */
+    private void reconcile(LeaderConnection connection) throws IOException {
+        OffsetForLeaderEpochRequestData request = new OffsetForLeaderEpochRequestData().setReplicaId(me);
+        Map<TopicPartition, Fetching> asked = new java.util.HashMap<>();
+        for (Fetching f : partitions.values()) {
+            if (f.reconciled) {
+                continue;
+            }
+            if (f.shard.epochs().latestEpoch() == EpochHistory.UNDEFINED_EPOCH) {
+                f.reconciled = true; // an empty log agrees with any leader
+                continue;
+            }
+            TopicPartition tp = f.shard.topicPartition();
+            OffsetForLeaderEpochRequestData.OffsetForLeaderTopic topic = request.topics().find(tp.topic());
+            if (topic == null) {
+                topic = new OffsetForLeaderEpochRequestData.OffsetForLeaderTopic().setTopic(tp.topic());
+                request.topics().add(topic);
+            }
+            topic.partitions().add(new OffsetForLeaderEpochRequestData.OffsetForLeaderPartition()
+                    .setPartition(tp.partition()).setCurrentLeaderEpoch(f.epoch).setLeaderEpoch(f.shard.epochs().latestEpoch()));
+            asked.put(tp, f);
+        }
+        if (asked.isEmpty()) {
+            return;
+        }
+        OffsetForLeaderEpochResponseData response = connection.send(ApiKeys.OFFSET_FOR_LEADER_EPOCH, EPOCH_VERSION, request);
+        for (OffsetForLeaderEpochResponseData.OffsetForLeaderTopicResult topic : response.topics()) {
+            for (OffsetForLeaderEpochResponseData.EpochEndOffset p : topic.partitions()) {
+                Fetching f = asked.get(new TopicPartition(topic.topic(), p.partition()));
+                if (f == null || partitions.get(f.shard.topicPartition()) != f) {
+                    continue;
+                }
+                if (p.errorCode() != Errors.NONE.code()) {
+                    log.debug("broker {}: leader {} refused OffsetForLeaderEpoch for {}: {}", me, leaderId, f.shard, Errors.forCode(p.errorCode()));
+                    continue;
+                }
+                truncateToAgreement(f, p.leaderEpoch(), p.endOffset());
+            }
+        }
+    }
+
+    private void truncateToAgreement(Fetching f, int leaderEpoch, long leaderEndOffset) {
+        Shard shard = f.shard;
+        long target;
+        if (leaderEpoch == EpochHistory.UNDEFINED_EPOCH) {
+            target = shard.highWatermark(); // the leader remembers none of our epochs: keep only what was committed
+        } else {
+            long ours = shard.epochs().endOf(leaderEpoch, shard.logEnd()).endOffset();
+            target = ours < 0 ? leaderEndOffset : Math.min(leaderEndOffset, ours);
+        }
+        if (target < shard.logEnd()) {
+            log.info("broker {}: truncating {} from {} to {} (the leader's epoch {} ends at {})", me, shard, shard.logEnd(),
+                    target, leaderEpoch, leaderEndOffset);
+            try {
+                logs.truncateEnd(shard, target).get(30, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot truncate " + shard + " to " + target + ": " + e, e);
+            }
+        }
+        f.reconciled = true;
+    }
+
+    /** One fetch round; false when there was nothing to fetch for. */
+    private boolean fetch(LeaderConnection connection) throws IOException {
+        FetchRequestData request = new FetchRequestData().setReplicaId(me).setMaxWaitMs(settings.fetchMaxWaitMs())
+                .setMinBytes(1).setMaxBytes(settings.fetchMaxBytes()).setIsolationLevel((byte) 0)
+                .setSessionId(0).setSessionEpoch(-1);
+        Map<TopicPartition, Fetching> asked = new java.util.HashMap<>();
+        Map<String, FetchRequestData.FetchTopic> topics = new java.util.HashMap<>();
+        for (Fetching f : partitions.values()) {
+            if (!f.reconciled) {
+                continue;
+            }
+            TopicPartition tp = f.shard.topicPartition();
+            FetchRequestData.FetchTopic topic = topics.computeIfAbsent(tp.topic(), name -> {
+                FetchRequestData.FetchTopic t = new FetchRequestData.FetchTopic().setTopic(name);
+                request.topics().add(t);
+                return t;
+            });
+            topic.partitions().add(new FetchRequestData.FetchPartition().setPartition(tp.partition())
+                    .setCurrentLeaderEpoch(f.epoch).setFetchOffset(f.shard.logEnd()).setLogStartOffset(f.shard.logStartOffset())
+                    .setPartitionMaxBytes(settings.fetchMaxBytes()));
+            asked.put(tp, f);
+        }
+        if (asked.isEmpty()) {
+            return false;
+        }
+        FetchResponseData response = connection.send(ApiKeys.FETCH, FETCH_VERSION, request);
+        if (response.errorCode() != Errors.NONE.code()) {
+            log.info("broker {}: leader {} refused the fetch: {}", me, leaderId, Errors.forCode(response.errorCode()));
+            return false;
+        }
+        List<CompletableFuture<AppendResult>> appends = new ArrayList<>();
+        List<Runnable> afterAppends = new ArrayList<>();
+        for (FetchResponseData.FetchableTopicResponse topic : response.responses()) {
+            for (FetchResponseData.PartitionData p : topic.partitions()) {
+                Fetching f = asked.get(new TopicPartition(topic.topic(), p.partitionIndex()));
+                if (f == null || partitions.get(f.shard.topicPartition()) != f) {
+                    continue;
+                }
+                Errors error = Errors.forCode(p.errorCode());
+                if (error == Errors.OFFSET_OUT_OF_RANGE) {
+                    log.info("broker {}: {} is out of the leader's range at {}; reconciling again", me, f.shard, f.shard.logEnd());
+                    f.reconciled = false;
+                    continue;
+                }
+                if (error != Errors.NONE) {
+                    log.debug("broker {}: leader {} refused fetch of {}: {}", me, leaderId, f.shard, error);
+                    continue;
+                }
+                appendAll(f.shard, (MemoryRecords) p.records(), appends);
+                long leaderHw = p.highWatermark();
+                afterAppends.add(() -> f.shard.advanceHighWatermark(leaderHw));
+            }
+        }
+        for (CompletableFuture<AppendResult> append : appends) {
+            AppendResult result = append.join();
+            if (result.error() != Errors.NONE) {
+                log.info("broker {}: could not append the leader's batch: {} {}", me, result.error(), result.message());
+            }
+        }
+        afterAppends.forEach(Runnable::run);
+        return true;
+    }
+
+    private void appendAll(Shard shard, MemoryRecords records, List<CompletableFuture<AppendResult>> appends) {
+        if (records == null) {
+            return;
+        }
+        ByteBuffer buf = records.buffer();
+        BatchHeader header = new BatchHeader();
+        int pos = buf.position();
+        while (buf.limit() - pos >= BatchHeader.HEADER_SIZE) {
+            header.wrap(buf, pos);
+            int size = header.sizeInBytes();
+            if (size > buf.limit() - pos) {
+                break; // a partial batch at the end of a response; fetched again next round
+            }
+            byte[] batch = new byte[size];
+            buf.get(pos, batch);
+            CompletableFuture<AppendResult> done = new CompletableFuture<>();
+            logs.appendFromLeader(shard, batch, done::complete);
+            appends.add(done);
+            pos += size;
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        signal();
+        thread.interrupt();
+    }
+}

@@ -1,0 +1,412 @@
+package io.capstan.broker.replica;
+
+import io.capstan.broker.DaemonThreads;
+import io.capstan.broker.config.BrokerConfig;
+import io.capstan.broker.kafka.TopicNames;
+import io.capstan.broker.log.CommitListener;
+import io.capstan.broker.log.LogManager;
+import io.capstan.broker.log.Shard;
+import io.capstan.broker.log.TopicExistsException;
+import io.capstan.broker.log.TopicMeta;
+import io.capstan.cluster.metadata.ConflictException;
+import io.capstan.cluster.metadata.MetadataCodec;
+import io.capstan.cluster.metadata.ShardState;
+import io.capstan.cluster.metadata.TopicRecord;
+import io.capstan.cluster.metadata.Versioned;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.protocol.Errors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This broker's part in replication. A control thread reads the cluster metadata and gives each local shard its role:
+ * leader (tracks its followers with a {@link ReplicaTracker}, moves the high watermark, writes ISR changes by
+ * compare-and-set, answers acks=all producers once replicated) or follower (a {@link ReplicaFetcher} per leader
+ * copies the leader's log after truncating what the leader never had). Roles change only on that thread; the data
+ * path reads them from a concurrent map.
+ */
+public final class ReplicaManager implements Replication, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ReplicaManager.class);
+
+    private final int me;
+    private final LogManager logs;
+    private final ClusterView view;
+    private final BrokerConfig.Replication settings;
+    private final CommitListener wakeReaders;
+    private final ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-replica-control"));
+    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-ack-timeouts"));
+    private final PendingAcks acks = new PendingAcks(timers);
+    private final Map<TopicPartition, Role> roles = new ConcurrentHashMap<>();
+    private final Map<Integer, ReplicaFetcher> fetchers = new HashMap<>();
+    private final Set<TopicPartition> adopted = new HashSet<>();
+    private final Set<String> clusterTopics = new HashSet<>();
+    private AutoCloseable watch;
+
+    private sealed interface Role permits Leading, Following {
+        int epoch();
+    }
+
+    /** Leading a shard in {@code epoch}; {@code state} and {@code version} are what this broker last read or wrote. */
+    private static final class Leading implements Role {
+        final int epoch;
+        final ReplicaTracker tracker;
+        volatile ShardState state;
+        volatile long version;
+
+        Leading(int epoch, ReplicaTracker tracker, ShardState state, long version) {
+            this.epoch = epoch;
+            this.tracker = tracker;
+            this.state = state;
+            this.version = version;
+        }
+
+        @Override
+        public int epoch() { return epoch; }
+
+        int isrSize() {
+            synchronized (tracker) {
+                return tracker.isr().size();
+            }
+        }
+    }
+
+    private record Following(int epoch, int leader) implements Role {}
+
+    public ReplicaManager(int brokerId, LogManager logs, ClusterView view, BrokerConfig.Replication settings, CommitListener wakeReaders) {
+        this.me = brokerId;
+        this.logs = logs;
+        this.view = view;
+        this.settings = settings;
+        this.wakeReaders = wakeReaders;
+    }
+
+    public void start() {
+        control.submit(this::syncQuietly);
+        long isrCheckMs = Math.max(50, Math.min(500, settings.lagMaxMs() / 4));
+        control.scheduleWithFixedDelay(this::syncQuietly, 500, 500, TimeUnit.MILLISECONDS);
+        control.scheduleWithFixedDelay(this::maintainIsr, isrCheckMs, isrCheckMs, TimeUnit.MILLISECONDS);
+        watch = view.store().watch("", event -> requestSync());
+    }
+
+    /** Asks the control thread to re-read the metadata now (after a change this broker made or saw). */
+    public void requestSync() {
+        if (!control.isShutdown()) {
+            control.execute(this::syncQuietly);
+        }
+    }
+
+    /** Runs a sync on the control thread and waits for it (tests and start-up). */
+    public void syncNow() {
+        try {
+            control.submit(this::syncQuietly).get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("metadata sync did not finish: " + e, e);
+        }
+    }
+
+    private void syncQuietly() {
+        try {
+            sync();
+        } catch (RuntimeException e) {
+            log.warn("broker {}: cannot apply cluster metadata, retrying: {}", me, e.toString());
+        }
+    }
+
+    private void sync() {
+        ClusterView.Snapshot snapshot = view.refresh();
+        for (Map.Entry<TopicPartition, ShardState> e : snapshot.shards().entrySet()) {
+            ShardState state = e.getValue();
+            TopicRecord topic = snapshot.topics().get(state.topic());
+            if (topic == null || !state.replicas().contains(me)) {
+                continue; // a topic still being created, or a shard this broker does not host
+            }
+            Shard shard = local(topic, state.partition());
+            if (shard != null) {
+                apply(shard, state, snapshot.shardVersions().get(e.getKey()).version());
+            }
+        }
+        for (String name : List.copyOf(clusterTopics)) {
+            if (!snapshot.topics().containsKey(name)) {
+                dropLocal(name);
+            }
+        }
+    }
+
+    private Shard local(TopicRecord topic, int partition) {
+        TopicMeta meta = logs.catalog().topic(topic.name());
+        Uuid id = Uuid.fromString(topic.topicId());
+        if (meta != null && !meta.id().equals(id)) {
+            log.info("broker {}: local topic {} has id {} but the cluster's has {}: dropping the old copy", me, topic.name(), meta.id(), id);
+            dropLocal(topic.name());
+            return null;
+        }
+        if (meta == null) {
+            try {
+                logs.createTopic(topic.name(), id, topic.partitions(), topic.configs());
+            } catch (TopicExistsException raced) {
+                return null; // being deleted; the next sync recreates it
+            }
+        }
+        clusterTopics.add(topic.name());
+        TopicPartition tp = new TopicPartition(topic.name(), partition);
+        Shard shard = logs.catalog().shard(tp);
+        if (shard != null && adopted.add(tp)) {
+            // after a restart nothing says how far the cluster had committed: start from the log start and let
+            // the leader's answers (or, leading, the followers' progress) raise it
+            shard.replicate(shard.logStartOffset());
+        }
+        return shard;
+    }
+
+    private void dropLocal(String name) {
+        clusterTopics.remove(name);
+        roles.keySet().removeIf(tp -> {
+            if (!tp.topic().equals(name)) {
+                return false;
+            }
+            fetchers.values().forEach(f -> f.remove(tp));
+            adopted.remove(tp);
+            return true;
+        });
+        if (logs.catalog().topic(name) != null && !TopicNames.internal(name)) {
+            logs.deleteTopic(name).exceptionally(e -> {
+                log.warn("broker {}: cannot delete local copy of topic {}: {}", me, name, e.toString());
+                return null;
+            });
+        }
+    }
+
+    private void apply(Shard shard, ShardState state, long version) {
+        TopicPartition tp = shard.topicPartition();
+        Role role = roles.get(tp);
+        if (state.leader() == me) {
+            if (role instanceof Leading leading && leading.epoch == state.leaderEpoch()) {
+                if (version != leading.version) {
+                    leading.state = state;
+                    leading.version = version;
+                    long hw;
+                    synchronized (leading.tracker) {
+                        hw = leading.tracker.isrChanged(state.isr(), view.now());
+                    }
+                    advance(shard, hw);
+                }
+                return;
+            }
+            becomeLeader(shard, state, version);
+        } else if (state.leader() >= 0) {
+            if (role instanceof Following f && f.epoch() == state.leaderEpoch() && f.leader() == state.leader()) {
+                return;
+            }
+            becomeFollower(shard, state);
+        } else if (role != null) {
+            resign(shard);
+            roles.remove(tp);
+            log.info("broker {}: {} is offline (no in-sync replica alive)", me, tp);
+        }
+    }
+
+    private void becomeLeader(Shard shard, ShardState state, long version) {
+        stopFetching(shard.topicPartition());
+        shard.leaderEpoch(state.leaderEpoch());
+        ReplicaTracker tracker = new ReplicaTracker(me, state.replicas(), state.isr(), shard.logEnd(), shard.highWatermark(),
+                view.now(), settings.lagMaxMs());
+        Leading leading = new Leading(state.leaderEpoch(), tracker, state, version);
+        roles.put(shard.topicPartition(), leading);
+        long hw;
+        synchronized (tracker) {
+            hw = tracker.leaderAppended(shard.logEnd());
+        }
+        advance(shard, hw);
+        log.info("broker {}: leading {} in epoch {} (log end {}, high watermark {}, in sync {})", me, shard,
+                state.leaderEpoch(), shard.logEnd(), shard.highWatermark(), state.isr());
+    }
+
+    private void becomeFollower(Shard shard, ShardState state) {
+        resign(shard);
+        shard.leaderEpoch(state.leaderEpoch());
+        roles.put(shard.topicPartition(), new Following(state.leaderEpoch(), state.leader()));
+        stopFetching(shard.topicPartition());
+        fetchers.computeIfAbsent(state.leader(), leader -> {
+            ReplicaFetcher f = new ReplicaFetcher(me, leader, view, logs, settings);
+            f.start();
+            return f;
+        }).add(shard, state.leaderEpoch());
+        log.info("broker {}: following broker {} for {} in epoch {} from offset {}", me, state.leader(), shard,
+                state.leaderEpoch(), shard.logEnd());
+    }
+
+    private void resign(Shard shard) {
+        if (roles.get(shard.topicPartition()) instanceof Leading) {
+            acks.abandon(shard, Errors.NOT_LEADER_OR_FOLLOWER);
+        }
+    }
+
+    private void stopFetching(TopicPartition tp) {
+        fetchers.values().forEach(f -> f.remove(tp));
+    }
+
+    /** Leader only: writes ISR changes the tracker asks for, by compare-and-set against the version it knows. */
+    private void maintainIsr() {
+        try {
+            for (Map.Entry<TopicPartition, Role> e : roles.entrySet()) {
+                if (!(e.getValue() instanceof Leading leading)) {
+                    continue;
+                }
+                Optional<List<Integer>> change;
+                synchronized (leading.tracker) {
+                    change = leading.tracker.isrChange(view.now());
+                }
+                if (change.isPresent()) {
+                    writeIsr(e.getKey(), leading, change.get());
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("broker {}: ISR maintenance failed, retrying: {}", me, e.toString());
+        }
+    }
+
+    private void writeIsr(TopicPartition tp, Leading leading, List<Integer> isr) {
+        ShardState next = leading.state.withIsr(isr);
+        try {
+            long version = view.store().compareAndSet(ShardState.key(tp.topic(), tp.partition()), leading.version, MetadataCodec.encode(next));
+            leading.state = next;
+            leading.version = version;
+            long hw;
+            synchronized (leading.tracker) {
+                hw = leading.tracker.isrChanged(isr, view.now());
+            }
+            log.info("broker {}: in-sync replicas of {} are now {}", me, tp, isr);
+            Shard shard = logs.catalog().shard(tp);
+            if (shard != null) {
+                advance(shard, hw);
+            }
+        } catch (ConflictException lost) {
+            // the controller changed the shard (a new epoch, perhaps): re-read before deciding anything else
+            requestSync();
+        }
+    }
+
+    private void advance(Shard shard, long hw) {
+        long before = shard.highWatermark();
+        shard.advanceHighWatermark(hw);
+        if (shard.highWatermark() > before) {
+            acks.released(shard);
+            wakeReaders.committed(shard);
+        }
+    }
+
+    // --- Replication: called from network threads and the committer ---
+
+    @Override
+    public void committed(Shard shard) {
+        if (roles.get(shard.topicPartition()) instanceof Leading leading) {
+            long hw;
+            synchronized (leading.tracker) {
+                hw = leading.tracker.leaderAppended(shard.logEnd());
+            }
+            advance(shard, hw);
+        }
+    }
+
+    @Override
+    public Errors canAppend(Shard shard, short acks, int minInsyncReplicas) {
+        Role role = roles.get(shard.topicPartition());
+        if (!(role instanceof Leading leading)) {
+            return Errors.NOT_LEADER_OR_FOLLOWER;
+        }
+        if (acks == -1 && leading.isrSize() < minInsyncReplicas) {
+            return Errors.NOT_ENOUGH_REPLICAS;
+        }
+        return Errors.NONE;
+    }
+
+    @Override
+    public CompletableFuture<Errors> awaitReplicated(Shard shard, long lastOffset, int minInsyncReplicas, long timeoutMs) {
+        Role role = roles.get(shard.topicPartition());
+        if (!(role instanceof Leading leading)) {
+            return CompletableFuture.completedFuture(Errors.NOT_LEADER_OR_FOLLOWER);
+        }
+        return acks.await(shard, lastOffset, minInsyncReplicas, leading::isrSize, timeoutMs);
+    }
+
+    @Override
+    public Errors canServeConsumers(Shard shard) {
+        return roles.get(shard.topicPartition()) instanceof Leading ? Errors.NONE : Errors.NOT_LEADER_OR_FOLLOWER;
+    }
+
+    @Override
+    public Errors followerFetched(Shard shard, int replicaId, int leaderEpoch, long fetchOffset) {
+        Role role = roles.get(shard.topicPartition());
+        if (!(role instanceof Leading leading)) {
+            return role == null ? Errors.NOT_LEADER_OR_FOLLOWER : EpochCheck.check(role.epoch(), leaderEpoch) == Errors.UNKNOWN_LEADER_EPOCH
+                    ? Errors.UNKNOWN_LEADER_EPOCH : Errors.NOT_LEADER_OR_FOLLOWER;
+        }
+        Errors epochError = EpochCheck.check(leading.epoch, leaderEpoch);
+        if (epochError != Errors.NONE) {
+            return epochError;
+        }
+        if (!leading.state.replicas().contains(replicaId) || replicaId == me) {
+            return Errors.NOT_LEADER_OR_FOLLOWER;
+        }
+        long hw;
+        synchronized (leading.tracker) {
+            hw = leading.tracker.followerFetched(replicaId, Math.min(fetchOffset, shard.logEnd()), view.now());
+        }
+        advance(shard, hw);
+        return Errors.NONE;
+    }
+
+    @Override
+    public Errors checkLeaderEpoch(Shard shard, int currentLeaderEpoch) {
+        Role role = roles.get(shard.topicPartition());
+        if (!(role instanceof Leading leading)) {
+            return Errors.NOT_LEADER_OR_FOLLOWER;
+        }
+        return EpochCheck.check(leading.epoch, currentLeaderEpoch);
+    }
+
+    /** The shard's role here, for status pages and tests: "leader", "follower of N" or "none". */
+    public String role(TopicPartition tp) {
+        Role role = roles.get(tp);
+        return role instanceof Leading ? "leader" : role instanceof Following f ? "follower of " + f.leader() : "none";
+    }
+
+    public ClusterView view() { return view; }
+
+    @Override
+    public void close() {
+        try {
+            if (watch != null) {
+                watch.close();
+            }
+        } catch (Exception ignored) {
+            // closing anyway
+        }
+        control.shutdownNow();
+        try {
+            control.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        fetchers.values().forEach(ReplicaFetcher::close);
+        roles.keySet().forEach(tp -> {
+            Shard shard = logs.catalog().shard(tp);
+            if (shard != null) {
+                acks.abandon(shard, Errors.NOT_LEADER_OR_FOLLOWER);
+            }
+        });
+        timers.shutdownNow();
+    }
+}

@@ -1,0 +1,29 @@
+package io.capstan.broker.replica;
+
+import io.capstan.broker.log.CommitListener;
+import io.capstan.broker.log.Shard;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.protocol.Errors;
+
+/**
+ * What the Kafka handlers ask of replication: may this broker take writes and serve reads for a shard, when is an
+ * acks=all write replicated, and is a follower's fetch in its leader's epoch. {@link SingleReplica} answers for a
+ * broker alone; {@link ReplicaManager} for a member of a cluster.
+ */
+public interface Replication extends CommitListener {
+
+    /** NONE when this broker leads the shard and may append with these acks; else the error to answer. */
+    Errors canAppend(Shard shard, short acks, int minInsyncReplicas);
+
+    /** Completes with NONE once every in-sync replica has records up to {@code lastOffset}, or with the error to answer. */
+    CompletableFuture<Errors> awaitReplicated(Shard shard, long lastOffset, int minInsyncReplicas, long timeoutMs);
+
+    /** NONE when consumers may read the shard here (this broker leads it). */
+    Errors canServeConsumers(Shard shard);
+
+    /** A follower fetched from {@code fetchOffset} in {@code leaderEpoch}: NONE (progress recorded) or why it is refused. */
+    Errors followerFetched(Shard shard, int replicaId, int leaderEpoch, long fetchOffset);
+
+    /** For requests that carry the client's idea of the leader epoch (-1: not checked). */
+    Errors checkLeaderEpoch(Shard shard, int currentLeaderEpoch);
+}
