@@ -25,8 +25,16 @@ public final class ClusterTopics {
         this.view = view;
     }
 
+    /** Read from the store, not the view: a broker that registered a moment ago counts. */
     public int liveBrokers() {
-        return view.aliveBrokers().size();
+        return liveBrokerIds().size();
+    }
+
+    private List<Integer> liveBrokerIds() {
+        long now = view.now();
+        return view.store().list("brokers/").values().stream()
+                .map(v -> MetadataCodec.decode(v.value(), BrokerRegistration.class))
+                .filter(b -> b.alive(now)).map(BrokerRegistration::id).sorted(Comparator.naturalOrder()).toList();
     }
 
     /** Replicas of each partition: consecutive live brokers starting at a different one per partition (leaders spread). */
@@ -49,7 +57,7 @@ public final class ClusterTopics {
         if (store.get(TopicRecord.key(name)).isPresent()) {
             throw new ConflictException("topic '" + name + "' already exists");
         }
-        List<Integer> brokers = view.aliveBrokers().stream().map(BrokerRegistration::id).sorted(Comparator.naturalOrder()).toList();
+        List<Integer> brokers = liveBrokerIds();
         Uuid id = Uuid.randomUuid();
         List<List<Integer>> assignment = assign(brokers, partitions, replicationFactor, Math.floorMod(name.hashCode(), Math.max(1, brokers.size())));
         for (int p = 0; p < partitions; p++) {

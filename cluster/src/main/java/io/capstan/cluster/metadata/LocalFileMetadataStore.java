@@ -36,7 +36,12 @@ public final class LocalFileMetadataStore implements MetadataStore {
     private static final String SUFFIX = ".meta";
 
     private final Path root;
-    private final ReentrantLock inProcess = new ReentrantLock();
+    /**
+     * File locks belong to the whole JVM, so two stores on one directory in one process (brokers of an in-process
+     * test cluster) must also exclude each other here: one lock per directory, shared by every instance.
+     */
+    private static final java.util.concurrent.ConcurrentMap<Path, ReentrantLock> IN_PROCESS = new java.util.concurrent.ConcurrentHashMap<>();
+    private final ReentrantLock inProcess;
     private final List<Watcher> watchers = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService poller;
     private final Object pollLock = new Object();
@@ -47,6 +52,7 @@ public final class LocalFileMetadataStore implements MetadataStore {
 
     public LocalFileMetadataStore(Path root, long pollIntervalMs) {
         this.root = root;
+        this.inProcess = IN_PROCESS.computeIfAbsent(root.toAbsolutePath().normalize(), p -> new ReentrantLock());
         try {
             Files.createDirectories(root);
         } catch (IOException e) {

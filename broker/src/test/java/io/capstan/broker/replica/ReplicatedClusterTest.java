@@ -1,0 +1,223 @@
+package io.capstan.broker.replica;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.capstan.broker.Broker;
+import io.capstan.broker.config.BrokerConfig;
+import io.capstan.broker.log.Shard;
+import io.capstan.cluster.controller.FailoverController;
+import io.capstan.cluster.metadata.LocalFileMetadataStore;
+import io.capstan.cluster.metadata.MetadataCodec;
+import io.capstan.cluster.metadata.ShardState;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.NotEnoughReplicasException;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Three real brokers in this JVM on 127.0.0.1 sharing a local metadata store, a controller, and real kafka-clients:
+ * replication, acks=all with min.insync.replicas, failover without loss, and ISR shrink and expand.
+ */
+class ReplicatedClusterTest {
+    @TempDir
+    Path dir;
+
+    private final Broker[] brokers = new Broker[3];
+    private LocalFileMetadataStore store;
+    private FailoverController controller;
+
+    private Broker start(int id) {
+        Map<String, String> s = new HashMap<>();
+        s.put("node.id", String.valueOf(id));
+        s.put("listener.port", "0");
+        s.put("admin.port", "-1");
+        s.put("data.dir", dir.resolve("broker-" + id).toString());
+        s.put("metadata.dir", dir.resolve("metadata").toString());
+        s.put("disk.min.free.bytes", "0");
+        s.put("broker.lease.ms", "1500");
+        s.put("replica.lag.time.max.ms", "1500");
+        s.put("replica.fetch.max.wait.ms", "100");
+        brokers[id] = new Broker(BrokerConfig.from(s), s);
+        return brokers[id];
+    }
+
+    private void startCluster() {
+        store = new LocalFileMetadataStore(dir.resolve("metadata"), 100);
+        for (int i = 0; i < 3; i++) {
+            start(i);
+        }
+        controller = new FailoverController(store, System::currentTimeMillis);
+        controller.start(100);
+    }
+
+    @AfterEach
+    void stop() {
+        if (controller != null) {
+            controller.close();
+        }
+        for (Broker b : brokers) {
+            if (b != null) {
+                b.close();
+            }
+        }
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    private String bootstrap() {
+        List<String> all = new ArrayList<>();
+        for (Broker b : brokers) {
+            if (b != null) {
+                all.add(b.bootstrap());
+            }
+        }
+        return String.join(",", all);
+    }
+
+    private ShardState state(String topic, int partition) {
+        return MetadataCodec.decode(store.get(ShardState.key(topic, partition)).orElseThrow().value(), ShardState.class);
+    }
+
+    private KafkaProducer<String, String> producer() {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap());
+        p.put("acks", "all");
+        p.put("enable.idempotence", "true");
+        p.put("delivery.timeout.ms", "60000");
+        p.put("request.timeout.ms", "5000");
+        p.put("retry.backoff.ms", "50");
+        p.put("metadata.max.age.ms", "1000");
+        return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
+    }
+
+    private void createTopic(String name, int partitions, Map<String, String> configs) throws Exception {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap());
+        try (Admin admin = Admin.create(p)) {
+            admin.createTopics(List.of(new NewTopic(name, partitions, (short) 3).configs(configs))).all().get();
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                TopicDescription d = admin.describeTopics(List.of(name)).allTopicNames().get().get(name);
+                return d.partitions().stream().allMatch(info -> info.leader() != null && info.isr().size() == 3);
+            });
+        }
+    }
+
+    private List<String> produce(KafkaProducer<String, String> producer, String topic, int from, int count) throws Exception {
+        List<Future<RecordMetadata>> sent = new ArrayList<>();
+        List<String> values = new ArrayList<>();
+        for (int i = from; i < from + count; i++) {
+            values.add("v" + i);
+            sent.add(producer.send(new ProducerRecord<>(topic, "k" + i, "v" + i)));
+        }
+        for (Future<RecordMetadata> f : sent) {
+            f.get();
+        }
+        return values;
+    }
+
+    private List<String> consumeAll(String topic, int expected) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap());
+        p.put("enable.auto.commit", "false");
+        p.put("auto.offset.reset", "earliest");
+        p.put("metadata.max.age.ms", "1000");
+        List<String> got = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
+            TopicPartition tp = new TopicPartition(topic, 0);
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (got.size() < expected && System.currentTimeMillis() < deadline) {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                    got.add(r.value());
+                }
+            }
+        }
+        return got;
+    }
+
+    @Test
+    void acknowledgedRecordsSurviveTheLeadersFailure() throws Exception {
+        startCluster();
+        createTopic("orders", 1, Map.of("min.insync.replicas", "2"));
+        ShardState before = state("orders", 0);
+        assertThat(before.replicas()).hasSize(3);
+        List<String> expected = new ArrayList<>();
+        try (KafkaProducer<String, String> producer = producer()) {
+            expected.addAll(produce(producer, "orders", 0, 2000));
+            // every replica holds every acknowledged record
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                for (Broker b : brokers) {
+                    assertThat(b.logs().catalog().shard(new TopicPartition("orders", 0)).logEnd()).isEqualTo(2000);
+                }
+            });
+            int oldLeader = before.leader();
+            brokers[oldLeader].close();
+            brokers[oldLeader] = null;
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                ShardState s = state("orders", 0);
+                return s.leader() >= 0 && s.leader() != oldLeader;
+            });
+            ShardState after = state("orders", 0);
+            assertThat(after.leaderEpoch()).isGreaterThan(before.leaderEpoch());
+            assertThat(after.isr()).doesNotContain(oldLeader);
+            expected.addAll(produce(producer, "orders", 2000, 2000));
+        }
+        List<String> got = consumeAll("orders", expected.size());
+        assertThat(got).as("every acknowledged record exactly once, in order").containsExactlyElementsOf(expected);
+    }
+
+    @Test
+    void aStoppedFollowerLeavesTheIsrAndMinInsyncRefusesWritesUntilItReturns() throws Exception {
+        startCluster();
+        createTopic("strict", 1, Map.of("min.insync.replicas", "3"));
+        ShardState initial = state("strict", 0);
+        int follower = initial.replicas().stream().filter(r -> r != initial.leader()).findFirst().orElseThrow();
+        try (KafkaProducer<String, String> producer = producer()) {
+            produce(producer, "strict", 0, 100);
+            brokers[follower].close();
+            brokers[follower] = null;
+            await().atMost(Duration.ofSeconds(30)).until(() -> !state("strict", 0).isr().contains(follower));
+            assertThat(state("strict", 0).leader()).isEqualTo(initial.leader());
+        }
+        Properties noRetries = new Properties();
+        noRetries.put("bootstrap.servers", bootstrap());
+        noRetries.put("acks", "all");
+        noRetries.put("enable.idempotence", "false");
+        noRetries.put("retries", "0");
+        try (KafkaProducer<String, String> once = new KafkaProducer<>(noRetries, new StringSerializer(), new StringSerializer())) {
+            ExecutionException refused = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> once.send(new ProducerRecord<>("strict", "k", "refused")).get());
+            assertThat(refused.getCause()).isInstanceOf(NotEnoughReplicasException.class);
+        }
+        start(follower);
+        await().atMost(Duration.ofSeconds(30)).until(() -> state("strict", 0).isr().contains(follower));
+        try (KafkaProducer<String, String> producer = producer()) {
+            produce(producer, "strict", 100, 100);
+        }
+        Shard back = brokers[follower].logs().catalog().shard(new TopicPartition("strict", 0));
+        await().atMost(Duration.ofSeconds(30)).until(() -> back.logEnd() >= 200);
+    }
+}
