@@ -133,6 +133,14 @@ public final class Broker implements AutoCloseable {
         cluster.lease()[0] = lease;
         cluster.replicas().start();
         cluster.replicas().syncNow();
+        if (admin != null) {
+            admin.route("/restart-safety", () -> {
+                var verdict = cluster.replicas().restartSafety();
+                String reasons = String.join(",", verdict.reasons().stream().map(Broker::json).toList());
+                return new AdminServer.Reply(verdict.safe() ? 200 : 409, "application/json",
+                        "{\"broker\":" + config.nodeId() + ",\"safe\":" + verdict.safe() + ",\"reasons\":[" + reasons + "]}\n");
+            });
+        }
     }
 
     private ApiRegistry apis(BrokerIdentity identity, Map<String, String> settings) {
@@ -167,6 +175,10 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.DELETE_GROUPS, new DeleteGroupsHandler(groups));
     }
 
+    private static String json(String s) {
+        return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+
     private static void closeQuietly(AdminServer admin) {
         if (admin != null) {
             admin.close();
@@ -187,6 +199,7 @@ public final class Broker implements AutoCloseable {
     public void close() {
         ready = false;
         if (cluster != null && cluster.lease()[0] != null) {
+            cluster.replicas().moveLeadershipAway();
             cluster.lease()[0].release();
         }
         kafka.close();

@@ -12,9 +12,15 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 
-/** The broker's HTTP port: /metrics (Prometheus), /healthz (process alive), /readyz (recovered and serving). */
+/**
+ * The broker's HTTP port: /metrics (Prometheus), /healthz (process alive), /readyz (recovered and serving), and
+ * routes other parts add (a cluster member adds /restart-safety).
+ */
 public final class AdminServer implements AutoCloseable {
     private final HttpServer server;
+
+    /** An answer to a GET. */
+    public record Reply(int status, String contentType, String body) {}
 
     public AdminServer(String host, int port, PrometheusRegistry registry, BooleanSupplier ready) {
         try {
@@ -33,9 +39,26 @@ public final class AdminServer implements AutoCloseable {
         server.start();
     }
 
+    /** Serves {@code path} with whatever {@code handler} answers at the time of each request. */
+    public void route(String path, java.util.function.Supplier<Reply> handler) {
+        server.createContext(path, ex -> {
+            Reply r;
+            try {
+                r = handler.get();
+            } catch (RuntimeException e) {
+                r = new Reply(500, "text/plain", "error: " + e.getMessage() + "\n");
+            }
+            reply(ex, r.status(), r.contentType(), r.body());
+        });
+    }
+
     private static void reply(HttpExchange exchange, int status, String body) throws IOException {
+        reply(exchange, status, "text/plain", body);
+    }
+
+    private static void reply(HttpExchange exchange, int status, String contentType, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-        exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+        exchange.getResponseHeaders().set("Content-Type", contentType + "; charset=utf-8");
         exchange.sendResponseHeaders(status, bytes.length);
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(bytes);

@@ -8,6 +8,7 @@ import io.capstan.broker.log.LogManager;
 import io.capstan.broker.log.Shard;
 import io.capstan.broker.log.TopicExistsException;
 import io.capstan.broker.log.TopicMeta;
+import io.capstan.cluster.controller.RestartSafety;
 import io.capstan.cluster.metadata.ConflictException;
 import io.capstan.cluster.metadata.MetadataCodec;
 import io.capstan.cluster.metadata.ShardState;
@@ -375,6 +376,63 @@ public final class ReplicaManager implements Replication, AutoCloseable {
             return Errors.NOT_LEADER_OR_FOLLOWER;
         }
         return EpochCheck.check(leading.epoch, currentLeaderEpoch);
+    }
+
+    /** "Is it safe to restart this broker now?", from a fresh read of the metadata, with reasons when not. */
+    public RestartSafety.Verdict restartSafety() {
+        ClusterView.Snapshot snapshot = view.refresh();
+        return RestartSafety.check(me, snapshot.shards().values(), topic -> minInsync(snapshot.topics().get(topic)));
+    }
+
+    private int minInsync(TopicRecord topic) {
+        String configured = topic == null ? null : topic.configs().get("min.insync.replicas");
+        return configured == null ? settings.minInsyncReplicas() : Integer.parseInt(configured);
+    }
+
+    /**
+     * Controlled shutdown: hands every shard this broker leads to another live in-sync replica (a new epoch, this
+     * broker out of the ISR) so producers move on at once instead of waiting for the lease to run out. A shard with no
+     * other in-sync replica stays, and goes offline when the broker stops. Returns how many shards moved.
+     */
+    public int moveLeadershipAway() {
+        try {
+            return control.submit(this::handOver).get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.warn("broker {}: controlled shutdown could not move leadership ({}); the lease expiry will", me, e.toString());
+            return 0;
+        }
+    }
+
+    private int handOver() {
+        Set<Integer> alive = new HashSet<>();
+        view.refresh().aliveBrokers(view.now()).forEach(b -> alive.add(b.id()));
+        int moved = 0;
+        for (Map.Entry<TopicPartition, Role> e : List.copyOf(roles.entrySet())) {
+            if (!(e.getValue() instanceof Leading leading)) {
+                continue;
+            }
+            ShardState state = leading.state;
+            Optional<Integer> successor = state.replicas().stream()
+                    .filter(r -> r != me && alive.contains(r) && state.isr().contains(r)).findFirst();
+            if (successor.isEmpty()) {
+                log.warn("broker {}: {} has no other live in-sync replica; it goes offline while this broker is away", me, e.getKey());
+                continue;
+            }
+            ShardState next = state.electLeader(successor.get());
+            try {
+                view.store().compareAndSet(ShardState.key(state.topic(), state.partition()), leading.version, MetadataCodec.encode(next));
+                roles.remove(e.getKey());
+                Shard shard = logs.catalog().shard(e.getKey());
+                if (shard != null) {
+                    acks.abandon(shard, Errors.NOT_LEADER_OR_FOLLOWER);
+                }
+                moved++;
+                log.info("broker {}: handed {} to broker {} (epoch {}) before stopping", me, e.getKey(), successor.get(), next.leaderEpoch());
+            } catch (ConflictException raced) {
+                log.info("broker {}: {} changed while handing it over; the controller decides", me, e.getKey());
+            }
+        }
+        return moved;
     }
 
     /** The shard's role here, for status pages and tests: "leader", "follower of N" or "none". */

@@ -51,7 +51,7 @@ class ReplicatedClusterTest {
         Map<String, String> s = new HashMap<>();
         s.put("node.id", String.valueOf(id));
         s.put("listener.port", "0");
-        s.put("admin.port", "-1");
+        s.put("admin.port", "0");
         s.put("data.dir", dir.resolve("broker-" + id).toString());
         s.put("metadata.dir", dir.resolve("metadata").toString());
         s.put("disk.min.free.bytes", "0");
@@ -219,5 +219,34 @@ class ReplicatedClusterTest {
         }
         Shard back = brokers[follower].logs().catalog().shard(new TopicPartition("strict", 0));
         await().atMost(Duration.ofSeconds(30)).until(() -> back.logEnd() >= 200);
+    }
+
+    @Test
+    void restartSafetyAnswersWithReasonsAndControlledShutdownHandsLeadershipOver() throws Exception {
+        startCluster();
+        createTopic("relaxed", 1, Map.of("min.insync.replicas", "2"));
+        assertThat(restartSafety(brokers[0]).statusCode()).isEqualTo(200);
+        createTopic("tight", 1, Map.of("min.insync.replicas", "3"));
+        java.net.http.HttpResponse<String> unsafe = restartSafety(brokers[0]);
+        assertThat(unsafe.statusCode()).isEqualTo(409);
+        assertThat(unsafe.body()).contains("\"safe\":false").contains("tight-0 would drop to 2 in-sync replica(s), below min.insync.replicas=3");
+
+        ShardState before = state("relaxed", 0);
+        Broker leader = brokers[before.leader()];
+        assertThat(leader.replicas().moveLeadershipAway()).isGreaterThanOrEqualTo(1);
+        ShardState after = state("relaxed", 0);
+        assertThat(after.leader()).isNotEqualTo(before.leader()).isIn(before.isr());
+        assertThat(after.leaderEpoch()).isEqualTo(before.leaderEpoch() + 1);
+        assertThat(after.isr()).doesNotContain(before.leader());
+        try (KafkaProducer<String, String> producer = producer()) {
+            produce(producer, "relaxed", 0, 50);
+        }
+        assertThat(consumeAll("relaxed", 50)).hasSize(50);
+    }
+
+    private static java.net.http.HttpResponse<String> restartSafety(Broker broker) throws Exception {
+        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + broker.adminPort() + "/restart-safety")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
     }
 }

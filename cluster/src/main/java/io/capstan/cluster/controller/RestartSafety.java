@@ -16,6 +16,11 @@ public final class RestartSafety {
     public record Verdict(boolean safe, List<String> reasons) {}
 
     public static Verdict check(int brokerId, Collection<ShardState> shards, int minInsyncReplicas) {
+        return check(brokerId, shards, topic -> minInsyncReplicas);
+    }
+
+    /** As above, with min.insync.replicas per topic (a topic config overrides the broker default). */
+    public static Verdict check(int brokerId, Collection<ShardState> shards, java.util.function.ToIntFunction<String> minInsyncOf) {
         List<String> reasons = new ArrayList<>();
         for (ShardState s : shards) {
             String name = s.topic() + "-" + s.partition();
@@ -27,6 +32,7 @@ public final class RestartSafety {
                 continue;
             }
             int remaining = s.isr().size() - (s.isr().contains(brokerId) ? 1 : 0);
+            int minInsyncReplicas = minInsyncOf.applyAsInt(s.topic());
             if (remaining < minInsyncReplicas) {
                 reasons.add(name + " would drop to " + remaining + " in-sync replica(s), below min.insync.replicas=" + minInsyncReplicas);
             }
