@@ -31,6 +31,7 @@ import io.capstan.broker.kafka.ProduceHandler;
 import io.capstan.broker.log.LogManager;
 import io.capstan.broker.kafka.Membership;
 import io.capstan.broker.kafka.OffsetForLeaderEpochHandler;
+import io.capstan.broker.kafka.ElectLeadersHandler;
 import io.capstan.broker.replica.ClusterMembership;
 import io.capstan.broker.replica.ClusterTopics;
 import io.capstan.broker.replica.ClusterView;
@@ -157,6 +158,7 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.FETCH, new FetchHandler(logs, purgatory, replication))
                 .add(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(logs, replication))
                 .add(ApiKeys.OFFSET_FOR_LEADER_EPOCH, new OffsetForLeaderEpochHandler(logs, replication))
+                .add(ApiKeys.ELECT_LEADERS, new ElectLeadersHandler(logs, cluster == null ? null : cluster.view()))
                 .add(ApiKeys.CREATE_TOPICS, new CreateTopicsHandler(logs, config.defaultPartitions(),
                         cluster == null ? null : cluster.topics(), config.replication().defaultReplicationFactor(), metadataChanged))
                 .add(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(logs, cluster == null ? null : cluster.topics(), metadataChanged))

@@ -91,6 +91,8 @@ class ApiVersionSweepTest {
                         new ListOffsetsRequestData.ListOffsetsPartition().setPartitionIndex(0).setTimestamp(-2))));
                 yield r;
             }
+            case ELECT_LEADERS -> new org.apache.kafka.common.message.ElectLeadersRequestData().setElectionType((byte) 0)
+                    .setTimeoutMs(5000).setTopicPartitions(null);
             case OFFSET_FOR_LEADER_EPOCH -> {
                 org.apache.kafka.common.message.OffsetForLeaderEpochRequestData r = new org.apache.kafka.common.message.OffsetForLeaderEpochRequestData();
                 org.apache.kafka.common.message.OffsetForLeaderEpochRequestData.OffsetForLeaderTopic t =

@@ -69,6 +69,26 @@ class IdempotentProduceTest {
     }
 
     @Test
+    void aRetryOlderThanTheRememberedBatchesIsAnsweredAsAlreadyWrittenAndAppendsNothing() throws IOException {
+        try (TestBroker broker = new TestBroker(dir); RawKafkaConnection c = new RawKafkaConnection(broker.broker().port())) {
+            createTopic(c);
+            InitProducerIdResponseData init = c.send(ApiKeys.INIT_PRODUCER_ID, (short) 4,
+                    new InitProducerIdRequestData().setTransactionalId(null).setTransactionTimeoutMs(60_000).setProducerId(-1).setProducerEpoch((short) -1));
+            long pid = init.producerId();
+            MemoryRecords first = Batches.idempotent(pid, (short) 0, 0, 2);
+            assertThat(produce(c, first)).isEqualTo(result(Errors.NONE, 0));
+            for (int b = 1; b <= 6; b++) {
+                assertThat(produce(c, Batches.idempotent(pid, (short) 0, b * 2, 2))).isEqualTo(result(Errors.NONE, b * 2));
+            }
+            // the first batch is six batches back: not remembered, but certainly written (everything after it was in order)
+            assertThat(produce(c, Batches.idempotent(pid, (short) 0, 0, 2)).error).isEqualTo(Errors.DUPLICATE_SEQUENCE_NUMBER);
+            assertThat(logEnd(broker)).isEqualTo(14);
+            assertThat(produce(c, Batches.idempotent(pid, (short) 0, 16, 1)).error).as("a gap ahead is still refused")
+                    .isEqualTo(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER);
+        }
+    }
+
+    @Test
     void transactionalProducersAreRefusedWithAClearError() throws IOException {
         try (TestBroker broker = new TestBroker(dir); RawKafkaConnection c = new RawKafkaConnection(broker.broker().port())) {
             InitProducerIdResponseData r = c.send(ApiKeys.INIT_PRODUCER_ID, (short) 4,

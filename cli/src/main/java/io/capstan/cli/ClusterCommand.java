@@ -35,6 +35,7 @@ final class ClusterCommand {
         @Option(names = "--base-port", defaultValue = "9092", description = "Broker i listens on base-port + i (default ${DEFAULT-VALUE}).") int basePort;
         @Option(names = "--base-admin-port", defaultValue = "9644", description = "Broker i serves /metrics on base-admin-port + i (default ${DEFAULT-VALUE}).") int baseAdminPort;
         @Option(names = "--lease-ms", defaultValue = "3000", description = "Broker lease: how soon a dead broker's shards fail over (default ${DEFAULT-VALUE}).") long leaseMs;
+        @Option(names = "--preferred-election-ms", defaultValue = "30000", description = "How often leadership returns to preferred replicas; 0 turns it off (default ${DEFAULT-VALUE}).") long preferredElectionMs;
 
         @Override
         public Integer call() throws Exception {
@@ -47,7 +48,7 @@ final class ClusterCommand {
             List<Process> processes = new ArrayList<>();
             CountDownLatch stopped = new CountDownLatch(1);
             LocalFileMetadataStore store = new LocalFileMetadataStore(metadata, 100);
-            FailoverController controller = new FailoverController(store, System::currentTimeMillis);
+            FailoverController controller = new FailoverController(store, System::currentTimeMillis).withPreferredLeaderElection(preferredElectionMs);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 System.out.println("stopping " + processes.size() + " brokers (SIGTERM)...");
                 controller.close();

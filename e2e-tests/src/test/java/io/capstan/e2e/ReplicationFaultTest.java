@@ -39,7 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Replication under real faults: three broker JVMs share a local metadata store, a controller runs here, and an
  * idempotent acks=all producer writes continuously to a 3-shard topic with 3 replicas and min.insync.replicas=2.
  * Each cycle does one fault: SIGKILL the leader of a shard (then restart it), SIGSTOP a follower past the lag limit
- * (then SIGCONT), or a rolling restart of all brokers with SIGTERM. Afterwards every acknowledged record must be
+ * (then SIGCONT), or a rolling restart of all brokers with SIGTERM (controlled shutdown); meanwhile the controller
+ * hands leadership back to preferred replicas every 5 s. Afterwards every acknowledged record must be
  * read back exactly once, at its acknowledged offset, in send order per shard, with no gaps. Cycles:
  * -Dcapstan.replication.cycles (CI: 4).
  */
@@ -79,7 +80,7 @@ class ReplicationFaultTest {
         AtomicLong nextSeq = new AtomicLong();
         List<Long> unavailableMs = new ArrayList<>();
         int failovers = 0;
-        try (FailoverController controller = new FailoverController(store, System::currentTimeMillis)) {
+        try (FailoverController controller = new FailoverController(store, System::currentTimeMillis).withPreferredLeaderElection(5_000)) {
             controller.start(100);
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap()))) {
                 admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 3).configs(Map.of("min.insync.replicas", "2")))).all().get();
@@ -242,7 +243,12 @@ class ReplicationFaultTest {
             tps.forEach(tp -> assertThat(c.position(tp)).as("read all of " + tp).isGreaterThanOrEqualTo(end.get(tp)));
         }
         for (Ack ack : expected.values()) {
-            assertThat(seqAt.get(ack.partition()).get(ack.offset())).as("acknowledged " + ack + " is at its offset").isEqualTo(ack.seq());
+            if (ack.offset() < 0) {
+                // acknowledged as DUPLICATE_SEQUENCE_NUMBER (written earlier, offset no longer known): present, somewhere
+                assertThat(seen).as("acknowledged " + ack + " is present").contains(ack.seq());
+            } else {
+                assertThat(seqAt.get(ack.partition()).get(ack.offset())).as("acknowledged " + ack + " is at its offset").isEqualTo(ack.seq());
+            }
         }
         return expected.size();
     }

@@ -72,7 +72,13 @@ public final class FetchHandler implements ApiHandler {
         // a follower waits for the log end, a consumer for the high watermark: either moving counts
         long[] seen = watched.stream().mapToLong(s -> s.highWatermark() + s.logEnd()).toArray();
         FetchPurgatory.Waiter[] holder = new FetchPurgatory.Waiter[1];
-        Runnable retry = () -> loop.execute(() -> attempt(context, request, deadline, done));
+        Runnable retry = () -> {
+            try {
+                loop.execute(() -> attempt(context, request, deadline, done));
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                done.cancel(false); // the listener is shutting down; nobody is left to answer
+            }
+        };
         holder[0] = purgatory.park(watched, retry);
         loop.schedule(() -> {
             if (holder[0].claim()) {

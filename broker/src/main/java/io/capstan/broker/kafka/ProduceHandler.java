@@ -108,16 +108,20 @@ public final class ProduceHandler implements ApiHandler {
                 int lastOffsetDelta = ByteBuffer.wrap(batch).getInt(BatchHeader.LAST_OFFSET_DELTA);
                 pending.incrementAndGet();
                 logs.append(shard, batch, result -> {
-                    if (result.error() != Errors.NONE || request.acks() != -1) {
+                    boolean written = result.error() == Errors.NONE || result.alreadyWritten();
+                    if (!written || request.acks() != -1) {
                         fill(pr, result);
                         countDown.run();
                         return;
                     }
-                    replication.awaitReplicated(shard, result.baseOffset() + lastOffsetDelta, minInsync, request.timeoutMs())
+                    long last = result.alreadyWritten() ? result.baseOffset() : result.baseOffset() + lastOffsetDelta;
+                    replication.awaitReplicated(shard, last, minInsync, request.timeoutMs())
                             .thenAccept(error -> {
                                 if (error == Errors.NONE) {
                                     fill(pr, result);
                                 } else {
+                                    log.info("acks=all produce to {} at offsets {}-{} answered {}", shard, result.baseOffset(),
+                                            result.baseOffset() + lastOffsetDelta, error);
                                     pr.setErrorCode(error.code()).setErrorMessage(error.message() + " (" + shard
                                             + "; the records are on the leader but not acknowledged as replicated: retry)");
                                 }
@@ -133,7 +137,7 @@ public final class ProduceHandler implements ApiHandler {
     private static void fill(PartitionProduceResponse pr, AppendResult result) {
         pr.setErrorCode(result.error().code())
                 .setErrorMessage(result.message())
-                .setBaseOffset(result.baseOffset())
+                .setBaseOffset(result.alreadyWritten() ? -1 : result.baseOffset())
                 .setLogStartOffset(result.logStartOffset());
     }
 

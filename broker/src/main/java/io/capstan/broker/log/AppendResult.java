@@ -9,6 +9,18 @@ public record AppendResult(Errors error, long baseOffset, long logStartOffset, S
         return new AppendResult(Errors.NONE, baseOffset, logStartOffset, null);
     }
 
+    /**
+     * A batch written earlier whose offsets are no longer remembered: DUPLICATE_SEQUENCE_NUMBER, which clients treat as
+     * success. {@code baseOffset} carries the last offset written so far, which covers it: acks=all waits for that.
+     */
+    public static AppendResult alreadyWritten(long coveredUpTo, long logStartOffset, String message) {
+        return new AppendResult(Errors.DUPLICATE_SEQUENCE_NUMBER, coveredUpTo, logStartOffset, message);
+    }
+
+    public boolean alreadyWritten() {
+        return error == Errors.DUPLICATE_SEQUENCE_NUMBER;
+    }
+
     public static AppendResult failed(Errors error, String message) {
         return new AppendResult(error, -1, -1, message);
     }

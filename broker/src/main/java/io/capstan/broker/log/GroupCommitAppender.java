@@ -223,7 +223,7 @@ public final class GroupCommitAppender implements AutoCloseable {
             for (WrittenRound r : syncing) {
                 for (int i = 0; i < r.commands().size(); i++) {
                     AppendResult decided = r.results().get(i);
-                    fail(r.commands().get(i), decided != null && decided.error() != Errors.NONE ? decided
+                    fail(r.commands().get(i), decided != null && decided.error() != Errors.NONE && !decided.alreadyWritten() ? decided
                             : AppendResult.failed(Errors.KAFKA_STORAGE_ERROR, message), e);
                 }
             }
@@ -332,6 +332,9 @@ public final class GroupCommitAppender implements AutoCloseable {
             switch (check.outcome()) {
                 case DUPLICATE:
                     return AppendResult.appended(check.duplicateBaseOffset(), shard.logStartOffset());
+                case OLD_DUPLICATE:
+                    return AppendResult.alreadyWritten(shard.nextOffset() - 1, shard.logStartOffset(),
+                            check.reason() + " (producer " + producerId + " on " + shard + ")");
                 case FENCED:
                 case OUT_OF_ORDER:
                     return AppendResult.failed(check.error(), check.reason() + " (producer " + producerId + " on " + shard + ")");
@@ -402,7 +405,7 @@ public final class GroupCommitAppender implements AutoCloseable {
             }
             AppendResult decided = i < results.size() ? results.get(i) : null;
             // a duplicate may point at a batch of this very round, which is now lost: let the producer retry it
-            boolean keep = decided != null && decided.error() != Errors.NONE;
+            boolean keep = decided != null && decided.error() != Errors.NONE && !decided.alreadyWritten();
             fail(command, keep ? decided : AppendResult.failed(Errors.KAFKA_STORAGE_ERROR, message), cause);
         }
     }

@@ -117,6 +117,16 @@ public final class ProducerEntry {
         return new ProducerEntry(epoch, f, l, b, d, ts);
     }
 
+    /** Epoch and the cached batches as firstSeq-lastSeq@baseOffset: what an OUT_OF_ORDER answer is judged against. */
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder("epoch ").append(epoch).append(" batches [");
+        for (int i = 0; i < firstSeqs.length; i++) {
+            b.append(i == 0 ? "" : ", ").append(firstSeqs[i]).append('-').append(lastSeqs[i]).append('@').append(baseOffsets[i]);
+        }
+        return b.append(']').toString();
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof ProducerEntry e && e.epoch == epoch && e.lastTimestamp == lastTimestamp

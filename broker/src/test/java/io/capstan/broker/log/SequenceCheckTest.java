@@ -28,9 +28,14 @@ class SequenceCheckTest {
         ProducerEntry e = ProducerEntry.first((short) 0, Integer.MAX_VALUE - 1, Integer.MAX_VALUE, 0, 1, 0);
         assertThat(SequenceCheck.check(e, (short) 0, 0, 3).outcome()).isEqualTo(SequenceCheck.Outcome.APPEND);
         assertThat(SequenceCheck.check(e, (short) 0, 1, 3).outcome()).isEqualTo(SequenceCheck.Outcome.OUT_OF_ORDER);
+        assertThat(SequenceCheck.check(e, (short) 0, Integer.MAX_VALUE - 9, Integer.MAX_VALUE - 5).outcome())
+                .as("behind, across the wrap").isEqualTo(SequenceCheck.Outcome.OLD_DUPLICATE);
     }
 
-    /** After any run of in-order batches: the next in order appends, the last five are duplicates with their offsets, older ones are out of order. */
+    /**
+     * After any run of in-order batches: the next in order appends, the last five are duplicates with their offsets,
+     * older ones are old duplicates (already written, offsets forgotten), and a gap ahead is out of order.
+     */
     @Property
     void lastFiveBatchesAreRecognisedAsDuplicates(@ForAll @IntRange(min = 1, max = 40) int batches,
                                                   @ForAll @IntRange(min = 1, max = 20) int size) {
@@ -53,9 +58,11 @@ class SequenceCheckTest {
                 assertThat(r.outcome()).isEqualTo(SequenceCheck.Outcome.DUPLICATE);
                 assertThat(r.duplicateBaseOffset()).isEqualTo(offset - (long) back * size);
             } else {
-                assertThat(r.outcome()).isEqualTo(SequenceCheck.Outcome.OUT_OF_ORDER);
+                assertThat(r.outcome()).isEqualTo(SequenceCheck.Outcome.OLD_DUPLICATE);
+                assertThat(r.error()).isEqualTo(org.apache.kafka.common.protocol.Errors.DUPLICATE_SEQUENCE_NUMBER);
             }
         }
+        assertThat(SequenceCheck.check(entry, (short) 0, seq + 1, seq + 1).outcome()).isEqualTo(SequenceCheck.Outcome.OUT_OF_ORDER);
         assertThat(SequenceCheck.check(entry, (short) 0, seq, seq).outcome()).isEqualTo(SequenceCheck.Outcome.APPEND);
         assertThat(ProducerEntry.decode(entry.encode())).isEqualTo(entry);
     }

@@ -242,11 +242,69 @@ class ReplicatedClusterTest {
             produce(producer, "relaxed", 0, 50);
         }
         assertThat(consumeAll("relaxed", 50)).hasSize(50);
+
+        // the old leader follows, rejoins the ISR, and ElectLeaders hands the shard back to it (its preferred replica)
+        TopicPartition tp = new TopicPartition("relaxed", 0);
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap());
+        try (Admin admin = Admin.create(p)) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> state("relaxed", 0).isr().contains(before.replicas().get(0)));
+            await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+                admin.electLeaders(org.apache.kafka.common.ElectionType.PREFERRED, java.util.Set.of(tp)).all().get();
+                return state("relaxed", 0).leader() == before.replicas().get(0);
+            });
+            ExecutionException unclean = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> admin.electLeaders(org.apache.kafka.common.ElectionType.UNCLEAN, java.util.Set.of(tp)).all().get());
+            assertThat(unclean.getCause()).hasMessageContaining("unclean leader election is not offered");
+        }
+        try (KafkaProducer<String, String> producer = producer()) {
+            produce(producer, "relaxed", 50, 50);
+        }
+        assertThat(consumeAll("relaxed", 100)).hasSize(100);
     }
 
     private static java.net.http.HttpResponse<String> restartSafety(Broker broker) throws Exception {
         return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                 java.net.URI.create("http://127.0.0.1:" + broker.adminPort() + "/restart-safety")).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void idempotentProducerSurvivesRepeatedLeaderMoves() throws Exception {
+        startCluster();
+        createTopic("moving", 1, Map.of("min.insync.replicas", "2"));
+        java.util.concurrent.atomic.AtomicReference<Exception> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicLong acked = new java.util.concurrent.atomic.AtomicLong();
+        long sent = 0;
+        try (KafkaProducer<String, String> producer = producer()) {
+            long end = System.currentTimeMillis() + 15_000;
+            long nextMove = System.currentTimeMillis() + 300;
+            int moves = 0;
+            while (System.currentTimeMillis() < end && failure.get() == null) {
+                producer.send(new ProducerRecord<>("moving", "k", "v" + sent++), (md, e) -> {
+                    if (e != null) {
+                        failure.compareAndSet(null, e);
+                    } else {
+                        acked.incrementAndGet();
+                    }
+                });
+                if (sent % 50 == 0) {
+                    Thread.sleep(5); // load shaping
+                }
+                if (System.currentTimeMillis() > nextMove) {
+                    ShardState s = state("moving", 0);
+                    if (s.leader() >= 0 && s.isr().size() == 3) {
+                        brokers[s.leader()].replicas().moveLeadershipAway();
+                        moves++;
+                    }
+                    nextMove = System.currentTimeMillis() + 300;
+                }
+            }
+            producer.flush();
+            System.out.println("moves " + moves + " sent " + sent + " acked " + acked.get());
+        }
+        assertThat(failure.get()).isNull();
+        assertThat(acked.get()).isEqualTo(sent);
+        assertThat(consumeAll("moving", (int) sent)).hasSize((int) sent);
     }
 }

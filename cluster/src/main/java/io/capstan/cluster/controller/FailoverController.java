@@ -27,11 +27,25 @@ public final class FailoverController implements AutoCloseable {
 
     private final MetadataStore store;
     private final LongSupplier clock;
+    private volatile long preferredIntervalMs;
+    private long lastPreferredMs;
+
+    /** What a preferred-leader election did to one shard (ElectLeaders answers with it). */
+    public enum Preferred { ELECTED, NOT_NEEDED, NOT_AVAILABLE, UNKNOWN_SHARD }
     private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-controller"));
 
     public FailoverController(MetadataStore store, LongSupplier clock) {
         this.store = store;
         this.clock = clock;
+    }
+
+    /**
+     * Also hands leadership back to each shard's preferred (first) replica, at most every {@code intervalMs}, once it
+     * is alive and in sync: after restarts, leaders would otherwise pile up on the brokers that stayed. 0 turns it off.
+     */
+    public FailoverController withPreferredLeaderElection(long intervalMs) {
+        this.preferredIntervalMs = intervalMs;
+        return this;
     }
 
     public void start(long intervalMs) {
@@ -47,17 +61,18 @@ public final class FailoverController implements AutoCloseable {
     /** One pass; returns how many shards changed. */
     public int pass() {
         long now = clock.getAsLong();
-        Set<Integer> alive = new HashSet<>();
-        for (Versioned v : store.list("brokers/").values()) {
-            BrokerRegistration b = MetadataCodec.decode(v.value(), BrokerRegistration.class);
-            if (b.alive(now)) {
-                alive.add(b.id());
-            }
+        Set<Integer> alive = aliveBrokers(store, now);
+        boolean preferredDue = preferredIntervalMs > 0 && now - lastPreferredMs >= preferredIntervalMs;
+        if (preferredDue) {
+            lastPreferredMs = now;
         }
         int changed = 0;
         for (Versioned v : store.list("shards/").values()) {
             ShardState shard = MetadataCodec.decode(v.value(), ShardState.class);
             Optional<ShardState> next = LeaderElection.failover(shard, alive).or(() -> LeaderElection.recover(shard, alive));
+            if (next.isEmpty() && preferredDue) {
+                next = LeaderElection.preferred(shard, alive);
+            }
             if (next.isEmpty()) {
                 continue;
             }
@@ -71,6 +86,44 @@ public final class FailoverController implements AutoCloseable {
             }
         }
         return changed;
+    }
+
+    public static Set<Integer> aliveBrokers(MetadataStore store, long nowMs) {
+        Set<Integer> alive = new HashSet<>();
+        for (Versioned v : store.list("brokers/").values()) {
+            BrokerRegistration b = MetadataCodec.decode(v.value(), BrokerRegistration.class);
+            if (b.alive(nowMs)) {
+                alive.add(b.id());
+            }
+        }
+        return alive;
+    }
+
+    /** One preferred-leader election now, by compare-and-set (the ElectLeaders API on any broker calls this). */
+    public static Preferred electPreferred(MetadataStore store, String topic, int partition, Set<Integer> alive) {
+        String key = ShardState.key(topic, partition);
+        for (int attempt = 0; attempt < 10; attempt++) {
+            Optional<Versioned> current = store.get(key);
+            if (current.isEmpty()) {
+                return Preferred.UNKNOWN_SHARD;
+            }
+            ShardState shard = MetadataCodec.decode(current.get().value(), ShardState.class);
+            if (shard.leader() == shard.replicas().get(0)) {
+                return Preferred.NOT_NEEDED;
+            }
+            Optional<ShardState> next = LeaderElection.preferred(shard, alive);
+            if (next.isEmpty()) {
+                return Preferred.NOT_AVAILABLE;
+            }
+            try {
+                store.compareAndSet(key, current.get().version(), MetadataCodec.encode(next.get()));
+                log.info("{}-{}: preferred leader {} elected (epoch {})", topic, partition, next.get().leader(), next.get().leaderEpoch());
+                return Preferred.ELECTED;
+            } catch (ConflictException raced) {
+                // changed meanwhile: decide again on the new state
+            }
+        }
+        return Preferred.NOT_AVAILABLE;
     }
 
     @Override

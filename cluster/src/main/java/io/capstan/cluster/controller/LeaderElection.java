@@ -28,7 +28,7 @@ public final class LeaderElection {
         if (shard.leader() < 0) {
             return Optional.empty(); // already offline; wait for an in-sync replica to come back
         }
-        return Optional.of(new ShardState(shard.topic(), shard.partition(), shard.replicas(), -1, shard.leaderEpoch() + 1, shard.isr()));
+        return Optional.of(shard.withLeader(-1));
     }
 
     /** An offline shard whose in-sync replica came back: it leads again (the first such in preference order). */
@@ -37,15 +37,15 @@ public final class LeaderElection {
             return Optional.empty();
         }
         return shard.replicas().stream().filter(r -> alive.contains(r) && shard.isr().contains(r)).findFirst()
-                .map(r -> new ShardState(shard.topic(), shard.partition(), shard.replicas(), r, shard.leaderEpoch() + 1, shard.isr()));
+                .map(shard::withLeader);
     }
 
     /** Preferred-leader election (ElectLeaders): hand leadership back to the first replica once it is alive and in sync. */
     public static Optional<ShardState> preferred(ShardState shard, Set<Integer> alive) {
-        int preferred = shard.replicas().get(0);
+        int preferred = shard.targetReplicas().get(0);
         if (shard.leader() == preferred || !alive.contains(preferred) || !shard.isr().contains(preferred)) {
             return Optional.empty();
         }
-        return Optional.of(new ShardState(shard.topic(), shard.partition(), shard.replicas(), preferred, shard.leaderEpoch() + 1, shard.isr()));
+        return Optional.of(shard.withLeader(preferred));
     }
 }

@@ -70,11 +70,26 @@ public final class LocalFileMetadataStore implements MetadataStore {
     @Override
     public Map<String, Versioned> list(String prefix) {
         Map<String, Versioned> out = new TreeMap<>();
-        try (Stream<Path> files = Files.walk(root)) {
-            files.filter(p -> p.getFileName().toString().endsWith(SUFFIX)).forEach(p -> {
-                String key = keyOf(p);
-                if (key.startsWith(prefix)) {
-                    read(key, p).ifPresent(v -> out.put(key, v));
+        try {
+            // writers rename temp files into place while this walks: a file that vanished was replaced, not lost
+            Files.walkFileTree(root, new java.nio.file.SimpleFileVisitor<>() {
+                @Override
+                public java.nio.file.FileVisitResult visitFile(Path p, java.nio.file.attribute.BasicFileAttributes attrs) {
+                    if (p.getFileName().toString().endsWith(SUFFIX)) {
+                        String key = keyOf(p);
+                        if (key.startsWith(prefix)) {
+                            read(key, p).ifPresent(v -> out.put(key, v));
+                        }
+                    }
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public java.nio.file.FileVisitResult visitFileFailed(Path p, IOException e) throws IOException {
+                    if (e instanceof NoSuchFileException) {
+                        return java.nio.file.FileVisitResult.CONTINUE;
+                    }
+                    throw e;
                 }
             });
         } catch (NoSuchFileException e) {

@@ -67,4 +67,29 @@ class FailoverControllerTest {
                     MetadataCodec.decode(store.get(ShardState.key("t", 0)).orElseThrow().value(), ShardState.class).leader() == 2);
         }
     }
+
+    @Test
+    void leadershipReturnsToThePreferredReplicaOnceItIsBackInSync() throws Exception {
+        AtomicLong clock = new AtomicLong(1_000_000);
+        try (LocalFileMetadataStore store = new LocalFileMetadataStore(dir, 50)) {
+            for (int id = 1; id <= 3; id++) {
+                new BrokerLease(store, new BrokerRegistration(id, "127.0.0.1", 9090 + id, null, 0), 3000, clock::get).renew();
+            }
+            // broker 1 prefers shard 0 but broker 2 leads it after a failover; broker 1 is back in the ISR
+            store.create(ShardState.key("t", 0), MetadataCodec.encode(new ShardState("t", 0, List.of(1, 2, 3), 2, 4, List.of(2, 3, 1))));
+            store.create(ShardState.key("t", 1), MetadataCodec.encode(new ShardState("t", 1, List.of(3, 1, 2), 1, 2, List.of(1, 2))));
+            FailoverController controller = new FailoverController(store, clock::get);
+            assertThat(controller.pass()).as("off unless enabled").isZero();
+            controller.withPreferredLeaderElection(10_000);
+            assertThat(controller.pass()).isEqualTo(1);
+            ShardState back = MetadataCodec.decode(store.get(ShardState.key("t", 0)).orElseThrow().value(), ShardState.class);
+            assertThat(back.leader()).isEqualTo(1);
+            assertThat(back.leaderEpoch()).isEqualTo(5);
+            assertThat(back.isr()).containsExactly(2, 3, 1);
+            assertThat(FailoverController.electPreferred(store, "t", 0, java.util.Set.of(1, 2, 3))).isEqualTo(FailoverController.Preferred.NOT_NEEDED);
+            assertThat(FailoverController.electPreferred(store, "t", 1, java.util.Set.of(1, 2, 3)))
+                    .as("broker 3 is not in sync").isEqualTo(FailoverController.Preferred.NOT_AVAILABLE);
+            assertThat(FailoverController.electPreferred(store, "t", 9, java.util.Set.of(1, 2, 3))).isEqualTo(FailoverController.Preferred.UNKNOWN_SHARD);
+        }
+    }
 }
