@@ -32,6 +32,9 @@ import io.capstan.broker.log.LogManager;
 import io.capstan.broker.kafka.Membership;
 import io.capstan.broker.kafka.OffsetForLeaderEpochHandler;
 import io.capstan.broker.kafka.ElectLeadersHandler;
+import io.capstan.broker.kafka.AlterPartitionReassignmentsHandler;
+import io.capstan.broker.kafka.ListPartitionReassignmentsHandler;
+import io.capstan.broker.replica.ClusterReassignments;
 import io.capstan.broker.replica.ClusterMembership;
 import io.capstan.broker.replica.ClusterTopics;
 import io.capstan.broker.replica.ClusterView;
@@ -159,6 +162,10 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(logs, replication))
                 .add(ApiKeys.OFFSET_FOR_LEADER_EPOCH, new OffsetForLeaderEpochHandler(logs, replication))
                 .add(ApiKeys.ELECT_LEADERS, new ElectLeadersHandler(logs, cluster == null ? null : cluster.view()))
+                .add(ApiKeys.ALTER_PARTITION_REASSIGNMENTS, new AlterPartitionReassignmentsHandler(
+                        cluster == null ? null : new ClusterReassignments(cluster.view()), metadataChanged))
+                .add(ApiKeys.LIST_PARTITION_REASSIGNMENTS, new ListPartitionReassignmentsHandler(
+                        cluster == null ? null : new ClusterReassignments(cluster.view())))
                 .add(ApiKeys.CREATE_TOPICS, new CreateTopicsHandler(logs, config.defaultPartitions(),
                         cluster == null ? null : cluster.topics(), config.replication().defaultReplicationFactor(), metadataChanged))
                 .add(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(logs, cluster == null ? null : cluster.topics(), metadataChanged))

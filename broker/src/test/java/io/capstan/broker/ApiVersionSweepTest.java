@@ -91,6 +91,16 @@ class ApiVersionSweepTest {
                         new ListOffsetsRequestData.ListOffsetsPartition().setPartitionIndex(0).setTimestamp(-2))));
                 yield r;
             }
+            case ALTER_PARTITION_REASSIGNMENTS -> {
+                var r = new org.apache.kafka.common.message.AlterPartitionReassignmentsRequestData().setTimeoutMs(5000);
+                var t = new org.apache.kafka.common.message.AlterPartitionReassignmentsRequestData.ReassignableTopic().setName("t");
+                t.partitions().add(new org.apache.kafka.common.message.AlterPartitionReassignmentsRequestData.ReassignablePartition()
+                        .setPartitionIndex(0).setReplicas(java.util.List.of(0)));
+                r.topics().add(t);
+                yield r;
+            }
+            case LIST_PARTITION_REASSIGNMENTS -> new org.apache.kafka.common.message.ListPartitionReassignmentsRequestData()
+                    .setTimeoutMs(5000).setTopics(null);
             case ELECT_LEADERS -> new org.apache.kafka.common.message.ElectLeadersRequestData().setElectionType((byte) 0)
                     .setTimeoutMs(5000).setTopicPartitions(null);
             case OFFSET_FOR_LEADER_EPOCH -> {

@@ -54,6 +54,10 @@ public final class EpochHistory {
         starts.entrySet().removeIf(e -> e.getValue() >= offset);
     }
 
+    void clear() {
+        starts.clear();
+    }
+
     public Map<Integer, Long> asMap() {
         return Map.copyOf(starts);
     }

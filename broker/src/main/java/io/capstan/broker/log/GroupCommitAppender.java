@@ -93,6 +93,12 @@ public final class GroupCommitAppender implements AutoCloseable {
         queue.add(new LogCommand.Append(shard, batch, callback, true));
     }
 
+    CompletableFuture<Void> reset(Shard shard, long offset) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        queue.add(new LogCommand.Reset(shard, offset, done));
+        return done;
+    }
+
     CompletableFuture<Void> truncateEnd(Shard shard, long offset, long droppedBytes) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         queue.add(new LogCommand.TruncateEnd(shard, offset, droppedBytes, done));
@@ -259,6 +265,10 @@ public final class GroupCommitAppender implements AutoCloseable {
             stageTruncateEnd(t, batch);
             return null;
         }
+        if (command instanceof LogCommand.Reset r) {
+            stageReset(r, batch);
+            return null;
+        }
         if (command instanceof LogCommand.Drop d) {
             batch.delete(store.metaFamily(), d.metaKey());
             for (Shard shard : d.shards()) {
@@ -303,6 +313,26 @@ public final class GroupCommitAppender implements AutoCloseable {
             }
         }
         shard.epochs().truncateFromEnd(t.offset());
+        batch.put(store.metaFamily(), EpochHistory.key(shard.key()), shard.epochs().encode());
+    }
+
+    private void stageReset(LogCommand.Reset r, WriteBatch batch) throws RocksDBException {
+        Shard shard = r.shard();
+        if (shard.deleted()) {
+            return;
+        }
+        ShardChange change = change(shard);
+        batch.deleteRange(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
+        batch.deleteRange(store.producerFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
+        for (Map.Entry<Long, ProducerEntry> e : shard.producers()) {
+            change.producers.put(e.getKey(), null);
+        }
+        change.producers.replaceAll((id, entry) -> null);
+        shard.nextOffset(r.offset());
+        change.sizeBytes = 0;
+        change.newLogStart = r.offset();
+        change.truncatedEnd = 0;
+        shard.epochs().clear();
         batch.put(store.metaFamily(), EpochHistory.key(shard.key()), shard.epochs().encode());
     }
 
@@ -384,6 +414,8 @@ public final class GroupCommitAppender implements AutoCloseable {
                 t.done().complete(null);
             } else if (command instanceof LogCommand.TruncateEnd t) {
                 t.done().complete(null);
+            } else if (command instanceof LogCommand.Reset reset) {
+                reset.done().complete(null);
             } else if (command instanceof LogCommand.Drop d) {
                 d.done().complete(null);
             }
@@ -417,6 +449,8 @@ public final class GroupCommitAppender implements AutoCloseable {
             t.done().completeExceptionally(cause);
         } else if (command instanceof LogCommand.TruncateEnd t) {
             t.done().completeExceptionally(cause);
+        } else if (command instanceof LogCommand.Reset reset) {
+            reset.done().completeExceptionally(cause);
         } else if (command instanceof LogCommand.Drop d) {
             d.done().completeExceptionally(cause);
         }

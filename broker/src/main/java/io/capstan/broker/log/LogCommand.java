@@ -17,6 +17,9 @@ sealed interface LogCommand {
         }
     }
 
+    /** A follower whose log ends before its leader's log start: everything goes, and the log restarts empty at {@code offset}. */
+    record Reset(Shard shard, long offset, CompletableFuture<Void> done) implements LogCommand {}
+
     /** A follower drops every batch from {@code offset} on (never committed: written under a deposed leader). */
     record TruncateEnd(Shard shard, long offset, long droppedBytes, CompletableFuture<Void> done) implements LogCommand {}
 

@@ -93,6 +93,14 @@ public final class LogManager implements AutoCloseable {
         return appender.truncateEnd(shard, offset, shard.sizeBytes() - reader.bytesBefore(shard, offset));
     }
 
+    /**
+     * A follower that fell behind its leader's log start: drops everything and restarts the shard empty at
+     * {@code offset}, from where it copies the leader. Called from the follower's fetcher thread only.
+     */
+    public java.util.concurrent.CompletableFuture<Void> resetTo(Shard shard, long offset) {
+        return appender.reset(shard, offset);
+    }
+
     public TopicMeta createTopic(String name, int partitions, Map<String, String> configs) {
         return catalog.create(name, partitions, configs);
     }

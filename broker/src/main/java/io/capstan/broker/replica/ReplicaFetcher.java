@@ -229,6 +229,17 @@ final class ReplicaFetcher implements AutoCloseable {
                     continue;
                 }
                 Errors error = Errors.forCode(p.errorCode());
+                if (error == Errors.OFFSET_OUT_OF_RANGE && p.logStartOffset() > f.shard.logEnd()) {
+                    // the leader no longer has what comes next here (retention ran while this replica was away or new)
+                    log.info("broker {}: {} ends at {} but the leader's log starts at {}; restarting it empty there", me, f.shard,
+                            f.shard.logEnd(), p.logStartOffset());
+                    try {
+                        logs.resetTo(f.shard, p.logStartOffset()).get(30, TimeUnit.SECONDS);
+                    } catch (Exception e) {
+                        throw new IllegalStateException("cannot reset " + f.shard + ": " + e, e);
+                    }
+                    continue;
+                }
                 if (error == Errors.OFFSET_OUT_OF_RANGE) {
                     log.info("broker {}: {} is out of the leader's range at {}; reconciling again", me, f.shard, f.shard.logEnd());
                     f.reconciled = false;

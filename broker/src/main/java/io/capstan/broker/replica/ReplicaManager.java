@@ -127,12 +127,18 @@ public final class ReplicaManager implements Replication, AutoCloseable {
 
     private void sync() {
         ClusterView.Snapshot snapshot = view.refresh();
+        Set<String> hosting = new HashSet<>();
         for (Map.Entry<TopicPartition, ShardState> e : snapshot.shards().entrySet()) {
             ShardState state = e.getValue();
             TopicRecord topic = snapshot.topics().get(state.topic());
-            if (topic == null || !state.replicas().contains(me)) {
-                continue; // a topic still being created, or a shard this broker does not host
+            if (topic == null) {
+                continue; // a topic still being created
             }
+            if (!state.replicas().contains(me)) {
+                retire(e.getKey());
+                continue;
+            }
+            hosting.add(topic.name());
             Shard shard = local(topic, state.partition());
             if (shard != null) {
                 apply(shard, state, snapshot.shardVersions().get(e.getKey()).version());
@@ -142,6 +148,34 @@ public final class ReplicaManager implements Replication, AutoCloseable {
             if (!snapshot.topics().containsKey(name)) {
                 dropLocal(name);
             }
+        }
+        for (TopicMeta local : List.copyOf(logs.catalog().topics())) {
+            if (snapshot.topics().containsKey(local.name()) && !hosting.contains(local.name()) && !TopicNames.internal(local.name())) {
+                log.info("broker {}: no replica of {} is assigned here any more; dropping the local copy", me, local.name());
+                dropLocal(local.name());
+            }
+        }
+    }
+
+    /** A shard reassigned away from this broker: stop its role and drop its data (the topic's other shards stay). */
+    private void retire(TopicPartition tp) {
+        Shard shard = logs.catalog().shard(tp);
+        Role role = roles.remove(tp);
+        if (shard == null) {
+            return;
+        }
+        if (role != null) {
+            stopFetching(tp);
+            if (role instanceof Leading) {
+                acks.abandon(shard, Errors.NOT_LEADER_OR_FOLLOWER);
+            }
+            log.info("broker {}: {} was reassigned away from this broker; dropping its data", me, tp);
+        }
+        if (shard.logEnd() > shard.logStartOffset()) {
+            logs.truncateBefore(shard, shard.logEnd()).exceptionally(e -> {
+                log.warn("broker {}: cannot drop the data of {}: {}", me, tp, e.toString());
+                return null;
+            });
         }
     }
 

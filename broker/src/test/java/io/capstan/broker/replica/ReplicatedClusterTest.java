@@ -307,4 +307,72 @@ class ReplicatedClusterTest {
         assertThat(acked.get()).isEqualTo(sent);
         assertThat(consumeAll("moving", (int) sent)).hasSize((int) sent);
     }
+
+    @Test
+    void reassignmentMovesAShardToANewReplicaThatStartsAtTheLeadersLogStart() throws Exception {
+        startCluster();
+        int outsider = 2;
+        brokers[outsider].close();
+        brokers[outsider] = null;
+        await().atMost(Duration.ofSeconds(30)).until(() -> FailoverController.aliveBrokers(store, System.currentTimeMillis()).size() == 2);
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap());
+        TopicPartition tp = new TopicPartition("moved", 0);
+        try (Admin admin = Admin.create(p)) {
+            admin.createTopics(List.of(new NewTopic("moved", 1, (short) 2).configs(Map.of("retention.bytes", "20000",
+                    "min.insync.replicas", "1")))).all().get();
+            await().atMost(Duration.ofSeconds(30)).until(() -> state("moved", 0).isr().size() == 2);
+        }
+        List<String> values;
+        try (KafkaProducer<String, String> producer = producer()) {
+            values = produce(producer, "moved", 0, 3000);
+        }
+        // retention drops the head on both replicas, so a new replica cannot copy from offset 0
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            for (Broker b : brokers) {
+                if (b != null) {
+                    b.logs().runRetention(System.currentTimeMillis());
+                }
+            }
+            return brokers[state("moved", 0).leader()].logs().catalog().shard(tp).logStartOffset() > 0;
+        });
+        ShardState before = state("moved", 0);
+        assertThat(before.replicas()).doesNotContain(outsider);
+        int leaving = before.replicas().get(0);
+        int staying = before.replicas().get(1);
+        try (Admin admin = Admin.create(p)) {
+            admin.alterPartitionReassignments(Map.of(tp, java.util.Optional.of(
+                    new org.apache.kafka.clients.admin.NewPartitionReassignment(List.of(outsider, staying))))).all().get();
+            var running = admin.listPartitionReassignments().reassignments().get();
+            assertThat(running).as("the new replica is down, so the move waits for it").containsKey(tp);
+            assertThat(running.get(tp).addingReplicas()).containsExactly(outsider);
+            assertThat(running.get(tp).removingReplicas()).containsExactly(leaving);
+
+            start(outsider);
+            await().atMost(Duration.ofSeconds(60)).until(() -> !state("moved", 0).reassigning());
+            assertThat(admin.listPartitionReassignments().reassignments().get()).isEmpty();
+            ExecutionException none = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class, () ->
+                    admin.alterPartitionReassignments(Map.of(tp, java.util.Optional.empty())).all().get());
+            assertThat(none.getCause()).isInstanceOf(org.apache.kafka.common.errors.NoReassignmentInProgressException.class);
+            ExecutionException bad = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class, () ->
+                    admin.alterPartitionReassignments(Map.of(tp, java.util.Optional.of(
+                            new org.apache.kafka.clients.admin.NewPartitionReassignment(List.of(7, 7))))).all().get());
+            assertThat(bad.getCause()).hasMessageContaining("repeats a broker");
+        }
+        ShardState after = state("moved", 0);
+        assertThat(after.replicas()).containsExactly(outsider, staying);
+        assertThat(after.isr()).containsExactlyInAnyOrder(outsider, staying);
+        assertThat(after.leader()).isIn(outsider, staying);
+        Shard newCopy = brokers[outsider].logs().catalog().shard(tp);
+        assertThat(newCopy.logStartOffset()).as("started at the leader's log start").isPositive();
+        assertThat(newCopy.logEnd()).isEqualTo(3000);
+        await().atMost(Duration.ofSeconds(30)).until(() -> brokers[leaving].logs().catalog().topic("moved") == null);
+
+        try (KafkaProducer<String, String> producer = producer()) {
+            values.addAll(produce(producer, "moved", 3000, 100));
+        }
+        long start = brokers[state("moved", 0).leader()].logs().catalog().shard(tp).logStartOffset();
+        List<String> readable = consumeAll("moved", (int) (3100 - start));
+        assertThat(readable).as("everything from the log start on, in order").containsExactlyElementsOf(values.subList((int) start, 3100));
+    }
 }

@@ -74,6 +74,9 @@ public final class FailoverController implements AutoCloseable {
                 next = LeaderElection.preferred(shard, alive);
             }
             if (next.isEmpty()) {
+                next = Reassignment.complete(shard, alive);
+            }
+            if (next.isEmpty()) {
                 continue;
             }
             try {
