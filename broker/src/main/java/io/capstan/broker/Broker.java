@@ -32,6 +32,10 @@ import io.capstan.broker.log.LogManager;
 import io.capstan.broker.kafka.Membership;
 import io.capstan.broker.kafka.OffsetForLeaderEpochHandler;
 import io.capstan.broker.kafka.ElectLeadersHandler;
+import io.capstan.broker.kafka.CoordinatorGate;
+import io.capstan.broker.group.OffsetStore;
+import io.capstan.broker.log.Shard;
+import org.apache.kafka.common.TopicPartition;
 import io.capstan.broker.kafka.AlterPartitionReassignmentsHandler;
 import io.capstan.broker.kafka.ListPartitionReassignmentsHandler;
 import io.capstan.broker.replica.ClusterReassignments;
@@ -85,7 +89,8 @@ public final class Broker implements AutoCloseable {
             throw e;
         }
         this.groups = new GroupCoordinator(logs, new GroupSettings(config.groupMinSessionTimeoutMs(),
-                config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.offsetsCompactionBytes()));
+                config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.offsetsCompactionBytes()),
+                config.replication().clustered());
         metrics.bindLog(logs);
         metrics.bindGroups(groups);
         metrics.bindFetchPurgatory(purgatory);
@@ -120,7 +125,33 @@ public final class Broker implements AutoCloseable {
         ClusterView view = new ClusterView(store, System::currentTimeMillis);
         ReplicaManager replicas = new ReplicaManager(config.nodeId(), logs, view, settings, purgatory);
         this.replication = replicas;
-        return new Cluster(store, view, replicas, new ClusterTopics(view), new ClusterMembership(view, identity), new BrokerLease[1]);
+        ClusterTopics topics = new ClusterTopics(view);
+        TopicPartition offsetsShard = new TopicPartition(OffsetStore.TOPIC, 0);
+        replicas.onLeadership(offsetsShard, new ReplicaManager.LeadershipListener() {
+            @Override
+            public void leading(Shard shard) {
+                groups.activate(shard, (s, lastOffset) -> replicas.awaitReplicated(s, lastOffset, settings.minInsyncReplicas(), 30_000));
+                log.info("broker {}: coordinating consumer groups (leader of {})", config.nodeId(), offsetsShard);
+            }
+
+            @Override
+            public void resigned() {
+                groups.deactivate();
+                log.info("broker {}: no longer coordinating consumer groups", config.nodeId());
+            }
+        });
+        Runnable createOffsetsShard = () -> {
+            try {
+                topics.create(OffsetStore.TOPIC, 1, Math.min(settings.defaultReplicationFactor(), Math.max(1, topics.liveBrokers())),
+                        Map.of("retention.ms", "-1"));
+                replicas.requestSync();
+            } catch (ConflictException exists) {
+                replicas.requestSync();
+            } catch (RuntimeException e) {
+                log.warn("cannot create {} yet: {}", OffsetStore.TOPIC, e.toString());
+            }
+        };
+        return new Cluster(store, view, replicas, topics, new ClusterMembership(view, identity, offsetsShard, createOffsetsShard), new BrokerLease[1]);
     }
 
     /** Once the listener is bound: register (so others can reach this broker), then take the roles the metadata gives. */
@@ -173,15 +204,20 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.DESCRIBE_CONFIGS, new DescribeConfigsHandler(logs, config, settings))
                 .add(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(identity, membership))
                 .add(ApiKeys.FIND_COORDINATOR, new FindCoordinatorHandler(identity, membership))
-                .add(ApiKeys.JOIN_GROUP, new JoinGroupHandler(groups))
-                .add(ApiKeys.SYNC_GROUP, new SyncGroupHandler(groups))
-                .add(ApiKeys.HEARTBEAT, new HeartbeatHandler(groups))
-                .add(ApiKeys.LEAVE_GROUP, new LeaveGroupHandler(groups))
-                .add(ApiKeys.OFFSET_COMMIT, new OffsetCommitHandler(groups, logs))
-                .add(ApiKeys.OFFSET_FETCH, new OffsetFetchHandler(groups, logs))
+                .add(ApiKeys.JOIN_GROUP, gate(ApiKeys.JOIN_GROUP, new JoinGroupHandler(groups)))
+                .add(ApiKeys.SYNC_GROUP, gate(ApiKeys.SYNC_GROUP, new SyncGroupHandler(groups)))
+                .add(ApiKeys.HEARTBEAT, gate(ApiKeys.HEARTBEAT, new HeartbeatHandler(groups)))
+                .add(ApiKeys.LEAVE_GROUP, gate(ApiKeys.LEAVE_GROUP, new LeaveGroupHandler(groups)))
+                .add(ApiKeys.OFFSET_COMMIT, gate(ApiKeys.OFFSET_COMMIT, new OffsetCommitHandler(groups, logs)))
+                .add(ApiKeys.OFFSET_FETCH, gate(ApiKeys.OFFSET_FETCH, new OffsetFetchHandler(groups, logs)))
                 .add(ApiKeys.LIST_GROUPS, new ListGroupsHandler(groups))
-                .add(ApiKeys.DESCRIBE_GROUPS, new DescribeGroupsHandler(groups))
-                .add(ApiKeys.DELETE_GROUPS, new DeleteGroupsHandler(groups));
+                .add(ApiKeys.DESCRIBE_GROUPS, gate(ApiKeys.DESCRIBE_GROUPS, new DescribeGroupsHandler(groups)))
+                .add(ApiKeys.DELETE_GROUPS, gate(ApiKeys.DELETE_GROUPS, new DeleteGroupsHandler(groups)));
+    }
+
+    /** In a cluster, group requests are answered by the coordinator only (NOT_COORDINATOR elsewhere). */
+    private io.capstan.broker.kafka.ApiHandler gate(ApiKeys api, io.capstan.broker.kafka.ApiHandler handler) {
+        return cluster == null ? handler : new CoordinatorGate(api, handler, groups::coordinating);
     }
 
     private static String json(String s) {

@@ -423,6 +423,20 @@ final class Group {
 
     // ------------------------------------------------------------------ views
 
+    /** This broker stops coordinating: every waiting member is told to find the new coordinator. */
+    synchronized void abandon(Errors error) {
+        for (Member m : members.values()) {
+            if (m.pendingJoin != null) {
+                m.pendingJoin.complete(error(m.memberId, error));
+                m.pendingJoin = null;
+            }
+            if (m.pendingSync != null) {
+                m.pendingSync.complete(syncError(error));
+                m.pendingSync = null;
+            }
+        }
+    }
+
     synchronized GroupView view() {
         List<GroupView.MemberView> ms = new ArrayList<>();
         for (Member m : members.values()) {

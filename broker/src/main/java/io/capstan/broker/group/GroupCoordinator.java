@@ -2,6 +2,7 @@ package io.capstan.broker.group;
 
 import io.capstan.broker.DaemonThreads;
 import io.capstan.broker.log.LogManager;
+import io.capstan.broker.log.Shard;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -17,25 +18,69 @@ import org.apache.kafka.common.message.SyncGroupResponseData;
 import org.apache.kafka.common.protocol.Errors;
 
 /**
- * Coordinates every consumer group on this broker (a single broker coordinates all of them until replication
- * moves coordination with the offsets shard's leadership). Routes requests to their {@link Group}, runs the sweep
- * that expires silent members and ends rebalances whose time is up, and owns the committed offsets.
+ * Coordinates the consumer groups. A broker alone coordinates all of them from its local offsets shard. In a cluster
+ * the leader of the replicated offsets shard coordinates: it becomes coordinator when it takes that leadership
+ * (loading the offsets its log holds) and stops when it loses it (members are sent to the new coordinator). Routes
+ * requests to their {@link Group}, runs the sweep that expires silent members and ends rebalances whose time is up,
+ * and owns the committed offsets.
  */
 public final class GroupCoordinator implements AutoCloseable {
     public static final int MAX_METADATA_BYTES = 4096;
     private static final long SWEEP_MS = 100;
 
     private final GroupSettings settings;
-    private final OffsetStore offsets;
+    private volatile OffsetStore offsets;
     private final LogManager logs;
     private final Map<String, Group> groups = new ConcurrentHashMap<>();
     private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-group-sweep"));
 
+    /** A broker alone: coordinates every group from its own offsets shard. */
     public GroupCoordinator(LogManager logs, GroupSettings settings) {
+        this(logs, settings, false);
+    }
+
+    /** {@code clustered}: idle until {@link #activate} (this broker leads the offsets shard). */
+    public GroupCoordinator(LogManager logs, GroupSettings settings, boolean clustered) {
         this.logs = logs;
         this.settings = settings;
-        this.offsets = new OffsetStore(logs, settings.offsetsCompactionBytes());
+        this.offsets = clustered ? null : new OffsetStore(logs, settings.offsetsCompactionBytes());
         sweeper.scheduleWithFixedDelay(this::sweep, SWEEP_MS, SWEEP_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /** This broker now leads the offsets shard: load its offsets and coordinate. */
+    public synchronized void activate(Shard shard, OffsetStore.Replicated replicated) {
+        groups.clear();
+        offsets = new OffsetStore(logs, shard, settings.offsetsCompactionBytes(), replicated);
+    }
+
+    /** This broker no longer leads the offsets shard: forget the groups; their members find the new coordinator. */
+    public synchronized void deactivate() {
+        OffsetStore old = offsets;
+        offsets = null;
+        groups.values().forEach(g -> g.abandon(Errors.NOT_COORDINATOR));
+        groups.clear();
+        if (old != null) {
+            old.close();
+        }
+    }
+
+    public boolean coordinating() {
+        return offsets != null;
+    }
+
+    private OffsetStore offsets() {
+        OffsetStore current = offsets;
+        if (current == null) {
+            throw new NotCoordinatorException();
+        }
+        return current;
+    }
+
+    /** Thrown when a request races with this broker losing the coordinator role; answered NOT_COORDINATOR. */
+    public static final class NotCoordinatorException extends RuntimeException {
+        NotCoordinatorException() {
+            super("this broker is not the group coordinator", null, false, false);
+        }
     }
 
     private void sweep() {
@@ -88,22 +133,27 @@ public final class GroupCoordinator implements AutoCloseable {
         if (check != Errors.NONE) {
             return CompletableFuture.completedFuture(check);
         }
-        return offsets.commit(groupId, commits);
+        OffsetStore current = offsets;
+        return current == null ? CompletableFuture.completedFuture(Errors.NOT_COORDINATOR) : current.commit(groupId, commits);
     }
 
     public CommittedOffset committed(String groupId, TopicPartition tp) {
-        return offsets.get(groupId, tp);
+        return offsets().get(groupId, tp);
     }
 
     public Map<TopicPartition, CommittedOffset> committed(String groupId) {
-        return offsets.all(groupId);
+        return offsets().all(groupId);
     }
 
     /** Every group known from membership or from committed offsets. */
     public List<GroupView> list() {
         List<GroupView> views = new ArrayList<>();
+        OffsetStore current = offsets;
+        if (current == null) {
+            return views; // groups are listed by their coordinator
+        }
         groups.values().forEach(g -> views.add(g.view()));
-        for (String id : offsets.groups()) {
+        for (String id : current.groups()) {
             if (!groups.containsKey(id)) {
                 views.add(emptyView(id));
             }
@@ -117,7 +167,7 @@ public final class GroupCoordinator implements AutoCloseable {
         if (group != null) {
             return group.view();
         }
-        return offsets.groups().contains(groupId) ? emptyView(groupId)
+        return offsets().groups().contains(groupId) ? emptyView(groupId)
                 : new GroupView(groupId, GroupState.DEAD, 0, "", "", null, List.of(), 0);
     }
 
@@ -128,14 +178,18 @@ public final class GroupCoordinator implements AutoCloseable {
     /** Deletes an empty group and its offsets; NON_EMPTY_GROUP while it has members. */
     public CompletableFuture<Errors> delete(String groupId) {
         Group group = groups.get(groupId);
-        if (group == null && !offsets.groups().contains(groupId)) {
+        OffsetStore current = offsets;
+        if (current == null) {
+            return CompletableFuture.completedFuture(Errors.NOT_COORDINATOR);
+        }
+        if (group == null && !current.groups().contains(groupId)) {
             return CompletableFuture.completedFuture(Errors.GROUP_ID_NOT_FOUND);
         }
         if (group != null && !group.markDeadIfEmpty()) {
             return CompletableFuture.completedFuture(Errors.NON_EMPTY_GROUP);
         }
         groups.remove(groupId);
-        return offsets.delete(groupId);
+        return current.delete(groupId);
     }
 
     public Collection<String> groupIds() {
@@ -148,12 +202,15 @@ public final class GroupCoordinator implements AutoCloseable {
 
     /** Rewrites the live committed offsets and drops the history before them (normally automatic past a size). */
     public int compactOffsets() throws Exception {
-        return offsets.compact();
+        return offsets().compact();
     }
 
     @Override
     public void close() {
         sweeper.shutdownNow();
-        offsets.close();
+        OffsetStore current = offsets;
+        if (current != null) {
+            current.close();
+        }
     }
 }

@@ -41,13 +41,33 @@ public final class OffsetStore {
     private final java.util.concurrent.ExecutorService compactor = java.util.concurrent.Executors.newSingleThreadExecutor(DaemonThreads.named("capstan-offsets-compaction"));
     private final Map<String, Map<TopicPartition, CommittedOffset>> offsets = new ConcurrentHashMap<>();
 
+    /** How a durable commit becomes replicated (a no-op for a broker alone). */
+    public interface Replicated {
+        CompletableFuture<Errors> await(Shard shard, long lastOffset);
+
+        Replicated LOCAL = (shard, lastOffset) -> CompletableFuture.completedFuture(Errors.NONE);
+    }
+
+    private final Replicated replicated;
+
+    /** A broker alone: its own local offsets shard, created on first start. */
     public OffsetStore(LogManager logs, long compactionBytes) {
-        this.logs = logs;
-        this.compactionBytes = compactionBytes;
+        this(logs, localShard(logs), compactionBytes, Replicated.LOCAL);
+    }
+
+    private static Shard localShard(LogManager logs) {
         if (logs.catalog().topic(TOPIC) == null) {
             logs.createTopic(TOPIC, 1, Map.of("retention.ms", "-1"));
         }
-        this.shard = logs.catalog().shard(new TopicPartition(TOPIC, 0));
+        return logs.catalog().shard(new TopicPartition(TOPIC, 0));
+    }
+
+    /** The leader of a replicated offsets shard: loads what its log holds and answers commits once replicated. */
+    public OffsetStore(LogManager logs, Shard shard, long compactionBytes, Replicated replicated) {
+        this.logs = logs;
+        this.compactionBytes = compactionBytes;
+        this.replicated = replicated;
+        this.shard = shard;
         long start = System.nanoTime();
         int records = replay();
         log.info("loaded committed offsets of {} groups from {} records in {} ms", offsets.size(), records,
@@ -58,9 +78,11 @@ public final class OffsetStore {
         long offset = shard.logStartOffset();
         int count = 0;
         List<byte[]> batches = new ArrayList<>();
-        while (offset < shard.highWatermark()) {
+        // the whole log: a new leader's log is the committed history (followers are truncated to it)
+        long end = shard.replicated() ? shard.logEnd() : shard.highWatermark();
+        while (offset < end) {
             batches.clear();
-            logs.reader().read(shard, offset, 8 << 20, true, batches);
+            logs.reader().read(shard, offset, end, 8 << 20, true, batches);
             if (batches.isEmpty()) {
                 break;
             }
@@ -121,24 +143,35 @@ public final class OffsetStore {
         ByteBuffer built = builder.build().buffer();
         byte[] batch = new byte[built.remaining()];
         built.get(batch);
-        logs.append(shard, batch, (AppendResult result) -> {
-            if (result.error() == Errors.NONE) {
-                if (tombstones) {
-                    Map<TopicPartition, CommittedOffset> current = offsets.get(group);
-                    if (current != null) {
-                        commits.keySet().forEach(current::remove);
-                        if (current.isEmpty()) {
-                            offsets.remove(group);
-                        }
-                    }
-                } else {
-                    offsets.computeIfAbsent(group, g -> new ConcurrentHashMap<>()).putAll(commits);
-                }
-                maybeCompact();
+        int lastDelta = ByteBuffer.wrap(batch).getInt(io.capstan.broker.log.BatchHeader.LAST_OFFSET_DELTA);
+        logs.append(shard, batch, (AppendResult appended) -> {
+            if (appended.error() != Errors.NONE) {
+                done.complete(appended.error());
+                return;
             }
-            done.complete(result.error());
+            replicated.await(shard, appended.baseOffset() + lastDelta).thenAccept(error -> applyCommitted(group, commits, tombstones, error, done));
         });
         return done;
+    }
+
+    /** Once the commit is durable (and replicated, in a cluster) it becomes what OffsetFetch answers. */
+    private void applyCommitted(String group, Map<TopicPartition, CommittedOffset> commits, boolean tombstones, Errors error,
+                                CompletableFuture<Errors> done) {
+        if (error == Errors.NONE) {
+            if (tombstones) {
+                Map<TopicPartition, CommittedOffset> current = offsets.get(group);
+                if (current != null) {
+                    commits.keySet().forEach(current::remove);
+                    if (current.isEmpty()) {
+                        offsets.remove(group);
+                    }
+                }
+            } else {
+                offsets.computeIfAbsent(group, g -> new ConcurrentHashMap<>()).putAll(commits);
+            }
+            maybeCompact();
+        }
+        done.complete(error);
     }
 
     private void maybeCompact() {

@@ -34,18 +34,21 @@ public final class FindCoordinatorHandler implements ApiHandler {
         if (context.version() >= BATCHED_VERSION) {
             List<String> keys = request.coordinatorKeys();
             for (String key : keys) {
-                Membership.Node node = membership.groupCoordinator(key);
+                Membership.Node node = error == Errors.NONE ? membership.groupCoordinator(key) : null;
+                Errors e = error == Errors.NONE && node == null ? Errors.COORDINATOR_NOT_AVAILABLE : error;
+                String text = e == Errors.COORDINATOR_NOT_AVAILABLE ? "the group coordinator is moving or starting; retry" : why;
                 FindCoordinatorResponseData.Coordinator c = new FindCoordinatorResponseData.Coordinator().setKey(key)
-                        .setErrorCode(error.code()).setErrorMessage(why).setNodeId(error == Errors.NONE ? node.id() : -1)
-                        .setHost(error == Errors.NONE ? node.host() : "").setPort(error == Errors.NONE ? node.port() : -1);
+                        .setErrorCode(e.code()).setErrorMessage(text).setNodeId(node != null ? node.id() : -1)
+                        .setHost(node != null ? node.host() : "").setPort(node != null ? node.port() : -1);
                 response.coordinators().add(c);
             }
         } else {
-            Membership.Node node = membership.groupCoordinator(request.key());
-            response.setErrorCode(error.code()).setNodeId(error == Errors.NONE ? node.id() : -1)
-                    .setHost(error == Errors.NONE ? node.host() : "").setPort(error == Errors.NONE ? node.port() : -1);
+            Membership.Node node = error == Errors.NONE ? membership.groupCoordinator(request.key()) : null;
+            Errors e = error == Errors.NONE && node == null ? Errors.COORDINATOR_NOT_AVAILABLE : error;
+            response.setErrorCode(e.code()).setNodeId(node != null ? node.id() : -1)
+                    .setHost(node != null ? node.host() : "").setPort(node != null ? node.port() : -1);
             if (context.version() >= 1) {
-                response.setErrorMessage(why);
+                response.setErrorMessage(e == Errors.COORDINATOR_NOT_AVAILABLE ? "the group coordinator is moving or starting; retry" : why);
             }
         }
         return CompletableFuture.completedFuture(response);

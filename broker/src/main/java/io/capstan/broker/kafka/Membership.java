@@ -11,7 +11,7 @@ public interface Membership {
     /** The broker admin clients send controller requests (CreateTopics, DeleteTopics) to. */
     Node controller();
 
-    /** The broker coordinating a consumer group. */
+    /** The broker coordinating a consumer group, or null while there is none (COORDINATOR_NOT_AVAILABLE, retriable). */
     Node groupCoordinator(String group);
 
     /** A broker on its own: it is everything. */

@@ -27,7 +27,7 @@ import org.apache.kafka.common.protocol.Errors;
 /**
  * Metadata. Alone, this broker leads every shard it stores. In a cluster the answer comes from this broker's view of
  * the cluster metadata: live brokers, and each shard's leader, epoch, replicas and in-sync replicas as the store has
- * them (internal topics stay local to each broker and are not listed).
+ * them.
  */
 public final class MetadataHandler implements ApiHandler {
     private final BrokerIdentity identity;
@@ -112,7 +112,8 @@ public final class MetadataHandler implements ApiHandler {
                     .setIsrNodes(shard.isr())
                     .setOfflineReplicas(shard.replicas().stream().filter(r -> !alive.contains(r)).toList()));
         }
-        return new MetadataResponseTopic().setName(topic.name()).setTopicId(Uuid.fromString(topic.topicId())).setPartitions(partitions);
+        return new MetadataResponseTopic().setName(topic.name()).setTopicId(Uuid.fromString(topic.topicId())).setPartitions(partitions)
+                .setIsInternal(TopicNames.internal(topic.name()));
     }
 
     private MetadataResponseTopic lookup(MetadataRequestData.MetadataRequestTopic requested, boolean allowAutoCreate) {

@@ -4,21 +4,30 @@ import io.capstan.broker.kafka.BrokerIdentity;
 import io.capstan.broker.kafka.Membership;
 import io.capstan.cluster.metadata.BrokerRegistration;
 import java.util.Comparator;
+import io.capstan.cluster.metadata.ShardState;
 import java.util.List;
+import org.apache.kafka.common.TopicPartition;
 
 /**
  * Membership from the cluster metadata: the brokers whose leases hold. Controller requests may go to any broker (each
- * writes the metadata store by compare-and-set), so the lowest live id is named. Groups are coordinated by the lowest
- * live broker too: committed offsets are not replicated yet, so a coordinator change starts groups from their reset
- * policy (docs/replication.md).
+ * writes the metadata store by compare-and-set), so the lowest live id is named. Groups are coordinated by the leader
+ * of the replicated committed-offsets shard, so coordination and offsets move together on failover.
  */
 public final class ClusterMembership implements Membership {
     private final ClusterView view;
     private final BrokerIdentity self;
+    private final TopicPartition offsetsShard;
+    private final Runnable createOffsetsShard;
 
-    public ClusterMembership(ClusterView view, BrokerIdentity self) {
+    /**
+     * {@code offsetsShard}'s leader coordinates the groups; {@code createOffsetsShard} is called when the cluster
+     * does not have it yet (the first FindCoordinator creates it, once the brokers are up).
+     */
+    public ClusterMembership(ClusterView view, BrokerIdentity self, TopicPartition offsetsShard, Runnable createOffsetsShard) {
         this.view = view;
         this.self = self;
+        this.offsetsShard = offsetsShard;
+        this.createOffsetsShard = createOffsetsShard;
     }
 
     @Override
@@ -39,6 +48,13 @@ public final class ClusterMembership implements Membership {
 
     @Override
     public Node groupCoordinator(String group) {
-        return brokers().get(0);
+        ShardState shard = view.shard(offsetsShard);
+        if (shard == null) {
+            createOffsetsShard.run();
+            return null;
+        }
+        BrokerRegistration leader = shard.leader() < 0 ? null : view.broker(shard.leader());
+        return leader == null || !leader.alive(view.now()) ? null
+                : new Node(leader.id(), leader.host(), leader.port(), leader.rack() == null || leader.rack().isEmpty() ? null : leader.rack());
     }
 }

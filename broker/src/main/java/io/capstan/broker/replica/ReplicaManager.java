@@ -2,7 +2,6 @@ package io.capstan.broker.replica;
 
 import io.capstan.broker.DaemonThreads;
 import io.capstan.broker.config.BrokerConfig;
-import io.capstan.broker.kafka.TopicNames;
 import io.capstan.broker.log.CommitListener;
 import io.capstan.broker.log.LogManager;
 import io.capstan.broker.log.Shard;
@@ -54,6 +53,33 @@ public final class ReplicaManager implements Replication, AutoCloseable {
     private final Set<TopicPartition> adopted = new HashSet<>();
     private final Set<String> clusterTopics = new HashSet<>();
     private AutoCloseable watch;
+    private final Map<TopicPartition, LeadershipListener> leadershipListeners = new ConcurrentHashMap<>();
+    private final java.util.concurrent.ExecutorService listenerCalls = Executors.newSingleThreadExecutor(DaemonThreads.named("capstan-leadership-listeners"));
+
+    /** Told, in order and off the control thread, when this broker starts or stops leading a shard. */
+    public interface LeadershipListener {
+        void leading(Shard shard);
+
+        void resigned();
+    }
+
+    public void onLeadership(TopicPartition tp, LeadershipListener listener) {
+        leadershipListeners.put(tp, listener);
+    }
+
+    private void tellLeading(Shard shard) {
+        LeadershipListener l = leadershipListeners.get(shard.topicPartition());
+        if (l != null) {
+            listenerCalls.execute(() -> l.leading(shard));
+        }
+    }
+
+    private void tellResigned(TopicPartition tp) {
+        LeadershipListener l = leadershipListeners.get(tp);
+        if (l != null) {
+            listenerCalls.execute(l::resigned);
+        }
+    }
 
     private sealed interface Role permits Leading, Following {
         int epoch();
@@ -150,7 +176,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
             }
         }
         for (TopicMeta local : List.copyOf(logs.catalog().topics())) {
-            if (snapshot.topics().containsKey(local.name()) && !hosting.contains(local.name()) && !TopicNames.internal(local.name())) {
+            if (snapshot.topics().containsKey(local.name()) && !hosting.contains(local.name())) {
                 log.info("broker {}: no replica of {} is assigned here any more; dropping the local copy", me, local.name());
                 dropLocal(local.name());
             }
@@ -168,6 +194,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
             stopFetching(tp);
             if (role instanceof Leading) {
                 acks.abandon(shard, Errors.NOT_LEADER_OR_FOLLOWER);
+                tellResigned(tp);
             }
             log.info("broker {}: {} was reassigned away from this broker; dropping its data", me, tp);
         }
@@ -207,15 +234,19 @@ public final class ReplicaManager implements Replication, AutoCloseable {
 
     private void dropLocal(String name) {
         clusterTopics.remove(name);
-        roles.keySet().removeIf(tp -> {
+        roles.entrySet().removeIf(e -> {
+            TopicPartition tp = e.getKey();
             if (!tp.topic().equals(name)) {
                 return false;
             }
             fetchers.values().forEach(f -> f.remove(tp));
             adopted.remove(tp);
+            if (e.getValue() instanceof Leading) {
+                tellResigned(tp);
+            }
             return true;
         });
-        if (logs.catalog().topic(name) != null && !TopicNames.internal(name)) {
+        if (logs.catalog().topic(name) != null) {
             logs.deleteTopic(name).exceptionally(e -> {
                 log.warn("broker {}: cannot delete local copy of topic {}: {}", me, name, e.toString());
                 return null;
@@ -248,11 +279,13 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         } else if (role != null) {
             resign(shard);
             roles.remove(tp);
+            stopFetching(tp);
             log.info("broker {}: {} is offline (no in-sync replica alive)", me, tp);
         }
     }
 
     private void becomeLeader(Shard shard, ShardState state, long version) {
+        boolean wasLeading = roles.get(shard.topicPartition()) instanceof Leading;
         stopFetching(shard.topicPartition());
         shard.leaderEpoch(state.leaderEpoch());
         ReplicaTracker tracker = new ReplicaTracker(me, state.replicas(), state.isr(), shard.logEnd(), shard.highWatermark(),
@@ -266,6 +299,9 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         advance(shard, hw);
         log.info("broker {}: leading {} in epoch {} (log end {}, high watermark {}, in sync {})", me, shard,
                 state.leaderEpoch(), shard.logEnd(), shard.highWatermark(), state.isr());
+        if (!wasLeading) {
+            tellLeading(shard);
+        }
     }
 
     private void becomeFollower(Shard shard, ShardState state) {
@@ -285,6 +321,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
     private void resign(Shard shard) {
         if (roles.get(shard.topicPartition()) instanceof Leading) {
             acks.abandon(shard, Errors.NOT_LEADER_OR_FOLLOWER);
+            tellResigned(shard.topicPartition());
         }
     }
 
@@ -460,6 +497,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
                 if (shard != null) {
                     acks.abandon(shard, Errors.NOT_LEADER_OR_FOLLOWER);
                 }
+                tellResigned(e.getKey());
                 moved++;
                 log.info("broker {}: handed {} to broker {} (epoch {}) before stopping", me, e.getKey(), successor.get(), next.leaderEpoch());
             } catch (ConflictException raced) {
@@ -493,6 +531,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
             Thread.currentThread().interrupt();
         }
         fetchers.values().forEach(ReplicaFetcher::close);
+        listenerCalls.shutdownNow();
         roles.keySet().forEach(tp -> {
             Shard shard = logs.catalog().shard(tp);
             if (shard != null) {

@@ -375,4 +375,47 @@ class ReplicatedClusterTest {
         List<String> readable = consumeAll("moved", (int) (3100 - start));
         assertThat(readable).as("everything from the log start on, in order").containsExactlyElementsOf(values.subList((int) start, 3100));
     }
+
+    @Test
+    void committedOffsetsAndGroupCoordinationSurviveTheCoordinatorsFailure() throws Exception {
+        startCluster();
+        createTopic("events", 1, Map.of());
+        List<String> first;
+        try (KafkaProducer<String, String> producer = producer()) {
+            first = produce(producer, "events", 0, 100);
+        }
+        assertThat(consumeInGroup("g", 100)).containsExactlyElementsOf(first);
+        int coordinator = state(io.capstan.broker.group.OffsetStore.TOPIC, 0).leader();
+        assertThat(state(io.capstan.broker.group.OffsetStore.TOPIC, 0).replicas()).hasSize(3);
+        brokers[coordinator].close();
+        brokers[coordinator] = null;
+        List<String> second;
+        try (KafkaProducer<String, String> producer = producer()) {
+            second = produce(producer, "events", 100, 50);
+        }
+        assertThat(consumeInGroup("g", 50)).as("the group resumes at its committed offset on the new coordinator")
+                .containsExactlyElementsOf(second);
+        assertThat(state(io.capstan.broker.group.OffsetStore.TOPIC, 0).leader()).isNotEqualTo(coordinator);
+    }
+
+    /** Subscribes in the group, reads {@code expected} records (then checks nothing more comes), commits, leaves. */
+    private List<String> consumeInGroup(String group, int expected) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap());
+        p.put("group.id", group);
+        p.put("enable.auto.commit", "false");
+        p.put("auto.offset.reset", "earliest");
+        p.put("metadata.max.age.ms", "1000");
+        List<String> got = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
+            consumer.subscribe(List.of("events"));
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (got.size() < expected && System.currentTimeMillis() < deadline) {
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> got.add(r.value()));
+            }
+            consumer.poll(Duration.ofMillis(500)).forEach(r -> got.add(r.value()));
+            consumer.commitSync(Duration.ofSeconds(30));
+        }
+        return got;
+    }
 }
