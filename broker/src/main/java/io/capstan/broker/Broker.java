@@ -158,7 +158,7 @@ public final class Broker implements AutoCloseable {
     private void startClusterMembership(BrokerIdentity identity) {
         BrokerConfig.Replication settings = config.replication();
         BrokerLease lease = new BrokerLease(cluster.store(), new BrokerRegistration(config.nodeId(), identity.host(), identity.port(),
-                settings.rack(), 0), settings.leaseMs(), System::currentTimeMillis);
+                settings.rack(), 0, admin == null ? 0 : admin.port()), settings.leaseMs(), System::currentTimeMillis);
         try {
             lease.start();
         } catch (ConflictException e) {
@@ -169,6 +169,8 @@ public final class Broker implements AutoCloseable {
         cluster.replicas().start();
         cluster.replicas().syncNow();
         if (admin != null) {
+            admin.route("/replicas", () -> new AdminServer.Reply(200, "application/json",
+                    new String(io.capstan.cluster.metadata.MetadataCodec.encode(cluster.replicas().progress()), java.nio.charset.StandardCharsets.UTF_8)));
             admin.route("/restart-safety", () -> {
                 var verdict = cluster.replicas().restartSafety();
                 String reasons = String.join(",", verdict.reasons().stream().map(Broker::json).toList());

@@ -4,6 +4,7 @@ import io.capstan.cluster.controller.FailoverController;
 import io.capstan.cluster.metadata.BrokerRegistration;
 import io.capstan.cluster.metadata.LocalFileMetadataStore;
 import io.capstan.cluster.metadata.MetadataCodec;
+import io.capstan.cluster.metadata.ReplicaProgress;
 import io.capstan.cluster.metadata.ShardState;
 import io.capstan.cluster.metadata.Versioned;
 import java.io.IOException;
@@ -131,25 +132,56 @@ final class ClusterCommand {
         }
 
         static void print(LocalFileMetadataStore store, PrintStream out, long now) {
+            print(store, out, now, Status::fetchProgress);
+        }
+
+        /** {@code progress}: what a live broker's admin port says of the shards it leads (empty if it cannot be asked). */
+        static void print(LocalFileMetadataStore store, PrintStream out, long now,
+                          java.util.function.Function<BrokerRegistration, List<ReplicaProgress>> progress) {
+            java.util.Map<String, ReplicaProgress> lagByShard = new java.util.HashMap<>();
             out.printf("%-6s %-22s %-8s %s%n", "BROKER", "ADDRESS", "RACK", "STATE");
             for (Versioned v : store.list("brokers/").values()) {
                 BrokerRegistration b = MetadataCodec.decode(v.value(), BrokerRegistration.class);
                 String state = b.alive(now) ? "alive (lease " + (b.leaseExpiresAtMs() - now) + " ms)" : "down";
                 out.printf("%-6d %-22s %-8s %s%n", b.id(), b.host() + ":" + b.port(), b.rack() == null || b.rack().isEmpty() ? "-" : b.rack(), state);
+                if (b.alive(now)) {
+                    progress.apply(b).forEach(p -> lagByShard.put(p.topic() + "-" + p.partition(), p));
+                }
             }
             out.println();
-            out.printf("%-30s %-7s %-6s %-12s %-12s %s%n", "SHARD", "LEADER", "EPOCH", "REPLICAS", "IN-SYNC", "STATE");
+            out.printf("%-30s %-7s %-6s %-12s %-12s %-12s %s%n", "SHARD", "LEADER", "EPOCH", "REPLICAS", "IN-SYNC", "MAX-LAG", "STATE");
             int under = 0;
             int offline = 0;
             for (Versioned v : store.list("shards/").values()) {
                 ShardState s = MetadataCodec.decode(v.value(), ShardState.class);
-                String state = s.leader() < 0 ? "OFFLINE" : s.isr().size() < s.replicas().size() ? "under-replicated" : "ok";
+                String name = s.topic() + "-" + s.partition();
+                String state = s.leader() < 0 ? "OFFLINE" : s.reassigning() ? "reassigning (adding " + join(s.addingReplicas())
+                        + ", removing " + join(s.removingReplicas()) + ")" : s.isr().size() < s.replicas().size() ? "under-replicated" : "ok";
                 under += s.leader() >= 0 && s.isr().size() < s.replicas().size() ? 1 : 0;
                 offline += s.leader() < 0 ? 1 : 0;
-                out.printf("%-30s %-7s %-6d %-12s %-12s %s%n", s.topic() + "-" + s.partition(), s.leader() < 0 ? "none" : String.valueOf(s.leader()),
-                        s.leaderEpoch(), join(s.replicas()), join(s.isr()), state);
+                ReplicaProgress p = lagByShard.get(name);
+                String lag = p == null || p.leader() != s.leader() ? "-" : p.maxLag() + " records";
+                out.printf("%-30s %-7s %-6d %-12s %-12s %-12s %s%n", name, s.leader() < 0 ? "none" : String.valueOf(s.leader()),
+                        s.leaderEpoch(), join(s.replicas()), join(s.isr()), lag, state);
             }
             out.printf("%n%d under-replicated, %d offline%n", under, offline);
+        }
+
+        private static List<ReplicaProgress> fetchProgress(BrokerRegistration b) {
+            if (b.adminPort() <= 0) {
+                return List.of();
+            }
+            try {
+                HttpResponse<byte[]> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://" + b.host() + ":" + b.adminPort() + "/replicas")).timeout(Duration.ofSeconds(2)).build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                return r.statusCode() == 200 ? List.of(MetadataCodec.decode(r.body(), ReplicaProgress[].class)) : List.of();
+            } catch (IOException e) {
+                return List.of(); // lag unknown for this broker's shards
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return List.of();
+            }
         }
 
         private static String join(List<Integer> ids) {

@@ -29,13 +29,15 @@ class ClusterStatusTest {
             store.create(ShardState.key("t", 0), MetadataCodec.encode(new ShardState("t", 0, List.of(0, 1), 0, 3, List.of(0))));
             store.create(ShardState.key("t", 1), MetadataCodec.encode(new ShardState("t", 1, List.of(1, 0), -1, 4, List.of(1))));
             ByteArrayOutputStream out = new ByteArrayOutputStream();
-            ClusterCommand.Status.print(store, new PrintStream(out, true, StandardCharsets.UTF_8), now);
+            ClusterCommand.Status.print(store, new PrintStream(out, true, StandardCharsets.UTF_8), now, broker -> broker.id() == 0
+                    ? List.of(new io.capstan.cluster.metadata.ReplicaProgress("t", 0, 0, 3, 500, 480, java.util.Map.of(1, 420L)))
+                    : List.of());
             text = out.toString(StandardCharsets.UTF_8);
         }
         assertThat(text).containsPattern("0\\s+127.0.0.1:9092\\s+-\\s+alive \\(lease 2000 ms\\)");
         assertThat(text).containsPattern("1\\s+127.0.0.1:9093\\s+zone-b\\s+down");
-        assertThat(text).containsPattern("t-0\\s+0\\s+3\\s+0,1\\s+0\\s+under-replicated");
-        assertThat(text).containsPattern("t-1\\s+none\\s+4\\s+1,0\\s+1\\s+OFFLINE");
+        assertThat(text).containsPattern("t-0\\s+0\\s+3\\s+0,1\\s+0\\s+80 records\\s+under-replicated");
+        assertThat(text).containsPattern("t-1\\s+none\\s+4\\s+1,0\\s+1\\s+-\\s+OFFLINE");
         assertThat(text).contains("1 under-replicated, 1 offline");
     }
 

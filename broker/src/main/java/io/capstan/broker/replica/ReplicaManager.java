@@ -10,6 +10,7 @@ import io.capstan.broker.log.TopicMeta;
 import io.capstan.cluster.controller.RestartSafety;
 import io.capstan.cluster.metadata.ConflictException;
 import io.capstan.cluster.metadata.MetadataCodec;
+import io.capstan.cluster.metadata.ReplicaProgress;
 import io.capstan.cluster.metadata.ShardState;
 import io.capstan.cluster.metadata.TopicRecord;
 import io.capstan.cluster.metadata.Versioned;
@@ -505,6 +506,31 @@ public final class ReplicaManager implements Replication, AutoCloseable {
             }
         }
         return moved;
+    }
+
+    /** Every shard this broker leads, with how far each replica has copied it. */
+    public List<ReplicaProgress> progress() {
+        List<ReplicaProgress> out = new java.util.ArrayList<>();
+        for (Map.Entry<TopicPartition, Role> e : roles.entrySet()) {
+            if (!(e.getValue() instanceof Leading leading)) {
+                continue;
+            }
+            Shard shard = logs.catalog().shard(e.getKey());
+            if (shard == null) {
+                continue;
+            }
+            Map<Integer, Long> ends = new HashMap<>();
+            synchronized (leading.tracker) {
+                for (int r : leading.state.replicas()) {
+                    if (r != me) {
+                        ends.put(r, leading.tracker.logEnd(r));
+                    }
+                }
+            }
+            out.add(new ReplicaProgress(e.getKey().topic(), e.getKey().partition(), me, leading.epoch, shard.logEnd(),
+                    shard.highWatermark(), ends));
+        }
+        return out;
     }
 
     /** The shard's role here, for status pages and tests: "leader", "follower of N" or "none". */

@@ -233,6 +233,15 @@ class ReplicatedClusterTest {
 
         ShardState before = state("relaxed", 0);
         Broker leader = brokers[before.leader()];
+        java.net.http.HttpResponse<String> replicas = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + leader.adminPort() + "/replicas")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        io.capstan.cluster.metadata.ReplicaProgress[] progress = MetadataCodec.decode(replicas.body().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                io.capstan.cluster.metadata.ReplicaProgress[].class);
+        assertThat(progress).anySatisfy(p -> {
+            assertThat(p.topic()).isEqualTo("relaxed");
+            assertThat(p.replicaEnds().keySet()).containsExactlyInAnyOrderElementsOf(
+                    before.replicas().stream().filter(r -> r != before.leader()).toList());
+        });
         assertThat(leader.replicas().moveLeadershipAway()).isGreaterThanOrEqualTo(1);
         ShardState after = state("relaxed", 0);
         assertThat(after.leader()).isNotEqualTo(before.leader()).isIn(before.isr());

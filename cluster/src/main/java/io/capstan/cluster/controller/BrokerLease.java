@@ -50,8 +50,7 @@ public final class BrokerLease implements AutoCloseable {
 
     void renew() throws ConflictException {
         String key = BrokerRegistration.key(template.id());
-        BrokerRegistration next = new BrokerRegistration(template.id(), template.host(), template.port(), template.rack(),
-                clock.getAsLong() + leaseMs);
+        BrokerRegistration next = template.withLease(clock.getAsLong() + leaseMs);
         Optional<Versioned> current = store.get(key);
         if (current.isEmpty()) {
             store.create(key, MetadataCodec.encode(next));
@@ -70,8 +69,7 @@ public final class BrokerLease implements AutoCloseable {
         try {
             Optional<Versioned> current = store.get(key);
             if (current.isPresent()) {
-                store.compareAndSet(key, current.get().version(), MetadataCodec.encode(new BrokerRegistration(template.id(),
-                        template.host(), template.port(), template.rack(), 0)));
+                store.compareAndSet(key, current.get().version(), MetadataCodec.encode(template.withLease(0)));
             }
         } catch (RuntimeException | ConflictException e) {
             log.info("broker {}: could not end its lease early ({}); it expires within {} ms", template.id(), e.getMessage(), leaseMs);
