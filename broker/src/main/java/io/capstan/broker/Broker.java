@@ -121,7 +121,10 @@ public final class Broker implements AutoCloseable {
 
     private Cluster joinCluster(BrokerIdentity identity) {
         BrokerConfig.Replication settings = config.replication();
-        MetadataStore store = new LocalFileMetadataStore(settings.metadataDir(), 100);
+        MetadataStore store = settings.metadataStore() == BrokerConfig.MetadataStoreKind.KUBERNETES
+                ? new io.capstan.cluster.metadata.KubernetesMetadataStore(new io.fabric8.kubernetes.client.KubernetesClientBuilder().build(),
+                        settings.metadataNamespace(), settings.metadataName())
+                : new LocalFileMetadataStore(settings.metadataDir(), 100);
         ClusterView view = new ClusterView(store, System::currentTimeMillis);
         ReplicaManager replicas = new ReplicaManager(config.nodeId(), logs, view, settings, purgatory);
         this.replication = replicas;
@@ -171,6 +174,10 @@ public final class Broker implements AutoCloseable {
         if (admin != null) {
             admin.route("/replicas", () -> new AdminServer.Reply(200, "application/json",
                     new String(io.capstan.cluster.metadata.MetadataCodec.encode(cluster.replicas().progress()), java.nio.charset.StandardCharsets.UTF_8)));
+            admin.route("/controlled-shutdown", () -> {
+                int moved = cluster.replicas().moveLeadershipAway();
+                return new AdminServer.Reply(200, "text/plain", "handed " + moved + " shard(s) to other brokers; stop me now\n");
+            });
             admin.route("/restart-safety", () -> {
                 var verdict = cluster.replicas().restartSafety();
                 String reasons = String.join(",", verdict.reasons().stream().map(Broker::json).toList());

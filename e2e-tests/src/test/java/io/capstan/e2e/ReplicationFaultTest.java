@@ -56,7 +56,8 @@ class ReplicationFaultTest {
 
     private final BrokerProcess[] brokers = new BrokerProcess[BROKERS];
     private final Map<Long, Ack> acked = new ConcurrentHashMap<>();
-    private final List<ConcurrentLinkedQueue<Long>> ackTimes = new ArrayList<>();
+    /** Per shard: send and acknowledgement times (nanos) of each acknowledged record. */
+    private final List<ConcurrentLinkedQueue<long[]>> ackTimes = new ArrayList<>();
     private LocalFileMetadataStore store;
 
     @Test
@@ -94,12 +95,13 @@ class ReplicationFaultTest {
                     long seq = nextSeq.getAndIncrement();
                     long due = start + seq * 1_000_000_000L / rate; // load shaping, not synchronisation
                     java.util.concurrent.locks.LockSupport.parkNanos(due - System.nanoTime());
+                    long sentAt = System.nanoTime();
                     producer.send(new ProducerRecord<>(TOPIC, (int) (seq % PARTITIONS), null, CrashSafetyTest.value(seq)), (md, e) -> {
                         if (e != null) {
                             sendFailure.compareAndSet(null, e);
                         } else {
                             acked.put(seq, new Ack(md.partition(), md.offset(), seq));
-                            ackTimes.get(md.partition()).add(System.nanoTime());
+                            ackTimes.get(md.partition()).add(new long[] {sentAt, System.nanoTime()});
                         }
                     });
                 }
@@ -119,7 +121,7 @@ class ReplicationFaultTest {
                     unavailableMs.add((firstAckAfter - killedAt) / 1_000_000);
                     failovers++;
                     brokers[leader].start();
-                    System.out.printf("cycle %d: SIGKILL of broker %d (leader of shard %d); produce to that shard resumed after %d ms%n",
+                    System.out.printf("cycle %d: SIGKILL of broker %d (leader of shard %d); the first record sent to that shard after it was acknowledged %d ms after the kill%n",
                             cycle, leader, partition, unavailableMs.get(unavailableMs.size() - 1));
                 } else if (fault == 1) {
                     int partition = random.nextInt(PARTITIONS);
@@ -190,12 +192,13 @@ class ReplicationFaultTest {
         });
     }
 
+    /** When the first record sent after {@code since} to the shard was acknowledged: production has resumed. */
     private long awaitAckAfter(int partition, long since) {
         AtomicLong first = new AtomicLong();
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(20)).until(() -> {
-            for (long t : ackTimes.get(partition)) {
-                if (t > since) {
-                    first.set(t);
+            for (long[] t : ackTimes.get(partition)) {
+                if (t[0] > since) {
+                    first.set(t[1]);
                     return true;
                 }
             }

@@ -49,12 +49,16 @@ public record BrokerConfig(
      * Cluster settings. Without a metadata directory the broker runs alone and leads every shard it stores; with
      * one, it registers there, takes the roles the cluster metadata gives it and replicates.
      */
-    public record Replication(Path metadataDir, String rack, long leaseMs, long lagMaxMs, int minInsyncReplicas,
+    public record Replication(MetadataStoreKind metadataStore, Path metadataDir, String metadataNamespace, String metadataName,
+                              String rack, long leaseMs, long lagMaxMs, int minInsyncReplicas,
                               int defaultReplicationFactor, int fetchMaxWaitMs, int fetchMaxBytes) {
         public boolean clustered() {
-            return metadataDir != null;
+            return metadataStore != MetadataStoreKind.NONE;
         }
     }
+
+    /** Where the cluster metadata lives: nowhere (a broker alone), a local directory, or the Kubernetes API server. */
+    public enum MetadataStoreKind { NONE, FILE, KUBERNETES }
 
     /** One documented setting: key, default, description. */
     public record Key(String name, String defaultValue, String description) {}
@@ -89,7 +93,10 @@ public record BrokerConfig(
             new Key("offsets.compaction.bytes", "67108864", "When the committed-offsets shard grows past this, its live offsets are rewritten and older records dropped."),
             new Key("rocksdb.blob.files", "false", "Keep record batches in RocksDB blob files (BlobDB) so compaction moves only keys."),
             new Key("queued.max.request.bytes", "268435456", "Bytes of produced batches waiting for the log across all connections; above it the broker stops reading requests until half has drained."),
-            new Key("metadata.dir", "", "Directory of the local cluster metadata store shared by the brokers of one machine (capstan cluster up sets it). Empty: a single broker leading all its shards."),
+            new Key("metadata.store", "", "Cluster metadata store: file (metadata.dir, brokers of one machine), kubernetes (ConfigMaps in metadata.namespace; the operator sets it), or empty: file when metadata.dir is set, else a single broker leading all its shards."),
+            new Key("metadata.dir", "", "Directory of the local cluster metadata store shared by the brokers of one machine (capstan cluster up sets it)."),
+            new Key("metadata.namespace", "", "Kubernetes namespace of the metadata store (metadata.store=kubernetes); default: the POD_NAMESPACE environment variable."),
+            new Key("metadata.name", "", "Name of the metadata store (metadata.store=kubernetes), normally the BrokerCluster's name; default: cluster.id."),
             new Key("broker.rack", "", "Rack (zone) of this broker, used to spread replicas."),
             new Key("broker.lease.ms", "6000", "How long the broker's registration lives without renewal; after it the controller moves leadership away."),
             new Key("replica.lag.time.max.ms", "10000", "A follower that has not caught up with the leader for this long leaves the in-sync replicas."),
@@ -114,6 +121,10 @@ public record BrokerConfig(
         require(replication.defaultReplicationFactor() >= 1, "default.replication.factor must be >= 1");
         require(replication.fetchMaxWaitMs() >= 0, "replica.fetch.max.wait.ms must be >= 0");
         require(replication.fetchMaxBytes() > 0, "replica.fetch.max.bytes must be > 0");
+        require(replication.metadataStore() != MetadataStoreKind.FILE || replication.metadataDir() != null,
+                "metadata.store=file needs metadata.dir");
+        require(replication.metadataStore() != MetadataStoreKind.KUBERNETES || !replication.metadataNamespace().isEmpty(),
+                "metadata.store=kubernetes needs metadata.namespace (or the POD_NAMESPACE environment variable)");
         require(!replication.clustered() || nodeId < 4096, "node.id must be below 4096 in a cluster (it is part of producer ids), got " + nodeId);
         require(groupInitialRebalanceDelayMs >= 0, "group.initial.rebalance.delay.ms must be >= 0");
         require(groupMinSessionTimeoutMs > 0 && groupMinSessionTimeoutMs <= groupMaxSessionTimeoutMs,
@@ -174,7 +185,10 @@ public record BrokerConfig(
                 s.bool("rocksdb.blob.files"),
                 s.longValue("queued.max.request.bytes"),
                 new Replication(
+                        s.metadataStore(),
                         s.string("metadata.dir").isEmpty() ? null : Path.of(s.string("metadata.dir")),
+                        s.string("metadata.namespace").isEmpty() ? System.getenv().getOrDefault("POD_NAMESPACE", "") : s.string("metadata.namespace"),
+                        s.string("metadata.name").isEmpty() ? s.string("cluster.id") : s.string("metadata.name"),
                         s.string("broker.rack"),
                         s.longValue("broker.lease.ms"),
                         s.longValue("replica.lag.time.max.ms"),
@@ -215,6 +229,16 @@ public record BrokerConfig(
                 throw new ConfigException(key + " must be true or false, got '" + v + "'");
             }
             return Boolean.parseBoolean(v);
+        }
+
+        MetadataStoreKind metadataStore() {
+            String v = values.get("metadata.store").toLowerCase(Locale.ROOT);
+            return switch (v) {
+                case "" -> values.get("metadata.dir").isEmpty() ? MetadataStoreKind.NONE : MetadataStoreKind.FILE;
+                case "file" -> MetadataStoreKind.FILE;
+                case "kubernetes" -> MetadataStoreKind.KUBERNETES;
+                default -> throw new ConfigException("metadata.store must be 'file' or 'kubernetes', got '" + v + "'");
+            };
         }
 
         FlushPolicy flushPolicy(String key) {

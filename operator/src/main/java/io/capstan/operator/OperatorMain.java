@@ -1,0 +1,59 @@
+package io.capstan.operator;
+
+import com.sun.net.httpserver.HttpServer;
+import io.capstan.operator.reconcile.BrokerClusterReconciler;
+import io.capstan.operator.reconcile.ResourceWriter;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The operator process: one active replica at a time (a Lease in its own namespace), watching all namespaces or those
+ * listed in WATCH_NAMESPACES, with /healthz and /readyz on HEALTH_PORT (default 8081).
+ */
+public final class OperatorMain {
+    private static final Logger log = LoggerFactory.getLogger(OperatorMain.class);
+
+    private OperatorMain() {}
+
+    public static void main(String[] args) throws IOException {
+        KubernetesClient client = new KubernetesClientBuilder().build();
+        String leaseNamespace = System.getenv().getOrDefault("POD_NAMESPACE", "capstan-system");
+        Set<String> namespaces = Arrays.stream(System.getenv().getOrDefault("WATCH_NAMESPACES", "").split(","))
+                .map(String::trim).filter(s -> !s.isEmpty()).collect(Collectors.toSet());
+        Operator operator = new Operator(o -> o.withKubernetesClient(client)
+                .withLeaderElectionConfiguration(new LeaderElectionConfiguration("capstan-operator", leaseNamespace)));
+        operator.register(new BrokerClusterReconciler(client, ResourceWriter.serverSideApply(client)), config -> {
+            if (!namespaces.isEmpty()) {
+                config.settingNamespaces(namespaces);
+            }
+        });
+        operator.installShutdownHook(Duration.ofSeconds(10));
+        HttpServer health = HttpServer.create(new InetSocketAddress(Integer.parseInt(System.getenv().getOrDefault("HEALTH_PORT", "8081"))), 8);
+        health.createContext("/healthz", ex -> reply(ex, 200, "ok\n"));
+        health.createContext("/readyz", ex -> reply(ex, 200, "ready\n"));
+        health.start();
+        operator.start();
+        log.info("capstan operator started (namespaces: {}, leader election lease capstan-operator in {})",
+                namespaces.isEmpty() ? "all" : namespaces, leaseNamespace);
+    }
+
+    private static void reply(com.sun.net.httpserver.HttpExchange ex, int status, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        ex.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+}

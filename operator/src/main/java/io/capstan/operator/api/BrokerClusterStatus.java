@@ -1,0 +1,46 @@
+package io.capstan.operator.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.model.annotation.LabelSelector;
+import io.fabric8.kubernetes.model.annotation.StatusReplicas;
+import java.util.ArrayList;
+import java.util.List;
+
+/** What the operator observed and did, with conditions a human can act on. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class BrokerClusterStatus {
+    public Long observedGeneration;
+    public List<Condition> conditions = new ArrayList<>();
+
+    @StatusReplicas
+    public Integer replicas;
+
+    public Integer readyReplicas;
+
+    public Integer updatedReplicas;
+    public String currentVersion;
+    public String targetVersion;
+
+    @LabelSelector
+    public String selector;
+
+    public RolloutStatus rollout;
+    public Shards shards;
+    public BrokerClusterSpec lastStableSpec;
+
+    public enum Phase { Canary, Paused, Promoting, Complete, RolledBack }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class RolloutStatus {
+        public Integer step;
+        public Phase phase;
+        public String message;
+    }
+
+    public static class Shards {
+        public Integer total;
+        public Integer underReplicated;
+        public Integer offline;
+    }
+}

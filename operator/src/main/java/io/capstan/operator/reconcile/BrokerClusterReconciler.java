@@ -1,0 +1,104 @@
+package io.capstan.operator.reconcile;
+
+import io.capstan.operator.api.BrokerCluster;
+import io.capstan.operator.api.BrokerClusterStatus;
+import io.capstan.operator.resources.DesiredResources;
+import io.capstan.operator.resources.Labels;
+import io.capstan.operator.spec.SpecProblem;
+import io.capstan.operator.spec.SpecValidator;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * observe -> validate -> plan -> apply -> status, as the Flink Kubernetes Operator structures it. Paused clusters are
+ * left alone (and say so); an invalid spec changes nothing that runs and is reported in a Degraded/InvalidSpec
+ * condition naming the field; otherwise every owned object is written as {@link DesiredResources} renders it and the
+ * status reports what the StatefulSet shows. Level-triggered: it also runs again every 30 s.
+ */
+@ControllerConfiguration(name = "brokercluster")
+public final class BrokerClusterReconciler implements Reconciler<BrokerCluster> {
+    public static final String PAUSED_ANNOTATION = "capstan.io/paused";
+    private static final Logger log = LoggerFactory.getLogger(BrokerClusterReconciler.class);
+    private static final Duration RESYNC = Duration.ofSeconds(30);
+
+    private final KubernetesClient client;
+    private final ResourceWriter writer;
+
+    public BrokerClusterReconciler(KubernetesClient client, ResourceWriter writer) {
+        this.client = client;
+        this.writer = writer;
+    }
+
+    @Override
+    public UpdateControl<BrokerCluster> reconcile(BrokerCluster cluster, Context<BrokerCluster> context) {
+        return UpdateControl.patchStatus(reconcile(cluster)).rescheduleAfter(RESYNC);
+    }
+
+    /** One pass; returns the cluster with its new status (the caller writes the status). */
+    public BrokerCluster reconcile(BrokerCluster cluster) {
+        String name = cluster.getMetadata().getNamespace() + "/" + cluster.getMetadata().getName();
+        long generation = cluster.getMetadata().getGeneration() == null ? 0 : cluster.getMetadata().getGeneration();
+        BrokerClusterStatus status = cluster.getStatus() == null ? new BrokerClusterStatus() : cluster.getStatus();
+        cluster.setStatus(status);
+        status.selector = Labels.selectorString(cluster.getMetadata().getName());
+        // observe first: what runs now is what the status reports
+        StatefulSet sts = client.apps().statefulSets().inNamespace(cluster.getMetadata().getNamespace())
+                .withName(cluster.getMetadata().getName()).get();
+        boolean paused = Boolean.TRUE.equals(cluster.getSpec().paused)
+                || "true".equalsIgnoreCase(cluster.getMetadata().getAnnotations() == null ? null
+                : cluster.getMetadata().getAnnotations().get(PAUSED_ANNOTATION));
+        if (paused) {
+            Conditions.set(status.conditions, Conditions.PAUSED, true, "Paused",
+                    "spec.paused or the capstan.io/paused annotation is set; nothing is changed until it is removed", generation);
+            log.info("{}: reconciliation paused", name);
+            return cluster;
+        }
+        Conditions.set(status.conditions, Conditions.PAUSED, false, "Reconciling", "changes are applied", generation);
+
+        List<SpecProblem> problems = SpecValidator.validate(cluster.getSpec());
+        if (!problems.isEmpty()) {
+            String message = problems.stream().map(SpecProblem::toString).collect(Collectors.joining("; "))
+                    + " (the running brokers are left as they are; fix the BrokerCluster to continue)";
+            Conditions.set(status.conditions, Conditions.DEGRADED, true, "InvalidSpec", message, generation);
+            Conditions.set(status.conditions, Conditions.READY, false, "InvalidSpec", "the spec is invalid; see Degraded", generation);
+            status.observedGeneration = generation;
+            log.warn("{}: invalid spec: {}", name, message);
+            return cluster;
+        }
+
+        for (HasMetadata desired : DesiredResources.all(cluster)) {
+            writer.write(desired);
+        }
+
+        int want = cluster.getSpec().replicas;
+        int ready = sts == null || sts.getStatus() == null || sts.getStatus().getReadyReplicas() == null ? 0 : sts.getStatus().getReadyReplicas();
+        int current = sts == null || sts.getStatus() == null || sts.getStatus().getReplicas() == null ? 0 : sts.getStatus().getReplicas();
+        int updated = sts == null || sts.getStatus() == null || sts.getStatus().getUpdatedReplicas() == null ? 0 : sts.getStatus().getUpdatedReplicas();
+        status.replicas = current;
+        status.readyReplicas = ready;
+        status.updatedReplicas = updated;
+        status.targetVersion = cluster.getSpec().version;
+        status.observedGeneration = generation;
+        Conditions.set(status.conditions, Conditions.DEGRADED, false, "SpecValid", "the spec is valid", generation);
+        boolean allReady = ready == want && current == want;
+        if (allReady) {
+            status.currentVersion = cluster.getSpec().version;
+            status.lastStableSpec = cluster.getSpec();
+        }
+        Conditions.set(status.conditions, Conditions.READY, allReady, allReady ? "AllBrokersReady" : "BrokersStarting",
+                ready + " of " + want + " brokers ready", generation);
+        Conditions.set(status.conditions, Conditions.PROGRESSING, !allReady, allReady ? "Stable" : "WaitingForBrokers",
+                allReady ? "nothing to do" : "waiting for " + (want - ready) + " broker(s) to become ready", generation);
+        return cluster;
+    }
+}

@@ -1,0 +1,223 @@
+package io.capstan.operator.resources;
+
+import io.capstan.operator.api.BrokerCluster;
+import io.capstan.operator.api.BrokerClusterSpec;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Everything a BrokerCluster owns, as the API server should hold it. Pure: the same spec always renders the same
+ * objects (so a second reconcile changes nothing), every object carries the cluster's labels and an owner reference
+ * (so deleting the cluster deletes them).
+ */
+public final class DesiredResources {
+    public static final int KAFKA_PORT = 9092;
+    public static final int ADMIN_PORT = 9644;
+    public static final String DATA_PATH = "/var/lib/capstan";
+    public static final String CONFIG_HASH = "capstan.io/config-hash";
+    public static final String DEFAULT_IMAGE_REPOSITORY = "capstan/broker";
+
+    private DesiredResources() {}
+
+    public static List<HasMetadata> all(BrokerCluster cluster) {
+        return List.of(serviceAccount(cluster), role(cluster), roleBinding(cluster), configMap(cluster),
+                headlessService(cluster), clientService(cluster), podDisruptionBudget(cluster), statefulSet(cluster));
+    }
+
+    public static String image(BrokerClusterSpec spec) {
+        return spec.image != null && !spec.image.isBlank() ? spec.image : DEFAULT_IMAGE_REPOSITORY + ":" + spec.version;
+    }
+
+    public static String headlessName(BrokerCluster c) { return c.getMetadata().getName() + "-brokers"; }
+    public static String configName(BrokerCluster c) { return c.getMetadata().getName() + "-config"; }
+    public static String accountName(BrokerCluster c) { return c.getMetadata().getName() + "-broker"; }
+
+    private static ObjectMeta meta(BrokerCluster c, String name) {
+        return new ObjectMetaBuilder().withName(name).withNamespace(c.getMetadata().getNamespace())
+                .withLabels(Labels.all(c.getMetadata().getName())).withOwnerReferences(owner(c)).build();
+    }
+
+    static OwnerReference owner(BrokerCluster c) {
+        return new OwnerReferenceBuilder().withApiVersion(c.getApiVersion()).withKind(c.getKind())
+                .withName(c.getMetadata().getName()).withUid(c.getMetadata().getUid())
+                .withController(true).withBlockOwnerDeletion(true).build();
+    }
+
+    /** The broker settings file: the user's settings plus what the operator sets for every broker. */
+    public static String brokerProperties(BrokerCluster c) {
+        Map<String, String> settings = new TreeMap<>(c.getSpec().config == null ? Map.of() : c.getSpec().config);
+        settings.put("cluster.id", c.getMetadata().getNamespace() + "-" + c.getMetadata().getName());
+        settings.put("listener.host", "0.0.0.0");
+        settings.put("listener.port", String.valueOf(KAFKA_PORT));
+        settings.put("admin.port", String.valueOf(ADMIN_PORT));
+        settings.put("data.dir", DATA_PATH + "/data");
+        settings.put("metadata.store", "kubernetes");
+        settings.put("metadata.name", c.getMetadata().getName());
+        StringBuilder b = new StringBuilder("# rendered by the capstan operator from BrokerCluster ")
+                .append(c.getMetadata().getName()).append("; edit the BrokerCluster, not this file\n");
+        settings.forEach((k, v) -> b.append(k).append('=').append(v).append('\n'));
+        return b.toString();
+    }
+
+    public static ConfigMap configMap(BrokerCluster c) {
+        return new ConfigMapBuilder().withMetadata(meta(c, configName(c)))
+                .withData(Map.of("broker.properties", brokerProperties(c))).build();
+    }
+
+    public static ServiceAccount serviceAccount(BrokerCluster c) {
+        return new ServiceAccountBuilder().withMetadata(meta(c, accountName(c))).build();
+    }
+
+    /** Least privilege for the brokers: the metadata store is ConfigMaps in their own namespace, nothing else. */
+    public static Role role(BrokerCluster c) {
+        return new RoleBuilder().withMetadata(meta(c, accountName(c)))
+                .addNewRule().withApiGroups("").withResources("configmaps")
+                .withVerbs("get", "list", "watch", "create", "update", "delete").endRule().build();
+    }
+
+    public static RoleBinding roleBinding(BrokerCluster c) {
+        return new RoleBindingBuilder().withMetadata(meta(c, accountName(c)))
+                .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("Role").withName(accountName(c)).endRoleRef()
+                .addNewSubject().withKind("ServiceAccount").withName(accountName(c)).withNamespace(c.getMetadata().getNamespace()).endSubject()
+                .build();
+    }
+
+    /** Stable per-pod DNS names (broker-N.<cluster>-brokers), published before readiness so brokers find each other. */
+    public static Service headlessService(BrokerCluster c) {
+        return new ServiceBuilder().withMetadata(meta(c, headlessName(c))).withNewSpec()
+                .withClusterIP("None").withPublishNotReadyAddresses(true).withSelector(Labels.selector(c.getMetadata().getName()))
+                .addNewPort().withName("kafka").withPort(KAFKA_PORT).withTargetPort(new IntOrString(KAFKA_PORT)).endPort()
+                .addNewPort().withName("admin").withPort(ADMIN_PORT).withTargetPort(new IntOrString(ADMIN_PORT)).endPort()
+                .endSpec().build();
+    }
+
+    /** What applications bootstrap from. */
+    public static Service clientService(BrokerCluster c) {
+        return new ServiceBuilder().withMetadata(meta(c, c.getMetadata().getName())).withNewSpec()
+                .withSelector(Labels.selector(c.getMetadata().getName()))
+                .addNewPort().withName("kafka").withPort(KAFKA_PORT).withTargetPort(new IntOrString(KAFKA_PORT)).endPort()
+                .addNewPort().withName("admin").withPort(ADMIN_PORT).withTargetPort(new IntOrString(ADMIN_PORT)).endPort()
+                .endSpec().build();
+    }
+
+    /** Voluntary disruptions (node drains) take one broker at a time. */
+    public static PodDisruptionBudget podDisruptionBudget(BrokerCluster c) {
+        return new PodDisruptionBudgetBuilder().withMetadata(meta(c, c.getMetadata().getName())).withNewSpec()
+                .withMaxUnavailable(new IntOrString(1))
+                .withNewSelector().withMatchLabels(Labels.selector(c.getMetadata().getName())).endSelector()
+                .endSpec().build();
+    }
+
+    /**
+     * The brokers. Pods are replaced only by the operator (OnDelete), one at a time and only when the broker says it
+     * is safe; the broker id is the pod's ordinal; SIGTERM (after the preStop hand-over) is a controlled shutdown.
+     */
+    public static StatefulSet statefulSet(BrokerCluster c) {
+        BrokerClusterSpec spec = c.getSpec();
+        String name = c.getMetadata().getName();
+        PersistentVolumeClaim data = new PersistentVolumeClaimBuilder().withNewMetadata().withName("data")
+                .withLabels(Labels.selector(name)).endMetadata().withNewSpec()
+                .withAccessModes("ReadWriteOnce").withStorageClassName(spec.storage == null ? null : spec.storage.storageClassName)
+                .withNewResources().addToRequests("storage", new Quantity(spec.storage == null ? "10Gi" : spec.storage.size)).endResources()
+                .endSpec().build();
+        return new StatefulSetBuilder().withMetadata(meta(c, name)).withNewSpec()
+                .withReplicas(spec.replicas).withServiceName(headlessName(c)).withPodManagementPolicy("Parallel")
+                .withNewUpdateStrategy().withType("OnDelete").endUpdateStrategy()
+                .withNewSelector().withMatchLabels(Labels.selector(name)).endSelector()
+                .withTemplate(podTemplate(c)).withVolumeClaimTemplates(data)
+                .endSpec().build();
+    }
+
+    static PodTemplateSpec podTemplate(BrokerCluster c) {
+        BrokerClusterSpec spec = c.getSpec();
+        String name = c.getMetadata().getName();
+        BrokerClusterSpec.PodTemplate user = spec.podTemplate == null ? new BrokerClusterSpec.PodTemplate() : spec.podTemplate;
+        Map<String, String> labels = new LinkedHashMap<>(user.metadata == null ? Map.of() : user.metadata.labels);
+        labels.putAll(Labels.all(name));
+        Map<String, String> annotations = new LinkedHashMap<>(user.metadata == null ? Map.of() : user.metadata.annotations);
+        annotations.put(CONFIG_HASH, sha256(brokerProperties(c)));
+        annotations.put("prometheus.io/scrape", "true");
+        annotations.put("prometheus.io/port", String.valueOf(ADMIN_PORT));
+        String advertised = "$(POD_NAME)." + headlessName(c) + ".$(POD_NAMESPACE).svc";
+        String start = "exec /opt/capstan/bin/capstan broker --config /etc/capstan/broker.properties"
+                + " --node-id \"${POD_NAME##*-}\" --set advertised.host=" + advertised + " --set metadata.namespace=\"${POD_NAMESPACE}\"";
+        return new PodTemplateSpecBuilder().withNewMetadata().withLabels(labels).withAnnotations(annotations).endMetadata()
+                .withNewSpec()
+                .withServiceAccountName(accountName(c))
+                .withTerminationGracePeriodSeconds(120L)
+                .withAffinity(user.affinity)
+                .withTolerations(user.tolerations)
+                .withNodeSelector(user.nodeSelector)
+                .withPriorityClassName(user.priorityClassName)
+                .withTopologySpreadConstraints(spec.rack == null ? List.of() : List.of(
+                        new io.fabric8.kubernetes.api.model.TopologySpreadConstraintBuilder().withMaxSkew(1)
+                                .withTopologyKey(spec.rack.topologyKey).withWhenUnsatisfiable("ScheduleAnyway")
+                                .withNewLabelSelector().withMatchLabels(Labels.selector(name)).endLabelSelector().build()))
+                .addNewContainer().withName("broker").withImage(image(spec))
+                .withCommand("sh", "-c", start)
+                .withEnv(env())
+                .addNewPort().withName("kafka").withContainerPort(KAFKA_PORT).endPort()
+                .addNewPort().withName("admin").withContainerPort(ADMIN_PORT).endPort()
+                .withResources(spec.resources)
+                .withNewReadinessProbe().withNewHttpGet().withPath("/readyz").withPort(new IntOrString(ADMIN_PORT)).endHttpGet()
+                .withPeriodSeconds(5).withFailureThreshold(3).endReadinessProbe()
+                .withNewLivenessProbe().withNewHttpGet().withPath("/healthz").withPort(new IntOrString(ADMIN_PORT)).endHttpGet()
+                .withInitialDelaySeconds(10).withPeriodSeconds(10).withFailureThreshold(6).endLivenessProbe()
+                .withNewLifecycle().withNewPreStop().withNewHttpGet().withPath("/controlled-shutdown")
+                .withPort(new IntOrString(ADMIN_PORT)).endHttpGet().endPreStop().endLifecycle()
+                .addNewVolumeMount().withName("data").withMountPath(DATA_PATH).endVolumeMount()
+                .addNewVolumeMount().withName("config").withMountPath("/etc/capstan").withReadOnly(true).endVolumeMount()
+                .endContainer()
+                .addNewVolume().withName("config").withNewConfigMap().withName(configName(c)).endConfigMap().endVolume()
+                .endSpec().build();
+    }
+
+    private static List<EnvVar> env() {
+        List<EnvVar> env = new ArrayList<>();
+        env.add(new EnvVarBuilder().withName("POD_NAME").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name").endFieldRef().endValueFrom().build());
+        env.add(new EnvVarBuilder().withName("POD_NAMESPACE").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.namespace").endFieldRef().endValueFrom().build());
+        return env;
+    }
+
+    static String sha256(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8))).substring(0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

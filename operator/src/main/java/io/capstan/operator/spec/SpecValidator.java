@@ -1,0 +1,63 @@
+package io.capstan.operator.spec;
+
+import io.capstan.broker.config.BrokerConfig;
+import io.capstan.broker.config.ConfigException;
+import io.capstan.operator.api.BrokerClusterSpec;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What the CRD schema cannot check: broker settings (validated by the broker's own {@link BrokerConfig}, so the
+ * operator and the broker never disagree), settings the operator owns, and cross-field rules. Pure.
+ */
+public final class SpecValidator {
+    /** Set by the operator for every broker; a user value would break the cluster. */
+    public static final Set<String> OPERATOR_OWNED = Set.of("node.id", "data.dir", "listener.host", "listener.port",
+            "advertised.host", "advertised.port", "admin.port", "metadata.dir", "metadata.store", "metadata.namespace",
+            "metadata.name", "broker.rack", "cluster.id");
+
+    private SpecValidator() {}
+
+    public static List<SpecProblem> validate(BrokerClusterSpec spec) {
+        List<SpecProblem> problems = new ArrayList<>();
+        Map<String, String> config = spec.config == null ? Map.of() : spec.config;
+        Map<String, String> userSettings = new HashMap<>();
+        config.forEach((key, value) -> {
+            if (OPERATOR_OWNED.contains(key)) {
+                problems.add(new SpecProblem("spec.config." + key, "is set by the operator for each broker; remove it"));
+            } else {
+                userSettings.put(key, value == null ? "" : value);
+            }
+        });
+        try {
+            BrokerConfig.from(userSettings);
+        } catch (ConfigException e) {
+            problems.add(new SpecProblem("spec.config", e.getMessage()));
+        }
+        int replicas = spec.replicas == null ? 0 : spec.replicas;
+        String factor = config.get("default.replication.factor");
+        if (factor != null && factor.matches("[0-9]+") && Integer.parseInt(factor) > replicas) {
+            problems.add(new SpecProblem("spec.config.default.replication.factor", "is " + factor + " but spec.replicas is "
+                    + replicas + "; topics could not be created with that many replicas"));
+        }
+        String minInsync = config.get("min.insync.replicas");
+        if (minInsync != null && minInsync.matches("[0-9]+") && Integer.parseInt(minInsync) > replicas) {
+            problems.add(new SpecProblem("spec.config.min.insync.replicas", "is " + minInsync + " but spec.replicas is "
+                    + replicas + "; no acks=all write could ever succeed"));
+        }
+        if (spec.rollout != null && spec.rollout.canary != null && spec.rollout.canary.steps != null) {
+            List<BrokerClusterSpec.Step> steps = spec.rollout.canary.steps;
+            for (int i = 0; i < steps.size(); i++) {
+                BrokerClusterSpec.Step step = steps.get(i);
+                if (step.replicas != null && step.replicas > replicas) {
+                    problems.add(new SpecProblem("spec.rollout.canary.steps[" + i + "].replicas", "is " + step.replicas
+                            + " but the cluster has " + replicas + " brokers"));
+                }
+            }
+        }
+        return problems;
+    }
+}

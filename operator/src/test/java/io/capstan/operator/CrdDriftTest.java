@@ -1,0 +1,20 @@
+package io.capstan.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** The committed CRD in crds/ is exactly what the build generates from the API classes. */
+class CrdDriftTest {
+    static final String FILE = "brokerclusters.capstan.io-v1.yml";
+
+    @Test
+    void committedCrdMatchesTheGeneratedOne() throws Exception {
+        String generated = Files.readString(Path.of("target", "classes", "META-INF", "fabric8", FILE));
+        String committed = Files.readString(Path.of("..", "crds", FILE));
+        assertThat(committed).as("crds/" + FILE + " is stale: copy operator/target/classes/META-INF/fabric8/" + FILE
+                + " over it after changing the API classes").isEqualTo(generated);
+    }
+}

@@ -1,0 +1,133 @@
+package io.capstan.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.capstan.operator.api.BrokerCluster;
+import io.capstan.operator.api.BrokerClusterSpec;
+import io.capstan.operator.reconcile.BrokerClusterReconciler;
+import io.capstan.operator.reconcile.Conditions;
+import io.capstan.operator.reconcile.ResourceWriter;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetStatusBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.fabric8.mockwebserver.Context;
+import io.fabric8.mockwebserver.MockWebServer;
+import java.util.HashMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The reconciler against Fabric8's mock API server (CRUD mode, so create-or-update instead of server-side apply). The
+ * real API server (schema validation, server-side apply, garbage collection) is the Kubernetes e2e suite's job.
+ */
+class ReconcilerMockServerTest {
+    KubernetesMockServer server;
+    KubernetesClient client;
+    BrokerClusterReconciler reconciler;
+
+    @BeforeEach
+    void start() {
+        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
+        server.init();
+        client = server.createClient();
+        reconciler = new BrokerClusterReconciler(client, ResourceWriter.createOrUpdate(client));
+    }
+
+    @AfterEach
+    void stop() {
+        client.close();
+        server.destroy();
+    }
+
+    private BrokerCluster create(int replicas, java.util.Map<String, String> config) {
+        BrokerCluster c = new BrokerCluster();
+        c.setMetadata(new ObjectMetaBuilder().withName("orders").withNamespace("shop").build());
+        BrokerClusterSpec spec = new BrokerClusterSpec();
+        spec.replicas = replicas;
+        spec.version = "0.1.0";
+        spec.config.putAll(config);
+        c.setSpec(spec);
+        return client.resource(c).create();
+    }
+
+    private BrokerCluster reconcile() {
+        BrokerCluster current = client.resources(BrokerCluster.class).inNamespace("shop").withName("orders").get();
+        BrokerCluster done = reconciler.reconcile(current);
+        return client.resource(done).updateStatus();
+    }
+
+    private StatefulSet sts() {
+        return client.apps().statefulSets().inNamespace("shop").withName("orders").get();
+    }
+
+    @Test
+    void createsEverythingTheClusterNeedsAndReportsReadinessFromTheStatefulSet() {
+        create(3, java.util.Map.of("min.insync.replicas", "2"));
+        BrokerCluster after = reconcile();
+        assertThat(sts().getSpec().getReplicas()).isEqualTo(3);
+        assertThat(client.services().inNamespace("shop").list().getItems()).extracting(s -> s.getMetadata().getName())
+                .containsExactlyInAnyOrder("orders", "orders-brokers");
+        assertThat(client.configMaps().inNamespace("shop").withName("orders-config").get().getData().get("broker.properties"))
+                .contains("min.insync.replicas=2");
+        assertThat(client.policy().v1().podDisruptionBudget().inNamespace("shop").withName("orders").get()).isNotNull();
+        assertThat(client.serviceAccounts().inNamespace("shop").withName("orders-broker").get()).isNotNull();
+        assertThat(client.rbac().roles().inNamespace("shop").withName("orders-broker").get()).isNotNull();
+        assertThat(client.rbac().roleBindings().inNamespace("shop").withName("orders-broker").get()).isNotNull();
+        assertThat(Conditions.get(after.getStatus().conditions, Conditions.READY).getStatus()).isEqualTo("False");
+        assertThat(Conditions.get(after.getStatus().conditions, Conditions.READY).getMessage()).isEqualTo("0 of 3 brokers ready");
+        assertThat(after.getStatus().selector).contains("app.kubernetes.io/instance=orders");
+
+        StatefulSet running = sts();
+        running.setStatus(new StatefulSetStatusBuilder().withReplicas(3).withReadyReplicas(3).withUpdatedReplicas(3).build());
+        client.resource(running).updateStatus();
+        BrokerCluster ready = reconcile();
+        assertThat(Conditions.get(ready.getStatus().conditions, Conditions.READY).getStatus()).isEqualTo("True");
+        assertThat(ready.getStatus().readyReplicas).isEqualTo(3);
+        assertThat(ready.getStatus().currentVersion).isEqualTo("0.1.0");
+        assertThat(ready.getStatus().lastStableSpec.replicas).isEqualTo(3);
+    }
+
+    @Test
+    void aSecondReconcileChangesNothing() {
+        create(3, java.util.Map.of());
+        reconcile();
+        StatefulSet first = sts();
+        reconcile();
+        StatefulSet second = sts();
+        assertThat(second.getSpec()).isEqualTo(first.getSpec());
+        assertThat(second.getMetadata().getGeneration()).isEqualTo(first.getMetadata().getGeneration());
+    }
+
+    @Test
+    void anInvalidSpecIsReportedByFieldAndChangesNothingThatRuns() {
+        create(3, java.util.Map.of());
+        reconcile();
+        BrokerCluster c = client.resources(BrokerCluster.class).inNamespace("shop").withName("orders").get();
+        c.getSpec().replicas = 2;
+        c.getSpec().config.put("log.flush.polcy", "always");
+        client.resource(c).update();
+        BrokerCluster after = reconcile();
+        var degraded = Conditions.get(after.getStatus().conditions, Conditions.DEGRADED);
+        assertThat(degraded.getStatus()).isEqualTo("True");
+        assertThat(degraded.getReason()).isEqualTo("InvalidSpec");
+        assertThat(degraded.getMessage()).contains("spec.config").contains("log.flush.polcy");
+        assertThat(sts().getSpec().getReplicas()).as("the running cluster is left alone").isEqualTo(3);
+    }
+
+    @Test
+    void aPausedClusterIsLeftAlone() {
+        create(3, java.util.Map.of());
+        reconcile();
+        BrokerCluster c = client.resources(BrokerCluster.class).inNamespace("shop").withName("orders").get();
+        c.getMetadata().setAnnotations(java.util.Map.of(BrokerClusterReconciler.PAUSED_ANNOTATION, "true"));
+        c.getSpec().replicas = 5;
+        client.resource(c).update();
+        BrokerCluster after = reconcile();
+        assertThat(Conditions.get(after.getStatus().conditions, Conditions.PAUSED).getStatus()).isEqualTo("True");
+        assertThat(sts().getSpec().getReplicas()).isEqualTo(3);
+    }
+}

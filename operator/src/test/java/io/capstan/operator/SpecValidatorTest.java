@@ -1,0 +1,48 @@
+package io.capstan.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.capstan.operator.api.BrokerClusterSpec;
+import io.capstan.operator.spec.SpecProblem;
+import io.capstan.operator.spec.SpecValidator;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class SpecValidatorTest {
+    static BrokerClusterSpec spec(int replicas, Map<String, String> config) {
+        BrokerClusterSpec s = new BrokerClusterSpec();
+        s.replicas = replicas;
+        s.version = "0.1.0";
+        s.config.putAll(config);
+        return s;
+    }
+
+    @Test
+    void aValidSpecHasNoProblems() {
+        assertThat(SpecValidator.validate(spec(3, Map.of("default.replication.factor", "3", "min.insync.replicas", "2")))).isEmpty();
+    }
+
+    @Test
+    void brokerSettingsAreCheckedByTheBrokersOwnRules() {
+        assertThat(SpecValidator.validate(spec(3, Map.of("log.flush.polcy", "always"))))
+                .extracting(SpecProblem::field, SpecProblem::message)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("spec.config",
+                        "unknown setting(s) [log.flush.polcy]; see docs/configuration.md for the valid keys"));
+        assertThat(SpecValidator.validate(spec(3, Map.of("log.flush.policy", "sometimes"))).get(0).message())
+                .contains("log.flush.policy must be 'always' or 'interval'");
+    }
+
+    @Test
+    void settingsTheOperatorOwnsAndImpossibleCombinationsAreNamed() {
+        List<SpecProblem> problems = SpecValidator.validate(spec(2, Map.of("node.id", "4", "min.insync.replicas", "3")));
+        assertThat(problems).extracting(SpecProblem::field)
+                .containsExactlyInAnyOrder("spec.config.node.id", "spec.config.min.insync.replicas");
+        BrokerClusterSpec canary = spec(3, Map.of());
+        canary.rollout.canary = new BrokerClusterSpec.Canary();
+        BrokerClusterSpec.Step step = new BrokerClusterSpec.Step();
+        step.replicas = 5;
+        canary.rollout.canary.steps.add(step);
+        assertThat(SpecValidator.validate(canary)).extracting(SpecProblem::field).containsExactly("spec.rollout.canary.steps[0].replicas");
+    }
+}
