@@ -34,7 +34,7 @@ public final class OperatorMain {
                 .map(String::trim).filter(s -> !s.isEmpty()).collect(Collectors.toSet());
         Operator operator = new Operator(o -> o.withKubernetesClient(client)
                 .withLeaderElectionConfiguration(new LeaderElectionConfiguration("capstan-operator", leaseNamespace)));
-        operator.register(new BrokerClusterReconciler(client, ResourceWriter.serverSideApply(client)), config -> {
+        operator.register(new BrokerClusterReconciler(client, ResourceWriter.serverSideApply(client), io.capstan.operator.rollout.RestartSafetyProbe.http()), config -> {
             if (!namespaces.isEmpty()) {
                 config.settingNamespaces(namespaces);
             }

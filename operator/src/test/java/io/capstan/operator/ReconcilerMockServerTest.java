@@ -28,13 +28,14 @@ class ReconcilerMockServerTest {
     KubernetesMockServer server;
     KubernetesClient client;
     BrokerClusterReconciler reconciler;
+    volatile io.capstan.operator.rollout.RollingRestart.Safety safety = io.capstan.operator.rollout.RollingRestart.Safety.SAFE;
 
     @BeforeEach
     void start() {
         server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
         server.init();
         client = server.createClient();
-        reconciler = new BrokerClusterReconciler(client, ResourceWriter.createOrUpdate(client));
+        reconciler = new BrokerClusterReconciler(client, ResourceWriter.createOrUpdate(client), pod -> safety);
     }
 
     @AfterEach
@@ -129,5 +130,56 @@ class ReconcilerMockServerTest {
         BrokerCluster after = reconcile();
         assertThat(Conditions.get(after.getStatus().conditions, Conditions.PAUSED).getStatus()).isEqualTo("True");
         assertThat(sts().getSpec().getReplicas()).isEqualTo(3);
+    }
+
+    private void pod(int ordinal, String revision, boolean ready) {
+        var labels = new java.util.HashMap<>(io.capstan.operator.resources.Labels.selector("orders"));
+        labels.put("controller-revision-hash", revision);
+        client.pods().inNamespace("shop").resource(new io.fabric8.kubernetes.api.model.PodBuilder()
+                .withNewMetadata().withName("orders-" + ordinal).withNamespace("shop").withLabels(labels).endMetadata()
+                .withNewStatus().addNewCondition().withType("Ready").withStatus(ready ? "True" : "False").endCondition().endStatus()
+                .build()).create();
+    }
+
+    private java.util.List<String> podNames() {
+        return client.pods().inNamespace("shop").list().getItems().stream().map(p -> p.getMetadata().getName()).sorted().toList();
+    }
+
+    @Test
+    void aNewTemplateRollsOutOneSafeBrokerAtATimeHighestFirst() {
+        create(3, java.util.Map.of());
+        reconcile();
+        for (int i = 0; i < 3; i++) {
+            pod(i, "rev-1", true);
+        }
+        // the mock server drops the status when the operator updates the StatefulSet; the real StatefulSet controller keeps it
+        Runnable controllerStatus = () -> {
+            StatefulSet running = sts();
+            running.setStatus(new StatefulSetStatusBuilder().withReplicas(3).withReadyReplicas(3).withUpdateRevision("rev-2").build());
+            client.resource(running).updateStatus();
+        };
+        controllerStatus.run();
+
+        safety = new io.capstan.operator.rollout.RollingRestart.Safety(false, "orders-0 would drop to 1 in-sync replica(s)");
+        BrokerCluster waiting = reconcile();
+        assertThat(podNames()).as("nothing restarts while the broker says it is unsafe").containsExactly("orders-0", "orders-1", "orders-2");
+        assertThat(Conditions.get(waiting.getStatus().conditions, Conditions.PROGRESSING).getMessage())
+                .isEqualTo("broker 2 is not safe to restart: orders-0 would drop to 1 in-sync replica(s)");
+
+        safety = io.capstan.operator.rollout.RollingRestart.Safety.SAFE;
+        controllerStatus.run();
+        BrokerCluster rolling = reconcile();
+        assertThat(podNames()).as("the highest ordinal goes first").containsExactly("orders-0", "orders-1");
+        assertThat(rolling.getStatus().rollout.message).isEqualTo("restarting broker 2");
+
+        pod(2, "rev-2", false); // recreated by the StatefulSet controller, still starting
+        controllerStatus.run();
+        reconcile();
+        assertThat(podNames()).as("one at a time: wait for the restarted broker").hasSize(3);
+        client.pods().inNamespace("shop").withName("orders-2").delete();
+        pod(2, "rev-2", true);
+        controllerStatus.run();
+        reconcile();
+        assertThat(podNames()).containsExactly("orders-0", "orders-2");
     }
 }
