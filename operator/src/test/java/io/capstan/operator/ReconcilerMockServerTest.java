@@ -28,6 +28,8 @@ class ReconcilerMockServerTest {
     KubernetesMockServer server;
     KubernetesClient client;
     BrokerClusterReconciler reconciler;
+    volatile int underReplicated;
+    volatile long now = 1_000_000;
     volatile io.capstan.operator.rollout.RollingRestart.Safety safety = io.capstan.operator.rollout.RollingRestart.Safety.SAFE;
 
     @BeforeEach
@@ -35,7 +37,13 @@ class ReconcilerMockServerTest {
         server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
         server.init();
         client = server.createClient();
-        reconciler = new BrokerClusterReconciler(client, ResourceWriter.createOrUpdate(client), pod -> safety);
+        reconciler = new BrokerClusterReconciler(client, ResourceWriter.createOrUpdate(client), pod -> safety, c -> {
+            var shards = new io.capstan.operator.api.BrokerClusterStatus.Shards();
+            shards.total = 3;
+            shards.underReplicated = underReplicated;
+            shards.offline = 0;
+            return shards;
+        }, () -> now);
     }
 
     @AfterEach
@@ -181,5 +189,90 @@ class ReconcilerMockServerTest {
         controllerStatus.run();
         reconcile();
         assertThat(podNames()).containsExactly("orders-0", "orders-2");
+    }
+
+    /** A stable 3-broker cluster on revision rev-1, then a new version with the given canary steps (rev-2). */
+    private Runnable stableThenUpgrade(java.util.List<BrokerClusterSpec.Step> steps, BrokerClusterSpec.Analysis analysis) {
+        create(3, java.util.Map.of());
+        reconcile();
+        for (int i = 0; i < 3; i++) {
+            pod(i, "rev-1", true);
+        }
+        String[] revision = {"rev-1"};
+        Runnable controllerStatus = () -> {
+            StatefulSet running = sts();
+            running.setStatus(new StatefulSetStatusBuilder().withReplicas(3).withReadyReplicas(3).withUpdateRevision(revision[0]).build());
+            client.resource(running).updateStatus();
+        };
+        controllerStatus.run();
+        BrokerCluster stable = reconcile();
+        assertThat(stable.getStatus().lastStableSpec.version).isEqualTo("0.1.0");
+        BrokerCluster c = client.resources(BrokerCluster.class).inNamespace("shop").withName("orders").get();
+        c.getSpec().version = "0.2.0";
+        c.getSpec().rollout.canary = new BrokerClusterSpec.Canary();
+        c.getSpec().rollout.canary.steps.addAll(steps);
+        c.getSpec().rollout.canary.analysis = analysis;
+        client.resource(c).update();
+        revision[0] = "rev-2";
+        return controllerStatus;
+    }
+
+    private void restarted(int ordinal) {
+        pod(ordinal, "rev-2", true);
+    }
+
+    @Test
+    void aCanaryUpdatesOneBrokerThenWaitsForApproval() {
+        BrokerClusterSpec.Step one = new BrokerClusterSpec.Step();
+        one.replicas = 1;
+        BrokerClusterSpec.Step hold = new BrokerClusterSpec.Step();
+        hold.pause = new BrokerClusterSpec.Pause();
+        Runnable controllerStatus = stableThenUpgrade(java.util.List.of(one, hold), new BrokerClusterSpec.Analysis());
+        controllerStatus.run();
+        BrokerCluster canary = reconcile();
+        assertThat(podNames()).containsExactly("orders-0", "orders-1");
+        assertThat(canary.getStatus().rollout.phase).isEqualTo(io.capstan.operator.api.BrokerClusterStatus.Phase.Canary);
+        restarted(2);
+        controllerStatus.run();
+        BrokerCluster paused = reconcile();
+        assertThat(podNames()).as("the canary step holds").containsExactly("orders-0", "orders-1", "orders-2");
+        assertThat(paused.getStatus().rollout.phase).isEqualTo(io.capstan.operator.api.BrokerClusterStatus.Phase.Paused);
+        assertThat(paused.getStatus().rollout.message).isEqualTo("step 2: paused until spec.rollout.approve is set to 2 or 0.2.0");
+        controllerStatus.run();
+        reconcile();
+        assertThat(podNames()).as("still held without approval").hasSize(3);
+
+        BrokerCluster c = client.resources(BrokerCluster.class).inNamespace("shop").withName("orders").get();
+        c.getSpec().rollout.approve = "2";
+        client.resource(c).update();
+        controllerStatus.run();
+        BrokerCluster promoting = reconcile();
+        assertThat(promoting.getStatus().rollout.phase).isEqualTo(io.capstan.operator.api.BrokerClusterStatus.Phase.Promoting);
+        assertThat(podNames()).as("approved: the rest follow, highest first").containsExactly("orders-0", "orders-2");
+    }
+
+    @Test
+    void aCanaryThatLeavesShardsUnderReplicatedIsRolledBack() {
+        BrokerClusterSpec.Step one = new BrokerClusterSpec.Step();
+        one.replicas = 1;
+        BrokerClusterSpec.Step hold = new BrokerClusterSpec.Step();
+        hold.pause = new BrokerClusterSpec.Pause();
+        BrokerClusterSpec.Analysis analysis = new BrokerClusterSpec.Analysis();
+        analysis.failureThreshold = 2;
+        Runnable controllerStatus = stableThenUpgrade(java.util.List.of(one, hold), analysis);
+        controllerStatus.run();
+        reconcile();
+        restarted(2);
+        underReplicated = 1;
+        controllerStatus.run();
+        reconcile();
+        controllerStatus.run();
+        BrokerCluster rolledBack = reconcile();
+        assertThat(rolledBack.getStatus().rollout.phase).isEqualTo(io.capstan.operator.api.BrokerClusterStatus.Phase.RolledBack);
+        assertThat(Conditions.get(rolledBack.getStatus().conditions, Conditions.DEGRADED).getReason()).isEqualTo("CanaryRolledBack");
+        controllerStatus.run();
+        reconcile();
+        assertThat(sts().getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
+                .as("the last stable spec runs again").isEqualTo("capstan/broker:0.1.0");
     }
 }

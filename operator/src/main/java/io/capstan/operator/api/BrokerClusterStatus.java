@@ -36,6 +36,12 @@ public class BrokerClusterStatus {
         public Integer step;
         public Phase phase;
         public String message;
+        /** The StatefulSet revision this rollout moves the brokers to. */
+        public String revision;
+        public Long pauseStartedMs;
+        public Integer analysisFailures;
+        /** The spec generation whose canary was rolled back; the last stable spec runs until the spec changes. */
+        public Long rolledBackGeneration;
     }
 
     public static class Shards {

@@ -6,6 +6,8 @@ import io.capstan.operator.resources.DesiredResources;
 import io.capstan.operator.resources.Labels;
 import io.capstan.operator.spec.SpecProblem;
 import io.capstan.operator.spec.SpecValidator;
+import io.capstan.operator.api.BrokerClusterSpec;
+import io.capstan.operator.rollout.Canary;
 import io.capstan.operator.rollout.RestartSafetyProbe;
 import io.capstan.operator.rollout.RollingRestart;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -37,11 +39,20 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster> 
     private final KubernetesClient client;
     private final ResourceWriter writer;
     private final RestartSafetyProbe safety;
+    private final ShardHealth shardHealth;
+    private final java.util.function.LongSupplier clock;
 
     public BrokerClusterReconciler(KubernetesClient client, ResourceWriter writer, RestartSafetyProbe safety) {
+        this(client, writer, safety, ShardHealth.fromMetadataStore(client), System::currentTimeMillis);
+    }
+
+    public BrokerClusterReconciler(KubernetesClient client, ResourceWriter writer, RestartSafetyProbe safety,
+                                   ShardHealth shardHealth, java.util.function.LongSupplier clock) {
         this.client = client;
         this.writer = writer;
         this.safety = safety;
+        this.shardHealth = shardHealth;
+        this.clock = clock;
     }
 
     @Override
@@ -53,10 +64,19 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster> 
      * Health-gated rolling update: the StatefulSet's pods are replaced by the operator (OnDelete), one at a time,
      * highest ordinal first, and only when that broker says it is safe to restart.
      */
-    private RollingRestart.Decision rollOut(BrokerCluster cluster, StatefulSet sts, int replicas) {
+    private RollingRestart.Decision rollOut(BrokerCluster cluster, StatefulSet sts, int replicas, boolean rolledBack, long generation) {
         String target = sts == null || sts.getStatus() == null ? null : sts.getStatus().getUpdateRevision();
         if (target == null) {
             return new RollingRestart.Done(0);
+        }
+        BrokerClusterStatus status = cluster.getStatus();
+        if (status.rollout == null || !target.equals(status.rollout.revision)) {
+            Long keptRollback = status.rollout == null ? null : status.rollout.rolledBackGeneration;
+            status.rollout = new BrokerClusterStatus.RolloutStatus();
+            status.rollout.revision = target;
+            status.rollout.step = 0;
+            status.rollout.analysisFailures = 0;
+            status.rollout.rolledBackGeneration = keptRollback;
         }
         List<Pod> pods = client.pods().inNamespace(cluster.getMetadata().getNamespace())
                 .withLabels(Labels.selector(cluster.getMetadata().getName())).list().getItems();
@@ -71,30 +91,64 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster> 
             String revision = pod.getMetadata().getLabels() == null ? null : pod.getMetadata().getLabels().get("controller-revision-hash");
             views.add(new RollingRestart.PodView(ordinal, revision, podReady, pod.getMetadata().getDeletionTimestamp() != null));
         }
-        RollingRestart.Decision decision = RollingRestart.next(views, replicas, target, Integer.MAX_VALUE,
+        int limit = Integer.MAX_VALUE;
+        BrokerClusterSpec.Canary canary = cluster.getSpec().rollout == null ? null : cluster.getSpec().rollout.canary;
+        boolean firstDeploy = status.lastStableSpec == null;
+        if (canary != null && canary.steps != null && !canary.steps.isEmpty() && !rolledBack && !firstDeploy) {
+            int updated = (int) views.stream().filter(v -> target.equals(v.revision()) && !v.terminating()).count();
+            boolean allReady = views.size() >= replicas && views.stream().allMatch(v -> v.ready() && !v.terminating());
+            BrokerClusterStatus.RolloutStatus r = status.rollout;
+            Canary.Verdict verdict = Canary.decide(canary.steps, canary.analysis,
+                    new Canary.Position(r.step == null ? 0 : r.step, r.pauseStartedMs == null ? -1 : r.pauseStartedMs,
+                            r.analysisFailures == null ? 0 : r.analysisFailures),
+                    replicas, updated, allReady, cluster.getSpec().rollout.approve, cluster.getSpec().version,
+                    status.shards == null || status.shards.underReplicated == null ? 0 : status.shards.underReplicated, clock.getAsLong());
+            r.step = verdict.next().step();
+            r.pauseStartedMs = verdict.next().pauseStartedMs() < 0 ? null : verdict.next().pauseStartedMs();
+            r.analysisFailures = verdict.next().analysisFailures();
+            r.message = verdict.message();
+            r.phase = switch (verdict.phase()) {
+                case CANARY -> BrokerClusterStatus.Phase.Canary;
+                case PAUSED -> BrokerClusterStatus.Phase.Paused;
+                case PROMOTING -> BrokerClusterStatus.Phase.Promoting;
+                case ROLLED_BACK -> BrokerClusterStatus.Phase.RolledBack;
+            };
+            if (verdict.phase() == Canary.Phase.ROLLED_BACK) {
+                r.rolledBackGeneration = generation;
+                log.warn("{}/{}: canary rolled back: {}", cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(), verdict.message());
+                Conditions.set(status.conditions, Conditions.DEGRADED, true, "CanaryRolledBack", verdict.message()
+                        + "; change the BrokerCluster spec to try again", generation);
+                return new RollingRestart.Wait(verdict.message(), updated);
+            }
+            limit = verdict.limit();
+        } else if (rolledBack) {
+            status.rollout.phase = BrokerClusterStatus.Phase.RolledBack;
+        }
+        RollingRestart.Decision decision = RollingRestart.next(views, replicas, target, limit,
                 ordinal -> safety.check(byOrdinal.get(ordinal)));
         if (decision instanceof RollingRestart.Restart r) {
             Pod pod = byOrdinal.get(r.ordinal());
             log.info("{}/{}: restarting {} onto revision {} (it said it is safe)", cluster.getMetadata().getNamespace(),
                     cluster.getMetadata().getName(), pod.getMetadata().getName(), target);
             client.pods().inNamespace(cluster.getMetadata().getNamespace()).withName(pod.getMetadata().getName()).delete();
+            if (status.rollout.phase == null || status.rollout.phase == BrokerClusterStatus.Phase.Complete) {
+                status.rollout.phase = BrokerClusterStatus.Phase.Promoting;
+            }
+            if (status.rollout.message == null || canary == null || canary.steps == null || canary.steps.isEmpty()) {
+                status.rollout.message = "restarting broker " + r.ordinal();
+            }
+        } else if (decision instanceof RollingRestart.Wait w && (canary == null || canary.steps == null || canary.steps.isEmpty())) {
+            status.rollout.phase = rolledBack ? BrokerClusterStatus.Phase.RolledBack : BrokerClusterStatus.Phase.Promoting;
+            status.rollout.message = w.reason();
         }
         return decision;
     }
 
-    private static BrokerClusterStatus.RolloutStatus rolloutStatus(RollingRestart.Decision decision) {
-        BrokerClusterStatus.RolloutStatus r = new BrokerClusterStatus.RolloutStatus();
-        if (decision instanceof RollingRestart.Done) {
-            r.phase = BrokerClusterStatus.Phase.Complete;
-            r.message = "every broker runs the current template";
-        } else if (decision instanceof RollingRestart.Restart restart) {
-            r.phase = BrokerClusterStatus.Phase.Promoting;
-            r.message = "restarting broker " + restart.ordinal();
-        } else if (decision instanceof RollingRestart.Wait wait) {
-            r.phase = BrokerClusterStatus.Phase.Promoting;
-            r.message = wait.reason();
-        }
-        return r;
+    private static BrokerCluster withSpec(BrokerCluster cluster, BrokerClusterSpec spec) {
+        BrokerCluster copy = new BrokerCluster();
+        copy.setMetadata(cluster.getMetadata());
+        copy.setSpec(spec);
+        return copy;
     }
 
     /** One pass; returns the cluster with its new status (the caller writes the status). */
@@ -129,9 +183,12 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster> 
             return cluster;
         }
 
-        for (HasMetadata desired : DesiredResources.all(cluster)) {
+        boolean rolledBack = status.rollout != null && status.rollout.rolledBackGeneration != null
+                && status.rollout.rolledBackGeneration == generation && status.lastStableSpec != null;
+        for (HasMetadata desired : DesiredResources.all(rolledBack ? withSpec(cluster, status.lastStableSpec) : cluster)) {
             writer.write(desired);
         }
+        status.shards = shardHealth.observe(cluster);
 
         int want = cluster.getSpec().replicas;
         int ready = sts == null || sts.getStatus() == null || sts.getStatus().getReadyReplicas() == null ? 0 : sts.getStatus().getReadyReplicas();
@@ -143,14 +200,17 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster> 
         status.targetVersion = cluster.getSpec().version;
         status.observedGeneration = generation;
         Conditions.set(status.conditions, Conditions.DEGRADED, false, "SpecValid", "the spec is valid", generation);
-        RollingRestart.Decision rollout = rollOut(cluster, sts, want);
+        RollingRestart.Decision rollout = rollOut(cluster, sts, want, rolledBack, generation);
         boolean allReady = ready == want && current == want;
         boolean settled = allReady && rollout instanceof RollingRestart.Done;
-        if (settled) {
+        if (settled && !rolledBack) {
             status.currentVersion = cluster.getSpec().version;
             status.lastStableSpec = cluster.getSpec();
         }
-        status.rollout = rolloutStatus(rollout);
+        if (rollout instanceof RollingRestart.Done && status.rollout != null && status.rollout.phase != BrokerClusterStatus.Phase.RolledBack) {
+            status.rollout.phase = BrokerClusterStatus.Phase.Complete;
+            status.rollout.message = "every broker runs the current template";
+        }
         Conditions.set(status.conditions, Conditions.READY, allReady, allReady ? "AllBrokersReady" : "BrokersStarting",
                 ready + " of " + want + " brokers ready", generation);
         String why = rollout instanceof RollingRestart.Restart r ? "restarting broker " + r.ordinal() + " onto the new template ("
