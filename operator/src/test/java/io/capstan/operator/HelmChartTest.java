@@ -1,0 +1,60 @@
+package io.capstan.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** The chart, through a real Helm (helm-java's bundled library): lint, render, values schema, and the copies kept in step. */
+class HelmChartTest {
+    static final Path CHART = Path.of("..", "helm", "capstan-operator");
+    static final Path INSTALL = Path.of("..", "manifests", "install.yaml");
+
+    static String render() {
+        return new Helm(CHART).template().withName("capstan").withNamespace("capstan-system").withKubeVersion("1.31.0").call();
+    }
+
+    @Test
+    void lintsCleanInStrictMode() {
+        LintResult lint = new Helm(CHART).lint().strict().call();
+        assertThat(lint.isFailed()).as(String.join("\n", lint.getMessages())).isFalse();
+    }
+
+    @Test
+    void rendersTheOperatorWithLeastPrivilege() {
+        String out = render();
+        assertThat(out).contains("kind: Deployment", "kind: ClusterRole", "kind: ServiceAccount",
+                "name: capstan-operator-leader-election", "grafana_dashboard: \"1\"");
+        assertThat(out).doesNotContain("verbs: [\"*\"]").doesNotContain("resources: [\"*\"]");
+        assertThat(out).as("no ServiceMonitor unless asked for").doesNotContain("kind: ServiceMonitor");
+        String withMonitor = new Helm(CHART).template().withName("capstan").withNamespace("capstan-system").withKubeVersion("1.31.0")
+                .set("metrics.serviceMonitor.enabled", true).call();
+        assertThat(withMonitor).contains("kind: ServiceMonitor");
+    }
+
+    @Test
+    void theValuesSchemaRefusesNonsense() {
+        assertThatThrownBy(() -> new Helm(CHART).template().withName("capstan").withKubeVersion("1.31.0").set("replicas", 0).call())
+                .hasMessageContaining("replicas");
+        assertThatThrownBy(() -> new Helm(CHART).template().withName("capstan").withKubeVersion("1.31.0").set("image.pullPolicy", "Sometimes").call())
+                .hasMessageContaining("pullPolicy");
+    }
+
+    @Test
+    void installYamlAndTheChartsCrdAreInStepWithTheirSources() throws Exception {
+        String crdFile = "brokerclusters.capstan.io-v1.yml";
+        // what `helm template --include-crds` prints: the chart's CRDs, then its templates
+        String rendered = "# rendered from helm/capstan-operator: helm template capstan helm/capstan-operator --namespace capstan-system"
+                + " --kube-version 1.31.0 --include-crds\n---\n" + Files.readString(CHART.resolve("crds").resolve(crdFile)) + render();
+        Files.writeString(Path.of("target", "install.yaml"), rendered);
+        assertThat(Files.readString(INSTALL)).as("manifests/install.yaml is stale: copy operator/target/install.yaml over it")
+                .isEqualTo(rendered);
+        String crd = "brokerclusters.capstan.io-v1.yml";
+        assertThat(Files.readString(CHART.resolve("crds").resolve(crd))).as("helm/capstan-operator/crds/" + crd + " is stale: copy crds/" + crd)
+                .isEqualTo(Files.readString(Path.of("..", "crds", crd)));
+    }
+}
