@@ -17,7 +17,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 
 /** What the planner promises, for any brokers, racks, shards, factors and (possibly broken) current assignment. */
-class AssignmentPlannerProperties {
+class AssignmentPlannerTest {
 
     record Case(List<Broker> brokers, Map<ShardId, List<Integer>> current, Map<ShardId, Integer> factors) {}
 
