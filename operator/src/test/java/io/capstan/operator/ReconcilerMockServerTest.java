@@ -29,6 +29,33 @@ class ReconcilerMockServerTest {
     KubernetesClient client;
     BrokerClusterReconciler reconciler;
     volatile int underReplicated;
+    /** The cluster's metadata store as the brokers would keep it: live brokers and shards; reassignments complete at once. */
+    final java.util.List<io.capstan.cluster.planner.AssignmentPlanner.Broker> alive = new java.util.concurrent.CopyOnWriteArrayList<>();
+    final java.util.Map<String, io.capstan.cluster.metadata.ShardState> shardStates = new java.util.concurrent.ConcurrentHashMap<>();
+    final io.capstan.operator.shards.ClusterMetadata metadata = new io.capstan.operator.shards.ClusterMetadata() {
+        @Override
+        public java.util.List<io.capstan.cluster.planner.AssignmentPlanner.Broker> aliveBrokers(BrokerCluster cluster) {
+            return java.util.List.copyOf(alive);
+        }
+
+        @Override
+        public java.util.List<io.capstan.cluster.metadata.ShardState> shards(BrokerCluster cluster) {
+            java.util.List<io.capstan.cluster.metadata.ShardState> out = new java.util.ArrayList<>(shardStates.values());
+            for (int i = 0; i < underReplicated && i < out.size(); i++) {
+                var s = out.get(i);
+                out.set(i, s.withIsr(java.util.List.of(s.leader())));
+            }
+            return out;
+        }
+
+        @Override
+        public void reassign(BrokerCluster cluster, String topic, int partition, java.util.List<Integer> replicas) {
+            var old = shardStates.get(topic + "-" + partition);
+            int leader = replicas.contains(old.leader()) ? old.leader() : replicas.get(0);
+            shardStates.put(topic + "-" + partition, new io.capstan.cluster.metadata.ShardState(topic, partition, replicas, leader,
+                    old.leaderEpoch() + 1, replicas));
+        }
+    };
     volatile long now = 1_000_000;
     volatile io.capstan.operator.rollout.RollingRestart.Safety safety = io.capstan.operator.rollout.RollingRestart.Safety.SAFE;
 
@@ -37,13 +64,7 @@ class ReconcilerMockServerTest {
         server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
         server.init();
         client = server.createClient();
-        reconciler = new BrokerClusterReconciler(client, ResourceWriter.createOrUpdate(client), pod -> safety, c -> {
-            var shards = new io.capstan.operator.api.BrokerClusterStatus.Shards();
-            shards.total = 3;
-            shards.underReplicated = underReplicated;
-            shards.offline = 0;
-            return shards;
-        }, () -> now);
+        reconciler = new BrokerClusterReconciler(client, ResourceWriter.createOrUpdate(client), pod -> safety, metadata, null, () -> now);
     }
 
     @AfterEach
@@ -193,6 +214,7 @@ class ReconcilerMockServerTest {
 
     /** A stable 3-broker cluster on revision rev-1, then a new version with the given canary steps (rev-2). */
     private Runnable stableThenUpgrade(java.util.List<BrokerClusterSpec.Step> steps, BrokerClusterSpec.Analysis analysis) {
+        brokersAndShards(3, 3, 3);
         create(3, java.util.Map.of());
         reconcile();
         for (int i = 0; i < 3; i++) {
@@ -274,5 +296,70 @@ class ReconcilerMockServerTest {
         reconcile();
         assertThat(sts().getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
                 .as("the last stable spec runs again").isEqualTo("capstan/broker:0.1.0");
+    }
+
+    private void brokersAndShards(int brokers, int partitions, int factor) {
+        for (int b = 0; b < brokers; b++) {
+            alive.add(new io.capstan.cluster.planner.AssignmentPlanner.Broker(b, ""));
+        }
+        for (int p = 0; p < partitions; p++) {
+            java.util.List<Integer> replicas = new java.util.ArrayList<>();
+            for (int r = 0; r < factor; r++) {
+                replicas.add((p + r) % brokers);
+            }
+            shardStates.put("t-" + p, new io.capstan.cluster.metadata.ShardState("t", p, replicas, replicas.get(0), 0, replicas));
+        }
+    }
+
+    private BrokerCluster resize(int replicas) {
+        BrokerCluster c = client.resources(BrokerCluster.class).inNamespace("shop").withName("orders").get();
+        c.getSpec().replicas = replicas;
+        client.resource(c).update();
+        return reconcile();
+    }
+
+    @Test
+    void scaleInDrainsShardsOffTheLeavingBrokersBeforeTheStatefulSetShrinks() {
+        brokersAndShards(3, 6, 2);
+        create(3, java.util.Map.of());
+        reconcile();
+        BrokerCluster draining = resize(2);
+        assertThat(sts().getSpec().getReplicas()).as("the StatefulSet keeps broker 2 while its shards move").isEqualTo(3);
+        assertThat(shardStates.values()).allMatch(s -> !s.replicas().contains(2));
+        assertThat(Conditions.get(draining.getStatus().conditions, Conditions.DEGRADED).getStatus()).isEqualTo("False");
+        reconcile();
+        assertThat(sts().getSpec().getReplicas()).as("drained: now it shrinks").isEqualTo(2);
+    }
+
+    @Test
+    void scaleInBelowAReplicationFactorIsRefusedByField() {
+        brokersAndShards(3, 3, 3);
+        create(3, java.util.Map.of());
+        reconcile();
+        BrokerCluster refused = resize(2);
+        var degraded = Conditions.get(refused.getStatus().conditions, Conditions.DEGRADED);
+        assertThat(degraded.getReason()).isEqualTo("ScaleInRefused");
+        assertThat(degraded.getMessage()).startsWith("spec.replicas=2 cannot hold the 3 replicas of topic t");
+        assertThat(sts().getSpec().getReplicas()).isEqualTo(3);
+        assertThat(shardStates.values()).allMatch(s -> s.replicas().size() == 3);
+    }
+
+    @Test
+    void scaleOutGivesTheNewBrokersReplicasOnceTheyRegister() {
+        brokersAndShards(3, 6, 3);
+        create(3, java.util.Map.of());
+        BrokerCluster settled = reconcile();
+        assertThat(settled.getStatus().shards.balancedFor).isEqualTo(3);
+        BrokerCluster growing = resize(5);
+        assertThat(sts().getSpec().getReplicas()).isEqualTo(5);
+        assertThat(shardStates.values()).as("nothing moves before the new brokers exist").allMatch(s -> s.replicas().stream().allMatch(r -> r < 3));
+        alive.add(new io.capstan.cluster.planner.AssignmentPlanner.Broker(3, ""));
+        alive.add(new io.capstan.cluster.planner.AssignmentPlanner.Broker(4, ""));
+        reconcile();
+        java.util.Map<Integer, Integer> load = new java.util.HashMap<>();
+        shardStates.values().forEach(s -> s.replicas().forEach(r -> load.merge(r, 1, Integer::sum)));
+        assertThat(load.keySet()).containsExactlyInAnyOrder(0, 1, 2, 3, 4);
+        assertThat(java.util.Collections.max(load.values()) - java.util.Collections.min(load.values())).isLessThanOrEqualTo(1);
+        assertThat(reconcile().getStatus().shards.balancedFor).isEqualTo(5);
     }
 }

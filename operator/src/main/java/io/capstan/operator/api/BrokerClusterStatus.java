@@ -48,5 +48,7 @@ public class BrokerClusterStatus {
         public Integer total;
         public Integer underReplicated;
         public Integer offline;
+        /** The broker count the shards were last placed for; a different spec.replicas starts a rebalance. */
+        public Integer balancedFor;
     }
 }

@@ -6,7 +6,13 @@ import io.capstan.operator.resources.DesiredResources;
 import io.capstan.operator.resources.Labels;
 import io.capstan.operator.spec.SpecProblem;
 import io.capstan.operator.spec.SpecValidator;
+import io.capstan.cluster.metadata.ShardState;
 import io.capstan.operator.api.BrokerClusterSpec;
+import io.capstan.operator.shards.ClusterControllers;
+import io.capstan.operator.shards.ClusterMetadata;
+import io.capstan.operator.shards.ScalePlan;
+import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
+import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.capstan.operator.rollout.Canary;
 import io.capstan.operator.rollout.RestartSafetyProbe;
 import io.capstan.operator.rollout.RollingRestart;
@@ -31,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * status reports what the StatefulSet shows. Level-triggered: it also runs again every 30 s.
  */
 @ControllerConfiguration(name = "brokercluster")
-public final class BrokerClusterReconciler implements Reconciler<BrokerCluster> {
+public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>, Cleaner<BrokerCluster> {
     public static final String PAUSED_ANNOTATION = "capstan.io/paused";
     private static final Logger log = LoggerFactory.getLogger(BrokerClusterReconciler.class);
     private static final Duration RESYNC = Duration.ofSeconds(30);
@@ -39,20 +45,32 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster> 
     private final KubernetesClient client;
     private final ResourceWriter writer;
     private final RestartSafetyProbe safety;
-    private final ShardHealth shardHealth;
+    private final ClusterMetadata metadata;
+    private final ClusterControllers controllers;
     private final java.util.function.LongSupplier clock;
 
+    /** Production wiring: the brokers' metadata store in the API server, a failover controller per cluster. */
     public BrokerClusterReconciler(KubernetesClient client, ResourceWriter writer, RestartSafetyProbe safety) {
-        this(client, writer, safety, ShardHealth.fromMetadataStore(client), System::currentTimeMillis);
+        this(client, writer, safety, ClusterMetadata.kubernetes(client), new ClusterControllers(client, 1000), System::currentTimeMillis);
     }
 
     public BrokerClusterReconciler(KubernetesClient client, ResourceWriter writer, RestartSafetyProbe safety,
-                                   ShardHealth shardHealth, java.util.function.LongSupplier clock) {
+                                   ClusterMetadata metadata, ClusterControllers controllers, java.util.function.LongSupplier clock) {
         this.client = client;
         this.writer = writer;
         this.safety = safety;
-        this.shardHealth = shardHealth;
+        this.metadata = metadata;
+        this.controllers = controllers;
         this.clock = clock;
+    }
+
+    @Override
+    public DeleteControl cleanup(BrokerCluster cluster, Context<BrokerCluster> context) {
+        if (controllers != null) {
+            controllers.stop(cluster);
+        }
+        log.info("{}/{}: deleted; its objects go with it (owner references)", cluster.getMetadata().getNamespace(), cluster.getMetadata().getName());
+        return DeleteControl.defaultDelete();
     }
 
     @Override
@@ -144,6 +162,15 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster> 
         return decision;
     }
 
+    private static BrokerClusterStatus.Shards health(List<ShardState> shards, Integer balancedFor) {
+        BrokerClusterStatus.Shards h = new BrokerClusterStatus.Shards();
+        h.total = shards.size();
+        h.offline = (int) shards.stream().filter(s -> s.leader() < 0).count();
+        h.underReplicated = (int) shards.stream().filter(s -> s.leader() >= 0 && s.isr().size() < s.replicas().size()).count();
+        h.balancedFor = balancedFor;
+        return h;
+    }
+
     private static BrokerCluster withSpec(BrokerCluster cluster, BrokerClusterSpec spec) {
         BrokerCluster copy = new BrokerCluster();
         copy.setMetadata(cluster.getMetadata());
@@ -185,12 +212,25 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster> 
 
         boolean rolledBack = status.rollout != null && status.rollout.rolledBackGeneration != null
                 && status.rollout.rolledBackGeneration == generation && status.lastStableSpec != null;
-        for (HasMetadata desired : DesiredResources.all(rolledBack ? withSpec(cluster, status.lastStableSpec) : cluster)) {
+        if (controllers != null) {
+            controllers.ensure(cluster);
+        }
+        List<ShardState> shards = metadata.shards(cluster);
+        Integer balancedFor = status.shards == null ? null : status.shards.balancedFor;
+        status.shards = health(shards, balancedFor);
+        int want = cluster.getSpec().replicas;
+        int runningBrokers = sts == null || sts.getSpec() == null || sts.getSpec().getReplicas() == null ? want : sts.getSpec().getReplicas();
+        ScalePlan.Decision scale = ScalePlan.decide(want, runningBrokers, balancedFor, metadata.aliveBrokers(cluster), shards);
+        scale.reassign().forEach((id, replicas) -> {
+            log.info("{}: moving {}-{} to brokers {} ({})", name, id.topic(), id.partition(), replicas, scale.message());
+            metadata.reassign(cluster, id.topic(), id.partition(), replicas);
+        });
+        status.shards.balancedFor = scale.balancedFor();
+        for (HasMetadata desired : DesiredResources.all(rolledBack ? withSpec(cluster, status.lastStableSpec) : cluster,
+                scale.statefulSetReplicas())) {
             writer.write(desired);
         }
-        status.shards = shardHealth.observe(cluster);
 
-        int want = cluster.getSpec().replicas;
         int ready = sts == null || sts.getStatus() == null || sts.getStatus().getReadyReplicas() == null ? 0 : sts.getStatus().getReadyReplicas();
         int current = sts == null || sts.getStatus() == null || sts.getStatus().getReplicas() == null ? 0 : sts.getStatus().getReplicas();
         int updated = sts == null || sts.getStatus() == null || sts.getStatus().getUpdatedReplicas() == null ? 0 : sts.getStatus().getUpdatedReplicas();
@@ -199,7 +239,11 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster> 
         status.updatedReplicas = updated;
         status.targetVersion = cluster.getSpec().version;
         status.observedGeneration = generation;
-        Conditions.set(status.conditions, Conditions.DEGRADED, false, "SpecValid", "the spec is valid", generation);
+        if (scale.refusal() != null) {
+            Conditions.set(status.conditions, Conditions.DEGRADED, true, "ScaleInRefused", scale.refusal(), generation);
+        } else {
+            Conditions.set(status.conditions, Conditions.DEGRADED, false, "SpecValid", "the spec is valid", generation);
+        }
         RollingRestart.Decision rollout = rollOut(cluster, sts, want, rolledBack, generation);
         boolean allReady = ready == want && current == want;
         boolean settled = allReady && rollout instanceof RollingRestart.Done;

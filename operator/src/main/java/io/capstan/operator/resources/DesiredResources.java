@@ -54,8 +54,13 @@ public final class DesiredResources {
     private DesiredResources() {}
 
     public static List<HasMetadata> all(BrokerCluster cluster) {
+        return all(cluster, cluster.getSpec().replicas);
+    }
+
+    /** With the StatefulSet at {@code brokers} (during a scale-in, the old size until shards have drained). */
+    public static List<HasMetadata> all(BrokerCluster cluster, int brokers) {
         return List.of(serviceAccount(cluster), role(cluster), roleBinding(cluster), configMap(cluster),
-                headlessService(cluster), clientService(cluster), podDisruptionBudget(cluster), statefulSet(cluster));
+                headlessService(cluster), clientService(cluster), podDisruptionBudget(cluster), statefulSet(cluster, brokers));
     }
 
     public static String image(BrokerClusterSpec spec) {
@@ -147,6 +152,10 @@ public final class DesiredResources {
      * is safe; the broker id is the pod's ordinal; SIGTERM (after the preStop hand-over) is a controlled shutdown.
      */
     public static StatefulSet statefulSet(BrokerCluster c) {
+        return statefulSet(c, c.getSpec().replicas);
+    }
+
+    public static StatefulSet statefulSet(BrokerCluster c, int brokers) {
         BrokerClusterSpec spec = c.getSpec();
         String name = c.getMetadata().getName();
         PersistentVolumeClaim data = new PersistentVolumeClaimBuilder().withNewMetadata().withName("data")
@@ -155,7 +164,7 @@ public final class DesiredResources {
                 .withNewResources().addToRequests("storage", new Quantity(spec.storage == null ? "10Gi" : spec.storage.size)).endResources()
                 .endSpec().build();
         return new StatefulSetBuilder().withMetadata(meta(c, name)).withNewSpec()
-                .withReplicas(spec.replicas).withServiceName(headlessName(c)).withPodManagementPolicy("Parallel")
+                .withReplicas(brokers).withServiceName(headlessName(c)).withPodManagementPolicy("Parallel")
                 .withNewUpdateStrategy().withType("OnDelete").endUpdateStrategy()
                 .withNewSelector().withMatchLabels(Labels.selector(name)).endSelector()
                 .withTemplate(podTemplate(c)).withVolumeClaimTemplates(data)

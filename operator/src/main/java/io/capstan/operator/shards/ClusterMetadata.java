@@ -1,0 +1,67 @@
+package io.capstan.operator.shards;
+
+import io.capstan.cluster.controller.Reassignment;
+import io.capstan.cluster.metadata.BrokerRegistration;
+import io.capstan.cluster.metadata.ConflictException;
+import io.capstan.cluster.metadata.KubernetesMetadataStore;
+import io.capstan.cluster.metadata.MetadataCodec;
+import io.capstan.cluster.metadata.MetadataStore;
+import io.capstan.cluster.metadata.ShardState;
+import io.capstan.cluster.metadata.Versioned;
+import io.capstan.cluster.planner.AssignmentPlanner;
+import io.capstan.operator.api.BrokerCluster;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/** The operator's window on a cluster's metadata store: live brokers, shards, and starting reassignments. */
+public interface ClusterMetadata {
+    List<AssignmentPlanner.Broker> aliveBrokers(BrokerCluster cluster);
+
+    List<ShardState> shards(BrokerCluster cluster);
+
+    /** Starts moving the shard to {@code replicas} (compare-and-set; a lost race is retried on the next pass). */
+    void reassign(BrokerCluster cluster, String topic, int partition, List<Integer> replicas);
+
+    /** The brokers' store: ConfigMaps named after the cluster in its namespace. */
+    static MetadataStore store(KubernetesClient client, BrokerCluster cluster) {
+        return new KubernetesMetadataStore(client, cluster.getMetadata().getNamespace(), cluster.getMetadata().getName());
+    }
+
+    static ClusterMetadata kubernetes(KubernetesClient client) {
+        return new ClusterMetadata() {
+            @Override
+            public List<AssignmentPlanner.Broker> aliveBrokers(BrokerCluster cluster) {
+                long now = System.currentTimeMillis();
+                return store(client, cluster).list("brokers/").values().stream()
+                        .map(v -> MetadataCodec.decode(v.value(), BrokerRegistration.class)).filter(b -> b.alive(now))
+                        .map(b -> new AssignmentPlanner.Broker(b.id(), b.rack())).toList();
+            }
+
+            @Override
+            public List<ShardState> shards(BrokerCluster cluster) {
+                return store(client, cluster).list("shards/").values().stream()
+                        .map(v -> MetadataCodec.decode(v.value(), ShardState.class)).toList();
+            }
+
+            @Override
+            public void reassign(BrokerCluster cluster, String topic, int partition, List<Integer> replicas) {
+                MetadataStore store = store(client, cluster);
+                Optional<Versioned> current = store.get(ShardState.key(topic, partition));
+                if (current.isEmpty()) {
+                    return;
+                }
+                Set<Integer> registered = store.list("brokers/").values().stream()
+                        .map(v -> MetadataCodec.decode(v.value(), BrokerRegistration.class).id()).collect(Collectors.toSet());
+                ShardState next = Reassignment.start(MetadataCodec.decode(current.get().value(), ShardState.class), replicas, registered);
+                try {
+                    store.compareAndSet(current.get().key(), current.get().version(), MetadataCodec.encode(next));
+                } catch (ConflictException raced) {
+                    // the shard changed meanwhile; the next pass decides again
+                }
+            }
+        };
+    }
+}
