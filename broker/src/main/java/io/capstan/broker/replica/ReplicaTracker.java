@@ -21,6 +21,8 @@ public final class ReplicaTracker {
     private final Set<Integer> isr;
     private final Map<Integer, Long> logEnd = new HashMap<>();
     private final Map<Integer, Long> lastCaughtUpMs = new HashMap<>();
+    /** Followers heard from since this leader took over: only they can rejoin the ISR (a dead one has not fetched). */
+    private final Set<Integer> fetched = new java.util.HashSet<>();
     private long highWatermark;
 
     public ReplicaTracker(int leaderId, List<Integer> replicas, List<Integer> isr, long leaderLogEnd, long highWatermark,
@@ -57,6 +59,7 @@ public final class ReplicaTracker {
             throw new IllegalArgumentException("broker " + replicaId + " is not a follower of this shard (replicas " + replicas + ")");
         }
         logEnd.put(replicaId, fetchOffset);
+        fetched.add(replicaId);
         if (fetchOffset >= logEnd.get(leaderId)) {
             lastCaughtUpMs.put(replicaId, nowMs);
         }
@@ -82,7 +85,7 @@ public final class ReplicaTracker {
                 next.add(r);
             } else if (inSync && nowMs - lastCaughtUpMs.get(r) <= lagMaxMs) {
                 next.add(r);
-            } else if (!inSync && logEnd.get(r) >= highWatermark) {
+            } else if (!inSync && fetched.contains(r) && logEnd.get(r) >= highWatermark) {
                 // as in Kafka: reaching the high watermark is enough; from then on the HW waits for it
                 next.add(r);
             }

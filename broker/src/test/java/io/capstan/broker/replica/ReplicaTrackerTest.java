@@ -45,6 +45,15 @@ class ReplicaTrackerTest {
     }
 
     /** Whatever the followers do: the HW never exceeds an ISR member's log end, never goes back, the leader stays in sync. */
+    @Test
+    void aNewLeaderDoesNotReaddAFollowerItHasNotHeardFrom() {
+        // replicas 1,2,3; broker 3 is out of the ISR (it died); the new leader starts at the high watermark
+        ReplicaTracker t = new ReplicaTracker(1, List.of(1, 2, 3), List.of(1, 2), 100, 100, 0, LAG);
+        assertThat(t.isrChange(10)).as("3 has not fetched from this leader").isEmpty();
+        t.followerFetched(3, 100, 20);
+        assertThat(t.isrChange(30)).contains(List.of(1, 2, 3));
+    }
+
     @Property
     void highWatermarkInvariants(@ForAll("steps") @Size(max = 60) List<int[]> steps) {
         ReplicaTracker t = new ReplicaTracker(1, List.of(1, 2, 3), List.of(1, 2, 3), 0, 0, 0, LAG);
