@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The operator process: one active replica at a time (a Lease in its own namespace), watching all namespaces or those
- * listed in WATCH_NAMESPACES, with /healthz and /readyz on HEALTH_PORT (default 8081).
+ * listed in WATCH_NAMESPACES, with /healthz, /readyz and /metrics (Prometheus) on HEALTH_PORT (default 8081).
  */
 public final class OperatorMain {
     private static final Logger log = LoggerFactory.getLogger(OperatorMain.class);
@@ -34,7 +34,11 @@ public final class OperatorMain {
                 .map(String::trim).filter(s -> !s.isEmpty()).collect(Collectors.toSet());
         Operator operator = new Operator(o -> o.withKubernetesClient(client)
                 .withLeaderElectionConfiguration(new LeaderElectionConfiguration("capstan-operator", leaseNamespace)));
-        operator.register(new BrokerClusterReconciler(client, ResourceWriter.serverSideApply(client), io.capstan.operator.rollout.RestartSafetyProbe.http()), config -> {
+        io.capstan.operator.reconcile.OperatorMetrics metrics = new io.capstan.operator.reconcile.OperatorMetrics(
+                io.prometheus.metrics.model.registry.PrometheusRegistry.defaultRegistry);
+        io.prometheus.metrics.instrumentation.jvm.JvmMetrics.builder().register();
+        operator.register(new BrokerClusterReconciler(client, ResourceWriter.serverSideApply(client),
+                io.capstan.operator.rollout.RestartSafetyProbe.http(), metrics), config -> {
             if (!namespaces.isEmpty()) {
                 config.settingNamespaces(namespaces);
             }
@@ -43,6 +47,7 @@ public final class OperatorMain {
         HttpServer health = HttpServer.create(new InetSocketAddress(Integer.parseInt(System.getenv().getOrDefault("HEALTH_PORT", "8081"))), 8);
         health.createContext("/healthz", ex -> reply(ex, 200, "ok\n"));
         health.createContext("/readyz", ex -> reply(ex, 200, "ready\n"));
+        health.createContext("/metrics", new io.prometheus.metrics.exporter.httpserver.MetricsHandler(metrics.registry()));
         health.start();
         operator.start();
         log.info("capstan operator started (namespaces: {}, leader election lease capstan-operator in {})",

@@ -29,6 +29,7 @@ class ReconcilerMockServerTest {
     KubernetesClient client;
     BrokerClusterReconciler reconciler;
     volatile int underReplicated;
+    final java.util.List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** The cluster's metadata store as the brokers would keep it: live brokers and shards; reassignments complete at once. */
     final java.util.List<io.capstan.cluster.planner.AssignmentPlanner.Broker> alive = new java.util.concurrent.CopyOnWriteArrayList<>();
     final java.util.Map<String, io.capstan.cluster.metadata.ShardState> shardStates = new java.util.concurrent.ConcurrentHashMap<>();
@@ -64,7 +65,18 @@ class ReconcilerMockServerTest {
         server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
         server.init();
         client = server.createClient();
-        reconciler = new BrokerClusterReconciler(client, ResourceWriter.createOrUpdate(client), pod -> safety, metadata, null, () -> now);
+        reconciler = new BrokerClusterReconciler(client, ResourceWriter.createOrUpdate(client), pod -> safety, metadata, null, () -> now)
+                .withEvents(new io.capstan.operator.reconcile.EventRecorder() {
+                    @Override
+                    public void normal(BrokerCluster cluster, String reason, String message) {
+                        events.add("Normal " + reason + ": " + message);
+                    }
+
+                    @Override
+                    public void warning(BrokerCluster cluster, String reason, String message) {
+                        events.add("Warning " + reason + ": " + message);
+                    }
+                });
     }
 
     @AfterEach
@@ -146,6 +158,9 @@ class ReconcilerMockServerTest {
         assertThat(degraded.getReason()).isEqualTo("InvalidSpec");
         assertThat(degraded.getMessage()).contains("spec.config").contains("log.flush.polcy");
         assertThat(sts().getSpec().getReplicas()).as("the running cluster is left alone").isEqualTo(3);
+        reconcile();
+        assertThat(events).as("one Warning Event per new problem, not one per pass").filteredOn(e -> e.startsWith("Warning InvalidSpec"))
+                .hasSize(1);
     }
 
     @Test
@@ -199,6 +214,7 @@ class ReconcilerMockServerTest {
         controllerStatus.run();
         BrokerCluster rolling = reconcile();
         assertThat(podNames()).as("the highest ordinal goes first").containsExactly("orders-0", "orders-1");
+        assertThat(events).contains("Normal RestartingBroker: restarting orders-2 onto revision rev-2 (it reported it is safe to restart)");
         assertThat(rolling.getStatus().rollout.message).isEqualTo("restarting broker 2");
 
         pod(2, "rev-2", false); // recreated by the StatefulSet controller, still starting

@@ -48,10 +48,14 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
     private final ClusterMetadata metadata;
     private final ClusterControllers controllers;
     private final java.util.function.LongSupplier clock;
+    private EventRecorder events = EventRecorder.NONE;
+    private OperatorMetrics metrics = OperatorMetrics.unregistered();
 
-    /** Production wiring: the brokers' metadata store in the API server, a failover controller per cluster. */
-    public BrokerClusterReconciler(KubernetesClient client, ResourceWriter writer, RestartSafetyProbe safety) {
+    /** Production wiring: the brokers' metadata store in the API server, a failover controller per cluster, Events. */
+    public BrokerClusterReconciler(KubernetesClient client, ResourceWriter writer, RestartSafetyProbe safety, OperatorMetrics metrics) {
         this(client, writer, safety, ClusterMetadata.kubernetes(client), new ClusterControllers(client, 1000), System::currentTimeMillis);
+        this.events = EventRecorder.kubernetes(client);
+        this.metrics = metrics;
     }
 
     public BrokerClusterReconciler(KubernetesClient client, ResourceWriter writer, RestartSafetyProbe safety,
@@ -62,6 +66,12 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         this.metadata = metadata;
         this.controllers = controllers;
         this.clock = clock;
+    }
+
+    /** Where Events go (tests record them). */
+    public BrokerClusterReconciler withEvents(EventRecorder events) {
+        this.events = events;
+        return this;
     }
 
     @Override
@@ -133,6 +143,7 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
             };
             if (verdict.phase() == Canary.Phase.ROLLED_BACK) {
                 r.rolledBackGeneration = generation;
+                metrics.action("rollback");
                 log.warn("{}/{}: canary rolled back: {}", cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(), verdict.message());
                 Conditions.set(status.conditions, Conditions.DEGRADED, true, "CanaryRolledBack", verdict.message()
                         + "; change the BrokerCluster spec to try again", generation);
@@ -149,6 +160,9 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
             log.info("{}/{}: restarting {} onto revision {} (it said it is safe)", cluster.getMetadata().getNamespace(),
                     cluster.getMetadata().getName(), pod.getMetadata().getName(), target);
             client.pods().inNamespace(cluster.getMetadata().getNamespace()).withName(pod.getMetadata().getName()).delete();
+            metrics.action("broker_restart");
+            events.normal(cluster, "RestartingBroker", "restarting " + pod.getMetadata().getName() + " onto revision " + target
+                    + " (it reported it is safe to restart)");
             if (status.rollout.phase == null || status.rollout.phase == BrokerClusterStatus.Phase.Complete) {
                 status.rollout.phase = BrokerClusterStatus.Phase.Promoting;
             }
@@ -180,6 +194,30 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
 
     /** One pass; returns the cluster with its new status (the caller writes the status). */
     public BrokerCluster reconcile(BrokerCluster cluster) {
+        long start = System.nanoTime();
+        String previousDegraded = cluster.getStatus() == null ? null : degradedReason(cluster.getStatus());
+        try {
+            BrokerCluster done = reconcileOnce(cluster);
+            String degraded = degradedReason(done.getStatus());
+            if (degraded != null && !degraded.equals(previousDegraded)) {
+                var condition = Conditions.get(done.getStatus().conditions, Conditions.DEGRADED);
+                events.warning(done, condition.getReason(), condition.getMessage());
+            }
+            metrics.reconciled(degraded == null ? "ok" : "degraded", System.nanoTime() - start);
+            return done;
+        } catch (RuntimeException e) {
+            metrics.reconciled("error", System.nanoTime() - start);
+            throw e;
+        }
+    }
+
+    /** The reason of a True Degraded condition, with its message, or null. */
+    private static String degradedReason(BrokerClusterStatus status) {
+        var c = status == null || status.conditions == null ? null : Conditions.get(status.conditions, Conditions.DEGRADED);
+        return c == null || !"True".equals(c.getStatus()) ? null : c.getReason() + ": " + c.getMessage();
+    }
+
+    private BrokerCluster reconcileOnce(BrokerCluster cluster) {
         String name = cluster.getMetadata().getNamespace() + "/" + cluster.getMetadata().getName();
         long generation = cluster.getMetadata().getGeneration() == null ? 0 : cluster.getMetadata().getGeneration();
         BrokerClusterStatus status = cluster.getStatus() == null ? new BrokerClusterStatus() : cluster.getStatus();
@@ -224,6 +262,9 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         scale.reassign().forEach((id, replicas) -> {
             log.info("{}: moving {}-{} to brokers {} ({})", name, id.topic(), id.partition(), replicas, scale.message());
             metadata.reassign(cluster, id.topic(), id.partition(), replicas);
+            metrics.action("shard_move");
+            events.normal(cluster, "MovingShard", "moving " + id.topic() + "-" + id.partition() + " to brokers " + replicas
+                    + " (" + scale.message() + ")");
         });
         status.shards.balancedFor = scale.balancedFor();
         for (HasMetadata desired : DesiredResources.all(rolledBack ? withSpec(cluster, status.lastStableSpec) : cluster,

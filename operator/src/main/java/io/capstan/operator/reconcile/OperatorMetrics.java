@@ -1,0 +1,39 @@
+package io.capstan.operator.reconcile;
+
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.Unit;
+
+/** Reconciles, their outcomes and durations, and the actions they took, for Prometheus (base units, _total). */
+public final class OperatorMetrics {
+    private final PrometheusRegistry registry;
+    private final Counter reconciles;
+    private final Histogram duration;
+    private final Counter actions;
+
+    public OperatorMetrics(PrometheusRegistry registry) {
+        this.registry = registry;
+        reconciles = Counter.builder().name("capstan_operator_reconciles_total").help("Reconciliations by outcome")
+                .labelNames("outcome").register(registry);
+        duration = Histogram.builder().name("capstan_operator_reconcile_duration_seconds").help("Time one reconciliation took")
+                .unit(Unit.SECONDS).classicOnly().classicExponentialUpperBounds(0.001, 2, 16).register(registry);
+        actions = Counter.builder().name("capstan_operator_actions_total")
+                .help("Actions taken on clusters: broker restarts, shard moves, rollbacks").labelNames("action").register(registry);
+    }
+
+    public void reconciled(String outcome, long nanos) {
+        reconciles.labelValues(outcome).inc();
+        duration.observe(nanos / 1e9);
+    }
+
+    public void action(String action) {
+        actions.labelValues(action).inc();
+    }
+
+    public PrometheusRegistry registry() { return registry; }
+
+    public static OperatorMetrics unregistered() {
+        return new OperatorMetrics(new PrometheusRegistry());
+    }
+}
