@@ -378,4 +378,23 @@ class ReconcilerMockServerTest {
         assertThat(java.util.Collections.max(load.values()) - java.util.Collections.min(load.values())).isLessThanOrEqualTo(1);
         assertThat(reconcile().getStatus().shards.balancedFor).isEqualTo(5);
     }
+
+    @Test
+    void aServiceMonitorIsCreatedOnlyWhenAskedForAndItsCrdExists() {
+        create(3, java.util.Map.of());
+        BrokerCluster c = client.resources(BrokerCluster.class).inNamespace("shop").withName("orders").get();
+        c.getSpec().metrics.serviceMonitor = true;
+        client.resource(c).update();
+        reconcile();
+        var context = new io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext.Builder().withGroup("monitoring.coreos.com")
+                .withVersion("v1").withKind("ServiceMonitor").withPlural("servicemonitors").withNamespaced(true).build();
+        assertThat(client.genericKubernetesResources(context).inNamespace("shop").list().getItems()).as("no CRD, no ServiceMonitor").isEmpty();
+        client.apiextensions().v1().customResourceDefinitions().resource(new io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionBuilder()
+                .withNewMetadata().withName("servicemonitors.monitoring.coreos.com").endMetadata()
+                .withNewSpec().withGroup("monitoring.coreos.com").withScope("Namespaced")
+                .withNewNames().withKind("ServiceMonitor").withPlural("servicemonitors").endNames()
+                .addNewVersion().withName("v1").withServed(true).withStorage(true).endVersion().endSpec().build()).create();
+        reconcile();
+        assertThat(client.genericKubernetesResources(context).inNamespace("shop").withName("orders").get()).isNotNull();
+    }
 }

@@ -176,6 +176,10 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         return decision;
     }
 
+    private boolean serviceMonitorsInstalled() {
+        return client.apiextensions().v1().customResourceDefinitions().withName("servicemonitors.monitoring.coreos.com").get() != null;
+    }
+
     private static BrokerClusterStatus.Shards health(List<ShardState> shards, Integer balancedFor) {
         BrokerClusterStatus.Shards h = new BrokerClusterStatus.Shards();
         h.total = shards.size();
@@ -270,6 +274,13 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         for (HasMetadata desired : DesiredResources.all(rolledBack ? withSpec(cluster, status.lastStableSpec) : cluster,
                 scale.statefulSetReplicas())) {
             writer.write(desired);
+        }
+        if (cluster.getSpec().metrics != null && Boolean.TRUE.equals(cluster.getSpec().metrics.serviceMonitor)) {
+            if (serviceMonitorsInstalled()) {
+                writer.write(DesiredResources.serviceMonitor(cluster));
+            } else {
+                log.info("{}: spec.metrics.serviceMonitor is set but the ServiceMonitor CRD (Prometheus Operator) is not installed", name);
+            }
         }
 
         int ready = sts == null || sts.getStatus() == null || sts.getStatus().getReadyReplicas() == null ? 0 : sts.getStatus().getReadyReplicas();

@@ -63,6 +63,23 @@ public final class DesiredResources {
                 headlessService(cluster), clientService(cluster), podDisruptionBudget(cluster), statefulSet(cluster, brokers));
     }
 
+    /** A Prometheus Operator ServiceMonitor scraping every broker's /metrics (only when asked for and its CRD exists). */
+    public static io.fabric8.kubernetes.api.model.GenericKubernetesResource serviceMonitor(BrokerCluster c) {
+        Map<String, Object> endpoint = new LinkedHashMap<>();
+        endpoint.put("port", "admin");
+        endpoint.put("path", "/metrics");
+        endpoint.put("interval", "30s");
+        Map<String, Object> spec = new LinkedHashMap<>();
+        spec.put("selector", Map.of("matchLabels", Labels.all(c.getMetadata().getName())));
+        spec.put("endpoints", List.of(endpoint));
+        io.fabric8.kubernetes.api.model.GenericKubernetesResource monitor = new io.fabric8.kubernetes.api.model.GenericKubernetesResource();
+        monitor.setApiVersion("monitoring.coreos.com/v1");
+        monitor.setKind("ServiceMonitor");
+        monitor.setMetadata(meta(c, c.getMetadata().getName()));
+        monitor.setAdditionalProperty("spec", spec);
+        return monitor;
+    }
+
     public static String image(BrokerClusterSpec spec) {
         return spec.image != null && !spec.image.isBlank() ? spec.image : DEFAULT_IMAGE_REPOSITORY + ":" + spec.version;
     }
