@@ -1,0 +1,135 @@
+package io.capstan.e2e.k8s;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.capstan.operator.api.BrokerCluster;
+import io.capstan.operator.reconcile.BrokerClusterReconciler;
+import io.capstan.operator.reconcile.Conditions;
+import io.capstan.operator.reconcile.ResourceWriter;
+import io.capstan.operator.rollout.RollingRestart;
+import io.capstan.operator.shards.ClusterMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The CRD and the operator's writes against a real kube-apiserver and etcd (built from the Go modules): schema and CEL
+ * validation with the field named, defaults, the scale subresource, server-side apply of everything a cluster owns,
+ * and a second reconcile that changes nothing. Pods, the scheduler and the controller manager are not part of this yet.
+ */
+class ApiServerTest {
+    static ControlPlane controlPlane;
+    static KubernetesClient client;
+
+    @BeforeAll
+    static void start() throws Exception {
+        boolean required = "1".equals(System.getenv("CAPSTAN_REQUIRE_K8S"));
+        if (!ControlPlane.available()) {
+            if (required) {
+                throw new IllegalStateException("no control plane binaries in " + ControlPlane.BIN
+                        + "; build them with e2e-tests/k8s/build-control-plane.sh");
+            }
+            Assumptions.abort("no control plane binaries in " + ControlPlane.BIN + "; build them with e2e-tests/k8s/build-control-plane.sh");
+        }
+        controlPlane = ControlPlane.start(Path.of("target", "k8s-" + System.nanoTime()).toAbsolutePath());
+        client = controlPlane.adminClient();
+        CustomResourceDefinition crd = Serialization.unmarshal(Files.readString(Path.of("..", "crds", "brokerclusters.capstan.io-v1.yml")),
+                CustomResourceDefinition.class);
+        client.resource(crd).create();
+        await().atMost(Duration.ofSeconds(60)).until(() -> client.apiextensions().v1().customResourceDefinitions()
+                .withName("brokerclusters.capstan.io").get().getStatus().getConditions().stream()
+                .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())));
+        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("shop").endMetadata().build()).create();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (client != null) {
+            client.close();
+        }
+        if (controlPlane != null) {
+            controlPlane.close();
+        }
+    }
+
+    static BrokerCluster example(String file) throws Exception {
+        BrokerCluster c = Serialization.unmarshal(Files.readString(Path.of("..", "manifests", "examples", file)), BrokerCluster.class);
+        c.getMetadata().setNamespace("shop");
+        return c;
+    }
+
+    static String rejection(BrokerCluster c) {
+        try {
+            client.resource(c).create();
+        } catch (KubernetesClientException e) {
+            assertThat(e.getCode()).isEqualTo(422);
+            return e.getMessage();
+        }
+        throw new AssertionError("the API server accepted an invalid BrokerCluster");
+    }
+
+    @Test
+    void theSchemaRejectsInvalidClustersNamingTheField() throws Exception {
+        BrokerCluster zero = example("minimal.yaml");
+        zero.getMetadata().setName("zero");
+        zero.getSpec().replicas = 0;
+        assertThat(rejection(zero)).contains("spec.replicas");
+
+        BrokerCluster banana = example("minimal.yaml");
+        banana.getMetadata().setName("banana");
+        banana.getSpec().version = "banana";
+        assertThat(rejection(banana)).contains("spec.version");
+
+        BrokerCluster both = example("canary.yaml");
+        both.getMetadata().setName("both");
+        both.getSpec().rollout.canary.steps.get(0).pause = new io.capstan.operator.api.BrokerClusterSpec.Pause();
+        assertThat(rejection(both)).contains("spec.rollout.canary.steps[0]").contains("a canary step sets either replicas or pause");
+    }
+
+    @Test
+    void examplesAreAcceptedWithDefaultsAndTheScaleSubresourceWorks() throws Exception {
+        for (String file : new String[] {"minimal.yaml", "production.yaml", "canary.yaml"}) {
+            client.resource(example(file)).create();
+        }
+        BrokerCluster minimal = client.resources(BrokerCluster.class).inNamespace("shop").withName("minimal").get();
+        assertThat(minimal.getSpec().storage.size).as("schema default").isEqualTo("10Gi");
+        client.resources(BrokerCluster.class).inNamespace("shop").withName("minimal").scale(5);
+        assertThat(client.resources(BrokerCluster.class).inNamespace("shop").withName("minimal").get().getSpec().replicas).isEqualTo(5);
+    }
+
+    @Test
+    void theReconcilerAppliesEverythingWithServerSideApplyAndASecondPassChangesNothing() throws Exception {
+        BrokerCluster orders = example("production.yaml");
+        orders.getMetadata().setName("ssa");
+        client.resource(orders).create();
+        BrokerClusterReconciler reconciler = new BrokerClusterReconciler(client, ResourceWriter.serverSideApply(client),
+                pod -> RollingRestart.Safety.SAFE, ClusterMetadata.kubernetes(client), null, System::currentTimeMillis);
+        BrokerCluster first = reconciler.reconcile(client.resources(BrokerCluster.class).inNamespace("shop").withName("ssa").get());
+        client.resource(first).updateStatus();
+        var sts = client.apps().statefulSets().inNamespace("shop").withName("ssa").get();
+        assertThat(sts.getSpec().getReplicas()).isEqualTo(6);
+        assertThat(sts.getMetadata().getManagedFields()).anySatisfy(f -> {
+            assertThat(f.getManager()).isEqualTo(ResourceWriter.FIELD_MANAGER);
+            assertThat(f.getOperation()).isEqualTo("Apply");
+        });
+        assertThat(client.rbac().roles().inNamespace("shop").withName("ssa-broker").get()).isNotNull();
+        assertThat(client.policy().v1().podDisruptionBudget().inNamespace("shop").withName("ssa").get()).isNotNull();
+        assertThat(Conditions.get(first.getStatus().conditions, Conditions.READY).getMessage()).isEqualTo("0 of 6 brokers ready");
+
+        String version = sts.getMetadata().getResourceVersion();
+        reconciler.reconcile(client.resources(BrokerCluster.class).inNamespace("shop").withName("ssa").get());
+        assertThat(client.apps().statefulSets().inNamespace("shop").withName("ssa").get().getMetadata().getResourceVersion())
+                .as("an identical apply is a no-op on a real API server").isEqualTo(version);
+    }
+}

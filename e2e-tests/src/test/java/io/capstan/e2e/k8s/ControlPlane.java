@@ -1,0 +1,135 @@
+package io.capstan.e2e.k8s;
+
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+
+/**
+ * A real Kubernetes control plane on 127.0.0.1: etcd and kube-apiserver built from the Go modules
+ * (e2e-tests/k8s/build-control-plane.sh), client-certificate authentication with a CA made here by openssl, RBAC on.
+ * Processes are started per test class and killed afterwards; their logs stay in the work directory.
+ */
+public final class ControlPlane implements AutoCloseable {
+    public static final String VERSION = "v1.37.2";
+    public static final Path BIN = Path.of("..", ".cache", "k8s", VERSION, "bin").toAbsolutePath().normalize();
+
+    private final Path work;
+    private final List<Process> processes = new ArrayList<>();
+    private int apiPort;
+
+    private ControlPlane(Path work) {
+        this.work = work;
+    }
+
+    /** True when the binaries have been built on this machine. */
+    public static boolean available() {
+        return Files.isExecutable(BIN.resolve("kube-apiserver")) && Files.isExecutable(BIN.resolve("etcd"));
+    }
+
+    public static ControlPlane start(Path work) throws Exception {
+        ControlPlane cp = new ControlPlane(work);
+        cp.boot();
+        return cp;
+    }
+
+    private void boot() throws Exception {
+        Files.createDirectories(work);
+        certificates();
+        int etcdClient = freePort();
+        int etcdPeer = freePort();
+        start("etcd", List.of(BIN.resolve("etcd").toString(), "--name", "default", "--data-dir", work.resolve("etcd").toString(),
+                "--listen-client-urls", "http://127.0.0.1:" + etcdClient, "--advertise-client-urls", "http://127.0.0.1:" + etcdClient,
+                "--listen-peer-urls", "http://127.0.0.1:" + etcdPeer, "--initial-advertise-peer-urls", "http://127.0.0.1:" + etcdPeer,
+                "--initial-cluster", "default=http://127.0.0.1:" + etcdPeer, "--unsafe-no-fsync"));
+        apiPort = freePort();
+        start("kube-apiserver", List.of(BIN.resolve("kube-apiserver").toString(),
+                "--etcd-servers", "http://127.0.0.1:" + etcdClient,
+                "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--secure-port", String.valueOf(apiPort),
+                "--cert-dir", work.resolve("apiserver-certs").toString(),
+                "--tls-cert-file", file("apiserver.crt"), "--tls-private-key-file", file("apiserver.key"),
+                "--client-ca-file", file("ca.crt"),
+                "--service-account-issuer", "https://kubernetes.default.svc", "--service-account-key-file", file("sa.pub"),
+                "--service-account-signing-key-file", file("sa.key"), "--service-cluster-ip-range", "10.0.0.0/24",
+                "--authorization-mode", "RBAC", "--disable-admission-plugins", "ServiceAccount", "--allow-privileged=true",
+                "--endpoint-reconciler-type", "none"));
+        try (KubernetesClient client = adminClient()) {
+            Awaitility.await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
+                    .failFast("the API server exited; see " + work.resolve("kube-apiserver.log"), () -> !processes.get(1).isAlive())
+                    .until(() -> "ok".equals(client.raw("/readyz")));
+        }
+    }
+
+    private String file(String name) {
+        return work.resolve(name).toString();
+    }
+
+    /** A CA, the API server's serving certificate, an admin client certificate (system:masters) and a service-account key. */
+    private void certificates() throws Exception {
+        Files.writeString(work.resolve("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes.default.svc\n");
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=capstan-e2e-ca");
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "apiserver.key", "-out", "apiserver.csr", "-subj", "/CN=kube-apiserver");
+        openssl("x509", "-req", "-in", "apiserver.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "apiserver.crt",
+                "-days", "2", "-extfile", "san.ext");
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "admin.key", "-out", "admin.csr", "-subj", "/O=system:masters/CN=capstan-admin");
+        openssl("x509", "-req", "-in", "admin.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "admin.crt", "-days", "2");
+        openssl("genrsa", "-out", "sa.key", "2048");
+        openssl("rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub");
+    }
+
+    private void openssl(String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("openssl"));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).directory(work.toFile()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(work.resolve("openssl.log").toFile())).start();
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IllegalStateException("openssl " + String.join(" ", args) + " failed; see " + work.resolve("openssl.log"));
+        }
+    }
+
+    private void start(String name, List<String> cmd) throws IOException {
+        processes.add(new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(work.resolve(name + ".log").toFile())).start());
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    public Config adminConfig() {
+        return new ConfigBuilder().withMasterUrl("https://127.0.0.1:" + apiPort).withCaCertFile(file("ca.crt"))
+                .withClientCertFile(file("admin.crt")).withClientKeyFile(file("admin.key")).withNamespace("default").build();
+    }
+
+    public KubernetesClient adminClient() {
+        return new KubernetesClientBuilder().withConfig(adminConfig()).build();
+    }
+
+    public Path work() { return work; }
+
+    @Override
+    public void close() {
+        for (int i = processes.size() - 1; i >= 0; i--) {
+            Process p = processes.get(i);
+            p.destroy();
+            try {
+                if (!p.waitFor(20, TimeUnit.SECONDS)) {
+                    p.destroyForcibly().waitFor();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
