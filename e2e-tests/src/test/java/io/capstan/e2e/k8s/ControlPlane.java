@@ -36,6 +36,44 @@ public final class ControlPlane implements AutoCloseable {
         return Files.isExecutable(BIN.resolve("kube-apiserver")) && Files.isExecutable(BIN.resolve("etcd"));
     }
 
+    /** True when the controller manager and scheduler have been built too. */
+    public static boolean schedulingAvailable() {
+        return available() && Files.isExecutable(BIN.resolve("kube-controller-manager")) && Files.isExecutable(BIN.resolve("kube-scheduler"));
+    }
+
+    /**
+     * Adds the controller manager (StatefulSets, PersistentVolume binding, garbage collection; node lifecycle off, as
+     * no kubelet heartbeats) and the scheduler, both as the admin.
+     */
+    public void startScheduling() throws IOException {
+        Path kubeconfig = writeKubeconfig();
+        start("kube-controller-manager", List.of(BIN.resolve("kube-controller-manager").toString(), "--kubeconfig", kubeconfig.toString(),
+                "--bind-address", "127.0.0.1", "--secure-port", String.valueOf(freePort()), "--leader-elect=false",
+                "--service-account-private-key-file", file("sa.key"), "--root-ca-file", file("ca.crt"),
+                "--controllers", "*,-node-lifecycle-controller,-taint-eviction-controller,-node-ipam-controller,-device-taint-eviction-controller"));
+        start("kube-scheduler", List.of(BIN.resolve("kube-scheduler").toString(), "--kubeconfig", kubeconfig.toString(),
+                "--bind-address", "127.0.0.1", "--secure-port", String.valueOf(freePort()), "--leader-elect=false"));
+    }
+
+    private Path writeKubeconfig() throws IOException {
+        Path path = work.resolve("admin.kubeconfig");
+        Files.writeString(path, """
+                apiVersion: v1
+                kind: Config
+                clusters:
+                - name: capstan-e2e
+                  cluster: {server: "https://127.0.0.1:%d", certificate-authority: "%s"}
+                users:
+                - name: admin
+                  user: {client-certificate: "%s", client-key: "%s"}
+                contexts:
+                - name: admin
+                  context: {cluster: capstan-e2e, user: admin}
+                current-context: admin
+                """.formatted(apiPort, file("ca.crt"), file("admin.crt"), file("admin.key")));
+        return path;
+    }
+
     public static ControlPlane start(Path work) throws Exception {
         ControlPlane cp = new ControlPlane(work);
         cp.boot();

@@ -1,0 +1,122 @@
+package io.capstan.e2e.k8s;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.capstan.operator.api.BrokerCluster;
+import io.capstan.operator.reconcile.BrokerClusterReconciler;
+import io.capstan.operator.reconcile.ResourceWriter;
+import io.capstan.operator.rollout.RollingRestart;
+import io.capstan.operator.shards.ClusterMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * With the controller manager and the scheduler: a BrokerCluster's StatefulSet gets its pods, their volume claims bind
+ * to PersistentVolumes, the scheduler places them on a registered node, and deleting the cluster lets the garbage
+ * collector remove everything it owned. (No kubelet yet: the pods are placed, not run.)
+ */
+class SchedulingTest {
+    static ControlPlane controlPlane;
+    static KubernetesClient client;
+
+    @BeforeAll
+    static void start() throws Exception {
+        if (!ControlPlane.schedulingAvailable()) {
+            if ("1".equals(System.getenv("CAPSTAN_REQUIRE_K8S"))) {
+                throw new IllegalStateException("controller manager or scheduler missing in " + ControlPlane.BIN
+                        + "; build them with e2e-tests/k8s/build-control-plane.sh");
+            }
+            Assumptions.abort("controller manager or scheduler missing in " + ControlPlane.BIN + "; build them with e2e-tests/k8s/build-control-plane.sh");
+        }
+        controlPlane = ControlPlane.start(Path.of("target", "k8s-sched-" + System.nanoTime()).toAbsolutePath());
+        controlPlane.startScheduling();
+        client = controlPlane.adminClient();
+        client.resource(Serialization.unmarshal(Files.readString(Path.of("..", "crds", "brokerclusters.capstan.io-v1.yml")),
+                CustomResourceDefinition.class)).create();
+        await().atMost(Duration.ofSeconds(60)).until(() -> client.apiextensions().v1().customResourceDefinitions()
+                .withName("brokerclusters.capstan.io").get().getStatus().getConditions().stream()
+                .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())));
+        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("shop").endMetadata().build()).create();
+        Node node = client.nodes().resource(new NodeBuilder().withNewMetadata().withName("capstan-node-1")
+                .withLabels(Map.of("kubernetes.io/hostname", "capstan-node-1", "topology.kubernetes.io/zone", "zone-a")).endMetadata()
+                .build()).create();
+        var status = new io.fabric8.kubernetes.api.model.NodeStatusBuilder()
+                .addToCapacity("cpu", new Quantity("16")).addToCapacity("memory", new Quantity("64Gi")).addToCapacity("pods", new Quantity("110"))
+                .addToAllocatable("cpu", new Quantity("16")).addToAllocatable("memory", new Quantity("64Gi")).addToAllocatable("pods", new Quantity("110"))
+                .addNewCondition().withType("Ready").withStatus("True").withReason("KubeletReady").withMessage("pod runner").endCondition()
+                .addNewAddress().withType("InternalIP").withAddress("127.0.0.1").endAddress().build();
+        // the controller manager annotates new nodes at once: patch the status onto whatever version is current
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
+            client.nodes().withName(node.getMetadata().getName()).editStatus(n -> {
+                n.setStatus(status);
+                return n;
+            });
+            // the API server taints new nodes not-ready; with no node lifecycle controller, the pod runner clears it
+            client.nodes().withName(node.getMetadata().getName()).edit(n -> {
+                n.getSpec().setTaints(java.util.List.of());
+                return n;
+            });
+            return true;
+        });
+        for (int i = 0; i < 3; i++) {
+            client.persistentVolumes().resource(new PersistentVolumeBuilder().withNewMetadata().withName("pv-" + i).endMetadata()
+                    .withNewSpec().addToCapacity("storage", new Quantity("10Gi")).withAccessModes("ReadWriteOnce")
+                    .withPersistentVolumeReclaimPolicy("Retain")
+                    .withNewHostPath().withPath(controlPlane.work().resolve("volumes").resolve("pv-" + i).toString()).endHostPath()
+                    .endSpec().build()).create();
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        if (client != null) {
+            client.close();
+        }
+        if (controlPlane != null) {
+            controlPlane.close();
+        }
+    }
+
+    @Test
+    void brokerPodsAreCreatedBoundToVolumesScheduledAndCollectedWithTheirCluster() throws Exception {
+        BrokerCluster cluster = Serialization.unmarshal(Files.readString(Path.of("..", "manifests", "examples", "minimal.yaml")), BrokerCluster.class);
+        cluster.getMetadata().setNamespace("shop");
+        client.resource(cluster).create();
+        BrokerClusterReconciler reconciler = new BrokerClusterReconciler(client, ResourceWriter.serverSideApply(client),
+                pod -> RollingRestart.Safety.SAFE, ClusterMetadata.kubernetes(client), null, System::currentTimeMillis);
+        reconciler.reconcile(client.resources(BrokerCluster.class).inNamespace("shop").withName("minimal").get());
+
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            var pods = client.pods().inNamespace("shop").list().getItems();
+            assertThat(pods).extracting(p -> p.getMetadata().getName()).containsExactlyInAnyOrder("minimal-0", "minimal-1", "minimal-2");
+            assertThat(pods).extracting(p -> p.getMetadata().getName() + " on " + p.getSpec().getNodeName())
+                    .containsExactlyInAnyOrder("minimal-0 on capstan-node-1", "minimal-1 on capstan-node-1", "minimal-2 on capstan-node-1");
+        });
+        assertThat(client.persistentVolumeClaims().inNamespace("shop").list().getItems())
+                .allSatisfy(pvc -> assertThat(pvc.getStatus().getPhase()).isEqualTo("Bound"));
+
+        client.resources(BrokerCluster.class).inNamespace("shop").withName("minimal").delete();
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            assertThat(client.apps().statefulSets().inNamespace("shop").withName("minimal").get()).isNull();
+            assertThat(client.services().inNamespace("shop").list().getItems()).isEmpty();
+            assertThat(client.configMaps().inNamespace("shop").withName("minimal-config").get()).isNull();
+            assertThat(client.policy().v1().podDisruptionBudget().inNamespace("shop").withName("minimal").get()).isNull();
+            assertThat(client.rbac().roles().inNamespace("shop").withName("minimal-broker").get()).isNull();
+        });
+    }
+}
