@@ -45,7 +45,7 @@ final class PendingAcks {
         }
         // the high watermark may have passed between the caller's check and the registration
         released(shard);
-        timer.schedule(() -> {
+        java.util.concurrent.ScheduledFuture<?> timeout = timer.schedule(() -> {
             if (done.complete(isrSize.getAsInt() >= minInsync ? Errors.REQUEST_TIMED_OUT : Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND)) {
                 synchronized (this) {
                     PriorityQueue<Waiter> queue = waiting.get(shard);
@@ -55,6 +55,8 @@ final class PendingAcks {
                 }
             }
         }, timeoutMs, TimeUnit.MILLISECONDS);
+        // answered in time: drop the timer at once rather than keep one per request for the whole timeout
+        done.whenComplete((error, failure) -> timeout.cancel(false));
         return done;
     }
 

@@ -47,7 +47,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
     private final BrokerConfig.Replication settings;
     private final CommitListener wakeReaders;
     private final ScheduledExecutorService control = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-replica-control"));
-    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-ack-timeouts"));
+    private final ScheduledExecutorService timers = ackTimers();
     private final PendingAcks acks = new PendingAcks(timers);
     private final Map<TopicPartition, Role> roles = new ConcurrentHashMap<>();
     private final Map<Integer, ReplicaFetcher> fetchers = new HashMap<>();
@@ -80,6 +80,14 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         if (l != null) {
             listenerCalls.execute(l::resigned);
         }
+    }
+
+    /** Cancelled timeouts leave the queue at once: one is scheduled per acks=all request. */
+    private static ScheduledExecutorService ackTimers() {
+        java.util.concurrent.ScheduledThreadPoolExecutor timers = new java.util.concurrent.ScheduledThreadPoolExecutor(1,
+                DaemonThreads.named("capstan-ack-timeouts"));
+        timers.setRemoveOnCancelPolicy(true);
+        return timers;
     }
 
     private sealed interface Role permits Leading, Following {
