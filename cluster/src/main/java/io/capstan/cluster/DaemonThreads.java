@@ -2,7 +2,7 @@ package io.capstan.cluster;
 
 import java.util.concurrent.ThreadFactory;
 
-/** Named daemon threads for cluster background work, so a stuck JVM's thread dump says who is who. */
+/** Named daemon threads for background work (cluster and broker), so a stuck JVM's thread dump says who is who. */
 public final class DaemonThreads {
     private DaemonThreads() {}
 

@@ -1,6 +1,6 @@
 package io.capstan.broker.admin;
 
-import io.capstan.broker.DaemonThreads;
+import io.capstan.cluster.DaemonThreads;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.prometheus.metrics.exporter.httpserver.MetricsHandler;

@@ -1,6 +1,6 @@
 package io.capstan.broker.group;
 
-import io.capstan.broker.DaemonThreads;
+import io.capstan.cluster.DaemonThreads;
 import io.capstan.broker.log.LogManager;
 import io.capstan.broker.log.Shard;
 import java.util.ArrayList;

@@ -1,6 +1,6 @@
 package io.capstan.broker.log;
 
-import io.capstan.broker.DaemonThreads;
+import io.capstan.cluster.DaemonThreads;
 import io.capstan.broker.config.BrokerConfig;
 import java.util.Map;
 import java.util.concurrent.Executors;

@@ -1,6 +1,6 @@
 package io.capstan.broker.replica;
 
-import io.capstan.broker.DaemonThreads;
+import io.capstan.cluster.DaemonThreads;
 import io.capstan.broker.config.BrokerConfig;
 import io.capstan.broker.log.CommitListener;
 import io.capstan.broker.log.LogManager;
