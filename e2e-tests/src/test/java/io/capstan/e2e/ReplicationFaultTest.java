@@ -10,14 +10,11 @@ import io.capstan.cluster.metadata.ShardState;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -25,12 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,10 +45,9 @@ class ReplicationFaultTest {
     @TempDir
     Path dir;
 
-    record Ack(int partition, long offset, long seq) {}
 
     private final BrokerProcess[] brokers = new BrokerProcess[BROKERS];
-    private final Map<Long, Ack> acked = new ConcurrentHashMap<>();
+    private final Map<Long, AcknowledgedRecords.Ack> acked = new ConcurrentHashMap<>();
     /** Per shard: send and acknowledgement times (nanos) of each acknowledged record. */
     private final List<ConcurrentLinkedQueue<long[]>> ackTimes = new ArrayList<>();
     private LocalFileMetadataStore store;
@@ -96,11 +88,11 @@ class ReplicationFaultTest {
                     long due = start + seq * 1_000_000_000L / rate; // load shaping, not synchronisation
                     java.util.concurrent.locks.LockSupport.parkNanos(due - System.nanoTime());
                     long sentAt = System.nanoTime();
-                    producer.send(new ProducerRecord<>(TOPIC, (int) (seq % PARTITIONS), null, CrashSafetyTest.value(seq)), (md, e) -> {
+                    producer.send(new ProducerRecord<>(TOPIC, (int) (seq % PARTITIONS), null, AcknowledgedRecords.value(seq)), (md, e) -> {
                         if (e != null) {
                             sendFailure.compareAndSet(null, e);
                         } else {
-                            acked.put(seq, new Ack(md.partition(), md.offset(), seq));
+                            acked.put(seq, new AcknowledgedRecords.Ack(md.partition(), md.offset(), seq));
                             ackTimes.get(md.partition()).add(new long[] {sentAt, System.nanoTime()});
                         }
                     });
@@ -149,7 +141,7 @@ class ReplicationFaultTest {
             producer.flush();
             producer.close(Duration.ofSeconds(60));
             assertThat(sendFailure.get()).as("producer error").isNull();
-            long verified = verify(new HashMap<>(acked));
+            long verified = AcknowledgedRecords.verify(bootstrap(), TOPIC, PARTITIONS, new HashMap<>(acked));
             List<Long> sorted = new ArrayList<>(unavailableMs);
             sorted.sort(Long::compare);
             System.out.printf("replication fault test: seed %d, %d cycles, %d leader failovers, %d records acknowledged, 0 lost, 0 duplicated;"
@@ -212,63 +204,10 @@ class ReplicationFaultTest {
         assertThat(kill.waitFor()).as("kill -" + name + " " + pid).isZero();
     }
 
-    private long verify(Map<Long, Ack> expected) {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", bootstrap());
-        p.put("enable.auto.commit", "false");
-        p.put("max.poll.records", "5000");
-        Map<Integer, Map<Long, Long>> seqAt = new HashMap<>();
-        Set<Long> seen = new HashSet<>();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> tps = new ArrayList<>();
-            for (int i = 0; i < PARTITIONS; i++) {
-                tps.add(new TopicPartition(TOPIC, i));
-                seqAt.put(i, new HashMap<>());
-            }
-            c.assign(tps);
-            c.seekToBeginning(tps);
-            Map<TopicPartition, Long> end = c.endOffsets(tps);
-            Map<Integer, Long> nextOffset = new HashMap<>();
-            Map<Integer, Long> lastSeq = new HashMap<>();
-            long deadline = System.currentTimeMillis() + 120_000;
-            while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp)) && System.currentTimeMillis() < deadline) {
-                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
-                    assertThat(r.offset()).as("no gap in shard " + r.partition()).isEqualTo(nextOffset.getOrDefault(r.partition(), 0L));
-                    nextOffset.put(r.partition(), r.offset() + 1);
-                    long seq = CrashSafetyTest.seqOf(r.value());
-                    assertThat(Arrays.equals(r.value(), CrashSafetyTest.value(seq))).as("bytes intact at " + r.offset()).isTrue();
-                    assertThat(seen.add(seq)).as("record " + seq + " appears once").isTrue();
-                    assertThat(seq).as("send order in shard " + r.partition()).isGreaterThan(lastSeq.getOrDefault(r.partition(), -1L));
-                    lastSeq.put(r.partition(), seq);
-                    seqAt.get(r.partition()).put(r.offset(), seq);
-                }
-            }
-            tps.forEach(tp -> assertThat(c.position(tp)).as("read all of " + tp).isGreaterThanOrEqualTo(end.get(tp)));
-        }
-        for (Ack ack : expected.values()) {
-            if (ack.offset() < 0) {
-                // acknowledged as DUPLICATE_SEQUENCE_NUMBER (written earlier, offset no longer known): present, somewhere
-                assertThat(seen).as("acknowledged " + ack + " is present").contains(ack.seq());
-            } else {
-                assertThat(seqAt.get(ack.partition()).get(ack.offset())).as("acknowledged " + ack + " is at its offset").isEqualTo(ack.seq());
-            }
-        }
-        return expected.size();
-    }
-
     private Properties producerProps() {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", bootstrap());
-        p.put("acks", "all");
-        p.put("enable.idempotence", "true");
-        p.put("linger.ms", "2");
-        p.put("delivery.timeout.ms", "600000");
+        Properties p = AcknowledgedRecords.durableProducer(bootstrap());
         p.put("request.timeout.ms", "10000");
-        p.put("retry.backoff.ms", "50");
-        p.put("reconnect.backoff.max.ms", "200");
         p.put("metadata.max.age.ms", "2000");
-        p.put("max.block.ms", "600000");
-        p.put("buffer.memory", String.valueOf(8 << 20));
         return p;
     }
 }

@@ -1,6 +1,6 @@
 package io.capstan.broker.replica;
 
-import io.capstan.cluster.metadata.BrokerRegistration;
+import io.capstan.cluster.controller.FailoverController;
 import io.capstan.cluster.metadata.ConflictException;
 import io.capstan.cluster.metadata.MetadataCodec;
 import io.capstan.cluster.metadata.MetadataStore;
@@ -8,7 +8,6 @@ import io.capstan.cluster.metadata.ShardState;
 import io.capstan.cluster.metadata.TopicRecord;
 import io.capstan.cluster.metadata.Versioned;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -31,10 +30,7 @@ public final class ClusterTopics {
     }
 
     private List<Integer> liveBrokerIds() {
-        long now = view.now();
-        return view.store().list("brokers/").values().stream()
-                .map(v -> MetadataCodec.decode(v.value(), BrokerRegistration.class))
-                .filter(b -> b.alive(now)).map(BrokerRegistration::id).sorted(Comparator.naturalOrder()).toList();
+        return FailoverController.aliveBrokers(view.store(), view.now()).stream().sorted().toList();
     }
 
     /** Replicas of each partition: consecutive live brokers starting at a different one per partition (leaders spread). */

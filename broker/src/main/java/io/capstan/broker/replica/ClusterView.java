@@ -73,10 +73,6 @@ public final class ClusterView {
         return current.brokers().get(id);
     }
 
-    public TopicRecord topic(String name) {
-        return current.topics().get(name);
-    }
-
     public ShardState shard(TopicPartition tp) {
         return current.shards().get(tp);
     }

@@ -13,7 +13,6 @@ import io.capstan.cluster.metadata.MetadataCodec;
 import io.capstan.cluster.metadata.ReplicaProgress;
 import io.capstan.cluster.metadata.ShardState;
 import io.capstan.cluster.metadata.TopicRecord;
-import io.capstan.cluster.metadata.Versioned;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -540,14 +539,6 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         }
         return out;
     }
-
-    /** The shard's role here, for status pages and tests: "leader", "follower of N" or "none". */
-    public String role(TopicPartition tp) {
-        Role role = roles.get(tp);
-        return role instanceof Leading ? "leader" : role instanceof Following f ? "follower of " + f.leader() : "none";
-    }
-
-    public ClusterView view() { return view; }
 
     @Override
     public void close() {

@@ -2,7 +2,6 @@ package io.capstan.e2e.k8s;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.awaitility.Awaitility.await;
 
 import io.capstan.operator.api.BrokerCluster;
 import io.capstan.operator.reconcile.BrokerClusterReconciler;
@@ -11,15 +10,12 @@ import io.capstan.operator.reconcile.ResourceWriter;
 import io.capstan.operator.rollout.RollingRestart;
 import io.capstan.operator.shards.ClusterMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -34,23 +30,10 @@ class ApiServerTest {
 
     @BeforeAll
     static void start() throws Exception {
-        boolean required = "1".equals(System.getenv("CAPSTAN_REQUIRE_K8S"));
-        if (!ControlPlane.available()) {
-            if (required) {
-                throw new IllegalStateException("no control plane binaries in " + ControlPlane.BIN
-                        + "; build them with e2e-tests/k8s/build-control-plane.sh");
-            }
-            Assumptions.abort("no control plane binaries in " + ControlPlane.BIN + "; build them with e2e-tests/k8s/build-control-plane.sh");
-        }
+        ControlPlane.assumeBuilt(false);
         controlPlane = ControlPlane.start(Path.of("target", "k8s-" + System.nanoTime()).toAbsolutePath());
         client = controlPlane.adminClient();
-        CustomResourceDefinition crd = Serialization.unmarshal(Files.readString(Path.of("..", "crds", "brokerclusters.capstan.io-v1.yml")),
-                CustomResourceDefinition.class);
-        client.resource(crd).create();
-        await().atMost(Duration.ofSeconds(60)).until(() -> client.apiextensions().v1().customResourceDefinitions()
-                .withName("brokerclusters.capstan.io").get().getStatus().getConditions().stream()
-                .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())));
-        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("shop").endMetadata().build()).create();
+        ControlPlane.installCrd(client, "shop");
     }
 
     @AfterAll

@@ -74,6 +74,30 @@ public final class ControlPlane implements AutoCloseable {
         return path;
     }
 
+    /** Aborts the test class locally, or fails it where CAPSTAN_REQUIRE_K8S=1 (CI), when the binaries are missing. */
+    public static void assumeBuilt(boolean scheduling) {
+        if (scheduling ? schedulingAvailable() : available()) {
+            return;
+        }
+        String why = "control plane binaries missing in " + BIN + "; build them with e2e-tests/k8s/build-control-plane.sh";
+        if ("1".equals(System.getenv("CAPSTAN_REQUIRE_K8S"))) {
+            throw new IllegalStateException(why);
+        }
+        org.junit.jupiter.api.Assumptions.abort(why);
+    }
+
+    /** Installs the BrokerCluster CRD from crds/ and waits until the API server serves it, then creates {@code namespace}. */
+    public static void installCrd(KubernetesClient client, String namespace) throws IOException {
+        client.resource(io.fabric8.kubernetes.client.utils.Serialization.unmarshal(
+                Files.readString(Path.of("..", "crds", "brokerclusters.capstan.io-v1.yml")),
+                io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class)).create();
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> client.apiextensions().v1().customResourceDefinitions()
+                .withName("brokerclusters.capstan.io").get().getStatus().getConditions().stream()
+                .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())));
+        client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName(namespace)
+                .endMetadata().build()).create();
+    }
+
     public static ControlPlane start(Path work) throws Exception {
         ControlPlane cp = new ControlPlane(work);
         cp.boot();

@@ -8,12 +8,10 @@ import io.capstan.operator.reconcile.BrokerClusterReconciler;
 import io.capstan.operator.reconcile.ResourceWriter;
 import io.capstan.operator.rollout.RollingRestart;
 import io.capstan.operator.shards.ClusterMetadata;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.PersistentVolumeBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.nio.file.Files;
@@ -21,7 +19,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -36,22 +33,11 @@ class SchedulingTest {
 
     @BeforeAll
     static void start() throws Exception {
-        if (!ControlPlane.schedulingAvailable()) {
-            if ("1".equals(System.getenv("CAPSTAN_REQUIRE_K8S"))) {
-                throw new IllegalStateException("controller manager or scheduler missing in " + ControlPlane.BIN
-                        + "; build them with e2e-tests/k8s/build-control-plane.sh");
-            }
-            Assumptions.abort("controller manager or scheduler missing in " + ControlPlane.BIN + "; build them with e2e-tests/k8s/build-control-plane.sh");
-        }
+        ControlPlane.assumeBuilt(true);
         controlPlane = ControlPlane.start(Path.of("target", "k8s-sched-" + System.nanoTime()).toAbsolutePath());
         controlPlane.startScheduling();
         client = controlPlane.adminClient();
-        client.resource(Serialization.unmarshal(Files.readString(Path.of("..", "crds", "brokerclusters.capstan.io-v1.yml")),
-                CustomResourceDefinition.class)).create();
-        await().atMost(Duration.ofSeconds(60)).until(() -> client.apiextensions().v1().customResourceDefinitions()
-                .withName("brokerclusters.capstan.io").get().getStatus().getConditions().stream()
-                .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())));
-        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("shop").endMetadata().build()).create();
+        ControlPlane.installCrd(client, "shop");
         Node node = client.nodes().resource(new NodeBuilder().withNewMetadata().withName("capstan-node-1")
                 .withLabels(Map.of("kubernetes.io/hostname", "capstan-node-1", "topology.kubernetes.io/zone", "zone-a")).endMetadata()
                 .build()).create();

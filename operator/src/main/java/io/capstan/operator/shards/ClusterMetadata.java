@@ -1,20 +1,17 @@
 package io.capstan.operator.shards;
 
-import io.capstan.cluster.controller.Reassignment;
+import io.capstan.broker.replica.ClusterReassignments;
+import io.capstan.broker.replica.ClusterView;
 import io.capstan.cluster.metadata.BrokerRegistration;
-import io.capstan.cluster.metadata.ConflictException;
 import io.capstan.cluster.metadata.KubernetesMetadataStore;
 import io.capstan.cluster.metadata.MetadataCodec;
 import io.capstan.cluster.metadata.MetadataStore;
 import io.capstan.cluster.metadata.ShardState;
-import io.capstan.cluster.metadata.Versioned;
 import io.capstan.cluster.planner.AssignmentPlanner;
 import io.capstan.operator.api.BrokerCluster;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.util.List;
-import java.util.Optional;
-import java.util.Set;
-import java.util.stream.Collectors;
+import org.slf4j.LoggerFactory;
 
 /** The operator's window on a cluster's metadata store: live brokers, shards, and starting reassignments. */
 public interface ClusterMetadata {
@@ -48,18 +45,12 @@ public interface ClusterMetadata {
 
             @Override
             public void reassign(BrokerCluster cluster, String topic, int partition, List<Integer> replicas) {
-                MetadataStore store = store(client, cluster);
-                Optional<Versioned> current = store.get(ShardState.key(topic, partition));
-                if (current.isEmpty()) {
-                    return;
-                }
-                Set<Integer> registered = store.list("brokers/").values().stream()
-                        .map(v -> MetadataCodec.decode(v.value(), BrokerRegistration.class).id()).collect(Collectors.toSet());
-                ShardState next = Reassignment.start(MetadataCodec.decode(current.get().value(), ShardState.class), replicas, registered);
-                try {
-                    store.compareAndSet(current.get().key(), current.get().version(), MetadataCodec.encode(next));
-                } catch (ConflictException raced) {
-                    // the shard changed meanwhile; the next pass decides again
+                // the same start-or-replace the brokers' AlterPartitionReassignments uses
+                var outcome = new ClusterReassignments(new ClusterView(store(client, cluster), System::currentTimeMillis))
+                        .alter(topic, partition, replicas, true);
+                if (outcome.error() != org.apache.kafka.common.protocol.Errors.NONE) {
+                    LoggerFactory.getLogger(ClusterMetadata.class).info("{}/{}: moving {}-{} not started ({}: {}); the next pass decides again",
+                            cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(), topic, partition, outcome.error(), outcome.message());
                 }
             }
         };

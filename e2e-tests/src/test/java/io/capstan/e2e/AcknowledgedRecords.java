@@ -1,0 +1,122 @@
+package io.capstan.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * The checker the fault tests share: self-describing record values, the producer settings of a patient durable
+ * producer, and the proof that every acknowledged record is in the log once, at its offset, in send order, with no gaps.
+ */
+final class AcknowledgedRecords {
+    private AcknowledgedRecords() {}
+
+    /** What a producer was told: partition and offset (-1 for DUPLICATE_SEQUENCE_NUMBER) of each acknowledged value. */
+    record Ack(int partition, long offset, long seq) {}
+
+    /** An idempotent acks=all producer that retries through crashes and failovers for up to ten minutes. */
+    static Properties durableProducer(String bootstrap) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap);
+        p.put("acks", "all");
+        p.put("enable.idempotence", "true");
+        p.put("linger.ms", "2");
+        p.put("delivery.timeout.ms", "600000");
+        p.put("request.timeout.ms", "15000");
+        p.put("retry.backoff.ms", "50");
+        p.put("reconnect.backoff.max.ms", "200");
+        p.put("max.block.ms", "600000");
+        p.put("buffer.memory", String.valueOf(8 << 20));
+        return p;
+    }
+
+    /** 64-byte values: the sequence number, then filler derived from it, so any damage shows. */
+    static byte[] value(long seq) {
+        byte[] v = new byte[64];
+        byte[] head = String.format("%019d:", seq).getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(head, 0, v, 0, head.length);
+        for (int i = head.length; i < v.length; i++) {
+            v[i] = (byte) ('a' + (seq * 31 + i) % 26);
+        }
+        return v;
+    }
+
+    static long seqOf(byte[] value) {
+        return Long.parseLong(new String(value, 0, 19, StandardCharsets.US_ASCII));
+    }
+
+    /**
+     * Reads every partition from the beginning to its end offset and checks it: dense offsets, intact bytes, each value
+     * once, send order per partition, and every acknowledged record at its acknowledged offset. Returns how many were checked.
+     */
+    static long verify(String bootstrap, String topic, int partitions, Map<Long, Ack> expected) {
+        Map<Integer, List<ConsumerRecord<byte[], byte[]>>> logs = readAll(bootstrap, topic, partitions);
+        Set<Long> seen = new HashSet<>();
+        Map<Integer, Map<Long, Long>> seqAt = new HashMap<>();
+        for (var e : logs.entrySet()) {
+            long expectOffset = 0;
+            long lastSeq = -1;
+            Map<Long, Long> index = new HashMap<>();
+            for (ConsumerRecord<byte[], byte[]> r : e.getValue()) {
+                assertThat(r.offset()).as("offsets are dense in partition " + e.getKey()).isEqualTo(expectOffset++);
+                long seq = seqOf(r.value());
+                assertThat(Arrays.equals(r.value(), value(seq))).as("record bytes intact at offset " + r.offset()).isTrue();
+                assertThat(seen.add(seq)).as("value " + seq + " appears once").isTrue();
+                assertThat(seq).as("send order kept in partition " + e.getKey()).isGreaterThan(lastSeq);
+                lastSeq = seq;
+                index.put(r.offset(), seq);
+            }
+            seqAt.put(e.getKey(), index);
+        }
+        for (Ack ack : expected.values()) {
+            if (ack.offset() < 0) {
+                assertThat(seen).as("acknowledged " + ack + " (DUPLICATE_SEQUENCE_NUMBER, no offset) is present").contains(ack.seq());
+            } else {
+                assertThat(seqAt.getOrDefault(ack.partition(), Map.of()).get(ack.offset()))
+                        .as("acknowledged " + ack + " is at its offset").isEqualTo(ack.seq());
+            }
+        }
+        return expected.size();
+    }
+
+    private static Map<Integer, List<ConsumerRecord<byte[], byte[]>>> readAll(String bootstrap, String topic, int partitions) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap);
+        p.put("enable.auto.commit", "false");
+        p.put("max.poll.records", "5000");
+        Map<Integer, List<ConsumerRecord<byte[], byte[]>>> result = new HashMap<>();
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> tps = new ArrayList<>();
+            for (int i = 0; i < partitions; i++) {
+                tps.add(new TopicPartition(topic, i));
+                result.put(i, new ArrayList<>());
+            }
+            c.assign(tps);
+            c.seekToBeginning(tps);
+            Map<TopicPartition, Long> end = c.endOffsets(tps);
+            long deadline = System.currentTimeMillis() + 120_000;
+            while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp)) && System.currentTimeMillis() < deadline) {
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(500))) {
+                    if (r.offset() < end.get(new TopicPartition(topic, r.partition()))) {
+                        result.get(r.partition()).add(r);
+                    }
+                }
+            }
+            tps.forEach(tp -> assertThat(c.position(tp)).as("read all of " + tp).isGreaterThanOrEqualTo(end.get(tp)));
+        }
+        return result;
+    }
+}
