@@ -70,6 +70,7 @@ public final class Broker implements AutoCloseable {
     private final Cluster cluster;
     private volatile Replication replication = new SingleReplica();
     private volatile boolean ready;
+    private String rack;
 
     /** What a broker in a cluster has beyond a single broker; null when alone. */
     private record Cluster(MetadataStore store, ClusterView view, ReplicaManager replicas, ClusterTopics topics,
@@ -121,10 +122,18 @@ public final class Broker implements AutoCloseable {
 
     private Cluster joinCluster(BrokerIdentity identity) {
         BrokerConfig.Replication settings = config.replication();
-        MetadataStore store = settings.metadataStore() == BrokerConfig.MetadataStoreKind.KUBERNETES
-                ? new io.capstan.cluster.metadata.KubernetesMetadataStore(new io.fabric8.kubernetes.client.KubernetesClientBuilder().build(),
-                        settings.metadataNamespace(), settings.metadataName())
-                : new LocalFileMetadataStore(settings.metadataDir(), 100);
+        rack = settings.rack();
+        MetadataStore store;
+        if (settings.metadataStore() == BrokerConfig.MetadataStoreKind.KUBERNETES) {
+            io.fabric8.kubernetes.client.KubernetesClient kube = new io.fabric8.kubernetes.client.KubernetesClientBuilder().build();
+            if (!settings.rackNodeLabel().isEmpty()) {
+                rack = io.capstan.cluster.metadata.NodeRack.resolve(kube, System.getenv("NODE_NAME"), settings.rackNodeLabel());
+                log.info("broker {}: rack {} (label {} of node {})", config.nodeId(), rack, settings.rackNodeLabel(), System.getenv("NODE_NAME"));
+            }
+            store = new io.capstan.cluster.metadata.KubernetesMetadataStore(kube, settings.metadataNamespace(), settings.metadataName());
+        } else {
+            store = new LocalFileMetadataStore(settings.metadataDir(), 100);
+        }
         ClusterView view = new ClusterView(store, System::currentTimeMillis);
         ReplicaManager replicas = new ReplicaManager(config.nodeId(), logs, view, settings, purgatory);
         this.replication = replicas;
@@ -161,7 +170,7 @@ public final class Broker implements AutoCloseable {
     private void startClusterMembership(BrokerIdentity identity) {
         BrokerConfig.Replication settings = config.replication();
         BrokerLease lease = new BrokerLease(cluster.store(), new BrokerRegistration(config.nodeId(), identity.host(), identity.port(),
-                settings.rack(), 0, admin == null ? 0 : admin.port()), settings.leaseMs(), System::currentTimeMillis);
+                rack, 0, admin == null ? 0 : admin.port()), settings.leaseMs(), System::currentTimeMillis);
         try {
             lease.start();
         } catch (ConflictException e) {

@@ -23,11 +23,12 @@ import org.slf4j.LoggerFactory;
  * listed in WATCH_NAMESPACES, with /healthz, /readyz and /metrics (Prometheus) on HEALTH_PORT (default 8081).
  */
 public final class OperatorMain {
-    private static final Logger log = LoggerFactory.getLogger(OperatorMain.class);
+    private static final Logger log = LoggerFactory.getLogger(OperatorMain.class);  // JUL underneath: configured first thing in main
 
     private OperatorMain() {}
 
     public static void main(String[] args) throws IOException {
+        io.capstan.operator.logging.LogSetup.configure(System.getenv("LOG_FORMAT"), System.getenv("LOG_LEVEL"));
         KubernetesClient client = new KubernetesClientBuilder().build();
         String leaseNamespace = System.getenv().getOrDefault("POD_NAMESPACE", "capstan-system");
         Set<String> namespaces = Arrays.stream(System.getenv().getOrDefault("WATCH_NAMESPACES", "").split(","))

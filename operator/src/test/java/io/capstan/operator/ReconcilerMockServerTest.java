@@ -107,6 +107,31 @@ class ReconcilerMockServerTest {
     }
 
     @Test
+    void aRackAwareClustersBrokersLearnTheirZoneFromTheirNodeAndTheBindingGoesWithTheCluster() {
+        BrokerCluster c = create(3, java.util.Map.of());
+        c.getSpec().rack = new BrokerClusterSpec.Rack();
+        c.getSpec().rack.topologyKey = "topology.kubernetes.io/zone";
+        client.resource(c).update();
+        reconcile();
+        assertThat(client.configMaps().inNamespace("shop").withName("orders-config").get().getData().get("broker.properties"))
+                .contains("broker.rack.node.label=topology.kubernetes.io/zone");
+        assertThat(sts().getSpec().getTemplate().getSpec().getContainers().get(0).getEnv())
+                .anySatisfy(e -> {
+                    assertThat(e.getName()).isEqualTo("NODE_NAME");
+                    assertThat(e.getValueFrom().getFieldRef().getFieldPath()).isEqualTo("spec.nodeName");
+                });
+        var binding = client.rbac().clusterRoleBindings().withName("capstan-broker-nodes-shop-orders").get();
+        assertThat(binding.getRoleRef().getName()).isEqualTo("capstan-broker-node-reader");
+        assertThat(binding.getSubjects()).singleElement().satisfies(s -> {
+            assertThat(s.getName()).isEqualTo("orders-broker");
+            assertThat(s.getNamespace()).isEqualTo("shop");
+        });
+
+        reconciler.cleanup(client.resources(BrokerCluster.class).inNamespace("shop").withName("orders").get(), null);
+        assertThat(client.rbac().clusterRoleBindings().withName("capstan-broker-nodes-shop-orders").get()).isNull();
+    }
+
+    @Test
     void createsEverythingTheClusterNeedsAndReportsReadinessFromTheStatefulSet() {
         create(3, java.util.Map.of("min.insync.replicas", "2"));
         BrokerCluster after = reconcile();

@@ -50,7 +50,7 @@ public record BrokerConfig(
      * one, it registers there, takes the roles the cluster metadata gives it and replicates.
      */
     public record Replication(MetadataStoreKind metadataStore, Path metadataDir, String metadataNamespace, String metadataName,
-                              String rack, long leaseMs, long lagMaxMs, int minInsyncReplicas,
+                              String rack, String rackNodeLabel, long leaseMs, long lagMaxMs, int minInsyncReplicas,
                               int defaultReplicationFactor, int fetchMaxWaitMs, int fetchMaxBytes) {
         public boolean clustered() {
             return metadataStore != MetadataStoreKind.NONE;
@@ -98,6 +98,7 @@ public record BrokerConfig(
             new Key("metadata.namespace", "", "Kubernetes namespace of the metadata store (metadata.store=kubernetes); default: the POD_NAMESPACE environment variable."),
             new Key("metadata.name", "", "Name of the metadata store (metadata.store=kubernetes), normally the BrokerCluster's name; default: cluster.id."),
             new Key("broker.rack", "", "Rack (zone) of this broker, used to spread replicas."),
+            new Key("broker.rack.node.label", "", "With metadata.store=kubernetes: take broker.rack from this label of the node the pod runs on (named by the NODE_NAME environment variable); the brokers need get on nodes."),
             new Key("broker.lease.ms", "6000", "How long the broker's registration lives without renewal; after it the controller moves leadership away."),
             new Key("replica.lag.time.max.ms", "10000", "A follower that has not caught up with the leader for this long leaves the in-sync replicas."),
             new Key("min.insync.replicas", "1", "acks=all produce needs at least this many in-sync replicas (NOT_ENOUGH_REPLICAS otherwise). Per topic: config min.insync.replicas."),
@@ -125,6 +126,10 @@ public record BrokerConfig(
                 "metadata.store=file needs metadata.dir");
         require(replication.metadataStore() != MetadataStoreKind.KUBERNETES || !replication.metadataNamespace().isEmpty(),
                 "metadata.store=kubernetes needs metadata.namespace (or the POD_NAMESPACE environment variable)");
+        require(replication.rackNodeLabel().isEmpty() || replication.metadataStore() == MetadataStoreKind.KUBERNETES,
+                "broker.rack.node.label needs metadata.store=kubernetes (elsewhere set broker.rack)");
+        require(replication.rackNodeLabel().isEmpty() || replication.rack().isEmpty(),
+                "set broker.rack or broker.rack.node.label, not both");
         require(!replication.clustered() || nodeId < 4096, "node.id must be below 4096 in a cluster (it is part of producer ids), got " + nodeId);
         require(groupInitialRebalanceDelayMs >= 0, "group.initial.rebalance.delay.ms must be >= 0");
         require(groupMinSessionTimeoutMs > 0 && groupMinSessionTimeoutMs <= groupMaxSessionTimeoutMs,
@@ -190,6 +195,7 @@ public record BrokerConfig(
                         s.string("metadata.namespace").isEmpty() ? System.getenv().getOrDefault("POD_NAMESPACE", "") : s.string("metadata.namespace"),
                         s.string("metadata.name").isEmpty() ? s.string("cluster.id") : s.string("metadata.name"),
                         s.string("broker.rack"),
+                        s.string("broker.rack.node.label"),
                         s.longValue("broker.lease.ms"),
                         s.longValue("replica.lag.time.max.ms"),
                         s.integer("min.insync.replicas"),

@@ -138,8 +138,9 @@ class ApiServerTest {
         try (KubernetesClient operator = new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(asOperator).build()) {
             assertThatThrownBy(() -> operator.namespaces().list()).as("least privilege: no namespace listing")
                     .isInstanceOf(KubernetesClientException.class).hasMessageContaining("forbidden");
-            BrokerCluster rbac = example("minimal.yaml");
+            BrokerCluster rbac = example("production.yaml");
             rbac.getMetadata().setName("rbac");
+            assertThat(rbac.getSpec().rack).as("a rack-aware cluster needs the node-reader binding too").isNotNull();
             client.resource(rbac).create();
             BrokerClusterReconciler reconciler = new BrokerClusterReconciler(operator, ResourceWriter.serverSideApply(operator),
                     pod -> RollingRestart.Safety.SAFE, ClusterMetadata.kubernetes(operator), null, System::currentTimeMillis);
@@ -147,6 +148,8 @@ class ApiServerTest {
             operator.resource(done).updateStatus();
             assertThat(client.apps().statefulSets().inNamespace("shop").withName("rbac").get()).isNotNull();
             assertThat(client.rbac().roleBindings().inNamespace("shop").withName("rbac-broker").get()).isNotNull();
+            assertThat(client.rbac().clusterRoleBindings().withName("capstan-broker-nodes-shop-rbac").get().getRoleRef().getName())
+                    .isEqualTo("capstan-broker-node-reader");
             assertThat(client.resources(BrokerCluster.class).inNamespace("shop").withName("rbac").get().getStatus().observedGeneration)
                     .isEqualTo(1L);
         }

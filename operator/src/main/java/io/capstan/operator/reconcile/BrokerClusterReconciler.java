@@ -79,6 +79,7 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         if (controllers != null) {
             controllers.stop(cluster);
         }
+        deleteNodeReaderBinding(cluster);
         log.info("{}/{}: deleted; its objects go with it (owner references)", cluster.getMetadata().getNamespace(), cluster.getMetadata().getName());
         return DeleteControl.defaultDelete();
     }
@@ -174,6 +175,11 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
             status.rollout.message = w.reason();
         }
         return decision;
+    }
+
+    /** The one object owner references cannot remove (cluster-scoped, see DesiredResources.nodeReaderBinding). */
+    private void deleteNodeReaderBinding(BrokerCluster cluster) {
+        client.rbac().clusterRoleBindings().withName(DesiredResources.nodeReaderBindingName(cluster)).delete();
     }
 
     private boolean serviceMonitorsInstalled() {
@@ -274,6 +280,11 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         for (HasMetadata desired : DesiredResources.all(rolledBack ? withSpec(cluster, status.lastStableSpec) : cluster,
                 scale.statefulSetReplicas())) {
             writer.write(desired);
+        }
+        if (cluster.getSpec().rack != null) {
+            writer.write(DesiredResources.nodeReaderBinding(cluster));
+        } else {
+            deleteNodeReaderBinding(cluster);
         }
         if (cluster.getSpec().metrics != null && Boolean.TRUE.equals(cluster.getSpec().metrics.serviceMonitor)) {
             if (serviceMonitorsInstalled()) {

@@ -109,6 +109,9 @@ public final class DesiredResources {
         settings.put("data.dir", DATA_PATH + "/data");
         settings.put("metadata.store", "kubernetes");
         settings.put("metadata.name", c.getMetadata().getName());
+        if (c.getSpec().rack != null) {
+            settings.put("broker.rack.node.label", c.getSpec().rack.topologyKey);
+        }
         StringBuilder b = new StringBuilder("# rendered by the capstan operator from BrokerCluster ")
                 .append(c.getMetadata().getName()).append("; edit the BrokerCluster, not this file\n");
         settings.forEach((k, v) -> b.append(k).append('=').append(v).append('\n'));
@@ -129,6 +132,25 @@ public final class DesiredResources {
         return new RoleBuilder().withMetadata(meta(c, accountName(c)))
                 .addNewRule().withApiGroups("").withResources("configmaps")
                 .withVerbs("get", "list", "watch", "create", "update", "delete").endRule().build();
+    }
+
+    /** The ClusterRole shipped with the chart that lets brokers read node labels (their rack); nothing else. */
+    public static final String NODE_READER_ROLE = "capstan-broker-node-reader";
+
+    /**
+     * Brokers read their node's topology label to learn their rack, and nodes are cluster-scoped, so this one binding is
+     * cluster-scoped too. It cannot carry an owner reference to a namespaced BrokerCluster: the operator deletes it.
+     */
+    public static io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding nodeReaderBinding(BrokerCluster c) {
+        return new io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder().withNewMetadata()
+                .withName(nodeReaderBindingName(c)).withLabels(Labels.all(c.getMetadata().getName())).endMetadata()
+                .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("ClusterRole").withName(NODE_READER_ROLE).endRoleRef()
+                .addNewSubject().withKind("ServiceAccount").withName(accountName(c)).withNamespace(c.getMetadata().getNamespace()).endSubject()
+                .build();
+    }
+
+    public static String nodeReaderBindingName(BrokerCluster c) {
+        return "capstan-broker-nodes-" + c.getMetadata().getNamespace() + "-" + c.getMetadata().getName();
     }
 
     public static RoleBinding roleBinding(BrokerCluster c) {
@@ -236,6 +258,7 @@ public final class DesiredResources {
         List<EnvVar> env = new ArrayList<>();
         env.add(new EnvVarBuilder().withName("POD_NAME").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name").endFieldRef().endValueFrom().build());
         env.add(new EnvVarBuilder().withName("POD_NAMESPACE").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.namespace").endFieldRef().endValueFrom().build());
+        env.add(new EnvVarBuilder().withName("NODE_NAME").withNewValueFrom().withNewFieldRef().withFieldPath("spec.nodeName").endFieldRef().endValueFrom().build());
         return env;
     }
 

@@ -17,7 +17,7 @@ public final class SpecValidator {
     /** Set by the operator for every broker; a user value would break the cluster. */
     public static final Set<String> OPERATOR_OWNED = Set.of("node.id", "data.dir", "listener.host", "listener.port",
             "advertised.host", "advertised.port", "admin.port", "metadata.dir", "metadata.store", "metadata.namespace",
-            "metadata.name", "broker.rack", "cluster.id");
+            "metadata.name", "broker.rack", "broker.rack.node.label", "cluster.id");
 
     private SpecValidator() {}
 
