@@ -21,14 +21,14 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * The checker the fault tests share: self-describing record values, the producer settings of a patient durable
  * producer, and the proof that every acknowledged record is in the log once, at its offset, in send order, with no gaps.
  */
-final class AcknowledgedRecords {
+public final class AcknowledgedRecords {
     private AcknowledgedRecords() {}
 
     /** What a producer was told: partition and offset (-1 for DUPLICATE_SEQUENCE_NUMBER) of each acknowledged value. */
-    record Ack(int partition, long offset, long seq) {}
+    public record Ack(int partition, long offset, long seq) {}
 
     /** An idempotent acks=all producer that retries through crashes and failovers for up to ten minutes. */
-    static Properties durableProducer(String bootstrap) {
+    public static Properties durableProducer(String bootstrap) {
         Properties p = new Properties();
         p.put("bootstrap.servers", bootstrap);
         p.put("acks", "all");
@@ -44,7 +44,7 @@ final class AcknowledgedRecords {
     }
 
     /** 64-byte values: the sequence number, then filler derived from it, so any damage shows. */
-    static byte[] value(long seq) {
+    public static byte[] value(long seq) {
         byte[] v = new byte[64];
         byte[] head = String.format("%019d:", seq).getBytes(StandardCharsets.US_ASCII);
         System.arraycopy(head, 0, v, 0, head.length);
@@ -54,7 +54,7 @@ final class AcknowledgedRecords {
         return v;
     }
 
-    static long seqOf(byte[] value) {
+    public static long seqOf(byte[] value) {
         return Long.parseLong(new String(value, 0, 19, StandardCharsets.US_ASCII));
     }
 
@@ -62,7 +62,7 @@ final class AcknowledgedRecords {
      * Reads every partition from the beginning to its end offset and checks it: dense offsets, intact bytes, each value
      * once, send order per partition, and every acknowledged record at its acknowledged offset. Returns how many were checked.
      */
-    static long verify(String bootstrap, String topic, int partitions, Map<Long, Ack> expected) {
+    public static long verify(String bootstrap, String topic, int partitions, Map<Long, Ack> expected) {
         Map<Integer, List<ConsumerRecord<byte[], byte[]>>> logs = readAll(bootstrap, topic, partitions);
         Set<Long> seen = new HashSet<>();
         Map<Integer, Map<Long, Long>> seqAt = new HashMap<>();

@@ -55,23 +55,22 @@ public final class ControlPlane implements AutoCloseable {
                 "--bind-address", "127.0.0.1", "--secure-port", String.valueOf(freePort()), "--leader-elect=false"));
     }
 
+    /** A kubeconfig for the admin (system:masters), as kubectl or Helm would use it. */
+    public Path adminKubeconfig() throws IOException {
+        return writeKubeconfig();
+    }
+
+    public String apiServerUrl() {
+        return "https://127.0.0.1:" + apiPort;
+    }
+
+    public Path caCertificate() {
+        return work.resolve("ca.crt");
+    }
+
     private Path writeKubeconfig() throws IOException {
-        Path path = work.resolve("admin.kubeconfig");
-        Files.writeString(path, """
-                apiVersion: v1
-                kind: Config
-                clusters:
-                - name: capstan-e2e
-                  cluster: {server: "https://127.0.0.1:%d", certificate-authority: "%s"}
-                users:
-                - name: admin
-                  user: {client-certificate: "%s", client-key: "%s"}
-                contexts:
-                - name: admin
-                  context: {cluster: capstan-e2e, user: admin}
-                current-context: admin
-                """.formatted(apiPort, file("ca.crt"), file("admin.crt"), file("admin.key")));
-        return path;
+        return Kubeconfig.write(work.resolve("admin.kubeconfig"), apiServerUrl(), caCertificate(), "admin",
+                "{client-certificate: \"%s\", client-key: \"%s\"}".formatted(file("admin.crt"), file("admin.key")), "default");
     }
 
     /** Aborts the test class locally, or fails it where CAPSTAN_REQUIRE_K8S=1 (CI), when the binaries are missing. */

@@ -8,10 +8,7 @@ import io.capstan.operator.reconcile.BrokerClusterReconciler;
 import io.capstan.operator.reconcile.ResourceWriter;
 import io.capstan.operator.rollout.RollingRestart;
 import io.capstan.operator.shards.ClusterMetadata;
-import io.fabric8.kubernetes.api.model.Node;
-import io.fabric8.kubernetes.api.model.NodeBuilder;
-import io.fabric8.kubernetes.api.model.PersistentVolumeBuilder;
-import io.fabric8.kubernetes.api.model.Quantity;
+import io.capstan.e2e.k8s.kubelet.PodRunner;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.utils.Serialization;
 import java.nio.file.Files;
@@ -25,7 +22,8 @@ import org.junit.jupiter.api.Test;
 /**
  * With the controller manager and the scheduler: a BrokerCluster's StatefulSet gets its pods, their volume claims bind
  * to PersistentVolumes, the scheduler places them on a registered node, and deleting the cluster lets the garbage
- * collector remove everything it owned. (No kubelet yet: the pods are placed, not run.)
+ * collector remove everything it owned. (No pod runner here: the pods are placed, not run;
+ * BrokerPodsTest runs them.)
  */
 class SchedulingTest {
     static ControlPlane controlPlane;
@@ -38,34 +36,8 @@ class SchedulingTest {
         controlPlane.startScheduling();
         client = controlPlane.adminClient();
         ControlPlane.installCrd(client, "shop");
-        Node node = client.nodes().resource(new NodeBuilder().withNewMetadata().withName("capstan-node-1")
-                .withLabels(Map.of("kubernetes.io/hostname", "capstan-node-1", "topology.kubernetes.io/zone", "zone-a")).endMetadata()
-                .build()).create();
-        var status = new io.fabric8.kubernetes.api.model.NodeStatusBuilder()
-                .addToCapacity("cpu", new Quantity("16")).addToCapacity("memory", new Quantity("64Gi")).addToCapacity("pods", new Quantity("110"))
-                .addToAllocatable("cpu", new Quantity("16")).addToAllocatable("memory", new Quantity("64Gi")).addToAllocatable("pods", new Quantity("110"))
-                .addNewCondition().withType("Ready").withStatus("True").withReason("KubeletReady").withMessage("pod runner").endCondition()
-                .addNewAddress().withType("InternalIP").withAddress("127.0.0.1").endAddress().build();
-        // the controller manager annotates new nodes at once: patch the status onto whatever version is current
-        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
-            client.nodes().withName(node.getMetadata().getName()).editStatus(n -> {
-                n.setStatus(status);
-                return n;
-            });
-            // the API server taints new nodes not-ready; with no node lifecycle controller, the pod runner clears it
-            client.nodes().withName(node.getMetadata().getName()).edit(n -> {
-                n.getSpec().setTaints(java.util.List.of());
-                return n;
-            });
-            return true;
-        });
-        for (int i = 0; i < 3; i++) {
-            client.persistentVolumes().resource(new PersistentVolumeBuilder().withNewMetadata().withName("pv-" + i).endMetadata()
-                    .withNewSpec().addToCapacity("storage", new Quantity("10Gi")).withAccessModes("ReadWriteOnce")
-                    .withPersistentVolumeReclaimPolicy("Retain")
-                    .withNewHostPath().withPath(controlPlane.work().resolve("volumes").resolve("pv-" + i).toString()).endHostPath()
-                    .endSpec().build()).create();
-        }
+        PodRunner.registerNode(client, "capstan-node-1", Map.of("topology.kubernetes.io/zone", "zone-a"));
+        PodRunner.provisionVolumes(client, controlPlane.work().resolve("volumes"), 3, "10Gi");
     }
 
     @AfterAll

@@ -1,0 +1,58 @@
+package io.capstan.e2e.k8s.kubelet;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Cluster DNS for JVMs: the records CoreDNS would serve for pods with a hostname and subdomain (a StatefulSet's pods
+ * behind its headless Service), written as a hosts file that JVMs started with -Djdk.net.hosts.file resolve from.
+ * Replaced atomically, so a reader never sees half a file.
+ */
+public final class ClusterDns {
+    private final Path file;
+    private final Map<String, String> records = new TreeMap<>();
+
+    public ClusterDns(Path file) {
+        this.file = file;
+        write();
+    }
+
+    /** The JVM option that makes a JVM resolve names from this file (and only from it). */
+    public String jvmOption() {
+        return "-Djdk.net.hosts.file=" + file;
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    public synchronized void put(String name, String ip) {
+        if (!ip.equals(records.put(name, ip))) {
+            write();
+        }
+    }
+
+    public synchronized void remove(String name) {
+        if (records.remove(name) != null) {
+            write();
+        }
+    }
+
+    private void write() {
+        StringBuilder b = new StringBuilder("127.0.0.1 localhost\n");
+        records.forEach((name, ip) -> b.append(ip).append(' ').append(name).append('\n'));
+        try {
+            Files.createDirectories(file.getParent());
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            Files.writeString(tmp, b);
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
