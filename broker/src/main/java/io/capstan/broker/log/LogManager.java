@@ -94,8 +94,8 @@ public final class LogManager implements AutoCloseable {
     }
 
     /**
-     * A follower that fell behind its leader's log start: drops everything and restarts the shard empty at
-     * {@code offset}, from where it copies the leader. Called from the follower's fetcher thread only.
+     * Drops everything and restarts the shard empty at {@code offset}: a follower that fell behind its leader's log
+     * start (from its fetcher thread), or a replica moved off this broker (offset 0, its fetcher stopped).
      */
     public java.util.concurrent.CompletableFuture<Void> resetTo(Shard shard, long offset) {
         return appender.reset(shard, offset);

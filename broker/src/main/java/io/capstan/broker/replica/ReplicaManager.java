@@ -206,8 +206,10 @@ public final class ReplicaManager implements Replication, AutoCloseable {
             }
             log.info("broker {}: {} was reassigned away from this broker; dropping its data", me, tp);
         }
-        if (shard.logEnd() > shard.logStartOffset()) {
-            logs.truncateBefore(shard, shard.logEnd()).exceptionally(e -> {
+        // Back to an empty log at offset 0, as if never hosted: were it left empty at its old end, a later move back
+        // here would resume fetching there and never copy what the leader holds before it.
+        if (shard.logEnd() != 0 || shard.logStartOffset() != 0) {
+            logs.resetTo(shard, 0).exceptionally(e -> {
                 log.warn("broker {}: cannot drop the data of {}: {}", me, tp, e.toString());
                 return null;
             });

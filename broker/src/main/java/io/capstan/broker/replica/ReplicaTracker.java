@@ -21,7 +21,7 @@ public final class ReplicaTracker {
     private final Set<Integer> isr;
     private final Map<Integer, Long> logEnd = new HashMap<>();
     private final Map<Integer, Long> lastCaughtUpMs = new HashMap<>();
-    /** Followers heard from since this leader took over: only they can rejoin the ISR (a dead one has not fetched). */
+    /** Followers heard from since this leader took over or dropped them: only they can rejoin the ISR (a dead one has not fetched). */
     private final Set<Integer> fetched = new java.util.HashSet<>();
     private long highWatermark;
 
@@ -98,6 +98,12 @@ public final class ReplicaTracker {
         for (int r : newIsr) {
             if (!isr.contains(r)) {
                 lastCaughtUpMs.put(r, nowMs);
+            }
+        }
+        for (int r : isr) {
+            if (!newIsr.contains(r)) {
+                // its last fetch may still reach an idle shard's high watermark: only a fetch after this one counts
+                fetched.remove(r);
             }
         }
         isr.clear();

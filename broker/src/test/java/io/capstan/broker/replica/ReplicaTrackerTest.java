@@ -54,6 +54,21 @@ class ReplicaTrackerTest {
         assertThat(t.isrChange(30)).contains(List.of(1, 2, 3));
     }
 
+    /** Found by the Kubernetes canary scenario: on an idle shard, a crash-looping follower came straight back in. */
+    @Test
+    void aDroppedFollowerMustFetchAgainBeforeItRejoins() {
+        ReplicaTracker t = new ReplicaTracker(1, List.of(1, 2, 3), List.of(1, 2, 3), 100, 100, 0, LAG);
+        t.followerFetched(2, 100, 1);
+        t.followerFetched(3, 100, 1);
+        // 3 dies; nothing is produced, so its last fetch still reaches the high watermark
+        t.followerFetched(2, 100, LAG + 1);
+        assertThat(t.isrChange(LAG + 2)).contains(List.of(1, 2));
+        t.isrChanged(List.of(1, 2), LAG + 2);
+        assertThat(t.isrChange(LAG + 3)).as("3 has not fetched since it was dropped").isEmpty();
+        t.followerFetched(3, 100, LAG + 4);
+        assertThat(t.isrChange(LAG + 4)).contains(List.of(1, 2, 3));
+    }
+
     @Property
     void highWatermarkInvariants(@ForAll("steps") @Size(max = 60) List<int[]> steps) {
         ReplicaTracker t = new ReplicaTracker(1, List.of(1, 2, 3), List.of(1, 2, 3), 0, 0, 0, LAG);

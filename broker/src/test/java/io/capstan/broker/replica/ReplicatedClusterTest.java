@@ -317,6 +317,54 @@ class ReplicatedClusterTest {
         assertThat(consumeAll("moving", (int) sent)).hasSize((int) sent);
     }
 
+    /**
+     * Found by the Kubernetes scale-out-and-in scenario: a shard moved off a broker (which keeps other shards of the
+     * topic) and later moved back must copy the leader's log from its start, not resume at the offset where it left.
+     */
+    @Test
+    void aShardMovedAwayAndBackCopiesTheWholeLogAgain() throws Exception {
+        startCluster();
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap());
+        TopicPartition p0 = new TopicPartition("roundtrip", 0);
+        TopicPartition p1 = new TopicPartition("roundtrip", 1);
+        try (Admin admin = Admin.create(p)) {
+            admin.createTopics(List.of(new NewTopic("roundtrip", 2, (short) 2).configs(Map.of("min.insync.replicas", "1")))).all().get();
+            admin.alterPartitionReassignments(Map.of(
+                    p0, java.util.Optional.of(new org.apache.kafka.clients.admin.NewPartitionReassignment(List.of(0, 1))),
+                    p1, java.util.Optional.of(new org.apache.kafka.clients.admin.NewPartitionReassignment(List.of(0, 2))))).all().get();
+            await().atMost(Duration.ofSeconds(60)).until(() -> !state("roundtrip", 0).reassigning() && !state("roundtrip", 1).reassigning()
+                    && state("roundtrip", 0).isr().size() == 2 && state("roundtrip", 1).isr().size() == 2);
+        }
+        List<String> values = new ArrayList<>();
+        try (KafkaProducer<String, String> producer = producer()) {
+            for (int i = 0; i < 500; i++) {
+                values.add("v" + i);
+                producer.send(new ProducerRecord<>("roundtrip", 0, "k" + i, "v" + i));
+            }
+            producer.flush();
+        }
+        try (Admin admin = Admin.create(p)) {
+            // broker 0 leaves shard 0 (keeping shard 1, so the topic stays on it), then gets shard 0 back alone
+            admin.alterPartitionReassignments(Map.of(p0, java.util.Optional.of(
+                    new org.apache.kafka.clients.admin.NewPartitionReassignment(List.of(1, 2))))).all().get();
+            await().atMost(Duration.ofSeconds(60)).until(() -> !state("roundtrip", 0).reassigning()
+                    && brokers[0].logs().catalog().shard(p0).logEnd() == brokers[0].logs().catalog().shard(p0).logStartOffset());
+            admin.alterPartitionReassignments(Map.of(p0, java.util.Optional.of(
+                    new org.apache.kafka.clients.admin.NewPartitionReassignment(List.of(0, 1))))).all().get();
+            await().atMost(Duration.ofSeconds(60)).until(() -> !state("roundtrip", 0).reassigning());
+            admin.alterPartitionReassignments(Map.of(p0, java.util.Optional.of(
+                    new org.apache.kafka.clients.admin.NewPartitionReassignment(List.of(0))))).all().get();
+            await().atMost(Duration.ofSeconds(60)).until(() -> !state("roundtrip", 0).reassigning());
+        }
+        assertThat(state("roundtrip", 0).replicas()).containsExactly(0);
+        assertThat(brokers[0].logs().catalog().shard(p1)).as("broker 0 kept shard 1 throughout").isNotNull();
+        Shard back = brokers[0].logs().catalog().shard(p0);
+        assertThat(back.logStartOffset()).as("the returning replica starts where the leader's log starts").isZero();
+        assertThat(back.logEnd()).isEqualTo(500);
+        assertThat(consumeAll("roundtrip", 500)).containsExactlyElementsOf(values);
+    }
+
     @Test
     void reassignmentMovesAShardToANewReplicaThatStartsAtTheLeadersLogStart() throws Exception {
         startCluster();
