@@ -68,13 +68,25 @@ class CanaryTest {
         Position at = Position.START;
         Canary.Verdict v = null;
         for (int check = 1; check <= 3; check++) {
-            v = Canary.decide(STEPS, ANALYSIS, at, 3, 1, true, null, "0.2.0", 2, check);
+            v = Canary.decide(STEPS, ANALYSIS, at, 3, 1, true, null, "0.2.0", 2, check * 10_000L);
             at = v.next();
         }
         assertThat(v.phase()).isEqualTo(Phase.ROLLED_BACK);
         assertThat(v.message()).startsWith("2 shard(s) under-replicated for 3 checks in a row");
-        Canary.Verdict healthy = Canary.decide(STEPS, ANALYSIS, new Position(0, -1, 2), 3, 1, true, null, "0.2.0", 0, 0);
+        Canary.Verdict healthy = Canary.decide(STEPS, ANALYSIS, new Position(0, -1, 2, -1), 3, 1, true, null, "0.2.0", 0, 0);
         assertThat(healthy.next().analysisFailures()).as("a healthy check resets the count").isZero();
+    }
+
+    @Test
+    void analysisChecksOncePerIntervalHoweverOftenItIsAsked() {
+        Position at = Position.START;
+        for (long now = 0; now < 20_000; now += 500) {   // a reconcile every half second, unhealthy throughout
+            Canary.Verdict v = Canary.decide(STEPS, ANALYSIS, at, 3, 1, true, null, "0.2.0", 2, now);
+            assertThat(v.phase()).as("at %d ms", now).isNotEqualTo(Phase.ROLLED_BACK);
+            at = v.next();
+        }
+        assertThat(at.analysisFailures()).as("checks at 0 and 10 s only").isEqualTo(2);
+        assertThat(Canary.decide(STEPS, ANALYSIS, at, 3, 1, true, null, "0.2.0", 2, 20_000).phase()).isEqualTo(Phase.ROLLED_BACK);
     }
 
     @Test

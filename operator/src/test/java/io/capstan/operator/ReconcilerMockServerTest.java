@@ -328,8 +328,14 @@ class ReconcilerMockServerTest {
         restarted(2);
         underReplicated = 1;
         controllerStatus.run();
+        now += 10_000; // one analysis check per interval (10 s by default)
         reconcile();
         controllerStatus.run();
+        BrokerCluster early = reconcile();
+        assertThat(early.getStatus().rollout.phase).as("a second pass within the interval is no second check")
+                .isNotEqualTo(io.capstan.operator.api.BrokerClusterStatus.Phase.RolledBack);
+        controllerStatus.run();
+        now += 10_000;
         BrokerCluster rolledBack = reconcile();
         assertThat(rolledBack.getStatus().rollout.phase).isEqualTo(io.capstan.operator.api.BrokerClusterStatus.Phase.RolledBack);
         assertThat(Conditions.get(rolledBack.getStatus().conditions, Conditions.DEGRADED).getReason()).isEqualTo("CanaryRolledBack");

@@ -47,6 +47,23 @@ class RollingRestartTest {
                 .isEqualTo(new RollingRestart.Wait("2 of 3 broker pods exist; waiting for the rest", 0));
     }
 
+    @Test
+    void aBrokerDownOnAnOutdatedTemplateIsReplacedFirstWithoutAskingIt() {
+        // a crash-looping canary ("bad") rolled back to "good": it cannot answer and nothing depends on it
+        List<PodView> brokenCanary = new ArrayList<>(pods("good", "good", "bad"));
+        brokenCanary.set(2, new PodView(2, "bad", false, false));
+        assertThat(RollingRestart.next(brokenCanary, 3, "good", Integer.MAX_VALUE, o -> {
+            throw new AssertionError("a broker that is down is not asked");
+        })).isEqualTo(new RollingRestart.Restart(2, 2));
+        // but never while another broker is going away, nor beyond a canary step's limit
+        List<PodView> alsoTerminating = new ArrayList<>(brokenCanary);
+        alsoTerminating.set(0, new PodView(0, "good", true, true));
+        assertThat(RollingRestart.next(alsoTerminating, 3, "good", Integer.MAX_VALUE, o -> Safety.SAFE))
+                .isEqualTo(new RollingRestart.Wait("broker 0 is restarting", 1));
+        assertThat(RollingRestart.next(brokenCanary, 3, "good", 2, o -> Safety.SAFE))
+                .isEqualTo(new RollingRestart.Wait("broker 2 is not ready yet", 2));
+    }
+
     /** Driving the decisions to the end, like the reconciler does: every broker is restarted exactly once, never two at a time. */
     @Property
     void aRolloutRestartsEachBrokerOnceAndOneAtATime(@ForAll @IntRange(min = 1, max = 9) int replicas,

@@ -108,6 +108,9 @@ public class BrokerClusterSpec {
         public Integer maxUnderReplicatedShards = 0;
         @Min(1)
         public Integer failureThreshold = 3;
+        @Pattern("^([0-9]+(s|m|h))+$")
+        @JsonPropertyDescription("Time between analysis checks, e.g. 10s (the default); failureThreshold failed checks in a row roll back.")
+        public String interval = "10s";
     }
 
     public static class Metrics {

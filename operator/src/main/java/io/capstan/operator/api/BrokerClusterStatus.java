@@ -40,6 +40,7 @@ public class BrokerClusterStatus {
         public String revision;
         public Long pauseStartedMs;
         public Integer analysisFailures;
+        public Long lastAnalysisMs;
         /** The spec generation whose canary was rolled back; the last stable spec runs until the spec changes. */
         public Long rolledBackGeneration;
     }

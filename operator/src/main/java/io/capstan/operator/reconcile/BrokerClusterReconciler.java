@@ -74,6 +74,24 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         return this;
     }
 
+    /**
+     * Broker pods as a secondary source: a rollout or a scale step moves on as soon as a pod becomes ready or goes
+     * away, rather than at the next resync.
+     */
+    @Override
+    public List<io.javaoperatorsdk.operator.processing.event.source.EventSource<?, BrokerCluster>> prepareEventSources(
+            io.javaoperatorsdk.operator.api.reconciler.EventSourceContext<BrokerCluster> context) {
+        var pods = io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration.from(Pod.class, BrokerCluster.class)
+                .withName("broker-pods")
+                .withLabelSelector(Labels.NAME + "=capstan," + Labels.COMPONENT + "=broker")
+                .withSecondaryToPrimaryMapper(pod -> pod.getMetadata().getLabels() == null
+                        || pod.getMetadata().getLabels().get(Labels.INSTANCE) == null ? java.util.Set.of()
+                        : java.util.Set.of(new io.javaoperatorsdk.operator.processing.event.ResourceID(
+                                pod.getMetadata().getLabels().get(Labels.INSTANCE), pod.getMetadata().getNamespace())))
+                .build();
+        return List.of(new io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource<>(pods, context));
+    }
+
     @Override
     public DeleteControl cleanup(BrokerCluster cluster, Context<BrokerCluster> context) {
         if (controllers != null) {
@@ -129,12 +147,13 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
             BrokerClusterStatus.RolloutStatus r = status.rollout;
             Canary.Verdict verdict = Canary.decide(canary.steps, canary.analysis,
                     new Canary.Position(r.step == null ? 0 : r.step, r.pauseStartedMs == null ? -1 : r.pauseStartedMs,
-                            r.analysisFailures == null ? 0 : r.analysisFailures),
+                            r.analysisFailures == null ? 0 : r.analysisFailures, r.lastAnalysisMs == null ? -1 : r.lastAnalysisMs),
                     replicas, updated, allReady, cluster.getSpec().rollout.approve, cluster.getSpec().version,
                     status.shards == null || status.shards.underReplicated == null ? 0 : status.shards.underReplicated, clock.getAsLong());
             r.step = verdict.next().step();
             r.pauseStartedMs = verdict.next().pauseStartedMs() < 0 ? null : verdict.next().pauseStartedMs();
             r.analysisFailures = verdict.next().analysisFailures();
+            r.lastAnalysisMs = verdict.next().lastCheckMs() < 0 ? null : verdict.next().lastCheckMs();
             r.message = verdict.message();
             r.phase = switch (verdict.phase()) {
                 case CANARY -> BrokerClusterStatus.Phase.Canary;

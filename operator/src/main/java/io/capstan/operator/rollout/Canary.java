@@ -16,9 +16,16 @@ import java.util.regex.Pattern;
 public final class Canary {
     private Canary() {}
 
-    /** Where the rollout stands: the step index and when its pause began (epoch ms, -1 when not pausing). */
-    public record Position(int step, long pauseStartedMs, int analysisFailures) {
-        public static final Position START = new Position(0, -1, 0);
+    /**
+     * Where the rollout stands: the step index, when its pause began (epoch ms, -1 when not pausing), failed analysis
+     * checks in a row, and when the last check ran (-1: none yet).
+     */
+    public record Position(int step, long pauseStartedMs, int analysisFailures, long lastCheckMs) {
+        public static final Position START = new Position(0, -1, 0, -1);
+
+        Position at(int nextStep, long pauseStarted) {
+            return new Position(nextStep, pauseStarted, analysisFailures, lastCheckMs);
+        }
     }
 
     public enum Phase { CANARY, PAUSED, PROMOTING, ROLLED_BACK }
@@ -30,17 +37,20 @@ public final class Canary {
                                  int replicas, int updated, boolean allReady, String approve, String version,
                                  int underReplicatedShards, long nowMs) {
         int failures = at.analysisFailures();
-        if (analysis != null && at.step() < steps.size()) {
+        long lastCheck = at.lastCheckMs();
+        // one check per interval, however often the reconciler runs (pod events make it run often)
+        if (analysis != null && at.step() < steps.size() && (lastCheck < 0 || nowMs - lastCheck >= interval(analysis).toMillis())) {
+            lastCheck = nowMs;
             int allowed = analysis.maxUnderReplicatedShards == null ? 0 : analysis.maxUnderReplicatedShards;
             failures = underReplicatedShards > allowed ? failures + 1 : 0;
             int threshold = analysis.failureThreshold == null ? 3 : analysis.failureThreshold;
             if (failures >= threshold) {
-                return new Verdict(0, new Position(at.step(), -1, failures), Phase.ROLLED_BACK, underReplicatedShards
+                return new Verdict(0, new Position(at.step(), -1, failures, lastCheck), Phase.ROLLED_BACK, underReplicatedShards
                         + " shard(s) under-replicated for " + failures + " checks in a row (allowed: " + allowed
                         + "); rolled back to the last stable spec");
             }
         }
-        Position now = new Position(at.step(), at.pauseStartedMs(), failures);
+        Position now = new Position(at.step(), at.pauseStartedMs(), failures, lastCheck);
         for (int guard = 0; guard <= steps.size(); guard++) {
             if (now.step() >= steps.size()) {
                 return new Verdict(Integer.MAX_VALUE, now, Phase.PROMOTING, "all canary steps passed; updating every broker");
@@ -50,7 +60,7 @@ public final class Canary {
             if (step.replicas != null) {
                 int target = Math.min(step.replicas, replicas);
                 if (updated >= target && allReady) {
-                    now = new Position(now.step() + 1, -1, failures);
+                    now = now.at(now.step() + 1, -1);
                     continue;
                 }
                 return new Verdict(target, now, Phase.CANARY, "step " + stepNumber + ": updating " + target + " broker(s) ("
@@ -59,7 +69,7 @@ public final class Canary {
             String duration = step.pause == null ? null : step.pause.duration;
             if (duration == null || duration.isBlank()) {
                 if (approve != null && (approve.equals(String.valueOf(stepNumber)) || approve.equals(version))) {
-                    now = new Position(now.step() + 1, -1, failures);
+                    now = now.at(now.step() + 1, -1);
                     continue;
                 }
                 return new Verdict(updated, now, Phase.PAUSED, "step " + stepNumber + ": paused until spec.rollout.approve is set to "
@@ -68,13 +78,17 @@ public final class Canary {
             long started = now.pauseStartedMs() < 0 ? nowMs : now.pauseStartedMs();
             long waitMs = parse(duration).toMillis();
             if (nowMs - started >= waitMs) {
-                now = new Position(now.step() + 1, -1, failures);
+                now = now.at(now.step() + 1, -1);
                 continue;
             }
-            return new Verdict(updated, new Position(now.step(), started, failures), Phase.PAUSED, "step " + stepNumber
+            return new Verdict(updated, now.at(now.step(), started), Phase.PAUSED, "step " + stepNumber
                     + ": pausing " + duration + " (" + Duration.ofMillis(waitMs - (nowMs - started)).toSeconds() + " s left)");
         }
         return new Verdict(Integer.MAX_VALUE, now, Phase.PROMOTING, "all canary steps passed; updating every broker");
+    }
+
+    static Duration interval(BrokerClusterSpec.Analysis analysis) {
+        return analysis.interval == null || analysis.interval.isBlank() ? Duration.ofSeconds(10) : parse(analysis.interval);
     }
 
     private static final Pattern PART = Pattern.compile("([0-9]+)([smh])");

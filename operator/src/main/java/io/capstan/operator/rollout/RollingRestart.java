@@ -8,7 +8,7 @@ import java.util.function.IntFunction;
 /**
  * Which broker to restart next onto the new pod template, if any. One broker at a time, highest ordinal first, only
  * when every broker is ready and the broker itself says it is safe to restart (no shard it hosts would fall below
- * min.insync.replicas, nothing under-replicated). Pure: the reconciler observes pods and asks the brokers, this decides.
+ * min.insync.replicas, nothing under-replicated). A broker that is down on an outdated template is replaced first. Pure: the reconciler observes pods and asks the brokers, this decides.
  */
 public final class RollingRestart {
     private RollingRestart() {}
@@ -42,9 +42,19 @@ public final class RollingRestart {
         if (outdated.isEmpty() && pods.size() >= replicas) {
             return new Done(updated);
         }
-        Optional<PodView> busy = pods.stream().filter(p -> p.terminating() || !p.ready()).min(Comparator.comparingInt(PodView::ordinal));
+        Optional<PodView> terminating = pods.stream().filter(PodView::terminating).min(Comparator.comparingInt(PodView::ordinal));
+        if (terminating.isPresent()) {
+            return new Wait("broker " + terminating.get().ordinal() + " is restarting", updated);
+        }
+        // A broker that is down on an outdated template serves nothing and cannot answer a safety question: replacing
+        // it first can only help. Without this, a crash-looping canary would block its own rollback forever.
+        Optional<PodView> downAndOutdated = outdated.stream().filter(p -> !p.ready()).max(Comparator.comparingInt(PodView::ordinal));
+        if (downAndOutdated.isPresent() && updated < limit) {
+            return new Restart(downAndOutdated.get().ordinal(), updated);
+        }
+        Optional<PodView> busy = pods.stream().filter(p -> !p.ready()).min(Comparator.comparingInt(PodView::ordinal));
         if (busy.isPresent()) {
-            return new Wait("broker " + busy.get().ordinal() + (busy.get().terminating() ? " is restarting" : " is not ready yet"), updated);
+            return new Wait("broker " + busy.get().ordinal() + " is not ready yet", updated);
         }
         if (pods.size() < replicas) {
             return new Wait(pods.size() + " of " + replicas + " broker pods exist; waiting for the rest", updated);
