@@ -102,6 +102,11 @@ class ReconcilerMockServerTest {
         return client.resource(done).updateStatus();
     }
 
+    /** As the StatefulSet controller reports it: it has seen the current spec. */
+    private static long observed(StatefulSet sts) {
+        return sts.getMetadata().getGeneration() == null ? 0 : sts.getMetadata().getGeneration();
+    }
+
     private StatefulSet sts() {
         return client.apps().statefulSets().inNamespace("shop").withName("orders").get();
     }
@@ -149,7 +154,7 @@ class ReconcilerMockServerTest {
         assertThat(after.getStatus().selector).contains("app.kubernetes.io/instance=orders");
 
         StatefulSet running = sts();
-        running.setStatus(new StatefulSetStatusBuilder().withReplicas(3).withReadyReplicas(3).withUpdatedReplicas(3).build());
+        running.setStatus(new StatefulSetStatusBuilder().withObservedGeneration(observed(running)).withReplicas(3).withReadyReplicas(3).withUpdatedReplicas(3).build());
         client.resource(running).updateStatus();
         BrokerCluster ready = reconcile();
         assertThat(Conditions.get(ready.getStatus().conditions, Conditions.READY).getStatus()).isEqualTo("True");
@@ -224,7 +229,7 @@ class ReconcilerMockServerTest {
         // the mock server drops the status when the operator updates the StatefulSet; the real StatefulSet controller keeps it
         Runnable controllerStatus = () -> {
             StatefulSet running = sts();
-            running.setStatus(new StatefulSetStatusBuilder().withReplicas(3).withReadyReplicas(3).withUpdateRevision("rev-2").build());
+            running.setStatus(new StatefulSetStatusBuilder().withObservedGeneration(observed(running)).withReplicas(3).withReadyReplicas(3).withUpdateRevision("rev-2").build());
             client.resource(running).updateStatus();
         };
         controllerStatus.run();
@@ -264,7 +269,7 @@ class ReconcilerMockServerTest {
         String[] revision = {"rev-1"};
         Runnable controllerStatus = () -> {
             StatefulSet running = sts();
-            running.setStatus(new StatefulSetStatusBuilder().withReplicas(3).withReadyReplicas(3).withUpdateRevision(revision[0]).build());
+            running.setStatus(new StatefulSetStatusBuilder().withObservedGeneration(observed(running)).withReplicas(3).withReadyReplicas(3).withUpdateRevision(revision[0]).build());
             client.resource(running).updateStatus();
         };
         controllerStatus.run();
@@ -276,12 +281,27 @@ class ReconcilerMockServerTest {
         c.getSpec().rollout.canary.steps.addAll(steps);
         c.getSpec().rollout.canary.analysis = analysis;
         client.resource(c).update();
+        // the pass that applies the new template: it observed the old StatefulSet, so it decides nothing yet
+        BrokerCluster applying = reconcile();
+        assertThat(podNames()).as("nothing restarts before the StatefulSet has the new template").hasSize(3);
+        assertThat(applying.getStatus().lastStableSpec.version).isEqualTo("0.1.0");
         revision[0] = "rev-2";
         return controllerStatus;
     }
 
     private void restarted(int ordinal) {
         pod(ordinal, "rev-2", true);
+    }
+
+    /** Found by the Kubernetes canary scenario: the pass that applies a new spec still observes the old StatefulSet. */
+    @Test
+    void aNewSpecIsNotRecordedAsStableBeforeTheStatefulSetRunsIt() {
+        stableThenUpgrade(java.util.List.of(), new BrokerClusterSpec.Analysis());
+        // all three pods ready on the old revision, and the StatefulSet's status still the old one
+        BrokerCluster applying = reconcile();
+        assertThat(applying.getStatus().lastStableSpec.version).as("the last stable spec is still the old one").isEqualTo("0.1.0");
+        assertThat(applying.getStatus().currentVersion).isEqualTo("0.1.0");
+        assertThat(Conditions.get(applying.getStatus().conditions, Conditions.PROGRESSING).getStatus()).isEqualTo("True");
     }
 
     @Test
@@ -340,9 +360,13 @@ class ReconcilerMockServerTest {
         assertThat(rolledBack.getStatus().rollout.phase).isEqualTo(io.capstan.operator.api.BrokerClusterStatus.Phase.RolledBack);
         assertThat(Conditions.get(rolledBack.getStatus().conditions, Conditions.DEGRADED).getReason()).isEqualTo("CanaryRolledBack");
         controllerStatus.run();
-        reconcile();
+        BrokerCluster after = reconcile();
         assertThat(sts().getSpec().getTemplate().getSpec().getContainers().get(0).getImage())
                 .as("the last stable spec runs again").isEqualTo("capstan/broker:0.1.0");
+        assertThat(after.getStatus().rollout.phase).isEqualTo(io.capstan.operator.api.BrokerClusterStatus.Phase.RolledBack);
+        assertThat(Conditions.get(after.getStatus().conditions, Conditions.DEGRADED).getReason())
+                .as("the reason stays until the spec changes").isEqualTo("CanaryRolledBack");
+        assertThat(Conditions.get(after.getStatus().conditions, Conditions.DEGRADED).getMessage()).contains("under-replicated");
     }
 
     private void brokersAndShards(int brokers, int partitions, int factor) {

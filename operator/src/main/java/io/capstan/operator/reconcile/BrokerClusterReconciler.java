@@ -116,6 +116,10 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         if (target == null) {
             return new RollingRestart.Done(0);
         }
+        if (!templateCurrent(sts, cluster, rolledBack)) {
+            // what the pods are compared with would be the previous template's revision
+            return new RollingRestart.Wait("the StatefulSet controller has not taken the new pod template yet", 0);
+        }
         BrokerClusterStatus status = cluster.getStatus();
         if (status.rollout == null || !target.equals(status.rollout.revision)) {
             Long keptRollback = status.rollout == null ? null : status.rollout.rolledBackGeneration;
@@ -194,6 +198,22 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
             status.rollout.message = w.reason();
         }
         return decision;
+    }
+
+    /**
+     * Whether the StatefulSet observed at the start of this pass already runs the template rendered from the spec, and
+     * its controller has seen it: until then "every pod is on the update revision" speaks of the previous template, and
+     * recording the spec as stable would make a rollback return to the very spec it rolls back.
+     */
+    private static boolean templateCurrent(StatefulSet sts, BrokerCluster cluster, boolean rolledBack) {
+        if (sts == null || sts.getStatus() == null || sts.getMetadata().getAnnotations() == null) {
+            return false;
+        }
+        BrokerCluster rendered = rolledBack ? withSpec(cluster, cluster.getStatus().lastStableSpec) : cluster;
+        String want = DesiredResources.templateHash(DesiredResources.statefulSet(rendered).getSpec().getTemplate());
+        long generation = sts.getMetadata().getGeneration() == null ? 0 : sts.getMetadata().getGeneration();
+        Long observed = sts.getStatus().getObservedGeneration();
+        return want.equals(sts.getMetadata().getAnnotations().get(DesiredResources.TEMPLATE_HASH)) && observed != null && observed >= generation;
     }
 
     /** The one object owner references cannot remove (cluster-scoped, see DesiredResources.nodeReaderBinding). */
@@ -323,6 +343,8 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         status.observedGeneration = generation;
         if (scale.refusal() != null) {
             Conditions.set(status.conditions, Conditions.DEGRADED, true, "ScaleInRefused", scale.refusal(), generation);
+        } else if (rolledBack) {
+            // the CanaryRolledBack condition written at the rollback stays, with its reason, until the spec changes
         } else {
             Conditions.set(status.conditions, Conditions.DEGRADED, false, "SpecValid", "the spec is valid", generation);
         }
@@ -333,7 +355,7 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
             status.currentVersion = cluster.getSpec().version;
             status.lastStableSpec = cluster.getSpec();
         }
-        if (rollout instanceof RollingRestart.Done && status.rollout != null && status.rollout.phase != BrokerClusterStatus.Phase.RolledBack) {
+        if (settled && status.rollout != null && status.rollout.phase != BrokerClusterStatus.Phase.RolledBack) {
             status.rollout.phase = BrokerClusterStatus.Phase.Complete;
             status.rollout.message = "every broker runs the current template";
         }

@@ -202,12 +202,25 @@ public final class DesiredResources {
                 .withAccessModes("ReadWriteOnce").withStorageClassName(spec.storage == null ? null : spec.storage.storageClassName)
                 .withNewResources().addToRequests("storage", new Quantity(spec.storage == null ? "10Gi" : spec.storage.size)).endResources()
                 .endSpec().build();
-        return new StatefulSetBuilder().withMetadata(meta(c, name)).withNewSpec()
+        PodTemplateSpec template = podTemplate(c);
+        ObjectMeta meta = meta(c, name);
+        meta.setAnnotations(Map.of(TEMPLATE_HASH, templateHash(template)));
+        return new StatefulSetBuilder().withMetadata(meta).withNewSpec()
                 .withReplicas(brokers).withServiceName(headlessName(c)).withPodManagementPolicy("Parallel")
                 .withNewUpdateStrategy().withType("OnDelete").endUpdateStrategy()
                 .withNewSelector().withMatchLabels(Labels.selector(name)).endSelector()
-                .withTemplate(podTemplate(c)).withVolumeClaimTemplates(data)
+                .withTemplate(template).withVolumeClaimTemplates(data)
                 .endSpec().build();
+    }
+
+    /**
+     * On the StatefulSet: a digest of the pod template the operator rendered, so a pass can tell whether the
+     * StatefulSet it observed already carries the current spec (a rollout is not complete before it does).
+     */
+    public static final String TEMPLATE_HASH = "capstan.io/template-hash";
+
+    public static String templateHash(PodTemplateSpec template) {
+        return sha256(io.fabric8.kubernetes.client.utils.Serialization.asJson(template));
     }
 
     static PodTemplateSpec podTemplate(BrokerCluster c) {
