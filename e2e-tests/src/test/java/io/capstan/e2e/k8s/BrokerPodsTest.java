@@ -1,6 +1,7 @@
 package io.capstan.e2e.k8s;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.marcnuri.helm.Helm;
@@ -9,6 +10,7 @@ import io.capstan.e2e.k8s.kubelet.ClusterDns;
 import io.capstan.e2e.k8s.kubelet.Images;
 import io.capstan.e2e.k8s.kubelet.PodRunner;
 import io.capstan.operator.api.BrokerCluster;
+import io.capstan.operator.api.BrokerClusterSpec;
 import io.capstan.operator.reconcile.Conditions;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -20,14 +22,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -50,6 +47,8 @@ class BrokerPodsTest {
     static ControlPlane controlPlane;
     static KubernetesClient client;
     static PodRunner runner;
+    /** What the upgrade scenario's producer was told, checked again after later scenarios moved the shards. */
+    static Map<Long, AcknowledgedRecords.Ack> upgradeAcked = Map.of();
 
     @BeforeAll
     static void start() throws Exception {
@@ -62,8 +61,10 @@ class BrokerPodsTest {
         client = controlPlane.adminClient();
         PodRunner.registerNode(client, NODE, Map.of("topology.kubernetes.io/zone", "zone-a"));
         PodRunner.provisionVolumes(client, controlPlane.work().resolve("volumes"), 8, "10Gi");
-        runner = new PodRunner(client, NODE, controlPlane.work(), Images.fromCheckout(Path.of("..").toAbsolutePath().normalize(),
-                List.of("0.1.0", "0.2.0")), new ClusterDns(Path.of(hosts)), controlPlane.apiServerUrl(), controlPlane.caCertificate());
+        Images images = Images.fromCheckout(Path.of("..").toAbsolutePath().normalize(), List.of("0.1.0", "0.2.0", "0.3.0"))
+                .withBrokenBroker("0.4.0", controlPlane.work().resolve("images").resolve("broken"));
+        runner = new PodRunner(client, NODE, controlPlane.work(), images, new ClusterDns(Path.of(hosts)),
+                controlPlane.apiServerUrl(), controlPlane.caCertificate());
         runner.start();
     }
 
@@ -103,6 +104,65 @@ class BrokerPodsTest {
                 Map.of("bootstrap.servers", bootstrap, "default.api.timeout.ms", "120000"))) {
             admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topic, partitions, replicas))).all()
                     .get(2, java.util.concurrent.TimeUnit.MINUTES);
+        }
+    }
+
+    static List<Pod> brokerPods(String cluster) {
+        return client.pods().inNamespace(NS).withLabel("app.kubernetes.io/instance", cluster).list().getItems();
+    }
+
+    static Map<String, String> imagesByPod(String cluster) {
+        Map<String, String> out = new java.util.TreeMap<>();
+        brokerPods(cluster).forEach(p -> out.put(p.getMetadata().getName(), p.getSpec().getContainers().get(0).getImage()));
+        return out;
+    }
+
+    static boolean podReady(Pod p) {
+        return p.getMetadata().getDeletionTimestamp() == null && p.getStatus() != null && p.getStatus().getConditions() != null
+                && p.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+    }
+
+    static BrokerCluster edit(String name, java.util.function.Consumer<BrokerCluster> change) {
+        return client.resources(BrokerCluster.class).inNamespace(NS).withName(name).edit(c -> {
+            change.accept(c);
+            return c;
+        });
+    }
+
+    static String rolloutPhase(String name) {
+        BrokerCluster c = cluster(name);
+        return c.getStatus() == null || c.getStatus().rollout == null || c.getStatus().rollout.phase == null ? null : c.getStatus().rollout.phase.name();
+    }
+
+    /** Replica placement as a Kafka client sees it: brokers hosting any replica of {@code topic}. */
+    static java.util.Set<Integer> brokersHosting(String bootstrap, String topic) throws Exception {
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            java.util.Set<Integer> out = new java.util.TreeSet<>();
+            admin.describeTopics(List.of(topic)).allTopicNames().get(1, java.util.concurrent.TimeUnit.MINUTES).get(topic).partitions()
+                    .forEach(p -> p.replicas().forEach(n -> out.add(n.id())));
+            return out;
+        }
+    }
+
+    /** How many of a cluster's brokers were unavailable at once (missing, terminating or not ready), sampled every 100 ms. */
+    static final class Unavailability implements AutoCloseable {
+        final java.util.concurrent.atomic.AtomicInteger max = new java.util.concurrent.atomic.AtomicInteger();
+        private final java.util.concurrent.ScheduledExecutorService sampler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+
+        Unavailability(String cluster, int brokers) {
+            sampler.scheduleWithFixedDelay(() -> {
+                try {
+                    long up = brokerPods(cluster).stream().filter(BrokerPodsTest::podReady).count();
+                    max.accumulateAndGet((int) (brokers - up), Math::max);
+                } catch (RuntimeException e) {
+                    // a failed list is no sample
+                }
+            }, 0, 100, java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+
+        @Override
+        public void close() {
+            sampler.shutdownNow();
         }
     }
 
@@ -162,5 +222,149 @@ class BrokerPodsTest {
         }
         assertThat(acked).hasSize(2_000);
         assertThat(AcknowledgedRecords.verify(bootstrap, "orders", 3, acked)).isEqualTo(2_000);
+    }
+
+    @Test
+    @Order(3)
+    void anInvalidClusterIsRejectedByTheApiServerNamingTheField() throws Exception {
+        BrokerCluster bad = Serialization.unmarshal(Files.readString(Path.of("..", "manifests", "examples", "minimal.yaml")), BrokerCluster.class);
+        bad.getMetadata().setNamespace(NS);
+        bad.getMetadata().setName("bad");
+        bad.getSpec().replicas = 0;
+        assertThatThrownBy(() -> client.resource(bad).create())
+                .isInstanceOf(io.fabric8.kubernetes.client.KubernetesClientException.class).hasMessageContaining("spec.replicas");
+    }
+
+    @Test
+    @Order(4)
+    void anUpgradeUnderLoadRestartsOneBrokerAtATimeAndTheApplicationSeesNoError() throws Exception {
+        String bootstrap = bootstrap("minimal", 3);
+        createTopic(bootstrap, "upgrade", 3, (short) 3);
+        java.util.Set<String> before = new java.util.HashSet<>(brokerPods("minimal").stream().map(p -> p.getMetadata().getUid()).toList());
+        ProduceLoad load = new ProduceLoad(bootstrap, "upgrade", 3, 300);
+        try (load; Unavailability unavailable = new Unavailability("minimal", 3)) {
+            load.awaitMoreAcknowledged(300);
+            edit("minimal", c -> {
+                c.getSpec().version = "0.2.0";
+                c.getSpec().rack = new BrokerClusterSpec.Rack();   // and rack awareness on, in the same rollout
+                c.getSpec().rack.topologyKey = "topology.kubernetes.io/zone";
+            });
+            await("every broker runs 0.2.0 and the cluster is Ready").atMost(Duration.ofMinutes(6)).pollInterval(Duration.ofSeconds(1))
+                    .until(() -> imagesByPod("minimal").values().stream().allMatch("capstan/broker:0.2.0"::equals)
+                            && brokerPods("minimal").stream().allMatch(BrokerPodsTest::podReady) && ready(cluster("minimal"))
+                            && "0.2.0".equals(cluster("minimal").getStatus().currentVersion));
+            load.awaitMoreAcknowledged(300);
+            assertThat(unavailable.max.get()).as("brokers unavailable at once during the upgrade").isEqualTo(1);
+        }
+        assertThat(brokerPods("minimal")).as("every broker pod was replaced").noneMatch(p -> before.contains(p.getMetadata().getUid()));
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            assertThat(admin.describeCluster().nodes().get(1, java.util.concurrent.TimeUnit.MINUTES))
+                    .as("each broker read its rack from its node's zone label, through the binding the operator made")
+                    .hasSize(3).allSatisfy(n -> assertThat(n.rack()).isEqualTo("zone-a"));
+        }
+        assertThat(load.errors).as("errors the application saw").isEmpty();
+        assertThat(AcknowledgedRecords.verify(bootstrap, "upgrade", 3, load.acked)).isGreaterThan(600);
+        upgradeAcked = Map.copyOf(load.acked);
+    }
+
+    @Test
+    @Order(5)
+    void scalingOutAndBackInUnderLoadMovesShardsAndLosesNothing() throws Exception {
+        String bootstrap = bootstrap("minimal", 3);
+        createTopic(bootstrap, "scale", 6, (short) 2);
+        ProduceLoad load = new ProduceLoad(bootstrap, "scale", 6, 300);
+        try (load) {
+            load.awaitMoreAcknowledged(300);
+            edit("minimal", c -> c.getSpec().replicas = 5);
+            await("5 brokers, shards placed on the new ones").atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(1))
+                    .until(() -> ready(cluster("minimal")) && cluster("minimal").getStatus().readyReplicas == 5
+                            && Integer.valueOf(5).equals(cluster("minimal").getStatus().shards.balancedFor)
+                            && brokersHosting(bootstrap, "scale").stream().anyMatch(id -> id >= 3));
+            load.awaitMoreAcknowledged(300);
+            edit("minimal", c -> c.getSpec().replicas = 3);
+            await("back to 3 brokers, shards drained off 3 and 4 first").atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(1))
+                    .until(() -> client.apps().statefulSets().inNamespace(NS).withName("minimal").get().getSpec().getReplicas() == 3
+                            && brokerPods("minimal").size() == 3 && ready(cluster("minimal"))
+                            && brokersHosting(bootstrap, "scale").stream().allMatch(id -> id < 3));
+            load.awaitMoreAcknowledged(300);
+        }
+        assertThat(load.errors).as("errors the application saw").isEmpty();
+        assertThat(AcknowledgedRecords.verify(bootstrap, "scale", 6, load.acked)).isGreaterThan(900);
+        assertThat(AcknowledgedRecords.verify(bootstrap, "upgrade", 3, upgradeAcked)).as("the upgrade's records are intact")
+                .isEqualTo(upgradeAcked.size());
+    }
+
+    @Test
+    @Order(6)
+    void aCanaryUpdatesOneBrokerPausesAndIsPromotedByApproval() {
+        edit("minimal", c -> {
+            BrokerClusterSpec.Step one = new BrokerClusterSpec.Step();
+            one.replicas = 1;
+            BrokerClusterSpec.Step hold = new BrokerClusterSpec.Step();
+            hold.pause = new BrokerClusterSpec.Pause();
+            c.getSpec().rollout.canary = new BrokerClusterSpec.Canary();
+            c.getSpec().rollout.canary.steps = List.of(one, hold);
+            c.getSpec().rollout.canary.analysis.failureThreshold = 2;
+            c.getSpec().version = "0.3.0";
+        });
+        await("one canary broker on 0.3.0, then a pause for approval").atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1))
+                .until(() -> "Paused".equals(rolloutPhase("minimal")) && brokerPods("minimal").stream().allMatch(BrokerPodsTest::podReady));
+        assertThat(imagesByPod("minimal")).containsExactly(Map.entry("minimal-0", "capstan/broker:0.2.0"),
+                Map.entry("minimal-1", "capstan/broker:0.2.0"), Map.entry("minimal-2", "capstan/broker:0.3.0"));
+
+        edit("minimal", c -> c.getSpec().rollout.approve = "0.3.0");
+        await("approved: every broker on 0.3.0").atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(1))
+                .until(() -> imagesByPod("minimal").values().stream().allMatch("capstan/broker:0.3.0"::equals)
+                        && ready(cluster("minimal")) && "0.3.0".equals(cluster("minimal").getStatus().currentVersion));
+    }
+
+    @Test
+    @Order(7)
+    void aCanaryThatBreaksItsBrokerIsRolledBackByItself() {
+        edit("minimal", c -> c.getSpec().version = "0.4.0");
+        await("the broken canary is rolled back").atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(1))
+                .until(() -> "RolledBack".equals(rolloutPhase("minimal")));
+        var degraded = Conditions.get(cluster("minimal").getStatus().conditions, Conditions.DEGRADED);
+        assertThat(degraded.getStatus()).isEqualTo("True");
+        assertThat(degraded.getReason()).isEqualTo("CanaryRolledBack");
+        await("every broker back on the last stable version, ready").atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1))
+                .until(() -> imagesByPod("minimal").values().stream().allMatch("capstan/broker:0.3.0"::equals)
+                        && brokerPods("minimal").size() == 3 && brokerPods("minimal").stream().allMatch(BrokerPodsTest::podReady));
+    }
+
+    @Test
+    @Order(8)
+    void pausingReconciliationStopsChanges() {
+        BrokerCluster paused = edit("minimal", c -> {
+            c.getSpec().paused = true;
+            c.getSpec().replicas = 4;
+        });
+        long generation = paused.getMetadata().getGeneration();
+        await("the operator has seen the paused generation").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+                .until(() -> {
+                    var c = Conditions.get(cluster("minimal").getStatus().conditions, Conditions.PAUSED);
+                    return c != null && "True".equals(c.getStatus()) && c.getObservedGeneration() != null && c.getObservedGeneration() == generation;
+                });
+        assertThat(client.apps().statefulSets().inNamespace(NS).withName("minimal").get().getSpec().getReplicas())
+                .as("a paused cluster keeps its size").isEqualTo(3);
+        assertThat(brokerPods("minimal")).hasSize(3);
+    }
+
+    @Test
+    @Order(9)
+    void deletingTheClusterRemovesEverythingItOwned() {
+        client.resources(BrokerCluster.class).inNamespace(NS).withName("minimal").delete();
+        await("everything the cluster owned is gone, its processes stopped").atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1))
+                .untilAsserted(() -> {
+                    assertThat(client.apps().statefulSets().inNamespace(NS).withName("minimal").get()).isNull();
+                    assertThat(client.services().inNamespace(NS).list().getItems()).isEmpty();
+                    assertThat(client.configMaps().inNamespace(NS).withName("minimal-config").get()).isNull();
+                    assertThat(client.policy().v1().podDisruptionBudget().inNamespace(NS).withName("minimal").get()).isNull();
+                    assertThat(client.rbac().roles().inNamespace(NS).withName("minimal-broker").get()).isNull();
+                    assertThat(brokerPods("minimal")).isEmpty();
+                    assertThat(client.rbac().clusterRoleBindings().withName("capstan-broker-nodes-shop-minimal").get())
+                            .as("the cluster-scoped binding goes too").isNull();
+                    assertThat(runner.runningProcesses()).as("only the operator runs").isEqualTo(1);
+                });
     }
 }

@@ -42,4 +42,16 @@ public final class Images {
         }
         return new Images(images);
     }
+
+    /** These images plus a broker image whose build is broken: its capstan command exits at once with an error. */
+    public Images withBrokenBroker(String tag, Path folder) throws java.io.IOException {
+        Path bin = folder.resolve("bin");
+        java.nio.file.Files.createDirectories(bin);
+        Path script = bin.resolve("capstan");
+        java.nio.file.Files.writeString(script, "#!/bin/sh\necho 'capstan " + tag + ": this build is broken (a test image)' >&2\nexit 3\n");
+        script.toFile().setExecutable(true);
+        List<Image> all = new java.util.ArrayList<>(byReference.values());
+        all.add(new Image("capstan/broker:" + tag, folder, "/opt/capstan", List.of("/opt/capstan/bin/capstan", "broker")));
+        return new Images(all);
+    }
 }

@@ -121,6 +121,12 @@ public final class PodRunner implements AutoCloseable {
     }
 
     public void start() {
+        // pods are this JVM's children: a killed or timed-out test run must not leave brokers behind
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> pods.values().forEach(p -> {
+            if (p.process != null) {
+                p.process.destroyForcibly();
+            }
+        }), "pod-runner-shutdown"));
         loop.scheduleWithFixedDelay(() -> {
             try {
                 sync();

@@ -1,0 +1,71 @@
+package io.capstan.e2e.k8s;
+
+import static org.awaitility.Awaitility.await;
+
+import io.capstan.e2e.AcknowledgedRecords;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * An application producing at a steady rate while the cluster changes under it: an idempotent acks=all producer whose
+ * every acknowledgement is recorded, and every error it would see (a send not acknowledged within its two-minute
+ * delivery timeout) kept, so a scenario can assert that the application noticed nothing and lost nothing.
+ */
+final class ProduceLoad implements AutoCloseable {
+    final Map<Long, AcknowledgedRecords.Ack> acked = new ConcurrentHashMap<>();
+    final List<Exception> errors = new CopyOnWriteArrayList<>();
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    ProduceLoad(String bootstrap, String topic, int partitions, int perSecond) {
+        Properties p = AcknowledgedRecords.durableProducer(bootstrap);
+        p.put("delivery.timeout.ms", "120000");
+        p.put("max.block.ms", "120000");
+        producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        long intervalNanos = TimeUnit.SECONDS.toNanos(1) / perSecond;
+        thread = new Thread(() -> {
+            long next = System.nanoTime();
+            for (long seq = 0; running; seq++) {
+                long s = seq;
+                try {
+                    producer.send(new ProducerRecord<>(topic, (int) (seq % partitions), null, AcknowledgedRecords.value(seq)), (md, e) -> {
+                        if (e == null) {
+                            acked.put(s, new AcknowledgedRecords.Ack(md.partition(), md.offset(), s));
+                        } else {
+                            errors.add(e);
+                        }
+                    });
+                } catch (RuntimeException e) {
+                    errors.add(e);
+                }
+                next += intervalNanos;
+                LockSupport.parkNanos(next - System.nanoTime()); // pacing, not synchronisation
+            }
+        }, "produce-load-" + topic);
+        thread.start();
+    }
+
+    /** Waits until {@code n} more records than now have been acknowledged: the load is flowing. */
+    void awaitMoreAcknowledged(int n) {
+        int target = acked.size() + n;
+        await("the producer's acknowledgements keep coming").atMost(Duration.ofMinutes(2)).until(() -> acked.size() >= target);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        running = false;
+        thread.join();
+        producer.flush();
+        producer.close(Duration.ofMinutes(2));
+    }
+}
