@@ -205,7 +205,8 @@ class BrokerPodsTest {
                 .contains("minimal", "minimal-brokers");
         assertThat(client.policy().v1().podDisruptionBudget().inNamespace(NS).withName("minimal").get()).isNotNull();
 
-        String bootstrap = bootstrap("minimal", 3);
+        // as an application would: the client Service as bootstrap, the brokers' own names from then on
+        String bootstrap = "minimal." + NS + ".svc:9092";
         createTopic(bootstrap, "orders", 3, (short) 3);
         Map<Long, AcknowledgedRecords.Ack> acked = new ConcurrentHashMap<>();
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(AcknowledgedRecords.durableProducer(bootstrap),

@@ -10,12 +10,13 @@ import java.util.TreeMap;
 
 /**
  * Cluster DNS for JVMs: the records CoreDNS would serve for pods with a hostname and subdomain (a StatefulSet's pods
- * behind its headless Service), written as a hosts file that JVMs started with -Djdk.net.hosts.file resolve from.
+ * behind its headless Service) and for Services (their ready pods' addresses: no virtual IPs here, so a Service name
+ * resolves as a headless one would), written as a hosts file that JVMs started with -Djdk.net.hosts.file resolve from.
  * Replaced atomically, so a reader never sees half a file.
  */
 public final class ClusterDns {
     private final Path file;
-    private final Map<String, String> records = new TreeMap<>();
+    private final Map<String, java.util.SortedSet<String>> records = new TreeMap<>();
 
     public ClusterDns(Path file) {
         this.file = file;
@@ -32,20 +33,25 @@ public final class ClusterDns {
     }
 
     public synchronized void put(String name, String ip) {
-        if (!ip.equals(records.put(name, ip))) {
-            write();
-        }
+        set(name, java.util.List.of(ip));
     }
 
     public synchronized void remove(String name) {
-        if (records.remove(name) != null) {
+        set(name, java.util.List.of());
+    }
+
+    /** All addresses of a name (none removes it). */
+    public synchronized void set(String name, java.util.Collection<String> ips) {
+        java.util.SortedSet<String> next = new java.util.TreeSet<>(ips);
+        java.util.SortedSet<String> previous = next.isEmpty() ? records.remove(name) : records.put(name, next);
+        if (!next.equals(previous == null ? new java.util.TreeSet<String>() : previous)) {
             write();
         }
     }
 
     private void write() {
         StringBuilder b = new StringBuilder("127.0.0.1 localhost\n");
-        records.forEach((name, ip) -> b.append(ip).append(' ').append(name).append('\n'));
+        records.forEach((name, ips) -> ips.forEach(ip -> b.append(ip).append(' ').append(name).append('\n')));
         try {
             Files.createDirectories(file.getParent());
             Path tmp = file.resolveSibling(file.getFileName() + ".tmp");

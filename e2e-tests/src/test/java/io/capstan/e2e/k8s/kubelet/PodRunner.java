@@ -65,6 +65,7 @@ public final class PodRunner implements AutoCloseable {
     private final Map<String, PodProcess> pods = new ConcurrentHashMap<>();
     private final Map<String, Integer> addresses = new ConcurrentHashMap<>();
     private final AtomicInteger nextAddress = new AtomicInteger(10);
+    private Set<String> serviceNames = Set.of();
     private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "pod-runner"));
     private final ExecutorService lifecycle = Executors.newCachedThreadPool(r -> daemon(r, "pod-runner-lifecycle"));
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
@@ -178,6 +179,7 @@ public final class PodRunner implements AutoCloseable {
                 tend(p, pod);
             }
         }
+        serviceRecords(list);
         for (String uid : new ArrayList<>(pods.keySet())) {
             if (!seen.contains(uid)) {
                 PodProcess gone = pods.remove(uid);
@@ -350,6 +352,33 @@ public final class PodRunner implements AutoCloseable {
                         .withUid(pod.getMetadata().getUid()).endBoundObjectRef().endSpec().build());
         return io.capstan.e2e.k8s.Kubeconfig.write(dir.resolve("serviceaccount.kubeconfig"), apiServer, caCertificate,
                 serviceAccount(pod), "{token: \"" + token.getStatus().getToken() + "\"}", pod.getMetadata().getNamespace());
+    }
+
+    /** Each Service with a selector resolves to its ready pods on this node (the only node), as a headless Service would. */
+    private void serviceRecords(List<Pod> onNode) {
+        Set<String> names = new HashSet<>();
+        for (var service : client.services().inAnyNamespace().list().getItems()) {
+            Map<String, String> selector = service.getSpec().getSelector();
+            if (selector == null || selector.isEmpty()) {
+                continue;
+            }
+            List<String> ips = new ArrayList<>();
+            for (Pod pod : onNode) {
+                PodProcess p = pods.get(pod.getMetadata().getUid());
+                Map<String, String> labels = pod.getMetadata().getLabels();
+                if (p != null && p.ready && !p.stopping && labels != null && labels.entrySet().containsAll(selector.entrySet())
+                        && pod.getMetadata().getNamespace().equals(service.getMetadata().getNamespace())) {
+                    ips.add(p.ip);
+                }
+            }
+            String base = service.getMetadata().getName() + "." + service.getMetadata().getNamespace() + ".svc";
+            for (String name : List.of(base, base + ".cluster.local")) {
+                dns.set(name, ips);
+                names.add(name);
+            }
+        }
+        serviceNames.stream().filter(n -> !names.contains(n)).forEach(dns::remove);
+        serviceNames = names;
     }
 
     /** A StatefulSet pod's DNS name under its headless Service, as CoreDNS would serve it. */
