@@ -225,8 +225,27 @@ class BrokerPodsTest {
         assertThat(AcknowledgedRecords.verify(bootstrap, "orders", 3, acked)).isEqualTo(2_000);
     }
 
+    /** What Prometheus would scrape: each broker pod's /metrics on the port its annotation names, and the operator's. */
     @Test
     @Order(3)
+    void brokersAndTheOperatorServePrometheusMetricsOnTheirPods() throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        for (Pod pod : brokerPods("minimal")) {
+            String port = pod.getMetadata().getAnnotations().get("prometheus.io/port");
+            String body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + pod.getStatus().getPodIP()
+                    + ":" + port + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(body).as(pod.getMetadata().getName()).contains("capstan_requests_total");
+        }
+        Pod operator = client.pods().inNamespace("capstan-system").list().getItems().get(0);
+        int port = operator.getSpec().getContainers().get(0).getPorts().stream().filter(p -> "http".equals(p.getName()))
+                .findFirst().orElseThrow().getContainerPort();
+        String body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + operator.getStatus().getPodIP()
+                + ":" + port + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(body).contains("capstan_operator_reconciles_total{outcome=\"ok\"}");
+    }
+
+    @Test
+    @Order(4)
     void anInvalidClusterIsRejectedByTheApiServerNamingTheField() throws Exception {
         BrokerCluster bad = Serialization.unmarshal(Files.readString(Path.of("..", "manifests", "examples", "minimal.yaml")), BrokerCluster.class);
         bad.getMetadata().setNamespace(NS);
@@ -237,7 +256,7 @@ class BrokerPodsTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void anUpgradeUnderLoadRestartsOneBrokerAtATimeAndTheApplicationSeesNoError() throws Exception {
         String bootstrap = bootstrap("minimal", 3);
         createTopic(bootstrap, "upgrade", 3, (short) 3);
@@ -269,7 +288,7 @@ class BrokerPodsTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void scalingOutAndBackInUnderLoadMovesShardsAndLosesNothing() throws Exception {
         String bootstrap = bootstrap("minimal", 3);
         createTopic(bootstrap, "scale", 6, (short) 2);
@@ -296,7 +315,7 @@ class BrokerPodsTest {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void aCanaryUpdatesOneBrokerPausesAndIsPromotedByApproval() {
         edit("minimal", c -> {
             BrokerClusterSpec.Step one = new BrokerClusterSpec.Step();
@@ -320,7 +339,7 @@ class BrokerPodsTest {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void aCanaryThatBreaksItsBrokerIsRolledBackByItself() {
         edit("minimal", c -> c.getSpec().version = "0.4.0");
         await("the broken canary is rolled back").atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(1))
@@ -334,7 +353,7 @@ class BrokerPodsTest {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void pausingReconciliationStopsChanges() {
         BrokerCluster paused = edit("minimal", c -> {
             c.getSpec().paused = true;
@@ -352,7 +371,7 @@ class BrokerPodsTest {
     }
 
     @Test
-    @Order(9)
+    @Order(10)
     void deletingTheClusterRemovesEverythingItOwned() {
         client.resources(BrokerCluster.class).inNamespace(NS).withName("minimal").delete();
         await("everything the cluster owned is gone, its processes stopped").atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1))
