@@ -111,12 +111,13 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
      * Health-gated rolling update: the StatefulSet's pods are replaced by the operator (OnDelete), one at a time,
      * highest ordinal first, and only when that broker says it is safe to restart.
      */
-    private RollingRestart.Decision rollOut(BrokerCluster cluster, StatefulSet sts, int replicas, boolean rolledBack, long generation) {
+    private RollingRestart.Decision rollOut(BrokerCluster cluster, StatefulSet sts, String renderedTemplate, int replicas,
+                                            boolean rolledBack, long generation) {
         String target = sts == null || sts.getStatus() == null ? null : sts.getStatus().getUpdateRevision();
         if (target == null) {
             return new RollingRestart.Done(0);
         }
-        if (!templateCurrent(sts, cluster, rolledBack)) {
+        if (!templateCurrent(sts, renderedTemplate)) {
             // what the pods are compared with would be the previous template's revision
             return new RollingRestart.Wait("the StatefulSet controller has not taken the new pod template yet", 0);
         }
@@ -205,15 +206,14 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
      * its controller has seen it: until then "every pod is on the update revision" speaks of the previous template, and
      * recording the spec as stable would make a rollback return to the very spec it rolls back.
      */
-    private static boolean templateCurrent(StatefulSet sts, BrokerCluster cluster, boolean rolledBack) {
+    private static boolean templateCurrent(StatefulSet sts, String renderedTemplate) {
         if (sts == null || sts.getStatus() == null || sts.getMetadata().getAnnotations() == null) {
             return false;
         }
-        BrokerCluster rendered = rolledBack ? withSpec(cluster, cluster.getStatus().lastStableSpec) : cluster;
-        String want = DesiredResources.templateHash(DesiredResources.statefulSet(rendered).getSpec().getTemplate());
         long generation = sts.getMetadata().getGeneration() == null ? 0 : sts.getMetadata().getGeneration();
         Long observed = sts.getStatus().getObservedGeneration();
-        return want.equals(sts.getMetadata().getAnnotations().get(DesiredResources.TEMPLATE_HASH)) && observed != null && observed >= generation;
+        return renderedTemplate.equals(sts.getMetadata().getAnnotations().get(DesiredResources.TEMPLATE_HASH))
+                && observed != null && observed >= generation;
     }
 
     /** The one object owner references cannot remove (cluster-scoped, see DesiredResources.nodeReaderBinding). */
@@ -316,9 +316,13 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
                     + " (" + scale.message() + ")");
         });
         status.shards.balancedFor = scale.balancedFor();
+        String renderedTemplate = null;
         for (HasMetadata desired : DesiredResources.all(rolledBack ? withSpec(cluster, status.lastStableSpec) : cluster,
                 scale.statefulSetReplicas())) {
             writer.write(desired);
+            if (desired instanceof StatefulSet rendered) {
+                renderedTemplate = rendered.getMetadata().getAnnotations().get(DesiredResources.TEMPLATE_HASH);
+            }
         }
         if (cluster.getSpec().rack != null) {
             writer.write(DesiredResources.nodeReaderBinding(cluster));
@@ -348,7 +352,7 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         } else {
             Conditions.set(status.conditions, Conditions.DEGRADED, false, "SpecValid", "the spec is valid", generation);
         }
-        RollingRestart.Decision rollout = rollOut(cluster, sts, want, rolledBack, generation);
+        RollingRestart.Decision rollout = rollOut(cluster, sts, renderedTemplate, want, rolledBack, generation);
         boolean allReady = ready == want && current == want;
         boolean settled = allReady && rollout instanceof RollingRestart.Done;
         if (settled && !rolledBack) {

@@ -219,7 +219,7 @@ public final class DesiredResources {
      */
     public static final String TEMPLATE_HASH = "capstan.io/template-hash";
 
-    public static String templateHash(PodTemplateSpec template) {
+    private static String templateHash(PodTemplateSpec template) {
         return sha256(io.fabric8.kubernetes.client.utils.Serialization.asJson(template));
     }
 

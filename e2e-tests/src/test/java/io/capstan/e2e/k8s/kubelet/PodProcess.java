@@ -27,7 +27,6 @@ final class PodProcess {
     volatile boolean statusWritten;
     volatile int livenessFailures;
     volatile long lastLivenessProbeMs;
-    final long startedAtMs = System.currentTimeMillis();
     volatile long processStartedAtMs;
 
     PodProcess(Pod pod, String ip, Path dir, Container container, List<String> command, Map<String, String> env) {
