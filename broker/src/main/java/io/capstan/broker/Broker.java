@@ -51,6 +51,10 @@ import io.capstan.cluster.metadata.ConflictException;
 import io.capstan.cluster.metadata.LocalFileMetadataStore;
 import io.capstan.cluster.metadata.MetadataStore;
 import io.capstan.broker.net.KafkaServer;
+import io.capstan.broker.net.ListenerSecurities;
+import io.capstan.broker.kafka.SaslOutOfPlace;
+import io.capstan.broker.kafka.DescribeUserScramCredentialsHandler;
+import io.capstan.broker.kafka.AlterUserScramCredentialsHandler;
 import java.util.Map;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.slf4j.Logger;
@@ -71,6 +75,10 @@ public final class Broker implements AutoCloseable {
     private volatile Replication replication = new SingleReplica();
     private volatile boolean ready;
     private String rack;
+    private final io.capstan.cluster.metadata.MetadataStore ownSecurityStore;
+    private final io.capstan.broker.security.ScramCredentialStore scram;
+    private final io.capstan.broker.security.AclStore acls;
+    private final io.capstan.broker.security.Authorizer authorizer;
 
     /** What a broker in a cluster has beyond a single broker; null when alone. */
     private record Cluster(MetadataStore store, ClusterView view, ReplicaManager replicas, ClusterTopics topics,
@@ -95,11 +103,27 @@ public final class Broker implements AutoCloseable {
         metrics.bindLog(logs);
         metrics.bindGroups(groups);
         metrics.bindFetchPurgatory(purgatory);
-        BrokerIdentity identity = new BrokerIdentity(config.nodeId(), config.clusterId(), config.advertisedHost(), config.advertisedPort());
+        BrokerIdentity identity = new BrokerIdentity(config.nodeId(), config.clusterId(), config.security().listeners(),
+                config.security().interBrokerListener());
         this.cluster = config.replication().clustered() ? joinCluster(identity) : null;
+        // SCRAM users live in the cluster's metadata store; a broker alone keeps them in a store under its data directory
+        this.ownSecurityStore = cluster != null ? null
+                : new LocalFileMetadataStore(config.dataDir().resolve("capstan-metadata"), 500);
+        MetadataStore securityStore = cluster != null ? cluster.store() : ownSecurityStore;
+        this.scram = new io.capstan.broker.security.ScramCredentialStore(securityStore);
+        this.acls = new io.capstan.broker.security.AclStore(securityStore);
+        this.authorizer = config.security().authorizerEnabled()
+                ? new io.capstan.broker.security.AclAuthorizer(acls, config.security().superUsers(), config.security().allowEveryoneIfNoAclFound())
+                : io.capstan.broker.security.Authorizer.ALLOW_ALL;
         try {
-            this.kafka = new KafkaServer(config.host(), config.port(), config.socketRequestMaxBytes(), apis(identity, settings), metrics, logs.pendingWrites());
+            this.kafka = new KafkaServer(ListenerSecurities.of(config.security(), scram), config.socketRequestMaxBytes(),
+                    apis(identity, settings), metrics, logs.pendingWrites());
         } catch (RuntimeException e) {
+            scram.close();
+            acls.close();
+            if (ownSecurityStore != null) {
+                ownSecurityStore.close();
+            }
             if (cluster != null) {
                 cluster.replicas().close();
                 cluster.store().close();
@@ -109,9 +133,7 @@ public final class Broker implements AutoCloseable {
             closeQuietly(admin);
             throw e;
         }
-        if (config.advertisedPort() == 0) {
-            identity.boundTo(kafka.port());
-        }
+        config.security().listeners().forEach(l -> identity.boundTo(l.name(), kafka.port(l.name())));
         if (cluster != null) {
             startClusterMembership(identity);
         }
@@ -170,7 +192,7 @@ public final class Broker implements AutoCloseable {
     private void startClusterMembership(BrokerIdentity identity) {
         BrokerConfig.Replication settings = config.replication();
         BrokerLease lease = new BrokerLease(cluster.store(), new BrokerRegistration(config.nodeId(), identity.host(), identity.port(),
-                rack, 0, admin == null ? 0 : admin.port()), settings.leaseMs(), System::currentTimeMillis);
+                rack, 0, admin == null ? 0 : admin.port(), identity.endpoints()), settings.leaseMs(), System::currentTimeMillis);
         try {
             lease.start();
         } catch (ConflictException e) {
@@ -230,7 +252,11 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.OFFSET_FETCH, gate(ApiKeys.OFFSET_FETCH, new OffsetFetchHandler(groups, logs)))
                 .add(ApiKeys.LIST_GROUPS, new ListGroupsHandler(groups))
                 .add(ApiKeys.DESCRIBE_GROUPS, gate(ApiKeys.DESCRIBE_GROUPS, new DescribeGroupsHandler(groups)))
-                .add(ApiKeys.DELETE_GROUPS, gate(ApiKeys.DELETE_GROUPS, new DeleteGroupsHandler(groups)));
+                .add(ApiKeys.DELETE_GROUPS, gate(ApiKeys.DELETE_GROUPS, new DeleteGroupsHandler(groups)))
+                .add(ApiKeys.SASL_HANDSHAKE, (short) 1, ApiKeys.SASL_HANDSHAKE.latestVersion(), SaslOutOfPlace.HANDSHAKE)
+                .add(ApiKeys.SASL_AUTHENTICATE, SaslOutOfPlace.AUTHENTICATE)
+                .add(ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS, new DescribeUserScramCredentialsHandler(scram, authorizer))
+                .add(ApiKeys.ALTER_USER_SCRAM_CREDENTIALS, new AlterUserScramCredentialsHandler(scram, authorizer));
     }
 
     /** In a cluster, group requests are answered by the coordinator only (NOT_COORDINATOR elsewhere). */
@@ -249,6 +275,8 @@ public final class Broker implements AutoCloseable {
     }
 
     public int port() { return kafka.port(); }
+    public int port(String listener) { return kafka.port(listener); }
+    public io.capstan.broker.security.ScramCredentialStore scramCredentials() { return scram; }
     public int adminPort() { return admin == null ? -1 : admin.port(); }
     public String bootstrap() { return config.advertisedHost() + ":" + kafka.port(); }
     public LogManager logs() { return logs; }
@@ -272,6 +300,11 @@ public final class Broker implements AutoCloseable {
         }
         if (admin != null) {
             admin.close();
+        }
+        scram.close();
+        acls.close();
+        if (ownSecurityStore != null) {
+            ownSecurityStore.close();
         }
         groups.close();
         logs.close();

@@ -159,6 +159,10 @@ class ApiVersionSweepTest {
             case LIST_GROUPS -> new ListGroupsRequestData();
             case DESCRIBE_GROUPS -> new DescribeGroupsRequestData().setGroups(List.of("sweep-commit", "sweep-none"));
             case DELETE_GROUPS -> new DeleteGroupsRequestData().setGroupsNames(List.of("sweep-missing"));
+            case SASL_HANDSHAKE -> new org.apache.kafka.common.message.SaslHandshakeRequestData().setMechanism("PLAIN");
+            case SASL_AUTHENTICATE -> new org.apache.kafka.common.message.SaslAuthenticateRequestData().setAuthBytes(new byte[0]);
+            case DESCRIBE_USER_SCRAM_CREDENTIALS -> new org.apache.kafka.common.message.DescribeUserScramCredentialsRequestData();
+            case ALTER_USER_SCRAM_CREDENTIALS -> new org.apache.kafka.common.message.AlterUserScramCredentialsRequestData();
             default -> throw new AssertionError("no sample request for " + api + "; add one when registering the API");
         };
     }

@@ -29,6 +29,9 @@ public final class TestBroker implements AutoCloseable {
         settings.put("disk.min.free.bytes", "0");
         settings.put("group.initial.rebalance.delay.ms", "0");
         settings.putAll(overrides);
+        if (overrides.containsKey("listeners")) {
+            settings.remove("listener.port");
+        }
         broker = new Broker(BrokerConfig.from(settings), settings);
     }
 
@@ -40,6 +43,11 @@ public final class TestBroker implements AutoCloseable {
         return broker.bootstrap();
     }
 
+    /** host:port of the named listener (for tests with several listeners). */
+    public String bootstrap(String listener) {
+        return "127.0.0.1:" + broker.port(listener);
+    }
+
     public Properties clientProps() {
         Properties p = new Properties();
         p.put("bootstrap.servers", bootstrap());
@@ -48,7 +56,13 @@ public final class TestBroker implements AutoCloseable {
 
     /** Reads partitions 0..n-1 of a topic from the beginning with an assign-mode consumer until {@code expected} records or 60 s. */
     public List<ConsumerRecord<String, String>> readFromStart(String topic, int partitions, int expected) {
-        Properties p = clientProps();
+        return readFromStart(clientProps(), topic, partitions, expected);
+    }
+
+    /** The same with the given client settings (security protocol, credentials). */
+    public static List<ConsumerRecord<String, String>> readFromStart(Properties client, String topic, int partitions, int expected) {
+        Properties p = new Properties();
+        p.putAll(client);
         p.put("enable.auto.commit", "false");
         p.put("auto.offset.reset", "earliest");
         List<ConsumerRecord<String, String>> got = new ArrayList<>();

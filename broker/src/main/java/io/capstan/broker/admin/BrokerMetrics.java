@@ -29,6 +29,11 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
             .help("Open client connections").register(registry);
     private final Counter rejectedFrames = Counter.builder().name("capstan_rejected_frames_total")
             .help("Connections closed for malformed, oversized or unsupported requests").register(registry);
+    private final Counter authFailures = Counter.builder().name("capstan_authentication_failures_total")
+            .help("Failed TLS handshakes and SASL authentications, by listener and stage (tls or the SASL mechanism)")
+            .labelNames("listener", "stage").register(registry);
+    private final Counter authSuccesses = Counter.builder().name("capstan_authentications_total")
+            .help("Successful SASL authentications and TLS handshakes, by listener and stage").labelNames("listener", "stage").register(registry);
     private final Histogram commitBatches = Histogram.builder().name("capstan_group_commit_batches")
             .help("Record batches written per group commit (one RocksDB write and WAL sync)")
             .classicOnly().classicExponentialUpperBounds(1, 2, 13).register(registry);
@@ -140,6 +145,16 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
     @Override
     public void rejectedFrame(String reason) {
         rejectedFrames.inc();
+    }
+
+    @Override
+    public void authenticationFailed(String listener, String stage) {
+        authFailures.labelValues(listener, stage).inc();
+    }
+
+    @Override
+    public void authenticated(String listener, String stage) {
+        authSuccesses.labelValues(listener, stage).inc();
     }
 
     @Override

@@ -41,7 +41,8 @@ public record BrokerConfig(
         long offsetsCompactionBytes,
         boolean rocksdbBlobFiles,
         long maxPendingBytes,
-        Replication replication) {
+        Replication replication,
+        Security security) {
 
     public enum FlushPolicy { ALWAYS, INTERVAL }
 
@@ -66,10 +67,38 @@ public record BrokerConfig(
     public static final List<Key> KEYS = List.of(
             new Key("node.id", "0", "Broker id advertised in metadata."),
             new Key("cluster.id", "capstan-local", "Cluster id returned to clients."),
-            new Key("listener.host", "127.0.0.1", "Address the Kafka listener binds to."),
-            new Key("listener.port", "9092", "Port of the Kafka listener (0 picks a free port)."),
-            new Key("advertised.host", "", "Host clients are told to connect to (default: listener.host)."),
+            new Key("listener.host", "127.0.0.1", "Address of the single PLAINTEXT listener used when listeners is empty (and of the admin port)."),
+            new Key("listener.port", "9092", "Port of that listener (0 picks a free port)."),
+            new Key("advertised.host", "", "Host clients are told to connect to (default: listener.host); with listeners set, use advertised.listeners."),
             new Key("advertised.port", "0", "Port clients are told to connect to (default: the bound port)."),
+            new Key("listeners", "", "Kafka listeners NAME://host:port, comma-separated (e.g. SASL_SSL://0.0.0.0:9093,REPLICATION://0.0.0.0:9094); empty: PLAINTEXT://listener.host:listener.port."),
+            new Key("advertised.listeners", "", "Addresses clients are told for each listener, NAME://host:port (default: the bound address)."),
+            new Key("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
+                    "Security protocol of each listener name: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."),
+            new Key("inter.broker.listener.name", "", "Listener followers fetch from their leaders over (default: the first listener)."),
+            new Key("ssl.keystore.type", "PKCS12", "PKCS12, JKS or PEM (a file with the private key and certificate chain). Per listener: listener.name.<name>.ssl.*."),
+            new Key("ssl.keystore.location", "", "The broker's key and certificate; reloaded when the file changes."),
+            new Key("ssl.keystore.password", "", "Password of the key store (PKCS12, JKS)."),
+            new Key("ssl.key.password", "", "Password of the private key (default: ssl.keystore.password; PEM: of an encrypted key)."),
+            new Key("ssl.truststore.type", "PKCS12", "PKCS12, JKS or PEM (CA certificates)."),
+            new Key("ssl.truststore.location", "", "CA certificates that sign client certificates (and other brokers'); reloaded when the file changes."),
+            new Key("ssl.truststore.password", "", "Password of the trust store (PKCS12, JKS)."),
+            new Key("ssl.client.auth", "none", "required: clients must present a certificate signed by the trust store (mTLS); requested: used when given; none."),
+            new Key("ssl.enabled.protocols", "TLSv1.3,TLSv1.2", "TLS versions accepted."),
+            new Key("ssl.cipher.suites", "", "Cipher suites accepted (default: the TLS engine's secure defaults)."),
+            new Key("ssl.principal.mapping.rules", "DEFAULT", "Kafka's rules mapping a client certificate's subject to a principal name (DEFAULT: the whole distinguished name)."),
+            new Key("ssl.endpoint.identification.algorithm", "https", "https: a follower checks that the leader's certificate names the host it connects to; empty: no check."),
+            new Key("sasl.enabled.mechanisms", "SCRAM-SHA-512,SCRAM-SHA-256", "SASL mechanisms offered on SASL listeners: SCRAM-SHA-256, SCRAM-SHA-512, PLAIN."),
+            new Key("sasl.plain.credentials.file", "", "For SASL PLAIN: a properties file of user=password lines (tests and simple setups; prefer SCRAM)."),
+            new Key("sasl.mechanism.inter.broker.protocol", "SCRAM-SHA-512", "Mechanism a follower uses when the inter-broker listener is a SASL listener."),
+            new Key("inter.broker.sasl.username", "", "User a follower authenticates as on a SASL inter-broker listener (needs ClusterAction)."),
+            new Key("inter.broker.sasl.password", "", "Its password."),
+            new Key("connections.max.reauth.ms", "0", "Longest SASL session; clients re-authenticate before it ends (KIP-368), or are disconnected. 0: no limit."),
+            new Key("connection.failed.authentication.delay.ms", "100", "How long a failed authentication is held before the answer, to slow down guessing."),
+            new Key("sasl.server.max.receive.size", "524288", "Largest frame accepted before a SASL client has authenticated."),
+            new Key("super.users", "", "Principals allowed everything, separated by ';' (e.g. User:admin;User:CN=broker-0)."),
+            new Key("authorizer.class.name", "", "capstan (or Kafka's StandardAuthorizer / AclAuthorizer class name, mapped to it): enforce Kafka ACLs kept in the metadata store; empty: no authorization."),
+            new Key("allow.everyone.if.no.acl.found", "false", "With an authorizer: allow an operation on a resource that has no ACL at all."),
             new Key("admin.port", "9644", "HTTP port for /metrics, /healthz, /readyz (0 picks a free port, -1 disables)."),
             new Key("data.dir", "./data", "Directory of the RocksDB log. One broker per directory."),
             new Key("log.flush.policy", "always", "always: fsync the WAL before acknowledging a produce (durable);"
@@ -131,6 +160,8 @@ public record BrokerConfig(
         require(replication.rackNodeLabel().isEmpty() || replication.rack().isEmpty(),
                 "set broker.rack or broker.rack.node.label, not both");
         require(!replication.clustered() || nodeId < 4096, "node.id must be below 4096 in a cluster (it is part of producer ids), got " + nodeId);
+        require(security.listeners().stream().anyMatch(l -> l.name().equals(security.interBrokerListener())),
+                "inter.broker.listener.name " + security.interBrokerListener() + " is not one of listeners");
         require(groupInitialRebalanceDelayMs >= 0, "group.initial.rebalance.delay.ms must be >= 0");
         require(groupMinSessionTimeoutMs > 0 && groupMinSessionTimeoutMs <= groupMaxSessionTimeoutMs,
                 "group.min.session.timeout.ms must be > 0 and <= group.max.session.timeout.ms");
@@ -148,7 +179,7 @@ public record BrokerConfig(
         KEYS.forEach(k -> merged.put(k.name(), k.defaultValue()));
         List<String> unknown = new ArrayList<>();
         settings.forEach((k, v) -> {
-            if (!merged.containsKey(k)) {
+            if (!merged.containsKey(k) && !SecuritySettings.isListenerOverride(k, merged)) {
                 unknown.add(k);
             }
             merged.put(k, v.trim());
@@ -158,15 +189,17 @@ public record BrokerConfig(
             throw new ConfigException("unknown setting(s) " + unknown + "; see docs/configuration.md for the valid keys");
         }
         Settings s = new Settings(merged);
-        String host = s.string("listener.host");
-        String advertisedHost = s.string("advertised.host");
+        Security security = SecuritySettings.read(merged, settings.keySet());
+        Listener first = security.listeners().get(0);
+        String host = first.host();
+        String advertisedHost = first.advertisedHost();
         return new BrokerConfig(
                 s.integer("node.id"),
                 s.string("cluster.id"),
                 host,
-                s.integer("listener.port"),
-                advertisedHost.isEmpty() ? host : advertisedHost,
-                s.integer("advertised.port"),
+                first.port(),
+                advertisedHost,
+                first.advertisedPort(),
                 s.integer("admin.port"),
                 Path.of(s.string("data.dir")),
                 s.flushPolicy("log.flush.policy"),
@@ -201,7 +234,8 @@ public record BrokerConfig(
                         s.integer("min.insync.replicas"),
                         s.integer("default.replication.factor"),
                         s.integer("replica.fetch.max.wait.ms"),
-                        s.integer("replica.fetch.max.bytes")));
+                        s.integer("replica.fetch.max.bytes")),
+                security);
     }
 
     public static BrokerConfig defaults() {

@@ -26,7 +26,8 @@ public final class DescribeClusterHandler implements ApiHandler {
                 .setClusterId(identity.clusterId())
                 .setControllerId(membership.controller().id())
                 .setClusterAuthorizedOperations(Integer.MIN_VALUE);
-        for (Membership.Node node : membership.brokers()) {
+        for (Membership.Node broker : membership.brokers()) {
+            Membership.Node node = broker.at(context.listener());
             response.brokers().add(new DescribeClusterResponseData.DescribeClusterBroker()
                     .setBrokerId(node.id()).setHost(node.host()).setPort(node.port()).setRack(node.rack()));
         }

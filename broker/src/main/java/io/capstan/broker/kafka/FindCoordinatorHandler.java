@@ -34,7 +34,7 @@ public final class FindCoordinatorHandler implements ApiHandler {
         if (context.version() >= BATCHED_VERSION) {
             List<String> keys = request.coordinatorKeys();
             for (String key : keys) {
-                Membership.Node node = error == Errors.NONE ? membership.groupCoordinator(key) : null;
+                Membership.Node node = error == Errors.NONE ? at(membership.groupCoordinator(key), context) : null;
                 Errors e = error == Errors.NONE && node == null ? Errors.COORDINATOR_NOT_AVAILABLE : error;
                 String text = e == Errors.COORDINATOR_NOT_AVAILABLE ? "the group coordinator is moving or starting; retry" : why;
                 FindCoordinatorResponseData.Coordinator c = new FindCoordinatorResponseData.Coordinator().setKey(key)
@@ -43,7 +43,7 @@ public final class FindCoordinatorHandler implements ApiHandler {
                 response.coordinators().add(c);
             }
         } else {
-            Membership.Node node = error == Errors.NONE ? membership.groupCoordinator(request.key()) : null;
+            Membership.Node node = error == Errors.NONE ? at(membership.groupCoordinator(request.key()), context) : null;
             Errors e = error == Errors.NONE && node == null ? Errors.COORDINATOR_NOT_AVAILABLE : error;
             response.setErrorCode(e.code()).setNodeId(node != null ? node.id() : -1)
                     .setHost(node != null ? node.host() : "").setPort(node != null ? node.port() : -1);
@@ -52,5 +52,9 @@ public final class FindCoordinatorHandler implements ApiHandler {
             }
         }
         return CompletableFuture.completedFuture(response);
+    }
+
+    private static Membership.Node at(Membership.Node node, RequestContext context) {
+        return node == null ? null : node.at(context.listener());
     }
 }

@@ -1,10 +1,29 @@
 package io.capstan.broker.kafka;
 
 import java.util.List;
+import java.util.Map;
 
 /** Which brokers clients may talk to, and which of them answers controller and group requests. */
 public interface Membership {
-    record Node(int id, String host, int port, String rack) {}
+    /**
+     * A broker: its inter-broker address, rack, and the address of each of its listeners ("host:port" by name; empty
+     * for a broker registered before listeners were advertised).
+     */
+    record Node(int id, String host, int port, String rack, Map<String, String> endpoints) {
+        public Node(int id, String host, int port, String rack) {
+            this(id, host, port, rack, Map.of());
+        }
+
+        /** This broker as a client of the given listener must reach it. */
+        public Node at(String listener) {
+            String endpoint = endpoints == null ? null : endpoints.get(listener);
+            if (endpoint == null) {
+                return this;
+            }
+            int colon = endpoint.lastIndexOf(':');
+            return new Node(id, endpoint.substring(0, colon), Integer.parseInt(endpoint.substring(colon + 1)), rack, endpoints);
+        }
+    }
 
     List<Node> brokers();
 
@@ -18,7 +37,7 @@ public interface Membership {
     static Membership single(BrokerIdentity identity) {
         return new Membership() {
             private Node self() {
-                return new Node(identity.nodeId(), identity.host(), identity.port(), null);
+                return new Node(identity.nodeId(), identity.host(), identity.port(), null, identity.endpoints());
             }
 
             @Override

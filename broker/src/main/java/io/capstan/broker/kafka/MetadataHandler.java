@@ -57,7 +57,8 @@ public final class MetadataHandler implements ApiHandler {
         MetadataResponseData response = new MetadataResponseData()
                 .setClusterId(identity.clusterId())
                 .setControllerId(membership.controller().id());
-        for (Membership.Node node : membership.brokers()) {
+        for (Membership.Node broker : membership.brokers()) {
+            Membership.Node node = broker.at(context.listener());
             response.brokers().add(new MetadataResponseBroker().setNodeId(node.id()).setHost(node.host()).setPort(node.port()).setRack(node.rack()));
         }
         boolean all = request.topics() == null || (context.version() == 0 && request.topics().isEmpty());

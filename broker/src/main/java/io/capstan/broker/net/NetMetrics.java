@@ -12,10 +12,17 @@ public interface NetMetrics {
 
     void rejectedFrame(String reason);
 
+    /** A client failed TLS or SASL authentication on a listener ({@code stage}: tls or the SASL mechanism). */
+    void authenticationFailed(String listener, String stage);
+
+    void authenticated(String listener, String stage);
+
     NetMetrics NONE = new NetMetrics() {
         @Override public void connectionOpened() { }
         @Override public void connectionClosed() { }
         @Override public void request(ApiKeys api, long latencyNanos, int requestBytes, int responseBytes) { }
         @Override public void rejectedFrame(String reason) { }
+        @Override public void authenticationFailed(String listener, String stage) { }
+        @Override public void authenticated(String listener, String stage) { }
     };
 }

@@ -8,7 +8,18 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.CorruptedFrameException;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.ssl.NotSslRecordException;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.capstan.broker.security.SaslSession;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.message.SaslAuthenticateRequestData;
+import org.apache.kafka.common.message.SaslHandshakeRequestData;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
@@ -25,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * Per connection: parses each request frame, dispatches it to its API handler, and writes responses in request
  * order (Kafka clients require it) even when handlers finish out of order. Stops reading while too many requests
  * are unanswered, so a fast producer cannot queue unbounded work. Anything unparseable closes the connection with a
- * log line naming the peer and the reason, as Kafka does.
+ * log line naming the peer and the reason, as Kafka does. On a SASL listener nothing but ApiVersions and the SASL
+ * exchange is handled before the client has authenticated; on a TLS listener the principal is the client
+ * certificate's.
  */
 final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(RequestDispatcher.class);
@@ -34,6 +47,11 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     private final NetMetrics metrics;
     private final int maxInFlight;
     private final Backpressure backpressure;
+    private final ListenerSecurity security;
+    private final KafkaFrameDecoder frames;
+    private final SaslSession sasl;
+    private KafkaPrincipal principal = KafkaPrincipal.ANONYMOUS;
+    private boolean closing;
     private final ArrayDeque<Slot> inFlight = new ArrayDeque<>();
     private boolean pausedForBackpressure;
     private ChannelHandlerContext ctx;
@@ -47,11 +65,44 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
         boolean done;
     }
 
-    RequestDispatcher(ApiRegistry registry, NetMetrics metrics, int maxInFlight, Backpressure backpressure) {
+    RequestDispatcher(ApiRegistry registry, NetMetrics metrics, int maxInFlight, Backpressure backpressure,
+                      ListenerSecurity security, KafkaFrameDecoder frames) {
         this.registry = registry;
         this.metrics = metrics;
         this.maxInFlight = maxInFlight;
         this.backpressure = backpressure;
+        this.security = security;
+        this.frames = frames;
+        this.sasl = security.sasl() == null ? null : new SaslSession(security.sasl(), security.mechanisms(), System::currentTimeMillis);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+        if (event instanceof SslHandshakeCompletionEvent done) {
+            if (!done.isSuccess()) {
+                metrics.authenticationFailed(security.listener().name(), "tls");
+                log.info("TLS handshake with {} on listener {} failed: {}", ctx.channel().remoteAddress(),
+                        security.listener().name(), rootMessage(done.cause()));
+            } else if (sasl == null) {
+                try {
+                    principal = security.tlsPrincipals().of(ctx.pipeline().get(SslHandler.class).engine().getSession());
+                    metrics.authenticated(security.listener().name(), "tls");
+                } catch (IllegalArgumentException e) {
+                    metrics.authenticationFailed(security.listener().name(), "tls");
+                    log.warn("closing TLS connection from {}: {}", ctx.channel().remoteAddress(), e.getMessage());
+                    ctx.close();
+                }
+            }
+        }
+        ctx.fireUserEventTriggered(event);
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.toString() : root.getMessage();
     }
 
     @Override
@@ -84,6 +135,9 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     }
 
     private void dispatch(ByteBuf frame) {
+        if (closing) {
+            return;
+        }
         int size = frame.readableBytes();
         if (size < 8) {
             reject("frame of " + size + " bytes is too short for a request header");
@@ -96,6 +150,13 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
             return;
         }
         SupportedApi api = registry.get(ApiKeys.forId(apiKey));
+        if (sasl != null && !sasl.allows(api.key())) {
+            metrics.authenticationFailed(security.listener().name(), sasl.expired() ? "expired" : "unauthenticated");
+            reject(sasl.expired() ? api.key() + " after the SASL session expired (connections.max.reauth.ms); the client must re-authenticate"
+                    : api.key() + " before SASL authentication completed on listener " + security.listener().name()
+                    + "; configure the client with security.protocol " + security.listener().protocol() + " and a sasl.mechanism");
+            return;
+        }
         if (!api.supports(version)) {
             if (api.key() == ApiKeys.API_VERSIONS) {
                 // KIP-511: answer in v0 with our ranges so the client can retry with a version we speak
@@ -121,7 +182,11 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
             return;
         }
         Slot slot = enqueue(api.key(), size);
-        RequestContext context = new RequestContext(header, ctx.channel().remoteAddress(), ctx.executor());
+        if (sasl != null && (api.key() == ApiKeys.SASL_HANDSHAKE || api.key() == ApiKeys.SASL_AUTHENTICATE)) {
+            authenticate(slot, header, request);
+            return;
+        }
+        RequestContext context = new RequestContext(header, ctx.channel().remoteAddress(), ctx.executor(), principal, security.listener().name());
         CompletionStage<ApiMessage> response;
         try {
             response = api.handler().handle(context, request);
@@ -143,6 +208,36 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
                 ctx.executor().execute(() -> respond(slot, header, body, error));
             }
         });
+    }
+
+    /** The SASL exchange changes this connection's state, so it is answered here rather than by a shared handler. */
+    private void authenticate(Slot slot, RequestHeader header, ApiMessage request) {
+        SaslSession.Reply<? extends ApiMessage> reply = header.apiKey() == ApiKeys.SASL_HANDSHAKE
+                ? sasl.handshake((SaslHandshakeRequestData) request, header.apiVersion())
+                : sasl.authenticate((SaslAuthenticateRequestData) request, header.apiVersion());
+        String listener = security.listener().name();
+        if (reply.authenticatedNow()) {
+            principal = sasl.principal();
+            frames.authenticated();
+            metrics.authenticated(listener, sasl.mechanism());
+        }
+        if (!reply.closeAfter()) {
+            respond(slot, header, reply.response(), null);
+            return;
+        }
+        closing = true;
+        ctx.channel().config().setAutoRead(false);
+        boolean failedCredentials = header.apiKey() == ApiKeys.SASL_AUTHENTICATE;
+        metrics.authenticationFailed(listener, sasl.mechanism() == null ? "handshake" : sasl.mechanism());
+        log.info("authentication of {} on listener {} failed ({}); closing the connection", ctx.channel().remoteAddress(), listener,
+                header.apiKey() == ApiKeys.SASL_HANDSHAKE ? "handshake refused" : "invalid credentials or SASL state");
+        // a failed login is answered late, so guessing passwords over many connections is slow (Kafka's
+        // connection.failed.authentication.delay.ms); the connection reads nothing meanwhile
+        long delay = failedCredentials ? security.sasl().failedAuthenticationDelayMs() : 0;
+        ctx.executor().schedule(() -> {
+            respond(slot, header, reply.response(), null);
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }, delay, TimeUnit.MILLISECONDS);
     }
 
     private Slot enqueue(ApiKeys api, int size) {
@@ -197,19 +292,20 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
         if (wrote) {
             ctx.flush();
         }
-        if (inFlight.size() < maxInFlight && !pausedForBackpressure && !ctx.channel().config().isAutoRead()) {
+        if (inFlight.size() < maxInFlight && !pausedForBackpressure && !closing && !ctx.channel().config().isAutoRead()) {
             ctx.channel().config().setAutoRead(true);
         }
     }
 
     private void resumeAfterBackpressure() {
         pausedForBackpressure = false;
-        if (inFlight.size() < maxInFlight) {
+        if (inFlight.size() < maxInFlight && !closing) {
             ctx.channel().config().setAutoRead(true);
         }
     }
 
     private void reject(String reason) {
+        closing = true;
         metrics.rejectedFrame(reason);
         log.warn("closing connection from {}: {}", ctx.channel().remoteAddress(), reason);
         ctx.close();
@@ -217,8 +313,19 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof TooLongFrameException || cause instanceof CorruptedFrameException) {
-            reject("bad frame: " + cause.getMessage() + " (limit socket.request.max.bytes)");
+        if (closing) {
+            return; // already explained and closing; the decoder may report the same bad bytes again
+        }
+        Throwable c = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+        if (c instanceof NotSslRecordException) {
+            // counted as a failed handshake by the completion event
+            reject("not a TLS record on TLS listener " + security.listener().name()
+                    + ": the client must use security.protocol " + security.listener().protocol());
+        } else if (c instanceof TooLongFrameException || c instanceof CorruptedFrameException) {
+            reject("bad frame: " + c.getMessage());
+        } else if (c instanceof javax.net.ssl.SSLException) {
+            log.debug("TLS error on connection from {}: {}", ctx.channel().remoteAddress(), c.toString());
+            ctx.close();
         } else if (cause instanceof IOException) {
             log.debug("connection from {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
             ctx.close();

@@ -33,12 +33,17 @@ public final class ClusterMembership implements Membership {
     @Override
     public List<Node> brokers() {
         List<Node> alive = view.aliveBrokers().stream().sorted(Comparator.comparingInt(BrokerRegistration::id))
-                .map(b -> new Node(b.id(), b.host(), b.port(), b.rack() == null || b.rack().isEmpty() ? null : b.rack())).toList();
+                .map(ClusterMembership::node).toList();
         return alive.isEmpty() ? List.of(selfNode()) : alive;
     }
 
     private Node selfNode() {
-        return new Node(self.nodeId(), self.host(), self.port(), null);
+        return new Node(self.nodeId(), self.host(), self.port(), null, self.endpoints());
+    }
+
+    private static Node node(BrokerRegistration b) {
+        return new Node(b.id(), b.host(), b.port(), b.rack() == null || b.rack().isEmpty() ? null : b.rack(),
+                b.endpoints() == null ? java.util.Map.of() : b.endpoints());
     }
 
     @Override
@@ -55,6 +60,6 @@ public final class ClusterMembership implements Membership {
         }
         BrokerRegistration leader = shard.leader() < 0 ? null : view.broker(shard.leader());
         return leader == null || !leader.alive(view.now()) ? null
-                : new Node(leader.id(), leader.host(), leader.port(), leader.rack() == null || leader.rack().isEmpty() ? null : leader.rack());
+                : node(leader);
     }
 }

@@ -1,10 +1,22 @@
 package io.capstan.cluster.metadata;
 
+import java.util.Map;
+
 /**
- * A live broker: where clients reach it, where its admin HTTP port is (0 when unknown), its rack, and until when its
- * lease holds (renewed by the broker).
+ * A live broker: where other brokers reach it (its inter-broker listener), where its admin HTTP port is (0 when
+ * unknown), its rack, until when its lease holds (renewed by the broker), and the advertised address of each of its
+ * listeners ("host:port" by listener name), so a client is told the addresses of the listener it connected to.
  */
-public record BrokerRegistration(int id, String host, int port, String rack, long leaseExpiresAtMs, int adminPort) {
+public record BrokerRegistration(int id, String host, int port, String rack, long leaseExpiresAtMs, int adminPort,
+                                 Map<String, String> endpoints) {
+    public BrokerRegistration {
+        endpoints = endpoints == null ? Map.of() : Map.copyOf(endpoints);
+    }
+
+    public BrokerRegistration(int id, String host, int port, String rack, long leaseExpiresAtMs, int adminPort) {
+        this(id, host, port, rack, leaseExpiresAtMs, adminPort, Map.of());
+    }
+
     public BrokerRegistration(int id, String host, int port, String rack, long leaseExpiresAtMs) {
         this(id, host, port, rack, leaseExpiresAtMs, 0);
     }
@@ -18,6 +30,6 @@ public record BrokerRegistration(int id, String host, int port, String rack, lon
     }
 
     public BrokerRegistration withLease(long expiresAtMs) {
-        return new BrokerRegistration(id, host, port, rack, expiresAtMs, adminPort);
+        return new BrokerRegistration(id, host, port, rack, expiresAtMs, adminPort, endpoints);
     }
 }

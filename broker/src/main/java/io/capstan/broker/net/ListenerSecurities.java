@@ -1,0 +1,36 @@
+package io.capstan.broker.net;
+
+import io.capstan.broker.config.Listener;
+import io.capstan.broker.config.SaslSettings;
+import io.capstan.broker.config.Security;
+import io.capstan.broker.config.SslSettings;
+import io.capstan.broker.security.PlainCredentials;
+import io.capstan.broker.security.ReloadingTlsContext;
+import io.capstan.broker.security.SaslMechanisms;
+import io.capstan.broker.security.ScramCredentialStore;
+import io.capstan.broker.security.TlsPrincipals;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Builds each listener's TLS and SASL machinery from the security settings; fails at start-up on unusable material. */
+public final class ListenerSecurities {
+    private ListenerSecurities() {}
+
+    public static List<ListenerSecurity> of(Security security, ScramCredentialStore scram) {
+        PlainCredentials plain = security.sasl().values().stream().anyMatch(s -> s.enabledMechanisms().contains("PLAIN"))
+                ? new PlainCredentials(Path.of(security.sasl().values().stream()
+                        .filter(s -> s.enabledMechanisms().contains("PLAIN")).findFirst().orElseThrow().plainCredentialsFile()))
+                : null;
+        SaslMechanisms mechanisms = new SaslMechanisms(scram, plain);
+        return security.listeners().stream().map(l -> of(l, security, mechanisms)).toList();
+    }
+
+    private static ListenerSecurity of(Listener listener, Security security, SaslMechanisms mechanisms) {
+        SslSettings ssl = security.ssl().get(listener.name());
+        SaslSettings sasl = security.sasl().get(listener.name());
+        return new ListenerSecurity(listener,
+                ssl == null ? null : ReloadingTlsContext.server(ssl),
+                ssl == null ? null : new TlsPrincipals(ssl.principalMappingRules()),
+                sasl, sasl == null ? null : mechanisms);
+    }
+}

@@ -1,0 +1,128 @@
+package io.capstan.broker.security;
+
+import io.capstan.cluster.metadata.ConflictException;
+import io.capstan.cluster.metadata.MetadataCodec;
+import io.capstan.cluster.metadata.MetadataStore;
+import io.capstan.cluster.metadata.Versioned;
+import io.capstan.cluster.metadata.WatchEvent;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.common.acl.AccessControlEntry;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclBindingFilter;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourcePattern;
+import org.apache.kafka.common.resource.ResourceType;
+
+/**
+ * Kafka ACLs in the cluster's metadata store, one key per ACL ({@code security/acls/<digest of the ACL>}, so creating
+ * the same ACL twice is idempotent). Every broker holds a copy fed by a watch, which the authorizer reads without
+ * touching the store.
+ */
+public final class AclStore implements AutoCloseable {
+    static final String PREFIX = "security/acls/";
+
+    /** An ACL as stored: Kafka's enum names, readable in a ConfigMap. */
+    public record StoredAcl(String resourceType, String name, String patternType, String principal, String host,
+                            String operation, String permission) {
+        static StoredAcl of(AclBinding b) {
+            return new StoredAcl(b.pattern().resourceType().name(), b.pattern().name(), b.pattern().patternType().name(),
+                    b.entry().principal(), b.entry().host(), b.entry().operation().name(), b.entry().permissionType().name());
+        }
+
+        AclBinding binding() {
+            return new AclBinding(new ResourcePattern(ResourceType.valueOf(resourceType), name, PatternType.valueOf(patternType)),
+                    new AccessControlEntry(principal, host, AclOperation.valueOf(operation), AclPermissionType.valueOf(permission)));
+        }
+    }
+
+    private final MetadataStore store;
+    private final Map<String, AclBinding> acls = new ConcurrentHashMap<>();
+    private final AutoCloseable watch;
+
+    public AclStore(MetadataStore store) {
+        this.store = store;
+        this.watch = store.watch(PREFIX, this::apply);
+        store.list(PREFIX).values().forEach(v -> apply(new WatchEvent(WatchEvent.Type.CREATED, v)));
+    }
+
+    private void apply(WatchEvent event) {
+        if (event.type() == WatchEvent.Type.DELETED) {
+            acls.remove(event.value().key());
+        } else {
+            acls.put(event.value().key(), MetadataCodec.decode(event.value().value(), StoredAcl.class).binding());
+        }
+    }
+
+    /** The ACLs this broker knows now (a copy kept current by the watch). */
+    public Collection<AclBinding> all() {
+        return acls.values();
+    }
+
+    public void create(AclBinding binding) {
+        String key = key(binding);
+        try {
+            store.create(key, MetadataCodec.encode(StoredAcl.of(binding)));
+            acls.put(key, binding); // this broker enforces it at once; the others when their watch delivers it
+        } catch (ConflictException exists) {
+            // the same ACL again: nothing to do, as in Kafka
+        }
+    }
+
+    /** Deletes every stored ACL the filter matches and returns them. */
+    public List<AclBinding> delete(AclBindingFilter filter) {
+        List<AclBinding> deleted = new ArrayList<>();
+        for (Versioned v : store.list(PREFIX).values()) {
+            AclBinding binding = MetadataCodec.decode(v.value(), StoredAcl.class).binding();
+            if (filter.matches(binding)) {
+                try {
+                    store.delete(v.key(), v.version());
+                    acls.remove(v.key());
+                    deleted.add(binding);
+                } catch (ConflictException gone) {
+                    // deleted by someone else meanwhile
+                }
+            }
+        }
+        return deleted;
+    }
+
+    /** Every stored ACL the filter matches, read from the store itself. */
+    public List<AclBinding> describe(AclBindingFilter filter) {
+        List<AclBinding> out = new ArrayList<>();
+        for (Versioned v : store.list(PREFIX).values()) {
+            AclBinding binding = MetadataCodec.decode(v.value(), StoredAcl.class).binding();
+            if (filter.matches(binding)) {
+                out.add(binding);
+            }
+        }
+        return out;
+    }
+
+    private static String key(AclBinding binding) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(MetadataCodec.encode(StoredAcl.of(binding)));
+            return PREFIX + HexFormat.of().formatHex(digest, 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            watch.close();
+        } catch (Exception e) {
+            // nothing to report
+        }
+    }
+}

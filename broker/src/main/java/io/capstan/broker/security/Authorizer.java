@@ -1,0 +1,39 @@
+package io.capstan.broker.security;
+
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.resource.ResourceType;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
+
+/** May this principal, from this address, do this operation on this resource? */
+public interface Authorizer {
+    /** The cluster resource's name, as Kafka names it. */
+    String CLUSTER = "kafka-cluster";
+
+    boolean authorize(KafkaPrincipal principal, String host, AclOperation operation, ResourceType type, String name);
+
+    /** Whether ACLs are enforced (CreateAcls and friends answer SECURITY_DISABLED otherwise). */
+    boolean enabled();
+
+    default boolean authorize(KafkaPrincipal principal, SocketAddress client, AclOperation operation, ResourceType type, String name) {
+        return authorize(principal, hostOf(client), operation, type, name);
+    }
+
+    static String hostOf(SocketAddress client) {
+        return client instanceof InetSocketAddress a && a.getAddress() != null ? a.getAddress().getHostAddress() : String.valueOf(client);
+    }
+
+    /** No authorizer configured: everything is allowed, as in Kafka without authorizer.class.name. */
+    Authorizer ALLOW_ALL = new Authorizer() {
+        @Override
+        public boolean authorize(KafkaPrincipal principal, String host, AclOperation operation, ResourceType type, String name) {
+            return true;
+        }
+
+        @Override
+        public boolean enabled() {
+            return false;
+        }
+    };
+}
