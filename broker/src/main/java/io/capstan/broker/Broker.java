@@ -117,7 +117,7 @@ public final class Broker implements AutoCloseable {
                 : io.capstan.broker.security.Authorizer.ALLOW_ALL;
         try {
             this.kafka = new KafkaServer(ListenerSecurities.of(config.security(), scram), config.socketRequestMaxBytes(),
-                    apis(identity, settings), metrics, logs.pendingWrites());
+                    apis(identity, settings), metrics, logs.pendingWrites(), authorizer);
         } catch (RuntimeException e) {
             scram.close();
             acls.close();
@@ -157,7 +157,8 @@ public final class Broker implements AutoCloseable {
             store = new LocalFileMetadataStore(settings.metadataDir(), 100);
         }
         ClusterView view = new ClusterView(store, System::currentTimeMillis);
-        ReplicaManager replicas = new ReplicaManager(config.nodeId(), logs, view, settings, purgatory);
+        ReplicaManager replicas = new ReplicaManager(config.nodeId(), logs, view, settings, purgatory,
+                io.capstan.broker.replica.InterBrokerTransport.of(config.security()));
         this.replication = replicas;
         ClusterTopics topics = new ClusterTopics(view);
         TopicPartition offsetsShard = new TopicPartition(OffsetStore.TOPIC, 0);
@@ -255,13 +256,17 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.DELETE_GROUPS, gate(ApiKeys.DELETE_GROUPS, new DeleteGroupsHandler(groups)))
                 .add(ApiKeys.SASL_HANDSHAKE, (short) 1, ApiKeys.SASL_HANDSHAKE.latestVersion(), SaslOutOfPlace.HANDSHAKE)
                 .add(ApiKeys.SASL_AUTHENTICATE, SaslOutOfPlace.AUTHENTICATE)
-                .add(ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS, new DescribeUserScramCredentialsHandler(scram, authorizer))
-                .add(ApiKeys.ALTER_USER_SCRAM_CREDENTIALS, new AlterUserScramCredentialsHandler(scram, authorizer));
+                .add(ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS, new DescribeUserScramCredentialsHandler(scram))
+                .add(ApiKeys.ALTER_USER_SCRAM_CREDENTIALS, new AlterUserScramCredentialsHandler(scram))
+                .add(ApiKeys.CREATE_ACLS, new io.capstan.broker.kafka.CreateAclsHandler(acls))
+                .add(ApiKeys.DESCRIBE_ACLS, new io.capstan.broker.kafka.DescribeAclsHandler(acls))
+                .add(ApiKeys.DELETE_ACLS, new io.capstan.broker.kafka.DeleteAclsHandler(acls));
     }
 
     /** In a cluster, group requests are answered by the coordinator only (NOT_COORDINATOR elsewhere). */
     private io.capstan.broker.kafka.ApiHandler gate(ApiKeys api, io.capstan.broker.kafka.ApiHandler handler) {
-        return cluster == null ? handler : new CoordinatorGate(api, handler, groups::coordinating);
+        // authorization first, as Kafka: a caller without READ on the group learns nothing about its coordinator
+        return io.capstan.broker.kafka.GroupAccessGate.wrap(api, cluster == null ? handler : new CoordinatorGate(api, handler, groups::coordinating));
     }
 
     private static String json(String s) {

@@ -10,14 +10,14 @@ import java.util.Map;
 import java.util.Properties;
 
 /** A CA, a broker certificate for 127.0.0.1 and client certificates, written as PKCS12 and PEM under one directory. */
-final class TlsMaterial {
-    static final String PASSWORD = "changeit";
+public final class TlsMaterial {
+    public static final String PASSWORD = "changeit";
 
     final Path dir;
     final CertificateAuthority ca = CertificateAuthority.create("capstan-test-ca", Duration.ofDays(1));
     final CertificateAuthority otherCa = CertificateAuthority.create("someone-else", Duration.ofDays(1));
 
-    TlsMaterial(Path dir) {
+    public TlsMaterial(Path dir) {
         this.dir = dir;
         IssuedCertificate broker = ca.issue(CertificateAuthority.Request.of("CN=broker-0,O=capstan", Duration.ofDays(1))
                 .withDns("localhost").withIps("127.0.0.1"));
@@ -28,7 +28,7 @@ final class TlsMaterial {
     }
 
     /** A client certificate for {@code subject} signed by the test CA, as a PKCS12 file; returns its path. */
-    Path client(String name, String subject) {
+    public Path client(String name, String subject) {
         return write(name, ca.issue(CertificateAuthority.Request.of(subject, Duration.ofDays(1))));
     }
 
@@ -53,7 +53,7 @@ final class TlsMaterial {
     }
 
     /** Broker settings for a TLS listener using the PKCS12 key and trust stores. */
-    Map<String, String> brokerSsl() {
+    public Map<String, String> brokerSsl() {
         Map<String, String> s = new HashMap<>();
         s.put("ssl.keystore.location", dir.resolve("broker.p12").toString());
         s.put("ssl.keystore.password", PASSWORD);
@@ -63,7 +63,7 @@ final class TlsMaterial {
     }
 
     /** Client properties trusting the test CA, optionally presenting a key store. */
-    Properties clientSsl(Path keystore) {
+    public Properties clientSsl(Path keystore) {
         Properties p = new Properties();
         p.put("ssl.truststore.location", dir.resolve("truststore.p12").toString());
         p.put("ssl.truststore.password", PASSWORD);

@@ -9,6 +9,7 @@ import org.apache.kafka.common.message.AlterPartitionReassignmentsResponseData.R
 import org.apache.kafka.common.message.AlterPartitionReassignmentsResponseData.ReassignableTopicResponse;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.acl.AclOperation;
 
 /**
  * AlterPartitionReassignments: start moving shards to new replicas (null replicas cancel). The new replicas catch up
@@ -35,6 +36,11 @@ public final class AlterPartitionReassignmentsHandler implements ApiHandler {
             for (AlterPartitionReassignmentsRequestData.ReassignablePartition p : topic.partitions()) {
                 ReassignablePartitionResponse pr = new ReassignablePartitionResponse().setPartitionIndex(p.partitionIndex());
                 tr.partitions().add(pr);
+                if (!context.allowedOnCluster(AclOperation.ALTER)) {
+                    response.setErrorCode(Errors.CLUSTER_AUTHORIZATION_FAILED.code()).setErrorMessage("moving replicas needs ALTER on the cluster");
+                    pr.setErrorCode(Errors.CLUSTER_AUTHORIZATION_FAILED.code());
+                    continue;
+                }
                 if (reassignments == null) {
                     pr.setErrorCode(Errors.INVALID_REPLICA_ASSIGNMENT.code())
                             .setErrorMessage("this broker runs alone; start a cluster (capstan cluster up) to move replicas");

@@ -1,6 +1,5 @@
 package io.capstan.broker.kafka;
 
-import io.capstan.broker.security.Authorizer;
 import io.capstan.broker.security.ScramCredentialStore;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -14,7 +13,6 @@ import org.apache.kafka.common.message.AlterUserScramCredentialsResponseData;
 import org.apache.kafka.common.message.AlterUserScramCredentialsResponseData.AlterUserScramCredentialsResult;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.security.scram.internals.ScramMechanism;
 
 /**
@@ -25,11 +23,9 @@ import org.apache.kafka.common.security.scram.internals.ScramMechanism;
  */
 public final class AlterUserScramCredentialsHandler implements ApiHandler {
     private final ScramCredentialStore store;
-    private final Authorizer authorizer;
 
-    public AlterUserScramCredentialsHandler(ScramCredentialStore store, Authorizer authorizer) {
+    public AlterUserScramCredentialsHandler(ScramCredentialStore store) {
         this.store = store;
-        this.authorizer = authorizer;
     }
 
     @Override
@@ -39,7 +35,7 @@ public final class AlterUserScramCredentialsHandler implements ApiHandler {
         Map<String, String> messages = new LinkedHashMap<>();
         request.deletions().forEach(d -> errors.putIfAbsent(d.name(), Errors.NONE));
         request.upsertions().forEach(u -> errors.putIfAbsent(u.name(), Errors.NONE));
-        boolean allowed = authorizer.authorize(context.principal(), context.client(), AclOperation.ALTER, ResourceType.CLUSTER, Authorizer.CLUSTER);
+        boolean allowed = context.allowedOnCluster(AclOperation.ALTER);
         if (!allowed) {
             errors.replaceAll((user, e) -> Errors.CLUSTER_AUTHORIZATION_FAILED);
         } else {

@@ -1,15 +1,11 @@
 package io.capstan.broker.kafka;
 
-import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
-import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.protocol.ObjectSerializationCache;
-import org.apache.kafka.common.requests.AbstractRequest;
 
 /**
  * In a cluster, one broker coordinates the groups: the leader of the committed-offsets shard. Elsewhere a group
@@ -36,11 +32,6 @@ public final class CoordinatorGate implements ApiHandler {
     }
 
     static ApiMessage notCoordinator(ApiKeys api, short version, ApiMessage request) {
-        ObjectSerializationCache cache = new ObjectSerializationCache();
-        ByteBuffer buf = ByteBuffer.allocate(request.size(cache, version));
-        request.write(new ByteBufferAccessor(buf), cache, version);
-        buf.flip();
-        AbstractRequest parsed = AbstractRequest.parseRequest(api, version, new ByteBufferAccessor(buf)).request;
-        return parsed.getErrorResponse(0, Errors.NOT_COORDINATOR.exception()).data();
+        return ErrorResponses.of(api, version, request, Errors.NOT_COORDINATOR);
     }
 }

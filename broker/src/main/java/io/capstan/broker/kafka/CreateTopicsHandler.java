@@ -17,6 +17,7 @@ import org.apache.kafka.common.message.CreateTopicsResponseData;
 import org.apache.kafka.common.message.CreateTopicsResponseData.CreatableTopicResult;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.acl.AclOperation;
 
 /**
  * CreateTopics with Kafka's validation: names, partition counts, replication factor, configs. Alone, the broker
@@ -47,7 +48,13 @@ public final class CreateTopicsHandler implements ApiHandler {
     public CompletionStage<ApiMessage> handle(RequestContext context, ApiMessage message) {
         CreateTopicsRequestData request = (CreateTopicsRequestData) message;
         CreateTopicsResponseData response = new CreateTopicsResponseData();
+        boolean mayCreateAny = context.allowedOnCluster(AclOperation.CREATE);
         for (CreatableTopic topic : request.topics()) {
+            if (!mayCreateAny && !context.allowedOnTopic(AclOperation.CREATE, topic.name())) {
+                response.topics().add(fail(new CreatableTopicResult().setName(topic.name()), Errors.TOPIC_AUTHORIZATION_FAILED,
+                        context.principal() + " may not CREATE topic " + topic.name() + " (needs CREATE on the cluster or the topic)"));
+                continue;
+            }
             response.topics().add(create(topic, request.validateOnly()));
         }
         return CompletableFuture.completedFuture(response);

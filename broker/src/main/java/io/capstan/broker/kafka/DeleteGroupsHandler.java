@@ -1,5 +1,6 @@
 package io.capstan.broker.kafka;
 
+import org.apache.kafka.common.acl.AclOperation;
 import io.capstan.broker.group.GroupCoordinator;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +27,10 @@ public final class DeleteGroupsHandler implements ApiHandler {
         for (String id : r.groupsNames()) {
             DeleteGroupsResponseData.DeletableGroupResult result = new DeleteGroupsResponseData.DeletableGroupResult().setGroupId(id);
             response.results().add(result);
+            if (!context.allowedOnGroup(AclOperation.DELETE, id)) {
+                result.setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code());
+                continue;
+            }
             pending.add(coordinator.delete(id).thenAccept((Errors e) -> result.setErrorCode(e.code())));
         }
         return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).thenApply(x -> (ApiMessage) response);

@@ -15,6 +15,7 @@ import org.apache.kafka.common.message.DeleteTopicsResponseData;
 import org.apache.kafka.common.message.DeleteTopicsResponseData.DeletableTopicResult;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.acl.AclOperation;
 
 /** DeleteTopics by name (all versions) or id (v6+); the topic's data goes in the same write as its metadata. */
 public final class DeleteTopicsHandler implements ApiHandler {
@@ -43,6 +44,13 @@ public final class DeleteTopicsHandler implements ApiHandler {
         for (DeleteTopicsRequestData.DeleteTopicState target : targets) {
             DeletableTopicResult result = new DeletableTopicResult().setName(target.name()).setTopicId(target.topicId());
             response.responses().add(result);
+            String name = target.name() != null ? target.name() : cluster != null ? cluster.nameOf(target.topicId()).orElse(null)
+                    : java.util.Optional.ofNullable(logs.catalog().topic(target.topicId())).map(TopicMeta::name).orElse(null);
+            if (name != null && !context.allowedOnTopic(AclOperation.DELETE, name)) {
+                result.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())
+                        .setErrorMessage(context.principal() + " may not DELETE topic " + name);
+                continue;
+            }
             if (cluster != null) {
                 deleteInCluster(target, result);
                 continue;

@@ -25,7 +25,9 @@ public final class DescribeClusterHandler implements ApiHandler {
         DescribeClusterResponseData response = new DescribeClusterResponseData()
                 .setClusterId(identity.clusterId())
                 .setControllerId(membership.controller().id())
-                .setClusterAuthorizedOperations(Integer.MIN_VALUE);
+                .setClusterAuthorizedOperations(((org.apache.kafka.common.message.DescribeClusterRequestData) message).includeClusterAuthorizedOperations()
+                        ? AuthorizedOperations.of(context, org.apache.kafka.common.resource.ResourceType.CLUSTER, io.capstan.broker.security.Authorizer.CLUSTER)
+                        : AuthorizedOperations.NOT_REQUESTED);
         for (Membership.Node broker : membership.brokers()) {
             Membership.Node node = broker.at(context.listener());
             response.brokers().add(new DescribeClusterResponseData.DescribeClusterBroker()

@@ -14,6 +14,7 @@ import org.apache.kafka.common.message.DescribeConfigsResponseData.DescribeConfi
 import org.apache.kafka.common.message.DescribeConfigsResponseData.DescribeConfigsResult;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.requests.DescribeConfigsResponse;
 
 /** DescribeConfigs for topics (effective settings, marking overrides) and this broker (its settings, read-only). */
@@ -33,6 +34,16 @@ public final class DescribeConfigsHandler implements ApiHandler {
         DescribeConfigsRequestData request = (DescribeConfigsRequestData) message;
         DescribeConfigsResponseData response = new DescribeConfigsResponseData();
         for (DescribeConfigsRequestData.DescribeConfigsResource resource : request.resources()) {
+            ConfigResource.Type type = ConfigResource.Type.forId(resource.resourceType());
+            boolean authorized = type == ConfigResource.Type.TOPIC
+                    ? context.allowedOnTopic(AclOperation.DESCRIBE_CONFIGS, resource.resourceName())
+                    : context.allowedOnCluster(AclOperation.DESCRIBE_CONFIGS);
+            if (!authorized) {
+                Errors error = type == ConfigResource.Type.TOPIC ? Errors.TOPIC_AUTHORIZATION_FAILED : Errors.CLUSTER_AUTHORIZATION_FAILED;
+                response.results().add(new DescribeConfigsResult().setResourceType(resource.resourceType())
+                        .setResourceName(resource.resourceName()).setErrorCode(error.code()).setErrorMessage("needs DESCRIBE_CONFIGS"));
+                continue;
+            }
             response.results().add(describe(resource));
         }
         return CompletableFuture.completedFuture(response);
@@ -68,7 +79,9 @@ public final class DescribeConfigsHandler implements ApiHandler {
         if (wanted != null && !wanted.isEmpty() && !wanted.contains(key)) {
             return;
         }
-        result.configs().add(new DescribeConfigsResourceResult().setName(key).setValue(value)
-                .setReadOnly(readOnly).setConfigSource(source.id()).setIsSensitive(false));
+        // secrets are never sent, as Kafka hides PASSWORD settings
+        boolean sensitive = key.contains("password") || key.endsWith("jaas.config");
+        result.configs().add(new DescribeConfigsResourceResult().setName(key).setValue(sensitive ? null : value)
+                .setReadOnly(readOnly).setConfigSource(source.id()).setIsSensitive(sensitive));
     }
 }

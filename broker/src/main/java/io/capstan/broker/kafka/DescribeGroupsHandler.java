@@ -1,5 +1,6 @@
 package io.capstan.broker.kafka;
 
+import org.apache.kafka.common.acl.AclOperation;
 import io.capstan.broker.group.GroupCoordinator;
 import io.capstan.broker.group.GroupState;
 import io.capstan.broker.group.GroupView;
@@ -25,6 +26,11 @@ public final class DescribeGroupsHandler implements ApiHandler {
         DescribeGroupsRequestData r = (DescribeGroupsRequestData) message;
         DescribeGroupsResponseData response = new DescribeGroupsResponseData();
         for (String id : r.groups()) {
+            if (!context.allowedOnGroup(AclOperation.DESCRIBE, id)) {
+                response.groups().add(new DescribeGroupsResponseData.DescribedGroup().setGroupId(id)
+                        .setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code()).setAuthorizedOperations(AuthorizedOperations.NOT_REQUESTED));
+                continue;
+            }
             GroupView g = coordinator.describe(id);
             DescribeGroupsResponseData.DescribedGroup dg = new DescribeGroupsResponseData.DescribedGroup().setGroupId(id)
                     .setGroupState(g.state().kafkaName()).setProtocolType(g.protocolType()).setProtocolData(g.protocolName());
@@ -40,6 +46,8 @@ public final class DescribeGroupsHandler implements ApiHandler {
                 }
                 dg.members().add(dm);
             }
+            dg.setAuthorizedOperations(r.includeAuthorizedOperations()
+                    ? AuthorizedOperations.of(context, org.apache.kafka.common.resource.ResourceType.GROUP, id) : AuthorizedOperations.NOT_REQUESTED);
             response.groups().add(dg);
         }
         return CompletableFuture.completedFuture(response);

@@ -1,6 +1,5 @@
 package io.capstan.broker.kafka;
 
-import io.capstan.broker.security.Authorizer;
 import io.capstan.broker.security.ScramCredentialStore;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -16,24 +15,21 @@ import org.apache.kafka.common.message.DescribeUserScramCredentialsResponseData.
 import org.apache.kafka.common.message.DescribeUserScramCredentialsResponseData.DescribeUserScramCredentialsResult;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.security.scram.internals.ScramMechanism;
 
 /** DescribeUserScramCredentials: which users have which mechanisms and iterations (never keys). Needs DESCRIBE on the cluster. */
 public final class DescribeUserScramCredentialsHandler implements ApiHandler {
     private final ScramCredentialStore store;
-    private final Authorizer authorizer;
 
-    public DescribeUserScramCredentialsHandler(ScramCredentialStore store, Authorizer authorizer) {
+    public DescribeUserScramCredentialsHandler(ScramCredentialStore store) {
         this.store = store;
-        this.authorizer = authorizer;
     }
 
     @Override
     public CompletionStage<ApiMessage> handle(RequestContext context, ApiMessage message) {
         DescribeUserScramCredentialsRequestData request = (DescribeUserScramCredentialsRequestData) message;
         DescribeUserScramCredentialsResponseData response = new DescribeUserScramCredentialsResponseData();
-        if (!authorizer.authorize(context.principal(), context.client(), AclOperation.DESCRIBE, ResourceType.CLUSTER, Authorizer.CLUSTER)) {
+        if (!context.allowedOnCluster(AclOperation.DESCRIBE)) {
             return CompletableFuture.completedFuture(response.setErrorCode(Errors.CLUSTER_AUTHORIZATION_FAILED.code())
                     .setErrorMessage("describing SCRAM users needs DESCRIBE on the cluster"));
         }

@@ -18,6 +18,7 @@ import org.apache.kafka.common.message.ElectLeadersResponseData.PartitionResult;
 import org.apache.kafka.common.message.ElectLeadersResponseData.ReplicaElectionResult;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.acl.AclOperation;
 
 /**
  * ElectLeaders: preferred-leader election (hand each shard back to its first replica once it is alive and in sync),
@@ -40,6 +41,10 @@ public final class ElectLeadersHandler implements ApiHandler {
         ElectLeadersRequestData request = (ElectLeadersRequestData) message;
         ElectLeadersResponseData response = new ElectLeadersResponseData();
         Map<String, List<Integer>> targets = targets(request);
+        boolean authorized = context.allowedOnCluster(AclOperation.ALTER);
+        if (!authorized) {
+            response.setErrorCode(Errors.CLUSTER_AUTHORIZATION_FAILED.code());
+        }
         Set<Integer> alive = cluster == null ? Set.of() : FailoverController.aliveBrokers(cluster.store(), cluster.now());
         for (Map.Entry<String, List<Integer>> topic : targets.entrySet()) {
             ReplicaElectionResult tr = new ReplicaElectionResult().setTopic(topic.getKey());
@@ -47,7 +52,9 @@ public final class ElectLeadersHandler implements ApiHandler {
             for (int partition : topic.getValue()) {
                 PartitionResult pr = new PartitionResult().setPartitionId(partition);
                 tr.partitionResult().add(pr);
-                if (request.electionType() == UNCLEAN) {
+                if (!authorized) {
+                    pr.setErrorCode(Errors.CLUSTER_AUTHORIZATION_FAILED.code()).setErrorMessage("electing leaders needs ALTER on the cluster");
+                } else if (request.electionType() == UNCLEAN) {
                     pr.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("unclean leader election is not offered by Capstan: "
                             + "it could lose acknowledged records; bring an in-sync replica back instead");
                 } else if (cluster == null) {

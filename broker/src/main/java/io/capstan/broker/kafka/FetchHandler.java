@@ -19,6 +19,7 @@ import org.apache.kafka.common.message.FetchResponseData.FetchableTopicResponse;
 import org.apache.kafka.common.message.FetchResponseData.PartitionData;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 
 /**
@@ -62,7 +63,7 @@ public final class FetchHandler implements ApiHandler {
 
     private void attempt(RequestContext context, FetchRequestData request, long deadline, CompletableFuture<ApiMessage> done) {
         List<Shard> watched = new ArrayList<>();
-        Result result = read(context.version(), request, watched);
+        Result result = read(context, request, watched);
         long remaining = deadline - System.nanoTime();
         if (result.bytes >= request.minBytes() || result.errors || remaining <= 0 || watched.isEmpty()) {
             done.complete(result.response);
@@ -98,13 +99,16 @@ public final class FetchHandler implements ApiHandler {
 
     private record Result(FetchResponseData response, int bytes, boolean errors) {}
 
-    private Result read(short version, FetchRequestData request, List<Shard> watched) {
+    private Result read(RequestContext context, FetchRequestData request, List<Shard> watched) {
+        short version = context.version();
         FetchResponseData response = new FetchResponseData().setSessionId(0);
         int budget = request.maxBytes() > 0 ? request.maxBytes() : Integer.MAX_VALUE;
         int total = 0;
         boolean errors = false;
         int replicaId = version >= REPLICA_STATE_VERSION ? request.replicaState().replicaId() : request.replicaId();
         boolean follower = replicaId >= 0;
+        // a replica's fetch moves the high watermark and the ISR: only brokers (ClusterAction) may send one
+        boolean mayReplicate = !follower || context.allowedOnCluster(AclOperation.CLUSTER_ACTION);
         List<byte[]> batches = new ArrayList<>();
         for (FetchRequestData.FetchTopic topic : request.topics()) {
             TopicMeta meta = version >= TOPIC_IDS_VERSION ? logs.catalog().topic(topic.topicId()) : logs.catalog().topic(topic.topic());
@@ -113,6 +117,13 @@ public final class FetchHandler implements ApiHandler {
             for (FetchRequestData.FetchPartition p : topic.partitions()) {
                 PartitionData pd = new PartitionData().setPartitionIndex(p.partition()).setRecords(MemoryRecords.EMPTY);
                 tr.partitions().add(pd);
+                String name = meta != null ? meta.name() : topic.topic();
+                boolean authorized = follower ? mayReplicate : name == null || name.isEmpty() || context.allowedOnTopic(AclOperation.READ, name);
+                if (!authorized) {
+                    pd.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()).setHighWatermark(-1).setLastStableOffset(-1).setLogStartOffset(-1);
+                    errors = true;
+                    continue;
+                }
                 Shard shard = meta == null ? null : logs.catalog().shard(new TopicPartition(meta.name(), p.partition()));
                 if (shard == null) {
                     pd.setErrorCode((meta == null && version >= TOPIC_IDS_VERSION ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION).code())

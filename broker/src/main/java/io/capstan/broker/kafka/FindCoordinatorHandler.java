@@ -1,5 +1,6 @@
 package io.capstan.broker.kafka;
 
+import org.apache.kafka.common.acl.AclOperation;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -34,8 +35,10 @@ public final class FindCoordinatorHandler implements ApiHandler {
         if (context.version() >= BATCHED_VERSION) {
             List<String> keys = request.coordinatorKeys();
             for (String key : keys) {
-                Membership.Node node = error == Errors.NONE ? at(membership.groupCoordinator(key), context) : null;
-                Errors e = error == Errors.NONE && node == null ? Errors.COORDINATOR_NOT_AVAILABLE : error;
+                boolean authorized = error != Errors.NONE || context.allowedOnGroup(AclOperation.DESCRIBE, key);
+                Membership.Node node = error == Errors.NONE && authorized ? at(membership.groupCoordinator(key), context) : null;
+                Errors e = !authorized ? Errors.GROUP_AUTHORIZATION_FAILED
+                        : error == Errors.NONE && node == null ? Errors.COORDINATOR_NOT_AVAILABLE : error;
                 String text = e == Errors.COORDINATOR_NOT_AVAILABLE ? "the group coordinator is moving or starting; retry" : why;
                 FindCoordinatorResponseData.Coordinator c = new FindCoordinatorResponseData.Coordinator().setKey(key)
                         .setErrorCode(e.code()).setErrorMessage(text).setNodeId(node != null ? node.id() : -1)
@@ -43,8 +46,10 @@ public final class FindCoordinatorHandler implements ApiHandler {
                 response.coordinators().add(c);
             }
         } else {
-            Membership.Node node = error == Errors.NONE ? at(membership.groupCoordinator(request.key()), context) : null;
-            Errors e = error == Errors.NONE && node == null ? Errors.COORDINATOR_NOT_AVAILABLE : error;
+            boolean authorized = error != Errors.NONE || context.allowedOnGroup(AclOperation.DESCRIBE, request.key());
+            Membership.Node node = error == Errors.NONE && authorized ? at(membership.groupCoordinator(request.key()), context) : null;
+            Errors e = !authorized ? Errors.GROUP_AUTHORIZATION_FAILED
+                    : error == Errors.NONE && node == null ? Errors.COORDINATOR_NOT_AVAILABLE : error;
             response.setErrorCode(e.code()).setNodeId(node != null ? node.id() : -1)
                     .setHost(node != null ? node.host() : "").setPort(node != null ? node.port() : -1);
             if (context.version() >= 1) {

@@ -8,6 +8,8 @@ import org.apache.kafka.common.message.InitProducerIdRequestData;
 import org.apache.kafka.common.message.InitProducerIdResponseData;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.resource.ResourceType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +40,11 @@ public final class InitProducerIdHandler implements ApiHandler {
             log.warn("refused transactional producer '{}' from {}: transactions are not supported by Capstan v1; "
                     + "use an idempotent producer (enable.idempotence=true, no transactional.id)", request.transactionalId(), context.client());
             return CompletableFuture.completedFuture(response.setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code()));
+        }
+        if (!context.allowedOnCluster(AclOperation.IDEMPOTENT_WRITE) && !context.authorizer().authorizeAny(context.principal(),
+                io.capstan.broker.security.Authorizer.hostOf(context.client()), AclOperation.WRITE, ResourceType.TOPIC)) {
+            // an idempotent producer needs IDEMPOTENT_WRITE on the cluster, or WRITE on some topic (Kafka 3.0+)
+            return CompletableFuture.completedFuture(response.setErrorCode(Errors.CLUSTER_AUTHORIZATION_FAILED.code()));
         }
         try {
             if (request.producerId() >= 0 && request.producerEpoch() >= 0 && request.producerEpoch() < Short.MAX_VALUE - 1) {

@@ -1,5 +1,6 @@
 package io.capstan.broker.kafka;
 
+import org.apache.kafka.common.acl.AclOperation;
 import io.capstan.broker.group.GroupCoordinator;
 import io.capstan.broker.group.GroupView;
 import java.util.concurrent.CompletableFuture;
@@ -22,7 +23,11 @@ public final class ListGroupsHandler implements ApiHandler {
         ListGroupsResponseData response = new ListGroupsResponseData();
         boolean classicWanted = r.typesFilter() == null || r.typesFilter().isEmpty()
                 || r.typesFilter().stream().anyMatch(t -> t.equalsIgnoreCase("classic"));
+        boolean describeCluster = context.allowedOnCluster(AclOperation.DESCRIBE);
         for (GroupView g : coordinator.list()) {
+            if (!describeCluster && !context.allowedOnGroup(AclOperation.DESCRIBE, g.groupId())) {
+                continue; // without DESCRIBE on the cluster, only the groups the caller may describe
+            }
             boolean stateWanted = r.statesFilter() == null || r.statesFilter().isEmpty()
                     || r.statesFilter().stream().anyMatch(s -> s.equalsIgnoreCase(g.state().kafkaName()));
             if (!classicWanted || !stateWanted) {

@@ -11,6 +11,7 @@ import org.apache.kafka.common.message.ListOffsetsResponseData.ListOffsetsPartit
 import org.apache.kafka.common.message.ListOffsetsResponseData.ListOffsetsTopicResponse;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.acl.AclOperation;
 
 /** ListOffsets: earliest, latest (the high watermark), max timestamp, and the first offset at or after a timestamp. */
 public final class ListOffsetsHandler implements ApiHandler {
@@ -41,9 +42,11 @@ public final class ListOffsetsHandler implements ApiHandler {
         for (ListOffsetsRequestData.ListOffsetsTopic topic : request.topics()) {
             ListOffsetsTopicResponse tr = new ListOffsetsTopicResponse().setName(topic.name());
             response.topics().add(tr);
+            boolean authorized = context.allowedOnTopic(AclOperation.DESCRIBE, topic.name());
             for (ListOffsetsRequestData.ListOffsetsPartition p : topic.partitions()) {
                 Shard shard = logs.catalog().shard(new TopicPartition(topic.name(), p.partitionIndex()));
-                Errors refused = shard == null ? Errors.UNKNOWN_TOPIC_OR_PARTITION : replication.canServeConsumers(shard);
+                Errors refused = !authorized ? Errors.TOPIC_AUTHORIZATION_FAILED
+                        : shard == null ? Errors.UNKNOWN_TOPIC_OR_PARTITION : replication.canServeConsumers(shard);
                 if (refused == Errors.NONE) {
                     refused = replication.checkLeaderEpoch(shard, p.currentLeaderEpoch());
                 }

@@ -1,5 +1,7 @@
 package io.capstan.broker.kafka;
 
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.acl.AclOperation;
 import io.capstan.broker.replica.ClusterReassignments;
 import io.capstan.cluster.metadata.ShardState;
 import java.util.LinkedHashMap;
@@ -24,6 +26,10 @@ public final class ListPartitionReassignmentsHandler implements ApiHandler {
     public CompletionStage<ApiMessage> handle(RequestContext context, ApiMessage message) {
         ListPartitionReassignmentsRequestData request = (ListPartitionReassignmentsRequestData) message;
         ListPartitionReassignmentsResponseData response = new ListPartitionReassignmentsResponseData();
+        if (!context.allowedOnCluster(AclOperation.DESCRIBE)) {
+            return CompletableFuture.completedFuture(response.setErrorCode(Errors.CLUSTER_AUTHORIZATION_FAILED.code())
+                    .setErrorMessage("listing reassignments needs DESCRIBE on the cluster"));
+        }
         if (reassignments == null) {
             return CompletableFuture.completedFuture(response);
         }

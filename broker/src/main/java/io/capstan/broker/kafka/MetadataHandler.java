@@ -23,6 +23,8 @@ import org.apache.kafka.common.message.MetadataResponseData.MetadataResponsePart
 import org.apache.kafka.common.message.MetadataResponseData.MetadataResponseTopic;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.resource.ResourceType;
 
 /**
  * Metadata. Alone, this broker leads every shard it stores. In a cluster the answer comes from this broker's view of
@@ -69,10 +71,31 @@ public final class MetadataHandler implements ApiHandler {
                 Set<Integer> alive = aliveIds();
                 cluster.snapshot().topics().values().forEach(t -> response.topics().add(describe(t, alive)));
             }
+            // a listing never names topics the caller may not describe
+            response.topics().removeIf(t -> !context.allowedOnTopic(AclOperation.DESCRIBE, t.name()));
         } else {
             for (MetadataRequestData.MetadataRequestTopic requested : request.topics()) {
-                response.topics().add(cluster == null ? lookup(requested, request.allowAutoTopicCreation()) : lookupInCluster(requested));
+                if (requested.name() != null && !context.allowedOnTopic(AclOperation.DESCRIBE, requested.name())) {
+                    response.topics().add(new MetadataResponseTopic().setName(requested.name()).setTopicId(Uuid.ZERO_UUID)
+                            .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()));
+                    continue;
+                }
+                boolean mayCreate = request.allowAutoTopicCreation() && (context.allowedOnCluster(AclOperation.CREATE)
+                        || context.allowedOnTopic(AclOperation.CREATE, requested.name() == null ? "" : requested.name()));
+                MetadataResponseTopic found = cluster == null ? lookup(requested, mayCreate) : lookupInCluster(requested);
+                if (found.errorCode() == Errors.NONE.code() && requested.name() == null
+                        && !context.allowedOnTopic(AclOperation.DESCRIBE, found.name())) {
+                    found = new MetadataResponseTopic().setTopicId(requested.topicId()).setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+                }
+                response.topics().add(found);
             }
+        }
+        for (MetadataResponseTopic t : response.topics()) {
+            t.setTopicAuthorizedOperations(request.includeTopicAuthorizedOperations() && t.errorCode() == Errors.NONE.code()
+                    ? AuthorizedOperations.of(context, ResourceType.TOPIC, t.name()) : AuthorizedOperations.NOT_REQUESTED);
+        }
+        if (request.includeClusterAuthorizedOperations() && context.version() >= 8 && context.version() <= 10) {
+            response.setClusterAuthorizedOperations(AuthorizedOperations.of(context, ResourceType.CLUSTER, io.capstan.broker.security.Authorizer.CLUSTER));
         }
         return CompletableFuture.completedFuture(response);
     }

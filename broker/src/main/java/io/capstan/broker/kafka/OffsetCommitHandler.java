@@ -7,6 +7,7 @@ import io.capstan.broker.log.TopicMeta;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.message.OffsetCommitRequestData;
@@ -15,6 +16,7 @@ import org.apache.kafka.common.message.OffsetCommitResponseData.OffsetCommitResp
 import org.apache.kafka.common.message.OffsetCommitResponseData.OffsetCommitResponseTopic;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.acl.AclOperation;
 
 /** OffsetCommit: checks the member and generation, then answers once the offsets are durable. */
 public final class OffsetCommitHandler implements ApiHandler {
@@ -35,6 +37,7 @@ public final class OffsetCommitHandler implements ApiHandler {
         Map<TopicPartition, CommittedOffset> valid = new HashMap<>();
         Map<TopicPartition, OffsetCommitResponsePartition> slots = new HashMap<>();
         long now = System.currentTimeMillis();
+        boolean groupAuthorized = context.allowedOnGroup(AclOperation.READ, r.groupId());
         for (OffsetCommitRequestData.OffsetCommitRequestTopic t : r.topics()) {
             TopicMeta meta = ids ? logs.catalog().topic(t.topicId()) : logs.catalog().topic(t.name());
             OffsetCommitResponseTopic tr = new OffsetCommitResponseTopic().setName(t.name()).setTopicId(t.topicId());
@@ -42,7 +45,12 @@ public final class OffsetCommitHandler implements ApiHandler {
             for (OffsetCommitRequestData.OffsetCommitRequestPartition p : t.partitions()) {
                 OffsetCommitResponsePartition pr = new OffsetCommitResponsePartition().setPartitionIndex(p.partitionIndex());
                 tr.partitions().add(pr);
-                if (meta == null || p.partitionIndex() < 0 || p.partitionIndex() >= meta.partitions()) {
+                String name = meta != null ? meta.name() : t.name();
+                if (!groupAuthorized) {
+                    pr.setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code());
+                } else if (name != null && !name.isEmpty() && !context.allowedOnTopic(AclOperation.READ, name)) {
+                    pr.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+                } else if (meta == null || p.partitionIndex() < 0 || p.partitionIndex() >= meta.partitions()) {
                     pr.setErrorCode((meta == null && ids ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION).code());
                 } else if (p.committedMetadata() != null && p.committedMetadata().length() > GroupCoordinator.MAX_METADATA_BYTES) {
                     pr.setErrorCode(Errors.OFFSET_METADATA_TOO_LARGE.code());
@@ -52,6 +60,9 @@ public final class OffsetCommitHandler implements ApiHandler {
                     slots.put(tp, pr);
                 }
             }
+        }
+        if (!groupAuthorized) {
+            return CompletableFuture.completedFuture(response);
         }
         return coordinator.commit(r.groupId(), r.memberId(), r.groupInstanceId(), r.generationIdOrMemberEpoch(), valid)
                 .thenApply(error -> {

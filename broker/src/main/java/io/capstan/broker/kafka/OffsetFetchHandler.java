@@ -16,6 +16,7 @@ import org.apache.kafka.common.message.OffsetFetchRequestData;
 import org.apache.kafka.common.message.OffsetFetchResponseData;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.acl.AclOperation;
 
 /** OffsetFetch: committed offsets of one group (v0-7) or several (v8+); all of a group's when no topics are named. */
 public final class OffsetFetchHandler implements ApiHandler {
@@ -46,7 +47,11 @@ public final class OffsetFetchHandler implements ApiHandler {
                 List<Wanted> wanted = g.topics() == null ? null
                         : g.topics().stream().map(t -> new Wanted(t.name(), t.topicId(), t.partitionIndexes())).toList();
                 OffsetFetchResponseData.OffsetFetchResponseGroup gr = new OffsetFetchResponseData.OffsetFetchResponseGroup().setGroupId(g.groupId());
-                answer(g.groupId(), wanted, v).forEach((topic, answers) -> {
+                if (!context.allowedOnGroup(AclOperation.DESCRIBE, g.groupId())) {
+                    response.groups().add(gr.setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code()));
+                    continue;
+                }
+                answer(context, g.groupId(), wanted, v).forEach((topic, answers) -> {
                     OffsetFetchResponseData.OffsetFetchResponseTopics tr = new OffsetFetchResponseData.OffsetFetchResponseTopics()
                             .setName(v >= TOPIC_IDS_VERSION ? "" : topic.name()).setTopicId(v >= TOPIC_IDS_VERSION ? topic.id() : Uuid.ZERO_UUID);
                     answers.forEach(a -> tr.partitions().add(new OffsetFetchResponseData.OffsetFetchResponsePartitions()
@@ -61,7 +66,10 @@ public final class OffsetFetchHandler implements ApiHandler {
         } else {
             List<Wanted> wanted = r.topics() == null ? null
                     : r.topics().stream().map(t -> new Wanted(t.name(), Uuid.ZERO_UUID, t.partitionIndexes())).toList();
-            answer(r.groupId(), wanted, v).forEach((topic, answers) -> {
+            if (!context.allowedOnGroup(AclOperation.DESCRIBE, r.groupId())) {
+                return CompletableFuture.completedFuture(response.setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code()));
+            }
+            answer(context, r.groupId(), wanted, v).forEach((topic, answers) -> {
                 OffsetFetchResponseData.OffsetFetchResponseTopic tr = new OffsetFetchResponseData.OffsetFetchResponseTopic().setName(topic.name());
                 answers.forEach(a -> {
                     OffsetFetchResponseData.OffsetFetchResponsePartition p = new OffsetFetchResponseData.OffsetFetchResponsePartition()
@@ -87,10 +95,13 @@ public final class OffsetFetchHandler implements ApiHandler {
         }
     }
 
-    private Map<TopicKey, List<Answer>> answer(String group, List<Wanted> wanted, short version) {
+    private Map<TopicKey, List<Answer>> answer(RequestContext context, String group, List<Wanted> wanted, short version) {
         Map<TopicKey, List<Answer>> out = new TreeMap<>();
         if (wanted == null) {
             coordinator.committed(group).forEach((tp, c) -> {
+                if (!context.allowedOnTopic(AclOperation.DESCRIBE, tp.topic())) {
+                    return; // a topic the caller may not see is left out, as Kafka does
+                }
                 TopicMeta meta = logs.catalog().topic(tp.topic());
                 out.computeIfAbsent(new TopicKey(tp.topic(), meta == null ? Uuid.ZERO_UUID : meta.id()), k -> new ArrayList<>())
                         .add(new Answer(tp.partition(), c, Errors.NONE));
@@ -103,7 +114,8 @@ public final class OffsetFetchHandler implements ApiHandler {
             TopicKey key = new TopicKey(name, meta != null ? meta.id() : w.id());
             List<Answer> answers = out.computeIfAbsent(key, k -> new ArrayList<>());
             for (int p : w.partitions()) {
-                Errors error = meta == null && version >= TOPIC_IDS_VERSION ? Errors.UNKNOWN_TOPIC_ID : Errors.NONE;
+                Errors error = !name.isEmpty() && !context.allowedOnTopic(AclOperation.DESCRIBE, name) ? Errors.TOPIC_AUTHORIZATION_FAILED
+                        : meta == null && version >= TOPIC_IDS_VERSION ? Errors.UNKNOWN_TOPIC_ID : Errors.NONE;
                 answers.add(new Answer(p, error == Errors.NONE ? coordinator.committed(group, new TopicPartition(name, p)) : null, error));
             }
         }

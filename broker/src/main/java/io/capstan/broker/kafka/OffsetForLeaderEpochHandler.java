@@ -13,6 +13,7 @@ import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData.EpochEnd
 import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData.OffsetForLeaderTopicResult;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.acl.AclOperation;
 
 /**
  * OffsetForLeaderEpoch: where a leader epoch ends in the leader's log. Followers ask it before fetching, to truncate
@@ -31,7 +32,11 @@ public final class OffsetForLeaderEpochHandler implements ApiHandler {
     public CompletionStage<ApiMessage> handle(RequestContext context, ApiMessage message) {
         OffsetForLeaderEpochRequestData request = (OffsetForLeaderEpochRequestData) message;
         OffsetForLeaderEpochResponseData response = new OffsetForLeaderEpochResponseData();
+        boolean fromReplica = request.replicaId() >= 0;
         for (OffsetForLeaderEpochRequestData.OffsetForLeaderTopic topic : request.topics()) {
+            // followers need ClusterAction, consumers (truncation checks) DESCRIBE on the topic, as in Kafka
+            boolean authorized = fromReplica ? context.allowedOnCluster(AclOperation.CLUSTER_ACTION)
+                    : context.allowedOnTopic(AclOperation.DESCRIBE, topic.topic());
             OffsetForLeaderTopicResult tr = new OffsetForLeaderTopicResult().setTopic(topic.topic());
             response.topics().add(tr);
             for (OffsetForLeaderEpochRequestData.OffsetForLeaderPartition p : topic.partitions()) {
@@ -39,7 +44,8 @@ public final class OffsetForLeaderEpochHandler implements ApiHandler {
                         .setLeaderEpoch(EpochHistory.UNDEFINED_EPOCH).setEndOffset(EpochHistory.UNDEFINED_OFFSET);
                 tr.partitions().add(out);
                 Shard shard = logs.catalog().shard(new TopicPartition(topic.topic(), p.partition()));
-                Errors error = shard == null ? Errors.UNKNOWN_TOPIC_OR_PARTITION : replication.checkLeaderEpoch(shard, p.currentLeaderEpoch());
+                Errors error = !authorized ? (fromReplica ? Errors.CLUSTER_AUTHORIZATION_FAILED : Errors.TOPIC_AUTHORIZATION_FAILED)
+                        : shard == null ? Errors.UNKNOWN_TOPIC_OR_PARTITION : replication.checkLeaderEpoch(shard, p.currentLeaderEpoch());
                 if (error != Errors.NONE) {
                     out.setErrorCode(error.code());
                     continue;

@@ -20,6 +20,7 @@ import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceRespo
 import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponse;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,6 +73,13 @@ public final class ProduceHandler implements ApiHandler {
                 PartitionProduceResponse pr = new PartitionProduceResponse().setIndex(partition.index())
                         .setBaseOffset(-1).setLogAppendTimeMs(-1).setLogStartOffset(-1);
                 topicResponse.partitionResponses().add(pr);
+                String name = meta != null ? meta.name() : topic.name();
+                if (name != null && !name.isEmpty() && !context.allowedOnTopic(AclOperation.WRITE, name)) {
+                    // refused before existence is checked, so a caller cannot probe for topics it may not see
+                    pr.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()).setErrorMessage(context.principal()
+                            + " may not WRITE topic " + name + "; ask an administrator for an ACL");
+                    continue;
+                }
                 Shard shard = meta == null ? null : logs.catalog().shard(new TopicPartition(meta.name(), partition.index()));
                 if (meta != null && TopicNames.internal(meta.name())) {
                     pr.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code()).setErrorMessage("topic " + meta.name()

@@ -1,20 +1,42 @@
 package io.capstan.broker.kafka;
 
+import io.capstan.broker.security.Authorizer;
 import java.net.SocketAddress;
 import java.util.concurrent.Executor;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.security.auth.KafkaPrincipal;
 
 /**
  * Who asked what: the parsed header, the peer, the authenticated principal (ANONYMOUS on a PLAINTEXT listener), the
- * listener the request came in on, and the connection's event loop for work that resumes later.
+ * listener the request came in on, what that principal may do, and the connection's event loop for work that
+ * resumes later.
  */
-public record RequestContext(RequestHeader header, SocketAddress client, Executor eventLoop, KafkaPrincipal principal, String listener) {
+public record RequestContext(RequestHeader header, SocketAddress client, Executor eventLoop, KafkaPrincipal principal,
+                             String listener, Authorizer authorizer) {
     public RequestContext(RequestHeader header, SocketAddress client, Executor eventLoop) {
-        this(header, client, eventLoop, KafkaPrincipal.ANONYMOUS, "PLAINTEXT");
+        this(header, client, eventLoop, KafkaPrincipal.ANONYMOUS, "PLAINTEXT", Authorizer.ALLOW_ALL);
     }
 
     public short version() {
         return header.apiVersion();
+    }
+
+    /** May the caller do {@code operation} on this resource? */
+    public boolean allowed(AclOperation operation, ResourceType type, String name) {
+        return authorizer.authorize(principal, client, operation, type, name);
+    }
+
+    public boolean allowedOnTopic(AclOperation operation, String topic) {
+        return allowed(operation, ResourceType.TOPIC, topic);
+    }
+
+    public boolean allowedOnGroup(AclOperation operation, String group) {
+        return allowed(operation, ResourceType.GROUP, group);
+    }
+
+    public boolean allowedOnCluster(AclOperation operation) {
+        return allowed(operation, ResourceType.CLUSTER, Authorizer.CLUSTER);
     }
 }

@@ -17,6 +17,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.capstan.broker.config.Listener;
+import io.capstan.broker.security.Authorizer;
 import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,7 +39,8 @@ public final class KafkaServer implements AutoCloseable {
     private final Map<String, Channel> channels = new LinkedHashMap<>();
     private final boolean epoll;
 
-    public KafkaServer(List<ListenerSecurity> listeners, int maxFrameBytes, ApiRegistry registry, NetMetrics metrics, Backpressure backpressure) {
+    public KafkaServer(List<ListenerSecurity> listeners, int maxFrameBytes, ApiRegistry registry, NetMetrics metrics, Backpressure backpressure,
+                       Authorizer authorizer) {
         epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -46,7 +48,7 @@ public final class KafkaServer implements AutoCloseable {
         workers = new MultiThreadIoEventLoopGroup(io);
         try {
             for (ListenerSecurity listener : listeners) {
-                channels.put(listener.listener().name(), bind(listener, channelType, maxFrameBytes, registry, metrics, backpressure));
+                channels.put(listener.listener().name(), bind(listener, channelType, maxFrameBytes, registry, metrics, backpressure, authorizer));
             }
         } catch (RuntimeException e) {
             close();
@@ -55,7 +57,7 @@ public final class KafkaServer implements AutoCloseable {
     }
 
     private Channel bind(ListenerSecurity security, Class<? extends ServerChannel> channelType, int maxFrameBytes,
-                         ApiRegistry registry, NetMetrics metrics, Backpressure backpressure) {
+                         ApiRegistry registry, NetMetrics metrics, Backpressure backpressure, Authorizer authorizer) {
         Listener listener = security.listener();
         int preAuthLimit = security.sasl() == null ? maxFrameBytes : security.sasl().maxReceiveSize();
         ServerBootstrap bootstrap = new ServerBootstrap()
@@ -75,7 +77,7 @@ public final class KafkaServer implements AutoCloseable {
                                 .addLast("flush", new FlushConsolidationHandler(256, true))
                                 .addLast("frames", frames)
                                 .addLast("dispatch", new RequestDispatcher(registry, metrics, MAX_IN_FLIGHT_PER_CONNECTION, backpressure,
-                                        security, frames));
+                                        security, frames, authorizer));
                     }
                 });
         Channel channel;

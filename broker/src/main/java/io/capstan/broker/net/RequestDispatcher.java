@@ -13,6 +13,7 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.ssl.NotSslRecordException;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.capstan.broker.security.Authorizer;
 import io.capstan.broker.security.SaslSession;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -48,6 +49,7 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     private final int maxInFlight;
     private final Backpressure backpressure;
     private final ListenerSecurity security;
+    private final Authorizer authorizer;
     private final KafkaFrameDecoder frames;
     private final SaslSession sasl;
     private KafkaPrincipal principal = KafkaPrincipal.ANONYMOUS;
@@ -66,7 +68,8 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     }
 
     RequestDispatcher(ApiRegistry registry, NetMetrics metrics, int maxInFlight, Backpressure backpressure,
-                      ListenerSecurity security, KafkaFrameDecoder frames) {
+                      ListenerSecurity security, KafkaFrameDecoder frames, Authorizer authorizer) {
+        this.authorizer = authorizer;
         this.registry = registry;
         this.metrics = metrics;
         this.maxInFlight = maxInFlight;
@@ -186,7 +189,8 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
             authenticate(slot, header, request);
             return;
         }
-        RequestContext context = new RequestContext(header, ctx.channel().remoteAddress(), ctx.executor(), principal, security.listener().name());
+        RequestContext context = new RequestContext(header, ctx.channel().remoteAddress(), ctx.executor(), principal,
+                security.listener().name(), authorizer);
         CompletionStage<ApiMessage> response;
         try {
             response = api.handler().handle(context, request);

@@ -3,7 +3,6 @@ package io.capstan.broker.replica;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import org.apache.kafka.common.message.ApiMessageType;
@@ -16,7 +15,7 @@ import org.apache.kafka.common.requests.RequestHeader;
 
 /**
  * A follower's blocking Kafka-protocol connection to one leader: one request at a time, as a replica fetcher needs
- * (it waits for each fetch anyway). Uses the Kafka client's own message classes, so leaders and followers speak
+ * (it waits for each fetch anyway), over the transport the inter-broker listener needs (TLS, SASL). Uses the Kafka client's own message classes, so leaders and followers speak
  * exactly the protocol any Kafka broker would.
  */
 final class LeaderConnection implements AutoCloseable {
@@ -26,16 +25,14 @@ final class LeaderConnection implements AutoCloseable {
     private final String clientId;
     private int correlationId;
 
-    LeaderConnection(String host, int port, int timeoutMs, String clientId) throws IOException {
+    LeaderConnection(InterBrokerTransport transport, String host, int port, int timeoutMs, String clientId) throws IOException {
         this.clientId = clientId;
-        socket = new Socket();
+        socket = transport.open(host, port, timeoutMs);
         try {
-            socket.connect(new InetSocketAddress(host, port), timeoutMs);
-            socket.setSoTimeout(timeoutMs);
-            socket.setTcpNoDelay(true);
             in = new DataInputStream(new java.io.BufferedInputStream(socket.getInputStream(), 1 << 16));
             out = new DataOutputStream(new java.io.BufferedOutputStream(socket.getOutputStream(), 1 << 16));
-        } catch (IOException e) {
+            transport.authenticate(this);
+        } catch (IOException | RuntimeException e) {
             socket.close();
             throw e;
         }

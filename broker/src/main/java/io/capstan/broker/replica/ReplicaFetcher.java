@@ -60,7 +60,10 @@ final class ReplicaFetcher implements AutoCloseable {
         }
     }
 
-    ReplicaFetcher(int me, int leaderId, ClusterView view, LogManager logs, BrokerConfig.Replication settings) {
+    private final InterBrokerTransport transport;
+
+    ReplicaFetcher(int me, int leaderId, ClusterView view, LogManager logs, BrokerConfig.Replication settings, InterBrokerTransport transport) {
+        this.transport = transport;
         this.me = me;
         this.leaderId = leaderId;
         this.view = view;
@@ -112,7 +115,7 @@ final class ReplicaFetcher implements AutoCloseable {
                 continue;
             }
             int timeout = settings.fetchMaxWaitMs() + 30_000;
-            try (LeaderConnection connection = new LeaderConnection(leader.host(), leader.port(), timeout, "capstan-replica-" + me)) {
+            try (LeaderConnection connection = new LeaderConnection(transport, leader.host(), leader.port(), timeout, "capstan-replica-" + me)) {
                 while (running && !partitions.isEmpty()) {
                     reconcile(connection);
                     if (!fetch(connection)) {

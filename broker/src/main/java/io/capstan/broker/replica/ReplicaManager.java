@@ -119,7 +119,15 @@ public final class ReplicaManager implements Replication, AutoCloseable {
 
     private record Following(int epoch, int leader) implements Role {}
 
+    private final InterBrokerTransport transport;
+
     public ReplicaManager(int brokerId, LogManager logs, ClusterView view, BrokerConfig.Replication settings, CommitListener wakeReaders) {
+        this(brokerId, logs, view, settings, wakeReaders, InterBrokerTransport.plaintext());
+    }
+
+    public ReplicaManager(int brokerId, LogManager logs, ClusterView view, BrokerConfig.Replication settings, CommitListener wakeReaders,
+                          InterBrokerTransport transport) {
+        this.transport = transport;
         this.me = brokerId;
         this.logs = logs;
         this.view = view;
@@ -320,7 +328,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         roles.put(shard.topicPartition(), new Following(state.leaderEpoch(), state.leader()));
         stopFetching(shard.topicPartition());
         fetchers.computeIfAbsent(state.leader(), leader -> {
-            ReplicaFetcher f = new ReplicaFetcher(me, leader, view, logs, settings);
+            ReplicaFetcher f = new ReplicaFetcher(me, leader, view, logs, settings, transport);
             f.start();
             return f;
         }).add(shard, state.leaderEpoch());

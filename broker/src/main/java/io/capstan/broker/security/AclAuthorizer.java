@@ -23,6 +23,11 @@ public final class AclAuthorizer implements Authorizer {
     }
 
     @Override
+    public boolean authorizeAny(KafkaPrincipal principal, String host, AclOperation operation, ResourceType type) {
+        return AclDecision.authorizeAny(acls.all(), superUsers, allowIfNoAcl, new AclDecision.Request(principal, host, operation, type, null));
+    }
+
+    @Override
     public boolean enabled() {
         return true;
     }

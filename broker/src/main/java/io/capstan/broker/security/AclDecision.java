@@ -49,6 +49,42 @@ public final class AclDecision {
         return allowed || (!anyOnResource && allowIfNoAcl);
     }
 
+    /**
+     * Whether some resource of the type may be acted on: an ALLOW for the operation (or ALL) matching the caller, not
+     * cancelled by a DENY of the operation on every resource of the type (the literal wildcard or an empty prefix). A
+     * DENY on some names only leaves other names allowed. {@code request.name()} is ignored.
+     */
+    public static boolean authorizeAny(Collection<AclBinding> acls, Set<String> superUsers, boolean allowIfNoAcl, Request r) {
+        if (superUsers.contains(r.principal().toString())) {
+            return true;
+        }
+        boolean anyOfType = false;
+        boolean allowed = false;
+        for (AclBinding acl : acls) {
+            if (acl.pattern().resourceType() != r.type()) {
+                continue;
+            }
+            anyOfType = true;
+            if (!principalMatches(acl.entry().principal(), r.principal()) || !hostMatches(acl.entry().host(), r.host())) {
+                continue;
+            }
+            AclOperation op = acl.entry().operation();
+            boolean opMatches = op == AclOperation.ALL || op == r.operation();
+            if (acl.entry().permissionType() == AclPermissionType.DENY && opMatches && coversEverything(acl.pattern())) {
+                return false;
+            }
+            if (acl.entry().permissionType() == AclPermissionType.ALLOW && opMatches) {
+                allowed = true;
+            }
+        }
+        return allowed || (!anyOfType && allowIfNoAcl);
+    }
+
+    private static boolean coversEverything(ResourcePattern pattern) {
+        return (pattern.patternType() == PatternType.LITERAL && pattern.name().equals(ResourcePattern.WILDCARD_RESOURCE))
+                || (pattern.patternType() == PatternType.PREFIXED && pattern.name().isEmpty());
+    }
+
     static boolean covers(ResourcePattern pattern, ResourceType type, String name) {
         if (pattern.resourceType() != type) {
             return false;

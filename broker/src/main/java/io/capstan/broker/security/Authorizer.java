@@ -13,6 +13,12 @@ public interface Authorizer {
 
     boolean authorize(KafkaPrincipal principal, String host, AclOperation operation, ResourceType type, String name);
 
+    /**
+     * May this principal do {@code operation} on some resource of this type? (Kafka asks it of an idempotent producer:
+     * WRITE on any topic stands in for IDEMPOTENT_WRITE on the cluster.)
+     */
+    boolean authorizeAny(KafkaPrincipal principal, String host, AclOperation operation, ResourceType type);
+
     /** Whether ACLs are enforced (CreateAcls and friends answer SECURITY_DISABLED otherwise). */
     boolean enabled();
 
@@ -28,6 +34,11 @@ public interface Authorizer {
     Authorizer ALLOW_ALL = new Authorizer() {
         @Override
         public boolean authorize(KafkaPrincipal principal, String host, AclOperation operation, ResourceType type, String name) {
+            return true;
+        }
+
+        @Override
+        public boolean authorizeAny(KafkaPrincipal principal, String host, AclOperation operation, ResourceType type) {
             return true;
         }
 
