@@ -87,7 +87,8 @@ public final class Broker implements AutoCloseable {
     public Broker(BrokerConfig config, Map<String, String> settings) {
         this.config = config;
         // the admin port comes first so that liveness holds while a large log recovers; /readyz says 503 until then
-        this.admin = config.adminPort() < 0 ? null : new AdminServer(config.host(), config.adminPort(), metrics.registry(), () -> ready);
+        this.admin = config.adminPort() < 0 ? null : new AdminServer(config.host(), config.adminPort(), metrics.registry(), () -> ready,
+                config.adminTokenFile(), config.security().secured());
         try {
             this.logs = new LogManager(config, shard -> {
                 replication.committed(shard);
@@ -206,7 +207,7 @@ public final class Broker implements AutoCloseable {
         if (admin != null) {
             admin.route("/replicas", () -> new AdminServer.Reply(200, "application/json",
                     new String(io.capstan.cluster.metadata.MetadataCodec.encode(cluster.replicas().progress()), java.nio.charset.StandardCharsets.UTF_8)));
-            admin.route("/controlled-shutdown", () -> {
+            admin.action("/controlled-shutdown", () -> {
                 int moved = cluster.replicas().moveLeadershipAway();
                 return new AdminServer.Reply(200, "text/plain", "handed " + moved + " shard(s) to other brokers; stop me now\n");
             });

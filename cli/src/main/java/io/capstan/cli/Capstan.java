@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "capstan", mixinStandardHelpOptions = true, version = "capstan 0.1.0",
         description = "Kafka-compatible, durable-by-default message broker.",
         subcommands = {BrokerCommand.class, TopicCommand.class, GroupCommand.class, ProduceCommand.class, ConsumeCommand.class,
-                PerfCommand.class, DemoCommand.class, ClusterCommand.class, CommandLine.HelpCommand.class})
+                PerfCommand.class, DemoCommand.class, ClusterCommand.class,
+                UserCommand.class, AclCommand.class, CertsCommand.class, CommandLine.HelpCommand.class})
 public final class Capstan {
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));

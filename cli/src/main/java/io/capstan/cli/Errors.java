@@ -15,6 +15,16 @@ final class Errors {
         if (root instanceof TimeoutException) {
             return root.getMessage() + " (is a broker running at the --bootstrap-server address? start one with 'capstan broker')";
         }
-        return root.getMessage() == null ? root.toString() : root.getMessage();
+        String message = root.getMessage() == null ? root.toString() : root.getMessage();
+        if (root instanceof org.apache.kafka.common.errors.SaslAuthenticationException) {
+            return message + " (check --user and the password, and that the user exists: capstan user list)";
+        }
+        if (root instanceof org.apache.kafka.common.errors.SslAuthenticationException) {
+            return message + " (check --ca-file, and --keystore if the listener needs a client certificate)";
+        }
+        if (root instanceof org.apache.kafka.common.errors.AuthorizationException) {
+            return message + " (an administrator can grant it: capstan acl create --principal User:<you> --operation <op> --topic|--group|--cluster ...)";
+        }
+        return message;
     }
 }

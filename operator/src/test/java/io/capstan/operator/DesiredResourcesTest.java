@@ -47,7 +47,7 @@ class DesiredResourcesTest {
         assertThat(container.getImage()).isEqualTo("capstan/broker:0.1.0");
         assertThat(container.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
         assertThat(container.getLivenessProbe().getHttpGet().getPath()).isEqualTo("/healthz");
-        assertThat(container.getLifecycle().getPreStop().getHttpGet().getPath()).isEqualTo("/controlled-shutdown");
+        assertThat(container.getLifecycle()).as("SIGTERM does the controlled shutdown; no GET may change a broker").isNull();
         assertThat(String.join(" ", container.getCommand())).contains("--node-id \"${POD_NAME##*-}\"");
         assertThat(sts.getSpec().getVolumeClaimTemplates().get(0).getSpec().getResources().getRequests().get("storage").toString())
                 .isEqualTo("10Gi");

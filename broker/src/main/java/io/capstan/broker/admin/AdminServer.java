@@ -14,7 +14,9 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The broker's HTTP port: /metrics (Prometheus), /healthz (process alive), /readyz (recovered and serving), and
- * routes other parts add (a cluster member adds /restart-safety).
+ * routes other parts add (a cluster member adds /restart-safety). Reads are open to anyone who can reach the port;
+ * actions (anything that changes the broker's state, such as /controlled-shutdown) answer only POST with the bearer
+ * token of {@link AdminToken}.
  */
 public final class AdminServer implements AutoCloseable {
     private final HttpServer server;
@@ -22,7 +24,15 @@ public final class AdminServer implements AutoCloseable {
     /** An answer to a GET. */
     public record Reply(int status, String contentType, String body) {}
 
+    private final AdminToken token;
+
     public AdminServer(String host, int port, PrometheusRegistry registry, BooleanSupplier ready) {
+        this(host, port, registry, ready, null, false);
+    }
+
+    /** {@code tokenFile}: the bearer token actions need (null: none); {@code secured}: the Kafka listeners authenticate. */
+    public AdminServer(String host, int port, PrometheusRegistry registry, BooleanSupplier ready, java.nio.file.Path tokenFile, boolean secured) {
+        this.token = new AdminToken(tokenFile, secured);
         try {
             server = HttpServer.create(new InetSocketAddress(host, port), 16);
         } catch (IOException e) {
@@ -39,17 +49,49 @@ public final class AdminServer implements AutoCloseable {
         server.start();
     }
 
-    /** Serves {@code path} with whatever {@code handler} answers at the time of each request. */
+    /** Serves {@code path} (a read: GET or HEAD) with whatever {@code handler} answers at the time of each request. */
     public void route(String path, java.util.function.Supplier<Reply> handler) {
         server.createContext(path, ex -> {
-            Reply r;
-            try {
-                r = handler.get();
-            } catch (RuntimeException e) {
-                r = new Reply(500, "text/plain", "error: " + e.getMessage() + "\n");
+            if (!ex.getRequestMethod().equals("GET") && !ex.getRequestMethod().equals("HEAD")) {
+                ex.getResponseHeaders().set("Allow", "GET");
+                reply(ex, 405, path + " is read-only: use GET\n");
+                return;
             }
-            reply(ex, r.status(), r.contentType(), r.body());
+            run(ex, handler);
         });
+    }
+
+    /**
+     * Serves {@code path} as an action: POST only, and only with the admin token. A GET (a browser, a crawler, a
+     * mistyped probe) changes nothing.
+     */
+    public void action(String path, java.util.function.Supplier<Reply> handler) {
+        server.createContext(path, ex -> {
+            if (!ex.getRequestMethod().equals("POST")) {
+                ex.getResponseHeaders().set("Allow", "POST");
+                reply(ex, 405, path + " changes the broker: use POST with Authorization: Bearer <admin token>\n");
+                return;
+            }
+            switch (token.check(ex.getRequestHeaders().getFirst("Authorization"))) {
+                case ALLOWED -> run(ex, handler);
+                case MISSING_OR_WRONG -> {
+                    ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+                    reply(ex, 401, "missing or wrong bearer token (the one in admin.token.file)\n");
+                }
+                case NOT_CONFIGURED -> reply(ex, 403, path + " is disabled: this broker's listeners are secured and admin.token.file"
+                        + " is not set (or unreadable); set it to a file holding a token and send Authorization: Bearer <token>\n");
+            }
+        });
+    }
+
+    private static void run(HttpExchange ex, java.util.function.Supplier<Reply> handler) throws IOException {
+        Reply r;
+        try {
+            r = handler.get();
+        } catch (RuntimeException e) {
+            r = new Reply(500, "text/plain", "error: " + e.getMessage() + "\n");
+        }
+        reply(ex, r.status(), r.contentType(), r.body());
     }
 
     private static void reply(HttpExchange exchange, int status, String body) throws IOException {

@@ -42,7 +42,8 @@ public record BrokerConfig(
         boolean rocksdbBlobFiles,
         long maxPendingBytes,
         Replication replication,
-        Security security) {
+        Security security,
+        Path adminTokenFile) {
 
     public enum FlushPolicy { ALWAYS, INTERVAL }
 
@@ -100,6 +101,7 @@ public record BrokerConfig(
             new Key("authorizer.class.name", "", "capstan (or Kafka's StandardAuthorizer / AclAuthorizer class name, mapped to it): enforce Kafka ACLs kept in the metadata store; empty: no authorization."),
             new Key("allow.everyone.if.no.acl.found", "false", "With an authorizer: allow an operation on a resource that has no ACL at all."),
             new Key("admin.port", "9644", "HTTP port for /metrics, /healthz, /readyz (0 picks a free port, -1 disables)."),
+            new Key("admin.token.file", "", "File holding the bearer token that admin-port actions (POST /controlled-shutdown) need; without it they are refused once any listener is secured. Reads (/metrics, /healthz, /readyz, /restart-safety) need none."),
             new Key("data.dir", "./data", "Directory of the RocksDB log. One broker per directory."),
             new Key("log.flush.policy", "always", "always: fsync the WAL before acknowledging a produce (durable);"
                     + " interval: acknowledge after the write and fsync every log.flush.interval.ms."),
@@ -162,6 +164,9 @@ public record BrokerConfig(
         require(!replication.clustered() || nodeId < 4096, "node.id must be below 4096 in a cluster (it is part of producer ids), got " + nodeId);
         require(security.listeners().stream().anyMatch(l -> l.name().equals(security.interBrokerListener())),
                 "inter.broker.listener.name " + security.interBrokerListener() + " is not one of listeners");
+        require(!replication.clustered() || !security.interBroker().sasl() || !security.interBrokerClient().username().isEmpty(),
+                "the inter-broker listener " + security.interBrokerListener() + " uses SASL: set inter.broker.sasl.username and"
+                        + " inter.broker.sasl.password (a user with ClusterAction, e.g. one of super.users)");
         require(groupInitialRebalanceDelayMs >= 0, "group.initial.rebalance.delay.ms must be >= 0");
         require(groupMinSessionTimeoutMs > 0 && groupMinSessionTimeoutMs <= groupMaxSessionTimeoutMs,
                 "group.min.session.timeout.ms must be > 0 and <= group.max.session.timeout.ms");
@@ -235,7 +240,8 @@ public record BrokerConfig(
                         s.integer("default.replication.factor"),
                         s.integer("replica.fetch.max.wait.ms"),
                         s.integer("replica.fetch.max.bytes")),
-                security);
+                security,
+                s.string("admin.token.file").isEmpty() ? null : Path.of(s.string("admin.token.file")));
     }
 
     public static BrokerConfig defaults() {

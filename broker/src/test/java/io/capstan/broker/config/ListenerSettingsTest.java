@@ -98,6 +98,8 @@ class ListenerSettingsTest {
                 .hasMessageContaining("at most 2147483647");
         assertThatThrownBy(() -> BrokerConfig.from(Map.of("inter.broker.listener.name", "REPLICATION")))
                 .hasMessageContaining("inter.broker.listener.name REPLICATION is not one of listeners");
+        assertThatThrownBy(() -> BrokerConfig.from(Map.of("listeners", "SASL_SSL://:9093", "ssl.keystore.location", "k", "metadata.dir", "/tmp/m")))
+                .hasMessageContaining("set inter.broker.sasl.username");
         assertThatThrownBy(() -> BrokerConfig.from(Map.of("super.users", "admin")))
                 .hasMessageContaining("must be a principal such as User:alice");
         assertThatThrownBy(() -> BrokerConfig.from(Map.of("authorizer.class.name", "com.example.Mine")))

@@ -258,8 +258,8 @@ public final class DesiredResources {
                 .withPeriodSeconds(5).withFailureThreshold(3).endReadinessProbe()
                 .withNewLivenessProbe().withNewHttpGet().withPath("/healthz").withPort(new IntOrString(ADMIN_PORT)).endHttpGet()
                 .withInitialDelaySeconds(10).withPeriodSeconds(10).withFailureThreshold(6).endLivenessProbe()
-                .withNewLifecycle().withNewPreStop().withNewHttpGet().withPath("/controlled-shutdown")
-                .withPort(new IntOrString(ADMIN_PORT)).endHttpGet().endPreStop().endLifecycle()
+                // no preStop hook: SIGTERM makes the broker hand its shards over before it stops (controlled
+                // shutdown), and the admin port's actions need POST with a token, which an httpGet hook cannot send
                 .addNewVolumeMount().withName("data").withMountPath(DATA_PATH).endVolumeMount()
                 .addNewVolumeMount().withName("config").withMountPath("/etc/capstan").withReadOnly(true).endVolumeMount()
                 .endContainer()
