@@ -8,8 +8,8 @@ import java.util.List;
  * unauthenticated peer may send.
  */
 public record SaslSettings(List<String> enabledMechanisms, String plainCredentialsFile, long reauthMs,
-                           int failedAuthenticationDelayMs, int maxReceiveSize) {
-    public static final List<String> SUPPORTED = List.of("SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN");
+                           int failedAuthenticationDelayMs, int maxReceiveSize, OAuthSettings oauth) {
+    public static final List<String> SUPPORTED = List.of("SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN", "OAUTHBEARER");
 
     public SaslSettings {
         for (String m : enabledMechanisms) {

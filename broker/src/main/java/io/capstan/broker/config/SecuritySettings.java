@@ -15,7 +15,9 @@ final class SecuritySettings {
     private static final Set<String> PER_LISTENER = Set.of("ssl.keystore.type", "ssl.keystore.location", "ssl.keystore.password",
             "ssl.key.password", "ssl.truststore.type", "ssl.truststore.location", "ssl.truststore.password", "ssl.client.auth",
             "ssl.enabled.protocols", "ssl.cipher.suites", "ssl.principal.mapping.rules", "sasl.enabled.mechanisms",
-            "connections.max.reauth.ms");
+            "connections.max.reauth.ms", "sasl.oauthbearer.jwks.endpoint.url", "sasl.oauthbearer.expected.issuer",
+            "sasl.oauthbearer.expected.audience", "sasl.oauthbearer.sub.claim.name", "sasl.oauthbearer.scope.claim.name",
+            "sasl.oauthbearer.clock.skew.seconds");
     private static final List<String> LEGACY_LISTENER_KEYS = List.of("listener.host", "listener.port", "advertised.host", "advertised.port");
 
     private SecuritySettings() {}
@@ -81,6 +83,12 @@ final class SecuritySettings {
     private static List<Listener> listeners(Map<String, String> s, Set<String> given) {
         String listeners = s.get("listeners");
         if (listeners.isEmpty()) {
+            for (String key : List.of("listener.port", "advertised.port")) {
+                long port = number(s.get(key), key);
+                if (port < 0 || port > 65535) {
+                    throw new ConfigException(key + " must be 0..65535, got " + port);
+                }
+            }
             String advertisedHost = s.get("advertised.host").isEmpty() ? s.get("listener.host") : s.get("advertised.host");
             String advertised = "PLAINTEXT://" + bracket(advertisedHost) + ":" + s.get("advertised.port");
             List<Listener> parsed = ListenerParser.parse("PLAINTEXT://" + bracket(s.get("listener.host")) + ":" + s.get("listener.port"),
@@ -127,10 +135,15 @@ final class SecuritySettings {
         if (mechanisms.isEmpty()) {
             throw new ConfigException("sasl.enabled.mechanisms is empty for a SASL listener; use SCRAM-SHA-512");
         }
+        OAuthSettings oauth = !mechanisms.contains("OAUTHBEARER") ? null : new OAuthSettings(
+                get(s, prefix, "sasl.oauthbearer.jwks.endpoint.url"), get(s, prefix, "sasl.oauthbearer.expected.issuer"),
+                list(get(s, prefix, "sasl.oauthbearer.expected.audience")), get(s, prefix, "sasl.oauthbearer.sub.claim.name"),
+                get(s, prefix, "sasl.oauthbearer.scope.claim.name"),
+                (int) number(get(s, prefix, "sasl.oauthbearer.clock.skew.seconds"), "sasl.oauthbearer.clock.skew.seconds"));
         return new SaslSettings(mechanisms, s.get("sasl.plain.credentials.file"),
                 number(get(s, prefix, "connections.max.reauth.ms"), "connections.max.reauth.ms"),
                 (int) number(s.get("connection.failed.authentication.delay.ms"), "connection.failed.authentication.delay.ms"),
-                (int) number(s.get("sasl.server.max.receive.size"), "sasl.server.max.receive.size"));
+                (int) number(s.get("sasl.server.max.receive.size"), "sasl.server.max.receive.size"), oauth);
     }
 
     private static long number(String value, String key) {

@@ -21,7 +21,9 @@ public final class ListenerSecurities {
                 ? new PlainCredentials(Path.of(security.sasl().values().stream()
                         .filter(s -> s.enabledMechanisms().contains("PLAIN")).findFirst().orElseThrow().plainCredentialsFile()))
                 : null;
-        SaslMechanisms mechanisms = new SaslMechanisms(scram, plain);
+        io.capstan.broker.config.OAuthSettings oauth = security.sasl().values().stream().map(SaslSettings::oauth)
+                .filter(java.util.Objects::nonNull).findFirst().orElse(null);
+        SaslMechanisms mechanisms = new SaslMechanisms(scram, plain, oauth == null ? null : new io.capstan.broker.security.JwtValidator(oauth));
         return security.listeners().stream().map(l -> of(l, security, mechanisms)).toList();
     }
 

@@ -111,6 +111,7 @@ public final class SaslSession {
             return new Reply<>(response.setErrorCode(Errors.NONE.code()), false, false);
         }
         KafkaPrincipal authenticatedAs = new KafkaPrincipal(KafkaPrincipal.USER_TYPE, server.getAuthorizationID());
+        Object credentialExpiry = server.getNegotiatedProperty("CREDENTIAL.LIFETIME.MS");
         dispose();
         if (reauthenticating && !authenticatedAs.equals(principal)) {
             return fail(response, "Cannot change principals during re-authentication from " + principal + " to " + authenticatedAs);
@@ -119,9 +120,12 @@ public final class SaslSession {
         reauthenticating = false;
         state = State.AUTHENTICATED;
         if (settings.reauthMs() > 0) {
-            expiresAtMs = clockMs.getAsLong() + settings.reauthMs();
+            long now = clockMs.getAsLong();
+            // a session never outlives its credential (an OAUTHBEARER token's expiry), as in Kafka
+            long lifetime = credentialExpiry instanceof Long expiry ? Math.min(settings.reauthMs(), Math.max(0, expiry - now)) : settings.reauthMs();
+            expiresAtMs = now + lifetime;
             if (version >= 1) {
-                response.setSessionLifetimeMs(settings.reauthMs());
+                response.setSessionLifetimeMs(lifetime);
             }
         }
         return new Reply<>(response.setErrorCode(Errors.NONE.code()), false, true);
