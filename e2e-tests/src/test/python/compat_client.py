@@ -1,5 +1,7 @@
 """The compatibility scenario with confluent-kafka (librdkafka bundled in the wheel): create a topic, produce keyed
 records idempotently with acks=all, read them back with assign (default) or as a group member (mode "group"). Prints "OK n" and exits 0 on success."""
+import json
+import os
 import sys
 import time
 
@@ -9,11 +11,13 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 def main(bootstrap: str, topic: str, count: int, mode: str) -> int:
     print(f"confluent-kafka {version()[0]}, librdkafka {libversion()[0]}", flush=True)
-    admin = AdminClient({"bootstrap.servers": bootstrap})
+    # a secured broker: librdkafka settings (security.protocol, sasl.*, ssl.*) as JSON in CAPSTAN_CLIENT_CONFIG
+    security = json.loads(os.environ.get("CAPSTAN_CLIENT_CONFIG", "{}"))
+    admin = AdminClient({"bootstrap.servers": bootstrap, **security})
     admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])[topic].result(30)
 
     errors = []
-    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all"})
+    producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all", **security})
     for i in range(count):
         producer.produce(topic, key=f"k{i}", value=f"v{i}", partition=i % 2,
                          on_delivery=lambda err, msg: errors.append(err) if err else None)
@@ -25,10 +29,10 @@ def main(bootstrap: str, topic: str, count: int, mode: str) -> int:
     if mode == "group":
         # a balanced consumer: joins the group, reads what the coordinator assigns, commits synchronously
         consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"{topic}-group", "enable.auto.commit": False,
-                             "auto.offset.reset": "earliest"})
+                             "auto.offset.reset": "earliest", **security})
         consumer.subscribe([topic])
     else:
-        consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "unused-assign-mode", "enable.auto.commit": False})
+        consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "unused-assign-mode", "enable.auto.commit": False, **security})
         consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING), TopicPartition(topic, 1, OFFSET_BEGINNING)])
     got = {}
     deadline = time.time() + 60

@@ -5,6 +5,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"os"
 	"strconv"
@@ -12,7 +14,28 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
+
+// security reads how to reach a secured broker from the environment: CAPSTAN_CA_FILE (PEM) turns on TLS,
+// CAPSTAN_SASL_USER and CAPSTAN_SASL_PASSWORD turn on SCRAM-SHA-512.
+func security() []kgo.Opt {
+	var opts []kgo.Opt
+	if ca := os.Getenv("CAPSTAN_CA_FILE"); ca != "" {
+		pem, err := os.ReadFile(ca)
+		must(err)
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			must(fmt.Errorf("no certificate in %s", ca))
+		}
+		opts = append(opts, kgo.DialTLSConfig(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}))
+	}
+	if user := os.Getenv("CAPSTAN_SASL_USER"); user != "" {
+		auth := scram.Auth{User: user, Pass: os.Getenv("CAPSTAN_SASL_PASSWORD")}
+		opts = append(opts, kgo.SASL(auth.AsSha512Mechanism()))
+	}
+	return opts
+}
 
 func main() {
 	bootstrap, topic := os.Args[1], os.Args[2]
@@ -20,14 +43,15 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 
-	admin, err := kgo.NewClient(kgo.SeedBrokers(bootstrap))
+	common := append([]kgo.Opt{kgo.SeedBrokers(bootstrap)}, security()...)
+	admin, err := kgo.NewClient(common...)
 	must(err)
 	resp, err := kadm.NewClient(admin).CreateTopics(ctx, 2, 1, nil, topic)
 	must(err)
 	must(resp.Error())
 	admin.Close()
 
-	producer, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	producer, err := kgo.NewClient(append(common, kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
 	must(err)
 	for i := 0; i < count; i++ {
 		r := &kgo.Record{Topic: topic, Partition: int32(i % 2), Key: []byte(fmt.Sprintf("k%d", i)), Value: []byte(fmt.Sprintf("v%d", i))}
@@ -37,7 +61,7 @@ func main() {
 	producer.Close()
 
 	group := len(os.Args) > 4 && os.Args[4] == "group"
-	opts := []kgo.Opt{kgo.SeedBrokers(bootstrap)}
+	opts := append([]kgo.Opt{}, common...)
 	if group {
 		// a balanced consumer: joins the group, reads what the coordinator assigns, commits at the end
 		opts = append(opts, kgo.ConsumerGroup(topic+"-group"), kgo.ConsumeTopics(topic),

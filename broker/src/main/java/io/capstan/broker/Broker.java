@@ -255,10 +255,11 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.LIST_GROUPS, new ListGroupsHandler(groups))
                 .add(ApiKeys.DESCRIBE_GROUPS, gate(ApiKeys.DESCRIBE_GROUPS, new DescribeGroupsHandler(groups)))
                 .add(ApiKeys.DELETE_GROUPS, gate(ApiKeys.DELETE_GROUPS, new DeleteGroupsHandler(groups)))
-                .add(ApiKeys.SASL_HANDSHAKE, (short) 1, ApiKeys.SASL_HANDSHAKE.latestVersion(), SaslOutOfPlace.HANDSHAKE)
+                .add(ApiKeys.SASL_HANDSHAKE, SaslOutOfPlace.HANDSHAKE)
                 .add(ApiKeys.SASL_AUTHENTICATE, SaslOutOfPlace.AUTHENTICATE)
                 .add(ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS, new DescribeUserScramCredentialsHandler(scram))
                 .add(ApiKeys.ALTER_USER_SCRAM_CREDENTIALS, new AlterUserScramCredentialsHandler(scram))
+                .add(ApiKeys.DESCRIBE_CLIENT_QUOTAS, new io.capstan.broker.kafka.DescribeClientQuotasHandler())
                 .add(ApiKeys.CREATE_ACLS, new io.capstan.broker.kafka.CreateAclsHandler(acls))
                 .add(ApiKeys.DESCRIBE_ACLS, new io.capstan.broker.kafka.DescribeAclsHandler(acls))
                 .add(ApiKeys.DELETE_ACLS, new io.capstan.broker.kafka.DeleteAclsHandler(acls));

@@ -163,6 +163,7 @@ class ApiVersionSweepTest {
             case SASL_AUTHENTICATE -> new org.apache.kafka.common.message.SaslAuthenticateRequestData().setAuthBytes(new byte[0]);
             case DESCRIBE_USER_SCRAM_CREDENTIALS -> new org.apache.kafka.common.message.DescribeUserScramCredentialsRequestData();
             case ALTER_USER_SCRAM_CREDENTIALS -> new org.apache.kafka.common.message.AlterUserScramCredentialsRequestData();
+            case DESCRIBE_CLIENT_QUOTAS -> new org.apache.kafka.common.message.DescribeClientQuotasRequestData();
             case CREATE_ACLS -> new org.apache.kafka.common.message.CreateAclsRequestData();
             case DESCRIBE_ACLS -> new org.apache.kafka.common.message.DescribeAclsRequestData().setResourceTypeFilter((byte) 1)
                     .setPatternTypeFilter((byte) 3).setOperation((byte) 1).setPermissionType((byte) 1);

@@ -81,6 +81,22 @@ public record IssuedCertificate(X509Certificate certificate, PrivateKey key, X50
         writeString(file, keyAndChainPem());
     }
 
+    /** The certificate alone (librdkafka's ssl.certificate.location). */
+    public void writeCertificatePem(Path file) {
+        writeString(file, certificatePem());
+    }
+
+    /** The PKCS#8 private key alone (librdkafka's ssl.key.location). */
+    public void writeKeyPem(Path file) {
+        StringWriter out = new StringWriter();
+        try (JcaPEMWriter pem = new JcaPEMWriter(out)) {
+            pem.writeObject(new JcaPKCS8Generator(key, null));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        writeString(file, out.toString());
+    }
+
     public void writeCaPem(Path file) {
         writeString(file, caPem());
     }

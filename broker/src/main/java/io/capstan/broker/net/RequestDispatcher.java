@@ -234,7 +234,8 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
         boolean failedCredentials = header.apiKey() == ApiKeys.SASL_AUTHENTICATE;
         metrics.authenticationFailed(listener, sasl.mechanism() == null ? "handshake" : sasl.mechanism());
         log.info("authentication of {} on listener {} failed ({}); closing the connection", ctx.channel().remoteAddress(), listener,
-                header.apiKey() == ApiKeys.SASL_HANDSHAKE ? "handshake refused" : "invalid credentials or SASL state");
+                header.apiKey() == ApiKeys.SASL_HANDSHAKE ? "handshake refused"
+                        : sasl.failureReason() != null ? sasl.failureReason() : "SASL state");
         // a failed login is answered late, so guessing passwords over many connections is slow (Kafka's
         // connection.failed.authentication.delay.ms); the connection reads nothing meanwhile
         long delay = failedCredentials ? security.sasl().failedAuthenticationDelayMs() : 0;

@@ -1,7 +1,5 @@
 package io.capstan.broker.security;
 
-import java.security.NoSuchAlgorithmException;
-import java.util.Map;
 import javax.security.auth.callback.Callback;
 import javax.security.auth.callback.NameCallback;
 import javax.security.auth.callback.UnsupportedCallbackException;
@@ -14,13 +12,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.apache.kafka.common.security.plain.PlainAuthenticateCallback;
 import org.apache.kafka.common.security.plain.internals.PlainSaslServer;
-import org.apache.kafka.common.security.scram.ScramCredentialCallback;
 import org.apache.kafka.common.security.scram.internals.ScramMechanism;
-import org.apache.kafka.common.security.scram.internals.ScramSaslServer;
 
 /**
- * Creates the server side of each SASL mechanism. The exchanges themselves are Kafka's own implementations from
- * kafka-clients (so every client sees exactly Kafka's messages); the credentials come from Capstan's stores.
+ * Creates the server side of each SASL mechanism: PLAIN and OAUTHBEARER are Kafka's own implementations from
+ * kafka-clients, SCRAM is {@link ScramServer} over Kafka's SCRAM codecs; the credentials come from Capstan's stores.
  * See docs/decisions/0008-security-on-kafka-sasl-servers.md.
  */
 public final class SaslMechanisms {
@@ -67,11 +63,7 @@ public final class SaslMechanisms {
         if (scramMechanism == null) {
             throw new IllegalArgumentException("unsupported SASL mechanism " + mechanism);
         }
-        try {
-            return new ScramSaslServer(scramMechanism, Map.of(), callbacks -> scramCallbacks(scramMechanism, callbacks));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("this JVM lacks " + scramMechanism.hashAlgorithm(), e);
-        }
+        return new ScramServer(scramMechanism, user -> scram.credential(user, scramMechanism));
     }
 
     private void oauthCallbacks(Callback[] callbacks) throws UnsupportedCallbackException {
@@ -105,21 +97,4 @@ public final class SaslMechanisms {
         }
     }
 
-    private void scramCallbacks(ScramMechanism mechanism, Callback[] callbacks) throws UnsupportedCallbackException {
-        String user = null;
-        for (Callback callback : callbacks) {
-            if (callback instanceof NameCallback name) {
-                user = name.getDefaultName();
-            } else if (callback instanceof ScramCredentialCallback credential) {
-                // an unknown user gets no credential; Kafka's server then fails the exchange like a wrong password
-                credential.scramCredential(user == null ? null : scram.credential(user, mechanism).orElse(null));
-            } else if (callback instanceof org.apache.kafka.common.security.token.delegation.internals.DelegationTokenCredentialCallback) {
-                // delegation tokens are not supported: leave the callback empty, so a token login fails
-            } else if (callback instanceof org.apache.kafka.common.security.scram.ScramExtensionsCallback) {
-                // no SCRAM extensions are used
-            } else {
-                throw new UnsupportedCallbackException(callback);
-            }
-        }
-    }
 }

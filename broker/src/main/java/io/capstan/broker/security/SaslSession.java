@@ -34,6 +34,7 @@ public final class SaslSession {
     private KafkaPrincipal principal;
     private long expiresAtMs = Long.MAX_VALUE;
     private boolean reauthenticating;
+    private String failureReason;
 
     public SaslSession(SaslSettings settings, SaslMechanisms mechanisms, LongSupplier clockMs) {
         this.settings = settings;
@@ -72,9 +73,11 @@ public final class SaslSession {
             state = State.FAILED;
             return new Reply<>(response.setErrorCode(Errors.ILLEGAL_SASL_STATE.code()), true, false);
         }
-        if (state == State.AUTHENTICATED && version < 1) {
-            state = State.FAILED; // re-authentication needs SaslAuthenticate framing (v1)
-            return new Reply<>(response.setErrorCode(Errors.ILLEGAL_SASL_STATE.code()), true, false);
+        if (version < 1) {
+            // v0 is followed by raw SASL tokens outside Kafka framing (clients before Kafka 1.0); it is advertised
+            // because librdkafka looks for v0 before it uses v1, but only v1 with SaslAuthenticate is spoken
+            state = State.FAILED;
+            return new Reply<>(response.setErrorCode(Errors.UNSUPPORTED_VERSION.code()), true, false);
         }
         if (!settings.enabledMechanisms().contains(request.mechanism())) {
             state = State.FAILED;
@@ -104,6 +107,7 @@ public final class SaslSession {
         try {
             challenge = server.evaluateResponse(request.authBytes());
         } catch (SaslException | AuthenticationException e) {
+            failureReason = e.getMessage();
             return fail(response, "Authentication failed during authentication due to invalid credentials with SASL mechanism " + mechanism);
         }
         response.setAuthBytes(challenge == null ? new byte[0] : challenge);
@@ -137,6 +141,11 @@ public final class SaslSession {
         dispose();
         return new Reply<>(response.setErrorCode(Errors.SASL_AUTHENTICATION_FAILED.code()).setErrorMessage(message)
                 .setAuthBytes(new byte[0]), true, false);
+    }
+
+    /** Why the last exchange failed, for the broker's log (never sent to the client). */
+    public String failureReason() {
+        return failureReason;
     }
 
     public String mechanism() {
