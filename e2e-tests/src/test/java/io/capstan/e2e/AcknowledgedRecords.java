@@ -29,8 +29,13 @@ public final class AcknowledgedRecords {
 
     /** An idempotent acks=all producer that retries through crashes and failovers for up to ten minutes. */
     public static Properties durableProducer(String bootstrap) {
+        return durableProducer(ClientSecurity.NONE.client(bootstrap));
+    }
+
+    /** The same over a connection described by {@code client} (bootstrap servers and security settings). */
+    public static Properties durableProducer(Properties client) {
         Properties p = new Properties();
-        p.put("bootstrap.servers", bootstrap);
+        p.putAll(client);
         p.put("acks", "all");
         p.put("enable.idempotence", "true");
         p.put("linger.ms", "2");
@@ -63,7 +68,11 @@ public final class AcknowledgedRecords {
      * once, send order per partition, and every acknowledged record at its acknowledged offset. Returns how many were checked.
      */
     public static long verify(String bootstrap, String topic, int partitions, Map<Long, Ack> expected) {
-        Map<Integer, List<ConsumerRecord<byte[], byte[]>>> logs = readAll(bootstrap, topic, partitions);
+        return verify(ClientSecurity.NONE.client(bootstrap), topic, partitions, expected);
+    }
+
+    public static long verify(Properties client, String topic, int partitions, Map<Long, Ack> expected) {
+        Map<Integer, List<ConsumerRecord<byte[], byte[]>>> logs = readAll(client, topic, partitions);
         Set<Long> seen = new HashSet<>();
         Map<Integer, Map<Long, Long>> seqAt = new HashMap<>();
         for (var e : logs.entrySet()) {
@@ -92,9 +101,9 @@ public final class AcknowledgedRecords {
         return expected.size();
     }
 
-    private static Map<Integer, List<ConsumerRecord<byte[], byte[]>>> readAll(String bootstrap, String topic, int partitions) {
+    private static Map<Integer, List<ConsumerRecord<byte[], byte[]>>> readAll(Properties client, String topic, int partitions) {
         Properties p = new Properties();
-        p.put("bootstrap.servers", bootstrap);
+        p.putAll(client);
         p.put("enable.auto.commit", "false");
         p.put("max.poll.records", "5000");
         Map<Integer, List<ConsumerRecord<byte[], byte[]>>> result = new HashMap<>();

@@ -63,11 +63,14 @@ final class BrokerProcess implements AutoCloseable {
                 "-cp", System.getProperty("java.class.path"),
                 "io.capstan.cli.Capstan", "broker",
                 "--data-dir", dataDir.toString(),
-                "--port", String.valueOf(port),
                 "--admin-port", String.valueOf(adminPort)));
+        if (!settings.containsKey("listeners")) {
+            cmd.addAll(List.of("--port", String.valueOf(port)));
+        }
+        // a listeners setting names the fixed port as {port}, so restarts keep the address
         settings.forEach((k, v) -> {
             cmd.add("--set");
-            cmd.add(k + "=" + v);
+            cmd.add(k + "=" + v.replace("{port}", String.valueOf(port)));
         });
         starts++;
         Files.writeString(logFile, "---- start " + starts + "\n", java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);

@@ -17,14 +17,16 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The durability promise under real crashes: a broker JVM is SIGKILLed at random moments while an idempotent
  * acks=all producer writes; after every restart, every acknowledged record must be in the log exactly once, at
  * the offset it was acknowledged with, byte for byte, in send order. Cycles: -Dcapstan.crash.cycles (CI: 5);
- * load: -Dcapstan.crash.rate records/s (default 5000).
+ * load: -Dcapstan.crash.rate records/s (default 5000). Runs in the clear and again with SASL_SSL (SCRAM over TLS,
+ * ACLs on).
  */
 class CrashSafetyTest {
     static final String TOPIC = "crash";
@@ -34,23 +36,27 @@ class CrashSafetyTest {
     Path dir;
 
 
-    @Test
-    void everyAcknowledgedRecordSurvivesRepeatedSigkill() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"PLAINTEXT", "SASL_SSL"})
+    void everyAcknowledgedRecordSurvivesRepeatedSigkill(String protocol) throws Exception {
+        ClientSecurity security = protocol.equals("SASL_SSL") ? ClientSecurity.saslSsl(java.nio.file.Files.createDirectories(dir.resolve("tls")))
+                : ClientSecurity.NONE;
+        security.createUsers(dir.resolve("data"));
         int cycles = Integer.getInteger("capstan.crash.cycles", 5);
         long seed = Long.getLong("capstan.crash.seed", System.nanoTime());
         Random random = new Random(seed);
-        Path logs = Path.of("target", "crash-logs");
+        Path logs = Path.of("target", "crash-logs", protocol);
         Map<Long, AcknowledgedRecords.Ack> acked = new ConcurrentHashMap<>();
         AtomicReference<Exception> sendFailure = new AtomicReference<>();
         AtomicBoolean running = new AtomicBoolean(true);
         AtomicLong nextSeq = new AtomicLong();
         long totalVerified = 0;
-        try (BrokerProcess broker = new BrokerProcess(dir.resolve("data"), logs, Map.of())) {
+        try (BrokerProcess broker = new BrokerProcess(dir.resolve("data"), logs, security.brokerSettings())) {
             broker.start();
-            try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrap()))) {
+            try (Admin admin = Admin.create(security.client(broker.bootstrap()))) {
                 admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 1))).all().get();
             }
-            KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(AcknowledgedRecords.durableProducer(broker.bootstrap()), new ByteArraySerializer(), new ByteArraySerializer());
+            KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(AcknowledgedRecords.durableProducer(security.client(broker.bootstrap())), new ByteArraySerializer(), new ByteArraySerializer());
             long rate = Long.getLong("capstan.crash.rate", 5_000);
             Thread load = new Thread(() -> {
                 long start = System.nanoTime();
@@ -75,7 +81,7 @@ class CrashSafetyTest {
                 Map<Long, AcknowledgedRecords.Ack> snapshot = new HashMap<>(acked);
                 broker.kill();
                 broker.start();
-                long verified = AcknowledgedRecords.verify(broker.bootstrap(), TOPIC, PARTITIONS, snapshot);
+                long verified = AcknowledgedRecords.verify(security.client(broker.bootstrap()), TOPIC, PARTITIONS, snapshot);
                 totalVerified = verified;
                 System.out.printf("cycle %d/%d: SIGKILL with %d records acknowledged (%d new this cycle); after restart all %d verified%n",
                         cycle, cycles, snapshot.size(), snapshot.size() - before, verified);
@@ -86,8 +92,8 @@ class CrashSafetyTest {
             producer.flush();
             producer.close(Duration.ofSeconds(60));
             assertThat(sendFailure.get()).as("producer error").isNull();
-            long finalCount = AcknowledgedRecords.verify(broker.bootstrap(), TOPIC, PARTITIONS, new HashMap<>(acked));
-            System.out.printf("crash test: seed %d, %d SIGKILL cycles, %d records acknowledged, 0 lost, 0 duplicated%n", seed, cycles, finalCount);
+            long finalCount = AcknowledgedRecords.verify(security.client(broker.bootstrap()), TOPIC, PARTITIONS, new HashMap<>(acked));
+            System.out.printf("crash test (" + protocol + "): seed %d, %d SIGKILL cycles, %d records acknowledged, 0 lost, 0 duplicated%n", seed, cycles, finalCount);
             assertThat(finalCount).isEqualTo(nextSeq.get());
             assertThat(totalVerified).isPositive();
         }

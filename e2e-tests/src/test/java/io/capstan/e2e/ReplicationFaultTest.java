@@ -25,7 +25,8 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -35,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
  * (then SIGCONT), or a rolling restart of all brokers with SIGTERM (controlled shutdown); meanwhile the controller
  * hands leadership back to preferred replicas every 5 s. Afterwards every acknowledged record must be
  * read back exactly once, at its acknowledged offset, in send order per shard, with no gaps. Cycles:
- * -Dcapstan.replication.cycles (CI: 4).
+ * -Dcapstan.replication.cycles (CI: 4). Runs in the clear and again with SASL_SSL on every listener, replication
+ * included (followers authenticate as the broker user; ACLs on).
  */
 class ReplicationFaultTest {
     static final String TOPIC = "replicated";
@@ -52,20 +54,27 @@ class ReplicationFaultTest {
     private final List<ConcurrentLinkedQueue<long[]>> ackTimes = new ArrayList<>();
     private LocalFileMetadataStore store;
 
-    @Test
-    void everyAcknowledgedRecordSurvivesFailoversPausesAndRollingRestarts() throws Exception {
+    private ClientSecurity security = ClientSecurity.NONE;
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"PLAINTEXT", "SASL_SSL"})
+    void everyAcknowledgedRecordSurvivesFailoversPausesAndRollingRestarts(String protocol) throws Exception {
+        security = protocol.equals("SASL_SSL") ? ClientSecurity.saslSsl(java.nio.file.Files.createDirectories(dir.resolve("tls")))
+                : ClientSecurity.NONE;
         int cycles = Integer.getInteger("capstan.replication.cycles", 4);
         long seed = Long.getLong("capstan.replication.seed", System.nanoTime());
         Random random = new Random(seed);
         Path metadata = dir.resolve("metadata");
         store = new LocalFileMetadataStore(metadata, 100);
+        security.createUsers(store);
         for (int p = 0; p < PARTITIONS; p++) {
             ackTimes.add(new ConcurrentLinkedQueue<>());
         }
         for (int id = 0; id < BROKERS; id++) {
-            brokers[id] = new BrokerProcess(dir.resolve("broker-" + id), Path.of("target", "replication-logs", "broker-" + id), Map.of(
-                    "node.id", String.valueOf(id), "metadata.dir", metadata.toString(), "broker.lease.ms", "2000",
+            Map<String, String> settings = new HashMap<>(security.brokerSettings());
+            settings.putAll(Map.of("node.id", String.valueOf(id), "metadata.dir", metadata.toString(), "broker.lease.ms", "2000",
                     "replica.lag.time.max.ms", "3000", "replica.fetch.max.wait.ms", "100", "disk.min.free.bytes", "0"));
+            brokers[id] = new BrokerProcess(dir.resolve("broker-" + id), Path.of("target", "replication-logs", protocol, "broker-" + id), settings);
             brokers[id].start();
         }
         AtomicReference<Exception> sendFailure = new AtomicReference<>();
@@ -75,7 +84,7 @@ class ReplicationFaultTest {
         int failovers = 0;
         try (FailoverController controller = new FailoverController(store, System::currentTimeMillis).withPreferredLeaderElection(5_000)) {
             controller.start(100);
-            try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap()))) {
+            try (Admin admin = Admin.create(security.client(bootstrap()))) {
                 admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 3).configs(Map.of("min.insync.replicas", "2")))).all().get();
             }
             awaitFullyReplicated();
@@ -141,10 +150,10 @@ class ReplicationFaultTest {
             producer.flush();
             producer.close(Duration.ofSeconds(60));
             assertThat(sendFailure.get()).as("producer error").isNull();
-            long verified = AcknowledgedRecords.verify(bootstrap(), TOPIC, PARTITIONS, new HashMap<>(acked));
+            long verified = AcknowledgedRecords.verify(security.client(bootstrap()), TOPIC, PARTITIONS, new HashMap<>(acked));
             List<Long> sorted = new ArrayList<>(unavailableMs);
             sorted.sort(Long::compare);
-            System.out.printf("replication fault test: seed %d, %d cycles, %d leader failovers, %d records acknowledged, 0 lost, 0 duplicated;"
+            System.out.printf("replication fault test (" + protocol + "): seed %d, %d cycles, %d leader failovers, %d records acknowledged, 0 lost, 0 duplicated;"
                     + " produce unavailability per failover: median %d ms, max %d ms%n", seed, cycles, failovers, verified,
                     sorted.isEmpty() ? 0 : sorted.get(sorted.size() / 2), sorted.isEmpty() ? 0 : sorted.get(sorted.size() - 1));
             assertThat(verified).isEqualTo(nextSeq.get());
@@ -205,7 +214,7 @@ class ReplicationFaultTest {
     }
 
     private Properties producerProps() {
-        Properties p = AcknowledgedRecords.durableProducer(bootstrap());
+        Properties p = AcknowledgedRecords.durableProducer(security.client(bootstrap()));
         p.put("request.timeout.ms", "10000");
         p.put("metadata.max.age.ms", "2000");
         return p;
