@@ -14,7 +14,8 @@ import java.util.Map;
  * storage, driven by Kafka's own perf tools with the same client settings, in an order that alternates across
  * repetitions so that drift cancels. Writes docs/benchmarks-results.md and a PNG chart.
  *
- * <p>Usage: {@code bench/run [--reps N] [--scale F] [--out DIR]}
+ * <p>Usage: {@code bench/run [--reps N] [--scale F] [--out DIR]}; {@code --tls} runs the TLS comparison instead
+ * (docs/benchmarks-tls-results.md).
  */
 public final class BenchMain {
     public static void main(String[] args) throws Exception {
@@ -22,37 +23,48 @@ public final class BenchMain {
         double scale = 0.25;
         Path out = Path.of("docs");
         Path repo = Path.of(".").toAbsolutePath().normalize();
+        boolean tls = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
+                case "--tls" -> tls = true;
                 case "--reps" -> reps = Integer.parseInt(args[++i]);
                 case "--scale" -> scale = Double.parseDouble(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
                 case "--repo" -> repo = Path.of(args[++i]);
                 default -> {
-                    System.err.println("unknown option " + args[i] + "; usage: bench/run [--reps N] [--scale F] [--out DIR]");
+                    System.err.println("unknown option " + args[i] + "; usage: bench/run [--tls] [--reps N] [--scale F] [--out DIR]");
                     System.exit(2);
                 }
             }
+        }
+        if (tls) {
+            Summary summary = run(repo, reps, scale, Files.createTempDirectory("capstan-bench"), BrokerKind.TLS_SET, true);
+            TlsReport.write(summary, out, reps, scale);
+            return;
         }
         Summary summary = run(repo, reps, scale, Files.createTempDirectory("capstan-bench"));
         write(summary, out, reps, scale);
     }
 
     public static Summary run(Path repo, int reps, double scale, Path work) throws Exception {
+        return run(repo, reps, scale, work, BrokerKind.DEFAULT_SET, false);
+    }
+
+    public static Summary run(Path repo, int reps, double scale, Path work, List<BrokerKind> kinds, boolean tlsWorkloads) throws Exception {
         BrokerUnderTest.Classpaths cp = BrokerUnderTest.Classpaths.detect(repo);
         Path logs = Files.createDirectories(work.resolve("logs"));
         Workloads workloads = new Workloads(new PerfTools(cp.kafka(), logs), scale,
                 line -> System.out.printf("%s %s%n", Instant.now().toString().substring(11, 19), line));
         Summary summary = new Summary();
         for (int rep = 1; rep <= reps; rep++) {
-            List<BrokerKind> order = new ArrayList<>(Arrays.asList(BrokerKind.values()));
+            List<BrokerKind> order = new ArrayList<>(kinds);
             if (rep % 2 == 0) {
                 java.util.Collections.reverse(order);
             }
             for (BrokerKind kind : order) {
                 System.out.printf("== repetition %d/%d: %s%n", rep, reps, kind.label());
                 try (BrokerUnderTest broker = BrokerUnderTest.start(kind, work, cp)) {
-                    Map<Workloads.Metric, Double> result = workloads.run(broker, rep);
+                    Map<Workloads.Metric, Double> result = tlsWorkloads ? workloads.runTls(broker, rep) : workloads.run(broker, rep);
                     result.forEach((m, v) -> System.out.printf(Locale.ROOT, "   %-48s %12s %s%n", m.label, Report.fmt(v), m.unit));
                     summary.add(kind, result);
                 }

@@ -1,18 +1,40 @@
 package io.capstan.bench;
 
-/** The brokers compared: Capstan with its defaults, and Kafka with its defaults or with an fsync per batch. */
+import java.util.List;
+
+/**
+ * The brokers compared: Capstan with its defaults, Kafka with its defaults or with an fsync per batch, and (for the
+ * TLS comparison) each over SASL_SSL with SCRAM-SHA-512 and the same certificates.
+ */
 public enum BrokerKind {
-    CAPSTAN("Capstan (fsync before ack, default)"),
-    KAFKA_DEFAULT("Kafka (default: no fsync)"),
-    KAFKA_FSYNC("Kafka (flush.messages=1)");
+    CAPSTAN("Capstan (fsync before ack, default)", false),
+    KAFKA_DEFAULT("Kafka (default: no fsync)", false),
+    KAFKA_FSYNC("Kafka (flush.messages=1)", false),
+    CAPSTAN_SASL_SSL("Capstan over SASL_SSL (fsync before ack)", true),
+    KAFKA_SASL_SSL("Kafka over SASL_SSL (default: no fsync)", true);
+
+    /** The main comparison (bench/run). */
+    public static final List<BrokerKind> DEFAULT_SET = List.of(CAPSTAN, KAFKA_DEFAULT, KAFKA_FSYNC);
+    /** The TLS comparison (bench/run --tls): each broker in the clear and over SASL_SSL. */
+    public static final List<BrokerKind> TLS_SET = List.of(CAPSTAN, CAPSTAN_SASL_SSL, KAFKA_DEFAULT, KAFKA_SASL_SSL);
 
     private final String label;
+    private final boolean secured;
 
-    BrokerKind(String label) {
+    BrokerKind(String label, boolean secured) {
         this.label = label;
+        this.secured = secured;
     }
 
     public String label() {
         return label;
+    }
+
+    public boolean secured() {
+        return secured;
+    }
+
+    public boolean capstan() {
+        return this == CAPSTAN || this == CAPSTAN_SASL_SSL;
     }
 }

@@ -18,51 +18,75 @@ public final class BrokerUnderTest implements AutoCloseable {
     private final Process process;
     private final int port;
     private final Path dir;
+    private final Path clientConfig;
 
-    private BrokerUnderTest(BrokerKind kind, Process process, int port, Path dir) {
+    private BrokerUnderTest(BrokerKind kind, Process process, int port, Path dir, Path clientConfig) {
         this.kind = kind;
         this.process = process;
         this.port = port;
         this.dir = dir;
+        this.clientConfig = clientConfig;
     }
 
     public static BrokerUnderTest start(BrokerKind kind, Path workDir, Classpaths classpaths) throws Exception {
         Path dir = workDir.resolve(kind.name().toLowerCase() + "-" + System.nanoTime());
         Files.createDirectories(dir);
         int port = freePort();
-        Process p = kind == BrokerKind.CAPSTAN ? startCapstan(dir, port, classpaths) : startKafka(kind, dir, port, classpaths);
-        BrokerUnderTest broker = new BrokerUnderTest(kind, p, port, dir);
+        TlsFixture tls = kind.secured() ? new TlsFixture(workDir.resolve("tls")) : null;
+        Process p = kind.capstan() ? startCapstan(dir, port, classpaths, tls) : startKafka(kind, dir, port, classpaths, tls);
+        BrokerUnderTest broker = new BrokerUnderTest(kind, p, port, dir, tls == null ? null : tls.clientConfig);
         broker.awaitListening(dir);
         return broker;
     }
 
-    private static Process startCapstan(Path dir, int port, Classpaths cp) throws IOException {
-        List<String> cmd = List.of(java(), HEAP, "-cp", cp.capstan(), "io.capstan.cli.Capstan", "broker",
-                "--data-dir", dir.resolve("data").toString(), "--port", String.valueOf(port), "--admin-port", "-1",
-                "--set", "group.initial.rebalance.delay.ms=0", "--set", "disk.min.free.bytes=0");
+    private static Process startCapstan(Path dir, int port, Classpaths cp, TlsFixture tls) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(java(), HEAP, "-cp", cp.capstan(), "io.capstan.cli.Capstan", "broker",
+                "--data-dir", dir.resolve("data").toString(), "--admin-port", "-1",
+                "--set", "group.initial.rebalance.delay.ms=0", "--set", "disk.min.free.bytes=0"));
+        if (tls == null) {
+            cmd.addAll(List.of("--port", String.valueOf(port)));
+        } else {
+            tls.createCapstanUser(dir.resolve("data"));
+            for (String setting : List.of("listeners=SASL_SSL://127.0.0.1:" + port, "sasl.enabled.mechanisms=SCRAM-SHA-512",
+                    "ssl.keystore.type=PEM", "ssl.keystore.location=" + tls.brokerPem, "ssl.truststore.type=PEM",
+                    "ssl.truststore.location=" + tls.caPem)) {
+                cmd.addAll(List.of("--set", setting));
+            }
+        }
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("broker.log").toFile()).start();
     }
 
-    private static Process startKafka(BrokerKind kind, Path dir, int port, Classpaths cp) throws Exception {
+    private static Process startKafka(BrokerKind kind, Path dir, int port, Classpaths cp, TlsFixture tls) throws Exception {
         int controller = freePort();
+        String listener = tls == null ? "PLAINTEXT" : "SASL_SSL";
         StringBuilder props = new StringBuilder()
                 .append("process.roles=broker,controller\nnode.id=1\n")
                 .append("controller.quorum.bootstrap.servers=127.0.0.1:").append(controller).append('\n')
-                .append("listeners=PLAINTEXT://127.0.0.1:").append(port).append(",CONTROLLER://127.0.0.1:").append(controller).append('\n')
-                .append("advertised.listeners=PLAINTEXT://127.0.0.1:").append(port).append('\n')
-                .append("controller.listener.names=CONTROLLER\nlistener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT\n")
+                .append("listeners=").append(listener).append("://127.0.0.1:").append(port).append(",CONTROLLER://127.0.0.1:").append(controller).append('\n')
+                .append("advertised.listeners=").append(listener).append("://127.0.0.1:").append(port).append('\n')
+                .append("inter.broker.listener.name=").append(listener).append('\n')
+                .append("controller.listener.names=CONTROLLER\nlistener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT\n")
                 .append("log.dirs=").append(dir.resolve("logs")).append('\n')
                 .append("offsets.topic.replication.factor=1\ntransaction.state.log.replication.factor=1\ntransaction.state.log.min.isr=1\n")
                 .append("group.initial.rebalance.delay.ms=0\nauto.create.topics.enable=false\n");
         if (kind == BrokerKind.KAFKA_FSYNC) {
             props.append("log.flush.interval.messages=1\n");
         }
+        List<String> format = new ArrayList<>(List.of(java(), "-cp", cp.kafka(), "kafka.tools.StorageTool", "format",
+                "--cluster-id", clusterId(), "--standalone"));
+        if (tls != null) {
+            props.append("sasl.enabled.mechanisms=SCRAM-SHA-512\nsasl.mechanism.inter.broker.protocol=SCRAM-SHA-512\n")
+                    .append("listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=").append(TlsFixture.jaas()).append('\n')
+                    .append("ssl.keystore.type=PEM\nssl.keystore.location=").append(tls.brokerPem).append('\n')
+                    .append("ssl.truststore.type=PEM\nssl.truststore.location=").append(tls.caPem).append('\n');
+            format.addAll(List.of("--add-scram", "SCRAM-SHA-512=[name=" + TlsFixture.USER + ",password=" + TlsFixture.PASSWORD + "]"));
+        }
         Path config = dir.resolve("server.properties");
         Files.writeString(config, props);
-        Process format = new ProcessBuilder(java(), "-cp", cp.kafka(), "kafka.tools.StorageTool", "format",
-                "--cluster-id", clusterId(), "--config", config.toString(), "--standalone")
+        format.addAll(List.of("--config", config.toString()));
+        Process formatting = new ProcessBuilder(format)
                 .redirectErrorStream(true).redirectOutput(dir.resolve("format.log").toFile()).start();
-        if (!format.waitFor(120, TimeUnit.SECONDS) || format.exitValue() != 0) {
+        if (!formatting.waitFor(120, TimeUnit.SECONDS) || formatting.exitValue() != 0) {
             throw new IllegalStateException("formatting Kafka storage failed; see " + dir.resolve("format.log"));
         }
         return new ProcessBuilder(java(), HEAP, "-Xms1g", "-XX:+UseG1GC", "-cp", cp.kafka(), "kafka.Kafka", config.toString())
@@ -108,6 +132,20 @@ public final class BrokerUnderTest implements AutoCloseable {
 
     public BrokerKind kind() { return kind; }
     public String bootstrap() { return "127.0.0.1:" + port; }
+    /** Client settings file for a secured broker (null in the clear). */
+    public Path clientConfig() { return clientConfig; }
+
+    /** Admin client settings: bootstrap and, for a secured broker, its security settings. */
+    public java.util.Properties adminProps() throws IOException {
+        java.util.Properties p = new java.util.Properties();
+        if (clientConfig != null) {
+            try (var in = Files.newBufferedReader(clientConfig)) {
+                p.load(in);
+            }
+        }
+        p.put("bootstrap.servers", bootstrap());
+        return p;
+    }
     public long pid() { return process.pid(); }
     public ProcStats stats() { return ProcStats.of(process.pid()); }
 

@@ -32,18 +32,27 @@ public final class PerfTools {
 
     /** Starts one producer run; the same client settings for every broker: the tool's and the client's defaults. */
     public Process startProducer(String bootstrap, String topic, long records, int recordSize, long throughput, String tag) throws IOException {
-        return startProducer(bootstrap, topic, records, recordSize, throughput, 0, tag);
+        return startProducer(bootstrap, null, topic, records, recordSize, throughput, 0, tag);
     }
 
     /** As above; the first {@code warmup} records are left out of the summary (client JIT and connection set-up). */
     public Process startProducer(String bootstrap, String topic, long records, int recordSize, long throughput, long warmup,
                                  String tag) throws IOException {
+        return startProducer(bootstrap, null, topic, records, recordSize, throughput, warmup, tag);
+    }
+
+    /** As above against a secured broker: {@code clientConfig} holds the security settings (null in the clear). */
+    public Process startProducer(String bootstrap, java.nio.file.Path clientConfig, String topic, long records, int recordSize,
+                                 long throughput, long warmup, String tag) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(BrokerUnderTest.java(), "-Xmx512m", "-cp", kafkaClasspath,
                 "org.apache.kafka.tools.ProducerPerformance", "--bootstrap-server", bootstrap, "--topic", topic,
                 "--num-records", String.valueOf(records), "--record-size", String.valueOf(recordSize),
                 "--throughput", String.valueOf(throughput), "--producer-props", "acks=all", "enable.idempotence=true"));
         if (warmup > 0) {
             cmd.addAll(List.of("--warmup-records", String.valueOf(warmup)));
+        }
+        if (clientConfig != null) {
+            cmd.addAll(List.of("--command-config", clientConfig.toString()));
         }
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logDir.resolve(tag + ".log").toFile()).start();
     }
@@ -64,9 +73,18 @@ public final class PerfTools {
     }
 
     public ConsumerResult consume(String bootstrap, String topic, long records, String tag) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(BrokerUnderTest.java(), "-Xmx512m", "-cp", kafkaClasspath, "org.apache.kafka.tools.ConsumerPerformance",
+        return consume(bootstrap, null, topic, records, tag);
+    }
+
+    public ConsumerResult consume(String bootstrap, java.nio.file.Path clientConfig, String topic, long records, String tag)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(BrokerUnderTest.java(), "-Xmx512m", "-cp", kafkaClasspath, "org.apache.kafka.tools.ConsumerPerformance",
                 "--bootstrap-server", bootstrap, "--topic", topic, "--num-records", String.valueOf(records), "--timeout", "120000",
-                "--group", "bench-" + tag).redirectErrorStream(true).redirectOutput(logDir.resolve(tag + ".log").toFile()).start();
+                "--group", "bench-" + tag));
+        if (clientConfig != null) {
+            cmd.addAll(List.of("--command-config", clientConfig.toString()));
+        }
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logDir.resolve(tag + ".log").toFile()).start();
         String out = await(p, tag);
         String[] lines = out.strip().split("\n");
         String[] f = lines[lines.length - 1].split(",\\s*");

@@ -85,6 +85,32 @@ public final class Workloads {
         return m;
     }
 
+    /**
+     * The TLS comparison (bench/run --tls): (a) 1 KiB records at max rate on one shard, and (e) a consumer catching
+     * up on a backlog, over whatever transport the broker uses; client settings are the same for both brokers.
+     */
+    public Map<Metric, Double> runTls(BrokerUnderTest broker, int rep) throws Exception {
+        Map<Metric, Double> m = new LinkedHashMap<>();
+        String tag = broker.kind().name().toLowerCase() + "-r" + rep;
+        try (Admin admin = Admin.create(broker.adminProps())) {
+            admin.createTopics(List.of(new NewTopic("a", 1, (short) 1), new NewTopic("e", 1, (short) 1))).all().get();
+        }
+        ProcStats before = broker.stats();
+        progress.accept(tag + ": (a) 1 KiB records, 1 shard, max rate");
+        PerfTools.ProducerResult a = tools.awaitProducer(tools.startProducer(broker.bootstrap(), broker.clientConfig(), "a",
+                n(2_000_000), 1024, -1, 0, tag + "-a"), tag + "-a");
+        m.put(Metric.A_MB_S, a.mbPerSec());
+        m.put(Metric.A_P99_MS, a.p99Ms());
+        ProcStats produced = broker.stats().minus(before);
+        m.put(Metric.CPU_S_PER_GIB, produced.cpuSeconds() / (a.records() * 1024 / (double) (1L << 30)));
+        long backlog = n(2L * 1024 * 1024);
+        progress.accept(tag + ": (e) writing a backlog of " + backlog + " records, then catching up");
+        tools.awaitProducer(tools.startProducer(broker.bootstrap(), broker.clientConfig(), "e", backlog, 1024, -1, 0, tag + "-e-fill"), tag + "-e-fill");
+        PerfTools.ConsumerResult e = tools.consume(broker.bootstrap(), broker.clientConfig(), "e", backlog, tag + "-e");
+        m.put(Metric.E_MB_S, e.fetchMbPerSec());
+        return m;
+    }
+
     /** Every figure the harness reports, with its unit and whether more is better. */
     public enum Metric {
         A_MB_S("(a) 1 KiB, 1 shard, max rate", "MB/s", true),
