@@ -24,15 +24,20 @@ public final class ListenerSecurities {
         io.capstan.broker.config.OAuthSettings oauth = security.sasl().values().stream().map(SaslSettings::oauth)
                 .filter(java.util.Objects::nonNull).findFirst().orElse(null);
         SaslMechanisms mechanisms = new SaslMechanisms(scram, plain, oauth == null ? null : new io.capstan.broker.security.JwtValidator(oauth));
-        return security.listeners().stream().map(l -> of(l, security, mechanisms)).toList();
+        // one throttle for every listener: a guesser cannot reset its delay by switching ports
+        io.capstan.broker.security.LoginThrottle throttle = new io.capstan.broker.security.LoginThrottle(
+                security.sasl().values().stream().mapToLong(SaslSettings::failedAuthenticationDelayMs).max().orElse(0),
+                System::currentTimeMillis);
+        return security.listeners().stream().map(l -> of(l, security, mechanisms, throttle)).toList();
     }
 
-    private static ListenerSecurity of(Listener listener, Security security, SaslMechanisms mechanisms) {
+    private static ListenerSecurity of(Listener listener, Security security, SaslMechanisms mechanisms,
+                                       io.capstan.broker.security.LoginThrottle throttle) {
         SslSettings ssl = security.ssl().get(listener.name());
         SaslSettings sasl = security.sasl().get(listener.name());
         return new ListenerSecurity(listener,
                 ssl == null ? null : ReloadingTlsContext.server(ssl),
                 ssl == null ? null : new TlsPrincipals(ssl.principalMappingRules()),
-                sasl, sasl == null ? null : mechanisms);
+                sasl, sasl == null ? null : mechanisms, sasl == null ? null : throttle);
     }
 }

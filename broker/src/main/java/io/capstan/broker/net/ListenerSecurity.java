@@ -11,8 +11,8 @@ import io.capstan.broker.security.TlsPrincipals;
  * SASL (its settings and mechanisms); either absent when the listener's protocol does not use it.
  */
 public record ListenerSecurity(Listener listener, ReloadingTlsContext tls, TlsPrincipals tlsPrincipals,
-                               SaslSettings sasl, SaslMechanisms mechanisms) {
+                               SaslSettings sasl, SaslMechanisms mechanisms, io.capstan.broker.security.LoginThrottle throttle) {
     public static ListenerSecurity plaintext(Listener listener) {
-        return new ListenerSecurity(listener, null, null, null, null);
+        return new ListenerSecurity(listener, null, null, null, null, null);
     }
 }

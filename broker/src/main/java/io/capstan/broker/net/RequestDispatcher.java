@@ -220,7 +220,9 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
                 ? sasl.handshake((SaslHandshakeRequestData) request, header.apiVersion())
                 : sasl.authenticate((SaslAuthenticateRequestData) request, header.apiVersion());
         String listener = security.listener().name();
+        String address = io.capstan.broker.security.Authorizer.hostOf(ctx.channel().remoteAddress());
         if (reply.authenticatedNow()) {
+            security.throttle().succeeded(address);
             principal = sasl.principal();
             frames.authenticated();
             metrics.authenticated(listener, sasl.mechanism());
@@ -236,9 +238,9 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
         log.info("authentication of {} on listener {} failed ({}); closing the connection", ctx.channel().remoteAddress(), listener,
                 header.apiKey() == ApiKeys.SASL_HANDSHAKE ? "handshake refused"
                         : sasl.failureReason() != null ? sasl.failureReason() : "SASL state");
-        // a failed login is answered late, so guessing passwords over many connections is slow (Kafka's
-        // connection.failed.authentication.delay.ms); the connection reads nothing meanwhile
-        long delay = failedCredentials ? security.sasl().failedAuthenticationDelayMs() : 0;
+        // a failed login is answered late (Kafka's connection.failed.authentication.delay.ms), later still for an
+        // address that keeps failing, so guessing passwords is slow; the connection reads nothing meanwhile
+        long delay = failedCredentials ? security.throttle().failed(address) : 0;
         ctx.executor().schedule(() -> {
             respond(slot, header, reply.response(), null);
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
