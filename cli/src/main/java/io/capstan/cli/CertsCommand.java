@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 @Command(name = "certs", mixinStandardHelpOptions = true,
         description = "Make a CA, a broker certificate and client certificates (PEM) for TLS and mTLS.")
 final class CertsCommand implements Callable<Integer> {
-    @Option(names = "--dir", defaultValue = "./certs", description = "Where to write them (default ${DEFAULT-VALUE}).") Path dir;
+    @Option(names = "--dir", defaultValue = "./tls", description = "Where to write them (default ${DEFAULT-VALUE}).") Path dir;
     @Option(names = "--host", description = "A host name or IP address clients connect to (repeatable; default 127.0.0.1 and localhost).") List<String> hosts;
     @Option(names = "--client", description = "Also make a client certificate with CN=<name> (repeatable).") List<String> clients = new ArrayList<>();
     @Option(names = "--days", defaultValue = "365", description = "Validity in days (default ${DEFAULT-VALUE}).") int days;
