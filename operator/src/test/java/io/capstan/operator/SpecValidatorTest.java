@@ -45,4 +45,13 @@ class SpecValidatorTest {
         canary.rollout.canary.steps.add(step);
         assertThat(SpecValidator.validate(canary)).extracting(SpecProblem::field).containsExactly("spec.rollout.canary.steps[0].replicas");
     }
+
+    @Test
+    void listenersAreRefusedUntilTheOperatorRendersThem() {
+        List<SpecProblem> problems = SpecValidator.validate(spec(3, Map.of("listeners", "SASL_SSL://:9093",
+                "listener.name.sasl_ssl.ssl.client.auth", "required")));
+        assertThat(problems).extracting(SpecProblem::field)
+                .contains("spec.config.listeners", "spec.config.listener.name.sasl_ssl.ssl.client.auth");
+        assertThat(problems.get(0).message()).contains("spec.listeners");
+    }
 }

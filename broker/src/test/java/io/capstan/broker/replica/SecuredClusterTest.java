@@ -81,7 +81,7 @@ class SecuredClusterTest {
         store = new LocalFileMetadataStore(dir.resolve("metadata"), 100);
         // users exist before the brokers start, as `capstan user create` makes them
         try (ScramCredentialStore users = new ScramCredentialStore(store)) {
-            for (String user : List.of("broker", "admin", "mallory")) {
+            for (String user : List.of("broker", "admin", "mallory", "carol")) {
                 users.upsertPassword(user, ScramMechanism.SCRAM_SHA_512, user + "-secret", 4096);
             }
         }
@@ -211,5 +211,37 @@ class SecuredClusterTest {
         }
         assertThat(state("guarded").isr()).as("the spoofed replica was not put back in sync").doesNotContain(victim);
         assertThat(leading.logs().catalog().shard(new TopicPartition("guarded", 0)).highWatermark()).isEqualTo(hw);
+    }
+
+    @Test
+    void anAclCreatedThroughOneBrokerIsEnforcedByEveryBrokerWithinASecond() throws Exception {
+        createTopic("shared");
+        InterBrokerTransport asCarol = InterBrokerTransport.of(BrokerConfig.from(settings(98, "carol")).security());
+        for (Broker b : brokers) {
+            assertThat(describeAs(asCarol, b, "shared")).as("before the ACL, broker " + b.port()).isEqualTo(Errors.TOPIC_AUTHORIZATION_FAILED);
+        }
+        Properties admin = client("admin");
+        admin.put("bootstrap.servers", brokers[0].bootstrap());
+        try (Admin a = Admin.create(admin)) {
+            a.createAcls(List.of(new org.apache.kafka.common.acl.AclBinding(
+                    new org.apache.kafka.common.resource.ResourcePattern(org.apache.kafka.common.resource.ResourceType.TOPIC, "shared",
+                            org.apache.kafka.common.resource.PatternType.LITERAL),
+                    new org.apache.kafka.common.acl.AccessControlEntry("User:carol", "*", org.apache.kafka.common.acl.AclOperation.DESCRIBE,
+                            org.apache.kafka.common.acl.AclPermissionType.ALLOW)))).all().get();
+        }
+        for (Broker b : brokers) {
+            await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(50))
+                    .untilAsserted(() -> assertThat(describeAs(asCarol, b, "shared")).as("after the ACL, broker " + b.port()).isEqualTo(Errors.NONE));
+        }
+    }
+
+    /** Metadata for one topic, asked of one broker directly (not whichever one a client would pick). */
+    private static Errors describeAs(InterBrokerTransport transport, Broker broker, String topic) throws Exception {
+        try (LeaderConnection c = new LeaderConnection(transport, "127.0.0.1", broker.port(), 10_000, "acl-probe")) {
+            org.apache.kafka.common.message.MetadataRequestData request = new org.apache.kafka.common.message.MetadataRequestData()
+                    .setTopics(List.of(new org.apache.kafka.common.message.MetadataRequestData.MetadataRequestTopic().setName(topic)));
+            org.apache.kafka.common.message.MetadataResponseData r = c.send(ApiKeys.METADATA, (short) 12, request);
+            return Errors.forCode(r.topics().iterator().next().errorCode());
+        }
     }
 }

@@ -19,6 +19,10 @@ public final class SpecValidator {
             "advertised.host", "advertised.port", "admin.port", "metadata.dir", "metadata.store", "metadata.namespace",
             "metadata.name", "broker.rack", "broker.rack.node.label", "cluster.id");
 
+    /** The broker's listeners: the operator renders one PLAINTEXT listener until spec.listeners exists (issue 16). */
+    public static final Set<String> LISTENER_SETTINGS = Set.of("listeners", "advertised.listeners", "listener.security.protocol.map",
+            "inter.broker.listener.name");
+
     private SpecValidator() {}
 
     public static List<SpecProblem> validate(BrokerClusterSpec spec) {
@@ -28,6 +32,9 @@ public final class SpecValidator {
         config.forEach((key, value) -> {
             if (OPERATOR_OWNED.contains(key)) {
                 problems.add(new SpecProblem("spec.config." + key, "is set by the operator for each broker; remove it"));
+            } else if (LISTENER_SETTINGS.contains(key) || key.startsWith("listener.name.")) {
+                problems.add(new SpecProblem("spec.config." + key, "the operator renders the brokers' listeners itself and cannot"
+                        + " yet run TLS or SASL listeners on Kubernetes (planned as spec.listeners); remove it"));
             } else {
                 userSettings.put(key, value == null ? "" : value);
             }
