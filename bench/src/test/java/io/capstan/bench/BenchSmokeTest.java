@@ -16,7 +16,7 @@ class BenchSmokeTest {
     void harnessRunsEveryBrokerAndWritesTheReport() throws Exception {
         Path repo = Path.of("..").toAbsolutePath().normalize();
         Summary summary = BenchMain.run(repo, 1, 0.0005, work);
-        for (BrokerKind kind : BrokerKind.values()) {
+        for (BrokerKind kind : BrokerKind.DEFAULT_SET) {
             assertThat(summary.spread(kind, Workloads.Metric.A_MB_S).median()).as(kind + " (a)").isPositive();
             assertThat(summary.spread(kind, Workloads.Metric.D_P99_MS)).as(kind + " (d)").isNotNull();
             assertThat(summary.spread(kind, Workloads.Metric.PEAK_RSS_MB).median()).as(kind + " RSS").isPositive();
@@ -27,5 +27,18 @@ class BenchSmokeTest {
         Path png = work.resolve("chart.png");
         Report.chart(summary, png);
         assertThat(Files.size(png)).isGreaterThan(1000);
+    }
+
+    @Test
+    void tlsComparisonRunsEachBrokerInTheClearAndOverSaslSsl() throws Exception {
+        Path repo = Path.of("..").toAbsolutePath().normalize();
+        Summary summary = BenchMain.run(repo, 1, 0.0005, work, BrokerKind.TLS_SET, true);
+        for (BrokerKind kind : BrokerKind.TLS_SET) {
+            assertThat(summary.spread(kind, Workloads.Metric.A_MB_S).median()).as(kind + " (a)").isPositive();
+            assertThat(summary.spread(kind, Workloads.Metric.E_MB_S).median()).as(kind + " (e)").isPositive();
+        }
+        TlsReport.write(summary, work, 1, 0.0005);
+        assertThat(Files.readString(work.resolve("benchmarks-tls-results.md")))
+                .contains("Capstan over SASL_SSL").contains("Kafka over SASL_SSL").contains("×");
     }
 }

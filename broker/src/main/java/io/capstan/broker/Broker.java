@@ -1,5 +1,15 @@
 package io.capstan.broker;
 
+import io.capstan.broker.kafka.GroupAccessGate;
+import io.capstan.broker.kafka.DescribeClientQuotasHandler;
+import io.capstan.broker.kafka.DeleteAclsHandler;
+import io.capstan.broker.kafka.DescribeAclsHandler;
+import io.capstan.broker.kafka.CreateAclsHandler;
+import io.capstan.broker.replica.InterBrokerTransport;
+import io.capstan.broker.security.ScramCredentialStore;
+import io.capstan.broker.security.AclStore;
+import io.capstan.broker.security.AclAuthorizer;
+import io.capstan.broker.security.Authorizer;
 import io.capstan.broker.admin.AdminServer;
 import io.capstan.broker.admin.BrokerMetrics;
 import io.capstan.broker.config.BrokerConfig;
@@ -75,10 +85,10 @@ public final class Broker implements AutoCloseable {
     private volatile Replication replication = new SingleReplica();
     private volatile boolean ready;
     private String rack;
-    private final io.capstan.cluster.metadata.MetadataStore ownSecurityStore;
-    private final io.capstan.broker.security.ScramCredentialStore scram;
-    private final io.capstan.broker.security.AclStore acls;
-    private final io.capstan.broker.security.Authorizer authorizer;
+    private final MetadataStore ownSecurityStore;
+    private final ScramCredentialStore scram;
+    private final AclStore acls;
+    private final Authorizer authorizer;
 
     /** What a broker in a cluster has beyond a single broker; null when alone. */
     private record Cluster(MetadataStore store, ClusterView view, ReplicaManager replicas, ClusterTopics topics,
@@ -111,11 +121,11 @@ public final class Broker implements AutoCloseable {
         this.ownSecurityStore = cluster != null ? null
                 : new LocalFileMetadataStore(config.dataDir().resolve("capstan-metadata"), 500);
         MetadataStore securityStore = cluster != null ? cluster.store() : ownSecurityStore;
-        this.scram = new io.capstan.broker.security.ScramCredentialStore(securityStore);
-        this.acls = new io.capstan.broker.security.AclStore(securityStore);
+        this.scram = new ScramCredentialStore(securityStore);
+        this.acls = new AclStore(securityStore);
         this.authorizer = config.security().authorizerEnabled()
-                ? new io.capstan.broker.security.AclAuthorizer(acls, config.security().superUsers(), config.security().allowEveryoneIfNoAclFound())
-                : io.capstan.broker.security.Authorizer.ALLOW_ALL;
+                ? new AclAuthorizer(acls, config.security().superUsers(), config.security().allowEveryoneIfNoAclFound())
+                : Authorizer.ALLOW_ALL;
         try {
             this.kafka = new KafkaServer(ListenerSecurities.of(config.security(), scram), config.socketRequestMaxBytes(),
                     apis(identity, settings), metrics, logs.pendingWrites(), authorizer);
@@ -159,7 +169,7 @@ public final class Broker implements AutoCloseable {
         }
         ClusterView view = new ClusterView(store, System::currentTimeMillis);
         ReplicaManager replicas = new ReplicaManager(config.nodeId(), logs, view, settings, purgatory,
-                io.capstan.broker.replica.InterBrokerTransport.of(config.security()));
+                InterBrokerTransport.of(config.security()));
         this.replication = replicas;
         ClusterTopics topics = new ClusterTopics(view);
         TopicPartition offsetsShard = new TopicPartition(OffsetStore.TOPIC, 0);
@@ -259,16 +269,16 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.SASL_AUTHENTICATE, SaslOutOfPlace.AUTHENTICATE)
                 .add(ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS, new DescribeUserScramCredentialsHandler(scram))
                 .add(ApiKeys.ALTER_USER_SCRAM_CREDENTIALS, new AlterUserScramCredentialsHandler(scram))
-                .add(ApiKeys.DESCRIBE_CLIENT_QUOTAS, new io.capstan.broker.kafka.DescribeClientQuotasHandler())
-                .add(ApiKeys.CREATE_ACLS, new io.capstan.broker.kafka.CreateAclsHandler(acls))
-                .add(ApiKeys.DESCRIBE_ACLS, new io.capstan.broker.kafka.DescribeAclsHandler(acls))
-                .add(ApiKeys.DELETE_ACLS, new io.capstan.broker.kafka.DeleteAclsHandler(acls));
+                .add(ApiKeys.DESCRIBE_CLIENT_QUOTAS, new DescribeClientQuotasHandler())
+                .add(ApiKeys.CREATE_ACLS, new CreateAclsHandler(acls))
+                .add(ApiKeys.DESCRIBE_ACLS, new DescribeAclsHandler(acls))
+                .add(ApiKeys.DELETE_ACLS, new DeleteAclsHandler(acls));
     }
 
     /** In a cluster, group requests are answered by the coordinator only (NOT_COORDINATOR elsewhere). */
     private io.capstan.broker.kafka.ApiHandler gate(ApiKeys api, io.capstan.broker.kafka.ApiHandler handler) {
         // authorization first, as Kafka: a caller without READ on the group learns nothing about its coordinator
-        return io.capstan.broker.kafka.GroupAccessGate.wrap(api, cluster == null ? handler : new CoordinatorGate(api, handler, groups::coordinating));
+        return GroupAccessGate.wrap(api, cluster == null ? handler : new CoordinatorGate(api, handler, groups::coordinating));
     }
 
     private static String json(String s) {
@@ -283,7 +293,7 @@ public final class Broker implements AutoCloseable {
 
     public int port() { return kafka.port(); }
     public int port(String listener) { return kafka.port(listener); }
-    public io.capstan.broker.security.ScramCredentialStore scramCredentials() { return scram; }
+    public ScramCredentialStore scramCredentials() { return scram; }
     public int adminPort() { return admin == null ? -1 : admin.port(); }
     public String bootstrap() { return config.advertisedHost() + ":" + kafka.port(); }
     public LogManager logs() { return logs; }

@@ -96,9 +96,4 @@ final class ClientSecurity {
         return p;
     }
 
-    Map<String, Object> clientMap(String bootstrap) {
-        Map<String, Object> m = new HashMap<>();
-        client(bootstrap).forEach((k, v) -> m.put((String) k, v));
-        return m;
-    }
 }

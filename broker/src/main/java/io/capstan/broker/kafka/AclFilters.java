@@ -1,5 +1,6 @@
 package io.capstan.broker.kafka;
 
+import io.capstan.broker.security.Authorizer;
 import org.apache.kafka.common.acl.AccessControlEntry;
 import org.apache.kafka.common.acl.AccessControlEntryFilter;
 import org.apache.kafka.common.acl.AclBinding;
@@ -36,8 +37,8 @@ final class AclFilters {
         if (pattern.name() == null || pattern.name().isEmpty()) {
             return "resource name must not be empty";
         }
-        if (pattern.resourceType() == ResourceType.CLUSTER && !pattern.name().equals(io.capstan.broker.security.Authorizer.CLUSTER)) {
-            return "the cluster resource is named " + io.capstan.broker.security.Authorizer.CLUSTER;
+        if (pattern.resourceType() == ResourceType.CLUSTER && !pattern.name().equals(Authorizer.CLUSTER)) {
+            return "the cluster resource is named " + Authorizer.CLUSTER;
         }
         if (pattern.resourceType() == ResourceType.DELEGATION_TOKEN || pattern.resourceType() == ResourceType.USER) {
             return pattern.resourceType() + " ACLs are not supported by Capstan";

@@ -1,5 +1,8 @@
 package io.capstan.broker.kafka;
 
+import org.apache.kafka.common.message.DescribeClusterRequestData;
+import org.apache.kafka.common.resource.ResourceType;
+import io.capstan.broker.security.Authorizer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.common.message.DescribeClusterResponseData;
@@ -25,8 +28,8 @@ public final class DescribeClusterHandler implements ApiHandler {
         DescribeClusterResponseData response = new DescribeClusterResponseData()
                 .setClusterId(identity.clusterId())
                 .setControllerId(membership.controller().id())
-                .setClusterAuthorizedOperations(((org.apache.kafka.common.message.DescribeClusterRequestData) message).includeClusterAuthorizedOperations()
-                        ? AuthorizedOperations.of(context, org.apache.kafka.common.resource.ResourceType.CLUSTER, io.capstan.broker.security.Authorizer.CLUSTER)
+                .setClusterAuthorizedOperations(((DescribeClusterRequestData) message).includeClusterAuthorizedOperations()
+                        ? AuthorizedOperations.of(context, ResourceType.CLUSTER, Authorizer.CLUSTER)
                         : AuthorizedOperations.NOT_REQUESTED);
         for (Membership.Node broker : membership.brokers()) {
             Membership.Node node = broker.at(context.listener());

@@ -1,5 +1,8 @@
 package io.capstan.broker.net;
 
+import io.capstan.broker.config.OAuthSettings;
+import io.capstan.broker.security.JwtValidator;
+import io.capstan.broker.security.LoginThrottle;
 import io.capstan.broker.config.Listener;
 import io.capstan.broker.config.SaslSettings;
 import io.capstan.broker.config.Security;
@@ -21,18 +24,18 @@ public final class ListenerSecurities {
                 ? new PlainCredentials(Path.of(security.sasl().values().stream()
                         .filter(s -> s.enabledMechanisms().contains("PLAIN")).findFirst().orElseThrow().plainCredentialsFile()))
                 : null;
-        io.capstan.broker.config.OAuthSettings oauth = security.sasl().values().stream().map(SaslSettings::oauth)
+        OAuthSettings oauth = security.sasl().values().stream().map(SaslSettings::oauth)
                 .filter(java.util.Objects::nonNull).findFirst().orElse(null);
-        SaslMechanisms mechanisms = new SaslMechanisms(scram, plain, oauth == null ? null : new io.capstan.broker.security.JwtValidator(oauth));
+        SaslMechanisms mechanisms = new SaslMechanisms(scram, plain, oauth == null ? null : new JwtValidator(oauth));
         // one throttle for every listener: a guesser cannot reset its delay by switching ports
-        io.capstan.broker.security.LoginThrottle throttle = new io.capstan.broker.security.LoginThrottle(
+        LoginThrottle throttle = new LoginThrottle(
                 security.sasl().values().stream().mapToLong(SaslSettings::failedAuthenticationDelayMs).max().orElse(0),
                 System::currentTimeMillis);
         return security.listeners().stream().map(l -> of(l, security, mechanisms, throttle)).toList();
     }
 
     private static ListenerSecurity of(Listener listener, Security security, SaslMechanisms mechanisms,
-                                       io.capstan.broker.security.LoginThrottle throttle) {
+                                       LoginThrottle throttle) {
         SslSettings ssl = security.ssl().get(listener.name());
         SaslSettings sasl = security.sasl().get(listener.name());
         return new ListenerSecurity(listener,

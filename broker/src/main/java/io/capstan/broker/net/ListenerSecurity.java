@@ -1,5 +1,6 @@
 package io.capstan.broker.net;
 
+import io.capstan.broker.security.LoginThrottle;
 import io.capstan.broker.config.Listener;
 import io.capstan.broker.config.SaslSettings;
 import io.capstan.broker.security.ReloadingTlsContext;
@@ -11,8 +12,5 @@ import io.capstan.broker.security.TlsPrincipals;
  * SASL (its settings and mechanisms); either absent when the listener's protocol does not use it.
  */
 public record ListenerSecurity(Listener listener, ReloadingTlsContext tls, TlsPrincipals tlsPrincipals,
-                               SaslSettings sasl, SaslMechanisms mechanisms, io.capstan.broker.security.LoginThrottle throttle) {
-    public static ListenerSecurity plaintext(Listener listener) {
-        return new ListenerSecurity(listener, null, null, null, null, null);
-    }
+                               SaslSettings sasl, SaslMechanisms mechanisms, LoginThrottle throttle) {
 }

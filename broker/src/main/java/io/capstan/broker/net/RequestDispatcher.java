@@ -1,5 +1,6 @@
 package io.capstan.broker.net;
 
+import io.capstan.broker.security.Authorizer;
 import io.capstan.broker.kafka.ApiRegistry;
 import io.capstan.broker.kafka.RequestContext;
 import io.capstan.broker.kafka.SupportedApi;
@@ -13,7 +14,6 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.ssl.NotSslRecordException;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
-import io.capstan.broker.security.Authorizer;
 import io.capstan.broker.security.SaslSession;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -220,7 +220,7 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
                 ? sasl.handshake((SaslHandshakeRequestData) request, header.apiVersion())
                 : sasl.authenticate((SaslAuthenticateRequestData) request, header.apiVersion());
         String listener = security.listener().name();
-        String address = io.capstan.broker.security.Authorizer.hostOf(ctx.channel().remoteAddress());
+        String address = Authorizer.hostOf(ctx.channel().remoteAddress());
         if (reply.authenticatedNow()) {
             security.throttle().succeeded(address);
             principal = sasl.principal();
