@@ -6,13 +6,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.capstan.broker.Broker;
 import io.capstan.broker.config.BrokerConfig;
 import java.io.File;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -142,30 +138,14 @@ class ClientCompatibilityTest {
     }
 
     private static int exitCode(List<String> cmd) {
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(60, TimeUnit.SECONDS) ? p.exitValue() : -1;
-        } catch (Exception e) {
-            return -1;
-        }
+        return Commands.exitCode(cmd);
     }
 
     private static String run(List<String> cmd) throws Exception {
-        return run(cmd, Path.of("."));
+        return Commands.run(cmd, "", Map.of(), Path.of("."));
     }
 
     private static String run(List<String> cmd, Path workDir) throws Exception {
-        Path log = Files.createTempFile("compat", ".log");
-        Process p = new ProcessBuilder(new ArrayList<>(cmd)).directory(workDir.toFile()).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
-        boolean finished = p.waitFor(300, TimeUnit.SECONDS);
-        String out = Files.readString(log, StandardCharsets.UTF_8);
-        if (!finished) {
-            p.destroyForcibly();
-        }
-        assertThat(finished).as("finished: " + cmd + "\n" + out).isTrue();
-        assertThat(p.exitValue()).as("exit code of " + cmd + "\n" + out).isZero();
-        return out;
+        return Commands.run(cmd, "", Map.of(), workDir);
     }
 }

@@ -8,7 +8,6 @@ import io.capstan.broker.config.BrokerConfig;
 import io.capstan.certs.CertificateAuthority;
 import io.capstan.certs.IssuedCertificate;
 import java.io.File;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -17,7 +16,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -242,34 +240,14 @@ class SecureClientCompatibilityTest {
     }
 
     private static int exit(List<String> cmd) {
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(60, TimeUnit.SECONDS) ? p.exitValue() : -1;
-        } catch (Exception e) {
-            return -1;
-        }
+        return Commands.exitCode(cmd);
     }
 
     private static String run(List<String> cmd, String input) throws Exception {
-        return run(cmd, input, Map.of(), Path.of("."));
+        return Commands.run(cmd, input, Map.of(), Path.of("."));
     }
 
     private static String run(List<String> cmd, String input, Map<String, String> env, Path workDir) throws Exception {
-        Path log = Files.createTempFile("secure-compat", ".log");
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        try (var stdin = p.getOutputStream()) {
-            stdin.write(input.getBytes(StandardCharsets.UTF_8));
-        }
-        boolean finished = p.waitFor(300, TimeUnit.SECONDS);
-        String out = Files.readString(log, StandardCharsets.UTF_8);
-        if (!finished) {
-            p.destroyForcibly();
-        }
-        assertThat(finished).as("finished: " + cmd + "\n" + out).isTrue();
-        assertThat(p.exitValue()).as("exit code of " + cmd + "\n" + out).isZero();
-        return out;
+        return Commands.run(cmd, input, env, workDir);
     }
 }
