@@ -102,6 +102,21 @@ class TlsListenerTest {
     }
 
     @Test
+    void requestedClientAuthLetsClientsWithoutACertificateInAsAnonymousAndNamesThoseWithOne() throws Exception {
+        start(Map.of("ssl.client.auth", "requested", "authorizer.class.name", "capstan", "super.users", "User:CN=alice,O=clients"));
+        try (Admin anonymous = Admin.create(sslClient(null))) {
+            // the connection is accepted without a certificate, as User:ANONYMOUS, who may do nothing here
+            assertThatThrownBy(() -> anonymous.createTopics(List.of(new NewTopic("by-anonymous", 1, (short) 1))).all().get())
+                    .hasCauseInstanceOf(org.apache.kafka.common.errors.TopicAuthorizationException.class);
+        }
+        try (Admin alice = Admin.create(sslClient(tls.client("alice", "CN=alice,O=clients")))) {
+            alice.createTopics(List.of(new NewTopic("by-alice", 1, (short) 1))).all().get();
+        }
+        assertThat(broker.broker().logs().catalog().topic("by-anonymous")).isNull();
+        assertThat(broker.broker().logs().catalog().topic("by-alice")).isNotNull();
+    }
+
+    @Test
     void pemKeyAndTrustStoresWork() throws Exception {
         start(Map.of("ssl.keystore.type", "PEM", "ssl.keystore.location", certs.resolve("broker.pem").toString(),
                 "ssl.keystore.password", "", "ssl.truststore.type", "PEM", "ssl.truststore.location", certs.resolve("ca.pem").toString(),
