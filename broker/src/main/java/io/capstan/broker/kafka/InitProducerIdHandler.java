@@ -41,8 +41,7 @@ public final class InitProducerIdHandler implements ApiHandler {
                     + "use an idempotent producer (enable.idempotence=true, no transactional.id)", request.transactionalId(), context.client());
             return CompletableFuture.completedFuture(response.setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code()));
         }
-        if (!context.allowedOnCluster(AclOperation.IDEMPOTENT_WRITE) && !context.authorizer().authorizeAny(context.principal(),
-                io.capstan.broker.security.Authorizer.hostOf(context.client()), AclOperation.WRITE, ResourceType.TOPIC)) {
+        if (!context.allowedOnCluster(AclOperation.IDEMPOTENT_WRITE) && !context.allowedOnAny(AclOperation.WRITE, ResourceType.TOPIC)) {
             // an idempotent producer needs IDEMPOTENT_WRITE on the cluster, or WRITE on some topic (Kafka 3.0+)
             return CompletableFuture.completedFuture(response.setErrorCode(Errors.CLUSTER_AUTHORIZATION_FAILED.code()));
         }

@@ -2,7 +2,6 @@ package io.capstan.broker.kafka;
 
 import io.capstan.broker.group.GroupCoordinator;
 import io.capstan.broker.group.GroupRequests;
-import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.common.message.JoinGroupRequestData;
@@ -24,7 +23,7 @@ public final class JoinGroupHandler implements ApiHandler {
         JoinGroupRequestData r = (JoinGroupRequestData) message;
         LinkedHashMap<String, byte[]> protocols = new LinkedHashMap<>();
         r.protocols().forEach(p -> protocols.putIfAbsent(p.name(), p.metadata()));
-        String host = context.client() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : String.valueOf(context.client());
+        String host = context.clientHost();
         int rebalanceTimeout = context.version() >= 1 ? r.rebalanceTimeoutMs() : r.sessionTimeoutMs();
         var request = GroupRequests.join(r.memberId(), r.groupInstanceId(), context.header().clientId(), "/" + host,
                 r.sessionTimeoutMs(), rebalanceTimeout, r.protocolType(), protocols, context.version() >= KNOWN_MEMBER_ID_VERSION);

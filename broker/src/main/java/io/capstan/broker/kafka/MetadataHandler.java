@@ -65,14 +65,15 @@ public final class MetadataHandler implements ApiHandler {
         }
         boolean all = request.topics() == null || (context.version() == 0 && request.topics().isEmpty());
         if (all) {
+            // a listing never names topics the caller may not describe
             if (cluster == null) {
-                logs.catalog().topics().forEach(t -> response.topics().add(describe(t)));
+                logs.catalog().topics().stream().filter(t -> context.allowedOnTopic(AclOperation.DESCRIBE, t.name()))
+                        .forEach(t -> response.topics().add(describe(t)));
             } else {
                 Set<Integer> alive = aliveIds();
-                cluster.snapshot().topics().values().forEach(t -> response.topics().add(describe(t, alive)));
+                cluster.snapshot().topics().values().stream().filter(t -> context.allowedOnTopic(AclOperation.DESCRIBE, t.name()))
+                        .forEach(t -> response.topics().add(describe(t, alive)));
             }
-            // a listing never names topics the caller may not describe
-            response.topics().removeIf(t -> !context.allowedOnTopic(AclOperation.DESCRIBE, t.name()));
         } else {
             for (MetadataRequestData.MetadataRequestTopic requested : request.topics()) {
                 if (requested.name() != null && !context.allowedOnTopic(AclOperation.DESCRIBE, requested.name())) {

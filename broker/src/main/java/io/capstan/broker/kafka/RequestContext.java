@@ -9,15 +9,13 @@ import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.security.auth.KafkaPrincipal;
 
 /**
- * Who asked what: the parsed header, the peer, the authenticated principal (ANONYMOUS on a PLAINTEXT listener), the
+ * Who asked what: the parsed header, the peer (and its address as text, worked out once per connection for ACL host
+ * matching), the authenticated principal (ANONYMOUS on a PLAINTEXT listener), the
  * listener the request came in on, what that principal may do, and the connection's event loop for work that
  * resumes later.
  */
-public record RequestContext(RequestHeader header, SocketAddress client, Executor eventLoop, KafkaPrincipal principal,
-                             String listener, Authorizer authorizer) {
-    public RequestContext(RequestHeader header, SocketAddress client, Executor eventLoop) {
-        this(header, client, eventLoop, KafkaPrincipal.ANONYMOUS, "PLAINTEXT", Authorizer.ALLOW_ALL);
-    }
+public record RequestContext(RequestHeader header, SocketAddress client, String clientHost, Executor eventLoop,
+                             KafkaPrincipal principal, String listener, Authorizer authorizer) {
 
     public short version() {
         return header.apiVersion();
@@ -25,7 +23,7 @@ public record RequestContext(RequestHeader header, SocketAddress client, Executo
 
     /** May the caller do {@code operation} on this resource? */
     public boolean allowed(AclOperation operation, ResourceType type, String name) {
-        return authorizer.authorize(principal, client, operation, type, name);
+        return authorizer.authorize(principal, clientHost, operation, type, name);
     }
 
     public boolean allowedOnTopic(AclOperation operation, String topic) {
@@ -38,5 +36,10 @@ public record RequestContext(RequestHeader header, SocketAddress client, Executo
 
     public boolean allowedOnCluster(AclOperation operation) {
         return allowed(operation, ResourceType.CLUSTER, Authorizer.CLUSTER);
+    }
+
+    /** May the caller do {@code operation} on some resource of this type? */
+    public boolean allowedOnAny(AclOperation operation, ResourceType type) {
+        return authorizer.authorizeAny(principal, clientHost, operation, type);
     }
 }

@@ -8,10 +8,12 @@ import io.capstan.broker.config.SaslSettings;
 import io.capstan.broker.config.Security;
 import io.capstan.broker.config.SslSettings;
 import io.capstan.broker.security.PlainCredentials;
-import io.capstan.broker.security.ReloadingTlsContext;
+import io.capstan.broker.security.ReloadingFiles;
+import io.capstan.broker.security.TlsContexts;
 import io.capstan.broker.security.SaslMechanisms;
 import io.capstan.broker.security.ScramCredentialStore;
 import io.capstan.broker.security.TlsPrincipals;
+import io.netty.handler.ssl.SslContext;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -20,10 +22,9 @@ public final class ListenerSecurities {
     private ListenerSecurities() {}
 
     public static List<ListenerSecurity> of(Security security, ScramCredentialStore scram) {
-        PlainCredentials plain = security.sasl().values().stream().anyMatch(s -> s.enabledMechanisms().contains("PLAIN"))
-                ? new PlainCredentials(Path.of(security.sasl().values().stream()
-                        .filter(s -> s.enabledMechanisms().contains("PLAIN")).findFirst().orElseThrow().plainCredentialsFile()))
-                : null;
+        // sasl.plain.credentials.file is one broker-wide setting, read once whichever listeners offer PLAIN
+        PlainCredentials plain = security.sasl().values().stream().filter(s -> s.enabledMechanisms().contains("PLAIN")).findFirst()
+                .map(s -> new PlainCredentials(Path.of(s.plainCredentialsFile()))).orElse(null);
         OAuthSettings oauth = security.sasl().values().stream().map(SaslSettings::oauth)
                 .filter(java.util.Objects::nonNull).findFirst().orElse(null);
         SaslMechanisms mechanisms = new SaslMechanisms(scram, plain, oauth == null ? null : new JwtValidator(oauth));
@@ -34,12 +35,20 @@ public final class ListenerSecurities {
         return security.listeners().stream().map(l -> of(l, security, mechanisms, throttle)).toList();
     }
 
+    /** The listener's TLS context, rebuilt when its key or trust store changes on disk (certificate rotation). */
+    private static ReloadingFiles<SslContext> tlsContext(Listener listener, SslSettings ssl) {
+        List<Path> files = ssl.truststoreLocation().isEmpty() ? List.of(Path.of(ssl.keystoreLocation()))
+                : List.of(Path.of(ssl.keystoreLocation()), Path.of(ssl.truststoreLocation()));
+        return new ReloadingFiles<>("TLS key and trust stores of listener " + listener.name(), files, () -> TlsContexts.server(ssl),
+                System::currentTimeMillis, 1_000);
+    }
+
     private static ListenerSecurity of(Listener listener, Security security, SaslMechanisms mechanisms,
                                        LoginThrottle throttle) {
         SslSettings ssl = security.ssl().get(listener.name());
         SaslSettings sasl = security.sasl().get(listener.name());
         return new ListenerSecurity(listener,
-                ssl == null ? null : ReloadingTlsContext.server(ssl),
+                ssl == null ? null : tlsContext(listener, ssl),
                 ssl == null ? null : new TlsPrincipals(ssl.principalMappingRules()),
                 sasl, sasl == null ? null : mechanisms, sasl == null ? null : throttle);
     }

@@ -22,6 +22,7 @@ import org.apache.kafka.common.message.SaslAuthenticateRequestData;
 import org.apache.kafka.common.message.SaslHandshakeRequestData;
 import org.apache.kafka.common.security.auth.KafkaPrincipal;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletionStage;
@@ -53,6 +54,8 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     private final KafkaFrameDecoder frames;
     private final SaslSession sasl;
     private KafkaPrincipal principal = KafkaPrincipal.ANONYMOUS;
+    /** The peer's address as text, for ACL host matching and the login throttle; set when the connection opens. */
+    private String clientHost;
     private boolean closing;
     private final ArrayDeque<Slot> inFlight = new ArrayDeque<>();
     private boolean pausedForBackpressure;
@@ -111,6 +114,8 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.clientHost = ctx.channel().remoteAddress() instanceof InetSocketAddress a && a.getAddress() != null
+                ? a.getAddress().getHostAddress() : String.valueOf(ctx.channel().remoteAddress());
         metrics.connectionOpened();
         ctx.fireChannelActive();
     }
@@ -189,7 +194,7 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
             authenticate(slot, header, request);
             return;
         }
-        RequestContext context = new RequestContext(header, ctx.channel().remoteAddress(), ctx.executor(), principal,
+        RequestContext context = new RequestContext(header, ctx.channel().remoteAddress(), clientHost, ctx.executor(), principal,
                 security.listener().name(), authorizer);
         CompletionStage<ApiMessage> response;
         try {
@@ -220,9 +225,8 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
                 ? sasl.handshake((SaslHandshakeRequestData) request, header.apiVersion())
                 : sasl.authenticate((SaslAuthenticateRequestData) request, header.apiVersion());
         String listener = security.listener().name();
-        String address = Authorizer.hostOf(ctx.channel().remoteAddress());
         if (reply.authenticatedNow()) {
-            security.throttle().succeeded(address);
+            security.throttle().succeeded(clientHost);
             principal = sasl.principal();
             frames.authenticated();
             metrics.authenticated(listener, sasl.mechanism());
@@ -240,7 +244,7 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
                         : sasl.failureReason() != null ? sasl.failureReason() : "SASL state");
         // a failed login is answered late (Kafka's connection.failed.authentication.delay.ms), later still for an
         // address that keeps failing, so guessing passwords is slow; the connection reads nothing meanwhile
-        long delay = failedCredentials ? security.throttle().failed(address) : 0;
+        long delay = failedCredentials ? security.throttle().failed(clientHost) : 0;
         ctx.executor().schedule(() -> {
             respond(slot, header, reply.response(), null);
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);

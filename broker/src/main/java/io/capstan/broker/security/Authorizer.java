@@ -1,7 +1,5 @@
 package io.capstan.broker.security;
 
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.security.auth.KafkaPrincipal;
@@ -21,14 +19,6 @@ public interface Authorizer {
 
     /** Whether ACLs are enforced (CreateAcls and friends answer SECURITY_DISABLED otherwise). */
     boolean enabled();
-
-    default boolean authorize(KafkaPrincipal principal, SocketAddress client, AclOperation operation, ResourceType type, String name) {
-        return authorize(principal, hostOf(client), operation, type, name);
-    }
-
-    static String hostOf(SocketAddress client) {
-        return client instanceof InetSocketAddress a && a.getAddress() != null ? a.getAddress().getHostAddress() : String.valueOf(client);
-    }
 
     /** No authorizer configured: everything is allowed, as in Kafka without authorizer.class.name. */
     Authorizer ALLOW_ALL = new Authorizer() {

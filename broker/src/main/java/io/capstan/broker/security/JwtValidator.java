@@ -5,7 +5,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.capstan.broker.config.ConfigException;
+import java.net.URI;
 import java.util.HashSet;
+import java.util.function.Supplier;
 import java.util.List;
 import java.util.Set;
 import org.apache.kafka.common.security.oauthbearer.OAuthBearerToken;
@@ -25,7 +28,8 @@ import org.jose4j.lang.JoseException;
 /**
  * Checks an OAUTHBEARER token as Kafka's broker-side validator does: a JWT signed by a key of the issuer's JWKS,
  * unexpired (within the clock skew), from the expected issuer, for the expected audience, naming the principal in
- * the configured claim. A JWKS file is re-read when it changes (key rotation); an https JWKS is fetched and cached
+ * the configured claim. A JWKS file is re-read when its content changes (key rotation, {@link ReloadingFiles}); an
+ * https JWKS is fetched and cached
  * by jose4j, which refetches on an unknown key id.
  */
 public final class JwtValidator {
@@ -37,32 +41,32 @@ public final class JwtValidator {
     }
 
     private final OAuthSettings settings;
-    private final Path jwksFile;
-    private volatile JwtConsumer consumer;
-    private volatile String loadedJwks;
-    private volatile long checkedAtMs;
+    private final Supplier<JwtConsumer> consumer;
 
     public JwtValidator(OAuthSettings settings) {
         this.settings = settings;
         if (settings.jwksUrl().startsWith("file:")) {
-            this.jwksFile = Path.of(java.net.URI.create(settings.jwksUrl()));
-            reloadIfChanged();
-            if (consumer == null) {
-                throw new io.capstan.broker.config.ConfigException("cannot read the JWKS at " + settings.jwksUrl());
-            }
+            Path jwks = Path.of(URI.create(settings.jwksUrl()));
+            this.consumer = new ReloadingFiles<>("JWKS " + settings.jwksUrl(), List.of(jwks), () -> fileConsumer(jwks),
+                    System::currentTimeMillis, 1_000)::current;
         } else {
-            this.jwksFile = null;
-            this.consumer = consumer(new HttpsJwksVerificationKeyResolver(new HttpsJwks(settings.jwksUrl())));
+            JwtConsumer https = consumer(new HttpsJwksVerificationKeyResolver(new HttpsJwks(settings.jwksUrl())));
+            this.consumer = () -> https;
+        }
+    }
+
+    private JwtConsumer fileConsumer(Path jwks) {
+        try {
+            return consumer(new JwksVerificationKeyResolver(new JsonWebKeySet(Files.readString(jwks, StandardCharsets.UTF_8)).getJsonWebKeys()));
+        } catch (IOException | JoseException e) {
+            throw new ConfigException("cannot read the JWKS at " + settings.jwksUrl() + ": " + e.getMessage());
         }
     }
 
     public OAuthBearerToken validate(String jwt) throws InvalidTokenException {
-        if (jwksFile != null && System.currentTimeMillis() - checkedAtMs >= 1_000) {
-            reloadIfChanged();
-        }
         JwtClaims claims;
         try {
-            claims = consumer.processToClaims(jwt);
+            claims = consumer.get().processToClaims(jwt);
         } catch (InvalidJwtException e) {
             // the details name what failed (signature, exp, iss, aud) without echoing the token into the log
             throw new InvalidTokenException(e.getErrorDetails().isEmpty() ? "invalid JWT"
@@ -84,20 +88,6 @@ public final class JwtValidator {
             return new BasicOAuthBearerToken(jwt, scope, claims.getExpirationTime().getValueInMillis(), principal, issuedAt);
         } catch (MalformedClaimException e) {
             throw new InvalidTokenException("malformed claim: " + e.getMessage());
-        }
-    }
-
-    private synchronized void reloadIfChanged() {
-        checkedAtMs = System.currentTimeMillis();
-        try {
-            String json = Files.readString(jwksFile, StandardCharsets.UTF_8);
-            if (json.equals(loadedJwks)) {
-                return;
-            }
-            consumer = consumer(new JwksVerificationKeyResolver(new JsonWebKeySet(json).getJsonWebKeys()));
-            loadedJwks = json;
-        } catch (IOException | JoseException e) {
-            // keep the keys read before; a half-written file is read again at the next check
         }
     }
 
