@@ -1,6 +1,7 @@
 package io.capstan.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.capstan.broker.config.BrokerConfig;
 import io.capstan.cluster.metadata.LocalFileMetadataStore;
@@ -11,7 +12,13 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.time.Duration;
+import io.capstan.cluster.metadata.MetadataCodec;
+import io.capstan.cluster.metadata.ShardState;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,11 +33,16 @@ class AdminPortTest {
     private final HttpClient http = HttpClient.newHttpClient();
 
     private Broker clusterMember(Map<String, String> extra) {
+        return clusterMember(0, extra);
+    }
+
+    private Broker clusterMember(int id, Map<String, String> extra) {
         Map<String, String> s = new HashMap<>();
-        s.put("node.id", "0");
+        s.put("node.id", String.valueOf(id));
+        s.put("replica.fetch.max.wait.ms", "100");
         s.put("listener.port", "0");
         s.put("admin.port", "0");
-        s.put("data.dir", dir.resolve("broker").toString());
+        s.put("data.dir", dir.resolve("broker-" + id).toString());
         s.put("metadata.dir", dir.resolve("metadata").toString());
         s.put("disk.min.free.bytes", "0");
         s.putAll(extra);
@@ -53,29 +65,42 @@ class AdminPortTest {
     void actionsNeedPostAndTheTokenWhileReadsStayOpen() throws Exception {
         Path token = dir.resolve("admin-token");
         Files.writeString(token, "s3cret\n");
-        try (LocalFileMetadataStore ignored = new LocalFileMetadataStore(dir.resolve("metadata"), 100);
-             Broker b = clusterMember(Map.of("admin.token.file", token.toString()))) {
-            assertThat(call(b, "GET", "/healthz", null).statusCode()).isEqualTo(200);
-            assertThat(call(b, "GET", "/readyz", null).statusCode()).isEqualTo(200);
-            assertThat(call(b, "GET", "/restart-safety", null).statusCode()).isIn(200, 409);
-            assertThat(call(b, "GET", "/metrics", null).statusCode()).isEqualTo(200);
+        Map<String, String> withToken = Map.of("admin.token.file", token.toString());
+        try (LocalFileMetadataStore store = new LocalFileMetadataStore(dir.resolve("metadata"), 100);
+             Broker b0 = clusterMember(0, withToken); Broker b1 = clusterMember(1, withToken)) {
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", b0.bootstrap()))) {
+                admin.createTopics(List.of(new NewTopic("t", 1, (short) 2))).all().get();
+            }
+            // a controlled shutdown of the leader would hand the shard to its in-sync follower: that is what must not happen
+            await().atMost(Duration.ofSeconds(30)).until(() -> shard(store).leader() >= 0 && shard(store).isr().size() == 2);
+            int leaderId = shard(store).leader();
+            Broker leader = leaderId == 0 ? b0 : b1;
+            assertThat(call(leader, "GET", "/healthz", null).statusCode()).isEqualTo(200);
+            assertThat(call(leader, "GET", "/readyz", null).statusCode()).isEqualTo(200);
+            assertThat(call(leader, "GET", "/restart-safety", null).statusCode()).isIn(200, 409);
+            assertThat(call(leader, "GET", "/metrics", null).statusCode()).isEqualTo(200);
 
-            HttpResponse<String> get = call(b, "GET", "/controlled-shutdown", "s3cret");
+            HttpResponse<String> get = call(leader, "GET", "/controlled-shutdown", "s3cret");
             assertThat(get.statusCode()).isEqualTo(405);
             assertThat(get.headers().firstValue("Allow")).hasValue("POST");
-            assertThat(call(b, "POST", "/controlled-shutdown", null).statusCode()).isEqualTo(401);
-            assertThat(call(b, "POST", "/controlled-shutdown", "guess").statusCode()).isEqualTo(401);
-            assertThat(call(b, "POST", "/restart-safety", null).statusCode()).as("reads refuse POST").isEqualTo(405);
-            assertThat(b.ready()).as("nothing above stopped the broker").isTrue();
+            assertThat(call(leader, "POST", "/controlled-shutdown", null).statusCode()).isEqualTo(401);
+            assertThat(call(leader, "POST", "/controlled-shutdown", "guess").statusCode()).isEqualTo(401);
+            assertThat(call(leader, "POST", "/restart-safety", null).statusCode()).as("reads refuse POST").isEqualTo(405);
+            assertThat(shard(store).leader()).as("no refused call moved leadership").isEqualTo(leaderId);
 
-            HttpResponse<String> ok = call(b, "POST", "/controlled-shutdown", "s3cret");
+            HttpResponse<String> ok = call(leader, "POST", "/controlled-shutdown", "s3cret");
             assertThat(ok.statusCode()).isEqualTo(200);
-            assertThat(ok.body()).contains("handed");
+            assertThat(ok.body()).contains("handed 1 shard(s)");
+            assertThat(shard(store).leader()).as("the accepted call did").isEqualTo(1 - leaderId);
             // the token file is read per call: rotating it needs no restart
             Files.writeString(token, "rotated");
-            assertThat(call(b, "POST", "/controlled-shutdown", "s3cret").statusCode()).isEqualTo(401);
-            assertThat(call(b, "POST", "/controlled-shutdown", "rotated").statusCode()).isEqualTo(200);
+            assertThat(call(leader, "POST", "/controlled-shutdown", "s3cret").statusCode()).isEqualTo(401);
+            assertThat(call(leader, "POST", "/controlled-shutdown", "rotated").statusCode()).isEqualTo(200);
         }
+    }
+
+    private static ShardState shard(LocalFileMetadataStore store) {
+        return MetadataCodec.decode(store.get(ShardState.key("t", 0)).orElseThrow().value(), ShardState.class);
     }
 
     @Test

@@ -84,7 +84,7 @@ final class SecuritySettings {
         String listeners = s.get("listeners");
         if (listeners.isEmpty()) {
             for (String key : List.of("listener.port", "advertised.port")) {
-                long port = number(s.get(key), key);
+                long port = longSetting(s.get(key), key);
                 if (port < 0 || port > 65535) {
                     throw new ConfigException(key + " must be 0..65535, got " + port);
                 }
@@ -139,23 +139,27 @@ final class SecuritySettings {
                 get(s, prefix, "sasl.oauthbearer.jwks.endpoint.url"), get(s, prefix, "sasl.oauthbearer.expected.issuer"),
                 list(get(s, prefix, "sasl.oauthbearer.expected.audience")), get(s, prefix, "sasl.oauthbearer.sub.claim.name"),
                 get(s, prefix, "sasl.oauthbearer.scope.claim.name"),
-                (int) number(get(s, prefix, "sasl.oauthbearer.clock.skew.seconds"), "sasl.oauthbearer.clock.skew.seconds"));
+                intSetting(get(s, prefix, "sasl.oauthbearer.clock.skew.seconds"), "sasl.oauthbearer.clock.skew.seconds"));
         return new SaslSettings(mechanisms, s.get("sasl.plain.credentials.file"),
-                number(get(s, prefix, "connections.max.reauth.ms"), "connections.max.reauth.ms"),
-                (int) number(s.get("connection.failed.authentication.delay.ms"), "connection.failed.authentication.delay.ms"),
-                (int) number(s.get("sasl.server.max.receive.size"), "sasl.server.max.receive.size"), oauth);
+                longSetting(get(s, prefix, "connections.max.reauth.ms"), "connections.max.reauth.ms"),
+                intSetting(s.get("connection.failed.authentication.delay.ms"), "connection.failed.authentication.delay.ms"),
+                intSetting(s.get("sasl.server.max.receive.size"), "sasl.server.max.receive.size"), oauth);
     }
 
-    private static long number(String value, String key) {
+    private static long longSetting(String value, String key) {
         try {
-            long v = Long.parseLong(value);
-            if (v > Integer.MAX_VALUE && !key.equals("connections.max.reauth.ms")) {
-                throw new ConfigException(key + " must be at most " + Integer.MAX_VALUE + ", got " + value);
-            }
-            return v;
+            return Long.parseLong(value);
         } catch (NumberFormatException e) {
             throw new ConfigException(key + " must be an integer, got '" + value + "'");
         }
+    }
+
+    private static int intSetting(String value, String key) {
+        long v = longSetting(value, key);
+        if (v > Integer.MAX_VALUE || v < Integer.MIN_VALUE) {
+            throw new ConfigException(key + " must be at most " + Integer.MAX_VALUE + ", got " + value);
+        }
+        return (int) v;
     }
 
     private static List<String> list(String value) {

@@ -7,6 +7,7 @@ import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.acl.AclBindingFilter;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.resource.PatternType;
 import org.apache.kafka.common.resource.ResourcePattern;
 import org.apache.kafka.common.resource.ResourcePatternFilter;
@@ -19,6 +20,18 @@ final class AclFilters {
     static AclBindingFilter filter(byte resourceType, String name, byte patternType, String principal, String host, byte operation, byte permission) {
         return new AclBindingFilter(new ResourcePatternFilter(ResourceType.fromCode(resourceType), name, PatternType.fromCode(patternType)),
                 new AccessControlEntryFilter(principal, host, AclOperation.fromCode(operation), AclPermissionType.fromCode(permission)));
+    }
+
+    /** Why a caller may not administer ACLs (Kafka's answer for each case), or null when it may. */
+    record Refusal(Errors error, String message) {}
+
+    /** ACL administration needs an authorizer (SECURITY_DISABLED otherwise) and {@code operation} on the cluster. */
+    static Refusal refusal(RequestContext context, AclOperation operation) {
+        if (!context.authorizer().enabled()) {
+            return new Refusal(Errors.SECURITY_DISABLED, "no authorizer is configured; set authorizer.class.name=capstan");
+        }
+        return context.allowedOnCluster(operation) ? null
+                : new Refusal(Errors.CLUSTER_AUTHORIZATION_FAILED, "managing ACLs needs " + operation + " on the cluster");
     }
 
     /** Null when the ACL can be stored; otherwise why not. */

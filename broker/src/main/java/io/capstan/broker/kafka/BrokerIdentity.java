@@ -19,11 +19,6 @@ public final class BrokerIdentity {
     /** One advertised address. */
     public record Endpoint(String host, int port) {}
 
-    public BrokerIdentity(int nodeId, String clusterId, String host, int port) {
-        this(nodeId, clusterId, List.of(new Listener("PLAINTEXT", host, port,
-                org.apache.kafka.common.security.auth.SecurityProtocol.PLAINTEXT, host, port)), "PLAINTEXT");
-    }
-
     public BrokerIdentity(int nodeId, String clusterId, List<Listener> listeners, String interBroker) {
         this.nodeId = nodeId;
         this.clusterId = clusterId;

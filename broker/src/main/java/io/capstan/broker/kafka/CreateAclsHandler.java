@@ -24,14 +24,12 @@ public final class CreateAclsHandler implements ApiHandler {
     public CompletionStage<ApiMessage> handle(RequestContext context, ApiMessage message) {
         CreateAclsRequestData request = (CreateAclsRequestData) message;
         CreateAclsResponseData response = new CreateAclsResponseData();
-        Errors refused = !context.authorizer().enabled() ? Errors.SECURITY_DISABLED
-                : !context.allowedOnCluster(AclOperation.ALTER) ? Errors.CLUSTER_AUTHORIZATION_FAILED : Errors.NONE;
+        AclFilters.Refusal refused = AclFilters.refusal(context, AclOperation.ALTER);
         for (CreateAclsRequestData.AclCreation creation : request.creations()) {
             AclCreationResult result = new AclCreationResult();
             response.results().add(result);
-            if (refused != Errors.NONE) {
-                result.setErrorCode(refused.code()).setErrorMessage(refused == Errors.SECURITY_DISABLED
-                        ? "no authorizer is configured; set authorizer.class.name=capstan" : "creating ACLs needs ALTER on the cluster");
+            if (refused != null) {
+                result.setErrorCode(refused.error().code()).setErrorMessage(refused.message());
                 continue;
             }
             AclBinding binding;

@@ -26,13 +26,12 @@ public final class DeleteAclsHandler implements ApiHandler {
     public CompletionStage<ApiMessage> handle(RequestContext context, ApiMessage message) {
         DeleteAclsRequestData request = (DeleteAclsRequestData) message;
         DeleteAclsResponseData response = new DeleteAclsResponseData();
-        Errors refused = !context.authorizer().enabled() ? Errors.SECURITY_DISABLED
-                : !context.allowedOnCluster(AclOperation.ALTER) ? Errors.CLUSTER_AUTHORIZATION_FAILED : Errors.NONE;
+        AclFilters.Refusal refused = AclFilters.refusal(context, AclOperation.ALTER);
         for (DeleteAclsRequestData.DeleteAclsFilter f : request.filters()) {
             DeleteAclsFilterResult result = new DeleteAclsFilterResult();
             response.filterResults().add(result);
-            if (refused != Errors.NONE) {
-                result.setErrorCode(refused.code());
+            if (refused != null) {
+                result.setErrorCode(refused.error().code()).setErrorMessage(refused.message());
                 continue;
             }
             AclBindingFilter filter = AclFilters.filter(f.resourceTypeFilter(), f.resourceNameFilter(), f.patternTypeFilter(),

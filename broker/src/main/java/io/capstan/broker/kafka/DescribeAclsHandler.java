@@ -23,11 +23,9 @@ public final class DescribeAclsHandler implements ApiHandler {
     public CompletionStage<ApiMessage> handle(RequestContext context, ApiMessage message) {
         DescribeAclsRequestData r = (DescribeAclsRequestData) message;
         DescribeAclsResponseData response = new DescribeAclsResponseData();
-        if (!context.authorizer().enabled()) {
-            return done(response.setErrorCode(Errors.SECURITY_DISABLED.code()).setErrorMessage("no authorizer is configured; set authorizer.class.name=capstan"));
-        }
-        if (!context.allowedOnCluster(AclOperation.DESCRIBE)) {
-            return done(response.setErrorCode(Errors.CLUSTER_AUTHORIZATION_FAILED.code()).setErrorMessage("listing ACLs needs DESCRIBE on the cluster"));
+        AclFilters.Refusal refused = AclFilters.refusal(context, AclOperation.DESCRIBE);
+        if (refused != null) {
+            return done(response.setErrorCode(refused.error().code()).setErrorMessage(refused.message()));
         }
         AclBindingFilter filter = AclFilters.filter(r.resourceTypeFilter(), r.resourceNameFilter(), r.patternTypeFilter(),
                 r.principalFilter(), r.hostFilter(), r.operation(), r.permissionType());

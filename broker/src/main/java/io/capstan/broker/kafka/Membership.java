@@ -10,10 +10,6 @@ public interface Membership {
      * for a broker registered before listeners were advertised).
      */
     record Node(int id, String host, int port, String rack, Map<String, String> endpoints) {
-        public Node(int id, String host, int port, String rack) {
-            this(id, host, port, rack, Map.of());
-        }
-
         /** This broker as a client of the given listener must reach it. */
         public Node at(String listener) {
             String endpoint = endpoints == null ? null : endpoints.get(listener);

@@ -19,12 +19,12 @@ public final class AclAuthorizer implements Authorizer {
 
     @Override
     public boolean authorize(KafkaPrincipal principal, String host, AclOperation operation, ResourceType type, String name) {
-        return AclDecision.authorize(acls.all(), superUsers, allowIfNoAcl, new AclDecision.Request(principal, host, operation, type, name));
+        return AclDecision.authorize(acls.of(type), superUsers, allowIfNoAcl, new AclDecision.Request(principal, host, operation, type, name));
     }
 
     @Override
     public boolean authorizeAny(KafkaPrincipal principal, String host, AclOperation operation, ResourceType type) {
-        return AclDecision.authorizeAny(acls.all(), superUsers, allowIfNoAcl, new AclDecision.Request(principal, host, operation, type, null));
+        return AclDecision.authorizeAny(acls.of(type), superUsers, allowIfNoAcl, new AclDecision.Request(principal, host, operation, type, null));
     }
 
     @Override

@@ -9,7 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Collection;
+import java.util.EnumMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -47,6 +47,8 @@ public final class AclStore implements AutoCloseable {
 
     private final MetadataStore store;
     private final Map<String, AclBinding> acls = new ConcurrentHashMap<>();
+    /** The same ACLs grouped by resource type, rebuilt on each (rare) change so a check scans only its own type. */
+    private volatile Map<ResourceType, List<AclBinding>> byType = Map.of();
     private final AutoCloseable watch;
 
     public AclStore(MetadataStore store) {
@@ -61,11 +63,19 @@ public final class AclStore implements AutoCloseable {
         } else {
             acls.put(event.value().key(), MetadataCodec.decode(event.value().value(), StoredAcl.class).binding());
         }
+        regroup();
     }
 
-    /** The ACLs this broker knows now (a copy kept current by the watch). */
-    public Collection<AclBinding> all() {
-        return acls.values();
+    private synchronized void regroup() {
+        Map<ResourceType, List<AclBinding>> grouped = new EnumMap<>(ResourceType.class);
+        acls.values().forEach(b -> grouped.computeIfAbsent(b.pattern().resourceType(), t -> new ArrayList<>()).add(b));
+        grouped.replaceAll((t, list) -> List.copyOf(list));
+        byType = grouped;
+    }
+
+    /** The ACLs on resources of this type that this broker knows now (kept current by the watch). */
+    public List<AclBinding> of(ResourceType type) {
+        return byType.getOrDefault(type, List.of());
     }
 
     public void create(AclBinding binding) {
@@ -73,6 +83,7 @@ public final class AclStore implements AutoCloseable {
         try {
             store.create(key, MetadataCodec.encode(StoredAcl.of(binding)));
             acls.put(key, binding); // this broker enforces it at once; the others when their watch delivers it
+            regroup();
         } catch (ConflictException exists) {
             // the same ACL again: nothing to do, as in Kafka
         }
@@ -87,6 +98,7 @@ public final class AclStore implements AutoCloseable {
                 try {
                     store.delete(v.key(), v.version());
                     acls.remove(v.key());
+                    regroup();
                     deleted.add(binding);
                 } catch (ConflictException gone) {
                     // deleted by someone else meanwhile

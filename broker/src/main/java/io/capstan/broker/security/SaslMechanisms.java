@@ -17,7 +17,7 @@ import org.apache.kafka.common.security.scram.internals.ScramMechanism;
 /**
  * Creates the server side of each SASL mechanism: PLAIN and OAUTHBEARER are Kafka's own implementations from
  * kafka-clients, SCRAM is {@link ScramServer} over Kafka's SCRAM codecs; the credentials come from Capstan's stores.
- * See docs/decisions/0008-security-on-kafka-sasl-servers.md.
+ * See docs/decisions/0008-security-on-kafkas-own-terms.md.
  */
 public final class SaslMechanisms {
     private static final Logger log = LoggerFactory.getLogger(SaslMechanisms.class);

@@ -55,10 +55,6 @@ public final class SaslSession {
         };
     }
 
-    public boolean authenticated() {
-        return state == State.AUTHENTICATED || reauthenticating;
-    }
-
     public boolean expired() {
         return clockMs.getAsLong() >= expiresAtMs;
     }

@@ -194,23 +194,34 @@ class SecuredClusterTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> !state("guarded").isr().contains(victim));
         produce("guarded", 0, 10);
         Broker leading = brokers[leader];
-        long hw = leading.logs().catalog().shard(new TopicPartition("guarded", 0)).highWatermark();
+        var shard = leading.logs().catalog().shard(new TopicPartition("guarded", 0));
+        long hw = shard.highWatermark();
+        long victimEnd = victimEnd(leading, victim);
+        assertThat(victimEnd).as("the stopped replica is behind").isLessThan(shard.logEnd());
         Uuid topicId = leading.logs().catalog().topic("guarded").id();
-        Map<String, String> mallory = settings(99, "mallory");
-        InterBrokerTransport asMallory = InterBrokerTransport.of(BrokerConfig.from(mallory).security());
+        InterBrokerTransport asMallory = InterBrokerTransport.of(BrokerConfig.from(settings(99, "mallory")).security());
+        List<Errors> answers = new ArrayList<>();
         try (LeaderConnection c = new LeaderConnection(asMallory, "127.0.0.1", leading.port(), 10_000, "spoofer")) {
             for (int i = 0; i < 20; i++) {
+                // claims to be the stopped replica, fully caught up
                 FetchRequestData fetch = new FetchRequestData().setReplicaId(victim).setMaxWaitMs(0).setMinBytes(0).setMaxBytes(1 << 20);
                 fetch.topics().add(new FetchRequestData.FetchTopic().setTopic("guarded").setTopicId(topicId)
-                        .setPartitions(List.of(new FetchRequestData.FetchPartition().setPartition(0).setFetchOffset(hw + 1000)
+                        .setPartitions(List.of(new FetchRequestData.FetchPartition().setPartition(0).setFetchOffset(shard.logEnd())
                                 .setCurrentLeaderEpoch(state("guarded").leaderEpoch()).setPartitionMaxBytes(1 << 20))));
                 FetchResponseData r = c.send(ApiKeys.FETCH, (short) 12, fetch);
-                assertThat(Errors.forCode(r.responses().get(0).partitions().get(0).errorCode()))
-                        .isEqualTo(Errors.TOPIC_AUTHORIZATION_FAILED);
+                answers.add(Errors.forCode(r.responses().get(0).partitions().get(0).errorCode()));
             }
         }
+        // the leader records a replica's progress as it answers its fetch, so "not moved" is checked at once, not waited for
+        assertThat(victimEnd(leading, victim)).as("the leader recorded no progress for the spoofed replica").isEqualTo(victimEnd);
         assertThat(state("guarded").isr()).as("the spoofed replica was not put back in sync").doesNotContain(victim);
-        assertThat(leading.logs().catalog().shard(new TopicPartition("guarded", 0)).highWatermark()).isEqualTo(hw);
+        assertThat(shard.highWatermark()).isEqualTo(hw);
+        assertThat(answers).containsOnly(Errors.TOPIC_AUTHORIZATION_FAILED).hasSize(20);
+    }
+
+    private static long victimEnd(Broker leader, int replica) {
+        return leader.replicas().progress().stream().filter(p -> p.topic().equals("guarded")).findFirst().orElseThrow()
+                .replicaEnds().get(replica);
     }
 
     @Test
