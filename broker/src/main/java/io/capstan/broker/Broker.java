@@ -51,7 +51,6 @@ import io.capstan.broker.kafka.ListPartitionReassignmentsHandler;
 import io.capstan.broker.replica.ClusterReassignments;
 import io.capstan.broker.replica.ClusterMembership;
 import io.capstan.broker.replica.ClusterTopics;
-import io.capstan.broker.replica.ClusterView;
 import io.capstan.broker.replica.ReplicaManager;
 import io.capstan.broker.replica.Replication;
 import io.capstan.broker.replica.SingleReplica;
@@ -59,6 +58,8 @@ import io.capstan.cluster.controller.BrokerLease;
 import io.capstan.cluster.metadata.BrokerRegistration;
 import io.capstan.cluster.metadata.ConflictException;
 import io.capstan.cluster.metadata.LocalFileMetadataStore;
+import io.capstan.cluster.metadata.MetadataCache;
+import io.capstan.cluster.view.ClusterView;
 import io.capstan.cluster.metadata.MetadataStore;
 import io.capstan.broker.net.KafkaServer;
 import io.capstan.broker.net.ListenerSecurities;
@@ -86,13 +87,32 @@ public final class Broker implements AutoCloseable {
     private volatile boolean ready;
     private String rack;
     private final MetadataStore ownSecurityStore;
+    private final MetadataCache ownSecurityCache;
+    /** How long a broker waits for the metadata store's first listing before giving up on starting. */
+    private static final java.time.Duration METADATA_SYNC_TIMEOUT = java.time.Duration.ofMinutes(2);
     private final ScramCredentialStore scram;
     private final AclStore acls;
     private final Authorizer authorizer;
 
     /** What a broker in a cluster has beyond a single broker; null when alone. */
     private record Cluster(MetadataStore store, ClusterView view, ReplicaManager replicas, ClusterTopics topics,
-                           Membership membership, BrokerLease[] lease) {}
+                           Membership membership, BrokerLease[] lease) {
+        void close() {
+            replicas.close();
+            view.close();
+            view.cache().close();
+            store.close();
+        }
+    }
+
+    private void closeSecurityStore() {
+        if (ownSecurityCache != null) {
+            ownSecurityCache.close();
+        }
+        if (ownSecurityStore != null) {
+            ownSecurityStore.close();
+        }
+    }
 
     public Broker(BrokerConfig config, Map<String, String> settings) {
         this.config = config;
@@ -120,9 +140,10 @@ public final class Broker implements AutoCloseable {
         // SCRAM users live in the cluster's metadata store; a broker alone keeps them in a store under its data directory
         this.ownSecurityStore = cluster != null ? null
                 : new LocalFileMetadataStore(config.dataDir().resolve("capstan-metadata"), 500);
-        MetadataStore securityStore = cluster != null ? cluster.store() : ownSecurityStore;
-        this.scram = new ScramCredentialStore(securityStore);
-        this.acls = new AclStore(securityStore);
+        this.ownSecurityCache = cluster != null ? null : MetadataCache.open(ownSecurityStore, METADATA_SYNC_TIMEOUT);
+        MetadataCache securityCache = cluster != null ? cluster.view().cache() : ownSecurityCache;
+        this.scram = new ScramCredentialStore(securityCache);
+        this.acls = new AclStore(securityCache);
         this.authorizer = config.security().authorizerEnabled()
                 ? new AclAuthorizer(acls, config.security().superUsers(), config.security().allowEveryoneIfNoAclFound())
                 : Authorizer.ALLOW_ALL;
@@ -132,12 +153,9 @@ public final class Broker implements AutoCloseable {
         } catch (RuntimeException e) {
             scram.close();
             acls.close();
-            if (ownSecurityStore != null) {
-                ownSecurityStore.close();
-            }
+            closeSecurityStore();
             if (cluster != null) {
-                cluster.replicas().close();
-                cluster.store().close();
+                cluster.close();
             }
             groups.close();
             logs.close();
@@ -167,7 +185,7 @@ public final class Broker implements AutoCloseable {
         } else {
             store = new LocalFileMetadataStore(settings.metadataDir(), 100);
         }
-        ClusterView view = new ClusterView(store, System::currentTimeMillis);
+        ClusterView view = new ClusterView(MetadataCache.open(store, METADATA_SYNC_TIMEOUT), System::currentTimeMillis);
         ReplicaManager replicas = new ReplicaManager(config.nodeId(), logs, view, settings, purgatory,
                 InterBrokerTransport.of(config.security()));
         this.replication = replicas;
@@ -188,7 +206,7 @@ public final class Broker implements AutoCloseable {
         });
         Runnable createOffsetsShard = () -> {
             try {
-                topics.create(OffsetStore.TOPIC, 1, Math.min(settings.defaultReplicationFactor(), Math.max(1, topics.liveBrokers())),
+                topics.create(OffsetStore.TOPIC, 1, Math.min(settings.defaultReplicationFactor(), Math.max(1, topics.liveBrokers(settings.defaultReplicationFactor()))),
                         Map.of("retention.ms", "-1"));
                 replicas.requestSync();
             } catch (ConflictException exists) {
@@ -206,7 +224,11 @@ public final class Broker implements AutoCloseable {
         BrokerLease lease = new BrokerLease(cluster.store(), new BrokerRegistration(config.nodeId(), identity.host(), identity.port(),
                 rack, 0, admin == null ? 0 : admin.port(), identity.endpoints()), settings.leaseMs(), System::currentTimeMillis);
         try {
-            lease.start();
+            long registered = lease.start();
+            if (!cluster.view().cache().awaitRevision(registered, METADATA_SYNC_TIMEOUT)) {
+                throw new IllegalStateException("broker " + config.nodeId() + " registered but its metadata watch did not show it within "
+                        + METADATA_SYNC_TIMEOUT + "; check the metadata store");
+            }
         } catch (ConflictException e) {
             throw new IllegalStateException("cannot register broker " + config.nodeId() + " in " + settings.metadataDir()
                     + ": " + e.getMessage() + "; is another broker running with node.id " + config.nodeId() + "?", e);
@@ -246,9 +268,9 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.OFFSET_FOR_LEADER_EPOCH, new OffsetForLeaderEpochHandler(logs, replication))
                 .add(ApiKeys.ELECT_LEADERS, new ElectLeadersHandler(logs, cluster == null ? null : cluster.view()))
                 .add(ApiKeys.ALTER_PARTITION_REASSIGNMENTS, new AlterPartitionReassignmentsHandler(
-                        cluster == null ? null : new ClusterReassignments(cluster.view()), metadataChanged))
+                        cluster == null ? null : new ClusterReassignments(cluster.store(), System::currentTimeMillis), metadataChanged))
                 .add(ApiKeys.LIST_PARTITION_REASSIGNMENTS, new ListPartitionReassignmentsHandler(
-                        cluster == null ? null : new ClusterReassignments(cluster.view())))
+                        cluster == null ? null : new ClusterReassignments(cluster.store(), System::currentTimeMillis)))
                 .add(ApiKeys.CREATE_TOPICS, new CreateTopicsHandler(logs, config.defaultPartitions(),
                         cluster == null ? null : cluster.topics(), config.replication().defaultReplicationFactor(), metadataChanged))
                 .add(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(logs, cluster == null ? null : cluster.topics(), metadataChanged))
@@ -311,18 +333,15 @@ public final class Broker implements AutoCloseable {
             cluster.lease()[0].release();
         }
         kafka.close();
-        if (cluster != null) {
-            cluster.replicas().close();
-            cluster.store().close();
-        }
         if (admin != null) {
             admin.close();
         }
         scram.close();
         acls.close();
-        if (ownSecurityStore != null) {
-            ownSecurityStore.close();
+        if (cluster != null) {
+            cluster.close();
         }
+        closeSecurityStore();
         groups.close();
         logs.close();
         log.info("broker {} stopped", config.nodeId());

@@ -73,7 +73,8 @@ public final class CreateTopicsHandler implements ApiHandler {
         if (partitions < 1 || partitions > MAX_PARTITIONS) {
             return fail(result, Errors.INVALID_PARTITIONS, "numPartitions must be 1.." + MAX_PARTITIONS + ", got " + partitions);
         }
-        int brokers = cluster == null ? 1 : cluster.liveBrokers();
+        int brokers = cluster == null ? 1
+                : cluster.liveBrokers(topic.replicationFactor() == -1 ? defaultReplicationFactor : topic.replicationFactor());
         int replicationFactor = topic.replicationFactor() == -1 ? Math.min(defaultReplicationFactor, Math.max(1, brokers))
                 : topic.replicationFactor();
         if (replicationFactor < 1 || replicationFactor > brokers) {

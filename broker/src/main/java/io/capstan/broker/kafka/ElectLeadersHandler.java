@@ -1,7 +1,7 @@
 package io.capstan.broker.kafka;
 
 import io.capstan.broker.log.LogManager;
-import io.capstan.broker.replica.ClusterView;
+import io.capstan.cluster.view.ClusterView;
 import io.capstan.cluster.controller.FailoverController;
 import io.capstan.cluster.metadata.TopicRecord;
 import java.util.ArrayList;
@@ -45,7 +45,7 @@ public final class ElectLeadersHandler implements ApiHandler {
         if (!authorized) {
             response.setErrorCode(Errors.CLUSTER_AUTHORIZATION_FAILED.code());
         }
-        Set<Integer> alive = cluster == null ? Set.of() : FailoverController.aliveBrokers(cluster.store(), cluster.now());
+        Set<Integer> alive = cluster == null ? Set.of() : cluster.aliveBrokerIds();
         for (Map.Entry<String, List<Integer>> topic : targets.entrySet()) {
             ReplicaElectionResult tr = new ReplicaElectionResult().setTopic(topic.getKey());
             response.replicaElectionResults().add(tr);
@@ -78,7 +78,7 @@ public final class ElectLeadersHandler implements ApiHandler {
         if (cluster == null) {
             logs.catalog().topics().forEach(t -> targets.put(t.name(), range(t.partitions())));
         } else {
-            for (TopicRecord t : cluster.refresh().topics().values()) {
+            for (TopicRecord t : cluster.topics().values()) {
                 targets.put(t.name(), range(t.partitions()));
             }
         }

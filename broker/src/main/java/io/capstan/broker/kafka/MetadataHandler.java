@@ -4,7 +4,7 @@ import io.capstan.broker.log.LogManager;
 import io.capstan.broker.log.Shard;
 import io.capstan.broker.log.TopicExistsException;
 import io.capstan.broker.log.TopicMeta;
-import io.capstan.broker.replica.ClusterView;
+import io.capstan.cluster.view.ClusterView;
 import io.capstan.cluster.metadata.ShardState;
 import io.capstan.cluster.metadata.TopicRecord;
 import java.util.ArrayList;
@@ -71,7 +71,7 @@ public final class MetadataHandler implements ApiHandler {
                         .forEach(t -> response.topics().add(describe(t)));
             } else {
                 Set<Integer> alive = aliveIds();
-                cluster.snapshot().topics().values().stream().filter(t -> context.allowedOnTopic(AclOperation.DESCRIBE, t.name()))
+                cluster.topics().values().stream().filter(t -> context.allowedOnTopic(AclOperation.DESCRIBE, t.name()))
                         .forEach(t -> response.topics().add(describe(t, alive)));
             }
         } else {
@@ -106,7 +106,7 @@ public final class MetadataHandler implements ApiHandler {
     }
 
     private MetadataResponseTopic lookupInCluster(MetadataRequestData.MetadataRequestTopic requested) {
-        Map<String, TopicRecord> topics = cluster.snapshot().topics();
+        Map<String, TopicRecord> topics = cluster.topics();
         TopicRecord topic = requested.name() != null ? topics.get(requested.name())
                 : topics.values().stream().filter(t -> t.topicId().equals(requested.topicId().toString())).findFirst().orElse(null);
         if (topic == null) {
@@ -122,7 +122,7 @@ public final class MetadataHandler implements ApiHandler {
     private MetadataResponseTopic describe(TopicRecord topic, Set<Integer> alive) {
         List<MetadataResponsePartition> partitions = new ArrayList<>(topic.partitions());
         for (int p = 0; p < topic.partitions(); p++) {
-            ShardState shard = cluster.shard(new TopicPartition(topic.name(), p));
+            ShardState shard = cluster.state(topic.name(), p);
             if (shard == null) {
                 partitions.add(new MetadataResponsePartition().setPartitionIndex(p).setErrorCode(Errors.LEADER_NOT_AVAILABLE.code())
                         .setLeaderId(-1).setLeaderEpoch(-1));

@@ -5,6 +5,7 @@ import io.capstan.broker.kafka.Membership;
 import io.capstan.cluster.metadata.BrokerRegistration;
 import java.util.Comparator;
 import io.capstan.cluster.metadata.ShardState;
+import io.capstan.cluster.view.ClusterView;
 import java.util.List;
 import org.apache.kafka.common.TopicPartition;
 
@@ -53,7 +54,7 @@ public final class ClusterMembership implements Membership {
 
     @Override
     public Node groupCoordinator(String group) {
-        ShardState shard = view.shard(offsetsShard);
+        ShardState shard = view.state(offsetsShard.topic(), offsetsShard.partition());
         if (shard == null) {
             createOffsetsShard.run();
             return null;

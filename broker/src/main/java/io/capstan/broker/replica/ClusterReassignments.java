@@ -1,6 +1,5 @@
 package io.capstan.broker.replica;
 
-import io.capstan.cluster.controller.FailoverController;
 import io.capstan.cluster.controller.Reassignment;
 import io.capstan.cluster.metadata.BrokerRegistration;
 import io.capstan.cluster.metadata.ConflictException;
@@ -25,11 +24,11 @@ public final class ClusterReassignments {
     }
 
     private final MetadataStore store;
-    private final ClusterView view;
+    private final java.util.function.LongSupplier clock;
 
-    public ClusterReassignments(ClusterView view) {
-        this.view = view;
-        this.store = view.store();
+    public ClusterReassignments(MetadataStore store, java.util.function.LongSupplier clock) {
+        this.store = store;
+        this.clock = clock;
     }
 
     /** {@code target} null cancels a running reassignment. */
@@ -69,7 +68,9 @@ public final class ClusterReassignments {
     }
 
     private Set<Integer> alive() {
-        return FailoverController.aliveBrokers(store, view.now());
+        long now = clock.getAsLong();
+        return store.list("brokers/").values().stream().map(v -> MetadataCodec.decode(v.value(), BrokerRegistration.class))
+                .filter(b -> b.alive(now)).map(BrokerRegistration::id).collect(Collectors.toSet());
     }
 
     private Set<Integer> registered() {

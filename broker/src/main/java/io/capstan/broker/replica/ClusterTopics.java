@@ -1,6 +1,7 @@
 package io.capstan.broker.replica;
 
-import io.capstan.cluster.controller.FailoverController;
+import io.capstan.cluster.view.ClusterView;
+import io.capstan.cluster.metadata.BrokerRegistration;
 import io.capstan.cluster.metadata.ConflictException;
 import io.capstan.cluster.metadata.MetadataCodec;
 import io.capstan.cluster.metadata.MetadataStore;
@@ -24,13 +25,23 @@ public final class ClusterTopics {
         this.view = view;
     }
 
-    /** Read from the store, not the view: a broker that registered a moment ago counts. */
-    public int liveBrokers() {
-        return liveBrokerIds().size();
+    /** How many brokers are alive, counting from the store itself when the cache shows fewer than {@code wanted}. */
+    public int liveBrokers(int wanted) {
+        return liveBrokerIds(wanted).size();
     }
 
-    private List<Integer> liveBrokerIds() {
-        return FailoverController.aliveBrokers(view.store(), view.now()).stream().sorted().toList();
+    /**
+     * Live brokers from the cache; when it shows fewer than {@code wanted}, from the store (a broker that registered a
+     * moment ago counts). Only this rare path reads the store.
+     */
+    private List<Integer> liveBrokerIds(int wanted) {
+        List<Integer> cached = view.aliveBrokerIds().stream().sorted().toList();
+        if (cached.size() >= wanted) {
+            return cached;
+        }
+        long now = view.now();
+        return view.store().list("brokers/").values().stream().map(v -> MetadataCodec.decode(v.value(), BrokerRegistration.class))
+                .filter(b -> b.alive(now)).map(BrokerRegistration::id).sorted().toList();
     }
 
     /** Replicas of each partition: consecutive live brokers starting at a different one per partition (leaders spread). */
@@ -53,7 +64,11 @@ public final class ClusterTopics {
         if (store.get(TopicRecord.key(name)).isPresent()) {
             throw new ConflictException("topic '" + name + "' already exists");
         }
-        List<Integer> brokers = liveBrokerIds();
+        List<Integer> brokers = liveBrokerIds(replicationFactor);
+        if (brokers.size() < replicationFactor) {
+            throw new IllegalArgumentException("replication factor " + replicationFactor + " needs that many live brokers; "
+                    + brokers.size() + " are alive");
+        }
         Uuid id = Uuid.randomUuid();
         List<List<Integer>> assignment = assign(brokers, partitions, replicationFactor, Math.floorMod(name.hashCode(), Math.max(1, brokers.size())));
         for (int p = 0; p < partitions; p++) {
@@ -90,7 +105,7 @@ public final class ClusterTopics {
 
     public Optional<String> nameOf(Uuid id) {
         String wanted = id.toString();
-        return view.snapshot().topics().values().stream().filter(t -> t.topicId().equals(wanted)).map(TopicRecord::name).findFirst();
+        return view.topics().values().stream().filter(t -> t.topicId().equals(wanted)).map(TopicRecord::name).findFirst();
     }
 
     /** Read from the store itself, not this broker's possibly older view. */

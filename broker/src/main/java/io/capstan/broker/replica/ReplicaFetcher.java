@@ -7,6 +7,7 @@ import io.capstan.broker.log.EpochHistory;
 import io.capstan.broker.log.LogManager;
 import io.capstan.broker.log.Shard;
 import io.capstan.cluster.metadata.BrokerRegistration;
+import io.capstan.cluster.view.ClusterView;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;

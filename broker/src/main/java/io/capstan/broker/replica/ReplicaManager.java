@@ -13,6 +13,8 @@ import io.capstan.cluster.metadata.MetadataCodec;
 import io.capstan.cluster.metadata.ReplicaProgress;
 import io.capstan.cluster.metadata.ShardState;
 import io.capstan.cluster.metadata.TopicRecord;
+import io.capstan.cluster.metadata.ShardId;
+import io.capstan.cluster.view.ClusterView;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -31,7 +33,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * This broker's part in replication. A control thread reads the cluster metadata and gives each local shard its role:
+ * This broker's part in replication. A control thread follows the cluster view (the metadata cache) and gives each
+ * local shard its role as its metadata changes:
  * leader (tracks its followers with a {@link ReplicaTracker}, moves the high watermark, writes ISR changes by
  * compare-and-set, answers acks=all producers once replicated) or follower (a {@link ReplicaFetcher} per leader
  * copies the leader's log after truncating what the leader never had). Roles change only on that thread; the data
@@ -52,7 +55,10 @@ public final class ReplicaManager implements Replication, AutoCloseable {
     private final Map<Integer, ReplicaFetcher> fetchers = new HashMap<>();
     private final Set<TopicPartition> adopted = new HashSet<>();
     private final Set<String> clusterTopics = new HashSet<>();
-    private AutoCloseable watch;
+    private final Set<ShardId> dirtyShards = ConcurrentHashMap.newKeySet();
+    private final Set<String> dirtyTopics = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicBoolean drainQueued = new java.util.concurrent.atomic.AtomicBoolean();
+    private AutoCloseable changes;
     private final Map<TopicPartition, LeadershipListener> leadershipListeners = new ConcurrentHashMap<>();
     private final java.util.concurrent.ExecutorService listenerCalls = Executors.newSingleThreadExecutor(DaemonThreads.named("capstan-leadership-listeners"));
 
@@ -135,68 +141,135 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         this.wakeReaders = wakeReaders;
     }
 
+    /**
+     * Starts following the cluster view: every shard and topic is looked at once, then only those that change. ISR
+     * upkeep runs on a timer (a follower falls behind with time, not with a metadata change).
+     */
     public void start() {
-        control.submit(this::syncQuietly);
+        changes = view.subscribe(new ClusterView.Listener() {
+            @Override
+            public void topicChanged(String name, TopicRecord before, TopicRecord after) {
+                dirtyTopics.add(name);
+                drainSoon();
+            }
+
+            @Override
+            public void shardChanged(ShardId id, ClusterView.Shard before, ClusterView.Shard after) {
+                dirtyShards.add(id);
+                drainSoon();
+            }
+        });
         long isrCheckMs = Math.max(50, Math.min(500, settings.lagMaxMs() / 4));
-        control.scheduleWithFixedDelay(this::syncQuietly, 500, 500, TimeUnit.MILLISECONDS);
         control.scheduleWithFixedDelay(this::maintainIsr, isrCheckMs, isrCheckMs, TimeUnit.MILLISECONDS);
-        watch = view.store().watch("", event -> requestSync());
     }
 
-    /** Asks the control thread to re-read the metadata now (after a change this broker made or saw). */
+    /** Asks the control thread to act on what changed (coalesced: one drain for a burst of changes). */
     public void requestSync() {
-        if (!control.isShutdown()) {
-            control.execute(this::syncQuietly);
+        if (drainQueued.compareAndSet(false, true) && !control.isShutdown()) {
+            control.execute(this::drainQuietly);
         }
     }
 
-    /** Runs a sync on the control thread and waits for it (tests and start-up). */
+    private void drainSoon() {
+        requestSync();
+    }
+
+    /** Acts on every pending change on the control thread and waits for it (tests and start-up). */
     public void syncNow() {
         try {
-            control.submit(this::syncQuietly).get(30, TimeUnit.SECONDS);
+            control.submit(this::drainQuietly).get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new IllegalStateException("metadata sync did not finish: " + e, e);
         }
     }
 
-    private void syncQuietly() {
+    private void drainQuietly() {
+        drainQueued.set(false);
         try {
-            sync();
+            drain();
         } catch (RuntimeException e) {
             log.warn("broker {}: cannot apply cluster metadata, retrying: {}", me, e.toString());
+            retryLater(null);
         }
     }
 
-    private void sync() {
-        ClusterView.Snapshot snapshot = view.refresh();
-        Set<String> hosting = new HashSet<>();
-        for (Map.Entry<TopicPartition, ShardState> e : snapshot.shards().entrySet()) {
-            ShardState state = e.getValue();
-            TopicRecord topic = snapshot.topics().get(state.topic());
+    /** Shards whose change could not be applied yet (a local copy still being deleted, a write that failed) come back. */
+    private void retryLater(ShardId id) {
+        if (control.isShutdown()) {
+            return;
+        }
+        control.schedule(() -> {
+            if (id != null) {
+                dirtyShards.add(id);
+            }
+            drainQuietly();
+        }, 200, TimeUnit.MILLISECONDS);
+    }
+
+    private void drain() {
+        Set<String> touched = new HashSet<>();
+        for (String name : take(dirtyTopics)) {
+            touched.add(name);
+            TopicRecord topic = view.topic(name);
             if (topic == null) {
-                continue; // a topic still being created
-            }
-            if (!state.replicas().contains(me)) {
-                retire(e.getKey());
-                continue;
-            }
-            hosting.add(topic.name());
-            Shard shard = local(topic, state.partition());
-            if (shard != null) {
-                apply(shard, state, snapshot.shardVersions().get(e.getKey()).version());
+                if (clusterTopics.contains(name)) {
+                    dropLocal(name);
+                }
+            } else {
+                for (int p = 0; p < topic.partitions(); p++) {
+                    dirtyShards.add(new ShardId(name, p)); // shards wait for their topic record: look at them again
+                }
             }
         }
-        for (String name : List.copyOf(clusterTopics)) {
-            if (!snapshot.topics().containsKey(name)) {
-                dropLocal(name);
+        for (ShardId id : take(dirtyShards)) {
+            touched.add(id.topic());
+            applyShard(id);
+        }
+        for (String name : touched) {
+            dropIfNoLongerHosted(name);
+        }
+    }
+
+    private static <T> List<T> take(Set<T> pending) {
+        List<T> out = new java.util.ArrayList<>(pending);
+        pending.removeAll(out);
+        return out;
+    }
+
+    private void applyShard(ShardId id) {
+        ClusterView.Shard current = view.shard(id);
+        TopicRecord topic = view.topic(id.topic());
+        if (current == null || topic == null) {
+            return; // a topic being created (its record comes last) or deleted (its record goes first)
+        }
+        ShardState state = current.state();
+        TopicPartition tp = new TopicPartition(id.topic(), id.partition());
+        if (!state.replicas().contains(me)) {
+            retire(tp);
+            return;
+        }
+        Shard shard = local(topic, state.partition());
+        if (shard == null) {
+            retryLater(id);
+            return;
+        }
+        apply(shard, state, current.version());
+    }
+
+    /** A topic the cluster has but whose shards are all assigned elsewhere now: its local copy goes. */
+    private void dropIfNoLongerHosted(String name) {
+        TopicRecord topic = view.topic(name);
+        if (topic == null || logs.catalog().topic(name) == null) {
+            return;
+        }
+        for (int p = 0; p < topic.partitions(); p++) {
+            ShardState state = view.state(name, p);
+            if (state == null || state.replicas().contains(me)) {
+                return;
             }
         }
-        for (TopicMeta local : List.copyOf(logs.catalog().topics())) {
-            if (snapshot.topics().containsKey(local.name()) && !hosting.contains(local.name())) {
-                log.info("broker {}: no replica of {} is assigned here any more; dropping the local copy", me, local.name());
-                dropLocal(local.name());
-            }
-        }
+        log.info("broker {}: no replica of {} is assigned here any more; dropping the local copy", me, name);
+        dropLocal(name);
     }
 
     /** A shard reassigned away from this broker: stop its role and drop its data (the topic's other shards stay). */
@@ -467,10 +540,10 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         return EpochCheck.check(leading.epoch, currentLeaderEpoch);
     }
 
-    /** "Is it safe to restart this broker now?", from a fresh read of the metadata, with reasons when not. */
+    /** "Is it safe to restart this broker now?", from the metadata cache, with reasons when not. */
     public RestartSafety.Verdict restartSafety() {
-        ClusterView.Snapshot snapshot = view.refresh();
-        return RestartSafety.check(me, snapshot.shards().values(), topic -> minInsync(snapshot.topics().get(topic)));
+        List<ShardState> shards = view.shards().values().stream().map(ClusterView.Shard::state).toList();
+        return RestartSafety.check(me, shards, topic -> minInsync(view.topic(topic)));
     }
 
     private int minInsync(TopicRecord topic) {
@@ -493,8 +566,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
     }
 
     private int handOver() {
-        Set<Integer> alive = new HashSet<>();
-        view.refresh().aliveBrokers(view.now()).forEach(b -> alive.add(b.id()));
+        Set<Integer> alive = view.aliveBrokerIds();
         int moved = 0;
         for (Map.Entry<TopicPartition, Role> e : List.copyOf(roles.entrySet())) {
             if (!(e.getValue() instanceof Leading leading)) {
@@ -525,6 +597,11 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         return moved;
     }
 
+    /** The cluster as this broker sees it. */
+    public ClusterView view() {
+        return view;
+    }
+
     /** Every shard this broker leads, with how far each replica has copied it. */
     public List<ReplicaProgress> progress() {
         List<ReplicaProgress> out = new java.util.ArrayList<>();
@@ -553,8 +630,8 @@ public final class ReplicaManager implements Replication, AutoCloseable {
     @Override
     public void close() {
         try {
-            if (watch != null) {
-                watch.close();
+            if (changes != null) {
+                changes.close();
             }
         } catch (Exception ignored) {
             // closing anyway

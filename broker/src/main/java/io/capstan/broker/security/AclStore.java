@@ -4,7 +4,7 @@ import io.capstan.cluster.metadata.ConflictException;
 import io.capstan.cluster.metadata.MetadataCodec;
 import io.capstan.cluster.metadata.MetadataStore;
 import io.capstan.cluster.metadata.Versioned;
-import io.capstan.cluster.metadata.WatchEvent;
+import io.capstan.cluster.metadata.MetadataCache;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -51,17 +51,17 @@ public final class AclStore implements AutoCloseable {
     private volatile Map<ResourceType, List<AclBinding>> byType = Map.of();
     private final AutoCloseable watch;
 
-    public AclStore(MetadataStore store) {
-        this.store = store;
-        this.watch = store.watch(PREFIX, this::apply);
-        store.list(PREFIX).values().forEach(v -> apply(new WatchEvent(WatchEvent.Type.CREATED, v)));
+    /** Follows the ACLs through the broker's metadata cache; changes go to the cache's store. */
+    public AclStore(MetadataCache cache) {
+        this.store = cache.store();
+        this.watch = cache.subscribe(PREFIX, this::apply);
     }
 
-    private void apply(WatchEvent event) {
-        if (event.type() == WatchEvent.Type.DELETED) {
-            acls.remove(event.value().key());
+    private void apply(MetadataCache.Change change) {
+        if (change.isDelete()) {
+            acls.remove(change.key());
         } else {
-            acls.put(event.value().key(), MetadataCodec.decode(event.value().value(), StoredAcl.class).binding());
+            acls.put(change.key(), MetadataCodec.decode(change.after().value(), StoredAcl.class).binding());
         }
         regroup();
     }

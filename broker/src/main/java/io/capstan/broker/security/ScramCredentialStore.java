@@ -4,7 +4,7 @@ import io.capstan.cluster.metadata.ConflictException;
 import io.capstan.cluster.metadata.MetadataCodec;
 import io.capstan.cluster.metadata.MetadataStore;
 import io.capstan.cluster.metadata.Versioned;
-import io.capstan.cluster.metadata.WatchEvent;
+import io.capstan.cluster.metadata.MetadataCache;
 import java.nio.charset.StandardCharsets;
 import java.security.InvalidKeyException;
 import java.security.NoSuchAlgorithmException;
@@ -37,17 +37,31 @@ public final class ScramCredentialStore implements AutoCloseable {
     private final Map<String, UserRecord> users = new ConcurrentHashMap<>();
     private final AutoCloseable watch;
 
-    public ScramCredentialStore(MetadataStore store) {
-        this.store = store;
-        this.watch = store.watch(PREFIX, this::apply);
-        store.list(PREFIX).values().forEach(v -> apply(new WatchEvent(WatchEvent.Type.CREATED, v)));
+    /** Follows the users through the broker's metadata cache; changes go to the cache's store. */
+    public ScramCredentialStore(MetadataCache cache) {
+        this.store = cache.store();
+        this.watch = cache.subscribe(PREFIX, this::apply);
+        this.ownCache = null;
     }
 
-    private void apply(WatchEvent event) {
-        UserRecord user = MetadataCodec.decode(event.value().value(), UserRecord.class);
-        if (event.type() == WatchEvent.Type.DELETED) {
-            users.remove(user.name());
+    /** For tools that manage users without a broker (`capstan user`): a cache of its own, closed with this. */
+    public ScramCredentialStore(MetadataStore store) {
+        this(MetadataCache.open(store, java.time.Duration.ofMinutes(1)), true);
+    }
+
+    private ScramCredentialStore(MetadataCache own, boolean owned) {
+        this.store = own.store();
+        this.watch = own.subscribe(PREFIX, this::apply);
+        this.ownCache = own;
+    }
+
+    private final MetadataCache ownCache;
+
+    private void apply(MetadataCache.Change change) {
+        if (change.isDelete()) {
+            users.remove(MetadataCodec.decode(change.before().value(), UserRecord.class).name());
         } else {
+            UserRecord user = MetadataCodec.decode(change.after().value(), UserRecord.class);
             users.put(user.name(), user);
         }
     }
@@ -142,6 +156,9 @@ public final class ScramCredentialStore implements AutoCloseable {
             watch.close();
         } catch (Exception e) {
             // closing a watch has nothing to report
+        }
+        if (ownCache != null) {
+            ownCache.close();
         }
     }
 }

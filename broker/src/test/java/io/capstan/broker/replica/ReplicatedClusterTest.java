@@ -371,7 +371,7 @@ class ReplicatedClusterTest {
         int outsider = 2;
         brokers[outsider].close();
         brokers[outsider] = null;
-        await().atMost(Duration.ofSeconds(30)).until(() -> FailoverController.aliveBrokers(store, System.currentTimeMillis()).size() == 2);
+        await().atMost(Duration.ofSeconds(30)).until(() -> brokers[0].replicas().view().aliveBrokerIds().size() == 2);
         Properties p = new Properties();
         p.put("bootstrap.servers", bootstrap());
         TopicPartition tp = new TopicPartition("moved", 0);

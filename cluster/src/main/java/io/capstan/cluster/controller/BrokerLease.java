@@ -35,9 +35,12 @@ public final class BrokerLease implements AutoCloseable {
         this.clock = clock;
     }
 
-    /** Registers now (failing loudly if that is impossible) and keeps renewing in the background. */
-    public void start() throws ConflictException {
-        renew();
+    /**
+     * Registers now (failing loudly if that is impossible) and keeps renewing in the background. Returns the store
+     * version of the registration, so the broker can wait until its own cache shows it.
+     */
+    public long start() throws ConflictException {
+        long version = renew();
         renewer.scheduleWithFixedDelay(() -> {
             try {
                 renew();
@@ -46,17 +49,17 @@ public final class BrokerLease implements AutoCloseable {
                         template.id(), e.getMessage(), leaseMs);
             }
         }, leaseMs / 3, leaseMs / 3, TimeUnit.MILLISECONDS);
+        return version;
     }
 
-    void renew() throws ConflictException {
+    long renew() throws ConflictException {
         String key = BrokerRegistration.key(template.id());
         BrokerRegistration next = template.withLease(clock.getAsLong() + leaseMs);
         Optional<Versioned> current = store.get(key);
         if (current.isEmpty()) {
-            store.create(key, MetadataCodec.encode(next));
-        } else {
-            store.compareAndSet(key, current.get().version(), MetadataCodec.encode(next));
+            return store.create(key, MetadataCodec.encode(next));
         }
+        return store.compareAndSet(key, current.get().version(), MetadataCodec.encode(next));
     }
 
     /**

@@ -7,6 +7,10 @@ import io.capstan.cluster.metadata.MetadataCodec;
 import io.capstan.cluster.metadata.MetadataStore;
 import io.capstan.cluster.metadata.ShardState;
 import io.capstan.cluster.metadata.Versioned;
+import io.capstan.cluster.metadata.MetadataCache;
+import io.capstan.cluster.metadata.ShardId;
+import io.capstan.cluster.view.ClusterView;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
@@ -18,15 +22,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The controller's failover loop: every pass reads the brokers' leases and every shard, asks {@link LeaderElection}
- * what should change, and writes each change with compare-and-set (a lost race is simply seen again next pass).
- * The decisions are pure; this class is only the reading and writing around them.
+ * The controller's failover loop: every pass looks at the brokers' leases and every shard in the metadata cache (memory,
+ * not the store), asks {@link LeaderElection} what should change, and writes each change with compare-and-set (a lost
+ * race is simply seen again next pass). A pass also runs as soon as a broker or shard changes, so a broker that ends its
+ * lease loses its leaderships at once. The decisions are pure; this class is only the reading and writing around them.
  */
 public final class FailoverController implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(FailoverController.class);
 
     private final MetadataStore store;
     private final LongSupplier clock;
+    private ClusterView view;
+    private AutoCloseable changes;
     private volatile long preferredIntervalMs;
     private long lastPreferredMs;
 
@@ -34,9 +41,17 @@ public final class FailoverController implements AutoCloseable {
     public enum Preferred { ELECTED, NOT_NEEDED, NOT_AVAILABLE, UNKNOWN_SHARD }
     private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-controller"));
 
+    /** A controller with its own cache of {@code store} (opened by {@link #start}). */
     public FailoverController(MetadataStore store, LongSupplier clock) {
         this.store = store;
         this.clock = clock;
+    }
+
+    /** A controller on a view someone else keeps (tests, and brokers that already have one). */
+    public FailoverController(ClusterView view) {
+        this.store = view.store();
+        this.clock = view::now;
+        this.view = view;
     }
 
     /**
@@ -48,27 +63,61 @@ public final class FailoverController implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Runs a pass every {@code intervalMs} (leases run out with time, not with changes) and after every change of a
+     * broker or shard. Opens the controller's cache first if it has none (waiting for the store's first listing).
+     */
     public void start(long intervalMs) {
-        loop.scheduleWithFixedDelay(() -> {
-            try {
-                pass();
-            } catch (RuntimeException e) {
-                log.warn("controller pass failed, retrying: {}", e.toString());
+        if (view == null) {
+            cache = MetadataCache.open(store, Duration.ofMinutes(2));
+            view = new ClusterView(cache, clock);
+        }
+        changes = view.subscribe(new ClusterView.Listener() {
+            @Override
+            public void brokerChanged(int id, BrokerRegistration before, BrokerRegistration after) {
+                passSoon();
             }
-        }, 0, intervalMs, TimeUnit.MILLISECONDS);
+
+            @Override
+            public void shardChanged(ShardId id, ClusterView.Shard before, ClusterView.Shard after) {
+                passSoon();
+            }
+        });
+        loop.scheduleWithFixedDelay(this::passQuietly, 0, intervalMs, TimeUnit.MILLISECONDS);
     }
 
-    /** One pass; returns how many shards changed. */
+    private final java.util.concurrent.atomic.AtomicBoolean passQueued = new java.util.concurrent.atomic.AtomicBoolean();
+    private MetadataCache cache;
+
+    /** Coalesces a burst of changes (a new topic's shards, a failover's writes) into one more pass. */
+    private void passSoon() {
+        if (passQueued.compareAndSet(false, true) && !loop.isShutdown()) {
+            loop.execute(() -> {
+                passQueued.set(false);
+                passQuietly();
+            });
+        }
+    }
+
+    private void passQuietly() {
+        try {
+            pass();
+        } catch (RuntimeException e) {
+            log.warn("controller pass failed, retrying: {}", e.toString());
+        }
+    }
+
+    /** One pass over the cache; returns how many shards changed. */
     public int pass() {
         long now = clock.getAsLong();
-        Set<Integer> alive = aliveBrokers(store, now);
+        Set<Integer> alive = aliveBrokers(view, now);
         boolean preferredDue = preferredIntervalMs > 0 && now - lastPreferredMs >= preferredIntervalMs;
         if (preferredDue) {
             lastPreferredMs = now;
         }
         int changed = 0;
-        for (Versioned v : store.list("shards/").values()) {
-            ShardState shard = MetadataCodec.decode(v.value(), ShardState.class);
+        for (ClusterView.Shard v : view.shards().values()) {
+            ShardState shard = v.state();
             Optional<ShardState> next = LeaderElection.failover(shard, alive).or(() -> LeaderElection.recover(shard, alive));
             if (next.isEmpty() && preferredDue) {
                 next = LeaderElection.preferred(shard, alive);
@@ -80,21 +129,20 @@ public final class FailoverController implements AutoCloseable {
                 continue;
             }
             try {
-                store.compareAndSet(v.key(), v.version(), MetadataCodec.encode(next.get()));
+                store.compareAndSet(ShardState.key(shard.topic(), shard.partition()), v.version(), MetadataCodec.encode(next.get()));
                 changed++;
                 log.info("{}-{}: leader {} -> {} (epoch {}), in sync {}", shard.topic(), shard.partition(), shard.leader(),
                         next.get().leader(), next.get().leaderEpoch(), next.get().isr());
             } catch (ConflictException raced) {
-                log.debug("{} changed while deciding; next pass sees the new state", v.key());
+                log.debug("{}-{} changed while deciding; next pass sees the new state", shard.topic(), shard.partition());
             }
         }
         return changed;
     }
 
-    public static Set<Integer> aliveBrokers(MetadataStore store, long nowMs) {
+    private static Set<Integer> aliveBrokers(ClusterView view, long nowMs) {
         Set<Integer> alive = new HashSet<>();
-        for (Versioned v : store.list("brokers/").values()) {
-            BrokerRegistration b = MetadataCodec.decode(v.value(), BrokerRegistration.class);
+        for (BrokerRegistration b : view.brokers().values()) {
             if (b.alive(nowMs)) {
                 alive.add(b.id());
             }
@@ -132,5 +180,16 @@ public final class FailoverController implements AutoCloseable {
     @Override
     public void close() {
         loop.shutdownNow();
+        try {
+            if (changes != null) {
+                changes.close();
+            }
+        } catch (Exception ignored) {
+            // closing anyway
+        }
+        if (cache != null) {
+            view.close();
+            cache.close();
+        }
     }
 }

@@ -2,12 +2,10 @@ package io.capstan.cluster.metadata;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
-import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.Watch;
-import io.fabric8.kubernetes.client.Watcher;
-import io.fabric8.kubernetes.client.WatcherException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -16,9 +14,6 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.function.Consumer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A {@link MetadataStore} on the Kubernetes API server: one ConfigMap per key, labelled with the store's name, the key
@@ -32,7 +27,6 @@ public final class KubernetesMetadataStore implements MetadataStore {
     private static final String VALUE = "value";
     private static final int CONFLICT = 409;
     private static final int NOT_FOUND = 404;
-    private static final Logger log = LoggerFactory.getLogger(KubernetesMetadataStore.class);
 
     private final KubernetesClient client;
     private final String namespace;
@@ -115,31 +109,75 @@ public final class KubernetesMetadataStore implements MetadataStore {
     }
 
     @Override
-    public AutoCloseable watch(String prefix, Consumer<WatchEvent> listener) {
-        // watch from the list's resourceVersion so that only changes from now on are reported
-        String from = client.configMaps().inNamespace(namespace).withLabel(STORE_LABEL, storeName).list().getMetadata().getResourceVersion();
-        Watch watch = client.configMaps().inNamespace(namespace).withLabel(STORE_LABEL, storeName)
-                .watch(new ListOptionsBuilder().withResourceVersion(from).build(), new Watcher<ConfigMap>() {
-                    @Override
-                    public void eventReceived(Action action, ConfigMap cm) {
-                        Versioned v = toVersioned(cm);
-                        if (!v.key().startsWith(prefix)) {
-                            return;
-                        }
-                        switch (action) {
-                            case ADDED -> listener.accept(new WatchEvent(WatchEvent.Type.CREATED, v));
-                            case MODIFIED -> listener.accept(new WatchEvent(WatchEvent.Type.UPDATED, v));
-                            case DELETED -> listener.accept(new WatchEvent(WatchEvent.Type.DELETED, v));
-                            default -> { }
-                        }
-                    }
+    public AutoCloseable watch(String prefix, MetadataListener listener) {
+        return new InformerWatch(prefix, listener).start();
+    }
 
-                    @Override
-                    public void onClose(WatcherException cause) {
-                        log.warn("metadata watch on {} closed: {}; changes are no longer observed until it is reopened", storeName, cause.getMessage());
-                    }
-                });
-        return watch::close;
+    /**
+     * A watch on Fabric8's shared informer (list, then watch from the list's resourceVersion, reconnect from the last
+     * one seen, re-list when the API server answers 410 Gone and deliver the difference). Its callbacks are moved onto
+     * one thread of our own, with the version delivered per key, so that the first listing can be completed from the
+     * informer's store and followed by {@code synced()} in order, and nothing is delivered twice.
+     */
+    private final class InformerWatch implements ResourceEventHandler<ConfigMap> {
+        private final String prefix;
+        private final MetadataListener listener;
+        private final java.util.concurrent.ExecutorService events = java.util.concurrent.Executors.newSingleThreadExecutor(
+                io.capstan.cluster.DaemonThreads.named("capstan-metadata-watch"));
+        private final Map<String, Long> delivered = new java.util.HashMap<>();
+        private SharedIndexInformer<ConfigMap> informer;
+
+        InformerWatch(String prefix, MetadataListener listener) {
+            this.prefix = prefix;
+            this.listener = listener;
+        }
+
+        AutoCloseable start() {
+            informer = client.configMaps().inNamespace(namespace).withLabel(STORE_LABEL, storeName).inform(this, 0);
+            events.execute(() -> {
+                informer.getStore().list().forEach(cm -> put(toVersioned(cm)));
+                listener.synced();
+            });
+            return () -> {
+                informer.close();
+                events.shutdownNow();
+            };
+        }
+
+        @Override
+        public void onAdd(ConfigMap cm) {
+            Versioned v = toVersioned(cm);
+            events.execute(() -> put(v));
+        }
+
+        @Override
+        public void onUpdate(ConfigMap before, ConfigMap after) {
+            Versioned v = toVersioned(after);
+            events.execute(() -> put(v));
+        }
+
+        @Override
+        public void onDelete(ConfigMap cm, boolean finalStateUnknown) {
+            Versioned v = toVersioned(cm);
+            events.execute(() -> {
+                Long was = delivered.get(v.key());
+                if (was != null && v.key().startsWith(prefix) && (finalStateUnknown || was <= v.version())) {
+                    delivered.remove(v.key());
+                    listener.changed(WatchEvent.deleted(v.key(), Math.max(was, v.version())));
+                }
+            });
+        }
+
+        private void put(Versioned v) {
+            if (!v.key().startsWith(prefix)) {
+                return;
+            }
+            Long was = delivered.get(v.key());
+            if (was == null || was < v.version()) {
+                delivered.put(v.key(), v.version());
+                listener.changed(new WatchEvent(was == null ? WatchEvent.Type.CREATED : WatchEvent.Type.UPDATED, v));
+            }
+        }
     }
 
     private ConfigMap configMap(String key, byte[] value, String resourceVersion) {

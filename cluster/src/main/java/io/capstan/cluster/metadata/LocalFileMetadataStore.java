@@ -21,19 +21,23 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Consumer;
-import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A {@link MetadataStore} in a directory that several processes on one machine share (the local cluster of
- * {@code capstan cluster up}, and tests). Every change holds an exclusive lock on {@code .lock}, bumps the
- * store-wide revision (so versions are never reused, even for a deleted and re-created key), writes a temporary file,
- * fsyncs it and renames it over the key's file atomically. Readers never lock: a rename is all or nothing.
- * Watches poll the revision file and diff the directory when it moves.
+ * {@code capstan cluster up}, and tests). Every change holds an exclusive lock on {@code .lock}, appends itself to the
+ * {@link ChangeLog} (fsynced: the commit point, and where the store-wide revision comes from, so versions are never
+ * reused even for a deleted and re-created key), then writes the key's file (a temporary file, fsynced, renamed over
+ * it). A writer that died between the two is finished by the next one, which re-applies the last logged change.
+ * Readers and watches never lock: a rename is all or nothing, and watches follow the change log, so a paused or
+ * stopped process can hold up writers but never readers.
  */
-@SuppressWarnings("unchecked")
 public final class LocalFileMetadataStore implements MetadataStore {
     private static final String SUFFIX = ".meta";
+    private static final Logger log = LoggerFactory.getLogger(LocalFileMetadataStore.class);
+    /** Segments roll over at this size; a watch that falls more than a segment behind lists the store again. */
+    static final long DEFAULT_SEGMENT_BYTES = 4L << 20;
 
     private final Path root;
     /**
@@ -42,17 +46,20 @@ public final class LocalFileMetadataStore implements MetadataStore {
      */
     private static final java.util.concurrent.ConcurrentMap<Path, ReentrantLock> IN_PROCESS = new java.util.concurrent.ConcurrentHashMap<>();
     private final ReentrantLock inProcess;
-    private final List<Watcher> watchers = new CopyOnWriteArrayList<>();
+    private final ChangeLog changes;
+    /** Where this process last saw the log end (a hint, checked against the file under the lock). */
+    private ChangeLog.Tail knownTail;
+    private final List<FileWatch> watches = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService poller;
-    private final Object pollLock = new Object();
-    private Map<String, Versioned> lastSeen;
-    private long lastRevision = -1;
-
-    private record Watcher(String prefix, Consumer<WatchEvent> listener) {}
 
     public LocalFileMetadataStore(Path root, long pollIntervalMs) {
+        this(root, pollIntervalMs, DEFAULT_SEGMENT_BYTES);
+    }
+
+    LocalFileMetadataStore(Path root, long pollIntervalMs, long segmentBytes) {
         this.root = root;
         this.inProcess = IN_PROCESS.computeIfAbsent(root.toAbsolutePath().normalize(), p -> new ReentrantLock());
+        this.changes = new ChangeLog(root, segmentBytes);
         try {
             Files.createDirectories(root);
         } catch (IOException e) {
@@ -102,136 +109,246 @@ public final class LocalFileMetadataStore implements MetadataStore {
 
     @Override
     public long create(String key, byte[] value) throws ConflictException {
-        return locked(() -> {
+        return locked(tail -> {
             if (get(key).isPresent()) {
                 throw new ConflictException(key + " already exists");
             }
-            return write(key, value);
+            return put(tail, key, value);
         });
     }
 
     @Override
     public long compareAndSet(String key, long expectedVersion, byte[] value) throws ConflictException {
-        return locked(() -> {
+        return locked(tail -> {
             long current = get(key).map(Versioned::version).orElse(-1L);
             if (current != expectedVersion) {
                 throw new ConflictException(key + " is at version " + current + ", not " + expectedVersion);
             }
-            return write(key, value);
+            return put(tail, key, value);
         });
     }
 
     @Override
     public void delete(String key, long expectedVersion) throws ConflictException {
-        locked(() -> {
+        locked(tail -> {
             long current = get(key).map(Versioned::version).orElse(-1L);
             if (current != expectedVersion) {
                 throw new ConflictException(key + " is at version " + current + ", not " + expectedVersion);
             }
-            long revision = nextRevision();
-            Files.delete(file(key));
-            fsyncDirectory(file(key).getParent());
-            return revision;
+            ChangeLog.Tail next = changes.append(tail, key, null);
+            knownTail = next;
+            applyDelete(key);
+            return next.revision();
         });
     }
 
+    private long put(ChangeLog.Tail tail, String key, byte[] value) throws IOException {
+        ChangeLog.Tail next = changes.append(tail, key, value);
+        knownTail = next;
+        writeFile(key, next.revision(), value);
+        return next.revision();
+    }
+
     @Override
-    public AutoCloseable watch(String prefix, Consumer<WatchEvent> listener) {
-        synchronized (pollLock) {
-            if (lastSeen == null) {
-                try {
-                    Map<String, Versioned>[] seen = new Map[1];
-                    lastRevision = locked(() -> {
-                        seen[0] = list("");
-                        return revision();
-                    });
-                    lastSeen = seen[0];
-                } catch (ConflictException impossible) {
-                    throw new IllegalStateException(impossible);
-                }
+    public AutoCloseable watch(String prefix, MetadataListener listener) {
+        FileWatch w = new FileWatch(prefix, listener);
+        // the first listing runs on the poller thread too, so that one thread delivers everything in order
+        poller.execute(() -> {
+            if (!w.closed) {
+                watches.add(w);
+                w.relist(false);
             }
+        });
+        return () -> {
+            w.closed = true;
+            watches.remove(w);
+        };
+    }
+
+    /** Runs one poll of every watch now, on the poller thread, and waits for it (tests hold watches back with a long interval). */
+    void pollNow() {
+        try {
+            poller.submit(this::poll).get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("poll did not finish: " + e, e);
         }
-        Watcher w = new Watcher(prefix, listener);
-        watchers.add(w);
-        return () -> watchers.remove(w);
     }
 
     private void poll() {
-        if (watchers.isEmpty()) {
-            return;
-        }
-        synchronized (pollLock) {
-            if (revision() == lastRevision) {
-                return;
-            }
-            // read the state under the write lock: a writer bumps the revision before its file change is visible
-            Map<String, Versioned> now;
-            long revision;
+        for (FileWatch w : watches) {
             try {
-                Map<String, Versioned>[] seen = new Map[1];
-                revision = locked(() -> {
-                    seen[0] = list("");
-                    return revision();
-                });
-                now = seen[0];
-            } catch (ConflictException impossible) {
-                throw new IllegalStateException(impossible);
+                w.poll();
+            } catch (RuntimeException e) {
+                log.warn("metadata watch on {} failed ({}); listing the store again", root, e.toString());
+                w.relist(true);
             }
-            Map<String, Versioned> before = lastSeen;
-            lastSeen = now;
-            lastRevision = revision;
-            now.forEach((k, v) -> {
-                Versioned old = before.get(k);
-                if (old == null) {
-                    emit(new WatchEvent(WatchEvent.Type.CREATED, v));
-                } else if (old.version() != v.version()) {
-                    emit(new WatchEvent(WatchEvent.Type.UPDATED, v));
-                }
-            });
-            before.forEach((k, v) -> {
-                if (!now.containsKey(k)) {
-                    emit(new WatchEvent(WatchEvent.Type.DELETED, v));
-                }
-            });
         }
     }
 
-    private void emit(WatchEvent e) {
-        for (Watcher w : watchers) {
-            if (e.value().key().startsWith(w.prefix())) {
-                w.listener().accept(e);
+    /**
+     * One watch: a position in the change log and the version of every key it has delivered, so that a re-list
+     * delivers only the difference and a change seen twice (the list and the log overlap) is delivered once.
+     */
+    private final class FileWatch {
+        final String prefix;
+        final MetadataListener listener;
+        final Map<String, Long> delivered = new java.util.HashMap<>();
+        volatile boolean closed;
+        long segment;
+        long offset;
+        long revision;
+
+        FileWatch(String prefix, MetadataListener listener) {
+            this.prefix = prefix;
+            this.listener = listener;
+        }
+
+        void relist(boolean again) {
+            if (again) {
+                listener.relisting();
             }
+            List<Long> segments = changes.segments();
+            if (segments.isEmpty()) {
+                segment = legacyRevision() + 1;
+                offset = 0;
+                revision = segment - 1;
+            } else {
+                segment = segments.get(segments.size() - 1);
+                List<ChangeLog.Change> all = changes.read(segment, 0).orElse(List.of());
+                // start at the last logged change, not after it: its writer may not have written the key's file yet,
+                // so the listing below may miss it; replayed changes the listing already shows are skipped
+                ChangeLog.Change last = all.isEmpty() ? null : all.get(all.size() - 1);
+                offset = last == null ? 0 : last.start();
+                revision = last == null ? segment - 1 : last.revision() - 1;
+            }
+            Map<String, Versioned> now = list(prefix);
+            for (String key : List.copyOf(delivered.keySet())) {
+                if (!now.containsKey(key)) {
+                    long was = delivered.remove(key);
+                    listener.changed(WatchEvent.deleted(key, Math.max(was, revision)));
+                }
+            }
+            now.forEach((key, v) -> {
+                Long was = delivered.put(key, v.version());
+                if (was == null) {
+                    listener.changed(new WatchEvent(WatchEvent.Type.CREATED, v));
+                } else if (was != v.version()) {
+                    listener.changed(new WatchEvent(WatchEvent.Type.UPDATED, v));
+                }
+            });
+            if (!again) {
+                listener.synced();
+            }
+            poll();
+        }
+
+        void poll() {
+            if (closed) {
+                return;
+            }
+            Optional<List<ChangeLog.Change>> read = changes.read(segment, offset);
+            if (read.isEmpty()) {
+                List<Long> segments = changes.segments();
+                if (!segments.isEmpty() && segments.get(segments.size() - 1) >= segment) {
+                    relist(true); // the segment this watch was reading is gone: too far behind
+                }
+                return; // nothing logged yet
+            }
+            if (!deliver(read.get())) {
+                return;
+            }
+            if (read.get().isEmpty() && Files.exists(changes.segmentFile(revision + 1))) {
+                // a writer moved on to a new segment; this one is final now: finish it, then follow the new one
+                if (deliver(changes.read(segment, offset).orElse(List.of())) && Files.exists(changes.segmentFile(revision + 1))) {
+                    segment = revision + 1;
+                    offset = 0;
+                    poll();
+                }
+            }
+        }
+
+        /** Delivers changes in order; false (after re-listing) if the log skipped a revision. */
+        private boolean deliver(List<ChangeLog.Change> changesRead) {
+            for (ChangeLog.Change c : changesRead) {
+                if (c.revision() > revision + 1) {
+                    relist(true);
+                    return false;
+                }
+                offset = c.end();
+                if (c.revision() <= revision) {
+                    continue;
+                }
+                revision = c.revision();
+                if (!c.key().startsWith(prefix)) {
+                    continue;
+                }
+                Long was = delivered.get(c.key());
+                if (c.isDelete()) {
+                    if (was != null && was < c.revision()) {
+                        delivered.remove(c.key());
+                        listener.changed(WatchEvent.deleted(c.key(), c.revision()));
+                    }
+                } else if (was == null || was < c.revision()) {
+                    delivered.put(c.key(), c.revision());
+                    listener.changed(new WatchEvent(was == null ? WatchEvent.Type.CREATED : WatchEvent.Type.UPDATED,
+                            new Versioned(c.key(), c.revision(), c.value())));
+                }
+            }
+            return true;
         }
     }
 
     // ------------------------------------------------------------------ files
 
     private interface LockedAction {
-        long run() throws IOException, ConflictException;
+        long run(ChangeLog.Tail tail) throws IOException, ConflictException;
     }
 
     private long locked(LockedAction action) throws ConflictException {
         inProcess.lock();
         try (FileChannel lockFile = FileChannel.open(root.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock ignored = lockFile.lock()) {
-            return action.run();
+            ChangeLog.Tail tail = changes.tail(knownTail, legacyRevision());
+            knownTail = tail;
+            finish(tail.last());
+            return action.run(tail);
         } catch (IOException e) {
-            throw new UncheckedIOException("metadata write in " + root + " failed: " + e.getMessage(), e);
+            throw new UncheckedIOException("metadata write in " + root + " failed: " + e, e);
         } finally {
             inProcess.unlock();
         }
     }
 
-    private long write(String key, byte[] value) throws IOException {
-        long revision = nextRevision();
+    /** Re-applies the last logged change to its key's file, in case its writer died after logging it. Idempotent. */
+    private void finish(ChangeLog.Change last) throws IOException {
+        if (last == null) {
+            return;
+        }
+        Optional<Versioned> current = get(last.key());
+        long version = current.map(Versioned::version).orElse(-1L);
+        if (last.isDelete()) {
+            if (current.isPresent() && version < last.revision()) {
+                applyDelete(last.key());
+            }
+        } else if (version < last.revision()) {
+            writeFile(last.key(), last.revision(), last.value());
+        }
+    }
+
+    private void writeFile(String key, long revision, byte[] value) throws IOException {
         Path target = file(key);
         Files.createDirectories(target.getParent());
         byte[] header = ("v" + revision + "\n").getBytes(StandardCharsets.US_ASCII);
         atomicWrite(target, ByteBuffer.allocate(header.length + value.length).put(header).put(value).array());
-        return revision;
     }
 
-    private long revision() {
+    private void applyDelete(String key) throws IOException {
+        Files.deleteIfExists(file(key));
+        fsyncDirectory(file(key).getParent());
+    }
+
+    /** Stores written before the change log kept their revision here; the log continues from it. */
+    private long legacyRevision() {
         try {
             return Long.parseLong(Files.readString(root.resolve(".revision")).trim());
         } catch (NoSuchFileException e) {
@@ -239,13 +356,6 @@ public final class LocalFileMetadataStore implements MetadataStore {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    /** Under the lock: the store-wide revision, incremented and made durable before it is used. */
-    private long nextRevision() throws IOException {
-        long next = revision() + 1;
-        atomicWrite(root.resolve(".revision"), String.valueOf(next).getBytes(StandardCharsets.US_ASCII));
-        return next;
     }
 
     private static void atomicWrite(Path target, byte[] bytes) throws IOException {
@@ -258,7 +368,7 @@ public final class LocalFileMetadataStore implements MetadataStore {
         fsyncDirectory(target.getParent());
     }
 
-    private static void fsyncDirectory(Path dir) throws IOException {
+    static void fsyncDirectory(Path dir) throws IOException {
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
             ch.force(true);
         }

@@ -2,7 +2,6 @@ package io.capstan.cluster.metadata;
 
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Consumer;
 
 /**
  * The cluster's metadata: a versioned key-value store with compare-and-set and watches. On Kubernetes the API server
@@ -26,10 +25,11 @@ public interface MetadataStore extends AutoCloseable {
     void delete(String key, long expectedVersion) throws ConflictException;
 
     /**
-     * Calls the listener for every change under the prefix from now on, in order per key. Events are delivered on a
-     * store thread; the listener must not block. Close the returned handle to stop.
+     * Lists the prefix and then tells the listener of every change under it, re-listing on its own when the store's
+     * history no longer reaches back far enough (see {@link MetadataListener}). Close the returned handle to stop.
+     * Brokers and the operator hold one such watch each, through a {@link MetadataCache}, instead of reading the store.
      */
-    AutoCloseable watch(String prefix, Consumer<WatchEvent> listener);
+    AutoCloseable watch(String prefix, MetadataListener listener);
 
     @Override
     void close();

@@ -5,7 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import io.capstan.cluster.metadata.BrokerRegistration;
 import io.capstan.cluster.metadata.LocalFileMetadataStore;
+import io.capstan.cluster.metadata.CaughtUp;
+import io.capstan.cluster.metadata.MetadataCache;
 import io.capstan.cluster.metadata.MetadataCodec;
+import io.capstan.cluster.view.ClusterView;
 import io.capstan.cluster.metadata.ShardState;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,7 +25,9 @@ class FailoverControllerTest {
     @Test
     void aBrokerWhoseLeaseRunsOutLosesLeadershipToAnInSyncReplica() throws Exception {
         AtomicLong clock = new AtomicLong(1_000_000);
-        try (LocalFileMetadataStore store = new LocalFileMetadataStore(dir, 50)) {
+        try (LocalFileMetadataStore store = new LocalFileMetadataStore(dir, 50);
+             MetadataCache cache = MetadataCache.open(store, Duration.ofSeconds(30));
+             ClusterView view = new ClusterView(cache, clock::get)) {
             List<BrokerLease> leases = List.of(
                     new BrokerLease(store, new BrokerRegistration(1, "127.0.0.1", 9092, "a", 0), 3000, clock::get),
                     new BrokerLease(store, new BrokerRegistration(2, "127.0.0.2", 9092, "b", 0), 3000, clock::get),
@@ -32,7 +37,8 @@ class FailoverControllerTest {
             }
             store.create(ShardState.key("orders", 0), MetadataCodec.encode(new ShardState("orders", 0, List.of(1, 2, 3), 1, 0, List.of(1, 2, 3))));
             store.create(ShardState.key("orders", 1), MetadataCodec.encode(new ShardState("orders", 1, List.of(2, 3, 1), 2, 0, List.of(2, 3, 1))));
-            FailoverController controller = new FailoverController(store, clock::get);
+            FailoverController controller = new FailoverController(view);
+            CaughtUp.with(store, cache);
             assertThat(controller.pass()).isZero();
 
             // brokers 2 and 3 keep renewing; broker 1 stops (crashed)
@@ -40,7 +46,9 @@ class FailoverControllerTest {
             leases.get(1).renew();
             leases.get(2).renew();
             clock.addAndGet(2000);
+            CaughtUp.with(store, cache);
             assertThat(controller.pass()).isEqualTo(1);
+            CaughtUp.with(store, cache);
             ShardState moved = MetadataCodec.decode(store.get(ShardState.key("orders", 0)).orElseThrow().value(), ShardState.class);
             assertThat(moved.leader()).isEqualTo(2);
             assertThat(moved.leaderEpoch()).isEqualTo(1);
@@ -71,14 +79,17 @@ class FailoverControllerTest {
     @Test
     void leadershipReturnsToThePreferredReplicaOnceItIsBackInSync() throws Exception {
         AtomicLong clock = new AtomicLong(1_000_000);
-        try (LocalFileMetadataStore store = new LocalFileMetadataStore(dir, 50)) {
+        try (LocalFileMetadataStore store = new LocalFileMetadataStore(dir, 50);
+             MetadataCache cache = MetadataCache.open(store, Duration.ofSeconds(30));
+             ClusterView view = new ClusterView(cache, clock::get)) {
             for (int id = 1; id <= 3; id++) {
                 new BrokerLease(store, new BrokerRegistration(id, "127.0.0.1", 9090 + id, null, 0), 3000, clock::get).renew();
             }
             // broker 1 prefers shard 0 but broker 2 leads it after a failover; broker 1 is back in the ISR
             store.create(ShardState.key("t", 0), MetadataCodec.encode(new ShardState("t", 0, List.of(1, 2, 3), 2, 4, List.of(2, 3, 1))));
             store.create(ShardState.key("t", 1), MetadataCodec.encode(new ShardState("t", 1, List.of(3, 1, 2), 1, 2, List.of(1, 2))));
-            FailoverController controller = new FailoverController(store, clock::get);
+            FailoverController controller = new FailoverController(view);
+            CaughtUp.with(store, cache);
             assertThat(controller.pass()).as("off unless enabled").isZero();
             controller.withPreferredLeaderElection(10_000);
             assertThat(controller.pass()).isEqualTo(1);

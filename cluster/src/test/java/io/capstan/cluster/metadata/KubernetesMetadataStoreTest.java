@@ -12,7 +12,7 @@ class KubernetesMetadataStoreTest extends MetadataStoreContract {
     io.fabric8.kubernetes.client.KubernetesClient client;
 
     @Override
-    MetadataStore newStore() {
+    protected MetadataStore newStore() {
         server = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(), new io.fabric8.mockwebserver.MockWebServer(),
                 new java.util.HashMap<>(), new io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher(), false);
         server.init();

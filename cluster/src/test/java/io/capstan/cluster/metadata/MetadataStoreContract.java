@@ -16,11 +16,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** What every MetadataStore must do; each implementation's test extends this. */
-abstract class MetadataStoreContract {
-    MetadataStore store;
+/** What every MetadataStore must do; each implementation's test extends this (the real API server's in e2e-tests). */
+public abstract class MetadataStoreContract {
+    protected MetadataStore store;
 
-    abstract MetadataStore newStore() throws Exception;
+    protected abstract MetadataStore newStore() throws Exception;
 
     @BeforeEach
     void open() throws Exception {
@@ -32,11 +32,11 @@ abstract class MetadataStoreContract {
         store.close();
     }
 
-    static byte[] b(String s) {
+    protected static byte[] b(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    static String s(Versioned v) {
+    protected static String s(Versioned v) {
         return new String(v.value(), StandardCharsets.UTF_8);
     }
 
@@ -103,20 +103,131 @@ abstract class MetadataStoreContract {
         assertThat(s(store.get("counter").orElseThrow())).isEqualTo("100");
     }
 
-    @Test
-    void watchSeesCreatesUpdatesAndDeletesUnderItsPrefix() throws Exception {
-        List<WatchEvent> events = new CopyOnWriteArrayList<>();
-        try (AutoCloseable w = store.watch("brokers/", events::add)) {
-            long v = store.create("brokers/7", b("up"));
-            store.create("shards/t/0", b("not watched"));
-            await().atMost(Duration.ofSeconds(10)).until(() -> events.size() == 1);
-            long v2 = store.compareAndSet("brokers/7", v, b("still up"));
-            await().atMost(Duration.ofSeconds(10)).until(() -> events.size() == 2);
-            store.delete("brokers/7", v2);
-            await().atMost(Duration.ofSeconds(10)).until(() -> events.size() == 3);
+    /** Records what a watch delivers, in order. */
+    protected static final class Recorder implements MetadataListener {
+        public final List<WatchEvent> events = new CopyOnWriteArrayList<>();
+        public volatile int syncedAfter = -1;
+        public final java.util.concurrent.atomic.AtomicInteger relistings = new java.util.concurrent.atomic.AtomicInteger();
+
+        public Recorder() {}
+
+        @Override
+        public void changed(WatchEvent event) {
+            events.add(event);
         }
-        assertThat(events).extracting(WatchEvent::type)
-                .containsExactly(WatchEvent.Type.CREATED, WatchEvent.Type.UPDATED, WatchEvent.Type.DELETED);
-        assertThat(events).allMatch(e -> e.value().key().equals("brokers/7"));
+
+        @Override
+        public void synced() {
+            syncedAfter = events.size();
+        }
+
+        @Override
+        public void relisting() {
+            relistings.incrementAndGet();
+        }
+
+        /** What applying the events in order gives: key to version and value. */
+        public java.util.Map<String, String> replayed() {
+            java.util.Map<String, String> state = new java.util.TreeMap<>();
+            for (WatchEvent e : events) {
+                if (e.type() == WatchEvent.Type.DELETED) {
+                    state.remove(e.key());
+                } else {
+                    state.put(e.key(), e.value().version() + ":" + s(e.value()));
+                }
+            }
+            return state;
+        }
+    }
+
+    protected static java.util.Map<String, String> asReplayed(java.util.Map<String, Versioned> listing) {
+        java.util.Map<String, String> state = new java.util.TreeMap<>();
+        listing.forEach((k, v) -> state.put(k, v.version() + ":" + s(v)));
+        return state;
+    }
+
+    @Test
+    void watchListsWhatIsThereThenSaysSyncedThenDeliversChangesUnderItsPrefix() throws Exception {
+        long v1 = store.create("brokers/1", b("one"));
+        store.create("brokers/2", b("two"));
+        store.create("shards/t/0", b("not watched"));
+        Recorder r = new Recorder();
+        try (AutoCloseable w = store.watch("brokers/", r)) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> r.syncedAfter >= 0);
+            assertThat(r.syncedAfter).isEqualTo(2);
+            assertThat(r.events).extracting(WatchEvent::type).containsOnly(WatchEvent.Type.CREATED);
+            assertThat(r.events).extracting(WatchEvent::key).containsExactlyInAnyOrder("brokers/1", "brokers/2");
+            long v = store.create("brokers/7", b("up"));
+            store.create("shards/t/1", b("not watched"));
+            long v2 = store.compareAndSet("brokers/7", v, b("still up"));
+            store.delete("brokers/7", v2);
+            store.compareAndSet("brokers/1", v1, b("one again"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> r.events.size() == 6);
+            assertThat(r.events.subList(2, 6)).extracting(e -> e.type() + " " + e.key()).containsExactly(
+                    "CREATED brokers/7", "UPDATED brokers/7", "DELETED brokers/7", "UPDATED brokers/1");
+            assertThat(r.events.get(3).value().version()).isEqualTo(v2);
+            // a delete's version is at least the last one (the revision of the delete where the store knows it)
+            assertThat(r.events.get(4).value().version()).isGreaterThanOrEqualTo(v2);
+            assertThat(r.events.get(5).value().version()).isGreaterThan(v2);
+            assertThat(r.replayed()).isEqualTo(asReplayed(store.list("brokers/")));
+        }
+    }
+
+    @Test
+    void aCacheFollowsConcurrentWritersExactlyAndTellsSubscribersWhichKeysChanged() throws Exception {
+        store.create("shards/t/0", b("0"));
+        try (MetadataCache cache = MetadataCache.open(store, Duration.ofSeconds(30))) {
+            assertThat(cache.get("shards/t/0")).hasValueSatisfying(v -> assertThat(s(v)).isEqualTo("0"));
+            List<MetadataCache.Change> changes = new CopyOnWriteArrayList<>();
+            AutoCloseable sub = cache.subscribe("topics/", changes::add);
+            ExecutorService pool = Executors.newFixedThreadPool(3);
+            List<Future<?>> futures = new ArrayList<>();
+            for (int t = 0; t < 3; t++) {
+                int writer = t;
+                futures.add(pool.submit(() -> {
+                    for (int i = 0; i < 10; i++) {
+                        CasRetry.update(store, "shards/t/0", old -> b(String.valueOf(Long.parseLong(new String(old, StandardCharsets.UTF_8)) + 1)));
+                        store.create("topics/w" + writer + "-" + i, b("x"));
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : futures) {
+                f.get();
+            }
+            pool.shutdown();
+            long last = store.create("brokers/9", b("last"));
+            assertThat(cache.awaitRevision(last, Duration.ofSeconds(30))).isTrue();
+            assertThat(cache.get("brokers/9")).hasValueSatisfying(v -> assertThat(v.version()).isEqualTo(last));
+            assertThat(asReplayed(cache.under(""))).isEqualTo(asReplayed(store.list("")));
+            assertThat(s(cache.get("shards/t/0").orElseThrow())).isEqualTo("30");
+            // subscribers hear only their prefix, each new key once
+            assertThat(changes).hasSize(30).allMatch(c -> c.key().startsWith("topics/") && c.before() == null && !c.isDelete());
+            sub.close();
+            Versioned gone = cache.get("topics/w0-0").orElseThrow();
+            store.delete("topics/w0-0", gone.version());
+            long after = store.create("brokers/10", b("after"));
+            assertThat(cache.awaitRevision(after, Duration.ofSeconds(30))).isTrue();
+            assertThat(cache.get("topics/w0-0")).isEmpty();
+            assertThat(changes).hasSize(30);
+        }
+    }
+
+    @Test
+    void aSubscriberFirstHearsEveryExistingKeyUnderItsPrefix() throws Exception {
+        store.create("security/acls/a", b("a"));
+        store.create("security/acls/b", b("b"));
+        store.create("security/scram/c", b("c"));
+        try (MetadataCache cache = MetadataCache.open(store, Duration.ofSeconds(30))) {
+            List<MetadataCache.Change> seen = new CopyOnWriteArrayList<>();
+            try (AutoCloseable sub = cache.subscribe("security/acls/", seen::add)) {
+                assertThat(seen).extracting(MetadataCache.Change::key).containsExactly("security/acls/a", "security/acls/b");
+                Versioned a = cache.get("security/acls/a").orElseThrow();
+                store.delete("security/acls/a", a.version());
+                await().atMost(Duration.ofSeconds(10)).until(() -> seen.size() == 3);
+                assertThat(seen.get(2).isDelete()).isTrue();
+                assertThat(seen.get(2).before()).isEqualTo(a);
+            }
+        }
     }
 }

@@ -26,6 +26,7 @@ public final class ControlPlane implements AutoCloseable {
     private final Path work;
     private final List<Process> processes = new ArrayList<>();
     private int apiPort;
+    private int etcdPort;
 
     private ControlPlane(Path work) {
         this.work = work;
@@ -58,6 +59,10 @@ public final class ControlPlane implements AutoCloseable {
     /** A kubeconfig for the admin (system:masters), as kubectl or Helm would use it. */
     public Path adminKubeconfig() throws IOException {
         return writeKubeconfig();
+    }
+
+    public int apiPort() {
+        return apiPort;
     }
 
     public String apiServerUrl() {
@@ -107,6 +112,7 @@ public final class ControlPlane implements AutoCloseable {
         Files.createDirectories(work);
         certificates();
         int etcdClient = freePort();
+        etcdPort = etcdClient;
         int etcdPeer = freePort();
         start("etcd", List.of(BIN.resolve("etcd").toString(), "--name", "default", "--data-dir", work.resolve("etcd").toString(),
                 "--listen-client-urls", "http://127.0.0.1:" + etcdClient, "--advertise-client-urls", "http://127.0.0.1:" + etcdClient,
@@ -115,6 +121,9 @@ public final class ControlPlane implements AutoCloseable {
         apiPort = freePort();
         start("kube-apiserver", List.of(BIN.resolve("kube-apiserver").toString(),
                 "--etcd-servers", "http://127.0.0.1:" + etcdClient,
+                // ConfigMaps (the brokers' metadata store) are watched from etcd itself, not the API server's watch
+                // cache, so that compacting etcd expires a watch's history as it would after a long disconnection
+                "--watch-cache-sizes", "configmaps#0",
                 "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--secure-port", String.valueOf(apiPort),
                 "--cert-dir", work.resolve("apiserver-certs").toString(),
                 "--tls-cert-file", file("apiserver.crt"), "--tls-private-key-file", file("apiserver.key"),
@@ -178,6 +187,29 @@ public final class ControlPlane implements AutoCloseable {
     }
 
     public Path work() { return work; }
+
+    /**
+     * Compacts etcd's history up to its current revision (what the API server does every five minutes), through etcd's
+     * JSON gateway: a watch that resumes from an older resourceVersion is answered 410 Gone afterwards.
+     */
+    public long compactEtcd() throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        String status = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + etcdPort + "/v3/kv/range"))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"key\":\"AA==\"}")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"revision\":\"(\\d+)\"").matcher(status);
+        if (!m.find()) {
+            throw new IllegalStateException("etcd did not say its revision: " + status);
+        }
+        long revision = Long.parseLong(m.group(1));
+        var answer = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + etcdPort + "/v3/kv/compaction"))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"revision\":\"" + revision + "\",\"physical\":true}")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        if (answer.statusCode() != 200) {
+            throw new IllegalStateException("etcd refused the compaction: " + answer.body());
+        }
+        return revision;
+    }
 
     @Override
     public void close() {
