@@ -12,7 +12,7 @@ import io.capstan.broker.security.AclAuthorizer;
 import io.capstan.broker.security.Authorizer;
 import io.capstan.broker.admin.AdminServer;
 import io.capstan.broker.admin.BrokerMetrics;
-import io.capstan.broker.config.BrokerConfig;
+import io.capstan.config.BrokerConfig;
 import io.capstan.broker.group.GroupCoordinator;
 import io.capstan.broker.group.GroupSettings;
 import io.capstan.broker.kafka.ApiRegistry;
@@ -48,9 +48,9 @@ import io.capstan.broker.log.Shard;
 import org.apache.kafka.common.TopicPartition;
 import io.capstan.broker.kafka.AlterPartitionReassignmentsHandler;
 import io.capstan.broker.kafka.ListPartitionReassignmentsHandler;
-import io.capstan.broker.replica.ClusterReassignments;
-import io.capstan.broker.replica.ClusterMembership;
-import io.capstan.broker.replica.ClusterTopics;
+import io.capstan.cluster.topics.Reassignments;
+import io.capstan.broker.kafka.ClusterMembership;
+import io.capstan.cluster.topics.ClusterTopics;
 import io.capstan.broker.replica.ReplicaManager;
 import io.capstan.broker.replica.Replication;
 import io.capstan.broker.replica.SingleReplica;
@@ -206,7 +206,7 @@ public final class Broker implements AutoCloseable {
         });
         Runnable createOffsetsShard = () -> {
             try {
-                topics.create(OffsetStore.TOPIC, 1, Math.min(settings.defaultReplicationFactor(), Math.max(1, topics.liveBrokers(settings.defaultReplicationFactor()))),
+                topics.create(OffsetStore.TOPIC, org.apache.kafka.common.Uuid.randomUuid().toString(), 1, Math.min(settings.defaultReplicationFactor(), Math.max(1, topics.liveBrokers(settings.defaultReplicationFactor()))),
                         Map.of("retention.ms", "-1"));
                 replicas.requestSync();
             } catch (ConflictException exists) {
@@ -268,9 +268,9 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.OFFSET_FOR_LEADER_EPOCH, new OffsetForLeaderEpochHandler(logs, replication))
                 .add(ApiKeys.ELECT_LEADERS, new ElectLeadersHandler(logs, cluster == null ? null : cluster.view()))
                 .add(ApiKeys.ALTER_PARTITION_REASSIGNMENTS, new AlterPartitionReassignmentsHandler(
-                        cluster == null ? null : new ClusterReassignments(cluster.store(), System::currentTimeMillis), metadataChanged))
+                        cluster == null ? null : new Reassignments(cluster.store(), System::currentTimeMillis), metadataChanged))
                 .add(ApiKeys.LIST_PARTITION_REASSIGNMENTS, new ListPartitionReassignmentsHandler(
-                        cluster == null ? null : new ClusterReassignments(cluster.store(), System::currentTimeMillis)))
+                        cluster == null ? null : new Reassignments(cluster.store(), System::currentTimeMillis)))
                 .add(ApiKeys.CREATE_TOPICS, new CreateTopicsHandler(logs, config.defaultPartitions(),
                         cluster == null ? null : cluster.topics(), config.replication().defaultReplicationFactor(), metadataChanged))
                 .add(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(logs, cluster == null ? null : cluster.topics(), metadataChanged))

@@ -3,7 +3,7 @@ package io.capstan.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.capstan.broker.config.BrokerConfig;
+import io.capstan.config.BrokerConfig;
 import io.capstan.cluster.metadata.LocalFileMetadataStore;
 import java.net.URI;
 import java.net.http.HttpClient;

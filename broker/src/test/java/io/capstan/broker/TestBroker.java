@@ -1,6 +1,6 @@
 package io.capstan.broker;
 
-import io.capstan.broker.config.BrokerConfig;
+import io.capstan.config.BrokerConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

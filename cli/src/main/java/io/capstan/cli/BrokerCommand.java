@@ -1,7 +1,7 @@
 package io.capstan.cli;
 
 import io.capstan.broker.Broker;
-import io.capstan.broker.config.BrokerConfig;
+import io.capstan.config.BrokerConfig;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;

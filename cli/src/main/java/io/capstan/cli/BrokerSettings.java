@@ -1,6 +1,6 @@
 package io.capstan.cli;
 
-import io.capstan.broker.config.BrokerConfig;
+import io.capstan.config.BrokerConfig;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;

@@ -1,6 +1,6 @@
 package io.capstan.cli;
 
-import io.capstan.broker.config.BrokerConfig;
+import io.capstan.config.BrokerConfig;
 import java.util.stream.Collectors;
 
 /** The broker settings table, as printed by {@code capstan broker --print-config} and kept in docs/configuration.md. */

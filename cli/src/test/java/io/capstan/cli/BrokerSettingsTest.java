@@ -3,8 +3,8 @@ package io.capstan.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.capstan.broker.config.BrokerConfig;
-import io.capstan.broker.config.ConfigException;
+import io.capstan.config.BrokerConfig;
+import io.capstan.config.ConfigException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;

@@ -3,7 +3,7 @@ package io.capstan.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.capstan.broker.Broker;
-import io.capstan.broker.config.BrokerConfig;
+import io.capstan.config.BrokerConfig;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.capstan.broker.Broker;
-import io.capstan.broker.config.BrokerConfig;
+import io.capstan.config.BrokerConfig;
 import java.io.File;
 import java.nio.file.Path;
 import java.util.List;

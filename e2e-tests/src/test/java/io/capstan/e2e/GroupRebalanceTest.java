@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.capstan.broker.Broker;
-import io.capstan.broker.config.BrokerConfig;
+import io.capstan.config.BrokerConfig;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.file.Path;

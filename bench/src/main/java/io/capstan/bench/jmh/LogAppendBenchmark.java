@@ -1,6 +1,6 @@
 package io.capstan.bench.jmh;
 
-import io.capstan.broker.config.BrokerConfig;
+import io.capstan.config.BrokerConfig;
 import io.capstan.broker.log.AppendResult;
 import io.capstan.broker.log.CommitListener;
 import io.capstan.broker.log.CommitStats;

@@ -1,6 +1,6 @@
 package io.capstan.broker.kafka;
 
-import io.capstan.broker.replica.ClusterReassignments;
+import io.capstan.cluster.topics.Reassignments;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.common.message.AlterPartitionReassignmentsRequestData;
@@ -17,10 +17,10 @@ import org.apache.kafka.common.acl.AclOperation;
  * to move shards to.
  */
 public final class AlterPartitionReassignmentsHandler implements ApiHandler {
-    private final ClusterReassignments reassignments;
+    private final Reassignments reassignments;
     private final Runnable changed;
 
-    public AlterPartitionReassignmentsHandler(ClusterReassignments reassignments, Runnable changed) {
+    public AlterPartitionReassignmentsHandler(Reassignments reassignments, Runnable changed) {
         this.reassignments = reassignments;
         this.changed = changed;
     }
@@ -46,12 +46,24 @@ public final class AlterPartitionReassignmentsHandler implements ApiHandler {
                             .setErrorMessage("this broker runs alone; start a cluster (capstan cluster up) to move replicas");
                     continue;
                 }
-                ClusterReassignments.Outcome outcome = reassignments.alter(topic.name(), p.partitionIndex(), p.replicas(),
+                Reassignments.Outcome outcome = reassignments.alter(topic.name(), p.partitionIndex(), p.replicas(),
                         request.allowReplicationFactorChange());
-                pr.setErrorCode(outcome.error().code()).setErrorMessage(outcome.message());
+                pr.setErrorCode(error(outcome.result()).code()).setErrorMessage(outcome.message());
             }
         }
         changed.run();
         return CompletableFuture.completedFuture(response);
+    }
+
+    /** Kafka's error code for each outcome (KEPT_CHANGING: the retriable code Kafka's controller uses for a busy partition). */
+    static Errors error(Reassignments.Result result) {
+        return switch (result) {
+            case STARTED_OR_CANCELLED -> Errors.NONE;
+            case UNKNOWN_SHARD -> Errors.UNKNOWN_TOPIC_OR_PARTITION;
+            case NONE_RUNNING -> Errors.NO_REASSIGNMENT_IN_PROGRESS;
+            case REPLICATION_FACTOR_CHANGE -> Errors.INVALID_REPLICATION_FACTOR;
+            case INVALID_REPLICAS -> Errors.INVALID_REPLICA_ASSIGNMENT;
+            case KEPT_CHANGING -> Errors.CONCURRENT_TRANSACTIONS;
+        };
     }
 }

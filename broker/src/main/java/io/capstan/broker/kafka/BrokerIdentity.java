@@ -1,6 +1,6 @@
 package io.capstan.broker.kafka;
 
-import io.capstan.broker.config.Listener;
+import io.capstan.config.Listener;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

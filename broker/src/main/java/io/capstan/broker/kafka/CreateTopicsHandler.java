@@ -1,7 +1,7 @@
 package io.capstan.broker.kafka;
 
 import io.capstan.broker.log.LogManager;
-import io.capstan.broker.replica.ClusterTopics;
+import io.capstan.cluster.topics.ClusterTopics;
 import io.capstan.cluster.metadata.ConflictException;
 import org.apache.kafka.common.Uuid;
 import io.capstan.broker.log.StorageException;
@@ -102,11 +102,14 @@ public final class CreateTopicsHandler implements ApiHandler {
         }
         if (cluster != null) {
             try {
-                Uuid id = cluster.create(topic.name(), partitions, replicationFactor, configs);
+                Uuid id = Uuid.randomUuid();
+                cluster.create(topic.name(), id.toString(), partitions, replicationFactor, configs);
                 created.run();
                 return result.setTopicId(id);
             } catch (ConflictException e) {
                 return fail(result, Errors.TOPIC_ALREADY_EXISTS, e.getMessage());
+            } catch (IllegalArgumentException e) {
+                return fail(result, Errors.INVALID_REPLICATION_FACTOR, e.getMessage());
             } catch (RuntimeException e) {
                 return fail(result, Errors.UNKNOWN_SERVER_ERROR, "the cluster metadata store refused the topic: " + e.getMessage() + "; retry");
             }

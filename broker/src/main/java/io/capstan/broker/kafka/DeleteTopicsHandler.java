@@ -1,7 +1,7 @@
 package io.capstan.broker.kafka;
 
 import io.capstan.broker.log.LogManager;
-import io.capstan.broker.replica.ClusterTopics;
+import io.capstan.cluster.topics.ClusterTopics;
 import io.capstan.cluster.metadata.ConflictException;
 import io.capstan.broker.log.TopicMeta;
 import io.capstan.broker.log.UnknownTopicException;
@@ -44,7 +44,7 @@ public final class DeleteTopicsHandler implements ApiHandler {
         for (DeleteTopicsRequestData.DeleteTopicState target : targets) {
             DeletableTopicResult result = new DeletableTopicResult().setName(target.name()).setTopicId(target.topicId());
             response.responses().add(result);
-            String name = target.name() != null ? target.name() : cluster != null ? cluster.nameOf(target.topicId()).orElse(null)
+            String name = target.name() != null ? target.name() : cluster != null ? cluster.nameOf(target.topicId().toString()).orElse(null)
                     : java.util.Optional.ofNullable(logs.catalog().topic(target.topicId())).map(TopicMeta::name).orElse(null);
             if (name != null && !context.allowedOnTopic(AclOperation.DELETE, name)) {
                 result.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())
@@ -81,7 +81,7 @@ public final class DeleteTopicsHandler implements ApiHandler {
     }
 
     private void deleteInCluster(DeleteTopicsRequestData.DeleteTopicState target, DeletableTopicResult result) {
-        String name = target.name() != null ? target.name() : cluster.nameOf(target.topicId()).orElse(null);
+        String name = target.name() != null ? target.name() : cluster.nameOf(target.topicId().toString()).orElse(null);
         if (name == null || cluster.topic(name).isEmpty()) {
             Errors error = target.name() != null ? Errors.UNKNOWN_TOPIC_OR_PARTITION : Errors.UNKNOWN_TOPIC_ID;
             result.setErrorCode(error.code()).setErrorMessage("no such topic");

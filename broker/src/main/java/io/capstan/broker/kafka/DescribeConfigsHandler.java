@@ -1,6 +1,6 @@
 package io.capstan.broker.kafka;
 
-import io.capstan.broker.config.BrokerConfig;
+import io.capstan.config.BrokerConfig;
 import io.capstan.broker.log.LogManager;
 import io.capstan.broker.log.TopicMeta;
 import java.util.List;

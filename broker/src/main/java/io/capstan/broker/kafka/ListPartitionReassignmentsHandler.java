@@ -2,7 +2,7 @@ package io.capstan.broker.kafka;
 
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.acl.AclOperation;
-import io.capstan.broker.replica.ClusterReassignments;
+import io.capstan.cluster.topics.Reassignments;
 import io.capstan.cluster.metadata.ShardState;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -16,9 +16,9 @@ import org.apache.kafka.common.protocol.ApiMessage;
 
 /** ListPartitionReassignments: the running reassignments, all or of the shards named, with adding and removing replicas. */
 public final class ListPartitionReassignmentsHandler implements ApiHandler {
-    private final ClusterReassignments reassignments;
+    private final Reassignments reassignments;
 
-    public ListPartitionReassignmentsHandler(ClusterReassignments reassignments) {
+    public ListPartitionReassignmentsHandler(Reassignments reassignments) {
         this.reassignments = reassignments;
     }
 

@@ -1,7 +1,7 @@
 package io.capstan.broker.log;
 
 import io.capstan.cluster.DaemonThreads;
-import io.capstan.broker.config.BrokerConfig;
+import io.capstan.config.BrokerConfig;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;

@@ -1,6 +1,5 @@
 package io.capstan.broker.log;
 
-import io.capstan.broker.net.Backpressure;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;

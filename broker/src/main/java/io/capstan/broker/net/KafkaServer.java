@@ -1,5 +1,6 @@
 package io.capstan.broker.net;
 
+import io.capstan.broker.log.Backpressure;
 import io.capstan.broker.kafka.ApiRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -16,7 +17,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.flush.FlushConsolidationHandler;
-import io.capstan.broker.config.Listener;
+import io.capstan.config.Listener;
 import io.capstan.broker.security.Authorizer;
 import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;

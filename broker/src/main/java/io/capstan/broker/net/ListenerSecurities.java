@@ -1,12 +1,12 @@
 package io.capstan.broker.net;
 
-import io.capstan.broker.config.OAuthSettings;
+import io.capstan.config.OAuthSettings;
 import io.capstan.broker.security.JwtValidator;
 import io.capstan.broker.security.LoginThrottle;
-import io.capstan.broker.config.Listener;
-import io.capstan.broker.config.SaslSettings;
-import io.capstan.broker.config.Security;
-import io.capstan.broker.config.SslSettings;
+import io.capstan.config.Listener;
+import io.capstan.config.SaslSettings;
+import io.capstan.config.Security;
+import io.capstan.config.SslSettings;
 import io.capstan.broker.security.PlainCredentials;
 import io.capstan.broker.security.ReloadingFiles;
 import io.capstan.broker.security.TlsContexts;

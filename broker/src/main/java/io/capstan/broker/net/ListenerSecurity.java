@@ -1,8 +1,8 @@
 package io.capstan.broker.net;
 
 import io.capstan.broker.security.LoginThrottle;
-import io.capstan.broker.config.Listener;
-import io.capstan.broker.config.SaslSettings;
+import io.capstan.config.Listener;
+import io.capstan.config.SaslSettings;
 import io.capstan.broker.security.ReloadingFiles;
 import io.netty.handler.ssl.SslContext;
 import io.capstan.broker.security.SaslMechanisms;

@@ -1,5 +1,6 @@
 package io.capstan.broker.net;
 
+import io.capstan.broker.log.Backpressure;
 import io.capstan.broker.security.Authorizer;
 import io.capstan.broker.kafka.ApiRegistry;
 import io.capstan.broker.kafka.RequestContext;

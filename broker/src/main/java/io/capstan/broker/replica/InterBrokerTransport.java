@@ -1,7 +1,7 @@
 package io.capstan.broker.replica;
 
-import io.capstan.broker.config.Listener;
-import io.capstan.broker.config.Security;
+import io.capstan.config.Listener;
+import io.capstan.config.Security;
 import io.capstan.broker.security.SaslClients;
 import io.capstan.broker.security.TlsContexts;
 import java.io.IOException;
@@ -48,7 +48,7 @@ public final class InterBrokerTransport {
         Listener listener = security.interBroker();
         Security.InterBrokerClient client = security.interBrokerClient();
         if (listener.sasl() && client.username().isEmpty()) {
-            throw new io.capstan.broker.config.ConfigException("the inter-broker listener " + listener.name() + " uses SASL: set "
+            throw new io.capstan.config.ConfigException("the inter-broker listener " + listener.name() + " uses SASL: set "
                     + "inter.broker.sasl.username and inter.broker.sasl.password (a user with ClusterAction)");
         }
         return new InterBrokerTransport(listener.tls() ? TlsContexts.client(security.ssl().get(listener.name())) : null,

@@ -1,6 +1,6 @@
 package io.capstan.broker.replica;
 
-import io.capstan.broker.config.BrokerConfig;
+import io.capstan.config.BrokerConfig;
 import io.capstan.broker.log.AppendResult;
 import io.capstan.broker.log.BatchHeader;
 import io.capstan.broker.log.EpochHistory;

@@ -1,7 +1,7 @@
 package io.capstan.broker.replica;
 
 import io.capstan.cluster.DaemonThreads;
-import io.capstan.broker.config.BrokerConfig;
+import io.capstan.config.BrokerConfig;
 import io.capstan.broker.log.CommitListener;
 import io.capstan.broker.log.LogManager;
 import io.capstan.broker.log.Shard;

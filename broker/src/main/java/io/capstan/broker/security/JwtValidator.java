@@ -1,11 +1,11 @@
 package io.capstan.broker.security;
 
-import io.capstan.broker.config.OAuthSettings;
+import io.capstan.config.OAuthSettings;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import io.capstan.broker.config.ConfigException;
+import io.capstan.config.ConfigException;
 import java.net.URI;
 import java.util.HashSet;
 import java.util.function.Supplier;

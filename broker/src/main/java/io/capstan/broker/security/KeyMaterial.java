@@ -1,6 +1,6 @@
 package io.capstan.broker.security;
 
-import io.capstan.broker.config.SslSettings;
+import io.capstan.config.SslSettings;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;

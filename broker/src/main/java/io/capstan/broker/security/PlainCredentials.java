@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.List;
 import java.util.Properties;
-import io.capstan.broker.config.ConfigException;
+import io.capstan.config.ConfigException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,6 +1,6 @@
 package io.capstan.broker.security;
 
-import io.capstan.broker.config.SaslSettings;
+import io.capstan.config.SaslSettings;
 import java.util.function.LongSupplier;
 import javax.security.sasl.SaslException;
 import javax.security.sasl.SaslServer;

@@ -1,7 +1,7 @@
 package io.capstan.broker.security;
 
-import io.capstan.broker.config.ConfigException;
-import io.capstan.broker.config.SslSettings;
+import io.capstan.config.ConfigException;
+import io.capstan.config.SslSettings;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;

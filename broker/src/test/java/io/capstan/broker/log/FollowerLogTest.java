@@ -2,7 +2,7 @@ package io.capstan.broker.log;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.capstan.broker.config.BrokerConfig;
+import io.capstan.config.BrokerConfig;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.capstan.broker.Broker;
-import io.capstan.broker.config.BrokerConfig;
+import io.capstan.config.BrokerConfig;
 import io.capstan.broker.log.Shard;
 import io.capstan.cluster.controller.FailoverController;
 import io.capstan.cluster.metadata.LocalFileMetadataStore;

@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.capstan.broker.Broker;
 import io.capstan.broker.TlsMaterial;
-import io.capstan.broker.config.BrokerConfig;
+import io.capstan.config.BrokerConfig;
 import io.capstan.broker.security.ScramCredentialStore;
 import io.capstan.cluster.controller.FailoverController;
 import io.capstan.cluster.metadata.LocalFileMetadataStore;

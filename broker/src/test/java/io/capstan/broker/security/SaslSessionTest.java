@@ -2,7 +2,7 @@ package io.capstan.broker.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.capstan.broker.config.SaslSettings;
+import io.capstan.config.SaslSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

@@ -1,6 +1,6 @@
 package io.capstan.operator.shards;
 
-import io.capstan.broker.replica.ClusterReassignments;
+import io.capstan.cluster.topics.Reassignments;
 import io.capstan.cluster.metadata.BrokerRegistration;
 import io.capstan.cluster.metadata.KubernetesMetadataStore;
 import io.capstan.cluster.metadata.MetadataCodec;
@@ -45,11 +45,11 @@ public interface ClusterMetadata {
             @Override
             public void reassign(BrokerCluster cluster, String topic, int partition, List<Integer> replicas) {
                 // the same start-or-replace the brokers' AlterPartitionReassignments uses
-                var outcome = new ClusterReassignments(store(client, cluster), System::currentTimeMillis)
+                var outcome = new Reassignments(store(client, cluster), System::currentTimeMillis)
                         .alter(topic, partition, replicas, true);
-                if (outcome.error() != org.apache.kafka.common.protocol.Errors.NONE) {
+                if (!outcome.done()) {
                     LoggerFactory.getLogger(ClusterMetadata.class).info("{}/{}: moving {}-{} not started ({}: {}); the next pass decides again",
-                            cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(), topic, partition, outcome.error(), outcome.message());
+                            cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(), topic, partition, outcome.result(), outcome.message());
                 }
             }
         };

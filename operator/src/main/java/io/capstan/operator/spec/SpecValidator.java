@@ -1,7 +1,7 @@
 package io.capstan.operator.spec;
 
-import io.capstan.broker.config.BrokerConfig;
-import io.capstan.broker.config.ConfigException;
+import io.capstan.config.BrokerConfig;
+import io.capstan.config.ConfigException;
 import io.capstan.operator.api.BrokerClusterSpec;
 import java.util.ArrayList;
 import java.util.HashMap;

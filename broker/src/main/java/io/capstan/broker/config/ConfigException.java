@@ -1,8 +1,0 @@
-package io.capstan.broker.config;
-
-/** A setting that cannot be used; the message names the key and the accepted values. */
-public final class ConfigException extends RuntimeException {
-    public ConfigException(String message) {
-        super(message);
-    }
-}

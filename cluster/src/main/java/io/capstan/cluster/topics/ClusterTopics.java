@@ -1,0 +1,130 @@
+package io.capstan.cluster.topics;
+
+import io.capstan.cluster.metadata.BrokerRegistration;
+import io.capstan.cluster.metadata.ConflictException;
+import io.capstan.cluster.metadata.MetadataCodec;
+import io.capstan.cluster.metadata.MetadataStore;
+import io.capstan.cluster.metadata.ShardState;
+import io.capstan.cluster.metadata.TopicRecord;
+import io.capstan.cluster.metadata.Versioned;
+import io.capstan.cluster.planner.AssignmentPlanner;
+import io.capstan.cluster.view.ClusterView;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Topic creation and deletion in a cluster: written to the metadata store, from which every broker takes its
+ * replicas. Replicas are placed by the {@link AssignmentPlanner} (racks spread, least-loaded brokers first, leaders
+ * spread), the same rule the operator uses when brokers come and go. Shards are written before the topic record, so a
+ * broker that sees the topic sees all its shards.
+ */
+public final class ClusterTopics {
+    private final ClusterView view;
+
+    public ClusterTopics(ClusterView view) {
+        this.view = view;
+    }
+
+    /** How many brokers are alive, counting from the store itself when the cache shows fewer than {@code wanted}. */
+    public int liveBrokers(int wanted) {
+        return aliveBrokers(wanted).size();
+    }
+
+    /**
+     * Live brokers from the cache; when it shows fewer than {@code wanted}, from the store (a broker that registered a
+     * moment ago counts). Only this rare path reads the store.
+     */
+    private List<BrokerRegistration> aliveBrokers(int wanted) {
+        List<BrokerRegistration> cached = view.aliveBrokers();
+        if (cached.size() >= wanted) {
+            return cached;
+        }
+        long now = view.now();
+        return view.store().list("brokers/").values().stream().map(v -> MetadataCodec.decode(v.value(), BrokerRegistration.class))
+                .filter(b -> b.alive(now)).toList();
+    }
+
+    /**
+     * Where a new topic's replicas go, leader first: the planner's choice given every shard the cluster already has
+     * (so new replicas land on the least-loaded brokers) and the brokers' racks.
+     */
+    public static Map<Integer, List<Integer>> place(String topic, int partitions, int replicationFactor, List<BrokerRegistration> brokers,
+                                                    Iterable<ShardState> existing) {
+        Map<AssignmentPlanner.ShardId, List<Integer>> current = new HashMap<>();
+        Map<AssignmentPlanner.ShardId, Integer> factors = new HashMap<>();
+        for (ShardState s : existing) {
+            AssignmentPlanner.ShardId id = new AssignmentPlanner.ShardId(s.topic(), s.partition());
+            current.put(id, s.targetReplicas());
+            factors.put(id, s.targetReplicas().size());
+        }
+        for (int p = 0; p < partitions; p++) {
+            factors.put(new AssignmentPlanner.ShardId(topic, p), replicationFactor);
+        }
+        List<AssignmentPlanner.Broker> candidates = brokers.stream().map(b -> new AssignmentPlanner.Broker(b.id(), b.rack())).toList();
+        Map<AssignmentPlanner.ShardId, List<Integer>> plan = AssignmentPlanner.plan(candidates, current, factors);
+        Map<Integer, List<Integer>> out = new HashMap<>();
+        for (int p = 0; p < partitions; p++) {
+            out.put(p, plan.get(new AssignmentPlanner.ShardId(topic, p)));
+        }
+        return out;
+    }
+
+    /**
+     * Creates the topic with the given id (the Kafka API makes one); throws ConflictException if it exists and
+     * IllegalArgumentException if fewer brokers are alive than the replication factor.
+     */
+    public void create(String name, String id, int partitions, int replicationFactor, Map<String, String> configs) throws ConflictException {
+        MetadataStore store = view.store();
+        if (store.get(TopicRecord.key(name)).isPresent()) {
+            throw new ConflictException("topic '" + name + "' already exists");
+        }
+        List<BrokerRegistration> brokers = aliveBrokers(replicationFactor);
+        if (brokers.size() < replicationFactor) {
+            throw new IllegalArgumentException("replication factor " + replicationFactor + " needs that many live brokers; "
+                    + brokers.size() + " are alive");
+        }
+        Map<Integer, List<Integer>> assignment = place(name, partitions, replicationFactor, brokers,
+                view.shards().values().stream().map(ClusterView.Shard::state).toList());
+        for (int p = 0; p < partitions; p++) {
+            List<Integer> replicas = assignment.get(p);
+            ShardState shard = new ShardState(name, p, replicas, replicas.get(0), 0, replicas);
+            String key = ShardState.key(name, p);
+            Optional<Versioned> stale = store.get(key);
+            if (stale.isPresent()) {
+                store.delete(key, stale.get().version()); // left by a creation that failed half way
+            }
+            store.create(key, MetadataCodec.encode(shard));
+        }
+        store.create(TopicRecord.key(name), MetadataCodec.encode(new TopicRecord(name, id, partitions, replicationFactor, configs)));
+    }
+
+    /** Deletes the topic record first (brokers then drop their copies), then its shards. */
+    public boolean delete(String name) throws ConflictException {
+        MetadataStore store = view.store();
+        Optional<Versioned> topic = store.get(TopicRecord.key(name));
+        if (topic.isEmpty()) {
+            return false;
+        }
+        TopicRecord record = MetadataCodec.decode(topic.get().value(), TopicRecord.class);
+        store.delete(TopicRecord.key(name), topic.get().version());
+        for (int p = 0; p < record.partitions(); p++) {
+            Optional<Versioned> shard = store.get(ShardState.key(name, p));
+            if (shard.isPresent()) {
+                store.delete(shard.get().key(), shard.get().version());
+            }
+        }
+        return true;
+    }
+
+    /** The name of the topic with this id, as the cache knows it. */
+    public Optional<String> nameOf(String id) {
+        return view.topics().values().stream().filter(t -> t.topicId().equals(id)).map(TopicRecord::name).findFirst();
+    }
+
+    /** Read from the store itself, not this broker's possibly older view. */
+    public Optional<TopicRecord> topic(String name) {
+        return view.store().get(TopicRecord.key(name)).map(v -> MetadataCodec.decode(v.value(), TopicRecord.class));
+    }
+}

@@ -1,0 +1,305 @@
+package io.capstan.config;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Validated broker settings. Every key, its default and its meaning are listed in {@link #KEYS};
+ * docs/configuration.md is the user-facing copy of that table.
+ */
+public record BrokerConfig(
+        int nodeId,
+        String clusterId,
+        String host,
+        int port,
+        String advertisedHost,
+        int advertisedPort,
+        int adminPort,
+        Path dataDir,
+        FlushPolicy flushPolicy,
+        long flushIntervalMs,
+        int socketRequestMaxBytes,
+        int messageMaxBytes,
+        int defaultPartitions,
+        boolean autoCreateTopics,
+        long retentionMs,
+        long retentionBytes,
+        long retentionCheckIntervalMs,
+        long tailCacheBytesPerShard,
+        long diskMinFreeBytes,
+        int groupCommitMaxBatches,
+        long rocksdbBlockCacheBytes,
+        long rocksdbWriteBufferBytes,
+        int groupInitialRebalanceDelayMs,
+        int groupMinSessionTimeoutMs,
+        int groupMaxSessionTimeoutMs,
+        long offsetsCompactionBytes,
+        boolean rocksdbBlobFiles,
+        long maxPendingBytes,
+        Replication replication,
+        Security security,
+        Path adminTokenFile) {
+
+    public enum FlushPolicy { ALWAYS, INTERVAL }
+
+    /**
+     * Cluster settings. Without a metadata directory the broker runs alone and leads every shard it stores; with
+     * one, it registers there, takes the roles the cluster metadata gives it and replicates.
+     */
+    public record Replication(MetadataStoreKind metadataStore, Path metadataDir, String metadataNamespace, String metadataName,
+                              String rack, String rackNodeLabel, long leaseMs, long lagMaxMs, int minInsyncReplicas,
+                              int defaultReplicationFactor, int fetchMaxWaitMs, int fetchMaxBytes) {
+        public boolean clustered() {
+            return metadataStore != MetadataStoreKind.NONE;
+        }
+    }
+
+    /** Where the cluster metadata lives: nowhere (a broker alone), a local directory, or the Kubernetes API server. */
+    public enum MetadataStoreKind { NONE, FILE, KUBERNETES }
+
+    /** One documented setting: key, default, description. */
+    public record Key(String name, String defaultValue, String description) {}
+
+    public static final List<Key> KEYS = List.of(
+            new Key("node.id", "0", "Broker id advertised in metadata."),
+            new Key("cluster.id", "capstan-local", "Cluster id returned to clients."),
+            new Key("listener.host", "127.0.0.1", "Address of the single PLAINTEXT listener used when listeners is empty (and of the admin port)."),
+            new Key("listener.port", "9092", "Port of that listener (0 picks a free port)."),
+            new Key("advertised.host", "", "Host clients are told to connect to (default: listener.host); with listeners set, use advertised.listeners."),
+            new Key("advertised.port", "0", "Port clients are told to connect to (default: the bound port)."),
+            new Key("listeners", "", "Kafka listeners NAME://host:port, comma-separated (e.g. SASL_SSL://0.0.0.0:9093,REPLICATION://0.0.0.0:9094); empty: PLAINTEXT://listener.host:listener.port."),
+            new Key("advertised.listeners", "", "Addresses clients are told for each listener, NAME://host:port (default: the bound address)."),
+            new Key("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
+                    "Security protocol of each listener name: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."),
+            new Key("inter.broker.listener.name", "", "Listener followers fetch from their leaders over (default: the first listener)."),
+            new Key("ssl.keystore.type", "PKCS12", "PKCS12, JKS or PEM (a file with the private key and certificate chain). Per listener: listener.name.<name>.ssl.*."),
+            new Key("ssl.keystore.location", "", "The broker's key and certificate; reloaded when the file changes."),
+            new Key("ssl.keystore.password", "", "Password of the key store (PKCS12, JKS)."),
+            new Key("ssl.key.password", "", "Password of the private key (default: ssl.keystore.password; PEM: of an encrypted key)."),
+            new Key("ssl.truststore.type", "PKCS12", "PKCS12, JKS or PEM (CA certificates)."),
+            new Key("ssl.truststore.location", "", "CA certificates that sign client certificates (and other brokers'); reloaded when the file changes."),
+            new Key("ssl.truststore.password", "", "Password of the trust store (PKCS12, JKS)."),
+            new Key("ssl.client.auth", "none", "required: clients must present a certificate signed by the trust store (mTLS); requested: used when given; none."),
+            new Key("ssl.enabled.protocols", "TLSv1.3,TLSv1.2", "TLS versions accepted."),
+            new Key("ssl.cipher.suites", "", "Cipher suites accepted (default: the TLS engine's secure defaults)."),
+            new Key("ssl.principal.mapping.rules", "DEFAULT", "Kafka's rules mapping a client certificate's subject to a principal name (DEFAULT: the whole distinguished name)."),
+            new Key("ssl.endpoint.identification.algorithm", "https", "https: a follower checks that the leader's certificate names the host it connects to; empty: no check."),
+            new Key("sasl.enabled.mechanisms", "SCRAM-SHA-512,SCRAM-SHA-256", "SASL mechanisms offered on SASL listeners: SCRAM-SHA-256, SCRAM-SHA-512, PLAIN, OAUTHBEARER."),
+            new Key("sasl.oauthbearer.jwks.endpoint.url", "", "For OAUTHBEARER: the issuer's public keys (JWKS) as a file: URL (re-read when it changes) or an https:// URL."),
+            new Key("sasl.oauthbearer.expected.issuer", "", "For OAUTHBEARER: the iss a token must carry (empty: not checked)."),
+            new Key("sasl.oauthbearer.expected.audience", "", "For OAUTHBEARER: audiences, one of which a token's aud must name (empty: not checked)."),
+            new Key("sasl.oauthbearer.sub.claim.name", "sub", "For OAUTHBEARER: the claim that names the principal (User:<value>)."),
+            new Key("sasl.oauthbearer.scope.claim.name", "scope", "For OAUTHBEARER: the claim holding the token's scopes."),
+            new Key("sasl.oauthbearer.clock.skew.seconds", "30", "For OAUTHBEARER: clock difference tolerated on exp and nbf."),
+            new Key("sasl.plain.credentials.file", "", "For SASL PLAIN: a properties file of user=password lines (tests and simple setups; prefer SCRAM)."),
+            new Key("sasl.mechanism.inter.broker.protocol", "SCRAM-SHA-512", "Mechanism a follower uses when the inter-broker listener is a SASL listener."),
+            new Key("inter.broker.sasl.username", "", "User a follower authenticates as on a SASL inter-broker listener (needs ClusterAction)."),
+            new Key("inter.broker.sasl.password", "", "Its password."),
+            new Key("connections.max.reauth.ms", "0", "Longest SASL session; clients re-authenticate before it ends (KIP-368), or are disconnected. 0: no limit."),
+            new Key("connection.failed.authentication.delay.ms", "100", "How long a failed authentication is held before the answer, to slow down guessing."),
+            new Key("sasl.server.max.receive.size", "524288", "Largest frame accepted before a SASL client has authenticated."),
+            new Key("super.users", "", "Principals allowed everything, separated by ';' (e.g. User:admin;User:CN=broker-0)."),
+            new Key("authorizer.class.name", "", "capstan (or Kafka's StandardAuthorizer / AclAuthorizer class name, mapped to it): enforce Kafka ACLs kept in the metadata store; empty: no authorization."),
+            new Key("allow.everyone.if.no.acl.found", "false", "With an authorizer: allow an operation on a resource that has no ACL at all."),
+            new Key("admin.port", "9644", "HTTP port for /metrics, /healthz, /readyz (0 picks a free port, -1 disables)."),
+            new Key("admin.token.file", "", "File holding the bearer token that admin-port actions (POST /controlled-shutdown) need; without it they are refused once any listener is secured. Reads (/metrics, /healthz, /readyz, /restart-safety) need none."),
+            new Key("data.dir", "./data", "Directory of the RocksDB log. One broker per directory."),
+            new Key("log.flush.policy", "always", "always: fsync the WAL before acknowledging a produce (durable);"
+                    + " interval: acknowledge after the write and fsync every log.flush.interval.ms."),
+            new Key("log.flush.interval.ms", "100", "WAL fsync period when log.flush.policy=interval."),
+            new Key("socket.request.max.bytes", "104857600", "Largest request frame accepted; larger frames close the connection before any allocation."),
+            new Key("message.max.bytes", "1048588", "Largest record batch accepted (MESSAGE_TOO_LARGE above)."),
+            new Key("num.partitions", "1", "Shards of a topic created without a count."),
+            new Key("auto.create.topics.enable", "false", "Create topics on first metadata request. Off by default: a typo should not create a topic."),
+            new Key("retention.ms", "604800000", "Default time retention (-1: unlimited). Per topic: config retention.ms."),
+            new Key("retention.bytes", "-1", "Default size retention per shard (-1: unlimited). Per topic: config retention.bytes."),
+            new Key("log.retention.check.interval.ms", "300000", "How often retention runs."),
+            new Key("tail.cache.bytes.per.shard", "4194304", "Recent batches kept in memory per shard for caught-up readers."),
+            new Key("disk.min.free.bytes", "67108864", "Below this many free bytes on the data volume, produce fails with KAFKA_STORAGE_ERROR (retriable); reads go on."),
+            new Key("group.commit.max.batches", "4096", "Most batches folded into one RocksDB write and WAL sync."),
+            new Key("rocksdb.block.cache.bytes", "67108864", "Shared RocksDB block cache."),
+            new Key("rocksdb.write.buffer.bytes", "67108864", "Memtable size of the log column family."),
+            new Key("group.initial.rebalance.delay.ms", "3000", "How long the first rebalance of an empty group waits for more members to join."),
+            new Key("group.min.session.timeout.ms", "6000", "Smallest session.timeout.ms a consumer may ask for."),
+            new Key("group.max.session.timeout.ms", "1800000", "Largest session.timeout.ms a consumer may ask for."),
+            new Key("offsets.compaction.bytes", "67108864", "When the committed-offsets shard grows past this, its live offsets are rewritten and older records dropped."),
+            new Key("rocksdb.blob.files", "false", "Keep record batches in RocksDB blob files (BlobDB) so compaction moves only keys."),
+            new Key("queued.max.request.bytes", "268435456", "Bytes of produced batches waiting for the log across all connections; above it the broker stops reading requests until half has drained."),
+            new Key("metadata.store", "", "Cluster metadata store: file (metadata.dir, brokers of one machine), kubernetes (ConfigMaps in metadata.namespace; the operator sets it), or empty: file when metadata.dir is set, else a single broker leading all its shards."),
+            new Key("metadata.dir", "", "Directory of the local cluster metadata store shared by the brokers of one machine (capstan cluster up sets it)."),
+            new Key("metadata.namespace", "", "Kubernetes namespace of the metadata store (metadata.store=kubernetes); default: the POD_NAMESPACE environment variable."),
+            new Key("metadata.name", "", "Name of the metadata store (metadata.store=kubernetes), normally the BrokerCluster's name; default: cluster.id."),
+            new Key("broker.rack", "", "Rack (zone) of this broker, used to spread replicas."),
+            new Key("broker.rack.node.label", "", "With metadata.store=kubernetes: take broker.rack from this label of the node the pod runs on (named by the NODE_NAME environment variable); the brokers need get on nodes."),
+            new Key("broker.lease.ms", "6000", "How long the broker's registration lives without renewal; after it the controller moves leadership away."),
+            new Key("replica.lag.time.max.ms", "10000", "A follower that has not caught up with the leader for this long leaves the in-sync replicas."),
+            new Key("min.insync.replicas", "1", "acks=all produce needs at least this many in-sync replicas (NOT_ENOUGH_REPLICAS otherwise). Per topic: config min.insync.replicas."),
+            new Key("default.replication.factor", "3", "Replicas of a topic created without a replication factor, capped at the number of live brokers."),
+            new Key("replica.fetch.max.wait.ms", "500", "How long a follower's fetch waits at the leader for new records."),
+            new Key("replica.fetch.max.bytes", "8388608", "Most bytes a follower fetches per request."));
+
+    public BrokerConfig {
+        require(nodeId >= 0, "node.id must be >= 0, got " + nodeId);
+        require(port >= 0 && port <= 65535, "listener.port must be 0..65535, got " + port);
+        require(adminPort >= -1 && adminPort <= 65535, "admin.port must be -1..65535, got " + adminPort);
+        require(socketRequestMaxBytes > 0, "socket.request.max.bytes must be > 0");
+        require(messageMaxBytes > 0, "message.max.bytes must be > 0");
+        require(defaultPartitions > 0, "num.partitions must be > 0");
+        require(flushIntervalMs > 0, "log.flush.interval.ms must be > 0");
+        require(groupCommitMaxBatches > 0, "group.commit.max.batches must be > 0");
+        require(maxPendingBytes > 0, "queued.max.request.bytes must be > 0");
+        require(replication.leaseMs() >= 100, "broker.lease.ms must be >= 100");
+        require(replication.lagMaxMs() > 0, "replica.lag.time.max.ms must be > 0");
+        require(replication.minInsyncReplicas() >= 1, "min.insync.replicas must be >= 1");
+        require(replication.defaultReplicationFactor() >= 1, "default.replication.factor must be >= 1");
+        require(replication.fetchMaxWaitMs() >= 0, "replica.fetch.max.wait.ms must be >= 0");
+        require(replication.fetchMaxBytes() > 0, "replica.fetch.max.bytes must be > 0");
+        require(replication.metadataStore() != MetadataStoreKind.FILE || replication.metadataDir() != null,
+                "metadata.store=file needs metadata.dir");
+        require(replication.metadataStore() != MetadataStoreKind.KUBERNETES || !replication.metadataNamespace().isEmpty(),
+                "metadata.store=kubernetes needs metadata.namespace (or the POD_NAMESPACE environment variable)");
+        require(replication.rackNodeLabel().isEmpty() || replication.metadataStore() == MetadataStoreKind.KUBERNETES,
+                "broker.rack.node.label needs metadata.store=kubernetes (elsewhere set broker.rack)");
+        require(replication.rackNodeLabel().isEmpty() || replication.rack().isEmpty(),
+                "set broker.rack or broker.rack.node.label, not both");
+        require(!replication.clustered() || nodeId < 4096, "node.id must be below 4096 in a cluster (it is part of producer ids), got " + nodeId);
+        require(security.listeners().stream().anyMatch(l -> l.name().equals(security.interBrokerListener())),
+                "inter.broker.listener.name " + security.interBrokerListener() + " is not one of listeners");
+        require(!replication.clustered() || !security.interBroker().sasl() || !security.interBrokerClient().username().isEmpty(),
+                "the inter-broker listener " + security.interBrokerListener() + " uses SASL: set inter.broker.sasl.username and"
+                        + " inter.broker.sasl.password (a user with ClusterAction, e.g. one of super.users)");
+        require(groupInitialRebalanceDelayMs >= 0, "group.initial.rebalance.delay.ms must be >= 0");
+        require(groupMinSessionTimeoutMs > 0 && groupMinSessionTimeoutMs <= groupMaxSessionTimeoutMs,
+                "group.min.session.timeout.ms must be > 0 and <= group.max.session.timeout.ms");
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new ConfigException(message);
+        }
+    }
+
+    /** Defaults overlaid with the given settings; unknown keys are refused so typos do not pass silently. */
+    public static BrokerConfig from(Map<String, String> settings) {
+        Map<String, String> merged = new LinkedHashMap<>();
+        KEYS.forEach(k -> merged.put(k.name(), k.defaultValue()));
+        List<String> unknown = new ArrayList<>();
+        settings.forEach((k, v) -> {
+            if (!merged.containsKey(k) && !SecuritySettings.isListenerOverride(k, merged)) {
+                unknown.add(k);
+            }
+            merged.put(k, v.trim());
+        });
+        if (!unknown.isEmpty()) {
+            Collections.sort(unknown);
+            throw new ConfigException("unknown setting(s) " + unknown + "; see docs/configuration.md for the valid keys");
+        }
+        Settings s = new Settings(merged);
+        Security security = SecuritySettings.read(merged, settings.keySet());
+        Listener first = security.listeners().get(0);
+        String host = first.host();
+        String advertisedHost = first.advertisedHost();
+        return new BrokerConfig(
+                s.integer("node.id"),
+                s.string("cluster.id"),
+                host,
+                first.port(),
+                advertisedHost,
+                first.advertisedPort(),
+                s.integer("admin.port"),
+                Path.of(s.string("data.dir")),
+                s.flushPolicy("log.flush.policy"),
+                s.longValue("log.flush.interval.ms"),
+                s.integer("socket.request.max.bytes"),
+                s.integer("message.max.bytes"),
+                s.integer("num.partitions"),
+                s.bool("auto.create.topics.enable"),
+                s.longValue("retention.ms"),
+                s.longValue("retention.bytes"),
+                s.longValue("log.retention.check.interval.ms"),
+                s.longValue("tail.cache.bytes.per.shard"),
+                s.longValue("disk.min.free.bytes"),
+                s.integer("group.commit.max.batches"),
+                s.longValue("rocksdb.block.cache.bytes"),
+                s.longValue("rocksdb.write.buffer.bytes"),
+                s.integer("group.initial.rebalance.delay.ms"),
+                s.integer("group.min.session.timeout.ms"),
+                s.integer("group.max.session.timeout.ms"),
+                s.longValue("offsets.compaction.bytes"),
+                s.bool("rocksdb.blob.files"),
+                s.longValue("queued.max.request.bytes"),
+                new Replication(
+                        s.metadataStore(),
+                        s.string("metadata.dir").isEmpty() ? null : Path.of(s.string("metadata.dir")),
+                        s.string("metadata.namespace").isEmpty() ? System.getenv().getOrDefault("POD_NAMESPACE", "") : s.string("metadata.namespace"),
+                        s.string("metadata.name").isEmpty() ? s.string("cluster.id") : s.string("metadata.name"),
+                        s.string("broker.rack"),
+                        s.string("broker.rack.node.label"),
+                        s.longValue("broker.lease.ms"),
+                        s.longValue("replica.lag.time.max.ms"),
+                        s.integer("min.insync.replicas"),
+                        s.integer("default.replication.factor"),
+                        s.integer("replica.fetch.max.wait.ms"),
+                        s.integer("replica.fetch.max.bytes")),
+                security,
+                s.string("admin.token.file").isEmpty() ? null : Path.of(s.string("admin.token.file")));
+    }
+
+    public static BrokerConfig defaults() {
+        return from(Map.of());
+    }
+
+    private record Settings(Map<String, String> values) {
+        String string(String key) {
+            return values.get(key);
+        }
+
+        int integer(String key) {
+            try {
+                return Integer.parseInt(values.get(key));
+            } catch (NumberFormatException e) {
+                throw new ConfigException(key + " must be an integer, got '" + values.get(key) + "'");
+            }
+        }
+
+        long longValue(String key) {
+            try {
+                return Long.parseLong(values.get(key));
+            } catch (NumberFormatException e) {
+                throw new ConfigException(key + " must be an integer, got '" + values.get(key) + "'");
+            }
+        }
+
+        boolean bool(String key) {
+            String v = values.get(key).toLowerCase(Locale.ROOT);
+            if (!v.equals("true") && !v.equals("false")) {
+                throw new ConfigException(key + " must be true or false, got '" + v + "'");
+            }
+            return Boolean.parseBoolean(v);
+        }
+
+        MetadataStoreKind metadataStore() {
+            String v = values.get("metadata.store").toLowerCase(Locale.ROOT);
+            return switch (v) {
+                case "" -> values.get("metadata.dir").isEmpty() ? MetadataStoreKind.NONE : MetadataStoreKind.FILE;
+                case "file" -> MetadataStoreKind.FILE;
+                case "kubernetes" -> MetadataStoreKind.KUBERNETES;
+                default -> throw new ConfigException("metadata.store must be 'file' or 'kubernetes', got '" + v + "'");
+            };
+        }
+
+        FlushPolicy flushPolicy(String key) {
+            String v = values.get(key).toUpperCase(Locale.ROOT);
+            try {
+                return FlushPolicy.valueOf(v);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(key + " must be 'always' or 'interval', got '" + values.get(key) + "'");
+            }
+        }
+    }
+}
