@@ -28,6 +28,23 @@ final class BrokerProcess implements AutoCloseable {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private Process process;
     private int starts;
+    private final Map<String, String> environment = new java.util.HashMap<>();
+    private String heap = "512m";
+
+    /** Extra environment for the broker process (KUBECONFIG for a broker on the Kubernetes metadata store). */
+    BrokerProcess withEnvironment(Map<String, String> env) {
+        environment.putAll(env);
+        return this;
+    }
+
+    BrokerProcess withHeap(String maxHeap) {
+        heap = maxHeap;
+        return this;
+    }
+
+    int adminPort() {
+        return adminPort;
+    }
 
     BrokerProcess(Path dataDir, Path logDir, Map<String, String> settings) throws IOException {
         this.dataDir = dataDir;
@@ -59,7 +76,7 @@ final class BrokerProcess implements AutoCloseable {
     void start() throws IOException {
         List<String> cmd = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-XX:+UseParallelGC",
+                "-Xmx" + heap, "-XX:+UseParallelGC",
                 "-cp", System.getProperty("java.class.path"),
                 "io.capstan.cli.Capstan", "broker",
                 "--data-dir", dataDir.toString(),
@@ -74,8 +91,10 @@ final class BrokerProcess implements AutoCloseable {
         });
         starts++;
         Files.writeString(logFile, "---- start " + starts + "\n", java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
-        process = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile())).start();
+        ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+        builder.environment().putAll(environment);
+        process = builder.start();
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
                 .failFast("broker process exited; see " + logFile, () -> !process.isAlive())
                 .until(this::ready);

@@ -29,7 +29,7 @@ public final class OperatorMain {
 
     public static void main(String[] args) throws IOException {
         io.capstan.operator.logging.LogSetup.configure(System.getenv("LOG_FORMAT"), System.getenv("LOG_LEVEL"));
-        KubernetesClient client = new KubernetesClientBuilder().build();
+        KubernetesClient client = io.capstan.operator.reconcile.ApiCalls.counting(new KubernetesClientBuilder()).build();
         String leaseNamespace = System.getenv().getOrDefault("POD_NAMESPACE", "capstan-system");
         Set<String> namespaces = Arrays.stream(System.getenv().getOrDefault("WATCH_NAMESPACES", "").split(","))
                 .map(String::trim).filter(s -> !s.isEmpty()).collect(Collectors.toSet());

@@ -58,13 +58,15 @@ class ReconcilerMockServerTest {
         }
     };
     volatile long now = 1_000_000;
+    final io.capstan.operator.reconcile.OperatorMetrics metrics = io.capstan.operator.reconcile.OperatorMetrics.unregistered();
     volatile io.capstan.operator.rollout.RollingRestart.Safety safety = io.capstan.operator.rollout.RollingRestart.Safety.SAFE;
 
     @BeforeEach
     void start() {
         server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
         server.init();
-        client = server.createClient();
+        client = io.capstan.operator.reconcile.ApiCalls.counting(new io.fabric8.kubernetes.client.KubernetesClientBuilder()
+                .withConfig(server.createClient().getConfiguration())).build();
         reconciler = new BrokerClusterReconciler(client, ResourceWriter.createOrUpdate(client), pod -> safety, metadata, null, () -> now)
                 .withEvents(new io.capstan.operator.reconcile.EventRecorder() {
                     @Override
@@ -76,7 +78,7 @@ class ReconcilerMockServerTest {
                     public void warning(BrokerCluster cluster, String reason, String message) {
                         events.add("Warning " + reason + ": " + message);
                     }
-                });
+                }).withMetrics(metrics);
     }
 
     @AfterEach
@@ -109,6 +111,34 @@ class ReconcilerMockServerTest {
 
     private StatefulSet sts() {
         return client.apps().statefulSets().inNamespace("shop").withName("orders").get();
+    }
+
+    @Test
+    void eachPassCountsTheApiRequestsItMadeItself() {
+        create(3, java.util.Map.of());
+        reconcile();
+        reconcile();
+        var histogram = metrics.registry().scrape().stream()
+                .filter(m -> m.getMetadata().getName().equals("capstan_operator_reconcile_api_calls")).findFirst().orElseThrow();
+        var data = ((io.prometheus.metrics.model.snapshots.HistogramSnapshot) histogram).getDataPoints().get(0);
+        assertThat(data.getCount()).isEqualTo(2);
+        // a first pass creates every object; the second only reads and applies: both make requests, and they are counted
+        assertThat(data.getSum()).isGreaterThan(2);
+    }
+
+    @Test
+    void aPassThatFailsLeavesADegradedConditionNamingTheFailureInsteadOfAHealthyStatus() {
+        create(3, java.util.Map.of());
+        reconcile();
+        BrokerCluster current = client.resources(BrokerCluster.class).inNamespace("shop").withName("orders").get();
+        server.destroy(); // the API server goes away
+        Exception failure = org.assertj.core.api.Assertions.catchException(() -> reconciler.reconcile(current));
+        assertThat(failure).as("a pass against an unreachable API server fails").isNotNull();
+        var control = reconciler.updateErrorStatus(current, null, failure);
+        var degraded = Conditions.get(control.getResource().orElseThrow().getStatus().conditions, Conditions.DEGRADED);
+        assertThat(degraded.getStatus()).isEqualTo("True");
+        assertThat(degraded.getReason()).isEqualTo("ReconcileFailed");
+        assertThat(degraded.getMessage()).contains("the last reconcile failed").contains("retries");
     }
 
     @Test

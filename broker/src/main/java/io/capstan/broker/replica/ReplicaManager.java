@@ -58,6 +58,8 @@ public final class ReplicaManager implements Replication, AutoCloseable {
     private final Set<ShardId> dirtyShards = ConcurrentHashMap.newKeySet();
     private final Set<String> dirtyTopics = ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.atomic.AtomicBoolean drainQueued = new java.util.concurrent.atomic.AtomicBoolean();
+    private final Set<TopicPartition> isrInFlight = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.ExecutorService isrWriters = Executors.newFixedThreadPool(4, DaemonThreads.named("capstan-isr-writer"));
     private AutoCloseable changes;
     private final Map<TopicPartition, LeadershipListener> leadershipListeners = new ConcurrentHashMap<>();
     private final java.util.concurrent.ExecutorService listenerCalls = Executors.newSingleThreadExecutor(DaemonThreads.named("capstan-leadership-listeners"));
@@ -99,18 +101,35 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         int epoch();
     }
 
-    /** Leading a shard in {@code epoch}; {@code state} and {@code version} are what this broker last read or wrote. */
+    /** A shard's state and the store version it was read or written at, always together. */
+    private record Known(ShardState state, long version) {}
+
+    /**
+     * Leading a shard in {@code epoch}; {@code known} is what this broker last read or wrote, replaced as a whole so
+     * that a compare-and-set never names one version while changing another's state.
+     */
     private static final class Leading implements Role {
         final int epoch;
         final ReplicaTracker tracker;
-        volatile ShardState state;
-        volatile long version;
+        volatile Known known;
 
         Leading(int epoch, ReplicaTracker tracker, ShardState state, long version) {
             this.epoch = epoch;
             this.tracker = tracker;
-            this.state = state;
-            this.version = version;
+            this.known = new Known(state, version);
+        }
+
+        ShardState state() {
+            return known.state();
+        }
+
+        /** Takes a newer state (the watch's or this broker's own write, whichever arrives first); false if not newer. */
+        synchronized boolean learned(ShardState state, long version) {
+            if (version <= known.version()) {
+                return false;
+            }
+            known = new Known(state, version);
+            return true;
         }
 
         @Override
@@ -350,9 +369,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         Role role = roles.get(tp);
         if (state.leader() == me) {
             if (role instanceof Leading leading && leading.epoch == state.leaderEpoch()) {
-                if (version != leading.version) {
-                    leading.state = state;
-                    leading.version = version;
+                if (leading.learned(state, version)) {
                     long hw;
                     synchronized (leading.tracker) {
                         hw = leading.tracker.isrChanged(state.isr(), view.now());
@@ -420,7 +437,11 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         fetchers.values().forEach(f -> f.remove(tp));
     }
 
-    /** Leader only: writes ISR changes the tracker asks for, by compare-and-set against the version it knows. */
+    /**
+     * Leader only: writes ISR changes the tracker asks for, by compare-and-set against the version it knows. The
+     * writes go to their own threads, several at once and one per shard at a time, so that thousands of them (brokers
+     * rejoining after a restart) never hold up the role changes the control thread makes.
+     */
     private void maintainIsr() {
         try {
             for (Map.Entry<TopicPartition, Role> e : roles.entrySet()) {
@@ -431,8 +452,18 @@ public final class ReplicaManager implements Replication, AutoCloseable {
                 synchronized (leading.tracker) {
                     change = leading.tracker.isrChange(view.now());
                 }
-                if (change.isPresent()) {
-                    writeIsr(e.getKey(), leading, change.get());
+                TopicPartition tp = e.getKey();
+                if (change.isPresent() && isrInFlight.add(tp)) {
+                    List<Integer> isr = change.get();
+                    isrWriters.execute(() -> {
+                        try {
+                            writeIsr(tp, leading, isr);
+                        } catch (RuntimeException failed) {
+                            log.warn("broker {}: cannot write the in-sync replicas of {} ({}); retrying", me, tp, failed.toString());
+                        } finally {
+                            isrInFlight.remove(tp);
+                        }
+                    });
                 }
             }
         } catch (RuntimeException e) {
@@ -441,11 +472,13 @@ public final class ReplicaManager implements Replication, AutoCloseable {
     }
 
     private void writeIsr(TopicPartition tp, Leading leading, List<Integer> isr) {
-        ShardState next = leading.state.withIsr(isr);
+        Known known = leading.known;
+        ShardState next = known.state().withIsr(isr);
         try {
-            long version = view.store().compareAndSet(ShardState.key(tp.topic(), tp.partition()), leading.version, MetadataCodec.encode(next));
-            leading.state = next;
-            leading.version = version;
+            long version = view.store().compareAndSet(ShardState.key(tp.topic(), tp.partition()), known.version(), MetadataCodec.encode(next));
+            if (!leading.learned(next, version)) {
+                return; // the watch already brought a newer state, and the tracker follows that one
+            }
             long hw;
             synchronized (leading.tracker) {
                 hw = leading.tracker.isrChanged(isr, view.now());
@@ -520,7 +553,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         if (epochError != Errors.NONE) {
             return epochError;
         }
-        if (!leading.state.replicas().contains(replicaId) || replicaId == me) {
+        if (!leading.state().replicas().contains(replicaId) || replicaId == me) {
             return Errors.NOT_LEADER_OR_FOLLOWER;
         }
         long hw;
@@ -572,7 +605,8 @@ public final class ReplicaManager implements Replication, AutoCloseable {
             if (!(e.getValue() instanceof Leading leading)) {
                 continue;
             }
-            ShardState state = leading.state;
+            Known known = leading.known;
+            ShardState state = known.state();
             Optional<Integer> successor = state.replicas().stream()
                     .filter(r -> r != me && alive.contains(r) && state.isr().contains(r)).findFirst();
             if (successor.isEmpty()) {
@@ -581,7 +615,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
             }
             ShardState next = state.electLeader(successor.get());
             try {
-                view.store().compareAndSet(ShardState.key(state.topic(), state.partition()), leading.version, MetadataCodec.encode(next));
+                view.store().compareAndSet(ShardState.key(state.topic(), state.partition()), known.version(), MetadataCodec.encode(next));
                 roles.remove(e.getKey());
                 Shard shard = logs.catalog().shard(e.getKey());
                 if (shard != null) {
@@ -615,7 +649,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
             }
             Map<Integer, Long> ends = new HashMap<>();
             synchronized (leading.tracker) {
-                for (int r : leading.state.replicas()) {
+                for (int r : leading.state().replicas()) {
                     if (r != me) {
                         ends.put(r, leading.tracker.logEnd(r));
                     }
@@ -642,6 +676,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        isrWriters.shutdownNow();
         fetchers.values().forEach(ReplicaFetcher::close);
         listenerCalls.shutdownNow();
         roles.keySet().forEach(tp -> {

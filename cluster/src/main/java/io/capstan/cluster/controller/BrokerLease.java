@@ -26,6 +26,7 @@ public final class BrokerLease implements AutoCloseable {
     private final BrokerRegistration template;
     private final long leaseMs;
     private final LongSupplier clock;
+    private volatile long lastVersion;
     private final ScheduledExecutorService renewer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-broker-lease"));
 
     public BrokerLease(MetadataStore store, BrokerRegistration broker, long leaseMs, LongSupplier clock) {
@@ -52,14 +53,23 @@ public final class BrokerLease implements AutoCloseable {
         return version;
     }
 
+    /**
+     * One renewal: a compare-and-set naming the version this lease last wrote, so a renewal is one write and no read.
+     * Only if someone else changed the registration meanwhile (a restart of this broker id, an operator) is it read.
+     */
     long renew() throws ConflictException {
         String key = BrokerRegistration.key(template.id());
-        BrokerRegistration next = template.withLease(clock.getAsLong() + leaseMs);
-        Optional<Versioned> current = store.get(key);
-        if (current.isEmpty()) {
-            return store.create(key, MetadataCodec.encode(next));
+        byte[] next = MetadataCodec.encode(template.withLease(clock.getAsLong() + leaseMs));
+        if (lastVersion > 0) {
+            try {
+                return lastVersion = store.compareAndSet(key, lastVersion, next);
+            } catch (ConflictException changed) {
+                lastVersion = 0; // read it below
+            }
         }
-        return store.compareAndSet(key, current.get().version(), MetadataCodec.encode(next));
+        Optional<Versioned> current = store.get(key);
+        lastVersion = current.isEmpty() ? store.create(key, next) : store.compareAndSet(key, current.get().version(), next);
+        return lastVersion;
     }
 
     /**

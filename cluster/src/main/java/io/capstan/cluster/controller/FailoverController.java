@@ -11,7 +11,9 @@ import io.capstan.cluster.metadata.MetadataCache;
 import io.capstan.cluster.metadata.ShardId;
 import io.capstan.cluster.view.ClusterView;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -40,6 +42,10 @@ public final class FailoverController implements AutoCloseable {
     /** What a preferred-leader election did to one shard (ElectLeaders answers with it). */
     public enum Preferred { ELECTED, NOT_NEEDED, NOT_AVAILABLE, UNKNOWN_SHARD }
     private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-controller"));
+    /** Compare-and-set writes in flight at once (the API server and etcd pipeline them; the file store's lock serialises them). */
+    private static final int CONCURRENT_WRITES = 16;
+    private final java.util.concurrent.ExecutorService writers = Executors.newFixedThreadPool(CONCURRENT_WRITES,
+            DaemonThreads.named("capstan-controller-write"));
 
     /** A controller with its own cache of {@code store} (opened by {@link #start}). */
     public FailoverController(MetadataStore store, LongSupplier clock) {
@@ -115,29 +121,59 @@ public final class FailoverController implements AutoCloseable {
         if (preferredDue) {
             lastPreferredMs = now;
         }
-        int changed = 0;
+        List<Decision> decisions = new ArrayList<>();
         for (ClusterView.Shard v : view.shards().values()) {
             ShardState shard = v.state();
-            Optional<ShardState> next = LeaderElection.failover(shard, alive).or(() -> LeaderElection.recover(shard, alive));
+            Optional<ShardState> next = LeaderElection.failover(shard, alive).or(() -> LeaderElection.recover(shard, alive))
+                    .or(() -> LeaderElection.fenceDead(shard, alive));
             if (next.isEmpty() && preferredDue) {
                 next = LeaderElection.preferred(shard, alive);
             }
             if (next.isEmpty()) {
                 next = Reassignment.complete(shard, alive);
             }
-            if (next.isEmpty()) {
-                continue;
-            }
+            next.ifPresent(n -> decisions.add(new Decision(shard, v.version(), n)));
+        }
+        return write(decisions);
+    }
+
+    private record Decision(ShardState from, long version, ShardState to) {}
+
+    /**
+     * Writes the decisions, many at once: after a broker dies its thousands of shards change together, and one
+     * compare-and-set after another would make failover as slow as the store's round trip times their number.
+     */
+    private int write(List<Decision> decisions) {
+        if (decisions.isEmpty()) {
+            return 0;
+        }
+        java.util.concurrent.atomic.AtomicInteger changed = new java.util.concurrent.atomic.AtomicInteger();
+        List<java.util.concurrent.Callable<Void>> writes = decisions.stream().<java.util.concurrent.Callable<Void>>map(d -> () -> {
+            ShardState shard = d.from();
             try {
-                store.compareAndSet(ShardState.key(shard.topic(), shard.partition()), v.version(), MetadataCodec.encode(next.get()));
-                changed++;
+                store.compareAndSet(ShardState.key(shard.topic(), shard.partition()), d.version(), MetadataCodec.encode(d.to()));
+                changed.incrementAndGet();
                 log.info("{}-{}: leader {} -> {} (epoch {}), in sync {}", shard.topic(), shard.partition(), shard.leader(),
-                        next.get().leader(), next.get().leaderEpoch(), next.get().isr());
+                        d.to().leader(), d.to().leaderEpoch(), d.to().isr());
             } catch (ConflictException raced) {
                 log.debug("{}-{} changed while deciding; next pass sees the new state", shard.topic(), shard.partition());
+            } catch (RuntimeException e) {
+                log.warn("{}-{}: cannot write the new leader ({}); the next pass tries again", shard.topic(), shard.partition(), e.toString());
             }
+            return null;
+        }).toList();
+        try {
+            if (writes.size() == 1) {
+                writes.get(0).call();
+            } else {
+                writers.invokeAll(writes);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            log.warn("controller writes failed: {}", e.toString());
         }
-        return changed;
+        return changed.get();
     }
 
     private static Set<Integer> aliveBrokers(ClusterView view, long nowMs) {
@@ -180,6 +216,7 @@ public final class FailoverController implements AutoCloseable {
     @Override
     public void close() {
         loop.shutdownNow();
+        writers.shutdownNow();
         try {
             if (changes != null) {
                 changes.close();

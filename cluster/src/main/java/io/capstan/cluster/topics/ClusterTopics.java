@@ -21,6 +21,7 @@ import java.util.Optional;
  * broker that sees the topic sees all its shards.
  */
 public final class ClusterTopics {
+    private static final int PARALLEL_WRITES = 16;
     private final ClusterView view;
 
     public ClusterTopics(ClusterView view) {
@@ -87,16 +88,22 @@ public final class ClusterTopics {
         }
         Map<Integer, List<Integer>> assignment = place(name, partitions, replicationFactor, brokers,
                 view.shards().values().stream().map(ClusterView.Shard::state).toList());
-        for (int p = 0; p < partitions; p++) {
+        inParallel(partitions, p -> {
             List<Integer> replicas = assignment.get(p);
             ShardState shard = new ShardState(name, p, replicas, replicas.get(0), 0, replicas);
             String key = ShardState.key(name, p);
-            Optional<Versioned> stale = store.get(key);
-            if (stale.isPresent()) {
-                store.delete(key, stale.get().version()); // left by a creation that failed half way
+            byte[] value = MetadataCodec.encode(shard);
+            try {
+                store.create(key, value);
+            } catch (ConflictException stale) {
+                // left by a creation that failed half way (the topic record, written last, does not exist)
+                Optional<Versioned> left = store.get(key);
+                if (left.isPresent()) {
+                    store.delete(key, left.get().version());
+                }
+                store.create(key, value);
             }
-            store.create(key, MetadataCodec.encode(shard));
-        }
+        });
         store.create(TopicRecord.key(name), MetadataCodec.encode(new TopicRecord(name, id, partitions, replicationFactor, configs)));
     }
 
@@ -109,13 +116,55 @@ public final class ClusterTopics {
         }
         TopicRecord record = MetadataCodec.decode(topic.get().value(), TopicRecord.class);
         store.delete(TopicRecord.key(name), topic.get().version());
-        for (int p = 0; p < record.partitions(); p++) {
+        inParallel(record.partitions(), p -> {
             Optional<Versioned> shard = store.get(ShardState.key(name, p));
             if (shard.isPresent()) {
                 store.delete(shard.get().key(), shard.get().version());
             }
-        }
+        });
         return true;
+    }
+
+    private interface ShardWrite {
+        void run(int partition) throws ConflictException;
+    }
+
+    /**
+     * One write per shard, several at once: a 1,000-shard topic is 1,000 objects on Kubernetes, and one round trip
+     * after another would take seconds. A failure is thrown (the first in shard order); writes not yet done are abandoned.
+     */
+    private static void inParallel(int partitions, ShardWrite write) throws ConflictException {
+        if (partitions == 1) {
+            write.run(0);
+            return;
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(Math.min(PARALLEL_WRITES, partitions),
+                io.capstan.cluster.DaemonThreads.named("capstan-topic-write"));
+        try {
+            List<java.util.concurrent.Future<Void>> done = new java.util.ArrayList<>();
+            for (int p = 0; p < partitions; p++) {
+                int partition = p;
+                done.add(pool.submit(() -> {
+                    write.run(partition);
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<Void> f : done) {
+                try {
+                    f.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (e.getCause() instanceof ConflictException c) {
+                        throw c;
+                    }
+                    throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while writing shards", e);
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     /** The name of the topic with this id, as the cache knows it. */

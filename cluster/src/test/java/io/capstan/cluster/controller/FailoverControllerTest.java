@@ -47,7 +47,7 @@ class FailoverControllerTest {
             leases.get(2).renew();
             clock.addAndGet(2000);
             CaughtUp.with(store, cache);
-            assertThat(controller.pass()).isEqualTo(1);
+            assertThat(controller.pass()).as("one failover, one dead follower fenced").isEqualTo(2);
             CaughtUp.with(store, cache);
             ShardState moved = MetadataCodec.decode(store.get(ShardState.key("orders", 0)).orElseThrow().value(), ShardState.class);
             assertThat(moved.leader()).isEqualTo(2);
@@ -56,6 +56,7 @@ class FailoverControllerTest {
             ShardState untouched = MetadataCodec.decode(store.get(ShardState.key("orders", 1)).orElseThrow().value(), ShardState.class);
             assertThat(untouched.leader()).isEqualTo(2);
             assertThat(untouched.leaderEpoch()).isZero();
+            assertThat(untouched.isr()).as("the dead follower is out of the ISR at once, as KRaft fences a broker").containsExactly(2, 3);
             assertThat(controller.pass()).isZero();
         }
     }

@@ -29,6 +29,30 @@ class LeaderElectionTest {
     }
 
     @Test
+    void failoverAlsoLeavesOtherDeadBrokersOutOfTheIsr() {
+        ShardState s = new ShardState("t", 0, List.of(1, 2, 3), 1, 4, List.of(1, 2, 3));
+        ShardState next = LeaderElection.failover(s, Set.of(3)).orElseThrow();
+        assertThat(next.leader()).isEqualTo(3);
+        assertThat(next.isr()).containsExactly(3);
+    }
+
+    @Test
+    void aDeadFollowerLeavesTheIsrOfALiveLeaderAtOnceAndNothingElseChanges() {
+        ShardState s = new ShardState("t", 0, List.of(1, 2, 3), 1, 4, List.of(1, 2, 3));
+        ShardState fenced = LeaderElection.fenceDead(s, Set.of(1, 3)).orElseThrow();
+        assertThat(fenced.isr()).containsExactly(1, 3);
+        assertThat(fenced.leader()).isEqualTo(1);
+        assertThat(fenced.leaderEpoch()).as("the leader keeps its epoch: nothing it wrote is fenced").isEqualTo(4);
+        assertThat(LeaderElection.fenceDead(fenced, Set.of(1, 3))).isEmpty();
+        assertThat(LeaderElection.fenceDead(s, Set.of(1, 2, 3))).isEmpty();
+        // an offline shard keeps its last in-sync replicas, so that one of them can lead again when it returns
+        ShardState offline = new ShardState("t", 0, List.of(1, 2, 3), -1, 5, List.of(1, 2));
+        assertThat(LeaderElection.fenceDead(offline, Set.of(3))).isEmpty();
+        // and a dead leader is failover's business, not this
+        assertThat(LeaderElection.fenceDead(s, Set.of(2, 3))).isEmpty();
+    }
+
+    @Test
     void noUncleanElection() {
         ShardState s = new ShardState("t", 0, List.of(1, 2, 3), 1, 4, List.of(1));
         ShardState offline = LeaderElection.failover(s, Set.of(2, 3)).orElseThrow();

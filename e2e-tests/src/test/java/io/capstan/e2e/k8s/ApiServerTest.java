@@ -97,7 +97,7 @@ class ApiServerTest {
         orders.getMetadata().setName("ssa");
         client.resource(orders).create();
         BrokerClusterReconciler reconciler = new BrokerClusterReconciler(client, ResourceWriter.serverSideApply(client),
-                pod -> RollingRestart.Safety.SAFE, ClusterMetadata.kubernetes(client), null, System::currentTimeMillis);
+                pod -> RollingRestart.Safety.SAFE, ClusterMetadata.kubernetes(client, new io.capstan.operator.shards.ClusterControllers(client, 1000)), null, System::currentTimeMillis);
         BrokerCluster first = reconciler.reconcile(client.resources(BrokerCluster.class).inNamespace("shop").withName("ssa").get());
         client.resource(first).updateStatus();
         var sts = client.apps().statefulSets().inNamespace("shop").withName("ssa").get();
@@ -143,7 +143,7 @@ class ApiServerTest {
             assertThat(rbac.getSpec().rack).as("a rack-aware cluster needs the node-reader binding too").isNotNull();
             client.resource(rbac).create();
             BrokerClusterReconciler reconciler = new BrokerClusterReconciler(operator, ResourceWriter.serverSideApply(operator),
-                    pod -> RollingRestart.Safety.SAFE, ClusterMetadata.kubernetes(operator), null, System::currentTimeMillis);
+                    pod -> RollingRestart.Safety.SAFE, ClusterMetadata.kubernetes(operator, new io.capstan.operator.shards.ClusterControllers(operator, 1000)), null, System::currentTimeMillis);
             BrokerCluster done = reconciler.reconcile(operator.resources(BrokerCluster.class).inNamespace("shop").withName("rbac").get());
             operator.resource(done).updateStatus();
             assertThat(client.apps().statefulSets().inNamespace("shop").withName("rbac").get()).isNotNull();

@@ -188,6 +188,12 @@ public final class ControlPlane implements AutoCloseable {
 
     public Path work() { return work; }
 
+    /** etcd's own Prometheus metrics (database size and the like). */
+    public String etcdMetrics() throws Exception {
+        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + etcdPort + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    }
+
     /**
      * Compacts etcd's history up to its current revision (what the API server does every five minutes), through etcd's
      * JSON gateway: a watch that resumes from an older resourceVersion is answered 410 Gone afterwards.

@@ -56,7 +56,7 @@ class SchedulingTest {
         cluster.getMetadata().setNamespace("shop");
         client.resource(cluster).create();
         BrokerClusterReconciler reconciler = new BrokerClusterReconciler(client, ResourceWriter.serverSideApply(client),
-                pod -> RollingRestart.Safety.SAFE, ClusterMetadata.kubernetes(client), null, System::currentTimeMillis);
+                pod -> RollingRestart.Safety.SAFE, ClusterMetadata.kubernetes(client, new io.capstan.operator.shards.ClusterControllers(client, 1000)), null, System::currentTimeMillis);
         reconciler.reconcile(client.resources(BrokerCluster.class).inNamespace("shop").withName("minimal").get());
 
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {

@@ -53,9 +53,13 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
 
     /** Production wiring: the brokers' metadata store in the API server, a failover controller per cluster, Events. */
     public BrokerClusterReconciler(KubernetesClient client, ResourceWriter writer, RestartSafetyProbe safety, OperatorMetrics metrics) {
-        this(client, writer, safety, ClusterMetadata.kubernetes(client), new ClusterControllers(client, 1000), System::currentTimeMillis);
+        this(client, writer, safety, new ClusterControllers(client, 1000));
         this.events = EventRecorder.kubernetes(client);
         this.metrics = metrics;
+    }
+
+    private BrokerClusterReconciler(KubernetesClient client, ResourceWriter writer, RestartSafetyProbe safety, ClusterControllers controllers) {
+        this(client, writer, safety, ClusterMetadata.kubernetes(client, controllers), controllers, System::currentTimeMillis);
     }
 
     public BrokerClusterReconciler(KubernetesClient client, ResourceWriter writer, RestartSafetyProbe safety,
@@ -66,6 +70,12 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         this.metadata = metadata;
         this.controllers = controllers;
         this.clock = clock;
+    }
+
+    /** Where reconcile figures go (tests read them). */
+    public BrokerClusterReconciler withMetrics(OperatorMetrics metrics) {
+        this.metrics = metrics;
+        return this;
     }
 
     /** Where Events go (tests record them). */
@@ -105,6 +115,27 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
     @Override
     public UpdateControl<BrokerCluster> reconcile(BrokerCluster cluster, Context<BrokerCluster> context) {
         return UpdateControl.patchStatus(reconcile(cluster)).rescheduleAfter(RESYNC);
+    }
+
+    /**
+     * A pass that threw (the API server refused or could not be reached, the metadata store did not answer) leaves a
+     * Degraded condition saying so, instead of a status that still reads as healthy; JOSDK retries with back-off.
+     */
+    @Override
+    public io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl<BrokerCluster> updateErrorStatus(
+            BrokerCluster cluster, Context<BrokerCluster> context, Exception e) {
+        return io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl.patchStatus(failed(cluster, e));
+    }
+
+    /** The cluster with a Degraded/ReconcileFailed condition naming the failure and what to check. */
+    static BrokerCluster failed(BrokerCluster cluster, Exception e) {
+        BrokerClusterStatus status = cluster.getStatus() == null ? new BrokerClusterStatus() : cluster.getStatus();
+        cluster.setStatus(status);
+        long generation = cluster.getMetadata().getGeneration() == null ? 0 : cluster.getMetadata().getGeneration();
+        String what = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        Conditions.set(status.conditions, Conditions.DEGRADED, true, "ReconcileFailed", "the last reconcile failed: " + what
+                + "; the operator retries with back-off (check its logs, its RBAC and that the API server is reachable)", generation);
+        return cluster;
     }
 
     /**
@@ -244,6 +275,7 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
     /** One pass; returns the cluster with its new status (the caller writes the status). */
     public BrokerCluster reconcile(BrokerCluster cluster) {
         long start = System.nanoTime();
+        int[] calls = ApiCalls.start();
         String previousDegraded = cluster.getStatus() == null ? null : degradedReason(cluster.getStatus());
         try {
             BrokerCluster done = reconcileOnce(cluster);
@@ -257,6 +289,9 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         } catch (RuntimeException e) {
             metrics.reconciled("error", System.nanoTime() - start);
             throw e;
+        } finally {
+            metrics.apiCalls(calls[0]);
+            ApiCalls.stop();
         }
     }
 

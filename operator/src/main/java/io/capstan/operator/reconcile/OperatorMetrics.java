@@ -11,6 +11,7 @@ public final class OperatorMetrics {
     private final Counter reconciles;
     private final Histogram duration;
     private final Counter actions;
+    private final Histogram apiCalls;
 
     public OperatorMetrics(PrometheusRegistry registry) {
         this.registry = registry;
@@ -20,6 +21,13 @@ public final class OperatorMetrics {
                 .unit(Unit.SECONDS).classicOnly().classicExponentialUpperBounds(0.001, 2, 16).register(registry);
         actions = Counter.builder().name("capstan_operator_actions_total")
                 .help("Actions taken on clusters: broker restarts, shard moves, rollbacks").labelNames("action").register(registry);
+        apiCalls = Histogram.builder().name("capstan_operator_reconcile_api_calls")
+                .help("API-server requests one reconciliation made itself (informers and watches not counted)")
+                .classicOnly().classicExponentialUpperBounds(1, 2, 10).register(registry);
+    }
+
+    public void apiCalls(int requests) {
+        apiCalls.observe(requests);
     }
 
     public void reconciled(String outcome, long nanos) {

@@ -1,38 +1,53 @@
 package io.capstan.operator.shards;
 
 import io.capstan.cluster.controller.FailoverController;
+import io.capstan.cluster.metadata.MetadataCache;
+import io.capstan.cluster.view.ClusterView;
 import io.capstan.operator.api.BrokerCluster;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * One failover controller per BrokerCluster, running in the operator (the active replica only): it fails shards over
- * when a broker's lease expires, finishes reassignments and hands leadership back to preferred replicas.
+ * Per BrokerCluster, in the operator (the active replica only): a watch-driven cache of the brokers' metadata store,
+ * the view the reconciler reads shards and live brokers from (no listing per pass), and the failover controller over
+ * it, which fails shards over when a broker's lease expires, finishes reassignments and hands leadership back to
+ * preferred replicas.
  */
 public final class ClusterControllers implements AutoCloseable {
     private final KubernetesClient client;
     private final long passMs;
-    private final Map<String, FailoverController> running = new ConcurrentHashMap<>();
+    private final Map<String, Running> running = new ConcurrentHashMap<>();
+
+    private record Running(MetadataCache cache, ClusterView view, FailoverController controller) {
+        void close() {
+            controller.close();
+            view.close();
+            cache.close();
+        }
+    }
 
     public ClusterControllers(KubernetesClient client, long passMs) {
         this.client = client;
         this.passMs = passMs;
     }
 
-    public void ensure(BrokerCluster cluster) {
-        running.computeIfAbsent(key(cluster), k -> {
-            FailoverController controller = new FailoverController(ClusterMetadata.store(client, cluster), System::currentTimeMillis)
-                    .withPreferredLeaderElection(60_000);
+    /** Starts watching the cluster's store and running its controller, once; returns the view. */
+    public ClusterView ensure(BrokerCluster cluster) {
+        return running.computeIfAbsent(key(cluster), k -> {
+            MetadataCache cache = MetadataCache.open(ClusterMetadata.store(client, cluster), Duration.ofMinutes(2));
+            ClusterView view = new ClusterView(cache, System::currentTimeMillis);
+            FailoverController controller = new FailoverController(view).withPreferredLeaderElection(60_000);
             controller.start(passMs);
-            return controller;
-        });
+            return new Running(cache, view, controller);
+        }).view();
     }
 
     public void stop(BrokerCluster cluster) {
-        FailoverController controller = running.remove(key(cluster));
-        if (controller != null) {
-            controller.close();
+        Running r = running.remove(key(cluster));
+        if (r != null) {
+            r.close();
         }
     }
 
@@ -42,7 +57,7 @@ public final class ClusterControllers implements AutoCloseable {
 
     @Override
     public void close() {
-        running.values().forEach(FailoverController::close);
+        running.values().forEach(Running::close);
         running.clear();
     }
 }

@@ -1,9 +1,8 @@
 package io.capstan.operator.shards;
 
 import io.capstan.cluster.topics.Reassignments;
-import io.capstan.cluster.metadata.BrokerRegistration;
 import io.capstan.cluster.metadata.KubernetesMetadataStore;
-import io.capstan.cluster.metadata.MetadataCodec;
+import io.capstan.cluster.view.ClusterView;
 import io.capstan.cluster.metadata.MetadataStore;
 import io.capstan.cluster.metadata.ShardState;
 import io.capstan.cluster.planner.AssignmentPlanner;
@@ -26,20 +25,18 @@ public interface ClusterMetadata {
         return new KubernetesMetadataStore(client, cluster.getMetadata().getNamespace(), cluster.getMetadata().getName());
     }
 
-    static ClusterMetadata kubernetes(KubernetesClient client) {
+    /** Shards and live brokers from the cluster's watch-driven view (no reads of the store); moves by compare-and-set. */
+    static ClusterMetadata kubernetes(KubernetesClient client, ClusterControllers controllers) {
         return new ClusterMetadata() {
             @Override
             public List<AssignmentPlanner.Broker> aliveBrokers(BrokerCluster cluster) {
-                long now = System.currentTimeMillis();
-                return store(client, cluster).list("brokers/").values().stream()
-                        .map(v -> MetadataCodec.decode(v.value(), BrokerRegistration.class)).filter(b -> b.alive(now))
+                return controllers.ensure(cluster).aliveBrokers().stream()
                         .map(b -> new AssignmentPlanner.Broker(b.id(), b.rack())).toList();
             }
 
             @Override
             public List<ShardState> shards(BrokerCluster cluster) {
-                return store(client, cluster).list("shards/").values().stream()
-                        .map(v -> MetadataCodec.decode(v.value(), ShardState.class)).toList();
+                return controllers.ensure(cluster).shards().values().stream().map(ClusterView.Shard::state).toList();
             }
 
             @Override

@@ -1,0 +1,307 @@
+package io.capstan.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.capstan.cluster.controller.FailoverController;
+import io.capstan.cluster.metadata.KubernetesMetadataStore;
+import io.capstan.cluster.metadata.MetadataCache;
+import io.capstan.cluster.metadata.MetadataCodec;
+import io.capstan.cluster.metadata.MetadataStore;
+import io.capstan.cluster.metadata.ShardId;
+import io.capstan.cluster.metadata.ShardState;
+import io.capstan.cluster.view.ClusterView;
+import io.capstan.e2e.k8s.ControlPlane;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The control plane at scale on a real kube-apiserver and etcd (docs/scale.md): brokers in their own processes on the
+ * Kubernetes metadata store, the failover controller as the operator runs it, and topics × shards at replication
+ * factor 3. It measures creation, the API-server requests of a quiet cluster, how long a leader change takes to reach
+ * every broker (a Kafka Metadata request to each), and a SIGKILL failover of the broker leading the most shards until
+ * each of them has taken an acks=all record.
+ *
+ * <p>CI runs a small size and checks what does not depend on speed: every shard gets its replicas in sync, a quiet
+ * cluster sends the API server no reads at all (no LIST, no GET: watches only) and writes nothing but lease renewals,
+ * every broker reports each leader change, and every shard of the killed broker moves and takes acks=all produce.
+ * The full size is a documented command (docs/scale.md); figures go to target/scale-report.md.
+ */
+class ScaleBenchmarkTest {
+    private static final String NAMESPACE = "scale";
+    private static final String STORE = "scale";
+    private static final int BROKERS = Integer.getInteger("capstan.scale.brokers", 3);
+    private static final int TOPICS = Integer.getInteger("capstan.scale.topics", 4);
+    private static final int PARTITIONS = Integer.getInteger("capstan.scale.partitions", 50);
+    private static final int BIG_TOPIC = Integer.getInteger("capstan.scale.big-topic", 100);
+    private static final int PROPAGATION_SAMPLES = Integer.getInteger("capstan.scale.samples", 10);
+    private static final long QUIET_MS = Long.getLong("capstan.scale.quiet-ms", 15_000);
+    private static final long LEASE_MS = Long.getLong("capstan.scale.lease-ms", 2_000);
+    private static final Pattern REQUESTS = Pattern.compile(
+            "^apiserver_request_total\\{([^}]*)} ([0-9.e+]+)$", Pattern.MULTILINE);
+
+    private final StringBuilder report = new StringBuilder();
+
+    @Test
+    void theControlPlaneAtScale() throws Exception {
+        ControlPlane.assumeBuilt(false);
+        Path work = Path.of("target", "scale-" + System.nanoTime()).toAbsolutePath();
+        line("# Control plane at scale: %d brokers, %d topics x %d shards (RF 3) = %d shards, broker.lease.ms %d",
+                BROKERS, TOPICS, PARTITIONS, TOPICS * PARTITIONS, LEASE_MS);
+        List<BrokerProcess> brokers = new ArrayList<>();
+        try (ControlPlane controlPlane = ControlPlane.start(work.resolve("k8s"));
+             KubernetesClient client = controlPlane.adminClient()) {
+            client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build()).create();
+            Map<String, String> env = Map.of("KUBECONFIG", controlPlane.adminKubeconfig().toString());
+            long started = System.nanoTime();
+            for (int id = 0; id < BROKERS; id++) {
+                BrokerProcess b = new BrokerProcess(work.resolve("broker-" + id), work.resolve("logs/broker-" + id), Map.of(
+                        "node.id", String.valueOf(id), "metadata.store", "kubernetes", "metadata.namespace", NAMESPACE,
+                        "metadata.name", STORE, "broker.lease.ms", String.valueOf(LEASE_MS), "disk.min.free.bytes", "0"))
+                        .withEnvironment(env).withHeap(System.getProperty("capstan.scale.heap", "1g"));
+                b.start();
+                brokers.add(b);
+            }
+            line("- %d brokers started and registered in %d ms", BROKERS, ms(started));
+            MetadataStore store = new KubernetesMetadataStore(client, NAMESPACE, STORE);
+            try (FailoverController controller = new FailoverController(store, System::currentTimeMillis);
+                 MetadataCache cache = MetadataCache.open(store, Duration.ofMinutes(2));
+                 ClusterView view = new ClusterView(cache, System::currentTimeMillis);
+                 Admin admin = Admin.create(Map.of("bootstrap.servers", brokers.get(0).bootstrap(), "request.timeout.ms", "600000",
+                         "default.api.timeout.ms", "600000"))) {
+                controller.start(500);
+                createTopics(admin, view);
+                quietCluster(controlPlane, client);
+                propagation(brokers, store, view);
+                failover(brokers, view);
+                bigTopic(admin, view);
+            }
+        } finally {
+            for (BrokerProcess b : brokers) {
+                b.stop();
+            }
+            Files.createDirectories(Path.of("target"));
+            Files.writeString(Path.of("target", "scale-report.md"), report);
+            System.out.print(report);
+        }
+    }
+
+    private void createTopics(Admin admin, ClusterView view) throws Exception {
+        long t0 = System.nanoTime();
+        for (int first = 0; first < TOPICS; first += 10) {
+            List<NewTopic> batch = new ArrayList<>();
+            for (int t = first; t < Math.min(TOPICS, first + 10); t++) {
+                batch.add(new NewTopic("t" + t, PARTITIONS, (short) 3));
+            }
+            admin.createTopics(batch).all().get();
+            System.out.printf("created %d/%d topics%n", Math.min(TOPICS, first + 10), TOPICS);
+        }
+        long created = ms(t0);
+        int shards = TOPICS * PARTITIONS;
+        await().atMost(Duration.ofMinutes(20)).pollInterval(Duration.ofSeconds(1)).until(() -> inSync(view) == shards);
+        line("- creating %d shards: %d ms until CreateTopics answered (%.0f shards/s), %d ms until every shard had 3 replicas in sync",
+                shards, created, shards * 1000.0 / Math.max(1, created), ms(t0));
+    }
+
+    private static long inSync(ClusterView view) {
+        return view.shards().values().stream().filter(s -> s.state().topic().startsWith("t") && s.state().isr().size() == 3
+                && s.state().leader() >= 0).count();
+    }
+
+    /**
+     * A quiet cluster: no topic changes, every follower caught up. What the API server is asked in that window is the
+     * whole steady-state cost of the metadata plane.
+     */
+    private void quietCluster(ControlPlane controlPlane, KubernetesClient client) throws Exception {
+        Map<String, Double> before = requests(client);
+        long t0 = System.nanoTime();
+        Thread.sleep(QUIET_MS); // the measurement window, not synchronisation
+        Map<String, Double> after = requests(client);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        Map<String, Double> delta = new TreeMap<>();
+        after.forEach((k, v) -> {
+            double d = v - before.getOrDefault(k, 0.0);
+            if (d > 0) {
+                delta.put(k, d);
+            }
+        });
+        line("- quiet cluster, %.0f s window, API-server requests per second by verb and resource (from apiserver_request_total):", seconds);
+        delta.forEach((k, v) -> line("  - %s: %.2f/s", k, v / seconds));
+        line("  - expected lease renewals alone: %.2f PUT/s (%d brokers, one every %d ms)", BROKERS / (LEASE_MS / 3 / 1000.0), BROKERS, LEASE_MS / 3);
+        String etcd = controlPlane.etcdMetrics();
+        Matcher size = Pattern.compile("^etcd_mvcc_db_total_size_in_bytes ([0-9.e+]+)$", Pattern.MULTILINE).matcher(etcd);
+        if (size.find()) {
+            line("- etcd database size: %.1f MB", Double.parseDouble(size.group(1)) / 1e6);
+        }
+        assertThat(delta.getOrDefault("LIST configmaps", 0.0)).as("LISTs of the metadata store in a quiet cluster").isZero();
+        assertThat(delta.getOrDefault("GET configmaps", 0.0)).as("GETs of the metadata store in a quiet cluster").isZero();
+        double puts = delta.getOrDefault("PUT configmaps", 0.0);
+        double leaseRenewals = seconds * BROKERS / (LEASE_MS / 3 / 1000.0);
+        assertThat(puts).as("writes in a quiet cluster: lease renewals only").isLessThanOrEqualTo(leaseRenewals * 1.5 + BROKERS);
+    }
+
+    /** Sums apiserver_request_total by "VERB resource" (all codes, scopes and versions). */
+    private static Map<String, Double> requests(KubernetesClient client) {
+        Map<String, Double> out = new HashMap<>();
+        Matcher m = REQUESTS.matcher(client.raw("/metrics"));
+        while (m.find()) {
+            Map<String, String> labels = new HashMap<>();
+            for (String pair : m.group(1).split(",")) {
+                int eq = pair.indexOf('=');
+                labels.put(pair.substring(0, eq), pair.substring(eq + 2, pair.length() - 1));
+            }
+            out.merge(labels.get("verb") + " " + labels.get("resource"), Double.parseDouble(m.group(2)), Double::sum);
+        }
+        return out;
+    }
+
+    /** A leader change written to the store, until every broker's Metadata answer names the new leader and epoch. */
+    private void propagation(List<BrokerProcess> brokers, MetadataStore store, ClusterView view) throws Exception {
+        Random random = new Random(42);
+        List<Long> samples = new ArrayList<>();
+        List<Long> watched = new ArrayList<>();
+        List<MetadataProbe> probes = new ArrayList<>();
+        try {
+            for (BrokerProcess b : brokers) {
+                probes.add(new MetadataProbe(b.port()));
+            }
+            for (int i = 0; i < PROPAGATION_SAMPLES; i++) {
+                ShardId id = new ShardId("t" + random.nextInt(TOPICS), random.nextInt(PARTITIONS));
+                ClusterView.Shard shard = view.shard(id);
+                ShardState state = shard.state();
+                int successor = state.isr().stream().filter(r -> r != state.leader()).findFirst().orElseThrow();
+                ShardState next = state.electLeader(successor);
+                long t0 = System.nanoTime();
+                long version = store.compareAndSet(id.key(), shard.version(), MetadataCodec.encode(next));
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(1)).until(() -> view.shard(id).version() >= version);
+                watched.add(ms(t0));
+                for (MetadataProbe probe : probes) {
+                    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5)).until(() ->
+                            probe.leadership(id.topic(), id.partition()).equals(new MetadataProbe.Leadership(next.leader(), next.leaderEpoch())));
+                }
+                samples.add(ms(t0));
+            }
+        } finally {
+            for (MetadataProbe p : probes) {
+                p.close();
+            }
+        }
+        Collections.sort(samples);
+        Collections.sort(watched);
+        line("- leader change written to the store until this process's own watch delivers it: p50 %d ms, p99 %d ms",
+                percentile(watched, 50), percentile(watched, 99));
+        line("- leader change written to the store until every broker's Metadata answer names it: %d samples, p50 %d ms, p99 %d ms, max %d ms"
+                + " (5 ms polling of each broker in turn)", samples.size(), percentile(samples, 50), percentile(samples, 99),
+                samples.get(samples.size() - 1));
+    }
+
+    /** SIGKILL of the broker leading the most shards, until each of those shards has taken an acks=all record. */
+    private void failover(List<BrokerProcess> brokers, ClusterView view) throws Exception {
+        Map<Integer, List<ShardId>> led = new HashMap<>();
+        view.shards().forEach((id, s) -> {
+            if (id.topic().startsWith("t")) {
+                led.computeIfAbsent(s.state().leader(), k -> new ArrayList<>()).add(id);
+            }
+        });
+        int victim = led.entrySet().stream().max(Map.Entry.comparingByValue((a, b) -> Integer.compare(a.size(), b.size()))).orElseThrow().getKey();
+        List<ShardId> shards = led.get(victim);
+        Properties p = new Properties();
+        p.put("bootstrap.servers", String.join(",", brokers.stream().map(BrokerProcess::bootstrap).toList()));
+        p.put("acks", "all");
+        p.put("linger.ms", "0");
+        p.put("request.timeout.ms", "5000");
+        p.put("delivery.timeout.ms", "300000");
+        p.put("retry.backoff.ms", "20");
+        p.put("retry.backoff.max.ms", "100");
+        p.put("max.in.flight.requests.per.connection", "5");
+        // one small batch per shard and memory for all of them: a send must never wait for buffer space
+        p.put("batch.size", "512");
+        p.put("buffer.memory", String.valueOf(512L << 20));
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+            // the producer learns every shard's leader and has a connection to each broker before the clock starts
+            List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> warmUp = new ArrayList<>();
+            for (ShardId id : shards) {
+                warmUp.add(producer.send(new ProducerRecord<>(id.topic(), id.partition(), null, new byte[16])));
+            }
+            for (var f : warmUp) {
+                f.get();
+            }
+            Map<ShardId, Long> ackedAt = new ConcurrentHashMap<>();
+            Map<ShardId, Exception> failed = new ConcurrentHashMap<>();
+            long t0 = System.nanoTime();
+            brokers.get(victim).kill();
+            for (ShardId id : shards) {
+                producer.send(new ProducerRecord<>(id.topic(), id.partition(), null, new byte[16]), (md, e) -> {
+                    if (e != null) {
+                        failed.put(id, e);
+                    } else {
+                        ackedAt.put(id, System.nanoTime());
+                    }
+                });
+            }
+            await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(10)).until(() ->
+                    shards.stream().allMatch(id -> view.shard(id).state().leader() >= 0 && view.shard(id).state().leader() != victim));
+            long movedMs = ms(t0);
+            producer.flush();
+            assertThat(failed).as("acks=all records that failed after the failover").isEmpty();
+            assertThat(ackedAt).hasSize(shards.size());
+            List<Long> ackMs = new ArrayList<>(ackedAt.values().stream().map(t -> (t - t0) / 1_000_000).toList());
+            Collections.sort(ackMs);
+            line("- SIGKILL of broker %d, leader of %d shards: every one led elsewhere in the store after %d ms; the first acks=all"
+                    + " record sent to each after the kill acknowledged: p50 %d ms, max %d ms (lease %d ms of that is detection)",
+                    victim, shards.size(), movedMs, percentile(ackMs, 50), ackMs.get(ackMs.size() - 1), LEASE_MS);
+        }
+    }
+
+    /** One topic of many shards created and deleted. */
+    private void bigTopic(Admin admin, ClusterView view) throws Exception {
+        long t0 = System.nanoTime();
+        admin.createTopics(List.of(new NewTopic("big", BIG_TOPIC, (short) 2))).all().get();
+        long created = ms(t0);
+        await().atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(100)).until(() ->
+                view.shards().keySet().stream().filter(id -> id.topic().equals("big")).count() == BIG_TOPIC
+                        && view.topic("big") != null);
+        long visible = ms(t0);
+        long t1 = System.nanoTime();
+        admin.deleteTopics(List.of("big")).all().get();
+        long deleted = ms(t1);
+        await().atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(100)).until(() ->
+                view.shards().keySet().stream().noneMatch(id -> id.topic().equals("big")));
+        line("- a %d-shard topic (RF 2, one broker down): CreateTopics answered in %d ms, all shards in the cache after %d ms;"
+                + " DeleteTopics answered in %d ms, all gone after %d ms", BIG_TOPIC, created, visible, deleted, ms(t1));
+    }
+
+    private static long percentile(List<Long> sorted, int pct) {
+        return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(pct / 100.0 * sorted.size()) - 1));
+    }
+
+    private static long ms(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1_000_000;
+    }
+
+    private void line(String format, Object... args) {
+        String s = String.format(format, args);
+        report.append(s).append('\n');
+        System.out.println(s);
+    }
+}
