@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -122,7 +123,15 @@ public final class FailoverController implements AutoCloseable {
             lastPreferredMs = now;
         }
         List<Decision> decisions = new ArrayList<>();
-        for (ClusterView.Shard v : view.shards().values()) {
+        for (Map.Entry<ShardId, ClusterView.Shard> e : view.shards().entrySet()) {
+            ClusterView.Shard v = e.getValue();
+            Long written = pending.get(e.getKey());
+            if (written != null) {
+                if (v.version() < written) {
+                    continue; // this controller's own write is not in the cache yet: deciding again would only conflict
+                }
+                pending.remove(e.getKey(), written);
+            }
             ShardState shard = v.state();
             Optional<ShardState> next = LeaderElection.failover(shard, alive).or(() -> LeaderElection.recover(shard, alive))
                     .or(() -> LeaderElection.fenceDead(shard, alive));
@@ -132,12 +141,17 @@ public final class FailoverController implements AutoCloseable {
             if (next.isEmpty()) {
                 next = Reassignment.complete(shard, alive);
             }
-            next.ifPresent(n -> decisions.add(new Decision(shard, v.version(), n)));
+            next.ifPresent(n -> decisions.add(new Decision(e.getKey(), shard, v.version(), n)));
         }
+        // shards without a live leader first: fencing a dead follower can wait, a shard nobody leads cannot
+        decisions.sort(java.util.Comparator.comparing(d -> d.from().leader() == d.to().leader()));
         return write(decisions);
     }
 
-    private record Decision(ShardState from, long version, ShardState to) {}
+    private record Decision(ShardId id, ShardState from, long version, ShardState to) {}
+
+    /** Versions this controller wrote that its cache has not shown yet. */
+    private final Map<ShardId, Long> pending = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * Writes the decisions, many at once: after a broker dies its thousands of shards change together, and one
@@ -151,7 +165,7 @@ public final class FailoverController implements AutoCloseable {
         List<java.util.concurrent.Callable<Void>> writes = decisions.stream().<java.util.concurrent.Callable<Void>>map(d -> () -> {
             ShardState shard = d.from();
             try {
-                store.compareAndSet(ShardState.key(shard.topic(), shard.partition()), d.version(), MetadataCodec.encode(d.to()));
+                pending.put(d.id(), store.compareAndSet(ShardState.key(shard.topic(), shard.partition()), d.version(), MetadataCodec.encode(d.to())));
                 changed.incrementAndGet();
                 log.info("{}-{}: leader {} -> {} (epoch {}), in sync {}", shard.topic(), shard.partition(), shard.leader(),
                         d.to().leader(), d.to().leaderEpoch(), d.to().isr());
