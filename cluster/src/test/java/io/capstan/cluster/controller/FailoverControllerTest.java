@@ -61,6 +61,69 @@ class FailoverControllerTest {
         }
     }
 
+    /** Counts compare-and-set calls: what a controller asks the API server to do. */
+    private static final class CountingStore implements io.capstan.cluster.metadata.MetadataStore {
+        final io.capstan.cluster.metadata.MetadataStore inner;
+        final java.util.concurrent.atomic.AtomicInteger casCalls = new java.util.concurrent.atomic.AtomicInteger();
+
+        CountingStore(io.capstan.cluster.metadata.MetadataStore inner) {
+            this.inner = inner;
+        }
+
+        @Override public java.util.Optional<io.capstan.cluster.metadata.Versioned> get(String key) { return inner.get(key); }
+        @Override public java.util.Map<String, io.capstan.cluster.metadata.Versioned> list(String prefix) { return inner.list(prefix); }
+        @Override public long create(String key, byte[] value) throws io.capstan.cluster.metadata.ConflictException { return inner.create(key, value); }
+
+        @Override
+        public long compareAndSet(String key, long expectedVersion, byte[] value) throws io.capstan.cluster.metadata.ConflictException {
+            casCalls.incrementAndGet();
+            return inner.compareAndSet(key, expectedVersion, value);
+        }
+
+        @Override
+        public void delete(String key, long expectedVersion) throws io.capstan.cluster.metadata.ConflictException {
+            inner.delete(key, expectedVersion);
+        }
+
+        @Override
+        public AutoCloseable watch(String prefix, io.capstan.cluster.metadata.MetadataListener listener) {
+            return inner.watch(prefix, listener);
+        }
+
+        @Override public void close() { inner.close(); }
+    }
+
+    @Test
+    void aPassBeforeTheCacheShowsTheControllersOwnWritesAsksTheStoreNothing() throws Exception {
+        AtomicLong clock = new AtomicLong(1_000_000);
+        try (LocalFileMetadataStore files = new LocalFileMetadataStore(dir, 3_600_000)) {
+            CountingStore store = new CountingStore(files);
+            List<BrokerLease> leases = List.of(
+                    new BrokerLease(store, new BrokerRegistration(1, "h", 1, null, 0), 3000, clock::get),
+                    new BrokerLease(store, new BrokerRegistration(2, "h", 2, null, 0), 3000, clock::get));
+            for (BrokerLease l : leases) {
+                l.renew();
+            }
+            store.create(ShardState.key("t", 0), MetadataCodec.encode(new ShardState("t", 0, List.of(1, 2), 1, 0, List.of(1, 2))));
+            try (MetadataCache cache = MetadataCache.open(store, Duration.ofSeconds(30));
+                 ClusterView view = new ClusterView(cache, clock::get)) {
+                FailoverController controller = new FailoverController(view);
+                clock.addAndGet(5000);
+                leases.get(1).renew();
+                CaughtUp.poll(files);
+                int before = store.casCalls.get();
+                assertThat(controller.pass()).isEqualTo(1);
+                assertThat(store.casCalls.get() - before).isEqualTo(1);
+                // the cache has not shown that write yet: deciding again would only be refused
+                assertThat(controller.pass()).isZero();
+                assertThat(store.casCalls.get() - before).as("compare-and-sets after the second pass").isEqualTo(1);
+                CaughtUp.poll(files);
+                assertThat(controller.pass()).isZero();
+                assertThat(view.state("t", 0).leader()).isEqualTo(2);
+            }
+        }
+    }
+
     @Test
     void theBackgroundLoopAndRenewalsWorkTogether() throws Exception {
         try (LocalFileMetadataStore store = new LocalFileMetadataStore(dir, 50);

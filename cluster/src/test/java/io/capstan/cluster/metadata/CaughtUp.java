@@ -15,4 +15,9 @@ public final class CaughtUp {
                 ? CasRetry.update(store, "test/sync", old -> now) : store.create("test/sync", now);
         assertThat(cache.awaitRevision(version, Duration.ofSeconds(30))).as("cache caught up with the store").isTrue();
     }
+
+    /** A file store's watches follow the log now (tests that hold them back with a long poll interval). */
+    public static void poll(LocalFileMetadataStore store) {
+        store.pollNow();
+    }
 }
