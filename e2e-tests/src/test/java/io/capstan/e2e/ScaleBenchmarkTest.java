@@ -57,6 +57,8 @@ class ScaleBenchmarkTest {
     private static final int PROPAGATION_SAMPLES = Integer.getInteger("capstan.scale.samples", 10);
     private static final long QUIET_MS = Long.getLong("capstan.scale.quiet-ms", 15_000);
     private static final long LEASE_MS = Long.getLong("capstan.scale.lease-ms", 2_000);
+    /** In one JVM: how ten brokers fit on two cores (they cannot be SIGKILLed, so no failover is measured then). */
+    private static final boolean IN_PROCESS = Boolean.getBoolean("capstan.scale.in-process");
     private static final Pattern REQUESTS = Pattern.compile(
             "^apiserver_request_total\\{([^}]*)} ([0-9.e+]+)$", Pattern.MULTILINE);
 
@@ -66,21 +68,23 @@ class ScaleBenchmarkTest {
     void theControlPlaneAtScale() throws Exception {
         ControlPlane.assumeBuilt(false);
         Path work = Path.of("target", "scale-" + System.nanoTime()).toAbsolutePath();
-        line("# Control plane at scale: %d brokers, %d topics x %d shards (RF 3) = %d shards, broker.lease.ms %d",
-                BROKERS, TOPICS, PARTITIONS, TOPICS * PARTITIONS, LEASE_MS);
-        List<BrokerProcess> brokers = new ArrayList<>();
+        line("# Control plane at scale: %d brokers (%s), %d topics x %d shards (RF 3) = %d shards, broker.lease.ms %d",
+                BROKERS, IN_PROCESS ? "in one JVM" : "one process each", TOPICS, PARTITIONS, TOPICS * PARTITIONS, LEASE_MS);
+        List<ScaleBroker> brokers = new ArrayList<>();
         try (ControlPlane controlPlane = ControlPlane.start(work.resolve("k8s"));
              KubernetesClient client = controlPlane.adminClient()) {
             client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build()).create();
             Map<String, String> env = Map.of("KUBECONFIG", controlPlane.adminKubeconfig().toString());
             long started = System.nanoTime();
+            if (IN_PROCESS) {
+                System.setProperty("kubeconfig", controlPlane.adminKubeconfig().toString()); // Fabric8 reads it as KUBECONFIG
+            }
             for (int id = 0; id < BROKERS; id++) {
-                BrokerProcess b = new BrokerProcess(work.resolve("broker-" + id), work.resolve("logs/broker-" + id), Map.of(
-                        "node.id", String.valueOf(id), "metadata.store", "kubernetes", "metadata.namespace", NAMESPACE,
-                        "metadata.name", STORE, "broker.lease.ms", String.valueOf(LEASE_MS), "disk.min.free.bytes", "0"))
-                        .withEnvironment(env).withHeap(System.getProperty("capstan.scale.heap", "1g"));
-                b.start();
-                brokers.add(b);
+                Map<String, String> settings = Map.of("node.id", String.valueOf(id), "metadata.store", "kubernetes",
+                        "metadata.namespace", NAMESPACE, "metadata.name", STORE, "broker.lease.ms", String.valueOf(LEASE_MS),
+                        "disk.min.free.bytes", "0");
+                brokers.add(IN_PROCESS ? ScaleBroker.inProcess(work.resolve("broker-" + id), settings)
+                        : ScaleBroker.process(work.resolve("broker-" + id), work.resolve("logs/broker-" + id), settings, env));
             }
             line("- %d brokers started and registered in %d ms", BROKERS, ms(started));
             MetadataStore store = new KubernetesMetadataStore(client, NAMESPACE, STORE);
@@ -93,13 +97,15 @@ class ScaleBenchmarkTest {
                 createTopics(admin, view);
                 quietCluster(controlPlane, client);
                 propagation(brokers, store, view);
-                failover(brokers, view);
+                if (!IN_PROCESS) {
+                    failover(brokers, view);
+                }
                 bigTopic(admin, view);
+            } finally {
+                stopAll(brokers); // while the API server still answers: a clean stop ends each lease there
             }
         } finally {
-            for (BrokerProcess b : brokers) {
-                b.stop();
-            }
+            stopAll(brokers);
             Files.createDirectories(Path.of("target"));
             Files.writeString(Path.of("target", "scale-report.md"), report);
             System.out.print(report);
@@ -176,13 +182,13 @@ class ScaleBenchmarkTest {
     }
 
     /** A leader change written to the store, until every broker's Metadata answer names the new leader and epoch. */
-    private void propagation(List<BrokerProcess> brokers, MetadataStore store, ClusterView view) throws Exception {
+    private void propagation(List<ScaleBroker> brokers, MetadataStore store, ClusterView view) throws Exception {
         Random random = new Random(42);
         List<Long> samples = new ArrayList<>();
         List<Long> watched = new ArrayList<>();
         List<MetadataProbe> probes = new ArrayList<>();
         try {
-            for (BrokerProcess b : brokers) {
+            for (ScaleBroker b : brokers) {
                 probes.add(new MetadataProbe(b.port()));
             }
             for (int i = 0; i < PROPAGATION_SAMPLES; i++) {
@@ -216,7 +222,7 @@ class ScaleBenchmarkTest {
     }
 
     /** SIGKILL of the broker leading the most shards, until each of those shards has taken an acks=all record. */
-    private void failover(List<BrokerProcess> brokers, ClusterView view) throws Exception {
+    private void failover(List<ScaleBroker> brokers, ClusterView view) throws Exception {
         Map<Integer, List<ShardId>> led = new HashMap<>();
         view.shards().forEach((id, s) -> {
             if (id.topic().startsWith("t")) {
@@ -226,7 +232,7 @@ class ScaleBenchmarkTest {
         int victim = led.entrySet().stream().max(Map.Entry.comparingByValue((a, b) -> Integer.compare(a.size(), b.size()))).orElseThrow().getKey();
         List<ShardId> shards = led.get(victim);
         Properties p = new Properties();
-        p.put("bootstrap.servers", String.join(",", brokers.stream().map(BrokerProcess::bootstrap).toList()));
+        p.put("bootstrap.servers", String.join(",", brokers.stream().map(ScaleBroker::bootstrap).toList()));
         p.put("acks", "all");
         p.put("linger.ms", "0");
         p.put("request.timeout.ms", "5000");
@@ -287,8 +293,51 @@ class ScaleBenchmarkTest {
         long deleted = ms(t1);
         await().atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(100)).until(() ->
                 view.shards().keySet().stream().noneMatch(id -> id.topic().equals("big")));
-        line("- a %d-shard topic (RF 2, one broker down): CreateTopics answered in %d ms, all shards in the cache after %d ms;"
+        line("- a %d-shard topic (RF 2): CreateTopics answered in %d ms, all shards in the cache after %d ms;"
                 + " DeleteTopics answered in %d ms, all gone after %d ms", BIG_TOPIC, created, visible, deleted, ms(t1));
+    }
+
+    private static void stopAll(List<ScaleBroker> brokers) throws Exception {
+        for (ScaleBroker b : brokers) {
+            b.stop();
+        }
+        brokers.clear();
+    }
+
+    /** A broker under measurement: its own process (SIGKILL-able) or one of several in this JVM. */
+    private interface ScaleBroker {
+        int port();
+
+        void kill() throws Exception;
+
+        void stop() throws Exception;
+
+        default String bootstrap() {
+            return "127.0.0.1:" + port();
+        }
+
+        static ScaleBroker process(Path data, Path logs, Map<String, String> settings, Map<String, String> env) throws Exception {
+            BrokerProcess b = new BrokerProcess(data, logs, settings).withEnvironment(env).withHeap(System.getProperty("capstan.scale.heap", "1g"));
+            b.start();
+            return new ScaleBroker() {
+                public int port() { return b.port(); }
+                public void kill() throws Exception { b.kill(); }
+                public void stop() throws Exception { b.stop(); }
+            };
+        }
+
+        static ScaleBroker inProcess(Path data, Map<String, String> settings) {
+            Map<String, String> all = new HashMap<>(settings);
+            all.put("data.dir", data.toString());
+            all.put("listener.port", "0");
+            all.put("admin.port", "-1");
+            io.capstan.broker.Broker b = new io.capstan.broker.Broker(io.capstan.config.BrokerConfig.from(all), all);
+            return new ScaleBroker() {
+                public int port() { return b.port(); }
+                public void kill() { throw new UnsupportedOperationException("a broker in this JVM cannot be SIGKILLed"); }
+                public void stop() { b.close(); }
+            };
+        }
     }
 
     private static long percentile(List<Long> sorted, int pct) {
