@@ -169,13 +169,13 @@ public final class ReplicaManager implements Replication, AutoCloseable {
             @Override
             public void topicChanged(String name, TopicRecord before, TopicRecord after) {
                 dirtyTopics.add(name);
-                drainSoon();
+                requestSync();
             }
 
             @Override
             public void shardChanged(ShardId id, ClusterView.Shard before, ClusterView.Shard after) {
                 dirtyShards.add(id);
-                drainSoon();
+                requestSync();
             }
         });
         long isrCheckMs = Math.max(50, Math.min(500, settings.lagMaxMs() / 4));
@@ -187,10 +187,6 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         if (drainQueued.compareAndSet(false, true) && !control.isShutdown()) {
             control.execute(this::drainQuietly);
         }
-    }
-
-    private void drainSoon() {
-        requestSync();
     }
 
     /** Acts on every pending change on the control thread and waits for it (tests and start-up). */

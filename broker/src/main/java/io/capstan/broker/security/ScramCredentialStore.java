@@ -39,9 +39,7 @@ public final class ScramCredentialStore implements AutoCloseable {
 
     /** Follows the users through the broker's metadata cache; changes go to the cache's store. */
     public ScramCredentialStore(MetadataCache cache) {
-        this.store = cache.store();
-        this.watch = cache.subscribe(PREFIX, this::apply);
-        this.ownCache = null;
+        this(cache, false);
     }
 
     /** For tools that manage users without a broker (`capstan user`): a cache of its own, closed with this. */
@@ -49,10 +47,10 @@ public final class ScramCredentialStore implements AutoCloseable {
         this(MetadataCache.open(store, java.time.Duration.ofMinutes(1)), true);
     }
 
-    private ScramCredentialStore(MetadataCache own, boolean owned) {
-        this.store = own.store();
-        this.watch = own.subscribe(PREFIX, this::apply);
-        this.ownCache = own;
+    private ScramCredentialStore(MetadataCache cache, boolean closeWithThis) {
+        this.store = cache.store();
+        this.watch = cache.subscribe(PREFIX, this::apply);
+        this.ownCache = closeWithThis ? cache : null;
     }
 
     private final MetadataCache ownCache;

@@ -12,7 +12,6 @@ import io.capstan.cluster.metadata.ShardId;
 import io.capstan.cluster.view.ClusterView;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -117,7 +116,7 @@ public final class FailoverController implements AutoCloseable {
     /** One pass over the cache; returns how many shards changed. */
     public int pass() {
         long now = clock.getAsLong();
-        Set<Integer> alive = aliveBrokers(view, now);
+        Set<Integer> alive = view.aliveBrokerIds();
         boolean preferredDue = preferredIntervalMs > 0 && now - lastPreferredMs >= preferredIntervalMs;
         if (preferredDue) {
             lastPreferredMs = now;
@@ -188,16 +187,6 @@ public final class FailoverController implements AutoCloseable {
             log.warn("controller writes failed: {}", e.toString());
         }
         return changed.get();
-    }
-
-    private static Set<Integer> aliveBrokers(ClusterView view, long nowMs) {
-        Set<Integer> alive = new HashSet<>();
-        for (BrokerRegistration b : view.brokers().values()) {
-            if (b.alive(nowMs)) {
-                alive.add(b.id());
-            }
-        }
-        return alive;
     }
 
     /** One preferred-leader election now, by compare-and-set (the ElectLeaders API on any broker calls this). */

@@ -8,7 +8,6 @@ import java.util.SortedMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -32,8 +31,6 @@ public final class MetadataCache implements AutoCloseable {
     private final MetadataStore store;
     private final ConcurrentSkipListMap<String, Versioned> entries = new ConcurrentSkipListMap<>();
     private final List<Subscription> subscriptions = new CopyOnWriteArrayList<>();
-    private final AtomicLong relists = new AtomicLong();
-    private final AtomicLong events = new AtomicLong();
     private volatile long revision;
     private volatile boolean synced;
     private final AutoCloseable watch;
@@ -49,11 +46,6 @@ public final class MetadataCache implements AutoCloseable {
             @Override
             public void synced() {
                 markSynced();
-            }
-
-            @Override
-            public void relisting() {
-                relists.incrementAndGet();
             }
         });
     }
@@ -97,7 +89,6 @@ public final class MetadataCache implements AutoCloseable {
             entries.put(key, after);
         }
         revision = Math.max(revision, event.value().version());
-        events.incrementAndGet();
         if (before == null && after == null) {
             notifyAll();
             return;
@@ -158,12 +149,6 @@ public final class MetadataCache implements AutoCloseable {
 
     /** The newest store revision this cache has applied. */
     public long revision() { return revision; }
-
-    /** How many times the watch had to list the store again (it fell behind the store's history). */
-    public long relists() { return relists.get(); }
-
-    /** Changes applied since the cache opened, the first listing included. */
-    public long events() { return events.get(); }
 
     public MetadataStore store() { return store; }
 

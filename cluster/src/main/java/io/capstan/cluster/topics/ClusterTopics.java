@@ -43,8 +43,7 @@ public final class ClusterTopics {
             return cached;
         }
         long now = view.now();
-        return view.store().list("brokers/").values().stream().map(v -> MetadataCodec.decode(v.value(), BrokerRegistration.class))
-                .filter(b -> b.alive(now)).toList();
+        return RegisteredBrokers.read(view.store()).stream().filter(b -> b.alive(now)).toList();
     }
 
     /**

@@ -78,8 +78,8 @@ public final class Reassignments {
     /** Registered brokers, or only those whose lease holds: read from the store, as the write that follows needs. */
     private Set<Integer> brokers(boolean aliveOnly) {
         long now = clock.getAsLong();
-        return store.list("brokers/").values().stream().map(v -> MetadataCodec.decode(v.value(), BrokerRegistration.class))
-                .filter(b -> !aliveOnly || b.alive(now)).map(BrokerRegistration::id).collect(Collectors.toSet());
+        return RegisteredBrokers.read(store).stream().filter(b -> !aliveOnly || b.alive(now)).map(BrokerRegistration::id)
+                .collect(Collectors.toSet());
     }
 
     /** Every shard being reassigned now, read from the store. */
