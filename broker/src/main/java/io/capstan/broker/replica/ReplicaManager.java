@@ -53,7 +53,6 @@ public final class ReplicaManager implements Replication, AutoCloseable {
     private final PendingAcks acks = new PendingAcks(timers);
     private final Map<TopicPartition, Role> roles = new ConcurrentHashMap<>();
     private final Map<Integer, ReplicaFetcher> fetchers = new HashMap<>();
-    private final Set<TopicPartition> adopted = new HashSet<>();
     private final Set<String> clusterTopics = new HashSet<>();
     private final Set<ShardId> dirtyShards = ConcurrentHashMap.newKeySet();
     private final Set<String> dirtyTopics = ConcurrentHashMap.newKeySet();
@@ -291,16 +290,18 @@ public final class ReplicaManager implements Replication, AutoCloseable {
     private void retire(TopicPartition tp) {
         Shard shard = logs.catalog().shard(tp);
         Role role = roles.remove(tp);
-        if (shard == null) {
-            return;
-        }
         if (role != null) {
             stopFetching(tp);
             if (role instanceof Leading) {
-                acks.abandon(shard, Errors.NOT_LEADER_OR_FOLLOWER);
+                if (shard != null) {
+                    acks.abandon(shard, Errors.NOT_LEADER_OR_FOLLOWER);
+                }
                 tellResigned(tp);
             }
             log.info("broker {}: {} was reassigned away from this broker; dropping its data", me, tp);
+        }
+        if (shard == null) {
+            return;
         }
         // Back to an empty log at offset 0, as if never hosted: were it left empty at its old end, a later move back
         // here would resume fetching there and never copy what the leader holds before it.
@@ -330,9 +331,11 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         clusterTopics.add(topic.name());
         TopicPartition tp = new TopicPartition(topic.name(), partition);
         Shard shard = logs.catalog().shard(tp);
-        if (shard != null && adopted.add(tp)) {
-            // after a restart nothing says how far the cluster had committed: start from the log start and let
-            // the leader's answers (or, leading, the followers' progress) raise it
+        if (shard != null && !shard.replicated()) {
+            // A local copy this broker has not replicated yet (after a restart, or created anew after its topic left
+            // and came back): nothing says how far the cluster had committed, so start from the log start and let the
+            // leader's answers (or, leading, the followers' progress) raise it. Until then the log's own end would be
+            // its high watermark and acks=all would be answered without a single follower.
             shard.replicate(shard.logStartOffset());
         }
         return shard;
@@ -346,8 +349,11 @@ public final class ReplicaManager implements Replication, AutoCloseable {
                 return false;
             }
             fetchers.values().forEach(f -> f.remove(tp));
-            adopted.remove(tp);
             if (e.getValue() instanceof Leading) {
+                Shard shard = logs.catalog().shard(tp);
+                if (shard != null) {
+                    acks.abandon(shard, Errors.NOT_LEADER_OR_FOLLOWER);
+                }
                 tellResigned(tp);
             }
             return true;
@@ -444,22 +450,14 @@ public final class ReplicaManager implements Replication, AutoCloseable {
                 if (!(e.getValue() instanceof Leading leading)) {
                     continue;
                 }
-                Optional<List<Integer>> change;
-                synchronized (leading.tracker) {
-                    change = leading.tracker.isrChange(view.now());
-                }
                 TopicPartition tp = e.getKey();
-                if (change.isPresent() && isrInFlight.add(tp)) {
-                    List<Integer> isr = change.get();
-                    isrWriters.execute(() -> {
-                        try {
-                            writeIsr(tp, leading, isr);
-                        } catch (RuntimeException failed) {
-                            log.warn("broker {}: cannot write the in-sync replicas of {} ({}); retrying", me, tp, failed.toString());
-                        } finally {
-                            isrInFlight.remove(tp);
-                        }
-                    });
+                synchronized (leading.tracker) {
+                    Optional<List<Integer>> change = leading.tracker.isrChange(view.now());
+                    if (change.isEmpty() || !isrInFlight.add(tp)) {
+                        continue;
+                    }
+                    leading.tracker.proposing(change.get());
+                    submitIsrWrite(tp, leading, leading.known, change.get());
                 }
             }
         } catch (RuntimeException e) {
@@ -467,13 +465,34 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         }
     }
 
-    private void writeIsr(TopicPartition tp, Leading leading, List<Integer> isr) {
-        Known known = leading.known;
-        ShardState next = known.state().withIsr(isr);
+    /**
+     * A write that failed without an answer may have landed: the followers it adds keep holding the high watermark
+     * back, and the same compare-and-set is tried again until it wins or loses (after which the watch brings the
+     * truth). Only then may another ISR change of this shard be written.
+     */
+    private void submitIsrWrite(TopicPartition tp, Leading leading, Known base, List<Integer> isr) {
+        isrWriters.execute(() -> {
+            boolean settled = true;
+            try {
+                writeIsr(tp, leading, base, isr);
+            } catch (RuntimeException failed) {
+                settled = roles.get(tp) != leading;
+                log.warn("broker {}: cannot write the in-sync replicas {} of {} ({}); trying again", me, isr, tp, failed.toString());
+            }
+            if (settled || control.isShutdown()) {
+                isrInFlight.remove(tp);
+            } else {
+                control.schedule(() -> submitIsrWrite(tp, leading, base, isr), 200, TimeUnit.MILLISECONDS);
+            }
+        });
+    }
+
+    private void writeIsr(TopicPartition tp, Leading leading, Known base, List<Integer> isr) {
+        ShardState next = base.state().withIsr(isr);
         try {
-            long version = view.store().compareAndSet(ShardState.key(tp.topic(), tp.partition()), known.version(), MetadataCodec.encode(next));
+            long version = view.store().compareAndSet(ShardState.key(tp.topic(), tp.partition()), base.version(), MetadataCodec.encode(next));
             if (!leading.learned(next, version)) {
-                return; // the watch already brought a newer state, and the tracker follows that one
+                return; // the watch already brought this state or a newer one, and the tracker follows that
             }
             long hw;
             synchronized (leading.tracker) {
@@ -485,7 +504,8 @@ public final class ReplicaManager implements Replication, AutoCloseable {
                 advance(shard, hw);
             }
         } catch (ConflictException lost) {
-            // the controller changed the shard (a new epoch, perhaps): re-read before deciding anything else
+            // the shard changed underneath (the controller, a new epoch, or this very write landing earlier): the
+            // watch brings the newer state and with it the ISR the high watermark follows
             requestSync();
         }
     }

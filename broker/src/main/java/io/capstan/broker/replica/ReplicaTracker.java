@@ -23,6 +23,12 @@ public final class ReplicaTracker {
     private final Map<Integer, Long> lastCaughtUpMs = new HashMap<>();
     /** Followers heard from since this leader took over or dropped them: only they can rejoin the ISR (a dead one has not fetched). */
     private final Set<Integer> fetched = new java.util.HashSet<>();
+    /**
+     * Followers an ISR write still in flight adds. The high watermark waits for them as if they were in already (Kafka's
+     * "maximal ISR", KIP-497): the moment the write lands they count as in sync and may be elected, so nothing may be
+     * acknowledged meanwhile that they do not have.
+     */
+    private final Set<Integer> joining = new java.util.HashSet<>();
     private long highWatermark;
 
     public ReplicaTracker(int leaderId, List<Integer> replicas, List<Integer> isr, long leaderLogEnd, long highWatermark,
@@ -71,6 +77,9 @@ public final class ReplicaTracker {
         for (int r : isr) {
             min = Math.min(min, logEnd.get(r));
         }
+        for (int r : joining) {
+            min = Math.min(min, logEnd.get(r));
+        }
         // the high watermark never moves back: a shrinking ISR can only raise the minimum
         highWatermark = Math.max(highWatermark, min);
         return highWatermark;
@@ -93,6 +102,19 @@ public final class ReplicaTracker {
         return next.equals(isr) ? Optional.empty() : Optional.of(new ArrayList<>(next));
     }
 
+    /**
+     * The leader is writing {@code proposed} (from {@link #isrChange}): until a committed ISR is learned, the followers it
+     * adds hold the high watermark back with the in-sync ones. Whether the write fails or wins, the ISR learned next
+     * (from the write or from the watch) ends this.
+     */
+    public void proposing(List<Integer> proposed) {
+        for (int r : proposed) {
+            if (!isr.contains(r)) {
+                joining.add(r);
+            }
+        }
+    }
+
     /** Once the new ISR is written (compare-and-set won), the tracker follows it; a re-added follower starts a fresh lag period. */
     public long isrChanged(List<Integer> newIsr, long nowMs) {
         for (int r : newIsr) {
@@ -108,6 +130,7 @@ public final class ReplicaTracker {
         }
         isr.clear();
         isr.addAll(newIsr);
+        joining.clear();
         return advance();
     }
 

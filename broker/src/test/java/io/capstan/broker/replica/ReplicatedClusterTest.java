@@ -318,6 +318,60 @@ class ReplicatedClusterTest {
     }
 
     /**
+     * Found by the scale-out-and-in test on pods (acknowledged records overwritten): when the last shard of a topic left
+     * a broker its local copy was dropped, and when a shard came back the new copy was never switched to replicated
+     * mode, so as leader its high watermark followed its own log end and acks=all was answered before any follower had
+     * the records. Here a single-replica shard hops from broker to broker under acks=all load, every hop dropping and
+     * re-creating a local copy; every acknowledged record must be in the final log at its acknowledged offset.
+     */
+    @Test
+    void aShardHoppingBetweenBrokersUnderLoadKeepsEveryAcknowledgedRecord() throws Exception {
+        startCluster();
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap());
+        TopicPartition tp = new TopicPartition("hopping", 0);
+        Map<String, Long> offsets = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.concurrent.atomic.AtomicReference<Exception> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        int moves = 0;
+        long sent = 0;
+        try (Admin admin = Admin.create(p); KafkaProducer<String, String> producer = producer()) {
+            admin.createTopics(List.of(new NewTopic("hopping", 1, (short) 1).configs(Map.of("min.insync.replicas", "1")))).all().get();
+            await().atMost(Duration.ofSeconds(30)).until(() -> state("hopping", 0).leader() >= 0);
+            long end = System.currentTimeMillis() + 12_000;
+            while (System.currentTimeMillis() < end && failure.get() == null) {
+                for (int i = 0; i < 200; i++) {
+                    String value = "v" + sent++;
+                    producer.send(new ProducerRecord<>("hopping", 0, "k", value), (md, e) -> {
+                        if (e != null) {
+                            failure.compareAndSet(null, e);
+                        } else {
+                            offsets.put(value, md.offset());
+                        }
+                    });
+                }
+                ShardState s = state("hopping", 0);
+                if (!s.reassigning() && s.leader() >= 0) {
+                    int next = (s.replicas().get(0) + 1) % 3;
+                    admin.alterPartitionReassignments(Map.of(tp, java.util.Optional.of(
+                            new org.apache.kafka.clients.admin.NewPartitionReassignment(List.of(next))))).all().get();
+                    moves++;
+                }
+                Thread.sleep(20); // load shaping: a few thousand records a second
+            }
+            producer.flush();
+        }
+        assertThat(failure.get()).as("errors the producer saw").isNull();
+        assertThat(moves).as("moves made").isGreaterThanOrEqualTo(10);
+        assertThat(offsets).hasSize((int) sent);
+        List<String> log = consumeAll("hopping", (int) sent);
+        assertThat(log).as("the log holds exactly what was acknowledged").hasSize((int) sent);
+        for (Map.Entry<String, Long> ack : offsets.entrySet()) {
+            assertThat(log.get(ack.getValue().intValue())).as("acknowledged %s at offset %d", ack.getKey(), ack.getValue())
+                    .isEqualTo(ack.getKey());
+        }
+    }
+
+    /**
      * Found by the Kubernetes scale-out-and-in scenario: a shard moved off a broker (which keeps other shards of the
      * topic) and later moved back must copy the leader's log from its start, not resume at the offset where it left.
      */
