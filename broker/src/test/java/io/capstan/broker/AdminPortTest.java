@@ -100,7 +100,7 @@ class AdminPortTest {
     }
 
     private static ShardState shard(LocalFileMetadataStore store) {
-        return MetadataCodec.decode(store.get(ShardState.key("t", 0)).orElseThrow().value(), ShardState.class);
+        return new io.capstan.cluster.metadata.ShardStore(store).get("t", 0).orElseThrow().state();
     }
 
     @Test

@@ -152,8 +152,10 @@ final class ClusterCommand {
             out.printf("%-30s %-7s %-6s %-12s %-12s %-12s %s%n", "SHARD", "LEADER", "EPOCH", "REPLICAS", "IN-SYNC", "MAX-LAG", "STATE");
             int under = 0;
             int offline = 0;
-            for (Versioned v : store.list("shards/").values()) {
-                ShardState s = MetadataCodec.decode(v.value(), ShardState.class);
+            List<ShardState> shards = new io.capstan.cluster.metadata.ShardStore(store).list().stream()
+                    .map(io.capstan.cluster.metadata.VersionedShard::state)
+                    .sorted(java.util.Comparator.comparing(ShardState::topic).thenComparingInt(ShardState::partition)).toList();
+            for (ShardState s : shards) {
                 String name = s.topic() + "-" + s.partition();
                 String state = s.leader() < 0 ? "OFFLINE" : s.reassigning() ? "reassigning (adding " + join(s.addingReplicas())
                         + ", removing " + join(s.removingReplicas()) + ")" : s.isr().size() < s.replicas().size() ? "under-replicated" : "ok";

@@ -26,8 +26,8 @@ class ClusterStatusTest {
         try (LocalFileMetadataStore store = new LocalFileMetadataStore(dir.resolve("metadata"), 60_000)) {
             store.create(BrokerRegistration.key(0), MetadataCodec.encode(new BrokerRegistration(0, "127.0.0.1", 9092, "", now + 2000)));
             store.create(BrokerRegistration.key(1), MetadataCodec.encode(new BrokerRegistration(1, "127.0.0.1", 9093, "zone-b", now - 1)));
-            store.create(ShardState.key("t", 0), MetadataCodec.encode(new ShardState("t", 0, List.of(0, 1), 0, 3, List.of(0))));
-            store.create(ShardState.key("t", 1), MetadataCodec.encode(new ShardState("t", 1, List.of(1, 0), -1, 4, List.of(1))));
+            new io.capstan.cluster.metadata.ShardStore(store).create(List.of(new ShardState("t", 0, List.of(0, 1), 0, 3, List.of(0)),
+                    new ShardState("t", 1, List.of(1, 0), -1, 4, List.of(1))));
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             ClusterCommand.Status.print(store, new PrintStream(out, true, StandardCharsets.UTF_8), now, broker -> broker.id() == 0
                     ? List.of(new io.capstan.cluster.metadata.ReplicaProgress("t", 0, 0, 3, 500, 480, java.util.Map.of(1, 420L)))

@@ -177,7 +177,7 @@ class ReplicationFaultTest {
     }
 
     private ShardState shard(int partition) {
-        return MetadataCodec.decode(store.get(ShardState.key(TOPIC, partition)).orElseThrow().value(), ShardState.class);
+        return new io.capstan.cluster.metadata.ShardStore(store).get(TOPIC, partition).orElseThrow().state();
     }
 
     /** Every shard led and with all three replicas in sync again. */

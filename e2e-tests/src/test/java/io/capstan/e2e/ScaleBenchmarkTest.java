@@ -198,7 +198,7 @@ class ScaleBenchmarkTest {
                 int successor = state.isr().stream().filter(r -> r != state.leader()).findFirst().orElseThrow();
                 ShardState next = state.electLeader(successor);
                 long t0 = System.nanoTime();
-                long version = store.compareAndSet(id.key(), shard.version(), MetadataCodec.encode(next));
+                long version = view.shardStore().compareAndSet(next, shard.version());
                 await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(1)).until(() -> view.shard(id).version() >= version);
                 watched.add(ms(t0));
                 for (MetadataProbe probe : probes) {

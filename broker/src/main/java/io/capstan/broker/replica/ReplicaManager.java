@@ -9,7 +9,6 @@ import io.capstan.broker.log.TopicExistsException;
 import io.capstan.broker.log.TopicMeta;
 import io.capstan.cluster.controller.RestartSafety;
 import io.capstan.cluster.metadata.ConflictException;
-import io.capstan.cluster.metadata.MetadataCodec;
 import io.capstan.cluster.metadata.ReplicaProgress;
 import io.capstan.cluster.metadata.ShardState;
 import io.capstan.cluster.metadata.TopicRecord;
@@ -490,7 +489,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
     private void writeIsr(TopicPartition tp, Leading leading, Known base, List<Integer> isr) {
         ShardState next = base.state().withIsr(isr);
         try {
-            long version = view.store().compareAndSet(ShardState.key(tp.topic(), tp.partition()), base.version(), MetadataCodec.encode(next));
+            long version = view.shardStore().compareAndSet(next, base.version());
             if (!leading.learned(next, version)) {
                 return; // the watch already brought this state or a newer one, and the tracker follows that
             }
@@ -631,7 +630,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
             }
             ShardState next = state.electLeader(successor.get());
             try {
-                view.store().compareAndSet(ShardState.key(state.topic(), state.partition()), known.version(), MetadataCodec.encode(next));
+                view.shardStore().compareAndSet(next, known.version());
                 roles.remove(e.getKey());
                 Shard shard = logs.catalog().shard(e.getKey());
                 if (shard != null) {

@@ -97,7 +97,7 @@ class ReplicatedClusterTest {
     }
 
     private ShardState state(String topic, int partition) {
-        return MetadataCodec.decode(store.get(ShardState.key(topic, partition)).orElseThrow().value(), ShardState.class);
+        return new io.capstan.cluster.metadata.ShardStore(store).get(topic, partition).orElseThrow().state();
     }
 
     private KafkaProducer<String, String> producer() {

@@ -125,7 +125,7 @@ class SecuredClusterTest {
     }
 
     private ShardState state(String topic) {
-        return MetadataCodec.decode(store.get(ShardState.key(topic, 0)).orElseThrow().value(), ShardState.class);
+        return new io.capstan.cluster.metadata.ShardStore(store).get(topic, 0).orElseThrow().state();
     }
 
     private void createTopic(String name) throws Exception {

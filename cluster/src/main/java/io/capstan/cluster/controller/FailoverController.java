@@ -3,10 +3,11 @@ package io.capstan.cluster.controller;
 import io.capstan.cluster.DaemonThreads;
 import io.capstan.cluster.metadata.BrokerRegistration;
 import io.capstan.cluster.metadata.ConflictException;
-import io.capstan.cluster.metadata.MetadataCodec;
 import io.capstan.cluster.metadata.MetadataStore;
+import io.capstan.cluster.metadata.ShardLayoutMigration;
 import io.capstan.cluster.metadata.ShardState;
-import io.capstan.cluster.metadata.Versioned;
+import io.capstan.cluster.metadata.ShardStore;
+import io.capstan.cluster.metadata.VersionedShard;
 import io.capstan.cluster.metadata.MetadataCache;
 import io.capstan.cluster.metadata.ShardId;
 import io.capstan.cluster.view.ClusterView;
@@ -42,7 +43,7 @@ public final class FailoverController implements AutoCloseable {
     /** What a preferred-leader election did to one shard (ElectLeaders answers with it). */
     public enum Preferred { ELECTED, NOT_NEEDED, NOT_AVAILABLE, UNKNOWN_SHARD }
     private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-controller"));
-    /** Compare-and-set writes in flight at once (the API server and etcd pipeline them; the file store's lock serialises them). */
+    /** Group writes in flight at once (the API server and etcd pipeline them; the file store's lock serialises them). */
     private static final int CONCURRENT_WRITES = 16;
     private final java.util.concurrent.ExecutorService writers = Executors.newFixedThreadPool(CONCURRENT_WRITES,
             DaemonThreads.named("capstan-controller-write"));
@@ -74,6 +75,7 @@ public final class FailoverController implements AutoCloseable {
      * broker or shard. Opens the controller's cache first if it has none (waiting for the store's first listing).
      */
     public void start(long intervalMs) {
+        ShardLayoutMigration.run(store);
         if (view == null) {
             cache = MetadataCache.open(store, Duration.ofMinutes(2));
             view = new ClusterView(cache, clock);
@@ -153,25 +155,31 @@ public final class FailoverController implements AutoCloseable {
     private final Map<ShardId, Long> pending = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
-     * Writes the decisions, many at once: after a broker dies its thousands of shards change together, and one
-     * compare-and-set after another would make failover as slow as the store's round trip times their number.
+     * Writes the decisions, one store write per group of shards and several groups at once: after a broker dies its
+     * thousands of shards change together, and one round trip per shard would make failover as slow as the store's
+     * round trip times their number.
      */
     private int write(List<Decision> decisions) {
         if (decisions.isEmpty()) {
             return 0;
         }
+        ShardStore shards = view.shardStore();
+        Map<ShardId, Decision> byId = new java.util.HashMap<>();
+        decisions.forEach(d -> byId.put(d.id(), d));
+        Map<String, List<ShardStore.Write>> groups = ShardStore.byGroup(decisions.stream()
+                .map(d -> new ShardStore.Write(d.to(), d.version())).toList());
         java.util.concurrent.atomic.AtomicInteger changed = new java.util.concurrent.atomic.AtomicInteger();
-        List<java.util.concurrent.Callable<Void>> writes = decisions.stream().<java.util.concurrent.Callable<Void>>map(d -> () -> {
-            ShardState shard = d.from();
+        List<java.util.concurrent.Callable<Void>> writes = groups.entrySet().stream().<java.util.concurrent.Callable<Void>>map(g -> () -> {
             try {
-                pending.put(d.id(), store.compareAndSet(ShardState.key(shard.topic(), shard.partition()), d.version(), MetadataCodec.encode(d.to())));
-                changed.incrementAndGet();
-                log.info("{}-{}: leader {} -> {} (epoch {}), in sync {}", shard.topic(), shard.partition(), shard.leader(),
-                        d.to().leader(), d.to().leaderEpoch(), d.to().isr());
-            } catch (ConflictException raced) {
-                log.debug("{}-{} changed while deciding; next pass sees the new state", shard.topic(), shard.partition());
+                Map<ShardId, Long> written = shards.writeGroup(g.getKey(), g.getValue());
+                pending.putAll(written);
+                changed.addAndGet(written.size());
+                for (ShardId id : written.keySet()) {
+                    Decision d = byId.get(id);
+                    log.info("{}: leader {} -> {} (epoch {}), in sync {}", id, d.from().leader(), d.to().leader(), d.to().leaderEpoch(), d.to().isr());
+                }
             } catch (RuntimeException e) {
-                log.warn("{}-{}: cannot write the new leader ({}); the next pass tries again", shard.topic(), shard.partition(), e.toString());
+                log.warn("{}: cannot write new leaders ({}); the next pass tries again", g.getKey(), e.toString());
             }
             return null;
         }).toList();
@@ -191,13 +199,13 @@ public final class FailoverController implements AutoCloseable {
 
     /** One preferred-leader election now, by compare-and-set (the ElectLeaders API on any broker calls this). */
     public static Preferred electPreferred(MetadataStore store, String topic, int partition, Set<Integer> alive) {
-        String key = ShardState.key(topic, partition);
+        ShardStore shards = new ShardStore(store);
         for (int attempt = 0; attempt < 10; attempt++) {
-            Optional<Versioned> current = store.get(key);
+            Optional<VersionedShard> current = shards.get(topic, partition);
             if (current.isEmpty()) {
                 return Preferred.UNKNOWN_SHARD;
             }
-            ShardState shard = MetadataCodec.decode(current.get().value(), ShardState.class);
+            ShardState shard = current.get().state();
             if (shard.leader() == shard.replicas().get(0)) {
                 return Preferred.NOT_NEEDED;
             }
@@ -206,7 +214,7 @@ public final class FailoverController implements AutoCloseable {
                 return Preferred.NOT_AVAILABLE;
             }
             try {
-                store.compareAndSet(key, current.get().version(), MetadataCodec.encode(next.get()));
+                shards.compareAndSet(next.get(), current.get().version());
                 log.info("{}-{}: preferred leader {} elected (epoch {})", topic, partition, next.get().leader(), next.get().leaderEpoch());
                 return Preferred.ELECTED;
             } catch (ConflictException raced) {

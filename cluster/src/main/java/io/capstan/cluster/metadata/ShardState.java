@@ -32,10 +32,6 @@ public record ShardState(String topic, int partition, List<Integer> replicas, in
         this(topic, partition, replicas, leader, leaderEpoch, isr, List.of(), List.of());
     }
 
-    public static String key(String topic, int partition) {
-        return "shards/" + topic + "/" + partition;
-    }
-
     public boolean reassigning() {
         return !addingReplicas.isEmpty() || !removingReplicas.isEmpty();
     }

@@ -5,6 +5,8 @@ import io.capstan.cluster.metadata.ConflictException;
 import io.capstan.cluster.metadata.MetadataCodec;
 import io.capstan.cluster.metadata.MetadataStore;
 import io.capstan.cluster.metadata.ShardState;
+import io.capstan.cluster.metadata.ShardStore;
+import io.capstan.cluster.metadata.VersionedShard;
 import io.capstan.cluster.metadata.TopicRecord;
 import io.capstan.cluster.metadata.Versioned;
 import io.capstan.cluster.planner.AssignmentPlanner;
@@ -87,22 +89,15 @@ public final class ClusterTopics {
         }
         Map<Integer, List<Integer>> assignment = place(name, partitions, replicationFactor, brokers,
                 view.shards().values().stream().map(ClusterView.Shard::state).toList());
-        inParallel(partitions, p -> {
+        ShardStore shards = new ShardStore(store);
+        Map<String, List<VersionedShard>> groups = new java.util.LinkedHashMap<>();
+        for (int p = 0; p < partitions; p++) {
             List<Integer> replicas = assignment.get(p);
-            ShardState shard = new ShardState(name, p, replicas, replicas.get(0), 0, replicas);
-            String key = ShardState.key(name, p);
-            byte[] value = MetadataCodec.encode(shard);
-            try {
-                store.create(key, value);
-            } catch (ConflictException stale) {
-                // left by a creation that failed half way (the topic record, written last, does not exist)
-                Optional<Versioned> left = store.get(key);
-                if (left.isPresent()) {
-                    store.delete(key, left.get().version());
-                }
-                store.create(key, value);
-            }
-        });
+            groups.computeIfAbsent(ShardStore.groupKey(name, p), k -> new java.util.ArrayList<>())
+                    .add(new VersionedShard(new ShardState(name, p, replicas, replicas.get(0), 0, replicas), 1));
+        }
+        List<Map.Entry<String, List<VersionedShard>>> writes = List.copyOf(groups.entrySet());
+        inParallel(writes.size(), i -> shards.createGroup(writes.get(i).getKey(), writes.get(i).getValue()));
         store.create(TopicRecord.key(name), MetadataCodec.encode(new TopicRecord(name, id, partitions, replicationFactor, configs)));
     }
 
@@ -115,24 +110,19 @@ public final class ClusterTopics {
         }
         TopicRecord record = MetadataCodec.decode(topic.get().value(), TopicRecord.class);
         store.delete(TopicRecord.key(name), topic.get().version());
-        inParallel(record.partitions(), p -> {
-            Optional<Versioned> shard = store.get(ShardState.key(name, p));
-            if (shard.isPresent()) {
-                store.delete(shard.get().key(), shard.get().version());
-            }
-        });
+        new ShardStore(store).delete(name);
         return true;
     }
 
-    private interface ShardWrite {
-        void run(int partition) throws ConflictException;
+    private interface GroupWrite {
+        void run(int group) throws ConflictException;
     }
 
     /**
-     * One write per shard, several at once: a 1,000-shard topic is 1,000 objects on Kubernetes, and one round trip
-     * after another would take seconds. A failure is thrown (the first in shard order); writes not yet done are abandoned.
+     * One write per group of shards, several at once (a 10,000-partition topic is 100 objects). A failure is thrown
+     * (the first in group order); writes not yet done are abandoned.
      */
-    private static void inParallel(int partitions, ShardWrite write) throws ConflictException {
+    private static void inParallel(int partitions, GroupWrite write) throws ConflictException {
         if (partitions == 1) {
             write.run(0);
             return;

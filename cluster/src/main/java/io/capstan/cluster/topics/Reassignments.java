@@ -3,10 +3,10 @@ package io.capstan.cluster.topics;
 import io.capstan.cluster.controller.Reassignment;
 import io.capstan.cluster.metadata.BrokerRegistration;
 import io.capstan.cluster.metadata.ConflictException;
-import io.capstan.cluster.metadata.MetadataCodec;
 import io.capstan.cluster.metadata.MetadataStore;
 import io.capstan.cluster.metadata.ShardState;
-import io.capstan.cluster.metadata.Versioned;
+import io.capstan.cluster.metadata.ShardStore;
+import io.capstan.cluster.metadata.VersionedShard;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -41,13 +41,13 @@ public final class Reassignments {
 
     /** {@code target} null cancels a running reassignment. */
     public Outcome alter(String topic, int partition, List<Integer> target, boolean allowReplicationFactorChange) {
-        String key = ShardState.key(topic, partition);
+        ShardStore shards = new ShardStore(store);
         for (int attempt = 0; attempt < 10; attempt++) {
-            Optional<Versioned> current = store.get(key);
+            Optional<VersionedShard> current = shards.get(topic, partition);
             if (current.isEmpty()) {
                 return new Outcome(Result.UNKNOWN_SHARD, "no shard " + topic + "-" + partition);
             }
-            ShardState shard = MetadataCodec.decode(current.get().value(), ShardState.class);
+            ShardState shard = current.get().state();
             ShardState next;
             if (target == null) {
                 if (!shard.reassigning()) {
@@ -66,7 +66,7 @@ public final class Reassignments {
                 }
             }
             try {
-                store.compareAndSet(key, current.get().version(), MetadataCodec.encode(next));
+                shards.compareAndSet(next, current.get().version());
                 return Outcome.DONE;
             } catch (ConflictException raced) {
                 // the leader or the controller changed the shard meanwhile: decide again on what it is now
@@ -84,7 +84,6 @@ public final class Reassignments {
 
     /** Every shard being reassigned now, read from the store. */
     public List<ShardState> running() {
-        return store.list("shards/").values().stream().map(v -> MetadataCodec.decode(v.value(), ShardState.class))
-                .filter(ShardState::reassigning).toList();
+        return new ShardStore(store).list().stream().map(VersionedShard::state).filter(ShardState::reassigning).toList();
     }
 }

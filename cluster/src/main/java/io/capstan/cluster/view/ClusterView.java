@@ -6,6 +6,8 @@ import io.capstan.cluster.metadata.MetadataCodec;
 import io.capstan.cluster.metadata.MetadataStore;
 import io.capstan.cluster.metadata.ShardId;
 import io.capstan.cluster.metadata.ShardState;
+import io.capstan.cluster.metadata.ShardStore;
+import io.capstan.cluster.metadata.VersionedShard;
 import io.capstan.cluster.metadata.TopicRecord;
 import io.capstan.cluster.metadata.Versioned;
 import java.util.Collections;
@@ -20,15 +22,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The cluster as the metadata cache shows it, decoded once per change: brokers, topics, and shards with the store
- * version that compare-and-set must name. Listeners hear which broker, topic or shard changed (and how), so brokers and
+ * The cluster as the metadata cache shows it, decoded once per change: brokers, topics, and shards with the
+ * version that their compare-and-set must name. Listeners hear which broker, topic or shard changed (and how), so brokers and
  * the controller work on what changed instead of re-reading everything. Each entry is current; entries read together
  * may be from slightly different moments.
  */
 public final class ClusterView implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClusterView.class);
 
-    /** A shard's state and its store version. */
+    /** A shard's state and its own version (what its compare-and-set names, see {@link ShardStore}). */
     public record Shard(ShardState state, long version) {}
 
     /** Told of each change on the metadata watch thread, in order; must not block. */
@@ -47,10 +49,12 @@ public final class ClusterView implements AutoCloseable {
     private final Map<ShardId, Shard> shards = new ConcurrentHashMap<>();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
     private final AutoCloseable subscription;
+    private final ShardStore shardStore;
 
     public ClusterView(MetadataCache cache, LongSupplier clock) {
         this.cache = cache;
         this.clock = clock;
+        this.shardStore = new ShardStore(cache.store(), cache);
         this.subscription = cache.subscribe("", this::changed);
     }
 
@@ -68,21 +72,43 @@ public final class ClusterView implements AutoCloseable {
                     String name = after != null ? after.name() : before.name();
                     listeners.forEach(l -> l.topicChanged(name, before, after));
                 }
-            } else if (key.startsWith("shards/")) {
-                ShardState state = decode(change.after(), ShardState.class);
-                ShardState old = decode(change.before(), ShardState.class);
-                ShardState any = state != null ? state : old;
-                if (any == null) {
-                    return;
-                }
-                ShardId id = new ShardId(any.topic(), any.partition());
-                Shard after = state == null ? null : new Shard(state, change.after().version());
-                Shard before = after != null ? shards.put(id, after) : shards.remove(id);
-                listeners.forEach(l -> l.shardChanged(id, before, after));
+            } else if (key.startsWith(ShardStore.PREFIX)) {
+                shardGroupChanged(change);
             }
         } catch (RuntimeException e) {
             log.warn("cannot apply the metadata change of {}: {}; this key is ignored until it changes again", change.key(), e.toString());
         }
+    }
+
+    /** Only the shards of the group whose own version moved are news. */
+    private void shardGroupChanged(MetadataCache.Change change) {
+        Map<Integer, VersionedShard> before = partitions(change.before());
+        Map<Integer, VersionedShard> after = partitions(change.after());
+        for (VersionedShard old : before.values()) {
+            if (!after.containsKey(old.state().partition())) {
+                ShardId id = old.id();
+                Shard was = shards.remove(id);
+                listeners.forEach(l -> l.shardChanged(id, was, null));
+            }
+        }
+        for (VersionedShard now : after.values()) {
+            ShardId id = now.id();
+            Shard current = shards.get(id);
+            if (current != null && current.version() == now.version() && current.state().equals(now.state())) {
+                continue;
+            }
+            Shard next = new Shard(now.state(), now.version());
+            Shard was = shards.put(id, next);
+            listeners.forEach(l -> l.shardChanged(id, was, next));
+        }
+    }
+
+    private static Map<Integer, VersionedShard> partitions(Versioned group) {
+        Map<Integer, VersionedShard> out = new java.util.LinkedHashMap<>();
+        if (group != null) {
+            ShardStore.decode(group.value()).shards().forEach(s -> out.put(s.state().partition(), s));
+        }
+        return out;
     }
 
     private BrokerRegistration removeBroker(Versioned before) {
@@ -134,6 +160,9 @@ public final class ClusterView implements AutoCloseable {
     public long now() { return clock.getAsLong(); }
     public MetadataCache cache() { return cache; }
     public MetadataStore store() { return cache.store(); }
+
+    /** Shard writes that start from this view's cache. */
+    public ShardStore shardStore() { return shardStore; }
 
     @Override
     public void close() {

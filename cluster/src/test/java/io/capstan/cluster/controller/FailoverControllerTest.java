@@ -35,8 +35,8 @@ class FailoverControllerTest {
             for (BrokerLease l : leases) {
                 l.renew();
             }
-            store.create(ShardState.key("orders", 0), MetadataCodec.encode(new ShardState("orders", 0, List.of(1, 2, 3), 1, 0, List.of(1, 2, 3))));
-            store.create(ShardState.key("orders", 1), MetadataCodec.encode(new ShardState("orders", 1, List.of(2, 3, 1), 2, 0, List.of(2, 3, 1))));
+            new io.capstan.cluster.metadata.ShardStore(store).create(List.of(new ShardState("orders", 0, List.of(1, 2, 3), 1, 0, List.of(1, 2, 3)),
+                    new ShardState("orders", 1, List.of(2, 3, 1), 2, 0, List.of(2, 3, 1))));
             FailoverController controller = new FailoverController(view);
             CaughtUp.with(store, cache);
             assertThat(controller.pass()).isZero();
@@ -49,11 +49,11 @@ class FailoverControllerTest {
             CaughtUp.with(store, cache);
             assertThat(controller.pass()).as("one failover, one dead follower fenced").isEqualTo(2);
             CaughtUp.with(store, cache);
-            ShardState moved = MetadataCodec.decode(store.get(ShardState.key("orders", 0)).orElseThrow().value(), ShardState.class);
+            ShardState moved = new io.capstan.cluster.metadata.ShardStore(store).get("orders", 0).orElseThrow().state();
             assertThat(moved.leader()).isEqualTo(2);
             assertThat(moved.leaderEpoch()).isEqualTo(1);
             assertThat(moved.isr()).containsExactly(2, 3);
-            ShardState untouched = MetadataCodec.decode(store.get(ShardState.key("orders", 1)).orElseThrow().value(), ShardState.class);
+            ShardState untouched = new io.capstan.cluster.metadata.ShardStore(store).get("orders", 1).orElseThrow().state();
             assertThat(untouched.leader()).isEqualTo(2);
             assertThat(untouched.leaderEpoch()).isZero();
             assertThat(untouched.isr()).as("the dead follower is out of the ISR at once, as KRaft fences a broker").containsExactly(2, 3);
@@ -104,7 +104,7 @@ class FailoverControllerTest {
             for (BrokerLease l : leases) {
                 l.renew();
             }
-            store.create(ShardState.key("t", 0), MetadataCodec.encode(new ShardState("t", 0, List.of(1, 2), 1, 0, List.of(1, 2))));
+            new io.capstan.cluster.metadata.ShardStore(store).create(List.of(new ShardState("t", 0, List.of(1, 2), 1, 0, List.of(1, 2))));
             try (MetadataCache cache = MetadataCache.open(store, Duration.ofSeconds(30));
                  ClusterView view = new ClusterView(cache, clock::get)) {
                 FailoverController controller = new FailoverController(view);
@@ -132,11 +132,11 @@ class FailoverControllerTest {
              FailoverController controller = new FailoverController(store, System::currentTimeMillis)) {
             one.start();
             two.start();
-            store.create(ShardState.key("t", 0), MetadataCodec.encode(new ShardState("t", 0, List.of(1, 2), 1, 0, List.of(1, 2))));
+            new io.capstan.cluster.metadata.ShardStore(store).create(List.of(new ShardState("t", 0, List.of(1, 2), 1, 0, List.of(1, 2))));
             controller.start(50);
             one.close(); // broker 1 stops renewing
             await().atMost(Duration.ofSeconds(20)).until(() ->
-                    MetadataCodec.decode(store.get(ShardState.key("t", 0)).orElseThrow().value(), ShardState.class).leader() == 2);
+                    new io.capstan.cluster.metadata.ShardStore(store).get("t", 0).orElseThrow().state().leader() == 2);
         }
     }
 
@@ -150,14 +150,14 @@ class FailoverControllerTest {
                 new BrokerLease(store, new BrokerRegistration(id, "127.0.0.1", 9090 + id, null, 0), 3000, clock::get).renew();
             }
             // broker 1 prefers shard 0 but broker 2 leads it after a failover; broker 1 is back in the ISR
-            store.create(ShardState.key("t", 0), MetadataCodec.encode(new ShardState("t", 0, List.of(1, 2, 3), 2, 4, List.of(2, 3, 1))));
-            store.create(ShardState.key("t", 1), MetadataCodec.encode(new ShardState("t", 1, List.of(3, 1, 2), 1, 2, List.of(1, 2))));
+            new io.capstan.cluster.metadata.ShardStore(store).create(List.of(new ShardState("t", 0, List.of(1, 2, 3), 2, 4, List.of(2, 3, 1)),
+                    new ShardState("t", 1, List.of(3, 1, 2), 1, 2, List.of(1, 2))));
             FailoverController controller = new FailoverController(view);
             CaughtUp.with(store, cache);
             assertThat(controller.pass()).as("off unless enabled").isZero();
             controller.withPreferredLeaderElection(10_000);
             assertThat(controller.pass()).isEqualTo(1);
-            ShardState back = MetadataCodec.decode(store.get(ShardState.key("t", 0)).orElseThrow().value(), ShardState.class);
+            ShardState back = new io.capstan.cluster.metadata.ShardStore(store).get("t", 0).orElseThrow().state();
             assertThat(back.leader()).isEqualTo(1);
             assertThat(back.leaderEpoch()).isEqualTo(5);
             assertThat(back.isr()).containsExactly(2, 3, 1);

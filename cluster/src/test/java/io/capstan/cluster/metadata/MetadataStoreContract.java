@@ -230,4 +230,95 @@ public abstract class MetadataStoreContract {
             }
         }
     }
+
+    // --- shards in groups (ShardStore) over this store ---
+
+    private static ShardState shard(String topic, int partition, int leader, int epoch) {
+        return new ShardState(topic, partition, List.of(1, 2, 3), leader, epoch, List.of(1, 2, 3));
+    }
+
+    private static List<ShardState> topic(String name, int partitions) {
+        List<ShardState> out = new ArrayList<>();
+        for (int p = 0; p < partitions; p++) {
+            out.add(shard(name, p, 1 + p % 3, 0));
+        }
+        return out;
+    }
+
+    @Test
+    void shardsOfOneGroupAreWrittenByTheirOwnVersionsNotTheGroups() throws Exception {
+        ShardStore shards = new ShardStore(store);
+        shards.create(topic("t", 3));
+        VersionedShard zero = shards.get("t", 0).orElseThrow();
+        VersionedShard one = shards.get("t", 1).orElseThrow();
+        assertThat(zero.version()).isEqualTo(1);
+        // two writers, each read the group before the other wrote: both shards' writes stand
+        assertThat(shards.compareAndSet(shard("t", 0, 2, 1), zero.version())).isEqualTo(2);
+        assertThat(shards.compareAndSet(shard("t", 1, 3, 1), one.version())).isEqualTo(2);
+        assertThat(shards.get("t", 0).orElseThrow().state().leader()).isEqualTo(2);
+        assertThat(shards.get("t", 1).orElseThrow().state().leader()).isEqualTo(3);
+        assertThat(shards.get("t", 2).orElseThrow().version()).as("untouched").isEqualTo(1);
+        // a write naming a version its shard has left is refused, whatever happened to the others
+        assertThatThrownBy(() -> shards.compareAndSet(shard("t", 0, 3, 2), zero.version())).isInstanceOf(ConflictException.class);
+        assertThatThrownBy(() -> shards.compareAndSet(shard("t", 7, 1, 0), 1)).as("no such shard").isInstanceOf(ConflictException.class);
+        assertThat(shards.get("t", 0).orElseThrow().state().leader()).isEqualTo(2);
+    }
+
+    @Test
+    void aBatchOfWritesCostsOneStoreWritePerGroupAndSkipsShardsThatMoved() throws Exception {
+        ShardStore shards = new ShardStore(store);
+        shards.create(topic("big", 250));
+        assertThat(store.list(ShardStore.PREFIX).keySet()).as("100 partitions to an object")
+                .containsExactlyInAnyOrder("shard-groups/big/0", "shard-groups/big/1", "shard-groups/big/2");
+        shards.compareAndSet(shard("big", 5, 3, 1), 1);
+        List<ShardStore.Write> writes = new ArrayList<>();
+        for (int p = 0; p < 250; p++) {
+            writes.add(new ShardStore.Write(shard("big", p, 2, 7), 1));
+        }
+        java.util.Map<String, Long> before = new java.util.HashMap<>();
+        store.list(ShardStore.PREFIX).forEach((k, v) -> before.put(k, v.version()));
+        java.util.Map<ShardId, Long> written = shards.compareAndSetAll(writes);
+        assertThat(written).hasSize(249).doesNotContainKey(new ShardId("big", 5)).containsEntry(new ShardId("big", 0), 2L);
+        for (java.util.Map.Entry<String, Versioned> group : store.list(ShardStore.PREFIX).entrySet()) {
+            assertThat(group.getValue().version()).as("%s was written", group.getKey()).isGreaterThan(before.get(group.getKey()));
+        }
+        assertThat(shards.list("big")).hasSize(250).allSatisfy(s ->
+                assertThat(s.state().leader()).isEqualTo(s.state().partition() == 5 ? 3 : 2));
+        shards.delete("big");
+        assertThat(shards.list()).isEmpty();
+    }
+
+    @Test
+    void theOldOneObjectPerShardLayoutMovesIntoGroupsOnceAndForAll() throws Exception {
+        for (ShardState s : topic("old", 3)) {
+            store.create("shards/old/" + s.partition(), MetadataCodec.encode(s));
+        }
+        assertThat(ShardLayoutMigration.run(store)).isEqualTo(3);
+        assertThat(store.list("shards/")).isEmpty();
+        assertThat(new ShardStore(store).list("old")).extracting(VersionedShard::state).containsExactlyInAnyOrderElementsOf(topic("old", 3));
+        assertThat(ShardLayoutMigration.run(store)).as("nothing left to move").isZero();
+    }
+
+    @Test
+    void aClusterViewHearsOnlyTheShardsOfAGroupThatChanged() throws Exception {
+        ShardStore shards = new ShardStore(store);
+        shards.create(topic("v", 10));
+        try (MetadataCache cache = MetadataCache.open(store, Duration.ofSeconds(30));
+             io.capstan.cluster.view.ClusterView view = new io.capstan.cluster.view.ClusterView(cache, System::currentTimeMillis)) {
+            List<ShardId> heard = new CopyOnWriteArrayList<>();
+            await().atMost(Duration.ofSeconds(30)).until(() -> view.shards().size() == 10);
+            view.subscribe(new io.capstan.cluster.view.ClusterView.Listener() {
+                @Override
+                public void shardChanged(ShardId id, io.capstan.cluster.view.ClusterView.Shard before, io.capstan.cluster.view.ClusterView.Shard after) {
+                    if (before != null) {
+                        heard.add(id);
+                    }
+                }
+            });
+            view.shardStore().compareAndSet(shard("v", 4, 2, 1), 1);
+            await().atMost(Duration.ofSeconds(30)).until(() -> view.shard(new ShardId("v", 4)).version() == 2);
+            assertThat(heard).containsExactly(new ShardId("v", 4));
+            assertThat(view.state("v", 4).leader()).isEqualTo(2);
+        }
+    }
 }

@@ -1,0 +1,168 @@
+package io.capstan.cluster.metadata;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Shard states in the metadata store, {@link #GROUP_SIZE} consecutive partitions of a topic to one object
+ * ({@link ShardGroup}). Each shard keeps its own version, and a write names the shard's version, not the object's: a
+ * write to a group that changed elsewhere (another shard of it) is simply redone on the newer object, while a write
+ * whose shard changed is refused, exactly as a compare-and-set on a per-shard object would be. Writes to many shards of
+ * one group cost one store write, which is what makes a failover of thousands of shards take seconds
+ * (docs/decisions/0011).
+ */
+public final class ShardStore {
+    public static final String PREFIX = "shard-groups/";
+    /** Partitions per object: ~15 KB of JSON, far below a ConfigMap's 1 MiB, and 10 objects for a 1,000-partition topic. */
+    public static final int GROUP_SIZE = 100;
+    private static final int ATTEMPTS = 20;
+
+    /** Sets one shard to {@code next} if its version is still {@code expectedVersion}. */
+    public record Write(ShardState next, long expectedVersion) {
+        public ShardId id() {
+            return new ShardId(next.topic(), next.partition());
+        }
+    }
+
+    private final MetadataStore store;
+    private final MetadataCache cache;
+
+    /** Reads what it writes over from the store. */
+    public ShardStore(MetadataStore store) {
+        this(store, null);
+    }
+
+    /** Starts each write from the cache's copy of the group (a stale copy costs one conflict and one read). */
+    public ShardStore(MetadataStore store, MetadataCache cache) {
+        this.store = store;
+        this.cache = cache;
+    }
+
+    public static String groupKey(String topic, int partition) {
+        return PREFIX + topic + "/" + partition / GROUP_SIZE;
+    }
+
+    public static ShardGroup decode(byte[] value) {
+        return MetadataCodec.decode(value, ShardGroup.class);
+    }
+
+    public Optional<VersionedShard> get(String topic, int partition) {
+        return store.get(groupKey(topic, partition)).flatMap(v -> decode(v.value()).shards().stream()
+                .filter(s -> s.state().partition() == partition).findFirst());
+    }
+
+    /** Every shard of the cluster, read from the store. */
+    public List<VersionedShard> list() {
+        return shardsOf(store.list(PREFIX).values());
+    }
+
+    /** Every shard of one topic, read from the store. */
+    public List<VersionedShard> list(String topic) {
+        return shardsOf(store.list(PREFIX + topic + "/").values());
+    }
+
+    private static List<VersionedShard> shardsOf(Collection<Versioned> groups) {
+        List<VersionedShard> out = new ArrayList<>();
+        groups.forEach(g -> out.addAll(decode(g.value()).shards()));
+        return out;
+    }
+
+    /** One shard's compare-and-set; returns its new version, ConflictException if the shard changed or does not exist. */
+    public long compareAndSet(ShardState next, long expectedVersion) throws ConflictException {
+        Write write = new Write(next, expectedVersion);
+        Long version = writeGroup(groupKey(next.topic(), next.partition()), List.of(write)).get(write.id());
+        if (version == null) {
+            throw new ConflictException(write.id() + " is no longer at version " + expectedVersion);
+        }
+        return version;
+    }
+
+    /**
+     * Many shards at once, one store write per group (one after another; callers that want them in parallel hand each
+     * group's writes to a thread of their own, see {@link #byGroup}). Returns the new version of every shard written;
+     * a shard that changed meanwhile is left out. A store failure is thrown.
+     */
+    public Map<ShardId, Long> compareAndSetAll(Collection<Write> writes) {
+        Map<ShardId, Long> out = new HashMap<>();
+        byGroup(writes).forEach((key, group) -> out.putAll(writeGroup(key, group)));
+        return out;
+    }
+
+    /** The writes by the object they go to. */
+    public static Map<String, List<Write>> byGroup(Collection<Write> writes) {
+        Map<String, List<Write>> out = new LinkedHashMap<>();
+        writes.forEach(w -> out.computeIfAbsent(groupKey(w.next().topic(), w.next().partition()), k -> new ArrayList<>()).add(w));
+        return out;
+    }
+
+    /** Writes of one group: redone on a newer object as long as the shards written are still at their versions. */
+    public Map<ShardId, Long> writeGroup(String key, List<Write> writes) {
+        Optional<Versioned> current = cache != null ? cache.get(key) : Optional.empty();
+        if (current.isEmpty()) {
+            current = store.get(key);
+        }
+        for (int attempt = 0; attempt < ATTEMPTS && current.isPresent(); attempt++) {
+            ShardGroup group = decode(current.get().value());
+            Map<Integer, VersionedShard> shards = new LinkedHashMap<>();
+            group.shards().forEach(s -> shards.put(s.state().partition(), s));
+            Map<ShardId, Long> written = new HashMap<>();
+            for (Write w : writes) {
+                VersionedShard now = shards.get(w.next().partition());
+                if (now != null && now.version() == w.expectedVersion()) {
+                    shards.put(w.next().partition(), new VersionedShard(w.next(), now.version() + 1));
+                    written.put(w.id(), now.version() + 1);
+                }
+            }
+            if (written.isEmpty()) {
+                return written;
+            }
+            try {
+                store.compareAndSet(key, current.get().version(),
+                        MetadataCodec.encode(new ShardGroup(group.topic(), group.group(), new ArrayList<>(shards.values()))));
+                return written;
+            } catch (ConflictException otherShardChanged) {
+                current = store.get(key);
+            }
+        }
+        return Map.of();
+    }
+
+    /**
+     * Stores a new topic's shards (version 1 each). A group left by a creation that failed half way (the topic record,
+     * written last, does not exist) is replaced.
+     */
+    public void create(List<ShardState> shards) throws ConflictException {
+        Map<String, List<VersionedShard>> groups = new LinkedHashMap<>();
+        shards.forEach(s -> groups.computeIfAbsent(groupKey(s.topic(), s.partition()), k -> new ArrayList<>()).add(new VersionedShard(s, 1)));
+        for (Map.Entry<String, List<VersionedShard>> g : groups.entrySet()) {
+            createGroup(g.getKey(), g.getValue());
+        }
+    }
+
+    /** One group of a new topic (callers creating many groups may run these in parallel). */
+    public void createGroup(String key, List<VersionedShard> shards) throws ConflictException {
+        ShardState first = shards.get(0).state();
+        byte[] value = MetadataCodec.encode(new ShardGroup(first.topic(), first.partition() / GROUP_SIZE, shards));
+        try {
+            store.create(key, value);
+        } catch (ConflictException stale) {
+            Optional<Versioned> left = store.get(key);
+            if (left.isPresent()) {
+                store.delete(key, left.get().version());
+            }
+            store.create(key, value);
+        }
+    }
+
+    /** Removes every shard of the topic. */
+    public void delete(String topic) throws ConflictException {
+        for (Versioned group : store.list(PREFIX + topic + "/").values()) {
+            store.delete(group.key(), group.version());
+        }
+    }
+}
