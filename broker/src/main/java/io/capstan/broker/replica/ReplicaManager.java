@@ -13,6 +13,7 @@ import io.capstan.cluster.metadata.ReplicaProgress;
 import io.capstan.cluster.metadata.ShardState;
 import io.capstan.cluster.metadata.TopicRecord;
 import io.capstan.cluster.metadata.ShardId;
+import io.capstan.cluster.metadata.ShardStore;
 import io.capstan.cluster.view.ClusterView;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -121,8 +122,11 @@ public final class ReplicaManager implements Replication, AutoCloseable {
             return known.state();
         }
 
-        /** Takes a newer state (the watch's or this broker's own write, whichever arrives first); false if not newer. */
-        synchronized boolean learned(ShardState state, long version) {
+        /**
+         * Takes a newer state (the watch's or this broker's own write, whichever arrives first); false if not newer.
+         * Callers hold the tracker's lock, so that the ISR the tracker follows and the state it was decided on agree.
+         */
+        boolean learned(ShardState state, long version) {
             if (version <= known.version()) {
                 return false;
             }
@@ -370,13 +374,15 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         Role role = roles.get(tp);
         if (state.leader() == me) {
             if (role instanceof Leading leading && leading.epoch == state.leaderEpoch()) {
-                if (leading.learned(state, version)) {
-                    long hw;
-                    synchronized (leading.tracker) {
-                        hw = leading.tracker.isrChanged(state.isr(), view.now());
+                long hw;
+                synchronized (leading.tracker) {
+                    // state and tracker change together: an ISR change is decided on the state the tracker follows
+                    if (!leading.learned(state, version)) {
+                        return;
                     }
-                    advance(shard, hw);
+                    hw = leading.tracker.isrChanged(state.isr(), view.now());
                 }
+                advance(shard, hw);
                 return;
             }
             becomeLeader(shard, state, version);
@@ -438,13 +444,26 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         fetchers.values().forEach(f -> f.remove(tp));
     }
 
+    /** An ISR change a leader decided: the shard's state it was decided on and the ISR to write over it. */
+    private record IsrProposal(TopicPartition tp, Leading leading, Known base, List<Integer> isr) {
+        ShardStore.Write write() {
+            return new ShardStore.Write(base.state().withIsr(isr), base.version());
+        }
+
+        ShardId id() {
+            return new ShardId(tp.topic(), tp.partition());
+        }
+    }
+
     /**
-     * Leader only: writes ISR changes the tracker asks for, by compare-and-set against the version it knows. The
-     * writes go to their own threads, several at once and one per shard at a time, so that thousands of them (brokers
-     * rejoining after a restart) never hold up the role changes the control thread makes.
+     * Leader only: writes the ISR changes the trackers ask for, by compare-and-set on each shard's version, one store
+     * write per group of shards (a broker rejoining after a restart makes thousands of shards expand at once). The
+     * writes go to their own threads, several groups at once and one write per shard at a time, so that they never
+     * hold up the role changes the control thread makes.
      */
     private void maintainIsr() {
         try {
+            Map<String, List<IsrProposal>> byGroup = new HashMap<>();
             for (Map.Entry<TopicPartition, Role> e : roles.entrySet()) {
                 if (!(e.getValue() instanceof Leading leading)) {
                     continue;
@@ -456,9 +475,11 @@ public final class ReplicaManager implements Replication, AutoCloseable {
                         continue;
                     }
                     leading.tracker.proposing(change.get());
-                    submitIsrWrite(tp, leading, leading.known, change.get());
+                    byGroup.computeIfAbsent(ShardStore.groupKey(tp.topic(), tp.partition()), k -> new java.util.ArrayList<>())
+                            .add(new IsrProposal(tp, leading, leading.known, change.get()));
                 }
             }
+            byGroup.forEach(this::submitIsrWrites);
         } catch (RuntimeException e) {
             log.warn("broker {}: ISR maintenance failed, retrying: {}", me, e.toString());
         }
@@ -467,44 +488,58 @@ public final class ReplicaManager implements Replication, AutoCloseable {
     /**
      * A write that failed without an answer may have landed: the followers it adds keep holding the high watermark
      * back, and the same compare-and-set is tried again until it wins or loses (after which the watch brings the
-     * truth). Only then may another ISR change of this shard be written.
+     * truth). Only then may another ISR change of that shard be written.
      */
-    private void submitIsrWrite(TopicPartition tp, Leading leading, Known base, List<Integer> isr) {
+    private void submitIsrWrites(String group, List<IsrProposal> proposals) {
         isrWriters.execute(() -> {
-            boolean settled = true;
+            List<IsrProposal> unsettled = List.of();
             try {
-                writeIsr(tp, leading, base, isr);
+                writeIsrs(group, proposals);
             } catch (RuntimeException failed) {
-                settled = roles.get(tp) != leading;
-                log.warn("broker {}: cannot write the in-sync replicas {} of {} ({}); trying again", me, isr, tp, failed.toString());
+                unsettled = proposals.stream().filter(p -> roles.get(p.tp()) == p.leading()).toList();
+                log.warn("broker {}: cannot write the in-sync replicas of {} shards of {} ({}); trying again", me,
+                        proposals.size(), group, failed.toString());
             }
-            if (settled || control.isShutdown()) {
-                isrInFlight.remove(tp);
-            } else {
-                control.schedule(() -> submitIsrWrite(tp, leading, base, isr), 200, TimeUnit.MILLISECONDS);
+            if (control.isShutdown()) {
+                unsettled = List.of();
+            }
+            for (IsrProposal p : proposals) {
+                if (!unsettled.contains(p)) {
+                    isrInFlight.remove(p.tp());
+                }
+            }
+            if (!unsettled.isEmpty()) {
+                List<IsrProposal> again = unsettled;
+                control.schedule(() -> submitIsrWrites(group, again), 200, TimeUnit.MILLISECONDS);
             }
         });
     }
 
-    private void writeIsr(TopicPartition tp, Leading leading, Known base, List<Integer> isr) {
-        ShardState next = base.state().withIsr(isr);
-        try {
-            long version = view.shardStore().compareAndSet(next, base.version());
-            if (!leading.learned(next, version)) {
-                return; // the watch already brought this state or a newer one, and the tracker follows that
+    private void writeIsrs(String group, List<IsrProposal> proposals) {
+        Map<ShardId, Long> written = view.shardStore().writeGroup(group, proposals.stream().map(IsrProposal::write).toList());
+        boolean lost = false;
+        for (IsrProposal p : proposals) {
+            Long version = written.get(p.id());
+            if (version == null) {
+                // the shard changed underneath (the controller, a new epoch, or this very write landing earlier): the
+                // watch brings the newer state and with it the ISR the high watermark follows
+                lost = true;
+                continue;
             }
             long hw;
-            synchronized (leading.tracker) {
-                hw = leading.tracker.isrChanged(isr, view.now());
+            synchronized (p.leading().tracker) {
+                if (!p.leading().learned(p.write().next(), version)) {
+                    continue; // the watch already brought this state or a newer one, and the tracker follows that
+                }
+                hw = p.leading().tracker.isrChanged(p.isr(), view.now());
             }
-            log.info("broker {}: in-sync replicas of {} are now {}", me, tp, isr);
-            Shard shard = logs.catalog().shard(tp);
+            log.info("broker {}: in-sync replicas of {} are now {}", me, p.tp(), p.isr());
+            Shard shard = logs.catalog().shard(p.tp());
             if (shard != null) {
                 advance(shard, hw);
             }
-        } catch (ConflictException lost) {
-            // the shard changed underneath (the controller, a new epoch, or this very write landing earlier): the
-            // watch brings the newer state and with it the ISR the high watermark follows
+        }
+        if (lost) {
             requestSync();
         }
     }

@@ -100,7 +100,11 @@ public final class ShardStore {
         return out;
     }
 
-    /** Writes of one group: redone on a newer object as long as the shards written are still at their versions. */
+    /**
+     * Writes of one group: redone on a newer object as long as the shards written are still at their versions. Returns
+     * the new version of each shard written; a shard that changed (or is gone) is left out. Throws if the group kept
+     * changing for every attempt (nothing written) or the store failed (maybe written: the watch will tell).
+     */
     public Map<ShardId, Long> writeGroup(String key, List<Write> writes) {
         Optional<Versioned> current = cache != null ? cache.get(key) : Optional.empty();
         if (current.isEmpty()) {
@@ -129,7 +133,12 @@ public final class ShardStore {
                 current = store.get(key);
             }
         }
-        return Map.of();
+        if (current.isEmpty()) {
+            return Map.of(); // the topic is gone: none of its shards was written
+        }
+        // not one of these shards changed, yet the group kept changing under every attempt: nothing was written, and
+        // nothing will come of the watch to say so, so the caller must try again (as after a failed store call)
+        throw new IllegalStateException(key + " kept changing over " + ATTEMPTS + " attempts; nothing written");
     }
 
     /**
