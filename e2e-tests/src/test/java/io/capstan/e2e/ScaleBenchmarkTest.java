@@ -59,6 +59,8 @@ class ScaleBenchmarkTest {
     private static final long LEASE_MS = Long.getLong("capstan.scale.lease-ms", 2_000);
     /** In one JVM: how ten brokers fit on two cores (they cannot be SIGKILLed, so no failover is measured then). */
     private static final boolean IN_PROCESS = Boolean.getBoolean("capstan.scale.in-process");
+    /** Then Apache Kafka 4.4 in KRaft mode at the same size, in the same run (docs/scale.md). */
+    private static final boolean KAFKA = Boolean.getBoolean("capstan.scale.kafka");
     private static final Pattern REQUESTS = Pattern.compile(
             "^apiserver_request_total\\{([^}]*)} ([0-9.e+]+)$", Pattern.MULTILINE);
 
@@ -106,6 +108,12 @@ class ScaleBenchmarkTest {
             }
         } finally {
             stopAll(brokers);
+        }
+        try {
+            if (KAFKA && !IN_PROCESS) {
+                kafkaSideBySide(work.resolve("kafka"));
+            }
+        } finally {
             Files.createDirectories(Path.of("target"));
             Files.writeString(Path.of("target", "scale-report.md"), report);
             System.out.print(report);
@@ -231,8 +239,32 @@ class ScaleBenchmarkTest {
         });
         int victim = led.entrySet().stream().max(Map.Entry.comparingByValue((a, b) -> Integer.compare(a.size(), b.size()))).orElseThrow().getKey();
         List<ShardId> shards = led.get(victim);
+        Failover f = measureFailover(String.join(",", brokers.stream().map(ScaleBroker::bootstrap).toList()), shards,
+                () -> brokers.get(victim).kill(), Duration.ofMillis(10),
+                () -> shards.stream().allMatch(id -> view.shard(id).state().leader() >= 0 && view.shard(id).state().leader() != victim),
+                () -> java.util.Set.copyOf(shards));
+        line("- SIGKILL of broker %d, leader of %d shards: every one led elsewhere in the store after %d ms; the first acks=all"
+                + " record sent to each after the kill acknowledged: p50 %d ms, max %d ms (lease %d ms of that is detection)",
+                victim, shards.size(), f.movedMs(), percentile(f.ackMs(), 50), f.ackMs().get(f.ackMs().size() - 1), LEASE_MS);
+    }
+
+    private interface Kill {
+        void run() throws Exception;
+    }
+
+    /** When every shard had moved, and when each shard's first acks=all record sent after the kill was acknowledged. */
+    private record Failover(long movedMs, List<Long> ackMs, int offline) {}
+
+    /**
+     * The same measurement for both brokers: a producer that knows every shard's leader and has a connection to each
+     * broker, the kill, one acks=all record to each of the victim's shards, the time until {@code moved} holds, and then
+     * until every shard {@code led} names (those that have a leader again) has acknowledged its record.
+     */
+    private static Failover measureFailover(String bootstrap, List<ShardId> shards, Kill kill, Duration poll,
+                                            java.util.concurrent.Callable<Boolean> moved,
+                                            java.util.function.Supplier<java.util.Set<ShardId>> led) throws Exception {
         Properties p = new Properties();
-        p.put("bootstrap.servers", String.join(",", brokers.stream().map(ScaleBroker::bootstrap).toList()));
+        p.put("bootstrap.servers", bootstrap);
         p.put("acks", "all");
         p.put("linger.ms", "0");
         p.put("request.timeout.ms", "5000");
@@ -243,8 +275,8 @@ class ScaleBenchmarkTest {
         // one small batch per shard and memory for all of them: a send must never wait for buffer space
         p.put("batch.size", "512");
         p.put("buffer.memory", String.valueOf(512L << 20));
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
-            // the producer learns every shard's leader and has a connection to each broker before the clock starts
+        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+        try {
             List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> warmUp = new ArrayList<>();
             for (ShardId id : shards) {
                 warmUp.add(producer.send(new ProducerRecord<>(id.topic(), id.partition(), null, new byte[16])));
@@ -255,7 +287,7 @@ class ScaleBenchmarkTest {
             Map<ShardId, Long> ackedAt = new ConcurrentHashMap<>();
             Map<ShardId, Exception> failed = new ConcurrentHashMap<>();
             long t0 = System.nanoTime();
-            brokers.get(victim).kill();
+            kill.run();
             for (ShardId id : shards) {
                 producer.send(new ProducerRecord<>(id.topic(), id.partition(), null, new byte[16]), (md, e) -> {
                     if (e != null) {
@@ -265,18 +297,114 @@ class ScaleBenchmarkTest {
                     }
                 });
             }
-            await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(10)).until(() ->
-                    shards.stream().allMatch(id -> view.shard(id).state().leader() >= 0 && view.shard(id).state().leader() != victim));
+            await().atMost(Duration.ofMinutes(5)).pollInterval(poll).until(moved);
             long movedMs = ms(t0);
-            producer.flush();
+            java.util.Set<ShardId> expected = led.get();
+            await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(10)).until(() ->
+                    !failed.isEmpty() || ackedAt.keySet().containsAll(expected));
             assertThat(failed).as("acks=all records that failed after the failover").isEmpty();
-            assertThat(ackedAt).hasSize(shards.size());
-            List<Long> ackMs = new ArrayList<>(ackedAt.values().stream().map(t -> (t - t0) / 1_000_000).toList());
+            List<Long> ackMs = new ArrayList<>(expected.stream().map(id -> (ackedAt.get(id) - t0) / 1_000_000).toList());
             Collections.sort(ackMs);
-            line("- SIGKILL of broker %d, leader of %d shards: every one led elsewhere in the store after %d ms; the first acks=all"
-                    + " record sent to each after the kill acknowledged: p50 %d ms, max %d ms (lease %d ms of that is detection)",
-                    victim, shards.size(), movedMs, percentile(ackMs, 50), ackMs.get(ackMs.size() - 1), LEASE_MS);
+            return new Failover(movedMs, ackMs, shards.size() - expected.size());
+        } finally {
+            producer.close(Duration.ZERO); // records to shards left offline are abandoned, not waited for
         }
+    }
+
+    /**
+     * Apache Kafka 4.4, KRaft with one dedicated controller (as the operator is Capstan's), the same brokers, topics,
+     * failover and large topic, with broker.session.timeout.ms equal to Capstan's lease so detection costs the same.
+     * Leaders are read with the Admin API (describeTopics), which is what Kafka's own tools show.
+     */
+    private void kafkaSideBySide(Path dir) throws Exception {
+        line("");
+        line("# Apache Kafka 4.4 KRaft, same run and size: 1 controller + %d brokers (one process each), broker.session.timeout.ms %d",
+                BROKERS, LEASE_MS);
+        long started = System.nanoTime();
+        try (KraftCluster kafka = new KraftCluster(dir, System.getProperty("capstan.scale.heap", "1g"), LEASE_MS)) {
+            kafka.start(BROKERS);
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrap(), "request.timeout.ms", "600000",
+                    "default.api.timeout.ms", "600000"))) {
+                await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200))
+                        .until(() -> admin.describeCluster().nodes().get().size() == BROKERS);
+                line("- %d brokers started and registered in %d ms", BROKERS, ms(started));
+                List<String> names = new ArrayList<>();
+                for (int t = 0; t < TOPICS; t++) {
+                    names.add("t" + t);
+                }
+                long t0 = System.nanoTime();
+                for (int first = 0; first < TOPICS; first += 10) {
+                    List<NewTopic> batch = new ArrayList<>();
+                    for (int t = first; t < Math.min(TOPICS, first + 10); t++) {
+                        batch.add(new NewTopic("t" + t, PARTITIONS, (short) 3));
+                    }
+                    admin.createTopics(batch).all().get();
+                    System.out.printf("kafka: created %d/%d topics%n", Math.min(TOPICS, first + 10), TOPICS);
+                }
+                long created = ms(t0);
+                int shards = TOPICS * PARTITIONS;
+                // topics just created are unknown to some brokers for a moment: Kafka answers UNKNOWN_TOPIC_OR_PARTITION
+                await().atMost(Duration.ofMinutes(20)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(() -> leaders(admin, names).values().stream()
+                        .filter(l -> l.leader() >= 0 && l.isr() == 3).count() == shards);
+                line("- creating %d partitions: %d ms until CreateTopics answered (%.0f partitions/s), %d ms until every one had 3 replicas in sync",
+                        shards, created, shards * 1000.0 / Math.max(1, created), ms(t0));
+
+                Map<ShardId, Leadership> before = leaders(admin, names);
+                Map<Integer, List<ShardId>> led = new HashMap<>();
+                // only partitions with all three replicas in sync right before the kill can fail over; a partition whose
+                // ISR shrank to the victim alone goes offline by design (no unclean election), and is counted apart
+                before.forEach((id, l) -> {
+                    if (l.isr() == 3) {
+                        led.computeIfAbsent(l.leader(), k -> new ArrayList<>()).add(id);
+                    }
+                });
+                long shrunk = before.values().stream().filter(l -> l.isr() < 3).count();
+                int victim = led.entrySet().stream().max(Map.Entry.comparingByValue((a, b) -> Integer.compare(a.size(), b.size())))
+                        .orElseThrow().getKey();
+                List<ShardId> victims = led.get(victim);
+                // a partition moves when it has a new leader, or no leader at all (its ISR had shrunk to the victim)
+                Failover f = measureFailover(kafka.bootstrap(), victims, () -> kafka.kill(victim), Duration.ofMillis(100), () -> {
+                    Map<ShardId, Leadership> now = leaders(admin, names);
+                    return victims.stream().allMatch(id -> now.get(id).leader() != victim);
+                }, () -> {
+                    try {
+                        Map<ShardId, Leadership> now = leaders(admin, names);
+                        return victims.stream().filter(id -> now.get(id).leader() >= 0).collect(java.util.stream.Collectors.toSet());
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                line("- SIGKILL of broker %d, leader of %d partitions with 3 replicas in sync: every one led elsewhere or offline (describeTopics,"
+                        + " polled every 100 ms) after %d ms; the first acks=all record sent to each after the kill acknowledged: p50 %d ms,"
+                        + " max %d ms (session timeout %d ms of that is detection); %d of them left without a leader (offline);"
+                        + " %d partitions had fewer than 3 replicas in sync right before the kill and are left out", victim,
+                        victims.size(), f.movedMs(), percentile(f.ackMs(), 50), f.ackMs().get(f.ackMs().size() - 1), LEASE_MS,
+                        f.offline(), shrunk);
+
+                long t1 = System.nanoTime();
+                admin.createTopics(List.of(new NewTopic("big", BIG_TOPIC, (short) 2))).all().get();
+                long bigCreated = ms(t1);
+                await().atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(100)).ignoreExceptions().until(() ->
+                        leaders(admin, List.of("big")).values().stream().filter(l -> l.leader() >= 0).count() == BIG_TOPIC);
+                long bigLed = ms(t1);
+                long t2 = System.nanoTime();
+                admin.deleteTopics(List.of("big")).all().get();
+                long bigDeleted = ms(t2);
+                await().atMost(Duration.ofMinutes(10)).pollInterval(Duration.ofMillis(100)).until(() -> !admin.listTopics().names().get().contains("big"));
+                line("- a %d-partition topic (RF 2): CreateTopics answered in %d ms, every partition led after %d ms;"
+                        + " DeleteTopics answered in %d ms, gone from the topic list after %d ms", BIG_TOPIC, bigCreated, bigLed, bigDeleted, ms(t2));
+            }
+        }
+    }
+
+    private record Leadership(int leader, int isr) {}
+
+    private static Map<ShardId, Leadership> leaders(Admin admin, List<String> topics) throws Exception {
+        Map<ShardId, Leadership> out = new HashMap<>();
+        admin.describeTopics(topics).allTopicNames().get().forEach((name, d) -> d.partitions().forEach(p ->
+                out.put(new ShardId(name, p.partition()), new Leadership(p.leader() == null || p.leader().isEmpty() ? -1 : p.leader().id(),
+                        p.isr().size()))));
+        return out;
     }
 
     /** One topic of many shards created and deleted. */
