@@ -12,7 +12,14 @@ import io.capstan.cluster.metadata.ShardId;
 import io.capstan.cluster.metadata.ShardState;
 import io.capstan.cluster.view.ClusterView;
 import io.capstan.e2e.k8s.ControlPlane;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.capstan.operator.api.BrokerCluster;
+import io.capstan.operator.reconcile.ApiCalls;
+import io.capstan.operator.reconcile.BrokerClusterReconciler;
+import io.capstan.operator.reconcile.OperatorMetrics;
+import io.capstan.operator.reconcile.ResourceWriter;
+import io.capstan.operator.rollout.RollingRestart;
+import io.capstan.operator.shards.ClusterControllers;
+import io.capstan.operator.shards.ClusterMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,7 +82,7 @@ class ScaleBenchmarkTest {
         List<ScaleBroker> brokers = new ArrayList<>();
         try (ControlPlane controlPlane = ControlPlane.start(work.resolve("k8s"));
              KubernetesClient client = controlPlane.adminClient()) {
-            client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NAMESPACE).endMetadata().build()).create();
+            ControlPlane.installCrd(client, NAMESPACE); // the BrokerCluster resource, for the operator's passes at the end
             Map<String, String> env = Map.of("KUBECONFIG", controlPlane.adminKubeconfig().toString());
             long started = System.nanoTime();
             if (IN_PROCESS) {
@@ -103,6 +110,7 @@ class ScaleBenchmarkTest {
                     failover(brokers, view);
                 }
                 bigTopic(admin, view);
+                operatorPasses(client);
             } finally {
                 stopAll(brokers); // while the API server still answers: a clean stop ends each lease there
             }
@@ -405,6 +413,57 @@ class ScaleBenchmarkTest {
                 out.put(new ShardId(name, p.partition()), new Leadership(p.leader() == null || p.leader().isEmpty() ? -1 : p.leader().id(),
                         p.isr().size()))));
         return out;
+    }
+
+    /**
+     * The operator's reconcile pass over a BrokerCluster whose metadata store holds every shard of this run (the
+     * brokers' own store: the cluster is named as the store). There is no kubelet here, so its pods never start: the
+     * passes render, apply and judge, as on a cluster waiting for pods. Time and the API requests a pass makes itself
+     * (the operator's own metric; informers and watches are not counted), first pass apart (it creates the objects and
+     * opens the cluster's metadata cache).
+     */
+    private void operatorPasses(KubernetesClient admin) throws Exception {
+        BrokerCluster cluster = io.fabric8.kubernetes.client.utils.Serialization.unmarshal(
+                Files.readString(Path.of("..", "manifests", "examples", "minimal.yaml")), BrokerCluster.class);
+        cluster.getMetadata().setNamespace(NAMESPACE);
+        cluster.getMetadata().setName(STORE);
+        cluster.getSpec().replicas = BROKERS;
+        admin.resource(cluster).create();
+        OperatorMetrics metrics = OperatorMetrics.unregistered();
+        try (KubernetesClient counted = ApiCalls.counting(new io.fabric8.kubernetes.client.KubernetesClientBuilder()
+                .withConfig(admin.getConfiguration())).build();
+             ClusterControllers controllers = new ClusterControllers(counted, 1000)) {
+            BrokerClusterReconciler reconciler = new BrokerClusterReconciler(counted, ResourceWriter.serverSideApply(counted),
+                    pod -> RollingRestart.Safety.SAFE, ClusterMetadata.kubernetes(counted, controllers), controllers,
+                    System::currentTimeMillis).withMetrics(metrics);
+            List<Long> passMs = new ArrayList<>();
+            List<Long> passCalls = new ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                BrokerCluster current = admin.resources(BrokerCluster.class).inNamespace(NAMESPACE).withName(STORE).get();
+                double before = apiCallsSoFar(metrics);
+                long t0 = System.nanoTime();
+                BrokerCluster done = reconciler.reconcile(current);
+                passMs.add(ms(t0));
+                passCalls.add(Math.round(apiCallsSoFar(metrics) - before));
+                admin.resource(done).updateStatus();
+            }
+            List<Long> laterMs = new ArrayList<>(passMs.subList(1, passMs.size()));
+            List<Long> laterCalls = new ArrayList<>(passCalls.subList(1, passCalls.size()));
+            Collections.sort(laterMs);
+            Collections.sort(laterCalls);
+            line("- operator reconcile pass over a BrokerCluster of %d brokers whose store holds every shard above (no kubelet: its"
+                    + " pods never start): first pass %d ms, %d API requests; the next %d passes p50 %d ms, max %d ms, %d to %d API requests",
+                    BROKERS, passMs.get(0), passCalls.get(0), laterMs.size(), percentile(laterMs, 50), laterMs.get(laterMs.size() - 1),
+                    laterCalls.get(0), laterCalls.get(laterCalls.size() - 1));
+            assertThat(laterCalls.get(laterCalls.size() - 1)).as("API requests of a pass that changes nothing: bounded, not per shard")
+                    .isLessThanOrEqualTo(30);
+        }
+    }
+
+    private static double apiCallsSoFar(OperatorMetrics metrics) {
+        return metrics.registry().scrape().stream().filter(m -> m.getMetadata().getName().equals("capstan_operator_reconcile_api_calls"))
+                .map(m -> ((io.prometheus.metrics.model.snapshots.HistogramSnapshot) m).getDataPoints().get(0).getSum())
+                .findFirst().orElse(0.0);
     }
 
     /** One topic of many shards created and deleted. */

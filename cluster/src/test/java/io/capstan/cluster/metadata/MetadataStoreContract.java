@@ -298,27 +298,4 @@ public abstract class MetadataStoreContract {
         assertThat(new ShardStore(store).list("old")).extracting(VersionedShard::state).containsExactlyInAnyOrderElementsOf(topic("old", 3));
         assertThat(ShardLayoutMigration.run(store)).as("nothing left to move").isZero();
     }
-
-    @Test
-    void aClusterViewHearsOnlyTheShardsOfAGroupThatChanged() throws Exception {
-        ShardStore shards = new ShardStore(store);
-        shards.create(topic("v", 10));
-        try (MetadataCache cache = MetadataCache.open(store, Duration.ofSeconds(30));
-             io.capstan.cluster.view.ClusterView view = new io.capstan.cluster.view.ClusterView(cache, System::currentTimeMillis)) {
-            List<ShardId> heard = new CopyOnWriteArrayList<>();
-            await().atMost(Duration.ofSeconds(30)).until(() -> view.shards().size() == 10);
-            view.subscribe(new io.capstan.cluster.view.ClusterView.Listener() {
-                @Override
-                public void shardChanged(ShardId id, io.capstan.cluster.view.ClusterView.Shard before, io.capstan.cluster.view.ClusterView.Shard after) {
-                    if (before != null) {
-                        heard.add(id);
-                    }
-                }
-            });
-            view.shardStore().compareAndSet(shard("v", 4, 2, 1), 1);
-            await().atMost(Duration.ofSeconds(30)).until(() -> view.shard(new ShardId("v", 4)).version() == 2);
-            assertThat(heard).containsExactly(new ShardId("v", 4));
-            assertThat(view.state("v", 4).leader()).isEqualTo(2);
-        }
-    }
 }
