@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -18,7 +17,7 @@ final class KraftCluster implements AutoCloseable {
     private final Path dir;
     private final String heap;
     private final String classpath;
-    private final String clusterId = clusterId();
+    private final String clusterId = org.apache.kafka.common.Uuid.randomUuid().toString(); // never starts with '-'
     private final int controllerPort;
     private final long sessionTimeoutMs;
     private Process controller;
@@ -141,17 +140,5 @@ final class KraftCluster implements AutoCloseable {
 
     private static String java() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    }
-
-    /** A base64 UUID as KRaft expects, not starting with '-' (the storage tool would read it as an option). */
-    private static String clusterId() {
-        while (true) {
-            UUID u = UUID.randomUUID();
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(16).putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
-            String id = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(b.array());
-            if (Character.isLetterOrDigit(id.charAt(0))) {
-                return id;
-            }
-        }
     }
 }

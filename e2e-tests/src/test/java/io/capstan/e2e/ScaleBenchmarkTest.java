@@ -130,19 +130,24 @@ class ScaleBenchmarkTest {
 
     private void createTopics(Admin admin, ClusterView view) throws Exception {
         long t0 = System.nanoTime();
+        createBenchTopics(admin, "capstan");
+        long created = ms(t0);
+        int shards = TOPICS * PARTITIONS;
+        await().atMost(Duration.ofMinutes(20)).pollInterval(Duration.ofSeconds(1)).until(() -> inSync(view) == shards);
+        line("- creating %d shards: %d ms until CreateTopics answered (%.0f shards/s), %d ms until every shard had 3 replicas in sync",
+                shards, created, shards * 1000.0 / Math.max(1, created), ms(t0));
+    }
+
+    /** The benchmark's topics, ten to a CreateTopics request, with progress. */
+    private static void createBenchTopics(Admin admin, String who) throws Exception {
         for (int first = 0; first < TOPICS; first += 10) {
             List<NewTopic> batch = new ArrayList<>();
             for (int t = first; t < Math.min(TOPICS, first + 10); t++) {
                 batch.add(new NewTopic("t" + t, PARTITIONS, (short) 3));
             }
             admin.createTopics(batch).all().get();
-            System.out.printf("created %d/%d topics%n", Math.min(TOPICS, first + 10), TOPICS);
+            System.out.printf("%s: created %d/%d topics%n", who, Math.min(TOPICS, first + 10), TOPICS);
         }
-        long created = ms(t0);
-        int shards = TOPICS * PARTITIONS;
-        await().atMost(Duration.ofMinutes(20)).pollInterval(Duration.ofSeconds(1)).until(() -> inSync(view) == shards);
-        line("- creating %d shards: %d ms until CreateTopics answered (%.0f shards/s), %d ms until every shard had 3 replicas in sync",
-                shards, created, shards * 1000.0 / Math.max(1, created), ms(t0));
     }
 
     private static long inSync(ClusterView view) {
@@ -341,14 +346,7 @@ class ScaleBenchmarkTest {
                     names.add("t" + t);
                 }
                 long t0 = System.nanoTime();
-                for (int first = 0; first < TOPICS; first += 10) {
-                    List<NewTopic> batch = new ArrayList<>();
-                    for (int t = first; t < Math.min(TOPICS, first + 10); t++) {
-                        batch.add(new NewTopic("t" + t, PARTITIONS, (short) 3));
-                    }
-                    admin.createTopics(batch).all().get();
-                    System.out.printf("kafka: created %d/%d topics%n", Math.min(TOPICS, first + 10), TOPICS);
-                }
+                createBenchTopics(admin, "kafka");
                 long created = ms(t0);
                 int shards = TOPICS * PARTITIONS;
                 // topics just created are unknown to some brokers for a moment: Kafka answers UNKNOWN_TOPIC_OR_PARTITION
