@@ -108,7 +108,6 @@ public final class ClusterTopics {
         if (topic.isEmpty()) {
             return false;
         }
-        TopicRecord record = MetadataCodec.decode(topic.get().value(), TopicRecord.class);
         store.delete(TopicRecord.key(name), topic.get().version());
         new ShardStore(store).delete(name);
         return true;
@@ -122,19 +121,19 @@ public final class ClusterTopics {
      * One write per group of shards, several at once (a 10,000-partition topic is 100 objects). A failure is thrown
      * (the first in group order); writes not yet done are abandoned.
      */
-    private static void inParallel(int partitions, GroupWrite write) throws ConflictException {
-        if (partitions == 1) {
+    private static void inParallel(int groups, GroupWrite write) throws ConflictException {
+        if (groups == 1) {
             write.run(0);
             return;
         }
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(Math.min(PARALLEL_WRITES, partitions),
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(Math.min(PARALLEL_WRITES, groups),
                 io.capstan.cluster.DaemonThreads.named("capstan-topic-write"));
         try {
             List<java.util.concurrent.Future<Void>> done = new java.util.ArrayList<>();
-            for (int p = 0; p < partitions; p++) {
-                int partition = p;
+            for (int g = 0; g < groups; g++) {
+                int group = g;
                 done.add(pool.submit(() -> {
-                    write.run(partition);
+                    write.run(group);
                     return null;
                 }));
             }
