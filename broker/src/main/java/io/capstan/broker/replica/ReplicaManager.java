@@ -296,10 +296,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         if (role != null) {
             stopFetching(tp);
             if (role instanceof Leading) {
-                if (shard != null) {
-                    acks.abandon(shard, Errors.NOT_LEADER_OR_FOLLOWER);
-                }
-                tellResigned(tp);
+                stoppedLeading(tp);
             }
             log.info("broker {}: {} was reassigned away from this broker; dropping its data", me, tp);
         }
@@ -353,11 +350,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
             }
             fetchers.values().forEach(f -> f.remove(tp));
             if (e.getValue() instanceof Leading) {
-                Shard shard = logs.catalog().shard(tp);
-                if (shard != null) {
-                    acks.abandon(shard, Errors.NOT_LEADER_OR_FOLLOWER);
-                }
-                tellResigned(tp);
+                stoppedLeading(tp);
             }
             return true;
         });
@@ -435,9 +428,17 @@ public final class ReplicaManager implements Replication, AutoCloseable {
 
     private void resign(Shard shard) {
         if (roles.get(shard.topicPartition()) instanceof Leading) {
-            acks.abandon(shard, Errors.NOT_LEADER_OR_FOLLOWER);
-            tellResigned(shard.topicPartition());
+            stoppedLeading(shard.topicPartition());
         }
+    }
+
+    /** No longer leading: producers waiting for acks=all go find the new leader, and leadership listeners hear of it. */
+    private void stoppedLeading(TopicPartition tp) {
+        Shard shard = logs.catalog().shard(tp);
+        if (shard != null) {
+            acks.abandon(shard, Errors.NOT_LEADER_OR_FOLLOWER);
+        }
+        tellResigned(tp);
     }
 
     private void stopFetching(TopicPartition tp) {
@@ -667,11 +668,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
             try {
                 view.shardStore().compareAndSet(next, known.version());
                 roles.remove(e.getKey());
-                Shard shard = logs.catalog().shard(e.getKey());
-                if (shard != null) {
-                    acks.abandon(shard, Errors.NOT_LEADER_OR_FOLLOWER);
-                }
-                tellResigned(e.getKey());
+                stoppedLeading(e.getKey());
                 moved++;
                 log.info("broker {}: handed {} to broker {} (epoch {}) before stopping", me, e.getKey(), successor.get(), next.leaderEpoch());
             } catch (ConflictException raced) {

@@ -32,7 +32,6 @@ public final class ShardLayoutMigration {
             ShardState s = MetadataCodec.decode(v.value(), ShardState.class);
             byGroup.computeIfAbsent(ShardStore.groupKey(s.topic(), s.partition()), k -> new ArrayList<>()).add(v);
         }
-        ShardStore shards = new ShardStore(store);
         for (Map.Entry<String, List<Versioned>> group : byGroup.entrySet()) {
             if (store.get(group.getKey()).isEmpty()) {
                 List<VersionedShard> states = group.getValue().stream()
