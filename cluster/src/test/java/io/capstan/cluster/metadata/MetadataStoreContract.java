@@ -277,7 +277,21 @@ public abstract class MetadataStoreContract {
         }
         java.util.Map<String, Long> before = new java.util.HashMap<>();
         store.list(ShardStore.PREFIX).forEach((k, v) -> before.put(k, v.version()));
-        java.util.Map<ShardId, Long> written = shards.compareAndSetAll(writes);
+        // the real store, with its compare-and-set calls counted on the way through
+        java.util.concurrent.atomic.AtomicInteger storeWrites = new java.util.concurrent.atomic.AtomicInteger();
+        MetadataStore counted = (MetadataStore) java.lang.reflect.Proxy.newProxyInstance(MetadataStore.class.getClassLoader(),
+                new Class<?>[] {MetadataStore.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("compareAndSet")) {
+                        storeWrites.incrementAndGet();
+                    }
+                    try {
+                        return method.invoke(store, args);
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        throw e.getCause();
+                    }
+                });
+        java.util.Map<ShardId, Long> written = new ShardStore(counted).compareAndSetAll(writes);
+        assertThat(storeWrites.get()).as("store writes for 249 shards in 3 groups").isEqualTo(3);
         assertThat(written).hasSize(249).doesNotContainKey(new ShardId("big", 5)).containsEntry(new ShardId("big", 0), 2L);
         for (java.util.Map.Entry<String, Versioned> group : store.list(ShardStore.PREFIX).entrySet()) {
             assertThat(group.getValue().version()).as("%s was written", group.getKey()).isGreaterThan(before.get(group.getKey()));
