@@ -146,11 +146,16 @@ public final class ShardStore {
      * written last, does not exist) is replaced.
      */
     public void create(List<ShardState> shards) throws ConflictException {
-        Map<String, List<VersionedShard>> groups = new LinkedHashMap<>();
-        shards.forEach(s -> groups.computeIfAbsent(groupKey(s.topic(), s.partition()), k -> new ArrayList<>()).add(new VersionedShard(s, 1)));
-        for (Map.Entry<String, List<VersionedShard>> g : groups.entrySet()) {
+        for (Map.Entry<String, List<VersionedShard>> g : newGroups(shards).entrySet()) {
             createGroup(g.getKey(), g.getValue());
         }
+    }
+
+    /** A new topic's shards (version 1 each) by the object they go to, for callers that create the groups in parallel. */
+    public static Map<String, List<VersionedShard>> newGroups(List<ShardState> shards) {
+        Map<String, List<VersionedShard>> groups = new LinkedHashMap<>();
+        shards.forEach(s -> groups.computeIfAbsent(groupKey(s.topic(), s.partition()), k -> new ArrayList<>()).add(new VersionedShard(s, 1)));
+        return groups;
     }
 
     /** One group of a new topic (callers creating many groups may run these in parallel). */

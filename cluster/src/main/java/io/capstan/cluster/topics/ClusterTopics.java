@@ -90,13 +90,12 @@ public final class ClusterTopics {
         Map<Integer, List<Integer>> assignment = place(name, partitions, replicationFactor, brokers,
                 view.shards().values().stream().map(ClusterView.Shard::state).toList());
         ShardStore shards = new ShardStore(store);
-        Map<String, List<VersionedShard>> groups = new java.util.LinkedHashMap<>();
+        List<ShardState> states = new java.util.ArrayList<>();
         for (int p = 0; p < partitions; p++) {
             List<Integer> replicas = assignment.get(p);
-            groups.computeIfAbsent(ShardStore.groupKey(name, p), k -> new java.util.ArrayList<>())
-                    .add(new VersionedShard(new ShardState(name, p, replicas, replicas.get(0), 0, replicas), 1));
+            states.add(new ShardState(name, p, replicas, replicas.get(0), 0, replicas));
         }
-        List<Map.Entry<String, List<VersionedShard>>> writes = List.copyOf(groups.entrySet());
+        List<Map.Entry<String, List<VersionedShard>>> writes = List.copyOf(ShardStore.newGroups(states).entrySet());
         inParallel(writes.size(), i -> shards.createGroup(writes.get(i).getKey(), writes.get(i).getValue()));
         store.create(TopicRecord.key(name), MetadataCodec.encode(new TopicRecord(name, id, partitions, replicationFactor, configs)));
     }
