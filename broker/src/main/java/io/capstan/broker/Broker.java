@@ -52,8 +52,6 @@ import io.capstan.cluster.topics.Reassignments;
 import io.capstan.broker.kafka.ClusterMembership;
 import io.capstan.cluster.topics.ClusterTopics;
 import io.capstan.broker.replica.ReplicaManager;
-import io.capstan.broker.replica.Replication;
-import io.capstan.broker.replica.SingleReplica;
 import io.capstan.cluster.controller.BrokerLease;
 import io.capstan.cluster.metadata.BrokerRegistration;
 import io.capstan.cluster.metadata.ConflictException;
@@ -71,9 +69,14 @@ import org.apache.kafka.common.protocol.ApiKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Composition root of one broker: log, Kafka listener, admin HTTP. Start order is the order of the fields. */
+/**
+ * Composition root of one broker: log, cluster membership, Kafka listener, admin HTTP. Every broker is a member of a
+ * cluster; without a shared metadata store it is a cluster of one over a store embedded in its data directory.
+ */
 public final class Broker implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Broker.class);
+    /** How long a broker waits for the metadata store's first listing before giving up on starting. */
+    private static final java.time.Duration METADATA_SYNC_TIMEOUT = java.time.Duration.ofMinutes(2);
 
     private final BrokerConfig config;
     private final BrokerMetrics metrics = new BrokerMetrics();
@@ -82,114 +85,109 @@ public final class Broker implements AutoCloseable {
     private final GroupCoordinator groups;
     private final KafkaServer kafka;
     private final AdminServer admin;
-    private final Cluster cluster;
-    private volatile Replication replication = new SingleReplica();
+    private final MetadataStore store;
+    private final ClusterView view;
+    private final ReplicaManager replicas;
+    private final ClusterTopics topics;
+    private final Membership membership;
+    private volatile BrokerLease lease;
+    private Runnable createOffsetsShard;
     private volatile boolean ready;
     private String rack;
-    private final MetadataStore ownSecurityStore;
-    private final MetadataCache ownSecurityCache;
-    /** How long a broker waits for the metadata store's first listing before giving up on starting. */
-    private static final java.time.Duration METADATA_SYNC_TIMEOUT = java.time.Duration.ofMinutes(2);
     private final ScramCredentialStore scram;
     private final AclStore acls;
     private final Authorizer authorizer;
-
-    /** What a broker in a cluster has beyond a single broker; null when alone. */
-    private record Cluster(MetadataStore store, ClusterView view, ReplicaManager replicas, ClusterTopics topics,
-                           Membership membership, BrokerLease[] lease) {
-        void close() {
-            replicas.close();
-            view.close();
-            view.cache().close();
-            store.close();
-        }
-    }
-
-    private void closeSecurityStore() {
-        if (ownSecurityCache != null) {
-            ownSecurityCache.close();
-        }
-        if (ownSecurityStore != null) {
-            ownSecurityStore.close();
-        }
-    }
+    /** Store writes of admin requests (CreateTopics), kept off the network threads. */
+    private final java.util.concurrent.ExecutorService controlRequests = java.util.concurrent.Executors.newSingleThreadExecutor(
+            io.capstan.cluster.DaemonThreads.named("capstan-control-requests"));
+    /** Everything opened so far, closed in reverse if the constructor fails. */
+    private final java.util.Deque<AutoCloseable> opened = new java.util.ArrayDeque<>();
 
     public Broker(BrokerConfig config, Map<String, String> settings) {
         this.config = config;
-        // the admin port comes first so that liveness holds while a large log recovers; /readyz says 503 until then
-        this.admin = config.adminPort() < 0 ? null : new AdminServer(config.host(), config.adminPort(), metrics.registry(), () -> ready,
-                config.adminTokenFile(), config.security().secured());
+        BrokerConfig.Replication cluster = config.replication();
+        opened(controlRequests::shutdownNow);
         try {
-            this.logs = new LogManager(config, shard -> {
-                replication.committed(shard);
+            // the admin port comes first so that liveness holds while a large log recovers; /readyz says 503 until then
+            this.admin = config.adminPort() < 0 ? null : opened(new AdminServer(config.host(), config.adminPort(), metrics.registry(),
+                    () -> ready, config.adminTokenFile(), config.security().secured()));
+            ReplicaManager[] committedTo = new ReplicaManager[1];
+            this.logs = opened(new LogManager(config, shard -> {
+                ReplicaManager r = committedTo[0];
+                if (r != null) {
+                    r.committed(shard);
+                }
                 purgatory.committed(shard);
-            }, metrics);
-        } catch (RuntimeException e) {
-            closeQuietly(admin);
-            throw e;
-        }
-        this.groups = new GroupCoordinator(logs, new GroupSettings(config.groupMinSessionTimeoutMs(),
-                config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.offsetsCompactionBytes()),
-                config.replication().clustered());
-        metrics.bindLog(logs);
-        metrics.bindGroups(groups);
-        metrics.bindFetchPurgatory(purgatory);
-        BrokerIdentity identity = new BrokerIdentity(config.nodeId(), config.clusterId(), config.security().listeners(),
-                config.security().interBrokerListener());
-        this.cluster = config.replication().clustered() ? joinCluster(identity) : null;
-        // SCRAM users live in the cluster's metadata store; a broker alone keeps them in a store under its data directory
-        this.ownSecurityStore = cluster != null ? null
-                : new LocalFileMetadataStore(config.dataDir().resolve("capstan-metadata"), 500);
-        this.ownSecurityCache = cluster != null ? null : MetadataCache.open(ownSecurityStore, METADATA_SYNC_TIMEOUT);
-        MetadataCache securityCache = cluster != null ? cluster.view().cache() : ownSecurityCache;
-        this.scram = new ScramCredentialStore(securityCache);
-        this.acls = new AclStore(securityCache);
-        this.authorizer = config.security().authorizerEnabled()
-                ? new AclAuthorizer(acls, config.security().superUsers(), config.security().allowEveryoneIfNoAclFound())
-                : Authorizer.ALLOW_ALL;
-        try {
-            this.kafka = new KafkaServer(ListenerSecurities.of(config.security(), scram), config.socketRequestMaxBytes(),
-                    apis(identity, settings), metrics, logs.pendingWrites(), authorizer);
-        } catch (RuntimeException e) {
-            scram.close();
-            acls.close();
-            closeSecurityStore();
-            if (cluster != null) {
-                cluster.close();
+            }, metrics));
+            this.groups = opened(new GroupCoordinator(logs, new GroupSettings(config.groupMinSessionTimeoutMs(),
+                    config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.offsetsCompactionBytes())));
+            metrics.bindLog(logs);
+            metrics.bindGroups(groups);
+            metrics.bindFetchPurgatory(purgatory);
+            BrokerIdentity identity = new BrokerIdentity(config.nodeId(), config.clusterId(), config.security().listeners(),
+                    config.security().interBrokerListener());
+            this.store = opened(openStore(cluster));
+            if (cluster.embedded()) {
+                EmbeddedCluster.prepare(store, config.nodeId(), config.dataDir(), logs);
             }
-            groups.close();
-            logs.close();
-            closeQuietly(admin);
+            MetadataCache cache = opened(MetadataCache.open(store, METADATA_SYNC_TIMEOUT));
+            this.view = opened(new ClusterView(cache, System::currentTimeMillis));
+            this.replicas = opened(new ReplicaManager(config.nodeId(), logs, view, cluster, purgatory,
+                    cluster.embedded() ? InterBrokerTransport.alone() : InterBrokerTransport.of(config.security())));
+            committedTo[0] = replicas;
+            this.topics = new ClusterTopics(view);
+            this.membership = coordinateGroups(identity);
+            this.scram = opened(new ScramCredentialStore(cache));
+            this.acls = opened(new AclStore(cache));
+            this.authorizer = config.security().authorizerEnabled()
+                    ? new AclAuthorizer(acls, config.security().superUsers(), config.security().allowEveryoneIfNoAclFound())
+                    : Authorizer.ALLOW_ALL;
+            this.kafka = opened(new KafkaServer(ListenerSecurities.of(config.security(), scram), config.socketRequestMaxBytes(),
+                    apis(identity, settings), metrics, logs.pendingWrites(), authorizer));
+            config.security().listeners().forEach(l -> identity.boundTo(l.name(), kafka.port(l.name())));
+            join(identity);
+        } catch (RuntimeException e) {
+            closeOpened();
             throw e;
         }
-        config.security().listeners().forEach(l -> identity.boundTo(l.name(), kafka.port(l.name())));
-        if (cluster != null) {
-            startClusterMembership(identity);
-        }
+        opened.clear();
         ready = true;
-        log.info("broker {} ready: kafka {}:{}, admin port {}, data {}", config.nodeId(), config.advertisedHost(),
-                identity.port(), admin == null ? "disabled" : admin.port(), config.dataDir().toAbsolutePath());
+        log.info("broker {} ready: kafka {}:{}, admin port {}, data {}, metadata {}", config.nodeId(), config.advertisedHost(),
+                kafka.port(), admin == null ? "disabled" : admin.port(), config.dataDir().toAbsolutePath(),
+                cluster.embedded() ? "embedded (a cluster of one)" : cluster.metadataStore().toString().toLowerCase(java.util.Locale.ROOT));
     }
 
-    private Cluster joinCluster(BrokerIdentity identity) {
-        BrokerConfig.Replication settings = config.replication();
-        rack = settings.rack();
-        MetadataStore store;
-        if (settings.metadataStore() == BrokerConfig.MetadataStoreKind.KUBERNETES) {
-            io.fabric8.kubernetes.client.KubernetesClient kube = new io.fabric8.kubernetes.client.KubernetesClientBuilder().build();
-            if (!settings.rackNodeLabel().isEmpty()) {
-                rack = io.capstan.cluster.metadata.NodeRack.resolve(kube, System.getenv("NODE_NAME"), settings.rackNodeLabel());
-                log.info("broker {}: rack {} (label {} of node {})", config.nodeId(), rack, settings.rackNodeLabel(), System.getenv("NODE_NAME"));
+    private <T extends AutoCloseable> T opened(T resource) {
+        opened.push(resource);
+        return resource;
+    }
+
+    private void closeOpened() {
+        while (!opened.isEmpty()) {
+            try {
+                opened.pop().close();
+            } catch (Exception suppressed) {
+                log.warn("while stopping a broker that failed to start: {}", suppressed.toString());
             }
-            store = new io.capstan.cluster.metadata.KubernetesMetadataStore(kube, settings.metadataNamespace(), settings.metadataName());
-        } else {
-            store = new LocalFileMetadataStore(settings.metadataDir(), 100);
         }
-        ClusterView view = new ClusterView(MetadataCache.open(store, METADATA_SYNC_TIMEOUT), System::currentTimeMillis);
-        ReplicaManager replicas = new ReplicaManager(config.nodeId(), logs, view, settings, purgatory,
-                InterBrokerTransport.of(config.security()));
-        this.replication = replicas;
-        ClusterTopics topics = new ClusterTopics(view);
+    }
+
+    private MetadataStore openStore(BrokerConfig.Replication settings) {
+        rack = settings.rack();
+        if (settings.metadataStore() != BrokerConfig.MetadataStoreKind.KUBERNETES) {
+            return new LocalFileMetadataStore(settings.metadataDir(), 100);
+        }
+        io.fabric8.kubernetes.client.KubernetesClient kube = new io.fabric8.kubernetes.client.KubernetesClientBuilder().build();
+        if (!settings.rackNodeLabel().isEmpty()) {
+            rack = io.capstan.cluster.metadata.NodeRack.resolve(kube, System.getenv("NODE_NAME"), settings.rackNodeLabel());
+            log.info("broker {}: rack {} (label {} of node {})", config.nodeId(), rack, settings.rackNodeLabel(), System.getenv("NODE_NAME"));
+        }
+        return new io.capstan.cluster.metadata.KubernetesMetadataStore(kube, settings.metadataNamespace(), settings.metadataName());
+    }
+
+    /** The leader of the offsets shard coordinates consumer groups; it is created the first time a client asks. */
+    private Membership coordinateGroups(BrokerIdentity identity) {
+        BrokerConfig.Replication settings = config.replication();
         TopicPartition offsetsShard = new TopicPartition(OffsetStore.TOPIC, 0);
         replicas.onLeadership(offsetsShard, new ReplicaManager.LeadershipListener() {
             @Override
@@ -206,7 +204,8 @@ public final class Broker implements AutoCloseable {
         });
         Runnable createOffsetsShard = () -> {
             try {
-                topics.create(OffsetStore.TOPIC, org.apache.kafka.common.Uuid.randomUuid().toString(), 1, Math.min(settings.defaultReplicationFactor(), Math.max(1, topics.liveBrokers(settings.defaultReplicationFactor()))),
+                topics.create(OffsetStore.TOPIC, org.apache.kafka.common.Uuid.randomUuid().toString(), 1,
+                        Math.min(settings.defaultReplicationFactor(), Math.max(1, topics.liveBrokers(settings.defaultReplicationFactor()))),
                         Map.of("retention.ms", "-1"));
                 replicas.requestSync();
             } catch (ConflictException exists) {
@@ -215,17 +214,18 @@ public final class Broker implements AutoCloseable {
                 log.warn("cannot create {} yet: {}", OffsetStore.TOPIC, e.toString());
             }
         };
-        return new Cluster(store, view, replicas, topics, new ClusterMembership(view, identity, offsetsShard, createOffsetsShard), new BrokerLease[1]);
+        this.createOffsetsShard = createOffsetsShard;
+        return new ClusterMembership(view, identity, offsetsShard, createOffsetsShard);
     }
 
     /** Once the listener is bound: register (so others can reach this broker), then take the roles the metadata gives. */
-    private void startClusterMembership(BrokerIdentity identity) {
+    private void join(BrokerIdentity identity) {
         BrokerConfig.Replication settings = config.replication();
-        BrokerLease lease = new BrokerLease(cluster.store(), new BrokerRegistration(config.nodeId(), identity.host(), identity.port(),
+        BrokerLease lease = new BrokerLease(store, new BrokerRegistration(config.nodeId(), identity.host(), identity.port(),
                 rack, 0, admin == null ? 0 : admin.port(), identity.endpoints()), settings.leaseMs(), System::currentTimeMillis);
         try {
             long registered = lease.start();
-            if (!cluster.view().cache().awaitRevision(registered, METADATA_SYNC_TIMEOUT)) {
+            if (!view.cache().awaitRevision(registered, METADATA_SYNC_TIMEOUT)) {
                 throw new IllegalStateException("broker " + config.nodeId() + " registered but its metadata watch did not show it within "
                         + METADATA_SYNC_TIMEOUT + "; check the metadata store");
             }
@@ -233,18 +233,21 @@ public final class Broker implements AutoCloseable {
             throw new IllegalStateException("cannot register broker " + config.nodeId() + " in " + settings.metadataDir()
                     + ": " + e.getMessage() + "; is another broker running with node.id " + config.nodeId() + "?", e);
         }
-        cluster.lease()[0] = lease;
-        cluster.replicas().start();
-        cluster.replicas().syncNow();
+        this.lease = lease;
+        replicas.start();
+        replicas.syncNow();
+        if (settings.embedded()) {
+            coordinateAtOnce();
+        }
         if (admin != null) {
             admin.route("/replicas", () -> new AdminServer.Reply(200, "application/json",
-                    new String(io.capstan.cluster.metadata.MetadataCodec.encode(cluster.replicas().progress()), java.nio.charset.StandardCharsets.UTF_8)));
+                    new String(io.capstan.cluster.metadata.MetadataCodec.encode(replicas.progress()), java.nio.charset.StandardCharsets.UTF_8)));
             admin.action("/controlled-shutdown", () -> {
-                int moved = cluster.replicas().moveLeadershipAway();
+                int moved = replicas.moveLeadershipAway();
                 return new AdminServer.Reply(200, "text/plain", "handed " + moved + " shard(s) to other brokers; stop me now\n");
             });
             admin.route("/restart-safety", () -> {
-                var verdict = cluster.replicas().restartSafety();
+                var verdict = replicas.restartSafety();
                 String reasons = String.join(",", verdict.reasons().stream().map(Broker::json).toList());
                 return new AdminServer.Reply(verdict.safe() ? 200 : 409, "application/json",
                         "{\"broker\":" + config.nodeId() + ",\"safe\":" + verdict.safe() + ",\"reasons\":[" + reasons + "]}\n");
@@ -252,28 +255,43 @@ public final class Broker implements AutoCloseable {
         }
     }
 
+    /**
+     * A cluster of one has no other broker to wait for: it creates its offsets shard at start (where a shared cluster
+     * creates it when a client first looks for a coordinator) and is ready once it coordinates groups.
+     */
+    private void coordinateAtOnce() {
+        createOffsetsShard.run();
+        replicas.syncNow();
+        try {
+            if (!groups.awaitCoordinating(METADATA_SYNC_TIMEOUT)) {
+                throw new IllegalStateException("broker " + config.nodeId() + " leads " + OffsetStore.TOPIC
+                        + " but did not start coordinating groups within " + METADATA_SYNC_TIMEOUT + "; see the log above");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting", e);
+        }
+    }
+
     private ApiRegistry apis(BrokerIdentity identity, Map<String, String> settings) {
         ApiRegistry apis = new ApiRegistry();
-        Membership membership = cluster == null ? Membership.single(identity) : cluster.membership();
         int nodeId = config.nodeId();
-        java.util.function.LongUnaryOperator producerIds = cluster == null ? java.util.function.LongUnaryOperator.identity()
-                : local -> local * 4096 + nodeId;
-        Runnable metadataChanged = cluster == null ? () -> { } : cluster.replicas()::requestSync;
+        java.util.function.LongUnaryOperator producerIds = local -> local * 4096 + nodeId;
+        Runnable metadataChanged = replicas::requestSync;
+        Reassignments reassignments = new Reassignments(store, System::currentTimeMillis);
+        CreateTopicsHandler createTopics = new CreateTopicsHandler(topics, config.defaultPartitions(),
+                config.replication().defaultReplicationFactor(), this::awaitApplied, controlRequests);
         return apis.add(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis))
-                .add(ApiKeys.METADATA, new MetadataHandler(identity, logs, config.autoCreateTopics(), config.defaultPartitions(),
-                        membership, cluster == null ? null : cluster.view()))
-                .add(ApiKeys.PRODUCE, new ProduceHandler(logs, config.messageMaxBytes(), replication, config.replication().minInsyncReplicas()))
-                .add(ApiKeys.FETCH, new FetchHandler(logs, purgatory, replication))
-                .add(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(logs, replication))
-                .add(ApiKeys.OFFSET_FOR_LEADER_EPOCH, new OffsetForLeaderEpochHandler(logs, replication))
-                .add(ApiKeys.ELECT_LEADERS, new ElectLeadersHandler(logs, cluster == null ? null : cluster.view()))
-                .add(ApiKeys.ALTER_PARTITION_REASSIGNMENTS, new AlterPartitionReassignmentsHandler(
-                        cluster == null ? null : new Reassignments(cluster.store(), System::currentTimeMillis), metadataChanged))
-                .add(ApiKeys.LIST_PARTITION_REASSIGNMENTS, new ListPartitionReassignmentsHandler(
-                        cluster == null ? null : new Reassignments(cluster.store(), System::currentTimeMillis)))
-                .add(ApiKeys.CREATE_TOPICS, new CreateTopicsHandler(logs, config.defaultPartitions(),
-                        cluster == null ? null : cluster.topics(), config.replication().defaultReplicationFactor(), metadataChanged))
-                .add(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(logs, cluster == null ? null : cluster.topics(), metadataChanged))
+                .add(ApiKeys.METADATA, new MetadataHandler(identity, membership, view, config.autoCreateTopics() ? createTopics::autoCreate : null))
+                .add(ApiKeys.PRODUCE, new ProduceHandler(logs, config.messageMaxBytes(), replicas, config.replication().minInsyncReplicas()))
+                .add(ApiKeys.FETCH, new FetchHandler(logs, purgatory, replicas))
+                .add(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(logs, replicas))
+                .add(ApiKeys.OFFSET_FOR_LEADER_EPOCH, new OffsetForLeaderEpochHandler(logs, replicas))
+                .add(ApiKeys.ELECT_LEADERS, new ElectLeadersHandler(view))
+                .add(ApiKeys.ALTER_PARTITION_REASSIGNMENTS, new AlterPartitionReassignmentsHandler(reassignments, metadataChanged))
+                .add(ApiKeys.LIST_PARTITION_REASSIGNMENTS, new ListPartitionReassignmentsHandler(reassignments))
+                .add(ApiKeys.CREATE_TOPICS, createTopics)
+                .add(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(topics, metadataChanged))
                 .add(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(logs, producerIds))
                 .add(ApiKeys.DESCRIBE_CONFIGS, new DescribeConfigsHandler(logs, config, settings))
                 .add(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(identity, membership))
@@ -297,20 +315,24 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.DELETE_ACLS, new DeleteAclsHandler(acls));
     }
 
-    /** In a cluster, group requests are answered by the coordinator only (NOT_COORDINATOR elsewhere). */
+    /** Until this broker's view has reached {@code revision} and its roles follow it, or the time is up. */
+    private void awaitApplied(long revision, long timeoutMs) {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        if (timeoutMs > 0 && view.cache().awaitRevision(revision, java.time.Duration.ofMillis(timeoutMs))) {
+            replicas.syncWithin(Math.max(1, deadline - System.currentTimeMillis()));
+        } else {
+            replicas.requestSync();
+        }
+    }
+
+    /** Group requests are answered by the coordinator only (NOT_COORDINATOR elsewhere). */
     private io.capstan.broker.kafka.ApiHandler gate(ApiKeys api, io.capstan.broker.kafka.ApiHandler handler) {
         // authorization first, as Kafka: a caller without READ on the group learns nothing about its coordinator
-        return GroupAccessGate.wrap(api, cluster == null ? handler : new CoordinatorGate(api, handler, groups::coordinating));
+        return GroupAccessGate.wrap(api, new CoordinatorGate(api, handler, groups::coordinating));
     }
 
     private static String json(String s) {
         return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
-    }
-
-    private static void closeQuietly(AdminServer admin) {
-        if (admin != null) {
-            admin.close();
-        }
     }
 
     public int port() { return kafka.port(); }
@@ -322,26 +344,28 @@ public final class Broker implements AutoCloseable {
     public GroupCoordinator groups() { return groups; }
     public BrokerMetrics metrics() { return metrics; }
     public boolean ready() { return ready; }
-    /** This broker's replication (null when it runs alone). */
-    public ReplicaManager replicas() { return cluster == null ? null : cluster.replicas(); }
+    /** This broker's part in replication. */
+    public ReplicaManager replicas() { return replicas; }
 
     @Override
     public void close() {
         ready = false;
-        if (cluster != null && cluster.lease()[0] != null) {
-            cluster.replicas().moveLeadershipAway();
-            cluster.lease()[0].release();
+        BrokerLease held = lease;
+        if (held != null) {
+            replicas.moveLeadershipAway();
+            held.release();
         }
         kafka.close();
+        controlRequests.shutdownNow();
         if (admin != null) {
             admin.close();
         }
         scram.close();
         acls.close();
-        if (cluster != null) {
-            cluster.close();
-        }
-        closeSecurityStore();
+        replicas.close();
+        view.close();
+        view.cache().close();
+        store.close();
         groups.close();
         logs.close();
         log.info("broker {} stopped", config.nodeId());

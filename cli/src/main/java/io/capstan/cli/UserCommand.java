@@ -37,7 +37,7 @@ final class UserCommand {
         Path metadataDir;
 
         Path store() {
-            return dataDir != null ? dataDir.resolve("capstan-metadata") : metadataDir;
+            return dataDir != null ? dataDir.resolve(io.capstan.config.BrokerConfig.EMBEDDED_METADATA_DIR) : metadataDir;
         }
     }
 

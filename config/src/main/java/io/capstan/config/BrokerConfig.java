@@ -48,19 +48,27 @@ public record BrokerConfig(
     public enum FlushPolicy { ALWAYS, INTERVAL }
 
     /**
-     * Cluster settings. Without a metadata directory the broker runs alone and leads every shard it stores; with
-     * one, it registers there, takes the roles the cluster metadata gives it and replicates.
+     * Cluster settings. Every broker is a member of a cluster: it registers in the metadata store, takes the roles the
+     * cluster metadata gives it and replicates. Without a shared store a broker is a cluster of one over a store
+     * embedded in its data directory.
      */
     public record Replication(MetadataStoreKind metadataStore, Path metadataDir, String metadataNamespace, String metadataName,
                               String rack, String rackNodeLabel, long leaseMs, long lagMaxMs, int minInsyncReplicas,
                               int defaultReplicationFactor, int fetchMaxWaitMs, int fetchMaxBytes) {
-        public boolean clustered() {
-            return metadataStore != MetadataStoreKind.NONE;
+        /** A cluster of one: the store lives in this broker's data directory and nobody else reads it. */
+        public boolean embedded() {
+            return metadataStore == MetadataStoreKind.EMBEDDED;
         }
     }
 
-    /** Where the cluster metadata lives: nowhere (a broker alone), a local directory, or the Kubernetes API server. */
-    public enum MetadataStoreKind { NONE, FILE, KUBERNETES }
+    /**
+     * Where the cluster metadata lives: in this broker's data directory (a cluster of one), a directory shared by the
+     * brokers of one machine, or the Kubernetes API server.
+     */
+    public enum MetadataStoreKind { EMBEDDED, FILE, KUBERNETES }
+
+    /** The embedded store's directory inside data.dir (where a broker alone has always kept its users and ACLs). */
+    public static final String EMBEDDED_METADATA_DIR = "capstan-metadata";
 
     /** One documented setting: key, default, description. */
     public record Key(String name, String defaultValue, String description) {}
@@ -130,7 +138,7 @@ public record BrokerConfig(
             new Key("offsets.compaction.bytes", "67108864", "When the committed-offsets shard grows past this, its live offsets are rewritten and older records dropped."),
             new Key("rocksdb.blob.files", "false", "Keep record batches in RocksDB blob files (BlobDB) so compaction moves only keys."),
             new Key("queued.max.request.bytes", "268435456", "Bytes of produced batches waiting for the log across all connections; above it the broker stops reading requests until half has drained."),
-            new Key("metadata.store", "", "Cluster metadata store: file (metadata.dir, brokers of one machine), kubernetes (ConfigMaps in metadata.namespace; the operator sets it), or empty: file when metadata.dir is set, else a single broker leading all its shards."),
+            new Key("metadata.store", "", "Cluster metadata store: file (metadata.dir, brokers of one machine), kubernetes (ConfigMaps in metadata.namespace; the operator sets it), embedded (a cluster of one, its store in data.dir), or empty: file when metadata.dir is set, else embedded."),
             new Key("metadata.dir", "", "Directory of the local cluster metadata store shared by the brokers of one machine (capstan cluster up sets it)."),
             new Key("metadata.namespace", "", "Kubernetes namespace of the metadata store (metadata.store=kubernetes); default: the POD_NAMESPACE environment variable."),
             new Key("metadata.name", "", "Name of the metadata store (metadata.store=kubernetes), normally the BrokerCluster's name; default: cluster.id."),
@@ -167,10 +175,10 @@ public record BrokerConfig(
                 "broker.rack.node.label needs metadata.store=kubernetes (elsewhere set broker.rack)");
         require(replication.rackNodeLabel().isEmpty() || replication.rack().isEmpty(),
                 "set broker.rack or broker.rack.node.label, not both");
-        require(!replication.clustered() || nodeId < 4096, "node.id must be below 4096 in a cluster (it is part of producer ids), got " + nodeId);
+        require(nodeId >= 0 && nodeId < 4096, "node.id must be between 0 and 4095 (it is part of producer ids), got " + nodeId);
         require(security.listeners().stream().anyMatch(l -> l.name().equals(security.interBrokerListener())),
                 "inter.broker.listener.name " + security.interBrokerListener() + " is not one of listeners");
-        require(!replication.clustered() || !security.interBroker().sasl() || !security.interBrokerClient().username().isEmpty(),
+        require(replication.embedded() || !security.interBroker().sasl() || !security.interBrokerClient().username().isEmpty(),
                 "the inter-broker listener " + security.interBrokerListener() + " uses SASL: set inter.broker.sasl.username and"
                         + " inter.broker.sasl.password (a user with ClusterAction, e.g. one of super.users)");
         require(groupInitialRebalanceDelayMs >= 0, "group.initial.rebalance.delay.ms must be >= 0");
@@ -235,7 +243,8 @@ public record BrokerConfig(
                 s.longValue("queued.max.request.bytes"),
                 new Replication(
                         s.metadataStore(),
-                        s.string("metadata.dir").isEmpty() ? null : Path.of(s.string("metadata.dir")),
+                        s.metadataStore() == MetadataStoreKind.EMBEDDED ? Path.of(s.string("data.dir")).resolve(EMBEDDED_METADATA_DIR)
+                                : s.string("metadata.dir").isEmpty() ? null : Path.of(s.string("metadata.dir")),
                         s.string("metadata.namespace").isEmpty() ? System.getenv().getOrDefault("POD_NAMESPACE", "") : s.string("metadata.namespace"),
                         s.string("metadata.name").isEmpty() ? s.string("cluster.id") : s.string("metadata.name"),
                         s.string("broker.rack"),
@@ -286,10 +295,11 @@ public record BrokerConfig(
         MetadataStoreKind metadataStore() {
             String v = values.get("metadata.store").toLowerCase(Locale.ROOT);
             return switch (v) {
-                case "" -> values.get("metadata.dir").isEmpty() ? MetadataStoreKind.NONE : MetadataStoreKind.FILE;
+                case "" -> values.get("metadata.dir").isEmpty() ? MetadataStoreKind.EMBEDDED : MetadataStoreKind.FILE;
+                case "embedded" -> MetadataStoreKind.EMBEDDED;
                 case "file" -> MetadataStoreKind.FILE;
                 case "kubernetes" -> MetadataStoreKind.KUBERNETES;
-                default -> throw new ConfigException("metadata.store must be 'file' or 'kubernetes', got '" + v + "'");
+                default -> throw new ConfigException("metadata.store must be 'embedded', 'file' or 'kubernetes', got '" + v + "'");
             };
         }
 

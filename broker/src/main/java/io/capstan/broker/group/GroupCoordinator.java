@@ -34,16 +34,10 @@ public final class GroupCoordinator implements AutoCloseable {
     private final Map<String, Group> groups = new ConcurrentHashMap<>();
     private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-group-sweep"));
 
-    /** A broker alone: coordinates every group from its own offsets shard. */
+    /** Idle until {@link #activate} (this broker leads the offsets shard). */
     public GroupCoordinator(LogManager logs, GroupSettings settings) {
-        this(logs, settings, false);
-    }
-
-    /** {@code clustered}: idle until {@link #activate} (this broker leads the offsets shard). */
-    public GroupCoordinator(LogManager logs, GroupSettings settings, boolean clustered) {
         this.logs = logs;
         this.settings = settings;
-        this.offsets = clustered ? null : new OffsetStore(logs, settings.offsetsCompactionBytes());
         sweeper.scheduleWithFixedDelay(this::sweep, SWEEP_MS, SWEEP_MS, TimeUnit.MILLISECONDS);
     }
 
@@ -51,6 +45,20 @@ public final class GroupCoordinator implements AutoCloseable {
     public synchronized void activate(Shard shard, OffsetStore.Replicated replicated) {
         groups.clear();
         offsets = new OffsetStore(logs, shard, settings.offsetsCompactionBytes(), replicated);
+        notifyAll();
+    }
+
+    /** Waits until this broker coordinates groups; false if it does not within the timeout. */
+    public synchronized boolean awaitCoordinating(java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (offsets == null) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+        return true;
     }
 
     /** This broker no longer leads the offsets shard: forget the groups; their members find the new coordinator. */

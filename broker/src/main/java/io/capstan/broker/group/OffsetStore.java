@@ -41,26 +41,12 @@ public final class OffsetStore {
     private final java.util.concurrent.ExecutorService compactor = java.util.concurrent.Executors.newSingleThreadExecutor(DaemonThreads.named("capstan-offsets-compaction"));
     private final Map<String, Map<TopicPartition, CommittedOffset>> offsets = new ConcurrentHashMap<>();
 
-    /** How a durable commit becomes replicated (a no-op for a broker alone). */
+    /** How a durable commit becomes replicated: completes once every in-sync replica has it. */
     public interface Replicated {
         CompletableFuture<Errors> await(Shard shard, long lastOffset);
-
-        Replicated LOCAL = (shard, lastOffset) -> CompletableFuture.completedFuture(Errors.NONE);
     }
 
     private final Replicated replicated;
-
-    /** A broker alone: its own local offsets shard, created on first start. */
-    public OffsetStore(LogManager logs, long compactionBytes) {
-        this(logs, localShard(logs), compactionBytes, Replicated.LOCAL);
-    }
-
-    private static Shard localShard(LogManager logs) {
-        if (logs.catalog().topic(TOPIC) == null) {
-            logs.createTopic(TOPIC, 1, Map.of("retention.ms", "-1"));
-        }
-        return logs.catalog().shard(new TopicPartition(TOPIC, 0));
-    }
 
     /** The leader of a replicated offsets shard: loads what its log holds and answers commits once replicated. */
     public OffsetStore(LogManager logs, Shard shard, long compactionBytes, Replicated replicated) {

@@ -1,12 +1,8 @@
 package io.capstan.broker.kafka;
 
-import io.capstan.broker.log.LogManager;
 import io.capstan.cluster.topics.ClusterTopics;
 import io.capstan.cluster.metadata.ConflictException;
 import org.apache.kafka.common.Uuid;
-import io.capstan.broker.log.StorageException;
-import io.capstan.broker.log.TopicExistsException;
-import io.capstan.broker.log.TopicMeta;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -20,47 +16,64 @@ import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.acl.AclOperation;
 
 /**
- * CreateTopics with Kafka's validation: names, partition counts, replication factor, configs. Alone, the broker
- * creates the topic in its log; in a cluster it writes the topic to the metadata store, and every broker hosting a
- * replica creates its copy from there.
+ * CreateTopics with Kafka's validation: names, partition counts, replication factor, configs. The topic is written to
+ * the metadata store, and every broker hosting a replica creates its copy from there.
  */
 public final class CreateTopicsHandler implements ApiHandler {
     private static final int MAX_PARTITIONS = 10_000;
-    private final LogManager logs;
     private final int defaultPartitions;
     private final ClusterTopics cluster;
     private final int defaultReplicationFactor;
-    private final Runnable created;
+    private final Applied applied;
+    private final java.util.concurrent.Executor controlRequests;
 
-    public CreateTopicsHandler(LogManager logs, int defaultPartitions) {
-        this(logs, defaultPartitions, null, 1, () -> { });
+    /** Waits (at most the given time) until this broker has acted on the store up to a revision. */
+    public interface Applied {
+        void await(long revision, long timeoutMs);
     }
 
-    public CreateTopicsHandler(LogManager logs, int defaultPartitions, ClusterTopics cluster, int defaultReplicationFactor, Runnable created) {
-        this.logs = logs;
+    /**
+     * {@code controlRequests}: where the store writes run, off the event loop. {@code applied}: a created topic is
+     * answered once this broker's own view has it and has taken its roles in it, so that a client asking this broker
+     * next finds the topic (other brokers follow their own watches).
+     */
+    public CreateTopicsHandler(ClusterTopics cluster, int defaultPartitions, int defaultReplicationFactor, Applied applied,
+                               java.util.concurrent.Executor controlRequests) {
         this.defaultPartitions = defaultPartitions;
         this.cluster = cluster;
         this.defaultReplicationFactor = defaultReplicationFactor;
-        this.created = created;
+        this.applied = applied;
+        this.controlRequests = controlRequests;
+    }
+
+    /** auto.create.topics.enable: a topic named in a Metadata request, with the default partitions and replicas. */
+    public Errors autoCreate(String name) {
+        CreatableTopicResult result = create(new CreatableTopic().setName(name).setNumPartitions(-1).setReplicationFactor((short) -1), false, 0);
+        return Errors.forCode(result.errorCode());
     }
 
     @Override
     public CompletionStage<ApiMessage> handle(RequestContext context, ApiMessage message) {
         CreateTopicsRequestData request = (CreateTopicsRequestData) message;
+        return CompletableFuture.supplyAsync(() -> createAll(context, request), controlRequests);
+    }
+
+    private ApiMessage createAll(RequestContext context, CreateTopicsRequestData request) {
         CreateTopicsResponseData response = new CreateTopicsResponseData();
         boolean mayCreateAny = context.allowedOnCluster(AclOperation.CREATE);
+        long deadline = System.currentTimeMillis() + Math.max(0, request.timeoutMs());
         for (CreatableTopic topic : request.topics()) {
             if (!mayCreateAny && !context.allowedOnTopic(AclOperation.CREATE, topic.name())) {
                 response.topics().add(fail(new CreatableTopicResult().setName(topic.name()), Errors.TOPIC_AUTHORIZATION_FAILED,
                         context.principal() + " may not CREATE topic " + topic.name() + " (needs CREATE on the cluster or the topic)"));
                 continue;
             }
-            response.topics().add(create(topic, request.validateOnly()));
+            response.topics().add(create(topic, request.validateOnly(), Math.max(0, deadline - System.currentTimeMillis())));
         }
-        return CompletableFuture.completedFuture(response);
+        return response;
     }
 
-    private CreatableTopicResult create(CreatableTopic topic, boolean validateOnly) {
+    private CreatableTopicResult create(CreatableTopic topic, boolean validateOnly, long waitMs) {
         CreatableTopicResult result = new CreatableTopicResult().setName(topic.name());
         int partitions = topic.numPartitions() == -1 ? defaultPartitions : topic.numPartitions();
         String problem = TopicNames.problem(topic.name());
@@ -73,8 +86,7 @@ public final class CreateTopicsHandler implements ApiHandler {
         if (partitions < 1 || partitions > MAX_PARTITIONS) {
             return fail(result, Errors.INVALID_PARTITIONS, "numPartitions must be 1.." + MAX_PARTITIONS + ", got " + partitions);
         }
-        int brokers = cluster == null ? 1
-                : cluster.liveBrokers(topic.replicationFactor() == -1 ? defaultReplicationFactor : topic.replicationFactor());
+        int brokers = cluster.liveBrokers(topic.replicationFactor() == -1 ? defaultReplicationFactor : topic.replicationFactor());
         int replicationFactor = topic.replicationFactor() == -1 ? Math.min(defaultReplicationFactor, Math.max(1, brokers))
                 : topic.replicationFactor();
         if (replicationFactor < 1 || replicationFactor > brokers) {
@@ -92,35 +104,24 @@ public final class CreateTopicsHandler implements ApiHandler {
             }
             configs.put(c.name(), c.value());
         }
-        boolean exists = cluster == null ? logs.catalog().topic(topic.name()) != null : cluster.topic(topic.name()).isPresent();
-        if (exists) {
+        if (cluster.topic(topic.name()).isPresent()) {
             return fail(result, Errors.TOPIC_ALREADY_EXISTS, "topic '" + topic.name() + "' already exists");
         }
         result.setNumPartitions(partitions).setReplicationFactor((short) replicationFactor);
         if (validateOnly) {
             return result;
         }
-        if (cluster != null) {
-            try {
-                Uuid id = Uuid.randomUuid();
-                cluster.create(topic.name(), id.toString(), partitions, replicationFactor, configs);
-                created.run();
-                return result.setTopicId(id);
-            } catch (ConflictException e) {
-                return fail(result, Errors.TOPIC_ALREADY_EXISTS, e.getMessage());
-            } catch (IllegalArgumentException e) {
-                return fail(result, Errors.INVALID_REPLICATION_FACTOR, e.getMessage());
-            } catch (RuntimeException e) {
-                return fail(result, Errors.UNKNOWN_SERVER_ERROR, "the cluster metadata store refused the topic: " + e.getMessage() + "; retry");
-            }
-        }
         try {
-            TopicMeta created = logs.createTopic(topic.name(), partitions, configs);
-            return result.setTopicId(created.id());
-        } catch (TopicExistsException e) {
+            Uuid id = Uuid.randomUuid();
+            long revision = cluster.create(topic.name(), id.toString(), partitions, replicationFactor, configs);
+            applied.await(revision, waitMs);
+            return result.setTopicId(id);
+        } catch (ConflictException e) {
             return fail(result, Errors.TOPIC_ALREADY_EXISTS, e.getMessage());
-        } catch (StorageException e) {
-            return fail(result, Errors.KAFKA_STORAGE_ERROR, e.getMessage());
+        } catch (IllegalArgumentException e) {
+            return fail(result, Errors.INVALID_REPLICATION_FACTOR, e.getMessage());
+        } catch (RuntimeException e) {
+            return fail(result, Errors.UNKNOWN_SERVER_ERROR, "the cluster metadata store refused the topic: " + e.getMessage() + "; retry");
         }
     }
 

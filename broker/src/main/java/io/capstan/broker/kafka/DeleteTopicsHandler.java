@@ -1,10 +1,7 @@
 package io.capstan.broker.kafka;
 
-import io.capstan.broker.log.LogManager;
 import io.capstan.cluster.topics.ClusterTopics;
 import io.capstan.cluster.metadata.ConflictException;
-import io.capstan.broker.log.TopicMeta;
-import io.capstan.broker.log.UnknownTopicException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -17,19 +14,15 @@ import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.acl.AclOperation;
 
-/** DeleteTopics by name (all versions) or id (v6+); the topic's data goes in the same write as its metadata. */
+/**
+ * DeleteTopics by name (all versions) or id (v6+): the topic leaves the metadata store, and every broker holding a copy
+ * drops it when its view shows the topic gone.
+ */
 public final class DeleteTopicsHandler implements ApiHandler {
-    private final LogManager logs;
     private final ClusterTopics cluster;
     private final Runnable deleted;
 
-    public DeleteTopicsHandler(LogManager logs) {
-        this(logs, null, () -> { });
-    }
-
-    /** In a cluster the topic leaves the metadata store; each broker then drops its copy. */
-    public DeleteTopicsHandler(LogManager logs, ClusterTopics cluster, Runnable deleted) {
-        this.logs = logs;
+    public DeleteTopicsHandler(ClusterTopics cluster, Runnable deleted) {
         this.cluster = cluster;
         this.deleted = deleted;
     }
@@ -40,47 +33,21 @@ public final class DeleteTopicsHandler implements ApiHandler {
         List<DeleteTopicsRequestData.DeleteTopicState> targets = new ArrayList<>(request.topics());
         request.topicNames().forEach(n -> targets.add(new DeleteTopicsRequestData.DeleteTopicState().setName(n).setTopicId(Uuid.ZERO_UUID)));
         DeleteTopicsResponseData response = new DeleteTopicsResponseData();
-        List<CompletableFuture<Void>> pending = new ArrayList<>();
         for (DeleteTopicsRequestData.DeleteTopicState target : targets) {
             DeletableTopicResult result = new DeletableTopicResult().setName(target.name()).setTopicId(target.topicId());
             response.responses().add(result);
-            String name = target.name() != null ? target.name() : cluster != null ? cluster.nameOf(target.topicId().toString()).orElse(null)
-                    : java.util.Optional.ofNullable(logs.catalog().topic(target.topicId())).map(TopicMeta::name).orElse(null);
+            String name = target.name() != null ? target.name() : cluster.nameOf(target.topicId().toString()).orElse(null);
             if (name != null && !context.allowedOnTopic(AclOperation.DELETE, name)) {
                 result.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())
                         .setErrorMessage(context.principal() + " may not DELETE topic " + name);
                 continue;
             }
-            if (cluster != null) {
-                deleteInCluster(target, result);
-                continue;
-            }
-            TopicMeta topic = target.name() != null ? logs.catalog().topic(target.name()) : logs.catalog().topic(target.topicId());
-            if (topic == null) {
-                Errors error = target.name() != null ? Errors.UNKNOWN_TOPIC_OR_PARTITION : Errors.UNKNOWN_TOPIC_ID;
-                result.setErrorCode(error.code()).setErrorMessage("no such topic");
-                continue;
-            }
-            result.setName(topic.name()).setTopicId(topic.id());
-            if (TopicNames.internal(topic.name())) {
-                result.setErrorCode(Errors.INVALID_TOPIC_EXCEPTION.code()).setErrorMessage("internal topics cannot be deleted");
-                continue;
-            }
-            pending.add(logs.deleteTopic(topic.name()).handle((ok, failure) -> {
-                Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-                        ? failure.getCause() : failure;
-                if (cause instanceof UnknownTopicException) {
-                    result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()).setErrorMessage(cause.getMessage());
-                } else if (cause != null) {
-                    result.setErrorCode(Errors.KAFKA_STORAGE_ERROR.code()).setErrorMessage(cause.getMessage());
-                }
-                return null;
-            }));
+            delete(target, result);
         }
-        return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).thenApply(x -> (ApiMessage) response);
+        return CompletableFuture.completedFuture(response);
     }
 
-    private void deleteInCluster(DeleteTopicsRequestData.DeleteTopicState target, DeletableTopicResult result) {
+    private void delete(DeleteTopicsRequestData.DeleteTopicState target, DeletableTopicResult result) {
         String name = target.name() != null ? target.name() : cluster.nameOf(target.topicId().toString()).orElse(null);
         if (name == null || cluster.topic(name).isEmpty()) {
             Errors error = target.name() != null ? Errors.UNKNOWN_TOPIC_OR_PARTITION : Errors.UNKNOWN_TOPIC_ID;

@@ -14,10 +14,6 @@ public final class DescribeClusterHandler implements ApiHandler {
 
     private final Membership membership;
 
-    public DescribeClusterHandler(BrokerIdentity identity) {
-        this(identity, Membership.single(identity));
-    }
-
     public DescribeClusterHandler(BrokerIdentity identity, Membership membership) {
         this.identity = identity;
         this.membership = membership;

@@ -1,6 +1,5 @@
 package io.capstan.broker.kafka;
 
-import io.capstan.broker.log.LogManager;
 import io.capstan.cluster.view.ClusterView;
 import io.capstan.cluster.controller.FailoverController;
 import io.capstan.cluster.metadata.TopicRecord;
@@ -23,16 +22,14 @@ import org.apache.kafka.common.acl.AclOperation;
 /**
  * ElectLeaders: preferred-leader election (hand each shard back to its first replica once it is alive and in sync),
  * written to the metadata store by compare-and-set from whichever broker is asked. Unclean election is refused:
- * Capstan never elects a replica that may lack acknowledged records. Alone, a broker is every shard's preferred leader.
+ * Capstan never elects a replica that may lack acknowledged records.
  */
 public final class ElectLeadersHandler implements ApiHandler {
     private static final byte UNCLEAN = 1;
 
-    private final LogManager logs;
     private final ClusterView cluster;
 
-    public ElectLeadersHandler(LogManager logs, ClusterView cluster) {
-        this.logs = logs;
+    public ElectLeadersHandler(ClusterView cluster) {
         this.cluster = cluster;
     }
 
@@ -45,7 +42,7 @@ public final class ElectLeadersHandler implements ApiHandler {
         if (!authorized) {
             response.setErrorCode(Errors.CLUSTER_AUTHORIZATION_FAILED.code());
         }
-        Set<Integer> alive = cluster == null ? Set.of() : cluster.aliveBrokerIds();
+        Set<Integer> alive = cluster.aliveBrokerIds();
         for (Map.Entry<String, List<Integer>> topic : targets.entrySet()) {
             ReplicaElectionResult tr = new ReplicaElectionResult().setTopic(topic.getKey());
             response.replicaElectionResults().add(tr);
@@ -57,10 +54,6 @@ public final class ElectLeadersHandler implements ApiHandler {
                 } else if (request.electionType() == UNCLEAN) {
                     pr.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("unclean leader election is not offered by Capstan: "
                             + "it could lose acknowledged records; bring an in-sync replica back instead");
-                } else if (cluster == null) {
-                    boolean known = logs.catalog().shard(new org.apache.kafka.common.TopicPartition(topic.getKey(), partition)) != null;
-                    pr.setErrorCode((known ? Errors.ELECTION_NOT_NEEDED : Errors.UNKNOWN_TOPIC_OR_PARTITION).code())
-                            .setErrorMessage(known ? "a single broker leads every shard" : "no such shard");
                 } else {
                     outcome(pr, FailoverController.electPreferred(cluster.store(), topic.getKey(), partition, alive));
                 }
@@ -75,12 +68,8 @@ public final class ElectLeadersHandler implements ApiHandler {
             request.topicPartitions().forEach(t -> targets.put(t.topic(), new ArrayList<>(new HashSet<>(t.partitions()))));
             return targets;
         }
-        if (cluster == null) {
-            logs.catalog().topics().forEach(t -> targets.put(t.name(), range(t.partitions())));
-        } else {
-            for (TopicRecord t : cluster.topics().values()) {
-                targets.put(t.name(), range(t.partitions()));
-            }
+        for (TopicRecord t : cluster.topics().values()) {
+            targets.put(t.name(), range(t.partitions()));
         }
         return targets;
     }

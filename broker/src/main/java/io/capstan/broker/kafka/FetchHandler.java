@@ -4,7 +4,6 @@ import io.capstan.broker.log.LogManager;
 import io.capstan.broker.log.Shard;
 import io.capstan.broker.log.TopicMeta;
 import io.capstan.broker.replica.Replication;
-import io.capstan.broker.replica.SingleReplica;
 import io.netty.util.concurrent.EventExecutor;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -37,10 +36,6 @@ public final class FetchHandler implements ApiHandler {
     private final LogManager logs;
     private final FetchPurgatory purgatory;
     private final Replication replication;
-
-    public FetchHandler(LogManager logs, FetchPurgatory purgatory) {
-        this(logs, purgatory, new SingleReplica());
-    }
 
     public FetchHandler(LogManager logs, FetchPurgatory purgatory, Replication replication) {
         this.logs = logs;

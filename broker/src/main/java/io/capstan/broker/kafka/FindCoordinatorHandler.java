@@ -17,10 +17,6 @@ public final class FindCoordinatorHandler implements ApiHandler {
 
     private final Membership membership;
 
-    public FindCoordinatorHandler(BrokerIdentity identity) {
-        this(identity, Membership.single(identity));
-    }
-
     public FindCoordinatorHandler(BrokerIdentity identity, Membership membership) {
         this.identity = identity;
         this.membership = membership;

@@ -26,10 +26,6 @@ public final class ListOffsetsHandler implements ApiHandler {
     private final LogManager logs;
     private final io.capstan.broker.replica.Replication replication;
 
-    public ListOffsetsHandler(LogManager logs) {
-        this(logs, new io.capstan.broker.replica.SingleReplica());
-    }
-
     public ListOffsetsHandler(LogManager logs, io.capstan.broker.replica.Replication replication) {
         this.logs = logs;
         this.replication = replication;

@@ -28,22 +28,4 @@ public interface Membership {
 
     /** The broker coordinating a consumer group, or null while there is none (COORDINATOR_NOT_AVAILABLE, retriable). */
     Node groupCoordinator(String group);
-
-    /** A broker on its own: it is everything. */
-    static Membership single(BrokerIdentity identity) {
-        return new Membership() {
-            private Node self() {
-                return new Node(identity.nodeId(), identity.host(), identity.port(), null, identity.endpoints());
-            }
-
-            @Override
-            public List<Node> brokers() { return List.of(self()); }
-
-            @Override
-            public Node controller() { return self(); }
-
-            @Override
-            public Node groupCoordinator(String group) { return self(); }
-        };
-    }
 }

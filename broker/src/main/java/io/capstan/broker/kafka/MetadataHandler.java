@@ -1,9 +1,5 @@
 package io.capstan.broker.kafka;
 
-import io.capstan.broker.log.LogManager;
-import io.capstan.broker.log.Shard;
-import io.capstan.broker.log.TopicExistsException;
-import io.capstan.broker.log.TopicMeta;
 import io.capstan.cluster.view.ClusterView;
 import io.capstan.cluster.metadata.ShardState;
 import io.capstan.cluster.metadata.TopicRecord;
@@ -14,7 +10,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.stream.Collectors;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.MetadataRequestData;
 import org.apache.kafka.common.message.MetadataResponseData;
@@ -27,30 +22,27 @@ import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.resource.ResourceType;
 
 /**
- * Metadata. Alone, this broker leads every shard it stores. In a cluster the answer comes from this broker's view of
- * the cluster metadata: live brokers, and each shard's leader, epoch, replicas and in-sync replicas as the store has
- * them.
+ * Metadata, from this broker's view of the cluster metadata: live brokers, and each shard's leader, epoch, replicas and
+ * in-sync replicas as the store has them. With auto.create.topics.enable an unknown topic is created (as CreateTopics
+ * with the defaults would) and answered LEADER_NOT_AVAILABLE until its leader is in place, as Kafka does.
  */
 public final class MetadataHandler implements ApiHandler {
-    private final BrokerIdentity identity;
-    private final LogManager logs;
-    private final boolean autoCreate;
-    private final int defaultPartitions;
-    private final Membership membership;
-    private final ClusterView cluster;
-
-    public MetadataHandler(BrokerIdentity identity, LogManager logs, boolean autoCreate, int defaultPartitions) {
-        this(identity, logs, autoCreate, defaultPartitions, Membership.single(identity), null);
+    /** Creates a topic with the default settings; the answer is CreateTopics's error for it. */
+    public interface AutoCreate {
+        Errors create(String topic);
     }
 
-    public MetadataHandler(BrokerIdentity identity, LogManager logs, boolean autoCreate, int defaultPartitions,
-                           Membership membership, ClusterView cluster) {
+    private final BrokerIdentity identity;
+    private final Membership membership;
+    private final ClusterView cluster;
+    private final AutoCreate autoCreate;
+
+    /** {@code autoCreate}: null when auto.create.topics.enable is off. */
+    public MetadataHandler(BrokerIdentity identity, Membership membership, ClusterView cluster, AutoCreate autoCreate) {
         this.identity = identity;
-        this.logs = logs;
-        this.autoCreate = autoCreate && cluster == null; // in a cluster, topics are created by CreateTopics only
-        this.defaultPartitions = defaultPartitions;
         this.membership = membership;
         this.cluster = cluster;
+        this.autoCreate = autoCreate;
     }
 
     @Override
@@ -66,14 +58,9 @@ public final class MetadataHandler implements ApiHandler {
         boolean all = request.topics() == null || (context.version() == 0 && request.topics().isEmpty());
         if (all) {
             // a listing never names topics the caller may not describe
-            if (cluster == null) {
-                logs.catalog().topics().stream().filter(t -> context.allowedOnTopic(AclOperation.DESCRIBE, t.name()))
-                        .forEach(t -> response.topics().add(describe(t)));
-            } else {
-                Set<Integer> alive = aliveIds();
-                cluster.topics().values().stream().filter(t -> context.allowedOnTopic(AclOperation.DESCRIBE, t.name()))
-                        .forEach(t -> response.topics().add(describe(t, alive)));
-            }
+            Set<Integer> alive = aliveIds();
+            cluster.topics().values().stream().filter(t -> context.allowedOnTopic(AclOperation.DESCRIBE, t.name()))
+                    .forEach(t -> response.topics().add(describe(t, alive)));
         } else {
             for (MetadataRequestData.MetadataRequestTopic requested : request.topics()) {
                 if (requested.name() != null && !context.allowedOnTopic(AclOperation.DESCRIBE, requested.name())) {
@@ -83,7 +70,7 @@ public final class MetadataHandler implements ApiHandler {
                 }
                 boolean mayCreate = request.allowAutoTopicCreation() && (context.allowedOnCluster(AclOperation.CREATE)
                         || context.allowedOnTopic(AclOperation.CREATE, requested.name() == null ? "" : requested.name()));
-                MetadataResponseTopic found = cluster == null ? lookup(requested, mayCreate) : lookupInCluster(requested);
+                MetadataResponseTopic found = lookup(requested, mayCreate);
                 if (found.errorCode() == Errors.NONE.code() && requested.name() == null
                         && !context.allowedOnTopic(AclOperation.DESCRIBE, found.name())) {
                     found = new MetadataResponseTopic().setTopicId(requested.topicId()).setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
@@ -105,7 +92,7 @@ public final class MetadataHandler implements ApiHandler {
         return membership.brokers().stream().map(Membership.Node::id).collect(Collectors.toSet());
     }
 
-    private MetadataResponseTopic lookupInCluster(MetadataRequestData.MetadataRequestTopic requested) {
+    private MetadataResponseTopic lookup(MetadataRequestData.MetadataRequestTopic requested, boolean mayCreate) {
         Map<String, TopicRecord> topics = cluster.topics();
         TopicRecord topic = requested.name() != null ? topics.get(requested.name())
                 : topics.values().stream().filter(t -> t.topicId().equals(requested.topicId().toString())).findFirst().orElse(null);
@@ -114,6 +101,10 @@ public final class MetadataHandler implements ApiHandler {
                 return new MetadataResponseTopic().setTopicId(requested.topicId()).setErrorCode(Errors.UNKNOWN_TOPIC_ID.code());
             }
             Errors error = TopicNames.problem(requested.name()) == null ? Errors.UNKNOWN_TOPIC_OR_PARTITION : Errors.INVALID_TOPIC_EXCEPTION;
+            if (error == Errors.UNKNOWN_TOPIC_OR_PARTITION && mayCreate && autoCreate != null) {
+                Errors created = autoCreate.create(requested.name());
+                error = created == Errors.NONE || created == Errors.TOPIC_ALREADY_EXISTS ? Errors.LEADER_NOT_AVAILABLE : created;
+            }
             return new MetadataResponseTopic().setName(requested.name()).setTopicId(Uuid.ZERO_UUID).setErrorCode(error.code());
         }
         return describe(topic, aliveIds());
@@ -138,45 +129,6 @@ public final class MetadataHandler implements ApiHandler {
                     .setOfflineReplicas(shard.replicas().stream().filter(r -> !alive.contains(r)).toList()));
         }
         return new MetadataResponseTopic().setName(topic.name()).setTopicId(Uuid.fromString(topic.topicId())).setPartitions(partitions)
-                .setIsInternal(TopicNames.internal(topic.name()));
-    }
-
-    private MetadataResponseTopic lookup(MetadataRequestData.MetadataRequestTopic requested, boolean allowAutoCreate) {
-        String name = requested.name();
-        if (name == null) {
-            TopicMeta byId = logs.catalog().topic(requested.topicId());
-            return byId != null ? describe(byId) : new MetadataResponseTopic()
-                    .setTopicId(requested.topicId()).setErrorCode(Errors.UNKNOWN_TOPIC_ID.code());
-        }
-        TopicMeta topic = logs.catalog().topic(name);
-        if (topic == null && autoCreate && allowAutoCreate && TopicNames.problem(name) == null) {
-            try {
-                topic = logs.createTopic(name, defaultPartitions, Map.of());
-            } catch (TopicExistsException raced) {
-                topic = logs.catalog().topic(name);
-            }
-        }
-        if (topic == null) {
-            Errors error = TopicNames.problem(name) == null ? Errors.UNKNOWN_TOPIC_OR_PARTITION : Errors.INVALID_TOPIC_EXCEPTION;
-            return new MetadataResponseTopic().setName(name).setTopicId(Uuid.ZERO_UUID).setErrorCode(error.code());
-        }
-        return describe(topic);
-    }
-
-    private MetadataResponseTopic describe(TopicMeta topic) {
-        List<MetadataResponsePartition> partitions = new ArrayList<>(topic.partitions());
-        for (int p = 0; p < topic.partitions(); p++) {
-            Shard shard = logs.catalog().shard(new TopicPartition(topic.name(), p));
-            int epoch = shard == null ? 0 : shard.leaderEpoch();
-            partitions.add(new MetadataResponsePartition()
-                    .setPartitionIndex(p)
-                    .setLeaderId(identity.nodeId())
-                    .setLeaderEpoch(epoch)
-                    .setReplicaNodes(List.of(identity.nodeId()))
-                    .setIsrNodes(List.of(identity.nodeId()))
-                    .setOfflineReplicas(List.of()));
-        }
-        return new MetadataResponseTopic().setName(topic.name()).setTopicId(topic.id()).setPartitions(partitions)
                 .setIsInternal(TopicNames.internal(topic.name()));
     }
 }

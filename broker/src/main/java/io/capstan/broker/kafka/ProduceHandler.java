@@ -4,7 +4,6 @@ import io.capstan.broker.log.AppendResult;
 import io.capstan.broker.log.BatchHeader;
 import io.capstan.broker.log.BatchValidator;
 import io.capstan.broker.replica.Replication;
-import io.capstan.broker.replica.SingleReplica;
 import io.capstan.broker.log.LogManager;
 import io.capstan.broker.log.Shard;
 import io.capstan.broker.log.TopicMeta;
@@ -27,8 +26,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Produce: validates each partition's batch on the event loop, hands it to the group committer, and answers when
- * every partition is durable (acks=1) and, for acks=all, replicated to the in-sync replicas (the same thing on a
- * single broker), or immediately with nothing for acks=0. Only the shard's leader accepts writes.
+ * every partition is durable (acks=1) and, for acks=all, replicated to the in-sync replicas, or immediately with nothing for acks=0. Only the shard's leader accepts writes.
  */
 public final class ProduceHandler implements ApiHandler {
     private static final Logger log = LoggerFactory.getLogger(ProduceHandler.class);
@@ -37,10 +35,6 @@ public final class ProduceHandler implements ApiHandler {
     private final BatchValidator validator;
     private final Replication replication;
     private final int defaultMinInsync;
-
-    public ProduceHandler(LogManager logs, int maxBatchBytes) {
-        this(logs, maxBatchBytes, new SingleReplica(), 1);
-    }
 
     public ProduceHandler(LogManager logs, int maxBatchBytes, Replication replication, int defaultMinInsync) {
         this.logs = logs;

@@ -31,6 +31,7 @@ public final class InterBrokerTransport {
     private final String mechanism;
     private final String username;
     private final String password;
+    private final boolean alone;
 
     private InterBrokerTransport(SSLContext tls, boolean verifyHostname, String mechanism, String username, String password) {
         this.tls = tls;
@@ -38,10 +39,25 @@ public final class InterBrokerTransport {
         this.mechanism = mechanism;
         this.username = username;
         this.password = password;
+        this.alone = false;
+    }
+
+    private InterBrokerTransport() {
+        this.tls = null;
+        this.verifyHostname = false;
+        this.mechanism = null;
+        this.username = null;
+        this.password = null;
+        this.alone = true;
     }
 
     public static InterBrokerTransport plaintext() {
         return new InterBrokerTransport(null, false, null, null, null);
+    }
+
+    /** A cluster of one has no other broker to reach, so it needs no inter-broker credentials. */
+    public static InterBrokerTransport alone() {
+        return new InterBrokerTransport();
     }
 
     public static InterBrokerTransport of(Security security) {
@@ -56,6 +72,10 @@ public final class InterBrokerTransport {
     }
 
     Socket open(String host, int port, int timeoutMs) throws IOException {
+        if (alone) {
+            throw new IOException("this broker is a cluster of one (embedded metadata store): it has no other broker to reach at "
+                    + host + ":" + port);
+        }
         Socket socket = new Socket();
         try {
             socket.connect(new InetSocketAddress(host, port), timeoutMs);

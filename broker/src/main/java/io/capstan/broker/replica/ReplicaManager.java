@@ -193,12 +193,27 @@ public final class ReplicaManager implements Replication, AutoCloseable {
 
     /** Acts on every pending change on the control thread and waits for it (tests and start-up). */
     public void syncNow() {
-        try {
-            control.submit(this::drainQuietly).get(30, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new IllegalStateException("metadata sync did not finish: " + e, e);
+        if (!syncWithin(30_000)) {
+            throw new IllegalStateException("metadata sync did not finish within 30 s");
         }
     }
+
+    /** Acts on every pending change on the control thread; false if that took longer than {@code timeoutMs}. */
+    public boolean syncWithin(long timeoutMs) {
+        java.util.concurrent.Future<?> done = control.submit(this::drainQuietly);
+        try {
+            done.get(timeoutMs, TimeUnit.MILLISECONDS);
+            return true;
+        } catch (java.util.concurrent.TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("metadata sync failed: " + e.getCause(), e.getCause());
+        }
+    }
+
 
     private void drainQuietly() {
         drainQueued.set(false);

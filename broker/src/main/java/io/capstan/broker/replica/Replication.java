@@ -7,8 +7,7 @@ import org.apache.kafka.common.protocol.Errors;
 
 /**
  * What the Kafka handlers ask of replication: may this broker take writes and serve reads for a shard, when is an
- * acks=all write replicated, and is a follower's fetch in its leader's epoch. {@link SingleReplica} answers for a
- * broker alone; {@link ReplicaManager} for a member of a cluster.
+ * acks=all write replicated, and is a follower's fetch in its leader's epoch. {@link ReplicaManager} answers.
  */
 public interface Replication extends CommitListener {
 

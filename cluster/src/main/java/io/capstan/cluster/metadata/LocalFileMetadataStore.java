@@ -51,6 +51,8 @@ public final class LocalFileMetadataStore implements MetadataStore {
     private ChangeLog.Tail knownTail;
     private final List<FileWatch> watches = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService poller;
+    /** One wake-up queued at a time: a burst of writes is read by one poll. */
+    private final java.util.concurrent.atomic.AtomicBoolean wakeQueued = new java.util.concurrent.atomic.AtomicBoolean();
 
     public LocalFileMetadataStore(Path root, long pollIntervalMs) {
         this(root, pollIntervalMs, DEFAULT_SEGMENT_BYTES);
@@ -311,11 +313,30 @@ public final class LocalFileMetadataStore implements MetadataStore {
             ChangeLog.Tail tail = changes.tail(knownTail, legacyRevision());
             knownTail = tail;
             finish(tail.last());
-            return action.run(tail);
+            long revision = action.run(tail);
+            wakeWatches();
+            return revision;
         } catch (IOException e) {
             throw new UncheckedIOException("metadata write in " + root + " failed: " + e, e);
         } finally {
             inProcess.unlock();
+        }
+    }
+
+    /**
+     * This process's own writes reach its watches at once rather than at the next poll (a broker alone creates a topic
+     * and waits for its own watch to show it); other processes' writes wait for the poll.
+     */
+    private void wakeWatches() {
+        if (!watches.isEmpty() && wakeQueued.compareAndSet(false, true)) {
+            try {
+                poller.execute(() -> {
+                    wakeQueued.set(false);
+                    poll();
+                });
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                // the store is closing: nobody is left to tell
+            }
         }
     }
 

@@ -75,9 +75,10 @@ public final class ClusterTopics {
 
     /**
      * Creates the topic with the given id (the Kafka API makes one); throws ConflictException if it exists and
-     * IllegalArgumentException if fewer brokers are alive than the replication factor.
+     * IllegalArgumentException if fewer brokers are alive than the replication factor. Returns the store revision
+     * that holds the whole topic (a view that has reached it shows every shard).
      */
-    public void create(String name, String id, int partitions, int replicationFactor, Map<String, String> configs) throws ConflictException {
+    public long create(String name, String id, int partitions, int replicationFactor, Map<String, String> configs) throws ConflictException {
         MetadataStore store = view.store();
         if (store.get(TopicRecord.key(name)).isPresent()) {
             throw new ConflictException("topic '" + name + "' already exists");
@@ -89,15 +90,23 @@ public final class ClusterTopics {
         }
         Map<Integer, List<Integer>> assignment = place(name, partitions, replicationFactor, brokers,
                 view.shards().values().stream().map(ClusterView.Shard::state).toList());
-        ShardStore shards = new ShardStore(store);
         List<ShardState> states = new java.util.ArrayList<>();
         for (int p = 0; p < partitions; p++) {
             List<Integer> replicas = assignment.get(p);
             states.add(new ShardState(name, p, replicas, replicas.get(0), 0, replicas));
         }
+        return register(store, new TopicRecord(name, id, partitions, replicationFactor, configs), states);
+    }
+
+    /**
+     * Writes a topic whose shards are already decided: the shards first, the topic record last (brokers act on a topic
+     * once its record appears, and by then every shard is there). ConflictException if any of it exists.
+     */
+    public static long register(MetadataStore store, TopicRecord topic, List<ShardState> states) throws ConflictException {
+        ShardStore shards = new ShardStore(store);
         List<Map.Entry<String, List<VersionedShard>>> writes = List.copyOf(ShardStore.newGroups(states).entrySet());
         inParallel(writes.size(), i -> shards.createGroup(writes.get(i).getKey(), writes.get(i).getValue()));
-        store.create(TopicRecord.key(name), MetadataCodec.encode(new TopicRecord(name, id, partitions, replicationFactor, configs)));
+        return store.create(TopicRecord.key(topic.name()), MetadataCodec.encode(topic));
     }
 
     /** Deletes the topic record first (brokers then drop their copies), then its shards. */
