@@ -8,7 +8,6 @@ import io.capstan.broker.log.Shard;
 import io.capstan.broker.log.TopicExistsException;
 import io.capstan.broker.log.TopicMeta;
 import io.capstan.cluster.controller.RestartSafety;
-import io.capstan.cluster.metadata.ConflictException;
 import io.capstan.cluster.metadata.ReplicaProgress;
 import io.capstan.cluster.metadata.ShardState;
 import io.capstan.cluster.metadata.TopicRecord;
@@ -19,7 +18,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -34,11 +32,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * This broker's part in replication. A control thread follows the cluster view (the metadata cache) and gives each
- * local shard its role as its metadata changes:
- * leader (tracks its followers with a {@link ReplicaTracker}, moves the high watermark, writes ISR changes by
- * compare-and-set, answers acks=all producers once replicated) or follower (a {@link ReplicaFetcher} per leader
- * copies the leader's log after truncating what the leader never had). Roles change only on that thread; the data
- * path reads them from a concurrent map.
+ * local shard its role as its metadata changes: leader (a {@link ReplicaTracker} follows its followers and moves the
+ * high watermark; {@link PendingAcks} answers acks=all producers once replicated) or follower (a {@link ReplicaFetcher}
+ * per leader copies the leader's log after truncating what the leader never had). ISR changes a leader decides are
+ * written by the {@link IsrWriter}; controlled shutdown is {@link LeadershipHandOver}. Roles change only on the
+ * control thread; the data path reads them from a concurrent map.
  */
 public final class ReplicaManager implements Replication, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ReplicaManager.class);
@@ -57,8 +55,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
     private final Set<ShardId> dirtyShards = ConcurrentHashMap.newKeySet();
     private final Set<String> dirtyTopics = ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.atomic.AtomicBoolean drainQueued = new java.util.concurrent.atomic.AtomicBoolean();
-    private final Set<TopicPartition> isrInFlight = ConcurrentHashMap.newKeySet();
-    private final java.util.concurrent.ExecutorService isrWriters = Executors.newFixedThreadPool(4, DaemonThreads.named("capstan-isr-writer"));
+    private final IsrWriter isrWriter;
     private AutoCloseable changes;
     private final Map<TopicPartition, LeadershipListener> leadershipListeners = new ConcurrentHashMap<>();
     private final java.util.concurrent.ExecutorService listenerCalls = Executors.newSingleThreadExecutor(DaemonThreads.named("capstan-leadership-listeners"));
@@ -96,56 +93,6 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         return timers;
     }
 
-    private sealed interface Role permits Leading, Following {
-        int epoch();
-    }
-
-    /** A shard's state and the store version it was read or written at, always together. */
-    private record Known(ShardState state, long version) {}
-
-    /**
-     * Leading a shard in {@code epoch}; {@code known} is what this broker last read or wrote, replaced as a whole so
-     * that a compare-and-set never names one version while changing another's state.
-     */
-    private static final class Leading implements Role {
-        final int epoch;
-        final ReplicaTracker tracker;
-        volatile Known known;
-
-        Leading(int epoch, ReplicaTracker tracker, ShardState state, long version) {
-            this.epoch = epoch;
-            this.tracker = tracker;
-            this.known = new Known(state, version);
-        }
-
-        ShardState state() {
-            return known.state();
-        }
-
-        /**
-         * Takes a newer state (the watch's or this broker's own write, whichever arrives first); false if not newer.
-         * Callers hold the tracker's lock, so that the ISR the tracker follows and the state it was decided on agree.
-         */
-        boolean learned(ShardState state, long version) {
-            if (version <= known.version()) {
-                return false;
-            }
-            known = new Known(state, version);
-            return true;
-        }
-
-        @Override
-        public int epoch() { return epoch; }
-
-        int isrSize() {
-            synchronized (tracker) {
-                return tracker.isr().size();
-            }
-        }
-    }
-
-    private record Following(int epoch, int leader) implements Role {}
-
     private final InterBrokerTransport transport;
 
     public ReplicaManager(int brokerId, LogManager logs, ClusterView view, BrokerConfig.Replication settings, CommitListener wakeReaders) {
@@ -160,6 +107,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         this.view = view;
         this.settings = settings;
         this.wakeReaders = wakeReaders;
+        this.isrWriter = new IsrWriter(brokerId, view, roles, control, this::advance, this::requestSync);
     }
 
     /**
@@ -181,7 +129,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
             }
         });
         long isrCheckMs = Math.max(50, Math.min(500, settings.lagMaxMs() / 4));
-        control.scheduleWithFixedDelay(this::maintainIsr, isrCheckMs, isrCheckMs, TimeUnit.MILLISECONDS);
+        control.scheduleWithFixedDelay(isrWriter::maintain, isrCheckMs, isrCheckMs, TimeUnit.MILLISECONDS);
     }
 
     /** Asks the control thread to act on what changed (coalesced: one drain for a burst of changes). */
@@ -213,7 +161,6 @@ public final class ReplicaManager implements Replication, AutoCloseable {
             throw new IllegalStateException("metadata sync failed: " + e.getCause(), e.getCause());
         }
     }
-
 
     private void drainQuietly() {
         drainQueued.set(false);
@@ -460,103 +407,10 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         fetchers.values().forEach(f -> f.remove(tp));
     }
 
-    /** An ISR change a leader decided: the shard's state it was decided on and the ISR to write over it. */
-    private record IsrProposal(TopicPartition tp, Leading leading, Known base, List<Integer> isr) {
-        ShardStore.Write write() {
-            return new ShardStore.Write(base.state().withIsr(isr), base.version());
-        }
-
-        ShardId id() {
-            return new ShardId(tp.topic(), tp.partition());
-        }
-    }
-
-    /**
-     * Leader only: writes the ISR changes the trackers ask for, by compare-and-set on each shard's version, one store
-     * write per group of shards (a broker rejoining after a restart makes thousands of shards expand at once). The
-     * writes go to their own threads, several groups at once and one write per shard at a time, so that they never
-     * hold up the role changes the control thread makes.
-     */
-    private void maintainIsr() {
-        try {
-            Map<String, List<IsrProposal>> byGroup = new HashMap<>();
-            for (Map.Entry<TopicPartition, Role> e : roles.entrySet()) {
-                if (!(e.getValue() instanceof Leading leading)) {
-                    continue;
-                }
-                TopicPartition tp = e.getKey();
-                synchronized (leading.tracker) {
-                    Optional<List<Integer>> change = leading.tracker.isrChange(view.now());
-                    if (change.isEmpty() || !isrInFlight.add(tp)) {
-                        continue;
-                    }
-                    leading.tracker.proposing(change.get());
-                    byGroup.computeIfAbsent(ShardStore.groupKey(tp.topic(), tp.partition()), k -> new java.util.ArrayList<>())
-                            .add(new IsrProposal(tp, leading, leading.known, change.get()));
-                }
-            }
-            byGroup.forEach(this::submitIsrWrites);
-        } catch (RuntimeException e) {
-            log.warn("broker {}: ISR maintenance failed, retrying: {}", me, e.toString());
-        }
-    }
-
-    /**
-     * A write that failed without an answer may have landed: the followers it adds keep holding the high watermark
-     * back, and the same compare-and-set is tried again until it wins or loses (after which the watch brings the
-     * truth). Only then may another ISR change of that shard be written.
-     */
-    private void submitIsrWrites(String group, List<IsrProposal> proposals) {
-        isrWriters.execute(() -> {
-            List<IsrProposal> unsettled = List.of();
-            try {
-                writeIsrs(group, proposals);
-            } catch (RuntimeException failed) {
-                unsettled = proposals.stream().filter(p -> roles.get(p.tp()) == p.leading()).toList();
-                log.warn("broker {}: cannot write the in-sync replicas of {} shards of {} ({}); trying again", me,
-                        proposals.size(), group, failed.toString());
-            }
-            if (control.isShutdown()) {
-                unsettled = List.of();
-            }
-            for (IsrProposal p : proposals) {
-                if (!unsettled.contains(p)) {
-                    isrInFlight.remove(p.tp());
-                }
-            }
-            if (!unsettled.isEmpty()) {
-                List<IsrProposal> again = unsettled;
-                control.schedule(() -> submitIsrWrites(group, again), 200, TimeUnit.MILLISECONDS);
-            }
-        });
-    }
-
-    private void writeIsrs(String group, List<IsrProposal> proposals) {
-        Map<ShardId, Long> written = view.shardStore().writeGroup(group, proposals.stream().map(IsrProposal::write).toList());
-        boolean lost = false;
-        for (IsrProposal p : proposals) {
-            Long version = written.get(p.id());
-            if (version == null) {
-                // the shard changed underneath (the controller, a new epoch, or this very write landing earlier): the
-                // watch brings the newer state and with it the ISR the high watermark follows
-                lost = true;
-                continue;
-            }
-            long hw;
-            synchronized (p.leading().tracker) {
-                if (!p.leading().learned(p.write().next(), version)) {
-                    continue; // the watch already brought this state or a newer one, and the tracker follows that
-                }
-                hw = p.leading().tracker.isrChanged(p.isr(), view.now());
-            }
-            log.info("broker {}: in-sync replicas of {} are now {}", me, p.tp(), p.isr());
-            Shard shard = logs.catalog().shard(p.tp());
-            if (shard != null) {
-                advance(shard, hw);
-            }
-        }
-        if (lost) {
-            requestSync();
+    private void advance(TopicPartition tp, long hw) {
+        Shard shard = logs.catalog().shard(tp);
+        if (shard != null) {
+            advance(shard, hw);
         }
     }
 
@@ -651,46 +505,16 @@ public final class ReplicaManager implements Replication, AutoCloseable {
     }
 
     /**
-     * Controlled shutdown: hands every shard this broker leads to another live in-sync replica (a new epoch, this
-     * broker out of the ISR) so producers move on at once instead of waiting for the lease to run out. A shard with no
-     * other in-sync replica stays, and goes offline when the broker stops. Returns how many shards moved.
+     * Controlled shutdown ({@link LeadershipHandOver}): every shard this broker leads goes to another live in-sync
+     * replica. Returns how many shards moved.
      */
     public int moveLeadershipAway() {
         try {
-            return control.submit(this::handOver).get(30, TimeUnit.SECONDS);
+            return control.submit(() -> LeadershipHandOver.handOver(me, view, roles, this::stoppedLeading)).get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             log.warn("broker {}: controlled shutdown could not move leadership ({}); the lease expiry will", me, e.toString());
             return 0;
         }
-    }
-
-    private int handOver() {
-        Set<Integer> alive = view.aliveBrokerIds();
-        int moved = 0;
-        for (Map.Entry<TopicPartition, Role> e : List.copyOf(roles.entrySet())) {
-            if (!(e.getValue() instanceof Leading leading)) {
-                continue;
-            }
-            Known known = leading.known;
-            ShardState state = known.state();
-            Optional<Integer> successor = state.replicas().stream()
-                    .filter(r -> r != me && alive.contains(r) && state.isr().contains(r)).findFirst();
-            if (successor.isEmpty()) {
-                log.warn("broker {}: {} has no other live in-sync replica; it goes offline while this broker is away", me, e.getKey());
-                continue;
-            }
-            ShardState next = state.electLeader(successor.get());
-            try {
-                view.shardStore().compareAndSet(next, known.version());
-                roles.remove(e.getKey());
-                stoppedLeading(e.getKey());
-                moved++;
-                log.info("broker {}: handed {} to broker {} (epoch {}) before stopping", me, e.getKey(), successor.get(), next.leaderEpoch());
-            } catch (ConflictException raced) {
-                log.info("broker {}: {} changed while handing it over; the controller decides", me, e.getKey());
-            }
-        }
-        return moved;
     }
 
     /** The cluster as this broker sees it. */
@@ -738,7 +562,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        isrWriters.shutdownNow();
+        isrWriter.close();
         fetchers.values().forEach(ReplicaFetcher::close);
         listenerCalls.shutdownNow();
         roles.keySet().forEach(tp -> {
