@@ -6,14 +6,12 @@ import io.capstan.operator.resources.DesiredResources;
 import io.capstan.operator.resources.Labels;
 import io.capstan.operator.spec.SpecProblem;
 import io.capstan.operator.spec.SpecValidator;
-import io.capstan.cluster.metadata.ShardState;
 import io.capstan.operator.api.BrokerClusterSpec;
 import io.capstan.operator.shards.ClusterControllers;
 import io.capstan.operator.shards.ClusterMetadata;
 import io.capstan.operator.shards.ScalePlan;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
-import io.capstan.operator.rollout.Canary;
 import io.capstan.operator.rollout.RestartSafetyProbe;
 import io.capstan.operator.rollout.RollingRestart;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -31,8 +29,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * observe -> validate -> plan -> apply -> status, as the Flink Kubernetes Operator structures it. Paused clusters are
- * left alone (and say so); an invalid spec changes nothing that runs and is reported in a Degraded/InvalidSpec
+ * One pass is named steps: paused? → validate → observe (an {@link ObservedCluster}, from informer caches) → scale →
+ * render and apply → roll out → status ({@link StatusFunction}, from what was observed and decided). Paused clusters
+ * are left alone (and say so); an invalid spec changes nothing that runs and is reported in a Degraded/InvalidSpec
  * condition naming the field; otherwise every owned object is written as {@link DesiredResources} renders it and the
  * status reports what the StatefulSet shows. Level-triggered: it also runs again every 30 s.
  */
@@ -85,8 +84,9 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
     }
 
     /**
-     * Broker pods as a secondary source: a rollout or a scale step moves on as soon as a pod becomes ready or goes
-     * away, rather than at the next resync.
+     * Broker pods and the StatefulSet as secondary sources: a pass reads them from these informers' caches (no LIST or
+     * GET per pass), and a rollout or a scale step moves on as soon as a pod becomes ready or goes away, rather than at
+     * the next resync. The StatefulSet maps to its BrokerCluster by owner reference.
      */
     @Override
     public List<io.javaoperatorsdk.operator.processing.event.source.EventSource<?, BrokerCluster>> prepareEventSources(
@@ -99,7 +99,12 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
                         : java.util.Set.of(new io.javaoperatorsdk.operator.processing.event.ResourceID(
                                 pod.getMetadata().getLabels().get(Labels.INSTANCE), pod.getMetadata().getNamespace())))
                 .build();
-        return List.of(new io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource<>(pods, context));
+        var statefulSets = io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration.from(StatefulSet.class, BrokerCluster.class)
+                .withName("broker-statefulsets")
+                .withLabelSelector(Labels.NAME + "=capstan," + Labels.COMPONENT + "=broker")
+                .build();
+        return List.of(new io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource<>(pods, context),
+                new io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource<>(statefulSets, context));
     }
 
     @Override
@@ -114,7 +119,7 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
 
     @Override
     public UpdateControl<BrokerCluster> reconcile(BrokerCluster cluster, Context<BrokerCluster> context) {
-        return UpdateControl.patchStatus(reconcile(cluster)).rescheduleAfter(RESYNC);
+        return UpdateControl.patchStatus(reconcile(cluster, Observer.cached(context, metadata, clock))).rescheduleAfter(RESYNC);
     }
 
     /**
@@ -138,115 +143,6 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         return cluster;
     }
 
-    /**
-     * Health-gated rolling update: the StatefulSet's pods are replaced by the operator (OnDelete), one at a time,
-     * highest ordinal first, and only when that broker says it is safe to restart.
-     */
-    private RollingRestart.Decision rollOut(BrokerCluster cluster, StatefulSet sts, String renderedTemplate, int replicas,
-                                            boolean rolledBack, long generation) {
-        String target = sts == null || sts.getStatus() == null ? null : sts.getStatus().getUpdateRevision();
-        if (target == null) {
-            return new RollingRestart.Done(0);
-        }
-        if (!templateCurrent(sts, renderedTemplate)) {
-            // what the pods are compared with would be the previous template's revision
-            return new RollingRestart.Wait("the StatefulSet controller has not taken the new pod template yet", 0);
-        }
-        BrokerClusterStatus status = cluster.getStatus();
-        if (status.rollout == null || !target.equals(status.rollout.revision)) {
-            Long keptRollback = status.rollout == null ? null : status.rollout.rolledBackGeneration;
-            status.rollout = new BrokerClusterStatus.RolloutStatus();
-            status.rollout.revision = target;
-            status.rollout.step = 0;
-            status.rollout.analysisFailures = 0;
-            status.rollout.rolledBackGeneration = keptRollback;
-        }
-        List<Pod> pods = client.pods().inNamespace(cluster.getMetadata().getNamespace())
-                .withLabels(Labels.selector(cluster.getMetadata().getName())).list().getItems();
-        java.util.Map<Integer, Pod> byOrdinal = new java.util.HashMap<>();
-        List<RollingRestart.PodView> views = new java.util.ArrayList<>();
-        for (Pod pod : pods) {
-            String podName = pod.getMetadata().getName();
-            int ordinal = Integer.parseInt(podName.substring(podName.lastIndexOf('-') + 1));
-            byOrdinal.put(ordinal, pod);
-            boolean podReady = pod.getStatus() != null && pod.getStatus().getConditions() != null && pod.getStatus().getConditions().stream()
-                    .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
-            String revision = pod.getMetadata().getLabels() == null ? null : pod.getMetadata().getLabels().get("controller-revision-hash");
-            views.add(new RollingRestart.PodView(ordinal, revision, podReady, pod.getMetadata().getDeletionTimestamp() != null));
-        }
-        int limit = Integer.MAX_VALUE;
-        BrokerClusterSpec.Canary canary = cluster.getSpec().rollout == null ? null : cluster.getSpec().rollout.canary;
-        boolean firstDeploy = status.lastStableSpec == null;
-        if (canary != null && canary.steps != null && !canary.steps.isEmpty() && !rolledBack && !firstDeploy) {
-            int updated = (int) views.stream().filter(v -> target.equals(v.revision()) && !v.terminating()).count();
-            boolean allReady = views.size() >= replicas && views.stream().allMatch(v -> v.ready() && !v.terminating());
-            BrokerClusterStatus.RolloutStatus r = status.rollout;
-            Canary.Verdict verdict = Canary.decide(canary.steps, canary.analysis,
-                    new Canary.Position(r.step == null ? 0 : r.step, r.pauseStartedMs == null ? -1 : r.pauseStartedMs,
-                            r.analysisFailures == null ? 0 : r.analysisFailures, r.lastAnalysisMs == null ? -1 : r.lastAnalysisMs),
-                    replicas, updated, allReady, cluster.getSpec().rollout.approve, cluster.getSpec().version,
-                    status.shards == null || status.shards.underReplicated == null ? 0 : status.shards.underReplicated, clock.getAsLong());
-            r.step = verdict.next().step();
-            r.pauseStartedMs = verdict.next().pauseStartedMs() < 0 ? null : verdict.next().pauseStartedMs();
-            r.analysisFailures = verdict.next().analysisFailures();
-            r.lastAnalysisMs = verdict.next().lastCheckMs() < 0 ? null : verdict.next().lastCheckMs();
-            r.message = verdict.message();
-            r.phase = switch (verdict.phase()) {
-                case CANARY -> BrokerClusterStatus.Phase.Canary;
-                case PAUSED -> BrokerClusterStatus.Phase.Paused;
-                case PROMOTING -> BrokerClusterStatus.Phase.Promoting;
-                case ROLLED_BACK -> BrokerClusterStatus.Phase.RolledBack;
-            };
-            if (verdict.phase() == Canary.Phase.ROLLED_BACK) {
-                r.rolledBackGeneration = generation;
-                metrics.action("rollback");
-                log.warn("{}/{}: canary rolled back: {}", cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(), verdict.message());
-                Conditions.set(status.conditions, Conditions.DEGRADED, true, "CanaryRolledBack", verdict.message()
-                        + "; change the BrokerCluster spec to try again", generation);
-                return new RollingRestart.Wait(verdict.message(), updated);
-            }
-            limit = verdict.limit();
-        } else if (rolledBack) {
-            status.rollout.phase = BrokerClusterStatus.Phase.RolledBack;
-        }
-        RollingRestart.Decision decision = RollingRestart.next(views, replicas, target, limit,
-                ordinal -> safety.check(byOrdinal.get(ordinal)));
-        if (decision instanceof RollingRestart.Restart r) {
-            Pod pod = byOrdinal.get(r.ordinal());
-            log.info("{}/{}: restarting {} onto revision {} (it said it is safe)", cluster.getMetadata().getNamespace(),
-                    cluster.getMetadata().getName(), pod.getMetadata().getName(), target);
-            client.pods().inNamespace(cluster.getMetadata().getNamespace()).withName(pod.getMetadata().getName()).delete();
-            metrics.action("broker_restart");
-            events.normal(cluster, "RestartingBroker", "restarting " + pod.getMetadata().getName() + " onto revision " + target
-                    + " (it reported it is safe to restart)");
-            if (status.rollout.phase == null || status.rollout.phase == BrokerClusterStatus.Phase.Complete) {
-                status.rollout.phase = BrokerClusterStatus.Phase.Promoting;
-            }
-            if (status.rollout.message == null || canary == null || canary.steps == null || canary.steps.isEmpty()) {
-                status.rollout.message = "restarting broker " + r.ordinal();
-            }
-        } else if (decision instanceof RollingRestart.Wait w && (canary == null || canary.steps == null || canary.steps.isEmpty())) {
-            status.rollout.phase = rolledBack ? BrokerClusterStatus.Phase.RolledBack : BrokerClusterStatus.Phase.Promoting;
-            status.rollout.message = w.reason();
-        }
-        return decision;
-    }
-
-    /**
-     * Whether the StatefulSet observed at the start of this pass already runs the template rendered from the spec, and
-     * its controller has seen it: until then "every pod is on the update revision" speaks of the previous template, and
-     * recording the spec as stable would make a rollback return to the very spec it rolls back.
-     */
-    private static boolean templateCurrent(StatefulSet sts, String renderedTemplate) {
-        if (sts == null || sts.getStatus() == null || sts.getMetadata().getAnnotations() == null) {
-            return false;
-        }
-        long generation = sts.getMetadata().getGeneration() == null ? 0 : sts.getMetadata().getGeneration();
-        Long observed = sts.getStatus().getObservedGeneration();
-        return renderedTemplate.equals(sts.getMetadata().getAnnotations().get(DesiredResources.TEMPLATE_HASH))
-                && observed != null && observed >= generation;
-    }
-
     /** The one object owner references cannot remove (cluster-scoped, see DesiredResources.nodeReaderBinding). */
     private void deleteNodeReaderBinding(BrokerCluster cluster) {
         client.rbac().clusterRoleBindings().withName(DesiredResources.nodeReaderBindingName(cluster)).delete();
@@ -256,15 +152,6 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         return client.apiextensions().v1().customResourceDefinitions().withName("servicemonitors.monitoring.coreos.com").get() != null;
     }
 
-    private static BrokerClusterStatus.Shards health(List<ShardState> shards, Integer balancedFor) {
-        BrokerClusterStatus.Shards h = new BrokerClusterStatus.Shards();
-        h.total = shards.size();
-        h.offline = (int) shards.stream().filter(s -> s.leader() < 0).count();
-        h.underReplicated = (int) shards.stream().filter(s -> s.leader() >= 0 && s.isr().size() < s.replicas().size()).count();
-        h.balancedFor = balancedFor;
-        return h;
-    }
-
     private static BrokerCluster withSpec(BrokerCluster cluster, BrokerClusterSpec spec) {
         BrokerCluster copy = new BrokerCluster();
         copy.setMetadata(cluster.getMetadata());
@@ -272,13 +159,18 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         return copy;
     }
 
-    /** One pass; returns the cluster with its new status (the caller writes the status). */
+    /** One pass reading the API server directly (outside JOSDK); returns the cluster with its new status. */
     public BrokerCluster reconcile(BrokerCluster cluster) {
+        return reconcile(cluster, Observer.direct(client, metadata, clock));
+    }
+
+    /** One pass; returns the cluster with its new status (the caller writes the status). */
+    public BrokerCluster reconcile(BrokerCluster cluster, Observer observer) {
         long start = System.nanoTime();
         int[] calls = ApiCalls.start();
         String previousDegraded = cluster.getStatus() == null ? null : degradedReason(cluster.getStatus());
         try {
-            BrokerCluster done = reconcileOnce(cluster);
+            BrokerCluster done = reconcileOnce(cluster, observer);
             String degraded = degradedReason(done.getStatus());
             if (degraded != null && !degraded.equals(previousDegraded)) {
                 var condition = Conditions.get(done.getStatus().conditions, Conditions.DEGRADED);
@@ -301,48 +193,73 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         return c == null || !"True".equals(c.getStatus()) ? null : c.getReason() + ": " + c.getMessage();
     }
 
-    private BrokerCluster reconcileOnce(BrokerCluster cluster) {
+    private BrokerCluster reconcileOnce(BrokerCluster cluster, Observer observer) {
         String name = cluster.getMetadata().getNamespace() + "/" + cluster.getMetadata().getName();
         long generation = cluster.getMetadata().getGeneration() == null ? 0 : cluster.getMetadata().getGeneration();
         BrokerClusterStatus status = cluster.getStatus() == null ? new BrokerClusterStatus() : cluster.getStatus();
         cluster.setStatus(status);
         status.selector = Labels.selectorString(cluster.getMetadata().getName());
-        // observe first: what runs now is what the status reports
-        StatefulSet sts = client.apps().statefulSets().inNamespace(cluster.getMetadata().getNamespace())
-                .withName(cluster.getMetadata().getName()).get();
+        if (paused(cluster, status, generation) || invalid(cluster, status, generation)) {
+            return cluster;
+        }
+        boolean rolledBack = rolledBack(status, generation);
+        if (controllers != null) {
+            controllers.ensure(cluster);
+        }
+        // observe once: what runs now is what the steps decide on and what the status reports
+        ObservedCluster observed = observer.observe(cluster);
+        Integer balancedFor = status.shards == null ? null : status.shards.balancedFor;
+        status.shards = StatusFunction.shardHealth(observed.shards(), balancedFor);
+        ScalePlan.Decision scale = scale(observed, balancedFor, name);
+        Rendered rendered = render(observed, scale, rolledBack);
+        apply(observed, rendered, name);
+        RollingRestart.Decision rollout = new RolloutStep(client, safety, metrics, events).next(observed, rendered.templateHash(), rolledBack);
+        // the rollout step may have rolled back in this very pass
+        StatusFunction.settle(status, observed, scale, rollout, rolledBack(status, generation));
+        return cluster;
+    }
+
+    /** This generation's spec was rolled back: the last stable spec runs instead, until the spec changes. */
+    private static boolean rolledBack(BrokerClusterStatus status, long generation) {
+        return status.rollout != null && status.rollout.rolledBackGeneration != null
+                && status.rollout.rolledBackGeneration == generation && status.lastStableSpec != null;
+    }
+
+    /** Paused clusters are left alone, and say so. */
+    private static boolean paused(BrokerCluster cluster, BrokerClusterStatus status, long generation) {
         boolean paused = Boolean.TRUE.equals(cluster.getSpec().paused)
                 || "true".equalsIgnoreCase(cluster.getMetadata().getAnnotations() == null ? null
                 : cluster.getMetadata().getAnnotations().get(PAUSED_ANNOTATION));
         if (paused) {
             Conditions.set(status.conditions, Conditions.PAUSED, true, "Paused",
                     "spec.paused or the capstan.io/paused annotation is set; nothing is changed until it is removed", generation);
-            log.info("{}: reconciliation paused", name);
-            return cluster;
+            log.info("{}/{}: reconciliation paused", cluster.getMetadata().getNamespace(), cluster.getMetadata().getName());
+            return true;
         }
         Conditions.set(status.conditions, Conditions.PAUSED, false, "Reconciling", "changes are applied", generation);
+        return false;
+    }
 
+    /** An invalid spec changes nothing that runs; the Degraded condition names each field. */
+    private static boolean invalid(BrokerCluster cluster, BrokerClusterStatus status, long generation) {
         List<SpecProblem> problems = SpecValidator.validate(cluster.getSpec());
-        if (!problems.isEmpty()) {
-            String message = problems.stream().map(SpecProblem::toString).collect(Collectors.joining("; "))
-                    + " (the running brokers are left as they are; fix the BrokerCluster to continue)";
-            Conditions.set(status.conditions, Conditions.DEGRADED, true, "InvalidSpec", message, generation);
-            Conditions.set(status.conditions, Conditions.READY, false, "InvalidSpec", "the spec is invalid; see Degraded", generation);
-            status.observedGeneration = generation;
-            log.warn("{}: invalid spec: {}", name, message);
-            return cluster;
+        if (problems.isEmpty()) {
+            return false;
         }
+        String message = problems.stream().map(SpecProblem::toString).collect(Collectors.joining("; "))
+                + " (the running brokers are left as they are; fix the BrokerCluster to continue)";
+        Conditions.set(status.conditions, Conditions.DEGRADED, true, "InvalidSpec", message, generation);
+        Conditions.set(status.conditions, Conditions.READY, false, "InvalidSpec", "the spec is invalid; see Degraded", generation);
+        status.observedGeneration = generation;
+        log.warn("{}/{}: invalid spec: {}", cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(), message);
+        return true;
+    }
 
-        boolean rolledBack = status.rollout != null && status.rollout.rolledBackGeneration != null
-                && status.rollout.rolledBackGeneration == generation && status.lastStableSpec != null;
-        if (controllers != null) {
-            controllers.ensure(cluster);
-        }
-        List<ShardState> shards = metadata.shards(cluster);
-        Integer balancedFor = status.shards == null ? null : status.shards.balancedFor;
-        status.shards = health(shards, balancedFor);
-        int want = cluster.getSpec().replicas;
-        int runningBrokers = sts == null || sts.getSpec() == null || sts.getSpec().getReplicas() == null ? want : sts.getSpec().getReplicas();
-        ScalePlan.Decision scale = ScalePlan.decide(want, runningBrokers, balancedFor, metadata.aliveBrokers(cluster), shards);
+    /** How many brokers the StatefulSet should run now, and which shards move first (ScalePlan decides). */
+    private ScalePlan.Decision scale(ObservedCluster observed, Integer balancedFor, String name) {
+        BrokerCluster cluster = observed.cluster();
+        ScalePlan.Decision scale = ScalePlan.decide(cluster.getSpec().replicas, observed.runningBrokers(), balancedFor,
+                observed.aliveBrokers(), observed.shards());
         scale.reassign().forEach((id, replicas) -> {
             log.info("{}: moving {}-{} to brokers {} ({})", name, id.topic(), id.partition(), replicas, scale.message());
             metadata.reassign(cluster, id.topic(), id.partition(), replicas);
@@ -350,18 +267,29 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
             events.normal(cluster, "MovingShard", "moving " + id.topic() + "-" + id.partition() + " to brokers " + replicas
                     + " (" + scale.message() + ")");
         });
-        status.shards.balancedFor = scale.balancedFor();
-        String renderedTemplate = null;
-        for (HasMetadata desired : DesiredResources.all(rolledBack ? withSpec(cluster, status.lastStableSpec) : cluster,
-                scale.statefulSetReplicas())) {
-            writer.write(desired);
-            if (desired instanceof StatefulSet rendered) {
-                renderedTemplate = rendered.getMetadata().getAnnotations().get(DesiredResources.TEMPLATE_HASH);
-            }
-        }
+        return scale;
+    }
+
+    /** Every owned object as the spec renders it (the last stable spec after a rollback), and the pod template's hash. */
+    private record Rendered(List<HasMetadata> objects, String templateHash) {}
+
+    private static Rendered render(ObservedCluster observed, ScalePlan.Decision scale, boolean rolledBack) {
+        BrokerCluster cluster = observed.cluster();
+        List<HasMetadata> objects = new java.util.ArrayList<>(DesiredResources.all(
+                rolledBack ? withSpec(cluster, cluster.getStatus().lastStableSpec) : cluster, scale.statefulSetReplicas()));
+        String templateHash = objects.stream().filter(StatefulSet.class::isInstance).findFirst()
+                .map(sts -> sts.getMetadata().getAnnotations().get(DesiredResources.TEMPLATE_HASH)).orElse(null);
         if (cluster.getSpec().rack != null) {
-            writer.write(DesiredResources.nodeReaderBinding(cluster));
-        } else {
+            objects.add(DesiredResources.nodeReaderBinding(cluster));
+        }
+        return new Rendered(objects, templateHash);
+    }
+
+    /** Writes what was rendered; the node-reader binding goes when racks are off; a ServiceMonitor only where its CRD is. */
+    private void apply(ObservedCluster observed, Rendered rendered, String name) {
+        BrokerCluster cluster = observed.cluster();
+        rendered.objects().forEach(writer::write);
+        if (cluster.getSpec().rack == null) {
             deleteNodeReaderBinding(cluster);
         }
         if (cluster.getSpec().metrics != null && Boolean.TRUE.equals(cluster.getSpec().metrics.serviceMonitor)) {
@@ -371,41 +299,5 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
                 log.info("{}: spec.metrics.serviceMonitor is set but the ServiceMonitor CRD (Prometheus Operator) is not installed", name);
             }
         }
-
-        int ready = sts == null || sts.getStatus() == null || sts.getStatus().getReadyReplicas() == null ? 0 : sts.getStatus().getReadyReplicas();
-        int current = sts == null || sts.getStatus() == null || sts.getStatus().getReplicas() == null ? 0 : sts.getStatus().getReplicas();
-        int updated = sts == null || sts.getStatus() == null || sts.getStatus().getUpdatedReplicas() == null ? 0 : sts.getStatus().getUpdatedReplicas();
-        status.replicas = current;
-        status.readyReplicas = ready;
-        status.updatedReplicas = updated;
-        status.targetVersion = cluster.getSpec().version;
-        status.observedGeneration = generation;
-        if (scale.refusal() != null) {
-            Conditions.set(status.conditions, Conditions.DEGRADED, true, "ScaleInRefused", scale.refusal(), generation);
-        } else if (rolledBack) {
-            // the CanaryRolledBack condition written at the rollback stays, with its reason, until the spec changes
-        } else {
-            Conditions.set(status.conditions, Conditions.DEGRADED, false, "SpecValid", "the spec is valid", generation);
-        }
-        RollingRestart.Decision rollout = rollOut(cluster, sts, renderedTemplate, want, rolledBack, generation);
-        boolean allReady = ready == want && current == want;
-        boolean settled = allReady && rollout instanceof RollingRestart.Done;
-        if (settled && !rolledBack) {
-            status.currentVersion = cluster.getSpec().version;
-            status.lastStableSpec = cluster.getSpec();
-        }
-        if (settled && status.rollout != null && status.rollout.phase != BrokerClusterStatus.Phase.RolledBack) {
-            status.rollout.phase = BrokerClusterStatus.Phase.Complete;
-            status.rollout.message = "every broker runs the current template";
-        }
-        Conditions.set(status.conditions, Conditions.READY, allReady, allReady ? "AllBrokersReady" : "BrokersStarting",
-                ready + " of " + want + " brokers ready", generation);
-        String why = rollout instanceof RollingRestart.Restart r ? "restarting broker " + r.ordinal() + " onto the new template ("
-                + r.updated() + " of " + want + " updated)"
-                : rollout instanceof RollingRestart.Wait w ? w.reason() : allReady ? "nothing to do"
-                : "waiting for " + (want - ready) + " broker(s) to become ready";
-        Conditions.set(status.conditions, Conditions.PROGRESSING, !settled,
-                settled ? "Stable" : rollout instanceof RollingRestart.Done ? "WaitingForBrokers" : "RollingUpdate", why, generation);
-        return cluster;
     }
 }
