@@ -242,6 +242,18 @@ class BrokerPodsTest {
         String body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + operator.getStatus().getPodIP()
                 + ":" + port + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
         assertThat(body).contains("capstan_operator_reconciles_total{outcome=\"ok\"}");
+        // a pass reads the StatefulSet and pods from informer caches: its own requests are the writes alone
+        double passes = metric(body, "capstan_operator_reconcile_api_calls_count");
+        double requests = metric(body, "capstan_operator_reconcile_api_calls_sum");
+        double withinSixteen = metric(body, "capstan_operator_reconcile_api_calls_bucket{le=\"16.0\"}");
+        System.out.printf("operator: %.0f passes, %.1f API requests per pass on average%n", passes, requests / passes);
+        assertThat(passes).isPositive();
+        assertThat(withinSixteen).as("passes that made at most 16 API requests").isEqualTo(passes);
+    }
+
+    private static double metric(String exposition, String series) {
+        return exposition.lines().filter(l -> l.startsWith(series + " ")).mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1)))
+                .findFirst().orElseThrow(() -> new AssertionError("no " + series + " in the operator's metrics"));
     }
 
     @Test
