@@ -5,7 +5,7 @@ FROM eclipse-temurin:21-jre
 RUN useradd --uid 10001 --create-home capstan && mkdir -p /opt/capstan/bin /var/lib/capstan && chown capstan /var/lib/capstan
 COPY cli/target/capstan-cli.jar /opt/capstan/lib/capstan-cli.jar
 COPY cli/target/lib/ /opt/capstan/lib/
-RUN printf '#!/bin/sh\nexec java ${JAVA_OPTS:--XX:MaxRAMPercentage=60} -cp "/opt/capstan/lib/*" io.capstan.cli.Capstan "$@"\n' > /opt/capstan/bin/capstan \
+RUN printf '#!/bin/sh\nexec java -XX:+ExitOnOutOfMemoryError ${JAVA_OPTS:--XX:MaxRAMPercentage=60} -cp "/opt/capstan/lib/*" io.capstan.cli.Capstan "$@"\n' > /opt/capstan/bin/capstan \
     && chmod +x /opt/capstan/bin/capstan
 USER 10001
 EXPOSE 9092 9644

@@ -7,4 +7,4 @@ COPY operator/target/capstan-operator.jar /opt/capstan-operator/lib/capstan-oper
 COPY operator/target/lib/ /opt/capstan-operator/lib/
 USER 10001
 EXPOSE 8081
-ENTRYPOINT ["java", "-cp", "/opt/capstan-operator/lib/*", "io.capstan.operator.OperatorMain"]
+ENTRYPOINT ["java", "-XX:+ExitOnOutOfMemoryError", "-cp", "/opt/capstan-operator/lib/*", "io.capstan.operator.OperatorMain"]

@@ -38,6 +38,7 @@ import io.capstan.broker.kafka.InitProducerIdHandler;
 import io.capstan.broker.kafka.ListOffsetsHandler;
 import io.capstan.broker.kafka.MetadataHandler;
 import io.capstan.broker.kafka.ProduceHandler;
+import io.capstan.broker.log.FatalErrorHandler;
 import io.capstan.broker.log.LogManager;
 import io.capstan.broker.kafka.Membership;
 import io.capstan.broker.kafka.OffsetForLeaderEpochHandler;
@@ -93,6 +94,7 @@ public final class Broker implements AutoCloseable {
     private volatile BrokerLease lease;
     private Runnable createOffsetsShard;
     private volatile boolean ready;
+    private volatile boolean live = true;
     private String rack;
     private final ScramCredentialStore scram;
     private final AclStore acls;
@@ -103,14 +105,28 @@ public final class Broker implements AutoCloseable {
     /** Everything opened so far, closed in reverse if the constructor fails. */
     private final java.util.Deque<AutoCloseable> opened = new java.util.ArrayDeque<>();
 
+    /** A broker that halts its process on a fatal error (a failed WAL fsync, a dead data-path thread). */
     public Broker(BrokerConfig config, Map<String, String> settings) {
+        this(config, settings, FatalErrorHandler.haltProcess());
+    }
+
+    /**
+     * {@code onFatal}: what happens after a fatal error has made this broker refuse every write and report itself not
+     * live and not ready (tests that run brokers in their own JVM record it instead of halting).
+     */
+    public Broker(BrokerConfig config, Map<String, String> settings, FatalErrorHandler onFatal) {
         this.config = config;
+        FatalErrorHandler fatal = (what, cause) -> {
+            live = false;
+            ready = false;
+            onFatal.fatal(what, cause);
+        };
         BrokerConfig.Replication cluster = config.replication();
         opened(controlRequests::shutdownNow);
         try {
             // the admin port comes first so that liveness holds while a large log recovers; /readyz says 503 until then
             this.admin = config.adminPort() < 0 ? null : opened(new AdminServer(config.host(), config.adminPort(), metrics.registry(),
-                    () -> ready, config.adminTokenFile(), config.security().secured()));
+                    () -> live, () -> ready, config.adminTokenFile(), config.security().secured()));
             ReplicaManager[] committedTo = new ReplicaManager[1];
             this.logs = opened(new LogManager(config, shard -> {
                 ReplicaManager r = committedTo[0];
@@ -118,7 +134,7 @@ public final class Broker implements AutoCloseable {
                     r.committed(shard);
                 }
                 purgatory.committed(shard);
-            }, metrics));
+            }, metrics, fatal));
             this.groups = opened(new GroupCoordinator(logs, new GroupSettings(config.groupMinSessionTimeoutMs(),
                     config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.offsetsCompactionBytes())));
             metrics.bindLog(logs);
@@ -344,6 +360,8 @@ public final class Broker implements AutoCloseable {
     public GroupCoordinator groups() { return groups; }
     public BrokerMetrics metrics() { return metrics; }
     public boolean ready() { return ready; }
+    /** False once a fatal error stopped this broker from accepting writes. */
+    public boolean live() { return live; }
     /** This broker's part in replication. */
     public ReplicaManager replicas() { return replicas; }
 

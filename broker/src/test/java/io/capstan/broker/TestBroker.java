@@ -13,9 +13,13 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
 
-/** A real broker on 127.0.0.1 with free ports and a data directory of the test's choosing. */
+/**
+ * A real broker on 127.0.0.1 with free ports and a data directory of the test's choosing. A fatal error (which would
+ * halt a broker's own process) is recorded instead, and fails the test when the broker is closed.
+ */
 public final class TestBroker implements AutoCloseable {
     private final Broker broker;
+    private final List<String> fatalErrors = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public TestBroker(Path dataDir) {
         this(dataDir, Map.of());
@@ -32,7 +36,7 @@ public final class TestBroker implements AutoCloseable {
         if (overrides.containsKey("listeners")) {
             settings.remove("listener.port");
         }
-        broker = new Broker(BrokerConfig.from(settings), settings);
+        broker = new Broker(BrokerConfig.from(settings), settings, (what, cause) -> fatalErrors.add(what));
     }
 
     public Broker broker() {
@@ -84,5 +88,8 @@ public final class TestBroker implements AutoCloseable {
     @Override
     public void close() {
         broker.close();
+        if (!fatalErrors.isEmpty()) {
+            throw new AssertionError("the broker hit a fatal error (in production it would have halted): " + fatalErrors);
+        }
     }
 }

@@ -76,7 +76,7 @@ final class BrokerProcess implements AutoCloseable {
     void start() throws IOException {
         List<String> cmd = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx" + heap, "-XX:+UseParallelGC",
+                "-Xmx" + heap, "-XX:+UseParallelGC", "-XX:+ExitOnOutOfMemoryError",
                 "-cp", System.getProperty("java.class.path"),
                 "io.capstan.cli.Capstan", "broker",
                 "--data-dir", dataDir.toString(),
@@ -117,6 +117,14 @@ final class BrokerProcess implements AutoCloseable {
     void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor();
+    }
+
+    /** Waits for the process to end on its own; its exit status. */
+    int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+            throw new AssertionError("broker process still running after " + timeout + "; see " + logFile);
+        }
+        return process.exitValue();
     }
 
     /** SIGTERM and wait: the orderly shutdown path. */

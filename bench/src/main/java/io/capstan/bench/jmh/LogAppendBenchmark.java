@@ -59,7 +59,7 @@ public class LogAppendBenchmark {
     public void setUp() throws Exception {
         dir = Files.createTempDirectory("capstan-jmh");
         logs = new LogManager(BrokerConfig.from(Map.of("data.dir", dir.toString(), "log.flush.policy", flushPolicy,
-                "disk.min.free.bytes", "0")), CommitListener.NONE, CommitStats.NONE);
+                "disk.min.free.bytes", "0")), CommitListener.NONE, CommitStats.NONE, io.capstan.broker.log.FatalErrorHandler.haltProcess());
         logs.createTopic("bench", 1, Map.of());
         shard = logs.catalog().shard(new TopicPartition("bench", 0));
         SimpleRecord[] rs = new SimpleRecord[16];

@@ -13,7 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 
 /**
- * The broker's HTTP port: /metrics (Prometheus), /healthz (process alive), /readyz (recovered and serving), and
+ * The broker's HTTP port: /metrics (Prometheus), /healthz (alive and able to write: 503 after a fatal error), /readyz (recovered and serving), and
  * routes other parts add (a cluster member adds /restart-safety). Reads are open to anyone who can reach the port;
  * actions (anything that changes the broker's state, such as /controlled-shutdown) answer only POST with the bearer
  * token of {@link AdminToken}.
@@ -26,12 +26,12 @@ public final class AdminServer implements AutoCloseable {
 
     private final AdminToken token;
 
-    public AdminServer(String host, int port, PrometheusRegistry registry, BooleanSupplier ready) {
-        this(host, port, registry, ready, null, false);
-    }
-
-    /** {@code tokenFile}: the bearer token actions need (null: none); {@code secured}: the Kafka listeners authenticate. */
-    public AdminServer(String host, int port, PrometheusRegistry registry, BooleanSupplier ready, java.nio.file.Path tokenFile, boolean secured) {
+    /**
+     * {@code live}: false once the broker has failed for good (/healthz 503, so a supervisor restarts it);
+     * {@code tokenFile}: the bearer token actions need (null: none); {@code secured}: the Kafka listeners authenticate.
+     */
+    public AdminServer(String host, int port, PrometheusRegistry registry, BooleanSupplier live, BooleanSupplier ready,
+                       java.nio.file.Path tokenFile, boolean secured) {
         this.token = new AdminToken(tokenFile, secured);
         try {
             server = HttpServer.create(new InetSocketAddress(host, port), 16);
@@ -40,7 +40,10 @@ public final class AdminServer implements AutoCloseable {
                     + " (set admin.port to a free port, or -1 to disable)", e);
         }
         server.createContext("/metrics", new MetricsHandler(registry));
-        server.createContext("/healthz", ex -> reply(ex, 200, "ok\n"));
+        server.createContext("/healthz", ex -> {
+            boolean ok = live.getAsBoolean();
+            reply(ex, ok ? 200 : 503, ok ? "ok\n" : "failed: see the broker's log\n");
+        });
         server.createContext("/readyz", ex -> {
             boolean ok = ready.getAsBoolean();
             reply(ex, ok ? 200 : 503, ok ? "ready\n" : "recovering\n");

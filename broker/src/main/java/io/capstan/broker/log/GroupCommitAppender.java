@@ -38,6 +38,12 @@ public final class GroupCommitAppender implements AutoCloseable {
     private final BlockingQueue<WrittenRound> written = new LinkedBlockingQueue<>();
     private final Thread thread;
     private final Thread syncer;
+    private final FatalErrorHandler fatal;
+    /**
+     * Set once a WAL sync failed: from then on nothing is appended or published. What the WAL holds is unknown (a failed
+     * fsync may have dropped written pages), so rounds written after it must not become visible by a later sync.
+     */
+    private volatile Exception syncFailed;
     private final List<WrittenRound> syncing = new ArrayList<>();
 
     /** A round written to RocksDB, waiting for the WAL sync that makes it durable; {@code ends} are shard ends after it. */
@@ -66,8 +72,9 @@ public final class GroupCommitAppender implements AutoCloseable {
     }
 
     public GroupCommitAppender(LogStore store, boolean syncEachRound, int maxCommandsPerRound,
-                               CommitListener listener, CommitStats stats) {
+                               CommitListener listener, CommitStats stats, FatalErrorHandler fatal) {
         this.store = store;
+        this.fatal = fatal;
         this.syncEachRound = syncEachRound;
         this.maxCommandsPerRound = maxCommandsPerRound;
         this.listener = listener;
@@ -130,17 +137,33 @@ public final class GroupCommitAppender implements AutoCloseable {
                     stop = true;
                 }
                 if (!round.isEmpty()) {
-                    commitRound();
+                    if (syncFailed != null) {
+                        refuseRound();
+                    } else {
+                        commitRound();
+                    }
                 }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (Throwable e) {
+            fatal.fatal("the group-commit thread died (" + e + "); no write can be accepted any more", e);
         } finally {
             LogCommand left;
             while ((left = queue.poll()) != null) {
                 fail(left, AppendResult.failed(Errors.NOT_LEADER_OR_FOLLOWER, "broker is shutting down"), new IllegalStateException("log closed"));
             }
         }
+    }
+
+    /** After a failed WAL sync every command is refused: the broker is about to stop. */
+    private void refuseRound() {
+        Exception cause = syncFailed;
+        for (LogCommand command : round) {
+            fail(command, AppendResult.failed(Errors.KAFKA_STORAGE_ERROR, "the log could not be synced to disk and the broker is "
+                    + "stopping to recover; retry (another replica leads meanwhile)"), cause);
+        }
+        round.clear();
     }
 
     private int indexOfStop() {
@@ -204,7 +227,11 @@ public final class GroupCommitAppender implements AutoCloseable {
                 written.drainTo(syncing);
                 boolean stop = syncing.remove(STOP_SYNCER);
                 if (!syncing.isEmpty()) {
-                    syncAndPublish();
+                    if (syncFailed != null) {
+                        failSyncing(syncFailed);
+                    } else {
+                        syncAndPublish();
+                    }
                 }
                 syncing.clear();
                 if (stop) {
@@ -213,6 +240,8 @@ public final class GroupCommitAppender implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (Throwable e) {
+            fatal.fatal("the WAL sync thread died (" + e + "); no write can be acknowledged any more", e);
         }
     }
 
@@ -224,15 +253,10 @@ public final class GroupCommitAppender implements AutoCloseable {
             }
         } catch (RocksDBException | RuntimeException e) {
             stats.failed();
+            syncFailed = e;
             log.error("WAL sync of {} rounds failed, their producers get KAFKA_STORAGE_ERROR: {}", syncing.size(), e.toString());
-            String message = "the log could not be synced to disk (" + e.getMessage() + "); retry, and check the data volume";
-            for (WrittenRound r : syncing) {
-                for (int i = 0; i < r.commands().size(); i++) {
-                    AppendResult decided = r.results().get(i);
-                    fail(r.commands().get(i), decided != null && decided.error() != Errors.NONE && !decided.alreadyWritten() ? decided
-                            : AppendResult.failed(Errors.KAFKA_STORAGE_ERROR, message), e);
-                }
-            }
+            failSyncing(e);
+            fatal.fatal("the WAL fsync failed (" + e.getMessage() + ")", e);
             return;
         }
         long syncNanos = System.nanoTime() - start;
@@ -245,6 +269,18 @@ public final class GroupCommitAppender implements AutoCloseable {
         }
         WrittenRound last = syncing.get(syncing.size() - 1);
         stats.round(batches, bytes, last.writeNanos() + syncNanos);
+    }
+
+    /** Answers every command of the rounds being synced with the error it decided, or KAFKA_STORAGE_ERROR; publishes none. */
+    private void failSyncing(Exception e) {
+        String message = "the log could not be synced to disk (" + e.getMessage() + "); retry, and check the data volume";
+        for (WrittenRound r : syncing) {
+            for (int i = 0; i < r.commands().size(); i++) {
+                AppendResult decided = r.results().get(i);
+                fail(r.commands().get(i), decided != null && decided.error() != Errors.NONE && !decided.alreadyWritten() ? decided
+                        : AppendResult.failed(Errors.KAFKA_STORAGE_ERROR, message), e);
+            }
+        }
     }
 
     /** Adds one command to the write; returns an append's result when it needs no write (refused or duplicate). */

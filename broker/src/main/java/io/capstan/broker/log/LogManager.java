@@ -28,13 +28,16 @@ public final class LogManager implements AutoCloseable {
     private final RetentionCleaner retention;
     private final ScheduledExecutorService scheduler;
     private final PendingWrites pending;
+    private final FatalErrorHandler fatal;
 
-    public LogManager(BrokerConfig config, CommitListener listener, CommitStats stats) {
+    /** A failed WAL fsync or a dead committer thread goes to {@code fatal} (see {@link FatalErrorHandler}). */
+    public LogManager(BrokerConfig config, CommitListener listener, CommitStats stats, FatalErrorHandler fatal) {
         long start = System.nanoTime();
+        this.fatal = fatal;
         this.pending = new PendingWrites(config.maxPendingBytes());
         this.store = new LogStore(config.dataDir(), config.rocksdbBlockCacheBytes(), config.rocksdbWriteBufferBytes(), config.rocksdbBlobFiles());
         boolean sync = config.flushPolicy() == BrokerConfig.FlushPolicy.ALWAYS;
-        this.appender = new GroupCommitAppender(store, sync, config.groupCommitMaxBatches(), listener, stats);
+        this.appender = new GroupCommitAppender(store, sync, config.groupCommitMaxBatches(), listener, stats, fatal);
         this.catalog = new TopicCatalog(store, new ShardRecovery(store, config.tailCacheBytesPerShard()), appender);
         catalog.load();
         this.reader = new ShardReader(store);
@@ -56,8 +59,10 @@ public final class LogManager implements AutoCloseable {
     private void syncWal() {
         try {
             store.syncWal();
-        } catch (RocksDBException e) {
-            log.error("periodic WAL fsync failed: {}; acknowledged writes since the last sync are at risk", e.getMessage());
+        } catch (RocksDBException | RuntimeException e) {
+            // with log.flush.policy=interval the records since the last sync were acknowledged already; what the disk
+            // holds of them is unknown now
+            fatal.fatal("the periodic WAL fsync failed (" + e.getMessage() + "); records acknowledged since the last sync may be lost", e);
         }
     }
 

@@ -98,7 +98,7 @@ class FollowerLogTest {
 
     private static LogManager open(Path data) {
         Map<String, String> settings = Map.of("data.dir", data.toString(), "disk.min.free.bytes", "0");
-        LogManager logs = new LogManager(BrokerConfig.from(settings), CommitListener.NONE, CommitStats.NONE);
+        LogManager logs = new LogManager(BrokerConfig.from(settings), CommitListener.NONE, CommitStats.NONE, FatalErrorHandler.haltProcess());
         if (logs.catalog().topic("t") == null) {
             logs.createTopic("t", TOPIC_ID, 1, Map.of());
         }
