@@ -186,7 +186,12 @@ class BadInputTest {
             CreateTopicsRequestData.CreatableTopic badConfig = new CreateTopicsRequestData.CreatableTopic().setName("cfg").setNumPartitions(1).setReplicationFactor((short) 1);
             badConfig.configs().add(new CreateTopicsRequestData.CreatableTopicConfig().setName("retention.ms").setValue("soon"));
             req.topics().add(badConfig);
+            CreateTopicsRequestData.CreatableTopic overflowing = new CreateTopicsRequestData.CreatableTopic().setName("huge").setNumPartitions(1).setReplicationFactor((short) 1);
+            overflowing.configs().add(new CreateTopicsRequestData.CreatableTopicConfig().setName("max.message.bytes").setValue("4294967296"));
+            req.topics().add(overflowing);
             CreateTopicsResponseData r = c.send(ApiKeys.CREATE_TOPICS, (short) 7, req);
+            assertThat(r.topics().find("huge").errorCode()).isEqualTo(Errors.INVALID_CONFIG.code());
+            assertThat(r.topics().find("huge").errorMessage()).contains("max.message.bytes", "2147483647");
             assertThat(r.topics().find("bad name!").errorCode()).isEqualTo(Errors.INVALID_TOPIC_EXCEPTION.code());
             assertThat(r.topics().find("zero").errorCode()).isEqualTo(Errors.INVALID_PARTITIONS.code());
             assertThat(r.topics().find("rf3").errorCode()).isEqualTo(Errors.INVALID_REPLICATION_FACTOR.code());

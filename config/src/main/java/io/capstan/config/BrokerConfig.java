@@ -272,7 +272,9 @@ public record BrokerConfig(
             try {
                 return Integer.parseInt(values.get(key));
             } catch (NumberFormatException e) {
-                throw new ConfigException(key + " must be an integer, got '" + values.get(key) + "'");
+                boolean digits = values.get(key).matches("-?[0-9]+");
+                throw new ConfigException(key + (digits ? " must be at most " + Integer.MAX_VALUE : " must be an integer")
+                        + ", got '" + values.get(key) + "'");
             }
         }
 

@@ -24,6 +24,17 @@ class SpecValidatorTest {
     }
 
     @Test
+    void numbersBeyondTheIntegerRangeAreProblemsNamingTheFieldNotExceptions() {
+        List<SpecProblem> problems = SpecValidator.validate(spec(3, Map.of("min.insync.replicas", "9999999999")));
+        assertThat(problems).extracting(SpecProblem::field, SpecProblem::message).containsExactlyInAnyOrder(
+                org.assertj.core.groups.Tuple.tuple("spec.config", "min.insync.replicas must be at most 2147483647, got '9999999999'"),
+                org.assertj.core.groups.Tuple.tuple("spec.config.min.insync.replicas",
+                        "is 9999999999 but spec.replicas is 3; no acks=all write could ever succeed"));
+        assertThat(SpecValidator.validate(spec(3, Map.of("default.replication.factor", "99999999999999999999"))))
+                .extracting(SpecProblem::message).containsExactly("default.replication.factor must be at most 2147483647, got '99999999999999999999'");
+    }
+
+    @Test
     void brokerSettingsAreCheckedByTheBrokersOwnRules() {
         assertThat(SpecValidator.validate(spec(3, Map.of("log.flush.polcy", "always"))))
                 .extracting(SpecProblem::field, SpecProblem::message)

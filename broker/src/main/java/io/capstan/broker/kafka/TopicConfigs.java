@@ -22,14 +22,17 @@ public final class TopicConfigs {
             case "message.timestamp.type":
                 return "CreateTime".equals(value) ? null : "message.timestamp.type must be 'CreateTime'";
             default:
+                // retention.* are longs (-1: unlimited); max.message.bytes and min.insync.replicas are ints, as in Kafka
+                boolean retention = key.startsWith("retention.");
+                long max = retention ? Long.MAX_VALUE : Integer.MAX_VALUE;
                 try {
                     long v = Long.parseLong(value);
-                    if (key.startsWith("retention.") ? v < -1 : v < 1) {
-                        return key + " must be " + (key.startsWith("retention.") ? ">= -1" : ">= 1") + ", got " + value;
+                    if (v < (retention ? -1 : 1) || v > max) {
+                        return key + " must be between " + (retention ? -1 : 1) + " and " + max + ", got " + value;
                     }
                     return null;
                 } catch (NumberFormatException e) {
-                    return key + " must be an integer, got '" + value + "'";
+                    return key + " must be an integer between " + (retention ? -1 : 1) + " and " + max + ", got '" + value + "'";
                 }
         }
     }

@@ -46,12 +46,12 @@ public final class SpecValidator {
         }
         int replicas = spec.replicas == null ? 0 : spec.replicas;
         String factor = config.get("default.replication.factor");
-        if (factor != null && factor.matches("[0-9]+") && Integer.parseInt(factor) > replicas) {
+        if (factor != null && factor.matches("[0-9]{1,18}") && Long.parseLong(factor) > replicas) {
             problems.add(new SpecProblem("spec.config.default.replication.factor", "is " + factor + " but spec.replicas is "
                     + replicas + "; topics could not be created with that many replicas"));
         }
         String minInsync = config.get("min.insync.replicas");
-        if (minInsync != null && minInsync.matches("[0-9]+") && Integer.parseInt(minInsync) > replicas) {
+        if (minInsync != null && minInsync.matches("[0-9]{1,18}") && Long.parseLong(minInsync) > replicas) {
             problems.add(new SpecProblem("spec.config.min.insync.replicas", "is " + minInsync + " but spec.replicas is "
                     + replicas + "; no acks=all write could ever succeed"));
         }
