@@ -159,7 +159,7 @@ public final class Broker implements AutoCloseable {
                     ? new AclAuthorizer(acls, config.security().superUsers(), config.security().allowEveryoneIfNoAclFound())
                     : Authorizer.ALLOW_ALL;
             this.kafka = opened(new KafkaServer(ListenerSecurities.of(config.security(), scram), config.socketRequestMaxBytes(),
-                    apis(identity, settings), metrics, logs.pendingWrites(), authorizer));
+                    apis(identity, settings), metrics, logs.pendingWrites(), authorizer, config.limits()));
             config.security().listeners().forEach(l -> identity.boundTo(l.name(), kafka.port(l.name())));
             join(identity);
         } catch (RuntimeException e) {
@@ -300,7 +300,7 @@ public final class Broker implements AutoCloseable {
         return apis.add(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis))
                 .add(ApiKeys.METADATA, new MetadataHandler(identity, membership, view, config.autoCreateTopics() ? createTopics::autoCreate : null))
                 .add(ApiKeys.PRODUCE, new ProduceHandler(logs, config.messageMaxBytes(), replicas, config.replication().minInsyncReplicas()))
-                .add(ApiKeys.FETCH, new FetchHandler(logs, purgatory, replicas))
+                .add(ApiKeys.FETCH, new FetchHandler(logs, purgatory, replicas, config.limits().fetchMaxBytes()))
                 .add(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(logs, replicas))
                 .add(ApiKeys.OFFSET_FOR_LEADER_EPOCH, new OffsetForLeaderEpochHandler(logs, replicas))
                 .add(ApiKeys.ELECT_LEADERS, new ElectLeadersHandler(view))

@@ -41,11 +41,18 @@ public record BrokerConfig(
         long offsetsCompactionBytes,
         boolean rocksdbBlobFiles,
         long maxPendingBytes,
+        Limits limits,
         Replication replication,
         Security security,
         Path adminTokenFile) {
 
     public enum FlushPolicy { ALWAYS, INTERVAL }
+
+    /**
+     * What one client may hold of the broker, with Kafka's names and defaults: connections in all and per address,
+     * how long a silent connection stays open, and the most bytes one fetch answer carries.
+     */
+    public record Limits(int maxConnections, int maxConnectionsPerIp, long connectionsMaxIdleMs, int fetchMaxBytes) {}
 
     /**
      * Cluster settings. Every broker is a member of a cluster: it registers in the metadata store, takes the roles the
@@ -137,6 +144,10 @@ public record BrokerConfig(
             new Key("group.max.session.timeout.ms", "1800000", "Largest session.timeout.ms a consumer may ask for."),
             new Key("offsets.compaction.bytes", "67108864", "When the committed-offsets shard grows past this, its live offsets are rewritten and older records dropped."),
             new Key("rocksdb.blob.files", "false", "Keep record batches in RocksDB blob files (BlobDB) so compaction moves only keys."),
+            new Key("max.connections", "2147483647", "Most client connections across all listeners; a connection beyond it is closed at once, where Kafka leaves it waiting in the accept backlog (capstan_connections_closed_by_broker_total)."),
+            new Key("max.connections.per.ip", "2147483647", "Most connections from one client address; a connection beyond it is closed at once."),
+            new Key("connections.max.idle.ms", "600000", "A connection with no bytes read or written for this long is closed."),
+            new Key("fetch.max.bytes", "57671680", "Most record bytes one Fetch answer carries, whatever the client asks (at least one batch is always returned)."),
             new Key("queued.max.request.bytes", "268435456", "Bytes of produced batches waiting for the log across all connections; above it the broker stops reading requests until half has drained."),
             new Key("metadata.store", "", "Cluster metadata store: file (metadata.dir, brokers of one machine), kubernetes (ConfigMaps in metadata.namespace; the operator sets it), embedded (a cluster of one, its store in data.dir), or empty: file when metadata.dir is set, else embedded."),
             new Key("metadata.dir", "", "Directory of the local cluster metadata store shared by the brokers of one machine (capstan cluster up sets it)."),
@@ -161,6 +172,10 @@ public record BrokerConfig(
         require(flushIntervalMs > 0, "log.flush.interval.ms must be > 0");
         require(groupCommitMaxBatches > 0, "group.commit.max.batches must be > 0");
         require(maxPendingBytes > 0, "queued.max.request.bytes must be > 0");
+        require(limits.maxConnections() > 0, "max.connections must be > 0");
+        require(limits.maxConnectionsPerIp() > 0, "max.connections.per.ip must be > 0");
+        require(limits.connectionsMaxIdleMs() > 0, "connections.max.idle.ms must be > 0");
+        require(limits.fetchMaxBytes() >= 1024, "fetch.max.bytes must be at least 1024, as in Kafka");
         require(replication.leaseMs() >= 100, "broker.lease.ms must be >= 100");
         require(replication.lagMaxMs() > 0, "replica.lag.time.max.ms must be > 0");
         require(replication.minInsyncReplicas() >= 1, "min.insync.replicas must be >= 1");
@@ -241,6 +256,8 @@ public record BrokerConfig(
                 s.longValue("offsets.compaction.bytes"),
                 s.bool("rocksdb.blob.files"),
                 s.longValue("queued.max.request.bytes"),
+                new Limits(s.integer("max.connections"), s.integer("max.connections.per.ip"), s.longValue("connections.max.idle.ms"),
+                        s.integer("fetch.max.bytes")),
                 new Replication(
                         s.metadataStore(),
                         s.metadataStore() == MetadataStoreKind.EMBEDDED ? Path.of(s.string("data.dir")).resolve(EMBEDDED_METADATA_DIR)

@@ -29,6 +29,9 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
             .help("Open client connections").register(registry);
     private final Counter rejectedFrames = Counter.builder().name("capstan_rejected_frames_total")
             .help("Connections closed for malformed, oversized or unsupported requests").register(registry);
+    private final Counter closedByBroker = Counter.builder().name("capstan_connections_closed_by_broker_total")
+            .help("Connections the broker closed for a limit, by setting (max.connections, max.connections.per.ip, connections.max.idle.ms)")
+            .labelNames("setting").register(registry);
     private final Counter authFailures = Counter.builder().name("capstan_authentication_failures_total")
             .help("Failed TLS handshakes and SASL authentications, by listener and stage (tls or the SASL mechanism)")
             .labelNames("listener", "stage").register(registry);
@@ -145,6 +148,11 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
     @Override
     public void rejectedFrame(String reason) {
         rejectedFrames.inc();
+    }
+
+    @Override
+    public void closedByBroker(String setting) {
+        closedByBroker.labelValues(setting).inc();
     }
 
     @Override

@@ -36,8 +36,11 @@ public final class FetchHandler implements ApiHandler {
     private final LogManager logs;
     private final FetchPurgatory purgatory;
     private final Replication replication;
+    private final int fetchMaxBytes;
 
-    public FetchHandler(LogManager logs, FetchPurgatory purgatory, Replication replication) {
+    /** {@code fetchMaxBytes}: fetch.max.bytes, the cap on every answer whatever the request's own max bytes. */
+    public FetchHandler(LogManager logs, FetchPurgatory purgatory, Replication replication, int fetchMaxBytes) {
+        this.fetchMaxBytes = fetchMaxBytes;
         this.logs = logs;
         this.purgatory = purgatory;
         this.replication = replication;
@@ -97,7 +100,7 @@ public final class FetchHandler implements ApiHandler {
     private Result read(RequestContext context, FetchRequestData request, List<Shard> watched) {
         short version = context.version();
         FetchResponseData response = new FetchResponseData().setSessionId(0);
-        int budget = request.maxBytes() > 0 ? request.maxBytes() : Integer.MAX_VALUE;
+        int budget = Math.min(fetchMaxBytes, request.maxBytes() > 0 ? request.maxBytes() : Integer.MAX_VALUE);
         int total = 0;
         boolean errors = false;
         int replicaId = version >= REPLICA_STATE_VERSION ? request.replicaState().replicaId() : request.replicaId();

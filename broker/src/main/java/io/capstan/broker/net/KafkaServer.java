@@ -22,6 +22,7 @@ import io.capstan.broker.security.Authorizer;
 import java.net.InetSocketAddress;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,8 +41,13 @@ public final class KafkaServer implements AutoCloseable {
     private final Map<String, Channel> channels = new LinkedHashMap<>();
     private final boolean epoll;
 
+    private final ConnectionLimiter limiter;
+    private final long idleMs;
+
     public KafkaServer(List<ListenerSecurity> listeners, int maxFrameBytes, ApiRegistry registry, NetMetrics metrics, Backpressure backpressure,
-                       Authorizer authorizer) {
+                       Authorizer authorizer, io.capstan.config.BrokerConfig.Limits limits) {
+        limiter = new ConnectionLimiter(limits.maxConnections(), limits.maxConnectionsPerIp(), metrics);
+        idleMs = limits.connectionsMaxIdleMs();
         epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -70,6 +76,8 @@ public final class KafkaServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast("idle", new io.netty.handler.timeout.IdleStateHandler(0, 0, idleMs, TimeUnit.MILLISECONDS))
+                                .addLast("limits", limiter);
                         if (security.tls() != null) {
                             ch.pipeline().addLast("tls", security.tls().current().newHandler(ch.alloc()));
                         }

@@ -12,6 +12,9 @@ public interface NetMetrics {
 
     void rejectedFrame(String reason);
 
+    /** The broker closed a connection for a limit: the setting's name (max.connections, connections.max.idle.ms, ...). */
+    void closedByBroker(String setting);
+
     /** A client failed TLS or SASL authentication on a listener ({@code stage}: tls or the SASL mechanism). */
     void authenticationFailed(String listener, String stage);
 
@@ -22,6 +25,7 @@ public interface NetMetrics {
         @Override public void connectionClosed() { }
         @Override public void request(ApiKeys api, long latencyNanos, int requestBytes, int responseBytes) { }
         @Override public void rejectedFrame(String reason) { }
+        @Override public void closedByBroker(String setting) { }
         @Override public void authenticationFailed(String listener, String stage) { }
         @Override public void authenticated(String listener, String stage) { }
     };
