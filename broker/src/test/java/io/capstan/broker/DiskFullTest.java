@@ -72,11 +72,14 @@ class DiskFullTest {
             broker.broker().logs().refreshDiskSpace();
             assertThat(produce(c, "refused").error()).isEqualTo(Errors.KAFKA_STORAGE_ERROR);
             assertThat(Errors.KAFKA_STORAGE_ERROR.exception()).isInstanceOf(org.apache.kafka.common.errors.RetriableException.class);
+            // an offset commit is refused as Kafka's coordinator refuses it: consumers look for the coordinator again
+            assertThat(commitOffset(c, 1)).isEqualTo(Errors.NOT_COORDINATOR);
             assertThat(readAll(c)).containsExactly("before");
             Files.delete(filler);
             broker.broker().logs().refreshDiskSpace();
             assertThat(produce(c, "after").error()).isEqualTo(Errors.NONE);
             assertThat(readAll(c)).containsExactly("before", "after");
+            assertThat(commitOffset(c, 2)).isEqualTo(Errors.NONE);
         }
     }
 
@@ -142,6 +145,17 @@ class DiskFullTest {
 
     private static IdempotentProduceTest.Outcome produce(RawKafkaConnection c, String value) throws IOException {
         return IdempotentProduceTest.produce(c, Batches.plain(value));
+    }
+
+    /** An admin commit (no member) of offset {@code offset} of t-0 for group g; the partition's answer. */
+    private static Errors commitOffset(RawKafkaConnection c, long offset) throws IOException {
+        org.apache.kafka.common.message.OffsetCommitRequestData req = new org.apache.kafka.common.message.OffsetCommitRequestData()
+                .setGroupId("g").setGenerationIdOrMemberEpoch(-1).setMemberId("");
+        req.topics().add(new org.apache.kafka.common.message.OffsetCommitRequestData.OffsetCommitRequestTopic().setName("t")
+                .setPartitions(List.of(new org.apache.kafka.common.message.OffsetCommitRequestData.OffsetCommitRequestPartition()
+                        .setPartitionIndex(0).setCommittedOffset(offset))));
+        org.apache.kafka.common.message.OffsetCommitResponseData r = c.send(ApiKeys.OFFSET_COMMIT, (short) 8, req);
+        return Errors.forCode(r.topics().get(0).partitions().get(0).errorCode());
     }
 
     private static List<String> readAll(RawKafkaConnection c) throws IOException {

@@ -132,10 +132,11 @@ public final class OffsetStore {
         int lastDelta = ByteBuffer.wrap(batch).getInt(io.capstan.broker.log.BatchHeader.LAST_OFFSET_DELTA);
         logs.append(shard, batch, (AppendResult appended) -> {
             if (appended.error() != Errors.NONE) {
-                done.complete(appended.error());
+                done.complete(OffsetWriteErrors.forClient(appended.error()));
                 return;
             }
-            replicated.await(shard, appended.baseOffset() + lastDelta).thenAccept(error -> applyCommitted(group, commits, tombstones, error, done));
+            replicated.await(shard, appended.baseOffset() + lastDelta)
+                    .thenAccept(error -> applyCommitted(group, commits, tombstones, OffsetWriteErrors.forClient(error), done));
         });
         return done;
     }
