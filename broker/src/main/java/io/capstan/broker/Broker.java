@@ -299,7 +299,7 @@ public final class Broker implements AutoCloseable {
                 config.replication().defaultReplicationFactor(), this::awaitApplied, controlRequests);
         return apis.add(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis))
                 .add(ApiKeys.METADATA, new MetadataHandler(identity, membership, view, config.autoCreateTopics() ? createTopics::autoCreate : null))
-                .add(ApiKeys.PRODUCE, new ProduceHandler(logs, config.messageMaxBytes(), replicas, config.replication().minInsyncReplicas()))
+                .add(ApiKeys.PRODUCE, new ProduceHandler(logs, config.messageMaxBytes(), replicas, config.replication().minInsyncReplicas(), config.timestamps()))
                 .add(ApiKeys.FETCH, new FetchHandler(logs, purgatory, replicas, config.limits().fetchMaxBytes()))
                 .add(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(logs, replicas))
                 .add(ApiKeys.OFFSET_FOR_LEADER_EPOCH, new OffsetForLeaderEpochHandler(logs, replicas))

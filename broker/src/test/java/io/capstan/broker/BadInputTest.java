@@ -147,6 +147,36 @@ class BadInputTest {
     }
 
     @Test
+    void timestampsTooFarFromTheBrokersClockAreRefusedAndNothingIsAppended() throws IOException {
+        long hour = 3_600_000;
+        try (RawKafkaConnection c = connect()) {
+            // the default, as Kafka 4: at most an hour ahead
+            var ahead = produceAt(c, "t", System.currentTimeMillis() + 2 * hour);
+            assertThat(ahead.errorCode()).isEqualTo(Errors.INVALID_TIMESTAMP.code());
+            assertThat(ahead.errorMessage()).contains("ahead of the broker's clock", "message.timestamp.after.max.ms allows 3600000 ms");
+            assertThat(produceAt(c, "t", System.currentTimeMillis() + 60_000).errorCode()).isEqualTo(Errors.NONE.code());
+            assertThat(produceAt(c, "t", 0).errorCode()).as("old timestamps pass by default").isEqualTo(Errors.NONE.code());
+            assertThat(logEnd()).isEqualTo(2);
+            // per topic, as Kafka's message.timestamp.before.max.ms
+            CreateTopicsRequestData req = new CreateTopicsRequestData().setTimeoutMs(10_000);
+            CreateTopicsRequestData.CreatableTopic recent = new CreateTopicsRequestData.CreatableTopic().setName("recent").setNumPartitions(1).setReplicationFactor((short) 1);
+            recent.configs().add(new CreateTopicsRequestData.CreatableTopicConfig().setName("message.timestamp.before.max.ms").setValue("60000"));
+            req.topics().add(recent);
+            assertThat(((CreateTopicsResponseData) c.send(ApiKeys.CREATE_TOPICS, (short) 7, req)).topics().find("recent").errorCode()).isZero();
+            var old = produceAt(c, "recent", System.currentTimeMillis() - 2 * 60_000);
+            assertThat(old.errorCode()).isEqualTo(Errors.INVALID_TIMESTAMP.code());
+            assertThat(old.errorMessage()).contains("behind the broker's clock", "allows 60000 ms");
+            assertThat(produceAt(c, "recent", System.currentTimeMillis()).errorCode()).isEqualTo(Errors.NONE.code());
+        }
+        assertStillServing();
+    }
+
+    private static ProduceResponseData.PartitionProduceResponse produceAt(RawKafkaConnection c, String topic, long timestamp) throws IOException {
+        ProduceResponseData r = c.send(ApiKeys.PRODUCE, PRODUCE_V, Batches.produce(topic, 0, Batches.at(timestamp, "v@" + timestamp)));
+        return r.responses().iterator().next().partitionResponses().get(0);
+    }
+
+    @Test
     void produceToUnknownTopicOrPartitionIsRefused() throws IOException {
         try (RawKafkaConnection c = connect()) {
             ProduceResponseData r = c.send(ApiKeys.PRODUCE, PRODUCE_V, Batches.produce("nope", 0, Batches.plain("a")));

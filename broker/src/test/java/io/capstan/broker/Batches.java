@@ -15,6 +15,15 @@ final class Batches {
         return MemoryRecords.withRecords(Compression.NONE, records(values));
     }
 
+    /** Records stamped with the given CreateTime. */
+    static MemoryRecords at(long timestamp, String... values) {
+        SimpleRecord[] records = new SimpleRecord[values.length];
+        for (int i = 0; i < values.length; i++) {
+            records[i] = new SimpleRecord(timestamp, null, values[i].getBytes(StandardCharsets.UTF_8));
+        }
+        return MemoryRecords.withRecords(Compression.NONE, records);
+    }
+
     static MemoryRecords idempotent(long producerId, short epoch, int firstSeq, int count) {
         String[] values = new String[count];
         for (int i = 0; i < count; i++) {

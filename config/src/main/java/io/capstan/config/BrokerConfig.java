@@ -42,6 +42,7 @@ public record BrokerConfig(
         boolean rocksdbBlobFiles,
         long maxPendingBytes,
         Limits limits,
+        TimestampBounds timestamps,
         Replication replication,
         Security security,
         Path adminTokenFile) {
@@ -53,6 +54,12 @@ public record BrokerConfig(
      * how long a silent connection stays open, and the most bytes one fetch answer carries.
      */
     public record Limits(int maxConnections, int maxConnectionsPerIp, long connectionsMaxIdleMs, int fetchMaxBytes) {}
+
+    /**
+     * How far a produced batch's timestamps may be from the broker's clock (Kafka's log.message.timestamp.*.max.ms,
+     * KIP-937): a timestamp far in the future would hold back time retention of its shard until that time comes.
+     */
+    public record TimestampBounds(long beforeMaxMs, long afterMaxMs) {}
 
     /**
      * Cluster settings. Every broker is a member of a cluster: it registers in the metadata store, takes the roles the
@@ -148,6 +155,8 @@ public record BrokerConfig(
             new Key("max.connections.per.ip", "2147483647", "Most connections from one client address; a connection beyond it is closed at once."),
             new Key("connections.max.idle.ms", "600000", "A connection with no bytes read or written for this long is closed."),
             new Key("fetch.max.bytes", "57671680", "Most record bytes one Fetch answer carries, whatever the client asks (at least one batch is always returned)."),
+            new Key("log.message.timestamp.after.max.ms", "3600000", "A produced batch whose largest timestamp is further than this ahead of the broker's clock is refused with INVALID_TIMESTAMP (Kafka 4's default). Per topic: message.timestamp.after.max.ms."),
+            new Key("log.message.timestamp.before.max.ms", "9223372036854775807", "A produced batch whose first timestamp is further than this behind the broker's clock is refused with INVALID_TIMESTAMP. Per topic: message.timestamp.before.max.ms."),
             new Key("queued.max.request.bytes", "268435456", "Bytes of produced batches waiting for the log across all connections; above it the broker stops reading requests until half has drained."),
             new Key("metadata.store", "", "Cluster metadata store: file (metadata.dir, brokers of one machine), kubernetes (ConfigMaps in metadata.namespace; the operator sets it), embedded (a cluster of one, its store in data.dir), or empty: file when metadata.dir is set, else embedded."),
             new Key("metadata.dir", "", "Directory of the local cluster metadata store shared by the brokers of one machine (capstan cluster up sets it)."),
@@ -176,6 +185,8 @@ public record BrokerConfig(
         require(limits.maxConnectionsPerIp() > 0, "max.connections.per.ip must be > 0");
         require(limits.connectionsMaxIdleMs() > 0, "connections.max.idle.ms must be > 0");
         require(limits.fetchMaxBytes() >= 1024, "fetch.max.bytes must be at least 1024, as in Kafka");
+        require(timestamps.afterMaxMs() >= 0, "log.message.timestamp.after.max.ms must be >= 0");
+        require(timestamps.beforeMaxMs() >= 0, "log.message.timestamp.before.max.ms must be >= 0");
         require(replication.leaseMs() >= 100, "broker.lease.ms must be >= 100");
         require(replication.lagMaxMs() > 0, "replica.lag.time.max.ms must be > 0");
         require(replication.minInsyncReplicas() >= 1, "min.insync.replicas must be >= 1");
@@ -258,6 +269,7 @@ public record BrokerConfig(
                 s.longValue("queued.max.request.bytes"),
                 new Limits(s.integer("max.connections"), s.integer("max.connections.per.ip"), s.longValue("connections.max.idle.ms"),
                         s.integer("fetch.max.bytes")),
+                new TimestampBounds(s.longValue("log.message.timestamp.before.max.ms"), s.longValue("log.message.timestamp.after.max.ms")),
                 new Replication(
                         s.metadataStore(),
                         s.metadataStore() == MetadataStoreKind.EMBEDDED ? Path.of(s.string("data.dir")).resolve(EMBEDDED_METADATA_DIR)

@@ -58,7 +58,8 @@ public final class DescribeConfigsHandler implements ApiHandler {
             if (topic == null) {
                 return result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()).setErrorMessage("no such topic");
             }
-            Map<String, String> values = TopicConfigs.effective(topic.configs(), config.retentionMs(), config.retentionBytes(), config.messageMaxBytes());
+            Map<String, String> values = TopicConfigs.effective(topic.configs(), config.retentionMs(), config.retentionBytes(), config.messageMaxBytes(),
+                    config.timestamps());
             values.forEach((k, v) -> add(result, resource.configurationKeys(), k, v, topic.configs().containsKey(k)
                     ? DescribeConfigsResponse.ConfigSource.TOPIC_CONFIG : DescribeConfigsResponse.ConfigSource.DEFAULT_CONFIG, false));
             return result;

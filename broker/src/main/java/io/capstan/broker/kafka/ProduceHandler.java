@@ -36,7 +36,11 @@ public final class ProduceHandler implements ApiHandler {
     private final Replication replication;
     private final int defaultMinInsync;
 
-    public ProduceHandler(LogManager logs, int maxBatchBytes, Replication replication, int defaultMinInsync) {
+    private final io.capstan.config.BrokerConfig.TimestampBounds timestamps;
+
+    public ProduceHandler(LogManager logs, int maxBatchBytes, Replication replication, int defaultMinInsync,
+                          io.capstan.config.BrokerConfig.TimestampBounds timestamps) {
+        this.timestamps = timestamps;
         this.logs = logs;
         this.validator = new BatchValidator(maxBatchBytes);
         this.replication = replication;
@@ -91,6 +95,11 @@ public final class ProduceHandler implements ApiHandler {
                 String topicLimit = meta.configs().get("max.message.bytes");
                 BatchValidator.Verdict verdict = topicLimit == null ? validator.validate(records)
                         : validator.validate(records, Integer.parseInt(topicLimit), "max.message.bytes of topic " + meta.name());
+                if (verdict.ok()) {
+                    verdict = BatchValidator.validateTimestamps(records, System.currentTimeMillis(),
+                            bound(meta.configs().get("message.timestamp.before.max.ms"), timestamps.beforeMaxMs()),
+                            bound(meta.configs().get("message.timestamp.after.max.ms"), timestamps.afterMaxMs()));
+                }
                 if (!verdict.ok()) {
                     log.warn("rejected produce from {} to {}: {} ({})", context.client(), shard, verdict.reason(), verdict.error());
                     pr.setErrorCode(verdict.error().code()).setErrorMessage(verdict.reason());
@@ -154,5 +163,9 @@ public final class ProduceHandler implements ApiHandler {
             response.responses().add(tr);
         }
         return response;
+    }
+
+    private static long bound(String topicSetting, long brokerDefault) {
+        return topicSetting == null ? brokerDefault : Long.parseLong(topicSetting);
     }
 }

@@ -7,7 +7,8 @@ import java.util.Set;
 /** The per-topic settings Capstan honours, their defaults and validation. Anything else is refused by name. */
 public final class TopicConfigs {
     public static final Set<String> SUPPORTED = Set.of("retention.ms", "retention.bytes", "cleanup.policy",
-            "max.message.bytes", "min.insync.replicas", "message.timestamp.type");
+            "max.message.bytes", "min.insync.replicas", "message.timestamp.type", "message.timestamp.after.max.ms",
+            "message.timestamp.before.max.ms");
 
     private TopicConfigs() {}
 
@@ -22,23 +23,27 @@ public final class TopicConfigs {
             case "message.timestamp.type":
                 return "CreateTime".equals(value) ? null : "message.timestamp.type must be 'CreateTime'";
             default:
-                // retention.* are longs (-1: unlimited); max.message.bytes and min.insync.replicas are ints, as in Kafka
+                // retention.* are longs (-1: unlimited), the timestamp bounds longs >= 0; max.message.bytes and
+                // min.insync.replicas are ints, as in Kafka
                 boolean retention = key.startsWith("retention.");
-                long max = retention ? Long.MAX_VALUE : Integer.MAX_VALUE;
+                boolean bound = key.startsWith("message.timestamp.");
+                long min = retention ? -1 : bound ? 0 : 1;
+                long max = retention || bound ? Long.MAX_VALUE : Integer.MAX_VALUE;
                 try {
                     long v = Long.parseLong(value);
-                    if (v < (retention ? -1 : 1) || v > max) {
-                        return key + " must be between " + (retention ? -1 : 1) + " and " + max + ", got " + value;
+                    if (v < min || v > max) {
+                        return key + " must be between " + min + " and " + max + ", got " + value;
                     }
                     return null;
                 } catch (NumberFormatException e) {
-                    return key + " must be an integer between " + (retention ? -1 : 1) + " and " + max + ", got '" + value + "'";
+                    return key + " must be an integer between " + min + " and " + max + ", got '" + value + "'";
                 }
         }
     }
 
     /** Effective values for a topic: its own settings over the broker defaults. */
-    public static Map<String, String> effective(Map<String, String> topic, long retentionMs, long retentionBytes, int maxMessageBytes) {
+    public static Map<String, String> effective(Map<String, String> topic, long retentionMs, long retentionBytes, int maxMessageBytes,
+                                                io.capstan.config.BrokerConfig.TimestampBounds timestamps) {
         Map<String, String> all = new LinkedHashMap<>();
         all.put("cleanup.policy", "delete");
         all.put("retention.ms", String.valueOf(retentionMs));
@@ -46,6 +51,8 @@ public final class TopicConfigs {
         all.put("max.message.bytes", String.valueOf(maxMessageBytes));
         all.put("min.insync.replicas", "1");
         all.put("message.timestamp.type", "CreateTime");
+        all.put("message.timestamp.after.max.ms", String.valueOf(timestamps.afterMaxMs()));
+        all.put("message.timestamp.before.max.ms", String.valueOf(timestamps.beforeMaxMs()));
         all.putAll(topic);
         return all;
     }

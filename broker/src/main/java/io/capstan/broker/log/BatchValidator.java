@@ -59,4 +59,24 @@ public final class BatchValidator {
         }
         return Verdict.OK;
     }
+
+    /**
+     * Kafka's CreateTime bounds: the batch's largest timestamp at most {@code afterMaxMs} ahead of {@code nowMs}, its
+     * first at most {@code beforeMaxMs} behind (-1, no timestamp, passes). Kafka checks every record; the header's
+     * first and largest timestamps are what retention and time lookups here use. Call after {@link #validate}.
+     */
+    public static Verdict validateTimestamps(ByteBuffer records, long nowMs, long beforeMaxMs, long afterMaxMs) {
+        BatchHeader header = new BatchHeader().wrap(records, records.position());
+        long first = header.baseTimestamp();
+        long largest = header.maxTimestamp();
+        if (largest != -1 && largest > nowMs && largest - nowMs > afterMaxMs) {
+            return new Verdict(Errors.INVALID_TIMESTAMP, "timestamp " + largest + " is " + (largest - nowMs)
+                    + " ms ahead of the broker's clock; message.timestamp.after.max.ms allows " + afterMaxMs + " ms");
+        }
+        if (first != -1 && first < nowMs && nowMs - first > beforeMaxMs) {
+            return new Verdict(Errors.INVALID_TIMESTAMP, "timestamp " + first + " is " + (nowMs - first)
+                    + " ms behind the broker's clock; message.timestamp.before.max.ms allows " + beforeMaxMs + " ms");
+        }
+        return Verdict.OK;
+    }
 }
