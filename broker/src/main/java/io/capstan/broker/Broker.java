@@ -241,6 +241,7 @@ public final class Broker implements AutoCloseable {
                 rack, 0, admin == null ? 0 : admin.port(), identity.endpoints()), settings.leaseMs(), System::currentTimeMillis);
         try {
             long registered = lease.start();
+            opened(lease); // a start that fails after this stops renewing it
             if (!view.cache().awaitRevision(registered, METADATA_SYNC_TIMEOUT)) {
                 throw new IllegalStateException("broker " + config.nodeId() + " registered but its metadata watch did not show it within "
                         + METADATA_SYNC_TIMEOUT + "; check the metadata store");

@@ -122,11 +122,23 @@ class BrokerPodsTest {
                 && p.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
     }
 
+    /**
+     * A user's edit of the spec. The operator writes the status meanwhile (after every pod and StatefulSet change), so an
+     * edit can meet a newer version and get 409 Conflict; like `kubectl edit`, it is made again on the newer object.
+     */
     static BrokerCluster edit(String name, java.util.function.Consumer<BrokerCluster> change) {
-        return client.resources(BrokerCluster.class).inNamespace(NS).withName(name).edit(c -> {
-            change.accept(c);
-            return c;
-        });
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return client.resources(BrokerCluster.class).inNamespace(NS).withName(name).edit(c -> {
+                    change.accept(c);
+                    return c;
+                });
+            } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt == 10) {
+                    throw e;
+                }
+            }
+        }
     }
 
     static String rolloutPhase(String name) {
