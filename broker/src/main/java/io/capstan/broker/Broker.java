@@ -371,7 +371,9 @@ public final class Broker implements AutoCloseable {
         ready = false;
         BrokerLease held = lease;
         if (held != null) {
-            replicas.moveLeadershipAway();
+            if (!config.replication().embedded()) {
+                replicas.moveLeadershipAway(); // a cluster of one has nobody to hand its shards to
+            }
             held.release();
         }
         kafka.close();

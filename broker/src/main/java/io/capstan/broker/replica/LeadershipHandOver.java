@@ -26,6 +26,7 @@ final class LeadershipHandOver {
     static int handOver(int me, ClusterView view, Map<TopicPartition, Role> roles, Consumer<TopicPartition> stoppedLeading) {
         Set<Integer> alive = view.aliveBrokerIds();
         int moved = 0;
+        List<TopicPartition> staying = new java.util.ArrayList<>();
         for (Map.Entry<TopicPartition, Role> e : List.copyOf(roles.entrySet())) {
             if (!(e.getValue() instanceof Leading leading)) {
                 continue;
@@ -35,7 +36,7 @@ final class LeadershipHandOver {
             Optional<Integer> successor = state.replicas().stream()
                     .filter(r -> r != me && alive.contains(r) && state.isr().contains(r)).findFirst();
             if (successor.isEmpty()) {
-                log.warn("broker {}: {} has no other live in-sync replica; it goes offline while this broker is away", me, e.getKey());
+                staying.add(e.getKey());
                 continue;
             }
             ShardState next = state.electLeader(successor.get());
@@ -48,6 +49,10 @@ final class LeadershipHandOver {
             } catch (ConflictException raced) {
                 log.info("broker {}: {} changed while handing it over; the controller decides", me, e.getKey());
             }
+        }
+        if (!staying.isEmpty()) {
+            log.warn("broker {}: {} shard(s) have no other live in-sync replica and go offline while this broker is away (first: {})",
+                    me, staying.size(), staying.subList(0, Math.min(5, staying.size())));
         }
         return moved;
     }
