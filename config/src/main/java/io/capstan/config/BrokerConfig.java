@@ -164,7 +164,7 @@ public record BrokerConfig(
             new Key("metadata.name", "", "Name of the metadata store (metadata.store=kubernetes), normally the BrokerCluster's name; default: cluster.id."),
             new Key("broker.rack", "", "Rack (zone) of this broker, used to spread replicas."),
             new Key("broker.rack.node.label", "", "With metadata.store=kubernetes: take broker.rack from this label of the node the pod runs on (named by the NODE_NAME environment variable); the brokers need get on nodes."),
-            new Key("broker.lease.ms", "6000", "How long the broker's registration lives without renewal; after it the controller moves leadership away."),
+            new Key("broker.lease.ms", "6000", "How long the broker's registration lives without renewal (renewed every third of it); after it the controller moves leadership away, or sooner if a renewal is overdue and the broker's port refuses connections (its process is gone)."),
             new Key("replica.lag.time.max.ms", "10000", "A follower that has not caught up with the leader for this long leaves the in-sync replicas."),
             new Key("min.insync.replicas", "1", "acks=all produce needs at least this many in-sync replicas (NOT_ENOUGH_REPLICAS otherwise). Per topic: config min.insync.replicas."),
             new Key("default.replication.factor", "3", "Replicas of a topic created without a replication factor, capped at the number of live brokers."),

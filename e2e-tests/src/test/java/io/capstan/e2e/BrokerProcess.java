@@ -113,7 +113,7 @@ final class BrokerProcess implements AutoCloseable {
         }
     }
 
-    /** SIGKILL: no shutdown hook, no flush, exactly like a power cut for the process. */
+    /** SIGKILL: no shutdown hook, no flush; a process crash (the page cache survives it, so not a power cut). */
     void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor();
@@ -133,6 +133,20 @@ final class BrokerProcess implements AutoCloseable {
             process.destroy();
             if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    /** The bootstrap list naming every one of {@code brokers}. */
+    static String bootstrap(BrokerProcess... brokers) {
+        return java.util.Arrays.stream(brokers).map(b -> b.bootstrap()).collect(java.util.stream.Collectors.joining(","));
+    }
+
+    /** Stops each of {@code brokers} that was started (null entries were not). */
+    static void stopAll(BrokerProcess... brokers) throws InterruptedException {
+        for (BrokerProcess b : brokers) {
+            if (b != null) {
+                b.close();
             }
         }
     }

@@ -128,9 +128,9 @@ class ReplicationFaultTest {
                     int partition = random.nextInt(PARTITIONS);
                     ShardState s = shard(partition);
                     int follower = s.replicas().stream().filter(r -> r != s.leader()).findFirst().orElseThrow();
-                    pauseOutsideMetadataWrites(brokers[follower].pid(), dir.resolve("metadata").resolve(".lock"));
+                    Signals.pauseOutsideMetadataWrites(brokers[follower].pid(), dir.resolve("metadata").resolve(".lock"));
                     await().atMost(Duration.ofSeconds(60)).until(() -> !shard(partition).isr().contains(follower));
-                    signal("CONT", brokers[follower].pid());
+                    Signals.send("CONT", brokers[follower].pid());
                     System.out.printf("cycle %d: SIGSTOP of broker %d (follower of shard %d) until it left the ISR, then SIGCONT%n",
                             cycle, follower, partition);
                 } else {
@@ -159,21 +159,13 @@ class ReplicationFaultTest {
             assertThat(verified).isEqualTo(nextSeq.get());
             assertThat(failovers).isPositive();
         } finally {
-            for (BrokerProcess b : brokers) {
-                if (b != null) {
-                    b.close();
-                }
-            }
+            BrokerProcess.stopAll(brokers);
             store.close();
         }
     }
 
     private String bootstrap() {
-        List<String> all = new ArrayList<>();
-        for (BrokerProcess b : brokers) {
-            all.add(b.bootstrap());
-        }
-        return String.join(",", all);
+        return BrokerProcess.bootstrap(brokers);
     }
 
     private ShardState shard(int partition) {
@@ -206,42 +198,6 @@ class ReplicationFaultTest {
             return false;
         });
         return first.get();
-    }
-
-    /**
-     * SIGSTOP, but not while the process holds the local metadata store's write lock: a process paused inside a write
-     * holds up every writer of that store (a documented limit of the file store, which the API-server store does not
-     * have), and this test is about the ISR, not about that. Linux lists held POSIX locks with their owner in /proc/locks.
-     */
-    private static void pauseOutsideMetadataWrites(long pid, Path lockFile) throws Exception {
-        long inode = ((Number) java.nio.file.Files.getAttribute(lockFile, "unix:ino")).longValue();
-        for (int attempt = 1; ; attempt++) {
-            signal("STOP", pid);
-            if (!holdsLock(pid, inode) || attempt == 20) {
-                return;
-            }
-            signal("CONT", pid);
-            System.out.printf("broker process %d was paused inside a metadata write; resumed it to pause it again%n", pid);
-            java.util.concurrent.locks.LockSupport.parkNanos(50_000_000L); // let it finish the write: pacing, not synchronisation
-        }
-    }
-
-    /** Whether {@code pid} holds a POSIX lock on the file with this inode (its RocksDB LOCK file is held all along). */
-    private static boolean holdsLock(long pid, long inode) throws java.io.IOException {
-        for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/locks"))) {
-            // "1: POSIX  ADVISORY  WRITE 12345 08:01:1234567 0 EOF": owner pid, then major:minor:inode
-            String[] fields = line.trim().split("\\s+");
-            if (fields.length > 5 && fields[1].equals("POSIX") && fields[4].equals(String.valueOf(pid))
-                    && fields[5].endsWith(":" + inode)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static void signal(String name, long pid) throws Exception {
-        Process kill = new ProcessBuilder("kill", "-" + name, String.valueOf(pid)).inheritIO().start();
-        assertThat(kill.waitFor()).as("kill -" + name + " " + pid).isZero();
     }
 
     private Properties producerProps() {

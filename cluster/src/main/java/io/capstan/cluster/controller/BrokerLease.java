@@ -59,7 +59,7 @@ public final class BrokerLease implements AutoCloseable {
      */
     long renew() throws ConflictException {
         String key = BrokerRegistration.key(template.id());
-        byte[] next = MetadataCodec.encode(template.withLease(clock.getAsLong() + leaseMs));
+        byte[] next = MetadataCodec.encode(template.renewed(clock.getAsLong(), leaseMs));
         if (lastVersion > 0) {
             try {
                 return lastVersion = store.compareAndSet(key, lastVersion, next);

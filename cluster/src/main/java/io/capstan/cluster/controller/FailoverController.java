@@ -3,7 +3,9 @@ package io.capstan.cluster.controller;
 import io.capstan.cluster.DaemonThreads;
 import io.capstan.cluster.metadata.BrokerRegistration;
 import io.capstan.cluster.metadata.ConflictException;
+import io.capstan.cluster.metadata.MetadataCodec;
 import io.capstan.cluster.metadata.MetadataStore;
+import io.capstan.cluster.metadata.Versioned;
 import io.capstan.cluster.metadata.ShardLayoutMigration;
 import io.capstan.cluster.metadata.ShardState;
 import io.capstan.cluster.metadata.ShardStore;
@@ -47,6 +49,9 @@ public final class FailoverController implements AutoCloseable {
     private static final int CONCURRENT_WRITES = 16;
     private final java.util.concurrent.ExecutorService writers = Executors.newFixedThreadPool(CONCURRENT_WRITES,
             DaemonThreads.named("capstan-controller-write"));
+    private final OverdueRenewals renewals = new OverdueRenewals();
+    private final java.util.concurrent.ExecutorService probes = Executors.newSingleThreadExecutor(DaemonThreads.named("capstan-controller-probe"));
+    private volatile ProcessProbe probe = ProcessProbe.tcp(1000);
 
     /** A controller with its own cache of {@code store} (opened by {@link #start}). */
     public FailoverController(MetadataStore store, LongSupplier clock) {
@@ -67,6 +72,15 @@ public final class FailoverController implements AutoCloseable {
      */
     public FailoverController withPreferredLeaderElection(long intervalMs) {
         this.preferredIntervalMs = intervalMs;
+        return this;
+    }
+
+    /**
+     * How a broker whose renewals stopped is asked whether its process is gone (default: a TCP connect to its
+     * inter-broker port, see {@link ProcessProbe}); {@link ProcessProbe#NEVER} leaves failover to lease expiry alone.
+     */
+    public FailoverController withProcessProbe(ProcessProbe probe) {
+        this.probe = probe;
         return this;
     }
 
@@ -118,6 +132,7 @@ public final class FailoverController implements AutoCloseable {
     /** One pass over the cache; returns how many shards changed. */
     public int pass() {
         long now = clock.getAsLong();
+        probeOverdue(now);
         Set<Integer> alive = view.aliveBrokerIds();
         boolean preferredDue = preferredIntervalMs > 0 && now - lastPreferredMs >= preferredIntervalMs;
         if (preferredDue) {
@@ -147,6 +162,47 @@ public final class FailoverController implements AutoCloseable {
         // shards without a live leader first: fencing a dead follower can wait, a shard nobody leads cannot
         decisions.sort(java.util.Comparator.comparing(d -> d.from().leader() == d.to().leader()));
         return write(decisions);
+    }
+
+    /**
+     * Brokers whose renewals are overdue are probed off the pass's thread; one whose process is gone has its lease
+     * ended now (as a clean exit ends its own), so its shards fail over in about a renewal interval instead of a whole
+     * lease. The change of its registration starts the next pass.
+     */
+    private void probeOverdue(long now) {
+        for (BrokerRegistration silent : renewals.dueForProbe(view.aliveBrokers(), now)) {
+            if (!probes.isShutdown()) {
+                probes.execute(() -> {
+                    if (probe.gone(silent)) {
+                        endLease(silent, clock.getAsLong());
+                    }
+                });
+            }
+        }
+    }
+
+    /** Ends the lease of a broker whose process is gone, unless it renewed meanwhile (then it is not gone). */
+    private void endLease(BrokerRegistration gone, long now) {
+        String key = BrokerRegistration.key(gone.id());
+        Optional<Versioned> current = view.cache().get(key);
+        if (current.isEmpty()) {
+            return;
+        }
+        BrokerRegistration stored = MetadataCodec.decode(current.get().value(), BrokerRegistration.class);
+        if (stored.leaseExpiresAtMs() != gone.leaseExpiresAtMs()) {
+            return;
+        }
+        try {
+            store.compareAndSet(key, current.get().version(), MetadataCodec.encode(stored.withLease(0)));
+            log.warn("broker {}: no lease renewal for over {} ms and {}:{} refuses connections, so its process is gone;"
+                    + " its lease is ended now ({} ms before it would have run out) and its shards fail over",
+                    gone.id(), gone.leaseMs() / 3, gone.host(), gone.port(), Math.max(0, gone.leaseExpiresAtMs() - now));
+        } catch (ConflictException renewedMeanwhile) {
+            // it renewed or restarted since: alive after all, or already handled
+        } catch (RuntimeException e) {
+            log.warn("broker {}: its process looks gone but its lease could not be ended ({}); it runs out within {} ms",
+                    gone.id(), e.toString(), Math.max(0, gone.leaseExpiresAtMs() - now));
+        }
     }
 
     private record Decision(ShardId id, ShardState from, long version, ShardState to) {}
@@ -228,6 +284,7 @@ public final class FailoverController implements AutoCloseable {
     public void close() {
         loop.shutdownNow();
         writers.shutdownNow();
+        probes.shutdownNow();
         try {
             if (changes != null) {
                 changes.close();

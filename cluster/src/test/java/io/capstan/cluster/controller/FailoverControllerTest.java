@@ -167,4 +167,55 @@ class FailoverControllerTest {
             assertThat(FailoverController.electPreferred(store, "t", 9, java.util.Set.of(1, 2, 3))).isEqualTo(FailoverController.Preferred.UNKNOWN_SHARD);
         }
     }
+
+    @Test
+    void aBrokerWhoseRenewalsStopAndWhosePortRefusesConnectionsLosesItsLeaseBeforeItRunsOut() throws Exception {
+        AtomicLong clock = new AtomicLong(1_000_000);
+        java.util.Map<Integer, Boolean> probed = new java.util.concurrent.ConcurrentHashMap<>();
+        try (java.net.ServerSocket paused = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+             LocalFileMetadataStore store = new LocalFileMetadataStore(dir, 50);
+             MetadataCache cache = MetadataCache.open(store, Duration.ofSeconds(30));
+             ClusterView view = new ClusterView(cache, clock::get)) {
+            int refused;
+            try (java.net.ServerSocket gone = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                refused = gone.getLocalPort();
+            }
+            // broker 1's process is gone (nothing listens), broker 2's is paused (its port is open), broker 3 renews
+            List<BrokerLease> leases = List.of(
+                    new BrokerLease(store, new BrokerRegistration(1, "127.0.0.1", refused, null, 0), 60_000, clock::get),
+                    new BrokerLease(store, new BrokerRegistration(2, "127.0.0.1", paused.getLocalPort(), null, 0), 60_000, clock::get),
+                    new BrokerLease(store, new BrokerRegistration(3, "no-such-broker.invalid", 9092, null, 0), 60_000, clock::get));
+            for (BrokerLease l : leases) {
+                l.renew();
+            }
+            new io.capstan.cluster.metadata.ShardStore(store).create(List.of(new ShardState("t", 0, List.of(1, 2, 3), 1, 0, List.of(1, 2, 3)),
+                    new ShardState("t", 1, List.of(2, 3, 1), 2, 0, List.of(2, 3, 1))));
+            FailoverController controller = new FailoverController(view).withProcessProbe(b -> {
+                boolean gone = ProcessProbe.tcp(2000).gone(b);
+                probed.put(b.id(), gone);
+                return gone;
+            });
+            CaughtUp.with(store, cache);
+            assertThat(controller.pass()).isZero();
+            clock.addAndGet(20_000 + 5_000); // renewals every 20 s with a 5 s grace
+            leases.get(2).renew();
+            CaughtUp.with(store, cache);
+            assertThat(controller.pass()).as("still within every lease: nothing moves yet").isZero();
+            clock.addAndGet(1);
+            controller.pass();
+            await().atMost(Duration.ofSeconds(20)).until(() -> probed.size() == 2);
+            assertThat(probed).as("brokers 1 and 2 are overdue; broker 3 renewed").containsOnlyKeys(1, 2)
+                    .containsEntry(1, true).containsEntry(2, false);
+            await().atMost(Duration.ofSeconds(20)).until(() -> {
+                CaughtUp.with(store, cache);
+                return view.aliveBrokerIds().equals(java.util.Set.of(2, 3));
+            });
+            assertThat(controller.pass()).as("shard 0 fails over, broker 1 leaves shard 1's ISR").isEqualTo(2);
+            CaughtUp.with(store, cache);
+            ShardState moved = view.state("t", 0);
+            assertThat(moved.leader()).as("35 s before broker 1's lease would have run out").isEqualTo(2);
+            assertThat(moved.isr()).containsExactly(2, 3);
+            assertThat(view.state("t", 1).leader()).as("the paused broker keeps its leadership until its lease runs out").isEqualTo(2);
+        }
+    }
 }
