@@ -12,19 +12,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdpath.h"
+
 static int should_fail(int fd) {
     const char *flag = getenv("CAPSTAN_FAULT_FLAG");
     if (flag == NULL || access(flag, F_OK) != 0) {
         return 0;
     }
-    char link[64];
     char path[PATH_MAX];
-    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(link, path, sizeof path - 1);
-    if (n < 0) {
+    if (!fd_path(fd, path, sizeof path)) {
         return 0;
     }
-    path[n] = '\0';
     const char *under = getenv("CAPSTAN_FAULT_UNDER");
     const char *skip = getenv("CAPSTAN_FAULT_SKIP");
     if (under != NULL && strncmp(path, under, strlen(under)) != 0) {

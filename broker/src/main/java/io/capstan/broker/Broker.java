@@ -92,7 +92,6 @@ public final class Broker implements AutoCloseable {
     private final ClusterTopics topics;
     private final Membership membership;
     private volatile BrokerLease lease;
-    private Runnable createOffsetsShard;
     private volatile boolean ready;
     private volatile boolean live = true;
     private String rack;
@@ -218,27 +217,29 @@ public final class Broker implements AutoCloseable {
                 log.info("broker {}: no longer coordinating consumer groups", config.nodeId());
             }
         });
-        Runnable createOffsetsShard = () -> {
-            try {
-                topics.create(OffsetStore.TOPIC, org.apache.kafka.common.Uuid.randomUuid().toString(), 1,
-                        Math.min(settings.defaultReplicationFactor(), Math.max(1, topics.liveBrokers(settings.defaultReplicationFactor()))),
-                        Map.of("retention.ms", "-1"));
-                replicas.requestSync();
-            } catch (ConflictException exists) {
-                replicas.requestSync();
-            } catch (RuntimeException e) {
-                log.warn("cannot create {} yet: {}", OffsetStore.TOPIC, e.toString());
-            }
-        };
-        this.createOffsetsShard = createOffsetsShard;
-        return new ClusterMembership(view, identity, offsetsShard, createOffsetsShard);
+        return new ClusterMembership(view, identity, offsetsShard, this::createOffsetsShard);
+    }
+
+    /** Creates the offsets shard if no broker has yet; a creation that fails now is tried again when next asked. */
+    private void createOffsetsShard() {
+        BrokerConfig.Replication settings = config.replication();
+        try {
+            topics.create(OffsetStore.TOPIC, org.apache.kafka.common.Uuid.randomUuid().toString(), 1,
+                    Math.min(settings.defaultReplicationFactor(), Math.max(1, topics.liveBrokers(settings.defaultReplicationFactor()))),
+                    Map.of("retention.ms", "-1"));
+            replicas.requestSync();
+        } catch (ConflictException exists) {
+            replicas.requestSync();
+        } catch (RuntimeException e) {
+            log.warn("cannot create {} yet: {}", OffsetStore.TOPIC, e.toString());
+        }
     }
 
     /** Once the listener is bound: register (so others can reach this broker), then take the roles the metadata gives. */
     private void join(BrokerIdentity identity) {
         BrokerConfig.Replication settings = config.replication();
         BrokerLease lease = new BrokerLease(store, new BrokerRegistration(config.nodeId(), identity.host(), identity.port(),
-                rack, 0, admin == null ? 0 : admin.port(), identity.endpoints()), settings.leaseMs(), System::currentTimeMillis);
+                rack, 0, admin == null ? 0 : admin.port(), identity.endpoints()), settings.leaseMs(), settings.heartbeatMs(), System::currentTimeMillis);
         try {
             long registered = lease.start();
             opened(lease); // a start that fails after this stops renewing it
@@ -277,7 +278,7 @@ public final class Broker implements AutoCloseable {
      * creates it when a client first looks for a coordinator) and is ready once it coordinates groups.
      */
     private void coordinateAtOnce() {
-        createOffsetsShard.run();
+        createOffsetsShard();
         replicas.syncNow();
         try {
             if (!groups.awaitCoordinating(METADATA_SYNC_TIMEOUT)) {

@@ -73,7 +73,8 @@ final class ClusterCommand {
                 List<String> cmd = List.of(javaBinary(), "-Xmx1g", "-cp", System.getProperty("java.class.path"), Capstan.class.getName(),
                         "broker", "--node-id", String.valueOf(id), "--data-dir", dir.resolve("broker-" + id).toString(),
                         "--port", String.valueOf(basePort + id), "--admin-port", String.valueOf(baseAdminPort + id),
-                        "--set", "metadata.dir=" + metadata, "--set", "broker.lease.ms=" + leaseMs);
+                        "--set", "metadata.dir=" + metadata, "--set", "broker.lease.ms=" + leaseMs,
+                        "--set", "broker.heartbeat.interval.ms=" + Math.min(1000, leaseMs / 3));
                 Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
                 processes.add(p);

@@ -67,7 +67,7 @@ public record BrokerConfig(
      * embedded in its data directory.
      */
     public record Replication(MetadataStoreKind metadataStore, Path metadataDir, String metadataNamespace, String metadataName,
-                              String rack, String rackNodeLabel, long leaseMs, long lagMaxMs, int minInsyncReplicas,
+                              String rack, String rackNodeLabel, long leaseMs, long heartbeatMs, long lagMaxMs, int minInsyncReplicas,
                               int defaultReplicationFactor, int fetchMaxWaitMs, int fetchMaxBytes) {
         /** A cluster of one: the store lives in this broker's data directory and nobody else reads it. */
         public boolean embedded() {
@@ -164,7 +164,8 @@ public record BrokerConfig(
             new Key("metadata.name", "", "Name of the metadata store (metadata.store=kubernetes), normally the BrokerCluster's name; default: cluster.id."),
             new Key("broker.rack", "", "Rack (zone) of this broker, used to spread replicas."),
             new Key("broker.rack.node.label", "", "With metadata.store=kubernetes: take broker.rack from this label of the node the pod runs on (named by the NODE_NAME environment variable); the brokers need get on nodes."),
-            new Key("broker.lease.ms", "6000", "How long the broker's registration lives without renewal (renewed every third of it); after it the controller moves leadership away, or sooner if a renewal is overdue and the broker's port refuses connections (its process is gone)."),
+            new Key("broker.lease.ms", "6000", "How long the broker's registration lives without renewal; after it the controller moves leadership away (sooner if a renewal is overdue and the broker's port refuses connections: its process is gone)."),
+            new Key("broker.heartbeat.interval.ms", "1000", "How often the broker renews its registration; a renewal this late plus a quarter is overdue and the controller probes the broker. At most half of broker.lease.ms."),
             new Key("replica.lag.time.max.ms", "10000", "A follower that has not caught up with the leader for this long leaves the in-sync replicas."),
             new Key("min.insync.replicas", "1", "acks=all produce needs at least this many in-sync replicas (NOT_ENOUGH_REPLICAS otherwise). Per topic: config min.insync.replicas."),
             new Key("default.replication.factor", "3", "Replicas of a topic created without a replication factor, capped at the number of live brokers."),
@@ -188,6 +189,9 @@ public record BrokerConfig(
         require(timestamps.afterMaxMs() >= 0, "log.message.timestamp.after.max.ms must be >= 0");
         require(timestamps.beforeMaxMs() >= 0, "log.message.timestamp.before.max.ms must be >= 0");
         require(replication.leaseMs() >= 100, "broker.lease.ms must be >= 100");
+        require(replication.heartbeatMs() >= 50 && replication.heartbeatMs() <= replication.leaseMs() / 2,
+                "broker.heartbeat.interval.ms must be 50.." + replication.leaseMs() / 2 + " (at most half of broker.lease.ms="
+                        + replication.leaseMs() + ", so a renewal can be late without the lease running out), got " + replication.heartbeatMs());
         require(replication.lagMaxMs() > 0, "replica.lag.time.max.ms must be > 0");
         require(replication.minInsyncReplicas() >= 1, "min.insync.replicas must be >= 1");
         require(replication.defaultReplicationFactor() >= 1, "default.replication.factor must be >= 1");
@@ -279,6 +283,7 @@ public record BrokerConfig(
                         s.string("broker.rack"),
                         s.string("broker.rack.node.label"),
                         s.longValue("broker.lease.ms"),
+                        s.longValue("broker.heartbeat.interval.ms"),
                         s.longValue("replica.lag.time.max.ms"),
                         s.integer("min.insync.replicas"),
                         s.integer("default.replication.factor"),

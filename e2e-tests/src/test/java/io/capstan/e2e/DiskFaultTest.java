@@ -42,12 +42,7 @@ class DiskFaultTest {
 
     @BeforeAll
     static void buildShim() throws Exception {
-        Path out = Files.createDirectories(Path.of("target", "faults")).toAbsolutePath();
-        shim = out.resolve("libfailsync.so");
-        Process gcc = new ProcessBuilder("gcc", "-shared", "-fPIC", "-O2", "-o", shim.toString(),
-                Path.of("src", "test", "c", "failsync.c").toAbsolutePath().toString(), "-ldl").inheritIO().start();
-        assertThat(gcc.waitFor(120, TimeUnit.SECONDS)).as("gcc finished").isTrue();
-        assertThat(gcc.exitValue()).as("gcc compiles the fault shim (install gcc to run this test)").isZero();
+        shim = NativeShim.compile("failsync");
     }
 
     @Test

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Failure detection with a long lease (15 s: renewals every 5 s): three broker processes on a local metadata store
+ * Failure detection with a long lease (15 s; renewals every second, the default): three broker processes on a local metadata store
  * and the failover controller here. A broker paused with SIGSTOP keeps its lease and its leaderships past the point
  * where its renewals are overdue and the controller has probed it (its port still accepts connections); a broker
  * killed with SIGKILL (its port then refuses them) loses its lease, and every shard it led gets a new leader that
@@ -37,6 +37,7 @@ class ProcessGoneFailoverTest {
     private static final String TOPIC = "detected";
     private static final int PARTITIONS = 6;
     private static final long LEASE_MS = 15_000;
+    private static final long HEARTBEAT_MS = 1_000;
 
     @TempDir
     Path dir;
@@ -51,6 +52,7 @@ class ProcessGoneFailoverTest {
         for (int id = 0; id < brokers.length; id++) {
             brokers[id] = new BrokerProcess(dir.resolve("broker-" + id), Path.of("target", "process-gone-logs", "broker-" + id),
                     Map.of("node.id", String.valueOf(id), "metadata.dir", metadata.toString(), "broker.lease.ms", String.valueOf(LEASE_MS),
+                            "broker.heartbeat.interval.ms", String.valueOf(HEARTBEAT_MS),
                             "replica.fetch.max.wait.ms", "100", "disk.min.free.bytes", "0"));
             brokers[id].start();
         }
@@ -65,8 +67,8 @@ class ProcessGoneFailoverTest {
             BrokerRegistration before = registration(paused);
             Signals.pauseOutsideMetadataWrites(brokers[paused].pid(), metadata.resolve(".lock"));
             try {
-                // overdue 5 s + 1.25 s after its last renewal; the controller probes every 1.25 s after that
-                long probedBy = before.leaseExpiresAtMs() - LEASE_MS + LEASE_MS / 3 + 2 * (LEASE_MS / 12) + 1_000;
+                // overdue 1.25 s after its last renewal; probed then and every 0.25 s after; 1 s more for good measure
+                long probedBy = before.leaseExpiresAtMs() - LEASE_MS + HEARTBEAT_MS + 2 * (HEARTBEAT_MS / 4) + 1_000;
                 long waitMs = Math.max(0, probedBy - System.currentTimeMillis());
                 await().during(Duration.ofMillis(waitMs)).atMost(Duration.ofMillis(waitMs + 5_000)).pollInterval(Duration.ofMillis(100))
                         .until(() -> registration(paused).leaseExpiresAtMs() == before.leaseExpiresAtMs() && shard(0).leader() == paused);

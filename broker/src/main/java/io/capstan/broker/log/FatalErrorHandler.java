@@ -24,9 +24,9 @@ public interface FatalErrorHandler {
         return (what, cause) -> {
             String message = "FATAL: " + what + "; stopping the broker (exit status " + EXIT_STATUS
                     + ") so that it restarts and recovers from what is on disk. Check the data volume and the log above.";
-            System.err.println(message);
-            cause.printStackTrace();
+            // the log carries the stack trace; the plain line on stderr survives a logger that is itself broken
             LoggerFactory.getLogger(FatalErrorHandler.class).error(message, cause);
+            System.err.println(message + " Cause: " + cause);
             System.err.flush();
             Runtime.getRuntime().halt(EXIT_STATUS);
         };

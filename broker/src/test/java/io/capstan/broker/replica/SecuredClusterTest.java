@@ -70,6 +70,7 @@ class SecuredClusterTest {
         s.put("metadata.dir", dir.resolve("metadata").toString());
         s.put("disk.min.free.bytes", "0");
         s.put("broker.lease.ms", "1500");
+        s.put("broker.heartbeat.interval.ms", "500");
         s.put("replica.lag.time.max.ms", "1500");
         s.put("replica.fetch.max.wait.ms", "100");
         return s;

@@ -15,7 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A broker's registration in the metadata store, renewed every third of its lease. The controller treats a broker
+ * A broker's registration in the metadata store, renewed every heartbeat interval. The controller treats a broker
  * whose lease has run out as dead and moves leadership off it; a broker that cannot renew (store unreachable) keeps
  * trying and says so in its log.
  */
@@ -25,15 +25,23 @@ public final class BrokerLease implements AutoCloseable {
     private final MetadataStore store;
     private final BrokerRegistration template;
     private final long leaseMs;
+    private final long heartbeatMs;
     private final LongSupplier clock;
     private volatile long lastVersion;
     private final ScheduledExecutorService renewer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-broker-lease"));
 
-    public BrokerLease(MetadataStore store, BrokerRegistration broker, long leaseMs, LongSupplier clock) {
+    /** Renewed every {@code heartbeatMs} (broker.heartbeat.interval.ms), each renewal holding for {@code leaseMs}. */
+    public BrokerLease(MetadataStore store, BrokerRegistration broker, long leaseMs, long heartbeatMs, LongSupplier clock) {
         this.store = store;
         this.template = broker;
         this.leaseMs = leaseMs;
+        this.heartbeatMs = heartbeatMs;
         this.clock = clock;
+    }
+
+    /** Renewed every third of its lease. */
+    public BrokerLease(MetadataStore store, BrokerRegistration broker, long leaseMs, LongSupplier clock) {
+        this(store, broker, leaseMs, leaseMs / 3, clock);
     }
 
     /**
@@ -49,7 +57,7 @@ public final class BrokerLease implements AutoCloseable {
                 log.warn("cannot renew the lease of broker {}: {}; the controller will fail its shards over if this lasts {} ms",
                         template.id(), e.getMessage(), leaseMs);
             }
-        }, leaseMs / 3, leaseMs / 3, TimeUnit.MILLISECONDS);
+        }, heartbeatMs, heartbeatMs, TimeUnit.MILLISECONDS);
         return version;
     }
 
@@ -59,7 +67,7 @@ public final class BrokerLease implements AutoCloseable {
      */
     long renew() throws ConflictException {
         String key = BrokerRegistration.key(template.id());
-        byte[] next = MetadataCodec.encode(template.renewed(clock.getAsLong(), leaseMs));
+        byte[] next = MetadataCodec.encode(template.renewed(clock.getAsLong(), leaseMs, heartbeatMs));
         if (lastVersion > 0) {
             try {
                 return lastVersion = store.compareAndSet(key, lastVersion, next);

@@ -196,7 +196,7 @@ public final class FailoverController implements AutoCloseable {
             store.compareAndSet(key, current.get().version(), MetadataCodec.encode(stored.withLease(0)));
             log.warn("broker {}: no lease renewal for over {} ms and {}:{} refuses connections, so its process is gone;"
                     + " its lease is ended now ({} ms before it would have run out) and its shards fail over",
-                    gone.id(), gone.leaseMs() / 3, gone.host(), gone.port(), Math.max(0, gone.leaseExpiresAtMs() - now));
+                    gone.id(), gone.heartbeatMs(), gone.host(), gone.port(), Math.max(0, gone.leaseExpiresAtMs() - now));
         } catch (ConflictException renewedMeanwhile) {
             // it renewed or restarted since: alive after all, or already handled
         } catch (RuntimeException e) {

@@ -10,7 +10,7 @@ import java.util.stream.Collectors;
 /**
  * Which live brokers' lease renewals are overdue, by the controller's own clock: when it first saw each broker's current
  * lease (a renewal writes a new expiry), not the broker's clock, so clock skew between machines plays no part. A broker
- * renews every third of its lease; one whose lease has not changed for that long plus a grace is worth a
+ * renews every heartbeat interval; one whose lease has not changed for that long plus a grace is worth a
  * {@link ProcessProbe}, at most once per grace. Nothing here ends a lease: it only says whom to ask.
  */
 final class OverdueRenewals {
@@ -27,8 +27,8 @@ final class OverdueRenewals {
                 seen.put(b.id(), new Seen(b.leaseExpiresAtMs(), nowMs, Long.MIN_VALUE));
                 return false;
             }
-            if (!overdue(b.leaseMs(), nowMs - last.sinceMs())
-                    || (last.probedMs() != Long.MIN_VALUE && nowMs - last.probedMs() < grace(b.leaseMs()))) {
+            if (!overdue(b.heartbeatMs(), nowMs - last.sinceMs())
+                    || (last.probedMs() != Long.MIN_VALUE && nowMs - last.probedMs() < grace(b.heartbeatMs()))) {
                 return false;
             }
             seen.put(b.id(), new Seen(last.leaseExpiresAtMs(), last.sinceMs(), nowMs));
@@ -36,13 +36,13 @@ final class OverdueRenewals {
         }).toList();
     }
 
-    /** A renewal is overdue once a third of the lease and a grace have passed without one (never for an unknown lease). */
-    static boolean overdue(long leaseMs, long sinceRenewalMs) {
-        return leaseMs > 0 && sinceRenewalMs > leaseMs / 3 + grace(leaseMs);
+    /** A renewal is overdue once a heartbeat interval and a grace have passed without one (never for an unknown interval). */
+    static boolean overdue(long heartbeatMs, long sinceRenewalMs) {
+        return heartbeatMs > 0 && sinceRenewalMs > heartbeatMs + grace(heartbeatMs);
     }
 
-    /** Slack for a renewal's own round trip and the watch's delivery: a twelfth of the lease, at least 200 ms. */
-    static long grace(long leaseMs) {
-        return Math.max(200, leaseMs / 12);
+    /** Slack for a renewal's own round trip and the watch's delivery: a quarter of the interval, at least 100 ms. */
+    static long grace(long heartbeatMs) {
+        return Math.max(100, heartbeatMs / 4);
     }
 }

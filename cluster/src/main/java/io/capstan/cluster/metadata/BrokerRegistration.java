@@ -6,11 +6,10 @@ import java.util.Map;
  * A live broker: where other brokers reach it (its inter-broker listener), where its admin HTTP port is (0 when
  * unknown), its rack, until when its lease holds (renewed by the broker), the advertised address of each of its
  * listeners ("host:port" by listener name), so a client is told the addresses of the listener it connected to, and how
- * long each renewal extends its lease ({@code leaseMs}, 0 when unknown; it renews every third of that), so the
- * controller knows when a renewal is overdue.
+ * often it renews its lease ({@code heartbeatMs}, 0 when unknown), so the controller knows when a renewal is overdue.
  */
 public record BrokerRegistration(int id, String host, int port, String rack, long leaseExpiresAtMs, int adminPort,
-                                 Map<String, String> endpoints, long leaseMs) {
+                                 Map<String, String> endpoints, long heartbeatMs) {
     public BrokerRegistration {
         endpoints = endpoints == null ? Map.of() : Map.copyOf(endpoints);
     }
@@ -37,11 +36,11 @@ public record BrokerRegistration(int id, String host, int port, String rack, lon
     }
 
     public BrokerRegistration withLease(long expiresAtMs) {
-        return new BrokerRegistration(id, host, port, rack, expiresAtMs, adminPort, endpoints, leaseMs);
+        return new BrokerRegistration(id, host, port, rack, expiresAtMs, adminPort, endpoints, heartbeatMs);
     }
 
-    /** Renewed now for {@code leaseMs}: the lease holds until {@code nowMs + leaseMs}. */
-    public BrokerRegistration renewed(long nowMs, long leaseMs) {
-        return new BrokerRegistration(id, host, port, rack, nowMs + leaseMs, adminPort, endpoints, leaseMs);
+    /** Renewed now for {@code leaseMs}, the next renewal due in {@code heartbeatMs}. */
+    public BrokerRegistration renewed(long nowMs, long leaseMs, long heartbeatMs) {
+        return new BrokerRegistration(id, host, port, rack, nowMs + leaseMs, adminPort, endpoints, heartbeatMs);
     }
 }

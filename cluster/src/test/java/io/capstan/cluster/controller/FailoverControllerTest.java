@@ -197,7 +197,7 @@ class FailoverControllerTest {
             });
             CaughtUp.with(store, cache);
             assertThat(controller.pass()).isZero();
-            clock.addAndGet(20_000 + 5_000); // renewals every 20 s with a 5 s grace
+            clock.addAndGet(20_000 + 5_000); // renewals every 20 s (a third of the lease) with a 5 s grace
             leases.get(2).renew();
             CaughtUp.with(store, cache);
             assertThat(controller.pass()).as("still within every lease: nothing moves yet").isZero();
