@@ -33,16 +33,23 @@ import org.junit.jupiter.api.io.TempDir;
  * Replication under real faults: three broker JVMs share a local metadata store, a controller runs here, and an
  * idempotent acks=all producer writes continuously to a 3-shard topic with 3 replicas and min.insync.replicas=2.
  * Each cycle does one fault: SIGKILL the leader of a shard (then restart it), SIGSTOP a follower past the lag limit
- * (then SIGCONT), or a rolling restart of all brokers with SIGTERM (controlled shutdown); meanwhile the controller
+ * (then SIGCONT), a rolling restart of all brokers with SIGTERM (controlled shutdown), or SIGSTOP of a shard's leader
+ * until its lease runs out and a successor takes writes (then SIGCONT: it must step down); meanwhile the controller
  * hands leadership back to preferred replicas every 5 s. Afterwards every acknowledged record must be
  * read back exactly once, at its acknowledged offset, in send order per shard, with no gaps. Cycles:
- * -Dcapstan.replication.cycles (CI: 4). Runs in the clear and again with SASL_SSL on every listener, replication
+ * -Dcapstan.replication.cycles (CI: 4, one of each). Each failover's produce unavailability (kill or pause until the
+ * first record sent after it is acknowledged) must stay within {@link #UNAVAILABLE_MAX_MS}. Runs in the clear and again with SASL_SSL on every listener, replication
  * included (followers authenticate as the broker user; ACLs on).
  */
 class ReplicationFaultTest {
     static final String TOPIC = "replicated";
     static final int PARTITIONS = 3;
     static final int BROKERS = 3;
+    /**
+     * The bound on each failover's produce unavailability: the lease (2 s here; detection of a paused leader) and the
+     * producer's retries and metadata refresh, with room for a loaded 2-core CI machine.
+     */
+    static final long UNAVAILABLE_MAX_MS = 10_000;
 
     @TempDir
     Path dir;
@@ -110,7 +117,7 @@ class ReplicationFaultTest {
             load.start();
             for (int cycle = 1; cycle <= cycles; cycle++) {
                 Thread.sleep(500 + random.nextInt(1000)); // the fault schedule, not synchronisation
-                int fault = cycle <= 3 ? cycle - 1 : random.nextInt(3);
+                int fault = cycle <= 4 ? cycle - 1 : random.nextInt(4);
                 long before = acked.size();
                 if (fault == 0) {
                     int partition = random.nextInt(PARTITIONS);
@@ -133,6 +140,22 @@ class ReplicationFaultTest {
                     Signals.send("CONT", brokers[follower].pid());
                     System.out.printf("cycle %d: SIGSTOP of broker %d (follower of shard %d) until it left the ISR, then SIGCONT%n",
                             cycle, follower, partition);
+                } else if (fault == 3) {
+                    // a stalled leader (a long GC pause, a hung disk): its port still accepts, so only its lease ends it
+                    int partition = random.nextInt(PARTITIONS);
+                    int leader = shard(partition).leader();
+                    long pausedAt = System.nanoTime();
+                    Signals.pauseOutsideMetadataWrites(brokers[leader].pid(), dir.resolve("metadata").resolve(".lock"));
+                    try {
+                        await().atMost(Duration.ofSeconds(60)).until(() -> shard(partition).leader() >= 0 && shard(partition).leader() != leader);
+                        long firstAckAfter = awaitAckAfter(partition, pausedAt);
+                        unavailableMs.add((firstAckAfter - pausedAt) / 1_000_000);
+                        failovers++;
+                    } finally {
+                        Signals.send("CONT", brokers[leader].pid());
+                    }
+                    System.out.printf("cycle %d: SIGSTOP of broker %d (leader of shard %d) until a successor took writes (%d ms), then SIGCONT%n",
+                            cycle, leader, partition, unavailableMs.get(unavailableMs.size() - 1));
                 } else {
                     for (int id = 0; id < BROKERS; id++) {
                         brokers[id].stop();
@@ -158,6 +181,7 @@ class ReplicationFaultTest {
                     sorted.isEmpty() ? 0 : sorted.get(sorted.size() / 2), sorted.isEmpty() ? 0 : sorted.get(sorted.size() - 1));
             assertThat(verified).isEqualTo(nextSeq.get());
             assertThat(failovers).isPositive();
+            assertThat(sorted.get(sorted.size() - 1)).as("produce unavailability of the slowest failover (ms)").isLessThanOrEqualTo(UNAVAILABLE_MAX_MS);
         } finally {
             BrokerProcess.stopAll(brokers);
             store.close();
