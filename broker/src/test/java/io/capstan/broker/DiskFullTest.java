@@ -13,6 +13,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import io.capstan.broker.log.AppendResult;
+import io.capstan.broker.log.CommitListener;
+import io.capstan.broker.log.CommitStats;
+import io.capstan.broker.log.LogManager;
+import io.capstan.broker.log.Shard;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchResponseData;
@@ -120,6 +125,47 @@ class DiskFullTest {
         try (TestBroker broker = new TestBroker(volume.resolve("data"), settings); RawKafkaConnection c = new RawKafkaConnection(broker.broker().port())) {
             assertThat(readAll(c)).containsExactlyElementsOf(acked);
         }
+    }
+
+    @Test
+    void aTruncationThatCannotBeWrittenLeavesTheEpochHistoryAsItWas() throws Exception {
+        Map<String, String> settings = Map.of("data.dir", volume.resolve("data").toString(),
+                "disk.min.free.bytes", "0", "rocksdb.write.buffer.bytes", String.valueOf(4 << 20));
+        try (LogManager logs = new LogManager(io.capstan.config.BrokerConfig.from(settings), CommitListener.NONE, CommitStats.NONE,
+                (what, cause) -> { })) {
+            logs.createTopic("t", 1, Map.of());
+            Shard shard = logs.catalog().shard(new TopicPartition("t", 0));
+            shard.leaderEpoch(3);
+            assertThat(append(logs, shard, "a")).isEqualTo(Errors.NONE);
+            assertThat(append(logs, shard, "b")).isEqualTo(Errors.NONE);
+            shard.leaderEpoch(5);
+            assertThat(append(logs, shard, "c")).isEqualTo(Errors.NONE);
+            Map<Integer, Long> epochs = shard.epochs().asMap();
+            assertThat(epochs).isEqualTo(Map.of(3, 0L, 5, 2L));
+
+            fillUntilFree(0);
+            String big = "x".repeat(900_000);
+            Errors error = Errors.NONE;
+            for (int i = 0; i < 50 && error == Errors.NONE; i++) {
+                error = append(logs, shard, big + i);
+            }
+            assertThat(error).as("the volume is full").isEqualTo(Errors.KAFKA_STORAGE_ERROR);
+            long end = shard.logEnd();
+            // RocksDB refuses every write after a failed one until space returns: this truncation fails too
+            java.util.concurrent.CompletableFuture<Void> truncated = logs.truncateEnd(shard, 1);
+            assertThat(truncated).failsWithin(Duration.ofSeconds(30));
+            assertThat(shard.epochs().asMap()).as("the epochs a failed truncation would have dropped").isEqualTo(epochs);
+            assertThat(shard.logEnd()).isEqualTo(end);
+        }
+    }
+
+    private static Errors append(LogManager logs, Shard shard, String value) throws Exception {
+        java.util.concurrent.CompletableFuture<AppendResult> result = new java.util.concurrent.CompletableFuture<>();
+        java.nio.ByteBuffer records = Batches.plain(value).buffer();
+        byte[] batch = new byte[records.remaining()];
+        records.get(batch);
+        logs.append(shard, batch, result::complete);
+        return result.get(30, TimeUnit.SECONDS).error();
     }
 
     private void fillUntilFree(long leaveFree) throws IOException {

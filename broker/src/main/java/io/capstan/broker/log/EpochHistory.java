@@ -58,6 +58,12 @@ public final class EpochHistory {
         starts.clear();
     }
 
+    /** Back to an earlier {@link #asMap()} (a write that truncated or cleared it failed). */
+    void restore(Map<Integer, Long> earlier) {
+        starts.clear();
+        starts.putAll(earlier);
+    }
+
     public Map<Integer, Long> asMap() {
         return Map.copyOf(starts);
     }

@@ -63,11 +63,19 @@ public final class GroupCommitAppender implements AutoCloseable {
         long sizeBytes;
         long newLogStart = -1;
         long truncatedEnd = -1;
+        /** The epoch history before this round truncated or cleared it (appends only add to it: no copy needed). */
+        Map<Integer, Long> epochsBefore;
         final Map<Long, ProducerEntry> producers = new HashMap<>();
 
         ShardChange(Shard shard) {
             this.startOffset = shard.nextOffset();
             this.sizeBytes = shard.sizeBytes();
+        }
+
+        void keepEpochs(Shard shard) {
+            if (epochsBefore == null) {
+                epochsBefore = shard.epochs().asMap();
+            }
         }
     }
 
@@ -325,6 +333,7 @@ public final class GroupCommitAppender implements AutoCloseable {
             return;
         }
         ShardChange change = change(shard);
+        change.keepEpochs(shard);
         batch.deleteRange(store.logFamily(), LogKeys.of(shard.key(), t.offset()), LogKeys.shardEnd(shard.key()));
         shard.nextOffset(t.offset());
         change.sizeBytes -= t.droppedBytes();
@@ -358,6 +367,7 @@ public final class GroupCommitAppender implements AutoCloseable {
             return;
         }
         ShardChange change = change(shard);
+        change.keepEpochs(shard);
         batch.deleteRange(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
         batch.deleteRange(store.producerFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
         for (Map.Entry<Long, ProducerEntry> e : shard.producers()) {
@@ -462,6 +472,9 @@ public final class GroupCommitAppender implements AutoCloseable {
     private void rollBack(Exception cause) {
         changes.forEach((shard, change) -> {
             shard.nextOffset(change.startOffset);
+            if (change.epochsBefore != null) {
+                shard.epochs().restore(change.epochsBefore);
+            }
             shard.epochs().truncateFromEnd(change.startOffset);
         });
         String message = "the log could not be written (" + cause.getMessage() + "); retry, and check the data volume";
