@@ -113,6 +113,20 @@ final class BrokerProcess implements AutoCloseable {
         }
     }
 
+    /** GET of an admin-port path (such as /replicas); the body, or an AssertionError naming the status. */
+    String admin(String path) throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) {
+            throw new AssertionError("GET " + path + " on broker admin port " + adminPort + " answered " + r.statusCode() + ": " + r.body());
+        }
+        return r.body();
+    }
+
+    Path dataDir() {
+        return dataDir;
+    }
+
     /** SIGKILL: no shutdown hook, no flush; a process crash (the page cache survives it, so not a power cut). */
     void kill() throws InterruptedException {
         process.destroyForcibly();

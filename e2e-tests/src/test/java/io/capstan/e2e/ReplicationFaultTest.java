@@ -45,11 +45,16 @@ class ReplicationFaultTest {
     static final String TOPIC = "replicated";
     static final int PARTITIONS = 3;
     static final int BROKERS = 3;
+    static final long LEASE_MS = 2_000;
+    /** The producer's request timeout: a request stuck at a paused leader fails after it and is retried elsewhere. */
+    static final long REQUEST_TIMEOUT_MS = 5_000;
     /**
-     * The bound on each failover's produce unavailability: the lease (2 s here; detection of a paused leader) and the
-     * producer's retries and metadata refresh, with room for a loaded 2-core CI machine.
+     * The bound on each failover's produce unavailability. A killed leader: its lease is ended about 1.25 s after its
+     * last renewal (decision 0014) and the producer retries at once. A paused leader: its lease runs out (2 s) but
+     * the producer's request to it fails only at its request timeout. Plus 3 s for metadata refresh, retry back-off
+     * and a loaded 2-core CI machine.
      */
-    static final long UNAVAILABLE_MAX_MS = 10_000;
+    static final long UNAVAILABLE_MAX_MS = Math.max(LEASE_MS, REQUEST_TIMEOUT_MS) + 3_000;
 
     @TempDir
     Path dir;
@@ -79,7 +84,7 @@ class ReplicationFaultTest {
         }
         for (int id = 0; id < BROKERS; id++) {
             Map<String, String> settings = new HashMap<>(security.brokerSettings());
-            settings.putAll(Map.of("node.id", String.valueOf(id), "metadata.dir", metadata.toString(), "broker.lease.ms", "2000",
+            settings.putAll(Map.of("node.id", String.valueOf(id), "metadata.dir", metadata.toString(), "broker.lease.ms", String.valueOf(LEASE_MS),
                     "replica.lag.time.max.ms", "3000", "replica.fetch.max.wait.ms", "100", "disk.min.free.bytes", "0"));
             brokers[id] = new BrokerProcess(dir.resolve("broker-" + id), Path.of("target", "replication-logs", protocol, "broker-" + id), settings);
             brokers[id].start();
@@ -144,8 +149,8 @@ class ReplicationFaultTest {
                     // a stalled leader (a long GC pause, a hung disk): its port still accepts, so only its lease ends it
                     int partition = random.nextInt(PARTITIONS);
                     int leader = shard(partition).leader();
-                    long pausedAt = System.nanoTime();
                     Signals.pauseOutsideMetadataWrites(brokers[leader].pid(), dir.resolve("metadata").resolve(".lock"));
+                    long pausedAt = System.nanoTime(); // records sent from now on cannot be acknowledged by the paused leader
                     try {
                         await().atMost(Duration.ofSeconds(60)).until(() -> shard(partition).leader() >= 0 && shard(partition).leader() != leader);
                         long firstAckAfter = awaitAckAfter(partition, pausedAt);
@@ -181,6 +186,12 @@ class ReplicationFaultTest {
                     sorted.isEmpty() ? 0 : sorted.get(sorted.size() / 2), sorted.isEmpty() ? 0 : sorted.get(sorted.size() - 1));
             assertThat(verified).isEqualTo(nextSeq.get());
             assertThat(failovers).isPositive();
+            // the consumer above read the leaders; now every replica, from its own disk
+            ReplicaLogs.awaitCaughtUp(brokers, TOPIC, PARTITIONS, BROKERS);
+            BrokerProcess.stopAll(brokers);
+            long batches = ReplicaLogs.assertIdentical(java.util.Arrays.stream(brokers).map(BrokerProcess::dataDir).toList(), TOPIC, PARTITIONS);
+            System.out.printf("all %d replicas of each of %d shards hold the same log: %d batches compared byte for byte%n",
+                    BROKERS, PARTITIONS, batches);
             assertThat(sorted.get(sorted.size() - 1)).as("produce unavailability of the slowest failover (ms)").isLessThanOrEqualTo(UNAVAILABLE_MAX_MS);
         } finally {
             BrokerProcess.stopAll(brokers);
@@ -226,7 +237,7 @@ class ReplicationFaultTest {
 
     private Properties producerProps() {
         Properties p = AcknowledgedRecords.durableProducer(security.client(bootstrap()));
-        p.put("request.timeout.ms", "10000");
+        p.put("request.timeout.ms", String.valueOf(REQUEST_TIMEOUT_MS));
         p.put("metadata.max.age.ms", "2000");
         return p;
     }
