@@ -118,7 +118,7 @@ class ProcessGoneFailoverTest {
     }
 
     private ShardState shard(int partition) {
-        return new ShardStore(store).get(TOPIC, partition).orElseThrow().state();
+        return StoreShards.shard(store, TOPIC, partition);
     }
 
     private BrokerRegistration registration(int id) {
@@ -126,15 +126,7 @@ class ProcessGoneFailoverTest {
     }
 
     private void awaitAllInSync() {
-        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100)).until(() -> {
-            for (int p = 0; p < PARTITIONS; p++) {
-                ShardState s = shard(p);
-                if (s.leader() < 0 || s.isr().size() < brokers.length) {
-                    return false;
-                }
-            }
-            return true;
-        });
+        StoreShards.awaitAllInSync(store, TOPIC, PARTITIONS, brokers.length);
     }
 
     private Properties producerProps() {

@@ -204,20 +204,12 @@ class ReplicationFaultTest {
     }
 
     private ShardState shard(int partition) {
-        return new io.capstan.cluster.metadata.ShardStore(store).get(TOPIC, partition).orElseThrow().state();
+        return StoreShards.shard(store, TOPIC, partition);
     }
 
     /** Every shard led and with all three replicas in sync again. */
     private void awaitFullyReplicated() {
-        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100)).until(() -> {
-            for (int p = 0; p < PARTITIONS; p++) {
-                ShardState s = shard(p);
-                if (s.leader() < 0 || s.isr().size() < BROKERS) {
-                    return false;
-                }
-            }
-            return true;
-        });
+        StoreShards.awaitAllInSync(store, TOPIC, PARTITIONS, BROKERS);
     }
 
     /** When the first record sent after {@code since} to the shard was acknowledged: production has resumed. */

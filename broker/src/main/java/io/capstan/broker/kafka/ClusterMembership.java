@@ -58,7 +58,7 @@ public final class ClusterMembership implements Membership {
             return null;
         }
         BrokerRegistration leader = shard.leader() < 0 ? null : view.broker(shard.leader());
-        return leader == null || !leader.alive(view.now()) ? null
+        return leader == null || !view.alive(leader.id()) ? null
                 : node(leader);
     }
 }

@@ -45,6 +45,8 @@ public final class ClusterView implements AutoCloseable {
     private final MetadataCache cache;
     private final LongSupplier clock;
     private final Map<Integer, BrokerRegistration> brokers = new ConcurrentHashMap<>();
+    /** When this view saw each broker's current lease arrive, by its own clock. */
+    private final Map<Integer, Long> renewedAt = new ConcurrentHashMap<>();
     private final Map<String, TopicRecord> topics = new ConcurrentHashMap<>();
     private final Map<ShardId, Shard> shards = new ConcurrentHashMap<>();
     private final List<Listener> listeners = new CopyOnWriteArrayList<>();
@@ -64,6 +66,11 @@ public final class ClusterView implements AutoCloseable {
             if (key.startsWith("brokers/")) {
                 BrokerRegistration after = decode(change.after(), BrokerRegistration.class);
                 BrokerRegistration before = after != null ? brokers.put(after.id(), after) : removeBroker(change.before());
+                if (after == null) {
+                    renewedAt.remove(before == null ? -1 : before.id());
+                } else if (before == null || before.leaseExpiresAtMs() != after.leaseExpiresAtMs()) {
+                    renewedAt.put(after.id(), clock.getAsLong());
+                }
                 listeners.forEach(l -> l.brokerChanged(after != null ? after.id() : before.id(), before, after));
             } else if (key.startsWith("topics/")) {
                 TopicRecord after = decode(change.after(), TopicRecord.class);
@@ -148,9 +155,32 @@ public final class ClusterView implements AutoCloseable {
         return s == null ? null : s.state();
     }
 
+    /**
+     * Brokers whose lease holds by this view's own clock: one that has not ended its lease and whose latest renewal
+     * arrived here less than its lease ago (Kafka's controller judges heartbeats the same way), so clocks that
+     * disagree between machines cost nothing. A view opened now counts every registration as just renewed. A
+     * registration that does not say its lease length (an older broker) is judged by the expiry it wrote.
+     */
     public List<BrokerRegistration> aliveBrokers() {
         long now = clock.getAsLong();
-        return brokers.values().stream().filter(b -> b.alive(now)).toList();
+        return brokers.values().stream().filter(b -> alive(b, now)).toList();
+    }
+
+    private boolean alive(BrokerRegistration b, long now) {
+        if (b.ended()) {
+            return false;
+        }
+        if (b.leaseMs() <= 0) {
+            return b.alive(now);
+        }
+        Long renewed = renewedAt.get(b.id());
+        return renewed != null && now - renewed < b.leaseMs();
+    }
+
+    /** Whether broker {@code id} is registered and its lease holds (see {@link #aliveBrokers()}). */
+    public boolean alive(int id) {
+        BrokerRegistration b = brokers.get(id);
+        return b != null && alive(b, clock.getAsLong());
     }
 
     public Set<Integer> aliveBrokerIds() {

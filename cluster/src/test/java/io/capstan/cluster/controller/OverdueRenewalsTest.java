@@ -12,7 +12,7 @@ class OverdueRenewalsTest {
     // overdue after 1000 + 250 (a quarter of the interval)
 
     private static BrokerRegistration broker(int id, long leaseExpiresAtMs, long heartbeatMs) {
-        return new BrokerRegistration(id, "127.0.0.1", 9000 + id, null, leaseExpiresAtMs, 0, Map.of(), heartbeatMs);
+        return new BrokerRegistration(id, "127.0.0.1", 9000 + id, null, leaseExpiresAtMs, 0, Map.of(), heartbeatMs, 0);
     }
 
     @Test
