@@ -33,8 +33,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A cooperative-sticky group under continuous load: a fifth member joins four (the pause each existing member
  * sees is measured), one leaves, one crashes (a separate JVM, SIGKILLed, so only its session timeout tells the
- * coordinator). Members commit after processing; at the end every produced record must have been processed at
- * least once.
+ * coordinator). Members commit after processing. Checked: the producer sees no error and every record it sent is
+ * acknowledged; every acknowledged record is processed at least once; no partition is ever owned by two in-process
+ * members at once (each member's rebalance callbacks, in time order); and the group's committed offset of each
+ * partition, sampled throughout, never goes backwards and never passes the log end.
  */
 class GroupRebalanceTest {
     static final String TOPIC = "load";
@@ -44,6 +46,34 @@ class GroupRebalanceTest {
     @TempDir
     Path dir;
 
+    /** Who owned which partition when: every in-process member's rebalance callbacks, in order. */
+    static final class Ownership {
+        private final Map<Integer, String> owner = new java.util.HashMap<>();
+        private final List<String> violations = new CopyOnWriteArrayList<>();
+        private int changes;
+
+        synchronized void assigned(String member, java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) {
+            for (var tp : partitions) {
+                String previous = owner.putIfAbsent(tp.partition(), member);
+                if (previous != null && !previous.equals(member)) {
+                    violations.add(tp + " assigned to " + member + " while " + previous + " still owned it");
+                }
+                changes++;
+            }
+        }
+
+        synchronized void released(String member, java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) {
+            for (var tp : partitions) {
+                owner.remove(tp.partition(), member);
+                changes++;
+            }
+        }
+
+        synchronized int changes() {
+            return changes;
+        }
+    }
+
     /** An in-process member: polls, records what it processed and when, commits after each poll. */
     static final class Member implements Runnable {
         final KafkaConsumer<String, String> consumer;
@@ -52,7 +82,10 @@ class GroupRebalanceTest {
         final List<Long> deliveries = new CopyOnWriteArrayList<>();
         final Thread thread;
 
-        Member(String bootstrap, Set<String> processed, String name) {
+        final Ownership ownership;
+
+        Member(String bootstrap, Set<String> processed, String name, Ownership ownership) {
+            this.ownership = ownership;
             Properties p = new Properties();
             p.put("bootstrap.servers", bootstrap);
             p.put("group.id", GROUP);
@@ -68,7 +101,23 @@ class GroupRebalanceTest {
 
         @Override
         public void run() {
-            consumer.subscribe(List.of(TOPIC));
+            String name = thread.getName();
+            consumer.subscribe(List.of(TOPIC), new org.apache.kafka.clients.consumer.ConsumerRebalanceListener() {
+                @Override
+                public void onPartitionsRevoked(java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) {
+                    ownership.released(name, partitions);
+                }
+
+                @Override
+                public void onPartitionsAssigned(java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) {
+                    ownership.assigned(name, partitions);
+                }
+
+                @Override
+                public void onPartitionsLost(java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) {
+                    ownership.released(name, partitions);
+                }
+            });
             while (running.get()) {
                 ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(50));
                 if (!records.isEmpty()) {
@@ -83,6 +132,7 @@ class GroupRebalanceTest {
                     }
                 }
             }
+            ownership.released(thread.getName(), consumer.assignment()); // close gives them up
             consumer.close();
         }
 
@@ -120,20 +170,26 @@ class GroupRebalanceTest {
             }
             Set<String> processed = ConcurrentHashMap.newKeySet();
             Set<String> acked = ConcurrentHashMap.newKeySet();
+            AtomicLong sent = new AtomicLong();
+            java.util.concurrent.atomic.AtomicReference<Exception> sendFailure = new java.util.concurrent.atomic.AtomicReference<>();
             AtomicBoolean producing = new AtomicBoolean(true);
-            Thread load = new Thread(() -> produce(bootstrap, acked, producing), "load");
+            Thread load = new Thread(() -> produce(bootstrap, acked, sent, sendFailure, producing), "load");
             load.start();
+            Ownership ownership = new Ownership();
+            CommittedOffsets committed = new CommittedOffsets(bootstrap);
+            Thread sampler = new Thread(committed::sampleUntilStopped, "committed-offsets");
+            sampler.start();
 
             List<Member> members = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
-                Member m = new Member(bootstrap, processed, "member-" + i);
+                Member m = new Member(bootstrap, processed, "member-" + i, ownership);
                 members.add(m);
                 m.thread.start();
             }
             await().atMost(Duration.ofSeconds(60)).until(() -> members.stream().allMatch(m -> m.deliveries.size() > 20));
 
             long joinAt = System.nanoTime();
-            Member fifth = new Member(bootstrap, processed, "member-4");
+            Member fifth = new Member(bootstrap, processed, "member-4", ownership);
             fifth.thread.start();
             await().atMost(Duration.ofSeconds(60)).until(() -> fifth.deliveries.size() > 20);
             long settled = System.nanoTime();
@@ -176,15 +232,68 @@ class GroupRebalanceTest {
             for (Member m : members) {
                 m.stop();
             }
-            assertThat(acked).isNotEmpty();
+            committed.stop();
+            sampler.join(30_000);
+            assertThat(sendFailure.get()).as("producer error").isNull();
+            assertThat(acked).isNotEmpty().hasSize((int) sent.get());
             assertThat(processed).as("every acknowledged record was processed at least once").containsAll(acked);
-            System.out.printf("group test: %d records produced, all processed at least once; crashed member processed %d before SIGKILL%n",
-                    acked.size(), crashedDelivered.get());
+            assertThat(ownership.violations).as("partitions owned by two members at once").isEmpty();
+            assertThat(ownership.changes()).as("ownership changes seen").isPositive();
+            assertThat(committed.violations).as("committed offsets that went backwards or past the log end").isEmpty();
+            assertThat(committed.samples.get()).as("committed-offset samples").isPositive();
+            System.out.printf("group test: %d records produced, all processed at least once; crashed member processed %d before SIGKILL;"
+                    + " %d ownership changes, never two owners; %d samples of committed offsets, never backwards%n",
+                    acked.size(), crashedDelivered.get(), ownership.changes(), committed.samples.get());
             assertThat(worstPause).as("existing members keep consuming while a member joins").isLessThan(30_000);
         }
     }
 
-    private static void produce(String bootstrap, Set<String> acked, AtomicBoolean producing) {
+    /** Samples the group's committed offsets and the log ends with the Admin API until stopped; records any regression. */
+    static final class CommittedOffsets {
+        final List<String> violations = new CopyOnWriteArrayList<>();
+        final AtomicLong samples = new AtomicLong();
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final String bootstrap;
+
+        CommittedOffsets(String bootstrap) {
+            this.bootstrap = bootstrap;
+        }
+
+        void sampleUntilStopped() {
+            Map<Integer, Long> last = new java.util.HashMap<>();
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+                while (running.get()) {
+                    var offsets = admin.listConsumerGroupOffsets(GROUP).partitionsToOffsetAndMetadata().get();
+                    Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new java.util.HashMap<>();
+                    offsets.keySet().forEach(tp -> latest.put(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()));
+                    var ends = admin.listOffsets(latest).all().get();
+                    offsets.forEach((tp, om) -> {
+                        if (om == null) {
+                            return;
+                        }
+                        Long before = last.put(tp.partition(), om.offset());
+                        if (before != null && om.offset() < before) {
+                            violations.add(tp + " committed offset went back from " + before + " to " + om.offset());
+                        }
+                        if (om.offset() > ends.get(tp).offset()) {
+                            violations.add(tp + " committed offset " + om.offset() + " is past the log end " + ends.get(tp).offset());
+                        }
+                    });
+                    samples.incrementAndGet();
+                    java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L); // sampling period, not synchronisation
+                }
+            } catch (Exception e) {
+                violations.add("sampling failed: " + e);
+            }
+        }
+
+        void stop() {
+            running.set(false);
+        }
+    }
+
+    private static void produce(String bootstrap, Set<String> acked, AtomicLong sent, java.util.concurrent.atomic.AtomicReference<Exception> failure,
+                                AtomicBoolean producing) {
         Properties p = new Properties();
         p.put("bootstrap.servers", bootstrap);
         p.put("linger.ms", "5");
@@ -195,9 +304,12 @@ class GroupRebalanceTest {
                 long due = start + i * 1_000_000_000L / 2_000; // 2,000 records/s: the load, not synchronisation
                 java.util.concurrent.locks.LockSupport.parkNanos(due - System.nanoTime());
                 String value = "r" + i++;
+                sent.incrementAndGet();
                 producer.send(new ProducerRecord<>(TOPIC, (int) (i % PARTITIONS), null, value), (md, e) -> {
                     if (e == null) {
                         acked.add(value);
+                    } else {
+                        failure.compareAndSet(null, e);
                     }
                 });
             }
