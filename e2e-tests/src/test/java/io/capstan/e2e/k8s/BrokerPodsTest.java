@@ -100,9 +100,13 @@ class BrokerPodsTest {
     }
 
     static void createTopic(String bootstrap, String topic, int partitions, short replicas) throws Exception {
+        createTopic(bootstrap, topic, partitions, replicas, Map.of());
+    }
+
+    static void createTopic(String bootstrap, String topic, int partitions, short replicas, Map<String, String> configs) throws Exception {
         try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
                 Map.of("bootstrap.servers", bootstrap, "default.api.timeout.ms", "120000"))) {
-            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topic, partitions, replicas))).all()
+            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topic, partitions, replicas).configs(configs))).all()
                     .get(2, java.util.concurrent.TimeUnit.MINUTES);
         }
     }
@@ -283,9 +287,10 @@ class BrokerPodsTest {
     @Order(5)
     void anUpgradeUnderLoadRestartsOneBrokerAtATimeAndTheApplicationSeesNoError() throws Exception {
         String bootstrap = bootstrap("minimal", 3);
-        createTopic(bootstrap, "upgrade", 3, (short) 3);
+        // acks=all needs two replicas in sync throughout, and an outage of 30 s would reach the application as an error
+        createTopic(bootstrap, "upgrade", 3, (short) 3, Map.of("min.insync.replicas", "2"));
         java.util.Set<String> before = new java.util.HashSet<>(brokerPods("minimal").stream().map(p -> p.getMetadata().getUid()).toList());
-        ProduceLoad load = new ProduceLoad(bootstrap, "upgrade", 3, 300);
+        ProduceLoad load = new ProduceLoad(bootstrap, "upgrade", 3, 300, Duration.ofSeconds(30));
         try (load; Unavailability unavailable = new Unavailability("minimal", 3)) {
             load.awaitMoreAcknowledged(300);
             edit("minimal", c -> {
@@ -316,7 +321,8 @@ class BrokerPodsTest {
     void scalingOutAndBackInUnderLoadMovesShardsAndLosesNothing() throws Exception {
         String bootstrap = bootstrap("minimal", 3);
         createTopic(bootstrap, "scale", 6, (short) 2);
-        ProduceLoad load = new ProduceLoad(bootstrap, "scale", 6, 300);
+        // two replicas: one of them restarts or moves at a time, so min.insync.replicas stays 1 here
+        ProduceLoad load = new ProduceLoad(bootstrap, "scale", 6, 300, Duration.ofSeconds(120));
         try (load) {
             load.awaitMoreAcknowledged(300);
             edit("minimal", c -> c.getSpec().replicas = 5);

@@ -17,8 +17,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * An application producing at a steady rate while the cluster changes under it: an idempotent acks=all producer whose
- * every acknowledgement is recorded, and every error it would see (a send not acknowledged within its two-minute
- * delivery timeout) kept, so a scenario can assert that the application noticed nothing and lost nothing.
+ * every acknowledgement is recorded, and every error it would see (a send not acknowledged within its delivery
+ * timeout) kept, so a scenario can assert that the application noticed nothing and lost nothing. The delivery timeout
+ * bounds the outage a scenario tolerates: longer, and the application would have seen an error.
  */
 final class ProduceLoad implements AutoCloseable {
     final Map<Long, AcknowledgedRecords.Ack> acked = new ConcurrentHashMap<>();
@@ -27,10 +28,11 @@ final class ProduceLoad implements AutoCloseable {
     private final Thread thread;
     private volatile boolean running = true;
 
-    ProduceLoad(String bootstrap, String topic, int partitions, int perSecond) {
+    ProduceLoad(String bootstrap, String topic, int partitions, int perSecond, Duration deliveryTimeout) {
         Properties p = AcknowledgedRecords.durableProducer(bootstrap);
-        p.put("delivery.timeout.ms", "120000");
-        p.put("max.block.ms", "120000");
+        p.put("delivery.timeout.ms", String.valueOf(deliveryTimeout.toMillis()));
+        p.put("request.timeout.ms", String.valueOf(Math.min(15_000, deliveryTimeout.toMillis() / 2)));
+        p.put("max.block.ms", String.valueOf(deliveryTimeout.toMillis()));
         producer = new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
         long intervalNanos = TimeUnit.SECONDS.toNanos(1) / perSecond;
         thread = new Thread(() -> {

@@ -47,6 +47,7 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
     private final ClusterMetadata metadata;
     private final ClusterControllers controllers;
     private final java.util.function.LongSupplier clock;
+    private final AppliedObjects applied = new AppliedObjects();
     private EventRecorder events = EventRecorder.NONE;
     private OperatorMetrics metrics = OperatorMetrics.unregistered();
 
@@ -285,10 +286,18 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         return new Rendered(objects, templateHash);
     }
 
-    /** Writes what was rendered; the node-reader binding goes when racks are off; a ServiceMonitor only where its CRD is. */
+    /**
+     * Writes what was rendered and needs writing ({@link AppliedObjects}); the node-reader binding goes when racks are
+     * off; a ServiceMonitor only where its CRD is.
+     */
     private void apply(ObservedCluster observed, Rendered rendered, String name) {
         BrokerCluster cluster = observed.cluster();
-        rendered.objects().forEach(writer::write);
+        for (HasMetadata desired : rendered.objects()) {
+            boolean watched = desired instanceof StatefulSet;
+            if (applied.due(desired, watched, watched ? observed.statefulSet() : null, observed.nowMs())) {
+                applied.written(desired, writer.write(desired), observed.nowMs());
+            }
+        }
         if (cluster.getSpec().rack == null) {
             deleteNodeReaderBinding(cluster);
         }

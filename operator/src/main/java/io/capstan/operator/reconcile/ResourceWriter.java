@@ -12,7 +12,8 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 public interface ResourceWriter {
     String FIELD_MANAGER = "capstan-operator";
 
-    void write(HasMetadata desired);
+    /** Writes {@code desired}; the object as the API server holds it afterwards. */
+    HasMetadata write(HasMetadata desired);
 
     static ResourceWriter serverSideApply(KubernetesClient client) {
         return desired -> client.resource(desired).patch(new PatchContext.Builder().withPatchType(PatchType.SERVER_SIDE_APPLY)
