@@ -72,9 +72,31 @@ public final class AcknowledgedRecords {
     }
 
     public static long verify(Properties client, String topic, int partitions, Map<Long, Ack> expected) {
+        awaitVisible(client, topic, partitions, expected);
         List<Ack> lost = lost(client, topic, partitions, expected);
         assertThat(lost).as("acknowledged records missing from their offsets").isEmpty();
         return expected.size();
+    }
+
+    /**
+     * Waits (up to a minute) until every partition's end offset, the high watermark a consumer reads to, covers the
+     * highest acknowledged offset: right after a leader change the new leader's high watermark trails the old one's
+     * until its followers next fetch, as in Kafka, and a read in that moment would miss records that are there.
+     */
+    private static void awaitVisible(Properties client, String topic, int partitions, Map<Long, Ack> expected) {
+        Map<TopicPartition, Long> needed = new HashMap<>();
+        for (Ack ack : expected.values()) {
+            needed.merge(new TopicPartition(topic, ack.partition()), ack.offset() + 1, Math::max);
+        }
+        Properties p = new Properties();
+        p.putAll(client);
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            org.awaitility.Awaitility.await("the high watermark covers every acknowledged offset").atMost(Duration.ofMinutes(1))
+                    .pollInterval(Duration.ofMillis(100)).until(() -> {
+                        Map<TopicPartition, Long> ends = c.endOffsets(needed.keySet());
+                        return needed.entrySet().stream().allMatch(e -> ends.get(e.getKey()) >= e.getValue());
+                    });
+        }
     }
 
     /**
