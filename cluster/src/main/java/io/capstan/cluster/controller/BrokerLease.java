@@ -75,9 +75,19 @@ public final class BrokerLease implements AutoCloseable {
                 lastVersion = 0; // read it below
             }
         }
-        Optional<Versioned> current = store.get(key);
-        lastVersion = current.isEmpty() ? store.create(key, next) : store.compareAndSet(key, current.get().version(), next);
-        return lastVersion;
+        // read, then compare-and-set; a write that lands in between (the file store finishing a dead writer's change
+        // when it takes its lock, a restart of this broker id elsewhere) means read again, as every writer does
+        for (int attempt = 1; ; attempt++) {
+            Optional<Versioned> current = store.get(key);
+            try {
+                lastVersion = current.isEmpty() ? store.create(key, next) : store.compareAndSet(key, current.get().version(), next);
+                return lastVersion;
+            } catch (ConflictException raced) {
+                if (attempt == 5) {
+                    throw raced;
+                }
+            }
+        }
     }
 
     /**
