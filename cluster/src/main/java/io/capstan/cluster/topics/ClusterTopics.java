@@ -44,12 +44,8 @@ public final class ClusterTopics {
         if (cached.size() >= wanted) {
             return cached;
         }
-        // registered too recently for the watch to have shown them: new, so alive unless they already ended their lease
-        List<BrokerRegistration> all = new java.util.ArrayList<>(cached);
-        RegisteredBrokers.read(view.store()).stream()
-                .filter(b -> view.broker(b.id()) == null && !b.ended())
-                .forEach(all::add);
-        return all;
+        long now = view.now();
+        return RegisteredBrokers.read(view.store()).stream().filter(b -> b.alive(now)).toList();
     }
 
     /**
