@@ -19,13 +19,14 @@ import org.apache.kafka.common.TopicPartition;
 /**
  * Every replica of a shard, read from its broker's data directory after the brokers have stopped: the checker of
  * what the logs hold, not of what a consumer of the leader is shown. A follower copies its leader's batches byte for
- * byte, so replicas that ended in sync must hold the same batches at the same offsets.
+ * byte, so replicas that ended in sync must hold the same batches at the same offsets (but for the leader-epoch stamp,
+ * which a known bug can leave differing: counted and reported, not failed; see docs/reliability.md).
  */
 final class ReplicaLogs {
     private ReplicaLogs() {}
 
-    /** Batches whose leader-epoch stamp differed between replicas (see the known bug in {@link #assertIdentical}). */
-    static final java.util.concurrent.atomic.AtomicLong EPOCH_MISMATCHES = new java.util.concurrent.atomic.AtomicLong();
+    /** What a comparison covered: batches compared, and those whose leader-epoch stamp differed (the known bug below). */
+    record Comparison(long batches, long epochStampsDiffering) {}
 
     private static byte[] withoutEpoch(byte[] batch) {
         byte[] copy = batch.clone();
@@ -66,6 +67,16 @@ final class ReplicaLogs {
     }
 
     /**
+     * The end of a run: waits until every follower has caught up, stops every broker, then compares their logs from
+     * disk ({@link #assertIdentical}).
+     */
+    static Comparison stopAndCompare(BrokerProcess[] brokers, String topic, int partitions) throws InterruptedException {
+        awaitCaughtUp(brokers, topic, partitions, brokers.length);
+        BrokerProcess.stopAll(brokers);
+        return assertIdentical(java.util.Arrays.stream(brokers).map(BrokerProcess::dataDir).toList(), topic, partitions);
+    }
+
+    /**
      * Waits until every shard of {@code topic} has a leader whose /replicas shows its {@code replicas} - 1 followers at its
      * log end: only then can stopped replicas be expected to hold the same log.
      */
@@ -86,11 +97,12 @@ final class ReplicaLogs {
 
     /**
      * Asserts that every broker holds every shard of {@code topic} identically: the same log end, and byte-identical
-     * batches at the same offsets. Returns the number of batches compared.
+     * batches at the same offsets but for the leader-epoch stamp (see below).
      */
-    static long assertIdentical(List<Path> dataDirs, String topic, int partitions) {
+    static Comparison assertIdentical(List<Path> dataDirs, String topic, int partitions) {
         List<Map<Integer, Copy>> replicas = dataDirs.stream().map(d -> read(d, topic, partitions)).toList();
         long compared = 0;
+        long epochStamps = 0;
         for (int p = 0; p < partitions; p++) {
             Copy first = replicas.get(0).get(p);
             assertThat(first).as("%s-%d on %s", topic, p, dataDirs.get(0)).isNotNull();
@@ -110,7 +122,7 @@ final class ReplicaLogs {
                     // the leader holds the same records stamped with the new one; until fixed, the epochs are counted
                     // and printed, and everything else (offsets, records, CRC) must be identical.
                     if (!java.util.Arrays.equals(theirs, 12, 16, batch.getValue(), 12, 16)) {
-                        EPOCH_MISMATCHES.incrementAndGet();
+                        epochStamps++;
                         System.out.printf("leader epoch stamp differs at offset %d of %s-%d between %s and %s%n",
                                 batch.getKey(), topic, p, dataDirs.get(0), dataDirs.get(r));
                     }
@@ -120,6 +132,6 @@ final class ReplicaLogs {
                 }
             }
         }
-        return compared;
+        return new Comparison(compared, epochStamps);
     }
 }

@@ -187,11 +187,9 @@ class ReplicationFaultTest {
             assertThat(verified).isEqualTo(nextSeq.get());
             assertThat(failovers).isPositive();
             // the consumer above read the leaders; now every replica, from its own disk
-            ReplicaLogs.awaitCaughtUp(brokers, TOPIC, PARTITIONS, BROKERS);
-            BrokerProcess.stopAll(brokers);
-            long batches = ReplicaLogs.assertIdentical(java.util.Arrays.stream(brokers).map(BrokerProcess::dataDir).toList(), TOPIC, PARTITIONS);
-            System.out.printf("all %d replicas of each of %d shards hold the same records: %d batches compared byte for byte but for the leader-epoch stamp (%d stamps differed)%n",
-                    BROKERS, PARTITIONS, batches, ReplicaLogs.EPOCH_MISMATCHES.get());
+            ReplicaLogs.Comparison replicas = ReplicaLogs.stopAndCompare(brokers, TOPIC, PARTITIONS);
+            System.out.printf("all %d replicas of each of %d shards hold the same records: %d batches compared byte for byte"
+                    + " but for the leader-epoch stamp (%d stamps differed)%n", BROKERS, PARTITIONS, replicas.batches(), replicas.epochStampsDiffering());
             assertThat(sorted.get(sorted.size() - 1)).as("produce unavailability of the slowest failover (ms)").isLessThanOrEqualTo(UNAVAILABLE_MAX_MS);
         } finally {
             BrokerProcess.stopAll(brokers);

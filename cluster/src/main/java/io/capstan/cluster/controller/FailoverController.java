@@ -170,7 +170,7 @@ public final class FailoverController implements AutoCloseable {
      * lease. The change of its registration starts the next pass.
      */
     private void probeOverdue(long now) {
-        for (BrokerRegistration silent : renewals.dueForProbe(view.aliveBrokers(), now)) {
+        for (BrokerRegistration silent : renewals.dueForProbe(view.aliveBrokers(), view::renewedAt, now)) {
             if (!probes.isShutdown()) {
                 probes.execute(() -> {
                     if (probe.gone(silent)) {

@@ -5,33 +5,33 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
- * Which live brokers' lease renewals are overdue, by the controller's own clock: when it first saw each broker's current
- * lease (a renewal writes a new expiry), not the broker's clock, so clock skew between machines plays no part. A broker
- * renews every heartbeat interval; one whose lease has not changed for that long plus a grace is worth a
- * {@link ProcessProbe}, at most once per grace. Nothing here ends a lease: it only says whom to ask.
+ * Which live brokers' lease renewals are overdue: the cluster view times each renewal's arrival by the controller's own
+ * clock (decision 0015), and a broker renews every heartbeat interval, so one not heard from for that long plus a grace
+ * is worth a {@link ProcessProbe}, at most once per grace. Nothing here ends a lease: it only says whom to ask.
  */
 final class OverdueRenewals {
-    private record Seen(long leaseExpiresAtMs, long sinceMs, long probedMs) {}
+    private final Map<Integer, Long> probedAt = new ConcurrentHashMap<>();
 
-    private final Map<Integer, Seen> seen = new ConcurrentHashMap<>();
-
-    /** The live brokers to probe now, given what the controller sees of them at {@code nowMs}. */
-    List<BrokerRegistration> dueForProbe(Collection<BrokerRegistration> alive, long nowMs) {
-        seen.keySet().retainAll(alive.stream().map(BrokerRegistration::id).collect(Collectors.toSet()));
+    /**
+     * The live brokers to probe now. {@code renewedAt} gives when each broker's latest renewal arrived (null when
+     * unknown: not probed).
+     */
+    List<BrokerRegistration> dueForProbe(Collection<BrokerRegistration> alive, Function<Integer, Long> renewedAt, long nowMs) {
+        probedAt.keySet().retainAll(alive.stream().map(BrokerRegistration::id).collect(Collectors.toSet()));
         return alive.stream().filter(b -> {
-            Seen last = seen.get(b.id());
-            if (last == null || last.leaseExpiresAtMs() != b.leaseExpiresAtMs()) {
-                seen.put(b.id(), new Seen(b.leaseExpiresAtMs(), nowMs, Long.MIN_VALUE));
+            Long renewed = renewedAt.apply(b.id());
+            if (renewed == null || !overdue(b.heartbeatMs(), nowMs - renewed)) {
                 return false;
             }
-            if (!overdue(b.heartbeatMs(), nowMs - last.sinceMs())
-                    || (last.probedMs() != Long.MIN_VALUE && nowMs - last.probedMs() < grace(b.heartbeatMs()))) {
+            Long probed = probedAt.get(b.id());
+            if (probed != null && probed >= renewed && nowMs - probed < grace(b.heartbeatMs())) {
                 return false;
             }
-            seen.put(b.id(), new Seen(last.leaseExpiresAtMs(), last.sinceMs(), nowMs));
+            probedAt.put(b.id(), nowMs);
             return true;
         }).toList();
     }

@@ -177,6 +177,11 @@ public final class ClusterView implements AutoCloseable {
         return renewed != null && now - renewed < b.leaseMs();
     }
 
+    /** When this view saw broker {@code id}'s current lease arrive, by its own clock; null if it has no registration. */
+    public Long renewedAt(int id) {
+        return renewedAt.get(id);
+    }
+
     /** Whether broker {@code id} is registered and its lease holds (see {@link #aliveBrokers()}). */
     public boolean alive(int id) {
         BrokerRegistration b = brokers.get(id);

@@ -3,6 +3,7 @@ package io.capstan.cluster.controller;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.capstan.cluster.metadata.BrokerRegistration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -11,8 +12,15 @@ class OverdueRenewalsTest {
     private static final long HEARTBEAT = 1000;
     // overdue after 1000 + 250 (a quarter of the interval)
 
-    private static BrokerRegistration broker(int id, long leaseExpiresAtMs, long heartbeatMs) {
-        return new BrokerRegistration(id, "127.0.0.1", 9000 + id, null, leaseExpiresAtMs, 0, Map.of(), heartbeatMs, 0);
+    private final Map<Integer, Long> renewedAt = new HashMap<>();
+    private final OverdueRenewals renewals = new OverdueRenewals();
+
+    private static BrokerRegistration broker(int id, long heartbeatMs) {
+        return new BrokerRegistration(id, "127.0.0.1", 9000 + id, null, Long.MAX_VALUE, 0, Map.of(), heartbeatMs, 6000);
+    }
+
+    private List<BrokerRegistration> due(List<BrokerRegistration> alive, long nowMs) {
+        return renewals.dueForProbe(alive, renewedAt::get, nowMs);
     }
 
     @Test
@@ -25,41 +33,29 @@ class OverdueRenewalsTest {
     }
 
     @Test
-    void aBrokerIsProbedOnlyWhenItsLeaseHasNotChangedForLongerThanAnInterval() {
-        OverdueRenewals renewals = new OverdueRenewals();
-        BrokerRegistration silent = broker(1, 16_000, HEARTBEAT);
-        assertThat(renewals.dueForProbe(List.of(silent), 10_000)).as("first seen: its clock starts now").isEmpty();
-        assertThat(renewals.dueForProbe(List.of(silent), 11_250)).isEmpty();
-        assertThat(renewals.dueForProbe(List.of(silent), 11_251)).containsExactly(silent);
-        assertThat(renewals.dueForProbe(List.of(silent), 11_400)).as("at most one probe per grace").isEmpty();
-        assertThat(renewals.dueForProbe(List.of(silent), 11_501)).containsExactly(silent);
+    void aSilentBrokerIsProbedOncePerGrace() {
+        BrokerRegistration silent = broker(1, HEARTBEAT);
+        renewedAt.put(1, 10_000L);
+        assertThat(due(List.of(silent), 11_250)).isEmpty();
+        assertThat(due(List.of(silent), 11_251)).containsExactly(silent);
+        assertThat(due(List.of(silent), 11_400)).as("at most one probe per grace").isEmpty();
+        assertThat(due(List.of(silent), 11_501)).containsExactly(silent);
     }
 
     @Test
-    void aRenewalRestartsTheClock() {
-        OverdueRenewals renewals = new OverdueRenewals();
-        renewals.dueForProbe(List.of(broker(1, 16_000, HEARTBEAT)), 10_000);
-        BrokerRegistration renewed = broker(1, 17_000, HEARTBEAT);
-        assertThat(renewals.dueForProbe(List.of(renewed), 11_200)).as("a new expiry is a renewal").isEmpty();
-        assertThat(renewals.dueForProbe(List.of(renewed), 12_450)).isEmpty();
-        assertThat(renewals.dueForProbe(List.of(renewed), 12_451)).containsExactly(renewed);
+    void aRenewalStartsTheClockAgain() {
+        BrokerRegistration b = broker(1, HEARTBEAT);
+        renewedAt.put(1, 10_000L);
+        assertThat(due(List.of(b), 11_300)).containsExactly(b);
+        renewedAt.put(1, 11_350L);
+        assertThat(due(List.of(b), 12_600)).isEmpty();
+        assertThat(due(List.of(b), 12_601)).as("overdue again, whatever the last probe was").containsExactly(b);
     }
 
     @Test
-    void brokersThatAreNoLongerAliveAreForgotten() {
-        OverdueRenewals renewals = new OverdueRenewals();
-        BrokerRegistration one = broker(1, 16_000, HEARTBEAT);
-        renewals.dueForProbe(List.of(one), 10_000);
-        renewals.dueForProbe(List.of(), 11_000);
-        assertThat(renewals.dueForProbe(List.of(one), 12_000)).as("seen again: a fresh start").isEmpty();
-        assertThat(renewals.dueForProbe(List.of(one), 13_251)).containsExactly(one);
-    }
-
-    @Test
-    void brokersWithoutAKnownIntervalAreNeverProbed() {
-        OverdueRenewals renewals = new OverdueRenewals();
-        BrokerRegistration old = broker(1, 16_000, 0);
-        renewals.dueForProbe(List.of(old), 10_000);
-        assertThat(renewals.dueForProbe(List.of(old), 1_000_000)).isEmpty();
+    void brokersWithoutAKnownIntervalOrRenewalAreNeverProbed() {
+        renewedAt.put(1, 10_000L);
+        assertThat(due(List.of(broker(1, 0)), 1_000_000)).as("an older broker: no interval").isEmpty();
+        assertThat(due(List.of(broker(2, HEARTBEAT)), 1_000_000)).as("no renewal seen").isEmpty();
     }
 }
