@@ -52,6 +52,7 @@ public final class FailoverController implements AutoCloseable {
     private final OverdueRenewals renewals = new OverdueRenewals();
     private final java.util.concurrent.ExecutorService probes = Executors.newSingleThreadExecutor(DaemonThreads.named("capstan-controller-probe"));
     private volatile ProcessProbe probe = ProcessProbe.tcp(1000);
+    private ProcessWatch watch;
 
     /** A controller with its own cache of {@code store} (opened by {@link #start}). */
     public FailoverController(MetadataStore store, LongSupplier clock) {
@@ -105,6 +106,9 @@ public final class FailoverController implements AutoCloseable {
                 passSoon();
             }
         });
+        if (probe != ProcessProbe.NEVER) {
+            watch = new ProcessWatch(this::probeSoon, 1000);
+        }
         loop.scheduleWithFixedDelay(this::passQuietly, 0, intervalMs, TimeUnit.MILLISECONDS);
     }
 
@@ -132,6 +136,9 @@ public final class FailoverController implements AutoCloseable {
     /** One pass over the cache; returns how many shards changed. */
     public int pass() {
         long now = clock.getAsLong();
+        if (watch != null) {
+            watch.track(view.aliveBrokers());
+        }
         probeOverdue(now);
         Set<Integer> alive = view.aliveBrokerIds();
         boolean preferredDue = preferredIntervalMs > 0 && now - lastPreferredMs >= preferredIntervalMs;
@@ -171,38 +178,58 @@ public final class FailoverController implements AutoCloseable {
      */
     private void probeOverdue(long now) {
         for (BrokerRegistration silent : renewals.dueForProbe(view.aliveBrokers(), view::renewedAt, now)) {
-            if (!probes.isShutdown()) {
-                probes.execute(() -> {
-                    if (probe.gone(silent)) {
-                        endLease(silent, clock.getAsLong());
-                    }
-                });
+            probeSoon(silent.id());
+        }
+    }
+
+    /** Probes broker {@code id} off the caller's thread (a pass, or the process watch that saw its connection close). */
+    private void probeSoon(int id) {
+        if (!probes.isShutdown()) {
+            try {
+                probes.execute(() -> probeAndEnd(id));
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                // the controller is closing
             }
         }
     }
 
-    /** Ends the lease of a broker whose process is gone, unless it renewed meanwhile (then it is not gone). */
-    private void endLease(BrokerRegistration gone, long now) {
+    /**
+     * Ends the lease of broker {@code id} if its process is gone: the registration ended is the one seen before the
+     * probe, so a broker that restarted and registered meanwhile keeps its new lease. A renewal that arrives during
+     * the probe (written before the process died) makes it look again.
+     */
+    private void probeAndEnd(int id) {
+        for (int attempt = 0; attempt < 3; attempt++) {
+            Optional<BrokerRegistration> seen = view.aliveBrokers().stream().filter(b -> b.id() == id).findFirst();
+            if (seen.isEmpty() || !probe.gone(seen.get()) || !renewedDuringProbe(seen.get(), clock.getAsLong())) {
+                return;
+            }
+        }
+    }
+
+    /** Ends the lease of a broker whose process is gone; true when it renewed meanwhile (so nothing was ended). */
+    private boolean renewedDuringProbe(BrokerRegistration gone, long now) {
         String key = BrokerRegistration.key(gone.id());
         Optional<Versioned> current = view.cache().get(key);
         if (current.isEmpty()) {
-            return;
+            return false;
         }
         BrokerRegistration stored = MetadataCodec.decode(current.get().value(), BrokerRegistration.class);
         if (stored.leaseExpiresAtMs() != gone.leaseExpiresAtMs()) {
-            return;
+            return !stored.ended();
         }
         try {
             store.compareAndSet(key, current.get().version(), MetadataCodec.encode(stored.withLease(0)));
-            log.warn("broker {}: no lease renewal for over {} ms and {}:{} refuses connections, so its process is gone;"
-                    + " its lease is ended now ({} ms before it would have run out) and its shards fail over",
-                    gone.id(), gone.heartbeatMs(), gone.host(), gone.port(), Math.max(0, gone.leaseExpiresAtMs() - now));
+            log.warn("broker {}: its process is gone ({}:{} refuses connections); its lease is ended now ({} ms before it"
+                    + " would have run out) and its shards fail over",
+                    gone.id(), gone.host(), gone.port(), Math.max(0, gone.leaseExpiresAtMs() - now));
         } catch (ConflictException renewedMeanwhile) {
-            // it renewed or restarted since: alive after all, or already handled
+            return true;
         } catch (RuntimeException e) {
             log.warn("broker {}: its process looks gone but its lease could not be ended ({}); it runs out within {} ms",
                     gone.id(), e.toString(), Math.max(0, gone.leaseExpiresAtMs() - now));
         }
+        return false;
     }
 
     private record Decision(ShardId id, ShardState from, long version, ShardState to) {}
@@ -285,6 +312,9 @@ public final class FailoverController implements AutoCloseable {
         loop.shutdownNow();
         writers.shutdownNow();
         probes.shutdownNow();
+        if (watch != null) {
+            watch.close();
+        }
         try {
             if (changes != null) {
                 changes.close();
