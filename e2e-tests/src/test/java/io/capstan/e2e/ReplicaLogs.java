@@ -19,20 +19,13 @@ import org.apache.kafka.common.TopicPartition;
 /**
  * Every replica of a shard, read from its broker's data directory after the brokers have stopped: the checker of
  * what the logs hold, not of what a consumer of the leader is shown. A follower copies its leader's batches byte for
- * byte, so replicas that ended in sync must hold the same batches at the same offsets (but for the leader-epoch stamp,
- * which a known bug can leave differing: counted and reported, not failed; see docs/reliability.md).
+ * byte, so replicas that ended in sync must hold the same batches at the same offsets, leader-epoch stamps included.
  */
 final class ReplicaLogs {
     private ReplicaLogs() {}
 
-    /** What a comparison covered: batches compared, and those whose leader-epoch stamp differed (the known bug below). */
-    record Comparison(long batches, long epochStampsDiffering) {}
-
-    private static byte[] withoutEpoch(byte[] batch) {
-        byte[] copy = batch.clone();
-        java.util.Arrays.fill(copy, 12, 16, (byte) 0);
-        return copy;
-    }
+    /** What a comparison covered: the batches compared. */
+    record Comparison(long batches) {}
 
     /** A shard as one replica holds it: its log start and end, and each batch's base offset with its bytes. */
     record Copy(long logStart, long logEnd, Map<Long, byte[]> batches) {}
@@ -96,13 +89,48 @@ final class ReplicaLogs {
     }
 
     /**
+     * Waits until, for every shard of {@code topic}, each of the {@code replicas} - 1 followers has copied everything its
+     * leader held when this was called: under load, the proof that every follower is fetching again (a follower that
+     * has caught up cannot be dropped from the in-sync set for replica.lag.time.max.ms after).
+     */
+    static void awaitFollowersPastNow(BrokerProcess[] brokers, String topic, int partitions, int replicas) {
+        Map<Integer, Long> target = new java.util.HashMap<>();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(120)).pollInterval(java.time.Duration.ofMillis(100)).until(() -> {
+            for (BrokerProcess b : brokers) {
+                for (io.capstan.cluster.metadata.ReplicaProgress p : progress(b)) {
+                    if (p.topic().equals(topic)) {
+                        target.putIfAbsent(p.partition(), p.logEnd());
+                    }
+                }
+            }
+            return target.size() == partitions;
+        });
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(120)).pollInterval(java.time.Duration.ofMillis(100)).until(() -> {
+            java.util.Set<Integer> past = new java.util.HashSet<>();
+            for (BrokerProcess b : brokers) {
+                for (io.capstan.cluster.metadata.ReplicaProgress p : progress(b)) {
+                    if (p.topic().equals(topic) && p.replicaEnds().size() == replicas - 1
+                            && p.replicaEnds().values().stream().allMatch(end -> end >= target.get(p.partition()))) {
+                        past.add(p.partition());
+                    }
+                }
+            }
+            return past.size() == partitions;
+        });
+    }
+
+    private static io.capstan.cluster.metadata.ReplicaProgress[] progress(BrokerProcess b) throws java.io.IOException, InterruptedException {
+        return io.capstan.cluster.metadata.MetadataCodec.decode(b.admin("/replicas").getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                io.capstan.cluster.metadata.ReplicaProgress[].class);
+    }
+
+    /**
      * Asserts that every broker holds every shard of {@code topic} identically: the same log end, and byte-identical
-     * batches at the same offsets but for the leader-epoch stamp (see below).
+     * batches at the same offsets.
      */
     static Comparison assertIdentical(List<Path> dataDirs, String topic, int partitions) {
         List<Map<Integer, Copy>> replicas = dataDirs.stream().map(d -> read(d, topic, partitions)).toList();
         long compared = 0;
-        long epochStamps = 0;
         for (int p = 0; p < partitions; p++) {
             Copy first = replicas.get(0).get(p);
             assertThat(first).as("%s-%d on %s", topic, p, dataDirs.get(0)).isNotNull();
@@ -117,21 +145,14 @@ final class ReplicaLogs {
                     }
                     byte[] theirs = other.batches().get(batch.getKey());
                     assertThat(theirs).as("batch at offset %d of %s-%d on %s", batch.getKey(), topic, p, dataDirs.get(r)).isNotNull();
-                    // bytes 12-15 are the partition leader epoch stamped on the batch. KNOWN BUG (open, found by this
-                    // check in CI): after a paused leader, a follower can keep a batch stamped with the old epoch where
-                    // the leader holds the same records stamped with the new one; until fixed, the epochs are counted
-                    // and printed, and everything else (offsets, records, CRC) must be identical.
-                    if (!java.util.Arrays.equals(theirs, 12, 16, batch.getValue(), 12, 16)) {
-                        epochStamps++;
-                        System.out.printf("leader epoch stamp differs at offset %d of %s-%d between %s and %s%n",
-                                batch.getKey(), topic, p, dataDirs.get(0), dataDirs.get(r));
-                    }
-                    assertThat(withoutEpoch(theirs)).as("batch at offset %d of %s-%d on %s equals the one on %s",
-                            batch.getKey(), topic, p, dataDirs.get(r), dataDirs.get(0)).isEqualTo(withoutEpoch(batch.getValue()));
+                    // byte-identical, the leader-epoch stamp (bytes 12-15) included: a follower that kept a deposed
+                    // leader's batch where the new leader holds a retry of it would differ only there
+                    assertThat(theirs).as("batch at offset %d of %s-%d on %s equals the one on %s",
+                            batch.getKey(), topic, p, dataDirs.get(r), dataDirs.get(0)).isEqualTo(batch.getValue());
                     compared++;
                 }
             }
         }
-        return new Comparison(compared, epochStamps);
+        return new Comparison(compared);
     }
 }

@@ -47,6 +47,11 @@ final class ReplicaFetcher implements AutoCloseable {
     private final Map<TopicPartition, Fetching> partitions = new ConcurrentHashMap<>();
     private final Thread thread;
     private final Object changed = new Object();
+    /**
+     * Held while a response is applied to the logs and by {@link #remove}: once a shard is removed, nothing this
+     * fetcher received for it can land in its log any more (Kafka's fetcher holds its partition-map lock the same way).
+     */
+    private final Object applying = new Object();
     private volatile boolean running = true;
 
     /** One shard being copied: the epoch it follows in, and whether its log has been reconciled with the leader's. */
@@ -83,8 +88,18 @@ final class ReplicaFetcher implements AutoCloseable {
         signal();
     }
 
+    /**
+     * Stops copying {@code tp}; when this returns, no append of this fetcher's to it is in flight or can start. Without
+     * that, a response from a deposed leader could land after the shard follows a new leader (and was truncated to
+     * agree with it) or leads itself: a batch of the old epoch where the new leader holds other records.
+     */
     void remove(TopicPartition tp) {
-        partitions.remove(tp);
+        if (!partitions.containsKey(tp)) {
+            return; // only ever added by the role thread that also removes: nothing of ours can be in flight for it
+        }
+        synchronized (applying) {
+            partitions.remove(tp);
+        }
     }
 
     private void signal() {
@@ -158,6 +173,12 @@ final class ReplicaFetcher implements AutoCloseable {
             return;
         }
         OffsetForLeaderEpochResponseData response = connection.send(ApiKeys.OFFSET_FOR_LEADER_EPOCH, EPOCH_VERSION, request);
+        synchronized (applying) {
+            truncateAll(response, asked);
+        }
+    }
+
+    private void truncateAll(OffsetForLeaderEpochResponseData response, Map<TopicPartition, Fetching> asked) {
         for (OffsetForLeaderEpochResponseData.OffsetForLeaderTopicResult topic : response.topics()) {
             for (OffsetForLeaderEpochResponseData.EpochEndOffset p : topic.partitions()) {
                 Fetching f = asked.get(new TopicPartition(topic.topic(), p.partition()));
@@ -224,6 +245,14 @@ final class ReplicaFetcher implements AutoCloseable {
             log.info("broker {}: leader {} refused the fetch: {}", me, leaderId, Errors.forCode(response.errorCode()));
             return false;
         }
+        synchronized (applying) {
+            applyAll(response, asked);
+        }
+        return true;
+    }
+
+    /** Appends what the leader sent for the shards still fetched, waits until it is durable, then takes its high watermark. */
+    private void applyAll(FetchResponseData response, Map<TopicPartition, Fetching> asked) {
         List<CompletableFuture<AppendResult>> appends = new ArrayList<>();
         List<Runnable> afterAppends = new ArrayList<>();
         for (FetchResponseData.FetchableTopicResponse topic : response.responses()) {
@@ -265,7 +294,6 @@ final class ReplicaFetcher implements AutoCloseable {
             }
         }
         afterAppends.forEach(Runnable::run);
-        return true;
     }
 
     private void appendAll(Shard shard, MemoryRecords records, List<CompletableFuture<AppendResult>> appends) {
