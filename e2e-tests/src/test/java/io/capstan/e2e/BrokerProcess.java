@@ -30,10 +30,23 @@ final class BrokerProcess implements AutoCloseable {
     private int starts;
     private final Map<String, String> environment = new java.util.HashMap<>();
     private String heap = "512m";
+    private List<String> launcher = List.of();
+    private String host = "127.0.0.1";
 
     /** Extra environment for the broker process (KUBECONFIG for a broker on the Kubernetes metadata store). */
     BrokerProcess withEnvironment(Map<String, String> env) {
         environment.putAll(env);
+        return this;
+    }
+
+    /**
+     * Runs the broker through {@code launcher} (such as {@code ip netns exec NS}) listening and advertising on
+     * {@code host}, for its Kafka listener and its admin port alike.
+     */
+    BrokerProcess withNetwork(List<String> launcher, String host) {
+        this.launcher = List.copyOf(launcher);
+        this.host = host;
+        settings.put("listener.host", host);
         return this;
     }
 
@@ -51,7 +64,7 @@ final class BrokerProcess implements AutoCloseable {
         this.logFile = logDir.resolve("broker.log");
         this.port = freePort();
         this.adminPort = freePort();
-        this.settings = settings;
+        this.settings = new java.util.HashMap<>(settings);
         Files.createDirectories(logDir);
     }
 
@@ -62,7 +75,7 @@ final class BrokerProcess implements AutoCloseable {
     }
 
     String bootstrap() {
-        return "127.0.0.1:" + port;
+        return host + ":" + port;
     }
 
     int port() {
@@ -74,7 +87,8 @@ final class BrokerProcess implements AutoCloseable {
     }
 
     void start() throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(
+        List<String> cmd = new ArrayList<>(launcher);
+        cmd.addAll(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx" + heap, "-XX:+UseParallelGC", "-XX:+ExitOnOutOfMemoryError",
                 "-cp", System.getProperty("java.class.path"),
@@ -102,7 +116,7 @@ final class BrokerProcess implements AutoCloseable {
 
     private boolean ready() {
         try {
-            HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/readyz"))
+            HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create("http://" + host + ":" + adminPort + "/readyz"))
                     .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
             return r.statusCode() == 200;
         } catch (IOException e) {
@@ -115,7 +129,7 @@ final class BrokerProcess implements AutoCloseable {
 
     /** GET of an admin-port path (such as /replicas); the body, or an AssertionError naming the status. */
     String admin(String path) throws IOException, InterruptedException {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + host + ":" + adminPort + path))
                 .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) {
             throw new AssertionError("GET " + path + " on broker admin port " + adminPort + " answered " + r.statusCode() + ": " + r.body());

@@ -15,15 +15,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -61,9 +55,7 @@ class ReplicationFaultTest {
 
 
     private final BrokerProcess[] brokers = new BrokerProcess[BROKERS];
-    private final Map<Long, AcknowledgedRecords.Ack> acked = new ConcurrentHashMap<>();
-    /** Per shard: send and acknowledgement times (nanos) of each acknowledged record. */
-    private final List<ConcurrentLinkedQueue<long[]>> ackTimes = new ArrayList<>();
+    private ShapedLoad load;
     private LocalFileMetadataStore store;
 
     private ClientSecurity security = ClientSecurity.NONE;
@@ -79,9 +71,6 @@ class ReplicationFaultTest {
         Path metadata = dir.resolve("metadata");
         store = new LocalFileMetadataStore(metadata, 100);
         security.createUsers(store);
-        for (int p = 0; p < PARTITIONS; p++) {
-            ackTimes.add(new ConcurrentLinkedQueue<>());
-        }
         for (int id = 0; id < BROKERS; id++) {
             Map<String, String> settings = new HashMap<>(security.brokerSettings());
             settings.putAll(Map.of("node.id", String.valueOf(id), "metadata.dir", metadata.toString(), "broker.lease.ms", String.valueOf(LEASE_MS),
@@ -89,9 +78,6 @@ class ReplicationFaultTest {
             brokers[id] = new BrokerProcess(dir.resolve("broker-" + id), Path.of("target", "replication-logs", protocol, "broker-" + id), settings);
             brokers[id].start();
         }
-        AtomicReference<Exception> sendFailure = new AtomicReference<>();
-        AtomicBoolean running = new AtomicBoolean(true);
-        AtomicLong nextSeq = new AtomicLong();
         List<Long> unavailableMs = new ArrayList<>();
         int failovers = 0;
         try (FailoverController controller = new FailoverController(store, System::currentTimeMillis).withPreferredLeaderElection(5_000)) {
@@ -101,36 +87,18 @@ class ReplicationFaultTest {
             }
             awaitFullyReplicated();
             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps(), new ByteArraySerializer(), new ByteArraySerializer());
-            long rate = Long.getLong("capstan.replication.rate", 3_000);
-            Thread load = new Thread(() -> {
-                long start = System.nanoTime();
-                while (running.get() && sendFailure.get() == null) {
-                    long seq = nextSeq.getAndIncrement();
-                    long due = start + seq * 1_000_000_000L / rate; // load shaping, not synchronisation
-                    java.util.concurrent.locks.LockSupport.parkNanos(due - System.nanoTime());
-                    long sentAt = System.nanoTime();
-                    producer.send(new ProducerRecord<>(TOPIC, (int) (seq % PARTITIONS), null, AcknowledgedRecords.value(seq)), (md, e) -> {
-                        if (e != null) {
-                            sendFailure.compareAndSet(null, e);
-                        } else {
-                            acked.put(seq, new AcknowledgedRecords.Ack(md.partition(), md.offset(), seq));
-                            ackTimes.get(md.partition()).add(new long[] {sentAt, System.nanoTime()});
-                        }
-                    });
-                }
-            }, "replication-load");
-            load.start();
+            load = new ShapedLoad(producer, TOPIC, PARTITIONS, Long.getLong("capstan.replication.rate", 3_000));
             for (int cycle = 1; cycle <= cycles; cycle++) {
                 Thread.sleep(500 + random.nextInt(1000)); // the fault schedule, not synchronisation
                 int fault = cycle <= 4 ? cycle - 1 : random.nextInt(4);
-                long before = acked.size();
+                long before = load.acknowledgedCount();
                 if (fault == 0) {
                     int partition = random.nextInt(PARTITIONS);
                     int leader = shard(partition).leader();
                     long killedAt = System.nanoTime();
                     brokers[leader].kill();
                     await().atMost(Duration.ofSeconds(60)).until(() -> shard(partition).leader() >= 0 && shard(partition).leader() != leader);
-                    long firstAckAfter = awaitAckAfter(partition, killedAt);
+                    long firstAckAfter = load.times().awaitAckOfSendAfter(partition, killedAt);
                     unavailableMs.add((firstAckAfter - killedAt) / 1_000_000);
                     failovers++;
                     brokers[leader].start();
@@ -153,7 +121,7 @@ class ReplicationFaultTest {
                     long pausedAt = System.nanoTime(); // records sent from now on cannot be acknowledged by the paused leader
                     try {
                         await().atMost(Duration.ofSeconds(60)).until(() -> shard(partition).leader() >= 0 && shard(partition).leader() != leader);
-                        long firstAckAfter = awaitAckAfter(partition, pausedAt);
+                        long firstAckAfter = load.times().awaitAckOfSendAfter(partition, pausedAt);
                         unavailableMs.add((firstAckAfter - pausedAt) / 1_000_000);
                         failovers++;
                     } finally {
@@ -170,21 +138,20 @@ class ReplicationFaultTest {
                     System.out.printf("cycle %d: rolling restart of all %d brokers (SIGTERM, one at a time)%n", cycle, BROKERS);
                 }
                 awaitFullyReplicated();
-                assertThat(sendFailure.get()).as("producer error").isNull();
-                System.out.printf("cycle %d/%d done: %d records acknowledged (%d new)%n", cycle, cycles, acked.size(), acked.size() - before);
+                assertThat(load.failure()).as("producer error").isNull();
+                System.out.printf("cycle %d/%d done: %d records acknowledged (%d new)%n", cycle, cycles, load.acknowledgedCount(), load.acknowledgedCount() - before);
             }
-            running.set(false);
-            load.join();
+            load.stop();
             producer.flush();
             producer.close(Duration.ofSeconds(60));
-            assertThat(sendFailure.get()).as("producer error").isNull();
-            long verified = AcknowledgedRecords.verify(security.client(bootstrap()), TOPIC, PARTITIONS, new HashMap<>(acked));
+            assertThat(load.failure()).as("producer error").isNull();
+            long verified = AcknowledgedRecords.verify(security.client(bootstrap()), TOPIC, PARTITIONS, load.acknowledged());
             List<Long> sorted = new ArrayList<>(unavailableMs);
             sorted.sort(Long::compare);
             System.out.printf("replication fault test (" + protocol + "): seed %d, %d cycles, %d leader failovers, %d records acknowledged, 0 lost, 0 duplicated;"
                     + " produce unavailability per failover: median %d ms, max %d ms%n", seed, cycles, failovers, verified,
                     sorted.isEmpty() ? 0 : sorted.get(sorted.size() / 2), sorted.isEmpty() ? 0 : sorted.get(sorted.size() - 1));
-            assertThat(verified).isEqualTo(nextSeq.get());
+            assertThat(verified).isEqualTo(load.sent());
             assertThat(failovers).isPositive();
             // the consumer above read the leaders; now every replica, from its own disk
             ReplicaLogs.Comparison replicas = ReplicaLogs.stopAndCompare(brokers, TOPIC, PARTITIONS);
@@ -210,20 +177,6 @@ class ReplicationFaultTest {
         StoreShards.awaitAllInSync(store, TOPIC, PARTITIONS, BROKERS);
     }
 
-    /** When the first record sent after {@code since} to the shard was acknowledged: production has resumed. */
-    private long awaitAckAfter(int partition, long since) {
-        AtomicLong first = new AtomicLong();
-        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(20)).until(() -> {
-            for (long[] t : ackTimes.get(partition)) {
-                if (t[0] > since) {
-                    first.set(t[1]);
-                    return true;
-                }
-            }
-            return false;
-        });
-        return first.get();
-    }
 
     private Properties producerProps() {
         Properties p = AcknowledgedRecords.durableProducer(security.client(bootstrap()));
