@@ -29,6 +29,9 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
             .help("Open client connections").register(registry);
     private final Counter rejectedFrames = Counter.builder().name("capstan_rejected_frames_total")
             .help("Connections closed for malformed, oversized or unsupported requests").register(registry);
+    private final Counter internalErrors = Counter.builder().name("capstan_request_internal_errors_total")
+            .help("Requests the broker failed by a fault of its own (a bug, not the client's input), by stage: handler, encode, pipeline;"
+                    + " each closed its connection and logged the error").labelNames("stage").register(registry);
     private final Counter closedByBroker = Counter.builder().name("capstan_connections_closed_by_broker_total")
             .help("Connections the broker closed for a limit, by setting (max.connections, max.connections.per.ip, connections.max.idle.ms)")
             .labelNames("setting").register(registry);
@@ -148,6 +151,11 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
     @Override
     public void rejectedFrame(String reason) {
         rejectedFrames.inc();
+    }
+
+    @Override
+    public void internalError(String stage) {
+        internalErrors.labelValues(stage).inc();
     }
 
     @Override

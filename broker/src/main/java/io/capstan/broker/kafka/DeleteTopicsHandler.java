@@ -49,7 +49,7 @@ public final class DeleteTopicsHandler implements ApiHandler {
 
     private void delete(DeleteTopicsRequestData.DeleteTopicState target, DeletableTopicResult result) {
         String name = target.name() != null ? target.name() : cluster.nameOf(target.topicId().toString()).orElse(null);
-        if (name == null || cluster.topic(name).isEmpty()) {
+        if (name == null || TopicNames.problem(name) != null || cluster.topic(name).isEmpty()) { // an illegal name names nothing
             Errors error = target.name() != null ? Errors.UNKNOWN_TOPIC_OR_PARTITION : Errors.UNKNOWN_TOPIC_ID;
             result.setErrorCode(error.code()).setErrorMessage("no such topic");
             return;

@@ -91,7 +91,8 @@ public final class ProduceHandler implements ApiHandler {
                             + (topic.name() == null || topic.name().isEmpty() ? topic.topicId() : topic.name()) + "-" + partition.index());
                     continue;
                 }
-                ByteBuffer records = ((MemoryRecords) partition.records()).buffer().duplicate();
+                // records are nullable on the wire: no records is an empty, invalid batch set, refused as such below
+                ByteBuffer records = partition.records() == null ? ByteBuffer.allocate(0) : ((MemoryRecords) partition.records()).buffer().duplicate();
                 String topicLimit = meta.configs().get("max.message.bytes");
                 BatchValidator.Verdict verdict = topicLimit == null ? validator.validate(records)
                         : validator.validate(records, Integer.parseInt(topicLimit), "max.message.bytes of topic " + meta.name());

@@ -20,6 +20,13 @@ public interface NetMetrics {
 
     void authenticated(String listener, String stage);
 
+    /**
+     * A request the broker could not handle for a fault of its own (a bug, never the client's input): {@code stage} is
+     * handler (it threw or failed), encode (the response does not fit the version) or pipeline (anything else).
+     * The connection is closed; this counts it, so a dashboard or a fuzz run sees it.
+     */
+    void internalError(String stage);
+
     NetMetrics NONE = new NetMetrics() {
         @Override public void connectionOpened() { }
         @Override public void connectionClosed() { }
@@ -28,5 +35,6 @@ public interface NetMetrics {
         @Override public void closedByBroker(String setting) { }
         @Override public void authenticationFailed(String listener, String stage) { }
         @Override public void authenticated(String listener, String stage) { }
+        @Override public void internalError(String stage) { }
     };
 }

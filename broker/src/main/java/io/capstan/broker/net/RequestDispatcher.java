@@ -202,6 +202,7 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
             response = api.handler().handle(context, request);
         } catch (RuntimeException e) {
             log.error("{} handler failed for {}; closing the connection", api.key(), ctx.channel().remoteAddress(), e);
+            metrics.internalError("handler");
             ctx.close();
             return;
         }
@@ -269,6 +270,7 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
         }
         if (error != null) {
             log.error("{} request from {} failed; closing the connection", header.apiKey(), ctx.channel().remoteAddress(), error);
+            metrics.internalError("handler");
             ctx.close();
             return;
         }
@@ -281,6 +283,7 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
             // a response this version cannot express is a broker bug; say so loudly rather than leave the client hanging
             log.error("cannot encode {} v{} response for {}; closing the connection", header.apiKey(), header.apiVersion(),
                     ctx.channel().remoteAddress(), e);
+            metrics.internalError("encode");
             ctx.close();
             return;
         }
@@ -343,6 +346,7 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
             ctx.close();
         } else {
             log.error("unexpected error on connection from {}; closing it", ctx.channel().remoteAddress(), cause);
+            metrics.internalError("pipeline");
             ctx.close();
         }
     }
