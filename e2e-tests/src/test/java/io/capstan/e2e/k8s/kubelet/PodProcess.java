@@ -27,6 +27,9 @@ final class PodProcess {
     volatile boolean statusWritten;
     volatile int livenessFailures;
     volatile long lastLivenessProbeMs;
+    volatile long lastReadinessProbeMs;
+    volatile int readinessFailures;
+    volatile int readinessSuccesses;
     volatile long processStartedAtMs;
 
     PodProcess(Pod pod, String ip, Path dir, Container container, List<String> command, Map<String, String> env) {
@@ -49,6 +52,9 @@ final class PodProcess {
         process = pb.start();
         processStartedAtMs = System.currentTimeMillis();
         livenessFailures = 0;
+        lastReadinessProbeMs = 0;
+        readinessFailures = 0;
+        readinessSuccesses = 0;
     }
 
     boolean running() {

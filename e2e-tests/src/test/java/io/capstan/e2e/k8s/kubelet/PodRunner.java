@@ -46,7 +46,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Stands in for the kubelet of one node: runs each pod bound to the node as a real process (its single container's
  * command, with the image's files, volumes and environment as the container would see them, see {@link ContainerView})
- * on its own loopback address 127.0.0.N; reports the pod's IP, phase, readiness (from its HTTP readiness probe) and
+ * on a loopback address of its own (127.0.x.y, a new one for each pod object); reports the pod's IP, phase, readiness
+ * (from its HTTP readiness probe, honouring its initial delay, period and thresholds) and
  * restarts; restarts a container whose process exits or fails its liveness probe; on deletion runs the preStop hook,
  * sends SIGTERM, and SIGKILL when the grace period ends, then removes the pod. Pods authenticate to the API server as
  * their ServiceAccount (a bound token), so the RBAC they are given is what they get.
@@ -63,7 +64,8 @@ public final class PodRunner implements AutoCloseable {
     private final String apiServer;
     private final Path caCertificate;
     private final Map<String, PodProcess> pods = new ConcurrentHashMap<>();
-    private final Map<String, Integer> addresses = new ConcurrentHashMap<>();
+    /** Each pod's address, by the pod's UID. */
+    private final Map<String, String> addresses = new ConcurrentHashMap<>();
     private final AtomicInteger nextAddress = new AtomicInteger(10);
     private Set<String> serviceNames = Set.of();
     private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "pod-runner"));
@@ -205,7 +207,9 @@ public final class PodRunner implements AutoCloseable {
             return;
         }
         try {
-            String ip = "127.0.0." + addresses.computeIfAbsent(key, k -> nextAddress.getAndIncrement());
+            // an address lives as long as the pod object, as on a real node: a pod deleted and created again (a
+            // StatefulSet's rolling update) comes back on a new one, so a client holding the old address must re-resolve
+            String ip = addresses.computeIfAbsent(pod.getMetadata().getUid(), uid -> nextLoopbackAddress());
             Path dir = work.resolve("pods").resolve(pod.getMetadata().getNamespace() + "_" + pod.getMetadata().getName() + "_" + pod.getMetadata().getUid());
             Files.createDirectories(dir);
             Map<String, Path> mounts = new LinkedHashMap<>();
@@ -398,6 +402,16 @@ public final class PodRunner implements AutoCloseable {
         }
     }
 
+    /** 127.0.0.10, 127.0.0.11, ... 127.0.1.1, ...: never a network (.0) or broadcast (.255) address. */
+    private String nextLoopbackAddress() {
+        while (true) {
+            int n = nextAddress.getAndIncrement();
+            if ((n & 0xFF) != 0 && (n & 0xFF) != 0xFF) {
+                return "127.0." + ((n >> 8) & 0xFF) + "." + (n & 0xFF);
+            }
+        }
+    }
+
     /** Restart a container that exited or failed liveness; probe readiness; write the status when it changes. */
     private void tend(PodProcess p, Pod pod) {
         long now = System.currentTimeMillis();
@@ -436,12 +450,39 @@ public final class PodRunner implements AutoCloseable {
                 }
             }
         }
-        var readiness = p.container.getReadinessProbe();
-        boolean ready = readiness == null || readiness.getHttpGet() == null || probe(p, readiness.getHttpGet());
+        boolean ready = readiness(p, now);
         if (ready != p.ready || !p.statusWritten) {
             p.ready = ready;
             writeStatus(p);
         }
+    }
+
+    /**
+     * Readiness as the kubelet judges it: the first probe after initialDelaySeconds, then one every periodSeconds;
+     * ready after successThreshold successes in a row, unready after failureThreshold failures in a row (a container
+     * starts unready). Kubernetes' defaults where the probe leaves a field out.
+     */
+    private boolean readiness(PodProcess p, long now) {
+        var readiness = p.container.getReadinessProbe();
+        if (readiness == null || readiness.getHttpGet() == null) {
+            return true;
+        }
+        long delay = 1000L * (readiness.getInitialDelaySeconds() == null ? 0 : readiness.getInitialDelaySeconds());
+        long period = 1000L * (readiness.getPeriodSeconds() == null ? 10 : readiness.getPeriodSeconds());
+        if (now - p.processStartedAtMs < delay || now - p.lastReadinessProbeMs < period) {
+            return p.ready;
+        }
+        p.lastReadinessProbeMs = now;
+        if (probe(p, readiness.getHttpGet())) {
+            p.readinessFailures = 0;
+            p.readinessSuccesses++;
+        } else {
+            p.readinessSuccesses = 0;
+            p.readinessFailures++;
+        }
+        int successes = readiness.getSuccessThreshold() == null ? 1 : readiness.getSuccessThreshold();
+        int failures = readiness.getFailureThreshold() == null ? 3 : readiness.getFailureThreshold();
+        return p.ready ? p.readinessFailures < failures : p.readinessSuccesses >= successes;
     }
 
     private boolean probe(PodProcess p, HTTPGetAction get) {
