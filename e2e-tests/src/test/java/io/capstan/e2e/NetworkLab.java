@@ -63,6 +63,19 @@ final class NetworkLab implements AutoCloseable {
         }
     }
 
+    /**
+     * Adds {@code address} to this process's side of the bridge, reachable from every node through the gateway, so a
+     * service here (a relay to the API server) can be cut from a node without cutting the node from the gateway.
+     */
+    String addServiceAddress(String address) throws IOException {
+        run("ip", "addr", "add", address + "/32", "dev", bridge);
+        for (String ns : namespaces) {
+            // a /24 through the gateway, so that drop()'s /32 blackhole for the address can come and go on top of it
+            run("ip", "-n", ns, "route", "add", address.substring(0, address.lastIndexOf('.')) + ".0/24", "via", gateway());
+        }
+        return address;
+    }
+
     /** The address of this process's side (the bridge): clients and the controller of the test connect from it. */
     String gateway() {
         return subnet + ".1";

@@ -61,6 +61,15 @@ public final class ControlPlane implements AutoCloseable {
         return writeKubeconfig();
     }
 
+    /** An address the API server's certificate also names, for a relay on a test's own network to listen on. */
+    public static final String LAB_ADDRESS = "10.213.255.1";
+
+    /** The admin's kubeconfig for reaching the API server at {@code url} (a relay) instead of on 127.0.0.1. */
+    public Path adminKubeconfigAt(String url, String fileName) throws IOException {
+        return Kubeconfig.write(work.resolve(fileName), url, caCertificate(), "admin",
+                "{client-certificate: \"%s\", client-key: \"%s\"}".formatted(file("admin.crt"), file("admin.key")), "default");
+    }
+
     public int apiPort() {
         return apiPort;
     }
@@ -145,7 +154,9 @@ public final class ControlPlane implements AutoCloseable {
 
     /** A CA, the API server's serving certificate, an admin client certificate (system:masters) and a service-account key. */
     private void certificates() throws Exception {
-        Files.writeString(work.resolve("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes.default.svc\n");
+        // LAB_ADDRESS: where a test's own network (NetworkLab) reaches the API server through a relay
+        Files.writeString(work.resolve("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes.default.svc,IP:"
+                + LAB_ADDRESS + "\n");
         openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=capstan-e2e-ca");
         openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "apiserver.key", "-out", "apiserver.csr", "-subj", "/CN=kube-apiserver");
         openssl("x509", "-req", "-in", "apiserver.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", "apiserver.crt",

@@ -14,22 +14,27 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * A TCP relay on 127.0.0.1 in front of a server, which a test can cut (every connection closed, new ones refused at
  * once) and restore: a network partition between one client and the API server, without touching anyone else.
  */
-final class TcpProxy implements AutoCloseable {
+public final class TcpProxy implements AutoCloseable {
     private final ServerSocket server;
     private final int targetPort;
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private volatile boolean cut;
 
     TcpProxy(int targetPort) throws IOException {
+        this(InetAddress.getLoopbackAddress(), targetPort);
+    }
+
+    /** A relay listening on {@code bind} (such as an address of a test's own network) to 127.0.0.1:{@code targetPort}. */
+    public TcpProxy(InetAddress bind, int targetPort) throws IOException {
         this.targetPort = targetPort;
         this.server = new ServerSocket();
-        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+        server.bind(new InetSocketAddress(bind, 0));
         Thread acceptor = new Thread(this::accept, "tcp-proxy-accept");
         acceptor.setDaemon(true);
         acceptor.start();
     }
 
-    int port() {
+    public int port() {
         return server.getLocalPort();
     }
 
@@ -93,7 +98,8 @@ final class TcpProxy implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        cut();
+        cut = true;
+        open.forEach(TcpProxy::closeQuietly);
         server.close();
     }
 }
