@@ -252,6 +252,7 @@ public final class Broker implements AutoCloseable {
                     + ": " + e.getMessage() + "; is another broker running with node.id " + config.nodeId() + "?", e);
         }
         this.lease = lease;
+        replicas.fenceWithoutLease(lease::held);
         replicas.start();
         replicas.syncNow();
         if (settings.embedded()) {

@@ -30,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * processes, each in its own network namespace ({@link NetworkLab}), keep their metadata on the real kube-apiserver,
  * which they reach through a relay on an address of the test's network; the controller and the producer reach
  * everything. Cutting a leader's route to that address stops its lease renewals only: the controller lets the lease
- * run out and elects another in-sync replica, while the old leader, which cannot hear of it, still takes requests.
+ * run out and elects another in-sync replica; the old leader cannot hear of it, but its own clock tells it that its
+ * lease ran out, and it stops taking produce (decision 0016).
  * Asserted: a record sent after the new leader's election is acknowledged within {@link #UNAVAILABLE_MAX_MS}; after the heal the old leader
  * registers again and rejoins every in-sync set; every acknowledged record is then read back once at its offset
  * (so nothing the cut-off leader appeared to accept was acknowledged and lost) and every replica is byte-identical.
@@ -41,11 +42,14 @@ class StorePartitionTest {
     static final int PARTITIONS = 3;
     static final int BROKERS = 3;
     static final long LEASE_MS = 3_000;
+    /** The producer's request timeout here: a leader that kept taking requests without its lease would cost that much. */
+    static final long REQUEST_TIMEOUT_MS = 10_000;
     /**
-     * From the new leader's election: the producer's request to the old leader times out (5 s), it learns the new
-     * leader (metadata.max.age.ms 2 s, or at once from the error) and retries; slack for CI.
+     * From the new leader's election: the old leader, its lease run out by its own clock, has stopped taking produce
+     * (NOT_LEADER_OR_FOLLOWER, decision 0016), so the producer finds the new one (metadata.max.age.ms 2 s at worst)
+     * and retries; slack for CI. Well under the request timeout, which is what a zombie leader would cost.
      */
-    static final long UNAVAILABLE_MAX_MS = 5_000 + 2_000 + 3_000;
+    static final long UNAVAILABLE_MAX_MS = 2_000 + 3_000;
 
     @TempDir
     Path dir;
@@ -129,7 +133,7 @@ class StorePartitionTest {
 
     private Properties producerProps() {
         Properties p = AcknowledgedRecords.durableProducer(client());
-        p.put("request.timeout.ms", "5000");
+        p.put("request.timeout.ms", String.valueOf(REQUEST_TIMEOUT_MS));
         p.put("metadata.max.age.ms", "2000");
         return p;
     }

@@ -108,6 +108,7 @@ public final class ProduceHandler implements ApiHandler {
                 }
                 String topicMinInsync = meta.configs().get("min.insync.replicas");
                 int minInsync = topicMinInsync == null ? defaultMinInsync : Integer.parseInt(topicMinInsync);
+                int epoch = shard.leaderEpoch(); // read before the check: the log refuses the batch if the shard leaves it meanwhile
                 Errors refused = replication.canAppend(shard, request.acks(), minInsync);
                 if (refused != Errors.NONE) {
                     pr.setErrorCode(refused.code()).setErrorMessage(refused == Errors.NOT_ENOUGH_REPLICAS
@@ -119,7 +120,7 @@ public final class ProduceHandler implements ApiHandler {
                 records.get(batch);
                 int lastOffsetDelta = ByteBuffer.wrap(batch).getInt(BatchHeader.LAST_OFFSET_DELTA);
                 pending.incrementAndGet();
-                logs.append(shard, batch, result -> {
+                logs.append(shard, batch, epoch, result -> {
                     boolean written = result.error() == Errors.NONE || result.alreadyWritten();
                     if (!written || request.acks() != -1) {
                         fill(pr, result);

@@ -100,12 +100,17 @@ public final class GroupCommitAppender implements AutoCloseable {
 
     /** Queues a validated batch; the callback runs on the committer thread once it is durable or has failed. */
     public void append(Shard shard, byte[] batch, Consumer<AppendResult> callback) {
-        queue.add(new LogCommand.Append(shard, batch, callback));
+        queue.add(new LogCommand.Append(shard, batch, callback, false, LogCommand.Append.ANY_EPOCH));
+    }
+
+    /** The same for a leader that decided to take it in {@code leaderEpoch}: refused if the shard has moved on since. */
+    public void append(Shard shard, byte[] batch, int leaderEpoch, Consumer<AppendResult> callback) {
+        queue.add(new LogCommand.Append(shard, batch, callback, false, leaderEpoch));
     }
 
     /** Queues a follower's copy of the leader's batch, offsets and epoch already stamped. */
     public void appendFromLeader(Shard shard, byte[] batch, Consumer<AppendResult> callback) {
-        queue.add(new LogCommand.Append(shard, batch, callback, true));
+        queue.add(new LogCommand.Append(shard, batch, callback, true, LogCommand.Append.ANY_EPOCH));
     }
 
     CompletableFuture<Void> reset(Shard shard, long offset) {
@@ -390,6 +395,12 @@ public final class GroupCommitAppender implements AutoCloseable {
         Shard shard = request.shard();
         if (shard.deleted()) {
             return AppendResult.failed(Errors.UNKNOWN_TOPIC_OR_PARTITION, "topic " + shard.topicPartition().topic() + " was deleted");
+        }
+        if (request.leaderEpoch() != LogCommand.Append.ANY_EPOCH && request.leaderEpoch() != shard.leaderEpoch()) {
+            // the broker stopped leading (or led again in a later epoch) after it accepted this request: written now,
+            // it would land after the follower's truncation to agree with the new leader
+            return AppendResult.failed(Errors.NOT_LEADER_OR_FOLLOWER, shard + " left leader epoch " + request.leaderEpoch()
+                    + " before this batch was written; refresh metadata and retry");
         }
         ShardChange change = change(shard);
         header.wrap(ByteBuffer.wrap(request.batch()), 0);

@@ -9,12 +9,12 @@ sealed interface LogCommand {
 
     /**
      * A validated batch; {@code batch} is owned by the log from here on. A leader's batch gets its offsets and epoch
-     * stamped; a follower's copy ({@code fromLeader}) keeps the leader's and must begin exactly at the shard's end.
+     * stamped, and is refused unless the shard is still in {@code leaderEpoch} when the committer comes to it
+     * ({@link #ANY_EPOCH}: no such check); a follower's copy ({@code fromLeader}) keeps the leader's and must begin
+     * exactly at the shard's end.
      */
-    record Append(Shard shard, byte[] batch, Consumer<AppendResult> callback, boolean fromLeader) implements LogCommand {
-        Append(Shard shard, byte[] batch, Consumer<AppendResult> callback) {
-            this(shard, batch, callback, false);
-        }
+    record Append(Shard shard, byte[] batch, Consumer<AppendResult> callback, boolean fromLeader, int leaderEpoch) implements LogCommand {
+        static final int ANY_EPOCH = -1;
     }
 
     /** A follower whose log ends before its leader's log start: everything goes, and the log restarts empty at {@code offset}. */

@@ -68,13 +68,21 @@ public final class LogManager implements AutoCloseable {
 
     /** Queues a validated batch for the next group commit, unless the disk is full. */
     public void append(Shard shard, byte[] batch, Consumer<AppendResult> callback) {
+        append(shard, batch, LogCommand.Append.ANY_EPOCH, callback);
+    }
+
+    /**
+     * The same for a leader that accepted the batch in {@code leaderEpoch}: refused with NOT_LEADER_OR_FOLLOWER if the
+     * shard is in another epoch by the time it is written.
+     */
+    public void append(Shard shard, byte[] batch, int leaderEpoch, Consumer<AppendResult> callback) {
         if (diskGuard.full()) {
             callback.accept(AppendResult.failed(Errors.KAFKA_STORAGE_ERROR, "the broker's data volume is full ("
                     + diskGuard.freeBytes() + " bytes free, below disk.min.free.bytes); retry later"));
             return;
         }
         pending.added(batch.length);
-        appender.append(shard, batch, result -> {
+        appender.append(shard, batch, leaderEpoch, result -> {
             pending.done(batch.length);
             callback.accept(result);
         });
@@ -91,8 +99,10 @@ public final class LogManager implements AutoCloseable {
     }
 
     /**
-     * Drops every batch of the shard from {@code offset} on, which must be a batch boundary. Only a follower does
-     * this, from its own fetcher thread, so nothing is appended to the shard meanwhile.
+     * Drops every batch of the shard from {@code offset} on, which must be a batch boundary; nothing if the log ends
+     * there by the time the committer comes to it. Only a follower does this, from its own fetcher thread; a batch it
+     * accepted while it led may still be queued, and is dropped too (its bytes are not subtracted from the shard's
+     * size, which retention by size then overcounts by that much).
      */
     public java.util.concurrent.CompletableFuture<Void> truncateEnd(Shard shard, long offset) {
         return appender.truncateEnd(shard, offset, shard.sizeBytes() - reader.bytesBefore(shard, offset));

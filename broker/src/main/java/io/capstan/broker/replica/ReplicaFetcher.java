@@ -206,11 +206,13 @@ final class ReplicaFetcher implements AutoCloseable {
         if (target < shard.logEnd()) {
             log.info("broker {}: truncating {} from {} to {} (the leader's epoch {} ends at {})", me, shard, shard.logEnd(),
                     target, leaderEpoch, leaderEndOffset);
-            try {
-                logs.truncateEnd(shard, target).get(30, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                throw new IllegalStateException("cannot truncate " + shard + " to " + target + ": " + e, e);
-            }
+        }
+        // queued even when the durable end is not past the target: a batch this broker accepted as leader may still
+        // be on its way into the log, and the committer, which writes in queue order, drops it there if so
+        try {
+            logs.truncateEnd(shard, target).get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot truncate " + shard + " to " + target + ": " + e, e);
         }
         f.reconciled = true;
     }

@@ -51,6 +51,8 @@ public final class ReplicaManager implements Replication, AutoCloseable {
     private final PendingAcks acks = new PendingAcks(timers);
     private final Map<TopicPartition, Role> roles = new ConcurrentHashMap<>();
     private final Map<Integer, ReplicaFetcher> fetchers = new HashMap<>();
+    private volatile java.util.function.BooleanSupplier lease = () -> true;
+    private final java.util.concurrent.atomic.AtomicBoolean fenced = new java.util.concurrent.atomic.AtomicBoolean();
     private final Set<String> clusterTopics = new HashSet<>();
     private final Set<ShardId> dirtyShards = ConcurrentHashMap.newKeySet();
     private final Set<String> dirtyTopics = ConcurrentHashMap.newKeySet();
@@ -439,13 +441,46 @@ public final class ReplicaManager implements Replication, AutoCloseable {
     @Override
     public Errors canAppend(Shard shard, short acks, int minInsyncReplicas) {
         Role role = roles.get(shard.topicPartition());
-        if (!(role instanceof Leading leading)) {
+        if (!(role instanceof Leading leading) || !leaseHeld()) {
             return Errors.NOT_LEADER_OR_FOLLOWER;
         }
         if (acks == -1 && leading.isrSize() < minInsyncReplicas) {
             return Errors.NOT_ENOUGH_REPLICAS;
         }
         return Errors.NONE;
+    }
+
+    /**
+     * Stops leading while {@code held} is false (this broker's lease ran out unrenewed by its own clock, so the
+     * controller may have elected other leaders it cannot hear of): produce is refused with NOT_LEADER_OR_FOLLOWER,
+     * so clients go and find the new leader instead of waiting out their request timeout here, and the producers
+     * already waiting for acks=all are answered the same way. Kafka's brokers have no such self-fencing; their
+     * controller's fence reaches them only over the connection that failed.
+     */
+    public void fenceWithoutLease(java.util.function.BooleanSupplier held) {
+        this.lease = held;
+        // checked every 100 ms too, not only on produce: waiting acks=all producers hear of a lost lease at once
+        timers.scheduleWithFixedDelay(this::leaseHeld, 100, 100, TimeUnit.MILLISECONDS);
+    }
+
+    private boolean leaseHeld() {
+        if (lease.getAsBoolean()) {
+            if (fenced.compareAndSet(true, false)) {
+                log.info("broker {}: lease renewed again; leading as the metadata says", me);
+            }
+            return true;
+        }
+        if (fenced.compareAndSet(false, true)) {
+            log.warn("broker {}: its lease ran out without a renewal (metadata store unreachable?); refusing produce as a leader until"
+                    + " it renews, since the controller may have elected other leaders", me);
+            roles.forEach((tp, role) -> {
+                Shard shard = logs.catalog().shard(tp);
+                if (role instanceof Leading && shard != null) {
+                    acks.abandon(shard, Errors.NOT_LEADER_OR_FOLLOWER);
+                }
+            });
+        }
+        return false;
     }
 
     @Override

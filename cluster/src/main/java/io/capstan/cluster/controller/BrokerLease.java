@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A broker's registration in the metadata store, renewed every heartbeat interval. The controller treats a broker
  * whose lease has run out as dead and moves leadership off it; a broker that cannot renew (store unreachable) keeps
- * trying and says so in its log.
+ * trying and says so in its log, and {@link #held()} tells it when, by its own monotonic clock, the lease it last
+ * wrote has run out: from then on the controller may have replaced it, so it must stop acting as a leader.
  */
 public final class BrokerLease implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BrokerLease.class);
@@ -28,6 +29,8 @@ public final class BrokerLease implements AutoCloseable {
     private final long heartbeatMs;
     private final LongSupplier clock;
     private volatile long lastVersion;
+    /** System.nanoTime() just before the last renewal that the store accepted. */
+    private volatile long renewedNanos = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
     private final ScheduledExecutorService renewer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-broker-lease"));
 
     /** Renewed every {@code heartbeatMs} (broker.heartbeat.interval.ms), each renewal holding for {@code leaseMs}. */
@@ -66,6 +69,13 @@ public final class BrokerLease implements AutoCloseable {
      * Only if someone else changed the registration meanwhile (a restart of this broker id, an operator) is it read.
      */
     long renew() throws ConflictException {
+        long sent = System.nanoTime(); // the lease holds from no later than this, by any reader's clock (decision 0015)
+        long version = write();
+        renewedNanos = sent;
+        return version;
+    }
+
+    private long write() throws ConflictException {
         String key = BrokerRegistration.key(template.id());
         byte[] next = MetadataCodec.encode(template.renewed(clock.getAsLong(), leaseMs, heartbeatMs));
         if (lastVersion > 0) {
@@ -88,6 +98,15 @@ public final class BrokerLease implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * Whether the lease this broker last wrote still holds by its own clock: a whole lease has not passed since a
+     * renewal that the store accepted was sent. The controller counts a lease from when it saw the renewal, which is
+     * no earlier, so once this is false the controller may already have moved this broker's leaderships elsewhere.
+     */
+    public boolean held() {
+        return System.nanoTime() - renewedNanos < TimeUnit.MILLISECONDS.toNanos(leaseMs);
     }
 
     /**
