@@ -41,6 +41,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RequestFuzzTest {
     private static final int PROBE_TIMEOUT_MS = 10_000;
+    /** Behind a request that may ask to wait, a probe not answered by then has its connection closed (counted as waiting). */
+    private static final int WAITING_PROBE_TIMEOUT_MS = 500;
     private static final Set<ApiKeys> MAY_WAIT = Set.of(ApiKeys.FETCH, ApiKeys.JOIN_GROUP, ApiKeys.SYNC_GROUP);
 
     @TempDir
@@ -53,6 +55,8 @@ class RequestFuzzTest {
     @Test
     void mutatedRequestsAreAnsweredOrClosedWithoutLeaksOrBrokerErrors() throws Exception {
         long executions = Long.getLong("capstan.fuzz.executions", 20_000);
+        long deadline = System.nanoTime() + Long.getLong("capstan.fuzz.seconds", 365L * 24 * 3600) * 1_000_000_000L;
+        Path progress = Path.of("target", "fuzz-progress.log"); // surefire holds the test's output until it ends
         long seed = Long.getLong("capstan.fuzz.seed", System.nanoTime());
         Random random = new Random(seed);
         ConcurrentLinkedQueue<String> leaks = new ConcurrentLinkedQueue<>();
@@ -67,14 +71,16 @@ class RequestFuzzTest {
             List<Seed> seeds = seeds(port, broker);
             System.out.printf("fuzz: seed %d, %d seeds (every advertised API and version), %d executions%n", seed, seeds.size(), executions);
             Probe probe = null;
-            for (long i = 0; i < executions; i++) {
+            long i = 0;
+            for (; i < executions && System.nanoTime() < deadline; i++) {
                 if (probe == null) {
                     probe = new Probe(port);
                 }
                 Seed s = seeds.get(random.nextInt(seeds.size()));
                 byte[] mutant = RequestMutator.mutate(s.request(), random);
                 long t0 = System.nanoTime();
-                Outcome outcome = probe.send(mutant, random.nextInt(50) == 0 ? boundaryLength(random) : mutant.length);
+                Outcome outcome = probe.send(mutant, random.nextInt(50) == 0 ? boundaryLength(random) : mutant.length,
+                        MAY_WAIT.contains(s.api()) ? WAITING_PROBE_TIMEOUT_MS : PROBE_TIMEOUT_MS);
                 if (outcome == Outcome.WAITING) {
                     assertThat(MAY_WAIT).as("execution %d (seed %d): the connection hung after a mutant of %s v%d: %s", i, seed,
                             s.api(), s.version(), java.util.HexFormat.of().formatHex(mutant)).contains(s.api());
@@ -85,14 +91,17 @@ class RequestFuzzTest {
                     probe.close();
                     probe = null;
                 }
-                if (i > 0 && i % 100_000 == 0) {
-                    System.out.printf("fuzz: %d of %d executions (%.0f/s)%n", i, executions, i / ((System.nanoTime() - started) / 1e9));
+                if (i > 0 && i % 50_000 == 0) {
+                    java.nio.file.Files.writeString(progress, String.format("fuzz: %d of %d executions (%.0f/s), %d leaks so far%n", i,
+                            executions, i / ((System.nanoTime() - started) / 1e9), leaks.size()), java.nio.file.StandardOpenOption.CREATE,
+                            java.nio.file.StandardOpenOption.APPEND);
                 }
             }
             if (probe != null) {
                 probe.close();
             }
             flushLeakReports(port);
+            executions = i; // fewer when capstan.fuzz.seconds ended the run first
             double seconds = (System.nanoTime() - started) / 1e9;
             long[] total = byApi.values().stream().reduce(new long[3], (a, b) -> new long[] {a[0] + b[0], a[1] + b[1], a[2] + b[2]});
             System.out.printf("fuzz: %d executions in %.0f s (%.0f/s): probe answered %d, connection closed %d, left waiting %d;"
@@ -208,13 +217,13 @@ class RequestFuzzTest {
 
         Probe(int port) throws IOException {
             socket = new Socket("127.0.0.1", port);
-            socket.setSoTimeout(PROBE_TIMEOUT_MS);
             socket.setTcpNoDelay(true);
             in = new DataInputStream(socket.getInputStream());
             out = new DataOutputStream(socket.getOutputStream());
         }
 
-        Outcome send(byte[] mutant, int lengthPrefix) throws IOException {
+        Outcome send(byte[] mutant, int lengthPrefix, int timeoutMs) throws IOException {
+            socket.setSoTimeout(timeoutMs);
             int id = ++probeId;
             byte[] probe = RawKafkaConnection.frameBody(ApiKeys.API_VERSIONS, (short) 3, id, new ApiVersionsRequestData());
             ByteBuffer frames = ByteBuffer.allocate(8 + mutant.length + probe.length);

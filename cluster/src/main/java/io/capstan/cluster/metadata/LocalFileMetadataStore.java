@@ -73,7 +73,13 @@ public final class LocalFileMetadataStore implements MetadataStore {
 
     @Override
     public Optional<Versioned> get(String key) {
-        return read(key, file(key));
+        Path file;
+        try {
+            file = file(key);
+        } catch (IllegalArgumentException cannotBeStored) {
+            return Optional.empty(); // nothing can have been written under it (a client's NUL byte in a topic name, say)
+        }
+        return read(key, file);
     }
 
     @Override
@@ -416,7 +422,11 @@ public final class LocalFileMetadataStore implements MetadataStore {
         if (key.isEmpty() || key.contains("..") || key.startsWith("/") || key.endsWith("/")) {
             throw new IllegalArgumentException("invalid metadata key '" + key + "'");
         }
-        return root.resolve(key + SUFFIX);
+        try {
+            return root.resolve(key + SUFFIX);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new IllegalArgumentException("invalid metadata key '" + key + "': " + e.getReason(), e);
+        }
     }
 
     private String keyOf(Path file) {

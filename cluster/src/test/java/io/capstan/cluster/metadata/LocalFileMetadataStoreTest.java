@@ -23,6 +23,16 @@ class LocalFileMetadataStoreTest extends MetadataStoreContract {
 
     /** Separate JVMs on one directory: the file lock, not a Java lock, keeps their read-modify-writes apart. */
     @Test
+    void aKeyNoFileCanBeNamedAfterReadsAsAbsentAndCannotBeWritten() throws Exception {
+        // a client's topic name reaches the store as part of a key; a NUL byte in it must not break the request
+        try (MetadataStore store = newStore()) {
+            assertThat(store.get("topics/bad\u0000name")).isEmpty();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.create("topics/bad\u0000name", new byte[] {1}))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("invalid metadata key");
+        }
+    }
+
+    @Test
     void processesSharingTheDirectoryLoseNoUpdate() throws Exception {
         store.create("counter", b("0"));
         List<Process> processes = new ArrayList<>();
