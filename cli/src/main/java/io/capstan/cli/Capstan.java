@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
                 UserCommand.class, AclCommand.class, CertsCommand.class, CommandLine.HelpCommand.class})
 public final class Capstan {
     public static void main(String[] args) {
+        io.capstan.cluster.FreshAddresses.install();
         System.exit(commandLine().execute(args));
     }
 

@@ -28,6 +28,7 @@ public final class OperatorMain {
     private OperatorMain() {}
 
     public static void main(String[] args) throws IOException {
+        io.capstan.cluster.FreshAddresses.install();
         io.capstan.operator.logging.LogSetup.configure(System.getenv("LOG_FORMAT"), System.getenv("LOG_LEVEL"));
         KubernetesClient client = io.capstan.operator.reconcile.ApiCalls.counting(new KubernetesClientBuilder()).build();
         String leaseNamespace = System.getenv().getOrDefault("POD_NAMESPACE", "capstan-system");
