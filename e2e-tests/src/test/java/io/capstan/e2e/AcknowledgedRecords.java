@@ -48,6 +48,17 @@ public final class AcknowledgedRecords {
         return p;
     }
 
+    /**
+     * A durable producer for failover tests: a request stuck at a dead or paused leader fails after
+     * {@code requestTimeoutMs} and is retried elsewhere, and metadata is refreshed every 2 s.
+     */
+    public static Properties failoverProducer(Properties client, long requestTimeoutMs) {
+        Properties p = durableProducer(client);
+        p.put("request.timeout.ms", String.valueOf(requestTimeoutMs));
+        p.put("metadata.max.age.ms", "2000");
+        return p;
+    }
+
     /** 64-byte values: the sequence number, then filler derived from it, so any damage shows. */
     public static byte[] value(long seq) {
         byte[] v = new byte[64];

@@ -106,12 +106,7 @@ class ControllerFaultTest {
                     + " (new leader %d, epoch %d); the paused controller resumed%n", victim, failover, afterFailover.leader(), afterFailover.leaderEpoch());
             assertThat(shard(1).leaderEpoch()).as("shard 1's epoch never goes back").isGreaterThanOrEqualTo(afterFailover.leaderEpoch());
 
-            load.stop();
-            producer.flush();
-            producer.close(Duration.ofSeconds(60));
-            assertThat(load.failure()).as("producer error").isNull();
-            long verified = AcknowledgedRecords.verify(client(), TOPIC, PARTITIONS, load.acknowledged());
-            assertThat(verified).isEqualTo(load.sent());
+            long verified = load.finishAndVerify(client(), PARTITIONS);
             ReplicaLogs.Comparison replicas = ReplicaLogs.stopAndCompare(brokers, TOPIC, PARTITIONS);
             System.out.printf("controller fault test: %d records acknowledged, 0 lost, 0 duplicated; replicas byte-identical (%d batches)%n",
                     verified, replicas.batches());
@@ -138,9 +133,6 @@ class ControllerFaultTest {
     }
 
     private Properties producerProps() {
-        Properties p = AcknowledgedRecords.durableProducer(client());
-        p.put("request.timeout.ms", "5000");
-        p.put("metadata.max.age.ms", "2000");
-        return p;
+        return AcknowledgedRecords.failoverProducer(client(), 5000);
     }
 }

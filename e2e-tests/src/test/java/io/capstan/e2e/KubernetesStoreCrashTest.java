@@ -83,12 +83,7 @@ class KubernetesStoreCrashTest {
                     System.out.printf("cycle %d: SIGKILL of broker %d (leader of shard %d) on the Kubernetes store: writes again after %d ms;"
                             + " restarted and back in every in-sync set%n", cycle, leader, partition, unavailable.get(unavailable.size() - 1));
                 }
-                load.stop();
-                producer.flush();
-                producer.close(Duration.ofSeconds(60));
-                assertThat(load.failure()).as("producer error").isNull();
-                long verified = AcknowledgedRecords.verify(client(), TOPIC, PARTITIONS, load.acknowledged());
-                assertThat(verified).isEqualTo(load.sent());
+                long verified = load.finishAndVerify(client(), PARTITIONS);
                 ReplicaLogs.Comparison replicas = ReplicaLogs.stopAndCompare(brokers, TOPIC, PARTITIONS);
                 System.out.printf("Kubernetes store crash test: %d leader crashes, %d records acknowledged, 0 lost, 0 duplicated; replicas"
                         + " byte-identical (%d batches); unavailability per crash %s ms%n", cycles, verified, replicas.batches(), unavailable);
@@ -114,9 +109,6 @@ class KubernetesStoreCrashTest {
     }
 
     private Properties producerProps() {
-        Properties p = AcknowledgedRecords.durableProducer(client());
-        p.put("request.timeout.ms", "5000");
-        p.put("metadata.max.age.ms", "2000");
-        return p;
+        return AcknowledgedRecords.failoverProducer(client(), 5000);
     }
 }

@@ -84,13 +84,9 @@ class NetworkPartitionTest {
                 dropOneWay(lab, random);
             } finally {
                 lab.heal();
-                load.stop();
+                load.stop(); // again in finishAndVerify: stopping twice is harmless
             }
-            producer.flush();
-            producer.close(Duration.ofSeconds(60));
-            assertThat(load.failure()).as("producer error").isNull();
-            long verified = AcknowledgedRecords.verify(client(), TOPIC, PARTITIONS, load.acknowledged());
-            assertThat(verified).isEqualTo(load.sent());
+            long verified = load.finishAndVerify(client(), PARTITIONS);
             ReplicaLogs.Comparison replicas = ReplicaLogs.stopAndCompare(brokers, TOPIC, PARTITIONS);
             System.out.printf("network partition test: seed %d, %d records acknowledged, 0 lost, 0 duplicated; all %d replicas of each"
                     + " shard byte-identical (%d batches compared)%n", seed, verified, BROKERS, replicas.batches());
@@ -197,9 +193,6 @@ class NetworkPartitionTest {
 
 
     private Properties producerProps() {
-        Properties p = AcknowledgedRecords.durableProducer(client());
-        p.put("request.timeout.ms", "5000");
-        p.put("metadata.max.age.ms", "2000");
-        return p;
+        return AcknowledgedRecords.failoverProducer(client(), 5000);
     }
 }

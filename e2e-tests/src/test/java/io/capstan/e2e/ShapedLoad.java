@@ -1,6 +1,7 @@
 package io.capstan.e2e;
 
 import java.util.HashMap;
+import java.util.Properties;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -58,6 +59,21 @@ final class ShapedLoad {
     void stop() throws InterruptedException {
         running = false;
         thread.join();
+    }
+
+    /**
+     * The end of a run: stops sending, waits until every record handed to the producer is delivered or failed, and
+     * asserts that none failed and that every record sent was acknowledged and is in the log once, at its
+     * acknowledged offset ({@link AcknowledgedRecords#verify}). Closes the producer; returns how many were checked.
+     */
+    long finishAndVerify(Properties client, int shards) throws InterruptedException {
+        stop();
+        producer.flush();
+        producer.close(java.time.Duration.ofSeconds(60));
+        org.assertj.core.api.Assertions.assertThat(failure()).as("producer error").isNull();
+        long verified = AcknowledgedRecords.verify(client, topic, shards, acknowledged());
+        org.assertj.core.api.Assertions.assertThat(verified).as("records acknowledged and checked, of those sent").isEqualTo(sent());
+        return verified;
     }
 
     AckTimes times() {

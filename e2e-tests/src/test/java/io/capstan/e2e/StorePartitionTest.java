@@ -103,12 +103,7 @@ class StorePartitionTest {
                     lab.heal();
                     StoreShards.awaitAllInSync(store, TOPIC, PARTITIONS, BROKERS);
                     System.out.printf("after the heal broker %d registered again and rejoined every in-sync set%n", leader);
-                    load.stop();
-                    producer.flush();
-                    producer.close(Duration.ofSeconds(60));
-                    assertThat(load.failure()).as("producer error").isNull();
-                    long verified = AcknowledgedRecords.verify(client(), TOPIC, PARTITIONS, load.acknowledged());
-                    assertThat(verified).isEqualTo(load.sent());
+                    long verified = load.finishAndVerify(client(), PARTITIONS);
                     ReplicaLogs.Comparison replicas = ReplicaLogs.stopAndCompare(brokers, TOPIC, PARTITIONS);
                     System.out.printf("store partition test: %d records acknowledged, 0 lost, 0 duplicated; replicas byte-identical (%d batches)%n",
                             verified, replicas.batches());
@@ -132,9 +127,6 @@ class StorePartitionTest {
     }
 
     private Properties producerProps() {
-        Properties p = AcknowledgedRecords.durableProducer(client());
-        p.put("request.timeout.ms", String.valueOf(REQUEST_TIMEOUT_MS));
-        p.put("metadata.max.age.ms", "2000");
-        return p;
+        return AcknowledgedRecords.failoverProducer(client(), REQUEST_TIMEOUT_MS);
     }
 }
