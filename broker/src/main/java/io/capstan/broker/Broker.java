@@ -375,6 +375,7 @@ public final class Broker implements AutoCloseable {
         if (held != null) {
             if (!config.replication().embedded()) {
                 replicas.moveLeadershipAway(); // a cluster of one has nobody to hand its shards to
+                replicas.stopFollowing();
             }
             held.release();
         }

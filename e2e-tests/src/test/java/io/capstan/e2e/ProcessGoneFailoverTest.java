@@ -64,14 +64,18 @@ class ProcessGoneFailoverTest {
             awaitAllInSync();
 
             int paused = shard(0).leader();
-            BrokerRegistration before = registration(paused);
             Signals.pauseOutsideMetadataWrites(brokers[paused].pid(), metadata.resolve(".lock"));
             try {
+                // read once it is paused: a renewal written between a read and the pause would otherwise look like a change
+                BrokerRegistration before = registration(paused);
                 // overdue 1.25 s after its last renewal; probed then and every 0.25 s after; 1 s more for good measure
                 long probedBy = before.leaseExpiresAtMs() - LEASE_MS + HEARTBEAT_MS + 2 * (HEARTBEAT_MS / 4) + 1_000;
                 long waitMs = Math.max(0, probedBy - System.currentTimeMillis());
                 await().during(Duration.ofMillis(waitMs)).atMost(Duration.ofMillis(waitMs + 5_000)).pollInterval(Duration.ofMillis(100))
-                        .until(() -> registration(paused).leaseExpiresAtMs() == before.leaseExpiresAtMs() && shard(0).leader() == paused);
+                        .untilAsserted(() -> {
+                            assertThat(registration(paused).leaseExpiresAtMs()).as("paused broker's lease").isEqualTo(before.leaseExpiresAtMs());
+                            assertThat(shard(0).leader()).as("leader of shard 0").isEqualTo(paused);
+                        });
             } finally {
                 Signals.send("CONT", brokers[paused].pid());
             }

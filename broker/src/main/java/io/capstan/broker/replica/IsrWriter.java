@@ -71,13 +71,14 @@ final class IsrWriter implements AutoCloseable {
     void maintain() {
         try {
             Map<String, List<Proposal>> byGroup = new HashMap<>();
+            Set<Integer> alive = view.aliveBrokerIds();
             for (Map.Entry<TopicPartition, Role> e : roles.entrySet()) {
                 if (!(e.getValue() instanceof Leading leading)) {
                     continue;
                 }
                 TopicPartition tp = e.getKey();
                 synchronized (leading.tracker) {
-                    Optional<List<Integer>> change = leading.tracker.isrChange(view.now());
+                    Optional<List<Integer>> change = leading.tracker.isrChange(view.now(), alive);
                     if (change.isEmpty() || !inFlight.add(tp)) {
                         continue;
                     }

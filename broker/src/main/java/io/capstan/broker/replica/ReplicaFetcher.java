@@ -321,9 +321,15 @@ final class ReplicaFetcher implements AutoCloseable {
     }
 
     @Override
+    /** Stops the fetch loop and waits (a few seconds at most) until no fetch of its is in flight. */
     public void close() {
         running = false;
         signal();
         thread.interrupt();
+        try {
+            thread.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

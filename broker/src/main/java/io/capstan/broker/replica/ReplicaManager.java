@@ -51,6 +51,8 @@ public final class ReplicaManager implements Replication, AutoCloseable {
     private final PendingAcks acks = new PendingAcks(timers);
     private final Map<TopicPartition, Role> roles = new ConcurrentHashMap<>();
     private final Map<Integer, ReplicaFetcher> fetchers = new HashMap<>();
+    /** Set by {@link #stopFollowing} on the control thread: a stopping broker starts no fetcher. */
+    private boolean stoppedFollowing;
     private volatile java.util.function.BooleanSupplier lease = () -> true;
     private final java.util.concurrent.atomic.AtomicBoolean fenced = new java.util.concurrent.atomic.AtomicBoolean();
     private final Set<String> clusterTopics = new HashSet<>();
@@ -381,6 +383,9 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         shard.leaderEpoch(state.leaderEpoch());
         roles.put(shard.topicPartition(), new Following(state.leaderEpoch(), state.leader()));
         stopFetching(shard.topicPartition());
+        if (stoppedFollowing) {
+            return;
+        }
         fetchers.computeIfAbsent(state.leader(), leader -> {
             ReplicaFetcher f = new ReplicaFetcher(me, leader, view, logs, settings, transport);
             f.start();
@@ -549,6 +554,22 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         } catch (Exception e) {
             log.warn("broker {}: controlled shutdown could not move leadership ({}); the lease expiry will", me, e.toString());
             return 0;
+        }
+    }
+
+    /**
+     * Stopping: every fetcher closes before the lease is released, so that no fetch reaches a leader after the
+     * controller has taken this broker out of an ISR (a last fetch at the high watermark would count as caught up).
+     */
+    public void stopFollowing() {
+        try {
+            control.submit(() -> {
+                stoppedFollowing = true;
+                fetchers.values().forEach(ReplicaFetcher::close);
+                fetchers.clear();
+            }).get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.warn("broker {}: could not stop its fetchers before releasing its lease ({}); leaders ignore brokers without one", me, e.toString());
         }
     }
 

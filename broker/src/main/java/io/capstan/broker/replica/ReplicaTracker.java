@@ -85,8 +85,12 @@ public final class ReplicaTracker {
         return highWatermark;
     }
 
-    /** The ISR the leader should write now, or empty if it should stay. */
-    public Optional<List<Integer>> isrChange(long nowMs) {
+    /**
+     * The ISR the leader should write now, or empty if it should stay. Only brokers in {@code alive} (holding a lease) may
+     * rejoin, as in Kafka (KIP-841): a broker that released its lease to stop still fetches until its fetchers close,
+     * and those last fetches must not bring it back into an ISR the controller just took it out of.
+     */
+    public Optional<List<Integer>> isrChange(long nowMs, Set<Integer> alive) {
         Set<Integer> next = new LinkedHashSet<>();
         for (int r : replicas) {
             boolean inSync = isr.contains(r);
@@ -94,7 +98,7 @@ public final class ReplicaTracker {
                 next.add(r);
             } else if (inSync && nowMs - lastCaughtUpMs.get(r) <= lagMaxMs) {
                 next.add(r);
-            } else if (!inSync && fetched.contains(r) && logEnd.get(r) >= highWatermark) {
+            } else if (!inSync && alive.contains(r) && fetched.contains(r) && logEnd.get(r) >= highWatermark) {
                 // as in Kafka: reaching the high watermark is enough; from then on the HW waits for it
                 next.add(r);
             }

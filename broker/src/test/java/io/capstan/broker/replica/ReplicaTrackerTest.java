@@ -3,6 +3,7 @@ package io.capstan.broker.replica;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
+import java.util.Set;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.Test;
 
 class ReplicaTrackerTest {
     static final long LAG = 10_000;
+    static final Set<Integer> ALIVE = Set.of(1, 2, 3);
 
     @Test
     void highWatermarkIsTheSmallestLogEndInTheIsr() {
@@ -31,17 +33,17 @@ class ReplicaTrackerTest {
         t.leaderAppended(100);
         t.followerFetched(2, 100, 1000);
         t.followerFetched(3, 10, 1000);
-        assertThat(t.isrChange(5000)).isEmpty();
-        assertThat(t.isrChange(LAG + 1)).contains(List.of(1, 2));
+        assertThat(t.isrChange(5000, ALIVE)).isEmpty();
+        assertThat(t.isrChange(LAG + 1, ALIVE)).contains(List.of(1, 2));
         assertThat(t.isrChanged(List.of(1, 2), LAG + 1)).isEqualTo(100);
         // it comes back once it has everything the leader has
         t.followerFetched(3, 90, LAG + 2);
-        assertThat(t.isrChange(LAG + 2)).isEmpty();
+        assertThat(t.isrChange(LAG + 2, ALIVE)).isEmpty();
         t.followerFetched(3, 100, LAG + 3);
-        assertThat(t.isrChange(LAG + 3)).contains(List.of(1, 2, 3));
+        assertThat(t.isrChange(LAG + 3, ALIVE)).contains(List.of(1, 2, 3));
         t.isrChanged(List.of(1, 2, 3), LAG + 3);
         // re-admitted, it gets a whole lag period before it can be dropped again
-        assertThat(t.isrChange(LAG + 4)).isEmpty();
+        assertThat(t.isrChange(LAG + 4, ALIVE)).isEmpty();
     }
 
     /** Whatever the followers do: the HW never exceeds an ISR member's log end, never goes back, the leader stays in sync. */
@@ -49,9 +51,9 @@ class ReplicaTrackerTest {
     void aNewLeaderDoesNotReaddAFollowerItHasNotHeardFrom() {
         // replicas 1,2,3; broker 3 is out of the ISR (it died); the new leader starts at the high watermark
         ReplicaTracker t = new ReplicaTracker(1, List.of(1, 2, 3), List.of(1, 2), 100, 100, 0, LAG);
-        assertThat(t.isrChange(10)).as("3 has not fetched from this leader").isEmpty();
+        assertThat(t.isrChange(10, ALIVE)).as("3 has not fetched from this leader").isEmpty();
         t.followerFetched(3, 100, 20);
-        assertThat(t.isrChange(30)).contains(List.of(1, 2, 3));
+        assertThat(t.isrChange(30, ALIVE)).contains(List.of(1, 2, 3));
     }
 
     /** Found by the Kubernetes canary scenario: on an idle shard, a crash-looping follower came straight back in. */
@@ -62,11 +64,23 @@ class ReplicaTrackerTest {
         t.followerFetched(3, 100, 1);
         // 3 dies; nothing is produced, so its last fetch still reaches the high watermark
         t.followerFetched(2, 100, LAG + 1);
-        assertThat(t.isrChange(LAG + 2)).contains(List.of(1, 2));
+        assertThat(t.isrChange(LAG + 2, ALIVE)).contains(List.of(1, 2));
         t.isrChanged(List.of(1, 2), LAG + 2);
-        assertThat(t.isrChange(LAG + 3)).as("3 has not fetched since it was dropped").isEmpty();
+        assertThat(t.isrChange(LAG + 3, ALIVE)).as("3 has not fetched since it was dropped").isEmpty();
         t.followerFetched(3, 100, LAG + 4);
-        assertThat(t.isrChange(LAG + 4)).contains(List.of(1, 2, 3));
+        assertThat(t.isrChange(LAG + 4, ALIVE)).contains(List.of(1, 2, 3));
+    }
+
+    /**
+     * Found by ReplicatedClusterTest in CI: a stopping follower releases its lease, the controller takes it out of the
+     * ISR, and its fetchers, not yet closed, fetch once more; that fetch reached the high watermark and brought it back.
+     */
+    @Test
+    void aBrokerWithoutALeaseDoesNotRejoin() {
+        ReplicaTracker t = new ReplicaTracker(1, List.of(1, 2, 3), List.of(1, 2), 100, 100, 0, LAG);
+        t.followerFetched(3, 100, 1);
+        assertThat(t.isrChange(2, Set.of(1, 2))).as("3 fetched everything but holds no lease").isEmpty();
+        assertThat(t.isrChange(3, ALIVE)).contains(List.of(1, 2, 3));
     }
 
     /**
@@ -80,7 +94,7 @@ class ReplicaTrackerTest {
         ReplicaTracker t = new ReplicaTracker(1, List.of(1, 2, 3), List.of(1, 2), 100, 100, 0, LAG);
         t.followerFetched(2, 100, 1);
         t.followerFetched(3, 100, 1);
-        List<Integer> proposed = t.isrChange(2).orElseThrow();
+        List<Integer> proposed = t.isrChange(2, ALIVE).orElseThrow();
         assertThat(proposed).containsExactly(1, 2, 3);
         t.proposing(proposed);
         t.leaderAppended(150);
@@ -96,7 +110,7 @@ class ReplicaTrackerTest {
         ReplicaTracker t = new ReplicaTracker(1, List.of(1, 2, 3), List.of(1, 2), 100, 100, 0, LAG);
         t.followerFetched(2, 100, 1);
         t.followerFetched(3, 100, 1);
-        t.proposing(t.isrChange(2).orElseThrow());
+        t.proposing(t.isrChange(2, ALIVE).orElseThrow());
         t.leaderAppended(150);
         assertThat(t.followerFetched(2, 150, 3)).isEqualTo(100);
         // the compare-and-set lost; the watch brings the ISR the store has, without 3
@@ -125,7 +139,7 @@ class ReplicaTrackerTest {
                 }
                 case 4 -> {
                     if (inFlight == null) {
-                        inFlight = t.isrChange(now).orElse(null);
+                        inFlight = t.isrChange(now, ALIVE).orElse(null);
                         if (inFlight != null) {
                             t.proposing(inFlight);
                         }
@@ -176,7 +190,7 @@ class ReplicaTrackerTest {
                 t.followerFetched(step[0], followerEnd[step[0]], now);
             }
             long at = now;
-            t.isrChange(now).ifPresent(isr -> t.isrChanged(isr, at));
+            t.isrChange(now, ALIVE).ifPresent(isr -> t.isrChanged(isr, at));
             long hw = t.highWatermark();
             assertThat(hw).isGreaterThanOrEqualTo(lastHw);
             lastHw = hw;
