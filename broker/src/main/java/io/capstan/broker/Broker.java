@@ -2,11 +2,15 @@ package io.capstan.broker;
 
 import io.capstan.broker.kafka.GroupAccessGate;
 import io.capstan.broker.kafka.DescribeClientQuotasHandler;
+import io.capstan.broker.kafka.AlterClientQuotasHandler;
 import io.capstan.broker.kafka.DeleteAclsHandler;
 import io.capstan.broker.kafka.DescribeAclsHandler;
 import io.capstan.broker.kafka.CreateAclsHandler;
 import io.capstan.broker.replica.InterBrokerTransport;
 import io.capstan.broker.security.ScramCredentialStore;
+import io.capstan.broker.quota.ClientQuotaStore;
+import io.capstan.broker.quota.ClientThrottles;
+import io.capstan.broker.quota.ResponseThrottle;
 import io.capstan.broker.security.AclStore;
 import io.capstan.broker.security.AclAuthorizer;
 import io.capstan.broker.security.Authorizer;
@@ -96,6 +100,7 @@ public final class Broker implements AutoCloseable {
     private volatile boolean live = true;
     private String rack;
     private final ScramCredentialStore scram;
+    private final ClientQuotaStore quotas;
     private final AclStore acls;
     private final Authorizer authorizer;
     /** Store writes of admin requests (CreateTopics), kept off the network threads. */
@@ -154,11 +159,14 @@ public final class Broker implements AutoCloseable {
             this.membership = coordinateGroups(identity);
             this.scram = opened(new ScramCredentialStore(cache));
             this.acls = opened(new AclStore(cache));
+            this.quotas = opened(new ClientQuotaStore(cache));
             this.authorizer = config.security().authorizerEnabled()
                     ? new AclAuthorizer(acls, config.security().superUsers(), config.security().allowEveryoneIfNoAclFound())
                     : Authorizer.ALLOW_ALL;
             this.kafka = opened(new KafkaServer(ListenerSecurities.of(config.security(), scram), config.socketRequestMaxBytes(),
-                    apis(identity, settings), metrics, logs.pendingWrites(), authorizer, config.limits()));
+                    apis(identity, settings), metrics, logs.pendingWrites(), authorizer, config.limits(),
+                    new ResponseThrottle(new ClientThrottles(quotas, System::currentTimeMillis,
+                            config.limits().quotaWindowNum(), config.limits().quotaWindowSizeSeconds() * 1000L))));
             config.security().listeners().forEach(l -> identity.boundTo(l.name(), kafka.port(l.name())));
             join(identity);
         } catch (RuntimeException e) {
@@ -328,7 +336,8 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.SASL_AUTHENTICATE, SaslOutOfPlace.AUTHENTICATE)
                 .add(ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS, new DescribeUserScramCredentialsHandler(scram))
                 .add(ApiKeys.ALTER_USER_SCRAM_CREDENTIALS, new AlterUserScramCredentialsHandler(scram))
-                .add(ApiKeys.DESCRIBE_CLIENT_QUOTAS, new DescribeClientQuotasHandler())
+                .add(ApiKeys.DESCRIBE_CLIENT_QUOTAS, new DescribeClientQuotasHandler(quotas, controlRequests))
+                .add(ApiKeys.ALTER_CLIENT_QUOTAS, new AlterClientQuotasHandler(quotas, controlRequests))
                 .add(ApiKeys.CREATE_ACLS, new CreateAclsHandler(acls))
                 .add(ApiKeys.DESCRIBE_ACLS, new DescribeAclsHandler(acls))
                 .add(ApiKeys.DELETE_ACLS, new DeleteAclsHandler(acls));
@@ -385,6 +394,7 @@ public final class Broker implements AutoCloseable {
             admin.close();
         }
         scram.close();
+        quotas.close();
         acls.close();
         replicas.close();
         view.close();

@@ -137,6 +137,14 @@ final class SampleRequests {
             case DESCRIBE_USER_SCRAM_CREDENTIALS -> new org.apache.kafka.common.message.DescribeUserScramCredentialsRequestData();
             case ALTER_USER_SCRAM_CREDENTIALS -> new org.apache.kafka.common.message.AlterUserScramCredentialsRequestData();
             case DESCRIBE_CLIENT_QUOTAS -> new org.apache.kafka.common.message.DescribeClientQuotasRequestData();
+            case ALTER_CLIENT_QUOTAS -> {
+                var entry = new org.apache.kafka.common.message.AlterClientQuotasRequestData.EntryData();
+                entry.entity().add(new org.apache.kafka.common.message.AlterClientQuotasRequestData.EntityData().setEntityType("client-id").setEntityName("sample"));
+                entry.ops().add(new org.apache.kafka.common.message.AlterClientQuotasRequestData.OpData().setKey("producer_byte_rate").setValue(1e9));
+                var data = new org.apache.kafka.common.message.AlterClientQuotasRequestData();
+                data.entries().add(entry);
+                yield data;
+            }
             case CREATE_ACLS -> new org.apache.kafka.common.message.CreateAclsRequestData();
             case DESCRIBE_ACLS -> new org.apache.kafka.common.message.DescribeAclsRequestData().setResourceTypeFilter((byte) 1)
                     .setPatternTypeFilter((byte) 3).setOperation((byte) 1).setPermissionType((byte) 1);

@@ -51,9 +51,11 @@ public record BrokerConfig(
 
     /**
      * What one client may hold of the broker, with Kafka's names and defaults: connections in all and per address,
-     * how long a silent connection stays open, and the most bytes one fetch answer carries.
+     * how long a silent connection stays open, the most bytes one fetch answer carries, and the window client byte-rate
+     * quotas are measured over (quota.window.num samples of quota.window.size.seconds).
      */
-    public record Limits(int maxConnections, int maxConnectionsPerIp, long connectionsMaxIdleMs, int fetchMaxBytes) {}
+    public record Limits(int maxConnections, int maxConnectionsPerIp, long connectionsMaxIdleMs, int fetchMaxBytes,
+                         int quotaWindowNum, int quotaWindowSizeSeconds) {}
 
     /**
      * How far a produced batch's timestamps may be from the broker's clock (Kafka's log.message.timestamp.*.max.ms,
@@ -154,6 +156,8 @@ public record BrokerConfig(
             new Key("max.connections", "2147483647", "Most client connections across all listeners; a connection beyond it is closed at once, where Kafka leaves it waiting in the accept backlog (capstan_connections_closed_by_broker_total)."),
             new Key("max.connections.per.ip", "2147483647", "Most connections from one client address; a connection beyond it is closed at once."),
             new Key("connections.max.idle.ms", "600000", "A connection with no bytes read or written for this long is closed."),
+            new Key("quota.window.num", "11", "Samples client byte-rate quotas (producer_byte_rate, consumer_byte_rate) are measured over."),
+            new Key("quota.window.size.seconds", "1", "Length of one quota sample."),
             new Key("fetch.max.bytes", "57671680", "Most record bytes one Fetch answer carries, whatever the client asks (at least one batch is always returned)."),
             new Key("log.message.timestamp.after.max.ms", "3600000", "A produced batch whose largest timestamp is further than this ahead of the broker's clock is refused with INVALID_TIMESTAMP (Kafka 4's default). Per topic: message.timestamp.after.max.ms."),
             new Key("log.message.timestamp.before.max.ms", "9223372036854775807", "A produced batch whose first timestamp is further than this behind the broker's clock is refused with INVALID_TIMESTAMP. Per topic: message.timestamp.before.max.ms."),
@@ -186,6 +190,8 @@ public record BrokerConfig(
         require(limits.maxConnectionsPerIp() > 0, "max.connections.per.ip must be > 0");
         require(limits.connectionsMaxIdleMs() > 0, "connections.max.idle.ms must be > 0");
         require(limits.fetchMaxBytes() >= 1024, "fetch.max.bytes must be at least 1024, as in Kafka");
+        require(limits.quotaWindowNum() >= 1, "quota.window.num must be >= 1, as in Kafka");
+        require(limits.quotaWindowSizeSeconds() >= 1, "quota.window.size.seconds must be >= 1, as in Kafka");
         require(timestamps.afterMaxMs() >= 0, "log.message.timestamp.after.max.ms must be >= 0");
         require(timestamps.beforeMaxMs() >= 0, "log.message.timestamp.before.max.ms must be >= 0");
         require(replication.leaseMs() >= 100, "broker.lease.ms must be >= 100");
@@ -272,7 +278,7 @@ public record BrokerConfig(
                 s.bool("rocksdb.blob.files"),
                 s.longValue("queued.max.request.bytes"),
                 new Limits(s.integer("max.connections"), s.integer("max.connections.per.ip"), s.longValue("connections.max.idle.ms"),
-                        s.integer("fetch.max.bytes")),
+                        s.integer("fetch.max.bytes"), s.integer("quota.window.num"), s.integer("quota.window.size.seconds")),
                 new TimestampBounds(s.longValue("log.message.timestamp.before.max.ms"), s.longValue("log.message.timestamp.after.max.ms")),
                 new Replication(
                         s.metadataStore(),

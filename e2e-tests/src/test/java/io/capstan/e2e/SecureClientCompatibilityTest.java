@@ -170,7 +170,7 @@ class SecureClientCompatibilityTest {
     }
 
     @Test
-    void kafkasOwnToolsManageUsersAndAcls() throws Exception {
+    void kafkasOwnToolsManageUsersQuotasAndAcls() throws Exception {
         Path lib = Path.of("..", "bench", "kafka-dist", "target", "lib");
         assertThat(lib.resolve("kafka-tools-4.4.0.jar")).as("Apache Kafka's tools, assembled by bench/kafka-dist").exists();
         Path adminConfig = dir.resolve("admin.properties");
@@ -185,6 +185,12 @@ class SecureClientCompatibilityTest {
         assertThat(tool(lib, "org.apache.kafka.tools.ConfigCommand", "--bootstrap-server", saslBootstrap(), "--command-config",
                 adminConfig.toString(), "--describe", "--entity-type", "users", "--entity-name", "bob"))
                 .contains("SCRAM-SHA-512=iterations=8192");
+        assertThat(tool(lib, "org.apache.kafka.tools.ConfigCommand", "--bootstrap-server", saslBootstrap(), "--command-config",
+                adminConfig.toString(), "--alter", "--add-config", "producer_byte_rate=1048576,consumer_byte_rate=2097152",
+                "--entity-type", "users", "--entity-name", "bob")).contains("Completed updating config for user bob");
+        assertThat(tool(lib, "org.apache.kafka.tools.ConfigCommand", "--bootstrap-server", saslBootstrap(), "--command-config",
+                adminConfig.toString(), "--describe", "--entity-type", "users", "--entity-name", "bob"))
+                .contains("producer_byte_rate=1048576.0").contains("consumer_byte_rate=2097152.0");
         assertThat(tool(lib, "org.apache.kafka.tools.AclCommand", "--bootstrap-server", saslBootstrap(), "--command-config",
                 adminConfig.toString(), "--add", "--allow-principal", "User:bob", "--producer", "--topic", "tools"))
                 .contains("User:bob");

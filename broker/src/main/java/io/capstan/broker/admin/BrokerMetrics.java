@@ -32,6 +32,12 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
     private final Counter internalErrors = Counter.builder().name("capstan_request_internal_errors_total")
             .help("Requests the broker failed by a fault of its own (a bug, not the client's input), by stage: handler, encode, pipeline;"
                     + " each closed its connection and logged the error").labelNames("stage").register(registry);
+    private final Counter throttled = Counter.builder().name("capstan_client_throttle_seconds_total")
+            .help("Time clients over a byte-rate quota were told to wait (throttle_time_ms), by request: Produce or Fetch")
+            .labelNames("request").register(registry);
+    private final Counter throttledRequests = Counter.builder().name("capstan_client_throttled_requests_total")
+            .help("Requests answered with a throttle time because their client was over a byte-rate quota, by request")
+            .labelNames("request").register(registry);
     private final Counter closedByBroker = Counter.builder().name("capstan_connections_closed_by_broker_total")
             .help("Connections the broker closed for a limit, by setting (max.connections, max.connections.per.ip, connections.max.idle.ms)")
             .labelNames("setting").register(registry);
@@ -156,6 +162,12 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
     @Override
     public void internalError(String stage) {
         internalErrors.labelValues(stage).inc();
+    }
+
+    @Override
+    public void throttled(ApiKeys api, long ms) {
+        throttled.labelValues(api.name).inc(ms / 1000.0);
+        throttledRequests.labelValues(api.name).inc();
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.capstan.broker.net;
 
 import io.capstan.broker.log.Backpressure;
+import io.capstan.broker.quota.ResponseThrottle;
 import io.capstan.broker.kafka.ApiRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -45,7 +46,7 @@ public final class KafkaServer implements AutoCloseable {
     private final long idleMs;
 
     public KafkaServer(List<ListenerSecurity> listeners, int maxFrameBytes, ApiRegistry registry, NetMetrics metrics, Backpressure backpressure,
-                       Authorizer authorizer, io.capstan.config.BrokerConfig.Limits limits) {
+                       Authorizer authorizer, io.capstan.config.BrokerConfig.Limits limits, ResponseThrottle throttle) {
         limiter = new ConnectionLimiter(limits.maxConnections(), limits.maxConnectionsPerIp(), metrics);
         idleMs = limits.connectionsMaxIdleMs();
         epoll = Epoll.isAvailable();
@@ -55,7 +56,7 @@ public final class KafkaServer implements AutoCloseable {
         workers = new MultiThreadIoEventLoopGroup(io);
         try {
             for (ListenerSecurity listener : listeners) {
-                channels.put(listener.listener().name(), bind(listener, channelType, maxFrameBytes, registry, metrics, backpressure, authorizer));
+                channels.put(listener.listener().name(), bind(listener, channelType, maxFrameBytes, registry, metrics, backpressure, authorizer, throttle));
             }
         } catch (RuntimeException e) {
             close();
@@ -64,7 +65,8 @@ public final class KafkaServer implements AutoCloseable {
     }
 
     private Channel bind(ListenerSecurity security, Class<? extends ServerChannel> channelType, int maxFrameBytes,
-                         ApiRegistry registry, NetMetrics metrics, Backpressure backpressure, Authorizer authorizer) {
+                         ApiRegistry registry, NetMetrics metrics, Backpressure backpressure, Authorizer authorizer,
+                         ResponseThrottle throttle) {
         Listener listener = security.listener();
         int preAuthLimit = security.sasl() == null ? maxFrameBytes : security.sasl().maxReceiveSize();
         ServerBootstrap bootstrap = new ServerBootstrap()
@@ -86,7 +88,7 @@ public final class KafkaServer implements AutoCloseable {
                                 .addLast("flush", new FlushConsolidationHandler(256, true))
                                 .addLast("frames", frames)
                                 .addLast("dispatch", new RequestDispatcher(registry, metrics, MAX_IN_FLIGHT_PER_CONNECTION, backpressure,
-                                        security, frames, authorizer));
+                                        security, frames, authorizer, throttle));
                     }
                 });
         Channel channel;

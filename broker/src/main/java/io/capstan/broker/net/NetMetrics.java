@@ -27,6 +27,9 @@ public interface NetMetrics {
      */
     void internalError(String stage);
 
+    /** A client over its byte-rate quota was told to wait {@code ms} ({@code api}: PRODUCE or FETCH). */
+    void throttled(ApiKeys api, long ms);
+
     NetMetrics NONE = new NetMetrics() {
         @Override public void connectionOpened() { }
         @Override public void connectionClosed() { }
@@ -36,5 +39,6 @@ public interface NetMetrics {
         @Override public void authenticationFailed(String listener, String stage) { }
         @Override public void authenticated(String listener, String stage) { }
         @Override public void internalError(String stage) { }
+        @Override public void throttled(ApiKeys api, long ms) { }
     };
 }

@@ -1,6 +1,7 @@
 package io.capstan.broker.net;
 
 import io.capstan.broker.log.Backpressure;
+import io.capstan.broker.quota.ResponseThrottle;
 import io.capstan.broker.security.Authorizer;
 import io.capstan.broker.kafka.ApiRegistry;
 import io.capstan.broker.kafka.RequestContext;
@@ -53,6 +54,9 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     private final ListenerSecurity security;
     private final Authorizer authorizer;
     private final KafkaFrameDecoder frames;
+    private final ResponseThrottle throttle;
+    /** Reading stopped until a quota's throttle time has passed (Kafka mutes the channel the same way). */
+    private boolean pausedForThrottle;
     private final SaslSession sasl;
     private KafkaPrincipal principal = KafkaPrincipal.ANONYMOUS;
     /** The peer's address as text, for ACL host matching and the login throttle; set when the connection opens. */
@@ -72,8 +76,9 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     }
 
     RequestDispatcher(ApiRegistry registry, NetMetrics metrics, int maxInFlight, Backpressure backpressure,
-                      ListenerSecurity security, KafkaFrameDecoder frames, Authorizer authorizer) {
+                      ListenerSecurity security, KafkaFrameDecoder frames, Authorizer authorizer, ResponseThrottle throttle) {
         this.authorizer = authorizer;
+        this.throttle = throttle;
         this.registry = registry;
         this.metrics = metrics;
         this.maxInFlight = maxInFlight;
@@ -214,9 +219,9 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
         }
         response.whenComplete((body, error) -> {
             if (ctx.executor().inEventLoop()) {
-                respond(slot, header, body, error);
+                throttleThenRespond(slot, header, request, body, error);
             } else {
-                ctx.executor().execute(() -> respond(slot, header, body, error));
+                ctx.executor().execute(() -> throttleThenRespond(slot, header, request, body, error));
             }
         });
     }
@@ -251,6 +256,26 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
             respond(slot, header, reply.response(), null);
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         }, delay, TimeUnit.MILLISECONDS);
+    }
+
+    private void throttleThenRespond(Slot slot, RequestHeader header, ApiMessage request, ApiMessage body, Throwable error) {
+        if (error == null) {
+            long ms = throttle.apply(header.apiKey(), header.apiVersion(), principal.getName(), header.clientId(), slot.requestBytes, request, body);
+            if (ms > 0) {
+                metrics.throttled(header.apiKey(), ms);
+            }
+            if (ms > 0 && !pausedForThrottle && !closing) {
+                pausedForThrottle = true;
+                ctx.channel().config().setAutoRead(false);
+                ctx.executor().schedule(this::resumeAfterThrottle, ms, TimeUnit.MILLISECONDS);
+            }
+        }
+        respond(slot, header, body, error);
+    }
+
+    private void resumeAfterThrottle() {
+        pausedForThrottle = false;
+        resumeIfIdle();
     }
 
     private Slot enqueue(ApiKeys api, int size) {
@@ -307,14 +332,16 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
         if (wrote) {
             ctx.flush();
         }
-        if (inFlight.size() < maxInFlight && !pausedForBackpressure && !closing && !ctx.channel().config().isAutoRead()) {
-            ctx.channel().config().setAutoRead(true);
-        }
+        resumeIfIdle();
     }
 
     private void resumeAfterBackpressure() {
         pausedForBackpressure = false;
-        if (inFlight.size() < maxInFlight && !closing) {
+        resumeIfIdle();
+    }
+
+    private void resumeIfIdle() {
+        if (inFlight.size() < maxInFlight && !pausedForBackpressure && !pausedForThrottle && !closing && !ctx.channel().config().isAutoRead()) {
             ctx.channel().config().setAutoRead(true);
         }
     }

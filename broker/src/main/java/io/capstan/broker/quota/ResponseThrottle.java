@@ -1,0 +1,66 @@
+package io.capstan.broker.quota;
+
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.ProduceResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.record.internal.BaseRecords;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+
+/**
+ * Applies the byte-rate quotas to a request and its response as Kafka does: a Produce counts its request bytes and is
+ * answered as usual with throttle_time_ms set; a consumer's Fetch counts its response bytes and, when that puts the
+ * client over its quota, is answered with no records (they are not counted) and the throttle time. Replica fetches
+ * are not client traffic and are never throttled.
+ */
+public final class ResponseThrottle {
+    private static final short REPLICA_STATE_VERSION = 15;
+
+    private final ClientThrottles throttles;
+
+    public ResponseThrottle(ClientThrottles throttles) {
+        this.throttles = throttles;
+    }
+
+    /** Returns how long the connection must stay unread, in ms (0: not throttled); sets the response's throttle time. */
+    public long apply(ApiKeys api, short version, String user, String clientId, int requestBytes, ApiMessage request, ApiMessage response) {
+        if (api == ApiKeys.PRODUCE) {
+            long ms = throttles.record(ClientThrottles.PRODUCER_BYTE_RATE, user, clientId, requestBytes);
+            if (ms > 0 && response instanceof ProduceResponseData produce) {
+                produce.setThrottleTimeMs(clamp(Math.max(ms, produce.throttleTimeMs())));
+            }
+            return ms;
+        }
+        if (api == ApiKeys.FETCH && response instanceof FetchResponseData fetch && !fromReplica((FetchRequestData) request, version)) {
+            long bytes = recordBytes(fetch);
+            long ms = throttles.record(ClientThrottles.CONSUMER_BYTE_RATE, user, clientId, bytes);
+            if (ms > 0) {
+                throttles.unrecord(ClientThrottles.CONSUMER_BYTE_RATE, user, clientId, bytes);
+                fetch.responses().forEach(t -> t.partitions().forEach(p -> p.setRecords(MemoryRecords.EMPTY)));
+                fetch.setThrottleTimeMs(clamp(Math.max(ms, fetch.throttleTimeMs())));
+            }
+            return ms;
+        }
+        return 0;
+    }
+
+    private static boolean fromReplica(FetchRequestData request, short version) {
+        return (version >= REPLICA_STATE_VERSION ? request.replicaState().replicaId() : request.replicaId()) >= 0;
+    }
+
+    private static long recordBytes(FetchResponseData fetch) {
+        long bytes = 0;
+        for (FetchResponseData.FetchableTopicResponse t : fetch.responses()) {
+            for (FetchResponseData.PartitionData p : t.partitions()) {
+                BaseRecords records = p.records();
+                bytes += records == null ? 0 : records.sizeInBytes();
+            }
+        }
+        return bytes;
+    }
+
+    private static int clamp(long ms) {
+        return (int) Math.min(ms, Integer.MAX_VALUE);
+    }
+}
