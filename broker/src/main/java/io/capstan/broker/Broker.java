@@ -6,6 +6,7 @@ import io.capstan.broker.kafka.AlterClientQuotasHandler;
 import io.capstan.broker.kafka.DeleteAclsHandler;
 import io.capstan.broker.kafka.DescribeAclsHandler;
 import io.capstan.broker.kafka.CreateAclsHandler;
+import io.capstan.broker.replica.EmptyLogRejoin;
 import io.capstan.broker.replica.InterBrokerTransport;
 import io.capstan.broker.security.ScramCredentialStore;
 import io.capstan.broker.quota.ClientQuotaStore;
@@ -248,6 +249,10 @@ public final class Broker implements AutoCloseable {
         BrokerConfig.Replication settings = config.replication();
         BrokerLease lease = new BrokerLease(store, new BrokerRegistration(config.nodeId(), identity.host(), identity.port(),
                 rack, 0, admin == null ? 0 : admin.port(), identity.endpoints()), settings.leaseMs(), settings.heartbeatMs(), System::currentTimeMillis);
+        if (!settings.embedded() && logs.store().createdNow()) {
+            // a new disk under a broker the metadata may count in sync: it must not be elected before it has copied anything
+            EmptyLogRejoin.leaveInSyncSets(view, config.nodeId());
+        }
         try {
             long registered = lease.start();
             opened(lease); // a start that fails after this stops renewing it

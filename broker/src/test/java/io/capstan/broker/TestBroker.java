@@ -39,6 +39,13 @@ public final class TestBroker implements AutoCloseable {
         broker = new Broker(BrokerConfig.from(settings), settings, (what, cause) -> fatalErrors.add(what));
     }
 
+    /** The fatal errors the broker reported so far (in production each would have halted it), cleared: a test that expects one takes it. */
+    public List<String> takeFatalErrors() {
+        List<String> taken = List.copyOf(fatalErrors);
+        fatalErrors.removeAll(taken);
+        return taken;
+    }
+
     public Broker broker() {
         return broker;
     }

@@ -40,7 +40,7 @@ public final class LogManager implements AutoCloseable {
         this.appender = new GroupCommitAppender(store, sync, config.groupCommitMaxBatches(), listener, stats, fatal);
         this.catalog = new TopicCatalog(store, new ShardRecovery(store, config.tailCacheBytesPerShard()), appender);
         catalog.load();
-        this.reader = new ShardReader(store);
+        this.reader = new ShardReader(store, fatal);
         this.producerIds = new ProducerIdAllocator(store);
         this.diskGuard = new DiskSpaceGuard(config.dataDir(), config.diskMinFreeBytes());
         this.retention = new RetentionCleaner(store, catalog, appender, config.retentionMs(), config.retentionBytes());

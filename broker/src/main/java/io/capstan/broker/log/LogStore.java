@@ -20,6 +20,8 @@ import org.rocksdb.SstFileManager;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteBufferManager;
 import org.rocksdb.WriteOptions;
+import org.rocksdb.Status;
+import org.rocksdb.WALRecoveryMode;
 
 /**
  * The one RocksDB of a broker's data directory and its column families: {@code log} (batches by shard and base
@@ -44,6 +46,12 @@ public final class LogStore implements AutoCloseable {
     private final ColumnFamilyHandle producers;
     private final ColumnFamilyHandle meta;
     private final Path dir;
+    private final boolean createdNow;
+
+    /** What to do about damaged files, said wherever the broker finds them. */
+    public static final String DAMAGED_ADVICE = "Nothing was repaired or dropped. In a replicated cluster, move this data.dir aside"
+            + " and restart the broker: it starts empty, leaves every in-sync replica set and copies its shards again from their"
+            + " leaders. A broker without replicas cannot get the damaged records back: restore data.dir from a backup.";
 
     public LogStore(Path dir, long blockCacheBytes, long writeBufferBytes) {
         this(dir, blockCacheBytes, writeBufferBytes, false);
@@ -51,6 +59,7 @@ public final class LogStore implements AutoCloseable {
 
     public LogStore(Path dir, long blockCacheBytes, long writeBufferBytes, boolean blobFiles) {
         this.dir = dir;
+        this.createdNow = !Files.exists(dir.resolve("CURRENT"));
         try {
             Files.createDirectories(dir);
             blockCache = new LRUCache(blockCacheBytes);
@@ -62,7 +71,10 @@ public final class LogStore implements AutoCloseable {
                     .setMaxBackgroundJobs(2)
                     .setBytesPerSync(1 << 20)
                     .setWriteBufferManager(writeBufferManager)
-                    .setSstFileManager(sstFileManager);
+                    .setSstFileManager(sstFileManager)
+                    // only a record cut short at the very end (a crash mid-write) may be dropped; damage anywhere else in
+                    // the WAL fails the open instead of silently dropping every acknowledged record after it
+                    .setWalRecoveryMode(WALRecoveryMode.TolerateCorruptedTailRecords);
             List<ColumnFamilyDescriptor> descriptors = List.of(
                     new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, options(4 << 20, CompressionType.NO_COMPRESSION)),
                     new ColumnFamilyDescriptor(bytes("log"), blobFiles ? blobOptions(writeBufferBytes)
@@ -75,9 +87,15 @@ public final class LogStore implements AutoCloseable {
             meta = handles.get(3);
             syncWrite = new WriteOptions().setSync(true);
             asyncWrite = new WriteOptions().setSync(false);
-        } catch (RocksDBException | java.io.IOException e) {
+        } catch (RocksDBException e) {
+            if (e.getStatus() != null && e.getStatus().getCode() == Status.Code.Corruption) {
+                throw new StorageException("the log in " + dir + " is damaged and was not opened (RocksDB: " + e.getMessage() + "). "
+                        + DAMAGED_ADVICE, e);
+            }
             throw new StorageException("cannot open the log in " + dir + ": " + e.getMessage()
                     + " (is another broker using this data.dir?)", e);
+        } catch (java.io.IOException e) {
+            throw new StorageException("cannot open the log in " + dir + ": " + e.getMessage(), e);
         }
     }
 
@@ -108,6 +126,9 @@ public final class LogStore implements AutoCloseable {
     }
 
     public Path dir() { return dir; }
+
+    /** True when this start created the store: there was no log here before (a new broker or a replaced disk). */
+    public boolean createdNow() { return createdNow; }
     public ColumnFamilyHandle logFamily() { return log; }
     public ColumnFamilyHandle producerFamily() { return producers; }
     public ColumnFamilyHandle metaFamily() { return meta; }
@@ -174,6 +195,18 @@ public final class LogStore implements AutoCloseable {
         }
 
         public RocksIterator it() { return it; }
+
+        /**
+         * Call when the iterator stops being valid: it also stops at a block it cannot read (a checksum mismatch), and only
+         * its status tells that from the end of the range.
+         */
+        public void check() {
+            try {
+                it.status();
+            } catch (RocksDBException e) {
+                throw new StorageException("reading the log failed: " + e.getMessage(), e);
+            }
+        }
 
         @Override
         public void close() {

@@ -11,8 +11,10 @@ import org.rocksdb.RocksIterator;
  */
 public final class ShardReader {
     private final LogStore store;
+    private final FatalErrorHandler fatal;
 
-    public ShardReader(LogStore store) {
+    public ShardReader(LogStore store, FatalErrorHandler fatal) {
+        this.fatal = fatal;
         this.store = store;
     }
 
@@ -96,8 +98,26 @@ public final class ShardReader {
                 bytes += batch.length;
                 first = false;
             }
+            if (!it.isValid()) {
+                checked(range, shard, offset);
+            }
         }
         return bytes;
+    }
+
+    /**
+     * A block of the log that cannot be read (its checksum does not match: the disk or something else changed it) stops
+     * the broker, as a failed disk stops a Kafka broker with one log directory: serving around it would hang every
+     * consumer at that offset and could let a damaged replica lead.
+     */
+    private void checked(LogStore.RangeIterator range, Shard shard, long offset) {
+        try {
+            range.check();
+        } catch (StorageException e) {
+            fatal.fatal("the log is damaged: reading " + shard + " from offset " + offset + " failed (" + e.getMessage() + "). "
+                    + LogStore.DAMAGED_ADVICE, e);
+            throw e;
+        }
     }
 
     /** Exact bytes of the shard's batches below {@code offset} (a batch boundary). */
@@ -108,6 +128,7 @@ public final class ShardReader {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 bytes += it.value().length;
             }
+            checked(range, shard, 0);
         }
         return bytes;
     }
@@ -128,6 +149,7 @@ public final class ShardReader {
                     return RecordTimestamps.firstAtOrAfter(it.value(), timestamp);
                 }
             }
+            checked(range, shard, 0);
         }
         return null;
     }
@@ -144,6 +166,7 @@ public final class ShardReader {
                     best = RecordTimestamps.offsetOfMax(it.value());
                 }
             }
+            checked(range, shard, 0);
         }
         return best;
     }

@@ -28,6 +28,10 @@ final class ShardRecovery {
             if (it.isValid()) {
                 start = LogKeys.offset(it.key());
                 it.seekToLast();
+            }
+            // a block that cannot be read also leaves the iterator invalid: that must not pass for an empty shard
+            damagedIfInvalid(range, tp);
+            if (it.isValid()) {
                 BatchHeader last = new BatchHeader().wrap(ByteBuffer.wrap(it.value()), 0);
                 end = last.lastOffset() + 1;
             }
@@ -41,7 +45,16 @@ final class ShardRecovery {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 shard.producer(LogKeys.offset(it.key()), ProducerEntry.decode(it.value()));
             }
+            damagedIfInvalid(range, tp);
         }
         return shard;
+    }
+
+    private static void damagedIfInvalid(LogStore.RangeIterator range, TopicPartition tp) {
+        try {
+            range.check();
+        } catch (StorageException e) {
+            throw new StorageException("the log of " + tp + " is damaged: " + e.getMessage() + ". " + LogStore.DAMAGED_ADVICE, e);
+        }
     }
 }

@@ -47,6 +47,7 @@ public final class TopicCatalog {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 register(TopicMeta.decode(it.value()));
             }
+            range.check();
         }
     }
 
