@@ -70,10 +70,59 @@ class RequestFuzzTest {
         try (TestBroker broker = new TestBroker(dir, Map.of("group.min.session.timeout.ms", "10", "quota.window.num", "1"))) {
             int port = broker.broker().port();
             List<Seed> seeds = seeds(port, broker);
-            System.out.printf("fuzz: seed %d, %d seeds (every advertised API and version), %d executions%n", seed, seeds.size(), executions);
-            Probe probe = null;
-            long i = 0;
-            for (; i < executions && System.nanoTime() < deadline; i++) {
+            int workers = Integer.getInteger("capstan.fuzz.workers", 2);
+            System.out.printf("fuzz: seed %d, %d seeds (every advertised API and version), %d executions over %d connections at once%n",
+                    seed, seeds.size(), executions, workers);
+            java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(workers);
+            List<java.util.concurrent.Future<Map<String, long[]>>> results = new ArrayList<>();
+            for (int w = 0; w < workers; w++) {
+                long workerSeed = seed + w;
+                results.add(pool.submit(() -> fuzz(port, seeds, new Random(workerSeed), workerSeed, executions, deadline, done, started, leaks, progress)));
+            }
+            pool.shutdown();
+            try {
+                for (java.util.concurrent.Future<Map<String, long[]>> r : results) {
+                    r.get().forEach((api, c) -> {
+                        long[] sum = byApi.computeIfAbsent(api, k -> new long[4]);
+                        for (int k = 0; k < 4; k++) {
+                            sum[k] += c[k];
+                        }
+                    });
+                }
+            } catch (java.util.concurrent.ExecutionException e) {
+                pool.shutdownNow();
+                throw e.getCause() instanceof AssertionError a ? a : new AssertionError(e.getCause());
+            }
+            long ran = done.get();
+            flushLeakReports(port);
+            double seconds = (System.nanoTime() - started) / 1e9;
+            long[] total = byApi.values().stream().reduce(new long[3], (a, b) -> new long[] {a[0] + b[0], a[1] + b[1], a[2] + b[2]});
+            System.out.printf("fuzz: %d executions in %.0f s (%.0f/s): probe answered %d, connection closed %d, left waiting %d;"
+                    + " %d leaks, %.0f internal errors%n", ran, seconds, ran / seconds, total[0], total[1], total[2],
+                    leaks.size(), internalErrors(broker));
+            byApi.forEach((api, c) -> System.out.printf("  %-28s answered %d, closed %d, waiting %d (%d ms in all)%n", api, c[0], c[1], c[2], c[3] / 1_000_000));
+            assertThat(leaks).as("buffers leaked (Netty's paranoid leak detector)").isEmpty();
+            assertThat(internalErrors(broker)).as("requests the broker failed by its own fault").isZero();
+            stillServes(broker);
+        } finally {
+            ResourceLeakDetector.setLevel(level);
+            byteBufLeaks().setLeakListener(null);
+        }
+    }
+
+    /**
+     * One connection's share of the run: mutants of random seeds, each followed by a probe, until the shared count or
+     * the deadline is reached. Its own random numbers ({@code workerSeed}) make its choices repeatable.
+     */
+    private static Map<String, long[]> fuzz(int port, List<Seed> seeds, Random random, long workerSeed, long executions, long deadline,
+                                           java.util.concurrent.atomic.AtomicLong done, long started, ConcurrentLinkedQueue<String> leaks,
+                                           Path progress) throws IOException {
+        Map<String, long[]> byApi = new TreeMap<>(); // answered, closed, waiting, nanos
+        Probe probe = null;
+        try {
+            long i;
+            while ((i = done.getAndIncrement()) < executions && System.nanoTime() < deadline) {
                 if (probe == null) {
                     probe = new Probe(port);
                 }
@@ -83,7 +132,7 @@ class RequestFuzzTest {
                 Outcome outcome = probe.send(mutant, random.nextInt(50) == 0 ? boundaryLength(random) : mutant.length,
                         MAY_WAIT.contains(s.api()) ? WAITING_PROBE_TIMEOUT_MS : PROBE_TIMEOUT_MS);
                 if (outcome == Outcome.WAITING) {
-                    assertThat(MAY_WAIT).as("execution %d (seed %d): the connection hung after a mutant of %s v%d: %s", i, seed,
+                    assertThat(MAY_WAIT).as("execution %d (worker seed %d): the connection hung after a mutant of %s v%d: %s", i, workerSeed,
                             s.api(), s.version(), java.util.HexFormat.of().formatHex(mutant)).contains(s.api());
                 }
                 byApi.computeIfAbsent(s.api().name, k -> new long[4])[outcome.ordinal()]++;
@@ -98,24 +147,13 @@ class RequestFuzzTest {
                             java.nio.file.StandardOpenOption.APPEND);
                 }
             }
+            done.decrementAndGet(); // the increment that found the run over was not an execution
+        } finally {
             if (probe != null) {
                 probe.close();
             }
-            flushLeakReports(port);
-            executions = i; // fewer when capstan.fuzz.seconds ended the run first
-            double seconds = (System.nanoTime() - started) / 1e9;
-            long[] total = byApi.values().stream().reduce(new long[3], (a, b) -> new long[] {a[0] + b[0], a[1] + b[1], a[2] + b[2]});
-            System.out.printf("fuzz: %d executions in %.0f s (%.0f/s): probe answered %d, connection closed %d, left waiting %d;"
-                    + " %d leaks, %.0f internal errors%n", executions, seconds, executions / seconds, total[0], total[1], total[2],
-                    leaks.size(), internalErrors(broker));
-            byApi.forEach((api, c) -> System.out.printf("  %-28s answered %d, closed %d, waiting %d (%d ms in all)%n", api, c[0], c[1], c[2], c[3] / 1_000_000));
-            assertThat(leaks).as("buffers leaked (Netty's paranoid leak detector)").isEmpty();
-            assertThat(internalErrors(broker)).as("requests the broker failed by its own fault").isZero();
-            stillServes(broker);
-        } finally {
-            ResourceLeakDetector.setLevel(level);
-            byteBufLeaks().setLeakListener(null);
         }
+        return byApi;
     }
 
     @Test
