@@ -145,6 +145,34 @@ public final class AcknowledgedRecords {
         return lost;
     }
 
+    /** What a run without idempotence and with acks=1 left: losses and duplicates are allowed there, and counted. */
+    public record Tally(long acknowledged, long lost, long duplicated, long read) {}
+
+    /**
+     * For acks=1 (Kafka allows such a write to be lost when its leader fails before a follower copies it) and for
+     * producers without idempotence (a retry may write a record twice): reads every partition and checks what must
+     * still hold (dense offsets, intact bytes, no record that was never sent: every value's sequence number below
+     * {@code sent}), then counts acknowledged records absent from the log and values present more than once.
+     */
+    public static Tally tally(Properties client, String topic, int partitions, Map<Long, Ack> acknowledged, long sent) {
+        Map<Long, Integer> copies = new HashMap<>();
+        long read = 0;
+        for (var e : readAll(client, topic, partitions).entrySet()) {
+            long expectOffset = 0;
+            for (ConsumerRecord<byte[], byte[]> r : e.getValue()) {
+                assertThat(r.offset()).as("offsets are dense in partition " + e.getKey()).isEqualTo(expectOffset++);
+                long seq = seqOf(r.value());
+                assertThat(seq).as("a record at offset %d of partition %d that was never sent", r.offset(), e.getKey()).isBetween(0L, sent - 1);
+                assertThat(Arrays.equals(r.value(), value(seq))).as("record bytes intact at offset " + r.offset()).isTrue();
+                copies.merge(seq, 1, Integer::sum);
+                read++;
+            }
+        }
+        long lost = acknowledged.keySet().stream().filter(seq -> !copies.containsKey(seq)).count();
+        long duplicated = copies.values().stream().filter(n -> n > 1).mapToLong(n -> n - 1).sum();
+        return new Tally(acknowledged.size(), lost, duplicated, read);
+    }
+
     private static Map<Integer, List<ConsumerRecord<byte[], byte[]>>> readAll(Properties client, String topic, int partitions) {
         Properties p = new Properties();
         p.putAll(client);

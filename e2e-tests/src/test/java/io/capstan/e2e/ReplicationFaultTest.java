@@ -56,6 +56,8 @@ class ReplicationFaultTest {
 
     private final BrokerProcess[] brokers = new BrokerProcess[BROKERS];
     private ShapedLoad load;
+    private ShapedLoad weakLoad;
+    static final String WEAK_TOPIC = "replicated-acks1";
     private LocalFileMetadataStore store;
 
     private ClientSecurity security = ClientSecurity.NONE;
@@ -88,6 +90,14 @@ class ReplicationFaultTest {
             awaitFullyReplicated();
             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps(), new ByteArraySerializer(), new ByteArraySerializer());
             load = new ShapedLoad(producer, TOPIC, PARTITIONS, Long.getLong("capstan.replication.rate", 3_000));
+            // beside it, what Kafka lets a weaker producer lose: acks=1 without idempotence, on a topic of its own
+            try (Admin admin = Admin.create(security.client(bootstrap()))) {
+                admin.createTopics(List.of(new NewTopic(WEAK_TOPIC, PARTITIONS, (short) 3))).all().get();
+            }
+            Properties weakProps = producerProps();
+            weakProps.put("acks", "1");
+            weakProps.put("enable.idempotence", "false");
+            weakLoad = new ShapedLoad(new KafkaProducer<>(weakProps, new ByteArraySerializer(), new ByteArraySerializer()), WEAK_TOPIC, PARTITIONS, 500);
             for (int cycle = 1; cycle <= cycles; cycle++) {
                 Thread.sleep(500 + random.nextInt(1000)); // the fault schedule, not synchronisation
                 int fault = cycle <= 4 ? cycle - 1 : random.nextInt(4);
@@ -142,6 +152,9 @@ class ReplicationFaultTest {
                 System.out.printf("cycle %d/%d done: %d records acknowledged (%d new)%n", cycle, cycles, load.acknowledgedCount(), load.acknowledgedCount() - before);
             }
             long verified = load.finishAndVerify(security.client(bootstrap()), PARTITIONS);
+            AcknowledgedRecords.Tally weak = weakLoad.finishAndTally(security.client(bootstrap()), PARTITIONS);
+            System.out.printf("acks=1 without idempotence beside it: %d sent, %d acknowledged, %d of them lost, %d duplicated (both allowed, as in Kafka)%n",
+                    weakLoad.sent(), weak.acknowledged(), weak.lost(), weak.duplicated());
             List<Long> sorted = new ArrayList<>(unavailableMs);
             sorted.sort(Long::compare);
             System.out.printf("replication fault test (" + protocol + "): seed %d, %d cycles, %d leader failovers, %d records acknowledged, 0 lost, 0 duplicated;"
@@ -149,7 +162,9 @@ class ReplicationFaultTest {
                     sorted.isEmpty() ? 0 : sorted.get(sorted.size() / 2), sorted.isEmpty() ? 0 : sorted.get(sorted.size() - 1));
             assertThat(failovers).isPositive();
             // the consumer above read the leaders; now every replica, from its own disk
+            ReplicaLogs.awaitCaughtUp(brokers, WEAK_TOPIC, PARTITIONS, BROKERS);
             ReplicaLogs.Comparison replicas = ReplicaLogs.stopAndCompare(brokers, TOPIC, PARTITIONS);
+            ReplicaLogs.assertIdentical(java.util.Arrays.stream(brokers).map(BrokerProcess::dataDir).toList(), WEAK_TOPIC, PARTITIONS);
             System.out.printf("all %d replicas of each of %d shards hold the same batches: %d compared byte for byte%n",
                     BROKERS, PARTITIONS, replicas.batches());
             assertThat(sorted.get(sorted.size() - 1)).as("produce unavailability of the slowest failover (ms)").isLessThanOrEqualTo(UNAVAILABLE_MAX_MS);

@@ -76,6 +76,18 @@ final class ShapedLoad {
         return verified;
     }
 
+    /**
+     * The end of a run of a producer that may lose and duplicate (acks=1, no idempotence): stops, waits for every record
+     * handed to the producer, and counts what the log lost and duplicated ({@link AcknowledgedRecords#tally}). A send
+     * error stops such a load early: the records after it were never sent, which the tally reflects.
+     */
+    AcknowledgedRecords.Tally finishAndTally(Properties client, int shards) throws InterruptedException {
+        stop();
+        producer.flush();
+        producer.close(java.time.Duration.ofSeconds(60));
+        return AcknowledgedRecords.tally(client, topic, shards, acknowledged(), sent());
+    }
+
     AckTimes times() {
         return times;
     }
