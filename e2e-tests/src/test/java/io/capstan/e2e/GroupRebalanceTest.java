@@ -176,7 +176,7 @@ class GroupRebalanceTest {
             Thread load = new Thread(() -> produce(bootstrap, acked, sent, sendFailure, producing), "load");
             load.start();
             Ownership ownership = new Ownership();
-            CommittedOffsets committed = new CommittedOffsets(bootstrap);
+            CommittedOffsets committed = new CommittedOffsets(bootstrap, GROUP);
             Thread sampler = new Thread(committed::sampleUntilStopped, "committed-offsets");
             sampler.start();
 
@@ -252,39 +252,63 @@ class GroupRebalanceTest {
     static final class CommittedOffsets {
         final List<String> violations = new CopyOnWriteArrayList<>();
         final AtomicLong samples = new AtomicLong();
+        final AtomicLong skipped = new AtomicLong();
         private final AtomicBoolean running = new AtomicBoolean(true);
         private final String bootstrap;
+        private final String group;
 
-        CommittedOffsets(String bootstrap) {
+        CommittedOffsets(String bootstrap, String group) {
             this.bootstrap = bootstrap;
+            this.group = group;
         }
 
+        /**
+         * A committed offset past the log end is judged only if it stays so for 5 s: right after a leader change the new
+         * leader's high watermark trails the old one's until its followers next fetch (as in Kafka). A sample that fails
+         * for a retriable reason (a coordinator or leader moving) is skipped and counted.
+         */
         void sampleUntilStopped() {
             Map<Integer, Long> last = new java.util.HashMap<>();
+            Map<Integer, Long> pastEndSince = new java.util.HashMap<>();
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
                 while (running.get()) {
-                    var offsets = admin.listConsumerGroupOffsets(GROUP).partitionsToOffsetAndMetadata().get();
-                    Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new java.util.HashMap<>();
-                    offsets.keySet().forEach(tp -> latest.put(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()));
-                    var ends = admin.listOffsets(latest).all().get();
-                    offsets.forEach((tp, om) -> {
-                        if (om == null) {
-                            return;
+                    try {
+                        sample(admin, last, pastEndSince);
+                        samples.incrementAndGet();
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        if (!(e.getCause() instanceof org.apache.kafka.common.errors.RetriableException)) {
+                            throw e;
                         }
-                        Long before = last.put(tp.partition(), om.offset());
-                        if (before != null && om.offset() < before) {
-                            violations.add(tp + " committed offset went back from " + before + " to " + om.offset());
-                        }
-                        if (om.offset() > ends.get(tp).offset()) {
-                            violations.add(tp + " committed offset " + om.offset() + " is past the log end " + ends.get(tp).offset());
-                        }
-                    });
-                    samples.incrementAndGet();
+                        skipped.incrementAndGet();
+                    }
                     java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L); // sampling period, not synchronisation
                 }
             } catch (Exception e) {
                 violations.add("sampling failed: " + e);
             }
+        }
+
+        private void sample(Admin admin, Map<Integer, Long> last, Map<Integer, Long> pastEndSince) throws Exception {
+            var offsets = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+            Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> latest = new java.util.HashMap<>();
+            offsets.keySet().forEach(tp -> latest.put(tp, org.apache.kafka.clients.admin.OffsetSpec.latest()));
+            var ends = admin.listOffsets(latest).all().get();
+            long now = System.nanoTime();
+            offsets.forEach((tp, om) -> {
+                if (om == null) {
+                    return;
+                }
+                Long before = last.put(tp.partition(), om.offset());
+                if (before != null && om.offset() < before) {
+                    violations.add(tp + " committed offset went back from " + before + " to " + om.offset());
+                }
+                if (om.offset() <= ends.get(tp).offset()) {
+                    pastEndSince.remove(tp.partition());
+                } else if (now - pastEndSince.computeIfAbsent(tp.partition(), k -> now) > 5_000_000_000L) {
+                    violations.add(tp + " committed offset " + om.offset() + " has been past the log end " + ends.get(tp).offset() + " for 5 s");
+                    pastEndSince.remove(tp.partition());
+                }
+            });
         }
 
         void stop() {
