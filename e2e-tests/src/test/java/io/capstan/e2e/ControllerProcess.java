@@ -20,17 +20,26 @@ final class ControllerProcess implements AutoCloseable {
     private final Path metadata;
     private final Path logFile;
     private Process process;
+    private List<String> launcher = List.of();
 
     ControllerProcess(Path metadata, Path logFile) {
         this.metadata = metadata;
         this.logFile = logFile;
     }
 
+    /** Runs it through {@code launcher} (a network namespace's {@code ip netns exec}, so a test can cut its links). */
+    ControllerProcess withNetwork(List<String> launcher) {
+        this.launcher = List.copyOf(launcher);
+        return this;
+    }
+
     /** Starts it and waits until its cache is open and its loop runs. */
     ControllerProcess start() throws IOException {
         Files.createDirectories(logFile.getParent());
-        process = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
-                "-cp", System.getProperty("java.class.path"), ControllerProcess.class.getName(), metadata.toString()))
+        List<String> cmd = new java.util.ArrayList<>(launcher);
+        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
+                "-cp", System.getProperty("java.class.path"), ControllerProcess.class.getName(), metadata.toString()));
+        process = new ProcessBuilder(cmd)
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile())).start();
         long from = Files.exists(logFile) ? Files.size(logFile) : 0;
         await().atMost(Duration.ofSeconds(60)).failFast("controller process exited; see " + logFile, () -> !process.isAlive())
