@@ -249,9 +249,10 @@ public final class Broker implements AutoCloseable {
         BrokerConfig.Replication settings = config.replication();
         BrokerLease lease = new BrokerLease(store, new BrokerRegistration(config.nodeId(), identity.host(), identity.port(),
                 rack, 0, admin == null ? 0 : admin.port(), identity.endpoints()), settings.leaseMs(), settings.heartbeatMs(), System::currentTimeMillis);
-        if (!settings.embedded() && logs.store().createdNow()) {
+        if (!settings.embedded() && logs.store().freshLog()) {
             // a new disk under a broker the metadata may count in sync: it must not be elected before it has copied anything
             EmptyLogRejoin.leaveInSyncSets(view, config.nodeId());
+            logs.store().freshLogHandled();
         }
         try {
             long registered = lease.start();

@@ -87,6 +87,12 @@ public final class LogStore implements AutoCloseable {
             meta = handles.get(3);
             syncWrite = new WriteOptions().setSync(true);
             asyncWrite = new WriteOptions().setSync(false);
+            if (createdNow) {
+                try (WriteBatch batch = new WriteBatch()) {
+                    batch.put(meta, bytes(FRESH_LOG_KEY), new byte[] {1});
+                    db.write(syncWrite, batch);
+                }
+            }
         } catch (RocksDBException e) {
             if (e.getStatus() != null && e.getStatus().getCode() == Status.Code.Corruption) {
                 throw new StorageException("the log in " + dir + " is damaged and was not opened (RocksDB: " + e.getMessage() + "). "
@@ -127,8 +133,25 @@ public final class LogStore implements AutoCloseable {
 
     public Path dir() { return dir; }
 
-    /** True when this start created the store: there was no log here before (a new broker or a replaced disk). */
-    public boolean createdNow() { return createdNow; }
+    /** Set in a new store and kept until the broker has left the in-sync sets it held no records for (EmptyLogRejoin). */
+    private static final String FRESH_LOG_KEY = "fresh-log";
+
+    /**
+     * True from the start that created this store (a new broker or a replaced disk) until {@link #freshLogHandled}: a
+     * broker that stops in between still knows, at its next start, that its log began empty.
+     */
+    public boolean freshLog() {
+        return createdNow || getMeta(FRESH_LOG_KEY) != null;
+    }
+
+    public void freshLogHandled() {
+        try (WriteBatch batch = new WriteBatch()) {
+            batch.delete(meta, bytes(FRESH_LOG_KEY));
+            write(batch, true);
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot record that the log was handed over: " + e.getMessage(), e);
+        }
+    }
     public ColumnFamilyHandle logFamily() { return log; }
     public ColumnFamilyHandle producerFamily() { return producers; }
     public ColumnFamilyHandle metaFamily() { return meta; }
