@@ -215,8 +215,8 @@ public final class Broker implements AutoCloseable {
         TopicPartition offsetsShard = new TopicPartition(OffsetStore.TOPIC, 0);
         replicas.onLeadership(offsetsShard, new ReplicaManager.LeadershipListener() {
             @Override
-            public void leading(Shard shard) {
-                groups.activate(shard, (s, lastOffset) -> replicas.awaitReplicated(s, lastOffset, settings.minInsyncReplicas(), 30_000));
+            public void leading(Shard shard, int epoch) {
+                groups.activate(shard, epoch, (s, lastOffset) -> replicas.awaitReplicated(s, lastOffset, settings.minInsyncReplicas(), 30_000));
                 log.info("broker {}: coordinating consumer groups (leader of {})", config.nodeId(), offsetsShard);
             }
 

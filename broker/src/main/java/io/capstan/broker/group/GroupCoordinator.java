@@ -41,10 +41,13 @@ public final class GroupCoordinator implements AutoCloseable {
         sweeper.scheduleWithFixedDelay(this::sweep, SWEEP_MS, SWEEP_MS, TimeUnit.MILLISECONDS);
     }
 
-    /** This broker now leads the offsets shard: load its offsets and coordinate. */
-    public synchronized void activate(Shard shard, OffsetStore.Replicated replicated) {
-        groups.clear();
-        offsets = new OffsetStore(logs, shard, settings.offsetsCompactionBytes(), replicated);
+    /**
+     * This broker now leads the offsets shard in {@code epoch}: load its offsets and coordinate. Called again when the
+     * epoch moves while it leads: the groups start over (their members rejoin) under a store writing in the new epoch.
+     */
+    public synchronized void activate(Shard shard, int epoch, OffsetStore.Replicated replicated) {
+        deactivate();
+        offsets = new OffsetStore(logs, shard, epoch, settings.offsetsCompactionBytes(), replicated);
         notifyAll();
     }
 

@@ -47,10 +47,16 @@ public final class OffsetStore {
     }
 
     private final Replicated replicated;
+    private final int epoch;
 
-    /** The leader of a replicated offsets shard: loads what its log holds and answers commits once replicated. */
-    public OffsetStore(LogManager logs, Shard shard, long compactionBytes, Replicated replicated) {
+    /**
+     * The leader of a replicated offsets shard in {@code epoch}: loads what its log holds and answers commits once
+     * replicated. Every append names the epoch, so one still queued when the shard moves to another leader is refused
+     * by the log (NOT_COORDINATOR to the client) instead of landing in a follower's log beside the new leader's records.
+     */
+    public OffsetStore(LogManager logs, Shard shard, int epoch, long compactionBytes, Replicated replicated) {
         this.logs = logs;
+        this.epoch = epoch;
         this.compactionBytes = compactionBytes;
         this.replicated = replicated;
         this.shard = shard;
@@ -130,7 +136,7 @@ public final class OffsetStore {
         byte[] batch = new byte[built.remaining()];
         built.get(batch);
         int lastDelta = ByteBuffer.wrap(batch).getInt(io.capstan.broker.log.BatchHeader.LAST_OFFSET_DELTA);
-        logs.append(shard, batch, (AppendResult appended) -> {
+        logs.append(shard, batch, epoch, (AppendResult appended) -> {
             if (appended.error() != Errors.NONE) {
                 done.complete(OffsetWriteErrors.forClient(appended.error()));
                 return;
@@ -221,7 +227,7 @@ public final class OffsetStore {
         byte[] batch = new byte[built.remaining()];
         built.get(batch);
         CompletableFuture<AppendResult> done = new CompletableFuture<>();
-        logs.append(shard, batch, done::complete);
+        logs.append(shard, batch, epoch, done::complete);
         AppendResult result = done.get(60, java.util.concurrent.TimeUnit.SECONDS);
         if (result.error() != Errors.NONE) {
             throw new IllegalStateException("cannot rewrite offsets: " + result.error() + " " + result.message());

@@ -284,6 +284,11 @@ final class ReplicaFetcher implements AutoCloseable {
                     log.debug("broker {}: leader {} refused fetch of {}: {}", me, leaderId, f.shard, error);
                     continue;
                 }
+                long leaderBase = firstBaseOffset((MemoryRecords) p.records());
+                if (leaderBase >= 0 && leaderBase < f.shard.logEnd()) {
+                    truncateDiverged(f, leaderBase);
+                    continue;
+                }
                 appendAll(f.shard, (MemoryRecords) p.records(), appends);
                 long leaderHw = p.highWatermark();
                 afterAppends.add(() -> f.shard.advanceHighWatermark(leaderHw));
@@ -296,6 +301,32 @@ final class ReplicaFetcher implements AutoCloseable {
             }
         }
         afterAppends.forEach(Runnable::run);
+    }
+
+    /** The base offset of the first batch the leader sent, or -1 when it sent none. */
+    private static long firstBaseOffset(MemoryRecords records) {
+        if (records == null || records.sizeInBytes() < BatchHeader.HEADER_SIZE) {
+            return -1;
+        }
+        ByteBuffer buf = records.buffer();
+        return new BatchHeader().wrap(buf, buf.position()).baseOffset();
+    }
+
+    /**
+     * The leader answered a fetch from this log's end with a batch that begins below it: its batch boundaries differ
+     * from ours there, so our last records are not the leader's (a write the epochs could not tell apart, such as one
+     * stamped with the epoch that replaced it). The leader's log wins: ours is cut back to where its batch begins and
+     * fetched again, instead of failing every append from then on.
+     */
+    private void truncateDiverged(Fetching f, long leaderBase) {
+        Shard shard = f.shard;
+        log.warn("broker {}: the leader's batch for {} begins at {}, below this replica's log end {}: the logs differ there;"
+                + " truncating to {} and fetching again", me, shard, leaderBase, shard.logEnd(), leaderBase);
+        try {
+            logs.truncateEnd(shard, leaderBase).get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot truncate " + shard + " to " + leaderBase + ": " + e, e);
+        }
     }
 
     private void appendAll(Shard shard, MemoryRecords records, List<CompletableFuture<AppendResult>> appends) {

@@ -66,7 +66,8 @@ public final class ReplicaManager implements Replication, AutoCloseable {
 
     /** Told, in order and off the control thread, when this broker starts or stops leading a shard. */
     public interface LeadershipListener {
-        void leading(Shard shard);
+        /** Leading in {@code epoch}: whatever it appends as leader names that epoch, so the log refuses it once the shard moved on. */
+        void leading(Shard shard, int epoch);
 
         void resigned();
     }
@@ -75,10 +76,10 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         leadershipListeners.put(tp, listener);
     }
 
-    private void tellLeading(Shard shard) {
+    private void tellLeading(Shard shard, int epoch) {
         LeadershipListener l = leadershipListeners.get(shard.topicPartition());
         if (l != null) {
-            listenerCalls.execute(() -> l.leading(shard));
+            listenerCalls.execute(() -> l.leading(shard, epoch));
         }
     }
 
@@ -359,7 +360,6 @@ public final class ReplicaManager implements Replication, AutoCloseable {
     }
 
     private void becomeLeader(Shard shard, ShardState state, long version) {
-        boolean wasLeading = roles.get(shard.topicPartition()) instanceof Leading;
         stopFetching(shard.topicPartition());
         shard.leaderEpoch(state.leaderEpoch());
         ReplicaTracker tracker = new ReplicaTracker(me, state.replicas(), state.isr(), shard.logEnd(), shard.highWatermark(),
@@ -373,9 +373,8 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         advance(shard, hw);
         log.info("broker {}: leading {} in epoch {} (log end {}, high watermark {}, in sync {})", me, shard,
                 state.leaderEpoch(), shard.logEnd(), shard.highWatermark(), state.isr());
-        if (!wasLeading) {
-            tellLeading(shard);
-        }
+        // also when it led already: the epoch moved, and appends in the old one would now be refused
+        tellLeading(shard, state.leaderEpoch());
     }
 
     private void becomeFollower(Shard shard, ShardState state) {
