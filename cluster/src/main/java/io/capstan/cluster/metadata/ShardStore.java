@@ -173,10 +173,25 @@ public final class ShardStore {
         }
     }
 
-    /** Removes every shard of the topic. */
+    /**
+     * Removes every shard of the topic. A group written meanwhile (a leader moving its shard, an ISR change) is read
+     * again and deleted at its new version: giving up there left shards of a deleted topic behind for good, found by
+     * the soak (the controller went on electing leaders for them, and a broker on a new disk reported their records lost).
+     */
     public void delete(String topic) throws ConflictException {
         for (Versioned group : store.list(PREFIX + topic + "/").values()) {
-            store.delete(group.key(), group.version());
+            Optional<Versioned> current = Optional.of(group);
+            for (int attempt = 1; current.isPresent(); attempt++) {
+                try {
+                    store.delete(group.key(), current.get().version());
+                    break;
+                } catch (ConflictException changed) {
+                    if (attempt >= ATTEMPTS) {
+                        throw changed;
+                    }
+                    current = store.get(group.key());
+                }
+            }
         }
     }
 }
