@@ -161,9 +161,9 @@ class SoakTest {
             });
             System.out.printf("  acks=all: %d acknowledged, 0 lost, 0 duplicated; acks=1: %d acknowledged, %d lost, %d duplicated (allowed)%n",
                     verified, weakTally.acknowledged(), weakTally.lost(), weakTally.duplicated());
-            System.out.printf("  group: %d records consumed and checked, %d member replacements, %d committed-offset samples, never backwards;"
+            System.out.printf("  group: %d records consumed and checked, %d member replacements, %d committed-offset samples, %d going back;"
                     + " (%d skipped while a coordinator moved); %d topics created, written, read and deleted; replicas byte-identical (%d + %d batches)%n",
-                    members.consumed.get(), members.replacements.get(), committed.samples.get(), committed.skipped.get(), churned.get(),
+                    members.consumed.get(), members.replacements.get(), committed.samples.get(), committed.violations.size(), committed.skipped.get(), churned.get(),
                     replicas.batches(), weakReplicas.batches());
             assertThat(members.damaged).as("records a consumer found damaged").isEmpty();
             assertThat(members.errors).as("errors a group member saw").isEmpty();

@@ -143,7 +143,11 @@ public final class FetchHandler implements ApiHandler {
                 long readable = follower ? shard.logEnd() : hw;
                 long start = shard.logStartOffset();
                 pd.setHighWatermark(hw).setLastStableOffset(hw).setLogStartOffset(start);
-                if (p.fetchOffset() < start || p.fetchOffset() > readable) {
+                // out of range only past the log end, as in Kafka: between the high watermark and the log end a
+                // consumer gets nothing yet. Right after a leader change the new leader's high watermark trails the
+                // old one's; answering OFFSET_OUT_OF_RANGE there made consumers reset to earliest, re-read and commit
+                // an offset far behind the one they had committed (found by the soak)
+                if (p.fetchOffset() < start || p.fetchOffset() > shard.logEnd()) {
                     pd.setErrorCode(Errors.OFFSET_OUT_OF_RANGE.code());
                     errors = true;
                     continue;
