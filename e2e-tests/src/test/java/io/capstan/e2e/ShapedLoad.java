@@ -67,9 +67,7 @@ final class ShapedLoad {
      * acknowledged offset ({@link AcknowledgedRecords#verify}). Closes the producer; returns how many were checked.
      */
     long finishAndVerify(Properties client, int shards) throws InterruptedException {
-        stop();
-        producer.flush();
-        producer.close(java.time.Duration.ofSeconds(60));
+        finish();
         org.assertj.core.api.Assertions.assertThat(failure()).as("producer error").isNull();
         long verified = AcknowledgedRecords.verify(client, topic, shards, acknowledged());
         org.assertj.core.api.Assertions.assertThat(verified).as("records acknowledged and checked, of those sent").isEqualTo(sent());
@@ -82,10 +80,15 @@ final class ShapedLoad {
      * error stops such a load early: the records after it were never sent, which the tally reflects.
      */
     AcknowledgedRecords.Tally finishAndTally(Properties client, int shards) throws InterruptedException {
+        finish();
+        return AcknowledgedRecords.tally(client, topic, shards, acknowledged(), sent());
+    }
+
+    /** Stops sending and waits until every record handed to the producer is delivered or failed. */
+    private void finish() throws InterruptedException {
         stop();
         producer.flush();
         producer.close(java.time.Duration.ofSeconds(60));
-        return AcknowledgedRecords.tally(client, topic, shards, acknowledged(), sent());
     }
 
     AckTimes times() {

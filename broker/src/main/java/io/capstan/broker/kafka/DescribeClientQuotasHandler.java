@@ -44,15 +44,16 @@ public final class DescribeClientQuotasHandler implements ApiHandler {
         Set<String> specified = new HashSet<>();
         for (DescribeClientQuotasRequestData.ComponentData c : request.components()) {
             String type = c.entityType();
+            if (!type.isEmpty() && !type.equals(QuotaEntity.USER) && !type.equals(QuotaEntity.CLIENT_ID) && !type.equals("ip")) {
+                return refused(Errors.UNSUPPORTED_VERSION, "Unsupported entity type " + type); // Kafka's answer to an unknown type
+            }
             String problem = type.isEmpty() ? "Invalid empty entity type."
                     : exact.containsKey(type) || specified.contains(type) ? "Entity type " + type + " cannot appear more than once in the filter."
-                    : !type.equals(QuotaEntity.USER) && !type.equals(QuotaEntity.CLIENT_ID) && !type.equals("ip") ? "Unsupported entity type " + type
                     : c.matchType() == EXACT && c.match() == null ? "Request specified MATCH_TYPE_EXACT, but set match string to null."
                     : c.matchType() != EXACT && c.match() != null ? "Request specified a match type other than MATCH_TYPE_EXACT, but also specified a match string."
                     : c.matchType() > SPECIFIED || c.matchType() < EXACT ? "Unknown match type " + c.matchType() : null;
             if (problem != null) {
-                return CompletableFuture.completedFuture(new DescribeClientQuotasResponseData()
-                        .setErrorCode((problem.startsWith("Unsupported") ? Errors.UNSUPPORTED_VERSION : Errors.INVALID_REQUEST).code()).setErrorMessage(problem));
+                return refused(Errors.INVALID_REQUEST, problem);
             }
             if (c.matchType() == SPECIFIED) {
                 specified.add(type);
@@ -75,6 +76,10 @@ public final class DescribeClientQuotasHandler implements ApiHandler {
             });
             return response;
         }, reads);
+    }
+
+    private static CompletionStage<ApiMessage> refused(Errors error, String message) {
+        return CompletableFuture.completedFuture(new DescribeClientQuotasResponseData().setErrorCode(error.code()).setErrorMessage(message));
     }
 
     private static boolean matches(QuotaEntity entity, Map<String, String> exact, Set<String> specified, boolean strict) {
