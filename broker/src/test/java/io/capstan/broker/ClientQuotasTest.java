@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Byte-rate quotas through Kafka's own AdminClient and clients: set and described as Kafka's tools do, refused with
+ * Byte-rate and request-time quotas through Kafka's own AdminClient and clients: set and described as Kafka's tools do, refused with
  * Kafka's INVALID_REQUEST and a message when malformed, and enforced: a producer and a consumer over their quota are
  * told to wait (their clients' own throttle-time metrics show it) while another client on the same broker is not,
  * and every record still arrives.
@@ -54,11 +54,12 @@ class ClientQuotasTest {
             ClientQuotaEntity anyUser = new ClientQuotaEntity(defaultUser);
             admin.alterClientQuotas(List.of(
                     new ClientQuotaAlteration(app, List.of(new ClientQuotaAlteration.Op("producer_byte_rate", 1_048_576.0),
-                            new ClientQuotaAlteration.Op("consumer_byte_rate", 2_097_152.0))),
+                            new ClientQuotaAlteration.Op("consumer_byte_rate", 2_097_152.0),
+                            new ClientQuotaAlteration.Op("request_percentage", 12.5))),
                     new ClientQuotaAlteration(anyUser, List.of(new ClientQuotaAlteration.Op("producer_byte_rate", 4_194_304.0))))).all().get();
 
             assertThat(admin.describeClientQuotas(ClientQuotaFilter.all()).entities().get())
-                    .containsEntry(app, Map.of("producer_byte_rate", 1_048_576.0, "consumer_byte_rate", 2_097_152.0))
+                    .containsEntry(app, Map.of("producer_byte_rate", 1_048_576.0, "consumer_byte_rate", 2_097_152.0, "request_percentage", 12.5))
                     .containsEntry(anyUser, Map.of("producer_byte_rate", 4_194_304.0)).hasSize(2);
             assertThat(admin.describeClientQuotas(ClientQuotaFilter.containsOnly(
                     List.of(ClientQuotaFilterComponent.ofDefaultEntity(ClientQuotaEntity.USER)))).entities().get()).containsOnlyKeys(anyUser);
@@ -69,9 +70,11 @@ class ClientQuotasTest {
             admin.alterClientQuotas(List.of(new ClientQuotaAlteration(app, List.of(new ClientQuotaAlteration.Op("consumer_byte_rate", null))))).all().get();
             admin.alterClientQuotas(List.of(new ClientQuotaAlteration(app, List.of(new ClientQuotaAlteration.Op("producer_byte_rate", 1.0)))),
                     new org.apache.kafka.clients.admin.AlterClientQuotasOptions().validateOnly(true)).all().get();
-            assertThat(admin.describeClientQuotas(ClientQuotaFilter.all()).entities().get()).containsEntry(app, Map.of("producer_byte_rate", 1_048_576.0));
+            assertThat(admin.describeClientQuotas(ClientQuotaFilter.all()).entities().get())
+                    .containsEntry(app, Map.of("producer_byte_rate", 1_048_576.0, "request_percentage", 12.5));
 
-            assertRefused(admin, app, "request_percentage", 50.0, "request_percentage is not enforced by Capstan");
+            assertRefused(admin, app, "controller_mutation_rate", 50.0, "controller_mutation_rate is not enforced by Capstan");
+            assertRefused(admin, app, "request_percentage", 0.0, "Quota request_percentage must be greater than 0");
             assertRefused(admin, app, "no_such_quota", 1.0, "Invalid configuration key no_such_quota");
             assertRefused(admin, app, "producer_byte_rate", -1.0, "Quota producer_byte_rate must be greater than 0");
             assertRefused(admin, app, "producer_byte_rate", 1.5, "producer_byte_rate cannot be a fractional value.");
@@ -121,6 +124,40 @@ class ClientQuotasTest {
             assertThat(counter(metrics, "capstan_client_throttled_requests_total{request=\"Produce\"}")).isPositive();
             assertThat(counter(metrics, "capstan_client_throttled_requests_total{request=\"Fetch\"}")).isPositive();
             assertThat(counter(metrics, "capstan_client_throttle_seconds_total{request=\"Produce\"}")).isPositive();
+        }
+    }
+
+    /**
+     * request_percentage: a producer allowed 0.01% of a thread (0.2 ms of broker thread time over the 2 s a 3-sample
+     * window measures at least) is told to wait after its first requests; a producer without a quota never is; every
+     * record of both arrives.
+     */
+    @Test
+    void aClientOverItsRequestTimeIsThrottledAndAnotherIsNot() throws Exception {
+        try (TestBroker broker = new TestBroker(dir, Map.of("quota.window.num", "3")); Admin admin = Admin.create(broker.clientProps())) {
+            admin.createTopics(List.of(new NewTopic(TOPIC, 2, (short) 1))).all().get();
+            admin.alterClientQuotas(List.of(new ClientQuotaAlteration(new ClientQuotaEntity(Map.of(ClientQuotaEntity.CLIENT_ID, "busy")),
+                    List.of(new ClientQuotaAlteration.Op("request_percentage", 0.01))))).all().get();
+            try (KafkaProducer<byte[], byte[]> busy = producer(broker, "busy"); KafkaProducer<byte[], byte[]> calm = producer(broker, "calm")) {
+                for (int i = 0; i < 10; i++) { // one request each: each send waits for its answer
+                    busy.send(new ProducerRecord<>(TOPIC, 0, ("busy-" + i).getBytes(), VALUE)).get();
+                    calm.send(new ProducerRecord<>(TOPIC, 1, ("calm-" + i).getBytes(), VALUE)).get();
+                }
+                System.out.printf("request time over its quota: %.0f ms max throttle%n", metric(busy.metrics(), "producer-metrics", "produce-throttle-time-max"));
+                assertThat(metric(busy.metrics(), "producer-metrics", "produce-throttle-time-max")).as("busy producer told to wait").isPositive();
+                assertThat(metric(calm.metrics(), "producer-metrics", "produce-throttle-time-max")).as("calm producer never throttled").isZero();
+            }
+            try (KafkaConsumer<byte[], byte[]> check = new KafkaConsumer<>(broker.clientProps(), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+                List<TopicPartition> both = List.of(new TopicPartition(TOPIC, 0), new TopicPartition(TOPIC, 1));
+                check.assign(both);
+                check.seekToBeginning(both);
+                java.util.Set<String> seen = new java.util.HashSet<>();
+                long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+                while (seen.size() < 20 && System.nanoTime() < deadline) {
+                    check.poll(java.time.Duration.ofMillis(200)).forEach(r -> assertThat(seen.add(new String(r.key()))).isTrue());
+                }
+                assertThat(seen).hasSize(20);
+            }
         }
     }
 

@@ -7,8 +7,9 @@ import java.util.Set;
 
 /** What AlterClientQuotas may set, checked as Kafka's controller checks it, with Kafka's messages where it has one. */
 final class QuotaRequests {
-    /** Kafka's other user and client quotas; accepted by Kafka, refused here until Capstan enforces them (decision 0017). */
-    private static final Set<String> NOT_ENFORCED = Set.of("request_percentage", "controller_mutation_rate");
+    /** Kafka's other user and client quota; accepted by Kafka, refused here until Capstan enforces it (decision 0017). */
+    private static final Set<String> NOT_ENFORCED = Set.of("controller_mutation_rate");
+    /** Kafka defines these as LONG: whole numbers. */
     private static final Set<String> BYTE_RATES = Set.of(ClientThrottles.PRODUCER_BYTE_RATE, ClientThrottles.CONSUMER_BYTE_RATE);
 
     private QuotaRequests() {}
@@ -57,13 +58,18 @@ final class QuotaRequests {
     /** A value to set for {@code key}. */
     static void checkValue(String key, double value) throws Invalid {
         if (NOT_ENFORCED.contains(key)) {
-            throw new Invalid(key + " is not enforced by Capstan (it enforces producer_byte_rate and consumer_byte_rate); see docs/quotas.md");
+            throw new Invalid(key + " is not enforced by Capstan (it enforces producer_byte_rate, consumer_byte_rate and request_percentage); "
+                    + "see docs/quotas.md");
         }
-        if (!BYTE_RATES.contains(key)) {
+        boolean percentage = ClientThrottles.REQUEST_PERCENTAGE.equals(key);
+        if (!percentage && !BYTE_RATES.contains(key)) {
             throw new Invalid("Invalid configuration key " + key);
         }
         if (!(value > 0.0)) {
             throw new Invalid("Quota " + key + " must be greater than 0");
+        }
+        if (percentage) {
+            return; // a DOUBLE in Kafka: fractions allowed
         }
         if (value > Long.MAX_VALUE) {
             throw new Invalid("Proposed value for " + key + " is too large for a LONG.");

@@ -71,6 +71,8 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
         final long startNanos = System.nanoTime();
         ApiKeys api;
         int requestBytes;
+        /** Event-loop time spent decoding and handling the request: what request_percentage quotas count. */
+        long threadNanos;
         ByteBuf response;
         boolean done;
     }
@@ -152,6 +154,7 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
         if (closing) {
             return;
         }
+        long began = System.nanoTime();
         int size = frame.readableBytes();
         if (size < 8) {
             reject("frame of " + size + " bytes is too short for a request header");
@@ -211,6 +214,7 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
             ctx.close();
             return;
         }
+        slot.threadNanos = System.nanoTime() - began;
         if (backpressure.overloaded() && !pausedForBackpressure) {
             // the log is behind: stop reading this connection until it catches up
             pausedForBackpressure = true;
@@ -260,7 +264,8 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
 
     private void throttleThenRespond(Slot slot, RequestHeader header, ApiMessage request, ApiMessage body, Throwable error) {
         if (error == null) {
-            long ms = throttle.apply(header.apiKey(), header.apiVersion(), principal.getName(), header.clientId(), slot.requestBytes, request, body);
+            long ms = throttle.apply(header.apiKey(), header.apiVersion(), principal.getName(), header.clientId(), slot.requestBytes,
+                    slot.threadNanos, request, body);
             if (ms > 0) {
                 metrics.throttled(header.apiKey(), ms);
             }

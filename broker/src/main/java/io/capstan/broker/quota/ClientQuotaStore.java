@@ -30,6 +30,8 @@ public final class ClientQuotaStore implements AutoCloseable {
 
     private final MetadataStore store;
     private final Map<QuotaEntity, Map<String, Double>> quotas = new ConcurrentHashMap<>();
+    /** The quota keys some entity sets: a request checks a key nobody set without resolving anything. */
+    private volatile java.util.Set<String> keysSet = java.util.Set.of();
     private final AutoCloseable watch;
 
     public ClientQuotaStore(MetadataCache cache) {
@@ -44,6 +46,11 @@ public final class ClientQuotaStore implements AutoCloseable {
             Stored s = MetadataCodec.decode(change.after().value(), Stored.class);
             quotas.put(s.entity(), Map.copyOf(s.values()));
         }
+        keysChanged();
+    }
+
+    private synchronized void keysChanged() {
+        keysSet = quotas.values().stream().flatMap(v -> v.keySet().stream()).collect(java.util.stream.Collectors.toUnmodifiableSet());
     }
 
     /**
@@ -52,7 +59,7 @@ public final class ClientQuotaStore implements AutoCloseable {
      * default user, client id, default client. Empty when none does.
      */
     public Optional<Applied> applied(String key, String user, String clientId) {
-        if (quotas.isEmpty()) {
+        if (!keysSet.contains(key)) {
             return Optional.empty();
         }
         QuotaEntity.Name u = new QuotaEntity.Name(user);
@@ -113,6 +120,7 @@ public final class ClientQuotaStore implements AutoCloseable {
                 } else {
                     quotas.put(entity, Map.copyOf(values));
                 }
+                keysChanged();
                 return;
             } catch (ConflictException lost) {
                 Thread.onSpinWait(); // another writer changed this entity: read again

@@ -9,10 +9,11 @@ import org.apache.kafka.common.record.internal.BaseRecords;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 
 /**
- * Applies the byte-rate quotas to a request and its response as Kafka does: a Produce counts its request bytes and is
+ * Applies the client quotas to a request and its response as Kafka does: a Produce counts its request bytes and is
  * answered as usual with throttle_time_ms set; a consumer's Fetch counts its response bytes and, when that puts the
- * client over its quota, is answered with no records (they are not counted) and the throttle time. Replica fetches
- * are not client traffic and are never throttled.
+ * client over its quota, is answered with no records (they are not counted) and the throttle time. Every request
+ * counts the broker thread time it took against request_percentage, and the larger of the two delays is the one the
+ * client is told and the connection waits. Replica fetches are not client traffic and are never throttled.
  */
 public final class ResponseThrottle {
     private static final short REPLICA_STATE_VERSION = 15;
@@ -23,8 +24,24 @@ public final class ResponseThrottle {
         this.throttles = throttles;
     }
 
-    /** Returns how long the connection must stay unread, in ms (0: not throttled); sets the response's throttle time. */
-    public long apply(ApiKeys api, short version, String user, String clientId, int requestBytes, ApiMessage request, ApiMessage response) {
+    /**
+     * Returns how long the connection must stay unread, in ms (0: not throttled), and sets the response's throttle time;
+     * {@code threadNanos} is the broker thread time the request took.
+     */
+    public long apply(ApiKeys api, short version, String user, String clientId, int requestBytes, long threadNanos, ApiMessage request,
+                      ApiMessage response) {
+        if (api == ApiKeys.FETCH && fromReplica((FetchRequestData) request, version)) {
+            return 0;
+        }
+        long requestMs = throttles.recordRequestTime(user, clientId, threadNanos);
+        long bytesMs = applyByteRate(api, user, clientId, requestBytes, response);
+        if (requestMs > 0) {
+            ThrottleTimeField.raise(response, requestMs);
+        }
+        return Math.max(requestMs, bytesMs);
+    }
+
+    private long applyByteRate(ApiKeys api, String user, String clientId, int requestBytes, ApiMessage response) {
         if (api == ApiKeys.PRODUCE) {
             long ms = throttles.record(ClientThrottles.PRODUCER_BYTE_RATE, user, clientId, requestBytes);
             if (ms > 0 && response instanceof ProduceResponseData produce) {
@@ -32,7 +49,7 @@ public final class ResponseThrottle {
             }
             return ms;
         }
-        if (api == ApiKeys.FETCH && response instanceof FetchResponseData fetch && !fromReplica((FetchRequestData) request, version)) {
+        if (api == ApiKeys.FETCH && response instanceof FetchResponseData fetch) {
             long bytes = recordBytes(fetch);
             long ms = throttles.record(ClientThrottles.CONSUMER_BYTE_RATE, user, clientId, bytes);
             if (ms > 0) {

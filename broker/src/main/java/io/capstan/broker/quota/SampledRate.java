@@ -1,19 +1,20 @@
 package io.capstan.broker.quota;
 
 /**
- * Bytes per second over a sliding window of samples, measured the way Kafka's quota sensors measure it (samples of
- * {@code sampleMs}, {@code samples} of them; the rate divides by the time the window covers, at least all but one
- * sample), and the delay that brings a rate over its bound back under it: (observed - bound) / bound * window.
+ * An amount per second (bytes, or percent of a thread for request time) over a sliding window of samples, measured the
+ * way Kafka's quota sensors measure it (samples of {@code sampleMs}, {@code samples} of them; the rate divides by the
+ * time the window covers, at least all but one sample), and the delay that brings a rate over its bound back under it:
+ * (observed - bound) / bound * window.
  * Thread-safe (one per client, shared by its connections).
  */
-final class ByteRate {
+final class SampledRate {
     private final long sampleMs;
     private final long[] starts;
     private final double[] totals;
     private int current;
     private long lastRecordMs;
 
-    ByteRate(int samples, long sampleMs, long nowMs) {
+    SampledRate(int samples, long sampleMs, long nowMs) {
         this.sampleMs = sampleMs;
         this.starts = new long[samples];
         this.totals = new double[samples];
@@ -22,17 +23,17 @@ final class ByteRate {
         lastRecordMs = nowMs;
     }
 
-    /** Adds {@code bytes} (negative takes back what a refused fetch did not send) and returns the delay owed, in ms. */
-    synchronized long record(double bytes, double bytesPerSecond, long nowMs) {
+    /** Adds {@code amount} (negative takes back what a refused fetch did not send) and returns the delay owed, in ms. */
+    synchronized long record(double amount, double perSecond, long nowMs) {
         roll(nowMs);
-        totals[current] += bytes;
+        totals[current] += amount;
         lastRecordMs = nowMs;
         long window = windowMs(nowMs);
         double rate = total(nowMs) * 1000.0 / window;
-        if (rate <= bytesPerSecond) {
+        if (rate <= perSecond) {
             return 0;
         }
-        return Math.round((rate - bytesPerSecond) / bytesPerSecond * window);
+        return Math.round((rate - perSecond) / perSecond * window);
     }
 
     synchronized long lastRecordMs() {
