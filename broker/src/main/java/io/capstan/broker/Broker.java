@@ -376,6 +376,7 @@ public final class Broker implements AutoCloseable {
     public String bootstrap() { return config.advertisedHost() + ":" + kafka.port(); }
     public LogManager logs() { return logs; }
     public GroupCoordinator groups() { return groups; }
+    public ClientQuotaStore quotas() { return quotas; }
     public BrokerMetrics metrics() { return metrics; }
     public boolean ready() { return ready; }
     /** False once a fatal error stopped this broker from accepting writes. */

@@ -66,7 +66,8 @@ class RequestFuzzTest {
         Map<String, long[]> byApi = new TreeMap<>(); // answered, closed, waiting, nanos
         long started = System.nanoTime();
         // members that never come back would hold each JoinGroup for a whole session; short ones keep executions fast
-        // a mutated AlterClientQuotas may set a tiny default quota; a one-second window bounds the pause it causes
+        // a mutated AlterClientQuotas may set a tiny default quota: a one-second window bounds the pause it causes, and
+        // the quotas a mutant set are removed after it, or every later request would wait (request_percentage)
         try (TestBroker broker = new TestBroker(dir, Map.of("group.min.session.timeout.ms", "10", "quota.window.num", "1"))) {
             int port = broker.broker().port();
             List<Seed> seeds = seeds(port, broker);
@@ -78,7 +79,8 @@ class RequestFuzzTest {
             List<java.util.concurrent.Future<Map<String, long[]>>> results = new ArrayList<>();
             for (int w = 0; w < workers; w++) {
                 long workerSeed = seed + w;
-                results.add(pool.submit(() -> fuzz(port, seeds, new Random(workerSeed), workerSeed, executions, deadline, done, started, leaks, progress)));
+                results.add(pool.submit(() -> fuzz(port, seeds, new Random(workerSeed), workerSeed, executions, deadline, done, started, leaks, progress,
+                        () -> clearQuotas(broker))));
             }
             pool.shutdown();
             try {
@@ -117,7 +119,7 @@ class RequestFuzzTest {
      */
     private static Map<String, long[]> fuzz(int port, List<Seed> seeds, Random random, long workerSeed, long executions, long deadline,
                                            java.util.concurrent.atomic.AtomicLong done, long started, ConcurrentLinkedQueue<String> leaks,
-                                           Path progress) throws IOException {
+                                           Path progress, Runnable afterQuotaChange) throws IOException {
         Map<String, long[]> byApi = new TreeMap<>(); // answered, closed, waiting, nanos
         Probe probe = null;
         try {
@@ -134,6 +136,9 @@ class RequestFuzzTest {
                 if (outcome == Outcome.WAITING) {
                     assertThat(MAY_WAIT).as("execution %d (worker seed %d): the connection hung after a mutant of %s v%d: %s", i, workerSeed,
                             s.api(), s.version(), java.util.HexFormat.of().formatHex(mutant)).contains(s.api());
+                }
+                if (s.api() == ApiKeys.ALTER_CLIENT_QUOTAS) {
+                    afterQuotaChange.run();
                 }
                 byApi.computeIfAbsent(s.api().name, k -> new long[4])[outcome.ordinal()]++;
                 byApi.get(s.api().name)[3] += System.nanoTime() - t0;
@@ -154,6 +159,16 @@ class RequestFuzzTest {
             }
         }
         return byApi;
+    }
+
+    /** Removes every client quota, so one a mutant set does not throttle the rest of the run. */
+    private static void clearQuotas(TestBroker broker) {
+        io.capstan.broker.quota.ClientQuotaStore quotas = broker.broker().quotas();
+        quotas.describe().forEach((entity, values) -> {
+            Map<String, Double> removals = new java.util.HashMap<>();
+            values.keySet().forEach(k -> removals.put(k, null));
+            quotas.alter(entity, removals);
+        });
     }
 
     @Test
