@@ -3,7 +3,6 @@ package io.capstan.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.capstan.cluster.controller.FailoverController;
 import io.capstan.cluster.metadata.LocalFileMetadataStore;
 import io.capstan.cluster.metadata.ShardState;
 import io.capstan.cluster.metadata.ShardStore;
@@ -27,8 +26,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Brokers whose clocks disagree with the controller's by a minute (libfaketime, from Debian's faketime package):
- * broker 0 runs 60 s behind, broker 1 60 s ahead, broker 2 and the controller on time. Leases are judged by when
+ * Brokers whose clocks disagree with the controller's and each other's by a minute or more (libfaketime, from Debian's
+ * faketime package): broker 0 runs 60 s behind, broker 1 60 s ahead, broker 2 on time, and the controller, in a
+ * process of its own, 90 s behind. Leases are judged by when
  * renewals arrive, not by the expiry a broker writes with its own clock, so the broker behind is never taken for dead,
  * and the broker ahead, paused while it leads, loses its leaderships about one lease (6 s) after its last renewal
  * rather than the minute its clock would add. Under an idempotent acks=all load throughout: every acknowledged record
@@ -71,8 +71,10 @@ class ClockSkewTest {
         AtomicReference<Exception> sendFailure = new AtomicReference<>();
         AtomicBoolean running = new AtomicBoolean(true);
         AtomicLong nextSeq = new AtomicLong();
-        try (FailoverController controller = new FailoverController(store, System::currentTimeMillis)) {
-            controller.start(100);
+        // the controller in a process of its own, 90 s behind the true time: no two clocks in the cluster agree
+        try (ControllerProcess controller = new ControllerProcess(metadata, Path.of("target", "clock-skew-logs", "controller.log"))
+                .withEnvironment(Map.of("LD_PRELOAD", LIBFAKETIME.toString(), "FAKETIME", "-90s", "FAKETIME_DONT_FAKE_MONOTONIC", "1"))
+                .start()) {
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap()))) {
                 admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 3).configs(Map.of("min.insync.replicas", "2")))).all().get();
             }

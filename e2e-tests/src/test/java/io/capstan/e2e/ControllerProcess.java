@@ -21,6 +21,7 @@ final class ControllerProcess implements AutoCloseable {
     private final Path logFile;
     private Process process;
     private List<String> launcher = List.of();
+    private final java.util.Map<String, String> environment = new java.util.HashMap<>();
 
     ControllerProcess(Path metadata, Path logFile) {
         this.metadata = metadata;
@@ -33,14 +34,21 @@ final class ControllerProcess implements AutoCloseable {
         return this;
     }
 
+    /** Extra environment for the process (libfaketime, to run it on a wrong clock). */
+    ControllerProcess withEnvironment(java.util.Map<String, String> env) {
+        environment.putAll(env);
+        return this;
+    }
+
     /** Starts it and waits until its cache is open and its loop runs. */
     ControllerProcess start() throws IOException {
         Files.createDirectories(logFile.getParent());
         List<String> cmd = new java.util.ArrayList<>(launcher);
         cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
                 "-cp", System.getProperty("java.class.path"), ControllerProcess.class.getName(), metadata.toString()));
-        process = new ProcessBuilder(cmd)
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile())).start();
+        ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+        builder.environment().putAll(environment);
+        process = builder.start();
         long from = Files.exists(logFile) ? Files.size(logFile) : 0;
         await().atMost(Duration.ofSeconds(60)).failFast("controller process exited; see " + logFile, () -> !process.isAlive())
                 .until(() -> Files.readString(logFile).substring((int) Math.min(from, Files.size(logFile))).contains(READY));

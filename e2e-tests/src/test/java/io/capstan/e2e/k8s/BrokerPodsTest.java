@@ -121,6 +121,10 @@ class BrokerPodsTest {
         return out;
     }
 
+    static Pod operatorPod() {
+        return client.pods().inNamespace("capstan-system").list().getItems().get(0);
+    }
+
     static boolean podReady(Pod p) {
         return p.getMetadata().getDeletionTimestamp() == null && p.getStatus() != null && p.getStatus().getConditions() != null
                 && p.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
@@ -252,7 +256,7 @@ class BrokerPodsTest {
                     + ":" + port + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
             assertThat(body).as(pod.getMetadata().getName()).contains("capstan_requests_total");
         }
-        Pod operator = client.pods().inNamespace("capstan-system").list().getItems().get(0);
+        Pod operator = operatorPod();
         int port = operator.getSpec().getContainers().get(0).getPorts().stream().filter(p -> "http".equals(p.getName()))
                 .findFirst().orElseThrow().getContainerPort();
         String body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + operator.getStatus().getPodIP()
@@ -286,6 +290,8 @@ class BrokerPodsTest {
     @Test
     @Order(5)
     void anUpgradeUnderLoadRestartsOneBrokerAtATimeAndTheApplicationSeesNoError() throws Exception {
+        // and the operator is SIGKILLed once the rollout has replaced a broker: its successor must resume from what the
+        // API server holds, still one broker at a time
         String bootstrap = bootstrap("minimal", 3);
         // acks=all needs two replicas in sync throughout, and an outage of 30 s would reach the application as an error
         createTopic(bootstrap, "upgrade", 3, (short) 3, Map.of("min.insync.replicas", "2"));
@@ -298,6 +304,12 @@ class BrokerPodsTest {
                 c.getSpec().rack = new BrokerClusterSpec.Rack();   // and rack awareness on, in the same rollout
                 c.getSpec().rack.topologyKey = "topology.kubernetes.io/zone";
             });
+            await("the rollout has replaced a broker").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> brokerPods("minimal").stream().anyMatch(p -> !before.contains(p.getMetadata().getUid())));
+            String operator = operatorPod().getMetadata().getName();
+            runner.crash("capstan-system", operator);
+            await("the operator's container is restarted and ready").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+                    .ignoreExceptions().until(() -> operatorPod().getStatus().getContainerStatuses().get(0).getRestartCount() >= 1 && podReady(operatorPod()));
             await("every broker runs 0.2.0 and the cluster is Ready").atMost(Duration.ofMinutes(6)).pollInterval(Duration.ofSeconds(1))
                     .until(() -> imagesByPod("minimal").values().stream().allMatch("capstan/broker:0.2.0"::equals)
                             && brokerPods("minimal").stream().allMatch(BrokerPodsTest::podReady) && ready(cluster("minimal"))
