@@ -2,7 +2,6 @@ package io.capstan.broker.quota;
 
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchResponseData;
-import org.apache.kafka.common.message.ProduceResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.record.internal.BaseRecords;
@@ -33,21 +32,18 @@ public final class ResponseThrottle {
         if (api == ApiKeys.FETCH && fromReplica((FetchRequestData) request, version)) {
             return 0;
         }
-        long requestMs = throttles.recordRequestTime(user, clientId, threadNanos);
-        long bytesMs = applyByteRate(api, user, clientId, requestBytes, response);
-        if (requestMs > 0) {
-            ThrottleTimeField.raise(response, requestMs);
+        long ms = Math.max(throttles.recordRequestTime(user, clientId, threadNanos), applyByteRate(api, user, clientId, requestBytes, response));
+        if (ms > 0) {
+            ThrottleTimeField.raise(response, ms);
         }
-        return Math.max(requestMs, bytesMs);
+        return ms;
     }
+
+    /** Records the bytes a Produce or a consumer's Fetch moved; a throttled fetch loses its records. Returns the delay. */
 
     private long applyByteRate(ApiKeys api, String user, String clientId, int requestBytes, ApiMessage response) {
         if (api == ApiKeys.PRODUCE) {
-            long ms = throttles.record(ClientThrottles.PRODUCER_BYTE_RATE, user, clientId, requestBytes);
-            if (ms > 0 && response instanceof ProduceResponseData produce) {
-                produce.setThrottleTimeMs(clamp(Math.max(ms, produce.throttleTimeMs())));
-            }
-            return ms;
+            return throttles.record(ClientThrottles.PRODUCER_BYTE_RATE, user, clientId, requestBytes);
         }
         if (api == ApiKeys.FETCH && response instanceof FetchResponseData fetch) {
             long bytes = recordBytes(fetch);
@@ -55,7 +51,6 @@ public final class ResponseThrottle {
             if (ms > 0) {
                 throttles.unrecord(ClientThrottles.CONSUMER_BYTE_RATE, user, clientId, bytes);
                 fetch.responses().forEach(t -> t.partitions().forEach(p -> p.setRecords(MemoryRecords.EMPTY)));
-                fetch.setThrottleTimeMs(clamp(Math.max(ms, fetch.throttleTimeMs())));
             }
             return ms;
         }
@@ -75,9 +70,5 @@ public final class ResponseThrottle {
             }
         }
         return bytes;
-    }
-
-    private static int clamp(long ms) {
-        return (int) Math.min(ms, Integer.MAX_VALUE);
     }
 }
