@@ -41,7 +41,8 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>faults: SIGKILL of a leader, SIGSTOP of a leader until a successor takes writes, SIGSTOP of a follower until it
  *       leaves the in-sync set, an orderly restart, a power cut of one broker (its unsynced writes undone), a replaced
  *       disk (a broker's data directory deleted while it is down), a leader's WAL fsync failing (it must halt; it is
- *       restarted after a power cut), a broker restarted with its clock up to a minute off (libfaketime), a broker cut
+ *       restarted after a power cut), a broker restarted with its clock up to a minute off (libfaketime; only when
+ *       named in {@code capstan.soak.faults}, see below), a broker cut
  *       off from the other two, a flapping link between a leader and a follower, a leader's packets to one follower
  *       dropped (one way), and a controller restart.</li>
  * </ul>
