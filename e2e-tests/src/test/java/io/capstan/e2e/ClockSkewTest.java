@@ -38,7 +38,6 @@ class ClockSkewTest {
     static final String TOPIC = "skewed";
     static final int PARTITIONS = 6;
     static final long LEASE_MS = 6_000;
-    static final Path LIBFAKETIME = Path.of("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1");
 
     @TempDir
     Path dir;
@@ -49,9 +48,9 @@ class ClockSkewTest {
     @Test
     void leasesAndFailoverHoldWhenBrokerClocksAreAMinuteOff() throws Exception {
         if ("1".equals(System.getenv("CAPSTAN_REQUIRE_FAKETIME"))) {
-            assertThat(LIBFAKETIME).as("libfaketime (install the faketime Debian package: apt-get install faketime)").exists();
+            assertThat(FakeClock.LIBRARY).as("libfaketime (install the faketime Debian package: apt-get install faketime)").exists();
         }
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(LIBFAKETIME),
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(FakeClock.LIBRARY),
                 "libfaketime is not installed (apt-get install faketime); the clock-skew test is skipped");
         Path metadata = dir.resolve("metadata");
         store = new LocalFileMetadataStore(metadata, 100);
@@ -62,8 +61,7 @@ class ClockSkewTest {
                             "replica.fetch.max.wait.ms", "100", "disk.min.free.bytes", "0"));
             if (skews[id] != null) {
                 // the wall clock only: the JVM's timers and waits run on the monotonic clock, which stays true
-                brokers[id].withEnvironment(Map.of("LD_PRELOAD", LIBFAKETIME.toString(), "FAKETIME", skews[id],
-                        "FAKETIME_DONT_FAKE_MONOTONIC", "1"));
+                brokers[id].withEnvironment(FakeClock.preloaded(skews[id]));
             }
             brokers[id].start();
         }
@@ -73,7 +71,7 @@ class ClockSkewTest {
         AtomicLong nextSeq = new AtomicLong();
         // the controller in a process of its own, 90 s behind the true time: no two clocks in the cluster agree
         try (ControllerProcess controller = new ControllerProcess(metadata, Path.of("target", "clock-skew-logs", "controller.log"))
-                .withEnvironment(Map.of("LD_PRELOAD", LIBFAKETIME.toString(), "FAKETIME", "-90s", "FAKETIME_DONT_FAKE_MONOTONIC", "1"))
+                .withEnvironment(FakeClock.preloaded("-90s"))
                 .start()) {
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap()))) {
                 admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 3).configs(Map.of("min.insync.replicas", "2")))).all().get();
