@@ -36,7 +36,10 @@ import io.capstan.broker.kafka.BrokerIdentity;
 import io.capstan.broker.kafka.CreateTopicsHandler;
 import io.capstan.broker.kafka.DeleteTopicsHandler;
 import io.capstan.broker.kafka.DescribeClusterHandler;
+import io.capstan.broker.kafka.AlterConfigsHandler;
 import io.capstan.broker.kafka.DescribeConfigsHandler;
+import io.capstan.broker.kafka.IncrementalAlterConfigsHandler;
+import io.capstan.broker.kafka.TopicConfigs;
 import io.capstan.broker.kafka.FetchHandler;
 import io.capstan.broker.kafka.FetchPurgatory;
 import io.capstan.broker.kafka.InitProducerIdHandler;
@@ -326,7 +329,11 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.CREATE_TOPICS, createTopics)
                 .add(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(topics, metadataChanged))
                 .add(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(logs, producerIds))
-                .add(ApiKeys.DESCRIBE_CONFIGS, new DescribeConfigsHandler(logs, config, settings))
+                .add(ApiKeys.DESCRIBE_CONFIGS, new DescribeConfigsHandler(topics, config, settings))
+                .add(ApiKeys.INCREMENTAL_ALTER_CONFIGS, new IncrementalAlterConfigsHandler(topics, this::awaitApplied,
+                        TopicConfigs.effective(Map.of(), config.retentionMs(), config.retentionBytes(), config.messageMaxBytes(), config.timestamps()),
+                        controlRequests))
+                .add(ApiKeys.ALTER_CONFIGS, new AlterConfigsHandler(topics, this::awaitApplied, controlRequests))
                 .add(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(identity, membership))
                 .add(ApiKeys.FIND_COORDINATOR, new FindCoordinatorHandler(identity, membership))
                 .add(ApiKeys.JOIN_GROUP, gate(ApiKeys.JOIN_GROUP, new JoinGroupHandler(groups)))

@@ -166,6 +166,14 @@ class AuthorizationTest {
                     .hasCauseInstanceOf(TopicAuthorizationException.class);
             assertThatThrownBy(() -> carol.deleteTopics(List.of("orders")).all().get())
                     .hasCauseInstanceOf(TopicAuthorizationException.class);
+            var orders = new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.TOPIC, "orders");
+            assertThatThrownBy(() -> carol.incrementalAlterConfigs(java.util.Map.of(orders, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
+                    new org.apache.kafka.clients.admin.ConfigEntry("retention.ms", "1"), org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET))))
+                    .all().get()).hasCauseInstanceOf(TopicAuthorizationException.class);
+            var thisBroker = new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.BROKER, "0");
+            assertThatThrownBy(() -> carol.incrementalAlterConfigs(java.util.Map.of(thisBroker, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
+                    new org.apache.kafka.clients.admin.ConfigEntry("log.retention.ms", "1"), org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET))))
+                    .all().get()).hasCauseInstanceOf(ClusterAuthorizationException.class);
             assertThatThrownBy(() -> carol.createAcls(List.of(acl(ResourceType.TOPIC, "*", "User:carol", AclOperation.ALL))).all().get())
                     .hasCauseInstanceOf(ClusterAuthorizationException.class);
             assertThatThrownBy(() -> carol.describeAcls(AclBindingFilter.ANY).values().get())
@@ -175,6 +183,7 @@ class AuthorizationTest {
         }
         assertThat(broker.broker().logs().catalog().topic("orders")).as("not deleted").isNotNull();
         assertThat(broker.broker().logs().catalog().topic("mine")).as("not created").isNull();
+        assertThat(broker.broker().logs().catalog().topic("orders").configs()).as("configs not changed").doesNotContainKey("retention.ms");
         try (Admin admin = Admin.create(as("admin"))) {
             assertThat(admin.describeAcls(AclBindingFilter.ANY).values().get()).hasSize(3);
             var aliceFilter = new AclBindingFilter(ResourcePatternFilter.ANY,

@@ -96,6 +96,24 @@ final class SampleRequests {
             case INIT_PRODUCER_ID -> new InitProducerIdRequestData().setTransactionalId(null).setTransactionTimeoutMs(1000);
             case DESCRIBE_CONFIGS -> new DescribeConfigsRequestData().setResources(List.of(
                     new DescribeConfigsRequestData.DescribeConfigsResource().setResourceType((byte) 2).setResourceName("t")));
+            case INCREMENTAL_ALTER_CONFIGS -> {
+                var r = new org.apache.kafka.common.message.IncrementalAlterConfigsRequestData();
+                var resource = new org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterConfigsResource()
+                        .setResourceType((byte) 2).setResourceName("t");
+                resource.configs().add(new org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterableConfig()
+                        .setName("retention.ms").setConfigOperation((byte) 0).setValue("604800000"));
+                r.resources().add(resource);
+                yield r;
+            }
+            case ALTER_CONFIGS -> {
+                var r = new org.apache.kafka.common.message.AlterConfigsRequestData();
+                var resource = new org.apache.kafka.common.message.AlterConfigsRequestData.AlterConfigsResource()
+                        .setResourceType((byte) 2).setResourceName("t");
+                resource.configs().add(new org.apache.kafka.common.message.AlterConfigsRequestData.AlterableConfig()
+                        .setName("retention.ms").setValue("604800000"));
+                r.resources().add(resource);
+                yield r;
+            }
             case DESCRIBE_CLUSTER -> new DescribeClusterRequestData();
             case FIND_COORDINATOR -> version >= 4
                     ? new FindCoordinatorRequestData().setKeyType((byte) 0).setCoordinatorKeys(List.of("sweep"))

@@ -1,8 +1,8 @@
 package io.capstan.broker.kafka;
 
 import io.capstan.config.BrokerConfig;
-import io.capstan.broker.log.LogManager;
-import io.capstan.broker.log.TopicMeta;
+import io.capstan.cluster.metadata.TopicRecord;
+import io.capstan.cluster.topics.ClusterTopics;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -19,12 +19,12 @@ import org.apache.kafka.common.requests.DescribeConfigsResponse;
 
 /** DescribeConfigs for topics (effective settings, marking overrides) and this broker (its settings, read-only). */
 public final class DescribeConfigsHandler implements ApiHandler {
-    private final LogManager logs;
+    private final ClusterTopics topics;
     private final BrokerConfig config;
     private final Map<String, String> brokerSettings;
 
-    public DescribeConfigsHandler(LogManager logs, BrokerConfig config, Map<String, String> brokerSettings) {
-        this.logs = logs;
+    public DescribeConfigsHandler(ClusterTopics topics, BrokerConfig config, Map<String, String> brokerSettings) {
+        this.topics = topics;
         this.config = config;
         this.brokerSettings = brokerSettings;
     }
@@ -54,7 +54,8 @@ public final class DescribeConfigsHandler implements ApiHandler {
                 .setResourceType(resource.resourceType()).setResourceName(resource.resourceName());
         ConfigResource.Type type = ConfigResource.Type.forId(resource.resourceType());
         if (type == ConfigResource.Type.TOPIC) {
-            TopicMeta topic = logs.catalog().topic(resource.resourceName());
+            // the cluster's record, not this broker's copy: any broker answers for any topic, hosted here or not
+            TopicRecord topic = topics.known(resource.resourceName());
             if (topic == null) {
                 return result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()).setErrorMessage("no such topic");
             }

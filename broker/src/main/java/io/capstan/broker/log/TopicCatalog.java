@@ -86,6 +86,26 @@ public final class TopicCatalog {
     }
 
     /**
+     * The topic's configs as the cluster now has them (after an AlterConfigs): persisted, then seen by every later
+     * produce, fetch and retention pass. A topic not here (deleted meanwhile) is left alone.
+     */
+    public synchronized void reconfigure(String name, Map<String, String> configs) {
+        TopicMeta topic = byName.get(name);
+        if (topic == null || topic.configs().equals(configs)) {
+            return;
+        }
+        TopicMeta next = new TopicMeta(name, topic.id(), topic.shardKeys(), configs);
+        try (WriteBatch batch = new WriteBatch()) {
+            batch.put(store.metaFamily(), LogStore.bytes(TOPIC_PREFIX + name), next.encode());
+            store.write(batch, true);
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot persist the configs of topic " + name + ": " + e.getMessage(), e);
+        }
+        byName.put(name, next);
+        byId.put(next.id(), next);
+    }
+
+    /**
      * Removes the topic and all its data in one write, made by the committer so that it is ordered with appends;
      * appends queued after it fail with UNKNOWN_TOPIC_OR_PARTITION. Completes once the removal is durable, without
      * blocking the caller (requests arrive on network threads).

@@ -296,6 +296,9 @@ public final class ReplicaManager implements Replication, AutoCloseable {
             }
         }
         clusterTopics.add(topic.name());
+        if (meta != null && !meta.configs().equals(topic.configs())) {
+            logs.catalog().reconfigure(topic.name(), topic.configs()); // an AlterConfigs: the cluster's configs win
+        }
         TopicPartition tp = new TopicPartition(topic.name(), partition);
         Shard shard = logs.catalog().shard(tp);
         if (shard != null && !shard.replicated()) {

@@ -192,6 +192,40 @@ class ReplicatedClusterTest {
     }
 
     @Test
+    void aTopicConfigChangeReachesEveryReplicaAndEveryBrokerDescribesIt() throws Exception {
+        startCluster();
+        createTopic("tuned", 1, Map.of());
+        org.apache.kafka.common.config.ConfigResource tuned = new org.apache.kafka.common.config.ConfigResource(
+                org.apache.kafka.common.config.ConfigResource.Type.TOPIC, "tuned");
+        Properties p = new Properties();
+        p.put("bootstrap.servers", brokers[0].bootstrap());
+        try (Admin admin = Admin.create(p)) {
+            admin.incrementalAlterConfigs(Map.of(tuned, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
+                    new org.apache.kafka.clients.admin.ConfigEntry("max.message.bytes", "2048"),
+                    org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)))).all().get();
+        }
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            for (Broker b : brokers) {
+                assertThat(b.logs().catalog().topic("tuned").configs()).as("broker %s's copy", b.bootstrap())
+                        .containsEntry("max.message.bytes", "2048");
+            }
+        });
+        for (Broker b : brokers) {
+            Properties one = new Properties();
+            one.put("bootstrap.servers", b.bootstrap());
+            try (Admin admin = Admin.create(one)) {
+                // the admin client sends DescribeConfigs for a topic to any broker: each must answer from the cluster
+                assertThat(admin.describeConfigs(List.of(tuned)).all().get().get(tuned).get("max.message.bytes").value()).isEqualTo("2048");
+            }
+        }
+        try (KafkaProducer<String, String> producer = producer()) {
+            ExecutionException tooLarge = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> producer.send(new ProducerRecord<>("tuned", "k", "x".repeat(4_000))).get());
+            assertThat(tooLarge.getCause()).isInstanceOf(org.apache.kafka.common.errors.RecordTooLargeException.class);
+        }
+    }
+
+    @Test
     void aStoppedFollowerLeavesTheIsrAndMinInsyncRefusesWritesUntilItReturns() throws Exception {
         startCluster();
         createTopic("strict", 1, Map.of("min.insync.replicas", "3"));

@@ -24,6 +24,7 @@ import java.util.Optional;
  */
 public final class ClusterTopics {
     private static final int PARALLEL_WRITES = 16;
+    private static final int RECONFIGURE_ATTEMPTS = 100;
     private final ClusterView view;
 
     public ClusterTopics(ClusterView view) {
@@ -109,6 +110,31 @@ public final class ClusterTopics {
         return store.create(TopicRecord.key(topic.name()), MetadataCodec.encode(topic));
     }
 
+    /**
+     * Writes the topic's configs as {@code change} makes them from the current ones, by compare-and-set on the topic
+     * record (re-read and re-applied on a lost race, so concurrent changes of different keys both land). Returns the
+     * store revision holding the change, or empty if there is no such topic. Exceptions {@code change} throws (a
+     * refused value) pass through with nothing written.
+     */
+    public java.util.OptionalLong reconfigure(String name, java.util.function.UnaryOperator<Map<String, String>> change) throws ConflictException {
+        MetadataStore store = view.store();
+        for (int attempt = 0; attempt < RECONFIGURE_ATTEMPTS; attempt++) {
+            Optional<Versioned> current = store.get(TopicRecord.key(name));
+            if (current.isEmpty()) {
+                return java.util.OptionalLong.empty();
+            }
+            TopicRecord topic = MetadataCodec.decode(current.get().value(), TopicRecord.class);
+            TopicRecord next = new TopicRecord(topic.name(), topic.topicId(), topic.partitions(), topic.replicationFactor(),
+                    change.apply(topic.configs()));
+            try {
+                return java.util.OptionalLong.of(store.compareAndSet(TopicRecord.key(name), current.get().version(), MetadataCodec.encode(next)));
+            } catch (ConflictException lost) {
+                Thread.onSpinWait(); // another change of this topic won: apply ours to its result
+            }
+        }
+        throw new ConflictException("gave up changing the configs of topic " + name + " after " + RECONFIGURE_ATTEMPTS + " lost races");
+    }
+
     /** Deletes the topic record first (brokers then drop their copies), then its shards. */
     public boolean delete(String name) throws ConflictException {
         MetadataStore store = view.store();
@@ -166,6 +192,11 @@ public final class ClusterTopics {
     /** The name of the topic with this id, as the cache knows it. */
     public Optional<String> nameOf(String id) {
         return view.topics().values().stream().filter(t -> t.topicId().equals(id)).map(TopicRecord::name).findFirst();
+    }
+
+    /** As this broker's view knows it (no store read), or null. */
+    public TopicRecord known(String name) {
+        return view.topic(name);
     }
 
     /** Read from the store itself, not this broker's possibly older view. */
