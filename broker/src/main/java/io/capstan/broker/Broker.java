@@ -37,6 +37,7 @@ import io.capstan.broker.kafka.CreateTopicsHandler;
 import io.capstan.broker.kafka.DeleteTopicsHandler;
 import io.capstan.broker.kafka.DescribeClusterHandler;
 import io.capstan.broker.kafka.AlterConfigsHandler;
+import io.capstan.broker.kafka.CreatePartitionsHandler;
 import io.capstan.broker.kafka.DescribeConfigsHandler;
 import io.capstan.broker.kafka.IncrementalAlterConfigsHandler;
 import io.capstan.broker.kafka.TopicConfigs;
@@ -316,7 +317,7 @@ public final class Broker implements AutoCloseable {
         Runnable metadataChanged = replicas::requestSync;
         Reassignments reassignments = new Reassignments(store, System::currentTimeMillis);
         CreateTopicsHandler createTopics = new CreateTopicsHandler(topics, config.defaultPartitions(),
-                config.replication().defaultReplicationFactor(), this::awaitApplied, controlRequests);
+                config.replication().defaultReplicationFactor(), this::awaitApplied, controlRequests, config.limits().maxPartitions());
         return apis.add(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis))
                 .add(ApiKeys.METADATA, new MetadataHandler(identity, membership, view, config.autoCreateTopics() ? createTopics::autoCreate : null))
                 .add(ApiKeys.PRODUCE, new ProduceHandler(logs, config.messageMaxBytes(), replicas, config.replication().minInsyncReplicas(), config.timestamps()))
@@ -334,6 +335,8 @@ public final class Broker implements AutoCloseable {
                         TopicConfigs.effective(Map.of(), config.retentionMs(), config.retentionBytes(), config.messageMaxBytes(), config.timestamps()),
                         controlRequests))
                 .add(ApiKeys.ALTER_CONFIGS, new AlterConfigsHandler(topics, this::awaitApplied, controlRequests))
+                .add(ApiKeys.CREATE_PARTITIONS, new CreatePartitionsHandler(topics, this::awaitApplied, config.limits().maxPartitions(),
+                        view::aliveBrokerIds, controlRequests))
                 .add(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(identity, membership))
                 .add(ApiKeys.FIND_COORDINATOR, new FindCoordinatorHandler(identity, membership))
                 .add(ApiKeys.JOIN_GROUP, gate(ApiKeys.JOIN_GROUP, new JoinGroupHandler(groups)))

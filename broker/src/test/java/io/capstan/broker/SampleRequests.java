@@ -96,6 +96,12 @@ final class SampleRequests {
             case INIT_PRODUCER_ID -> new InitProducerIdRequestData().setTransactionalId(null).setTransactionTimeoutMs(1000);
             case DESCRIBE_CONFIGS -> new DescribeConfigsRequestData().setResources(List.of(
                     new DescribeConfigsRequestData.DescribeConfigsResource().setResourceType((byte) 2).setResourceName("t")));
+            case CREATE_PARTITIONS -> {
+                var r = new org.apache.kafka.common.message.CreatePartitionsRequestData().setTimeoutMs(5000);
+                r.topics().add(new org.apache.kafka.common.message.CreatePartitionsRequestData.CreatePartitionsTopic()
+                        .setName("t").setCount(1).setAssignments(null)); // already 1: refused, so the fuzzer's topic keeps its shape
+                yield r;
+            }
             case INCREMENTAL_ALTER_CONFIGS -> {
                 var r = new org.apache.kafka.common.message.IncrementalAlterConfigsRequestData();
                 var resource = new org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterConfigsResource()

@@ -52,10 +52,11 @@ public record BrokerConfig(
     /**
      * What one client may hold of the broker, with Kafka's names and defaults: connections in all and per address,
      * how long a silent connection stays open, the most bytes one fetch answer carries, and the window client byte-rate
-     * quotas are measured over (quota.window.num samples of quota.window.size.seconds).
+     * quotas are measured over (quota.window.num samples of quota.window.size.seconds); and, Capstan's own, the most
+     * partitions the whole cluster may have (max.partitions: each is metadata every broker and the controller hold).
      */
     public record Limits(int maxConnections, int maxConnectionsPerIp, long connectionsMaxIdleMs, int fetchMaxBytes,
-                         int quotaWindowNum, int quotaWindowSizeSeconds) {}
+                         int quotaWindowNum, int quotaWindowSizeSeconds, int maxPartitions) {}
 
     /**
      * How far a produced batch's timestamps may be from the broker's clock (Kafka's log.message.timestamp.*.max.ms,
@@ -155,6 +156,8 @@ public record BrokerConfig(
             new Key("rocksdb.blob.files", "false", "Keep record batches in RocksDB blob files (BlobDB) so compaction moves only keys."),
             new Key("max.connections", "2147483647", "Most client connections across all listeners; a connection beyond it is closed at once, where Kafka leaves it waiting in the accept backlog (capstan_connections_closed_by_broker_total)."),
             new Key("max.connections.per.ip", "2147483647", "Most connections from one client address; a connection beyond it is closed at once."),
+            new Key("max.partitions", "50000", "Most partitions (shards) the whole cluster may have: CreateTopics and CreatePartitions beyond it"
+                    + " are refused with POLICY_VIOLATION. Capstan's own (Kafka has none); five times the largest cluster measured (docs/scale.md)."),
             new Key("connections.max.idle.ms", "600000", "A connection with no bytes read or written for this long is closed."),
             new Key("quota.window.num", "11", "Samples client byte-rate quotas (producer_byte_rate, consumer_byte_rate) are measured over."),
             new Key("quota.window.size.seconds", "1", "Length of one quota sample."),
@@ -188,6 +191,7 @@ public record BrokerConfig(
         require(maxPendingBytes > 0, "queued.max.request.bytes must be > 0");
         require(limits.maxConnections() > 0, "max.connections must be > 0");
         require(limits.maxConnectionsPerIp() > 0, "max.connections.per.ip must be > 0");
+        require(limits.maxPartitions() > 0, "max.partitions must be > 0");
         require(limits.connectionsMaxIdleMs() > 0, "connections.max.idle.ms must be > 0");
         require(limits.fetchMaxBytes() >= 1024, "fetch.max.bytes must be at least 1024, as in Kafka");
         require(limits.quotaWindowNum() >= 1, "quota.window.num must be >= 1, as in Kafka");
@@ -278,7 +282,8 @@ public record BrokerConfig(
                 s.bool("rocksdb.blob.files"),
                 s.longValue("queued.max.request.bytes"),
                 new Limits(s.integer("max.connections"), s.integer("max.connections.per.ip"), s.longValue("connections.max.idle.ms"),
-                        s.integer("fetch.max.bytes"), s.integer("quota.window.num"), s.integer("quota.window.size.seconds")),
+                        s.integer("fetch.max.bytes"), s.integer("quota.window.num"), s.integer("quota.window.size.seconds"),
+                        s.integer("max.partitions")),
                 new TimestampBounds(s.longValue("log.message.timestamp.before.max.ms"), s.longValue("log.message.timestamp.after.max.ms")),
                 new Replication(
                         s.metadataStore(),

@@ -20,12 +20,12 @@ import org.apache.kafka.common.acl.AclOperation;
  * the metadata store, and every broker hosting a replica creates its copy from there.
  */
 public final class CreateTopicsHandler implements ApiHandler {
-    private static final int MAX_PARTITIONS = 10_000;
     private final int defaultPartitions;
     private final ClusterTopics cluster;
     private final int defaultReplicationFactor;
     private final Applied applied;
     private final java.util.concurrent.Executor controlRequests;
+    private final int maxPartitions;
 
     /** Waits (at most the given time) until this broker has acted on the store up to a revision. */
     public interface Applied {
@@ -38,7 +38,8 @@ public final class CreateTopicsHandler implements ApiHandler {
      * next finds the topic (other brokers follow their own watches).
      */
     public CreateTopicsHandler(ClusterTopics cluster, int defaultPartitions, int defaultReplicationFactor, Applied applied,
-                               java.util.concurrent.Executor controlRequests) {
+                               java.util.concurrent.Executor controlRequests, int maxPartitions) {
+        this.maxPartitions = maxPartitions;
         this.defaultPartitions = defaultPartitions;
         this.cluster = cluster;
         this.defaultReplicationFactor = defaultReplicationFactor;
@@ -83,8 +84,8 @@ public final class CreateTopicsHandler implements ApiHandler {
         if (problem != null) {
             return fail(result, Errors.INVALID_TOPIC_EXCEPTION, problem);
         }
-        if (partitions < 1 || partitions > MAX_PARTITIONS) {
-            return fail(result, Errors.INVALID_PARTITIONS, "numPartitions must be 1.." + MAX_PARTITIONS + ", got " + partitions);
+        if (partitions < 1 || partitions > PartitionGrowth.MAX_PER_TOPIC) {
+            return fail(result, Errors.INVALID_PARTITIONS, "numPartitions must be 1.." + PartitionGrowth.MAX_PER_TOPIC + ", got " + partitions);
         }
         int brokers = cluster.liveBrokers(topic.replicationFactor() == -1 ? defaultReplicationFactor : topic.replicationFactor());
         int replicationFactor = topic.replicationFactor() == -1 ? Math.min(defaultReplicationFactor, Math.max(1, brokers))
@@ -92,6 +93,10 @@ public final class CreateTopicsHandler implements ApiHandler {
         if (replicationFactor < 1 || replicationFactor > brokers) {
             return fail(result, Errors.INVALID_REPLICATION_FACTOR, "replication factor " + replicationFactor
                     + " must be between 1 and the " + brokers + " live broker(s)");
+        }
+        PartitionGrowth.Refusal limit = PartitionGrowth.clusterLimit(partitions, cluster.knownPartitions(), maxPartitions);
+        if (limit != null) {
+            return fail(result, limit.error(), limit.message());
         }
         if (!topic.assignments().isEmpty()) {
             return fail(result, Errors.INVALID_REQUEST, "manual replica assignment is not supported");

@@ -86,6 +86,37 @@ public final class TopicCatalog {
     }
 
     /**
+     * The topic grown to {@code partitions} shards (CreatePartitions): the new ones get fresh storage keys, empty logs,
+     * and are persisted with the topic before they are served. Fewer than it has already is left alone.
+     */
+    public synchronized void grow(String name, int partitions) {
+        TopicMeta topic = byName.get(name);
+        if (topic == null || topic.partitions() >= partitions) {
+            return;
+        }
+        List<Integer> keys = new ArrayList<>(topic.shardKeys());
+        for (int p = topic.partitions(); p < partitions; p++) {
+            keys.add(nextShardKey + p - topic.partitions());
+        }
+        int added = partitions - topic.partitions();
+        TopicMeta next = new TopicMeta(name, topic.id(), keys, topic.configs());
+        try (WriteBatch batch = new WriteBatch()) {
+            batch.put(store.metaFamily(), LogStore.bytes(TOPIC_PREFIX + name), next.encode());
+            batch.put(store.metaFamily(), LogStore.bytes(NEXT_SHARD_KEY), LogStore.bytes(String.valueOf(nextShardKey + added)));
+            store.write(batch, true);
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot persist the new partitions of topic " + name + ": " + e.getMessage(), e);
+        }
+        nextShardKey += added;
+        for (int p = topic.partitions(); p < partitions; p++) {
+            TopicPartition tp = new TopicPartition(name, p);
+            shards.put(tp, recovery.recover(tp, keys.get(p)));
+        }
+        byName.put(name, next);
+        byId.put(next.id(), next);
+    }
+
+    /**
      * The topic's configs as the cluster now has them (after an AlterConfigs): persisted, then seen by every later
      * produce, fetch and retention pass. A topic not here (deleted meanwhile) is left alone.
      */

@@ -227,6 +227,9 @@ public final class ReplicaManager implements Replication, AutoCloseable {
             return; // a topic being created (its record comes last) or deleted (its record goes first)
         }
         ShardState state = current.state();
+        if (state.partition() >= topic.partitions()) {
+            return; // added by a CreatePartitions whose topic record has not grown yet (its record comes last)
+        }
         TopicPartition tp = new TopicPartition(id.topic(), id.partition());
         if (!state.replicas().contains(me)) {
             retire(tp);
@@ -298,6 +301,9 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         clusterTopics.add(topic.name());
         if (meta != null && !meta.configs().equals(topic.configs())) {
             logs.catalog().reconfigure(topic.name(), topic.configs()); // an AlterConfigs: the cluster's configs win
+        }
+        if (meta != null && meta.partitions() < topic.partitions()) {
+            logs.catalog().grow(topic.name(), topic.partitions()); // a CreatePartitions
         }
         TopicPartition tp = new TopicPartition(topic.name(), partition);
         Shard shard = logs.catalog().shard(tp);

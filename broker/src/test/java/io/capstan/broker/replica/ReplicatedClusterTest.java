@@ -192,6 +192,39 @@ class ReplicatedClusterTest {
     }
 
     @Test
+    void newPartitionsAreReplicatedAndTakeAcksAllWrites() throws Exception {
+        startCluster();
+        createTopic("widening", 1, Map.of("min.insync.replicas", "2"));
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap());
+        try (Admin admin = Admin.create(p)) {
+            admin.createPartitions(Map.of("widening", org.apache.kafka.clients.admin.NewPartitions.increaseTo(3,
+                    List.of(List.of(2, 0, 1), List.of(1, 2, 0))))).all().get();
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                var d = admin.describeTopics(List.of("widening")).allTopicNames().get().get("widening");
+                return d.partitions().size() == 3 && d.partitions().stream().allMatch(i -> i.leader() != null && i.isr().size() == 3);
+            });
+        }
+        assertThat(state("widening", 1).replicas()).as("the manual assignment").containsExactly(2, 0, 1);
+        assertThat(state("widening", 2).replicas()).containsExactly(1, 2, 0);
+        try (KafkaProducer<String, String> producer = producer()) {
+            for (int partition = 0; partition < 3; partition++) {
+                for (int i = 0; i < 50; i++) {
+                    producer.send(new ProducerRecord<>("widening", partition, "k" + i, "v" + i)).get();
+                }
+            }
+        }
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            for (Broker b : brokers) {
+                for (int partition = 0; partition < 3; partition++) {
+                    assertThat(b.logs().catalog().shard(new TopicPartition("widening", partition)).logEnd())
+                            .as("%s's replica of widening-%d", b.bootstrap(), partition).isEqualTo(50);
+                }
+            }
+        });
+    }
+
+    @Test
     void aTopicConfigChangeReachesEveryReplicaAndEveryBrokerDescribesIt() throws Exception {
         startCluster();
         createTopic("tuned", 1, Map.of());

@@ -158,6 +158,34 @@ public final class ShardStore {
         return groups;
     }
 
+    /**
+     * Stores new shards of an existing topic (CreatePartitions; version 1 each): added to the group objects that exist,
+     * new groups created. A shard already there at or past {@code firstNew} is a leftover of an earlier attempt that
+     * stopped before the topic record grew (brokers ignore shards past the record's count) and is replaced.
+     */
+    public void add(List<ShardState> shards, int firstNew) throws ConflictException {
+        for (Map.Entry<String, List<VersionedShard>> g : newGroups(shards).entrySet()) {
+            for (int attempt = 0; ; attempt++) {
+                Optional<Versioned> current = store.get(g.getKey());
+                if (current.isEmpty()) {
+                    createGroup(g.getKey(), g.getValue());
+                    break;
+                }
+                ShardGroup group = decode(current.get().value());
+                List<VersionedShard> kept = new ArrayList<>(group.shards().stream().filter(s -> s.state().partition() < firstNew).toList());
+                kept.addAll(g.getValue());
+                try {
+                    store.compareAndSet(g.getKey(), current.get().version(), MetadataCodec.encode(new ShardGroup(group.topic(), group.group(), kept)));
+                    break;
+                } catch (ConflictException changed) {
+                    if (attempt >= ATTEMPTS) {
+                        throw changed; // a shard of this group kept changing (leader moves): the caller may retry
+                    }
+                }
+            }
+        }
+    }
+
     /** One group of a new topic (callers creating many groups may run these in parallel). */
     public void createGroup(String key, List<VersionedShard> shards) throws ConflictException {
         ShardState first = shards.get(0).state();

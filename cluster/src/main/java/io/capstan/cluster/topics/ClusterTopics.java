@@ -111,6 +111,67 @@ public final class ClusterTopics {
     }
 
     /**
+     * Grows a topic to {@code total} partitions (Kafka's CreatePartitions): the new shards are placed as a new topic's
+     * would be (or where {@code assignments} says, one replica list per new partition, leader first), written first,
+     * and the topic record's count raised last, so that brokers see every new shard once they see the count. Throws
+     * IllegalArgumentException with Kafka's message when the count does not grow, ConflictException when the topic
+     * changed meanwhile in a way that decides the answer; empty if there is no such topic. Returns the revision.
+     */
+    public java.util.OptionalLong addPartitions(String name, int total, List<List<Integer>> assignments) throws ConflictException {
+        MetadataStore store = view.store();
+        Optional<Versioned> current = store.get(TopicRecord.key(name));
+        if (current.isEmpty()) {
+            return java.util.OptionalLong.empty();
+        }
+        TopicRecord topic = MetadataCodec.decode(current.get().value(), TopicRecord.class);
+        int was = topic.partitions();
+        if (total < was) {
+            throw new IllegalArgumentException("Topic currently has " + was + " partitions, which is higher than the requested " + total + ".");
+        }
+        if (total == was) {
+            throw new IllegalArgumentException("Topic already has " + was + " partitions.");
+        }
+        List<BrokerRegistration> brokers = aliveBrokers(topic.replicationFactor());
+        Map<Integer, List<Integer>> placed = assignments == null
+                ? place(name, total, topic.replicationFactor(), brokers, view.shards().values().stream()
+                        .map(ClusterView.Shard::state).filter(s -> !s.topic().equals(name) || s.partition() < was).toList())
+                : null;
+        List<ShardState> states = new java.util.ArrayList<>();
+        for (int p = was; p < total; p++) {
+            List<Integer> replicas = assignments == null ? placed.get(p) : assignments.get(p - was);
+            if (replicas == null || replicas.isEmpty()) {
+                throw new IllegalArgumentException("replication factor " + topic.replicationFactor() + " needs that many live brokers; "
+                        + brokers.size() + " are alive");
+            }
+            states.add(new ShardState(name, p, replicas, replicas.get(0), 0, replicas));
+        }
+        new ShardStore(store).add(states, was);
+        for (int attempt = 0; attempt < RECONFIGURE_ATTEMPTS; attempt++) {
+            Optional<Versioned> now = attempt == 0 ? current : store.get(TopicRecord.key(name));
+            if (now.isEmpty()) {
+                return java.util.OptionalLong.empty();
+            }
+            TopicRecord latest = MetadataCodec.decode(now.get().value(), TopicRecord.class);
+            if (latest.partitions() != was || !latest.topicId().equals(topic.topicId())) {
+                throw new ConflictException("topic " + name + " changed while its partitions were being added (now "
+                        + latest.partitions() + " partitions); describe it and retry");
+            }
+            TopicRecord grown = new TopicRecord(name, latest.topicId(), total, latest.replicationFactor(), latest.configs());
+            try {
+                return java.util.OptionalLong.of(store.compareAndSet(TopicRecord.key(name), now.get().version(), MetadataCodec.encode(grown)));
+            } catch (ConflictException lost) {
+                Thread.onSpinWait(); // a config change won: grow on top of it
+            }
+        }
+        throw new ConflictException("gave up adding partitions to topic " + name + " after " + RECONFIGURE_ATTEMPTS + " lost races");
+    }
+
+    /** Every shard the cluster has, as this broker's view knows them (for cluster-wide limits). */
+    public int knownPartitions() {
+        return view.shards().size();
+    }
+
+    /**
      * Writes the topic's configs as {@code change} makes them from the current ones, by compare-and-set on the topic
      * record (re-read and re-applied on a lost race, so concurrent changes of different keys both land). Returns the
      * store revision holding the change, or empty if there is no such topic. Exceptions {@code change} throws (a
