@@ -38,6 +38,7 @@ import io.capstan.broker.kafka.DeleteTopicsHandler;
 import io.capstan.broker.kafka.DescribeClusterHandler;
 import io.capstan.broker.kafka.AlterConfigsHandler;
 import io.capstan.broker.kafka.CreatePartitionsHandler;
+import io.capstan.broker.kafka.DeleteRecordsHandler;
 import io.capstan.broker.kafka.DescribeConfigsHandler;
 import io.capstan.broker.kafka.IncrementalAlterConfigsHandler;
 import io.capstan.broker.kafka.TopicConfigs;
@@ -335,6 +336,7 @@ public final class Broker implements AutoCloseable {
                         TopicConfigs.effective(Map.of(), config.retentionMs(), config.retentionBytes(), config.messageMaxBytes(), config.timestamps()),
                         controlRequests))
                 .add(ApiKeys.ALTER_CONFIGS, new AlterConfigsHandler(topics, this::awaitApplied, controlRequests))
+                .add(ApiKeys.DELETE_RECORDS, new DeleteRecordsHandler(logs, replicas, controlRequests))
                 .add(ApiKeys.CREATE_PARTITIONS, new CreatePartitionsHandler(topics, this::awaitApplied, config.limits().maxPartitions(),
                         view::aliveBrokerIds, controlRequests))
                 .add(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(identity, membership))

@@ -96,6 +96,14 @@ final class SampleRequests {
             case INIT_PRODUCER_ID -> new InitProducerIdRequestData().setTransactionalId(null).setTransactionTimeoutMs(1000);
             case DESCRIBE_CONFIGS -> new DescribeConfigsRequestData().setResources(List.of(
                     new DescribeConfigsRequestData.DescribeConfigsResource().setResourceType((byte) 2).setResourceName("t")));
+            case DELETE_RECORDS -> {
+                var r = new org.apache.kafka.common.message.DeleteRecordsRequestData().setTimeoutMs(5000);
+                var topic = new org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsTopic().setName("t");
+                topic.partitions().add(new org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsPartition()
+                        .setPartitionIndex(0).setOffset(0));
+                r.topics().add(topic);
+                yield r;
+            }
             case CREATE_PARTITIONS -> {
                 var r = new org.apache.kafka.common.message.CreatePartitionsRequestData().setTimeoutMs(5000);
                 r.topics().add(new org.apache.kafka.common.message.CreatePartitionsRequestData.CreatePartitionsTopic()

@@ -129,7 +129,7 @@ public final class FetchHandler implements ApiHandler {
                     errors = true;
                     continue;
                 }
-                Errors refused = follower ? replication.followerFetched(shard, replicaId, p.currentLeaderEpoch(), p.fetchOffset())
+                Errors refused = follower ? replication.followerFetched(shard, replicaId, p.currentLeaderEpoch(), p.fetchOffset(), p.logStartOffset())
                         : replication.canServeConsumers(shard);
                 if (refused == Errors.NONE && !follower) {
                     refused = replication.checkLeaderEpoch(shard, p.currentLeaderEpoch());

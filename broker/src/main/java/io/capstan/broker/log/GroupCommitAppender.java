@@ -126,8 +126,12 @@ public final class GroupCommitAppender implements AutoCloseable {
     }
 
     CompletableFuture<Void> truncate(Shard shard, long newStart, long droppedBytes) {
+        return truncate(shard, newStart, newStart, droppedBytes);
+    }
+
+    CompletableFuture<Void> truncate(Shard shard, long newStart, long keepFrom, long droppedBytes) {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        queue.add(new LogCommand.Truncate(shard, newStart, droppedBytes, done));
+        queue.add(new LogCommand.Truncate(shard, newStart, keepFrom, droppedBytes, done));
         return done;
     }
 
@@ -304,7 +308,9 @@ public final class GroupCommitAppender implements AutoCloseable {
         if (command instanceof LogCommand.Truncate t) {
             if (!t.shard().deleted() && t.newStart() > t.shard().logStartOffset()) {
                 ShardChange change = change(t.shard());
-                batch.deleteRange(store.logFamily(), LogKeys.shardStart(t.shard().key()), LogKeys.of(t.shard().key(), t.newStart()));
+                batch.deleteRange(store.logFamily(), LogKeys.shardStart(t.shard().key()), LogKeys.of(t.shard().key(), t.keepFrom()));
+                // remembered: a start inside the first kept batch is not where that batch begins
+                batch.put(store.metaFamily(), ShardRecovery.logStartKey(t.shard().key()), longBytes(t.newStart()));
                 change.newLogStart = t.newStart();
                 change.sizeBytes -= t.droppedBytes();
             }
@@ -326,6 +332,7 @@ public final class GroupCommitAppender implements AutoCloseable {
                 batch.deleteRange(store.producerFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
                 batch.delete(store.metaFamily(), ShardRecovery.sizeKey(shard.key()));
                 batch.delete(store.metaFamily(), EpochHistory.key(shard.key()));
+                batch.delete(store.metaFamily(), ShardRecovery.logStartKey(shard.key()));
             }
             return null;
         }
@@ -375,6 +382,7 @@ public final class GroupCommitAppender implements AutoCloseable {
         change.keepEpochs(shard);
         batch.deleteRange(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
         batch.deleteRange(store.producerFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
+        batch.delete(store.metaFamily(), ShardRecovery.logStartKey(shard.key()));
         for (Map.Entry<Long, ProducerEntry> e : shard.producers()) {
             change.producers.put(e.getKey(), null);
         }

@@ -24,7 +24,12 @@ sealed interface LogCommand {
     record TruncateEnd(Shard shard, long offset, long droppedBytes, CompletableFuture<Void> done) implements LogCommand {}
 
     /** Retention: drop every batch below {@code newStart}, which together hold {@code droppedBytes}. */
-    record Truncate(Shard shard, long newStart, long droppedBytes, CompletableFuture<Void> done) implements LogCommand {}
+    /**
+     * The log start moves to {@code newStart}; batches before {@code keepFrom} (a batch boundary at or below it) are
+     * dropped. They differ when a DeleteRecords offset falls inside a batch, which stays, its records below the start
+     * unreadable, as in Kafka.
+     */
+    record Truncate(Shard shard, long newStart, long keepFrom, long droppedBytes, CompletableFuture<Void> done) implements LogCommand {}
 
     /** Topic deletion: its metadata, batches, producer state and counters go in one write. */
     record Drop(byte[] metaKey, List<Shard> shards, CompletableFuture<Void> done) implements LogCommand {}

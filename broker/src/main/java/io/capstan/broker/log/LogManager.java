@@ -134,6 +134,16 @@ public final class LogManager implements AutoCloseable {
         return appender.truncate(shard, offset, reader.bytesBefore(shard, offset));
     }
 
+    /**
+     * DeleteRecords: the log start moves to {@code offset} (above the current start, at most the high watermark); the
+     * batches wholly below it are dropped, and one that holds it stays with its earlier records unreadable, as in
+     * Kafka. The last batch always stays, so the log end survives a restart even when everything is deleted.
+     */
+    public java.util.concurrent.CompletableFuture<Void> deleteRecordsBefore(Shard shard, long offset) {
+        long[] cut = reader.cutBefore(shard, offset);
+        return appender.truncate(shard, offset, cut[0], cut[1]);
+    }
+
     /** Runs retention now (tests and the admin API); normally it runs every log.retention.check.interval.ms. */
     public void runRetention(long nowMs) {
         retention.runOnce(nowMs);

@@ -133,6 +133,31 @@ public final class ShardReader {
         return bytes;
     }
 
+    /**
+     * Where a log start of {@code offset} cuts the shard: the base offset of the first batch to keep (the one holding
+     * {@code offset}, or the last batch when {@code offset} is past them all) and the bytes of the batches before it.
+     */
+    public long[] cutBefore(Shard shard, long offset) {
+        long bytes = 0;
+        long lastBase = -1;
+        int lastLength = 0;
+        try (LogStore.RangeIterator range = store.iterate(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()))) {
+            RocksIterator it = range.it();
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                byte[] batch = it.value();
+                long base = LogKeys.offset(it.key());
+                if (lastOffset(batch) >= offset) {
+                    return new long[] {base, bytes};
+                }
+                bytes += batch.length;
+                lastBase = base;
+                lastLength = batch.length;
+            }
+            checked(range, shard, 0);
+        }
+        return lastBase < 0 ? new long[] {offset, 0} : new long[] {lastBase, bytes - lastLength};
+    }
+
     static long lastOffset(byte[] batch) {
         ByteBuffer b = ByteBuffer.wrap(batch);
         return b.getLong(BatchHeader.BASE_OFFSET) + b.getInt(BatchHeader.LAST_OFFSET_DELTA);

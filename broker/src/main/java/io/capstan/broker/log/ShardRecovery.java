@@ -4,7 +4,10 @@ import java.nio.ByteBuffer;
 import org.apache.kafka.common.TopicPartition;
 import org.rocksdb.RocksIterator;
 
-/** Rebuilds a shard's state from what RocksDB holds: log start and end offsets from its first and last batch, and producer state. */
+/**
+ * Rebuilds a shard's state from what RocksDB holds: log start and end offsets from its first and last batch (the start
+ * raised to where DeleteRecords moved it inside that batch), and producer state.
+ */
 final class ShardRecovery {
     private final LogStore store;
     private final long tailCacheBytes;
@@ -17,6 +20,11 @@ final class ShardRecovery {
     /** Meta key holding a shard's byte count. */
     static byte[] sizeKey(int shardKey) {
         return LogStore.bytes("bytes/" + shardKey);
+    }
+
+    /** Meta key holding where retention or DeleteRecords last moved a shard's log start (maybe inside its first batch). */
+    static byte[] logStartKey(int shardKey) {
+        return LogStore.bytes("log-start/" + shardKey);
     }
 
     Shard recover(TopicPartition tp, int key) {
@@ -34,6 +42,13 @@ final class ShardRecovery {
             if (it.isValid()) {
                 BatchHeader last = new BatchHeader().wrap(ByteBuffer.wrap(it.value()), 0);
                 end = last.lastOffset() + 1;
+            }
+        }
+        byte[] movedStart = store.getMeta(new String(logStartKey(key), java.nio.charset.StandardCharsets.UTF_8));
+        if (movedStart != null && end > 0) {
+            long moved = ByteBuffer.wrap(movedStart).getLong();
+            if (moved > start && moved <= end) {
+                start = moved; // records of the first batch below it were deleted (DeleteRecords)
             }
         }
         byte[] size = store.getMeta(new String(sizeKey(key), java.nio.charset.StandardCharsets.UTF_8));

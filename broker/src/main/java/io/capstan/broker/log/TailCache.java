@@ -28,10 +28,10 @@ public final class TailCache {
         }
     }
 
-    /** Forgets batches below a new log start offset. */
+    /** Forgets batches wholly below a new log start offset (one that holds it stays: its later records are readable). */
     public synchronized void truncateBefore(long offset) {
         Map.Entry<Long, byte[]> e;
-        while ((e = batches.firstEntry()) != null && e.getKey() < offset) {
+        while ((e = batches.firstEntry()) != null && e.getKey() + java.nio.ByteBuffer.wrap(e.getValue()).getInt(BatchHeader.LAST_OFFSET_DELTA) < offset) {
             batches.remove(e.getKey());
             bytes -= e.getValue().length;
         }

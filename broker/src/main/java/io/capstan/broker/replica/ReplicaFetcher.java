@@ -291,7 +291,11 @@ final class ReplicaFetcher implements AutoCloseable {
                 }
                 appendAll(f.shard, (MemoryRecords) p.records(), appends);
                 long leaderHw = p.highWatermark();
-                afterAppends.add(() -> f.shard.advanceHighWatermark(leaderHw));
+                long leaderStart = p.logStartOffset();
+                afterAppends.add(() -> {
+                    f.shard.advanceHighWatermark(leaderHw);
+                    followLogStart(f.shard, leaderStart);
+                });
             }
         }
         for (CompletableFuture<AppendResult> append : appends) {
@@ -301,6 +305,23 @@ final class ReplicaFetcher implements AutoCloseable {
             }
         }
         afterAppends.forEach(Runnable::run);
+    }
+
+    /**
+     * The leader's log start moved past this replica's (DeleteRecords, or the leader's retention running first):
+     * records below it go here too, as far as this replica's high watermark, as in Kafka, so that a replica which
+     * leads next does not serve deleted records again.
+     */
+    private void followLogStart(Shard shard, long leaderStart) {
+        long target = Math.min(leaderStart, shard.highWatermark());
+        if (target <= shard.logStartOffset()) {
+            return;
+        }
+        try {
+            logs.deleteRecordsBefore(shard, target).get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot move the log start of " + shard + " to " + target + ": " + e, e);
+        }
     }
 
     /** The base offset of the first batch the leader sent, or -1 when it sent none. */

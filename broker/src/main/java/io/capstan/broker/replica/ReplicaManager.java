@@ -511,7 +511,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
     }
 
     @Override
-    public Errors followerFetched(Shard shard, int replicaId, int leaderEpoch, long fetchOffset) {
+    public Errors followerFetched(Shard shard, int replicaId, int leaderEpoch, long fetchOffset, long logStartOffset) {
         Role role = roles.get(shard.topicPartition());
         if (!(role instanceof Leading leading)) {
             return role == null ? Errors.NOT_LEADER_OR_FOLLOWER : EpochCheck.check(role.epoch(), leaderEpoch) == Errors.UNKNOWN_LEADER_EPOCH
@@ -527,9 +527,20 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         long hw;
         synchronized (leading.tracker) {
             hw = leading.tracker.followerFetched(replicaId, Math.min(fetchOffset, shard.logEnd()), view.now());
+            leading.tracker.followerLogStart(replicaId, logStartOffset);
         }
         advance(shard, hw);
         return Errors.NONE;
+    }
+
+    @Override
+    public long lowWatermark(Shard shard) {
+        if (!(roles.get(shard.topicPartition()) instanceof Leading leading)) {
+            return -1;
+        }
+        synchronized (leading.tracker) {
+            return leading.tracker.lowWatermark(shard.logStartOffset());
+        }
     }
 
     @Override

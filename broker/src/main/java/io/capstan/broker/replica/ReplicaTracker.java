@@ -21,6 +21,8 @@ public final class ReplicaTracker {
     private final Set<Integer> isr;
     private final Map<Integer, Long> logEnd = new HashMap<>();
     private final Map<Integer, Long> lastCaughtUpMs = new HashMap<>();
+    /** Each follower's log start as its last fetch said (DeleteRecords waits for the in-sync ones to pass an offset). */
+    private final Map<Integer, Long> logStart = new HashMap<>();
     /** Followers heard from since this leader took over or dropped them: only they can rejoin the ISR (a dead one has not fetched). */
     private final Set<Integer> fetched = new java.util.HashSet<>();
     /**
@@ -70,6 +72,25 @@ public final class ReplicaTracker {
             lastCaughtUpMs.put(replicaId, nowMs);
         }
         return advance();
+    }
+
+    /** A follower's fetch said where its log starts. */
+    public void followerLogStart(int replicaId, long start) {
+        logStart.put(replicaId, start);
+    }
+
+    /**
+     * The lowest log start among the in-sync replicas, the leader's being {@code leaderLogStart}: records below it are
+     * gone from every replica that may lead next (Kafka's low watermark). A follower not heard from counts as 0.
+     */
+    public long lowWatermark(long leaderLogStart) {
+        long low = leaderLogStart;
+        for (int r : isr) {
+            if (r != leaderId) {
+                low = Math.min(low, logStart.getOrDefault(r, 0L));
+            }
+        }
+        return low;
     }
 
     private long advance() {

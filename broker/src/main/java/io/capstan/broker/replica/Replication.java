@@ -20,8 +20,14 @@ public interface Replication extends CommitListener {
     /** NONE when consumers may read the shard here (this broker leads it). */
     Errors canServeConsumers(Shard shard);
 
-    /** A follower fetched from {@code fetchOffset} in {@code leaderEpoch}: NONE (progress recorded) or why it is refused. */
-    Errors followerFetched(Shard shard, int replicaId, int leaderEpoch, long fetchOffset);
+    /**
+     * A follower fetched from {@code fetchOffset} in {@code leaderEpoch}, its log starting at {@code logStartOffset}:
+     * NONE (progress recorded) or why it is refused.
+     */
+    Errors followerFetched(Shard shard, int replicaId, int leaderEpoch, long fetchOffset, long logStartOffset);
+
+    /** Leader only: the lowest log start among the shard's in-sync replicas (Kafka's low watermark), or -1 if not leading. */
+    long lowWatermark(Shard shard);
 
     /** For requests that carry the client's idea of the leader epoch (-1: not checked). */
     Errors checkLeaderEpoch(Shard shard, int currentLeaderEpoch);

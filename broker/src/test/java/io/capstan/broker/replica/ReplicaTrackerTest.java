@@ -17,6 +17,20 @@ class ReplicaTrackerTest {
     static final Set<Integer> ALIVE = Set.of(1, 2, 3);
 
     @Test
+    void theLowWatermarkIsTheSmallestLogStartInTheIsr() {
+        ReplicaTracker t = new ReplicaTracker(1, List.of(1, 2, 3), List.of(1, 2, 3), 100, 100, 0, LAG);
+        assertThat(t.lowWatermark(50)).as("followers not heard from count as 0").isZero();
+        t.followerLogStart(2, 50);
+        t.followerLogStart(3, 40);
+        assertThat(t.lowWatermark(50)).isEqualTo(40);
+        t.followerLogStart(3, 60);
+        assertThat(t.lowWatermark(50)).as("the leader's own start counts").isEqualTo(50);
+        t.isrChanged(List.of(1, 2), 1);
+        t.followerLogStart(3, 0);
+        assertThat(t.lowWatermark(55)).as("a replica out of the ISR does not hold it back").isEqualTo(50);
+    }
+
+    @Test
     void highWatermarkIsTheSmallestLogEndInTheIsr() {
         ReplicaTracker t = new ReplicaTracker(1, List.of(1, 2, 3), List.of(1, 2, 3), 0, 0, 0, LAG);
         assertThat(t.leaderAppended(100)).isZero();

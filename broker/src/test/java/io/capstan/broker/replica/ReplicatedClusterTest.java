@@ -192,6 +192,33 @@ class ReplicatedClusterTest {
     }
 
     @Test
+    void deletedRecordsLeaveEveryReplicaBeforeTheAnswer() throws Exception {
+        startCluster();
+        createTopic("purging", 1, Map.of("min.insync.replicas", "2"));
+        try (KafkaProducer<String, String> producer = producer()) {
+            produce(producer, "purging", 0, 300);
+        }
+        TopicPartition tp = new TopicPartition("purging", 0);
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap());
+        try (Admin admin = Admin.create(p)) {
+            long low = admin.deleteRecords(Map.of(tp, org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(123)))
+                    .lowWatermarks().get(tp).get().lowWatermark();
+            assertThat(low).isEqualTo(123);
+        }
+        // answered only once every in-sync replica started there: no wait needed here
+        for (Broker b : brokers) {
+            assertThat(b.logs().catalog().shard(tp).logStartOffset()).as("%s's replica", b.bootstrap()).isEqualTo(123);
+        }
+        int oldLeader = state("purging", 0).leader();
+        brokers[oldLeader].close();
+        brokers[oldLeader] = null;
+        await().atMost(Duration.ofSeconds(30)).until(() -> state("purging", 0).leader() >= 0 && state("purging", 0).leader() != oldLeader);
+        List<String> got = consumeAll("purging", 177);
+        assertThat(got).as("the new leader serves from the deleted offset on").hasSize(177).first().isEqualTo("v123");
+    }
+
+    @Test
     void newPartitionsAreReplicatedAndTakeAcksAllWrites() throws Exception {
         startCluster();
         createTopic("widening", 1, Map.of("min.insync.replicas", "2"));
