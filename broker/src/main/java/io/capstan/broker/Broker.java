@@ -39,6 +39,7 @@ import io.capstan.broker.kafka.DescribeClusterHandler;
 import io.capstan.broker.kafka.AlterConfigsHandler;
 import io.capstan.broker.kafka.CreatePartitionsHandler;
 import io.capstan.broker.kafka.DeleteRecordsHandler;
+import io.capstan.broker.kafka.OffsetDeleteHandler;
 import io.capstan.broker.kafka.DescribeConfigsHandler;
 import io.capstan.broker.kafka.IncrementalAlterConfigsHandler;
 import io.capstan.broker.kafka.TopicConfigs;
@@ -350,6 +351,7 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.LIST_GROUPS, new ListGroupsHandler(groups))
                 .add(ApiKeys.DESCRIBE_GROUPS, gate(ApiKeys.DESCRIBE_GROUPS, new DescribeGroupsHandler(groups)))
                 .add(ApiKeys.DELETE_GROUPS, gate(ApiKeys.DELETE_GROUPS, new DeleteGroupsHandler(groups)))
+                .add(ApiKeys.OFFSET_DELETE, gate(ApiKeys.OFFSET_DELETE, new OffsetDeleteHandler(groups)))
                 .add(ApiKeys.SASL_HANDSHAKE, SaslOutOfPlace.HANDSHAKE)
                 .add(ApiKeys.SASL_AUTHENTICATE, SaslOutOfPlace.AUTHENTICATE)
                 .add(ApiKeys.DESCRIBE_USER_SCRAM_CREDENTIALS, new DescribeUserScramCredentialsHandler(scram))

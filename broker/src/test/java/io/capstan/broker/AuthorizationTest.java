@@ -170,6 +170,12 @@ class AuthorizationTest {
             assertThatThrownBy(() -> carol.incrementalAlterConfigs(java.util.Map.of(orders, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
                     new org.apache.kafka.clients.admin.ConfigEntry("retention.ms", "1"), org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET))))
                     .all().get()).hasCauseInstanceOf(TopicAuthorizationException.class);
+            assertThatThrownBy(() -> carol.deleteRecords(java.util.Map.of(new org.apache.kafka.common.TopicPartition("orders", 0),
+                    org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(0))).all().get()).hasCauseInstanceOf(TopicAuthorizationException.class);
+            assertThatThrownBy(() -> carol.createPartitions(java.util.Map.of("orders", org.apache.kafka.clients.admin.NewPartitions.increaseTo(2)))
+                    .all().get()).hasCauseInstanceOf(TopicAuthorizationException.class);
+            assertThatThrownBy(() -> carol.deleteConsumerGroupOffsets("any-group", java.util.Set.of(new org.apache.kafka.common.TopicPartition("orders", 0)))
+                    .all().get()).hasCauseInstanceOf(org.apache.kafka.common.errors.GroupAuthorizationException.class);
             var thisBroker = new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.BROKER, "0");
             assertThatThrownBy(() -> carol.incrementalAlterConfigs(java.util.Map.of(thisBroker, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
                     new org.apache.kafka.clients.admin.ConfigEntry("log.retention.ms", "1"), org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET))))
@@ -184,6 +190,7 @@ class AuthorizationTest {
         assertThat(broker.broker().logs().catalog().topic("orders")).as("not deleted").isNotNull();
         assertThat(broker.broker().logs().catalog().topic("mine")).as("not created").isNull();
         assertThat(broker.broker().logs().catalog().topic("orders").configs()).as("configs not changed").doesNotContainKey("retention.ms");
+        assertThat(broker.broker().logs().catalog().topic("orders").partitions()).as("no partition added").isEqualTo(1);
         try (Admin admin = Admin.create(as("admin"))) {
             assertThat(admin.describeAcls(AclBindingFilter.ANY).values().get()).hasSize(3);
             var aliceFilter = new AclBindingFilter(ResourcePatternFilter.ANY,

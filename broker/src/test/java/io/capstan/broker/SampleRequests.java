@@ -96,6 +96,13 @@ final class SampleRequests {
             case INIT_PRODUCER_ID -> new InitProducerIdRequestData().setTransactionalId(null).setTransactionTimeoutMs(1000);
             case DESCRIBE_CONFIGS -> new DescribeConfigsRequestData().setResources(List.of(
                     new DescribeConfigsRequestData.DescribeConfigsResource().setResourceType((byte) 2).setResourceName("t")));
+            case OFFSET_DELETE -> {
+                var r = new org.apache.kafka.common.message.OffsetDeleteRequestData().setGroupId("sweep-commit");
+                var topic = new org.apache.kafka.common.message.OffsetDeleteRequestData.OffsetDeleteRequestTopic().setName("t");
+                topic.partitions().add(new org.apache.kafka.common.message.OffsetDeleteRequestData.OffsetDeleteRequestPartition().setPartitionIndex(0));
+                r.topics().add(topic);
+                yield r;
+            }
             case DELETE_RECORDS -> {
                 var r = new org.apache.kafka.common.message.DeleteRecordsRequestData().setTimeoutMs(5000);
                 var topic = new org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsTopic().setName("t");

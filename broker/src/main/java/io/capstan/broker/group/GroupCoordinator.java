@@ -203,6 +203,46 @@ public final class GroupCoordinator implements AutoCloseable {
         return current.delete(groupId);
     }
 
+    /** OffsetDelete's answer: an error for the whole group, or one per partition. */
+    public record OffsetDeletion(Errors error, Map<TopicPartition, Errors> partitions) {}
+
+    /**
+     * OffsetDelete: removes the group's committed offsets of these partitions, as Kafka does: not for a topic a member
+     * is subscribed to (GROUP_SUBSCRIBED_TO_TOPIC), not at all for a group with members that is not a consumer group
+     * (NON_EMPTY_GROUP), GROUP_ID_NOT_FOUND for a group nobody knows.
+     */
+    public CompletableFuture<OffsetDeletion> deleteOffsets(String groupId, Collection<TopicPartition> partitions) {
+        OffsetStore current = offsets;
+        if (current == null) {
+            return CompletableFuture.completedFuture(new OffsetDeletion(Errors.NOT_COORDINATOR, Map.of()));
+        }
+        Group group = groups.get(groupId);
+        if (group == null && !current.groups().contains(groupId)) {
+            return CompletableFuture.completedFuture(new OffsetDeletion(Errors.GROUP_ID_NOT_FOUND, Map.of()));
+        }
+        GroupView view = group == null ? emptyView(groupId) : group.view();
+        if (view.state() == GroupState.DEAD) {
+            return CompletableFuture.completedFuture(new OffsetDeletion(Errors.GROUP_ID_NOT_FOUND, Map.of()));
+        }
+        if (!view.members().isEmpty() && !"consumer".equals(view.protocolType())) {
+            return CompletableFuture.completedFuture(new OffsetDeletion(Errors.NON_EMPTY_GROUP, Map.of()));
+        }
+        java.util.Set<String> subscribed = SubscribedTopics.of(view);
+        Map<TopicPartition, Errors> results = new java.util.LinkedHashMap<>();
+        java.util.Set<TopicPartition> deletable = new java.util.HashSet<>();
+        for (TopicPartition tp : partitions) {
+            if (subscribed == null || subscribed.contains(tp.topic())) {
+                results.put(tp, Errors.GROUP_SUBSCRIBED_TO_TOPIC);
+            } else {
+                deletable.add(tp);
+            }
+        }
+        return current.delete(groupId, deletable).thenApply(error -> {
+            deletable.forEach(tp -> results.put(tp, error));
+            return new OffsetDeletion(Errors.NONE, results);
+        });
+    }
+
     public Collection<String> groupIds() {
         return list().stream().map(GroupView::groupId).toList();
     }

@@ -122,6 +122,19 @@ public final class OffsetStore {
         return write(group, Map.copyOf(current), true);
     }
 
+    /** Removes the group's committed offsets of these partitions (OffsetDelete); partitions without one are left alone. */
+    public CompletableFuture<Errors> delete(String group, Set<TopicPartition> partitions) {
+        Map<TopicPartition, CommittedOffset> current = offsets.getOrDefault(group, Map.of());
+        Map<TopicPartition, CommittedOffset> gone = new java.util.HashMap<>();
+        for (TopicPartition tp : partitions) {
+            CommittedOffset c = current.get(tp);
+            if (c != null) {
+                gone.put(tp, c);
+            }
+        }
+        return write(group, gone, true);
+    }
+
     private CompletableFuture<Errors> write(String group, Map<TopicPartition, CommittedOffset> commits, boolean tombstones) {
         CompletableFuture<Errors> done = new CompletableFuture<>();
         if (commits.isEmpty()) {
