@@ -39,6 +39,7 @@ import io.capstan.broker.kafka.DescribeClusterHandler;
 import io.capstan.broker.kafka.AlterConfigsHandler;
 import io.capstan.broker.kafka.CreatePartitionsHandler;
 import io.capstan.broker.kafka.DeleteRecordsHandler;
+import io.capstan.broker.kafka.DescribeLogDirsHandler;
 import io.capstan.broker.kafka.OffsetDeleteHandler;
 import io.capstan.broker.kafka.DescribeConfigsHandler;
 import io.capstan.broker.kafka.IncrementalAlterConfigsHandler;
@@ -338,6 +339,7 @@ public final class Broker implements AutoCloseable {
                         controlRequests))
                 .add(ApiKeys.ALTER_CONFIGS, new AlterConfigsHandler(topics, this::awaitApplied, controlRequests))
                 .add(ApiKeys.DELETE_RECORDS, new DeleteRecordsHandler(logs, replicas, controlRequests))
+                .add(ApiKeys.DESCRIBE_LOG_DIRS, new DescribeLogDirsHandler(logs, config.dataDir()))
                 .add(ApiKeys.CREATE_PARTITIONS, new CreatePartitionsHandler(topics, this::awaitApplied, config.limits().maxPartitions(),
                         view::aliveBrokerIds, controlRequests))
                 .add(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(identity, membership))

@@ -96,6 +96,7 @@ final class SampleRequests {
             case INIT_PRODUCER_ID -> new InitProducerIdRequestData().setTransactionalId(null).setTransactionTimeoutMs(1000);
             case DESCRIBE_CONFIGS -> new DescribeConfigsRequestData().setResources(List.of(
                     new DescribeConfigsRequestData.DescribeConfigsResource().setResourceType((byte) 2).setResourceName("t")));
+            case DESCRIBE_LOG_DIRS -> new org.apache.kafka.common.message.DescribeLogDirsRequestData().setTopics(null);
             case OFFSET_DELETE -> {
                 var r = new org.apache.kafka.common.message.OffsetDeleteRequestData().setGroupId("sweep-commit");
                 var topic = new org.apache.kafka.common.message.OffsetDeleteRequestData.OffsetDeleteRequestTopic().setName("t");

@@ -34,6 +34,23 @@ final class Commands {
         return out;
     }
 
+    /** What a program that may fail said: its exit code and its output (stdout and stderr together). */
+    record Outcome(int exitCode, String output) {}
+
+    /** Runs the command to completion (at most 5 minutes, else the test fails) whatever its exit code. */
+    static Outcome outcome(List<String> cmd) throws Exception {
+        Path log = Files.createTempFile("command", ".log");
+        Process p = new ProcessBuilder(new ArrayList<>(cmd)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        p.getOutputStream().close();
+        boolean finished = p.waitFor(300, TimeUnit.SECONDS);
+        if (!finished) {
+            p.destroyForcibly();
+        }
+        String out = Files.readString(log, StandardCharsets.UTF_8);
+        assertThat(finished).as("finished: " + cmd + "\n" + out).isTrue();
+        return new Outcome(p.exitValue(), out);
+    }
+
     /** The exit code, or -1 when the program is missing or hangs for a minute. */
     static int exitCode(List<String> cmd) {
         try {

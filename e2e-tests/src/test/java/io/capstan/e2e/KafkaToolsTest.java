@@ -1,0 +1,123 @@
+package io.capstan.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.capstan.cluster.metadata.LocalFileMetadataStore;
+import java.io.File;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Apache Kafka 4.4's own admin tools, unchanged, against a 3-broker Capstan cluster (broker processes and the failover
+ * controller): {@code kafka-topics} creates, grows and describes a topic, {@code kafka-delete-records} moves a
+ * partition's log start, {@code kafka-consumer-groups --delete-offsets} removes a committed offset, {@code kafka-log-dirs} lists each
+ * broker's replicas, {@code kafka-configs} changes and describes its configs, and refuses a broker setting with
+ * Capstan's message. Each step is checked in the tool's output and
+ * through the Java client.
+ */
+class KafkaToolsTest {
+    private static final Path LIB = Path.of("..", "bench", "kafka-dist", "target", "lib");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void kafkaTopicsAndKafkaConfigsManageACapstanCluster() throws Exception {
+        assertThat(LIB.resolve("kafka-tools-4.4.0.jar")).as("Apache Kafka's tools, assembled by bench/kafka-dist").exists();
+        Path metadata = dir.resolve("metadata");
+        BrokerProcess[] brokers = new BrokerProcess[3];
+        try (LocalFileMetadataStore store = new LocalFileMetadataStore(metadata, 100);
+             ControllerProcess controller = new ControllerProcess(metadata, Path.of("target", "kafka-tools-logs", "controller.log")).start()) {
+            for (int id = 0; id < brokers.length; id++) {
+                brokers[id] = new BrokerProcess(dir.resolve("broker-" + id), Path.of("target", "kafka-tools-logs", "broker-" + id),
+                        Map.of("node.id", String.valueOf(id), "metadata.dir", metadata.toString(), "disk.min.free.bytes", "0"));
+                brokers[id].start();
+            }
+            String bootstrap = BrokerProcess.bootstrap(brokers);
+
+            assertThat(tool("org.apache.kafka.tools.TopicCommand", "--bootstrap-server", bootstrap, "--create", "--topic", "tooled",
+                    "--partitions", "2", "--replication-factor", "3", "--config", "retention.ms=86400000")).contains("Created topic tooled.");
+            String grown = tool("org.apache.kafka.tools.TopicCommand", "--bootstrap-server", bootstrap, "--alter", "--topic", "tooled",
+                    "--partitions", "5");
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+                assertThat(admin.describeTopics(List.of("tooled")).allTopicNames().get().get("tooled").partitions()).as(grown).hasSize(5);
+            }
+            StoreShards.awaitAllInSync(store, "tooled", 5, brokers.length);
+            String described = tool("org.apache.kafka.tools.TopicCommand", "--bootstrap-server", bootstrap, "--describe", "--topic", "tooled");
+            assertThat(described).contains("PartitionCount: 5").contains("ReplicationFactor: 3").contains("retention.ms=86400000")
+                    .contains("Partition: 4");
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap, "acks", "all"),
+                    new StringSerializer(), new StringSerializer())) {
+                assertThat(producer.send(new ProducerRecord<>("tooled", 4, "k", "on a new partition")).get().offset()).isZero();
+            }
+            java.nio.file.Path offsets = java.nio.file.Files.writeString(dir.resolve("delete.json"),
+                    "{\"partitions\":[{\"topic\":\"tooled\",\"partition\":4,\"offset\":1}],\"version\":1}");
+            assertThat(tool("org.apache.kafka.tools.DeleteRecordsCommand", "--bootstrap-server", bootstrap, "--offset-json-file", offsets.toString()))
+                    .contains("partition: tooled-4").contains("low_watermark: 1");
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+                var tp = new org.apache.kafka.common.TopicPartition("tooled", 4);
+                assertThat(admin.listOffsets(Map.of(tp, org.apache.kafka.clients.admin.OffsetSpec.earliest())).partitionResult(tp).get().offset())
+                        .isEqualTo(1);
+            }
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+                admin.alterConsumerGroupOffsets("tools-group", Map.of(new org.apache.kafka.common.TopicPartition("tooled", 0),
+                        new org.apache.kafka.clients.consumer.OffsetAndMetadata(0), new org.apache.kafka.common.TopicPartition("tooled", 1),
+                        new org.apache.kafka.clients.consumer.OffsetAndMetadata(0))).all().get();
+            }
+            assertThat(tool("org.apache.kafka.tools.consumer.group.ConsumerGroupCommand", "--bootstrap-server", bootstrap, "--delete-offsets",
+                    "--group", "tools-group", "--topic", "tooled:0")).contains("Successful");
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+                assertThat(admin.listConsumerGroupOffsets("tools-group").partitionsToOffsetAndMetadata().get())
+                        .containsOnlyKeys(new org.apache.kafka.common.TopicPartition("tooled", 1));
+            }
+            String logDirs = tool("org.apache.kafka.tools.LogDirsCommand", "--bootstrap-server", bootstrap, "--describe", "--topic-list", "tooled");
+            assertThat(logDirs).contains("\"partition\":\"tooled-4\"").contains("\"broker\":0").contains("\"broker\":2");
+            Commands.Outcome shrink = Commands.outcome(command("org.apache.kafka.tools.TopicCommand", "--bootstrap-server", bootstrap,
+                    "--alter", "--topic", "tooled", "--partitions", "3"));
+            assertThat(shrink.exitCode()).as(shrink.output()).isNotZero();
+            assertThat(shrink.output()).contains("Topic currently has 5 partitions, which is higher than the requested 3.");
+
+            assertThat(tool("org.apache.kafka.tools.ConfigCommand", "--bootstrap-server", bootstrap, "--alter", "--entity-type", "topics",
+                    "--entity-name", "tooled", "--add-config", "max.message.bytes=65536,retention.bytes=1073741824"))
+                    .contains("Completed updating config for topic tooled.");
+            assertThat(tool("org.apache.kafka.tools.ConfigCommand", "--bootstrap-server", bootstrap, "--alter", "--entity-type", "topics",
+                    "--entity-name", "tooled", "--delete-config", "retention.ms")).contains("Completed updating config for topic tooled.");
+            String configs = tool("org.apache.kafka.tools.ConfigCommand", "--bootstrap-server", bootstrap, "--describe", "--entity-type", "topics",
+                    "--entity-name", "tooled");
+            assertThat(configs).contains("max.message.bytes=65536").contains("retention.bytes=1073741824").doesNotContain("retention.ms=86400000");
+            for (BrokerProcess b : brokers) {
+                try (Admin one = Admin.create(Map.of("bootstrap.servers", b.bootstrap()))) {
+                    var resource = new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.TOPIC, "tooled");
+                    assertThat(one.describeConfigs(List.of(resource)).all().get().get(resource).get("max.message.bytes").value())
+                            .as("broker at %s", b.bootstrap()).isEqualTo("65536");
+                }
+            }
+
+            Commands.Outcome brokerSetting = Commands.outcome(command("org.apache.kafka.tools.ConfigCommand", "--bootstrap-server", bootstrap,
+                    "--alter", "--entity-type", "brokers", "--entity-name", "1", "--add-config", "log.retention.check.interval.ms=1000"));
+            assertThat(brokerSetting.exitCode()).as(brokerSetting.output()).isNotZero();
+            assertThat(brokerSetting.output()).contains("Cannot update these configs dynamically").contains("restart the broker");
+        } finally {
+            BrokerProcess.stopAll(brokers);
+        }
+    }
+
+    private static String tool(String mainClass, String... args) throws Exception {
+        return Commands.run(command(mainClass, args), "", Map.of(), Path.of("."));
+    }
+
+    private static List<String> command(String mainClass, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", LIB.toAbsolutePath() + File.separator + "*", mainClass));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+}
