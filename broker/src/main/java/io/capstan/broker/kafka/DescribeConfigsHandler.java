@@ -15,7 +15,6 @@ import org.apache.kafka.common.message.DescribeConfigsResponseData.DescribeConfi
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.acl.AclOperation;
-import org.apache.kafka.common.requests.DescribeConfigsResponse;
 
 /** DescribeConfigs for topics (effective settings, marking overrides) and this broker (its settings, read-only). */
 public final class DescribeConfigsHandler implements ApiHandler {
@@ -44,46 +43,34 @@ public final class DescribeConfigsHandler implements ApiHandler {
                         .setResourceName(resource.resourceName()).setErrorCode(error.code()).setErrorMessage("needs DESCRIBE_CONFIGS"));
                 continue;
             }
-            response.results().add(describe(resource));
+            response.results().add(describe(resource, context.version(), request.includeSynonyms(), request.includeDocumentation()));
         }
         return CompletableFuture.completedFuture(response);
     }
 
-    private DescribeConfigsResult describe(DescribeConfigsRequestData.DescribeConfigsResource resource) {
+    private DescribeConfigsResult describe(DescribeConfigsRequestData.DescribeConfigsResource resource, short version,
+                                           boolean synonyms, boolean documentation) {
         DescribeConfigsResult result = new DescribeConfigsResult()
                 .setResourceType(resource.resourceType()).setResourceName(resource.resourceName());
         ConfigResource.Type type = ConfigResource.Type.forId(resource.resourceType());
+        List<DescribeConfigsResourceResult> entries;
         if (type == ConfigResource.Type.TOPIC) {
             // the cluster's record, not this broker's copy: any broker answers for any topic, hosted here or not
-            TopicRecord topic = topics.known(resource.resourceName());
+            TopicRecord topic = TopicNames.problem(resource.resourceName()) == null ? topics.known(resource.resourceName()) : null;
             if (topic == null) {
                 return result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()).setErrorMessage("no such topic");
             }
-            Map<String, String> values = TopicConfigs.effective(topic.configs(), config.retentionMs(), config.retentionBytes(), config.messageMaxBytes(),
-                    config.timestamps());
-            values.forEach((k, v) -> add(result, resource.configurationKeys(), k, v, topic.configs().containsKey(k)
-                    ? DescribeConfigsResponse.ConfigSource.TOPIC_CONFIG : DescribeConfigsResponse.ConfigSource.DEFAULT_CONFIG, false));
-            return result;
-        }
-        if (type == ConfigResource.Type.BROKER) {
+            entries = ConfigDescriptions.topic(topic.configs(), brokerSettings, version, synonyms, documentation);
+        } else if (type == ConfigResource.Type.BROKER) {
             if (!resource.resourceName().isEmpty() && !resource.resourceName().equals(String.valueOf(config.nodeId()))) {
                 return result.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("unknown broker " + resource.resourceName());
             }
-            brokerSettings.forEach((k, v) -> add(result, resource.configurationKeys(), k, v,
-                    DescribeConfigsResponse.ConfigSource.STATIC_BROKER_CONFIG, true));
-            return result;
+            entries = ConfigDescriptions.broker(brokerSettings, version, synonyms, documentation);
+        } else {
+            return result.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("resource type " + type + " is not supported");
         }
-        return result.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("resource type " + type + " is not supported");
-    }
-
-    private static void add(DescribeConfigsResult result, List<String> wanted, String key, String value,
-                            DescribeConfigsResponse.ConfigSource source, boolean readOnly) {
-        if (wanted != null && !wanted.isEmpty() && !wanted.contains(key)) {
-            return;
-        }
-        // secrets are never sent, as Kafka hides PASSWORD settings
-        boolean sensitive = key.contains("password") || key.endsWith("jaas.config");
-        result.configs().add(new DescribeConfigsResourceResult().setName(key).setValue(sensitive ? null : value)
-                .setReadOnly(readOnly).setConfigSource(source.id()).setIsSensitive(sensitive));
+        List<String> wanted = resource.configurationKeys();
+        entries.stream().filter(e -> wanted == null || wanted.isEmpty() || wanted.contains(e.name())).forEach(result.configs()::add);
+        return result;
     }
 }

@@ -1,0 +1,111 @@
+package io.capstan.broker.kafka;
+
+import io.capstan.config.BrokerConfig;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.message.DescribeConfigsResponseData.DescribeConfigsResourceResult;
+import org.apache.kafka.common.message.DescribeConfigsResponseData.DescribeConfigsSynonym;
+import org.apache.kafka.common.requests.DescribeConfigsResponse.ConfigSource;
+import org.apache.kafka.common.requests.DescribeConfigsResponse.ConfigType;
+
+/**
+ * What DescribeConfigs says of each setting, as Kafka says it: the effective value, where it comes from (a topic
+ * override, the broker's properties, or the default), the synonyms behind it (most specific first), its type and its
+ * documentation. Pure: the handler passes in the topic's overrides and the settings the broker was started with.
+ */
+public final class ConfigDescriptions {
+    /** A topic setting, the broker setting that gives its default (null: a fixed default) and what it means. */
+    record TopicKey(String name, String brokerKey, String fixedDefault, ConfigType type, String documentation) {}
+
+    static final List<TopicKey> TOPIC_KEYS = List.of(
+            new TopicKey("cleanup.policy", null, "delete", ConfigType.LIST,
+                    "delete: the oldest batches go once past retention.ms or retention.bytes (compaction is not supported yet)."),
+            new TopicKey("retention.ms", "retention.ms", null, ConfigType.LONG, "How long a record is kept, in ms (-1: forever)."),
+            new TopicKey("retention.bytes", "retention.bytes", null, ConfigType.LONG,
+                    "Most bytes one partition keeps (-1: unlimited); the oldest batches go first."),
+            new TopicKey("max.message.bytes", "message.max.bytes", null, ConfigType.INT, "Largest record batch this topic accepts."),
+            new TopicKey("min.insync.replicas", "min.insync.replicas", null, ConfigType.INT,
+                    "In-sync replicas a write with acks=all needs (NOT_ENOUGH_REPLICAS below)."),
+            new TopicKey("message.timestamp.type", null, "CreateTime", ConfigType.STRING, "CreateTime: the producer's timestamps are kept."),
+            new TopicKey("message.timestamp.after.max.ms", "log.message.timestamp.after.max.ms", null, ConfigType.LONG,
+                    "How far past the broker's clock a record's timestamp may be (INVALID_TIMESTAMP beyond)."),
+            new TopicKey("message.timestamp.before.max.ms", "log.message.timestamp.before.max.ms", null, ConfigType.LONG,
+                    "How far behind the broker's clock a record's timestamp may be (INVALID_TIMESTAMP beyond)."));
+
+    private ConfigDescriptions() {}
+
+    /** Every broker setting with its value: the ones it was started with over the defaults. */
+    static Map<String, String> brokerValues(Map<String, String> started) {
+        Map<String, String> all = new LinkedHashMap<>();
+        BrokerConfig.KEYS.forEach(k -> all.put(k.name(), started.getOrDefault(k.name(), k.defaultValue())));
+        return all;
+    }
+
+    /** A topic's settings. {@code version}: the request's (types and documentation exist from v3). */
+    static List<DescribeConfigsResourceResult> topic(Map<String, String> overrides, Map<String, String> brokerStarted, short version,
+                                                     boolean synonyms, boolean documentation) {
+        Map<String, String> broker = brokerValues(brokerStarted);
+        List<DescribeConfigsResourceResult> out = new ArrayList<>();
+        for (TopicKey k : TOPIC_KEYS) {
+            List<DescribeConfigsSynonym> chain = new ArrayList<>();
+            if (overrides.containsKey(k.name())) {
+                chain.add(synonym(k.name(), overrides.get(k.name()), ConfigSource.TOPIC_CONFIG));
+            }
+            if (k.brokerKey() != null && brokerStarted.containsKey(k.brokerKey())) {
+                chain.add(synonym(k.brokerKey(), brokerStarted.get(k.brokerKey()), ConfigSource.STATIC_BROKER_CONFIG));
+            }
+            String defaultValue = k.brokerKey() == null ? k.fixedDefault() : defaultOf(k.brokerKey());
+            chain.add(synonym(k.brokerKey() == null ? k.name() : k.brokerKey(), defaultValue, ConfigSource.DEFAULT_CONFIG));
+            DescribeConfigsSynonym effective = chain.get(0);
+            DescribeConfigsResourceResult r = new DescribeConfigsResourceResult().setName(k.name()).setValue(effective.value())
+                    .setReadOnly(false).setConfigSource(effective.source()).setIsSensitive(false);
+            describe(r, chain, k.type(), k.documentation(), version, synonyms, documentation);
+            out.add(r);
+        }
+        return out;
+    }
+
+    /** The broker's settings: all of them, read-only (Capstan reads them at start), secrets hidden. */
+    static List<DescribeConfigsResourceResult> broker(Map<String, String> started, short version, boolean synonyms, boolean documentation) {
+        List<DescribeConfigsResourceResult> out = new ArrayList<>();
+        for (BrokerConfig.Key k : BrokerConfig.KEYS) {
+            boolean sensitive = k.name().contains("password") || k.name().endsWith("jaas.config");
+            boolean set = started.containsKey(k.name());
+            ConfigSource source = set ? ConfigSource.STATIC_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG;
+            String value = sensitive ? null : set ? started.get(k.name()) : k.defaultValue();
+            List<DescribeConfigsSynonym> chain = new ArrayList<>();
+            if (set) {
+                chain.add(synonym(k.name(), value, ConfigSource.STATIC_BROKER_CONFIG));
+            }
+            chain.add(synonym(k.name(), sensitive ? null : k.defaultValue(), ConfigSource.DEFAULT_CONFIG));
+            DescribeConfigsResourceResult r = new DescribeConfigsResourceResult().setName(k.name()).setValue(value)
+                    .setReadOnly(true).setConfigSource(source.id()).setIsSensitive(sensitive);
+            describe(r, chain, sensitive ? ConfigType.PASSWORD : ConfigType.UNKNOWN, k.description(), version, synonyms, documentation);
+            out.add(r);
+        }
+        return out;
+    }
+
+    private static void describe(DescribeConfigsResourceResult r, List<DescribeConfigsSynonym> chain, ConfigType type, String doc,
+                                 short version, boolean synonyms, boolean documentation) {
+        if (synonyms && version >= 1) {
+            r.setSynonyms(chain);
+        }
+        if (version >= 3) {
+            r.setConfigType(type.id());
+            if (documentation) {
+                r.setDocumentation(doc);
+            }
+        }
+    }
+
+    private static String defaultOf(String brokerKey) {
+        return BrokerConfig.KEYS.stream().filter(k -> k.name().equals(brokerKey)).findFirst().map(BrokerConfig.Key::defaultValue).orElseThrow();
+    }
+
+    private static DescribeConfigsSynonym synonym(String name, String value, ConfigSource source) {
+        return new DescribeConfigsSynonym().setName(name).setValue(value).setSource(source.id());
+    }
+}
