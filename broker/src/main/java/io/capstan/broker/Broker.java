@@ -393,6 +393,8 @@ public final class Broker implements AutoCloseable {
     public LogManager logs() { return logs; }
     public GroupCoordinator groups() { return groups; }
     public ClientQuotaStore quotas() { return quotas; }
+    /** Long-poll fetches parked now, counted per shard they wait on (what capstan_fetch_parked reports). */
+    public int parkedFetches() { return purgatory.parked(); }
     public BrokerMetrics metrics() { return metrics; }
     public boolean ready() { return ready; }
     /** False once a fatal error stopped this broker from accepting writes. */

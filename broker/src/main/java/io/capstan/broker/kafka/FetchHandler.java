@@ -5,6 +5,7 @@ import io.capstan.broker.log.Shard;
 import io.capstan.broker.log.TopicMeta;
 import io.capstan.broker.replica.Replication;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,11 +56,47 @@ public final class FetchHandler implements ApiHandler {
         }
         CompletableFuture<ApiMessage> done = new CompletableFuture<>();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, request.maxWaitMs()));
-        attempt(context, request, deadline, done);
+        Parking parking = new Parking();
+        // answered, or cancelled because its connection closed: nothing of it may stay parked or scheduled (a fetch
+        // asking to wait 24 days would otherwise hold its timer and purgatory entry that long; found by the fuzzer)
+        done.whenComplete((response, error) -> parking.release(purgatory));
+        attempt(context, request, deadline, done, parking);
         return done;
     }
 
-    private void attempt(RequestContext context, FetchRequestData request, long deadline, CompletableFuture<ApiMessage> done) {
+    /** Where a long-poll fetch waits now: its purgatory entry and its timer. */
+    private static final class Parking {
+        private volatile FetchPurgatory.Waiter waiter;
+        private volatile ScheduledFuture<?> timer;
+
+        void parked(FetchPurgatory.Waiter waiter, ScheduledFuture<?> timer) {
+            this.waiter = waiter;
+            this.timer = timer;
+        }
+
+        /** The timer of an earlier wait, which a wake-up ended. */
+        void cancelTimer() {
+            ScheduledFuture<?> t = timer;
+            if (t != null) {
+                t.cancel(false);
+            }
+        }
+
+        void release(FetchPurgatory purgatory) {
+            FetchPurgatory.Waiter w = waiter;
+            if (w != null && w.claim()) {
+                purgatory.unpark(w);
+            }
+            cancelTimer();
+        }
+    }
+
+    private void attempt(RequestContext context, FetchRequestData request, long deadline, CompletableFuture<ApiMessage> done,
+                         Parking parking) {
+        if (done.isDone()) {
+            return; // cancelled while a wake-up was on its way
+        }
+        parking.cancelTimer();
         List<Shard> watched = new ArrayList<>();
         Result result = read(context, request, watched);
         long remaining = deadline - System.nanoTime();
@@ -73,18 +110,19 @@ public final class FetchHandler implements ApiHandler {
         FetchPurgatory.Waiter[] holder = new FetchPurgatory.Waiter[1];
         Runnable retry = () -> {
             try {
-                loop.execute(() -> attempt(context, request, deadline, done));
+                loop.execute(() -> attempt(context, request, deadline, done, parking));
             } catch (java.util.concurrent.RejectedExecutionException closing) {
                 done.cancel(false); // the listener is shutting down; nobody is left to answer
             }
         };
         holder[0] = purgatory.park(watched, retry);
-        loop.schedule(() -> {
+        ScheduledFuture<?> timer = loop.schedule(() -> {
             if (holder[0].claim()) {
                 purgatory.unpark(holder[0]);
-                attempt(context, request, deadline, done);
+                attempt(context, request, deadline, done, parking);
             }
         }, remaining, TimeUnit.NANOSECONDS);
+        parking.parked(holder[0], timer);
         // a commit may have landed between the read and the park: look once more
         for (int i = 0; i < seen.length; i++) {
             if (watched.get(i).highWatermark() + watched.get(i).logEnd() != seen[i] && holder[0].claim()) {

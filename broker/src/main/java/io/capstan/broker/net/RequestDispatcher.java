@@ -75,6 +75,8 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
         long threadNanos;
         ByteBuf response;
         boolean done;
+        /** The handler's answer while it is on its way: cancelled if the connection closes first (a parked fetch lets go). */
+        CompletionStage<ApiMessage> pending;
     }
 
     RequestDispatcher(ApiRegistry registry, NetMetrics metrics, int maxInFlight, Backpressure backpressure,
@@ -135,6 +137,9 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
         while ((s = inFlight.poll()) != null) {
             if (s.response != null) {
                 s.response.release();
+            }
+            if (s.pending != null) {
+                s.pending.toCompletableFuture().cancel(false);
             }
         }
         ctx.fireChannelInactive();
@@ -215,6 +220,7 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
             return;
         }
         slot.threadNanos = System.nanoTime() - began;
+        slot.pending = response;
         if (backpressure.overloaded() && !pausedForBackpressure) {
             // the log is behind: stop reading this connection until it catches up
             pausedForBackpressure = true;
