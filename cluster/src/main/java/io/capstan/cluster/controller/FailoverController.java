@@ -53,6 +53,9 @@ public final class FailoverController implements AutoCloseable {
     private final java.util.concurrent.ExecutorService probes = Executors.newSingleThreadExecutor(DaemonThreads.named("capstan-controller-probe"));
     private volatile ProcessProbe probe = ProcessProbe.tcp(1000);
     private ProcessWatch watch;
+    /** Shards whose topic record has been gone this long are a deletion that stopped half way (see {@link OrphanShards}). */
+    static final long ORPHAN_GRACE_MS = 120_000;
+    private final OrphanShards orphans = new OrphanShards(ORPHAN_GRACE_MS);
 
     /** A controller with its own cache of {@code store} (opened by {@link #start}). */
     public FailoverController(MetadataStore store, LongSupplier clock) {
@@ -168,7 +171,32 @@ public final class FailoverController implements AutoCloseable {
         }
         // shards without a live leader first: fencing a dead follower can wait, a shard nobody leads cannot
         decisions.sort(java.util.Comparator.comparing(d -> d.from().leader() == d.to().leader()));
+        removeOrphans(now);
         return write(decisions);
+    }
+
+    /**
+     * Deletes the shards of topics whose record has been gone for {@link #ORPHAN_GRACE_MS}, checked once more against
+     * the store itself (not the cache) just before, off the pass's thread.
+     */
+    private void removeOrphans(long now) {
+        Set<String> withShards = new java.util.HashSet<>();
+        view.shards().keySet().forEach(id -> withShards.add(id.topic()));
+        for (String topic : orphans.due(withShards, view.topics().keySet(), now)) {
+            orphans.forget(topic);
+            writers.execute(() -> {
+                try {
+                    if (store.get(io.capstan.cluster.metadata.TopicRecord.key(topic)).isPresent()) {
+                        return; // the record is there after all (the cache was behind)
+                    }
+                    new ShardStore(store).delete(topic);
+                    log.warn("removed the shards of topic {}: its record has been gone for {} s (a deletion that stopped half way)",
+                            topic, ORPHAN_GRACE_MS / 1000);
+                } catch (Exception e) {
+                    log.warn("cannot remove the leftover shards of topic {}, retrying on a later pass: {}", topic, e.toString());
+                }
+            });
+        }
     }
 
     /**

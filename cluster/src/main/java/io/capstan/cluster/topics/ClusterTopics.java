@@ -107,7 +107,15 @@ public final class ClusterTopics {
         ShardStore shards = new ShardStore(store);
         List<Map.Entry<String, List<VersionedShard>>> writes = List.copyOf(ShardStore.newGroups(states).entrySet());
         inParallel(writes.size(), i -> shards.createGroup(writes.get(i).getKey(), writes.get(i).getValue()));
-        return store.create(TopicRecord.key(topic.name()), MetadataCodec.encode(topic));
+        long revision = store.create(TopicRecord.key(topic.name()), MetadataCodec.encode(topic));
+        // shards without a record for minutes are taken for a deletion's leftovers and removed by the controller: a
+        // creation that stalled that long between the two finds them gone, and is undone rather than left shardless
+        if (store.list(ShardStore.PREFIX + topic.name() + "/").size() < writes.size()) {
+            store.delete(TopicRecord.key(topic.name()), revision);
+            throw new ConflictException("creating topic '" + topic.name() + "' stalled for minutes and its shards were removed"
+                    + " meanwhile; create it again");
+        }
+        return revision;
     }
 
     /**

@@ -94,6 +94,32 @@ class FailoverControllerTest {
     }
 
     @Test
+    void shardsWhoseTopicRecordStaysGoneAreRemovedAndOthersAreNot() throws Exception {
+        AtomicLong clock = new AtomicLong(1_000_000);
+        try (LocalFileMetadataStore store = new LocalFileMetadataStore(dir, 50);
+             MetadataCache cache = MetadataCache.open(store, Duration.ofSeconds(30));
+             ClusterView view = new ClusterView(cache, clock::get)) {
+            new BrokerLease(store, new BrokerRegistration(1, "127.0.0.1", 9092, "a", 0), 600_000, clock::get).renew();
+            io.capstan.cluster.topics.ClusterTopics.register(store, new io.capstan.cluster.metadata.TopicRecord("kept", "id-kept", 1, 1, java.util.Map.of()),
+                    List.of(new ShardState("kept", 0, List.of(1), 1, 0, List.of(1))));
+            // what a deletion stopped between its two writes leaves: shards, no record
+            new io.capstan.cluster.metadata.ShardStore(store).create(List.of(new ShardState("ghost", 0, List.of(1), 1, 0, List.of(1))));
+            FailoverController controller = leaseOnly(view);
+            CaughtUp.with(store, cache);
+            controller.pass();
+            clock.addAndGet(FailoverController.ORPHAN_GRACE_MS - 1);
+            controller.pass();
+            assertThat(new io.capstan.cluster.metadata.ShardStore(store).list("ghost")).as("within the grace period").hasSize(1);
+            clock.addAndGet(1);
+            controller.pass();
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+                    .until(() -> new io.capstan.cluster.metadata.ShardStore(store).list("ghost").isEmpty());
+            assertThat(new io.capstan.cluster.metadata.ShardStore(store).list("kept")).hasSize(1);
+            controller.close();
+        }
+    }
+
+    @Test
     void aPassBeforeTheCacheShowsTheControllersOwnWritesAsksTheStoreNothing() throws Exception {
         AtomicLong clock = new AtomicLong(1_000_000);
         try (LocalFileMetadataStore files = new LocalFileMetadataStore(dir, 3_600_000)) {
