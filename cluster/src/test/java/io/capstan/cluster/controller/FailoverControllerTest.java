@@ -100,8 +100,10 @@ class FailoverControllerTest {
              MetadataCache cache = MetadataCache.open(store, Duration.ofSeconds(30));
              ClusterView view = new ClusterView(cache, clock::get)) {
             new BrokerLease(store, new BrokerRegistration(1, "127.0.0.1", 9092, "a", 0), 600_000, clock::get).renew();
-            io.capstan.cluster.topics.ClusterTopics.register(store, new io.capstan.cluster.metadata.TopicRecord("kept", "id-kept", 1, 1, java.util.Map.of()),
-                    List.of(new ShardState("kept", 0, List.of(1), 1, 0, List.of(1))));
+            // a topic as a creation leaves it (shards, then the record); the controller's package may not use the topics package
+            new io.capstan.cluster.metadata.ShardStore(store).create(List.of(new ShardState("kept", 0, List.of(1), 1, 0, List.of(1))));
+            store.create(io.capstan.cluster.metadata.TopicRecord.key("kept"), io.capstan.cluster.metadata.MetadataCodec.encode(
+                    new io.capstan.cluster.metadata.TopicRecord("kept", "id-kept", 1, 1, java.util.Map.of())));
             // what a deletion stopped between its two writes leaves: shards, no record
             new io.capstan.cluster.metadata.ShardStore(store).create(List.of(new ShardState("ghost", 0, List.of(1), 1, 0, List.of(1))));
             FailoverController controller = leaseOnly(view);
