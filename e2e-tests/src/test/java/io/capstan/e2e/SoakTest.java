@@ -438,6 +438,15 @@ class SoakTest {
                 admin.createTopics(List.of(new NewTopic(topic, 1, (short) 3).configs(Map.of("min.insync.replicas", "2")))).all().get();
                 return;
             } catch (java.util.concurrent.ExecutionException e) {
+                if (e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException) {
+                    // a broker stopped after creating it but before answering, and the admin client asked another:
+                    // Kafka answers a repeated creation the same way. Done, if the topic is there as asked
+                    var d = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+                    assertThat(d.partitions()).as("%s, created by an earlier attempt", topic).hasSize(1);
+                    assertThat(d.partitions().get(0).replicas()).hasSize(3);
+                    System.out.printf("soak: creating %s was answered TOPIC_ALREADY_EXISTS (a retry after the first broker created it)%n", topic);
+                    return;
+                }
                 if (!(e.getCause() instanceof org.apache.kafka.common.errors.InvalidReplicationFactorException) || System.nanoTime() > deadline) {
                     throw e;
                 }
