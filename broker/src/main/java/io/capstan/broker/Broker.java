@@ -43,7 +43,6 @@ import io.capstan.broker.kafka.DescribeLogDirsHandler;
 import io.capstan.broker.kafka.OffsetDeleteHandler;
 import io.capstan.broker.kafka.DescribeConfigsHandler;
 import io.capstan.broker.kafka.IncrementalAlterConfigsHandler;
-import io.capstan.broker.kafka.TopicConfigs;
 import io.capstan.broker.kafka.FetchHandler;
 import io.capstan.broker.kafka.FetchPurgatory;
 import io.capstan.broker.kafka.InitProducerIdHandler;
@@ -334,9 +333,7 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(topics, metadataChanged))
                 .add(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(logs, producerIds))
                 .add(ApiKeys.DESCRIBE_CONFIGS, new DescribeConfigsHandler(topics, config, settings))
-                .add(ApiKeys.INCREMENTAL_ALTER_CONFIGS, new IncrementalAlterConfigsHandler(topics, this::awaitApplied,
-                        TopicConfigs.effective(Map.of(), config.retentionMs(), config.retentionBytes(), config.messageMaxBytes(), config.timestamps()),
-                        controlRequests))
+                .add(ApiKeys.INCREMENTAL_ALTER_CONFIGS, new IncrementalAlterConfigsHandler(topics, this::awaitApplied, controlRequests))
                 .add(ApiKeys.ALTER_CONFIGS, new AlterConfigsHandler(topics, this::awaitApplied, controlRequests))
                 .add(ApiKeys.DELETE_RECORDS, new DeleteRecordsHandler(logs, replicas, controlRequests))
                 .add(ApiKeys.DESCRIBE_LOG_DIRS, new DescribeLogDirsHandler(logs, config.dataDir()))

@@ -423,7 +423,7 @@ class SoakTest {
             }
             assertThat(admin.listTopics().names().get()).as("a deletion answered UNKNOWN_TOPIC_OR_PARTITION: " + topic + " must be gone")
                     .doesNotContain(topic);
-            System.out.printf("soak: deleting %s was answered UNKNOWN_TOPIC_OR_PARTITION (a retry after the first broker deleted it); it is gone%n", topic);
+            System.out.printf("soak: deleting %s was answered UNKNOWN_TOPIC_OR_PARTITION (taken for a retry after an earlier attempt deleted it); it is gone%n", topic);
         }
     }
 
@@ -444,7 +444,7 @@ class SoakTest {
                     var d = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
                     assertThat(d.partitions()).as("%s, created by an earlier attempt", topic).hasSize(1);
                     assertThat(d.partitions().get(0).replicas()).hasSize(3);
-                    System.out.printf("soak: creating %s was answered TOPIC_ALREADY_EXISTS (a retry after the first broker created it)%n", topic);
+                    System.out.printf("soak: creating %s was answered TOPIC_ALREADY_EXISTS (taken for a retry after an earlier attempt created it); it is there as asked%n", topic);
                     return;
                 }
                 if (!(e.getCause() instanceof org.apache.kafka.common.errors.InvalidReplicationFactorException) || System.nanoTime() > deadline) {

@@ -18,7 +18,7 @@ public final class AlterConfigsHandler implements ApiHandler {
     private final Executor controlRequests;
 
     public AlterConfigsHandler(io.capstan.cluster.topics.ClusterTopics cluster, CreateTopicsHandler.Applied applied, Executor controlRequests) {
-        this.resources = new ConfigResources(new TopicConfigWriter(cluster, applied), java.util.Map.of());
+        this.resources = new ConfigResources(new TopicConfigWriter(cluster, applied));
         this.controlRequests = controlRequests;
     }
 

@@ -2,7 +2,6 @@ package io.capstan.broker.kafka;
 
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.kafka.common.acl.AclOperation;
@@ -24,12 +23,9 @@ final class ConfigResources {
     }
 
     private final TopicConfigWriter topics;
-    private final Map<String, String> topicDefaults;
 
-    /** {@code topicDefaults}: the values a topic without overrides has (an APPEND to an unset list starts from them). */
-    ConfigResources(TopicConfigWriter topics, Map<String, String> topicDefaults) {
+    ConfigResources(TopicConfigWriter topics) {
         this.topics = topics;
-        this.topicDefaults = topicDefaults;
     }
 
     /**
@@ -50,11 +46,11 @@ final class ConfigResources {
                 results.add(DUPLICATE); // every occurrence, as in Kafka
                 continue;
             }
-            TopicConfigWriter.Result refused = refusal(context, ConfigResource.Type.forId(c.type()), c.name(), AclOperation.ALTER_CONFIGS,
+            TopicConfigWriter.Result refused = refusal(context, ConfigResource.Type.forId(c.type()), c.name(),
                     c.entries().stream().map(TopicConfigChange.Entry::key).toList());
             results.add(refused != null ? refused : topics.write(c.name(), current -> replacing
                     ? TopicConfigChange.replacing(c.entries())
-                    : TopicConfigChange.incremental(current, topicDefaults, c.entries()), validateOnly));
+                    : TopicConfigChange.incremental(current, c.entries()), validateOnly));
         }
         return results;
     }
@@ -64,8 +60,8 @@ final class ConfigResources {
      * alter. Broker settings (and log levels) are read once at start in Capstan: none can change live, so every key is
      * refused as Kafka refuses a static one, with where to change it instead.
      */
-    private static TopicConfigWriter.Result refusal(RequestContext context, ConfigResource.Type type, String name, AclOperation operation,
-                                            List<String> keys) {
+    private static TopicConfigWriter.Result refusal(RequestContext context, ConfigResource.Type type, String name, List<String> keys) {
+        AclOperation operation = AclOperation.ALTER_CONFIGS;
         switch (type) {
             case TOPIC -> {
                 if (!context.allowedOnTopic(operation, name)) {

@@ -56,11 +56,7 @@ public final class FetchHandler implements ApiHandler {
         }
         CompletableFuture<ApiMessage> done = new CompletableFuture<>();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, request.maxWaitMs()));
-        Parking parking = new Parking();
-        // answered, or cancelled because its connection closed: nothing of it may stay parked or scheduled (a fetch
-        // asking to wait 24 days would otherwise hold its timer and purgatory entry that long; found by the fuzzer)
-        done.whenComplete((response, error) -> parking.release(purgatory));
-        attempt(context, request, deadline, done, parking);
+        attempt(context, request, deadline, done, new Parking());
         return done;
     }
 
@@ -69,9 +65,12 @@ public final class FetchHandler implements ApiHandler {
         private volatile FetchPurgatory.Waiter waiter;
         private volatile ScheduledFuture<?> timer;
 
-        void parked(FetchPurgatory.Waiter waiter, ScheduledFuture<?> timer) {
+        /** True the first time: the caller then arranges the release (a fetch answered at once never parks). */
+        boolean parked(FetchPurgatory.Waiter waiter, ScheduledFuture<?> timer) {
+            boolean first = this.waiter == null;
             this.waiter = waiter;
             this.timer = timer;
+            return first;
         }
 
         /** The timer of an earlier wait, which a wake-up ended. */
@@ -122,7 +121,11 @@ public final class FetchHandler implements ApiHandler {
                 attempt(context, request, deadline, done, parking);
             }
         }, remaining, TimeUnit.NANOSECONDS);
-        parking.parked(holder[0], timer);
+        if (parking.parked(holder[0], timer)) {
+            // answered, or cancelled because its connection closed: nothing of it may stay parked or scheduled (a fetch
+            // asking to wait 24 days would otherwise hold its timer and purgatory entry that long; found by the fuzzer)
+            done.whenComplete((response, error) -> parking.release(purgatory));
+        }
         // a commit may have landed between the read and the park: look once more
         for (int i = 0; i < seen.length; i++) {
             if (watched.get(i).highWatermark() + watched.get(i).logEnd() != seen[i] && holder[0].claim()) {

@@ -1,7 +1,6 @@
 package io.capstan.broker.kafka;
 
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -19,10 +18,10 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
     private final ConfigResources resources;
     private final Executor controlRequests;
 
-    /** {@code topicDefaults}: the values a topic without overrides has. {@code controlRequests}: where store writes run. */
+    /** {@code controlRequests}: where the store writes run, off the event loop. */
     public IncrementalAlterConfigsHandler(io.capstan.cluster.topics.ClusterTopics cluster, CreateTopicsHandler.Applied applied,
-                                          Map<String, String> topicDefaults, Executor controlRequests) {
-        this.resources = new ConfigResources(new TopicConfigWriter(cluster, applied), topicDefaults);
+                                          Executor controlRequests) {
+        this.resources = new ConfigResources(new TopicConfigWriter(cluster, applied));
         this.controlRequests = controlRequests;
     }
 

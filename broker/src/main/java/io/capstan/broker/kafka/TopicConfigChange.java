@@ -38,13 +38,16 @@ public final class TopicConfigChange {
         }
     }
 
-    /** Settings whose value is a comma-separated list (Kafka's LIST type): the only ones APPEND and SUBTRACT apply to. */
-    private static final Set<String> LISTS = Set.of("cleanup.policy");
+    /**
+     * Settings whose value is a comma-separated list (Kafka's LIST type), the only ones APPEND and SUBTRACT apply to,
+     * with the value a topic has when it does not set them.
+     */
+    private static final Map<String, String> LISTS = Map.of("cleanup.policy", "delete");
 
     private TopicConfigChange() {}
 
-    /** IncrementalAlterConfigs: each entry applied to the topic's overrides; {@code defaults} give a list's value when unset. */
-    public static Outcome incremental(Map<String, String> current, Map<String, String> defaults, List<Entry> entries) {
+    /** IncrementalAlterConfigs: each entry applied to the topic's overrides (an unset list starts from its default). */
+    public static Outcome incremental(Map<String, String> current, List<Entry> entries) {
         Outcome malformed = malformed(entries, false);
         if (malformed != null) {
             return malformed;
@@ -55,10 +58,10 @@ public final class TopicConfigChange {
                 case SET -> next.put(e.key(), e.value());
                 case DELETE -> next.remove(e.key());
                 case APPEND, SUBTRACT -> {
-                    if (!LISTS.contains(e.key())) {
+                    if (!LISTS.containsKey(e.key())) {
                         return Outcome.refused(Errors.INVALID_CONFIG, "Can't " + e.op() + " to key " + e.key() + " because its type is not LIST.");
                     }
-                    String was = next.getOrDefault(e.key(), defaults.get(e.key()));
+                    String was = next.getOrDefault(e.key(), LISTS.get(e.key()));
                     List<String> parts = new ArrayList<>(was == null || was.isEmpty() ? List.of() : Arrays.asList(was.split(",")));
                     for (String v : e.value().split(",")) {
                         if (e.op() == Op.SUBTRACT) {

@@ -1,7 +1,5 @@
 package io.capstan.broker.kafka;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Set;
 
 /** The per-topic settings Capstan honours, their defaults and validation. Anything else is refused by name. */
@@ -39,21 +37,5 @@ public final class TopicConfigs {
                     return key + " must be an integer between " + min + " and " + max + ", got '" + value + "'";
                 }
         }
-    }
-
-    /** Effective values for a topic: its own settings over the broker defaults. */
-    public static Map<String, String> effective(Map<String, String> topic, long retentionMs, long retentionBytes, int maxMessageBytes,
-                                                io.capstan.config.BrokerConfig.TimestampBounds timestamps) {
-        Map<String, String> all = new LinkedHashMap<>();
-        all.put("cleanup.policy", "delete");
-        all.put("retention.ms", String.valueOf(retentionMs));
-        all.put("retention.bytes", String.valueOf(retentionBytes));
-        all.put("max.message.bytes", String.valueOf(maxMessageBytes));
-        all.put("min.insync.replicas", "1");
-        all.put("message.timestamp.type", "CreateTime");
-        all.put("message.timestamp.after.max.ms", String.valueOf(timestamps.afterMaxMs()));
-        all.put("message.timestamp.before.max.ms", String.valueOf(timestamps.beforeMaxMs()));
-        all.putAll(topic);
-        return all;
     }
 }

@@ -11,10 +11,8 @@ import org.apache.kafka.common.protocol.Errors;
 import org.junit.jupiter.api.Test;
 
 class TopicConfigChangeTest {
-    private static final Map<String, String> DEFAULTS = Map.of("cleanup.policy", "delete", "retention.ms", "604800000");
-
     private static Outcome incremental(Map<String, String> current, Entry... entries) {
-        return TopicConfigChange.incremental(current, DEFAULTS, List.of(entries));
+        return TopicConfigChange.incremental(current, List.of(entries));
     }
 
     @Test
