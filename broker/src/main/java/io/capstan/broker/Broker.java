@@ -322,7 +322,8 @@ public final class Broker implements AutoCloseable {
                 config.replication().defaultReplicationFactor(), this::awaitApplied, controlRequests, config.limits().maxPartitions());
         return apis.add(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis))
                 .add(ApiKeys.METADATA, new MetadataHandler(identity, membership, view, config.autoCreateTopics() ? createTopics::autoCreate : null))
-                .add(ApiKeys.PRODUCE, new ProduceHandler(logs, config.messageMaxBytes(), replicas, config.replication().minInsyncReplicas(), config.timestamps()))
+                .add(ApiKeys.PRODUCE, new ProduceHandler(logs, config.messageMaxBytes(), replicas, config.replication().minInsyncReplicas(), config.timestamps(),
+                        config.cleaner().cleanupPolicy()))
                 .add(ApiKeys.FETCH, new FetchHandler(logs, purgatory, replicas, config.limits().fetchMaxBytes()))
                 .add(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(logs, replicas))
                 .add(ApiKeys.OFFSET_FOR_LEADER_EPOCH, new OffsetForLeaderEpochHandler(logs, replicas))

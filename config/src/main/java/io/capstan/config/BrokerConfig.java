@@ -43,6 +43,7 @@ public record BrokerConfig(
         long maxPendingBytes,
         Limits limits,
         TimestampBounds timestamps,
+        Cleaner cleaner,
         Replication replication,
         Security security,
         Path adminTokenFile) {
@@ -63,6 +64,15 @@ public record BrokerConfig(
      * KIP-937): a timestamp far in the future would hold back time retention of its shard until that time comes.
      */
     public record TimestampBounds(long beforeMaxMs, long afterMaxMs) {}
+
+    /**
+     * The log cleaner that compacts topics with cleanup.policy=compact, with Kafka's names and defaults: whether it runs,
+     * the memory of its key-to-offset map, its read rate, its pause when nothing is dirty enough, and the defaults of
+     * the per-topic compaction settings.
+     */
+    public record Cleaner(boolean enable, long dedupeBufferBytes, double ioMaxBytesPerSecond, long backoffMs,
+                          String cleanupPolicy, long deleteRetentionMs, long minCompactionLagMs, long maxCompactionLagMs,
+                          double minCleanableRatio) {}
 
     /**
      * Cluster settings. Every broker is a member of a cluster: it registers in the metadata store, takes the roles the
@@ -144,6 +154,15 @@ public record BrokerConfig(
             new Key("retention.ms", "604800000", "Default time retention (-1: unlimited). Per topic: config retention.ms."),
             new Key("retention.bytes", "-1", "Default size retention per shard (-1: unlimited). Per topic: config retention.bytes."),
             new Key("log.retention.check.interval.ms", "300000", "How often retention runs."),
+            new Key("log.cleanup.policy", "delete", "Default cleanup.policy of topics: delete (retention), compact (the latest record of each key is kept) or compact,delete."),
+            new Key("log.cleaner.enable", "true", "Run the log cleaner, which compacts topics with cleanup.policy=compact."),
+            new Key("log.cleaner.dedupe.buffer.size", "134217728", "Most memory of the cleaner's key-to-offset map (24 bytes a key); a dirty section with more keys is compacted in several passes."),
+            new Key("log.cleaner.io.max.bytes.per.second", "1.7976931348623157E308", "Most bytes a second the cleaner reads and writes (default: unthrottled)."),
+            new Key("log.cleaner.backoff.ms", "15000", "How long the cleaner sleeps when no shard is dirty enough to compact."),
+            new Key("log.cleaner.delete.retention.ms", "86400000", "Default delete.retention.ms: how long a tombstone stays after the cleaner first passed it."),
+            new Key("log.cleaner.min.compaction.lag.ms", "0", "Default min.compaction.lag.ms: a record younger than this is never compacted."),
+            new Key("log.cleaner.max.compaction.lag.ms", "9223372036854775807", "Default max.compaction.lag.ms: a record older than this is compacted whatever the dirty ratio."),
+            new Key("log.cleaner.min.cleanable.ratio", "0.5", "Default min.cleanable.dirty.ratio: the share of a shard's bytes not yet compacted above which the cleaner compacts it."),
             new Key("tail.cache.bytes.per.shard", "4194304", "Recent batches kept in memory per shard for caught-up readers."),
             new Key("disk.min.free.bytes", "67108864", "Below this many free bytes on the data volume, produce fails with KAFKA_STORAGE_ERROR (retriable); reads go on."),
             new Key("group.commit.max.batches", "4096", "Most batches folded into one RocksDB write and WAL sync."),
@@ -196,6 +215,14 @@ public record BrokerConfig(
         require(limits.fetchMaxBytes() >= 1024, "fetch.max.bytes must be at least 1024, as in Kafka");
         require(limits.quotaWindowNum() >= 1, "quota.window.num must be >= 1, as in Kafka");
         require(limits.quotaWindowSizeSeconds() >= 1, "quota.window.size.seconds must be >= 1, as in Kafka");
+        require(cleaner.dedupeBufferBytes() >= 1 << 20, "log.cleaner.dedupe.buffer.size must be at least 1048576 (1 MiB)");
+        require(cleaner.ioMaxBytesPerSecond() > 0, "log.cleaner.io.max.bytes.per.second must be > 0");
+        require(cleaner.backoffMs() >= 0, "log.cleaner.backoff.ms must be >= 0");
+        require(CleanupPolicies.problem(cleaner.cleanupPolicy()) == null, "log." + CleanupPolicies.problem(cleaner.cleanupPolicy()));
+        require(cleaner.deleteRetentionMs() >= 0, "log.cleaner.delete.retention.ms must be >= 0");
+        require(cleaner.minCompactionLagMs() >= 0, "log.cleaner.min.compaction.lag.ms must be >= 0");
+        require(cleaner.maxCompactionLagMs() >= 1, "log.cleaner.max.compaction.lag.ms must be >= 1");
+        require(cleaner.minCleanableRatio() >= 0 && cleaner.minCleanableRatio() <= 1, "log.cleaner.min.cleanable.ratio must be between 0 and 1");
         require(timestamps.afterMaxMs() >= 0, "log.message.timestamp.after.max.ms must be >= 0");
         require(timestamps.beforeMaxMs() >= 0, "log.message.timestamp.before.max.ms must be >= 0");
         require(replication.leaseMs() >= 100, "broker.lease.ms must be >= 100");
@@ -285,6 +312,11 @@ public record BrokerConfig(
                         s.integer("fetch.max.bytes"), s.integer("quota.window.num"), s.integer("quota.window.size.seconds"),
                         s.integer("max.partitions")),
                 new TimestampBounds(s.longValue("log.message.timestamp.before.max.ms"), s.longValue("log.message.timestamp.after.max.ms")),
+                new Cleaner(s.bool("log.cleaner.enable"), s.longValue("log.cleaner.dedupe.buffer.size"),
+                        s.decimal("log.cleaner.io.max.bytes.per.second"), s.longValue("log.cleaner.backoff.ms"),
+                        s.string("log.cleanup.policy"), s.longValue("log.cleaner.delete.retention.ms"),
+                        s.longValue("log.cleaner.min.compaction.lag.ms"), s.longValue("log.cleaner.max.compaction.lag.ms"),
+                        s.decimal("log.cleaner.min.cleanable.ratio")),
                 new Replication(
                         s.metadataStore(),
                         s.metadataStore() == MetadataStoreKind.EMBEDDED ? Path.of(s.string("data.dir")).resolve(EMBEDDED_METADATA_DIR)
@@ -328,6 +360,18 @@ public record BrokerConfig(
                 return Long.parseLong(values.get(key));
             } catch (NumberFormatException e) {
                 throw new ConfigException(key + " must be an integer, got '" + values.get(key) + "'");
+            }
+        }
+
+        double decimal(String key) {
+            try {
+                double v = Double.parseDouble(values.get(key));
+                if (Double.isNaN(v) || Double.isInfinite(v)) {
+                    throw new NumberFormatException();
+                }
+                return v;
+            } catch (NumberFormatException e) {
+                throw new ConfigException(key + " must be a number, got '" + values.get(key) + "'");
             }
         }
 

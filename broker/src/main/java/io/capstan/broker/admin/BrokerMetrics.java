@@ -90,6 +90,27 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
                 .callback(cb -> cb.call(logs.diskGuard().freeBytes())).register(registry);
         GaugeWithCallback.builder().name("capstan_disk_full").help("1 while produce is refused for lack of disk space")
                 .callback(cb -> cb.call(logs.diskGuard().full() ? 1 : 0)).register(registry);
+        bindCleaner(logs.cleanerStats());
+    }
+
+    /** The log cleaner (compacted topics), after Kafka's kafka.log:type=LogCleaner and LogCleanerManager metrics. */
+    private void bindCleaner(io.capstan.broker.log.CleanerStats cleaner) {
+        io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("capstan_log_cleaner_passes_total")
+                .help("Shards the cleaner compacted (one pass each)").callback(cb -> cb.call(cleaner.passes())).register(registry);
+        io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("capstan_log_cleaner_read_bytes_total")
+                .help("Bytes of batches the cleaner read").callback(cb -> cb.call(cleaner.bytesRead())).register(registry);
+        io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("capstan_log_cleaner_removed_bytes_total")
+                .help("Bytes compaction removed from the log").callback(cb -> cb.call(cleaner.bytesRemoved())).register(registry);
+        io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("capstan_log_cleaner_failures_total")
+                .help("Compaction passes that failed (retried next round; the log says why)").callback(cb -> cb.call(cleaner.failures())).register(registry);
+        GaugeWithCallback.builder().name("capstan_log_cleaner_max_dirty_ratio")
+                .help("Largest share of not-yet-compacted bytes among compacted shards (Kafka's max-dirty-percent / 100)")
+                .callback(cb -> cb.call(cleaner.maxDirtyRatio())).register(registry);
+        GaugeWithCallback.builder().name("capstan_log_cleaner_max_compaction_delay_seconds")
+                .help("How far past max.compaction.lag.ms the most overdue compacted shard is (cleaner lag; 0: none overdue)")
+                .callback(cb -> cb.call(cleaner.maxCompactionDelayMs() / 1000.0)).register(registry);
+        GaugeWithCallback.builder().name("capstan_log_cleaner_last_pass_seconds").help("Duration of the cleaner's last compaction pass")
+                .callback(cb -> cb.call(cleaner.lastPassMs() / 1000.0)).register(registry);
     }
 
     /** Long-poll fetches waiting for data. */

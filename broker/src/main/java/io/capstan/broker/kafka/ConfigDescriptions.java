@@ -20,8 +20,17 @@ public final class ConfigDescriptions {
     record TopicKey(String name, String brokerKey, String fixedDefault, ConfigType type, String documentation) {}
 
     static final List<TopicKey> TOPIC_KEYS = List.of(
-            new TopicKey("cleanup.policy", null, "delete", ConfigType.LIST,
-                    "delete: the oldest batches go once past retention.ms or retention.bytes (compaction is not supported yet)."),
+            new TopicKey("cleanup.policy", "log.cleanup.policy", null, ConfigType.LIST,
+                    "delete: the oldest batches go once past retention.ms or retention.bytes; compact: the latest record of each key"
+                            + " is kept, older ones are removed in the background (offsets stay); compact,delete: both."),
+            new TopicKey("delete.retention.ms", "log.cleaner.delete.retention.ms", null, ConfigType.LONG,
+                    "How long a tombstone (a record with a key and no value) stays after the cleaner first passed it, in ms."),
+            new TopicKey("min.compaction.lag.ms", "log.cleaner.min.compaction.lag.ms", null, ConfigType.LONG,
+                    "A record younger than this is never compacted."),
+            new TopicKey("max.compaction.lag.ms", "log.cleaner.max.compaction.lag.ms", null, ConfigType.LONG,
+                    "A record older than this is compacted whatever the dirty ratio."),
+            new TopicKey("min.cleanable.dirty.ratio", "log.cleaner.min.cleanable.ratio", null, ConfigType.DOUBLE,
+                    "The share of a partition's bytes not yet compacted above which the cleaner compacts it."),
             new TopicKey("retention.ms", "retention.ms", null, ConfigType.LONG, "How long a record is kept, in ms (-1: forever)."),
             new TopicKey("retention.bytes", "retention.bytes", null, ConfigType.LONG,
                     "Most bytes one partition keeps (-1: unlimited); the oldest batches go first."),

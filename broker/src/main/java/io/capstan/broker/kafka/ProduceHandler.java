@@ -7,6 +7,7 @@ import io.capstan.broker.replica.Replication;
 import io.capstan.broker.log.LogManager;
 import io.capstan.broker.log.Shard;
 import io.capstan.broker.log.TopicMeta;
+import io.capstan.config.CleanupPolicies;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -38,9 +39,12 @@ public final class ProduceHandler implements ApiHandler {
 
     private final io.capstan.config.BrokerConfig.TimestampBounds timestamps;
 
+    private final String defaultCleanupPolicy;
+
     public ProduceHandler(LogManager logs, int maxBatchBytes, Replication replication, int defaultMinInsync,
-                          io.capstan.config.BrokerConfig.TimestampBounds timestamps) {
+                          io.capstan.config.BrokerConfig.TimestampBounds timestamps, String defaultCleanupPolicy) {
         this.timestamps = timestamps;
+        this.defaultCleanupPolicy = defaultCleanupPolicy;
         this.logs = logs;
         this.validator = new BatchValidator(maxBatchBytes);
         this.replication = replication;
@@ -100,6 +104,9 @@ public final class ProduceHandler implements ApiHandler {
                     verdict = BatchValidator.validateTimestamps(records, System.currentTimeMillis(),
                             bound(meta.configs().get("message.timestamp.before.max.ms"), timestamps.beforeMaxMs()),
                             bound(meta.configs().get("message.timestamp.after.max.ms"), timestamps.afterMaxMs()));
+                }
+                if (verdict.ok() && CleanupPolicies.compacts(meta.configs().getOrDefault("cleanup.policy", defaultCleanupPolicy))) {
+                    verdict = BatchValidator.validateKeys(records, shard.topicPartition().toString());
                 }
                 if (!verdict.ok()) {
                     log.warn("rejected produce from {} to {}: {} ({})", context.client(), shard, verdict.reason(), verdict.error());

@@ -27,6 +27,7 @@ public final class BatchHeader {
 
     private static final short TRANSACTIONAL_FLAG = 0x10;
     private static final short CONTROL_FLAG = 0x20;
+    private static final short DELETE_HORIZON_FLAG = 0x40;
 
     private ByteBuffer buffer;
     private int start;
@@ -53,6 +54,8 @@ public final class BatchHeader {
     public int recordsCount() { return buffer.getInt(start + RECORDS_COUNT); }
     public boolean isTransactional() { return (attributes() & TRANSACTIONAL_FLAG) != 0; }
     public boolean isControl() { return (attributes() & CONTROL_FLAG) != 0; }
+    /** When the cleaner may remove this batch's tombstones (KIP-534: then the base timestamp holds it), or -1 if not set. */
+    public long deleteHorizonMs() { return (attributes() & DELETE_HORIZON_FLAG) != 0 ? baseTimestamp() : -1; }
 
     public long lastOffset() { return baseOffset() + lastOffsetDelta(); }
 

@@ -2,6 +2,11 @@ package io.capstan.broker.log;
 
 import java.nio.ByteBuffer;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.MutableRecordBatch;
+import org.apache.kafka.common.record.internal.Record;
+import org.apache.kafka.common.utils.internals.BufferSupplier;
+import org.apache.kafka.common.utils.internals.CloseableIterator;
 
 /**
  * Checks a produced batch once, before it reaches the log: framing, magic, CRC, size, and the features v1 refuses.
@@ -76,6 +81,27 @@ public final class BatchValidator {
         if (first != -1 && first < nowMs && nowMs - first > beforeMaxMs) {
             return new Verdict(Errors.INVALID_TIMESTAMP, "timestamp " + first + " is " + (nowMs - first)
                     + " ms behind the broker's clock; message.timestamp.before.max.ms allows " + beforeMaxMs + " ms");
+        }
+        return Verdict.OK;
+    }
+
+    /**
+     * A compacted topic keeps the latest record of each key, so a record without one cannot be written to it (Kafka
+     * answers INVALID_RECORD). Reads every record, decompressing if need be; call after {@link #validate}.
+     */
+    public static Verdict validateKeys(ByteBuffer records, String shard) {
+        for (MutableRecordBatch batch : MemoryRecords.readableRecords(records.duplicate()).batches()) {
+            try (CloseableIterator<Record> it = batch.streamingIterator(BufferSupplier.NO_CACHING)) {
+                while (it.hasNext()) {
+                    Record r = it.next();
+                    if (!r.hasKey()) {
+                        return new Verdict(Errors.INVALID_RECORD, "Compacted topic cannot accept message without key in topic partition "
+                                + shard + " (the record at index " + (r.offset() - batch.baseOffset()) + " has none); give every record a key");
+                    }
+                }
+            } catch (RuntimeException e) {
+                return new Verdict(Errors.CORRUPT_MESSAGE, "the records of the batch cannot be read (" + e.getMessage() + ")");
+            }
         }
         return Verdict.OK;
     }

@@ -48,10 +48,10 @@ public final class GroupCommitAppender implements AutoCloseable {
 
     /** A round written to RocksDB, waiting for the WAL sync that makes it durable; {@code ends} are shard ends after it. */
     private record WrittenRound(List<LogCommand> commands, List<AppendResult> results, Map<Shard, Long> ends,
-                                Map<Shard, Long> newLogStarts, Map<Shard, Long> truncatedEnds, int batches, long bytes,
-                                long writeNanos) {}
+                                Map<Shard, Long> newLogStarts, Map<Shard, Long> truncatedEnds, Map<Shard, ShardChange> cleaned,
+                                int batches, long bytes, long writeNanos) {}
 
-    private static final WrittenRound STOP_SYNCER = new WrittenRound(List.of(), List.of(), Map.of(), Map.of(), Map.of(), 0, 0, 0);
+    private static final WrittenRound STOP_SYNCER = new WrittenRound(List.of(), List.of(), Map.of(), Map.of(), Map.of(), Map.of(), 0, 0, 0);
     private final BatchHeader header = new BatchHeader();
     private final List<LogCommand> round = new ArrayList<>();
     private final List<AppendResult> results = new ArrayList<>();
@@ -63,6 +63,10 @@ public final class GroupCommitAppender implements AutoCloseable {
         long sizeBytes;
         long newLogStart = -1;
         long truncatedEnd = -1;
+        /** The shard's new clean point, persisted with this round (null: unchanged). */
+        CleanPoint cleanPoint;
+        /** The last offset of the newest batch compaction rewrote, or -1. */
+        long compactedUpTo = -1;
         /** The epoch history before this round truncated or cleared it (appends only add to it: no copy needed). */
         Map<Integer, Long> epochsBefore;
         final Map<Long, ProducerEntry> producers = new HashMap<>();
@@ -100,17 +104,17 @@ public final class GroupCommitAppender implements AutoCloseable {
 
     /** Queues a validated batch; the callback runs on the committer thread once it is durable or has failed. */
     public void append(Shard shard, byte[] batch, Consumer<AppendResult> callback) {
-        queue.add(new LogCommand.Append(shard, batch, callback, false, LogCommand.Append.ANY_EPOCH));
+        queue.add(new LogCommand.Append(shard, batch, callback, false, LogCommand.Append.ANY_EPOCH, -1));
     }
 
     /** The same for a leader that decided to take it in {@code leaderEpoch}: refused if the shard has moved on since. */
     public void append(Shard shard, byte[] batch, int leaderEpoch, Consumer<AppendResult> callback) {
-        queue.add(new LogCommand.Append(shard, batch, callback, false, leaderEpoch));
+        queue.add(new LogCommand.Append(shard, batch, callback, false, leaderEpoch, -1));
     }
 
-    /** Queues a follower's copy of the leader's batch, offsets and epoch already stamped. */
-    public void appendFromLeader(Shard shard, byte[] batch, Consumer<AppendResult> callback) {
-        queue.add(new LogCommand.Append(shard, batch, callback, true, LogCommand.Append.ANY_EPOCH));
+    /** Queues a follower's copy of the leader's batch, offsets and epoch already stamped, for a log ending at {@code expectedEnd}. */
+    public void appendFromLeader(Shard shard, byte[] batch, long expectedEnd, Consumer<AppendResult> callback) {
+        queue.add(new LogCommand.Append(shard, batch, callback, true, LogCommand.Append.ANY_EPOCH, expectedEnd));
     }
 
     CompletableFuture<Void> reset(Shard shard, long offset) {
@@ -132,6 +136,12 @@ public final class GroupCommitAppender implements AutoCloseable {
     CompletableFuture<Void> truncate(Shard shard, long newStart, long keepFrom, long droppedBytes) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         queue.add(new LogCommand.Truncate(shard, newStart, keepFrom, droppedBytes, done));
+        return done;
+    }
+
+    CompletableFuture<Boolean> compact(Shard shard, int incarnation, List<LogCommand.Rewrite> rewrites, CleanPoint cleaned) {
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        queue.add(new LogCommand.Compact(shard, incarnation, rewrites, cleaned, done));
         return done;
     }
 
@@ -213,18 +223,24 @@ public final class GroupCommitAppender implements AutoCloseable {
             Map<Shard, Long> ends = new IdentityHashMap<>();
             Map<Shard, Long> starts = new IdentityHashMap<>();
             Map<Shard, Long> truncated = new IdentityHashMap<>();
+            Map<Shard, ShardChange> cleaned = new IdentityHashMap<>();
             changes.forEach((shard, change) -> {
                 change.producers.forEach(shard::producer);
                 shard.sizeBytes(change.sizeBytes);
                 ends.put(shard, shard.nextOffset());
                 if (change.newLogStart >= 0) {
                     starts.put(shard, change.newLogStart);
+                    shard.writtenLogStart(change.newLogStart);
                 }
                 if (change.truncatedEnd >= 0) {
                     truncated.put(shard, change.truncatedEnd);
+                    shard.newIncarnation();
+                }
+                if (change.cleanPoint != null || change.compactedUpTo >= 0) {
+                    cleaned.put(shard, change);
                 }
             });
-            written.add(new WrittenRound(new ArrayList<>(round), new ArrayList<>(results), ends, starts, truncated,
+            written.add(new WrittenRound(new ArrayList<>(round), new ArrayList<>(results), ends, starts, truncated, cleaned,
                     round.size(), bytes, writeNanos));
         } catch (RocksDBException | RuntimeException e) {
             stats.failed();
@@ -313,7 +329,16 @@ public final class GroupCommitAppender implements AutoCloseable {
                 batch.put(store.metaFamily(), ShardRecovery.logStartKey(t.shard().key()), longBytes(t.newStart()));
                 change.newLogStart = t.newStart();
                 change.sizeBytes -= t.droppedBytes();
+                CleanPoint clean = change.cleanPoint != null ? change.cleanPoint : t.shard().cleanPoint();
+                if (!clean.equals(CleanPoint.NONE)) {
+                    change.cleanPoint = clean.afterDropping(t.newStart(), t.droppedBytes());
+                    batch.put(store.metaFamily(), CleanPoint.key(t.shard().key()), change.cleanPoint.encode());
+                }
             }
+            return null;
+        }
+        if (command instanceof LogCommand.Compact c) {
+            stageCompact(c, batch);
             return null;
         }
         if (command instanceof LogCommand.TruncateEnd t) {
@@ -333,10 +358,44 @@ public final class GroupCommitAppender implements AutoCloseable {
                 batch.delete(store.metaFamily(), ShardRecovery.sizeKey(shard.key()));
                 batch.delete(store.metaFamily(), EpochHistory.key(shard.key()));
                 batch.delete(store.metaFamily(), ShardRecovery.logStartKey(shard.key()));
+                batch.delete(store.metaFamily(), CleanPoint.key(shard.key()));
             }
             return null;
         }
         throw new IllegalStateException("stop is handled by the loop");
+    }
+
+    /**
+     * Applies the cleaner's rewrites unless the log changed under them: a cut end or a cleared log voids the whole pass
+     * (its map may name records that are gone); a batch that retention dropped since is not written back.
+     */
+    private void stageCompact(LogCommand.Compact c, WriteBatch batch) throws RocksDBException {
+        Shard shard = c.shard();
+        ShardChange change = change(shard);
+        if (shard.deleted() || shard.incarnation() != c.incarnation() || change.truncatedEnd >= 0) {
+            c.done().complete(false);
+            return;
+        }
+        long start = change.newLogStart >= 0 ? change.newLogStart : shard.writtenLogStart();
+        for (LogCommand.Rewrite r : c.rewrites()) {
+            if (r.lastOffset() < start || r.baseOffset() >= shard.nextOffset()) {
+                continue;
+            }
+            byte[] key = LogKeys.of(shard.key(), r.baseOffset());
+            if (r.batch().length == 0) {
+                batch.delete(store.logFamily(), key);
+            } else {
+                batch.put(store.logFamily(), key, r.batch());
+            }
+            change.sizeBytes += r.batch().length - r.oldLength();
+            change.compactedUpTo = Math.max(change.compactedUpTo, r.lastOffset());
+        }
+        // the start is kept where it is: once the first batch is compacted away, recovery must not take the next one's
+        batch.put(store.metaFamily(), ShardRecovery.logStartKey(shard.key()), longBytes(start));
+        if (c.cleaned() != null) {
+            change.cleanPoint = c.cleaned();
+            batch.put(store.metaFamily(), CleanPoint.key(shard.key()), c.cleaned().encode());
+        }
     }
 
     private void stageTruncateEnd(LogCommand.TruncateEnd t, WriteBatch batch) throws RocksDBException {
@@ -371,6 +430,10 @@ public final class GroupCommitAppender implements AutoCloseable {
         }
         shard.epochs().truncateFromEnd(t.offset());
         batch.put(store.metaFamily(), EpochHistory.key(shard.key()), shard.epochs().encode());
+        if (t.offset() < shard.cleanPoint().offset()) {
+            change.cleanPoint = CleanPoint.NONE;
+            batch.delete(store.metaFamily(), CleanPoint.key(shard.key()));
+        }
     }
 
     private void stageReset(LogCommand.Reset r, WriteBatch batch) throws RocksDBException {
@@ -383,6 +446,8 @@ public final class GroupCommitAppender implements AutoCloseable {
         batch.deleteRange(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
         batch.deleteRange(store.producerFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
         batch.delete(store.metaFamily(), ShardRecovery.logStartKey(shard.key()));
+        batch.delete(store.metaFamily(), CleanPoint.key(shard.key()));
+        change.cleanPoint = CleanPoint.NONE;
         for (Map.Entry<Long, ProducerEntry> e : shard.producers()) {
             change.producers.put(e.getKey(), null);
         }
@@ -415,7 +480,8 @@ public final class GroupCommitAppender implements AutoCloseable {
         long producerId = header.producerId();
         ProducerEntry known = null;
         if (request.fromLeader()) {
-            if (header.baseOffset() != shard.nextOffset()) {
+            // beyond the end is fine: the leader compacted away the batches between (Kafka's followers accept gaps too)
+            if (header.baseOffset() < shard.nextOffset() || shard.nextOffset() != request.expectedEnd() || header.baseOffset() < request.expectedEnd()) {
                 return AppendResult.failed(Errors.OFFSET_OUT_OF_RANGE, "the leader's batch starts at " + header.baseOffset()
                         + " but " + shard + " ends at " + shard.nextOffset() + "; the follower re-synchronises");
             }
@@ -437,7 +503,7 @@ public final class GroupCommitAppender implements AutoCloseable {
                     break;
             }
         }
-        long base = shard.nextOffset();
+        long base = request.fromLeader() ? header.baseOffset() : shard.nextOffset();
         int epoch = request.fromLeader() ? header.partitionLeaderEpoch() : shard.leaderEpoch();
         if (!request.fromLeader()) {
             header.stamp(base, epoch);
@@ -460,6 +526,13 @@ public final class GroupCommitAppender implements AutoCloseable {
 
     private void publish(WrittenRound r) {
         r.truncatedEnds().forEach((shard, end) -> shard.tail().truncateFrom(end));
+        r.cleaned().forEach((shard, change) -> {
+            if (change.cleanPoint != null) {
+                shard.cleanPoint(change.cleanPoint);
+            }
+            // the cache must stay a suffix of the log, so everything up to the last rewritten batch goes
+            shard.tail().truncateBefore(change.compactedUpTo + 1);
+        });
         r.newLogStarts().forEach((shard, start) -> {
             shard.logStartOffset(start);
             shard.tail().truncateBefore(start);
@@ -477,6 +550,8 @@ public final class GroupCommitAppender implements AutoCloseable {
                         : AppendResult.appended(baseOffset(a.batch()), a.shard().logStartOffset()));
             } else if (command instanceof LogCommand.Truncate t) {
                 t.done().complete(null);
+            } else if (command instanceof LogCommand.Compact c) {
+                c.done().complete(true);
             } else if (command instanceof LogCommand.TruncateEnd t) {
                 t.done().complete(null);
             } else if (command instanceof LogCommand.Reset reset) {
@@ -515,6 +590,8 @@ public final class GroupCommitAppender implements AutoCloseable {
             a.callback().accept(appendResult);
         } else if (command instanceof LogCommand.Truncate t) {
             t.done().completeExceptionally(cause);
+        } else if (command instanceof LogCommand.Compact c) {
+            c.done().completeExceptionally(cause);
         } else if (command instanceof LogCommand.TruncateEnd t) {
             t.done().completeExceptionally(cause);
         } else if (command instanceof LogCommand.Reset reset) {

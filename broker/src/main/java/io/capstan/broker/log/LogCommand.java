@@ -11,9 +11,11 @@ sealed interface LogCommand {
      * A validated batch; {@code batch} is owned by the log from here on. A leader's batch gets its offsets and epoch
      * stamped, and is refused unless the shard is still in {@code leaderEpoch} when the committer comes to it
      * ({@link #ANY_EPOCH}: no such check); a follower's copy ({@code fromLeader}) keeps the leader's and must begin
-     * exactly at the shard's end.
+     * at or after the shard's end (after it when the leader compacted the batches between away), and the shard must end at
+     * {@code expectedEnd}, where the follower fetched from or its previous batch ended: a gap the leader did not send
+     * (an earlier copy refused) is never skipped.
      */
-    record Append(Shard shard, byte[] batch, Consumer<AppendResult> callback, boolean fromLeader, int leaderEpoch) implements LogCommand {
+    record Append(Shard shard, byte[] batch, Consumer<AppendResult> callback, boolean fromLeader, int leaderEpoch, long expectedEnd) implements LogCommand {
         static final int ANY_EPOCH = -1;
     }
 
@@ -30,6 +32,17 @@ sealed interface LogCommand {
      * unreadable, as in Kafka.
      */
     record Truncate(Shard shard, long newStart, long keepFrom, long droppedBytes, CompletableFuture<Void> done) implements LogCommand {}
+
+    /**
+     * The cleaner's new versions of some batches below the high watermark (an empty {@code batch}: the batch goes), planned
+     * in {@code incarnation} of the shard: void if its end was cut or the log cleared since. A rewrite of a batch that
+     * retention dropped meanwhile is skipped. {@code cleaned}, on the last part of a pass, is how far it compacted.
+     * {@code done}: whether it was applied.
+     */
+    record Compact(Shard shard, int incarnation, List<Rewrite> rewrites, CleanPoint cleaned, CompletableFuture<Boolean> done) implements LogCommand {}
+
+    /** One batch as compaction left it; {@code oldLength}: its size before, for the shard's byte count. */
+    record Rewrite(long baseOffset, long lastOffset, int oldLength, byte[] batch) {}
 
     /** Topic deletion: its metadata, batches, producer state and counters go in one write. */
     record Drop(byte[] metaKey, List<Shard> shards, CompletableFuture<Void> done) implements LogCommand {}

@@ -2,6 +2,7 @@ package io.capstan.broker.log;
 
 import io.capstan.cluster.DaemonThreads;
 import io.capstan.config.BrokerConfig;
+import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -26,6 +27,9 @@ public final class LogManager implements AutoCloseable {
     private final ProducerIdAllocator producerIds;
     private final DiskSpaceGuard diskGuard;
     private final RetentionCleaner retention;
+    private final LogCompactor compactor;
+    private final CleanerStats cleanerStats = new CleanerStats();
+    private final ScheduledExecutorService cleaner;
     private final ScheduledExecutorService scheduler;
     private final PendingWrites pending;
     private final FatalErrorHandler fatal;
@@ -43,12 +47,19 @@ public final class LogManager implements AutoCloseable {
         this.reader = new ShardReader(store, fatal);
         this.producerIds = new ProducerIdAllocator(store);
         this.diskGuard = new DiskSpaceGuard(config.dataDir(), config.diskMinFreeBytes());
-        this.retention = new RetentionCleaner(store, catalog, appender, config.retentionMs(), config.retentionBytes());
+        this.retention = new RetentionCleaner(store, catalog, appender, config.retentionMs(), config.retentionBytes(), config.cleaner());
+        this.compactor = new LogCompactor(store, catalog, appender, config.cleaner(), cleanerStats);
+        this.cleaner = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-log-cleaner"));
         this.scheduler = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-log-maintenance"));
         appender.start();
         scheduler.scheduleWithFixedDelay(diskGuard::refresh, 1, 1, TimeUnit.SECONDS);
         scheduler.scheduleWithFixedDelay(() -> retention.runOnce(System.currentTimeMillis()),
                 config.retentionCheckIntervalMs(), config.retentionCheckIntervalMs(), TimeUnit.MILLISECONDS);
+        if (config.cleaner().enable()) {
+            // its own thread: a long compaction must not hold up retention or the disk guard
+            cleaner.scheduleWithFixedDelay(() -> runCleaner(System.currentTimeMillis()),
+                    config.cleaner().backoffMs(), Math.max(1, config.cleaner().backoffMs()), TimeUnit.MILLISECONDS);
+        }
         if (!sync) {
             scheduler.scheduleWithFixedDelay(this::syncWal, config.flushIntervalMs(), config.flushIntervalMs(), TimeUnit.MILLISECONDS);
         }
@@ -88,14 +99,22 @@ public final class LogManager implements AutoCloseable {
         });
     }
 
-    /** A follower's copy of a batch from its leader (offsets and epoch already stamped). */
+    /** A follower's copy of a batch from its leader (offsets and epoch already stamped) that must begin where the log ends. */
     public void appendFromLeader(Shard shard, byte[] batch, Consumer<AppendResult> callback) {
+        appendFromLeader(shard, batch, ByteBuffer.wrap(batch).getLong(BatchHeader.BASE_OFFSET), callback);
+    }
+
+    /**
+     * The same where the leader's batches may skip offsets it compacted away: the log must end at {@code expectedEnd}
+     * (the fetch offset, or the end of the previous batch of the same answer) and the batch begin there or later.
+     */
+    public void appendFromLeader(Shard shard, byte[] batch, long expectedEnd, Consumer<AppendResult> callback) {
         if (diskGuard.full()) {
             callback.accept(AppendResult.failed(Errors.KAFKA_STORAGE_ERROR, "the broker's data volume is full ("
                     + diskGuard.freeBytes() + " bytes free, below disk.min.free.bytes); free space on it"));
             return;
         }
-        appender.appendFromLeader(shard, batch, callback);
+        appender.appendFromLeader(shard, batch, expectedEnd, callback);
     }
 
     /**
@@ -144,6 +163,18 @@ public final class LogManager implements AutoCloseable {
         return appender.truncate(shard, offset, cut[0], cut[1]);
     }
 
+    /**
+     * Compacts every shard of a compacted topic that is due; returns how many it compacted. Runs every
+     * log.cleaner.backoff.ms on the cleaner thread; tests call it directly (one pass at a time: synchronized).
+     */
+    public synchronized int runCleaner(long nowMs) {
+        return compactor.runOnce(nowMs);
+    }
+
+    public CleanerStats cleanerStats() {
+        return cleanerStats;
+    }
+
     /** Runs retention now (tests and the admin API); normally it runs every log.retention.check.interval.ms. */
     public void runRetention(long nowMs) {
         retention.runOnce(nowMs);
@@ -159,10 +190,12 @@ public final class LogManager implements AutoCloseable {
     public ProducerIdAllocator producerIds() { return producerIds; }
     public DiskSpaceGuard diskGuard() { return diskGuard; }
     public LogStore store() { return store; }
+    GroupCommitAppender appender() { return appender; }
 
     @Override
     public void close() {
         scheduler.shutdownNow();
+        cleaner.shutdownNow();
         appender.close();
         store.close();
     }

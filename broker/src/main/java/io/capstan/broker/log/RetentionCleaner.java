@@ -1,5 +1,6 @@
 package io.capstan.broker.log;
 
+import io.capstan.config.BrokerConfig;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import org.rocksdb.RocksIterator;
@@ -7,7 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Drops a shard's oldest batches once they are older than retention.ms or the shard is over retention.bytes, with one
+ * For topics whose cleanup.policy includes delete: drops a shard's oldest batches once they are older than retention.ms or the shard is over retention.bytes, with one
  * DeleteRange. The newest batch is always kept so the log end offset survives a restart, as Kafka keeps its active
  * segment.
  */
@@ -19,8 +20,11 @@ final class RetentionCleaner {
     private final GroupCommitAppender appender;
     private final long defaultRetentionMs;
     private final long defaultRetentionBytes;
+    private final BrokerConfig.Cleaner cleanerDefaults;
 
-    RetentionCleaner(LogStore store, TopicCatalog catalog, GroupCommitAppender appender, long defaultRetentionMs, long defaultRetentionBytes) {
+    RetentionCleaner(LogStore store, TopicCatalog catalog, GroupCommitAppender appender, long defaultRetentionMs, long defaultRetentionBytes,
+                     BrokerConfig.Cleaner cleanerDefaults) {
+        this.cleanerDefaults = cleanerDefaults;
         this.store = store;
         this.catalog = catalog;
         this.appender = appender;
@@ -40,8 +44,8 @@ final class RetentionCleaner {
 
     private void clean(Shard shard, long nowMs) throws Exception {
         TopicMeta topic = catalog.topic(shard.topicPartition().topic());
-        if (topic == null) {
-            return;
+        if (topic == null || !CompactionSettings.of(topic.configs(), cleanerDefaults).delete()) {
+            return; // cleanup.policy=compact alone: kept whatever its age and size, as in Kafka
         }
         long retentionMs = Long.parseLong(topic.configs().getOrDefault("retention.ms", String.valueOf(defaultRetentionMs)));
         long retentionBytes = Long.parseLong(topic.configs().getOrDefault("retention.bytes", String.valueOf(defaultRetentionBytes)));

@@ -26,6 +26,11 @@ public final class Shard {
     private volatile boolean deleted;
     private volatile long sizeBytes;
     private long nextOffset;
+    private volatile CleanPoint cleanPoint = CleanPoint.NONE;
+    /** Bumped by the committer after each write that cut the log's end or cleared it: a compaction planned before is void. */
+    private volatile int incarnation;
+    /** The committer's view of the log start: batches ending below it are deleted (or being deleted) in RocksDB. */
+    private long writtenLogStart;
 
     public Shard(TopicPartition topicPartition, int key, long logStartOffset, long logEndOffset, long sizeBytes, long tailCacheBytes) {
         this(topicPartition, key, logStartOffset, logEndOffset, sizeBytes, tailCacheBytes, new EpochHistory());
@@ -42,6 +47,7 @@ public final class Shard {
         this.logStartOffset = logStartOffset;
         this.highWatermark = logEndOffset;
         this.nextOffset = logEndOffset;
+        this.writtenLogStart = logStartOffset;
         this.tail = new TailCache(tailCacheBytes);
     }
 
@@ -80,6 +86,12 @@ public final class Shard {
 
     // --- written only by the committer's two threads as the class comment says (and recovery before they start) ---
     void markDeleted(boolean value) { deleted = value; }
+    CleanPoint cleanPoint() { return cleanPoint; }
+    void cleanPoint(CleanPoint point) { cleanPoint = point; }
+    int incarnation() { return incarnation; }
+    void newIncarnation() { incarnation++; }
+    long writtenLogStart() { return writtenLogStart; }
+    void writtenLogStart(long offset) { writtenLogStart = offset; }
     void logStartOffset(long offset) { logStartOffset = offset; }
     void sizeBytes(long bytes) { sizeBytes = bytes; }
     long nextOffset() { return nextOffset; }

@@ -6,7 +6,7 @@ import org.rocksdb.RocksIterator;
 
 /**
  * Rebuilds a shard's state from what RocksDB holds: log start and end offsets from its first and last batch (the start
- * raised to where DeleteRecords moved it inside that batch), and producer state.
+ * where retention, DeleteRecords or compaction last recorded it), producer state and how far it was compacted.
  */
 final class ShardRecovery {
     private final LogStore store;
@@ -47,14 +47,17 @@ final class ShardRecovery {
         byte[] movedStart = store.getMeta(new String(logStartKey(key), java.nio.charset.StandardCharsets.UTF_8));
         if (movedStart != null && end > 0) {
             long moved = ByteBuffer.wrap(movedStart).getLong();
-            if (moved > start && moved <= end) {
-                start = moved; // records of the first batch below it were deleted (DeleteRecords)
+            if (moved <= end) {
+                // above the first batch: records of it below were deleted (DeleteRecords); below it: compaction
+                // removed the first batches, which does not move the log start
+                start = moved;
             }
         }
         byte[] size = store.getMeta(new String(sizeKey(key), java.nio.charset.StandardCharsets.UTF_8));
         long sizeBytes = size == null ? 0 : ByteBuffer.wrap(size).getLong();
         EpochHistory epochs = EpochHistory.decode(store.getMeta(new String(EpochHistory.key(key), java.nio.charset.StandardCharsets.UTF_8)));
         Shard shard = new Shard(tp, key, start, end, sizeBytes, tailCacheBytes, epochs);
+        shard.cleanPoint(CleanPoint.decode(store.getMeta(new String(CleanPoint.key(key), java.nio.charset.StandardCharsets.UTF_8))));
         try (LogStore.RangeIterator range = store.iterate(store.producerFamily(), LogKeys.shardStart(key), LogKeys.shardEnd(key))) {
             RocksIterator it = range.it();
             for (it.seekToFirst(); it.isValid(); it.next()) {

@@ -59,6 +59,8 @@ final class ReplicaFetcher implements AutoCloseable {
         final Shard shard;
         final int epoch;
         volatile boolean reconciled;
+        /** The offset the fetch in flight asked from: the leader's first batch may begin later (compacted) but not this log. */
+        long fetchedFrom;
 
         Fetching(Shard shard, int epoch) {
             this.shard = shard;
@@ -234,8 +236,9 @@ final class ReplicaFetcher implements AutoCloseable {
                 request.topics().add(t);
                 return t;
             });
+            f.fetchedFrom = f.shard.logEnd();
             topic.partitions().add(new FetchRequestData.FetchPartition().setPartition(tp.partition())
-                    .setCurrentLeaderEpoch(f.epoch).setFetchOffset(f.shard.logEnd()).setLogStartOffset(f.shard.logStartOffset())
+                    .setCurrentLeaderEpoch(f.epoch).setFetchOffset(f.fetchedFrom).setLogStartOffset(f.shard.logStartOffset())
                     .setPartitionMaxBytes(settings.fetchMaxBytes()));
             asked.put(tp, f);
         }
@@ -289,7 +292,7 @@ final class ReplicaFetcher implements AutoCloseable {
                     truncateDiverged(f, leaderBase);
                     continue;
                 }
-                appendAll(f.shard, (MemoryRecords) p.records(), appends);
+                appendAll(f.shard, f.fetchedFrom, (MemoryRecords) p.records(), appends);
                 long leaderHw = p.highWatermark();
                 long leaderStart = p.logStartOffset();
                 afterAppends.add(() -> {
@@ -350,13 +353,14 @@ final class ReplicaFetcher implements AutoCloseable {
         }
     }
 
-    private void appendAll(Shard shard, MemoryRecords records, List<CompletableFuture<AppendResult>> appends) {
+    private void appendAll(Shard shard, long fetchedFrom, MemoryRecords records, List<CompletableFuture<AppendResult>> appends) {
         if (records == null) {
             return;
         }
         ByteBuffer buf = records.buffer();
         BatchHeader header = new BatchHeader();
         int pos = buf.position();
+        long expectedEnd = fetchedFrom;
         while (buf.limit() - pos >= BatchHeader.HEADER_SIZE) {
             header.wrap(buf, pos);
             int size = header.sizeInBytes();
@@ -366,8 +370,9 @@ final class ReplicaFetcher implements AutoCloseable {
             byte[] batch = new byte[size];
             buf.get(pos, batch);
             CompletableFuture<AppendResult> done = new CompletableFuture<>();
-            logs.appendFromLeader(shard, batch, done::complete);
+            logs.appendFromLeader(shard, batch, expectedEnd, done::complete);
             appends.add(done);
+            expectedEnd = header.lastOffset() + 1;
             pos += size;
         }
     }

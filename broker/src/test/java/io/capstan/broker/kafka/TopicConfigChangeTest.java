@@ -38,8 +38,12 @@ class TopicConfigChangeTest {
         assertThat(incremental(Map.of(), new Entry("retention.ms", Op.SUBTRACT, "5")).error()).isEqualTo(Errors.INVALID_CONFIG);
 
         Outcome compact = incremental(Map.of(), new Entry("cleanup.policy", Op.APPEND, "compact"));
-        assertThat(compact.error()).as("the resulting list is validated: compaction is not built").isEqualTo(Errors.INVALID_CONFIG);
-        assertThat(compact.message()).contains("cleanup.policy");
+        assertThat(compact.configs()).as("appended to the default").isEqualTo(Map.of("cleanup.policy", "delete,compact"));
+        Outcome onlyCompact = incremental(Map.of("cleanup.policy", "delete,compact"), new Entry("cleanup.policy", Op.SUBTRACT, "delete"));
+        assertThat(onlyCompact.configs()).isEqualTo(Map.of("cleanup.policy", "compact"));
+        Outcome unknownPolicy = incremental(Map.of(), new Entry("cleanup.policy", Op.APPEND, "archive"));
+        assertThat(unknownPolicy.error()).as("the resulting list is validated").isEqualTo(Errors.INVALID_CONFIG);
+        assertThat(unknownPolicy.message()).contains("cleanup.policy").contains("archive");
         Outcome emptied = incremental(Map.of("cleanup.policy", "delete"), new Entry("cleanup.policy", Op.SUBTRACT, "delete"));
         assertThat(emptied.error()).isEqualTo(Errors.INVALID_CONFIG);
     }
@@ -49,6 +53,9 @@ class TopicConfigChangeTest {
         assertThat(incremental(Map.of(), new Entry("max.message.bytes", Op.SET, "4294967296")).error()).isEqualTo(Errors.INVALID_CONFIG);
         assertThat(incremental(Map.of(), new Entry("min.insync.replicas", Op.SET, "0")).error()).isEqualTo(Errors.INVALID_CONFIG);
         assertThat(incremental(Map.of(), new Entry("retention.ms", Op.SET, "soon")).message()).contains("retention.ms");
+        assertThat(incremental(Map.of(), new Entry("min.cleanable.dirty.ratio", Op.SET, "1.5")).message()).contains("between 0 and 1");
+        assertThat(incremental(Map.of(), new Entry("max.compaction.lag.ms", Op.SET, "0")).error()).isEqualTo(Errors.INVALID_CONFIG);
+        assertThat(incremental(Map.of(), new Entry("delete.retention.ms", Op.SET, "0")).configs()).isEqualTo(Map.of("delete.retention.ms", "0"));
         Outcome unknown = incremental(Map.of(), new Entry("segment.bytes", Op.SET, "1"));
         assertThat(unknown.error()).isEqualTo(Errors.INVALID_CONFIG);
         assertThat(unknown.message()).contains("segment.bytes").contains("not supported");
