@@ -60,6 +60,7 @@ class ReplicatedClusterTest {
         s.put("broker.heartbeat.interval.ms", "500");
         s.put("replica.lag.time.max.ms", "1500");
         s.put("replica.fetch.max.wait.ms", "100");
+        s.put("log.cleaner.backoff.ms", "200"); // only compacted topics are touched by it
         brokers[id] = new Broker(BrokerConfig.from(s), s);
         return brokers[id];
     }
@@ -189,6 +190,71 @@ class ReplicatedClusterTest {
         }
         List<String> got = consumeAll("orders", expected.size());
         assertThat(got).as("every acknowledged record exactly once, in order").containsExactlyElementsOf(expected);
+    }
+
+    @Test
+    void everyReplicaCompactsToTheSameRecordsAndAFollowerCatchesUpAcrossTheGaps() throws Exception {
+        startCluster();
+        createTopic("table", 1, Map.of("cleanup.policy", "compact", "min.cleanable.dirty.ratio", "0.01", "min.insync.replicas", "2"));
+        TopicPartition tp = new TopicPartition("table", 0);
+        int leader = state("table", 0).leader();
+        int away = (leader + 1) % 3;
+        brokers[away].close();
+        brokers[away] = null;
+        Map<String, Long> latest = new HashMap<>();
+        long marker;
+        try (KafkaProducer<String, String> producer = producer()) {
+            for (int round = 0; round < 10; round++) {
+                for (int k = 0; k < 50; k++) {
+                    latest.put("k" + k, producer.send(new ProducerRecord<>("table", "k" + k, "v" + k + "-" + round)).get().offset());
+                }
+            }
+            marker = producer.send(new ProducerRecord<>("table", "marker", "m")).get().offset();
+        }
+        // the two live replicas compact on their own, down to one record per key below the newest batch
+        await("the live replicas compacted").atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            for (Broker b : brokers) {
+                if (b != null) {
+                    assertThat(records(b, tp)).hasSize(51);
+                }
+            }
+        });
+        // the replica that was away copies the compacted log, skipping the leader's gaps, then compacts its own
+        start(away);
+        await("every replica holds the same compacted records").atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+            List<String> first = records(brokers[0], tp);
+            assertThat(first).hasSize(51);
+            assertThat(records(brokers[1], tp)).isEqualTo(first);
+            assertThat(records(brokers[2], tp)).isEqualTo(first);
+        });
+        for (String r : records(brokers[away], tp)) {
+            String[] parts = r.split(":");
+            if (!parts[1].equals("marker")) {
+                assertThat(Long.parseLong(parts[0])).as("offset of %s", parts[1]).isEqualTo(latest.get(parts[1]));
+                assertThat(parts[2]).isEqualTo("v" + parts[1].substring(1) + "-9");
+            }
+        }
+        assertThat(records(brokers[away], tp).get(50)).isEqualTo(marker + ":marker:m");
+        assertThat(brokers[(leader + 2) % 3].logs().cleanerStats().bytesRemoved()).as("the follower that stayed compacted its own copy")
+                .isPositive();
+    }
+
+    /** A replica's records as offset:key:value, read from its own log up to its log end. */
+    private static List<String> records(Broker broker, TopicPartition tp) {
+        Shard shard = broker.logs().catalog().shard(tp);
+        List<byte[]> batches = new ArrayList<>();
+        broker.logs().reader().read(shard, shard.logStartOffset(), shard.logEnd(), Integer.MAX_VALUE, true, batches);
+        List<String> out = new ArrayList<>();
+        for (byte[] b : batches) {
+            for (org.apache.kafka.common.record.internal.RecordBatch batch
+                    : org.apache.kafka.common.record.internal.MemoryRecords.readableRecords(java.nio.ByteBuffer.wrap(b)).batches()) {
+                for (org.apache.kafka.common.record.internal.Record r : batch) {
+                    out.add(r.offset() + ":" + java.nio.charset.StandardCharsets.UTF_8.decode(r.key())
+                            + ":" + java.nio.charset.StandardCharsets.UTF_8.decode(r.value()));
+                }
+            }
+        }
+        return out;
     }
 
     @Test
