@@ -62,10 +62,10 @@ final class KraftCluster implements AutoCloseable {
                     listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
                     broker.heartbeat.interval.ms=%d
                     log.dirs=%s
-                    offsets.topic.replication.factor=3
+                    offsets.topic.replication.factor=%d
                     auto.create.topics.enable=false
                     group.initial.rebalance.delay.ms=0
-                    """.formatted(id, controllerPort, port, port, sessionTimeoutMs / 3, b.resolve("data")), false, heap));
+                    """.formatted(id, controllerPort, port, port, sessionTimeoutMs / 3, b.resolve("data"), Math.min(3, n)), false, heap));
             ports.add(port);
         }
         for (int i = 0; i < n; i++) {
