@@ -36,6 +36,8 @@ import io.capstan.broker.kafka.BrokerIdentity;
 import io.capstan.broker.kafka.CreateTopicsHandler;
 import io.capstan.broker.kafka.DeleteTopicsHandler;
 import io.capstan.broker.kafka.DescribeClusterHandler;
+import io.capstan.broker.kafka.DescribeTopicPartitionsHandler;
+import io.capstan.broker.kafka.DescribeProducersHandler;
 import io.capstan.broker.kafka.AlterConfigsHandler;
 import io.capstan.broker.kafka.CreatePartitionsHandler;
 import io.capstan.broker.kafka.DeleteRecordsHandler;
@@ -341,6 +343,8 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.CREATE_PARTITIONS, new CreatePartitionsHandler(topics, this::awaitApplied, config.limits().maxPartitions(),
                         view::aliveBrokerIds, controlRequests))
                 .add(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(identity, membership))
+                .add(ApiKeys.DESCRIBE_TOPIC_PARTITIONS, new DescribeTopicPartitionsHandler(membership, view))
+                .add(ApiKeys.DESCRIBE_PRODUCERS, new DescribeProducersHandler(logs, replicas))
                 .add(ApiKeys.FIND_COORDINATOR, new FindCoordinatorHandler(identity, membership))
                 .add(ApiKeys.JOIN_GROUP, gate(ApiKeys.JOIN_GROUP, new JoinGroupHandler(groups)))
                 .add(ApiKeys.SYNC_GROUP, gate(ApiKeys.SYNC_GROUP, new SyncGroupHandler(groups)))

@@ -97,6 +97,14 @@ final class SampleRequests {
             case DESCRIBE_CONFIGS -> new DescribeConfigsRequestData().setResources(List.of(
                     new DescribeConfigsRequestData.DescribeConfigsResource().setResourceType((byte) 2).setResourceName("t")));
             case DESCRIBE_LOG_DIRS -> new org.apache.kafka.common.message.DescribeLogDirsRequestData().setTopics(null);
+            case DESCRIBE_PRODUCERS -> {
+                var topics = new org.apache.kafka.common.message.DescribeProducersRequestData.TopicRequestCollection();
+                topics.add(new org.apache.kafka.common.message.DescribeProducersRequestData.TopicRequest().setName("t").setPartitionIndexes(List.of(0)));
+                yield new org.apache.kafka.common.message.DescribeProducersRequestData().setTopics(topics);
+            }
+            case DESCRIBE_TOPIC_PARTITIONS -> new org.apache.kafka.common.message.DescribeTopicPartitionsRequestData()
+                    .setTopics(List.of(new org.apache.kafka.common.message.DescribeTopicPartitionsRequestData.TopicRequest().setName("t")))
+                    .setResponsePartitionLimit(100);
             case OFFSET_DELETE -> {
                 var r = new org.apache.kafka.common.message.OffsetDeleteRequestData().setGroupId("sweep-commit");
                 var topic = new org.apache.kafka.common.message.OffsetDeleteRequestData.OffsetDeleteRequestTopic().setName("t");

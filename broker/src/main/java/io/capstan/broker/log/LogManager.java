@@ -171,6 +171,26 @@ public final class LogManager implements AutoCloseable {
         return compactor.runOnce(nowMs);
     }
 
+    /** A producer the shard keeps idempotence state for, as DescribeProducers reports it. */
+    public record ActiveProducer(long producerId, short epoch, int lastSequence, long lastTimestamp) {}
+
+    /**
+     * The producers a shard holds state for, read from the store (what the committer last wrote; its in-memory table
+     * belongs to its own thread).
+     */
+    public java.util.List<ActiveProducer> activeProducers(Shard shard) {
+        java.util.List<ActiveProducer> out = new java.util.ArrayList<>();
+        try (LogStore.RangeIterator range = store.iterate(store.producerFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()))) {
+            org.rocksdb.RocksIterator it = range.it();
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                ProducerEntry e = ProducerEntry.decode(it.value());
+                out.add(new ActiveProducer(LogKeys.offset(it.key()), e.epoch(), e.lastSequence(), e.lastTimestamp()));
+            }
+            range.check();
+        }
+        return out;
+    }
+
     public CleanerStats cleanerStats() {
         return cleanerStats;
     }
