@@ -326,7 +326,8 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.METADATA, new MetadataHandler(identity, membership, view, config.autoCreateTopics() ? createTopics::autoCreate : null))
                 .add(ApiKeys.PRODUCE, new ProduceHandler(logs, config.messageMaxBytes(), replicas, config.replication().minInsyncReplicas(), config.timestamps(),
                         config.cleaner().cleanupPolicy()))
-                .add(ApiKeys.FETCH, new FetchHandler(logs, purgatory, replicas, config.limits().fetchMaxBytes()))
+                .add(ApiKeys.FETCH, new FetchHandler(logs, purgatory, replicas, config.limits().fetchMaxBytes(),
+                        new io.capstan.broker.kafka.FetchSessions(config.limits().fetchSessionSlots())))
                 .add(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(logs, replicas))
                 .add(ApiKeys.OFFSET_FOR_LEADER_EPOCH, new OffsetForLeaderEpochHandler(logs, replicas))
                 .add(ApiKeys.ELECT_LEADERS, new ElectLeadersHandler(view))

@@ -57,7 +57,7 @@ public record BrokerConfig(
      * partitions the whole cluster may have (max.partitions: each is metadata every broker and the controller hold).
      */
     public record Limits(int maxConnections, int maxConnectionsPerIp, long connectionsMaxIdleMs, int fetchMaxBytes,
-                         int quotaWindowNum, int quotaWindowSizeSeconds, int maxPartitions) {}
+                         int quotaWindowNum, int quotaWindowSizeSeconds, int maxPartitions, int fetchSessionSlots) {}
 
     /**
      * How far a produced batch's timestamps may be from the broker's clock (Kafka's log.message.timestamp.*.max.ms,
@@ -180,6 +180,7 @@ public record BrokerConfig(
             new Key("connections.max.idle.ms", "600000", "A connection with no bytes read or written for this long is closed."),
             new Key("quota.window.num", "11", "Samples client byte-rate quotas (producer_byte_rate, consumer_byte_rate) are measured over."),
             new Key("quota.window.size.seconds", "1", "Length of one quota sample."),
+            new Key("max.incremental.fetch.session.cache.slots", "1000", "Incremental fetch sessions (KIP-227) the broker keeps; when all are taken the least recently used one goes (its client starts a new one). 0: none, every fetch lists all its partitions."),
             new Key("fetch.max.bytes", "57671680", "Most record bytes one Fetch answer carries, whatever the client asks (at least one batch is always returned)."),
             new Key("log.message.timestamp.after.max.ms", "3600000", "A produced batch whose largest timestamp is further than this ahead of the broker's clock is refused with INVALID_TIMESTAMP (Kafka 4's default). Per topic: message.timestamp.after.max.ms."),
             new Key("log.message.timestamp.before.max.ms", "9223372036854775807", "A produced batch whose first timestamp is further than this behind the broker's clock is refused with INVALID_TIMESTAMP. Per topic: message.timestamp.before.max.ms."),
@@ -211,6 +212,7 @@ public record BrokerConfig(
         require(limits.maxConnections() > 0, "max.connections must be > 0");
         require(limits.maxConnectionsPerIp() > 0, "max.connections.per.ip must be > 0");
         require(limits.maxPartitions() > 0, "max.partitions must be > 0");
+        require(limits.fetchSessionSlots() >= 0, "max.incremental.fetch.session.cache.slots must be >= 0");
         require(limits.connectionsMaxIdleMs() > 0, "connections.max.idle.ms must be > 0");
         require(limits.fetchMaxBytes() >= 1024, "fetch.max.bytes must be at least 1024, as in Kafka");
         require(limits.quotaWindowNum() >= 1, "quota.window.num must be >= 1, as in Kafka");
@@ -310,7 +312,7 @@ public record BrokerConfig(
                 s.longValue("queued.max.request.bytes"),
                 new Limits(s.integer("max.connections"), s.integer("max.connections.per.ip"), s.longValue("connections.max.idle.ms"),
                         s.integer("fetch.max.bytes"), s.integer("quota.window.num"), s.integer("quota.window.size.seconds"),
-                        s.integer("max.partitions")),
+                        s.integer("max.partitions"), s.integer("max.incremental.fetch.session.cache.slots")),
                 new TimestampBounds(s.longValue("log.message.timestamp.before.max.ms"), s.longValue("log.message.timestamp.after.max.ms")),
                 new Cleaner(s.bool("log.cleaner.enable"), s.longValue("log.cleaner.dedupe.buffer.size"),
                         s.decimal("log.cleaner.io.max.bytes.per.second"), s.longValue("log.cleaner.backoff.ms"),

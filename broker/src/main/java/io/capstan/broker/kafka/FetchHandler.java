@@ -8,11 +8,16 @@ import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchResponseData;
 import org.apache.kafka.common.message.FetchResponseData.FetchableTopicResponse;
@@ -26,8 +31,8 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
  * Fetch with long polling: answers at once when min bytes are available or max wait is zero; otherwise parks in the
  * {@link FetchPurgatory} until a commit brings data or the wait runs out. Consumers read up to the high watermark
  * from the leader only; followers (a replica id in the request) read up to the leader's durable log end, and the
- * offset they fetch from is what tells the leader how far they have copied. Fetch sessions are declined (session id 0),
- * which every client handles by sending full fetch requests.
+ * offset they fetch from is what tells the leader how far they have copied. Consumers get incremental fetch sessions
+ * (KIP-227, {@link FetchSessions}): after the first fetch they send and receive only the partitions that changed.
  */
 public final class FetchHandler implements ApiHandler {
     private static final int TOPIC_IDS_VERSION = 13;
@@ -38,9 +43,13 @@ public final class FetchHandler implements ApiHandler {
     private final FetchPurgatory purgatory;
     private final Replication replication;
     private final int fetchMaxBytes;
+    private final FetchSessions sessions;
+    /** Fetch sessions exist from v7. */
+    private static final int SESSIONS_VERSION = 7;
 
     /** {@code fetchMaxBytes}: fetch.max.bytes, the cap on every answer whatever the request's own max bytes. */
-    public FetchHandler(LogManager logs, FetchPurgatory purgatory, Replication replication, int fetchMaxBytes) {
+    public FetchHandler(LogManager logs, FetchPurgatory purgatory, Replication replication, int fetchMaxBytes, FetchSessions sessions) {
+        this.sessions = sessions;
         this.fetchMaxBytes = fetchMaxBytes;
         this.logs = logs;
         this.purgatory = purgatory;
@@ -50,14 +59,91 @@ public final class FetchHandler implements ApiHandler {
     @Override
     public CompletionStage<ApiMessage> handle(RequestContext context, ApiMessage message) {
         FetchRequestData request = (FetchRequestData) message;
-        if (request.sessionId() != 0) {
-            return CompletableFuture.completedFuture(new FetchResponseData()
-                    .setErrorCode(Errors.FETCH_SESSION_ID_NOT_FOUND.code()).setSessionId(0));
+        short version = context.version();
+        boolean withSessions = version >= SESSIONS_VERSION;
+        FetchSessions.Begun begun = sessions.begin(withSessions ? request.sessionId() : 0,
+                withSessions ? request.sessionEpoch() : FetchSessions.FINAL_EPOCH, partitionsOf(request, version), forgottenOf(request, version));
+        if (begun.error() != Errors.NONE) {
+            return CompletableFuture.completedFuture(new FetchResponseData().setErrorCode(begun.error().code()).setSessionId(0));
         }
+        FetchRequestData toRead = begun.incremental() ? expand(request, begun.partitions(), version) : request;
+        UnaryOperator<FetchResponseData> finish = begun.session() == null ? r -> r
+                : r -> answerForSession(r, begun.session(), begun.incremental(), version);
         CompletableFuture<ApiMessage> done = new CompletableFuture<>();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, request.maxWaitMs()));
-        attempt(context, request, deadline, done, new Parking());
+        attempt(context, toRead, deadline, done, new Parking(), finish);
         return done;
+    }
+
+    /** The partitions a request names, as a session keeps them (by topic id from v13, by name before). */
+    private static List<FetchSessions.Partition> partitionsOf(FetchRequestData request, short version) {
+        List<FetchSessions.Partition> out = new ArrayList<>();
+        for (FetchRequestData.FetchTopic t : request.topics()) {
+            for (FetchRequestData.FetchPartition p : t.partitions()) {
+                out.add(new FetchSessions.Partition(t.topic(), version >= TOPIC_IDS_VERSION ? t.topicId() : Uuid.ZERO_UUID, p.partition(),
+                        p.fetchOffset(), p.partitionMaxBytes(), p.currentLeaderEpoch(), p.logStartOffset()));
+            }
+        }
+        return out;
+    }
+
+    private static List<FetchSessions.Key> forgottenOf(FetchRequestData request, short version) {
+        List<FetchSessions.Key> out = new ArrayList<>();
+        if (version >= SESSIONS_VERSION) {
+            for (FetchRequestData.ForgottenTopic t : request.forgottenTopicsData()) {
+                for (int p : t.partitions()) {
+                    out.add(FetchSessions.Key.of(t.topic(), version >= TOPIC_IDS_VERSION ? t.topicId() : Uuid.ZERO_UUID, p));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** An incremental request as the full one it stands for: every partition of the session, topics kept together. */
+    private static FetchRequestData expand(FetchRequestData request, List<FetchSessions.Partition> partitions, short version) {
+        Map<FetchSessions.Key, FetchRequestData.FetchTopic> topics = new LinkedHashMap<>();
+        List<FetchRequestData.FetchTopic> ordered = new ArrayList<>();
+        for (FetchSessions.Partition p : partitions) {
+            FetchSessions.Key topicKey = FetchSessions.Key.of(p.topic(), p.topicId(), -1);
+            FetchRequestData.FetchTopic t = topics.computeIfAbsent(topicKey, k -> {
+                FetchRequestData.FetchTopic created = new FetchRequestData.FetchTopic().setTopic(p.topic() == null ? "" : p.topic())
+                        .setTopicId(p.topicId());
+                ordered.add(created);
+                return created;
+            });
+            t.partitions().add(new FetchRequestData.FetchPartition().setPartition(p.partition()).setFetchOffset(p.fetchOffset())
+                    .setPartitionMaxBytes(p.maxBytes()).setCurrentLeaderEpoch(p.currentLeaderEpoch()).setLogStartOffset(p.logStartOffset()));
+        }
+        return new FetchRequestData().setReplicaId(request.replicaId()).setReplicaState(request.replicaState())
+                .setMaxWaitMs(request.maxWaitMs()).setMinBytes(request.minBytes()).setMaxBytes(request.maxBytes())
+                .setIsolationLevel(request.isolationLevel()).setSessionId(request.sessionId()).setSessionEpoch(request.sessionEpoch())
+                .setTopics(ordered).setRackId(request.rackId());
+    }
+
+    /**
+     * The answer as the session's client expects it: its session id, and for an incremental fetch only the partitions
+     * with records, an error or a new high watermark or log start.
+     */
+    private static FetchResponseData answerForSession(FetchResponseData response, FetchSessions.Session session, boolean incremental,
+                                                      short version) {
+        Map<FetchSessions.Key, FetchSessions.PartitionOutcome> outcomes = new HashMap<>();
+        for (FetchableTopicResponse t : response.responses()) {
+            for (PartitionData p : t.partitions()) {
+                outcomes.put(FetchSessions.Key.of(t.topic(), version >= TOPIC_IDS_VERSION ? t.topicId() : Uuid.ZERO_UUID, p.partitionIndex()),
+                        new FetchSessions.PartitionOutcome(p.records() != null && p.records().sizeInBytes() > 0,
+                                p.errorCode() != Errors.NONE.code(), p.highWatermark(), p.logStartOffset()));
+            }
+        }
+        java.util.Set<FetchSessions.Key> included = new java.util.HashSet<>(session.answer(outcomes));
+        response.setSessionId(session.id());
+        if (incremental) {
+            for (FetchableTopicResponse t : response.responses()) {
+                t.partitions().removeIf(p -> !included.contains(
+                        FetchSessions.Key.of(t.topic(), version >= TOPIC_IDS_VERSION ? t.topicId() : Uuid.ZERO_UUID, p.partitionIndex())));
+            }
+            response.responses().removeIf(t -> t.partitions().isEmpty());
+        }
+        return response;
     }
 
     /** Where a long-poll fetch waits now: its purgatory entry and its timer. */
@@ -91,7 +177,7 @@ public final class FetchHandler implements ApiHandler {
     }
 
     private void attempt(RequestContext context, FetchRequestData request, long deadline, CompletableFuture<ApiMessage> done,
-                         Parking parking) {
+                         Parking parking, UnaryOperator<FetchResponseData> finish) {
         if (done.isDone()) {
             return; // cancelled while a wake-up was on its way
         }
@@ -100,7 +186,7 @@ public final class FetchHandler implements ApiHandler {
         Result result = read(context, request, watched);
         long remaining = deadline - System.nanoTime();
         if (result.bytes >= request.minBytes() || result.errors || remaining <= 0 || watched.isEmpty()) {
-            done.complete(result.response);
+            done.complete(finish.apply(result.response));
             return;
         }
         EventExecutor loop = (EventExecutor) context.eventLoop();
@@ -109,7 +195,7 @@ public final class FetchHandler implements ApiHandler {
         FetchPurgatory.Waiter[] holder = new FetchPurgatory.Waiter[1];
         Runnable retry = () -> {
             try {
-                loop.execute(() -> attempt(context, request, deadline, done, parking));
+                loop.execute(() -> attempt(context, request, deadline, done, parking, finish));
             } catch (java.util.concurrent.RejectedExecutionException closing) {
                 done.cancel(false); // the listener is shutting down; nobody is left to answer
             }
@@ -118,7 +204,7 @@ public final class FetchHandler implements ApiHandler {
         ScheduledFuture<?> timer = loop.schedule(() -> {
             if (holder[0].claim()) {
                 purgatory.unpark(holder[0]);
-                attempt(context, request, deadline, done, parking);
+                attempt(context, request, deadline, done, parking, finish);
             }
         }, remaining, TimeUnit.NANOSECONDS);
         if (parking.parked(holder[0], timer)) {
