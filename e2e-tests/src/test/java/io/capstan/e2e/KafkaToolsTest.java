@@ -19,8 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Apache Kafka 4.4's own admin tools, unchanged, against a 3-broker Capstan cluster (broker processes and the failover
  * controller): {@code kafka-topics} creates, grows and describes a topic, {@code kafka-delete-records} moves a
  * partition's log start, {@code kafka-consumer-groups --delete-offsets} removes a committed offset, {@code kafka-log-dirs} lists each
- * broker's replicas, {@code kafka-configs} changes and describes its configs, and refuses a broker setting with
- * Capstan's message. Each step is checked in the tool's output and
+ * broker's replicas, {@code kafka-configs} changes and describes its configs, describes a broker's settings and refuses
+ * changing one with Capstan's message; {@code kafka-topics} creates a compacted topic. Each step is checked in the tool's output and
  * through the Java client.
  */
 class KafkaToolsTest {
@@ -100,6 +100,14 @@ class KafkaToolsTest {
                             .as("broker at %s", b.bootstrap()).isEqualTo("65536");
                 }
             }
+
+            assertThat(tool("org.apache.kafka.tools.TopicCommand", "--bootstrap-server", bootstrap, "--create", "--topic", "table",
+                    "--partitions", "1", "--replication-factor", "3", "--config", "cleanup.policy=compact")).contains("Created topic table.");
+            assertThat(tool("org.apache.kafka.tools.ConfigCommand", "--bootstrap-server", bootstrap, "--describe", "--entity-type", "topics",
+                    "--entity-name", "table")).contains("cleanup.policy=compact");
+            String brokerConfigs = tool("org.apache.kafka.tools.ConfigCommand", "--bootstrap-server", bootstrap, "--describe", "--all",
+                    "--entity-type", "brokers", "--entity-name", "1");
+            assertThat(brokerConfigs).contains("node.id=1").contains("log.cleaner.enable=true").contains("log.cleanup.policy=delete");
 
             Commands.Outcome brokerSetting = Commands.outcome(command("org.apache.kafka.tools.ConfigCommand", "--bootstrap-server", bootstrap,
                     "--alter", "--entity-type", "brokers", "--entity-name", "1", "--add-config", "log.retention.check.interval.ms=1000"));
