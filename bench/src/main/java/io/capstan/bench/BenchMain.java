@@ -15,7 +15,7 @@ import java.util.Map;
  * repetitions so that drift cancels. Writes docs/benchmarks-results.md and a PNG chart.
  *
  * <p>Usage: {@code bench/run [--reps N] [--scale F] [--out DIR]}; {@code --tls} runs the TLS comparison instead
- * (docs/benchmarks-tls-results.md).
+ * (docs/benchmarks-tls-results.md); {@code --compaction} the compaction comparison (docs/benchmarks-compaction-results.md).
  */
 public final class BenchMain {
     public static void main(String[] args) throws Exception {
@@ -24,18 +24,29 @@ public final class BenchMain {
         Path out = Path.of("docs");
         Path repo = Path.of(".").toAbsolutePath().normalize();
         boolean tls = false;
+        boolean compaction = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--tls" -> tls = true;
+                case "--compaction" -> compaction = true;
                 case "--reps" -> reps = Integer.parseInt(args[++i]);
                 case "--scale" -> scale = Double.parseDouble(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
                 case "--repo" -> repo = Path.of(args[++i]);
                 default -> {
-                    System.err.println("unknown option " + args[i] + "; usage: bench/run [--tls] [--reps N] [--scale F] [--out DIR]");
+                    System.err.println("unknown option " + args[i] + "; usage: bench/run [--tls | --compaction] [--reps N] [--scale F] [--out DIR]");
                     System.exit(2);
                 }
             }
+        }
+        if (compaction) {
+            // 100,000 keys x 10 updates at scale 1; the rate is fixed so both brokers face the same load
+            int keys = (int) Math.max(1000, Math.round(100_000 * scale));
+            BrokerUnderTest.Classpaths cp = BrokerUnderTest.Classpaths.detect(repo);
+            List<CompactionBench.Result> results = CompactionBench.run(cp, Files.createTempDirectory("capstan-bench"), keys, 10, 10_000, 60,
+                    line -> System.out.printf("%s %s%n", Instant.now().toString().substring(11, 19), line));
+            CompactionBench.write(results, out, keys, 10, 10_000, 60);
+            return;
         }
         if (tls) {
             Summary summary = run(repo, reps, scale, Files.createTempDirectory("capstan-bench"), BrokerKind.TLS_SET, true);

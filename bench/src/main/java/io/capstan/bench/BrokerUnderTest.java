@@ -147,6 +147,29 @@ public final class BrokerUnderTest implements AutoCloseable {
         return p;
     }
     public long pid() { return process.pid(); }
+
+    /** Bytes the broker's data files take now (Capstan's RocksDB directory, Kafka's log.dirs). */
+    public long dataBytes() {
+        long total = 0;
+        for (String sub : List.of("data", "logs")) {
+            Path data = dir.resolve(sub);
+            if (!Files.exists(data)) {
+                continue;
+            }
+            try (var paths = Files.walk(data)) {
+                total += paths.filter(Files::isRegularFile).mapToLong(f -> {
+                    try {
+                        return Files.size(f);
+                    } catch (IOException gone) {
+                        return 0; // compacted away while walking
+                    }
+                }).sum();
+            } catch (IOException | java.io.UncheckedIOException e) {
+                // a directory removed while walking (a Kafka segment being cleaned): the next sample counts again
+            }
+        }
+        return total;
+    }
     public ProcStats stats() { return ProcStats.of(process.pid()); }
 
     @Override

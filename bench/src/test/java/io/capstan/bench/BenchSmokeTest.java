@@ -41,4 +41,19 @@ class BenchSmokeTest {
         assertThat(Files.readString(work.resolve("benchmarks-tls-results.md")))
                 .contains("Capstan over SASL_SSL").contains("Kafka over SASL_SSL").contains("×");
     }
+
+    @Test
+    void compactionComparisonMeasuresBothBrokers() throws Exception {
+        Path repo = Path.of("..").toAbsolutePath().normalize();
+        java.util.List<CompactionBench.Result> results = CompactionBench.run(BrokerUnderTest.Classpaths.detect(repo), work, 1000, 3, 3000, 2,
+                line -> { });
+        assertThat(results).extracting(CompactionBench.Result::kind).containsExactly(BrokerKind.CAPSTAN, BrokerKind.KAFKA_DEFAULT);
+        for (CompactionBench.Result r : results) {
+            assertThat(r.compactedP99()).as(r.kind() + " compacted p99").isPositive().isGreaterThanOrEqualTo(r.compactedP50());
+            assertThat(r.plainP99()).as(r.kind() + " delete-policy p99").isPositive();
+            assertThat(r.peakBytes()).as(r.kind() + " data bytes sampled").isPositive();
+        }
+        CompactionBench.write(results, work, 1000, 3, 3000, 2);
+        assertThat(Files.readString(work.resolve("benchmarks-compaction-results.md"))).contains("Capstan").contains("Kafka").contains("| 0 |");
+    }
 }
