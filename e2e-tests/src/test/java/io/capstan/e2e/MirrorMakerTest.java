@@ -58,11 +58,14 @@ class MirrorMakerTest {
                  KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of("bootstrap.servers", kafka.bootstrap(), "acks", "all"),
                          new StringSerializer(), new StringSerializer())) {
                 admin.createTopics(List.of(new NewTopic("orders", 1, (short) 1))).all().get();
+                List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> sent = new ArrayList<>();
                 for (int i = 0; i < RECORDS; i++) {
                     values.add("order-" + i);
-                    producer.send(new ProducerRecord<>("orders", "key-" + (i % 97), "order-" + i));
+                    sent.add(producer.send(new ProducerRecord<>("orders", "key-" + (i % 97), "order-" + i)));
                 }
-                producer.flush();
+                for (var f : sent) {
+                    f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                }
             }
             // the group reads part of the topic on Apache Kafka and commits
             TopicPartition sourcePartition = new TopicPartition("orders", 0);
@@ -70,7 +73,9 @@ class MirrorMakerTest {
                 consumer.assign(List.of(sourcePartition));
                 consumer.seekToBeginning(List.of(sourcePartition));
                 int read = 0;
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
                 while (read < CONSUMED_AT_SOURCE) {
+                    assertThat(System.nanoTime()).as("read %d of %d records from Kafka within 60 s", read, CONSUMED_AT_SOURCE).isLessThan(deadline);
                     for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
                         if (read < CONSUMED_AT_SOURCE) {
                             read++;
