@@ -228,7 +228,16 @@ class GroupRebalanceTest {
 
             producing.set(false);
             load.join();
-            await().atMost(Duration.ofSeconds(90)).until(() -> processed.containsAll(acked));
+            try {
+                await().atMost(Duration.ofSeconds(90)).until(() -> processed.containsAll(acked));
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                // value "r<i>" went to partition (i + 1) % PARTITIONS
+                java.util.Map<Long, Long> missingByPartition = acked.stream().filter(v -> !processed.contains(v))
+                        .map(v -> (Long.parseLong(v.substring(1)) + 1) % PARTITIONS)
+                        .collect(java.util.stream.Collectors.groupingBy(x -> x, java.util.TreeMap::new, java.util.stream.Collectors.counting()));
+                throw new AssertionError("acknowledged records not processed within 90 s, by partition: " + missingByPartition
+                        + "; group " + broker.groups().describe(GROUP), e);
+            }
             for (Member m : members) {
                 m.stop();
             }
