@@ -116,6 +116,11 @@ class RequestFuzzTest {
             org.awaitility.Awaitility.await("parked fetches released").atMost(java.time.Duration.ofSeconds(30))
                     .until(() -> broker.broker().parkedFetches() == 0);
             stillServes(broker);
+            // the verdict also goes to the progress file: a 10-million run once lost its end to surefire's channel
+            // (the fork's output stopped mid-table and its report never arrived), leaving these checks unrecorded
+            java.nio.file.Files.writeString(progress, String.format("fuzz: seed %d: %d executions, 0 leaks, 0 internal errors, no fetch"
+                    + " left parked, a producer and a consumer served afterwards: passed%n", seed, ran),
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
         } finally {
             ResourceLeakDetector.setLevel(level);
             byteBufLeaks().setLeakListener(null);
