@@ -26,11 +26,26 @@ public final class CleanupPolicies {
         return contains(value, DELETE);
     }
 
+    /** Whether the comma-separated list names {@code policy}; allocation-free, as produce asks it for every batch. */
     private static boolean contains(String value, String policy) {
-        for (String part : value.split(",")) {
-            if (part.trim().equals(policy)) {
+        int start = 0;
+        while (start <= value.length()) {
+            int end = value.indexOf(',', start);
+            if (end < 0) {
+                end = value.length();
+            }
+            int from = start;
+            int to = end;
+            while (from < to && Character.isWhitespace(value.charAt(from))) {
+                from++;
+            }
+            while (to > from && Character.isWhitespace(value.charAt(to - 1))) {
+                to--;
+            }
+            if (to - from == policy.length() && value.regionMatches(from, policy, 0, policy.length())) {
                 return true;
             }
+            start = end + 1;
         }
         return false;
     }

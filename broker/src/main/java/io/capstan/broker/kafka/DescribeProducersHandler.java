@@ -41,14 +41,14 @@ public final class DescribeProducersHandler implements ApiHandler {
                 PartitionResponse p = new PartitionResponse().setPartitionIndex(index);
                 t.partitions().add(p);
                 Shard shard = logs.catalog().shard(new TopicPartition(topic.name(), index));
+                Errors notLeading = shard == null ? Errors.NONE : replication.canServeConsumers(shard);
                 if (!authorized) {
                     p.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()).setErrorMessage(context.principal()
                             + " may not READ topic " + topic.name() + "; ask an administrator for an ACL");
                 } else if (shard == null) {
                     p.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
-                } else if (replication.canServeConsumers(shard) != Errors.NONE) {
-                    Errors error = replication.canServeConsumers(shard);
-                    p.setErrorCode(error.code()).setErrorMessage("this broker does not lead " + shard
+                } else if (notLeading != Errors.NONE) {
+                    p.setErrorCode(notLeading.code()).setErrorMessage("this broker does not lead " + shard
                             + "; ask its leader (the admin client does after a metadata refresh)");
                 } else {
                     for (LogManager.ActiveProducer producer : logs.activeProducers(shard)) {

@@ -184,6 +184,7 @@ final class LogCompactor {
         long cleanBytes = 0;
         long tombstonesDueAt = CleanPoint.NO_TOMBSTONES;
         BatchHeader header = new BatchHeader();
+        BatchHeader keptHeader = new BatchHeader();
         try (LogStore.RangeIterator range = store.iterate(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.of(shard.key(), mapEnd))) {
             RocksIterator it = range.it();
             for (it.seekToFirst(); it.isValid(); it.next()) {
@@ -197,11 +198,10 @@ final class LogCompactor {
                     // a horizon this pass stamped counts even if it is now (delete.retention.ms=0); one stamped before and
                     // passed belongs to a batch whose tombstones this pass removed
                     boolean stampedNow = header.deleteHorizonMs() < 0;
-                    long horizon = header.wrap(ByteBuffer.wrap(kept), 0).deleteHorizonMs();
+                    long horizon = keptHeader.wrap(ByteBuffer.wrap(kept), 0).deleteHorizonMs();
                     if (horizon >= 0 && (stampedNow || horizon > nowMs)) {
                         tombstonesDueAt = Math.min(tombstonesDueAt, horizon);
                     }
-                    header.wrap(ByteBuffer.wrap(batch), 0);
                 }
                 if (after == null) {
                     cleanBytes += batch.length;
