@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Incremental fetch sessions with Kafka's consumer: reading 200 partitions of which few get records, every record
- * arrives, and the fetch requests are a fraction of the size they are when the broker keeps no sessions
+ * arrives, and the consumer's requests (nearly all fetches; the metric counts every request) are a fraction of the
+ * size they are when the broker keeps no sessions
  * (max.incremental.fetch.session.cache.slots=0, every fetch lists all 200 partitions).
  */
 class FetchSessionTest {

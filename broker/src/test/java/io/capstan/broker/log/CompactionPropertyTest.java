@@ -30,9 +30,9 @@ import org.apache.kafka.common.record.internal.SimpleRecord;
 /**
  * Compaction over random keyed histories with tombstones, on real RocksDB: after a pass every key's latest record is
  * there at its offset and no older record of a mapped key is; records keep their offsets, keys and values; tombstones
- * go once delete.retention.ms has passed since the pass that first saw them; the result survives a restart; and a
- * follower that copied the log (before the leader compacted, or after, with the gaps compaction left) and compacts it
- * with the same clock holds the same bytes.
+ * go once delete.retention.ms has passed since the pass that first saw them; the result survives a restart; a
+ * follower that copied the log before the leader compacted and compacts it with the same clock holds the same bytes;
+ * one that copies the compacted log accepts its gaps and holds the leader's bytes.
  */
 class CompactionPropertyTest {
     private static final long DELETE_RETENTION_MS = 60_000;
