@@ -9,6 +9,8 @@ import io.capstan.broker.kafka.CreateAclsHandler;
 import io.capstan.broker.replica.EmptyLogRejoin;
 import io.capstan.broker.replica.InterBrokerTransport;
 import io.capstan.broker.security.ScramCredentialStore;
+import io.capstan.broker.config.CurrentConfig;
+import io.capstan.broker.config.DynamicConfigStore;
 import io.capstan.broker.quota.ClientQuotaStore;
 import io.capstan.broker.quota.ClientThrottles;
 import io.capstan.broker.quota.ResponseThrottle;
@@ -110,6 +112,9 @@ public final class Broker implements AutoCloseable {
     private String rack;
     private final ScramCredentialStore scram;
     private final ClientQuotaStore quotas;
+    /** The settings as they are now: the ones started with, changed live by dynamic broker configs. */
+    private final CurrentConfig current;
+    private final DynamicConfigStore brokerConfigs;
     private final AclStore acls;
     private final Authorizer authorizer;
     /** Store writes of admin requests (CreateTopics), kept off the network threads. */
@@ -129,6 +134,7 @@ public final class Broker implements AutoCloseable {
      */
     public Broker(BrokerConfig config, Map<String, String> settings, FatalErrorHandler onFatal) {
         this.config = config;
+        this.current = new CurrentConfig(config);
         FatalErrorHandler fatal = (what, cause) -> {
             live = false;
             ready = false;
@@ -141,7 +147,7 @@ public final class Broker implements AutoCloseable {
             this.admin = config.adminPort() < 0 ? null : opened(new AdminServer(config.host(), config.adminPort(), metrics.registry(),
                     () -> live, () -> ready, config.adminTokenFile(), config.security().secured()));
             ReplicaManager[] committedTo = new ReplicaManager[1];
-            this.logs = opened(new LogManager(config, shard -> {
+            this.logs = opened(new LogManager(config, current, shard -> {
                 ReplicaManager r = committedTo[0];
                 if (r != null) {
                     r.committed(shard);
@@ -161,8 +167,10 @@ public final class Broker implements AutoCloseable {
             }
             MetadataCache cache = opened(MetadataCache.open(store, METADATA_SYNC_TIMEOUT));
             this.view = opened(new ClusterView(cache, System::currentTimeMillis));
+            this.brokerConfigs = opened(new DynamicConfigStore(cache, config.nodeId(), settings, current));
             this.replicas = opened(new ReplicaManager(config.nodeId(), logs, view, cluster, purgatory,
-                    cluster.embedded() ? InterBrokerTransport.alone() : InterBrokerTransport.of(config.security())));
+                    cluster.embedded() ? InterBrokerTransport.alone() : InterBrokerTransport.of(config.security()),
+                    () -> current.get().replication().minInsyncReplicas()));
             committedTo[0] = replicas;
             this.topics = new ClusterTopics(view);
             this.membership = coordinateGroups(identity);
@@ -173,7 +181,7 @@ public final class Broker implements AutoCloseable {
                     ? new AclAuthorizer(acls, config.security().superUsers(), config.security().allowEveryoneIfNoAclFound())
                     : Authorizer.ALLOW_ALL;
             this.kafka = opened(new KafkaServer(ListenerSecurities.of(config.security(), scram), config.socketRequestMaxBytes(),
-                    apis(identity, settings), metrics, logs.pendingWrites(), authorizer, config.limits(),
+                    apis(identity), metrics, logs.pendingWrites(), authorizer, () -> current.get().limits(),
                     new ResponseThrottle(new ClientThrottles(quotas, System::currentTimeMillis,
                             config.limits().quotaWindowNum(), config.limits().quotaWindowSizeSeconds() * 1000L))));
             config.security().listeners().forEach(l -> identity.boundTo(l.name(), kafka.port(l.name())));
@@ -314,7 +322,7 @@ public final class Broker implements AutoCloseable {
         }
     }
 
-    private ApiRegistry apis(BrokerIdentity identity, Map<String, String> settings) {
+    private ApiRegistry apis(BrokerIdentity identity) {
         ApiRegistry apis = new ApiRegistry();
         int nodeId = config.nodeId();
         java.util.function.LongUnaryOperator producerIds = local -> local * 4096 + nodeId;
@@ -324,8 +332,7 @@ public final class Broker implements AutoCloseable {
                 config.replication().defaultReplicationFactor(), this::awaitApplied, controlRequests, config.limits().maxPartitions());
         return apis.add(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis))
                 .add(ApiKeys.METADATA, new MetadataHandler(identity, membership, view, config.autoCreateTopics() ? createTopics::autoCreate : null))
-                .add(ApiKeys.PRODUCE, new ProduceHandler(logs, config.messageMaxBytes(), replicas, config.replication().minInsyncReplicas(), config.timestamps(),
-                        config.cleaner().cleanupPolicy()))
+                .add(ApiKeys.PRODUCE, new ProduceHandler(logs, replicas, current))
                 .add(ApiKeys.FETCH, new FetchHandler(logs, purgatory, replicas, config.limits().fetchMaxBytes(),
                         new io.capstan.broker.kafka.FetchSessions(config.limits().fetchSessionSlots())))
                 .add(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(logs, replicas))
@@ -336,9 +343,10 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.CREATE_TOPICS, createTopics)
                 .add(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(topics, metadataChanged))
                 .add(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(logs, producerIds))
-                .add(ApiKeys.DESCRIBE_CONFIGS, new DescribeConfigsHandler(topics, config, settings))
-                .add(ApiKeys.INCREMENTAL_ALTER_CONFIGS, new IncrementalAlterConfigsHandler(topics, this::awaitApplied, controlRequests))
-                .add(ApiKeys.ALTER_CONFIGS, new AlterConfigsHandler(topics, this::awaitApplied, controlRequests))
+                .add(ApiKeys.DESCRIBE_CONFIGS, new DescribeConfigsHandler(topics, brokerConfigs))
+                .add(ApiKeys.INCREMENTAL_ALTER_CONFIGS, new IncrementalAlterConfigsHandler(topics, this::awaitApplied, brokerConfigs, current,
+                        controlRequests))
+                .add(ApiKeys.ALTER_CONFIGS, new AlterConfigsHandler(topics, this::awaitApplied, brokerConfigs, current, controlRequests))
                 .add(ApiKeys.DELETE_RECORDS, new DeleteRecordsHandler(logs, replicas, controlRequests))
                 .add(ApiKeys.DESCRIBE_LOG_DIRS, new DescribeLogDirsHandler(logs, config.dataDir()))
                 .add(ApiKeys.CREATE_PARTITIONS, new CreatePartitionsHandler(topics, this::awaitApplied, config.limits().maxPartitions(),

@@ -13,8 +13,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.common.message.ApiVersionsRequestData;
-import org.apache.kafka.common.message.ApiVersionsResponseData;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchResponseData;
 import org.apache.kafka.common.message.ProduceResponseData;
@@ -49,7 +47,7 @@ class ConnectionLimitsTest {
                 // the second's slot is free once the broker has seen it close
                 await().atMost(Duration.ofSeconds(30)).until(() -> {
                     try (RawKafkaConnection again = new RawKafkaConnection(port)) {
-                        return serves(again);
+                        return again.serves();
                     }
                 });
             }
@@ -129,18 +127,9 @@ class ConnectionLimitsTest {
     }
 
     private static void assertServes(RawKafkaConnection c) throws IOException {
-        assertThat(serves(c)).isTrue();
+        assertThat(c.serves()).isTrue();
     }
 
-    private static boolean serves(RawKafkaConnection c) {
-        try {
-            ApiVersionsResponseData r = c.send(ApiKeys.API_VERSIONS, (short) 3, new ApiVersionsRequestData()
-                    .setClientSoftwareName("limits-test").setClientSoftwareVersion("1"));
-            return r.errorCode() == Errors.NONE.code();
-        } catch (IOException e) {
-            return false;
-        }
-    }
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 

@@ -77,6 +77,17 @@ final class RawKafkaConnection implements AutoCloseable {
         return response;
     }
 
+    /** True when the broker answers an ApiVersions on this connection (false: it refused or closed it). */
+    boolean serves() {
+        try {
+            org.apache.kafka.common.message.ApiVersionsResponseData r = send(ApiKeys.API_VERSIONS, (short) 3,
+                    new org.apache.kafka.common.message.ApiVersionsRequestData().setClientSoftwareName("raw-test").setClientSoftwareVersion("1"));
+            return r.errorCode() == org.apache.kafka.common.protocol.Errors.NONE.code();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** True when the broker closed the connection (EOF) within the socket timeout. */
     boolean closedByBroker() throws IOException {
         try {

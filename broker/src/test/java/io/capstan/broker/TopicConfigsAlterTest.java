@@ -32,8 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Topic configs changed with Kafka's Admin client (IncrementalAlterConfigs) and the older AlterConfigs: the broker
- * enforces the new value at once, DescribeConfigs shows it as a topic override, bad values and broker settings are
- * refused with Kafka's errors, and the change survives a restart.
+ * enforces the new value at once, DescribeConfigs shows it as a topic override, bad values and static broker settings
+ * are refused with Kafka's errors, and the change survives a restart (dynamic broker settings: DynamicBrokerConfigsTest).
  */
 class TopicConfigsAlterTest {
     private static final String TOPIC = "configured";
@@ -76,9 +76,9 @@ class TopicConfigsAlterTest {
 
             ExecutionException brokerSetting = assertThrows(ExecutionException.class, () -> admin.incrementalAlterConfigs(Map.of(
                     new ConfigResource(ConfigResource.Type.BROKER, "0"),
-                    List.of(new AlterConfigOp(new ConfigEntry("log.retention.ms", "1"), AlterConfigOp.OpType.SET)))).all().get());
+                    List.of(new AlterConfigOp(new ConfigEntry("log.flush.interval.ms", "1"), AlterConfigOp.OpType.SET)))).all().get());
             assertThat(brokerSetting.getCause()).isInstanceOf(InvalidRequestException.class)
-                    .hasMessageContaining("Cannot update these configs dynamically: [log.retention.ms]").hasMessageContaining("restart");
+                    .hasMessageContaining("Cannot update these configs dynamically: [log.flush.interval.ms]").hasMessageContaining("restart");
         }
         try (TestBroker broker = new TestBroker(dir); Admin admin = Admin.create(broker.clientProps())) {
             assertThat(describe(admin).get("max.message.bytes").value()).as("after a restart").isEqualTo("2048");

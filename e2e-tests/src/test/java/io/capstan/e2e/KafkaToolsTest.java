@@ -1,16 +1,22 @@
 package io.capstan.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.capstan.cluster.metadata.LocalFileMetadataStore;
 import java.io.File;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,8 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Apache Kafka 4.4's own admin tools, unchanged, against a 3-broker Capstan cluster (broker processes and the failover
  * controller): {@code kafka-topics} creates, grows and describes a topic, {@code kafka-delete-records} moves a
  * partition's log start, {@code kafka-consumer-groups --delete-offsets} removes a committed offset, {@code kafka-log-dirs} lists each
- * broker's replicas, {@code kafka-configs} changes and describes its configs, describes a broker's settings and refuses
- * changing one with Capstan's message; {@code kafka-topics} creates a compacted topic. Each step is checked in the tool's output and
+ * broker's replicas, {@code kafka-configs} changes and describes its configs, describes a broker's settings, refuses
+ * changing a static one with Capstan's message, and sets dynamic ones (a cluster default and one broker's own), which
+ * every broker enforces; {@code kafka-topics} creates a compacted topic. Each step is checked in the tool's output and
  * through the Java client.
  */
 class KafkaToolsTest {
@@ -113,6 +120,49 @@ class KafkaToolsTest {
                     "--alter", "--entity-type", "brokers", "--entity-name", "1", "--add-config", "log.retention.check.interval.ms=1000"));
             assertThat(brokerSetting.exitCode()).as(brokerSetting.output()).isNotZero();
             assertThat(brokerSetting.output()).contains("Cannot update these configs dynamically").contains("restart the broker");
+
+            // dynamic broker configs: a cluster default set through one broker reaches every broker's enforcement and
+            // description; a broker's own value beats it on that broker only
+            assertThat(tool("org.apache.kafka.tools.ConfigCommand", "--bootstrap-server", bootstrap, "--alter", "--entity-type", "brokers",
+                    "--entity-default", "--add-config", "message.max.bytes=3000")).contains("Completed updating default config for brokers in the cluster.");
+            assertThat(tool("org.apache.kafka.tools.ConfigCommand", "--bootstrap-server", bootstrap, "--alter", "--entity-type", "brokers",
+                    "--entity-name", "2", "--add-config", "message.max.bytes=20000")).contains("Completed updating config for broker 2.");
+            assertThat(tool("org.apache.kafka.tools.ConfigCommand", "--bootstrap-server", bootstrap, "--describe", "--entity-type", "brokers",
+                    "--entity-default")).contains("message.max.bytes=3000");
+            assertThat(tool("org.apache.kafka.tools.ConfigCommand", "--bootstrap-server", bootstrap, "--describe", "--entity-type", "brokers",
+                    "--entity-name", "2")).contains("message.max.bytes=20000").contains("DYNAMIC_BROKER_CONFIG:message.max.bytes=20000")
+                    .contains("DYNAMIC_DEFAULT_BROKER_CONFIG:message.max.bytes=3000");
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+                admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("limited", 3, (short) 1))).all().get();
+                Map<Integer, Integer> leaders = new java.util.HashMap<>();
+                await().atMost(Duration.ofSeconds(60)).ignoreExceptions().untilAsserted(() -> {
+                    admin.describeTopics(List.of("limited")).allTopicNames().get().get("limited").partitions()
+                            .forEach(p -> leaders.put(p.partition(), p.leader().id()));
+                    assertThat(leaders).hasSize(3);
+                });
+                assertThat(new java.util.HashSet<>(leaders.values())).as("one partition on each broker").hasSize(3);
+                Properties p = new Properties();
+                p.put("bootstrap.servers", bootstrap);
+                p.put("acks", "all");
+                p.put("retries", "0");
+                try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+                    for (var leader : leaders.entrySet()) {
+                        // each broker learns the default from its own watch: wait for it, then it must refuse what its limit refuses
+                        int limit = leader.getValue() == 2 ? 20000 : 3000;
+                        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                            ExecutionException e = assertThrows(ExecutionException.class, () ->
+                                    producer.send(new ProducerRecord<>("limited", leader.getKey(), "k", "x".repeat(limit + 100))).get());
+                            assertThat(e.getCause()).as("partition %d led by broker %d", leader.getKey(), leader.getValue())
+                                    .isInstanceOf(RecordTooLargeException.class);
+                        });
+                        producer.send(new ProducerRecord<>("limited", leader.getKey(), "k", "x".repeat(limit - 200))).get();
+                    }
+                }
+            }
+            tool("org.apache.kafka.tools.ConfigCommand", "--bootstrap-server", bootstrap, "--alter", "--entity-type", "brokers",
+                    "--entity-default", "--delete-config", "message.max.bytes");
+            assertThat(tool("org.apache.kafka.tools.ConfigCommand", "--bootstrap-server", bootstrap, "--describe", "--entity-type", "brokers",
+                    "--entity-default")).doesNotContain("message.max.bytes");
         } finally {
             BrokerProcess.stopAll(brokers);
         }

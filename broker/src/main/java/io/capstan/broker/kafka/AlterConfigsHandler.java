@@ -17,8 +17,10 @@ public final class AlterConfigsHandler implements ApiHandler {
     private final ConfigResources resources;
     private final Executor controlRequests;
 
-    public AlterConfigsHandler(io.capstan.cluster.topics.ClusterTopics cluster, CreateTopicsHandler.Applied applied, Executor controlRequests) {
-        this.resources = new ConfigResources(new TopicConfigWriter(cluster, applied));
+    public AlterConfigsHandler(io.capstan.cluster.topics.ClusterTopics cluster, CreateTopicsHandler.Applied applied,
+            io.capstan.broker.config.DynamicConfigStore brokerConfigs, java.util.function.Supplier<io.capstan.config.BrokerConfig> current,
+            Executor controlRequests) {
+        this.resources = new ConfigResources(new TopicConfigWriter(cluster, applied), new BrokerConfigWriter(brokerConfigs), current);
         this.controlRequests = controlRequests;
     }
 

@@ -1,8 +1,8 @@
 package io.capstan.broker.kafka;
 
 import io.capstan.config.BrokerConfig;
+import io.capstan.config.DynamicSettings;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.message.DescribeConfigsResponseData.DescribeConfigsResourceResult;
@@ -13,9 +13,34 @@ import org.apache.kafka.common.requests.DescribeConfigsResponse.ConfigType;
 /**
  * What DescribeConfigs says of each setting, as Kafka says it: the effective value, where it comes from (a topic
  * override, the broker's properties, or the default), the synonyms behind it (most specific first), its type and its
- * documentation. Pure: the handler passes in the topic's overrides and the settings the broker was started with.
+ * documentation. Pure: the handler passes in the topic's overrides and the broker's settings in their layers.
  */
 public final class ConfigDescriptions {
+    /**
+     * A broker's settings where they come from, most specific last: its properties file, the cluster's dynamic
+     * defaults, its own dynamic settings.
+     */
+    record BrokerLayers(Map<String, String> started, Map<String, String> clusterDefaults, Map<String, String> broker) {
+        static BrokerLayers staticOnly(Map<String, String> started) {
+            return new BrokerLayers(started, Map.of(), Map.of());
+        }
+
+        /** The synonyms of a broker key that some layer sets, most specific first. */
+        List<DescribeConfigsSynonym> set(String key) {
+            List<DescribeConfigsSynonym> chain = new ArrayList<>();
+            if (broker.containsKey(key)) {
+                chain.add(synonym(key, broker.get(key), ConfigSource.DYNAMIC_BROKER_CONFIG));
+            }
+            if (clusterDefaults.containsKey(key)) {
+                chain.add(synonym(key, clusterDefaults.get(key), ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG));
+            }
+            if (started.containsKey(key)) {
+                chain.add(synonym(key, started.get(key), ConfigSource.STATIC_BROKER_CONFIG));
+            }
+            return chain;
+        }
+    }
+
     /** A topic setting, the broker setting that gives its default (null: a fixed default) and what it means. */
     record TopicKey(String name, String brokerKey, String fixedDefault, ConfigType type, String documentation) {}
 
@@ -45,25 +70,17 @@ public final class ConfigDescriptions {
 
     private ConfigDescriptions() {}
 
-    /** Every broker setting with its value: the ones it was started with over the defaults. */
-    static Map<String, String> brokerValues(Map<String, String> started) {
-        Map<String, String> all = new LinkedHashMap<>();
-        BrokerConfig.KEYS.forEach(k -> all.put(k.name(), started.getOrDefault(k.name(), k.defaultValue())));
-        return all;
-    }
-
     /** A topic's settings. {@code version}: the request's (types and documentation exist from v3). */
-    static List<DescribeConfigsResourceResult> topic(Map<String, String> overrides, Map<String, String> brokerStarted, short version,
+    static List<DescribeConfigsResourceResult> topic(Map<String, String> overrides, BrokerLayers broker, short version,
                                                      boolean synonyms, boolean documentation) {
-        Map<String, String> broker = brokerValues(brokerStarted);
         List<DescribeConfigsResourceResult> out = new ArrayList<>();
         for (TopicKey k : TOPIC_KEYS) {
             List<DescribeConfigsSynonym> chain = new ArrayList<>();
             if (overrides.containsKey(k.name())) {
                 chain.add(synonym(k.name(), overrides.get(k.name()), ConfigSource.TOPIC_CONFIG));
             }
-            if (k.brokerKey() != null && brokerStarted.containsKey(k.brokerKey())) {
-                chain.add(synonym(k.brokerKey(), brokerStarted.get(k.brokerKey()), ConfigSource.STATIC_BROKER_CONFIG));
+            if (k.brokerKey() != null) {
+                chain.addAll(broker.set(k.brokerKey()));
             }
             String defaultValue = k.brokerKey() == null ? k.fixedDefault() : defaultOf(k.brokerKey());
             chain.add(synonym(k.brokerKey() == null ? k.name() : k.brokerKey(), defaultValue, ConfigSource.DEFAULT_CONFIG));
@@ -76,23 +93,40 @@ public final class ConfigDescriptions {
         return out;
     }
 
-    /** The broker's settings: all of them, read-only (Capstan reads them at start), secrets hidden. */
-    static List<DescribeConfigsResourceResult> broker(Map<String, String> started, short version, boolean synonyms, boolean documentation) {
+    /**
+     * One broker's settings: all of them, each from its most specific layer; read-only unless it can change live
+     * ({@link DynamicSettings#KEYS}); secrets hidden.
+     */
+    static List<DescribeConfigsResourceResult> broker(BrokerLayers layers, short version, boolean synonyms, boolean documentation) {
         List<DescribeConfigsResourceResult> out = new ArrayList<>();
         for (BrokerConfig.Key k : BrokerConfig.KEYS) {
             boolean sensitive = k.name().contains("password") || k.name().endsWith("jaas.config");
-            boolean set = started.containsKey(k.name());
-            ConfigSource source = set ? ConfigSource.STATIC_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG;
-            String value = sensitive ? null : set ? started.get(k.name()) : k.defaultValue();
-            List<DescribeConfigsSynonym> chain = new ArrayList<>();
-            if (set) {
-                chain.add(synonym(k.name(), value, ConfigSource.STATIC_BROKER_CONFIG));
+            List<DescribeConfigsSynonym> chain = new ArrayList<>(layers.set(k.name()));
+            chain.add(synonym(k.name(), k.defaultValue(), ConfigSource.DEFAULT_CONFIG));
+            if (sensitive) {
+                chain.forEach(c -> c.setValue(null));
             }
-            chain.add(synonym(k.name(), sensitive ? null : k.defaultValue(), ConfigSource.DEFAULT_CONFIG));
-            DescribeConfigsResourceResult r = new DescribeConfigsResourceResult().setName(k.name()).setValue(value)
-                    .setReadOnly(true).setConfigSource(source.id()).setIsSensitive(sensitive);
+            DescribeConfigsSynonym effective = chain.get(0);
+            DescribeConfigsResourceResult r = new DescribeConfigsResourceResult().setName(k.name()).setValue(effective.value())
+                    .setReadOnly(!DynamicSettings.KEYS.contains(k.name())).setConfigSource(effective.source()).setIsSensitive(sensitive);
             describe(r, chain, sensitive ? ConfigType.PASSWORD : ConfigType.UNKNOWN, k.description(), version, synonyms, documentation);
             out.add(r);
+        }
+        return out;
+    }
+
+    /** The cluster's default dynamic settings (Kafka's broker resource ""): only those set, as Kafka lists them. */
+    static List<DescribeConfigsResourceResult> clusterDefaults(BrokerLayers layers, short version, boolean synonyms, boolean documentation) {
+        List<DescribeConfigsResourceResult> out = new ArrayList<>();
+        for (BrokerConfig.Key k : BrokerConfig.KEYS) {
+            String value = layers.clusterDefaults().get(k.name());
+            if (value != null) {
+                DescribeConfigsResourceResult r = new DescribeConfigsResourceResult().setName(k.name()).setValue(value).setReadOnly(false)
+                        .setConfigSource(ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG.id()).setIsSensitive(false);
+                describe(r, List.of(synonym(k.name(), value, ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG)), ConfigType.UNKNOWN,
+                        k.description(), version, synonyms, documentation);
+                out.add(r);
+            }
         }
         return out;
     }

@@ -2,15 +2,16 @@ package io.capstan.broker.kafka;
 
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.protocol.Errors;
 
 /**
- * What both AlterConfigs APIs do once their request is read: every resource named more than once refused, broker
- * resources refused, authorization checked, each topic's change written ({@link TopicConfigWriter}).
+ * What both AlterConfigs APIs do once their request is read: every resource named more than once refused,
+ * authorization checked, each topic's change written ({@link TopicConfigWriter}), each broker's dynamic settings
+ * ({@link BrokerConfigWriter}); log levels refused.
  */
 final class ConfigResources {
     private static final TopicConfigWriter.Result DUPLICATE = new TopicConfigWriter.Result(Errors.INVALID_REQUEST, "Each resource must appear at most once.");
@@ -23,9 +24,13 @@ final class ConfigResources {
     }
 
     private final TopicConfigWriter topics;
+    private final BrokerConfigWriter brokers;
+    private final java.util.function.Supplier<io.capstan.config.BrokerConfig> current;
 
-    ConfigResources(TopicConfigWriter topics) {
+    ConfigResources(TopicConfigWriter topics, BrokerConfigWriter brokers, java.util.function.Supplier<io.capstan.config.BrokerConfig> current) {
         this.topics = topics;
+        this.brokers = brokers;
+        this.current = current;
     }
 
     /**
@@ -46,21 +51,37 @@ final class ConfigResources {
                 results.add(DUPLICATE); // every occurrence, as in Kafka
                 continue;
             }
-            TopicConfigWriter.Result refused = refusal(context, ConfigResource.Type.forId(c.type()), c.name(),
-                    c.entries().stream().map(TopicConfigChange.Entry::key).toList());
-            results.add(refused != null ? refused : topics.write(c.name(), current -> replacing
-                    ? TopicConfigChange.replacing(c.entries())
-                    : TopicConfigChange.incremental(current, c.entries()), validateOnly));
+            ConfigResource.Type type = ConfigResource.Type.forId(c.type());
+            TopicConfigWriter.Result refused = refusal(context, type, c.name());
+            if (refused != null) {
+                results.add(refused);
+            } else if (type == ConfigResource.Type.TOPIC) {
+                results.add(topics.write(c.name(), configs -> replacing
+                        ? TopicConfigChange.replacing(c.entries())
+                        : TopicConfigChange.incremental(configs, c.entries()), validateOnly));
+            } else {
+                TopicConfigChange.Rules rules = brokerRules();
+                results.add(brokers.write(c.name(), c.entries().stream().map(TopicConfigChange.Entry::key).toList(), configs -> replacing
+                        ? TopicConfigChange.replacing(c.entries(), rules)
+                        : TopicConfigChange.incremental(configs, c.entries(), rules), validateOnly));
+            }
         }
         return results;
     }
 
     /**
-     * Why a change to this resource is refused before its configs are looked at, or null for a topic the caller may
-     * alter. Broker settings (and log levels) are read once at start in Capstan: none can change live, so every key is
-     * refused as Kafka refuses a static one, with where to change it instead.
+     * A broker's: log.cleanup.policy is its one list, APPEND starting from the value in force; values are checked
+     * together, as the broker would start with them ({@link BrokerConfigWriter}).
      */
-    private static TopicConfigWriter.Result refusal(RequestContext context, ConfigResource.Type type, String name, List<String> keys) {
+    private TopicConfigChange.Rules brokerRules() {
+        return new TopicConfigChange.Rules(Map.of("log.cleanup.policy", current.get().cleaner().cleanupPolicy()), (key, value) -> null);
+    }
+
+    /**
+     * Why a change to this resource is refused before its configs are looked at, or null for a topic or broker the
+     * caller may alter. Log levels are read once at start in Capstan.
+     */
+    private static TopicConfigWriter.Result refusal(RequestContext context, ConfigResource.Type type, String name) {
         AclOperation operation = AclOperation.ALTER_CONFIGS;
         switch (type) {
             case TOPIC -> {
@@ -79,9 +100,7 @@ final class ConfigResources {
                     return new TopicConfigWriter.Result(Errors.INVALID_REQUEST,
                             "log levels cannot change at runtime in Capstan: set them in the broker's logging configuration and restart it");
                 }
-                return new TopicConfigWriter.Result(Errors.INVALID_REQUEST, "Cannot update these configs dynamically: " + new TreeSet<>(keys)
-                        + ". Capstan reads broker settings at start: change them in the broker's properties file (on Kubernetes, the"
-                        + " BrokerCluster's spec.config, which the operator rolls out) and restart the broker");
+                return null;
             }
             default -> {
                 return new TopicConfigWriter.Result(Errors.INVALID_REQUEST, "Unknown resource type " + type + " for config changes");

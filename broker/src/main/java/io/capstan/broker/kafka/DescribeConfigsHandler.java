@@ -1,10 +1,9 @@
 package io.capstan.broker.kafka;
 
-import io.capstan.config.BrokerConfig;
+import io.capstan.broker.config.DynamicConfigStore;
 import io.capstan.cluster.metadata.TopicRecord;
 import io.capstan.cluster.topics.ClusterTopics;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.common.config.ConfigResource;
@@ -16,16 +15,17 @@ import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.acl.AclOperation;
 
-/** DescribeConfigs for topics (effective settings, marking overrides) and this broker (its settings, read-only). */
+/**
+ * DescribeConfigs for topics (effective settings, marking overrides), this broker (its settings and where each comes
+ * from) and the cluster's dynamic defaults (broker resource "").
+ */
 public final class DescribeConfigsHandler implements ApiHandler {
     private final ClusterTopics topics;
-    private final BrokerConfig config;
-    private final Map<String, String> brokerSettings;
+    private final DynamicConfigStore brokerConfigs;
 
-    public DescribeConfigsHandler(ClusterTopics topics, BrokerConfig config, Map<String, String> brokerSettings) {
+    public DescribeConfigsHandler(ClusterTopics topics, DynamicConfigStore brokerConfigs) {
         this.topics = topics;
-        this.config = config;
-        this.brokerSettings = brokerSettings;
+        this.brokerConfigs = brokerConfigs;
     }
 
     @Override
@@ -54,18 +54,24 @@ public final class DescribeConfigsHandler implements ApiHandler {
                 .setResourceType(resource.resourceType()).setResourceName(resource.resourceName());
         ConfigResource.Type type = ConfigResource.Type.forId(resource.resourceType());
         List<DescribeConfigsResourceResult> entries;
+        ConfigDescriptions.BrokerLayers layers = new ConfigDescriptions.BrokerLayers(brokerConfigs.started(),
+                brokerConfigs.clusterDefaults(), brokerConfigs.ofThisBroker());
         if (type == ConfigResource.Type.TOPIC) {
             // the cluster's record, not this broker's copy: any broker answers for any topic, hosted here or not
             TopicRecord topic = TopicNames.problem(resource.resourceName()) == null ? topics.known(resource.resourceName()) : null;
             if (topic == null) {
                 return result.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code()).setErrorMessage("no such topic");
             }
-            entries = ConfigDescriptions.topic(topic.configs(), brokerSettings, version, synonyms, documentation);
+            entries = ConfigDescriptions.topic(topic.configs(), layers, version, synonyms, documentation);
         } else if (type == ConfigResource.Type.BROKER) {
-            if (!resource.resourceName().isEmpty() && !resource.resourceName().equals(String.valueOf(config.nodeId()))) {
-                return result.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("unknown broker " + resource.resourceName());
+            if (resource.resourceName().isEmpty()) {
+                entries = ConfigDescriptions.clusterDefaults(layers, version, synonyms, documentation);
+            } else if (resource.resourceName().equals(String.valueOf(brokerConfigs.brokerId()))) {
+                entries = ConfigDescriptions.broker(layers, version, synonyms, documentation);
+            } else {
+                return result.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("this is broker " + brokerConfigs.brokerId()
+                        + ", not " + resource.resourceName() + ": send a broker's DescribeConfigs to that broker (Kafka's admin clients do)");
             }
-            entries = ConfigDescriptions.broker(brokerSettings, version, synonyms, documentation);
         } else {
             return result.setErrorCode(Errors.INVALID_REQUEST.code()).setErrorMessage("resource type " + type + " is not supported");
         }

@@ -20,8 +20,9 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler {
 
     /** {@code controlRequests}: where the store writes run, off the event loop. */
     public IncrementalAlterConfigsHandler(io.capstan.cluster.topics.ClusterTopics cluster, CreateTopicsHandler.Applied applied,
-                                          Executor controlRequests) {
-        this.resources = new ConfigResources(new TopicConfigWriter(cluster, applied));
+            io.capstan.broker.config.DynamicConfigStore brokerConfigs, java.util.function.Supplier<io.capstan.config.BrokerConfig> current,
+            Executor controlRequests) {
+        this.resources = new ConfigResources(new TopicConfigWriter(cluster, applied), new BrokerConfigWriter(brokerConfigs), current);
         this.controlRequests = controlRequests;
     }
 

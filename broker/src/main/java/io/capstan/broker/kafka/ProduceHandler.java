@@ -7,8 +7,10 @@ import io.capstan.broker.replica.Replication;
 import io.capstan.broker.log.LogManager;
 import io.capstan.broker.log.Shard;
 import io.capstan.broker.log.TopicMeta;
+import io.capstan.config.BrokerConfig;
 import io.capstan.config.CleanupPolicies;
 import java.nio.ByteBuffer;
+import java.util.function.Supplier;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,23 +34,17 @@ import org.slf4j.LoggerFactory;
 public final class ProduceHandler implements ApiHandler {
     private static final Logger log = LoggerFactory.getLogger(ProduceHandler.class);
 
+    /** Its size limit unused: the broker's and the topic's are passed per batch. */
+    private final BatchValidator validator = new BatchValidator(Integer.MAX_VALUE);
     private final LogManager logs;
-    private final BatchValidator validator;
     private final Replication replication;
-    private final int defaultMinInsync;
+    /** The broker's settings, read again per request: message.max.bytes, min.insync.replicas and others change live. */
+    private final Supplier<BrokerConfig> config;
 
-    private final io.capstan.config.BrokerConfig.TimestampBounds timestamps;
-
-    private final String defaultCleanupPolicy;
-
-    public ProduceHandler(LogManager logs, int maxBatchBytes, Replication replication, int defaultMinInsync,
-                          io.capstan.config.BrokerConfig.TimestampBounds timestamps, String defaultCleanupPolicy) {
-        this.timestamps = timestamps;
-        this.defaultCleanupPolicy = defaultCleanupPolicy;
+    public ProduceHandler(LogManager logs, Replication replication, Supplier<BrokerConfig> config) {
         this.logs = logs;
-        this.validator = new BatchValidator(maxBatchBytes);
         this.replication = replication;
-        this.defaultMinInsync = defaultMinInsync;
+        this.config = config;
     }
 
     @Override
@@ -58,6 +54,7 @@ public final class ProduceHandler implements ApiHandler {
             return CompletableFuture.completedFuture(rejectAll(request, Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
                     "transactions are not supported by Capstan v1"));
         }
+        BrokerConfig settings = config.get();
         ProduceResponseData response = new ProduceResponseData();
         CompletableFuture<ApiMessage> done = new CompletableFuture<>();
         AtomicInteger pending = new AtomicInteger(1);
@@ -98,14 +95,14 @@ public final class ProduceHandler implements ApiHandler {
                 // records are nullable on the wire: no records is an empty, invalid batch set, refused as such below
                 ByteBuffer records = partition.records() == null ? ByteBuffer.allocate(0) : ((MemoryRecords) partition.records()).buffer().duplicate();
                 String topicLimit = meta.configs().get("max.message.bytes");
-                BatchValidator.Verdict verdict = topicLimit == null ? validator.validate(records)
+                BatchValidator.Verdict verdict = topicLimit == null ? validator.validate(records, settings.messageMaxBytes(), "message.max.bytes")
                         : validator.validate(records, Integer.parseInt(topicLimit), "max.message.bytes of topic " + meta.name());
                 if (verdict.ok()) {
                     verdict = BatchValidator.validateTimestamps(records, System.currentTimeMillis(),
-                            bound(meta.configs().get("message.timestamp.before.max.ms"), timestamps.beforeMaxMs()),
-                            bound(meta.configs().get("message.timestamp.after.max.ms"), timestamps.afterMaxMs()));
+                            bound(meta.configs().get("message.timestamp.before.max.ms"), settings.timestamps().beforeMaxMs()),
+                            bound(meta.configs().get("message.timestamp.after.max.ms"), settings.timestamps().afterMaxMs()));
                 }
-                if (verdict.ok() && CleanupPolicies.compacts(meta.configs().getOrDefault("cleanup.policy", defaultCleanupPolicy))) {
+                if (verdict.ok() && CleanupPolicies.compacts(meta.configs().getOrDefault("cleanup.policy", settings.cleaner().cleanupPolicy()))) {
                     verdict = BatchValidator.validateKeys(records, shard.topicPartition().toString());
                 }
                 if (!verdict.ok()) {
@@ -114,7 +111,7 @@ public final class ProduceHandler implements ApiHandler {
                     continue;
                 }
                 String topicMinInsync = meta.configs().get("min.insync.replicas");
-                int minInsync = topicMinInsync == null ? defaultMinInsync : Integer.parseInt(topicMinInsync);
+                int minInsync = topicMinInsync == null ? settings.replication().minInsyncReplicas() : Integer.parseInt(topicMinInsync);
                 int epoch = shard.leaderEpoch(); // read before the check: the log refuses the batch if the shard leaves it meanwhile
                 Errors refused = replication.canAppend(shard, request.acks(), minInsync);
                 if (refused != Errors.NONE) {

@@ -10,8 +10,9 @@ import java.util.TreeMap;
 import org.apache.kafka.common.protocol.Errors;
 
 /**
- * A topic's configs after an IncrementalAlterConfigs (SET, DELETE, APPEND, SUBTRACT per key) or an AlterConfigs (the
- * given set replaces all overrides), with Kafka's checks and error codes. Pure: the caller reads and writes the topic.
+ * A resource's configs after an IncrementalAlterConfigs (SET, DELETE, APPEND, SUBTRACT per key) or an AlterConfigs (the
+ * given set replaces all overrides), with Kafka's checks and error codes: a topic's overrides, or the dynamic settings
+ * of a broker ({@link Rules}). Pure: the caller reads and writes the resource.
  */
 public final class TopicConfigChange {
     /** Kafka's AlterConfigOp.OpType ids. */
@@ -39,15 +40,31 @@ public final class TopicConfigChange {
     }
 
     /**
-     * Settings whose value is a comma-separated list (Kafka's LIST type), the only ones APPEND and SUBTRACT apply to,
-     * with the value a topic has when it does not set them.
+     * What a kind of resource allows: its settings whose value is a comma-separated list (Kafka's LIST type), the only
+     * ones APPEND and SUBTRACT apply to, with the value the resource has when it does not set them; and what is wrong
+     * with a value of one key (null: nothing), answered with INVALID_CONFIG.
      */
-    private static final Map<String, String> LISTS = Map.of("cleanup.policy", "delete");
+    public record Rules(Map<String, String> lists, java.util.function.BinaryOperator<String> problem) {}
+
+    /** A topic's: cleanup.policy is a list defaulting to delete; every key checked by {@link TopicConfigs}. */
+    public static final Rules TOPIC = new Rules(Map.of("cleanup.policy", "delete"), (key, value) -> value == null
+            ? (TopicConfigs.SUPPORTED.contains(key) ? null : TopicConfigs.problem(key, ""))
+            : TopicConfigs.problem(key, value));
 
     private TopicConfigChange() {}
 
-    /** IncrementalAlterConfigs: each entry applied to the topic's overrides (an unset list starts from its default). */
+    /** A topic's IncrementalAlterConfigs. */
     public static Outcome incremental(Map<String, String> current, List<Entry> entries) {
+        return incremental(current, entries, TOPIC);
+    }
+
+    /** A topic's AlterConfigs. */
+    public static Outcome replacing(List<Entry> entries) {
+        return replacing(entries, TOPIC);
+    }
+
+    /** IncrementalAlterConfigs: each entry applied to the current overrides (an unset list starts from its default). */
+    public static Outcome incremental(Map<String, String> current, List<Entry> entries, Rules rules) {
         Outcome malformed = malformed(entries, false);
         if (malformed != null) {
             return malformed;
@@ -58,10 +75,10 @@ public final class TopicConfigChange {
                 case SET -> next.put(e.key(), e.value());
                 case DELETE -> next.remove(e.key());
                 case APPEND, SUBTRACT -> {
-                    if (!LISTS.containsKey(e.key())) {
+                    if (!rules.lists().containsKey(e.key())) {
                         return Outcome.refused(Errors.INVALID_CONFIG, "Can't " + e.op() + " to key " + e.key() + " because its type is not LIST.");
                     }
-                    String was = next.getOrDefault(e.key(), LISTS.get(e.key()));
+                    String was = next.getOrDefault(e.key(), rules.lists().get(e.key()));
                     List<String> parts = new ArrayList<>(was == null || was.isEmpty() ? List.of() : Arrays.asList(was.split(",")));
                     for (String v : e.value().split(",")) {
                         if (e.op() == Op.SUBTRACT) {
@@ -74,18 +91,18 @@ public final class TopicConfigChange {
                 }
             }
         }
-        return validated(next, entries);
+        return validated(next, entries, rules);
     }
 
-    /** AlterConfigs (the older API): the given values become the topic's only overrides. */
-    public static Outcome replacing(List<Entry> entries) {
+    /** AlterConfigs (the older API): the given values become the only overrides. */
+    public static Outcome replacing(List<Entry> entries, Rules rules) {
         Outcome malformed = malformed(entries, true);
         if (malformed != null) {
             return malformed;
         }
         Map<String, String> next = new TreeMap<>();
         entries.forEach(e -> next.put(e.key(), e.value()));
-        return validated(next, entries);
+        return validated(next, entries, rules);
     }
 
     private static Outcome malformed(List<Entry> entries, boolean legacy) {
@@ -104,13 +121,10 @@ public final class TopicConfigChange {
         return null;
     }
 
-    /** Every key the request touched must be a supported topic setting with a valid value in the result. */
-    private static Outcome validated(Map<String, String> next, List<Entry> entries) {
+    /** Every key the request touched must be a valid key with a valid value (or none) in the result. */
+    private static Outcome validated(Map<String, String> next, List<Entry> entries, Rules rules) {
         for (Entry e : entries) {
-            String value = next.get(e.key());
-            String problem = value == null
-                    ? (TopicConfigs.SUPPORTED.contains(e.key()) ? null : TopicConfigs.problem(e.key(), ""))
-                    : TopicConfigs.problem(e.key(), value);
+            String problem = rules.problem().apply(e.key(), next.get(e.key()));
             if (problem != null) {
                 return Outcome.refused(Errors.INVALID_CONFIG, problem);
             }

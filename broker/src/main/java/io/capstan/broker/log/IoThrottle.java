@@ -1,17 +1,24 @@
 package io.capstan.broker.log;
 
-/** Holds a thread to a byte rate (log.cleaner.io.max.bytes.per.second) by sleeping once it is ahead of it. */
+import java.util.function.DoubleSupplier;
+
+/**
+ * Holds a thread to a byte rate (log.cleaner.io.max.bytes.per.second) by sleeping once it is ahead of it. The rate is
+ * a dynamic broker config: a new one applies from the next {@link #restart()}, the start of a cleaner pass.
+ */
 final class IoThrottle {
-    private final double bytesPerSecond;
+    private final DoubleSupplier rate;
+    private double bytesPerSecond;
     private long startNanos;
     private double bytes;
 
-    IoThrottle(double bytesPerSecond) {
-        this.bytesPerSecond = bytesPerSecond;
+    IoThrottle(DoubleSupplier rate) {
+        this.rate = rate;
         restart();
     }
 
     void restart() {
+        bytesPerSecond = rate.getAsDouble();
         startNanos = System.nanoTime();
         bytes = 0;
     }

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.rocksdb.RocksIterator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,19 +28,22 @@ final class LogCompactor {
     private final LogStore store;
     private final TopicCatalog catalog;
     private final GroupCommitAppender appender;
-    private final BrokerConfig.Cleaner config;
+    /** The cleaner's settings as they are now: its rate and the topic defaults are dynamic broker configs. */
+    private final Supplier<BrokerConfig.Cleaner> config;
     private final CleanerStats stats;
     private final IoThrottle throttle;
     private final KeyOffsetMap map;
 
-    LogCompactor(LogStore store, TopicCatalog catalog, GroupCommitAppender appender, BrokerConfig.Cleaner config, CleanerStats stats) {
+    /** {@code dedupeBufferBytes}: the key map's memory, taken once at start. */
+    LogCompactor(LogStore store, TopicCatalog catalog, GroupCommitAppender appender, long dedupeBufferBytes, Supplier<BrokerConfig.Cleaner> config,
+                 CleanerStats stats) {
         this.store = store;
         this.catalog = catalog;
         this.appender = appender;
         this.config = config;
         this.stats = stats;
-        this.throttle = new IoThrottle(config.ioMaxBytesPerSecond());
-        this.map = new KeyOffsetMap(config.dedupeBufferBytes());
+        this.throttle = new IoThrottle(() -> config.get().ioMaxBytesPerSecond());
+        this.map = new KeyOffsetMap(dedupeBufferBytes);
     }
 
     /** A shard worth looking at, with what decides its turn. */
@@ -48,12 +52,13 @@ final class LogCompactor {
     /** Compacts every shard that is due, dirtiest first; returns how many it compacted. */
     int runOnce(long nowMs) {
         List<Candidate> candidates = new ArrayList<>();
+        BrokerConfig.Cleaner defaults = config.get();
         for (Shard shard : catalog.shards()) {
             TopicMeta topic = catalog.topic(shard.topicPartition().topic());
             if (topic == null || shard.deleted()) {
                 continue;
             }
-            CompactionSettings settings = CompactionSettings.of(topic.configs(), config);
+            CompactionSettings settings = CompactionSettings.of(topic.configs(), defaults);
             if (settings.compact()) {
                 candidates.add(new Candidate(shard, settings, shard.cleanPoint().dirtyRatio(shard.sizeBytes())));
             }

@@ -36,6 +36,15 @@ public final class LogManager implements AutoCloseable {
 
     /** A failed WAL fsync or a dead committer thread goes to {@code fatal} (see {@link FatalErrorHandler}). */
     public LogManager(BrokerConfig config, CommitListener listener, CommitStats stats, FatalErrorHandler fatal) {
+        this(config, () -> config, listener, stats, fatal);
+    }
+
+    /**
+     * {@code current}: the settings as they are now, for those retention and the cleaner read on each pass (dynamic
+     * broker configs); {@code config} for those read once.
+     */
+    public LogManager(BrokerConfig config, java.util.function.Supplier<BrokerConfig> current, CommitListener listener, CommitStats stats,
+                      FatalErrorHandler fatal) {
         long start = System.nanoTime();
         this.fatal = fatal;
         this.pending = new PendingWrites(config.maxPendingBytes());
@@ -47,8 +56,8 @@ public final class LogManager implements AutoCloseable {
         this.reader = new ShardReader(store, fatal);
         this.producerIds = new ProducerIdAllocator(store);
         this.diskGuard = new DiskSpaceGuard(config.dataDir(), config.diskMinFreeBytes());
-        this.retention = new RetentionCleaner(store, catalog, appender, config.retentionMs(), config.retentionBytes(), config.cleaner());
-        this.compactor = new LogCompactor(store, catalog, appender, config.cleaner(), cleanerStats);
+        this.retention = new RetentionCleaner(store, catalog, appender, current);
+        this.compactor = new LogCompactor(store, catalog, appender, config.cleaner().dedupeBufferBytes(), () -> current.get().cleaner(), cleanerStats);
         this.cleaner = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-log-cleaner"));
         this.scheduler = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-log-maintenance"));
         appender.start();

@@ -3,6 +3,7 @@ package io.capstan.broker.log;
 import io.capstan.config.BrokerConfig;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.rocksdb.RocksIterator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,18 +19,14 @@ final class RetentionCleaner {
     private final LogStore store;
     private final TopicCatalog catalog;
     private final GroupCommitAppender appender;
-    private final long defaultRetentionMs;
-    private final long defaultRetentionBytes;
-    private final BrokerConfig.Cleaner cleanerDefaults;
+    /** The broker's defaults as they are now (retention.ms and the others are dynamic broker configs). */
+    private final Supplier<BrokerConfig> defaults;
 
-    RetentionCleaner(LogStore store, TopicCatalog catalog, GroupCommitAppender appender, long defaultRetentionMs, long defaultRetentionBytes,
-                     BrokerConfig.Cleaner cleanerDefaults) {
-        this.cleanerDefaults = cleanerDefaults;
+    RetentionCleaner(LogStore store, TopicCatalog catalog, GroupCommitAppender appender, Supplier<BrokerConfig> defaults) {
+        this.defaults = defaults;
         this.store = store;
         this.catalog = catalog;
         this.appender = appender;
-        this.defaultRetentionMs = defaultRetentionMs;
-        this.defaultRetentionBytes = defaultRetentionBytes;
     }
 
     void runOnce(long nowMs) {
@@ -44,11 +41,12 @@ final class RetentionCleaner {
 
     private void clean(Shard shard, long nowMs) throws Exception {
         TopicMeta topic = catalog.topic(shard.topicPartition().topic());
-        if (topic == null || !CompactionSettings.of(topic.configs(), cleanerDefaults).delete()) {
+        BrokerConfig broker = defaults.get();
+        if (topic == null || !CompactionSettings.of(topic.configs(), broker.cleaner()).delete()) {
             return; // cleanup.policy=compact alone: kept whatever its age and size, as in Kafka
         }
-        long retentionMs = Long.parseLong(topic.configs().getOrDefault("retention.ms", String.valueOf(defaultRetentionMs)));
-        long retentionBytes = Long.parseLong(topic.configs().getOrDefault("retention.bytes", String.valueOf(defaultRetentionBytes)));
+        long retentionMs = Long.parseLong(topic.configs().getOrDefault("retention.ms", String.valueOf(broker.retentionMs())));
+        long retentionBytes = Long.parseLong(topic.configs().getOrDefault("retention.bytes", String.valueOf(broker.retentionBytes())));
         long excessBytes = retentionBytes < 0 ? 0 : shard.sizeBytes() - retentionBytes;
         long[] cut = firstRetained(shard, retentionMs < 0 ? Long.MIN_VALUE : nowMs - retentionMs, excessBytes);
         long newStart = cut[0];

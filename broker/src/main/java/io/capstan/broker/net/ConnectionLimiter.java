@@ -1,5 +1,6 @@
 package io.capstan.broker.net;
 
+import io.capstan.config.BrokerConfig;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -9,28 +10,28 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * max.connections and max.connections.per.ip across every listener: a connection beyond either is closed as soon as it
  * is accepted, before it can send a byte; and (after Netty's IdleStateHandler) connections.max.idle.ms: a connection
- * silent for that long is closed. One instance serves every channel of the server.
+ * silent for that long is closed. One instance serves every channel of the server. Both limits are read per
+ * connection: they are dynamic broker configs, and a lowered limit closes no connection already open, as in Kafka.
  */
 @ChannelHandler.Sharable
 final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ConnectionLimiter.class);
     private static final AttributeKey<InetAddress> COUNTED = AttributeKey.valueOf("capstan.counted-address");
 
-    private final int maxConnections;
-    private final int maxPerAddress;
+    private final Supplier<BrokerConfig.Limits> limits;
     private final NetMetrics metrics;
     private final AtomicInteger open = new AtomicInteger();
     private final ConcurrentHashMap<InetAddress, AtomicInteger> perAddress = new ConcurrentHashMap<>();
 
-    ConnectionLimiter(int maxConnections, int maxPerAddress, NetMetrics metrics) {
-        this.maxConnections = maxConnections;
-        this.maxPerAddress = maxPerAddress;
+    ConnectionLimiter(Supplier<BrokerConfig.Limits> limits, NetMetrics metrics) {
+        this.limits = limits;
         this.metrics = metrics;
     }
 
@@ -50,11 +51,12 @@ final class ConnectionLimiter extends ChannelInboundHandlerAdapter {
 
     /** Null when the connection may stay (it is counted then), else the setting that refuses it. */
     private String admit(InetAddress address) {
-        if (open.incrementAndGet() > maxConnections) {
+        BrokerConfig.Limits now = limits.get();
+        if (open.incrementAndGet() > now.maxConnections()) {
             open.decrementAndGet();
             return "max.connections";
         }
-        if (address != null && perAddress.computeIfAbsent(address, a -> new AtomicInteger()).incrementAndGet() > maxPerAddress) {
+        if (address != null && perAddress.computeIfAbsent(address, a -> new AtomicInteger()).incrementAndGet() > now.maxConnectionsPerIp()) {
             release(address);
             return "max.connections.per.ip";
         }

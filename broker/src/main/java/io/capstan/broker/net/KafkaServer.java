@@ -46,9 +46,9 @@ public final class KafkaServer implements AutoCloseable {
     private final long idleMs;
 
     public KafkaServer(List<ListenerSecurity> listeners, int maxFrameBytes, ApiRegistry registry, NetMetrics metrics, Backpressure backpressure,
-                       Authorizer authorizer, io.capstan.config.BrokerConfig.Limits limits, ResponseThrottle throttle) {
-        limiter = new ConnectionLimiter(limits.maxConnections(), limits.maxConnectionsPerIp(), metrics);
-        idleMs = limits.connectionsMaxIdleMs();
+                       Authorizer authorizer, java.util.function.Supplier<io.capstan.config.BrokerConfig.Limits> limits, ResponseThrottle throttle) {
+        limiter = new ConnectionLimiter(limits, metrics);
+        idleMs = limits.get().connectionsMaxIdleMs();
         epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;

@@ -99,6 +99,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
     }
 
     private final InterBrokerTransport transport;
+    private final java.util.function.IntSupplier defaultMinInsync;
 
     public ReplicaManager(int brokerId, LogManager logs, ClusterView view, BrokerConfig.Replication settings, CommitListener wakeReaders) {
         this(brokerId, logs, view, settings, wakeReaders, InterBrokerTransport.plaintext());
@@ -106,6 +107,13 @@ public final class ReplicaManager implements Replication, AutoCloseable {
 
     public ReplicaManager(int brokerId, LogManager logs, ClusterView view, BrokerConfig.Replication settings, CommitListener wakeReaders,
                           InterBrokerTransport transport) {
+        this(brokerId, logs, view, settings, wakeReaders, transport, settings::minInsyncReplicas);
+    }
+
+    /** {@code defaultMinInsync}: the broker's min.insync.replicas as it is now (a dynamic broker config). */
+    public ReplicaManager(int brokerId, LogManager logs, ClusterView view, BrokerConfig.Replication settings, CommitListener wakeReaders,
+                          InterBrokerTransport transport, java.util.function.IntSupplier defaultMinInsync) {
+        this.defaultMinInsync = defaultMinInsync;
         this.transport = transport;
         this.me = brokerId;
         this.logs = logs;
@@ -560,7 +568,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
 
     private int minInsync(TopicRecord topic) {
         String configured = topic == null ? null : topic.configs().get("min.insync.replicas");
-        return configured == null ? settings.minInsyncReplicas() : Integer.parseInt(configured);
+        return configured == null ? defaultMinInsync.getAsInt() : Integer.parseInt(configured);
     }
 
     /**
