@@ -101,6 +101,11 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
                 .help("Bytes of batches the cleaner read").callback(cb -> cb.call(cleaner.bytesRead())).register(registry);
         io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("capstan_log_cleaner_removed_bytes_total")
                 .help("Bytes compaction removed from the log").callback(cb -> cb.call(cleaner.bytesRemoved())).register(registry);
+        io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("capstan_log_cleaner_range_rewrites_total")
+                .help("Times a shard's files were rewritten to return the space compaction freed to the disk")
+                .callback(cb -> cb.call(cleaner.rangeRewrites())).register(registry);
+        io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("capstan_log_cleaner_freed_bytes_total")
+                .help("Bytes of table files those rewrites freed").callback(cb -> cb.call(cleaner.bytesFreed())).register(registry);
         io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("capstan_log_cleaner_failures_total")
                 .help("Compaction passes that failed (retried next round; the log says why)").callback(cb -> cb.call(cleaner.failures())).register(registry);
         GaugeWithCallback.builder().name("capstan_log_cleaner_max_dirty_ratio")

@@ -8,6 +8,8 @@ public final class CleanerStats {
     private final AtomicLong bytesRead = new AtomicLong();
     private final AtomicLong bytesRemoved = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
+    private final AtomicLong rangeRewrites = new AtomicLong();
+    private final AtomicLong bytesFreed = new AtomicLong();
     private volatile double maxDirtyRatio;
     private volatile long maxCompactionDelayMs;
     private volatile long lastPassMs;
@@ -17,6 +19,11 @@ public final class CleanerStats {
         bytesRead.addAndGet(read);
         bytesRemoved.addAndGet(removed);
         lastPassMs = tookMs;
+    }
+
+    void reclaimed(long freed) {
+        rangeRewrites.incrementAndGet();
+        bytesFreed.addAndGet(freed);
     }
 
     void failed() {
@@ -34,6 +41,10 @@ public final class CleanerStats {
     /** Bytes compaction took off the log. */
     public long bytesRemoved() { return bytesRemoved.get(); }
     public long failures() { return failures.get(); }
+    /** Times a shard's files were rewritten to return the space compaction freed to the disk. */
+    public long rangeRewrites() { return rangeRewrites.get(); }
+    /** Bytes of table files those rewrites freed. */
+    public long bytesFreed() { return bytesFreed.get(); }
     /** The largest share of not-yet-compacted bytes among compacted shards, at the last survey. */
     public double maxDirtyRatio() { return maxDirtyRatio; }
     /** How long past max.compaction.lag.ms the most overdue shard's oldest dirty batch is (0: none overdue). */

@@ -4,7 +4,9 @@ import io.capstan.config.BrokerConfig;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.rocksdb.RocksIterator;
@@ -24,6 +26,8 @@ import org.slf4j.LoggerFactory;
 final class LogCompactor {
     private static final Logger log = LoggerFactory.getLogger(LogCompactor.class);
     private static final long PART_BYTES = 8 << 20;
+    /** Below this many replaced bytes in a shard, its files are left to RocksDB's own compactions. */
+    static final long RECLAIM_MIN_BYTES = 4 << 20;
 
     private final LogStore store;
     private final TopicCatalog catalog;
@@ -33,6 +37,8 @@ final class LogCompactor {
     private final CleanerStats stats;
     private final IoThrottle throttle;
     private final KeyOffsetMap map;
+    /** Bytes compaction replaced in each shard (by key) since RocksDB last rewrote that shard's range. */
+    private final Map<Integer, Long> unreclaimed = new HashMap<>();
 
     /** {@code dedupeBufferBytes}: the key map's memory, taken once at start. */
     LogCompactor(LogStore store, TopicCatalog catalog, GroupCommitAppender appender, long dedupeBufferBytes, Supplier<BrokerConfig.Cleaner> config,
@@ -64,6 +70,8 @@ final class LogCompactor {
             }
         }
         candidates.sort(Comparator.comparingDouble(Candidate::dirtyRatio).reversed());
+        // a shard deleted or no longer compacted has nothing left to reclaim
+        unreclaimed.keySet().retainAll(candidates.stream().map(c -> c.shard().key()).collect(java.util.stream.Collectors.toSet()));
         double dirtiest = 0;
         long mostOverdue = 0;
         int compacted = 0;
@@ -117,7 +125,30 @@ final class LogCompactor {
         long read = indexed[1] + rewritten[0];
         stats.pass(read, rewritten[1], (System.nanoTime() - started) / 1_000_000);
         log.info("compacted {} up to offset {}: {} keys, {} bytes removed", shard, mapEnd, map.size(), rewritten[1]);
+        reclaim(shard, rewritten[1]);
         return new Outcome(true, shard.cleanPoint().dirtyRatio(shard.sizeBytes()), 0);
+    }
+
+    /**
+     * Hands the space compaction freed back to the disk once a shard's range holds at least as many replaced bytes as
+     * live ones (and {@link #RECLAIM_MIN_BYTES}): RocksDB keeps a replaced value until its own compactions reach the
+     * file, which for a key space no longer written may be never, so a compacted topic would hold its whole history on
+     * disk. Rewriting the range then at least halves its files; the cost, a read and write of the shard's live bytes,
+     * is paid no more often than compaction removes as much again.
+     */
+    private void reclaim(Shard shard, long removed) {
+        long pending = unreclaimed.merge(shard.key(), removed, Long::sum);
+        if (pending < RECLAIM_MIN_BYTES || pending < shard.sizeBytes()) {
+            return;
+        }
+        long before = store.logFileBytes();
+        long started = System.nanoTime();
+        store.compactRange(LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
+        unreclaimed.remove(shard.key());
+        long freed = Math.max(0, before - store.logFileBytes());
+        stats.reclaimed(freed);
+        log.info("rewrote the files of {} to free the {} bytes compaction replaced there: {} bytes freed in {} ms", shard, pending,
+                freed, (System.nanoTime() - started) / 1_000_000);
     }
 
     /**

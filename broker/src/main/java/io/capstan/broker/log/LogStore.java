@@ -153,6 +153,28 @@ public final class LogStore implements AutoCloseable {
         }
     }
     public ColumnFamilyHandle logFamily() { return log; }
+
+    /**
+     * Rewrites the files holding {@code [from, to)} of the log now, dropping the values compaction replaced or deleted
+     * there; blocks until done. RocksDB would reclaim that space only when its own compactions reach those files, which
+     * for a log no longer written may be never. Automatic compactions go on meanwhile.
+     */
+    public void compactRange(byte[] from, byte[] to) {
+        try (org.rocksdb.CompactRangeOptions options = new org.rocksdb.CompactRangeOptions().setExclusiveManualCompaction(false)) {
+            db.compactRange(log, from, to, options);
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot compact the log range to reclaim space: " + e.getMessage(), e);
+        }
+    }
+
+    /** Bytes of the log's table files on disk (RocksDB's estimate, without the write-ahead log). */
+    public long logFileBytes() {
+        try {
+            return db.getLongProperty(log, "rocksdb.total-sst-files-size");
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot read the log's size: " + e.getMessage(), e);
+        }
+    }
     public ColumnFamilyHandle producerFamily() { return producers; }
     public ColumnFamilyHandle metaFamily() { return meta; }
 
