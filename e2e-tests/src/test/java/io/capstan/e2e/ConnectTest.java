@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Apache Kafka Connect in distributed mode (4.3.0, the newest whose FileStream connectors resolve: bench/connect-dist), unchanged, against a 3-broker Capstan cluster (broker processes and the
+ * Apache Kafka Connect in distributed mode (4.3.1, the newest whose FileStream connectors resolve: bench/connect-dist), unchanged, against a 3-broker Capstan cluster (broker processes and the
  * failover controller): it creates its compacted config, offset and status topics, a FileStream source and sink
  * round-trip a file of 100,000 lines byte for byte, a restarted worker resumes both where they stood (the source's
  * file position from the compacted offsets topic: no line read twice), and a SIGKILLed broker costs nothing.
@@ -34,7 +34,7 @@ class ConnectTest {
 
     @Test
     void fileStreamConnectorsRoundTripAFileThroughARestartAndABrokerKill() throws Exception {
-        assertThat(ConnectWorker.LIB.resolve("connect-file-4.3.0.jar")).as("Kafka Connect and its FileStream connectors, assembled by"
+        assertThat(ConnectWorker.LIB.resolve("connect-file-4.3.1.jar")).as("Kafka Connect and its FileStream connectors, assembled by"
                 + " bench/connect-dist").exists();
         Path metadata = dir.resolve("metadata");
         Path logs = Path.of("target", "connect-logs");

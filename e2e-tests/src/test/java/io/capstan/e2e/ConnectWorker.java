@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * An Apache Kafka Connect worker in distributed mode, in its own JVM, from Kafka's own jars (bench/connect-dist, 4.3.0): its
+ * An Apache Kafka Connect worker in distributed mode, in its own JVM, from Kafka's own jars (bench/connect-dist, 4.3.1): its
  * REST API creates connectors, and it keeps its configs, offsets and statuses in compacted topics of the cluster.
  */
 final class ConnectWorker implements AutoCloseable {
