@@ -72,4 +72,46 @@ class DesiredResourcesTest {
             assertThat(rule.getVerbs()).doesNotContain("*");
         });
     }
+
+    @Test
+    void brokerPodsMeetPodSecurityRestricted() {
+        var pod = DesiredResources.statefulSet(cluster(Map.of())).getSpec().getTemplate().getSpec();
+        assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+        assertThat(pod.getSecurityContext().getRunAsUser()).as("the image's user").isEqualTo(10001L);
+        assertThat(pod.getSecurityContext().getFsGroup()).as("the data volume writable by it").isEqualTo(10001L);
+        assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+        var container = pod.getContainers().get(0).getSecurityContext();
+        assertThat(container.getAllowPrivilegeEscalation()).isFalse();
+        assertThat(container.getCapabilities().getDrop()).containsExactly("ALL");
+        assertThat(container.getCapabilities().getAdd()).isNullOrEmpty();
+        assertThat(container.getReadOnlyRootFilesystem()).isTrue();
+        assertThat(pod.getContainers().get(0).getVolumeMounts()).extracting(m -> m.getMountPath())
+                .as("writable only where it must be").containsExactlyInAnyOrder("/var/lib/capstan", "/etc/capstan", "/tmp");
+        assertThat(pod.getVolumes()).allSatisfy(v -> assertThat(v.getHostPath()).isNull());
+    }
+
+    @Test
+    void theAdminPortIsOffTheClientServiceAndOnlyBrokersTheOperatorAndNamedScrapersReachIt() {
+        assertThat(DesiredResources.clientService(cluster(Map.of())).getSpec().getPorts()).extracting(p -> p.getPort()).containsExactly(9092);
+        var policy = DesiredResources.networkPolicy(cluster(Map.of())).getSpec();
+        assertThat(policy.getPodSelector().getMatchLabels()).isEqualTo(Labels.selector("orders"));
+        assertThat(policy.getPolicyTypes()).containsExactly("Ingress");
+        assertThat(policy.getIngress()).hasSize(2);
+        var kafka = policy.getIngress().get(0);
+        assertThat(kafka.getPorts()).extracting(p -> p.getPort().getIntVal()).containsExactly(9092);
+        assertThat(kafka.getFrom()).as("any client").isNullOrEmpty();
+        var admin = policy.getIngress().get(1);
+        assertThat(admin.getPorts()).extracting(p -> p.getPort().getIntVal()).containsExactly(9644);
+        assertThat(admin.getFrom()).hasSize(2);
+        assertThat(admin.getFrom().get(0).getPodSelector().getMatchLabels()).isEqualTo(Labels.selector("orders"));
+        assertThat(admin.getFrom().get(0).getNamespaceSelector()).as("this namespace only").isNull();
+        assertThat(admin.getFrom().get(1).getPodSelector().getMatchLabels()).isEqualTo(DesiredResources.OPERATOR_POD_LABELS);
+
+        BrokerCluster monitored = cluster(Map.of());
+        monitored.getSpec().metrics.scrapeNamespaceLabels.put("kubernetes.io/metadata.name", "monitoring");
+        var scrapers = DesiredResources.networkPolicy(monitored).getSpec().getIngress().get(1).getFrom();
+        assertThat(scrapers).hasSize(3);
+        assertThat(scrapers.get(2).getNamespaceSelector().getMatchLabels()).containsExactly(Map.entry("kubernetes.io/metadata.name", "monitoring"));
+        assertThat(scrapers.get(2).getPodSelector()).as("any pod of those namespaces").isNull();
+    }
 }

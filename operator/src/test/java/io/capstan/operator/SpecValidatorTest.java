@@ -65,4 +65,15 @@ class SpecValidatorTest {
                 .contains("spec.config.listeners", "spec.config.listener.name.sasl_ssl.ssl.client.auth");
         assertThat(problems.get(0).message()).contains("spec.listeners");
     }
+
+    @Test
+    void podAnnotationsThatWouldLoosenTheSecurityProfileAreRefused() {
+        BrokerClusterSpec spec = spec(3, Map.of());
+        spec.podTemplate.metadata.annotations.put("container.apparmor.security.beta.kubernetes.io/broker", "unconfined");
+        spec.podTemplate.metadata.annotations.put("seccomp.security.alpha.kubernetes.io/pod", "unconfined");
+        spec.podTemplate.metadata.annotations.put("example.com/team", "payments");
+        assertThat(SpecValidator.validate(spec)).extracting(SpecProblem::field).containsExactly(
+                "spec.podTemplate.metadata.annotations.container.apparmor.security.beta.kubernetes.io/broker",
+                "spec.podTemplate.metadata.annotations.seccomp.security.alpha.kubernetes.io/pod");
+    }
 }

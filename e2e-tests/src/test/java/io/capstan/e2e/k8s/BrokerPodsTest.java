@@ -209,8 +209,16 @@ class BrokerPodsTest {
 
     @Test
     @Order(2)
-    void theMinimalExampleBecomesAReadyClusterThatProducesAndConsumes() throws Exception {
-        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NS).endMetadata().build()).create();
+    void theMinimalExampleBecomesAReadyClusterUnderPodSecurityRestrictedThatProducesAndConsumes() throws Exception {
+        // the namespace admits only pods that meet Pod Security "restricted", enforced by the API server itself
+        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(NS)
+                .addToLabels("pod-security.kubernetes.io/enforce", "restricted")
+                .addToLabels("pod-security.kubernetes.io/enforce-version", "latest").endMetadata().build()).create();
+        io.fabric8.kubernetes.client.KubernetesClientException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                io.fabric8.kubernetes.client.KubernetesClientException.class, () -> client.pods().inNamespace(NS).resource(
+                        new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("unhardened").endMetadata().withNewSpec()
+                                .addNewContainer().withName("c").withImage("capstan/broker:0.1.0").endContainer().endSpec().build()).create());
+        assertThat(refused.getMessage()).as("the check can fail: a pod without a security context").contains("violates PodSecurity");
         BrokerCluster minimal = Serialization.unmarshal(Files.readString(Path.of("..", "manifests", "examples", "minimal.yaml")), BrokerCluster.class);
         minimal.getMetadata().setNamespace(NS);
         client.resource(minimal).create();
@@ -224,6 +232,10 @@ class BrokerPodsTest {
         assertThat(client.services().inNamespace(NS).list().getItems()).extracting(s -> s.getMetadata().getName())
                 .contains("minimal", "minimal-brokers");
         assertThat(client.policy().v1().podDisruptionBudget().inNamespace(NS).withName("minimal").get()).isNotNull();
+        assertThat(client.network().v1().networkPolicies().inNamespace(NS).withName("minimal").get().getSpec().getIngress())
+                .as("accepted by the API server's validation (this node's pod runner does not enforce it)").hasSize(2);
+        assertThat(client.services().inNamespace(NS).withName("minimal").get().getSpec().getPorts())
+                .extracting(io.fabric8.kubernetes.api.model.ServicePort::getPort).containsExactly(9092);
 
         // as an application would: the client Service as bootstrap, the brokers' own names from then on
         String bootstrap = "minimal." + NS + ".svc:9092";

@@ -116,6 +116,10 @@ public class BrokerClusterSpec {
     public static class Metrics {
         @JsonPropertyDescription("Create a Prometheus Operator ServiceMonitor (when its CRD is installed).")
         public Boolean serviceMonitor = false;
+
+        @JsonPropertyDescription("Labels of the namespaces whose pods may reach the brokers' admin port (9644: /metrics, health) through"
+                + " the cluster's NetworkPolicy, e.g. {kubernetes.io/metadata.name: monitoring}; empty: only the brokers and the operator.")
+        public Map<String, String> scrapeNamespaceLabels = new LinkedHashMap<>();
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)

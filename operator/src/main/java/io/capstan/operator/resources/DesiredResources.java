@@ -60,7 +60,8 @@ public final class DesiredResources {
     /** With the StatefulSet at {@code brokers} (during a scale-in, the old size until shards have drained). */
     public static List<HasMetadata> all(BrokerCluster cluster, int brokers) {
         return List.of(serviceAccount(cluster), role(cluster), roleBinding(cluster), configMap(cluster),
-                headlessService(cluster), clientService(cluster), podDisruptionBudget(cluster), statefulSet(cluster, brokers));
+                headlessService(cluster), clientService(cluster), podDisruptionBudget(cluster), networkPolicy(cluster),
+                statefulSet(cluster, brokers));
     }
 
     /** A Prometheus Operator ServiceMonitor scraping every broker's /metrics (only when asked for and its CRD exists). */
@@ -169,14 +170,46 @@ public final class DesiredResources {
                 .endSpec().build();
     }
 
-    /** What applications bootstrap from. */
+    /** What applications bootstrap from: the Kafka port only (the admin port is for the operator and monitoring). */
     public static Service clientService(BrokerCluster c) {
         return new ServiceBuilder().withMetadata(meta(c, c.getMetadata().getName())).withNewSpec()
                 .withSelector(Labels.selector(c.getMetadata().getName()))
                 .addNewPort().withName("kafka").withPort(KAFKA_PORT).withTargetPort(new IntOrString(KAFKA_PORT)).endPort()
-                .addNewPort().withName("admin").withPort(ADMIN_PORT).withTargetPort(new IntOrString(ADMIN_PORT)).endPort()
                 .endSpec().build();
     }
+
+    /** The label of the operator's pods (the chart's selector label). */
+    public static final Map<String, String> OPERATOR_POD_LABELS = Map.of("app.kubernetes.io/name", "capstan-operator");
+
+    /**
+     * Who may reach the brokers: anyone the Kafka port (clients, and the brokers replicating: they share the one
+     * listener until spec.listeners separates them); the admin port only the cluster's own brokers, the operator's
+     * pods (in whatever namespace it runs) and the namespaces spec.metrics.scrapeNamespaceLabels names. Enforced by
+     * the cluster's network plugin, where it has one.
+     */
+    public static io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy networkPolicy(BrokerCluster c) {
+        String name = c.getMetadata().getName();
+        List<io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer> admin = new ArrayList<>();
+        admin.add(new io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeerBuilder()
+                .withNewPodSelector().withMatchLabels(Labels.selector(name)).endPodSelector().build());
+        admin.add(new io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeerBuilder()
+                .withNewNamespaceSelector().endNamespaceSelector()
+                .withNewPodSelector().withMatchLabels(OPERATOR_POD_LABELS).endPodSelector().build());
+        Map<String, String> scrapers = c.getSpec().metrics == null ? Map.of() : c.getSpec().metrics.scrapeNamespaceLabels;
+        if (scrapers != null && !scrapers.isEmpty()) {
+            admin.add(new io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeerBuilder()
+                    .withNewNamespaceSelector().withMatchLabels(new TreeMap<>(scrapers)).endNamespaceSelector().build());
+        }
+        return new io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder().withMetadata(meta(c, name)).withNewSpec()
+                .withNewPodSelector().withMatchLabels(Labels.selector(name)).endPodSelector()
+                .withPolicyTypes("Ingress")
+                .addNewIngress().addNewPort().withProtocol("TCP").withPort(new IntOrString(KAFKA_PORT)).endPort().endIngress()
+                .addNewIngress().addNewPort().withProtocol("TCP").withPort(new IntOrString(ADMIN_PORT)).endPort().withFrom(admin).endIngress()
+                .endSpec().build();
+    }
+
+    /** The image's user (docker/broker.Dockerfile): brokers run as it, never as root. */
+    public static final long BROKER_UID = 10001;
 
     /** Voluntary disruptions (node drains) take one broker at a time. */
     public static PodDisruptionBudget podDisruptionBudget(BrokerCluster c) {
@@ -240,6 +273,11 @@ public final class DesiredResources {
                 .withNewSpec()
                 .withServiceAccountName(accountName(c))
                 .withTerminationGracePeriodSeconds(120L)
+                // Pod Security "restricted": not root, no privilege escalation, no capabilities, the runtime's seccomp
+                // profile; fsGroup makes the data volume writable by the broker's user
+                .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(BROKER_UID).withRunAsGroup(BROKER_UID)
+                .withFsGroup(BROKER_UID).withFsGroupChangePolicy("OnRootMismatch")
+                .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile().endSecurityContext()
                 .withAffinity(user.affinity)
                 .withTolerations(user.tolerations)
                 .withNodeSelector(user.nodeSelector)
@@ -254,6 +292,8 @@ public final class DesiredResources {
                 .addNewPort().withName("kafka").withContainerPort(KAFKA_PORT).endPort()
                 .addNewPort().withName("admin").withContainerPort(ADMIN_PORT).endPort()
                 .withResources(spec.resources)
+                .withNewSecurityContext().withAllowPrivilegeEscalation(false).withReadOnlyRootFilesystem(true).withRunAsNonRoot(true)
+                .withNewCapabilities().withDrop("ALL").endCapabilities().endSecurityContext()
                 .withNewReadinessProbe().withNewHttpGet().withPath("/readyz").withPort(new IntOrString(ADMIN_PORT)).endHttpGet()
                 .withPeriodSeconds(5).withFailureThreshold(3).endReadinessProbe()
                 .withNewLivenessProbe().withNewHttpGet().withPath("/healthz").withPort(new IntOrString(ADMIN_PORT)).endHttpGet()
@@ -262,8 +302,11 @@ public final class DesiredResources {
                 // shutdown), and the admin port's actions need POST with a token, which an httpGet hook cannot send
                 .addNewVolumeMount().withName("data").withMountPath(DATA_PATH).endVolumeMount()
                 .addNewVolumeMount().withName("config").withMountPath("/etc/capstan").withReadOnly(true).endVolumeMount()
+                // the root filesystem is read-only: the JVM and RocksDB's native library need a writable /tmp
+                .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
                 .endContainer()
                 .addNewVolume().withName("config").withNewConfigMap().withName(configName(c)).endConfigMap().endVolume()
+                .addNewVolume().withName("tmp").withNewEmptyDir().withSizeLimit(new Quantity("256Mi")).endEmptyDir().endVolume()
                 .endSpec().build();
     }
 

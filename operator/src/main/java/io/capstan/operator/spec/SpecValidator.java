@@ -23,6 +23,13 @@ public final class SpecValidator {
     public static final Set<String> LISTENER_SETTINGS = Set.of("listeners", "advertised.listeners", "listener.security.protocol.map",
             "inter.broker.listener.name");
 
+    /**
+     * Pod annotations that would loosen the brokers' hardened security context (AppArmor and seccomp overrides, the
+     * annotations older Kubernetes read for them): refused rather than passed through to the pods.
+     */
+    public static final List<String> DENIED_ANNOTATION_PREFIXES = List.of("container.apparmor.security.beta.kubernetes.io/",
+            "apparmor.security.beta.kubernetes.io/", "seccomp.security.alpha.kubernetes.io/", "container.seccomp.security.alpha.kubernetes.io/");
+
     private SpecValidator() {}
 
     public static List<SpecProblem> validate(BrokerClusterSpec spec) {
@@ -55,6 +62,11 @@ public final class SpecValidator {
             problems.add(new SpecProblem("spec.config.min.insync.replicas", "is " + minInsync + " but spec.replicas is "
                     + replicas + "; no acks=all write could ever succeed"));
         }
+        Map<String, String> annotations = spec.podTemplate == null || spec.podTemplate.metadata == null
+                || spec.podTemplate.metadata.annotations == null ? Map.of() : spec.podTemplate.metadata.annotations;
+        annotations.keySet().stream().sorted().filter(k -> DENIED_ANNOTATION_PREFIXES.stream().anyMatch(k::startsWith)).forEach(k ->
+                problems.add(new SpecProblem("spec.podTemplate.metadata.annotations." + k, "would override the brokers' AppArmor or"
+                        + " seccomp profile, which the operator sets for Pod Security \"restricted\"; remove it")));
         if (spec.rollout != null && spec.rollout.canary != null && spec.rollout.canary.steps != null) {
             List<BrokerClusterSpec.Step> steps = spec.rollout.canary.steps;
             for (int i = 0; i < steps.size(); i++) {
