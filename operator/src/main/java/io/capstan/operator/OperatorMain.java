@@ -40,7 +40,8 @@ public final class OperatorMain {
                 io.prometheus.metrics.model.registry.PrometheusRegistry.defaultRegistry);
         io.prometheus.metrics.instrumentation.jvm.JvmMetrics.builder().register();
         operator.register(new BrokerClusterReconciler(client, ResourceWriter.serverSideApply(client),
-                io.capstan.operator.rollout.RestartSafetyProbe.http(), metrics), config -> {
+                io.capstan.operator.rollout.RestartSafetyProbe.http(), metrics)
+                .withImagePolicy(io.capstan.operator.spec.ImagePolicy.parse(System.getenv("ALLOWED_IMAGE_REGISTRIES"))), config -> {
             if (!namespaces.isEmpty()) {
                 config.settingNamespaces(namespaces);
             }

@@ -190,7 +190,8 @@ class BrokerPodsTest {
     @Order(1)
     void theChartInstallsTheOperatorWhichRunsAsItsServiceAccount() throws Exception {
         new Helm(Path.of("..", "helm", "capstan-operator")).install().withName("capstan").withNamespace("capstan-system")
-                .createNamespace().withKubeConfig(controlPlane.adminKubeconfig()).call();
+                .createNamespace().withKubeConfig(controlPlane.adminKubeconfig())
+                .set("allowedImageRegistries[0]", "registry.example.com").call(); // images from spec.version stay allowed
         await("the operator pod is ready").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
             List<Pod> pods = client.pods().inNamespace("capstan-system").list().getItems();
             assertThat(pods).singleElement().satisfies(p -> {
@@ -297,6 +298,41 @@ class BrokerPodsTest {
         bad.getSpec().replicas = 0;
         assertThatThrownBy(() -> client.resource(bad).create())
                 .isInstanceOf(io.fabric8.kubernetes.client.KubernetesClientException.class).hasMessageContaining("spec.replicas");
+    }
+
+    @Test
+    @Order(4)
+    void anImageFromAnotherRegistryOrAnAnnotationLooseningTheProfileIsReportedAndNothingRolls() throws Exception {
+        String templateBefore = client.apps().statefulSets().inNamespace(NS).withName("minimal").get().getMetadata().getAnnotations()
+                .get(io.capstan.operator.resources.DesiredResources.TEMPLATE_HASH);
+        Map<String, String> podsBefore = new java.util.TreeMap<>();
+        brokerPods("minimal").forEach(p -> podsBefore.put(p.getMetadata().getName(), p.getMetadata().getUid()));
+        String annotation = "container.apparmor.security.beta.kubernetes.io/broker";
+        edit("minimal", c -> {
+            c.getSpec().image = "evil.example.org/capstan/broker:0.1.0";
+            c.getSpec().podTemplate.metadata.annotations.put(annotation, "unconfined");
+        });
+        await("the InvalidSpec condition names both fields").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
+            var degraded = Conditions.get(cluster("minimal").getStatus().conditions, Conditions.DEGRADED);
+            assertThat(degraded.getStatus()).isEqualTo("True");
+            assertThat(degraded.getReason()).isEqualTo("InvalidSpec");
+            assertThat(degraded.getMessage()).contains("spec.image").contains("registry.example.com")
+                    .contains("spec.podTemplate.metadata.annotations." + annotation);
+        });
+        assertThat(client.apps().statefulSets().inNamespace(NS).withName("minimal").get().getMetadata().getAnnotations()
+                .get(io.capstan.operator.resources.DesiredResources.TEMPLATE_HASH)).as("the StatefulSet is not re-rendered").isEqualTo(templateBefore);
+        Map<String, String> podsAfter = new java.util.TreeMap<>();
+        brokerPods("minimal").forEach(p -> podsAfter.put(p.getMetadata().getName(), p.getMetadata().getUid()));
+        assertThat(podsAfter).as("no broker was replaced").isEqualTo(podsBefore);
+
+        edit("minimal", c -> {
+            c.getSpec().image = null;
+            c.getSpec().podTemplate.metadata.annotations.remove(annotation);
+        });
+        await("the cluster is Ready again").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).ignoreExceptions().untilAsserted(() -> {
+            assertThat(Conditions.get(cluster("minimal").getStatus().conditions, Conditions.DEGRADED).getStatus()).isEqualTo("False");
+            assertThat(ready(cluster("minimal"))).isTrue();
+        });
     }
 
     @Test

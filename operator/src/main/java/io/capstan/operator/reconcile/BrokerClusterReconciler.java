@@ -50,6 +50,7 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
     private final AppliedObjects applied = new AppliedObjects();
     private EventRecorder events = EventRecorder.NONE;
     private OperatorMetrics metrics = OperatorMetrics.unregistered();
+    private io.capstan.operator.spec.ImagePolicy images = io.capstan.operator.spec.ImagePolicy.ANY;
 
     /** Production wiring: the brokers' metadata store in the API server, a failover controller per cluster, Events. */
     public BrokerClusterReconciler(KubernetesClient client, ResourceWriter writer, RestartSafetyProbe safety, OperatorMetrics metrics) {
@@ -75,6 +76,12 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
     /** Where reconcile figures go (tests read them). */
     public BrokerClusterReconciler withMetrics(OperatorMetrics metrics) {
         this.metrics = metrics;
+        return this;
+    }
+
+    /** Which registries spec.image may name (the chart's allowedImageRegistries). */
+    public BrokerClusterReconciler withImagePolicy(io.capstan.operator.spec.ImagePolicy images) {
+        this.images = images;
         return this;
     }
 
@@ -241,10 +248,22 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         return false;
     }
 
-    /** An invalid spec changes nothing that runs; the Degraded condition names each field. */
-    private static boolean invalid(BrokerCluster cluster, BrokerClusterStatus status, long generation) {
-        List<SpecProblem> problems = SpecValidator.validate(cluster.getSpec());
+    /**
+     * An invalid spec changes nothing that runs; the Degraded condition names each field. A valid spec.image that no
+     * registry policy restricts is run, with the ImageUnrestricted condition saying so.
+     */
+    private boolean invalid(BrokerCluster cluster, BrokerClusterStatus status, long generation) {
+        List<SpecProblem> problems = new java.util.ArrayList<>(SpecValidator.validate(cluster.getSpec()));
+        images.check(cluster.getSpec().image).ifPresent(problems::add);
         if (problems.isEmpty()) {
+            String image = cluster.getSpec().image;
+            if (image != null && !image.isBlank() && !images.restricts()) {
+                Conditions.set(status.conditions, Conditions.IMAGE_UNRESTRICTED, true, "AnyRegistry", "spec.image " + image
+                        + " runs as given: this operator allows images from any registry (set allowedImageRegistries in its chart's values"
+                        + " to restrict them)", generation);
+            } else {
+                status.conditions.removeIf(c -> Conditions.IMAGE_UNRESTRICTED.equals(c.getType()));
+            }
             return false;
         }
         String message = problems.stream().map(SpecProblem::toString).collect(Collectors.joining("; "))

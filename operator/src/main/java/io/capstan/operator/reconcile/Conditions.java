@@ -11,6 +11,8 @@ public final class Conditions {
     public static final String PROGRESSING = "Progressing";
     public static final String DEGRADED = "Degraded";
     public static final String PAUSED = "ReconciliationPaused";
+    /** A warning: spec.image is run from any registry, since the operator has no allowed list. */
+    public static final String IMAGE_UNRESTRICTED = "ImageUnrestricted";
 
     private Conditions() {}
 
