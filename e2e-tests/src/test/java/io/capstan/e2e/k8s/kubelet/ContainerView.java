@@ -22,34 +22,35 @@ public record ContainerView(Map<String, Path> mounts, String podIp) {
         mounts = java.util.Collections.unmodifiableMap(ordered);
     }
 
+    /**
+     * One pass from left to right: a host path put in is never read again, so a checkout under /tmp is not taken for
+     * a container's /tmp volume.
+     */
     public String translate(String s) {
-        String out = s;
-        for (var m : mounts.entrySet()) {
-            out = replacePath(out, m.getKey(), m.getValue().toString());
+        StringBuilder b = new StringBuilder();
+        int i = 0;
+        scan:
+        while (i < s.length()) {
+            if (i == 0 || !isPathChar(s.charAt(i - 1))) {
+                for (var m : mounts.entrySet()) {
+                    String path = m.getKey();
+                    int end = i + path.length();
+                    if (s.startsWith(path, i) && (end == s.length() || s.charAt(end) == '/' || !isPathChar(s.charAt(end)))) {
+                        b.append(m.getValue());
+                        i = end;
+                        continue scan;
+                    }
+                }
+            }
+            b.append(s.charAt(i++));
         }
-        return out.replace("0.0.0.0", podIp);
+        return b.toString().replace("0.0.0.0", podIp);
     }
 
     public List<String> translate(List<String> values) {
         List<String> out = new ArrayList<>(values.size());
         values.forEach(v -> out.add(translate(v)));
         return out;
-    }
-
-    /** Replaces {@code path} where it is a whole path or a prefix of one ("/etc/capstan" in "/etc/capstan/x", not in "/etc/capstanx"). */
-    private static String replacePath(String s, String path, String host) {
-        StringBuilder b = new StringBuilder();
-        int from = 0;
-        for (int at = s.indexOf(path); at >= 0; at = s.indexOf(path, at + 1)) {
-            int end = at + path.length();
-            boolean startsPath = at == 0 || !isPathChar(s.charAt(at - 1));
-            boolean endsPath = end == s.length() || s.charAt(end) == '/' || !isPathChar(s.charAt(end));
-            if (startsPath && endsPath) {
-                b.append(s, from, at).append(host);
-                from = end;
-            }
-        }
-        return b.append(s.substring(from)).toString();
     }
 
     private static boolean isPathChar(char c) {
