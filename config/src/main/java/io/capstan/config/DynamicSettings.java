@@ -48,7 +48,7 @@ public final class DynamicSettings {
     }
 
     /** The settings a broker runs with: {@code started} overlaid by the cluster defaults, then by its own. */
-    public static Map<String, String> layered(Map<String, String> started, Map<String, String> clusterDefaults, Map<String, String> broker) {
+    private static Map<String, String> layered(Map<String, String> started, Map<String, String> clusterDefaults, Map<String, String> broker) {
         Map<String, String> all = new LinkedHashMap<>(started);
         all.putAll(clusterDefaults);
         all.putAll(broker);

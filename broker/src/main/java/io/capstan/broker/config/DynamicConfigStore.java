@@ -35,7 +35,7 @@ public final class DynamicConfigStore implements AutoCloseable {
     private final int me;
     private final Map<String, String> started;
     private final CurrentConfig current;
-    /** Store key to the settings it holds, as this broker's watch last delivered them. */
+    /** The cluster default's and this broker's settings by store key, as this broker's watch last delivered them. */
     private final Map<String, Map<String, String>> entities = new ConcurrentHashMap<>();
     private final AutoCloseable watch;
 
@@ -49,14 +49,15 @@ public final class DynamicConfigStore implements AutoCloseable {
     }
 
     private void apply(MetadataCache.Change change) {
+        if (!change.key().equals(key(null)) && !change.key().equals(key(me))) {
+            return; // another broker's own settings: not layered here
+        }
         if (change.isDelete()) {
             entities.remove(change.key());
         } else {
             entities.put(change.key(), Map.copyOf(MetadataCodec.decode(change.after().value(), Stored.class).values()));
         }
-        if (change.key().equals(key(null)) || change.key().equals(key(me))) {
-            relayer();
-        }
+        relayer();
     }
 
     private synchronized void relayer() {
