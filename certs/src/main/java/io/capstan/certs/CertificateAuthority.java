@@ -45,9 +45,12 @@ public final class CertificateAuthority {
 
     /** A new self-signed CA valid from now for {@code validity}. */
     public static CertificateAuthority create(String commonName, Duration validity) {
+        return create(new X500Principal("CN=" + commonName), Instant.now(), validity);
+    }
+
+    /** A new self-signed CA named {@code subject}, valid from {@code now} for {@code validity}. */
+    public static CertificateAuthority create(X500Principal subject, Instant now, Duration validity) {
         KeyPair keys = newKeyPair();
-        Instant now = Instant.now();
-        X500Principal subject = new X500Principal("CN=" + commonName);
         try {
             JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
             X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(subject, serial(), Date.from(now.minusSeconds(60)),
@@ -59,6 +62,14 @@ public final class CertificateAuthority {
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalStateException("cannot create a CA certificate", e);
         }
+    }
+
+    /** A CA kept elsewhere (a Kubernetes Secret), loaded again to issue certificates. */
+    public static CertificateAuthority of(X509Certificate certificate, java.security.PrivateKey key) {
+        if (certificate.getBasicConstraints() < 0) {
+            throw new IllegalArgumentException(certificate.getSubjectX500Principal() + " is not a CA certificate");
+        }
+        return new CertificateAuthority(new KeyPair(certificate.getPublicKey(), key), certificate);
     }
 
     public X509Certificate certificate() {

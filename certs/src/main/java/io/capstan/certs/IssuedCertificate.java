@@ -34,6 +34,17 @@ public record IssuedCertificate(X509Certificate certificate, PrivateKey key, X50
         return out.toString();
     }
 
+    /** The PKCS#8 private key alone, PEM. */
+    public String keyPem() {
+        StringWriter out = new StringWriter();
+        try (JcaPEMWriter pem = new JcaPEMWriter(out)) {
+            pem.writeObject(new JcaPKCS8Generator(key, null));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toString();
+    }
+
     public String certificatePem() {
         return pem(certificate);
     }
@@ -88,13 +99,7 @@ public record IssuedCertificate(X509Certificate certificate, PrivateKey key, X50
 
     /** The PKCS#8 private key alone (librdkafka's ssl.key.location). */
     public void writeKeyPem(Path file) {
-        StringWriter out = new StringWriter();
-        try (JcaPEMWriter pem = new JcaPEMWriter(out)) {
-            pem.writeObject(new JcaPKCS8Generator(key, null));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        writeString(file, out.toString());
+        writeString(file, keyPem());
     }
 
     public void writeCaPem(Path file) {

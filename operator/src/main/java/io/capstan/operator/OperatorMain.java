@@ -46,6 +46,12 @@ public final class OperatorMain {
                 config.settingNamespaces(namespaces);
             }
         });
+        operator.register(new io.capstan.operator.users.CapstanUserReconciler(client, ResourceWriter.serverSideApply(client),
+                io.capstan.operator.users.ClusterAdmins.overReplicationListener()), config -> {
+            if (!namespaces.isEmpty()) {
+                config.settingNamespaces(namespaces);
+            }
+        });
         operator.installShutdownHook(Duration.ofSeconds(10));
         HttpServer health = HttpServer.create(new InetSocketAddress(Integer.parseInt(System.getenv().getOrDefault("HEALTH_PORT", "8081"))), 8);
         health.createContext("/healthz", ex -> reply(ex, 200, "ok\n"));

@@ -46,15 +46,20 @@ class HelmChartTest {
 
     @Test
     void installYamlAndTheChartsCrdAreInStepWithTheirSources() throws Exception {
-        String crdFile = "brokerclusters.capstan.io-v1.yml";
+        java.util.List<String> crds = java.util.List.of("brokerclusters.capstan.io-v1.yml", "capstanusers.capstan.io-v1.yml");
         // what `helm template --include-crds` prints: the chart's CRDs, then its templates
-        String rendered = "# rendered from helm/capstan-operator: helm template capstan helm/capstan-operator --namespace capstan-system"
-                + " --kube-version 1.31.0 --include-crds\n---\n" + Files.readString(CHART.resolve("crds").resolve(crdFile)) + render();
+        StringBuilder rendered = new StringBuilder("# rendered from helm/capstan-operator: helm template capstan helm/capstan-operator"
+                + " --namespace capstan-system --kube-version 1.31.0 --include-crds\n");
+        for (String crd : crds) {
+            rendered.append("---\n").append(Files.readString(CHART.resolve("crds").resolve(crd)));
+        }
+        rendered.append(render());
         Files.writeString(Path.of("target", "install.yaml"), rendered);
         assertThat(Files.readString(INSTALL)).as("manifests/install.yaml is stale: copy operator/target/install.yaml over it")
-                .isEqualTo(rendered);
-        String crd = "brokerclusters.capstan.io-v1.yml";
-        assertThat(Files.readString(CHART.resolve("crds").resolve(crd))).as("helm/capstan-operator/crds/" + crd + " is stale: copy crds/" + crd)
-                .isEqualTo(Files.readString(Path.of("..", "crds", crd)));
+                .isEqualTo(rendered.toString());
+        for (String crd : crds) {
+            assertThat(Files.readString(CHART.resolve("crds").resolve(crd))).as("helm/capstan-operator/crds/" + crd + " is stale: copy crds/" + crd)
+                    .isEqualTo(Files.readString(Path.of("..", "crds", crd)));
+        }
     }
 }

@@ -7,6 +7,7 @@ import io.capstan.operator.api.BrokerClusterSpec;
 import io.capstan.operator.reconcile.BrokerClusterReconciler;
 import io.capstan.operator.reconcile.Conditions;
 import io.capstan.operator.reconcile.ResourceWriter;
+import io.capstan.operator.resources.DesiredResources;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.apps.StatefulSetStatusBuilder;
@@ -111,6 +112,59 @@ class ReconcilerMockServerTest {
 
     private StatefulSet sts() {
         return client.apps().statefulSets().inNamespace("shop").withName("orders").get();
+    }
+
+    private String secretFile(String secret, String key) {
+        var s = client.secrets().inNamespace("shop").withName(secret).get();
+        return s == null || s.getData().get(key) == null ? null
+                : new String(java.util.Base64.getDecoder().decode(s.getData().get(key)), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aSecuredClusterGetsCasAndABrokerCertificateRenewedBeforeItExpiresWithoutRollingTheBrokers() throws Exception {
+        BrokerCluster c = new BrokerCluster();
+        c.setMetadata(new ObjectMetaBuilder().withName("orders").withNamespace("shop").build());
+        BrokerClusterSpec spec = new BrokerClusterSpec();
+        spec.replicas = 3;
+        spec.version = "0.1.0";
+        BrokerClusterSpec.ListenerSpec tls = new BrokerClusterSpec.ListenerSpec();
+        tls.name = "tls";
+        tls.port = 9093;
+        tls.tls = true;
+        tls.authentication = "scram-sha-512";
+        spec.listeners = java.util.List.of(tls);
+        spec.certificates = new BrokerClusterSpec.Certificates();
+        spec.certificates.validity = "10m";
+        spec.certificates.renewBefore = "4m";
+        c.setSpec(spec);
+        client.resource(c).create();
+        reconcile();
+        String ca = secretFile("orders-cluster-ca", "ca.crt");
+        var caCert = io.capstan.certs.Pem.certificate(ca);
+        var broker = io.capstan.certs.Pem.certificates(secretFile("orders-broker-certs", "broker.pem"));
+        assertThat(broker).as("the broker's certificate and its CA").hasSize(2);
+        broker.get(0).verify(caCert.getPublicKey());
+        assertThat(broker.get(0).getSubjectX500Principal().getName()).isEqualTo("CN=orders-broker,O=capstan");
+        assertThat(secretFile("orders-broker-certs", "cluster-ca.crt")).isEqualTo(ca);
+        assertThat(secretFile("orders-cluster-ca-cert", "ca.crt")).as("the public bundle for clients").isEqualTo(ca);
+        assertThat(secretFile("orders-cluster-ca-cert", "ca.key")).isNull();
+        assertThat(io.capstan.certs.Pem.certificate(secretFile("orders-clients-ca", "ca.crt"))).isNotEqualTo(caCert);
+        String template = sts().getMetadata().getAnnotations().get(DesiredResources.TEMPLATE_HASH);
+
+        now += java.time.Duration.ofMinutes(5).toMillis();
+        reconcile();
+        assertThat(io.capstan.certs.Pem.certificates(secretFile("orders-broker-certs", "broker.pem")).get(0))
+                .as("5 minutes into 10, with renewal 4 minutes before the end: kept").isEqualTo(broker.get(0));
+
+        now += java.time.Duration.ofMinutes(1).toMillis() + 1;
+        reconcile();
+        var renewed = io.capstan.certs.Pem.certificates(secretFile("orders-broker-certs", "broker.pem")).get(0);
+        assertThat(renewed).as("renewed 4 minutes before the end").isNotEqualTo(broker.get(0));
+        renewed.verify(caCert.getPublicKey());
+        assertThat(renewed.getNotAfter().toInstant()).isEqualTo(java.time.Instant.ofEpochMilli(now / 1000 * 1000).plus(java.time.Duration.ofMinutes(10)));
+        assertThat(secretFile("orders-cluster-ca", "ca.crt")).as("the CA lives on").isEqualTo(ca);
+        assertThat(sts().getMetadata().getAnnotations().get(DesiredResources.TEMPLATE_HASH))
+                .as("brokers reload certificates: no roll").isEqualTo(template);
     }
 
     @Test

@@ -58,6 +58,78 @@ public class BrokerClusterSpec {
 
     public PodTemplate podTemplate = new PodTemplate();
 
+    @JsonPropertyDescription("Kafka listeners for clients. Absent: one plaintext listener on 9092 without authentication. Given:"
+            + " exactly these, and the brokers replicate over a listener of their own on 9091 (mutual TLS with certificates from"
+            + " the cluster CA the operator runs).")
+    public List<ListenerSpec> listeners;
+
+    @JsonPropertyDescription("Lifetimes of the certificates the operator issues (with spec.listeners).")
+    public Certificates certificates;
+
+    /** A listener clients connect to: its port, whether it speaks TLS, and how clients prove who they are. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @ValidationRule(value = "self.authentication != 'tls' || self.tls", message = "authentication tls needs tls: true")
+    @ValidationRule(value = "self.authentication != 'oauth' || has(self.oauth)", message = "authentication oauth needs oauth.jwksEndpointUri")
+    public static class ListenerSpec {
+        @Required
+        @Pattern("^[a-z][a-z0-9]{0,15}$")
+        @JsonPropertyDescription("Listener name (lower case letters and digits); the Kafka listener is its upper-case form.")
+        public String name;
+
+        @Required
+        @Min(1024)
+        @Max(65535)
+        @JsonPropertyDescription("Container port (not 9091 or 9644, which the brokers use for replication and the admin port).")
+        public Integer port;
+
+        @Default("internal")
+        @Pattern("^internal$")
+        @JsonPropertyDescription("internal: reached inside the cluster through the client Service and the pods' DNS names.")
+        public String type = "internal";
+
+        @Default("false")
+        @JsonPropertyDescription("Encrypt with TLS; the brokers' certificates are signed by the cluster CA (Secret <cluster>-cluster-ca-cert).")
+        public Boolean tls = false;
+
+        @Default("none")
+        @Pattern("^(none|scram-sha-512|tls|oauth)$")
+        @JsonPropertyDescription("none, scram-sha-512 (SASL SCRAM), tls (a client certificate from the clients CA) or oauth (OAUTHBEARER).")
+        public String authentication = "none";
+
+        public OAuth oauth;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class OAuth {
+        @Required
+        @JsonPropertyDescription("Where the issuer's public keys (JWKS) are, an https:// URL.")
+        public String jwksEndpointUri;
+
+        @JsonPropertyDescription("The iss a token must carry (empty: not checked).")
+        public String issuer;
+
+        @JsonPropertyDescription("An audience a token's aud must name (empty: not checked).")
+        public String audience;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Certificates {
+        @Default("365d")
+        @Pattern("^([0-9]+(d|h|m))+$")
+        @JsonPropertyDescription("Lifetime of broker and user certificates, e.g. 365d or 12h.")
+        public String validity = "365d";
+
+        @Default("30d")
+        @Pattern("^([0-9]+(d|h|m))+$")
+        @JsonPropertyDescription("Renew a certificate (and a CA) this long before it expires.")
+        public String renewBefore = "30d";
+
+        @Default("1825d")
+        @Pattern("^([0-9]+(d|h|m))+$")
+        @JsonPropertyDescription("Lifetime of the cluster CA and the clients CA.")
+        public String caValidity = "1825d";
+    }
+
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Storage {
         @Pattern("^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$")

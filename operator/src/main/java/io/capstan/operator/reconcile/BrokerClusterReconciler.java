@@ -48,6 +48,7 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
     private final ClusterControllers controllers;
     private final java.util.function.LongSupplier clock;
     private final AppliedObjects applied = new AppliedObjects();
+    private final io.capstan.operator.certs.ClusterCertificates certificates;
     private EventRecorder events = EventRecorder.NONE;
     private OperatorMetrics metrics = OperatorMetrics.unregistered();
     private io.capstan.operator.spec.ImagePolicy images = io.capstan.operator.spec.ImagePolicy.ANY;
@@ -71,6 +72,7 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         this.metadata = metadata;
         this.controllers = controllers;
         this.clock = clock;
+        this.certificates = new io.capstan.operator.certs.ClusterCertificates(client, writer::write);
     }
 
     /** Where reconcile figures go (tests read them). */
@@ -220,6 +222,11 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         status.shards = StatusFunction.shardHealth(observed.shards(), balancedFor);
         ScalePlan.Decision scale = scale(observed, balancedFor, name);
         Rendered rendered = render(observed, scale, rolledBack);
+        if (DesiredResources.secured(cluster)) {
+            // before the brokers: a pod cannot start without its certificate Secret
+            certificates.ensure(cluster, Math.max(scale.statefulSetReplicas(), observed.runningBrokers()),
+                    java.time.Instant.ofEpochMilli(observed.nowMs()));
+        }
         apply(observed, rendered, name);
         RollingRestart.Decision rollout = new RolloutStep(client, safety, metrics, events).next(observed, rendered.templateHash(), rolledBack);
         // the rollout step may have rolled back in this very pass

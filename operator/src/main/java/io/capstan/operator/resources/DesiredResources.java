@@ -85,6 +85,20 @@ public final class DesiredResources {
         return spec.image != null && !spec.image.isBlank() ? spec.image : DEFAULT_IMAGE_REPOSITORY + ":" + spec.version;
     }
 
+    /** Whether the cluster runs spec.listeners (with TLS between brokers), rather than the one plaintext listener. */
+    public static boolean secured(BrokerCluster c) {
+        return c.getSpec().listeners != null && !c.getSpec().listeners.isEmpty();
+    }
+
+    /** The ports clients use: each of spec.listeners, or the one plaintext listener. */
+    static List<Integer> clientPorts(BrokerCluster c) {
+        return secured(c) ? c.getSpec().listeners.stream().map(l -> l.port).toList() : List.of(KAFKA_PORT);
+    }
+
+    static String portName(BrokerCluster c, int port) {
+        return secured(c) ? c.getSpec().listeners.stream().filter(l -> l.port == port).findFirst().orElseThrow().name : "kafka";
+    }
+
     public static String headlessName(BrokerCluster c) { return c.getMetadata().getName() + "-brokers"; }
     public static String configName(BrokerCluster c) { return c.getMetadata().getName() + "-config"; }
     public static String accountName(BrokerCluster c) { return c.getMetadata().getName() + "-broker"; }
@@ -92,6 +106,11 @@ public final class DesiredResources {
     private static ObjectMeta meta(BrokerCluster c, String name) {
         return new ObjectMetaBuilder().withName(name).withNamespace(c.getMetadata().getNamespace())
                 .withLabels(Labels.all(c.getMetadata().getName())).withOwnerReferences(owner(c)).build();
+    }
+
+    /** The owner reference that makes an object go when its cluster goes. */
+    public static OwnerReference ownerOf(BrokerCluster c) {
+        return owner(c);
     }
 
     static OwnerReference owner(BrokerCluster c) {
@@ -104,8 +123,12 @@ public final class DesiredResources {
     public static String brokerProperties(BrokerCluster c) {
         Map<String, String> settings = new TreeMap<>(c.getSpec().config == null ? Map.of() : c.getSpec().config);
         settings.put("cluster.id", c.getMetadata().getNamespace() + "-" + c.getMetadata().getName());
-        settings.put("listener.host", "0.0.0.0");
-        settings.put("listener.port", String.valueOf(KAFKA_PORT));
+        if (secured(c)) {
+            settings.putAll(ListenerSettings.render(c));
+        } else {
+            settings.put("listener.host", "0.0.0.0");
+            settings.put("listener.port", String.valueOf(KAFKA_PORT));
+        }
         settings.put("admin.port", String.valueOf(ADMIN_PORT));
         settings.put("data.dir", DATA_PATH + "/data");
         settings.put("metadata.store", "kubernetes");
@@ -163,19 +186,29 @@ public final class DesiredResources {
 
     /** Stable per-pod DNS names (broker-N.<cluster>-brokers), published before readiness so brokers find each other. */
     public static Service headlessService(BrokerCluster c) {
+        List<io.fabric8.kubernetes.api.model.ServicePort> ports = new ArrayList<>(servicePorts(c));
+        if (secured(c)) {
+            ports.add(servicePort(ListenerSettings.REPLICATION_NAME, ListenerSettings.REPLICATION_PORT));
+        }
+        ports.add(servicePort("admin", ADMIN_PORT));
         return new ServiceBuilder().withMetadata(meta(c, headlessName(c))).withNewSpec()
                 .withClusterIP("None").withPublishNotReadyAddresses(true).withSelector(Labels.selector(c.getMetadata().getName()))
-                .addNewPort().withName("kafka").withPort(KAFKA_PORT).withTargetPort(new IntOrString(KAFKA_PORT)).endPort()
-                .addNewPort().withName("admin").withPort(ADMIN_PORT).withTargetPort(new IntOrString(ADMIN_PORT)).endPort()
-                .endSpec().build();
+                .withPorts(ports).endSpec().build();
     }
 
     /** What applications bootstrap from: the Kafka port only (the admin port is for the operator and monitoring). */
     public static Service clientService(BrokerCluster c) {
         return new ServiceBuilder().withMetadata(meta(c, c.getMetadata().getName())).withNewSpec()
-                .withSelector(Labels.selector(c.getMetadata().getName()))
-                .addNewPort().withName("kafka").withPort(KAFKA_PORT).withTargetPort(new IntOrString(KAFKA_PORT)).endPort()
+                .withSelector(Labels.selector(c.getMetadata().getName())).withPorts(servicePorts(c))
                 .endSpec().build();
+    }
+
+    private static List<io.fabric8.kubernetes.api.model.ServicePort> servicePorts(BrokerCluster c) {
+        return clientPorts(c).stream().map(p -> servicePort(portName(c, p), p)).toList();
+    }
+
+    private static io.fabric8.kubernetes.api.model.ServicePort servicePort(String name, int port) {
+        return new io.fabric8.kubernetes.api.model.ServicePortBuilder().withName(name).withPort(port).withTargetPort(new IntOrString(port)).build();
     }
 
     /** The label of the operator's pods (the chart's selector label). */
@@ -200,11 +233,21 @@ public final class DesiredResources {
             admin.add(new io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeerBuilder()
                     .withNewNamespaceSelector().withMatchLabels(new TreeMap<>(scrapers)).endNamespaceSelector().build());
         }
+        List<io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule> rules = new ArrayList<>();
+        rules.add(new io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRuleBuilder()
+                .withPorts(clientPorts(c).stream().map(p -> new io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPortBuilder()
+                        .withProtocol("TCP").withPort(new IntOrString(p)).build()).toList()).build());
+        if (secured(c)) {
+            // the replication listener: the cluster's brokers, and the operator (which manages users and ACLs over it)
+            rules.add(new io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRuleBuilder()
+                    .addNewPort().withProtocol("TCP").withPort(new IntOrString(ListenerSettings.REPLICATION_PORT)).endPort()
+                    .withFrom(admin.subList(0, 2)).build());
+        }
+        rules.add(new io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRuleBuilder()
+                .addNewPort().withProtocol("TCP").withPort(new IntOrString(ADMIN_PORT)).endPort().withFrom(admin).build());
         return new io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder().withMetadata(meta(c, name)).withNewSpec()
                 .withNewPodSelector().withMatchLabels(Labels.selector(name)).endPodSelector()
-                .withPolicyTypes("Ingress")
-                .addNewIngress().addNewPort().withProtocol("TCP").withPort(new IntOrString(KAFKA_PORT)).endPort().endIngress()
-                .addNewIngress().addNewPort().withProtocol("TCP").withPort(new IntOrString(ADMIN_PORT)).endPort().withFrom(admin).endIngress()
+                .withPolicyTypes("Ingress").withIngress(rules)
                 .endSpec().build();
     }
 
@@ -267,8 +310,31 @@ public final class DesiredResources {
         annotations.put("prometheus.io/scrape", "true");
         annotations.put("prometheus.io/port", String.valueOf(ADMIN_PORT));
         String advertised = "$(POD_NAME)." + headlessName(c) + ".$(POD_NAMESPACE).svc";
+        String advertising = secured(c) ? "advertised.listeners=" + ListenerSettings.advertised(c, advertised) : "advertised.host=" + advertised;
         String start = "exec /opt/capstan/bin/capstan broker --config /etc/capstan/broker.properties"
-                + " --node-id \"${POD_NAME##*-}\" --set advertised.host=" + advertised + " --set metadata.namespace=\"${POD_NAMESPACE}\"";
+                + " --node-id \"${POD_NAME##*-}\" --set " + advertising + " --set metadata.namespace=\"${POD_NAMESPACE}\"";
+        List<io.fabric8.kubernetes.api.model.ContainerPort> ports = new ArrayList<>();
+        clientPorts(c).forEach(p -> ports.add(new io.fabric8.kubernetes.api.model.ContainerPortBuilder().withName(portName(c, p)).withContainerPort(p).build()));
+        if (secured(c)) {
+            ports.add(new io.fabric8.kubernetes.api.model.ContainerPortBuilder().withName(ListenerSettings.REPLICATION_NAME)
+                    .withContainerPort(ListenerSettings.REPLICATION_PORT).build());
+        }
+        ports.add(new io.fabric8.kubernetes.api.model.ContainerPortBuilder().withName("admin").withContainerPort(ADMIN_PORT).build());
+        List<io.fabric8.kubernetes.api.model.VolumeMount> mounts = new ArrayList<>(List.of(
+                new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName("data").withMountPath(DATA_PATH).build(),
+                new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName("config").withMountPath("/etc/capstan").withReadOnly(true).build(),
+                // the root filesystem is read-only: the JVM and RocksDB's native library need a writable /tmp
+                new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build()));
+        List<io.fabric8.kubernetes.api.model.Volume> volumes = new ArrayList<>(List.of(
+                new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("config").withNewConfigMap().withName(configName(c)).endConfigMap().build(),
+                new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("tmp").withNewEmptyDir().withSizeLimit(new Quantity("256Mi")).endEmptyDir().build()));
+        if (secured(c)) {
+            // the broker re-reads its key and trust bundles when the Secret volume changes: renewals need no restart
+            mounts.add(new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName("tls").withMountPath(ListenerSettings.TLS_PATH)
+                    .withReadOnly(true).build());
+            volumes.add(new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("tls").withNewSecret()
+                    .withSecretName(io.capstan.operator.certs.ClusterCertificates.brokerCertsSecret(c)).withDefaultMode(0440).endSecret().build());
+        }
         return new PodTemplateSpecBuilder().withNewMetadata().withLabels(labels).withAnnotations(annotations).endMetadata()
                 .withNewSpec()
                 .withServiceAccountName(accountName(c))
@@ -289,8 +355,7 @@ public final class DesiredResources {
                 .addNewContainer().withName("broker").withImage(image(spec))
                 .withCommand("sh", "-c", start)
                 .withEnv(env())
-                .addNewPort().withName("kafka").withContainerPort(KAFKA_PORT).endPort()
-                .addNewPort().withName("admin").withContainerPort(ADMIN_PORT).endPort()
+                .withPorts(ports)
                 .withResources(spec.resources)
                 .withNewSecurityContext().withAllowPrivilegeEscalation(false).withReadOnlyRootFilesystem(true).withRunAsNonRoot(true)
                 .withNewCapabilities().withDrop("ALL").endCapabilities().endSecurityContext()
@@ -300,13 +365,9 @@ public final class DesiredResources {
                 .withInitialDelaySeconds(10).withPeriodSeconds(10).withFailureThreshold(6).endLivenessProbe()
                 // no preStop hook: SIGTERM makes the broker hand its shards over before it stops (controlled
                 // shutdown), and the admin port's actions need POST with a token, which an httpGet hook cannot send
-                .addNewVolumeMount().withName("data").withMountPath(DATA_PATH).endVolumeMount()
-                .addNewVolumeMount().withName("config").withMountPath("/etc/capstan").withReadOnly(true).endVolumeMount()
-                // the root filesystem is read-only: the JVM and RocksDB's native library need a writable /tmp
-                .addNewVolumeMount().withName("tmp").withMountPath("/tmp").endVolumeMount()
+                .withVolumeMounts(mounts)
                 .endContainer()
-                .addNewVolume().withName("config").withNewConfigMap().withName(configName(c)).endConfigMap().endVolume()
-                .addNewVolume().withName("tmp").withNewEmptyDir().withSizeLimit(new Quantity("256Mi")).endEmptyDir().endVolume()
+                .withVolumes(volumes)
                 .endSpec().build();
     }
 

@@ -3,8 +3,6 @@ package io.capstan.operator.rollout;
 import io.capstan.operator.api.BrokerClusterSpec;
 import java.time.Duration;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The canary steps of a rollout, as a pure state machine: given the step reached, how many brokers run the new
@@ -91,20 +89,7 @@ public final class Canary {
         return analysis.interval == null || analysis.interval.isBlank() ? Duration.ofSeconds(10) : parse(analysis.interval);
     }
 
-    private static final Pattern PART = Pattern.compile("([0-9]+)([smh])");
-
-    /** "1h30m", "10m", "45s" (the CRD's pattern guarantees the shape). */
     static Duration parse(String text) {
-        Matcher m = PART.matcher(text);
-        Duration d = Duration.ZERO;
-        while (m.find()) {
-            long n = Long.parseLong(m.group(1));
-            d = d.plus(switch (m.group(2)) {
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                default -> Duration.ofHours(n);
-            });
-        }
-        return d;
+        return io.capstan.operator.spec.Durations.parse(text);
     }
 }

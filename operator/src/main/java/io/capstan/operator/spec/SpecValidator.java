@@ -40,8 +40,12 @@ public final class SpecValidator {
             if (OPERATOR_OWNED.contains(key)) {
                 problems.add(new SpecProblem("spec.config." + key, "is set by the operator for each broker; remove it"));
             } else if (LISTENER_SETTINGS.contains(key) || key.startsWith("listener.name.")) {
-                problems.add(new SpecProblem("spec.config." + key, "the operator renders the brokers' listeners itself and cannot"
-                        + " yet run TLS or SASL listeners on Kubernetes (planned as spec.listeners); remove it"));
+                problems.add(new SpecProblem("spec.config." + key, "the operator renders the brokers' listeners from"
+                        + " spec.listeners (name, port, tls, authentication); remove it and use spec.listeners"));
+            } else if (key.startsWith("ssl.") || key.equals("sasl.enabled.mechanisms") || key.equals("admin.token.file")
+                    || key.startsWith("inter.broker.sasl.") || key.equals("sasl.mechanism.inter.broker.protocol")) {
+                problems.add(new SpecProblem("spec.config." + key, "TLS and SASL are configured by spec.listeners, with"
+                        + " certificates from the operator's CAs; remove it"));
             } else {
                 userSettings.put(key, value == null ? "" : value);
             }
@@ -62,6 +66,7 @@ public final class SpecValidator {
             problems.add(new SpecProblem("spec.config.min.insync.replicas", "is " + minInsync + " but spec.replicas is "
                     + replicas + "; no acks=all write could ever succeed"));
         }
+        listeners(spec, problems);
         Map<String, String> annotations = spec.podTemplate == null || spec.podTemplate.metadata == null
                 || spec.podTemplate.metadata.annotations == null ? Map.of() : spec.podTemplate.metadata.annotations;
         annotations.keySet().stream().sorted().filter(k -> DENIED_ANNOTATION_PREFIXES.stream().anyMatch(k::startsWith)).forEach(k ->
@@ -78,5 +83,40 @@ public final class SpecValidator {
             }
         }
         return problems;
+    }
+
+    /** Ports the brokers use themselves: replication (with spec.listeners) and the admin port. */
+    public static final Set<Integer> RESERVED_PORTS = Set.of(9091, 9644);
+
+    private static void listeners(BrokerClusterSpec spec, List<SpecProblem> problems) {
+        if (spec.listeners != null) {
+            Set<String> names = new java.util.HashSet<>();
+            Set<Integer> ports = new java.util.HashSet<>();
+            for (int i = 0; i < spec.listeners.size(); i++) {
+                BrokerClusterSpec.ListenerSpec l = spec.listeners.get(i);
+                String field = "spec.listeners[" + i + "]";
+                if (l.name != null && (l.name.equals("replication") || !names.add(l.name))) {
+                    problems.add(new SpecProblem(field + ".name", l.name.equals("replication")
+                            ? "replication is the brokers' own listener; choose another name" : "another listener is also named " + l.name));
+                }
+                if (l.port != null && (RESERVED_PORTS.contains(l.port) || !ports.add(l.port))) {
+                    problems.add(new SpecProblem(field + ".port", RESERVED_PORTS.contains(l.port)
+                            ? "is " + l.port + ", which the brokers use (9091 replication, 9644 admin); choose another" : "another listener also uses " + l.port));
+                }
+            }
+        }
+        if (spec.certificates != null) {
+            java.time.Duration validity = Durations.parse(spec.certificates.validity);
+            java.time.Duration renewBefore = Durations.parse(spec.certificates.renewBefore);
+            java.time.Duration caValidity = Durations.parse(spec.certificates.caValidity);
+            if (renewBefore.compareTo(validity) >= 0) {
+                problems.add(new SpecProblem("spec.certificates.renewBefore", "is " + spec.certificates.renewBefore
+                        + ", not shorter than validity " + spec.certificates.validity + "; certificates would be renewed on every pass"));
+            }
+            if (validity.compareTo(caValidity) > 0) {
+                problems.add(new SpecProblem("spec.certificates.validity", "is " + spec.certificates.validity
+                        + ", longer than caValidity " + spec.certificates.caValidity + " (a certificate never outlives its CA)"));
+            }
+        }
     }
 }

@@ -31,6 +31,9 @@ final class PodProcess {
     volatile int readinessFailures;
     volatile int readinessSuccesses;
     volatile long processStartedAtMs;
+    /** ConfigMap and Secret volumes, kept in step with their objects as the kubelet does, with how the container sees paths. */
+    volatile Map<io.fabric8.kubernetes.api.model.Volume, Path> projected = Map.of();
+    volatile ContainerView view;
 
     PodProcess(Pod pod, String ip, Path dir, Container container, List<String> command, Map<String, String> env) {
         this.namespace = pod.getMetadata().getNamespace();

@@ -156,7 +156,11 @@ public final class PodRunner implements AutoCloseable {
         return (int) pods.values().stream().filter(PodProcess::running).count();
     }
 
+    private static final int REFRESH_EVERY_SYNCS = 10;
+    private int syncs;
+
     void sync() {
+        boolean refreshDue = ++syncs % REFRESH_EVERY_SYNCS == 0;
         List<Pod> list = client.pods().inAnyNamespace().withField("spec.nodeName", nodeName).list().getItems();
         Set<String> seen = new HashSet<>();
         for (Pod pod : list) {
@@ -179,6 +183,9 @@ public final class PodRunner implements AutoCloseable {
                 }
             } else if (!p.stopping) {
                 tend(p, pod);
+                if (refreshDue) {
+                    refreshVolumes(p);
+                }
             }
         }
         serviceRecords(list);
@@ -233,9 +240,11 @@ public final class PodRunner implements AutoCloseable {
                 }
             }
             ContainerView view = new ContainerView(mounts, ip);
+            Map<Volume, Path> projected = new LinkedHashMap<>();
             for (Volume v : volumes.values()) {
-                if (v.getConfigMap() != null) {
-                    writeConfigMap(pod, v, volumeDirs.get(v.getName()), view);
+                if (v.getConfigMap() != null || v.getSecret() != null) {
+                    projected.put(v, volumeDirs.get(v.getName()));
+                    project(pod.getMetadata().getNamespace(), v, volumeDirs.get(v.getName()), view, true);
                 }
             }
             Map<String, String> env = environment(pod, container, ip, view, dir);
@@ -246,6 +255,8 @@ public final class PodRunner implements AutoCloseable {
             }
             command.replaceAll(s -> view.translate(ContainerView.expand(s, env)));
             PodProcess p = new PodProcess(pod, ip, dir, container, command, env);
+            p.projected = Map.copyOf(projected);
+            p.view = view;
             p.launch();
             pods.put(pod.getMetadata().getUid(), p);
             dns(pod, ip, true);
@@ -281,22 +292,62 @@ public final class PodRunner implements AutoCloseable {
             Files.createDirectories(dir);
             return dir;
         }
-        if (v.getConfigMap() != null || v.getEmptyDir() != null) {
+        if (v.getConfigMap() != null || v.getSecret() != null || v.getEmptyDir() != null) {
             Path dir = podDir.resolve("volumes").resolve(v.getName());
             Files.createDirectories(dir);
             return dir;
         }
-        throw new IllegalStateException("volume " + v.getName() + ": only persistentVolumeClaim, configMap and emptyDir are supported");
+        throw new IllegalStateException("volume " + v.getName() + ": only persistentVolumeClaim, configMap, secret and emptyDir are supported");
     }
 
-    private void writeConfigMap(Pod pod, Volume v, Path dir, ContainerView view) throws IOException {
-        var cm = client.configMaps().inNamespace(pod.getMetadata().getNamespace()).withName(v.getConfigMap().getName()).get();
-        if (cm == null) {
-            throw new NotYet("config map " + v.getConfigMap().getName() + " does not exist");
+    /**
+     * Writes a ConfigMap's or Secret's keys as files (ConfigMap text through the container view, so its paths and
+     * wildcard addresses are the pod's; Secret bytes as they are). A file whose content changed is replaced by an atomic
+     * rename, as the kubelet swaps a symlink, so a reader sees the old content or the new, never half of it.
+     */
+    private void project(String namespace, Volume v, Path dir, ContainerView view, boolean starting) throws IOException {
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        if (v.getConfigMap() != null) {
+            var cm = client.configMaps().inNamespace(namespace).withName(v.getConfigMap().getName()).get();
+            if (cm == null) {
+                if (starting) {
+                    throw new NotYet("config map " + v.getConfigMap().getName() + " does not exist");
+                }
+                return;
+            }
+            if (cm.getData() != null) {
+                cm.getData().forEach((k, value) -> files.put(k, view.translate(value).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            }
+        } else {
+            var secret = client.secrets().inNamespace(namespace).withName(v.getSecret().getSecretName()).get();
+            if (secret == null) {
+                if (starting) {
+                    throw new NotYet("secret " + v.getSecret().getSecretName() + " does not exist");
+                }
+                return;
+            }
+            if (secret.getData() != null) {
+                secret.getData().forEach((k, value) -> files.put(k, java.util.Base64.getDecoder().decode(value)));
+            }
         }
-        if (cm.getData() != null) {
-            for (var e : cm.getData().entrySet()) {
-                Files.writeString(dir.resolve(e.getKey()), view.translate(e.getValue()));
+        for (var e : files.entrySet()) {
+            Path file = dir.resolve(e.getKey());
+            if (Files.exists(file) && java.util.Arrays.equals(Files.readAllBytes(file), e.getValue())) {
+                continue;
+            }
+            Path tmp = dir.resolve("." + e.getKey() + ".tmp");
+            Files.write(tmp, e.getValue());
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
+    }
+
+    /** The kubelet's periodic sync of ConfigMap and Secret volumes (every few seconds here; about a minute on a real node). */
+    private void refreshVolumes(PodProcess p) {
+        for (var e : p.projected.entrySet()) {
+            try {
+                project(p.namespace, e.getKey(), e.getValue(), p.view, false);
+            } catch (IOException | RuntimeException ex) {
+                log.warn("{}: cannot refresh volume {}: {}", p.key(), e.getKey().getName(), ex.toString());
             }
         }
     }

@@ -1,0 +1,210 @@
+package io.capstan.operator.certs;
+
+import io.capstan.certs.CertificateAuthority;
+import io.capstan.certs.IssuedCertificate;
+import io.capstan.certs.Pem;
+import io.capstan.operator.api.BrokerCluster;
+import io.capstan.operator.resources.DesiredResources;
+import io.capstan.operator.resources.Labels;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import javax.security.auth.x500.X500Principal;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A secured cluster's CAs and broker certificates, kept in Secrets the cluster owns: the cluster CA (signs brokers and
+ * the operator's own client certificate: whoever holds one is a super user on the replication listener), the clients
+ * CA (signs users' certificates), a public Secret with the cluster CA bundle for clients to trust, and the brokers'
+ * key and trust bundles, mounted into every broker (which reloads them when they change, so no certificate change
+ * restarts a broker). Each pass makes them current as {@link Renewal} decides.
+ */
+public final class ClusterCertificates {
+    private static final Logger log = LoggerFactory.getLogger(ClusterCertificates.class);
+    public static final X500Principal OPERATOR_PRINCIPAL = new X500Principal("CN=capstan-operator,O=capstan");
+
+    private final KubernetesClient client;
+    private final Consumer<Secret> writer;
+
+    public ClusterCertificates(KubernetesClient client, Consumer<Secret> writer) {
+        this.client = client;
+        this.writer = writer;
+    }
+
+    public static String clusterCaSecret(BrokerCluster c) { return c.getMetadata().getName() + "-cluster-ca"; }
+    public static String clientsCaSecret(BrokerCluster c) { return c.getMetadata().getName() + "-clients-ca"; }
+    /** Public: the cluster CA bundle clients trust (key ca.crt). */
+    public static String clusterCaCertSecret(BrokerCluster c) { return c.getMetadata().getName() + "-cluster-ca-cert"; }
+    public static String brokerCertsSecret(BrokerCluster c) { return c.getMetadata().getName() + "-broker-certs"; }
+
+    /** The principal of every broker of the cluster on the replication listener. */
+    public static X500Principal brokerPrincipal(BrokerCluster c) {
+        return new X500Principal("CN=" + c.getMetadata().getName() + "-broker,O=capstan");
+    }
+
+    /** The broker certificate's names: each pod's (up to {@code brokers}), a wildcard for them, and the client Service's. */
+    public static Renewal.Wanted brokerNames(BrokerCluster c, int brokers) {
+        String name = c.getMetadata().getName();
+        String ns = c.getMetadata().getNamespace();
+        String headless = DesiredResources.headlessName(c);
+        java.util.Set<String> dns = new java.util.TreeSet<>();
+        for (String suffix : List.of(".svc", ".svc.cluster.local")) {
+            dns.add("*." + headless + "." + ns + suffix);
+            dns.add(headless + "." + ns + suffix);
+            dns.add(name + "." + ns + suffix);
+            for (int i = 0; i < brokers; i++) {
+                dns.add(name + "-" + i + "." + headless + "." + ns + suffix);
+            }
+        }
+        dns.add(name);
+        dns.add(name + "." + ns);
+        return new Renewal.Wanted(brokerPrincipal(c), dns);
+    }
+
+    /** Both CAs of a cluster, as its Secrets hold them now. */
+    public record Authorities(Authority cluster, Authority clients) {}
+
+    /** The cluster's CAs, or empty before the operator created them. */
+    public Optional<Authorities> read(BrokerCluster c) {
+        Optional<Authority> cluster = readCa(c, clusterCaSecret(c));
+        Optional<Authority> clients = readCa(c, clientsCaSecret(c));
+        return cluster.isPresent() && clients.isPresent() ? Optional.of(new Authorities(cluster.get(), clients.get())) : Optional.empty();
+    }
+
+    /**
+     * Makes every CA and certificate Secret current at {@code now} for a cluster of {@code brokers} brokers; returns
+     * when the next renewal falls due.
+     */
+    public Instant ensure(BrokerCluster c, int brokers, Instant now) {
+        CertificatePolicy policy = CertificatePolicy.of(c.getSpec().certificates);
+        Authority clusterCa = ensureCa(c, clusterCaSecret(c), "cluster", now, policy);
+        Authority clientsCa = ensureCa(c, clientsCaSecret(c), "clients", now, policy);
+        String clusterTrust = Pem.bundle(clusterCa.trusted(now));
+        String clientsTrust = Pem.bundle(clientsCa.trusted(now));
+        Map<String, String> published = Map.of("ca.crt", clusterTrust);
+        if (!published.equals(dataOf(get(c, clusterCaCertSecret(c))))) {
+            write(c, clusterCaCertSecret(c), published);
+        }
+
+        Secret existing = get(c, brokerCertsSecret(c));
+        String keyAndChain = data(existing, "broker.pem");
+        X509Certificate leaf = keyAndChain == null ? null : Pem.certificate(keyAndChain);
+        Renewal.Wanted wanted = brokerNames(c, brokers);
+        Optional<String> why = Renewal.leaf(leaf, wanted, clusterCa.current().certificate(), now, policy);
+        if (why.isPresent()) {
+            IssuedCertificate issued = clusterCa.current().issue(new CertificateAuthority.Request(wanted.subject().getName(),
+                    List.copyOf(wanted.dnsNames()), List.of(), now.minusSeconds(60),
+                    Renewal.notAfter(now, policy.validity(), clusterCa.current().certificate())));
+            keyAndChain = issued.keyAndChainPem();
+            leaf = issued.certificate();
+            log.info("{}/{}: issued the broker certificate, valid until {} ({})", c.getMetadata().getNamespace(),
+                    c.getMetadata().getName(), issued.certificate().getNotAfter().toInstant(), why.get());
+        }
+        Map<String, String> brokerFiles = new LinkedHashMap<>();
+        brokerFiles.put("broker.pem", keyAndChain);
+        brokerFiles.put("cluster-ca.crt", clusterTrust);
+        brokerFiles.put("clients-ca.crt", clientsTrust);
+        if (!brokerFiles.equals(dataOf(existing))) {
+            write(c, brokerCertsSecret(c), brokerFiles);
+        }
+        Instant next = Renewal.nextDue(List.of(leaf, clusterCa.current().certificate(), clientsCa.current().certificate()),
+                clusterCa.current().certificate(), policy);
+        for (X509Certificate previous : new X509Certificate[] {clusterCa.previous(), clientsCa.previous()}) {
+            if (Renewal.stillTrusted(previous, now) && previous.getNotAfter().toInstant().isBefore(next)) {
+                next = previous.getNotAfter().toInstant();
+            }
+        }
+        return next;
+    }
+
+    /** A client certificate for the operator itself, signed by the cluster CA: a super user on the replication listener. */
+    public static IssuedCertificate operatorIdentity(Authority clusterCa, Instant now) {
+        return clusterCa.current().issue(new CertificateAuthority.Request(OPERATOR_PRINCIPAL.getName(), List.of(), List.of(),
+                now.minusSeconds(60), Renewal.notAfter(now, java.time.Duration.ofHours(1), clusterCa.current().certificate())));
+    }
+
+    private Authority ensureCa(BrokerCluster c, String secret, String which, Instant now, CertificatePolicy policy) {
+        Optional<Authority> existing = readCa(c, secret);
+        X509Certificate current = existing.map(a -> a.current().certificate()).orElse(null);
+        switch (Renewal.ca(current, now, policy)) {
+            case KEEP -> {
+                Authority a = existing.get();
+                if (a.previous() != null && !Renewal.stillTrusted(a.previous(), now)) {
+                    Authority trimmed = new Authority(a.current(), null);
+                    writeCa(c, secret, trimmed);
+                    return trimmed;
+                }
+                return a;
+            }
+            case CREATE, ROTATE -> {
+                CertificateAuthority fresh = CertificateAuthority.create(new X500Principal("CN=" + c.getMetadata().getName() + "-" + which
+                        + "-ca,O=capstan"), now, policy.caValidity());
+                Authority next = new Authority(fresh, current);
+                writeCa(c, secret, next);
+                log.info("{}/{}: {} the {} CA, valid until {}", c.getMetadata().getNamespace(), c.getMetadata().getName(),
+                        current == null ? "created" : "rotated", which, fresh.certificate().getNotAfter().toInstant());
+                return next;
+            }
+            default -> throw new IllegalStateException();
+        }
+    }
+
+    private void writeCa(BrokerCluster c, String secret, Authority a) {
+        Map<String, String> data = new LinkedHashMap<>();
+        data.put("ca.crt", IssuedCertificate.pem(a.current().certificate()));
+        data.put("ca.key", a.current().asIssued().keyPem());
+        if (a.previous() != null) {
+            data.put("previous.crt", IssuedCertificate.pem(a.previous()));
+        }
+        write(c, secret, data);
+    }
+
+    private Optional<Authority> readCa(BrokerCluster c, String secret) {
+        Secret s = get(c, secret);
+        String cert = data(s, "ca.crt");
+        String key = data(s, "ca.key");
+        if (cert == null || key == null) {
+            return Optional.empty();
+        }
+        String previous = data(s, "previous.crt");
+        return Optional.of(new Authority(CertificateAuthority.of(Pem.certificate(cert), Pem.privateKey(key)),
+                previous == null ? null : Pem.certificate(previous)));
+    }
+
+    private Secret get(BrokerCluster c, String name) {
+        return client.secrets().inNamespace(c.getMetadata().getNamespace()).withName(name).get();
+    }
+
+    private void write(BrokerCluster c, String name, Map<String, String> files) {
+        Map<String, String> encoded = new LinkedHashMap<>();
+        files.forEach((k, v) -> encoded.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
+        writer.accept(new SecretBuilder().withNewMetadata().withName(name).withNamespace(c.getMetadata().getNamespace())
+                .withLabels(Labels.all(c.getMetadata().getName())).withOwnerReferences(DesiredResources.ownerOf(c)).endMetadata()
+                .withType("Opaque").withData(encoded).build());
+    }
+
+    static String data(Secret s, String key) {
+        if (s == null || s.getData() == null || s.getData().get(key) == null) {
+            return null;
+        }
+        return new String(Base64.getDecoder().decode(s.getData().get(key)), StandardCharsets.UTF_8);
+    }
+
+    private static Map<String, String> dataOf(Secret s) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (s != null && s.getData() != null) {
+            s.getData().forEach((k, v) -> out.put(k, new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8)));
+        }
+        return out;
+    }
+}
