@@ -60,7 +60,7 @@ class BrokerPodsTest {
         controlPlane.startScheduling();
         client = controlPlane.adminClient();
         PodRunner.registerNode(client, NODE, Map.of("topology.kubernetes.io/zone", "zone-a"));
-        PodRunner.provisionVolumes(client, controlPlane.work().resolve("volumes"), 8, "10Gi");
+        PodRunner.provisionVolumes(client, controlPlane.work().resolve("volumes"), 10, "10Gi");
         Images images = Images.fromCheckout(Path.of("..").toAbsolutePath().normalize(), List.of("0.1.0", "0.2.0", "0.3.0"))
                 .withBrokenBroker("0.4.0", controlPlane.work().resolve("images").resolve("broken"));
         runner = new PodRunner(client, NODE, controlPlane.work(), images, new ClusterDns(Path.of(hosts)),
@@ -476,5 +476,210 @@ class BrokerPodsTest {
                             .as("the cluster-scoped binding goes too").isNull();
                     assertThat(runner.runningProcesses()).as("only the operator runs").isEqualTo(1);
                 });
+    }
+
+    // --- a secured cluster: listeners with TLS and SCRAM, users and ACLs as custom resources, certificates renewed ---
+
+    static final String SECURE = "secure";
+    /** The broker certificate served before the renewal, and the brokers' pod UIDs (a renewal must restart none). */
+    static String firstBrokerSerial;
+
+    static String secretFile(String secret, String key) {
+        var s = client.secrets().inNamespace(NS).withName(secret).get();
+        assertThat(s).as("Secret " + secret).isNotNull();
+        return new String(java.util.Base64.getDecoder().decode(s.getData().get(key)), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** The documents of manifests/examples/secure.yaml, by kind and name. */
+    static Map<String, String> secureExample() throws Exception {
+        Map<String, String> docs = new java.util.LinkedHashMap<>();
+        for (String doc : Files.readString(Path.of("..", "manifests", "examples", "secure.yaml")).split("(?m)^---\\s*$")) {
+            String name = doc.replaceAll("(?s).*\\nmetadata:\\s*\\n\\s*name: (\\S+).*", "$1");
+            docs.put(name, doc);
+        }
+        return docs;
+    }
+
+    static io.capstan.operator.api.CapstanUser user(String name) {
+        return client.resources(io.capstan.operator.api.CapstanUser.class).inNamespace(NS).withName(name).get();
+    }
+
+    static boolean userReady(String name) {
+        var u = user(name);
+        return u != null && u.getStatus() != null && u.getStatus().conditions != null
+                && Conditions.get(u.getStatus().conditions, Conditions.READY) != null
+                && "True".equals(Conditions.get(u.getStatus().conditions, Conditions.READY).getStatus());
+    }
+
+    /** A Kafka client as an application gets it from its user's Secret: SASL_SSL with SCRAM, trusting the cluster CA. */
+    static java.util.Properties scramClient(String user) {
+        java.util.Properties p = new java.util.Properties();
+        p.put("bootstrap.servers", SECURE + "." + NS + ".svc:9093");
+        p.put("security.protocol", "SASL_SSL");
+        p.put("sasl.mechanism", "SCRAM-SHA-512");
+        p.put("sasl.jaas.config", secretFile(user, "sasl.jaas.config"));
+        p.put("ssl.truststore.type", "PEM");
+        p.put("ssl.truststore.certificates", secretFile(user, "ca.crt"));
+        return p;
+    }
+
+    /** The same for a user with a client certificate, on the mutual-TLS listener. */
+    static java.util.Properties tlsClient(String user) {
+        java.util.Properties p = new java.util.Properties();
+        p.put("bootstrap.servers", SECURE + "." + NS + ".svc:9094");
+        p.put("security.protocol", "SSL");
+        p.put("ssl.keystore.type", "PEM");
+        p.put("ssl.keystore.key", secretFile(user, "user.key"));
+        p.put("ssl.keystore.certificate.chain", secretFile(user, "user.crt"));
+        p.put("ssl.truststore.type", "PEM");
+        p.put("ssl.truststore.certificates", secretFile(user, "ca.crt"));
+        return p;
+    }
+
+    static String brokerCertificateSerial() {
+        return io.capstan.certs.Pem.certificate(secretFile(SECURE + "-broker-certs", "broker.pem")).getSerialNumber().toString(16);
+    }
+
+    /** The serial of the certificate a broker presents on a new TLS connection (verified against the cluster CA bundle). */
+    static String servedSerial(String host, int port) throws Exception {
+        java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        int i = 0;
+        for (var ca : io.capstan.certs.Pem.certificates(secretFile(SECURE + "-cluster-ca-cert", "ca.crt"))) {
+            trust.setCertificateEntry("ca-" + i++, ca);
+        }
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+        context.init(null, tmf.getTrustManagers(), null);
+        try (javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) context.getSocketFactory().createSocket(host, port)) {
+            javax.net.ssl.SSLParameters params = socket.getSSLParameters();
+            params.setEndpointIdentificationAlgorithm("HTTPS");
+            socket.setSSLParameters(params);
+            socket.setSoTimeout(10_000);
+            socket.startHandshake();
+            return ((java.security.cert.X509Certificate) socket.getSession().getPeerCertificates()[0]).getSerialNumber().toString(16);
+        }
+    }
+
+    @Test
+    @Order(11)
+    void aSecuredClusterServesItsUsersOverTlsWithAclsAndRenewsItsCertificateUnderLoadWithoutAnError() throws Exception {
+        Map<String, String> example = secureExample();
+        BrokerCluster secure = Serialization.unmarshal(example.get(SECURE), BrokerCluster.class);
+        secure.getMetadata().setNamespace(NS);
+        // lifetimes short enough to see a renewal within the test: issued for 4 minutes, renewed 2 minutes before the end
+        secure.getSpec().certificates.validity = "4m";
+        secure.getSpec().certificates.renewBefore = "2m";
+        client.resource(secure).create();
+        await("BrokerCluster secure is Ready").atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(1))
+                .until(() -> ready(cluster(SECURE)));
+        assertThat(client.network().v1().networkPolicies().inNamespace(NS).withName(SECURE).get().getSpec().getIngress())
+                .as("client listeners, replication (brokers and operator only), admin port").hasSize(3);
+        for (String name : List.of("orders-app", "billing")) {
+            io.capstan.operator.api.CapstanUser u = Serialization.unmarshal(example.get(name), io.capstan.operator.api.CapstanUser.class);
+            u.getMetadata().setNamespace(NS);
+            client.resource(u).create();
+        }
+        io.capstan.operator.api.CapstanUser intruder = Serialization.unmarshal(example.get("orders-app"), io.capstan.operator.api.CapstanUser.class);
+        intruder.getMetadata().setNamespace(NS);
+        intruder.getMetadata().setName("intruder");
+        intruder.getSpec().acls = List.of();
+        client.resource(intruder).create();
+        await("the users are Ready").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
+                .until(() -> userReady("orders-app") && userReady("billing") && userReady("intruder"));
+
+        java.util.Properties app = scramClient("orders-app");
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(app)) {
+            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("orders", 3, (short) 3)
+                    .configs(Map.of("min.insync.replicas", "2")))).all().get(2, java.util.concurrent.TimeUnit.MINUTES);
+        }
+        firstBrokerSerial = brokerCertificateSerial();
+        Map<String, String> podUids = new java.util.TreeMap<>();
+        brokerPods(SECURE).forEach(p -> podUids.put(p.getMetadata().getName(), p.getMetadata().getUid()));
+        assertThat(podUids).hasSize(3);
+
+        Map<Long, AcknowledgedRecords.Ack> acked;
+        try (ProduceLoad load = new ProduceLoad(app, "orders", 3, 100, Duration.ofSeconds(30))) {
+            load.awaitMoreAcknowledged(300);
+            await("the operator renews the broker certificate").atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1))
+                    .until(() -> !brokerCertificateSerial().equals(firstBrokerSerial));
+            String renewed = brokerCertificateSerial();
+            for (int i = 0; i < 3; i++) {
+                String host = SECURE + "-" + i + "." + SECURE + "-brokers." + NS + ".svc";
+                await(host + " serves the renewed certificate on new connections").atMost(Duration.ofMinutes(1))
+                        .pollInterval(Duration.ofMillis(500)).ignoreExceptions().until(() -> servedSerial(host, 9093).equals(renewed));
+            }
+            load.awaitMoreAcknowledged(300);
+            acked = load.acked;
+            load.close();
+            assertThat(load.errors).as("errors the application saw while the certificate was renewed").isEmpty();
+        }
+        assertThat(AcknowledgedRecords.verify(app, "orders", 3, acked)).as("every acknowledged record read back at its offset")
+                .isEqualTo(acked.size());
+        Map<String, String> after = new java.util.TreeMap<>();
+        brokerPods(SECURE).forEach(p -> {
+            after.put(p.getMetadata().getName(), p.getMetadata().getUid());
+            assertThat(p.getStatus().getContainerStatuses().get(0).getRestartCount()).as(p.getMetadata().getName() + " restarts").isZero();
+        });
+        assertThat(after).as("no broker was replaced for the renewal").isEqualTo(podUids);
+
+        // a service with a client certificate from the clients CA reads over mutual TLS as its ACLs allow
+        java.util.Properties billing = tlsClient("billing");
+        billing.put("group.id", "billing");
+        billing.put("auto.offset.reset", "earliest");
+        try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(
+                billing, new org.apache.kafka.common.serialization.ByteArrayDeserializer(), new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+            consumer.subscribe(List.of("orders"));
+            java.util.concurrent.atomic.AtomicInteger read = new java.util.concurrent.atomic.AtomicInteger();
+            await("billing reads over mutual TLS").atMost(Duration.ofMinutes(1)).until(() -> {
+                read.addAndGet(consumer.poll(Duration.ofMillis(500)).count());
+                return read.get() >= 100;
+            });
+        }
+        // a user without ACLs authenticates and is refused, as Kafka refuses it
+        java.util.Properties refused = scramClient("intruder");
+        refused.put("max.block.ms", "30000");
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(refused, new ByteArraySerializer(), new ByteArraySerializer())) {
+            assertThatThrownBy(() -> producer.send(new ProducerRecord<>("orders", new byte[] {1})).get(1, java.util.concurrent.TimeUnit.MINUTES))
+                    .hasCauseInstanceOf(org.apache.kafka.common.errors.TopicAuthorizationException.class);
+        }
+    }
+
+    @Test
+    @Order(12)
+    void deletingAUserRevokesItsAccessWithinSecondsAndItsCredentialsGo() throws Exception {
+        java.util.Properties app = scramClient("orders-app");
+        app.put("max.block.ms", "10000");
+        app.put("delivery.timeout.ms", "10000");
+        app.put("request.timeout.ms", "5000");
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(app, new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>("orders", new byte[] {1})).get(1, java.util.concurrent.TimeUnit.MINUTES);
+            long deleted = System.nanoTime();
+            client.resources(io.capstan.operator.api.CapstanUser.class).inNamespace(NS).withName("orders-app").delete();
+            Exception refusal = null;
+            while (refusal == null && System.nanoTime() - deleted < java.util.concurrent.TimeUnit.MINUTES.toNanos(1)) {
+                try {
+                    producer.send(new ProducerRecord<>("orders", new byte[] {2})).get(1, java.util.concurrent.TimeUnit.MINUTES);
+                    Thread.sleep(100); // pacing of the application's sends, not synchronisation
+                } catch (java.util.concurrent.ExecutionException e) {
+                    refusal = (Exception) e.getCause();
+                }
+            }
+            long revokedMs = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - deleted);
+            System.out.printf("orders-app refused %d ms after its CapstanUser was deleted: %s%n", revokedMs, refusal);
+            assertThat(refusal).as("the open connection's next produce is refused").isInstanceOf(org.apache.kafka.common.errors.TopicAuthorizationException.class);
+            assertThat(revokedMs).as("revoked within seconds").isLessThan(15_000);
+        }
+        await("the user is gone once the cluster forgot it, and its Secret with it").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1))
+                .untilAsserted(() -> {
+                    assertThat(user("orders-app")).isNull();
+                    assertThat(client.secrets().inNamespace(NS).withName("orders-app").get()).isNull();
+                });
+        app.put("max.block.ms", "20000");
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(app, new ByteArraySerializer(), new ByteArraySerializer())) {
+            assertThatThrownBy(() -> producer.send(new ProducerRecord<>("orders", new byte[] {3})).get(1, java.util.concurrent.TimeUnit.MINUTES))
+                    .as("the old password no longer logs in").hasCauseInstanceOf(org.apache.kafka.common.errors.SaslAuthenticationException.class);
+        }
     }
 }

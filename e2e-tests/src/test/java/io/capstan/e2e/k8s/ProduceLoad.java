@@ -29,7 +29,12 @@ final class ProduceLoad implements AutoCloseable {
     private volatile boolean running = true;
 
     ProduceLoad(String bootstrap, String topic, int partitions, int perSecond, Duration deliveryTimeout) {
-        Properties p = AcknowledgedRecords.durableProducer(bootstrap);
+        this(AcknowledgedRecords.durableProducer(bootstrap), topic, partitions, perSecond, deliveryTimeout);
+    }
+
+    /** Over a connection described by {@code client} (bootstrap servers and security settings). */
+    ProduceLoad(Properties client, String topic, int partitions, int perSecond, Duration deliveryTimeout) {
+        Properties p = AcknowledgedRecords.durableProducer(client);
         p.put("delivery.timeout.ms", String.valueOf(deliveryTimeout.toMillis()));
         p.put("request.timeout.ms", String.valueOf(Math.min(15_000, deliveryTimeout.toMillis() / 2)));
         p.put("max.block.ms", String.valueOf(deliveryTimeout.toMillis()));
