@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The operator process: one active replica at a time (a Lease in its own namespace), watching all namespaces or those
- * listed in WATCH_NAMESPACES, with /healthz, /readyz and /metrics (Prometheus) on HEALTH_PORT (default 8081).
+ * listed in WATCH_NAMESPACES (RBAC_SCOPE=namespaced: it holds Roles there only), with /healthz, /readyz and /metrics
+ * (Prometheus) on HEALTH_PORT (default 8081).
  */
 public final class OperatorMain {
     private static final Logger log = LoggerFactory.getLogger(OperatorMain.class);  // JUL underneath: configured first thing in main
@@ -41,7 +42,8 @@ public final class OperatorMain {
         io.prometheus.metrics.instrumentation.jvm.JvmMetrics.builder().register();
         operator.register(new BrokerClusterReconciler(client, ResourceWriter.serverSideApply(client),
                 io.capstan.operator.rollout.RestartSafetyProbe.http(), metrics)
-                .withImagePolicy(io.capstan.operator.spec.ImagePolicy.parse(System.getenv("ALLOWED_IMAGE_REGISTRIES"))), config -> {
+                .withImagePolicy(io.capstan.operator.spec.ImagePolicy.parse(System.getenv("ALLOWED_IMAGE_REGISTRIES")))
+                .withNodeReaderBindings(!"namespaced".equals(System.getenv("RBAC_SCOPE"))), config -> {
             if (!namespaces.isEmpty()) {
                 config.settingNamespaces(namespaces);
             }

@@ -37,6 +37,22 @@ class HelmChartTest {
     }
 
     @Test
+    void namespacedModeGrantsRolesInTheWatchedNamespacesAndNothingClusterWideButOneCrdRead() {
+        String out = new Helm(CHART).template().withName("capstan").withNamespace("capstan-system").withKubeVersion("1.31.0")
+                .set("rbac.namespaced", true).set("watchNamespaces[0]", "team-a").set("watchNamespaces[1]", "team-b").call();
+        java.util.List<String> docs = java.util.Arrays.stream(out.split("(?m)^---\\s*$")).toList();
+        assertThat(docs.stream().filter(d -> java.util.regex.Pattern.compile("(?m)^kind: Role$").matcher(d).find()).map(d -> d.replaceAll("(?s).*?namespace: (\\S+).*", "$1")).toList())
+                .containsExactlyInAnyOrder("team-a", "team-b", "capstan-system");
+        java.util.List<String> clusterRoles = docs.stream().filter(d -> java.util.regex.Pattern.compile("(?m)^kind: ClusterRole$").matcher(d).find()).toList();
+        assertThat(clusterRoles).as("the operator's own, and the node reader its brokers are bound to").hasSize(2);
+        assertThat(String.join("", clusterRoles)).doesNotContain("secrets", "clusterrolebindings", "configmaps")
+                .contains("resourceNames: [\"servicemonitors.monitoring.coreos.com\"]");
+        assertThat(out).contains("name: system:serviceaccounts:team-a", "value: \"namespaced\"");
+        assertThatThrownBy(() -> new Helm(CHART).template().withName("capstan").withKubeVersion("1.31.0").set("rbac.namespaced", true).call())
+                .hasMessageContaining("rbac.namespaced needs watchNamespaces");
+    }
+
+    @Test
     void theValuesSchemaRefusesNonsense() {
         assertThatThrownBy(() -> new Helm(CHART).template().withName("capstan").withKubeVersion("1.31.0").set("replicas", 0).call())
                 .hasMessageContaining("replicas");

@@ -129,7 +129,8 @@ class ApiServerTest {
                 String kind = item.getKind();
                 if (kind.equals("ServiceAccount") || kind.equals("ClusterRole") || kind.equals("ClusterRoleBinding")
                         || kind.equals("Role") || kind.equals("RoleBinding")) {
-                    client.resource(item).create();
+                    // server-side apply: the node-reader ClusterRole may exist already (the namespaced install's test)
+                    client.resource(item).forceConflicts().serverSideApply();
                 }
             }
         }
@@ -152,6 +153,66 @@ class ApiServerTest {
                     .isEqualTo("capstan-broker-node-reader");
             assertThat(client.resources(BrokerCluster.class).inNamespace("shop").withName("rbac").get().getStatus().observedGeneration)
                     .isEqualTo(1L);
+        }
+    }
+
+    /**
+     * The chart's namespaced mode: Roles in the watched namespace only. As that ServiceAccount (impersonated) the
+     * operator reconciles a full rack-aware, secured cluster (its CAs and certificates are Secrets), and is refused
+     * Secrets and ConfigMaps anywhere else.
+     */
+    @Test
+    void inNamespacedModeTheOperatorReconcilesAClusterInItsNamespaceAndCannotReadSecretsElsewhere() throws Exception {
+        for (String ns : new String[] {"tenant", "tenant-operator"}) {
+            client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).create();
+        }
+        String rendered = new com.marcnuri.helm.Helm(Path.of("..", "helm", "capstan-operator")).template().withName("capstan")
+                .withNamespace("tenant-operator").withKubeVersion("1.31.0").set("rbac.namespaced", true).set("watchNamespaces[0]", "tenant").call();
+        try (var in = new java.io.ByteArrayInputStream(rendered.getBytes(java.nio.charset.StandardCharsets.UTF_8))) {
+            for (var item : client.load(in).items()) {
+                String kind = item.getKind();
+                if (kind.equals("ServiceAccount") || kind.equals("ClusterRole") || kind.equals("ClusterRoleBinding")
+                        || kind.equals("Role") || kind.equals("RoleBinding")) {
+                    // server-side apply: the node-reader ClusterRole may exist already (the cluster-wide install's test)
+                    client.resource(item).forceConflicts().serverSideApply();
+                }
+            }
+        }
+        var asOperator = new io.fabric8.kubernetes.client.ConfigBuilder(controlPlane.adminConfig())
+                .withImpersonateUsername("system:serviceaccount:tenant-operator:capstan-operator").build();
+        try (KubernetesClient operator = new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(asOperator).build()) {
+            BrokerCluster tenant = example("production.yaml");
+            tenant.getMetadata().setNamespace("tenant");
+            tenant.getMetadata().setName("vault");
+            io.capstan.operator.api.BrokerClusterSpec.ListenerSpec scram = new io.capstan.operator.api.BrokerClusterSpec.ListenerSpec();
+            scram.name = "scram";
+            scram.port = 9093;
+            scram.tls = true;
+            scram.authentication = "scram-sha-512";
+            tenant.getSpec().listeners = java.util.List.of(scram);
+            client.resource(tenant).create();
+            BrokerClusterReconciler reconciler = new BrokerClusterReconciler(operator, ResourceWriter.serverSideApply(operator),
+                    pod -> RollingRestart.Safety.SAFE, ClusterMetadata.kubernetes(operator, new io.capstan.operator.shards.ClusterControllers(operator, 1000)),
+                    null, System::currentTimeMillis).withNodeReaderBindings(false);
+            BrokerCluster done = reconciler.reconcile(operator.resources(BrokerCluster.class).inNamespace("tenant").withName("vault").get());
+            operator.resource(done).updateStatus();
+            assertThat(client.apps().statefulSets().inNamespace("tenant").withName("vault").get()).isNotNull();
+            assertThat(client.rbac().roles().inNamespace("tenant").withName("vault-broker").get()).isNotNull();
+            assertThat(client.secrets().inNamespace("tenant").list().getItems()).extracting(x -> x.getMetadata().getName())
+                    .contains("vault-cluster-ca", "vault-clients-ca", "vault-cluster-ca-cert", "vault-broker-certs");
+            assertThat(client.rbac().clusterRoleBindings().withName("capstan-broker-nodes-tenant").get().getSubjects().get(0).getName())
+                    .as("the chart binds the namespace's service accounts to the node reader").isEqualTo("system:serviceaccounts:tenant");
+            assertThat(client.resources(BrokerCluster.class).inNamespace("tenant").withName("vault").get().getStatus().observedGeneration)
+                    .isEqualTo(1L);
+
+            for (Runnable outside : new Runnable[] {
+                    () -> operator.secrets().inNamespace("shop").list(),
+                    () -> operator.secrets().inNamespace("kube-system").list(),
+                    () -> operator.secrets().inAnyNamespace().list(),
+                    () -> operator.configMaps().inNamespace("kube-system").list(),
+                    () -> operator.rbac().clusterRoleBindings().list()}) {
+                assertThatThrownBy(outside::run).isInstanceOf(KubernetesClientException.class).hasMessageContaining("forbidden");
+            }
         }
     }
 }

@@ -52,6 +52,7 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
     private EventRecorder events = EventRecorder.NONE;
     private OperatorMetrics metrics = OperatorMetrics.unregistered();
     private io.capstan.operator.spec.ImagePolicy images = io.capstan.operator.spec.ImagePolicy.ANY;
+    private boolean nodeReaderBindings = true;
 
     /** Production wiring: the brokers' metadata store in the API server, a failover controller per cluster, Events. */
     public BrokerClusterReconciler(KubernetesClient client, ResourceWriter writer, RestartSafetyProbe safety, OperatorMetrics metrics) {
@@ -84,6 +85,16 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
     /** Which registries spec.image may name (the chart's allowedImageRegistries). */
     public BrokerClusterReconciler withImagePolicy(io.capstan.operator.spec.ImagePolicy images) {
         this.images = images;
+        return this;
+    }
+
+    /**
+     * Whether this operator binds each rack-aware cluster's brokers to the node-reader ClusterRole. Not in the chart's
+     * namespaced mode: the operator holds no cluster-wide rights there, and the chart binds each watched namespace's
+     * service accounts itself.
+     */
+    public BrokerClusterReconciler withNodeReaderBindings(boolean manage) {
+        this.nodeReaderBindings = manage;
         return this;
     }
 
@@ -155,6 +166,9 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
 
     /** The one object owner references cannot remove (cluster-scoped, see DesiredResources.nodeReaderBinding). */
     private void deleteNodeReaderBinding(BrokerCluster cluster) {
+        if (!nodeReaderBindings) {
+            return;
+        }
         client.rbac().clusterRoleBindings().withName(DesiredResources.nodeReaderBindingName(cluster)).delete();
     }
 
@@ -300,13 +314,13 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
     /** Every owned object as the spec renders it (the last stable spec after a rollback), and the pod template's hash. */
     private record Rendered(List<HasMetadata> objects, String templateHash) {}
 
-    private static Rendered render(ObservedCluster observed, ScalePlan.Decision scale, boolean rolledBack) {
+    private Rendered render(ObservedCluster observed, ScalePlan.Decision scale, boolean rolledBack) {
         BrokerCluster cluster = observed.cluster();
         List<HasMetadata> objects = new java.util.ArrayList<>(DesiredResources.all(
                 rolledBack ? withSpec(cluster, cluster.getStatus().lastStableSpec) : cluster, scale.statefulSetReplicas()));
         String templateHash = objects.stream().filter(StatefulSet.class::isInstance).findFirst()
                 .map(sts -> sts.getMetadata().getAnnotations().get(DesiredResources.TEMPLATE_HASH)).orElse(null);
-        if (cluster.getSpec().rack != null) {
+        if (cluster.getSpec().rack != null && nodeReaderBindings) {
             objects.add(DesiredResources.nodeReaderBinding(cluster));
         }
         return new Rendered(objects, templateHash);
