@@ -65,6 +65,17 @@ class DesiredResourcesTest {
     }
 
     @Test
+    void theAdminPortsActionsNeedTheTokenFromTheClustersSecret() {
+        BrokerCluster c = cluster(Map.of());
+        assertThat(DesiredResources.brokerProperties(c)).contains("admin.token.file=/etc/capstan-admin/token");
+        assertThat(DesiredResources.statefulSet(c).getSpec().getTemplate().getSpec().getVolumes()).filteredOn(v -> v.getSecret() != null)
+                .singleElement().satisfies(v -> {
+            assertThat(v.getSecret().getSecretName()).isEqualTo("orders-admin-token");
+            assertThat(v.getSecret().getDefaultMode()).isEqualTo(0440);
+        });
+    }
+
+    @Test
     void brokersMayOnlyTouchConfigMapsInTheirNamespace() {
         var role = DesiredResources.role(cluster(Map.of()));
         assertThat(role.getRules()).singleElement().satisfies(rule -> {
@@ -85,8 +96,10 @@ class DesiredResourcesTest {
         assertThat(container.getCapabilities().getDrop()).containsExactly("ALL");
         assertThat(container.getCapabilities().getAdd()).isNullOrEmpty();
         assertThat(container.getReadOnlyRootFilesystem()).isTrue();
-        assertThat(pod.getContainers().get(0).getVolumeMounts()).extracting(m -> m.getMountPath())
-                .as("writable only where it must be").containsExactlyInAnyOrder("/var/lib/capstan", "/etc/capstan", "/tmp");
+        assertThat(pod.getContainers().get(0).getVolumeMounts()).filteredOn(m -> !Boolean.TRUE.equals(m.getReadOnly()))
+                .extracting(m -> m.getMountPath()).as("writable only where it must be").containsExactlyInAnyOrder("/var/lib/capstan", "/tmp");
+        assertThat(pod.getContainers().get(0).getVolumeMounts()).filteredOn(m -> Boolean.TRUE.equals(m.getReadOnly()))
+                .extracting(m -> m.getMountPath()).containsExactlyInAnyOrder("/etc/capstan", DesiredResources.ADMIN_TOKEN_PATH);
         assertThat(pod.getVolumes()).allSatisfy(v -> assertThat(v.getHostPath()).isNull());
     }
 

@@ -114,14 +114,8 @@ class ReconcilerMockServerTest {
         return client.apps().statefulSets().inNamespace("shop").withName("orders").get();
     }
 
-    private String secretFile(String secret, String key) {
-        var s = client.secrets().inNamespace("shop").withName(secret).get();
-        return s == null || s.getData().get(key) == null ? null
-                : new String(java.util.Base64.getDecoder().decode(s.getData().get(key)), java.nio.charset.StandardCharsets.UTF_8);
-    }
-
-    @Test
-    void aSecuredClusterGetsCasAndABrokerCertificateRenewedBeforeItExpiresWithoutRollingTheBrokers() throws Exception {
+    /** A cluster with one SCRAM listener on TLS, certificates as given. */
+    private void createSecured(BrokerClusterSpec.Certificates certificates) {
         BrokerCluster c = new BrokerCluster();
         c.setMetadata(new ObjectMetaBuilder().withName("orders").withNamespace("shop").build());
         BrokerClusterSpec spec = new BrokerClusterSpec();
@@ -133,11 +127,23 @@ class ReconcilerMockServerTest {
         tls.tls = true;
         tls.authentication = "scram-sha-512";
         spec.listeners = java.util.List.of(tls);
-        spec.certificates = new BrokerClusterSpec.Certificates();
-        spec.certificates.validity = "10m";
-        spec.certificates.renewBefore = "4m";
+        spec.certificates = certificates;
         c.setSpec(spec);
         client.resource(c).create();
+    }
+
+    private String secretFile(String secret, String key) {
+        var s = client.secrets().inNamespace("shop").withName(secret).get();
+        return s == null || s.getData().get(key) == null ? null
+                : new String(java.util.Base64.getDecoder().decode(s.getData().get(key)), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aSecuredClusterGetsCasAndABrokerCertificateRenewedBeforeItExpiresWithoutRollingTheBrokers() throws Exception {
+        BrokerClusterSpec.Certificates certificates = new BrokerClusterSpec.Certificates();
+        certificates.validity = "10m";
+        certificates.renewBefore = "4m";
+        createSecured(certificates);
         reconcile();
         String ca = secretFile("orders-cluster-ca", "ca.crt");
         var caCert = io.capstan.certs.Pem.certificate(ca);
@@ -150,6 +156,8 @@ class ReconcilerMockServerTest {
         assertThat(secretFile("orders-cluster-ca-cert", "ca.key")).isNull();
         assertThat(io.capstan.certs.Pem.certificate(secretFile("orders-clients-ca", "ca.crt"))).isNotEqualTo(caCert);
         String template = sts().getMetadata().getAnnotations().get(DesiredResources.TEMPLATE_HASH);
+        String adminToken = secretFile("orders-admin-token", "token");
+        assertThat(adminToken).as("a random bearer token for the admin port's actions").hasSizeGreaterThan(40);
 
         now += java.time.Duration.ofMinutes(5).toMillis();
         reconcile();
@@ -163,8 +171,64 @@ class ReconcilerMockServerTest {
         renewed.verify(caCert.getPublicKey());
         assertThat(renewed.getNotAfter().toInstant()).isEqualTo(java.time.Instant.ofEpochMilli(now / 1000 * 1000).plus(java.time.Duration.ofMinutes(10)));
         assertThat(secretFile("orders-cluster-ca", "ca.crt")).as("the CA lives on").isEqualTo(ca);
+        assertThat(secretFile("orders-admin-token", "token")).as("the admin token is made once").isEqualTo(adminToken);
         assertThat(sts().getMetadata().getAnnotations().get(DesiredResources.TEMPLATE_HASH))
                 .as("brokers reload certificates: no roll").isEqualTo(template);
+    }
+
+    private void userCa(String secret, io.capstan.certs.CertificateAuthority ca) {
+        var files = ca.asIssued();
+        client.resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata().withName(secret).withNamespace("shop").endMetadata()
+                .withData(java.util.Map.of("ca.crt", base64(files.certificatePem()), "ca.key", base64(files.keyPem()))).build())
+                .createOr(r -> r.update());
+    }
+
+    private static String base64(String s) {
+        return java.util.Base64.getEncoder().encodeToString(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aCaFromTheUsersSecretSignsTheBrokersAndReplacingItKeepsTheOldOneTrustedWhileCertificatesMove() throws Exception {
+        java.time.Instant t0 = java.time.Instant.ofEpochMilli(now);
+        var mine = io.capstan.certs.CertificateAuthority.create(new javax.security.auth.x500.X500Principal("CN=acme-ca"), t0, java.time.Duration.ofDays(365));
+        userCa("acme-ca", mine);
+        BrokerClusterSpec.Certificates certificates = new BrokerClusterSpec.Certificates();
+        certificates.clusterCaSecret = "acme-ca";
+        createSecured(certificates);
+        reconcile();
+        var broker = io.capstan.certs.Pem.certificate(secretFile("orders-broker-certs", "broker.pem"));
+        broker.verify(mine.certificate().getPublicKey());
+        assertThat(io.capstan.certs.Pem.certificates(secretFile("orders-cluster-ca-cert", "ca.crt"))).containsExactly(mine.certificate());
+
+        now += 60_000;
+        var replacement = io.capstan.certs.CertificateAuthority.create(new javax.security.auth.x500.X500Principal("CN=acme-ca-2"),
+                java.time.Instant.ofEpochMilli(now), java.time.Duration.ofDays(365));
+        userCa("acme-ca", replacement);
+        reconcile();
+        assertThat(io.capstan.certs.Pem.certificates(secretFile("orders-cluster-ca-cert", "ca.crt")))
+                .as("both trusted during the switch").containsExactly(replacement.certificate(), mine.certificate());
+        assertThat(io.capstan.certs.Pem.certificate(secretFile("orders-broker-certs", "broker.pem")))
+                .as("brokers keep serving the old CA's certificate until peers trust the new one").isEqualTo(broker);
+
+        now += io.capstan.operator.certs.CertificatePolicy.TRUST_PROPAGATION.toMillis();
+        reconcile();
+        io.capstan.certs.Pem.certificate(secretFile("orders-broker-certs", "broker.pem")).verify(replacement.certificate().getPublicKey());
+        assertThat(io.capstan.certs.Pem.certificate(secretFile("acme-ca", "ca.crt"))).as("the user's Secret is left as given")
+                .isEqualTo(replacement.certificate());
+    }
+
+    @Test
+    void aMissingUserCaSecretFailsThePassNamingTheFieldAndStartsNoBroker() {
+        BrokerClusterSpec.Certificates certificates = new BrokerClusterSpec.Certificates();
+        certificates.clientsCaSecret = "nowhere";
+        createSecured(certificates);
+        BrokerCluster current = client.resources(BrokerCluster.class).inNamespace("shop").withName("orders").get();
+        Exception failure = org.assertj.core.api.Assertions.catchException(() -> reconciler.reconcile(current));
+        assertThat(failure).hasMessageContaining("spec.certificates.clientsCaSecret").hasMessageContaining("nowhere");
+        var degraded = Conditions.get(reconciler.updateErrorStatus(current, null, failure).getResource().orElseThrow().getStatus().conditions,
+                Conditions.DEGRADED);
+        assertThat(degraded.getMessage()).contains("spec.certificates.clientsCaSecret");
+        assertThat(sts()).as("nothing runs without its certificates").isNull();
     }
 
     @Test

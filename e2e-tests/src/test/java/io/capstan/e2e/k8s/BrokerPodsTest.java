@@ -268,7 +268,18 @@ class BrokerPodsTest {
             String body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + pod.getStatus().getPodIP()
                     + ":" + port + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
             assertThat(body).as(pod.getMetadata().getName()).contains("capstan_requests_total");
+            // the one action of the admin port needs the token from the cluster's Secret, which only the brokers mount
+            for (String authorization : new String[] {null, "Bearer not-the-token"}) {
+                var post = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + pod.getStatus().getPodIP() + ":" + port
+                        + "/controlled-shutdown")).POST(java.net.http.HttpRequest.BodyPublishers.noBody());
+                if (authorization != null) {
+                    post.header("Authorization", authorization);
+                }
+                var reply = http.send(post.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(reply.statusCode()).as(pod.getMetadata().getName() + " POST /controlled-shutdown with " + authorization).isEqualTo(401);
+            }
         }
+        assertThat(client.secrets().inNamespace(NS).withName("minimal-admin-token").get().getData()).containsKey("token");
         Pod operator = operatorPod();
         int port = operator.getSpec().getContainers().get(0).getPorts().stream().filter(p -> "http".equals(p.getName()))
                 .findFirst().orElseThrow().getContainerPort();

@@ -128,6 +128,16 @@ public class BrokerClusterSpec {
         @Pattern("^([0-9]+(d|h|m))+$")
         @JsonPropertyDescription("Lifetime of the cluster CA and the clients CA.")
         public String caValidity = "1825d";
+
+        @JsonPropertyDescription("A Secret of yours (keys ca.crt and ca.key, PEM) holding the cluster CA, instead of one the operator"
+                + " creates: it signs the broker certificates and is never rotated by the operator; replace its contents to rotate"
+                + " (the CA it held stays trusted until it expires).")
+        @Pattern("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+        public String clusterCaSecret;
+
+        @JsonPropertyDescription("The same for the clients CA, which signs users' certificates.")
+        @Pattern("^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+        public String clientsCaSecret;
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)

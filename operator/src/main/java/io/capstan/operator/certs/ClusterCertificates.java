@@ -87,8 +87,9 @@ public final class ClusterCertificates {
      */
     public Instant ensure(BrokerCluster c, int brokers, Instant now) {
         CertificatePolicy policy = CertificatePolicy.of(c.getSpec().certificates);
-        Authority clusterCa = ensureCa(c, clusterCaSecret(c), "cluster", now, policy);
-        Authority clientsCa = ensureCa(c, clientsCaSecret(c), "clients", now, policy);
+        var spec = c.getSpec().certificates;
+        Authority clusterCa = ensureCa(c, clusterCaSecret(c), "cluster", spec == null ? null : spec.clusterCaSecret, now, policy);
+        Authority clientsCa = ensureCa(c, clientsCaSecret(c), "clients", spec == null ? null : spec.clientsCaSecret, now, policy);
         String clusterTrust = Pem.bundle(clusterCa.trusted(now));
         String clientsTrust = Pem.bundle(clientsCa.trusted(now));
         Map<String, String> published = Map.of("ca.crt", clusterTrust);
@@ -133,9 +134,12 @@ public final class ClusterCertificates {
                 now.minusSeconds(60), Renewal.notAfter(now, java.time.Duration.ofHours(1), clusterCa.current().certificate())));
     }
 
-    private Authority ensureCa(BrokerCluster c, String secret, String which, Instant now, CertificatePolicy policy) {
+    private Authority ensureCa(BrokerCluster c, String secret, String which, String userSecret, Instant now, CertificatePolicy policy) {
         Optional<Authority> existing = readCa(c, secret);
         X509Certificate current = existing.map(a -> a.current().certificate()).orElse(null);
+        if (userSecret != null && !userSecret.isBlank()) {
+            return fromUser(c, secret, which, userSecret, existing.orElse(null), now, policy);
+        }
         switch (Renewal.ca(current, now, policy)) {
             case KEEP -> {
                 Authority a = existing.get();
@@ -157,6 +161,48 @@ public final class ClusterCertificates {
             }
             default -> throw new IllegalStateException();
         }
+    }
+
+    /**
+     * A CA the user keeps in a Secret of their own: copied into the cluster's CA Secret, so that when the user replaces
+     * it the CA it held stays in the trust bundles until it expires, as after the operator's own rotation. Never rotated
+     * here; one that nears its end is logged on every pass.
+     */
+    private Authority fromUser(BrokerCluster c, String secret, String which, String userSecret, Authority existing, Instant now,
+                               CertificatePolicy policy) {
+        String field = "spec.certificates." + which + "CaSecret";
+        Secret s = get(c, userSecret);
+        String cert = data(s, "ca.crt");
+        String key = data(s, "ca.key");
+        if (cert == null || key == null) {
+            throw new IllegalArgumentException(field + ": Secret " + userSecret + " does not exist or lacks ca.crt and ca.key (PEM);"
+                    + " create it, or remove " + field + " to let the operator run the CA");
+        }
+        CertificateAuthority user;
+        try {
+            user = CertificateAuthority.of(Pem.certificate(cert), Pem.privateKey(key));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(field + ": Secret " + userSecret + " does not hold a CA certificate and its key: "
+                    + e.getMessage() + "; fix the Secret");
+        }
+        if (!Renewal.ca(user.certificate(), now, policy).equals(Renewal.CaStep.KEEP)) {
+            log.warn("{}/{}: the {} CA in Secret {} expires at {}; replace it (the operator does not rotate a CA it was given)",
+                    c.getMetadata().getNamespace(), c.getMetadata().getName(), which, userSecret, user.certificate().getNotAfter().toInstant());
+        }
+        X509Certificate before = existing == null ? null : existing.current().certificate();
+        if (user.certificate().equals(before)) {
+            if (existing.previous() != null && !Renewal.stillTrusted(existing.previous(), now)) {
+                Authority trimmed = new Authority(existing.current(), null);
+                writeCa(c, secret, trimmed);
+                return trimmed;
+            }
+            return existing;
+        }
+        Authority next = new Authority(user, Renewal.stillTrusted(before, now) ? before : null);
+        writeCa(c, secret, next);
+        log.info("{}/{}: the {} CA now comes from Secret {} (valid until {})", c.getMetadata().getNamespace(), c.getMetadata().getName(),
+                which, userSecret, user.certificate().getNotAfter().toInstant());
+        return next;
     }
 
     private void writeCa(BrokerCluster c, String secret, Authority a) {

@@ -49,6 +49,7 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
     private final java.util.function.LongSupplier clock;
     private final AppliedObjects applied = new AppliedObjects();
     private final io.capstan.operator.certs.ClusterCertificates certificates;
+    private final io.capstan.operator.certs.AdminToken adminToken;
     private EventRecorder events = EventRecorder.NONE;
     private OperatorMetrics metrics = OperatorMetrics.unregistered();
     private io.capstan.operator.spec.ImagePolicy images = io.capstan.operator.spec.ImagePolicy.ANY;
@@ -74,6 +75,7 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         this.controllers = controllers;
         this.clock = clock;
         this.certificates = new io.capstan.operator.certs.ClusterCertificates(client, writer::write);
+        this.adminToken = new io.capstan.operator.certs.AdminToken(client, writer::write);
     }
 
     /** Where reconcile figures go (tests read them). */
@@ -236,8 +238,8 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         status.shards = StatusFunction.shardHealth(observed.shards(), balancedFor);
         ScalePlan.Decision scale = scale(observed, balancedFor, name);
         Rendered rendered = render(observed, scale, rolledBack);
+        adminToken.ensure(cluster); // before the brokers: a pod cannot start without the Secrets it mounts
         if (DesiredResources.secured(cluster)) {
-            // before the brokers: a pod cannot start without its certificate Secret
             certificates.ensure(cluster, Math.max(scale.statefulSetReplicas(), observed.runningBrokers()),
                     java.time.Instant.ofEpochMilli(observed.nowMs()));
         }

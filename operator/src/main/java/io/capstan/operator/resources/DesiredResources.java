@@ -48,6 +48,8 @@ public final class DesiredResources {
     public static final int KAFKA_PORT = 9092;
     public static final int ADMIN_PORT = 9644;
     public static final String DATA_PATH = "/var/lib/capstan";
+    /** Where the admin token Secret is mounted: POST /controlled-shutdown needs it, whether the listeners are secured or not. */
+    public static final String ADMIN_TOKEN_PATH = "/etc/capstan-admin";
     public static final String CONFIG_HASH = "capstan.io/config-hash";
     public static final String DEFAULT_IMAGE_REPOSITORY = "capstan/broker";
 
@@ -130,6 +132,7 @@ public final class DesiredResources {
             settings.put("listener.port", String.valueOf(KAFKA_PORT));
         }
         settings.put("admin.port", String.valueOf(ADMIN_PORT));
+        settings.put("admin.token.file", ADMIN_TOKEN_PATH + "/" + io.capstan.operator.certs.AdminToken.KEY);
         settings.put("data.dir", DATA_PATH + "/data");
         settings.put("metadata.store", "kubernetes");
         settings.put("metadata.name", c.getMetadata().getName());
@@ -324,10 +327,13 @@ public final class DesiredResources {
                 new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName("data").withMountPath(DATA_PATH).build(),
                 new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName("config").withMountPath("/etc/capstan").withReadOnly(true).build(),
                 // the root filesystem is read-only: the JVM and RocksDB's native library need a writable /tmp
-                new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build()));
+                new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build(),
+                new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName("admin-token").withMountPath(ADMIN_TOKEN_PATH).withReadOnly(true).build()));
         List<io.fabric8.kubernetes.api.model.Volume> volumes = new ArrayList<>(List.of(
                 new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("config").withNewConfigMap().withName(configName(c)).endConfigMap().build(),
-                new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("tmp").withNewEmptyDir().withSizeLimit(new Quantity("256Mi")).endEmptyDir().build()));
+                new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("tmp").withNewEmptyDir().withSizeLimit(new Quantity("256Mi")).endEmptyDir().build(),
+                new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("admin-token").withNewSecret()
+                        .withSecretName(io.capstan.operator.certs.AdminToken.secretName(c)).withDefaultMode(0440).endSecret().build()));
         if (secured(c)) {
             // the broker re-reads its key and trust bundles when the Secret volume changes: renewals need no restart
             mounts.add(new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName("tls").withMountPath(ListenerSettings.TLS_PATH)

@@ -98,9 +98,12 @@ public final class CapstanUserReconciler implements Reconciler<CapstanUser>, Cle
         status.username = user.getMetadata().getName();
         status.secret = user.getMetadata().getName();
         try {
-            String applied = apply(user);
-            Conditions.set(status.conditions, Conditions.READY, true, "Applied", applied, generation);
-            return UpdateControl.patchStatus(user).rescheduleAfter(RESYNC);
+            Applied applied = apply(user);
+            Conditions.set(status.conditions, Conditions.READY, true, "Applied", applied.message(), generation);
+            // a client certificate falling due before the next resync is renewed when it does
+            Duration untilRenewal = Duration.between(Instant.now(), applied.nextRenewal()).plusSeconds(1);
+            Duration next = untilRenewal.compareTo(RESYNC) >= 0 ? RESYNC : untilRenewal.isNegative() ? Duration.ofSeconds(1) : untilRenewal;
+            return UpdateControl.patchStatus(user).rescheduleAfter(next);
         } catch (NotReady e) {
             log.info("{}: not ready: {}", who, e.getMessage());
             Conditions.set(status.conditions, Conditions.READY, false, e.reason, e.getMessage(), generation);
@@ -155,8 +158,11 @@ public final class CapstanUserReconciler implements Reconciler<CapstanUser>, Cle
                 .withName(user.getSpec().cluster).get());
     }
 
-    /** Applies the user; returns what the Ready condition says. */
-    private String apply(CapstanUser user) throws ExecutionException, TimeoutException, InterruptedException {
+    /** What the Ready condition says, and when the user's certificate falls due for renewal (Instant.MAX: never). */
+    private record Applied(String message, Instant nextRenewal) {}
+
+    /** Applies the user. */
+    private Applied apply(CapstanUser user) throws ExecutionException, TimeoutException, InterruptedException {
         String username = user.getMetadata().getName();
         BrokerCluster cluster = cluster(user).orElseThrow(() -> new NotReady("ClusterNotFound", "BrokerCluster "
                 + user.getSpec().cluster + " does not exist in namespace " + user.getMetadata().getNamespace() + "; create it or fix spec.cluster"));
@@ -171,8 +177,11 @@ public final class CapstanUserReconciler implements Reconciler<CapstanUser>, Cle
         Map<String, String> files = new LinkedHashMap<>();
         files.put("ca.crt", Pem.bundle(cas.cluster().trusted(now)));
         String password = null;
+        Instant nextRenewal = Instant.MAX;
         if ("tls".equals(user.getSpec().authentication.type)) {
             files.putAll(userCertificate(user, cluster, cas, existing, now));
+            nextRenewal = Renewal.nextDue(List.of(Pem.certificate(files.get("user.crt"))), cas.clients().current().certificate(),
+                    CertificatePolicy.of(cluster.getSpec().certificates));
         } else {
             password = password(user, existing);
             files.put("password", password);
@@ -200,8 +209,8 @@ public final class CapstanUserReconciler implements Reconciler<CapstanUser>, Cle
                 log.info("{}/{}: ACLs in {}: {} added, {} removed", user.getMetadata().getNamespace(), username,
                         cluster.getMetadata().getName(), changes.create().size(), changes.delete().size());
             }
-            return "User:" + username + " authenticates by " + user.getSpec().authentication.type + " with the credentials in Secret "
-                    + username + "; " + desired.size() + " ACL entries in force in " + cluster.getMetadata().getName();
+            return new Applied("User:" + username + " authenticates by " + user.getSpec().authentication.type + " with the credentials"
+                    + " in Secret " + username + "; " + desired.size() + " ACL entries in force in " + cluster.getMetadata().getName(), nextRenewal);
         }
     }
 

@@ -1,0 +1,48 @@
+package io.capstan.operator.certs;
+
+import io.capstan.operator.api.BrokerCluster;
+import io.capstan.operator.resources.DesiredResources;
+import io.capstan.operator.resources.Labels;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The bearer token the brokers' admin-port actions (POST /controlled-shutdown) require, in a Secret the cluster owns:
+ * mounted into the brokers only (their ServiceAccount cannot read Secrets), created once, never changed by a pass.
+ */
+public final class AdminToken {
+    public static final String KEY = "token";
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final KubernetesClient client;
+    private final Consumer<Secret> writer;
+
+    public AdminToken(KubernetesClient client, Consumer<Secret> writer) {
+        this.client = client;
+        this.writer = writer;
+    }
+
+    public static String secretName(BrokerCluster c) {
+        return c.getMetadata().getName() + "-admin-token";
+    }
+
+    /** Creates the Secret when the cluster has none; an existing token is kept. */
+    public void ensure(BrokerCluster c) {
+        Secret existing = client.secrets().inNamespace(c.getMetadata().getNamespace()).withName(secretName(c)).get();
+        if (existing != null && existing.getData() != null && existing.getData().get(KEY) != null) {
+            return;
+        }
+        byte[] bytes = new byte[32];
+        RANDOM.nextBytes(bytes);
+        String token = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+        writer.accept(new SecretBuilder().withNewMetadata().withName(secretName(c)).withNamespace(c.getMetadata().getNamespace())
+                .withLabels(Labels.all(c.getMetadata().getName())).withOwnerReferences(DesiredResources.ownerOf(c)).endMetadata()
+                .withType("Opaque").withData(Map.of(KEY, Base64.getEncoder().encodeToString(token.getBytes(StandardCharsets.UTF_8)))).build());
+    }
+}
