@@ -81,6 +81,48 @@ class ApiServerTest {
     }
 
     @Test
+    void theCapstanUserSchemaRejectsInvalidUsersNamingTheFieldAndFillsDefaults() throws Exception {
+        String example = Files.readString(Path.of("..", "manifests", "examples", "secure.yaml")).split("(?m)^---\\s*$")[1];
+        java.util.function.Function<java.util.function.Consumer<io.capstan.operator.api.CapstanUser>, String> create = change -> {
+            io.capstan.operator.api.CapstanUser u = Serialization.unmarshal(example, io.capstan.operator.api.CapstanUser.class);
+            u.getMetadata().setNamespace("shop");
+            change.accept(u);
+            try {
+                client.resource(u).create();
+                return null;
+            } catch (KubernetesClientException e) {
+                assertThat(e.getCode()).isEqualTo(422);
+                return e.getMessage();
+            }
+        };
+        assertThat(create.apply(u -> {
+            u.getMetadata().setName("kerberos");
+            u.getSpec().authentication.type = "kerberos";
+        })).contains("spec.authentication.type");
+        assertThat(create.apply(u -> {
+            u.getMetadata().setName("certificate-with-password");
+            u.getSpec().authentication.type = "tls";
+            u.getSpec().authentication.password = new io.capstan.operator.api.CapstanUserSpec.Password();
+            u.getSpec().authentication.password.secretKeyRef = new io.capstan.operator.api.CapstanUserSpec.SecretKeyRef();
+            u.getSpec().authentication.password.secretKeyRef.name = "x";
+            u.getSpec().authentication.password.secretKeyRef.key = "y";
+        })).contains("password is for scram-sha-512 users only");
+        assertThat(create.apply(u -> {
+            u.getMetadata().setName("nameless-topic");
+            u.getSpec().acls.get(0).resource.name = null;
+        })).contains("name is required for topic, group and transactionalId");
+        assertThat(create.apply(u -> {
+            u.getMetadata().setName("flying");
+            u.getSpec().acls.get(0).operations = java.util.List.of("Fly");
+        })).contains("spec.acls[0].operations[0]");
+        assertThat(create.apply(u -> u.getMetadata().setName("good"))).isNull();
+        var good = client.resources(io.capstan.operator.api.CapstanUser.class).inNamespace("shop").withName("good").get();
+        assertThat(good.getSpec().acls.get(0).host).as("schema default").isEqualTo("*");
+        assertThat(good.getSpec().acls.get(0).type).isEqualTo("allow");
+        assertThat(good.getSpec().acls.get(0).resource.patternType).isEqualTo("literal");
+    }
+
+    @Test
     void examplesAreAcceptedWithDefaultsAndTheScaleSubresourceWorks() throws Exception {
         for (String file : new String[] {"minimal.yaml", "production.yaml", "canary.yaml"}) {
             client.resource(example(file)).create();

@@ -99,14 +99,16 @@ public final class ControlPlane implements AutoCloseable {
         org.junit.jupiter.api.Assumptions.abort(why);
     }
 
-    /** Installs the BrokerCluster CRD from crds/ and waits until the API server serves it, then creates {@code namespace}. */
+    /** Installs the BrokerCluster and CapstanUser CRDs from crds/ and waits until the API server serves it, then creates {@code namespace}. */
     public static void installCrd(KubernetesClient client, String namespace) throws IOException {
-        client.resource(io.fabric8.kubernetes.client.utils.Serialization.unmarshal(
-                Files.readString(Path.of("..", "crds", "brokerclusters.capstan.io-v1.yml")),
-                io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class)).create();
-        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> client.apiextensions().v1().customResourceDefinitions()
-                .withName("brokerclusters.capstan.io").get().getStatus().getConditions().stream()
-                .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())));
+        for (String crd : new String[] {"brokerclusters.capstan.io", "capstanusers.capstan.io"}) {
+            client.resource(io.fabric8.kubernetes.client.utils.Serialization.unmarshal(
+                    Files.readString(Path.of("..", "crds", crd + "-v1.yml")),
+                    io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class)).create();
+            Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> client.apiextensions().v1().customResourceDefinitions()
+                    .withName(crd).get().getStatus().getConditions().stream()
+                    .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())));
+        }
         client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName(namespace)
                 .endMetadata().build()).create();
     }
