@@ -222,7 +222,8 @@ public final class Broker implements AutoCloseable {
             rack = io.capstan.cluster.metadata.NodeRack.resolve(kube, System.getenv("NODE_NAME"), settings.rackNodeLabel());
             log.info("broker {}: rack {} (label {} of node {})", config.nodeId(), rack, settings.rackNodeLabel(), System.getenv("NODE_NAME"));
         }
-        return new io.capstan.cluster.metadata.KubernetesMetadataStore(kube, settings.metadataNamespace(), settings.metadataName());
+        return new io.capstan.cluster.metadata.KubernetesMetadataStore(kube, settings.metadataNamespace(), settings.metadataName(),
+                io.capstan.cluster.metadata.KubernetesMetadataStore.ObjectKind.named(settings.metadataKubernetesKind()));
     }
 
     /** The leader of the offsets shard coordinates consumer groups; it is created the first time a client asks. */

@@ -80,7 +80,7 @@ public record BrokerConfig(
      * embedded in its data directory.
      */
     public record Replication(MetadataStoreKind metadataStore, Path metadataDir, String metadataNamespace, String metadataName,
-                              String rack, String rackNodeLabel, long leaseMs, long heartbeatMs, long lagMaxMs, int minInsyncReplicas,
+                              String metadataKubernetesKind, String rack, String rackNodeLabel, long leaseMs, long heartbeatMs, long lagMaxMs, int minInsyncReplicas,
                               int defaultReplicationFactor, int fetchMaxWaitMs, int fetchMaxBytes) {
         /** A cluster of one: the store lives in this broker's data directory and nobody else reads it. */
         public boolean embedded() {
@@ -188,6 +188,8 @@ public record BrokerConfig(
             new Key("metadata.store", "", "Cluster metadata store: file (metadata.dir, brokers of one machine), kubernetes (ConfigMaps in metadata.namespace; the operator sets it), embedded (a cluster of one, its store in data.dir), or empty: file when metadata.dir is set, else embedded."),
             new Key("metadata.dir", "", "Directory of the local cluster metadata store shared by the brokers of one machine (capstan cluster up sets it)."),
             new Key("metadata.namespace", "", "Kubernetes namespace of the metadata store (metadata.store=kubernetes); default: the POD_NAMESPACE environment variable."),
+            new Key("metadata.kubernetes.kind", "ConfigMap", "With metadata.store=kubernetes: the kind of object each key is kept in: ConfigMap,"
+                    + " or MetadataEntry (capstan.io custom resources, so the brokers need no access to the namespace's ConfigMaps; the operator chooses it for new clusters)."),
             new Key("metadata.name", "", "Name of the metadata store (metadata.store=kubernetes), normally the BrokerCluster's name; default: cluster.id."),
             new Key("broker.rack", "", "Rack (zone) of this broker, used to spread replicas."),
             new Key("broker.rack.node.label", "", "With metadata.store=kubernetes: take broker.rack from this label of the node the pod runs on (named by the NODE_NAME environment variable); the brokers need get on nodes."),
@@ -325,6 +327,7 @@ public record BrokerConfig(
                                 : s.string("metadata.dir").isEmpty() ? null : Path.of(s.string("metadata.dir")),
                         s.string("metadata.namespace").isEmpty() ? System.getenv().getOrDefault("POD_NAMESPACE", "") : s.string("metadata.namespace"),
                         s.string("metadata.name").isEmpty() ? s.string("cluster.id") : s.string("metadata.name"),
+                        s.metadataKubernetesKind(),
                         s.string("broker.rack"),
                         s.string("broker.rack.node.label"),
                         s.longValue("broker.lease.ms"),
@@ -394,6 +397,14 @@ public record BrokerConfig(
                 case "kubernetes" -> MetadataStoreKind.KUBERNETES;
                 default -> throw new ConfigException("metadata.store must be 'embedded', 'file' or 'kubernetes', got '" + v + "'");
             };
+        }
+
+        String metadataKubernetesKind() {
+            String v = values.get("metadata.kubernetes.kind");
+            if (!v.equals("ConfigMap") && !v.equals("MetadataEntry")) {
+                throw new ConfigException("metadata.kubernetes.kind must be ConfigMap or MetadataEntry, got '" + v + "'");
+            }
+            return v;
         }
 
         FlushPolicy flushPolicy(String key) {

@@ -57,6 +57,9 @@ import org.junit.jupiter.api.Test;
 class ScaleBenchmarkTest {
     private static final String NAMESPACE = "scale";
     private static final String STORE = "scale";
+    /** What the brokers keep their keys in: the kind the operator gives new clusters. */
+    private static final KubernetesMetadataStore.ObjectKind KIND = KubernetesMetadataStore.ObjectKind.METADATA_ENTRY;
+    private static final String RESOURCE = "metadataentries";
     private static final int BROKERS = Integer.getInteger("capstan.scale.brokers", 3);
     private static final int TOPICS = Integer.getInteger("capstan.scale.topics", 4);
     private static final int PARTITIONS = Integer.getInteger("capstan.scale.partitions", 50);
@@ -93,12 +96,12 @@ class ScaleBenchmarkTest {
                 Map<String, String> settings = Map.of("node.id", String.valueOf(id), "metadata.store", "kubernetes",
                         "metadata.namespace", NAMESPACE, "metadata.name", STORE, "broker.lease.ms", String.valueOf(LEASE_MS),
                         "broker.heartbeat.interval.ms", String.valueOf(HEARTBEAT_MS),
-                        "disk.min.free.bytes", "0");
+                        "disk.min.free.bytes", "0", "metadata.kubernetes.kind", "MetadataEntry");
                 brokers.add(IN_PROCESS ? ScaleBroker.inProcess(work.resolve("broker-" + id), settings)
                         : ScaleBroker.process(work.resolve("broker-" + id), work.resolve("logs/broker-" + id), settings, env));
             }
             line("- %d brokers started and registered in %d ms", BROKERS, ms(started));
-            MetadataStore store = new KubernetesMetadataStore(client, NAMESPACE, STORE);
+            MetadataStore store = new KubernetesMetadataStore(client, NAMESPACE, STORE, KIND);
             try (FailoverController controller = new FailoverController(store, System::currentTimeMillis);
                  MetadataCache cache = MetadataCache.open(store, Duration.ofMinutes(2));
                  ClusterView view = new ClusterView(cache, System::currentTimeMillis);
@@ -182,9 +185,10 @@ class ScaleBenchmarkTest {
         if (size.find()) {
             line("- etcd database size: %.1f MB", Double.parseDouble(size.group(1)) / 1e6);
         }
-        assertThat(delta.getOrDefault("LIST configmaps", 0.0)).as("LISTs of the metadata store in a quiet cluster").isZero();
-        assertThat(delta.getOrDefault("GET configmaps", 0.0)).as("GETs of the metadata store in a quiet cluster").isZero();
-        double puts = delta.getOrDefault("PUT configmaps", 0.0);
+        assertThat(delta.keySet()).as("the metadata store's resource is measured").anyMatch(k -> k.endsWith(" " + RESOURCE));
+        assertThat(delta.getOrDefault("LIST " + RESOURCE, 0.0)).as("LISTs of the metadata store in a quiet cluster").isZero();
+        assertThat(delta.getOrDefault("GET " + RESOURCE, 0.0)).as("GETs of the metadata store in a quiet cluster").isZero();
+        double puts = delta.getOrDefault("PUT " + RESOURCE, 0.0);
         double leaseRenewals = seconds * BROKERS / (HEARTBEAT_MS / 1000.0);
         assertThat(puts).as("writes in a quiet cluster: lease renewals only").isLessThanOrEqualTo(leaseRenewals * 1.5 + BROKERS);
     }

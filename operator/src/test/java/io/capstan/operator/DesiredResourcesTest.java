@@ -76,12 +76,32 @@ class DesiredResourcesTest {
     }
 
     @Test
-    void brokersMayOnlyTouchConfigMapsInTheirNamespace() {
-        var role = DesiredResources.role(cluster(Map.of()));
+    void brokersMayOnlyTouchTheirMetadataObjectsInTheirNamespace() {
+        BrokerCluster fresh = cluster(Map.of());
+        var role = DesiredResources.role(fresh);
         assertThat(role.getRules()).singleElement().satisfies(rule -> {
-            assertThat(rule.getResources()).containsExactly("configmaps");
-            assertThat(rule.getVerbs()).doesNotContain("*");
+            assertThat(rule.getApiGroups()).containsExactly("capstan.io");
+            assertThat(rule.getResources()).as("not the namespace's ConfigMaps").containsExactly("metadataentries");
+            assertThat(rule.getVerbs()).doesNotContain("*", "patch", "deletecollection");
         });
+        assertThat(DesiredResources.brokerProperties(fresh)).contains("metadata.kubernetes.kind=MetadataEntry");
+
+        BrokerCluster legacy = cluster(Map.of());
+        legacy.setStatus(new io.capstan.operator.api.BrokerClusterStatus());
+        legacy.getStatus().metadataKind = io.capstan.operator.shards.MetadataKind.CONFIG_MAP;
+        assertThat(DesiredResources.role(legacy).getRules().get(0).getResources()).containsExactly("configmaps");
+        assertThat(DesiredResources.brokerProperties(legacy)).contains("metadata.kubernetes.kind=ConfigMap");
+    }
+
+    @Test
+    void aClusterAnEarlierOperatorRanKeepsConfigMapsAndANewOneGetsMetadataEntriesOnce() {
+        var status = new io.capstan.operator.api.BrokerClusterStatus();
+        assertThat(io.capstan.operator.shards.MetadataKind.decide(null)).isEqualTo("MetadataEntry");
+        assertThat(io.capstan.operator.shards.MetadataKind.decide(status)).isEqualTo("MetadataEntry");
+        status.observedGeneration = 4L;
+        assertThat(io.capstan.operator.shards.MetadataKind.decide(status)).as("reconciled before kinds were recorded").isEqualTo("ConfigMap");
+        status.metadataKind = "MetadataEntry";
+        assertThat(io.capstan.operator.shards.MetadataKind.decide(status)).as("recorded: kept").isEqualTo("MetadataEntry");
     }
 
     @Test

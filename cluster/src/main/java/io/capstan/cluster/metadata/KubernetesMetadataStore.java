@@ -1,8 +1,11 @@
 package io.capstan.cluster.metadata;
 
-import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResourceList;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.MixedOperation;
+import io.fabric8.kubernetes.client.dsl.Resource;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
@@ -16,29 +19,67 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * A {@link MetadataStore} on the Kubernetes API server: one ConfigMap per key, labelled with the store's name, the key
- * in an annotation and the value in {@code binaryData}. The ConfigMap's resourceVersion is the version, so the API
+ * A {@link MetadataStore} on the Kubernetes API server: one object per key, labelled with the store's name, the key
+ * in an annotation and the value in {@code binaryData}. The object's resourceVersion is the version, so the API
  * server (etcd) does the compare-and-set: an update or delete naming a stale resourceVersion is refused with 409.
- * The brokers' ServiceAccount needs get, list, watch, create, update and delete on configmaps in its namespace only.
+ * The objects are ConfigMaps, or {@code MetadataEntry} custom resources (capstan.io, the same shape), which let the
+ * brokers' Role leave the namespace's ConfigMaps alone: their ServiceAccount needs get, list, watch, create, update
+ * and delete on the one kind in its namespace only.
  */
 public final class KubernetesMetadataStore implements MetadataStore {
+    /** What each key is kept in. */
+    public enum ObjectKind {
+        CONFIG_MAP("v1", "ConfigMap"),
+        METADATA_ENTRY("capstan.io/v1alpha1", "MetadataEntry");
+
+        final String apiVersion;
+        final String kind;
+
+        ObjectKind(String apiVersion, String kind) {
+            this.apiVersion = apiVersion;
+            this.kind = kind;
+        }
+
+        /** By its Kubernetes kind name, as the setting metadata.kubernetes.kind spells it. */
+        public static ObjectKind named(String kind) {
+            for (ObjectKind k : values()) {
+                if (k.kind.equalsIgnoreCase(kind)) {
+                    return k;
+                }
+            }
+            throw new IllegalArgumentException("metadata.kubernetes.kind must be ConfigMap or MetadataEntry, got '" + kind + "'");
+        }
+    }
+
     public static final String STORE_LABEL = "capstan.io/metadata-store";
     public static final String KEY_ANNOTATION = "capstan.io/metadata-key";
     private static final String VALUE = "value";
+    private static final String BINARY_DATA = "binaryData";
     private static final int CONFLICT = 409;
     private static final int NOT_FOUND = 404;
 
     private final KubernetesClient client;
     private final String namespace;
     private final String storeName;
+    private final ObjectKind objects;
 
+    /** Keys in ConfigMaps. */
     public KubernetesMetadataStore(KubernetesClient client, String namespace, String storeName) {
+        this(client, namespace, storeName, ObjectKind.CONFIG_MAP);
+    }
+
+    public KubernetesMetadataStore(KubernetesClient client, String namespace, String storeName, ObjectKind objects) {
         if (!storeName.matches("[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?")) {
             throw new IllegalArgumentException("store name '" + storeName + "' must be a DNS label of at most 40 characters");
         }
         this.client = client;
         this.namespace = namespace;
         this.storeName = storeName;
+        this.objects = objects;
+    }
+
+    private MixedOperation<GenericKubernetesResource, GenericKubernetesResourceList, Resource<GenericKubernetesResource>> objects() {
+        return client.genericKubernetesResources(objects.apiVersion, objects.kind);
     }
 
     /** A DNS-1123 name per key: the store name and a digest of the key (keys contain '/', names cannot). */
@@ -53,13 +94,13 @@ public final class KubernetesMetadataStore implements MetadataStore {
 
     @Override
     public Optional<Versioned> get(String key) {
-        return Optional.ofNullable(client.configMaps().inNamespace(namespace).withName(objectName(key)).get()).map(this::toVersioned);
+        return Optional.ofNullable(objects().inNamespace(namespace).withName(objectName(key)).get()).map(this::toVersioned);
     }
 
     @Override
     public Map<String, Versioned> list(String prefix) {
         Map<String, Versioned> out = new TreeMap<>();
-        for (ConfigMap cm : client.configMaps().inNamespace(namespace).withLabel(STORE_LABEL, storeName).list().getItems()) {
+        for (GenericKubernetesResource cm : objects().inNamespace(namespace).withLabel(STORE_LABEL, storeName).list().getItems()) {
             Versioned v = toVersioned(cm);
             if (v.key().startsWith(prefix)) {
                 out.put(v.key(), v);
@@ -71,7 +112,7 @@ public final class KubernetesMetadataStore implements MetadataStore {
     @Override
     public long create(String key, byte[] value) throws ConflictException {
         try {
-            return version(client.configMaps().inNamespace(namespace).resource(configMap(key, value, null)).create());
+            return version(objects().inNamespace(namespace).resource(object(key, value, null)).create());
         } catch (KubernetesClientException e) {
             if (e.getCode() == CONFLICT) {
                 throw new ConflictException(key + " already exists");
@@ -83,7 +124,7 @@ public final class KubernetesMetadataStore implements MetadataStore {
     @Override
     public long compareAndSet(String key, long expectedVersion, byte[] value) throws ConflictException {
         try {
-            return version(client.configMaps().inNamespace(namespace).resource(configMap(key, value, String.valueOf(expectedVersion))).update());
+            return version(objects().inNamespace(namespace).resource(object(key, value, String.valueOf(expectedVersion))).update());
         } catch (KubernetesClientException e) {
             throw conflictOr(e, key + " is not at version " + expectedVersion);
         }
@@ -98,7 +139,7 @@ public final class KubernetesMetadataStore implements MetadataStore {
             throw new ConflictException(key + " is at version " + current + ", not " + expectedVersion);
         }
         try {
-            var deleted = client.configMaps().inNamespace(namespace).withName(objectName(key))
+            var deleted = objects().inNamespace(namespace).withName(objectName(key))
                     .lockResourceVersion(String.valueOf(expectedVersion)).delete();
             if (deleted.isEmpty()) {
                 throw new ConflictException(key + " does not exist");
@@ -119,13 +160,13 @@ public final class KubernetesMetadataStore implements MetadataStore {
      * one thread of our own, with the version delivered per key, so that the first listing can be completed from the
      * informer's store and followed by {@code synced()} in order, and nothing is delivered twice.
      */
-    private final class InformerWatch implements ResourceEventHandler<ConfigMap> {
+    private final class InformerWatch implements ResourceEventHandler<GenericKubernetesResource> {
         private final String prefix;
         private final MetadataListener listener;
         private final java.util.concurrent.ExecutorService events = java.util.concurrent.Executors.newSingleThreadExecutor(
                 io.capstan.cluster.DaemonThreads.named("capstan-metadata-watch"));
         private final Map<String, Long> delivered = new java.util.HashMap<>();
-        private SharedIndexInformer<ConfigMap> informer;
+        private SharedIndexInformer<GenericKubernetesResource> informer;
 
         InformerWatch(String prefix, MetadataListener listener) {
             this.prefix = prefix;
@@ -133,7 +174,7 @@ public final class KubernetesMetadataStore implements MetadataStore {
         }
 
         AutoCloseable start() {
-            informer = client.configMaps().inNamespace(namespace).withLabel(STORE_LABEL, storeName).inform(this, 0);
+            informer = objects().inNamespace(namespace).withLabel(STORE_LABEL, storeName).inform(this, 0);
             events.execute(() -> {
                 informer.getStore().list().forEach(cm -> put(toVersioned(cm)));
                 listener.synced();
@@ -145,19 +186,19 @@ public final class KubernetesMetadataStore implements MetadataStore {
         }
 
         @Override
-        public void onAdd(ConfigMap cm) {
+        public void onAdd(GenericKubernetesResource cm) {
             Versioned v = toVersioned(cm);
             events.execute(() -> put(v));
         }
 
         @Override
-        public void onUpdate(ConfigMap before, ConfigMap after) {
+        public void onUpdate(GenericKubernetesResource before, GenericKubernetesResource after) {
             Versioned v = toVersioned(after);
             events.execute(() -> put(v));
         }
 
         @Override
-        public void onDelete(ConfigMap cm, boolean finalStateUnknown) {
+        public void onDelete(GenericKubernetesResource cm, boolean finalStateUnknown) {
             Versioned v = toVersioned(cm);
             events.execute(() -> {
                 Long was = delivered.get(v.key());
@@ -180,21 +221,22 @@ public final class KubernetesMetadataStore implements MetadataStore {
         }
     }
 
-    private ConfigMap configMap(String key, byte[] value, String resourceVersion) {
-        return new ConfigMapBuilder()
+    private GenericKubernetesResource object(String key, byte[] value, String resourceVersion) {
+        return new GenericKubernetesResourceBuilder().withApiVersion(objects.apiVersion).withKind(objects.kind)
                 .withNewMetadata().withName(objectName(key)).withNamespace(namespace).withResourceVersion(resourceVersion)
                 .addToLabels(STORE_LABEL, storeName).addToAnnotations(KEY_ANNOTATION, key).endMetadata()
-                .addToBinaryData(VALUE, Base64.getEncoder().encodeToString(value))
+                .addToAdditionalProperties(BINARY_DATA, Map.of(VALUE, Base64.getEncoder().encodeToString(value)))
                 .build();
     }
 
-    private Versioned toVersioned(ConfigMap cm) {
-        String encoded = cm.getBinaryData() == null ? null : cm.getBinaryData().get(VALUE);
+    private Versioned toVersioned(GenericKubernetesResource cm) {
+        Object data = cm.getAdditionalProperties().get(BINARY_DATA);
+        String encoded = data instanceof Map<?, ?> m && m.get(VALUE) instanceof String v ? v : null;
         byte[] value = encoded == null ? new byte[0] : Base64.getDecoder().decode(encoded);
         return new Versioned(cm.getMetadata().getAnnotations().get(KEY_ANNOTATION), version(cm), value);
     }
 
-    private static long version(ConfigMap cm) {
+    private static long version(GenericKubernetesResource cm) {
         // etcd revisions: numeric on every real API server, though Kubernetes calls them opaque
         return Long.parseLong(cm.getMetadata().getResourceVersion());
     }

@@ -237,6 +237,17 @@ class BrokerPodsTest {
                 .as("accepted by the API server's validation (this node's pod runner does not enforce it)").hasSize(2);
         assertThat(client.services().inNamespace(NS).withName("minimal").get().getSpec().getPorts())
                 .extracting(io.fabric8.kubernetes.api.model.ServicePort::getPort).containsExactly(9092);
+        // the brokers keep their metadata in MetadataEntry resources and may not touch the namespace's ConfigMaps
+        var asBroker = new io.fabric8.kubernetes.client.ConfigBuilder(controlPlane.adminConfig())
+                .withImpersonateUsername("system:serviceaccount:" + NS + ":minimal-broker").build();
+        try (KubernetesClient broker = new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(asBroker).build()) {
+            assertThat(broker.genericKubernetesResources("capstan.io/v1alpha1", "MetadataEntry").inNamespace(NS)
+                    .withLabel("capstan.io/metadata-store", "minimal").list().getItems()).as("the cluster's metadata").isNotEmpty();
+            assertThatThrownBy(() -> broker.configMaps().inNamespace(NS).list())
+                    .isInstanceOf(io.fabric8.kubernetes.client.KubernetesClientException.class).hasMessageContaining("forbidden");
+            assertThatThrownBy(() -> broker.secrets().inNamespace(NS).list())
+                    .isInstanceOf(io.fabric8.kubernetes.client.KubernetesClientException.class).hasMessageContaining("forbidden");
+        }
 
         // as an application would: the client Service as bootstrap, the brokers' own names from then on
         String bootstrap = "minimal." + NS + ".svc:9092";

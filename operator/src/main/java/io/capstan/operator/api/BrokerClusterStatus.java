@@ -28,6 +28,11 @@ public class BrokerClusterStatus {
     public RolloutStatus rollout;
     public Shards shards;
     public BrokerClusterSpec lastStableSpec;
+    /**
+     * What the brokers keep their metadata store in: MetadataEntry custom resources (clusters created by this operator
+     * version on), or ConfigMaps (clusters an earlier version created; they keep them). Decided once.
+     */
+    public String metadataKind;
 
     public enum Phase { Canary, Paused, Promoting, Complete, RolledBack }
 

@@ -182,6 +182,7 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         BrokerCluster copy = new BrokerCluster();
         copy.setMetadata(cluster.getMetadata());
         copy.setSpec(spec);
+        copy.setStatus(cluster.getStatus());
         return copy;
     }
 
@@ -225,6 +226,7 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         BrokerClusterStatus status = cluster.getStatus() == null ? new BrokerClusterStatus() : cluster.getStatus();
         cluster.setStatus(status);
         status.selector = Labels.selectorString(cluster.getMetadata().getName());
+        status.metadataKind = io.capstan.operator.shards.MetadataKind.decide(status);
         if (paused(cluster, status, generation) || invalid(cluster, status, generation)) {
             return cluster;
         }

@@ -136,6 +136,7 @@ public final class DesiredResources {
         settings.put("data.dir", DATA_PATH + "/data");
         settings.put("metadata.store", "kubernetes");
         settings.put("metadata.name", c.getMetadata().getName());
+        settings.put("metadata.kubernetes.kind", io.capstan.operator.shards.MetadataKind.of(c));
         if (c.getSpec().rack != null) {
             settings.put("broker.rack.node.label", c.getSpec().rack.topologyKey);
         }
@@ -154,10 +155,14 @@ public final class DesiredResources {
         return new ServiceAccountBuilder().withMetadata(meta(c, accountName(c))).build();
     }
 
-    /** Least privilege for the brokers: the metadata store is ConfigMaps in their own namespace, nothing else. */
+    /**
+     * Least privilege for the brokers: their metadata store's objects in their own namespace, nothing else (MetadataEntry
+     * resources; ConfigMaps for clusters created before those existed).
+     */
     public static Role role(BrokerCluster c) {
+        boolean entries = io.capstan.operator.shards.MetadataKind.METADATA_ENTRY.equals(io.capstan.operator.shards.MetadataKind.of(c));
         return new RoleBuilder().withMetadata(meta(c, accountName(c)))
-                .addNewRule().withApiGroups("").withResources("configmaps")
+                .addNewRule().withApiGroups(entries ? "capstan.io" : "").withResources(entries ? "metadataentries" : "configmaps")
                 .withVerbs("get", "list", "watch", "create", "update", "delete").endRule().build();
     }
 

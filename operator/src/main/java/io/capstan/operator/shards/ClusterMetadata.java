@@ -20,9 +20,10 @@ public interface ClusterMetadata {
     /** Starts moving the shard to {@code replicas} (compare-and-set; a lost race is retried on the next pass). */
     void reassign(BrokerCluster cluster, String topic, int partition, List<Integer> replicas);
 
-    /** The brokers' store: ConfigMaps named after the cluster in its namespace. */
+    /** The brokers' store: objects of the cluster's metadata kind, named after the cluster, in its namespace. */
     static MetadataStore store(KubernetesClient client, BrokerCluster cluster) {
-        return new KubernetesMetadataStore(client, cluster.getMetadata().getNamespace(), cluster.getMetadata().getName());
+        return new KubernetesMetadataStore(client, cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(),
+                KubernetesMetadataStore.ObjectKind.named(MetadataKind.of(cluster)));
     }
 
     /** Shards and live brokers from the cluster's watch-driven view (no reads of the store); moves by compare-and-set. */
