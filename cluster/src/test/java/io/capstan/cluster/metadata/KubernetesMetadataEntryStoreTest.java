@@ -1,28 +1,9 @@
 package io.capstan.cluster.metadata;
 
-import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
-import org.junit.jupiter.api.AfterEach;
-
 /** The contract with keys in MetadataEntry custom resources, against Fabric8's mock API server (CRUD mode). */
-class KubernetesMetadataEntryStoreTest extends MetadataStoreContract {
-    KubernetesMockServer server;
-    io.fabric8.kubernetes.client.KubernetesClient client;
-
+class KubernetesMetadataEntryStoreTest extends KubernetesMetadataStoreTest {
     @Override
-    protected MetadataStore newStore() {
-        server = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(), new io.fabric8.mockwebserver.MockWebServer(),
-                new java.util.HashMap<>(), new io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher(), false);
-        server.init();
-        server.expectCustomResource(new io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext.Builder()
-                .withGroup("capstan.io").withVersion("v1alpha1").withKind("MetadataEntry").withPlural("metadataentries")
-                .withScope("Namespaced").build());
-        client = server.createClient();
-        return new KubernetesMetadataStore(client, "capstan", "orders", KubernetesMetadataStore.ObjectKind.METADATA_ENTRY);
-    }
-
-    @AfterEach
-    void stopServer() {
-        client.close();
-        server.destroy();
+    protected KubernetesMetadataStore.ObjectKind kind() {
+        return KubernetesMetadataStore.ObjectKind.METADATA_ENTRY;
     }
 }

@@ -16,8 +16,16 @@ class KubernetesMetadataStoreTest extends MetadataStoreContract {
         server = new KubernetesMockServer(new io.fabric8.mockwebserver.Context(), new io.fabric8.mockwebserver.MockWebServer(),
                 new java.util.HashMap<>(), new io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher(), false);
         server.init();
+        server.expectCustomResource(new io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext.Builder()
+                .withGroup("capstan.io").withVersion("v1alpha1").withKind("MetadataEntry").withPlural("metadataentries")
+                .withScope("Namespaced").build());
         client = server.createClient();
-        return new KubernetesMetadataStore(client, "capstan", "orders");
+        return new KubernetesMetadataStore(client, "capstan", "orders", kind());
+    }
+
+    /** What keys are kept in (KubernetesMetadataEntryStoreTest: MetadataEntry resources). */
+    protected KubernetesMetadataStore.ObjectKind kind() {
+        return KubernetesMetadataStore.ObjectKind.CONFIG_MAP;
     }
 
     @AfterEach
