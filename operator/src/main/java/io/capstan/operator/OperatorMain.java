@@ -40,16 +40,18 @@ public final class OperatorMain {
         io.capstan.operator.reconcile.OperatorMetrics metrics = new io.capstan.operator.reconcile.OperatorMetrics(
                 io.prometheus.metrics.model.registry.PrometheusRegistry.defaultRegistry);
         io.prometheus.metrics.instrumentation.jvm.JvmMetrics.builder().register();
+        Duration trustPropagation = io.capstan.operator.spec.Durations.parse(System.getenv().getOrDefault("CERT_TRUST_PROPAGATION", "3m"));
         operator.register(new BrokerClusterReconciler(client, ResourceWriter.serverSideApply(client),
                 io.capstan.operator.rollout.RestartSafetyProbe.http(), metrics)
                 .withImagePolicy(io.capstan.operator.spec.ImagePolicy.parse(System.getenv("ALLOWED_IMAGE_REGISTRIES")))
-                .withNodeReaderBindings(!"namespaced".equals(System.getenv("RBAC_SCOPE"))), config -> {
+                .withNodeReaderBindings(!"namespaced".equals(System.getenv("RBAC_SCOPE")))
+                .withTrustPropagation(trustPropagation), config -> {
             if (!namespaces.isEmpty()) {
                 config.settingNamespaces(namespaces);
             }
         });
         operator.register(new io.capstan.operator.users.CapstanUserReconciler(client, ResourceWriter.serverSideApply(client),
-                io.capstan.operator.users.ClusterAdmins.overReplicationListener()), config -> {
+                io.capstan.operator.users.ClusterAdmins.overReplicationListener(), trustPropagation), config -> {
             if (!namespaces.isEmpty()) {
                 config.settingNamespaces(namespaces);
             }

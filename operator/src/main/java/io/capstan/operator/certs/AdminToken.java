@@ -17,7 +17,7 @@ import java.util.function.Consumer;
  * mounted into the brokers only (their ServiceAccount cannot read Secrets), created once, never changed by a pass.
  */
 public final class AdminToken {
-    public static final String KEY = "token";
+    public static final String KEY = io.capstan.operator.resources.ClusterSecrets.ADMIN_TOKEN_KEY;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final KubernetesClient client;
@@ -29,7 +29,7 @@ public final class AdminToken {
     }
 
     public static String secretName(BrokerCluster c) {
-        return c.getMetadata().getName() + "-admin-token";
+        return io.capstan.operator.resources.ClusterSecrets.adminToken(c);
     }
 
     /** Creates the Secret when the cluster has none; an existing token is kept. */

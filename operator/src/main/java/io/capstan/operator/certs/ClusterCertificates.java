@@ -4,6 +4,7 @@ import io.capstan.certs.CertificateAuthority;
 import io.capstan.certs.IssuedCertificate;
 import io.capstan.certs.Pem;
 import io.capstan.operator.api.BrokerCluster;
+import io.capstan.operator.resources.ClusterSecrets;
 import io.capstan.operator.resources.DesiredResources;
 import io.capstan.operator.resources.Labels;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -31,25 +32,34 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClusterCertificates {
     private static final Logger log = LoggerFactory.getLogger(ClusterCertificates.class);
-    public static final X500Principal OPERATOR_PRINCIPAL = new X500Principal("CN=capstan-operator,O=capstan");
+    public static final X500Principal OPERATOR_PRINCIPAL = ClusterSecrets.OPERATOR_PRINCIPAL;
 
     private final KubernetesClient client;
     private final Consumer<Secret> writer;
+    private final java.time.Duration trustPropagation;
 
     public ClusterCertificates(KubernetesClient client, Consumer<Secret> writer) {
-        this.client = client;
-        this.writer = writer;
+        this(client, writer, CertificatePolicy.TRUST_PROPAGATION);
     }
 
-    public static String clusterCaSecret(BrokerCluster c) { return c.getMetadata().getName() + "-cluster-ca"; }
-    public static String clientsCaSecret(BrokerCluster c) { return c.getMetadata().getName() + "-clients-ca"; }
-    /** Public: the cluster CA bundle clients trust (key ca.crt). */
-    public static String clusterCaCertSecret(BrokerCluster c) { return c.getMetadata().getName() + "-cluster-ca-cert"; }
-    public static String brokerCertsSecret(BrokerCluster c) { return c.getMetadata().getName() + "-broker-certs"; }
+    public ClusterCertificates(KubernetesClient client, Consumer<Secret> writer, java.time.Duration trustPropagation) {
+        this.client = client;
+        this.writer = writer;
+        this.trustPropagation = trustPropagation;
+    }
 
-    /** The principal of every broker of the cluster on the replication listener. */
+    /** The policy for a cluster: its spec's lifetimes, this operator's trust propagation. */
+    public CertificatePolicy policy(BrokerCluster c) {
+        return CertificatePolicy.of(c.getSpec().certificates, trustPropagation);
+    }
+
+    public static String clusterCaSecret(BrokerCluster c) { return ClusterSecrets.clusterCa(c); }
+    public static String clientsCaSecret(BrokerCluster c) { return ClusterSecrets.clientsCa(c); }
+    public static String clusterCaCertSecret(BrokerCluster c) { return ClusterSecrets.clusterCaCert(c); }
+    public static String brokerCertsSecret(BrokerCluster c) { return ClusterSecrets.brokerCerts(c); }
+
     public static X500Principal brokerPrincipal(BrokerCluster c) {
-        return new X500Principal("CN=" + c.getMetadata().getName() + "-broker,O=capstan");
+        return ClusterSecrets.brokerPrincipal(c);
     }
 
     /** The broker certificate's names: each pod's (up to {@code brokers}), a wildcard for them, and the client Service's. */
@@ -86,7 +96,7 @@ public final class ClusterCertificates {
      * when the next renewal falls due.
      */
     public Instant ensure(BrokerCluster c, int brokers, Instant now) {
-        CertificatePolicy policy = CertificatePolicy.of(c.getSpec().certificates);
+        CertificatePolicy policy = policy(c);
         var spec = c.getSpec().certificates;
         Authority clusterCa = ensureCa(c, clusterCaSecret(c), "cluster", spec == null ? null : spec.clusterCaSecret, now, policy);
         Authority clientsCa = ensureCa(c, clientsCaSecret(c), "clients", spec == null ? null : spec.clientsCaSecret, now, policy);

@@ -18,7 +18,7 @@ import javax.security.auth.x500.X500Principal;
  *       trust bundles until it expires.</li>
  *   <li>A certificate is reissued when it is missing, names other hosts or another subject, is within renewBefore of
  *       its end, or was signed by a CA that is no longer current, once the current one has been trusted for
- *       {@link CertificatePolicy#TRUST_PROPAGATION} (sooner if the certificate would expire first).</li>
+ *       the policy's trust propagation (sooner if the certificate would expire first).</li>
  * </ul>
  */
 public final class Renewal {
@@ -45,11 +45,24 @@ public final class Renewal {
         return previous != null && now.isBefore(previous.getNotAfter().toInstant());
     }
 
-    /** Why {@code leaf} must be issued again, or empty when it is good. */
+    /**
+     * Why {@code leaf} must be issued again, or empty when it is good. A leaf of an older CA is not replaced by one
+     * {@code ca} signs while {@code ca} is newer than the trust propagation (peers may not trust it yet), unless the
+     * leaf would expire first.
+     */
     public static Optional<String> leaf(X509Certificate leaf, Wanted wanted, X509Certificate ca, Instant now, CertificatePolicy policy) {
         if (leaf == null) {
             return Optional.of("none issued yet");
         }
+        Optional<String> why = reason(leaf, wanted, ca, now, policy);
+        Instant caServable = trustedSince(ca).plus(policy.trustPropagation());
+        if (why.isPresent() && !signedBy(leaf, ca) && now.isBefore(caServable) && leaf.getNotAfter().toInstant().isAfter(caServable)) {
+            return Optional.empty();
+        }
+        return why;
+    }
+
+    private static Optional<String> reason(X509Certificate leaf, Wanted wanted, X509Certificate ca, Instant now, CertificatePolicy policy) {
         if (!leaf.getSubjectX500Principal().equals(wanted.subject())) {
             return Optional.of("its subject is " + leaf.getSubjectX500Principal() + ", not " + wanted.subject());
         }
@@ -57,15 +70,11 @@ public final class Renewal {
         if (!names.equals(wanted.dnsNames())) {
             return Optional.of("it names " + names + ", not " + wanted.dnsNames());
         }
-        Instant renewal = renewalTime(leaf, policy.renewBefore());
-        if (!now.isBefore(renewal)) {
+        if (!now.isBefore(renewalTime(leaf, policy.renewBefore()))) {
             return Optional.of("it expires at " + leaf.getNotAfter().toInstant() + " (renewed " + policy.renewBefore() + " before)");
         }
         if (!signedBy(leaf, ca)) {
-            Instant caTrusted = trustedSince(ca).plus(CertificatePolicy.TRUST_PROPAGATION);
-            if (!now.isBefore(caTrusted)) {
-                return Optional.of("it was signed by a CA that has been replaced");
-            }
+            return Optional.of("it was signed by a CA that has been replaced");
         }
         return Optional.empty();
     }
@@ -84,11 +93,14 @@ public final class Renewal {
                 continue;
             }
             Instant at = renewalTime(c, policy.renewBefore());
-            next = at.isBefore(next) ? at : next;
-            if (ca != null && !signedBy(c, ca)) {
-                Instant switchAt = trustedSince(ca).plus(CertificatePolicy.TRUST_PROPAGATION);
-                next = switchAt.isBefore(next) ? switchAt : next;
+            if (ca != null) {
+                Instant caServable = trustedSince(ca).plus(policy.trustPropagation());
+                if (!signedBy(c, ca)) {
+                    // a leaf of the previous CA moves to the new one as soon as the new one may be served, not before
+                    at = caServable;
+                }
             }
+            next = at.isBefore(next) ? at : next;
         }
         return next;
     }

@@ -48,7 +48,7 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
     private final ClusterControllers controllers;
     private final java.util.function.LongSupplier clock;
     private final AppliedObjects applied = new AppliedObjects();
-    private final io.capstan.operator.certs.ClusterCertificates certificates;
+    private io.capstan.operator.certs.ClusterCertificates certificates;
     private final io.capstan.operator.certs.AdminToken adminToken;
     private EventRecorder events = EventRecorder.NONE;
     private OperatorMetrics metrics = OperatorMetrics.unregistered();
@@ -97,6 +97,12 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
      */
     public BrokerClusterReconciler withNodeReaderBindings(boolean manage) {
         this.nodeReaderBindings = manage;
+        return this;
+    }
+
+    /** How long a new CA is trusted before certificates it signed are served (the chart's certificates.trustPropagation). */
+    public BrokerClusterReconciler withTrustPropagation(Duration trustPropagation) {
+        this.certificates = new io.capstan.operator.certs.ClusterCertificates(client, writer::write, trustPropagation);
         return this;
     }
 

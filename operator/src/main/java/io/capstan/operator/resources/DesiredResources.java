@@ -132,7 +132,7 @@ public final class DesiredResources {
             settings.put("listener.port", String.valueOf(KAFKA_PORT));
         }
         settings.put("admin.port", String.valueOf(ADMIN_PORT));
-        settings.put("admin.token.file", ADMIN_TOKEN_PATH + "/" + io.capstan.operator.certs.AdminToken.KEY);
+        settings.put("admin.token.file", ADMIN_TOKEN_PATH + "/" + ClusterSecrets.ADMIN_TOKEN_KEY);
         settings.put("data.dir", DATA_PATH + "/data");
         settings.put("metadata.store", "kubernetes");
         settings.put("metadata.name", c.getMetadata().getName());
@@ -338,13 +338,13 @@ public final class DesiredResources {
                 new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("config").withNewConfigMap().withName(configName(c)).endConfigMap().build(),
                 new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("tmp").withNewEmptyDir().withSizeLimit(new Quantity("256Mi")).endEmptyDir().build(),
                 new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("admin-token").withNewSecret()
-                        .withSecretName(io.capstan.operator.certs.AdminToken.secretName(c)).withDefaultMode(0440).endSecret().build()));
+                        .withSecretName(ClusterSecrets.adminToken(c)).withDefaultMode(0440).endSecret().build()));
         if (secured(c)) {
             // the broker re-reads its key and trust bundles when the Secret volume changes: renewals need no restart
             mounts.add(new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName("tls").withMountPath(ListenerSettings.TLS_PATH)
                     .withReadOnly(true).build());
             volumes.add(new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("tls").withNewSecret()
-                    .withSecretName(io.capstan.operator.certs.ClusterCertificates.brokerCertsSecret(c)).withDefaultMode(0440).endSecret().build());
+                    .withSecretName(ClusterSecrets.brokerCerts(c)).withDefaultMode(0440).endSecret().build());
         }
         return new PodTemplateSpecBuilder().withNewMetadata().withLabels(labels).withAnnotations(annotations).endMetadata()
                 .withNewSpec()

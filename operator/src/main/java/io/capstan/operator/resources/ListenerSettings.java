@@ -2,7 +2,6 @@ package io.capstan.operator.resources;
 
 import io.capstan.operator.api.BrokerCluster;
 import io.capstan.operator.api.BrokerClusterSpec;
-import io.capstan.operator.certs.ClusterCertificates;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -83,8 +82,8 @@ public final class ListenerSettings {
             }
         }
         Map<String, String> config = c.getSpec().config == null ? Map.of() : c.getSpec().config;
-        List<String> superUsers = new ArrayList<>(List.of("User:" + ClusterCertificates.brokerPrincipal(c).getName(),
-                "User:" + ClusterCertificates.OPERATOR_PRINCIPAL.getName()));
+        List<String> superUsers = new ArrayList<>(List.of("User:" + ClusterSecrets.brokerPrincipal(c).getName(),
+                "User:" + ClusterSecrets.OPERATOR_PRINCIPAL.getName()));
         String more = config.getOrDefault("super.users", "").trim();
         if (!more.isEmpty()) {
             superUsers.add(more);

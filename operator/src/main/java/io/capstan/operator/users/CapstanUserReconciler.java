@@ -72,10 +72,14 @@ public final class CapstanUserReconciler implements Reconciler<CapstanUser>, Cle
     private final ClusterCertificates certificates;
 
     public CapstanUserReconciler(KubernetesClient client, ResourceWriter writer, ClusterAdmins admins) {
+        this(client, writer, admins, CertificatePolicy.TRUST_PROPAGATION);
+    }
+
+    public CapstanUserReconciler(KubernetesClient client, ResourceWriter writer, ClusterAdmins admins, Duration trustPropagation) {
         this.client = client;
         this.writer = writer;
         this.admins = admins;
-        this.certificates = new ClusterCertificates(client, writer::write);
+        this.certificates = new ClusterCertificates(client, writer::write, trustPropagation);
     }
 
     /** Why a user cannot be made real now: a reason for the condition, and what to do. */
@@ -181,7 +185,7 @@ public final class CapstanUserReconciler implements Reconciler<CapstanUser>, Cle
         if ("tls".equals(user.getSpec().authentication.type)) {
             files.putAll(userCertificate(user, cluster, cas, existing, now));
             nextRenewal = Renewal.nextDue(List.of(Pem.certificate(files.get("user.crt"))), cas.clients().current().certificate(),
-                    CertificatePolicy.of(cluster.getSpec().certificates));
+                    certificates.policy(cluster));
         } else {
             password = password(user, existing);
             files.put("password", password);
@@ -255,7 +259,7 @@ public final class CapstanUserReconciler implements Reconciler<CapstanUser>, Cle
     /** The user's client certificate (CN=<user>, from the clients CA), issued again as {@link Renewal} decides. */
     private Map<String, String> userCertificate(CapstanUser user, BrokerCluster cluster, ClusterCertificates.Authorities cas,
                                                 Secret existing, Instant now) {
-        CertificatePolicy policy = CertificatePolicy.of(cluster.getSpec().certificates);
+        CertificatePolicy policy = certificates.policy(cluster);
         Renewal.Wanted wanted = new Renewal.Wanted(new X500Principal("CN=" + user.getMetadata().getName()), java.util.Set.of());
         String cert = existing == null || existing.getData() == null || existing.getData().get("user.crt") == null ? null
                 : new String(Base64.getDecoder().decode(existing.getData().get("user.crt")), StandardCharsets.UTF_8);

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 class RenewalTest {
     static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
-    static final CertificatePolicy POLICY = new CertificatePolicy(Duration.ofDays(30), Duration.ofDays(10), Duration.ofDays(365));
+    static final CertificatePolicy POLICY = new CertificatePolicy(Duration.ofDays(30), Duration.ofDays(10), Duration.ofDays(365), Duration.ofMinutes(3));
     static final X500Principal BROKER = new X500Principal("CN=prod-broker,O=capstan");
     static final Renewal.Wanted WANTED = new Renewal.Wanted(BROKER, Set.of("prod-0.prod-brokers.shop.svc", "prod.shop.svc"));
 
@@ -37,7 +37,7 @@ class RenewalTest {
 
     @Test
     void aRenewBeforeLongerThanHalfTheLifetimeRenewsAtHalfTime() {
-        CertificatePolicy eager = new CertificatePolicy(Duration.ofDays(30), Duration.ofDays(300), Duration.ofDays(100));
+        CertificatePolicy eager = new CertificatePolicy(Duration.ofDays(30), Duration.ofDays(300), Duration.ofDays(100), Duration.ofMinutes(3));
         CertificateAuthority ca = ca(T0, Duration.ofDays(100));
         // the CA is valid from a minute before T0: half its life is reached just before day 50
         assertThat(Renewal.ca(ca.certificate(), T0.plus(Duration.ofDays(49)), eager)).isEqualTo(Renewal.CaStep.KEEP);
@@ -76,11 +76,28 @@ class RenewalTest {
         Instant rotated = T0.plus(Duration.ofDays(1));
         CertificateAuthority fresh = ca(rotated, POLICY.caValidity());
         assertThat(Renewal.signedBy(leaf, fresh.certificate())).isFalse();
-        assertThat(Renewal.leaf(leaf, WANTED, fresh.certificate(), rotated.plus(CertificatePolicy.TRUST_PROPAGATION).minusSeconds(1), POLICY))
+        assertThat(Renewal.leaf(leaf, WANTED, fresh.certificate(), rotated.plus(POLICY.trustPropagation()).minusSeconds(1), POLICY))
                 .as("peers may not trust the new CA yet").isEmpty();
-        assertThat(Renewal.leaf(leaf, WANTED, fresh.certificate(), rotated.plus(CertificatePolicy.TRUST_PROPAGATION), POLICY))
+        assertThat(Renewal.leaf(leaf, WANTED, fresh.certificate(), rotated.plus(POLICY.trustPropagation()), POLICY))
                 .contains("it was signed by a CA that has been replaced");
-        assertThat(Renewal.nextDue(List.of(leaf), fresh.certificate(), POLICY)).isEqualTo(rotated.plus(CertificatePolicy.TRUST_PROPAGATION));
+        assertThat(Renewal.nextDue(List.of(leaf), fresh.certificate(), POLICY)).isEqualTo(rotated.plus(POLICY.trustPropagation()));
+    }
+
+    @Test
+    void aRenewalFallingDueWhileTheCaIsNewWaitsUntilPeersTrustItUnlessTheLeafWouldExpireFirst() {
+        CertificateAuthority old = ca(T0, POLICY.caValidity());
+        X509Certificate leaf = leaf(old, T0, POLICY.validity(), BROKER.getName(), "prod-0.prod-brokers.shop.svc", "prod.shop.svc");
+        Instant due = T0.plus(Duration.ofDays(20)); // within renewBefore of the leaf's end
+        CertificateAuthority fresh = ca(due, POLICY.caValidity());
+        assertThat(Renewal.leaf(leaf, WANTED, fresh.certificate(), due, POLICY)).as("the new CA is not trusted everywhere yet").isEmpty();
+        assertThat(Renewal.leaf(leaf, WANTED, fresh.certificate(), due.plus(POLICY.trustPropagation()), POLICY))
+                .hasValueSatisfying(why -> assertThat(why).startsWith("it expires at"));
+        assertThat(Renewal.nextDue(List.of(leaf), fresh.certificate(), POLICY)).isEqualTo(due.plus(POLICY.trustPropagation()));
+
+        X509Certificate expiring = leaf(old, T0, Duration.ofMinutes(2), BROKER.getName(), "prod-0.prod-brokers.shop.svc", "prod.shop.svc");
+        CertificateAuthority justMade = ca(T0, POLICY.caValidity());
+        assertThat(Renewal.leaf(expiring, WANTED, justMade.certificate(), T0.plus(Duration.ofMinutes(1)), POLICY))
+                .as("ends before the new CA may be served: renewed at once").isPresent();
     }
 
     @Test
