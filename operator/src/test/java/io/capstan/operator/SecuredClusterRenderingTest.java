@@ -8,6 +8,7 @@ import io.capstan.config.SecurityProtocol;
 import io.capstan.operator.api.BrokerCluster;
 import io.capstan.operator.api.BrokerClusterSpec;
 import io.capstan.operator.certs.ClusterCertificates;
+import io.capstan.operator.resources.ClusterSecrets;
 import io.capstan.operator.resources.DesiredResources;
 import io.capstan.operator.resources.ListenerSettings;
 import io.capstan.operator.spec.SpecProblem;
@@ -93,7 +94,7 @@ class SecuredClusterRenderingTest {
                 .containsExactly("scram:9093", "replication:9091", "admin:9644");
         assertThat(pod.getVolumes()).anySatisfy(v -> {
             assertThat(v.getName()).isEqualTo("tls");
-            assertThat(v.getSecret().getSecretName()).isEqualTo(ClusterCertificates.brokerCertsSecret(c));
+            assertThat(v.getSecret().getSecretName()).isEqualTo(ClusterSecrets.brokerCerts(c));
         });
         assertThat(pod.getContainers().get(0).getVolumeMounts()).anySatisfy(m -> {
             assertThat(m.getMountPath()).isEqualTo(ListenerSettings.TLS_PATH);

@@ -547,24 +547,25 @@ class BrokerPodsTest {
 
     /** A Kafka client as an application gets it from its user's Secret: SASL_SSL with SCRAM, trusting the cluster CA. */
     static java.util.Properties scramClient(String user) {
-        java.util.Properties p = new java.util.Properties();
-        p.put("bootstrap.servers", SECURE + "." + NS + ".svc:9093");
-        p.put("security.protocol", "SASL_SSL");
+        java.util.Properties p = tlsTo(9093, "SASL_SSL", user);
         p.put("sasl.mechanism", "SCRAM-SHA-512");
         p.put("sasl.jaas.config", secretFile(user, "sasl.jaas.config"));
-        p.put("ssl.truststore.type", "PEM");
-        p.put("ssl.truststore.certificates", trust(user));
         return p;
     }
 
     /** The same for a user with a client certificate, on the mutual-TLS listener. */
     static java.util.Properties tlsClient(String user) {
-        java.util.Properties p = new java.util.Properties();
-        p.put("bootstrap.servers", SECURE + "." + NS + ".svc:9094");
-        p.put("security.protocol", "SSL");
+        java.util.Properties p = tlsTo(9094, "SSL", user);
         p.put("ssl.keystore.type", "PEM");
         p.put("ssl.keystore.key", secretFile(user, "user.key"));
         p.put("ssl.keystore.certificate.chain", secretFile(user, "user.crt"));
+        return p;
+    }
+
+    private static java.util.Properties tlsTo(int port, String protocol, String user) {
+        java.util.Properties p = new java.util.Properties();
+        p.put("bootstrap.servers", SECURE + "." + NS + ".svc:" + port);
+        p.put("security.protocol", protocol);
         p.put("ssl.truststore.type", "PEM");
         p.put("ssl.truststore.certificates", trust(user));
         return p;

@@ -1,12 +1,8 @@
 package io.capstan.operator.certs;
 
 import io.capstan.operator.api.BrokerCluster;
-import io.capstan.operator.resources.DesiredResources;
-import io.capstan.operator.resources.Labels;
 import io.fabric8.kubernetes.api.model.Secret;
-import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Map;
@@ -40,9 +36,6 @@ public final class AdminToken {
         }
         byte[] bytes = new byte[32];
         RANDOM.nextBytes(bytes);
-        String token = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-        writer.accept(new SecretBuilder().withNewMetadata().withName(secretName(c)).withNamespace(c.getMetadata().getNamespace())
-                .withLabels(Labels.all(c.getMetadata().getName())).withOwnerReferences(DesiredResources.ownerOf(c)).endMetadata()
-                .withType("Opaque").withData(Map.of(KEY, Base64.getEncoder().encodeToString(token.getBytes(StandardCharsets.UTF_8)))).build());
+        writer.accept(ClusterCertificates.owned(c, secretName(c), Map.of(KEY, Base64.getUrlEncoder().withoutPadding().encodeToString(bytes))));
     }
 }

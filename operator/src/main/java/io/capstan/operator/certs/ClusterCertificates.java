@@ -32,7 +32,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClusterCertificates {
     private static final Logger log = LoggerFactory.getLogger(ClusterCertificates.class);
-    public static final X500Principal OPERATOR_PRINCIPAL = ClusterSecrets.OPERATOR_PRINCIPAL;
 
     private final KubernetesClient client;
     private final Consumer<Secret> writer;
@@ -53,15 +52,6 @@ public final class ClusterCertificates {
         return CertificatePolicy.of(c.getSpec().certificates, trustPropagation);
     }
 
-    public static String clusterCaSecret(BrokerCluster c) { return ClusterSecrets.clusterCa(c); }
-    public static String clientsCaSecret(BrokerCluster c) { return ClusterSecrets.clientsCa(c); }
-    public static String clusterCaCertSecret(BrokerCluster c) { return ClusterSecrets.clusterCaCert(c); }
-    public static String brokerCertsSecret(BrokerCluster c) { return ClusterSecrets.brokerCerts(c); }
-
-    public static X500Principal brokerPrincipal(BrokerCluster c) {
-        return ClusterSecrets.brokerPrincipal(c);
-    }
-
     /** The broker certificate's names: each pod's (up to {@code brokers}), a wildcard for them, and the client Service's. */
     public static Renewal.Wanted brokerNames(BrokerCluster c, int brokers) {
         String name = c.getMetadata().getName();
@@ -78,7 +68,7 @@ public final class ClusterCertificates {
         }
         dns.add(name);
         dns.add(name + "." + ns);
-        return new Renewal.Wanted(brokerPrincipal(c), dns);
+        return new Renewal.Wanted(ClusterSecrets.brokerPrincipal(c), dns);
     }
 
     /** Both CAs of a cluster, as its Secrets hold them now. */
@@ -86,28 +76,25 @@ public final class ClusterCertificates {
 
     /** The cluster's CAs, or empty before the operator created them. */
     public Optional<Authorities> read(BrokerCluster c) {
-        Optional<Authority> cluster = readCa(c, clusterCaSecret(c));
-        Optional<Authority> clients = readCa(c, clientsCaSecret(c));
+        Optional<Authority> cluster = readCa(c, ClusterSecrets.clusterCa(c));
+        Optional<Authority> clients = readCa(c, ClusterSecrets.clientsCa(c));
         return cluster.isPresent() && clients.isPresent() ? Optional.of(new Authorities(cluster.get(), clients.get())) : Optional.empty();
     }
 
-    /**
-     * Makes every CA and certificate Secret current at {@code now} for a cluster of {@code brokers} brokers; returns
-     * when the next renewal falls due.
-     */
-    public Instant ensure(BrokerCluster c, int brokers, Instant now) {
+    /** Makes every CA and certificate Secret current at {@code now} for a cluster of {@code brokers} brokers. */
+    public void ensure(BrokerCluster c, int brokers, Instant now) {
         CertificatePolicy policy = policy(c);
         var spec = c.getSpec().certificates;
-        Authority clusterCa = ensureCa(c, clusterCaSecret(c), "cluster", spec == null ? null : spec.clusterCaSecret, now, policy);
-        Authority clientsCa = ensureCa(c, clientsCaSecret(c), "clients", spec == null ? null : spec.clientsCaSecret, now, policy);
+        Authority clusterCa = ensureCa(c, ClusterSecrets.clusterCa(c), "cluster", spec == null ? null : spec.clusterCaSecret, now, policy);
+        Authority clientsCa = ensureCa(c, ClusterSecrets.clientsCa(c), "clients", spec == null ? null : spec.clientsCaSecret, now, policy);
         String clusterTrust = Pem.bundle(clusterCa.trusted(now));
         String clientsTrust = Pem.bundle(clientsCa.trusted(now));
         Map<String, String> published = Map.of("ca.crt", clusterTrust);
-        if (!published.equals(dataOf(get(c, clusterCaCertSecret(c))))) {
-            write(c, clusterCaCertSecret(c), published);
+        if (!published.equals(dataOf(get(c, ClusterSecrets.clusterCaCert(c))))) {
+            write(c, ClusterSecrets.clusterCaCert(c), published);
         }
 
-        Secret existing = get(c, brokerCertsSecret(c));
+        Secret existing = get(c, ClusterSecrets.brokerCerts(c));
         String keyAndChain = data(existing, "broker.pem");
         X509Certificate leaf = keyAndChain == null ? null : Pem.certificate(keyAndChain);
         Renewal.Wanted wanted = brokerNames(c, brokers);
@@ -117,7 +104,6 @@ public final class ClusterCertificates {
                     List.copyOf(wanted.dnsNames()), List.of(), now.minusSeconds(60),
                     Renewal.notAfter(now, policy.validity(), clusterCa.current().certificate())));
             keyAndChain = issued.keyAndChainPem();
-            leaf = issued.certificate();
             log.info("{}/{}: issued the broker certificate, valid until {} ({})", c.getMetadata().getNamespace(),
                     c.getMetadata().getName(), issued.certificate().getNotAfter().toInstant(), why.get());
         }
@@ -126,21 +112,13 @@ public final class ClusterCertificates {
         brokerFiles.put("cluster-ca.crt", clusterTrust);
         brokerFiles.put("clients-ca.crt", clientsTrust);
         if (!brokerFiles.equals(dataOf(existing))) {
-            write(c, brokerCertsSecret(c), brokerFiles);
+            write(c, ClusterSecrets.brokerCerts(c), brokerFiles);
         }
-        Instant next = Renewal.nextDue(List.of(leaf, clusterCa.current().certificate(), clientsCa.current().certificate()),
-                clusterCa.current().certificate(), policy);
-        for (X509Certificate previous : new X509Certificate[] {clusterCa.previous(), clientsCa.previous()}) {
-            if (Renewal.stillTrusted(previous, now) && previous.getNotAfter().toInstant().isBefore(next)) {
-                next = previous.getNotAfter().toInstant();
-            }
-        }
-        return next;
     }
 
     /** A client certificate for the operator itself, signed by the cluster CA: a super user on the replication listener. */
     public static IssuedCertificate operatorIdentity(Authority clusterCa, Instant now) {
-        return clusterCa.current().issue(new CertificateAuthority.Request(OPERATOR_PRINCIPAL.getName(), List.of(), List.of(),
+        return clusterCa.current().issue(new CertificateAuthority.Request(ClusterSecrets.OPERATOR_PRINCIPAL.getName(), List.of(), List.of(),
                 now.minusSeconds(60), Renewal.notAfter(now, java.time.Duration.ofHours(1), clusterCa.current().certificate())));
     }
 
@@ -152,13 +130,7 @@ public final class ClusterCertificates {
         }
         switch (Renewal.ca(current, now, policy)) {
             case KEEP -> {
-                Authority a = existing.get();
-                if (a.previous() != null && !Renewal.stillTrusted(a.previous(), now)) {
-                    Authority trimmed = new Authority(a.current(), null);
-                    writeCa(c, secret, trimmed);
-                    return trimmed;
-                }
-                return a;
+                return withoutExpiredPrevious(c, secret, existing.get(), now);
             }
             case CREATE, ROTATE -> {
                 CertificateAuthority fresh = CertificateAuthority.create(new X500Principal("CN=" + c.getMetadata().getName() + "-" + which
@@ -201,18 +173,23 @@ public final class ClusterCertificates {
         }
         X509Certificate before = existing == null ? null : existing.current().certificate();
         if (user.certificate().equals(before)) {
-            if (existing.previous() != null && !Renewal.stillTrusted(existing.previous(), now)) {
-                Authority trimmed = new Authority(existing.current(), null);
-                writeCa(c, secret, trimmed);
-                return trimmed;
-            }
-            return existing;
+            return withoutExpiredPrevious(c, secret, existing, now);
         }
         Authority next = new Authority(user, Renewal.stillTrusted(before, now) ? before : null);
         writeCa(c, secret, next);
         log.info("{}/{}: the {} CA now comes from Secret {} (valid until {})", c.getMetadata().getNamespace(), c.getMetadata().getName(),
                 which, userSecret, user.certificate().getNotAfter().toInstant());
         return next;
+    }
+
+    /** The CA as kept, its previous CA dropped from the Secret (and so from every bundle) once that has expired. */
+    private Authority withoutExpiredPrevious(BrokerCluster c, String secret, Authority a, Instant now) {
+        if (a.previous() == null || Renewal.stillTrusted(a.previous(), now)) {
+            return a;
+        }
+        Authority trimmed = new Authority(a.current(), null);
+        writeCa(c, secret, trimmed);
+        return trimmed;
     }
 
     private void writeCa(BrokerCluster c, String secret, Authority a) {
@@ -242,14 +219,20 @@ public final class ClusterCertificates {
     }
 
     private void write(BrokerCluster c, String name, Map<String, String> files) {
-        Map<String, String> encoded = new LinkedHashMap<>();
-        files.forEach((k, v) -> encoded.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
-        writer.accept(new SecretBuilder().withNewMetadata().withName(name).withNamespace(c.getMetadata().getNamespace())
-                .withLabels(Labels.all(c.getMetadata().getName())).withOwnerReferences(DesiredResources.ownerOf(c)).endMetadata()
-                .withType("Opaque").withData(encoded).build());
+        writer.accept(owned(c, name, files));
     }
 
-    static String data(Secret s, String key) {
+    /** A Secret of the cluster (its labels, an owner reference so it goes with the cluster) holding {@code files}. */
+    static Secret owned(BrokerCluster c, String name, Map<String, String> files) {
+        Map<String, String> encoded = new LinkedHashMap<>();
+        files.forEach((k, v) -> encoded.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
+        return new SecretBuilder().withNewMetadata().withName(name).withNamespace(c.getMetadata().getNamespace())
+                .withLabels(Labels.all(c.getMetadata().getName())).withOwnerReferences(DesiredResources.ownerOf(c)).endMetadata()
+                .withType("Opaque").withData(encoded).build();
+    }
+
+    /** A key of a Secret, decoded; null when the Secret or the key is missing. */
+    public static String data(Secret s, String key) {
         if (s == null || s.getData() == null || s.getData().get(key) == null) {
             return null;
         }

@@ -240,16 +240,16 @@ public final class CapstanUserReconciler implements Reconciler<CapstanUser>, Cle
         CapstanUserSpec.Password source = user.getSpec().authentication.password;
         if (source != null) {
             Secret s = client.secrets().inNamespace(user.getMetadata().getNamespace()).withName(source.secretKeyRef.name).get();
-            String value = s == null || s.getData() == null ? null : s.getData().get(source.secretKeyRef.key);
+            String value = ClusterCertificates.data(s, source.secretKeyRef.key);
             if (value == null) {
                 throw new NotReady("PasswordSecretMissing", "Secret " + source.secretKeyRef.name + " with key " + source.secretKeyRef.key
                         + " (spec.authentication.password.secretKeyRef) does not exist; create it");
             }
-            return new String(Base64.getDecoder().decode(value), StandardCharsets.UTF_8);
+            return value;
         }
-        String before = existing == null || existing.getData() == null ? null : existing.getData().get("password");
+        String before = ClusterCertificates.data(existing, "password");
         if (before != null) {
-            return new String(Base64.getDecoder().decode(before), StandardCharsets.UTF_8);
+            return before;
         }
         byte[] bytes = new byte[24];
         RANDOM.nextBytes(bytes);
@@ -261,10 +261,8 @@ public final class CapstanUserReconciler implements Reconciler<CapstanUser>, Cle
                                                 Secret existing, Instant now) {
         CertificatePolicy policy = certificates.policy(cluster);
         Renewal.Wanted wanted = new Renewal.Wanted(new X500Principal("CN=" + user.getMetadata().getName()), java.util.Set.of());
-        String cert = existing == null || existing.getData() == null || existing.getData().get("user.crt") == null ? null
-                : new String(Base64.getDecoder().decode(existing.getData().get("user.crt")), StandardCharsets.UTF_8);
-        String key = existing == null || existing.getData() == null || existing.getData().get("user.key") == null ? null
-                : new String(Base64.getDecoder().decode(existing.getData().get("user.key")), StandardCharsets.UTF_8);
+        String cert = ClusterCertificates.data(existing, "user.crt");
+        String key = ClusterCertificates.data(existing, "user.key");
         var current = cert == null || key == null ? null : Pem.certificate(cert);
         Optional<String> why = Renewal.leaf(current, wanted, cas.clients().current().certificate(), now, policy);
         Map<String, String> files = new LinkedHashMap<>();
