@@ -355,6 +355,7 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(identity, membership))
                 .add(ApiKeys.DESCRIBE_TOPIC_PARTITIONS, new DescribeTopicPartitionsHandler(membership, view))
                 .add(ApiKeys.DESCRIBE_PRODUCERS, new DescribeProducersHandler(logs, replicas))
+                .add(ApiKeys.WRITE_TXN_MARKERS, new io.capstan.broker.kafka.WriteTxnMarkersHandler(logs, replicas, current))
                 .add(ApiKeys.FIND_COORDINATOR, new FindCoordinatorHandler(identity, membership))
                 .add(ApiKeys.JOIN_GROUP, gate(ApiKeys.JOIN_GROUP, new JoinGroupHandler(groups)))
                 .add(ApiKeys.SYNC_GROUP, gate(ApiKeys.SYNC_GROUP, new SyncGroupHandler(groups)))

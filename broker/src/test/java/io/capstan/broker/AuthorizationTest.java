@@ -96,6 +96,20 @@ class AuthorizationTest {
     }
 
     @Test
+    void onlyClusterActionMayWriteTransactionMarkers() throws Exception {
+        var spec = new org.apache.kafka.clients.admin.AbortTransactionSpec(new TopicPartition("orders", 0), 5, (short) 0, 0);
+        try (Admin alice = Admin.create(as("alice"))) {
+            assertThatThrownBy(() -> alice.abortTransaction(spec).all().get())
+                    .hasCauseInstanceOf(org.apache.kafka.common.errors.ClusterAuthorizationException.class);
+        }
+        assertThat(logEnd("orders")).as("no marker was written").isZero();
+        try (Admin admin = Admin.create(as("admin"))) {
+            admin.abortTransaction(spec).all().get();
+        }
+        assertThat(logEnd("orders")).as("the super user's marker").isEqualTo(1);
+    }
+
+    @Test
     void producersWriteOnlyWhereAnAclAllows() throws Exception {
         try (KafkaProducer<String, String> alice = new KafkaProducer<>(as("alice"), new StringSerializer(), new StringSerializer())) {
             assertThat(alice.send(new ProducerRecord<>("orders", "k", "v")).get().offset()).isZero();

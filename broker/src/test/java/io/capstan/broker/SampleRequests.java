@@ -102,6 +102,11 @@ final class SampleRequests {
                 topics.add(new org.apache.kafka.common.message.DescribeProducersRequestData.TopicRequest().setName("t").setPartitionIndexes(List.of(0)));
                 yield new org.apache.kafka.common.message.DescribeProducersRequestData().setTopics(topics);
             }
+            case WRITE_TXN_MARKERS -> new org.apache.kafka.common.message.WriteTxnMarkersRequestData().setMarkers(List.of(
+                    new org.apache.kafka.common.message.WriteTxnMarkersRequestData.WritableTxnMarker().setProducerId(1).setProducerEpoch((short) 0)
+                            .setTransactionResult(false).setCoordinatorEpoch(0).setTopics(List.of(
+                                    new org.apache.kafka.common.message.WriteTxnMarkersRequestData.WritableTxnMarkerTopic().setName("t")
+                                            .setPartitionIndexes(List.of(0))))));
             case DESCRIBE_TOPIC_PARTITIONS -> new org.apache.kafka.common.message.DescribeTopicPartitionsRequestData()
                     .setTopics(List.of(new org.apache.kafka.common.message.DescribeTopicPartitionsRequestData.TopicRequest().setName("t")))
                     .setResponsePartitionLimit(100);

@@ -16,9 +16,9 @@ import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
 
 /**
- * DescribeProducers (KIP-664, {@code kafka-transactions describe-producers}): the idempotent producers each asked
- * partition's leader keeps state for, with their epoch, last sequence and last timestamp. Needs READ on the topic, as in
- * Kafka. No transactions yet: coordinator epoch and transaction start offset are always -1.
+ * DescribeProducers (KIP-664, {@code kafka-transactions describe-producers}): the producers each asked partition's
+ * leader keeps state for, with their epoch, last sequence, last timestamp, the coordinator epoch of their last
+ * transaction marker and where their open transaction began (-1: none). Needs READ on the topic, as in Kafka.
  */
 public final class DescribeProducersHandler implements ApiHandler {
     private final LogManager logs;
@@ -54,7 +54,7 @@ public final class DescribeProducersHandler implements ApiHandler {
                     for (LogManager.ActiveProducer producer : logs.activeProducers(shard)) {
                         p.activeProducers().add(new ProducerState().setProducerId(producer.producerId()).setProducerEpoch(producer.epoch())
                                 .setLastSequence(producer.lastSequence()).setLastTimestamp(producer.lastTimestamp())
-                                .setCoordinatorEpoch(-1).setCurrentTxnStartOffset(-1));
+                                .setCoordinatorEpoch(producer.coordinatorEpoch()).setCurrentTxnStartOffset(producer.currentTxnStartOffset()));
                     }
                 }
             }

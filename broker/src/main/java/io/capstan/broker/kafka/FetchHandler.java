@@ -1,5 +1,7 @@
 package io.capstan.broker.kafka;
 
+import io.capstan.broker.log.AbortedTxn;
+import io.capstan.broker.log.BatchHeader;
 import io.capstan.broker.log.LogManager;
 import io.capstan.broker.log.Shard;
 import io.capstan.broker.log.TopicMeta;
@@ -16,6 +18,7 @@ import java.util.function.UnaryOperator;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.FetchRequestData;
@@ -131,7 +134,7 @@ public final class FetchHandler implements ApiHandler {
             for (PartitionData p : t.partitions()) {
                 outcomes.put(FetchSessions.Key.of(t.topic(), version >= TOPIC_IDS_VERSION ? t.topicId() : Uuid.ZERO_UUID, p.partitionIndex()),
                         new FetchSessions.PartitionOutcome(p.records() != null && p.records().sizeInBytes() > 0,
-                                p.errorCode() != Errors.NONE.code(), p.highWatermark(), p.logStartOffset()));
+                                p.errorCode() != Errors.NONE.code(), p.highWatermark(), p.lastStableOffset(), p.logStartOffset()));
             }
         }
         java.util.Set<FetchSessions.Key> included = new java.util.HashSet<>(session.answer(outcomes));
@@ -232,6 +235,8 @@ public final class FetchHandler implements ApiHandler {
         boolean errors = false;
         int replicaId = version >= REPLICA_STATE_VERSION ? request.replicaState().replicaId() : request.replicaId();
         boolean follower = replicaId >= 0;
+        // a replica always reads everything; a read_committed consumer up to the last stable offset (KIP-98)
+        boolean readCommitted = !follower && request.isolationLevel() == IsolationLevel.READ_COMMITTED.id();
         // a replica's fetch moves the high watermark and the ISR: only brokers (ClusterAction) may send one
         boolean mayReplicate = !follower || context.allowedOnCluster(AclOperation.CLUSTER_ACTION);
         List<byte[]> batches = new ArrayList<>();
@@ -267,9 +272,13 @@ public final class FetchHandler implements ApiHandler {
                     continue;
                 }
                 long hw = shard.highWatermark();
-                long readable = follower ? shard.logEnd() : hw;
+                long lastStable = Math.min(shard.lastStableOffset(), hw);
+                long readable = follower ? shard.logEnd() : readCommitted ? lastStable : hw;
                 long start = shard.logStartOffset();
-                pd.setHighWatermark(hw).setLastStableOffset(hw).setLogStartOffset(start);
+                pd.setHighWatermark(hw).setLastStableOffset(lastStable).setLogStartOffset(start);
+                if (readCommitted) {
+                    pd.setAbortedTransactions(new ArrayList<>());
+                }
                 // out of range only past the log end, as in Kafka: between the high watermark and the log end a
                 // consumer gets nothing yet. Right after a leader change the new leader's high watermark trails the
                 // old one's; answering OFFSET_OUT_OF_RANGE there made consumers reset to earliest, re-read and commit
@@ -289,10 +298,22 @@ public final class FetchHandler implements ApiHandler {
                 if (got > 0) {
                     pd.setRecords(MemoryRecords.readableRecords(concat(batches, got)));
                     total += got;
+                    if (readCommitted) {
+                        addAbortedTransactions(pd, shard, p.fetchOffset(), batches.get(batches.size() - 1));
+                    }
                 }
             }
         }
         return new Result(response, total, errors);
+    }
+
+    /** The aborted transactions overlapping what was read, which the consumer skips (KIP-98). */
+    private void addAbortedTransactions(PartitionData pd, Shard shard, long from, byte[] lastBatch) {
+        ByteBuffer last = ByteBuffer.wrap(lastBatch);
+        long readEnd = last.getLong(BatchHeader.BASE_OFFSET) + last.getInt(BatchHeader.LAST_OFFSET_DELTA) + 1;
+        for (AbortedTxn txn : logs.reader().abortedTransactions(shard, from, readEnd)) {
+            pd.abortedTransactions().add(new FetchResponseData.AbortedTransaction().setProducerId(txn.producerId()).setFirstOffset(txn.firstOffset()));
+        }
     }
 
     private static ByteBuffer concat(List<byte[]> batches, int bytes) {

@@ -37,6 +37,7 @@ public final class FetchSessions {
         int currentLeaderEpoch;
         long logStartOffset;
         long sentHighWatermark = -1;
+        long sentLastStable = -1;
         long sentLogStart = -1;
 
         public Partition(String topic, Uuid topicId, int partition, long fetchOffset, int maxBytes, int currentLeaderEpoch, long logStartOffset) {
@@ -62,9 +63,11 @@ public final class FetchSessions {
         public long logStartOffset() { return logStartOffset; }
 
         /** Whether an answer must carry this partition; if so, remembers what it says. */
-        boolean changed(boolean records, boolean error, long highWatermark, long logStart) {
-            boolean changed = records || error || highWatermark != sentHighWatermark || logStart != sentLogStart;
+        boolean changed(boolean records, boolean error, long highWatermark, long lastStable, long logStart) {
+            boolean changed = records || error || highWatermark != sentHighWatermark || lastStable != sentLastStable
+                    || logStart != sentLogStart;
             sentHighWatermark = highWatermark;
+            sentLastStable = lastStable;
             sentLogStart = logStart;
             return changed;
         }
@@ -101,7 +104,7 @@ public final class FetchSessions {
             List<Partition> served = new ArrayList<>();
             for (Partition p : partitions.values()) {
                 PartitionOutcome o = outcomes.get(p.key());
-                if (o != null && p.changed(o.records(), o.error(), o.highWatermark(), o.logStartOffset())) {
+                if (o != null && p.changed(o.records(), o.error(), o.highWatermark(), o.lastStableOffset(), o.logStartOffset())) {
                     included.add(p.key());
                 }
                 if (o != null && o.records()) {
@@ -117,7 +120,7 @@ public final class FetchSessions {
     }
 
     /** What one fetch told about a partition. */
-    public record PartitionOutcome(boolean records, boolean error, long highWatermark, long logStartOffset) {}
+    public record PartitionOutcome(boolean records, boolean error, long highWatermark, long lastStableOffset, long logStartOffset) {}
 
     /** What to do with a fetch: read these partitions, answer as this session (null: sessionless), or refuse. */
     public record Begun(Errors error, Session session, List<Partition> partitions, boolean incremental) {}

@@ -49,20 +49,22 @@ public final class ListOffsetsHandler implements ApiHandler {
                 tr.partitions().add(refused != Errors.NONE
                         ? new ListOffsetsPartitionResponse().setPartitionIndex(p.partitionIndex())
                                 .setErrorCode(refused.code()).setOffset(-1).setTimestamp(-1)
-                        : lookup(shard, p, context.version()));
+                        : lookup(shard, p, context.version(), request.isolationLevel() == org.apache.kafka.common.IsolationLevel.READ_COMMITTED.id()));
             }
         }
         return CompletableFuture.completedFuture(response);
     }
 
-    private ListOffsetsPartitionResponse lookup(Shard shard, ListOffsetsRequestData.ListOffsetsPartition p, short version) {
+    /** {@code readCommitted}: the latest offset is the last stable one, as a read_committed consumer's end (KIP-98). */
+    private ListOffsetsPartitionResponse lookup(Shard shard, ListOffsetsRequestData.ListOffsetsPartition p, short version, boolean readCommitted) {
         ListOffsetsPartitionResponse r = new ListOffsetsPartitionResponse().setPartitionIndex(p.partitionIndex()).setTimestamp(-1);
         if (version >= LEADER_EPOCH_VERSION) {
             r.setLeaderEpoch(shard.leaderEpoch());
         }
         long ts = p.timestamp();
         if (ts == LATEST || ts == LATEST_TIERED) {
-            return r.setOffset(ts == LATEST ? shard.highWatermark() : -1);
+            long latest = readCommitted ? Math.min(shard.lastStableOffset(), shard.highWatermark()) : shard.highWatermark();
+            return r.setOffset(ts == LATEST ? latest : -1);
         }
         if (ts == EARLIEST || ts == EARLIEST_LOCAL) {
             return r.setOffset(shard.logStartOffset());

@@ -59,8 +59,12 @@ public final class BatchValidator {
             return new Verdict(Errors.INVALID_RECORD, "batch claims " + header.recordsCount()
                     + " records with last offset delta " + header.lastOffsetDelta());
         }
-        if (header.isTransactional() || header.isControl()) {
-            return new Verdict(Errors.INVALID_RECORD, "transactional batches are not supported by Capstan v1");
+        if (header.isControl()) {
+            return new Verdict(Errors.INVALID_RECORD, "control batches (transaction markers) are written by transaction coordinators, "
+                    + "never by producers");
+        }
+        if (header.isTransactional() && header.producerId() < 0) {
+            return new Verdict(Errors.INVALID_RECORD, "a transactional batch needs a producer id; call initTransactions() first");
         }
         return Verdict.OK;
     }

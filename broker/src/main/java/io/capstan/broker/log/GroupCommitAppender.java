@@ -49,9 +49,9 @@ public final class GroupCommitAppender implements AutoCloseable {
     /** A round written to RocksDB, waiting for the WAL sync that makes it durable; {@code ends} are shard ends after it. */
     private record WrittenRound(List<LogCommand> commands, List<AppendResult> results, Map<Shard, Long> ends,
                                 Map<Shard, Long> newLogStarts, Map<Shard, Long> truncatedEnds, Map<Shard, ShardChange> cleaned,
-                                int batches, long bytes, long writeNanos) {}
+                                Map<Shard, long[]> txnSpans, int batches, long bytes, long writeNanos) {}
 
-    private static final WrittenRound STOP_SYNCER = new WrittenRound(List.of(), List.of(), Map.of(), Map.of(), Map.of(), Map.of(), 0, 0, 0);
+    private static final WrittenRound STOP_SYNCER = new WrittenRound(List.of(), List.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), 0, 0, 0);
     private final BatchHeader header = new BatchHeader();
     private final List<LogCommand> round = new ArrayList<>();
     private final List<AppendResult> results = new ArrayList<>();
@@ -70,6 +70,10 @@ public final class GroupCommitAppender implements AutoCloseable {
         /** The epoch history before this round truncated or cleared it (appends only add to it: no copy needed). */
         Map<Integer, Long> epochsBefore;
         final Map<Long, ProducerEntry> producers = new HashMap<>();
+        /** The first offset at which this round opened a transaction, for the stable offset an abort marker records. */
+        long firstTxnOpened = Long.MAX_VALUE;
+        /** The log was cleared: every transaction span goes. */
+        boolean reset;
 
         ShardChange(Shard shard) {
             this.startOffset = shard.nextOffset();
@@ -224,7 +228,22 @@ public final class GroupCommitAppender implements AutoCloseable {
             Map<Shard, Long> starts = new IdentityHashMap<>();
             Map<Shard, Long> truncated = new IdentityHashMap<>();
             Map<Shard, ShardChange> cleaned = new IdentityHashMap<>();
+            Map<Shard, long[]> spans = new IdentityHashMap<>();
             changes.forEach((shard, change) -> {
+                TxnSpans txns = shard.txnSpans();
+                boolean txnsChanged = change.reset || change.truncatedEnd >= 0;
+                if (change.reset) {
+                    txns.clear();
+                } else if (change.truncatedEnd >= 0) {
+                    txns.truncate(change.truncatedEnd);
+                }
+                for (Map.Entry<Long, ProducerEntry> e : change.producers.entrySet()) {
+                    txnsChanged |= txns.update(shard.producer(e.getKey()), e.getValue());
+                }
+                if (txnsChanged || !txns.isEmpty()) {
+                    txns.prune(shard.highWatermark());
+                    spans.put(shard, txns.snapshot());
+                }
                 change.producers.forEach(shard::producer);
                 shard.sizeBytes(change.sizeBytes);
                 ends.put(shard, shard.nextOffset());
@@ -241,7 +260,7 @@ public final class GroupCommitAppender implements AutoCloseable {
                 }
             });
             written.add(new WrittenRound(new ArrayList<>(round), new ArrayList<>(results), ends, starts, truncated, cleaned,
-                    round.size(), bytes, writeNanos));
+                    spans, round.size(), bytes, writeNanos));
         } catch (RocksDBException | RuntimeException e) {
             stats.failed();
             rollBack(e);
@@ -325,6 +344,8 @@ public final class GroupCommitAppender implements AutoCloseable {
             if (!t.shard().deleted() && t.newStart() > t.shard().logStartOffset()) {
                 ShardChange change = change(t.shard());
                 batch.deleteRange(store.logFamily(), LogKeys.shardStart(t.shard().key()), LogKeys.of(t.shard().key(), t.keepFrom()));
+                // aborted transactions ending below the start can overlap no fetch any more
+                batch.deleteRange(store.abortedTxnFamily(), LogKeys.shardStart(t.shard().key()), AbortedTxn.key(t.shard().key(), t.newStart()));
                 // remembered: a start inside the first kept batch is not where that batch begins
                 batch.put(store.metaFamily(), ShardRecovery.logStartKey(t.shard().key()), longBytes(t.newStart()));
                 change.newLogStart = t.newStart();
@@ -355,6 +376,7 @@ public final class GroupCommitAppender implements AutoCloseable {
                 shard.markDeleted(true);
                 batch.deleteRange(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
                 batch.deleteRange(store.producerFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
+                batch.deleteRange(store.abortedTxnFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
                 batch.delete(store.metaFamily(), ShardRecovery.sizeKey(shard.key()));
                 batch.delete(store.metaFamily(), EpochHistory.key(shard.key()));
                 batch.delete(store.metaFamily(), ShardRecovery.logStartKey(shard.key()));
@@ -406,6 +428,7 @@ public final class GroupCommitAppender implements AutoCloseable {
         ShardChange change = change(shard);
         change.keepEpochs(shard);
         batch.deleteRange(store.logFamily(), LogKeys.of(shard.key(), t.offset()), LogKeys.shardEnd(shard.key()));
+        batch.deleteRange(store.abortedTxnFamily(), AbortedTxn.key(shard.key(), t.offset()), LogKeys.shardEnd(shard.key()));
         shard.nextOffset(t.offset());
         change.sizeBytes -= t.droppedBytes();
         change.truncatedEnd = t.offset();
@@ -445,7 +468,9 @@ public final class GroupCommitAppender implements AutoCloseable {
         change.keepEpochs(shard);
         batch.deleteRange(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
         batch.deleteRange(store.producerFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
+        batch.deleteRange(store.abortedTxnFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
         batch.delete(store.metaFamily(), ShardRecovery.logStartKey(shard.key()));
+        change.reset = true;
         batch.delete(store.metaFamily(), CleanPoint.key(shard.key()));
         change.cleanPoint = CleanPoint.NONE;
         for (Map.Entry<Long, ProducerEntry> e : shard.producers()) {
@@ -487,8 +512,19 @@ public final class GroupCommitAppender implements AutoCloseable {
             }
             known = producerId < 0 ? null
                     : change.producers.containsKey(producerId) ? change.producers.get(producerId) : shard.producer(producerId);
+        } else if (producerId >= 0 && header.isControl()) {
+            known = change.producers.containsKey(producerId) ? change.producers.get(producerId) : shard.producer(producerId);
+            AppendResult refused = checkMarker(shard, producerId, known, header.producerEpoch(), TxnMarker.read(request.batch()));
+            if (refused != null) {
+                return refused;
+            }
         } else if (producerId >= 0) {
             known = change.producers.containsKey(producerId) ? change.producers.get(producerId) : shard.producer(producerId);
+            if (known != null && known.txnFirstOffset() != ProducerEntry.NONE && !header.isTransactional()
+                    && header.producerEpoch() == known.epoch()) {
+                return AppendResult.failed(Errors.INVALID_TXN_STATE, "producer " + producerId + " wrote a non-transactional batch to "
+                        + shard + " while its transaction there is open (" + known + ")");
+            }
             SequenceCheck.Result check = SequenceCheck.check(known, header.producerEpoch(), header.baseSequence(), header.lastSequence());
             switch (check.outcome()) {
                 case DUPLICATE:
@@ -515,13 +551,56 @@ public final class GroupCommitAppender implements AutoCloseable {
         shard.nextOffset(base + header.lastOffsetDelta() + 1);
         change.sizeBytes += request.batch().length;
         if (producerId >= 0) {
-            ProducerEntry updated = known == null || known.epoch() != header.producerEpoch()
-                    ? ProducerEntry.first(header.producerEpoch(), header.baseSequence(), header.lastSequence(), base, header.lastOffsetDelta(), header.maxTimestamp())
-                    : known.append(header.producerEpoch(), header.baseSequence(), header.lastSequence(), base, header.lastOffsetDelta(), header.maxTimestamp());
+            ProducerEntry updated;
+            if (header.isControl()) {
+                updated = ended(shard, change, producerId, known, base, request.batch(), batch);
+            } else {
+                updated = known == null
+                        ? ProducerEntry.first(header.producerEpoch(), header.baseSequence(), header.lastSequence(), base, header.lastOffsetDelta(), header.maxTimestamp())
+                        : known.append(header.producerEpoch(), header.baseSequence(), header.lastSequence(), base, header.lastOffsetDelta(), header.maxTimestamp());
+                if (header.isTransactional() && updated.txnFirstOffset() == ProducerEntry.NONE) {
+                    updated = updated.inTransaction(base);
+                    change.firstTxnOpened = Math.min(change.firstTxnOpened, base);
+                }
+            }
             change.producers.put(producerId, updated);
             batch.put(store.producerFamily(), LogKeys.producer(shard.key(), producerId), updated.encode());
         }
         return null;
+    }
+
+    /** Why a leader must not write this marker, or null: Kafka's checks of producer and coordinator epochs. */
+    private static AppendResult checkMarker(Shard shard, long producerId, ProducerEntry known, short epoch, TxnMarker marker) {
+        if (marker == null) {
+            return AppendResult.failed(Errors.INVALID_RECORD, "a control batch for " + shard + " holds no transaction marker");
+        }
+        if (known == null) {
+            return null;
+        }
+        if (epoch < known.epoch()) {
+            return AppendResult.failed(Errors.INVALID_PRODUCER_EPOCH, "a marker of producer " + producerId + " in epoch " + epoch
+                    + " came after epoch " + known.epoch() + " on " + shard);
+        }
+        if (marker.coordinatorEpoch() < known.coordinatorEpoch()) {
+            return AppendResult.failed(Errors.TRANSACTION_COORDINATOR_FENCED, "a marker for producer " + producerId + " from coordinator epoch "
+                    + marker.coordinatorEpoch() + " came after one from epoch " + known.coordinatorEpoch() + " on " + shard);
+        }
+        return null;
+    }
+
+    /** The producer after the marker at {@code base}; an abort that ends an open transaction goes into the aborted index. */
+    private ProducerEntry ended(Shard shard, ShardChange change, long producerId, ProducerEntry known, long base, byte[] control,
+                                WriteBatch batch) throws RocksDBException {
+        TxnMarker marker = TxnMarker.read(control);
+        short epoch = header.producerEpoch();
+        long timestamp = header.maxTimestamp();
+        ProducerEntry before = known != null ? known : ProducerEntry.withoutBatches(epoch, timestamp);
+        long first = before.txnFirstOffset();
+        if (marker != null && !marker.commit() && first != ProducerEntry.NONE) {
+            long stable = Math.min(Math.min(shard.txnSpans().firstOpenExcept(first, base + 1), change.firstTxnOpened), base + 1);
+            batch.put(store.abortedTxnFamily(), AbortedTxn.key(shard.key(), base), new AbortedTxn(producerId, first, base, stable).encode());
+        }
+        return before.ended(epoch, base, marker == null ? before.coordinatorEpoch() : marker.coordinatorEpoch(), timestamp);
     }
 
     private void publish(WrittenRound r) {
@@ -542,6 +621,8 @@ public final class GroupCommitAppender implements AutoCloseable {
                 a.shard().tail().add(baseOffset(a.batch()), a.batch());
             }
         }
+        // spans before ends: a transaction's batch must never be readable below a stable offset that ignores it
+        r.txnSpans().forEach(Shard::unstable);
         r.ends().forEach(Shard::publish);
         for (int i = 0; i < r.commands().size(); i++) {
             LogCommand command = r.commands().get(i);

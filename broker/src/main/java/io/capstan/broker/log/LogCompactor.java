@@ -102,7 +102,8 @@ final class LogCompactor {
         long dirtyFrom = Math.max(point.offset(), logStart);
         double ratio = point.dirtyRatio(shard.sizeBytes());
         long[] bounds = dirtyBounds(shard, dirtyFrom);
-        long cleanableEnd = Math.min(shard.highWatermark(), bounds[0]);
+        // never past the last stable offset: whether an open transaction's records stay is not decided yet
+        long cleanableEnd = Math.min(shard.lastStableOffset(), bounds[0]);
         long oldestDirty = bounds[1];
         long overdue = oldestDirty == Long.MAX_VALUE ? 0 : settings.overdueMs(oldestDirty, nowMs);
         boolean dirtyDue = cleanableEnd > dirtyFrom && settings.due(ratio, oldestDirty, nowMs);
@@ -113,12 +114,13 @@ final class LogCompactor {
         long started = System.nanoTime();
         throttle.restart();
         map.clear();
-        long[] indexed = dirtyDue ? index(shard, dirtyFrom, cleanableEnd, settings, nowMs) : new long[] {dirtyFrom, 0};
+        List<AbortedTxn> aborted = AbortedTxn.overlapping(store, shard.key(), logStart, Math.max(cleanableEnd, dirtyFrom));
+        long[] indexed = dirtyDue ? index(shard, dirtyFrom, cleanableEnd, settings, nowMs, aborted) : new long[] {dirtyFrom, 0};
         long mapEnd = indexed[0];
         if (mapEnd <= dirtyFrom && !tombstonesDue) {
             return new Outcome(false, ratio, overdue);
         }
-        long[] rewritten = rewrite(shard, incarnation, mapEnd, settings, nowMs);
+        long[] rewritten = rewrite(shard, incarnation, mapEnd, settings, nowMs, aborted);
         if (rewritten == null) {
             return new Outcome(false, ratio, overdue); // the log changed under the pass; the next round starts over
         }
@@ -175,7 +177,7 @@ final class LogCompactor {
      * Maps the keys of whole batches from {@code from} until {@code end}, a batch too recent or the map full; returns the
      * offset after the last batch mapped and the bytes read.
      */
-    private long[] index(Shard shard, long from, long end, CompactionSettings settings, long nowMs) {
+    private long[] index(Shard shard, long from, long end, CompactionSettings settings, long nowMs, List<AbortedTxn> aborted) {
         long mapEnd = from;
         long read = 0;
         BatchHeader header = new BatchHeader();
@@ -194,7 +196,7 @@ final class LogCompactor {
                     }
                     break;
                 }
-                if (!BatchCompactor.index(batch, map)) {
+                if (!abortedBatch(header, aborted) && !BatchCompactor.index(batch, map)) {
                     throw new IllegalStateException("the key map overflowed below its counted room");
                 }
                 read += batch.length;
@@ -209,10 +211,27 @@ final class LogCompactor {
     }
 
     /**
+     * A batch of an aborted transaction: as in Kafka's cleaner, its records neither count as the latest of their keys
+     * (an aborted write must not displace a committed one) nor stay.
+     */
+    private static boolean abortedBatch(BatchHeader header, List<AbortedTxn> aborted) {
+        if (!header.isTransactional() || header.isControl()) {
+            return false;
+        }
+        for (AbortedTxn txn : aborted) {
+            if (txn.covers(header.producerId(), header.baseOffset())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * Rewrites every batch below {@code mapEnd} against the map and hands the changes to the committer in parts; the
      * last part records the new clean point. Returns the bytes read and removed, or null if the log changed under it.
      */
-    private long[] rewrite(Shard shard, int incarnation, long mapEnd, CompactionSettings settings, long nowMs) throws Exception {
+    private long[] rewrite(Shard shard, int incarnation, long mapEnd, CompactionSettings settings, long nowMs, List<AbortedTxn> aborted)
+            throws Exception {
         List<LogCommand.Rewrite> part = new ArrayList<>();
         long partBytes = 0;
         long read = 0;
@@ -226,7 +245,8 @@ final class LogCompactor {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 byte[] batch = it.value();
                 header.wrap(ByteBuffer.wrap(batch), 0);
-                byte[] after = BatchCompactor.compact(batch, map, nowMs, settings.deleteRetentionMs());
+                byte[] after = abortedBatch(header, aborted) ? BatchCompactor.REMOVED
+                        : BatchCompactor.compact(batch, map, nowMs, settings.deleteRetentionMs());
                 read += batch.length;
                 throttle.acquire(batch.length);
                 byte[] kept = after == null ? batch : after;

@@ -108,6 +108,15 @@ public final class LogManager implements AutoCloseable {
         });
     }
 
+    /**
+     * Writes a transaction marker for {@code producerId} as leader in {@code leaderEpoch} (WriteTxnMarkers): the end of
+     * its transaction in this shard, refused if a later producer or coordinator epoch was seen here.
+     */
+    public void appendMarker(Shard shard, long producerId, short producerEpoch, TxnMarker marker, int leaderEpoch,
+                             Consumer<AppendResult> callback) {
+        append(shard, marker.batch(producerId, producerEpoch, System.currentTimeMillis()), leaderEpoch, callback);
+    }
+
     /** A follower's copy of a batch from its leader (offsets and epoch already stamped) that must begin where the log ends. */
     public void appendFromLeader(Shard shard, byte[] batch, Consumer<AppendResult> callback) {
         appendFromLeader(shard, batch, ByteBuffer.wrap(batch).getLong(BatchHeader.BASE_OFFSET), callback);
@@ -181,7 +190,8 @@ public final class LogManager implements AutoCloseable {
     }
 
     /** A producer the shard keeps idempotence state for, as DescribeProducers reports it. */
-    public record ActiveProducer(long producerId, short epoch, int lastSequence, long lastTimestamp) {}
+    public record ActiveProducer(long producerId, short epoch, int lastSequence, long lastTimestamp, int coordinatorEpoch,
+                                 long currentTxnStartOffset) {}
 
     /**
      * The producers a shard holds state for, read from the store (what the committer last wrote; its in-memory table
@@ -193,7 +203,8 @@ public final class LogManager implements AutoCloseable {
             org.rocksdb.RocksIterator it = range.it();
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 ProducerEntry e = ProducerEntry.decode(it.value());
-                out.add(new ActiveProducer(LogKeys.offset(it.key()), e.epoch(), e.lastSequence(), e.lastTimestamp()));
+                out.add(new ActiveProducer(LogKeys.offset(it.key()), e.epoch(), e.lastSequence(), e.lastTimestamp(), e.coordinatorEpoch(),
+                        e.txnFirstOffset()));
             }
             range.check();
         }

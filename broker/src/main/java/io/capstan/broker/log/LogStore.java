@@ -45,6 +45,7 @@ public final class LogStore implements AutoCloseable {
     private final ColumnFamilyHandle log;
     private final ColumnFamilyHandle producers;
     private final ColumnFamilyHandle meta;
+    private final ColumnFamilyHandle abortedTxns;
     private final Path dir;
     private final boolean createdNow;
 
@@ -80,11 +81,13 @@ public final class LogStore implements AutoCloseable {
                     new ColumnFamilyDescriptor(bytes("log"), blobFiles ? blobOptions(writeBufferBytes)
                             : options(writeBufferBytes, CompressionType.NO_COMPRESSION)),
                     new ColumnFamilyDescriptor(bytes("producers"), options(4 << 20, CompressionType.LZ4_COMPRESSION)),
-                    new ColumnFamilyDescriptor(bytes("meta"), options(1 << 20, CompressionType.NO_COMPRESSION)));
+                    new ColumnFamilyDescriptor(bytes("meta"), options(1 << 20, CompressionType.NO_COMPRESSION)),
+                    new ColumnFamilyDescriptor(bytes("aborted-txns"), options(1 << 20, CompressionType.LZ4_COMPRESSION)));
             db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
             log = handles.get(1);
             producers = handles.get(2);
             meta = handles.get(3);
+            abortedTxns = handles.get(4);
             syncWrite = new WriteOptions().setSync(true);
             asyncWrite = new WriteOptions().setSync(false);
             if (createdNow) {
@@ -177,6 +180,8 @@ public final class LogStore implements AutoCloseable {
     }
     public ColumnFamilyHandle producerFamily() { return producers; }
     public ColumnFamilyHandle metaFamily() { return meta; }
+    /** Each shard's aborted transactions by marker offset ({@link AbortedTxn}). */
+    public ColumnFamilyHandle abortedTxnFamily() { return abortedTxns; }
 
     public void write(WriteBatch batch, boolean sync) throws RocksDBException {
         db.write(sync ? syncWrite : asyncWrite, batch);

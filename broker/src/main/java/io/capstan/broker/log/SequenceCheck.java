@@ -47,6 +47,11 @@ public final class SequenceCheck {
             return firstSeq == 0 ? Result.APPEND
                     : new Result(Outcome.OUT_OF_ORDER, -1, "a new epoch must start at sequence 0, got " + firstSeq);
         }
+        if (known.size() == 0) {
+            // known from a transaction marker only (whose epoch bump restarts sequences), or truncated back to nothing
+            return firstSeq == 0 ? Result.APPEND
+                    : new Result(Outcome.OUT_OF_ORDER, -1, "no batch of epoch " + epoch + " is known here, so it must start at sequence 0, got " + firstSeq);
+        }
         long duplicate = known.duplicateOf(firstSeq, lastSeq);
         if (duplicate >= 0) {
             return new Result(Outcome.DUPLICATE, duplicate, "");

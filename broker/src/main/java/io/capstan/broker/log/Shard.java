@@ -17,6 +17,9 @@ public final class Shard {
     private final int key;
     private final TailCache tail;
     private final Map<Long, ProducerEntry> producers = new HashMap<>();
+    private final TxnSpans txnSpans = new TxnSpans();
+    /** {@link TxnSpans#snapshot()} as of the durable log end. */
+    private volatile long[] unstable = new long[0];
     private volatile long logStartOffset;
     private volatile long highWatermark;
     private volatile long logEnd;
@@ -56,6 +59,11 @@ public final class Shard {
     public TailCache tail() { return tail; }
     public long logStartOffset() { return logStartOffset; }
     public long highWatermark() { return highWatermark; }
+    /**
+     * The last stable offset: below it every transaction is decided and its marker replicated, so read_committed
+     * consumers read up to here (Kafka's LSO); the high watermark when no transaction is open.
+     */
+    public long lastStableOffset() { return TxnSpans.lastStableOffset(unstable, highWatermark); }
     /** End of what is durably in this replica's log (its LEO); followers read up to here, consumers up to the HW. */
     public long logEnd() { return logEnd; }
     public int leaderEpoch() { return leaderEpoch; }
@@ -104,6 +112,8 @@ public final class Shard {
             highWatermark = committedEnd; // truncated below it (a follower that took uncommitted records)
         }
     }
+    TxnSpans txnSpans() { return txnSpans; }
+    void unstable(long[] spans) { unstable = spans; }
     java.util.Set<Map.Entry<Long, ProducerEntry>> producers() { return producers.entrySet(); }
     ProducerEntry producer(long producerId) { return producers.get(producerId); }
     void producer(long producerId, ProducerEntry entry) { producers.put(producerId, entry); }

@@ -120,6 +120,20 @@ public final class ShardReader {
         }
     }
 
+    /**
+     * The aborted transactions a read_committed consumer must know of to read {@code [from, to)}
+     * ({@link AbortedTxn#overlapping}).
+     */
+    public List<AbortedTxn> abortedTransactions(Shard shard, long from, long to) {
+        try {
+            return AbortedTxn.overlapping(store, shard.key(), from, to);
+        } catch (StorageException e) {
+            fatal.fatal("the log is damaged: reading the aborted transactions of " + shard + " from offset " + from + " failed ("
+                    + e.getMessage() + "). " + LogStore.DAMAGED_ADVICE, e);
+            throw e;
+        }
+    }
+
     /** Exact bytes of the shard's batches below {@code offset} (a batch boundary). */
     public long bytesBefore(Shard shard, long offset) {
         long bytes = 0;

@@ -61,10 +61,13 @@ final class ShardRecovery {
         try (LogStore.RangeIterator range = store.iterate(store.producerFamily(), LogKeys.shardStart(key), LogKeys.shardEnd(key))) {
             RocksIterator it = range.it();
             for (it.seekToFirst(); it.isValid(); it.next()) {
-                shard.producer(LogKeys.offset(it.key()), ProducerEntry.decode(it.value()));
+                ProducerEntry entry = ProducerEntry.decode(it.value());
+                shard.producer(LogKeys.offset(it.key()), entry);
+                shard.txnSpans().update(null, entry);
             }
             damagedIfInvalid(range, tp);
         }
+        shard.unstable(shard.txnSpans().snapshot());
         return shard;
     }
 

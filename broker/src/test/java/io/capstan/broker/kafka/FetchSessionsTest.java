@@ -67,24 +67,28 @@ class FetchSessionsTest {
         FetchSessions sessions = new FetchSessions(1);
         FetchSessions.Session s = sessions.begin(0, 0, List.of(p(0, 0), p(1, 0), p(2, 0)), List.of()).session();
         Map<FetchSessions.Key, FetchSessions.PartitionOutcome> first = Map.of(
-                key(0), new FetchSessions.PartitionOutcome(false, false, 10, 0),
-                key(1), new FetchSessions.PartitionOutcome(false, false, 0, 0),
-                key(2), new FetchSessions.PartitionOutcome(false, false, 0, 0));
+                key(0), new FetchSessions.PartitionOutcome(false, false, 10, 10, 0),
+                key(1), new FetchSessions.PartitionOutcome(false, false, 0, 0, 0),
+                key(2), new FetchSessions.PartitionOutcome(false, false, 0, 0, 0));
         assertThat(s.answer(first)).as("the first answer tells everything").containsExactly(key(0), key(1), key(2));
         assertThat(s.answer(first)).as("nothing new").isEmpty();
 
         Map<FetchSessions.Key, FetchSessions.PartitionOutcome> second = Map.of(
-                key(0), new FetchSessions.PartitionOutcome(true, false, 10, 0),
-                key(1), new FetchSessions.PartitionOutcome(false, false, 3, 0),
-                key(2), new FetchSessions.PartitionOutcome(false, true, -1, -1));
+                key(0), new FetchSessions.PartitionOutcome(true, false, 10, 10, 0),
+                key(1), new FetchSessions.PartitionOutcome(false, false, 3, 3, 0),
+                key(2), new FetchSessions.PartitionOutcome(false, true, -1, -1, -1));
         assertThat(s.answer(second)).containsExactly(key(0), key(1), key(2));
         assertThat(s.partitions()).as("partition 0 returned records: it goes last").extracting(FetchSessions.Partition::partition)
                 .containsExactly(1, 2, 0);
         List<FetchSessions.Key> third = new ArrayList<>(s.answer(Map.of(
-                key(0), new FetchSessions.PartitionOutcome(false, false, 10, 5),
-                key(1), new FetchSessions.PartitionOutcome(false, false, 3, 0),
-                key(2), new FetchSessions.PartitionOutcome(false, true, -1, -1))));
+                key(0), new FetchSessions.PartitionOutcome(false, false, 10, 10, 5),
+                key(1), new FetchSessions.PartitionOutcome(false, false, 3, 3, 0),
+                key(2), new FetchSessions.PartitionOutcome(false, true, -1, -1, -1))));
         assertThat(third).as("a moved log start and a lasting error are news; an unchanged partition is not").containsExactly(key(2), key(0));
+        assertThat(s.answer(Map.of(
+                key(0), new FetchSessions.PartitionOutcome(false, false, 10, 10, 5),
+                key(1), new FetchSessions.PartitionOutcome(false, false, 3, 2, 0))))
+                .as("a moved last stable offset is news to a read_committed consumer").containsExactly(key(1));
     }
 
     private static FetchSessions.Partition p(int partition, long offset) {

@@ -2,16 +2,13 @@ package io.capstan.broker.log;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.capstan.config.BrokerConfig;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.protocol.Errors;
@@ -30,13 +27,13 @@ class FollowerLogTest {
 
     @Test
     void followerCopiesTheLeadersBatchesAndTruncatesWhatAnOldLeaderNeverCommitted() throws Exception {
-        try (LogManager leader = open(dir.resolve("leader"))) {
-            Shard l = shardOf(leader);
+        try (LogManager leader = LogFixture.open(dir.resolve("leader"), TOPIC_ID)) {
+            Shard l = LogFixture.shardOf(leader);
             l.leaderEpoch(3);
-            append(leader, l, idempotent(0, 4));
-            append(leader, l, idempotent(4, 4));
+            LogFixture.append(leader, l, idempotent(0, 4));
+            LogFixture.append(leader, l, idempotent(4, 4));
             l.leaderEpoch(5);
-            append(leader, l, idempotent(8, 4));
+            LogFixture.append(leader, l, idempotent(8, 4));
             assertThat(l.epochs().asMap()).isEqualTo(Map.of(3, 0L, 5, 8L));
             assertThat(l.epochs().endOf(3, l.logEnd())).isEqualTo(new EpochHistory.EpochEnd(3, 8));
             assertThat(l.epochs().endOf(4, l.logEnd())).isEqualTo(new EpochHistory.EpochEnd(3, 8));
@@ -47,16 +44,16 @@ class FollowerLogTest {
             leader.reader().read(l, 0, l.logEnd(), Integer.MAX_VALUE, true, copied);
             assertThat(copied).hasSize(3);
 
-            try (LogManager follower = open(dir.resolve("follower"))) {
-                Shard f = shardOf(follower);
+            try (LogManager follower = LogFixture.open(dir.resolve("follower"), TOPIC_ID)) {
+                Shard f = LogFixture.shardOf(follower);
                 f.replicate(0);
                 for (byte[] batch : copied) {
-                    assertThat(appendFromLeader(follower, f, batch.clone()).error()).isEqualTo(Errors.NONE);
+                    assertThat(LogFixture.appendFromLeader(follower, f, batch.clone()).error()).isEqualTo(Errors.NONE);
                 }
                 assertThat(f.logEnd()).isEqualTo(12);
                 assertThat(f.highWatermark()).as("a follower's HW comes from its leader, not its own log end").isZero();
                 assertThat(f.epochs().asMap()).isEqualTo(l.epochs().asMap());
-                AppendResult gap = appendFromLeader(follower, f, copied.get(1).clone());
+                AppendResult gap = LogFixture.appendFromLeader(follower, f, copied.get(1).clone());
                 assertThat(gap.error()).isEqualTo(Errors.OFFSET_OUT_OF_RANGE);
 
                 follower.truncateEnd(f, 8).get(10, TimeUnit.SECONDS);
@@ -65,15 +62,15 @@ class FollowerLogTest {
                 assertThat(f.sizeBytes()).isEqualTo(copied.get(0).length + copied.get(1).length);
                 // the producer state forgot the truncated batch: its sequences may be written again
                 f.leaderEpoch(6);
-                AppendResult again = append(follower, f, idempotent(8, 4));
+                AppendResult again = LogFixture.append(follower, f, idempotent(8, 4));
                 assertThat(again.error()).isEqualTo(Errors.NONE);
                 assertThat(again.baseOffset()).isEqualTo(8);
             }
-            try (LogManager reopened = open(dir.resolve("follower"))) {
-                Shard f = shardOf(reopened);
+            try (LogManager reopened = LogFixture.open(dir.resolve("follower"), TOPIC_ID)) {
+                Shard f = LogFixture.shardOf(reopened);
                 assertThat(f.logEnd()).isEqualTo(12);
                 assertThat(f.epochs().asMap()).isEqualTo(Map.of(3, 0L, 6, 8L));
-                AppendResult duplicate = append(reopened, f, idempotent(8, 4));
+                AppendResult duplicate = LogFixture.append(reopened, f, idempotent(8, 4));
                 assertThat(duplicate.baseOffset()).as("producer state survives the restart").isEqualTo(8);
             }
         }
@@ -96,19 +93,6 @@ class FollowerLogTest {
         assertThat(EpochHistory.decode(h.encode()).asMap()).isEqualTo(h.asMap());
     }
 
-    private static LogManager open(Path data) {
-        Map<String, String> settings = Map.of("data.dir", data.toString(), "disk.min.free.bytes", "0");
-        LogManager logs = new LogManager(BrokerConfig.from(settings), CommitListener.NONE, CommitStats.NONE, FatalErrorHandler.haltProcess());
-        if (logs.catalog().topic("t") == null) {
-            logs.createTopic("t", TOPIC_ID, 1, Map.of());
-        }
-        return logs;
-    }
-
-    private static Shard shardOf(LogManager logs) {
-        return logs.catalog().shard(new TopicPartition("t", 0));
-    }
-
     private static byte[] idempotent(int firstSeq, int count) {
         SimpleRecord[] records = new SimpleRecord[count];
         for (int i = 0; i < count; i++) {
@@ -120,15 +104,4 @@ class FollowerLogTest {
         return bytes;
     }
 
-    private static AppendResult append(LogManager logs, Shard shard, byte[] batch) throws Exception {
-        CompletableFuture<AppendResult> done = new CompletableFuture<>();
-        logs.append(shard, batch, done::complete);
-        return done.get(10, TimeUnit.SECONDS);
-    }
-
-    private static AppendResult appendFromLeader(LogManager logs, Shard shard, byte[] batch) throws Exception {
-        CompletableFuture<AppendResult> done = new CompletableFuture<>();
-        logs.appendFromLeader(shard, batch, done::complete);
-        return done.get(10, TimeUnit.SECONDS);
-    }
 }
