@@ -99,6 +99,8 @@ public final class Broker implements AutoCloseable {
     private final FetchPurgatory purgatory = new FetchPurgatory();
     private final LogManager logs;
     private final GroupCoordinator groups;
+    private final io.capstan.broker.txn.TransactionCoordinator transactions;
+    private io.capstan.broker.txn.MarkerWriter markerWriter;
     private final KafkaServer kafka;
     private final AdminServer admin;
     private final MetadataStore store;
@@ -158,6 +160,10 @@ public final class Broker implements AutoCloseable {
                     config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.offsetsCompactionBytes())));
             metrics.bindLog(logs);
             metrics.bindGroups(groups);
+            int me = config.nodeId();
+            this.transactions = opened(new io.capstan.broker.txn.TransactionCoordinator(logs, () -> logs.producerIds().next() * 4096 + me,
+                    new io.capstan.broker.txn.TransactionCoordinator.Settings(config.transactions().maxTimeoutMs(),
+                            config.transactions().abortCheckIntervalMs())));
             metrics.bindFetchPurgatory(purgatory);
             BrokerIdentity identity = new BrokerIdentity(config.nodeId(), config.clusterId(), config.security().listeners(),
                     config.security().interBrokerListener());
@@ -173,6 +179,13 @@ public final class Broker implements AutoCloseable {
                     () -> current.get().replication().minInsyncReplicas()));
             committedTo[0] = replicas;
             this.topics = new ClusterTopics(view);
+            this.markerWriter = new io.capstan.broker.txn.MarkerWriter(logs, replicas, current);
+            markerWriter.listen(OffsetStore.TOPIC, (shard, producerId, commit) -> groups.transactionEnded(producerId, commit));
+            io.capstan.broker.replica.PeerRequests peers = opened(new io.capstan.broker.replica.PeerRequests(config.nodeId(), view,
+                    cluster.embedded() ? InterBrokerTransport.alone() : InterBrokerTransport.of(config.security())));
+            transactions.markers(new io.capstan.broker.txn.MarkerSender(config.nodeId(), this::leaderOf, markerWriter,
+                    (broker, request) -> peers.<org.apache.kafka.common.message.WriteTxnMarkersResponseData>send(broker,
+                            ApiKeys.WRITE_TXN_MARKERS, (short) 1, request), transactions.executor()));
             this.membership = coordinateGroups(identity);
             this.scram = opened(new ScramCredentialStore(cache));
             this.acls = opened(new AclStore(cache));
@@ -243,21 +256,53 @@ public final class Broker implements AutoCloseable {
                 log.info("broker {}: no longer coordinating consumer groups", config.nodeId());
             }
         });
-        return new ClusterMembership(view, identity, offsetsShard, this::createOffsetsShard);
+        TopicPartition transactionsShard = new TopicPartition(io.capstan.broker.txn.TransactionCoordinator.TOPIC, 0);
+        replicas.onLeadership(transactionsShard, new ReplicaManager.LeadershipListener() {
+            @Override
+            public void leading(Shard shard, int epoch) {
+                transactions.activate(shard, epoch, (s, lastOffset) -> replicas.awaitReplicated(s, lastOffset, settings.minInsyncReplicas(), 30_000));
+                log.info("broker {}: coordinating transactions (leader of {})", config.nodeId(), transactionsShard);
+            }
+
+            @Override
+            public void resigned() {
+                transactions.deactivate();
+                log.info("broker {}: no longer coordinating transactions", config.nodeId());
+            }
+        });
+        return new ClusterMembership(view, identity, offsetsShard, this::createOffsetsShard, transactionsShard, this::createTransactionsShard);
+    }
+
+    /** The leader of a partition per the metadata, for marker delivery: -1 while it has none, GONE once its topic is deleted. */
+    private int leaderOf(TopicPartition tp) {
+        io.capstan.cluster.metadata.ShardState state = view.state(tp.topic(), tp.partition());
+        if (state == null) {
+            return view.topic(tp.topic()) == null ? io.capstan.broker.txn.MarkerSender.GONE : -1;
+        }
+        return state.leader();
+    }
+
+    /** Creates the transaction-log shard (compacted: only each id's newest state matters) when first asked for. */
+    private void createTransactionsShard() {
+        createInternalShard(io.capstan.broker.txn.TransactionCoordinator.TOPIC, Map.of("retention.ms", "-1", "cleanup.policy", "compact"));
     }
 
     /** Creates the offsets shard if no broker has yet; a creation that fails now is tried again when next asked. */
     private void createOffsetsShard() {
+        createInternalShard(OffsetStore.TOPIC, Map.of("retention.ms", "-1"));
+    }
+
+    private void createInternalShard(String topic, Map<String, String> configs) {
         BrokerConfig.Replication settings = config.replication();
         try {
-            topics.create(OffsetStore.TOPIC, org.apache.kafka.common.Uuid.randomUuid().toString(), 1,
+            topics.create(topic, org.apache.kafka.common.Uuid.randomUuid().toString(), 1,
                     Math.min(settings.defaultReplicationFactor(), Math.max(1, topics.liveBrokers(settings.defaultReplicationFactor()))),
-                    Map.of("retention.ms", "-1"));
+                    configs);
             replicas.requestSync();
         } catch (ConflictException exists) {
             replicas.requestSync();
         } catch (RuntimeException e) {
-            log.warn("cannot create {} yet: {}", OffsetStore.TOPIC, e.toString());
+            log.warn("cannot create {} yet: {}", topic, e.toString());
         }
     }
 
@@ -343,7 +388,16 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.LIST_PARTITION_REASSIGNMENTS, new ListPartitionReassignmentsHandler(reassignments))
                 .add(ApiKeys.CREATE_TOPICS, createTopics)
                 .add(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(topics, metadataChanged))
-                .add(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(logs, producerIds))
+                .add(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(logs, producerIds, transactions))
+                .add(ApiKeys.ADD_PARTITIONS_TO_TXN, (short) 0, (short) 3, transactionGate(ApiKeys.ADD_PARTITIONS_TO_TXN,
+                        new io.capstan.broker.kafka.AddPartitionsToTxnHandler(transactions, logs.catalog())))
+                .add(ApiKeys.ADD_OFFSETS_TO_TXN, (short) 0, (short) 4, transactionGate(ApiKeys.ADD_OFFSETS_TO_TXN,
+                        new io.capstan.broker.kafka.AddOffsetsToTxnHandler(transactions)))
+                .add(ApiKeys.END_TXN, (short) 0, (short) 4, transactionGate(ApiKeys.END_TXN, new io.capstan.broker.kafka.EndTxnHandler(transactions)))
+                .add(ApiKeys.TXN_OFFSET_COMMIT, (short) 0, (short) 4, gate(ApiKeys.TXN_OFFSET_COMMIT,
+                        new io.capstan.broker.kafka.TxnOffsetCommitHandler(groups, logs.catalog())))
+                .add(ApiKeys.DESCRIBE_TRANSACTIONS, new io.capstan.broker.kafka.DescribeTransactionsHandler(transactions))
+                .add(ApiKeys.LIST_TRANSACTIONS, new io.capstan.broker.kafka.ListTransactionsHandler(transactions))
                 .add(ApiKeys.DESCRIBE_CONFIGS, new DescribeConfigsHandler(topics, brokerConfigs))
                 .add(ApiKeys.INCREMENTAL_ALTER_CONFIGS, new IncrementalAlterConfigsHandler(topics, this::awaitApplied, brokerConfigs, current,
                         controlRequests))
@@ -355,7 +409,7 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.DESCRIBE_CLUSTER, new DescribeClusterHandler(identity, membership))
                 .add(ApiKeys.DESCRIBE_TOPIC_PARTITIONS, new DescribeTopicPartitionsHandler(membership, view))
                 .add(ApiKeys.DESCRIBE_PRODUCERS, new DescribeProducersHandler(logs, replicas))
-                .add(ApiKeys.WRITE_TXN_MARKERS, new io.capstan.broker.kafka.WriteTxnMarkersHandler(logs, replicas, current))
+                .add(ApiKeys.WRITE_TXN_MARKERS, new io.capstan.broker.kafka.WriteTxnMarkersHandler(markerWriter))
                 .add(ApiKeys.FIND_COORDINATOR, new FindCoordinatorHandler(identity, membership))
                 .add(ApiKeys.JOIN_GROUP, gate(ApiKeys.JOIN_GROUP, new JoinGroupHandler(groups)))
                 .add(ApiKeys.SYNC_GROUP, gate(ApiKeys.SYNC_GROUP, new SyncGroupHandler(groups)))
@@ -394,6 +448,11 @@ public final class Broker implements AutoCloseable {
         return GroupAccessGate.wrap(api, new CoordinatorGate(api, handler, groups::coordinating));
     }
 
+    /** Transaction requests are answered by the transaction coordinator only (NOT_COORDINATOR elsewhere). */
+    private io.capstan.broker.kafka.ApiHandler transactionGate(ApiKeys api, io.capstan.broker.kafka.ApiHandler handler) {
+        return new CoordinatorGate(api, handler, transactions::coordinating);
+    }
+
     private static String json(String s) {
         return "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
@@ -405,6 +464,7 @@ public final class Broker implements AutoCloseable {
     public String bootstrap() { return config.advertisedHost() + ":" + kafka.port(); }
     public LogManager logs() { return logs; }
     public GroupCoordinator groups() { return groups; }
+    public io.capstan.broker.txn.TransactionCoordinator transactions() { return transactions; }
     public ClientQuotaStore quotas() { return quotas; }
     /** Long-poll fetches parked now, counted per shard they wait on (what capstan_fetch_parked reports). */
     public int parkedFetches() { return purgatory.parked(); }

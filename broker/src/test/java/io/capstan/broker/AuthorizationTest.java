@@ -96,6 +96,27 @@ class AuthorizationTest {
     }
 
     @Test
+    void aTransactionalProducerNeedsWriteOnItsTransactionalId() throws Exception {
+        Properties p = as("alice");
+        p.put("transactional.id", "orders-writer");
+        try (KafkaProducer<String, String> refused = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+            assertThatThrownBy(refused::initTransactions)
+                    .isInstanceOf(org.apache.kafka.common.errors.TransactionalIdAuthorizationException.class);
+        }
+        try (Admin admin = Admin.create(as("admin"))) {
+            admin.createAcls(List.of(acl(ResourceType.TRANSACTIONAL_ID, "orders-writer", "User:alice", AclOperation.WRITE),
+                    acl(ResourceType.TRANSACTIONAL_ID, "orders-writer", "User:alice", AclOperation.DESCRIBE))).all().get();
+        }
+        try (KafkaProducer<String, String> allowed = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+            allowed.initTransactions();
+            allowed.beginTransaction();
+            allowed.send(new ProducerRecord<>("orders", "k", "in a transaction"));
+            allowed.commitTransaction();
+        }
+        assertThat(logEnd("orders")).as("the record and its commit marker").isEqualTo(2);
+    }
+
+    @Test
     void onlyClusterActionMayWriteTransactionMarkers() throws Exception {
         var spec = new org.apache.kafka.clients.admin.AbortTransactionSpec(new TopicPartition("orders", 0), 5, (short) 0, 0);
         try (Admin alice = Admin.create(as("alice"))) {

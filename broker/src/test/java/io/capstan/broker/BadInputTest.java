@@ -98,10 +98,10 @@ class BadInputTest {
             assertThat(c.closedByBroker()).isTrue();
         }
         try (RawKafkaConnection c = connect()) {
-            // a real Kafka API this broker does not implement (transactions) is absent from ApiVersions and refused
+            // a real Kafka API this broker does not implement (one data directory per broker) is absent from ApiVersions and refused
             ApiVersionsResponseData r = c.send(ApiKeys.API_VERSIONS, (short) 3, new ApiVersionsRequestData());
-            assertThat(r.apiKeys().find(ApiKeys.END_TXN.id)).isNull();
-            c.sendRaw(ByteBuffer.allocate(12).putShort(ApiKeys.END_TXN.id).putShort((short) 0).putInt(2).putShort((short) -1).array());
+            assertThat(r.apiKeys().find(ApiKeys.ALTER_REPLICA_LOG_DIRS.id)).isNull();
+            c.sendRaw(ByteBuffer.allocate(12).putShort(ApiKeys.ALTER_REPLICA_LOG_DIRS.id).putShort((short) 1).putInt(2).putShort((short) -1).array());
             assertThat(c.closedByBroker()).isTrue();
         }
         assertStillServing();

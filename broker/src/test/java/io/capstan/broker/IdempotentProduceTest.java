@@ -89,11 +89,24 @@ class IdempotentProduceTest {
     }
 
     @Test
-    void transactionalProducersAreRefusedWithAClearError() throws IOException {
+    void aTransactionalIdIsCoordinatedOnlyByTheTransactionCoordinatorAndItsTimeoutIsBounded() throws Exception {
         try (TestBroker broker = new TestBroker(dir); RawKafkaConnection c = new RawKafkaConnection(broker.broker().port())) {
-            InitProducerIdResponseData r = c.send(ApiKeys.INIT_PRODUCER_ID, (short) 4,
+            assertThat(broker.broker().transactions().awaitCoordinating(java.time.Duration.ofSeconds(1))).as("not before the first "
+                    + "FindCoordinator creates its shard").isFalse();
+            InitProducerIdResponseData early = c.send(ApiKeys.INIT_PRODUCER_ID, (short) 4,
                     new InitProducerIdRequestData().setTransactionalId("tx-1").setTransactionTimeoutMs(60_000).setProducerId(-1).setProducerEpoch((short) -1));
-            assertThat(r.errorCode()).isEqualTo(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code());
+            assertThat(early.errorCode()).isEqualTo(Errors.NOT_COORDINATOR.code());
+            org.apache.kafka.common.message.FindCoordinatorResponseData found = c.send(ApiKeys.FIND_COORDINATOR, (short) 3,
+                    new org.apache.kafka.common.message.FindCoordinatorRequestData().setKey("tx-1").setKeyType((byte) 1));
+            assertThat(found.errorCode()).isIn(Errors.NONE.code(), Errors.COORDINATOR_NOT_AVAILABLE.code());
+            assertThat(broker.broker().transactions().awaitCoordinating(java.time.Duration.ofSeconds(30))).isTrue();
+            InitProducerIdResponseData tooLong = c.send(ApiKeys.INIT_PRODUCER_ID, (short) 4,
+                    new InitProducerIdRequestData().setTransactionalId("tx-1").setTransactionTimeoutMs(900_001).setProducerId(-1).setProducerEpoch((short) -1));
+            assertThat(tooLong.errorCode()).as("beyond transaction.max.timeout.ms").isEqualTo(Errors.INVALID_TRANSACTION_TIMEOUT.code());
+            InitProducerIdResponseData ok = c.send(ApiKeys.INIT_PRODUCER_ID, (short) 4,
+                    new InitProducerIdRequestData().setTransactionalId("tx-1").setTransactionTimeoutMs(60_000).setProducerId(-1).setProducerEpoch((short) -1));
+            assertThat(ok.errorCode()).isEqualTo(Errors.NONE.code());
+            assertThat(ok.producerEpoch()).isZero();
         }
     }
 

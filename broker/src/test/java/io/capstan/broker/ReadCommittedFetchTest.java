@@ -59,9 +59,11 @@ class ReadCommittedFetchTest {
             }
             marker(logs, shard, A, false);
             marker(logs, shard, B, true);
-            long stableBeforeOpen = shard.highWatermark();
+            long stableBeforeOpen = shard.logEnd();
             append(logs, shard, txn(A, 60, 2)); // open: read_committed consumers stop before it
             append(logs, shard, txn(B, 40, 1));
+            // the replica layer moves the high watermark just after the write: wait for it to pass the open transaction
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> shard.highWatermark() == shard.logEnd());
             assertThat(shard.lastStableOffset()).isEqualTo(stableBeforeOpen);
 
             List<String> readCommitted = read("read_committed", committed.size());
@@ -80,6 +82,7 @@ class ReadCommittedFetchTest {
             List<String> all = read("read_committed", committed.size());
             assertThat(all.subList(0, 40)).containsExactlyElementsOf(committed.subList(0, 40));
             assertThat(all.subList(40, 43)).containsExactlyInAnyOrder("p" + A + "-60", "p" + A + "-61", "p" + B + "-40");
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> shard.highWatermark() == shard.logEnd());
             assertThat(shard.lastStableOffset()).isEqualTo(shard.highWatermark());
         }
     }
@@ -96,6 +99,7 @@ class ReadCommittedFetchTest {
             append(logs, shard, txn(A, 0, 3)); // its coordinator is gone: the transaction hangs, holding the stable offset
             append(logs, shard, txn(B, 2, 1));
             marker(logs, shard, B, true);
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> shard.highWatermark() == shard.logEnd());
             assertThat(shard.lastStableOffset()).isEqualTo(3);
 
             // kafka-transactions describe-producers / find-hanging
@@ -107,7 +111,7 @@ class ReadCommittedFetchTest {
 
             // kafka-transactions abort --topic txn --partition 0 --producer-id ... (WriteTxnMarkers to the leader)
             admin.abortTransaction(new org.apache.kafka.clients.admin.AbortTransactionSpec(TP, A, (short) 0, 0)).all().get();
-            assertThat(shard.lastStableOffset()).isEqualTo(shard.highWatermark());
+            assertThat(shard.lastStableOffset()).as("the marker is replicated once the abort is answered").isEqualTo(shard.highWatermark());
             assertThat(read("read_committed", 3)).containsExactly("p" + B + "-0", "p" + B + "-1", "p" + B + "-2");
 
             var stale = admin.abortTransaction(new org.apache.kafka.clients.admin.AbortTransactionSpec(TP, B, (short) 0, -5)).all();

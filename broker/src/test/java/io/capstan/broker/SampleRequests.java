@@ -202,6 +202,23 @@ final class SampleRequests {
             case DESCRIBE_ACLS -> new org.apache.kafka.common.message.DescribeAclsRequestData().setResourceTypeFilter((byte) 1)
                     .setPatternTypeFilter((byte) 3).setOperation((byte) 1).setPermissionType((byte) 1);
             case DELETE_ACLS -> new org.apache.kafka.common.message.DeleteAclsRequestData();
+            case ADD_PARTITIONS_TO_TXN -> {
+                var topics = new org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTopicCollection();
+                topics.add(new org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTopic().setName("t").setPartitions(List.of(0)));
+                yield new org.apache.kafka.common.message.AddPartitionsToTxnRequestData().setV3AndBelowTransactionalId("sample")
+                        .setV3AndBelowProducerId(1).setV3AndBelowProducerEpoch((short) 0).setV3AndBelowTopics(topics);
+            }
+            case ADD_OFFSETS_TO_TXN -> new org.apache.kafka.common.message.AddOffsetsToTxnRequestData().setTransactionalId("sample")
+                    .setProducerId(1).setProducerEpoch((short) 0).setGroupId("g");
+            case END_TXN -> new org.apache.kafka.common.message.EndTxnRequestData().setTransactionalId("sample").setProducerId(1)
+                    .setProducerEpoch((short) 0).setCommitted(false);
+            case TXN_OFFSET_COMMIT -> new org.apache.kafka.common.message.TxnOffsetCommitRequestData().setTransactionalId("sample")
+                    .setGroupId("g").setProducerId(1).setProducerEpoch((short) 0).setTopics(List.of(
+                            new org.apache.kafka.common.message.TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic().setName("t")
+                                    .setPartitions(List.of(new org.apache.kafka.common.message.TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition()
+                                            .setPartitionIndex(0).setCommittedOffset(0)))));
+            case DESCRIBE_TRANSACTIONS -> new org.apache.kafka.common.message.DescribeTransactionsRequestData().setTransactionalIds(List.of("sample"));
+            case LIST_TRANSACTIONS -> new org.apache.kafka.common.message.ListTransactionsRequestData();
             default -> throw new AssertionError("no sample request for " + api + "; add one when registering the API");
         };
     }

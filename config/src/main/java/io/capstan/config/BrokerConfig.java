@@ -44,6 +44,7 @@ public record BrokerConfig(
         Limits limits,
         TimestampBounds timestamps,
         Cleaner cleaner,
+        Transactions transactions,
         Replication replication,
         Security security,
         Path adminTokenFile) {
@@ -70,6 +71,12 @@ public record BrokerConfig(
      * the memory of its key-to-offset map, its read rate, its pause when nothing is dirty enough, and the defaults of
      * the per-topic compaction settings.
      */
+    /**
+     * The transaction coordinator, with Kafka's names and defaults: the longest transaction.timeout.ms a producer may ask
+     * for, and how often open transactions are checked against their timeout (and aborted past it).
+     */
+    public record Transactions(int maxTimeoutMs, long abortCheckIntervalMs) {}
+
     public record Cleaner(boolean enable, long dedupeBufferBytes, double ioMaxBytesPerSecond, long backoffMs,
                           String cleanupPolicy, long deleteRetentionMs, long minCompactionLagMs, long maxCompactionLagMs,
                           double minCleanableRatio) {}
@@ -171,6 +178,8 @@ public record BrokerConfig(
             new Key("group.initial.rebalance.delay.ms", "3000", "How long the first rebalance of an empty group waits for more members to join."),
             new Key("group.min.session.timeout.ms", "6000", "Smallest session.timeout.ms a consumer may ask for."),
             new Key("group.max.session.timeout.ms", "1800000", "Largest session.timeout.ms a consumer may ask for."),
+            new Key("transaction.max.timeout.ms", "900000", "Longest transaction.timeout.ms a transactional producer may ask for (INVALID_TRANSACTION_TIMEOUT beyond)."),
+            new Key("transaction.abort.timed.out.transaction.cleanup.interval.ms", "10000", "How often the transaction coordinator aborts transactions open past their timeout."),
             new Key("offsets.compaction.bytes", "67108864", "When the committed-offsets shard grows past this, its live offsets are rewritten and older records dropped."),
             new Key("rocksdb.blob.files", "false", "Keep record batches in RocksDB blob files (BlobDB) so compaction moves only keys."),
             new Key("max.connections", "2147483647", "Most client connections across all listeners; a connection beyond it is closed at once, where Kafka leaves it waiting in the accept backlog (capstan_connections_closed_by_broker_total)."),
@@ -253,6 +262,8 @@ public record BrokerConfig(
                 "the inter-broker listener " + security.interBrokerListener() + " uses SASL: set inter.broker.sasl.username and"
                         + " inter.broker.sasl.password (a user with ClusterAction, e.g. one of super.users)");
         require(groupInitialRebalanceDelayMs >= 0, "group.initial.rebalance.delay.ms must be >= 0");
+        require(transactions.maxTimeoutMs() > 0, "transaction.max.timeout.ms must be > 0");
+        require(transactions.abortCheckIntervalMs() > 0, "transaction.abort.timed.out.transaction.cleanup.interval.ms must be > 0");
         require(groupMinSessionTimeoutMs > 0 && groupMinSessionTimeoutMs <= groupMaxSessionTimeoutMs,
                 "group.min.session.timeout.ms must be > 0 and <= group.max.session.timeout.ms");
     }
@@ -321,6 +332,7 @@ public record BrokerConfig(
                         s.string("log.cleanup.policy"), s.longValue("log.cleaner.delete.retention.ms"),
                         s.longValue("log.cleaner.min.compaction.lag.ms"), s.longValue("log.cleaner.max.compaction.lag.ms"),
                         s.decimal("log.cleaner.min.cleanable.ratio")),
+                new Transactions(s.integer("transaction.max.timeout.ms"), s.longValue("transaction.abort.timed.out.transaction.cleanup.interval.ms")),
                 new Replication(
                         s.metadataStore(),
                         s.metadataStore() == MetadataStoreKind.EMBEDDED ? Path.of(s.string("data.dir")).resolve(EMBEDDED_METADATA_DIR)

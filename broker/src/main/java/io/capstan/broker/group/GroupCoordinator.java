@@ -148,6 +148,40 @@ public final class GroupCoordinator implements AutoCloseable {
         return current == null ? CompletableFuture.completedFuture(Errors.NOT_COORDINATOR) : current.commit(groupId, commits);
     }
 
+    /**
+     * TxnOffsetCommit: membership checked as for a commit when the producer names it (KIP-447), then the offsets are
+     * written as part of the producer's transaction.
+     */
+    public CompletableFuture<Errors> commitTransactional(String groupId, String memberId, String instanceId, int generation,
+                                                         long producerId, short producerEpoch, Map<TopicPartition, CommittedOffset> commits) {
+        if (groupId == null || groupId.isEmpty()) {
+            return CompletableFuture.completedFuture(Errors.INVALID_GROUP_ID);
+        }
+        Group group = groups.get(groupId);
+        Errors check = generation < 0 && (memberId == null || memberId.isEmpty()) ? Errors.NONE
+                : group == null ? Errors.ILLEGAL_GENERATION : group.commitCheck(memberId, instanceId, generation);
+        if (check != Errors.NONE) {
+            return CompletableFuture.completedFuture(check);
+        }
+        OffsetStore current = offsets;
+        return current == null ? CompletableFuture.completedFuture(Errors.NOT_COORDINATOR)
+                : current.commitTransactional(groupId, producerId, producerEpoch, commits);
+    }
+
+    /** A transaction marker was replicated on the offsets shard: the producer's pending offsets commit or go. */
+    public void transactionEnded(long producerId, boolean commit) {
+        OffsetStore current = offsets;
+        if (current != null) {
+            current.transactionEnded(producerId, commit);
+        }
+    }
+
+    /** True while an undecided transaction holds an offset of this group and partition. */
+    public boolean unstable(String groupId, TopicPartition tp) {
+        OffsetStore current = offsets;
+        return current != null && current.pendingFor(groupId, tp);
+    }
+
     public CommittedOffset committed(String groupId, TopicPartition tp) {
         return offsets().get(groupId, tp);
     }

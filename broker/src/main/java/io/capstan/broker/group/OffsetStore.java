@@ -40,6 +40,8 @@ public final class OffsetStore {
     private final java.util.concurrent.atomic.AtomicBoolean compacting = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.concurrent.ExecutorService compactor = java.util.concurrent.Executors.newSingleThreadExecutor(DaemonThreads.named("capstan-offsets-compaction"));
     private final Map<String, Map<TopicPartition, CommittedOffset>> offsets = new ConcurrentHashMap<>();
+    /** TxnOffsetCommits by producer id, durable but waiting for their transaction's marker (KIP-98). */
+    private final Map<Long, Map<String, Map<TopicPartition, CommittedOffset>>> pending = new ConcurrentHashMap<>();
 
     /** How a durable commit becomes replicated: completes once every in-sync replica has it. */
     public interface Replicated {
@@ -67,30 +69,32 @@ public final class OffsetStore {
     }
 
     private int replay() {
-        long offset = shard.logStartOffset();
-        int count = 0;
-        List<byte[]> batches = new ArrayList<>();
-        // the whole log: a new leader's log is the committed history (followers are truncated to it)
-        long end = shard.replicated() ? shard.logEnd() : shard.highWatermark();
-        while (offset < end) {
-            batches.clear();
-            logs.reader().read(shard, offset, end, 8 << 20, true, batches);
-            if (batches.isEmpty()) {
-                break;
-            }
-            for (byte[] bytes : batches) {
-                for (RecordBatch batch : MemoryRecords.readableRecords(ByteBuffer.wrap(bytes)).batches()) {
-                    for (Record r : batch) {
-                        if (r.offset() >= offset) {
-                            apply(r);
-                            count++;
-                        }
-                    }
-                    offset = batch.nextOffset();
+        int[] count = {0};
+        long start = shard.logStartOffset();
+        io.capstan.broker.log.ShardReplay.replay(logs, shard, (batch, bytes) -> {
+            if (batch.isControlBatch()) {
+                io.capstan.broker.log.TxnMarker marker = io.capstan.broker.log.TxnMarker.read(bytes);
+                if (marker != null) {
+                    transactionEnded(batch.producerId(), marker.commit());
                 }
+                return;
             }
-        }
-        return count;
+            for (Record r : batch) {
+                if (r.offset() < start) {
+                    continue;
+                }
+                if (batch.isTransactional()) {
+                    OffsetRecords.Key key = OffsetRecords.decodeKey(r.key());
+                    pending.computeIfAbsent(batch.producerId(), p -> new ConcurrentHashMap<>())
+                            .computeIfAbsent(key.group(), g -> new ConcurrentHashMap<>())
+                            .put(key.partition(), OffsetRecords.decodeValue(r.value()));
+                } else {
+                    apply(r);
+                }
+                count[0]++;
+            }
+        });
+        return count[0];
     }
 
     private void apply(Record r) {
@@ -111,6 +115,61 @@ public final class OffsetStore {
     /** Makes the commits durable, then visible; completes with the error for the whole request (NONE on success). */
     public CompletableFuture<Errors> commit(String group, Map<TopicPartition, CommittedOffset> commits) {
         return write(group, commits, false);
+    }
+
+    /**
+     * TxnOffsetCommit: the offsets are written as part of the producer's transaction (a transactional batch in its epoch,
+     * fenced by the log if a newer epoch wrote here) and become committed only when its COMMIT marker arrives here.
+     */
+    public CompletableFuture<Errors> commitTransactional(String group, long producerId, short producerEpoch,
+                                                         Map<TopicPartition, CommittedOffset> commits) {
+        CompletableFuture<Errors> done = new CompletableFuture<>();
+        if (commits.isEmpty()) {
+            done.complete(Errors.NONE);
+            return done;
+        }
+        MemoryRecordsBuilder builder = MemoryRecords.builder(ByteBuffer.allocate(256 + commits.size() * 128), RecordBatch.CURRENT_MAGIC_VALUE,
+                Compression.NONE, TimestampType.CREATE_TIME, 0L, RecordBatch.NO_TIMESTAMP, producerId, producerEpoch,
+                0, true, RecordBatch.NO_PARTITION_LEADER_EPOCH);
+        long now = System.currentTimeMillis();
+        commits.forEach((tp, c) -> builder.append(now, OffsetRecords.key(group, tp), OffsetRecords.value(c)));
+        ByteBuffer built = builder.build().buffer();
+        byte[] batch = new byte[built.remaining()];
+        built.get(batch);
+        int lastDelta = ByteBuffer.wrap(batch).getInt(io.capstan.broker.log.BatchHeader.LAST_OFFSET_DELTA);
+        logs.appendAsCoordinator(shard, batch, epoch, (AppendResult appended) -> {
+            if (appended.error() != Errors.NONE) {
+                done.complete(appended.error() == Errors.INVALID_PRODUCER_EPOCH ? Errors.PRODUCER_FENCED : OffsetWriteErrors.forClient(appended.error()));
+                return;
+            }
+            replicated.await(shard, appended.baseOffset() + lastDelta).thenAccept(error -> {
+                if (error == Errors.NONE) {
+                    pending.computeIfAbsent(producerId, p -> new ConcurrentHashMap<>())
+                            .computeIfAbsent(group, g -> new ConcurrentHashMap<>()).putAll(commits);
+                }
+                done.complete(OffsetWriteErrors.forClient(error));
+            });
+        });
+        return done;
+    }
+
+    /** The producer's transaction ended here (its marker is replicated): its pending offsets commit, or go. */
+    public void transactionEnded(long producerId, boolean commit) {
+        Map<String, Map<TopicPartition, CommittedOffset>> ended = pending.remove(producerId);
+        if (ended != null && commit) {
+            ended.forEach((group, commits) -> offsets.computeIfAbsent(group, g -> new ConcurrentHashMap<>()).putAll(commits));
+        }
+    }
+
+    /** True while a transaction holds an offset of this group and partition that is not decided yet (KIP-447's require_stable). */
+    public boolean pendingFor(String group, TopicPartition tp) {
+        for (Map<String, Map<TopicPartition, CommittedOffset>> byGroup : pending.values()) {
+            Map<TopicPartition, CommittedOffset> commits = byGroup.get(group);
+            if (commits != null && commits.containsKey(tp)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Removes every committed offset of the group (DeleteGroups). */
@@ -222,7 +281,8 @@ public final class OffsetStore {
         if (!fixUps.isEmpty()) {
             appendAndWait(fixUps);
         }
-        logs.truncateBefore(shard, firstBase).get(60, java.util.concurrent.TimeUnit.SECONDS);
+        // never past an open transaction's offsets: a new leader must find them pending when it replays
+        logs.truncateBefore(shard, Math.min(firstBase, shard.lastStableOffset())).get(60, java.util.concurrent.TimeUnit.SECONDS);
         log.info("compacted {}: {} live offsets rewritten, {} bytes -> {} bytes", TOPIC, copy.size(), before, shard.sizeBytes());
         return copy.size();
     }

@@ -10,23 +10,29 @@ import org.apache.kafka.common.TopicPartition;
 /**
  * Membership from the cluster metadata: the brokers whose leases hold. Controller requests may go to any broker (each
  * writes the metadata store by compare-and-set), so the lowest live id is named. Groups are coordinated by the leader
- * of the replicated committed-offsets shard, so coordination and offsets move together on failover.
+ * of the replicated committed-offsets shard, so coordination and offsets move together on failover; transactions by
+ * the leader of the transaction-log shard, likewise.
  */
 public final class ClusterMembership implements Membership {
     private final ClusterView view;
     private final BrokerIdentity self;
     private final TopicPartition offsetsShard;
     private final Runnable createOffsetsShard;
+    private final TopicPartition transactionsShard;
+    private final Runnable createTransactionsShard;
 
     /**
      * {@code offsetsShard}'s leader coordinates the groups; {@code createOffsetsShard} is called when the cluster
      * does not have it yet (the first FindCoordinator creates it, once the brokers are up).
      */
-    public ClusterMembership(ClusterView view, BrokerIdentity self, TopicPartition offsetsShard, Runnable createOffsetsShard) {
+    public ClusterMembership(ClusterView view, BrokerIdentity self, TopicPartition offsetsShard, Runnable createOffsetsShard,
+                             TopicPartition transactionsShard, Runnable createTransactionsShard) {
         this.view = view;
         this.self = self;
         this.offsetsShard = offsetsShard;
         this.createOffsetsShard = createOffsetsShard;
+        this.transactionsShard = transactionsShard;
+        this.createTransactionsShard = createTransactionsShard;
     }
 
     @Override
@@ -52,9 +58,18 @@ public final class ClusterMembership implements Membership {
 
     @Override
     public Node groupCoordinator(String group) {
-        ShardState shard = view.state(offsetsShard.topic(), offsetsShard.partition());
+        return leaderOf(offsetsShard, createOffsetsShard);
+    }
+
+    @Override
+    public Node transactionCoordinator(String transactionalId) {
+        return leaderOf(transactionsShard, createTransactionsShard);
+    }
+
+    private Node leaderOf(TopicPartition coordinatorShard, Runnable create) {
+        ShardState shard = view.state(coordinatorShard.topic(), coordinatorShard.partition());
         if (shard == null) {
-            createOffsetsShard.run();
+            create.run();
             return null;
         }
         BrokerRegistration leader = shard.leader() < 0 ? null : view.broker(shard.leader());

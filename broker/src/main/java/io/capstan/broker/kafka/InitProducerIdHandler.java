@@ -2,6 +2,7 @@ package io.capstan.broker.kafka;
 
 import io.capstan.broker.log.LogManager;
 import io.capstan.broker.log.StorageException;
+import io.capstan.broker.txn.TransactionCoordinator;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.common.message.InitProducerIdRequestData;
@@ -14,22 +15,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * InitProducerId for idempotent producers: a fresh, never reused id, or (KIP-360) the same id with a bumped epoch.
- * Transactional ids are refused: transactions are not in v1.
+ * InitProducerId: for idempotent producers a fresh, never reused id, or (KIP-360) the same id with a bumped epoch; for a
+ * transactional id, the transaction coordinator's answer (this broker must be it: NOT_COORDINATOR otherwise), which
+ * needs WRITE on that transactional id.
  */
 public final class InitProducerIdHandler implements ApiHandler {
     private static final Logger log = LoggerFactory.getLogger(InitProducerIdHandler.class);
     private final LogManager logs;
     private final java.util.function.LongUnaryOperator clusterWide;
-
-    public InitProducerIdHandler(LogManager logs) {
-        this(logs, java.util.function.LongUnaryOperator.identity());
-    }
+    private final TransactionCoordinator transactions;
 
     /** {@code clusterWide} makes a broker-local id unique in the cluster (in a cluster: local id * 4096 + broker id). */
-    public InitProducerIdHandler(LogManager logs, java.util.function.LongUnaryOperator clusterWide) {
+    public InitProducerIdHandler(LogManager logs, java.util.function.LongUnaryOperator clusterWide, TransactionCoordinator transactions) {
         this.logs = logs;
         this.clusterWide = clusterWide;
+        this.transactions = transactions;
     }
 
     @Override
@@ -37,9 +37,15 @@ public final class InitProducerIdHandler implements ApiHandler {
         InitProducerIdRequestData request = (InitProducerIdRequestData) message;
         InitProducerIdResponseData response = new InitProducerIdResponseData().setProducerId(-1).setProducerEpoch((short) -1);
         if (request.transactionalId() != null) {
-            log.warn("refused transactional producer '{}' from {}: transactions are not supported by Capstan v1; "
-                    + "use an idempotent producer (enable.idempotence=true, no transactional.id)", request.transactionalId(), context.client());
-            return CompletableFuture.completedFuture(response.setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code()));
+            if (!context.allowed(AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId())) {
+                return CompletableFuture.completedFuture(response.setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code()));
+            }
+            if (request.enable2Pc() || request.keepPreparedTxn()) {
+                return CompletableFuture.completedFuture(response.setErrorCode(Errors.INVALID_REQUEST.code()));
+            }
+            return transactions.initProducerId(request.transactionalId(), request.transactionTimeoutMs(), request.producerId(),
+                    request.producerEpoch()).thenApply(r -> response.setErrorCode(r.error().code()).setProducerId(r.producerId())
+                    .setProducerEpoch(r.producerEpoch()));
         }
         if (!context.allowedOnCluster(AclOperation.IDEMPOTENT_WRITE) && !context.allowedOnAny(AclOperation.WRITE, ResourceType.TOPIC)) {
             // an idempotent producer needs IDEMPOTENT_WRITE on the cluster, or WRITE on some topic (Kafka 3.0+)

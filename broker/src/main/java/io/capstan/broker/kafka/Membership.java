@@ -28,4 +28,7 @@ public interface Membership {
 
     /** The broker coordinating a consumer group, or null while there is none (COORDINATOR_NOT_AVAILABLE, retriable). */
     Node groupCoordinator(String group);
+
+    /** The broker coordinating a transactional id, or null while there is none (COORDINATOR_NOT_AVAILABLE, retriable). */
+    Node transactionCoordinator(String transactionalId);
 }

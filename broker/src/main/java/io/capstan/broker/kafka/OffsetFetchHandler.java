@@ -22,6 +22,7 @@ import org.apache.kafka.common.acl.AclOperation;
 public final class OffsetFetchHandler implements ApiHandler {
     private static final int GROUPS_VERSION = 8;
     private static final int EPOCH_VERSION = 5;
+    private static final int REQUIRE_STABLE_VERSION = 7;
     private static final int TOPIC_IDS_VERSION = 10;
     private final GroupCoordinator coordinator;
     private final LogManager logs;
@@ -51,7 +52,7 @@ public final class OffsetFetchHandler implements ApiHandler {
                     response.groups().add(gr.setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code()));
                     continue;
                 }
-                answer(context, g.groupId(), wanted, v).forEach((topic, answers) -> {
+                answer(context, g.groupId(), wanted, v, r.requireStable()).forEach((topic, answers) -> {
                     OffsetFetchResponseData.OffsetFetchResponseTopics tr = new OffsetFetchResponseData.OffsetFetchResponseTopics()
                             .setName(v >= TOPIC_IDS_VERSION ? "" : topic.name()).setTopicId(v >= TOPIC_IDS_VERSION ? topic.id() : Uuid.ZERO_UUID);
                     answers.forEach(a -> tr.partitions().add(new OffsetFetchResponseData.OffsetFetchResponsePartitions()
@@ -69,7 +70,7 @@ public final class OffsetFetchHandler implements ApiHandler {
             if (!context.allowedOnGroup(AclOperation.DESCRIBE, r.groupId())) {
                 return CompletableFuture.completedFuture(response.setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code()));
             }
-            answer(context, r.groupId(), wanted, v).forEach((topic, answers) -> {
+            answer(context, r.groupId(), wanted, v, v >= REQUIRE_STABLE_VERSION && r.requireStable()).forEach((topic, answers) -> {
                 OffsetFetchResponseData.OffsetFetchResponseTopic tr = new OffsetFetchResponseData.OffsetFetchResponseTopic().setName(topic.name());
                 answers.forEach(a -> {
                     OffsetFetchResponseData.OffsetFetchResponsePartition p = new OffsetFetchResponseData.OffsetFetchResponsePartition()
@@ -95,7 +96,8 @@ public final class OffsetFetchHandler implements ApiHandler {
         }
     }
 
-    private Map<TopicKey, List<Answer>> answer(RequestContext context, String group, List<Wanted> wanted, short version) {
+    /** {@code requireStable} (KIP-447): an offset an undecided transaction is about to replace is answered UNSTABLE_OFFSET_COMMIT. */
+    private Map<TopicKey, List<Answer>> answer(RequestContext context, String group, List<Wanted> wanted, short version, boolean requireStable) {
         Map<TopicKey, List<Answer>> out = new TreeMap<>();
         if (wanted == null) {
             coordinator.committed(group).forEach((tp, c) -> {
@@ -116,6 +118,9 @@ public final class OffsetFetchHandler implements ApiHandler {
             for (int p : w.partitions()) {
                 Errors error = !name.isEmpty() && !context.allowedOnTopic(AclOperation.DESCRIBE, name) ? Errors.TOPIC_AUTHORIZATION_FAILED
                         : meta == null && version >= TOPIC_IDS_VERSION ? Errors.UNKNOWN_TOPIC_ID : Errors.NONE;
+                if (error == Errors.NONE && requireStable && coordinator.unstable(group, new TopicPartition(name, p))) {
+                    error = Errors.UNSTABLE_OFFSET_COMMIT;
+                }
                 answers.add(new Answer(p, error == Errors.NONE ? coordinator.committed(group, new TopicPartition(name, p)) : null, error));
             }
         }

@@ -50,9 +50,10 @@ public final class ProduceHandler implements ApiHandler {
     @Override
     public CompletionStage<ApiMessage> handle(RequestContext context, ApiMessage message) {
         ProduceRequestData request = (ProduceRequestData) message;
-        if (request.transactionalId() != null) {
+        if (request.transactionalId() != null
+                && !context.allowed(AclOperation.WRITE, org.apache.kafka.common.resource.ResourceType.TRANSACTIONAL_ID, request.transactionalId())) {
             return CompletableFuture.completedFuture(rejectAll(request, Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-                    "transactions are not supported by Capstan v1"));
+                    context.principal() + " may not WRITE transactional id " + request.transactionalId() + "; ask an administrator for an ACL"));
         }
         BrokerConfig settings = config.get();
         ProduceResponseData response = new ProduceResponseData();

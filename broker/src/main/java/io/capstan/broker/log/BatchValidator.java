@@ -63,6 +63,9 @@ public final class BatchValidator {
             return new Verdict(Errors.INVALID_RECORD, "control batches (transaction markers) are written by transaction coordinators, "
                     + "never by producers");
         }
+        if (header.producerId() >= 0 && header.baseSequence() < 0) {
+            return new Verdict(Errors.INVALID_RECORD, "a batch with producer id " + header.producerId() + " needs sequence numbers");
+        }
         if (header.isTransactional() && header.producerId() < 0) {
             return new Verdict(Errors.INVALID_RECORD, "a transactional batch needs a producer id; call initTransactions() first");
         }

@@ -116,6 +116,11 @@ public final class GroupCommitAppender implements AutoCloseable {
         queue.add(new LogCommand.Append(shard, batch, callback, false, leaderEpoch, -1));
     }
 
+    /** Queues a coordinator's own transactional batch, whose sequences are not checked (see {@link LogCommand.Append}). */
+    public void appendAsCoordinator(Shard shard, byte[] batch, int leaderEpoch, Consumer<AppendResult> callback) {
+        queue.add(new LogCommand.Append(shard, batch, callback, false, leaderEpoch, -1, true));
+    }
+
     /** Queues a follower's copy of the leader's batch, offsets and epoch already stamped, for a log ending at {@code expectedEnd}. */
     public void appendFromLeader(Shard shard, byte[] batch, long expectedEnd, Consumer<AppendResult> callback) {
         queue.add(new LogCommand.Append(shard, batch, callback, true, LogCommand.Append.ANY_EPOCH, expectedEnd));
@@ -518,6 +523,13 @@ public final class GroupCommitAppender implements AutoCloseable {
             if (refused != null) {
                 return refused;
             }
+        } else if (producerId >= 0 && request.fromCoordinator()) {
+            // a coordinator's own transactional write (TxnOffsetCommit): no sequences, only the epoch is checked
+            known = change.producers.containsKey(producerId) ? change.producers.get(producerId) : shard.producer(producerId);
+            if (known != null && header.producerEpoch() < known.epoch()) {
+                return AppendResult.failed(Errors.INVALID_PRODUCER_EPOCH, "producer " + producerId + " epoch " + header.producerEpoch()
+                        + " was fenced by epoch " + known.epoch() + " on " + shard);
+            }
         } else if (producerId >= 0) {
             known = change.producers.containsKey(producerId) ? change.producers.get(producerId) : shard.producer(producerId);
             if (known != null && known.txnFirstOffset() != ProducerEntry.NONE && !header.isTransactional()
@@ -554,6 +566,13 @@ public final class GroupCommitAppender implements AutoCloseable {
             ProducerEntry updated;
             if (header.isControl()) {
                 updated = ended(shard, change, producerId, known, base, request.batch(), batch);
+            } else if (request.fromCoordinator()) {
+                updated = known == null ? ProducerEntry.withoutBatches(header.producerEpoch(), header.maxTimestamp())
+                        : known.inEpoch(header.producerEpoch());
+                if (header.isTransactional() && updated.txnFirstOffset() == ProducerEntry.NONE) {
+                    updated = updated.inTransaction(base);
+                    change.firstTxnOpened = Math.min(change.firstTxnOpened, base);
+                }
             } else {
                 updated = known == null
                         ? ProducerEntry.first(header.producerEpoch(), header.baseSequence(), header.lastSequence(), base, header.lastOffsetDelta(), header.maxTimestamp())

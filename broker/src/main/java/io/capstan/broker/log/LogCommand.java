@@ -13,10 +13,16 @@ sealed interface LogCommand {
      * ({@link #ANY_EPOCH}: no such check); a follower's copy ({@code fromLeader}) keeps the leader's and must begin
      * at or after the shard's end (after it when the leader compacted the batches between away), and the shard must end at
      * {@code expectedEnd}, where the follower fetched from or its previous batch ended: a gap the leader did not send
-     * (an earlier copy refused) is never skipped.
+     * (an earlier copy refused) is never skipped. A coordinator's own transactional batch ({@code fromCoordinator}: a
+     * TxnOffsetCommit) carries no producer sequences to check, only its producer epoch, as Kafka's coordinator origin.
      */
-    record Append(Shard shard, byte[] batch, Consumer<AppendResult> callback, boolean fromLeader, int leaderEpoch, long expectedEnd) implements LogCommand {
+    record Append(Shard shard, byte[] batch, Consumer<AppendResult> callback, boolean fromLeader, int leaderEpoch, long expectedEnd,
+                  boolean fromCoordinator) implements LogCommand {
         static final int ANY_EPOCH = -1;
+
+        Append(Shard shard, byte[] batch, Consumer<AppendResult> callback, boolean fromLeader, int leaderEpoch, long expectedEnd) {
+            this(shard, batch, callback, fromLeader, leaderEpoch, expectedEnd, false);
+        }
     }
 
     /** A follower whose log ends before its leader's log start: everything goes, and the log restarts empty at {@code offset}. */

@@ -117,6 +117,16 @@ public final class LogManager implements AutoCloseable {
         append(shard, marker.batch(producerId, producerEpoch, System.currentTimeMillis()), leaderEpoch, callback);
     }
 
+    /** A coordinator's own transactional batch (TxnOffsetCommit) as leader in {@code leaderEpoch}: its producer epoch is checked, not sequences. */
+    public void appendAsCoordinator(Shard shard, byte[] batch, int leaderEpoch, Consumer<AppendResult> callback) {
+        if (diskGuard.full()) {
+            callback.accept(AppendResult.failed(Errors.KAFKA_STORAGE_ERROR, "the broker's data volume is full ("
+                    + diskGuard.freeBytes() + " bytes free, below disk.min.free.bytes); retry later"));
+            return;
+        }
+        appender.appendAsCoordinator(shard, batch, leaderEpoch, callback);
+    }
+
     /** A follower's copy of a batch from its leader (offsets and epoch already stamped) that must begin where the log ends. */
     public void appendFromLeader(Shard shard, byte[] batch, Consumer<AppendResult> callback) {
         appendFromLeader(shard, batch, ByteBuffer.wrap(batch).getLong(BatchHeader.BASE_OFFSET), callback);

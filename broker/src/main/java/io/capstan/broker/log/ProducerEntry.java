@@ -77,6 +77,15 @@ public final class ProducerEntry {
         return new ProducerEntry(epoch, f, l, b, d, timestamp, txnFirstOffset, lastTxnFirstOffset, lastTxnEndOffset, coordinatorEpoch);
     }
 
+    /** This entry in {@code newEpoch}: unchanged if it is the current one, else without batches (sequences restart). */
+    public ProducerEntry inEpoch(short newEpoch) {
+        if (newEpoch == epoch) {
+            return this;
+        }
+        return new ProducerEntry(newEpoch, new int[0], new int[0], new long[0], new int[0], lastTimestamp, txnFirstOffset,
+                lastTxnFirstOffset, lastTxnEndOffset, coordinatorEpoch);
+    }
+
     /** This entry with a transaction open from {@code offset}, unless one is open already. */
     public ProducerEntry inTransaction(long offset) {
         if (txnFirstOffset != NONE) {

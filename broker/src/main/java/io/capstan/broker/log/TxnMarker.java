@@ -21,7 +21,7 @@ public record TxnMarker(boolean commit, int coordinatorEpoch) {
     }
 
     /** The marker a control batch holds, or null for another control record (Kafka's KRaft ones never reach a shard). */
-    static TxnMarker read(byte[] batch) {
+    public static TxnMarker read(byte[] batch) {
         for (RecordBatch b : MemoryRecords.readableRecords(ByteBuffer.wrap(batch)).batches()) {
             for (Record r : b) {
                 ControlRecordType type = ControlRecordType.parse(r.key());
