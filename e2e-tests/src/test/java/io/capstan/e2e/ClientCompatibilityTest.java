@@ -105,6 +105,51 @@ class ClientCompatibilityTest {
         assertStored("franz");
     }
 
+    /**
+     * librdkafka (confluent-kafka) and franz-go transactional producers each commit and abort transactions; a
+     * read_committed consumer of the other library, and Kafka's Java consumer, see exactly the committed records.
+     */
+    @Test
+    void transactionsInteroperateAcrossLibrdkafkaFranzGoAndJava() throws Exception {
+        require(exitCode(List.of("python3", "-c", "import confluent_kafka")) == 0, "pip install confluent-kafka");
+        require(exitCode(List.of("go", "version")) == 0, "install Go");
+        int txns = 20;
+        int per = 6;
+        Path franz = Path.of("target", "txn-go").toAbsolutePath();
+        String build = run(List.of("go", "build", "-o", franz.toString(), "."), Path.of("src", "test", "go", "txn"));
+        assertThat(franz).as("go build output: " + build).exists();
+        String python = "src/test/python/txn_client.py";
+        String bootstrap = broker.bootstrap();
+        assertThat(run(List.of("python3", python, "produce", bootstrap, "pytx", String.valueOf(txns), String.valueOf(per)))).contains("OK produced");
+        assertThat(run(List.of(franz.toString(), "produce", bootstrap, "gotx", String.valueOf(txns), String.valueOf(per)))).contains("OK produced");
+        int committed = txns / 2 * per;
+        assertThat(run(List.of("python3", python, "consume", bootstrap, "gotx", String.valueOf(txns), String.valueOf(per))))
+                .as("librdkafka reads franz-go's transactions").contains("OK " + committed);
+        assertThat(run(List.of(franz.toString(), "consume", bootstrap, "pytx", String.valueOf(txns), String.valueOf(per))))
+                .as("franz-go reads librdkafka's transactions").contains("OK " + committed);
+        for (String topic : List.of("pytx", "gotx")) {
+            java.util.List<String> keys = new java.util.ArrayList<>();
+            try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of("bootstrap.servers", bootstrap, "isolation.level", "read_committed"),
+                    new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+                List<TopicPartition> tps = List.of(new TopicPartition(topic, 0), new TopicPartition(topic, 1));
+                c.assign(tps);
+                c.seekToBeginning(tps);
+                long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+                while (keys.size() < committed && System.nanoTime() < deadline) {
+                    c.poll(java.time.Duration.ofMillis(100)).forEach(r -> keys.add(new String(r.key())));
+                }
+                c.poll(java.time.Duration.ofMillis(500)).forEach(r -> keys.add(new String(r.key())));
+            }
+            java.util.List<String> expected = new java.util.ArrayList<>();
+            for (int t = 0; t < txns; t += 2) {
+                for (int r = 0; r < per; r++) {
+                    expected.add("t" + t + "-r" + r);
+                }
+            }
+            assertThat(keys).as("Kafka's Java consumer, read_committed, on " + topic).containsExactlyInAnyOrderElementsOf(expected);
+        }
+    }
+
     private static Path buildFranz() throws Exception {
         Path binary = Path.of("target", "compat-go").toAbsolutePath();
         String build = run(List.of("go", "build", "-o", binary.toString(), "."), Path.of("src", "test", "go", "compat"));
