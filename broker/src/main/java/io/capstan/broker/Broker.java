@@ -101,6 +101,7 @@ public final class Broker implements AutoCloseable {
     private final GroupCoordinator groups;
     private final io.capstan.broker.txn.TransactionCoordinator transactions;
     private io.capstan.broker.txn.MarkerWriter markerWriter;
+    private io.capstan.broker.replica.PeerRequests peers;
     private final KafkaServer kafka;
     private final AdminServer admin;
     private final MetadataStore store;
@@ -181,7 +182,7 @@ public final class Broker implements AutoCloseable {
             this.topics = new ClusterTopics(view);
             this.markerWriter = new io.capstan.broker.txn.MarkerWriter(logs, replicas, current);
             markerWriter.listen(OffsetStore.TOPIC, (shard, producerId, commit) -> groups.transactionEnded(producerId, commit));
-            io.capstan.broker.replica.PeerRequests peers = opened(new io.capstan.broker.replica.PeerRequests(config.nodeId(), view,
+            this.peers = opened(new io.capstan.broker.replica.PeerRequests(config.nodeId(), view,
                     cluster.embedded() ? InterBrokerTransport.alone() : InterBrokerTransport.of(config.security())));
             transactions.markers(new io.capstan.broker.txn.MarkerSender(config.nodeId(), this::leaderOf, markerWriter,
                     (broker, request) -> peers.<org.apache.kafka.common.message.WriteTxnMarkersResponseData>send(broker,
@@ -271,6 +272,45 @@ public final class Broker implements AutoCloseable {
             }
         });
         return new ClusterMembership(view, identity, offsetsShard, this::createOffsetsShard, transactionsShard, this::createTransactionsShard);
+    }
+
+    /**
+     * KIP-890 part 1, asked by a partition leader before a producer's first transactional batch there: is the partition in
+     * its ongoing transaction? Answered here if this broker coordinates, else by AddPartitionsToTxn v4 (verifyOnly) to the
+     * coordinator.
+     */
+    private java.util.concurrent.CompletableFuture<org.apache.kafka.common.protocol.Errors> verifyInTransaction(String transactionalId,
+            long producerId, short epoch, TopicPartition tp) {
+        io.capstan.broker.kafka.Membership.Node coordinator = membership.transactionCoordinator(transactionalId);
+        if (coordinator == null) {
+            return java.util.concurrent.CompletableFuture.completedFuture(org.apache.kafka.common.protocol.Errors.COORDINATOR_NOT_AVAILABLE);
+        }
+        if (coordinator.id() == config.nodeId()) {
+            return transactions.verify(transactionalId, producerId, epoch, tp);
+        }
+        var topics = new org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTopicCollection();
+        topics.add(new org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTopic().setName(tp.topic())
+                .setPartitions(java.util.List.of(tp.partition())));
+        var txns = new org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTransactionCollection();
+        txns.add(new org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTransaction()
+                .setTransactionalId(transactionalId).setProducerId(producerId).setProducerEpoch(epoch).setVerifyOnly(true).setTopics(topics));
+        return peers.<org.apache.kafka.common.message.AddPartitionsToTxnResponseData>send(coordinator.id(), ApiKeys.ADD_PARTITIONS_TO_TXN,
+                (short) 4, new org.apache.kafka.common.message.AddPartitionsToTxnRequestData().setTransactions(txns)).handle((response, failure) -> {
+                    if (failure != null) {
+                        return org.apache.kafka.common.protocol.Errors.NETWORK_EXCEPTION;
+                    }
+                    if (response.errorCode() != 0) {
+                        return org.apache.kafka.common.protocol.Errors.forCode(response.errorCode());
+                    }
+                    for (var result : response.resultsByTransaction()) {
+                        for (var topic : result.topicResults()) {
+                            for (var partition : topic.resultsByPartition()) {
+                                return org.apache.kafka.common.protocol.Errors.forCode(partition.partitionErrorCode());
+                            }
+                        }
+                    }
+                    return org.apache.kafka.common.protocol.Errors.UNKNOWN_SERVER_ERROR;
+                });
     }
 
     /** The leader of a partition per the metadata, for marker delivery: -1 while it has none, GONE once its topic is deleted. */
@@ -378,7 +418,7 @@ public final class Broker implements AutoCloseable {
                 config.replication().defaultReplicationFactor(), this::awaitApplied, controlRequests, config.limits().maxPartitions());
         return apis.add(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis))
                 .add(ApiKeys.METADATA, new MetadataHandler(identity, membership, view, config.autoCreateTopics() ? createTopics::autoCreate : null))
-                .add(ApiKeys.PRODUCE, new ProduceHandler(logs, replicas, current))
+                .add(ApiKeys.PRODUCE, new ProduceHandler(logs, replicas, current, this::verifyInTransaction))
                 .add(ApiKeys.FETCH, new FetchHandler(logs, purgatory, replicas, config.limits().fetchMaxBytes(),
                         new io.capstan.broker.kafka.FetchSessions(config.limits().fetchSessionSlots())))
                 .add(ApiKeys.LIST_OFFSETS, new ListOffsetsHandler(logs, replicas))
@@ -389,7 +429,7 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.CREATE_TOPICS, createTopics)
                 .add(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(topics, metadataChanged))
                 .add(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(logs, producerIds, transactions))
-                .add(ApiKeys.ADD_PARTITIONS_TO_TXN, (short) 0, (short) 3, transactionGate(ApiKeys.ADD_PARTITIONS_TO_TXN,
+                .add(ApiKeys.ADD_PARTITIONS_TO_TXN, (short) 0, (short) 4, transactionGate(ApiKeys.ADD_PARTITIONS_TO_TXN,
                         new io.capstan.broker.kafka.AddPartitionsToTxnHandler(transactions, logs.catalog())))
                 .add(ApiKeys.ADD_OFFSETS_TO_TXN, (short) 0, (short) 4, transactionGate(ApiKeys.ADD_OFFSETS_TO_TXN,
                         new io.capstan.broker.kafka.AddOffsetsToTxnHandler(transactions)))

@@ -148,6 +148,39 @@ class TransactionsTest {
         assertThat(readCommitted("out", 10)).containsExactlyElementsOf(expected);
     }
 
+    /**
+     * KIP-890 part 1: a batch of a transaction that was already aborted (a produce delayed in the network past the abort)
+     * would open a new transaction in its partition that no coordinator knows of, holding back read_committed consumers
+     * until someone aborts it by hand. The leader asks the coordinator first and refuses it.
+     */
+    @Test
+    void aWriteDelayedPastItsTransactionsAbortIsRefusedInsteadOfHanging() throws Exception {
+        try (KafkaProducer<String, String> producer = producer("late", 60_000)) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>("out", 0, "k", "aborted")).get();
+            producer.abortTransaction();
+        }
+        TransactionDescription txn;
+        try (Admin admin = Admin.create(broker.clientProps())) {
+            txn = admin.describeTransactions(List.of("late")).description("late").get();
+        }
+        Shard shard = broker.broker().logs().catalog().shard(new TopicPartition("out", 0));
+        long end = shard.logEnd();
+        org.apache.kafka.common.record.internal.MemoryRecords late = org.apache.kafka.common.record.internal.MemoryRecords.withTransactionalRecords(
+                org.apache.kafka.common.compress.Compression.NONE, txn.producerId(), (short) txn.producerEpoch(), 1,
+                new org.apache.kafka.common.record.internal.SimpleRecord("late".getBytes()));
+        try (RawKafkaConnection c = new RawKafkaConnection(broker.broker().port())) {
+            org.apache.kafka.common.message.ProduceResponseData r = c.send(org.apache.kafka.common.protocol.ApiKeys.PRODUCE, (short) 11,
+                    Batches.produce("out", 0, late).setTransactionalId("late").setAcks((short) -1));
+            var partition = r.responses().iterator().next().partitionResponses().get(0);
+            assertThat(org.apache.kafka.common.protocol.Errors.forCode(partition.errorCode()))
+                    .as("%s", partition.errorMessage()).isEqualTo(org.apache.kafka.common.protocol.Errors.INVALID_TXN_STATE);
+        }
+        assertThat(shard.logEnd()).as("nothing written").isEqualTo(end);
+        assertThat(shard.lastStableOffset()).as("no transaction left hanging").isEqualTo(shard.highWatermark());
+    }
+
     @Test
     void aNewInstanceFencesTheOldOneAndAbortsItsOpenTransaction() throws Exception {
         KafkaProducer<String, String> zombie = producer("shared", 60_000);

@@ -21,7 +21,8 @@ import org.apache.kafka.common.resource.ResourceType;
 /**
  * AddPartitionsToTxn as producers send it (v0-3): the partitions join the producer's transaction at its coordinator.
  * Needs WRITE on the transactional id and on each topic; a partition refused or unknown fails the request, the others
- * answered OPERATION_NOT_ATTEMPTED, as in Kafka.
+ * answered OPERATION_NOT_ATTEMPTED, as in Kafka. As brokers send it (v4, ClusterAction): batched by transactional
+ * id, and with verifyOnly a partition leader's question whether the partitions are in the transaction (KIP-890 part 1).
  */
 public final class AddPartitionsToTxnHandler implements ApiHandler {
     private final TransactionCoordinator transactions;
@@ -35,6 +36,9 @@ public final class AddPartitionsToTxnHandler implements ApiHandler {
     @Override
     public CompletionStage<ApiMessage> handle(RequestContext context, ApiMessage message) {
         AddPartitionsToTxnRequestData request = (AddPartitionsToTxnRequestData) message;
+        if (context.version() >= BROKER_VERSION) {
+            return fromBroker(context, request);
+        }
         String id = request.v3AndBelowTransactionalId();
         Map<TopicPartition, Errors> refused = new HashMap<>();
         List<TopicPartition> partitions = new ArrayList<>();
@@ -61,6 +65,38 @@ public final class AddPartitionsToTxnHandler implements ApiHandler {
         }
         return transactions.addPartitions(id, request.v3AndBelowProducerId(), request.v3AndBelowProducerEpoch(), partitions)
                 .thenApply(error -> answer(partitions, tp -> error));
+    }
+
+    private static final int BROKER_VERSION = 4;
+
+    private CompletionStage<ApiMessage> fromBroker(RequestContext context, AddPartitionsToTxnRequestData request) {
+        AddPartitionsToTxnResponseData response = new AddPartitionsToTxnResponseData();
+        if (!context.allowedOnCluster(AclOperation.CLUSTER_ACTION)) {
+            return CompletableFuture.completedFuture(response.setErrorCode(Errors.CLUSTER_AUTHORIZATION_FAILED.code()));
+        }
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        for (AddPartitionsToTxnRequestData.AddPartitionsToTxnTransaction txn : request.transactions()) {
+            List<TopicPartition> partitions = new ArrayList<>();
+            txn.topics().forEach(t -> t.partitions().forEach(p -> partitions.add(new TopicPartition(t.name(), p))));
+            Map<TopicPartition, Errors> errors = new java.util.concurrent.ConcurrentHashMap<>();
+            List<CompletableFuture<Void>> asked = new ArrayList<>();
+            if (txn.verifyOnly()) {
+                for (TopicPartition tp : partitions) {
+                    asked.add(transactions.verify(txn.transactionalId(), txn.producerId(), txn.producerEpoch(), tp)
+                            .thenAccept(error -> errors.put(tp, error)));
+                }
+            } else {
+                asked.add(transactions.addPartitions(txn.transactionalId(), txn.producerId(), txn.producerEpoch(), partitions)
+                        .thenAccept(error -> partitions.forEach(tp -> errors.put(tp, error))));
+            }
+            all.add(CompletableFuture.allOf(asked.toArray(CompletableFuture[]::new)).thenAccept(ignored -> {
+                synchronized (response) {
+                    response.resultsByTransaction().add(new AddPartitionsToTxnResponseData.AddPartitionsToTxnResult()
+                            .setTransactionalId(txn.transactionalId()).setTopicResults(answer(partitions, errors::get).resultsByTopicV3AndBelow()));
+                }
+            }));
+        }
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(ignored -> response);
     }
 
     private static AddPartitionsToTxnResponseData answer(List<TopicPartition> partitions, java.util.function.Function<TopicPartition, Errors> error) {

@@ -2,6 +2,7 @@ package io.capstan.broker.kafka;
 
 import io.capstan.broker.log.AppendResult;
 import io.capstan.broker.log.BatchHeader;
+import io.capstan.broker.log.TxnVerification;
 import io.capstan.broker.log.BatchValidator;
 import io.capstan.broker.replica.Replication;
 import io.capstan.broker.log.LogManager;
@@ -41,10 +42,18 @@ public final class ProduceHandler implements ApiHandler {
     /** The broker's settings, read again per request: message.max.bytes, min.insync.replicas and others change live. */
     private final Supplier<BrokerConfig> config;
 
-    public ProduceHandler(LogManager logs, Replication replication, Supplier<BrokerConfig> config) {
+    private final TxnVerifier verifier;
+
+    public ProduceHandler(LogManager logs, Replication replication, Supplier<BrokerConfig> config, TxnVerifier verifier) {
         this.logs = logs;
         this.replication = replication;
         this.config = config;
+        this.verifier = verifier;
+    }
+
+    /** Asks the transaction coordinator whether a partition is in the producer's ongoing transaction (KIP-890 part 1). */
+    public interface TxnVerifier {
+        CompletableFuture<Errors> verify(String transactionalId, long producerId, short producerEpoch, TopicPartition tp);
     }
 
     @Override
@@ -125,7 +134,7 @@ public final class ProduceHandler implements ApiHandler {
                 records.get(batch);
                 int lastOffsetDelta = ByteBuffer.wrap(batch).getInt(BatchHeader.LAST_OFFSET_DELTA);
                 pending.incrementAndGet();
-                logs.append(shard, batch, epoch, result -> {
+                java.util.function.Consumer<AppendResult> answer = result -> {
                     boolean written = result.error() == Errors.NONE || result.alreadyWritten();
                     if (!written || request.acks() != -1) {
                         fill(pr, result);
@@ -145,11 +154,42 @@ public final class ProduceHandler implements ApiHandler {
                                 }
                                 countDown.run();
                             });
+                };
+                BatchHeader header = new BatchHeader().wrap(ByteBuffer.wrap(batch), 0);
+                if (request.transactionalId() == null || !header.isTransactional()) {
+                    logs.append(shard, batch, epoch, answer);
+                    continue;
+                }
+                long producerId = header.producerId();
+                TxnVerification.View view = shard.txnView(producerId);
+                if (view.open()) {
+                    logs.appendTransactional(shard, batch, epoch, TxnVerification.OPEN, answer);
+                    continue;
+                }
+                verifier.verify(request.transactionalId(), producerId, header.producerEpoch(), shard.topicPartition()).thenAccept(error -> {
+                    if (error == Errors.NONE) {
+                        logs.appendTransactional(shard, batch, epoch, view.lastTxnEnd(), answer);
+                    } else {
+                        answer.accept(AppendResult.failed(unverified(error), "Unable to verify the partition has been added to the "
+                                + "transaction: " + error + (error == Errors.INVALID_TXN_STATE ? " (Partition was not added to the transaction)" : "")));
+                    }
                 });
             }
         }
         countDown.run();
         return done;
+    }
+
+    /**
+     * Kafka's translation of a failed verification: retriable coordinator troubles become NOT_ENOUGH_REPLICAS, which
+     * every client retries without a metadata refresh; the rest as they are.
+     */
+    private static Errors unverified(Errors error) {
+        return switch (error) {
+            case CONCURRENT_TRANSACTIONS, NETWORK_EXCEPTION, COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR,
+                 REQUEST_TIMED_OUT -> Errors.NOT_ENOUGH_REPLICAS;
+            default -> error;
+        };
     }
 
     private static void fill(PartitionProduceResponse pr, AppendResult result) {

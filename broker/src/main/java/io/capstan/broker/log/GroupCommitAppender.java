@@ -49,9 +49,11 @@ public final class GroupCommitAppender implements AutoCloseable {
     /** A round written to RocksDB, waiting for the WAL sync that makes it durable; {@code ends} are shard ends after it. */
     private record WrittenRound(List<LogCommand> commands, List<AppendResult> results, Map<Shard, Long> ends,
                                 Map<Shard, Long> newLogStarts, Map<Shard, Long> truncatedEnds, Map<Shard, ShardChange> cleaned,
-                                Map<Shard, long[]> txnSpans, int batches, long bytes, long writeNanos) {}
+                                Map<Shard, long[]> txnSpans, Map<Shard, Map<Long, TxnVerification.View>> txnViews, int batches, long bytes,
+                                long writeNanos) {}
 
-    private static final WrittenRound STOP_SYNCER = new WrittenRound(List.of(), List.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(), 0, 0, 0);
+    private static final WrittenRound STOP_SYNCER = new WrittenRound(List.of(), List.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(),
+            Map.of(), 0, 0, 0);
     private final BatchHeader header = new BatchHeader();
     private final List<LogCommand> round = new ArrayList<>();
     private final List<AppendResult> results = new ArrayList<>();
@@ -118,7 +120,12 @@ public final class GroupCommitAppender implements AutoCloseable {
 
     /** Queues a coordinator's own transactional batch, whose sequences are not checked (see {@link LogCommand.Append}). */
     public void appendAsCoordinator(Shard shard, byte[] batch, int leaderEpoch, Consumer<AppendResult> callback) {
-        queue.add(new LogCommand.Append(shard, batch, callback, false, leaderEpoch, -1, true));
+        queue.add(new LogCommand.Append(shard, batch, callback, false, leaderEpoch, -1, true, LogCommand.Append.UNCHECKED));
+    }
+
+    /** Queues a client's transactional batch checked as {@link LogCommand.Append} says for {@code verifiedLastTxnEnd}. */
+    public void appendTransactional(Shard shard, byte[] batch, int leaderEpoch, long verifiedLastTxnEnd, Consumer<AppendResult> callback) {
+        queue.add(new LogCommand.Append(shard, batch, callback, false, leaderEpoch, -1, false, verifiedLastTxnEnd));
     }
 
     /** Queues a follower's copy of the leader's batch, offsets and epoch already stamped, for a log ending at {@code expectedEnd}. */
@@ -234,6 +241,7 @@ public final class GroupCommitAppender implements AutoCloseable {
             Map<Shard, Long> truncated = new IdentityHashMap<>();
             Map<Shard, ShardChange> cleaned = new IdentityHashMap<>();
             Map<Shard, long[]> spans = new IdentityHashMap<>();
+            Map<Shard, Map<Long, TxnVerification.View>> views = new IdentityHashMap<>();
             changes.forEach((shard, change) -> {
                 TxnSpans txns = shard.txnSpans();
                 boolean txnsChanged = change.reset || change.truncatedEnd >= 0;
@@ -244,6 +252,12 @@ public final class GroupCommitAppender implements AutoCloseable {
                 }
                 for (Map.Entry<Long, ProducerEntry> e : change.producers.entrySet()) {
                     txnsChanged |= txns.update(shard.producer(e.getKey()), e.getValue());
+                }
+                for (Map.Entry<Long, ProducerEntry> e : change.producers.entrySet()) {
+                    ProducerEntry before = shard.producer(e.getKey());
+                    if (TxnVerification.changed(before, e.getValue())) {
+                        views.computeIfAbsent(shard, s -> new HashMap<>()).put(e.getKey(), TxnVerification.view(e.getValue()));
+                    }
                 }
                 if (txnsChanged || !txns.isEmpty()) {
                     txns.prune(shard.highWatermark());
@@ -265,7 +279,7 @@ public final class GroupCommitAppender implements AutoCloseable {
                 }
             });
             written.add(new WrittenRound(new ArrayList<>(round), new ArrayList<>(results), ends, starts, truncated, cleaned,
-                    spans, round.size(), bytes, writeNanos));
+                    spans, views, round.size(), bytes, writeNanos));
         } catch (RocksDBException | RuntimeException e) {
             stats.failed();
             rollBack(e);
@@ -537,6 +551,14 @@ public final class GroupCommitAppender implements AutoCloseable {
                 return AppendResult.failed(Errors.INVALID_TXN_STATE, "producer " + producerId + " wrote a non-transactional batch to "
                         + shard + " while its transaction there is open (" + known + ")");
             }
+            if (header.isTransactional() && request.verifiedLastTxnEnd() != LogCommand.Append.UNCHECKED
+                    && (known == null || known.txnFirstOffset() == ProducerEntry.NONE)) {
+                long lastEnd = known == null ? ProducerEntry.NONE : known.lastTxnEndOffset();
+                if (request.verifiedLastTxnEnd() == TxnVerification.OPEN || request.verifiedLastTxnEnd() != lastEnd) {
+                    return AppendResult.failed(Errors.INVALID_TXN_STATE, "Partition was not added to the transaction: producer "
+                            + producerId + "'s transaction on " + shard + " ended after this batch was sent (KIP-890); abort and retry");
+                }
+            }
             SequenceCheck.Result check = SequenceCheck.check(known, header.producerEpoch(), header.baseSequence(), header.lastSequence());
             switch (check.outcome()) {
                 case DUPLICATE:
@@ -642,6 +664,7 @@ public final class GroupCommitAppender implements AutoCloseable {
         }
         // spans before ends: a transaction's batch must never be readable below a stable offset that ignores it
         r.txnSpans().forEach(Shard::unstable);
+        r.txnViews().forEach(Shard::txnViews);
         r.ends().forEach(Shard::publish);
         for (int i = 0; i < r.commands().size(); i++) {
             LogCommand command = r.commands().get(i);

@@ -15,13 +15,19 @@ sealed interface LogCommand {
      * {@code expectedEnd}, where the follower fetched from or its previous batch ended: a gap the leader did not send
      * (an earlier copy refused) is never skipped. A coordinator's own transactional batch ({@code fromCoordinator}: a
      * TxnOffsetCommit) carries no producer sequences to check, only its producer epoch, as Kafka's coordinator origin.
+     * {@code verifiedLastTxnEnd} (a client's transactional batch, KIP-890 part 1): unless {@link #UNCHECKED}, a batch that
+     * would open a transaction here is taken only if the coordinator confirmed the partition is in it
+     * ({@link TxnVerification#OPEN} when no check was made because one was open) and no marker ended one of this producer since the
+     * check began: the value is the producer's last marker offset seen then.
      */
     record Append(Shard shard, byte[] batch, Consumer<AppendResult> callback, boolean fromLeader, int leaderEpoch, long expectedEnd,
-                  boolean fromCoordinator) implements LogCommand {
+                  boolean fromCoordinator, long verifiedLastTxnEnd) implements LogCommand {
         static final int ANY_EPOCH = -1;
+        /** No transaction check: internal writes and tests. */
+        static final long UNCHECKED = Long.MIN_VALUE;
 
         Append(Shard shard, byte[] batch, Consumer<AppendResult> callback, boolean fromLeader, int leaderEpoch, long expectedEnd) {
-            this(shard, batch, callback, fromLeader, leaderEpoch, expectedEnd, false);
+            this(shard, batch, callback, fromLeader, leaderEpoch, expectedEnd, false, UNCHECKED);
         }
     }
 

@@ -127,6 +127,23 @@ public final class LogManager implements AutoCloseable {
         appender.appendAsCoordinator(shard, batch, leaderEpoch, callback);
     }
 
+    /**
+     * A client's transactional batch as leader in {@code leaderEpoch}, written only if it joins a transaction the
+     * coordinator confirmed ({@link TxnVerification}; {@code verifiedLastTxnEnd} is what the producer's view showed).
+     */
+    public void appendTransactional(Shard shard, byte[] batch, int leaderEpoch, long verifiedLastTxnEnd, Consumer<AppendResult> callback) {
+        if (diskGuard.full()) {
+            callback.accept(AppendResult.failed(Errors.KAFKA_STORAGE_ERROR, "the broker's data volume is full ("
+                    + diskGuard.freeBytes() + " bytes free, below disk.min.free.bytes); retry later"));
+            return;
+        }
+        pending.added(batch.length);
+        appender.appendTransactional(shard, batch, leaderEpoch, verifiedLastTxnEnd, result -> {
+            pending.done(batch.length);
+            callback.accept(result);
+        });
+    }
+
     /** A follower's copy of a batch from its leader (offsets and epoch already stamped) that must begin where the log ends. */
     public void appendFromLeader(Shard shard, byte[] batch, Consumer<AppendResult> callback) {
         appendFromLeader(shard, batch, ByteBuffer.wrap(batch).getLong(BatchHeader.BASE_OFFSET), callback);

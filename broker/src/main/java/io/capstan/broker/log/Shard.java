@@ -18,6 +18,8 @@ public final class Shard {
     private final TailCache tail;
     private final Map<Long, ProducerEntry> producers = new HashMap<>();
     private final TxnSpans txnSpans = new TxnSpans();
+    /** Each transactional producer's transaction here as of the durable log end, for produce requests to check against. */
+    private final Map<Long, TxnVerification.View> txnViews = new java.util.concurrent.ConcurrentHashMap<>();
     /** {@link TxnSpans#snapshot()} as of the durable log end. */
     private volatile long[] unstable = new long[0];
     private volatile long logStartOffset;
@@ -113,6 +115,22 @@ public final class Shard {
         }
     }
     TxnSpans txnSpans() { return txnSpans; }
+
+    /** The producer's transaction here as last made durable: open or not, and its last marker's offset. */
+    public TxnVerification.View txnView(long producerId) {
+        TxnVerification.View v = txnViews.get(producerId);
+        return v == null ? TxnVerification.View.NONE : v;
+    }
+
+    void txnViews(Map<Long, TxnVerification.View> changed) {
+        changed.forEach((id, view) -> {
+            if (view == null) {
+                txnViews.remove(id);
+            } else {
+                txnViews.put(id, view);
+            }
+        });
+    }
     void unstable(long[] spans) { unstable = spans; }
     java.util.Set<Map.Entry<Long, ProducerEntry>> producers() { return producers.entrySet(); }
     ProducerEntry producer(long producerId) { return producers.get(producerId); }

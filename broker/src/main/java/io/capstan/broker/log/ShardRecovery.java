@@ -64,6 +64,9 @@ final class ShardRecovery {
                 ProducerEntry entry = ProducerEntry.decode(it.value());
                 shard.producer(LogKeys.offset(it.key()), entry);
                 shard.txnSpans().update(null, entry);
+                if (TxnVerification.changed(null, entry)) {
+                    shard.txnViews(java.util.Map.of(LogKeys.offset(it.key()), TxnVerification.view(entry)));
+                }
             }
             damagedIfInvalid(range, tp);
         }

@@ -177,6 +177,13 @@ public final class TransactionCoordinator implements AutoCloseable {
         return done;
     }
 
+    /** KIP-890 part 1: is the partition in the producer's ongoing transaction ({@link TxnTransitions#verify})? */
+    public CompletableFuture<Errors> verify(String id, long producerId, short epoch, TopicPartition partition) {
+        CompletableFuture<Errors> done = new CompletableFuture<>();
+        onThread(id, done, error -> error, a -> done.complete(TxnTransitions.verify(a.txns.get(id), id, producerId, epoch, partition)));
+        return done;
+    }
+
     /** The state of one transactional id, or null (this broker does not coordinate, or does not know it). */
     public TxnMetadata describe(String id) {
         Active a = active;

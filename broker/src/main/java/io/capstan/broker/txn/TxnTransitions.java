@@ -87,6 +87,18 @@ public final class TxnTransitions {
         return new TxnDecision.Write(current.with(TxnState.ONGOING, all, ongoing ? current.txnStartMs() : nowMs, nowMs), Errors.NONE);
     }
 
+    /**
+     * KIP-890 part 1: whether {@code partition} is in the producer's ongoing transaction, which its leader asks before
+     * taking the first transactional batch of it there (INVALID_TXN_STATE: it is not, the write came late).
+     */
+    public static Errors verify(TxnMetadata current, String transactionalId, long producerId, short epoch, TopicPartition partition) {
+        TxnDecision refused = checkProducer(current, transactionalId, producerId, epoch);
+        if (refused != null) {
+            return ((TxnDecision.Refuse) refused).error();
+        }
+        return current.state() == TxnState.ONGOING && current.partitions().contains(partition) ? Errors.NONE : Errors.INVALID_TXN_STATE;
+    }
+
     /** EndTxn: an open transaction is prepared to commit or abort; a retry of a finished end is answered NONE. */
     public static TxnDecision endTxn(TxnMetadata current, String transactionalId, long producerId, short epoch, boolean commit, long nowMs) {
         TxnDecision refused = checkProducer(current, transactionalId, producerId, epoch);

@@ -132,6 +132,33 @@ class TransactionLogTest {
     }
 
     @Test
+    void aVerifiedBatchOpensATransactionOnlyIfNoMarkerCameSinceItsCheck() throws Exception {
+        try (LogManager logs = LogFixture.open(dir.resolve("log"), TOPIC_ID)) {
+            Shard s = LogFixture.shardOf(logs);
+            assertThat(transactional(logs, s, txn(A, 0, 0, 1), TxnVerification.OPEN).error())
+                    .as("sent as part of an open transaction, but none is open").isEqualTo(Errors.INVALID_TXN_STATE);
+            ok(transactional(logs, s, txn(A, 0, 0, 1), ProducerEntry.NONE));                   // 0: verified, opens
+            assertThat(s.txnView(A).open()).isTrue();
+            ok(transactional(logs, s, txn(A, 0, 1, 1), TxnVerification.OPEN));                 // 1: joins it
+            ok(marker(logs, s, A, 0, false, 0));                                               // 2: aborted
+            assertThat(s.txnView(A)).isEqualTo(new TxnVerification.View(false, 2));
+            assertThat(transactional(logs, s, txn(A, 0, 2, 1), ProducerEntry.NONE).error())
+                    .as("verified before the abort marker at 2: it belongs to the aborted transaction").isEqualTo(Errors.INVALID_TXN_STATE);
+            ok(transactional(logs, s, txn(A, 0, 2, 1), 2));                                    // verified after it: a new transaction
+            assertThat(s.lastStableOffset()).isEqualTo(3);
+        }
+        try (LogManager reopened = LogFixture.open(dir.resolve("log"), TOPIC_ID)) {
+            assertThat(LogFixture.shardOf(reopened).txnView(A)).as("the view is rebuilt at start").isEqualTo(new TxnVerification.View(true, 2));
+        }
+    }
+
+    private static AppendResult transactional(LogManager logs, Shard shard, byte[] batch, long verifiedLastTxnEnd) throws Exception {
+        CompletableFuture<AppendResult> done = new CompletableFuture<>();
+        logs.appendTransactional(shard, batch, shard.leaderEpoch(), verifiedLastTxnEnd, done::complete);
+        return done.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
     void retentionDropsAbortedEntriesBelowTheNewStart() throws Exception {
         try (LogManager logs = LogFixture.open(dir.resolve("log"), TOPIC_ID)) {
             Shard s = LogFixture.shardOf(logs);

@@ -1,0 +1,31 @@
+package io.capstan.broker.log;
+
+/**
+ * KIP-890 part 1 on the log side: a client's transactional batch that would open a transaction in a shard is written
+ * only if the transaction coordinator confirmed the partition is in the producer's ongoing transaction, and no marker
+ * ended a transaction of that producer here since the confirmation was asked for. Without it, a write delayed past its
+ * transaction's abort opens a transaction nobody ends (a hanging transaction). A produce request reads the producer's
+ * published {@link View} first: an open transaction needs no check ({@link #OPEN}), else its last marker offset is what
+ * the committer compares against.
+ */
+public final class TxnVerification {
+    /** The batch was sent without a check because a transaction was open: it must still be open when it is written. */
+    public static final long OPEN = -2;
+
+    private TxnVerification() {}
+
+    /** A producer's transaction in a shard: whether one is open, and the offset of its last marker (or -1). */
+    public record View(boolean open, long lastTxnEnd) {
+        public static final View NONE = new View(false, ProducerEntry.NONE);
+    }
+
+    static View view(ProducerEntry entry) {
+        return entry == null ? null : new View(entry.txnFirstOffset() != ProducerEntry.NONE, entry.lastTxnEndOffset());
+    }
+
+    static boolean changed(ProducerEntry before, ProducerEntry after) {
+        View a = view(before);
+        View b = view(after);
+        return a == null ? b != null && (b.open() || b.lastTxnEnd() != ProducerEntry.NONE) : !a.equals(b);
+    }
+}
