@@ -435,7 +435,7 @@ public final class Broker implements AutoCloseable {
                         new io.capstan.broker.kafka.AddOffsetsToTxnHandler(transactions)))
                 .add(ApiKeys.END_TXN, (short) 0, (short) 4, transactionGate(ApiKeys.END_TXN, new io.capstan.broker.kafka.EndTxnHandler(transactions)))
                 .add(ApiKeys.TXN_OFFSET_COMMIT, (short) 0, (short) 4, gate(ApiKeys.TXN_OFFSET_COMMIT,
-                        new io.capstan.broker.kafka.TxnOffsetCommitHandler(groups, logs.catalog())))
+                        new io.capstan.broker.kafka.TxnOffsetCommitHandler(groups, logs.catalog(), this::verifyInTransaction)))
                 .add(ApiKeys.DESCRIBE_TRANSACTIONS, new io.capstan.broker.kafka.DescribeTransactionsHandler(transactions))
                 .add(ApiKeys.LIST_TRANSACTIONS, new io.capstan.broker.kafka.ListTransactionsHandler(transactions))
                 .add(ApiKeys.DESCRIBE_CONFIGS, new DescribeConfigsHandler(topics, brokerConfigs))

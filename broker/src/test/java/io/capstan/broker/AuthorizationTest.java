@@ -113,7 +113,8 @@ class AuthorizationTest {
             allowed.send(new ProducerRecord<>("orders", "k", "in a transaction"));
             allowed.commitTransaction();
         }
-        assertThat(logEnd("orders")).as("the record and its commit marker").isEqualTo(2);
+        // commitTransaction returns once the decision is replicated; the marker follows
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> logEnd("orders") == 2);
     }
 
     @Test

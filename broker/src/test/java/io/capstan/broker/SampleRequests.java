@@ -205,6 +205,12 @@ final class SampleRequests {
             case ADD_PARTITIONS_TO_TXN -> {
                 var topics = new org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTopicCollection();
                 topics.add(new org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTopic().setName("t").setPartitions(List.of(0)));
+                if (version >= 4) { // as brokers send it: batched, here the leader's verification question
+                    var txns = new org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTransactionCollection();
+                    txns.add(new org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTransaction()
+                            .setTransactionalId("sample").setProducerId(1).setProducerEpoch((short) 0).setVerifyOnly(true).setTopics(topics));
+                    yield new org.apache.kafka.common.message.AddPartitionsToTxnRequestData().setTransactions(txns);
+                }
                 yield new org.apache.kafka.common.message.AddPartitionsToTxnRequestData().setV3AndBelowTransactionalId("sample")
                         .setV3AndBelowProducerId(1).setV3AndBelowProducerEpoch((short) 0).setV3AndBelowTopics(topics);
             }

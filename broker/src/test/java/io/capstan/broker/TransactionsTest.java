@@ -163,6 +163,9 @@ class TransactionsTest {
         }
         TransactionDescription txn;
         try (Admin admin = Admin.create(broker.clientProps())) {
+            // abortTransaction returns once the decision is replicated; the markers follow, then the completion
+            Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
+                    admin.describeTransactions(List.of("late")).description("late").get().state().toString()).isEqualTo("CompleteAbort"));
             txn = admin.describeTransactions(List.of("late")).description("late").get();
         }
         Shard shard = broker.broker().logs().catalog().shard(new TopicPartition("out", 0));

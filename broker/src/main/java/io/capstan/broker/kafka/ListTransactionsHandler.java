@@ -37,8 +37,13 @@ public final class ListTransactionsHandler implements ApiHandler {
             return CompletableFuture.completedFuture(response.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code()));
         }
         long now = System.currentTimeMillis();
-        java.util.regex.Pattern pattern = request.transactionalIdPattern() == null || request.transactionalIdPattern().isEmpty()
-                ? null : java.util.regex.Pattern.compile(request.transactionalIdPattern());
+        java.util.regex.Pattern pattern;
+        try {
+            pattern = request.transactionalIdPattern() == null || request.transactionalIdPattern().isEmpty()
+                    ? null : java.util.regex.Pattern.compile(request.transactionalIdPattern());
+        } catch (java.util.regex.PatternSyntaxException e) {
+            return CompletableFuture.completedFuture(response.setErrorCode(Errors.INVALID_REQUEST.code()));
+        }
         for (TxnMetadata txn : transactions.all()) {
             boolean stateMatches = request.stateFilters().isEmpty() || request.stateFilters().stream()
                     .anyMatch(s -> s.equalsIgnoreCase(txn.state().kafkaName()));

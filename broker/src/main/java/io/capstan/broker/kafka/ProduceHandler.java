@@ -184,7 +184,7 @@ public final class ProduceHandler implements ApiHandler {
      * Kafka's translation of a failed verification: retriable coordinator troubles become NOT_ENOUGH_REPLICAS, which
      * every client retries without a metadata refresh; the rest as they are.
      */
-    private static Errors unverified(Errors error) {
+    static Errors unverified(Errors error) {
         return switch (error) {
             case CONCURRENT_TRANSACTIONS, NETWORK_EXCEPTION, COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR,
                  REQUEST_TIMED_OUT -> Errors.NOT_ENOUGH_REPLICAS;

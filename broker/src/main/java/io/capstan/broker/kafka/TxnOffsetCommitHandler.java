@@ -27,10 +27,12 @@ import org.apache.kafka.common.resource.ResourceType;
 public final class TxnOffsetCommitHandler implements ApiHandler {
     private final GroupCoordinator groups;
     private final TopicCatalog topics;
+    private final ProduceHandler.TxnVerifier verifier;
 
-    public TxnOffsetCommitHandler(GroupCoordinator groups, TopicCatalog topics) {
+    public TxnOffsetCommitHandler(GroupCoordinator groups, TopicCatalog topics, ProduceHandler.TxnVerifier verifier) {
         this.groups = groups;
         this.topics = topics;
+        this.verifier = verifier;
     }
 
     @Override
@@ -39,7 +41,9 @@ public final class TxnOffsetCommitHandler implements ApiHandler {
         TxnOffsetCommitResponseData response = new TxnOffsetCommitResponseData();
         Errors whole = !context.allowed(AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, r.transactionalId())
                 ? Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
-                : !context.allowedOnGroup(AclOperation.READ, r.groupId()) ? Errors.GROUP_AUTHORIZATION_FAILED : Errors.NONE;
+                : !context.allowedOnGroup(AclOperation.READ, r.groupId()) ? Errors.GROUP_AUTHORIZATION_FAILED
+                : r.producerId() < 0 ? Errors.INVALID_PRODUCER_ID_MAPPING
+                : r.producerEpoch() < 0 ? Errors.INVALID_PRODUCER_EPOCH : Errors.NONE;
         Map<TopicPartition, CommittedOffset> valid = new HashMap<>();
         Map<TopicPartition, TxnOffsetCommitResponsePartition> slots = new HashMap<>();
         long now = System.currentTimeMillis();
@@ -68,8 +72,12 @@ public final class TxnOffsetCommitHandler implements ApiHandler {
         if (whole != Errors.NONE || valid.isEmpty()) {
             return CompletableFuture.completedFuture(response);
         }
-        return groups.commitTransactional(r.groupId(), r.memberId(), r.groupInstanceId(), r.generationIdOrMemberEpoch(), r.producerId(),
-                r.producerEpoch(), valid).thenApply(error -> {
+        // KIP-890 part 1 for offsets: a commit delayed past its transaction's end would stay pending forever
+        return verifier.verify(r.transactionalId(), r.producerId(), r.producerEpoch(), AddOffsetsToTxnHandler.OFFSETS_SHARD)
+                .thenCompose(verified -> verified != Errors.NONE ? CompletableFuture.completedFuture(ProduceHandler.unverified(verified))
+                        : groups.commitTransactional(r.groupId(), r.memberId(), r.groupInstanceId(), r.generationIdOrMemberEpoch(),
+                                r.producerId(), r.producerEpoch(), valid))
+                .thenApply(error -> {
                     slots.values().forEach(pr -> pr.setErrorCode(error.code()));
                     return (ApiMessage) response;
                 });

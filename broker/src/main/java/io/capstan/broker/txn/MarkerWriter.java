@@ -46,6 +46,9 @@ public final class MarkerWriter {
     }
 
     public CompletableFuture<Errors> write(TopicPartition tp, long producerId, short producerEpoch, TxnMarker marker) {
+        if (producerId < 0 || producerEpoch < 0) {
+            return CompletableFuture.completedFuture(producerId < 0 ? Errors.INVALID_PRODUCER_ID_MAPPING : Errors.INVALID_PRODUCER_EPOCH);
+        }
         Shard shard = logs.catalog().shard(tp);
         if (shard == null) {
             return CompletableFuture.completedFuture(Errors.UNKNOWN_TOPIC_OR_PARTITION);
