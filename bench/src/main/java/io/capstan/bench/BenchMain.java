@@ -15,7 +15,8 @@ import java.util.Map;
  * repetitions so that drift cancels. Writes docs/benchmarks-results.md and a PNG chart.
  *
  * <p>Usage: {@code bench/run [--reps N] [--scale F] [--out DIR]}; {@code --tls} runs the TLS comparison instead
- * (docs/benchmarks-tls-results.md); {@code --compaction} the compaction comparison (docs/benchmarks-compaction-results.md).
+ * (docs/benchmarks-tls-results.md); {@code --compaction} the compaction comparison (docs/benchmarks-compaction-results.md);
+ * {@code --transactions} the transaction comparison (docs/benchmarks-transactions-results.md).
  */
 public final class BenchMain {
     public static void main(String[] args) throws Exception {
@@ -25,19 +26,30 @@ public final class BenchMain {
         Path repo = Path.of(".").toAbsolutePath().normalize();
         boolean tls = false;
         boolean compaction = false;
+        boolean transactions = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--tls" -> tls = true;
                 case "--compaction" -> compaction = true;
+                case "--transactions" -> transactions = true;
                 case "--reps" -> reps = Integer.parseInt(args[++i]);
                 case "--scale" -> scale = Double.parseDouble(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
                 case "--repo" -> repo = Path.of(args[++i]);
                 default -> {
-                    System.err.println("unknown option " + args[i] + "; usage: bench/run [--tls | --compaction] [--reps N] [--scale F] [--out DIR]");
+                    System.err.println("unknown option " + args[i] + "; usage: bench/run [--tls | --compaction | --transactions] [--reps N] [--scale F] [--out DIR]");
                     System.exit(2);
                 }
             }
+        }
+        if (transactions) {
+            // 2,000 transactions of 30 records at scale 1
+            int count = (int) Math.max(200, Math.round(2_000 * scale));
+            BrokerUnderTest.Classpaths cp = BrokerUnderTest.Classpaths.detect(repo);
+            List<TransactionBench.Result> results = TransactionBench.run(cp, Files.createTempDirectory("capstan-bench"), count, 30,
+                    line -> System.out.printf("%s %s%n", Instant.now().toString().substring(11, 19), line));
+            TransactionBench.write(results, out, count, 30);
+            return;
         }
         if (compaction) {
             // 100,000 keys x 10 updates at scale 1; the rate is fixed so both brokers face the same load

@@ -56,4 +56,17 @@ class BenchSmokeTest {
         CompactionBench.write(results, work, 1000, 3, 3000, 2);
         assertThat(Files.readString(work.resolve("benchmarks-compaction-results.md"))).contains("Capstan").contains("Kafka").contains("| 0 |");
     }
+
+    @Test
+    void transactionComparisonMeasuresBothBrokers() throws Exception {
+        Path repo = Path.of("..").toAbsolutePath().normalize();
+        java.util.List<TransactionBench.Result> results = TransactionBench.run(BrokerUnderTest.Classpaths.detect(repo), work, 20, 6, line -> { });
+        assertThat(results).extracting(TransactionBench.Result::kind).containsExactly(BrokerKind.CAPSTAN, BrokerKind.KAFKA_DEFAULT);
+        for (TransactionBench.Result r : results) {
+            assertThat(r.commitP99Ms()).as(r.kind() + " commit p99").isPositive().isGreaterThanOrEqualTo(r.commitP50Ms());
+            assertThat(r.readRecordsPerSecond()).as(r.kind() + " read_committed rate (every record read)").isPositive();
+        }
+        TransactionBench.write(results, work, 20, 6);
+        assertThat(Files.readString(work.resolve("benchmarks-transactions-results.md"))).contains("Capstan").contains("Kafka").contains("Capstan / Kafka");
+    }
 }

@@ -55,7 +55,9 @@ class KafkaToolsTest {
             String grown = tool("org.apache.kafka.tools.TopicCommand", "--bootstrap-server", bootstrap, "--alter", "--topic", "tooled",
                     "--partitions", "5");
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-                assertThat(admin.describeTopics(List.of("tooled")).allTopicNames().get().get("tooled").partitions()).as(grown).hasSize(5);
+                // the broker that answered the alter has applied it; the one asked next may be a moment behind (as in Kafka)
+                org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
+                        admin.describeTopics(List.of("tooled")).allTopicNames().get().get("tooled").partitions()).as(grown).hasSize(5));
             }
             StoreShards.awaitAllInSync(store, "tooled", 5, brokers.length);
             String described = tool("org.apache.kafka.tools.TopicCommand", "--bootstrap-server", bootstrap, "--describe", "--topic", "tooled");

@@ -37,7 +37,10 @@ import org.junit.jupiter.api.io.TempDir;
  * recorded as the client saw it: committed, aborted, or unknown (the client got an error, so either may have
  * happened). Afterwards a read_committed consumer must see every committed transaction whole, no aborted record, each
  * unknown transaction all or nothing, and no record twice; the producers must have committed again after each kill;
- * and every replica's log (data batches and markers) must be identical.
+ * and every replica's log (data batches and markers) must be identical. Beside them, through the same kills, a
+ * consume-transform-produce copier (a consumer group member, read_committed, its offsets sent to each transaction)
+ * copies a pre-filled source topic: the copy must hold every source record exactly once, and the group's committed
+ * offsets must be the source's ends, so offsets and output were committed together.
  */
 class TransactionFaultTest {
     static final String TOPIC = "ledger";
@@ -45,6 +48,7 @@ class TransactionFaultTest {
     static final int BROKERS = 3;
     static final int WRITERS = 2;
     static final long LEASE_MS = 2_000;
+    static final int SOURCE_RECORDS = 3_000;
 
     enum Outcome { COMMITTED, ABORTED, UNKNOWN }
 
@@ -57,10 +61,13 @@ class TransactionFaultTest {
     private final AtomicInteger committed = new AtomicInteger();
     private final AtomicBoolean stop = new AtomicBoolean();
     private final List<Thread> writers = new ArrayList<>();
+    private final AtomicBoolean copierStop = new AtomicBoolean();
+    private final AtomicInteger copierRestarts = new AtomicInteger();
 
     @AfterEach
     void stopEverything() throws InterruptedException {
         stop.set(true);
+        copierStop.set(true);
         for (Thread w : writers) {
             w.join(60_000);
         }
@@ -84,6 +91,10 @@ class TransactionFaultTest {
                 admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 3))).all().get();
             }
             StoreShards.awaitAllInSync(store, TOPIC, PARTITIONS, BROKERS);
+            Map<TopicPartition, Long> sourceEnds = fillSource();
+            Thread copier = new Thread(this::copy, "txn-copier");
+            writers.add(copier);
+            copier.start();
             for (int w = 0; w < WRITERS; w++) {
                 int writer = w;
                 Thread t = new Thread(() -> write(writer), "txn-writer-" + w);
@@ -117,11 +128,14 @@ class TransactionFaultTest {
             StoreShards.awaitAllInSync(store, TOPIC, PARTITIONS, BROKERS);
             awaitCommits(5, "with every broker back");
             stop.set(true);
+            awaitCopied(sourceEnds);
+            copierStop.set(true);
             for (Thread w : writers) {
                 w.join(120_000);
                 assertThat(w.isAlive()).as("%s stopped", w.getName()).isFalse();
             }
-            check(readCommitted());
+            check(readCommitted(TOPIC));
+            checkCopy(readCommitted(COPY), sourceEnds);
         }
         ReplicaLogs.Comparison compared = ReplicaLogs.stopAndCompare(brokers, TOPIC, PARTITIONS);
         System.out.printf("every replica of %s identical: %d batches compared%n", TOPIC, compared.batches());
@@ -164,7 +178,7 @@ class TransactionFaultTest {
     private KafkaProducer<String, String> producer(int writer) {
         Properties p = new Properties();
         p.put("bootstrap.servers", BrokerProcess.bootstrap(brokers));
-        p.put("transactional.id", "writer-" + writer);
+        p.put("transactional.id", writer < 0 ? "copier" : "writer-" + writer);
         p.put("transaction.timeout.ms", "10000");
         p.put("request.timeout.ms", "5000");
         p.put("delivery.timeout.ms", "30000");
@@ -183,10 +197,10 @@ class TransactionFaultTest {
         System.out.printf("%s: %d more transactions committed in %d ms%n", phase, more, (System.nanoTime() - start) / 1_000_000);
     }
 
-    private List<ConsumerRecord<String, String>> readCommitted() {
+    private List<ConsumerRecord<String, String>> readCommitted(String topic) {
         List<TopicPartition> tps = new ArrayList<>();
         for (int p = 0; p < PARTITIONS; p++) {
-            tps.add(new TopicPartition(TOPIC, p));
+            tps.add(new TopicPartition(topic, p));
         }
         Properties props = new Properties();
         props.put("bootstrap.servers", BrokerProcess.bootstrap(brokers));
@@ -204,6 +218,102 @@ class TransactionFaultTest {
             });
         }
         return out;
+    }
+
+    static final String SOURCE = "source";
+    static final String COPY = "copy";
+    static final String COPIER_GROUP = "copier";
+
+    /** The copier's input, written before the faults by an idempotent producer: each record once. */
+    private Map<TopicPartition, Long> fillSource() throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", BrokerProcess.bootstrap(brokers)))) {
+            admin.createTopics(List.of(new NewTopic(SOURCE, PARTITIONS, (short) 3), new NewTopic(COPY, PARTITIONS, (short) 3))).all().get();
+        }
+        Properties p = AcknowledgedRecords.failoverProducer(new Properties(), 5_000);
+        p.put("bootstrap.servers", BrokerProcess.bootstrap(brokers));
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+            for (int i = 0; i < SOURCE_RECORDS; i++) {
+                producer.send(new ProducerRecord<>(SOURCE, i % PARTITIONS, "s" + i, "s" + i));
+            }
+            producer.flush();
+        }
+        List<TopicPartition> tps = new ArrayList<>();
+        for (int p2 = 0; p2 < PARTITIONS; p2++) {
+            tps.add(new TopicPartition(SOURCE, p2));
+        }
+        return uncommittedEnds(tps);
+    }
+
+    /**
+     * Consume-transform-produce with exactly-once: each poll's records copied in one transaction with the consumer's
+     * positions; after any error both clients are replaced, and the new member resumes from the committed offsets.
+     */
+    private void copy() {
+        while (!copierStop.get()) {
+            Properties cp = new Properties();
+            cp.put("bootstrap.servers", BrokerProcess.bootstrap(brokers));
+            cp.put("group.id", COPIER_GROUP);
+            cp.put("isolation.level", "read_committed");
+            cp.put("enable.auto.commit", "false");
+            cp.put("auto.offset.reset", "earliest");
+            cp.put("max.poll.records", "50");
+            cp.put("session.timeout.ms", "10000");
+            cp.put("metadata.max.age.ms", "2000");
+            cp.put("request.timeout.ms", "5000");
+            cp.put("default.api.timeout.ms", "30000");
+            KafkaConsumer<String, String> consumer = new KafkaConsumer<>(cp, new StringDeserializer(), new StringDeserializer());
+            KafkaProducer<String, String> producer = producer(-1);
+            try {
+                producer.initTransactions();
+                consumer.subscribe(List.of(SOURCE));
+                while (!copierStop.get()) {
+                    org.apache.kafka.clients.consumer.ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(100));
+                    if (records.isEmpty()) {
+                        continue;
+                    }
+                    producer.beginTransaction();
+                    Map<TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> positions = new HashMap<>();
+                    for (ConsumerRecord<String, String> r : records) {
+                        producer.send(new ProducerRecord<>(COPY, r.partition(), r.key(), SOURCE + "-" + r.partition() + "@" + r.offset()));
+                        positions.put(new TopicPartition(r.topic(), r.partition()), new org.apache.kafka.clients.consumer.OffsetAndMetadata(r.offset() + 1));
+                    }
+                    producer.sendOffsetsToTransaction(positions, consumer.groupMetadata());
+                    producer.commitTransaction();
+                }
+            } catch (KafkaException e) {
+                copierRestarts.incrementAndGet();
+                System.out.printf("copier: %s; a new consumer and producer take over%n", e);
+            } finally {
+                producer.close(Duration.ZERO);
+                consumer.close(Duration.ZERO);
+            }
+        }
+    }
+
+    /** The copier is done when its group's committed offsets reach the source's ends. */
+    private void awaitCopied(Map<TopicPartition, Long> sourceEnds) {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", BrokerProcess.bootstrap(brokers)))) {
+            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).until(() -> {
+                Map<TopicPartition, Long> committedOffsets = new HashMap<>();
+                admin.listConsumerGroupOffsets(COPIER_GROUP).partitionsToOffsetAndMetadata().get()
+                        .forEach((tp, o) -> committedOffsets.put(tp, o == null ? -1 : o.offset()));
+                return committedOffsets.equals(sourceEnds);
+            });
+        }
+    }
+
+    /** Every source record copied exactly once, nothing else. */
+    private void checkCopy(List<ConsumerRecord<String, String>> copied, Map<TopicPartition, Long> sourceEnds) {
+        List<String> values = copied.stream().map(ConsumerRecord::value).toList();
+        List<String> expected = new ArrayList<>();
+        sourceEnds.forEach((tp, end) -> {
+            for (long o = 0; o < end; o++) {
+                expected.add(SOURCE + "-" + tp.partition() + "@" + o);
+            }
+        });
+        assertThat(values).as("the copy holds each source record once").doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(expected);
+        System.out.printf("copier: %d source records copied exactly once, offsets committed with them; %d restarts of the copier%n",
+                values.size(), copierRestarts.get());
     }
 
     private Map<TopicPartition, Long> uncommittedEnds(List<TopicPartition> tps) {

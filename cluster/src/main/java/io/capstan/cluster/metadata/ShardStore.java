@@ -141,10 +141,7 @@ public final class ShardStore {
         throw new IllegalStateException(key + " kept changing over " + ATTEMPTS + " attempts; nothing written");
     }
 
-    /**
-     * Stores a new topic's shards (version 1 each). A group left by a creation that failed half way (the topic record,
-     * written last, does not exist) is replaced.
-     */
+    /** Stores a new topic's shards (version 1 each); ConflictException if any group exists ({@link #createGroup}). */
     public void create(List<ShardState> shards) throws ConflictException {
         for (Map.Entry<String, List<VersionedShard>> g : newGroups(shards).entrySet()) {
             createGroup(g.getKey(), g.getValue());
@@ -186,18 +183,21 @@ public final class ShardStore {
         }
     }
 
-    /** One group of a new topic (callers creating many groups may run these in parallel). */
+    /**
+     * One group of a new topic (callers creating many groups may run these in parallel). A group that exists already
+     * is left alone: another broker may be creating the same topic this moment (replacing its group made the two
+     * creations undo each other, leaving shards without a topic record; found when every broker created the
+     * transaction-log shard at once). A group left by a creation or deletion that stopped half way is removed by the
+     * controller once its topic record has been gone for its grace period; until then the creation is refused.
+     */
     public void createGroup(String key, List<VersionedShard> shards) throws ConflictException {
         ShardState first = shards.get(0).state();
         byte[] value = MetadataCodec.encode(new ShardGroup(first.topic(), first.partition() / GROUP_SIZE, shards));
         try {
             store.create(key, value);
-        } catch (ConflictException stale) {
-            Optional<Versioned> left = store.get(key);
-            if (left.isPresent()) {
-                store.delete(key, left.get().version());
-            }
-            store.create(key, value);
+        } catch (ConflictException exists) {
+            throw new ConflictException("shards of topic '" + first.topic() + "' exist already: it is being created, or a creation or "
+                    + "deletion stopped half way (the controller removes those shards after a grace period); retry later");
         }
     }
 
