@@ -165,6 +165,7 @@ public final class Broker implements AutoCloseable {
             this.transactions = opened(new io.capstan.broker.txn.TransactionCoordinator(logs, () -> logs.producerIds().next() * 4096 + me,
                     new io.capstan.broker.txn.TransactionCoordinator.Settings(config.transactions().maxTimeoutMs(),
                             config.transactions().abortCheckIntervalMs())));
+            metrics.bindTransactions(transactions, logs);
             metrics.bindFetchPurgatory(purgatory);
             BrokerIdentity identity = new BrokerIdentity(config.nodeId(), config.clusterId(), config.security().listeners(),
                     config.security().interBrokerListener());

@@ -208,6 +208,10 @@ class TransactionsTest {
         stalled.initTransactions();
         stalled.beginTransaction();
         stalled.send(new ProducerRecord<>("out", 1, "k", "never")).get();
+        String during = metrics();
+        assertThat(series(during, "capstan_transactions{state=\"Ongoing\"}")).isEqualTo(1);
+        assertThat(series(during, "capstan_shard_unstable_records{partition=\"1\",topic=\"out\"}"))
+                .as("the open transaction's record, unreadable by read_committed consumers").isEqualTo(1);
         try (Admin admin = Admin.create(broker.clientProps())) {
             TransactionDescription open = admin.describeTransactions(List.of("stalled")).description("stalled").get();
             assertThat(open.state().toString()).isEqualTo("Ongoing");
@@ -221,6 +225,20 @@ class TransactionsTest {
         TopicPartition out1 = new TopicPartition("out", 1);
         Shard shard = broker.broker().logs().catalog().shard(out1);
         assertThat(shard.lastStableOffset()).as("the abort marker released the stable offset").isEqualTo(shard.highWatermark());
+        String after = metrics();
+        assertThat(series(after, "capstan_transactions{state=\"CompleteAbort\"}")).isEqualTo(1);
+        assertThat(after).doesNotContain("capstan_shard_unstable_records{partition=\"1\",topic=\"out\"}");
         assertThat(readCommitted("out", 0)).isEmpty();
+    }
+
+    private String metrics() throws Exception {
+        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                "http://127.0.0.1:" + broker.broker().adminPort() + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    private static double series(String exposition, String series) {
+        return exposition.lines().filter(l -> l.startsWith(series + " ")).mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1)))
+                .findFirst().orElseThrow(() -> new AssertionError("no series " + series + " in /metrics:\n" + exposition.lines()
+                        .filter(l -> l.contains("transaction") || l.contains("unstable")).toList()));
     }
 }

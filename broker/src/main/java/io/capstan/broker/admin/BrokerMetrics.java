@@ -149,6 +149,41 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
                 .register(registry);
     }
 
+    /**
+     * The transaction coordinator's ids by state and the age of its oldest open transaction, and per shard the records
+     * between the last stable offset and the high watermark that read_committed consumers cannot read yet (a value that
+     * stays up names a hanging transaction: `kafka-transactions find-hanging`).
+     */
+    public void bindTransactions(io.capstan.broker.txn.TransactionCoordinator transactions, LogManager logs) {
+        GaugeWithCallback.builder().name("capstan_transactions").help("Transactional ids this broker coordinates, by state")
+                .labelNames("state")
+                .callback(cb -> {
+                    java.util.Map<io.capstan.broker.txn.TxnState, Integer> byState = new java.util.EnumMap<>(io.capstan.broker.txn.TxnState.class);
+                    transactions.all().forEach(t -> byState.merge(t.state(), 1, Integer::sum));
+                    byState.forEach((state, n) -> cb.call(n, state.kafkaName()));
+                })
+                .register(registry);
+        GaugeWithCallback.builder().name("capstan_transaction_oldest_open_seconds").help("Age of the oldest open transaction this broker coordinates")
+                .unit(Unit.SECONDS)
+                .callback(cb -> {
+                    long now = System.currentTimeMillis();
+                    long oldest = transactions.all().stream().filter(t -> t.state() == io.capstan.broker.txn.TxnState.ONGOING)
+                            .mapToLong(io.capstan.broker.txn.TxnMetadata::txnStartMs).min().orElse(now);
+                    cb.call(Math.max(0, now - oldest) / 1000.0);
+                })
+                .register(registry);
+        GaugeWithCallback.builder().name("capstan_shard_unstable_records").help("Records of a shard above its last stable offset:"
+                        + " not yet readable by read_committed consumers (only shards with some)")
+                .labelNames("topic", "partition")
+                .callback(cb -> logs.catalog().shards().forEach(shard -> {
+                    long unstable = shard.highWatermark() - shard.lastStableOffset();
+                    if (unstable > 0) {
+                        cb.call(unstable, shard.topicPartition().topic(), String.valueOf(shard.topicPartition().partition()));
+                    }
+                }))
+                .register(registry);
+    }
+
     private void rocksGauge(LogManager logs, String name, String help, String property) {
         GaugeWithCallback.builder().name(name).help(help)
                 .callback(cb -> cb.call(logs.store().dbProperty(property))).register(registry);
