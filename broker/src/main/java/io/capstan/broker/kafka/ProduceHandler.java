@@ -155,8 +155,8 @@ public final class ProduceHandler implements ApiHandler {
                                 countDown.run();
                             });
                 };
-                BatchHeader header = new BatchHeader().wrap(ByteBuffer.wrap(batch), 0);
-                if (request.transactionalId() == null || !header.isTransactional()) {
+                BatchHeader header = request.transactionalId() == null ? null : new BatchHeader().wrap(ByteBuffer.wrap(batch), 0);
+                if (header == null || !header.isTransactional()) {
                     logs.append(shard, batch, epoch, answer);
                     continue;
                 }

@@ -23,9 +23,13 @@ public final class TxnVerification {
         return entry == null ? null : new View(entry.txnFirstOffset() != ProducerEntry.NONE, entry.lastTxnEndOffset());
     }
 
+    /** Whether the producer's view changes; compared field by field, as the committer asks it for every producer it writes. */
     static boolean changed(ProducerEntry before, ProducerEntry after) {
-        View a = view(before);
-        View b = view(after);
-        return a == null ? b != null && (b.open() || b.lastTxnEnd() != ProducerEntry.NONE) : !a.equals(b);
+        if (before == null || after == null) {
+            ProducerEntry other = before == null ? after : before;
+            return other != null && (other.txnFirstOffset() != ProducerEntry.NONE || other.lastTxnEndOffset() != ProducerEntry.NONE);
+        }
+        return (before.txnFirstOffset() != ProducerEntry.NONE) != (after.txnFirstOffset() != ProducerEntry.NONE)
+                || before.lastTxnEndOffset() != after.lastTxnEndOffset();
     }
 }

@@ -71,7 +71,8 @@ public final class TransactionCoordinator implements AutoCloseable {
         final Map<String, TxnMetadata> txns = new ConcurrentHashMap<>();
         final Set<String> writing = new HashSet<>();
         volatile boolean stopped;
-        ScheduledFuture<?> timeouts;
+        /** Set on the coordinator thread once loaded; read by request threads as "coordinating". */
+        volatile ScheduledFuture<?> timeouts;
 
         Active(Shard shard, int epoch, Replicated replicated) {
             this.shard = shard;
