@@ -80,6 +80,7 @@ import io.capstan.broker.net.ListenerSecurities;
 import io.capstan.broker.kafka.SaslOutOfPlace;
 import io.capstan.broker.kafka.DescribeUserScramCredentialsHandler;
 import io.capstan.broker.kafka.AlterUserScramCredentialsHandler;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.slf4j.Logger;
@@ -158,7 +159,8 @@ public final class Broker implements AutoCloseable {
                 purgatory.committed(shard);
             }, metrics, fatal));
             this.groups = opened(new GroupCoordinator(logs, new GroupSettings(config.groupMinSessionTimeoutMs(),
-                    config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.offsetsCompactionBytes())));
+                    config.groupMaxSessionTimeoutMs(), config.groupInitialRebalanceDelayMs(), config.offsetsCompactionBytes()),
+                    consumerGroupSettings(config.consumerGroups()), new ViewTopics()));
             metrics.bindLog(logs);
             metrics.bindGroups(groups);
             int me = config.nodeId();
@@ -458,6 +460,10 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.LEAVE_GROUP, gate(ApiKeys.LEAVE_GROUP, new LeaveGroupHandler(groups)))
                 .add(ApiKeys.OFFSET_COMMIT, gate(ApiKeys.OFFSET_COMMIT, new OffsetCommitHandler(groups, logs)))
                 .add(ApiKeys.OFFSET_FETCH, gate(ApiKeys.OFFSET_FETCH, new OffsetFetchHandler(groups, logs)))
+                .add(ApiKeys.CONSUMER_GROUP_HEARTBEAT, (short) 0, (short) 1, gate(ApiKeys.CONSUMER_GROUP_HEARTBEAT,
+                        new io.capstan.broker.kafka.ConsumerGroupHeartbeatHandler(groups)))
+                .add(ApiKeys.CONSUMER_GROUP_DESCRIBE, (short) 0, (short) 1, gate(ApiKeys.CONSUMER_GROUP_DESCRIBE,
+                        new io.capstan.broker.kafka.ConsumerGroupDescribeHandler(groups)))
                 .add(ApiKeys.LIST_GROUPS, new ListGroupsHandler(groups))
                 .add(ApiKeys.DESCRIBE_GROUPS, gate(ApiKeys.DESCRIBE_GROUPS, new DescribeGroupsHandler(groups)))
                 .add(ApiKeys.DELETE_GROUPS, gate(ApiKeys.DELETE_GROUPS, new DeleteGroupsHandler(groups)))
@@ -480,6 +486,29 @@ public final class Broker implements AutoCloseable {
             replicas.syncWithin(Math.max(1, deadline - System.currentTimeMillis()));
         } else {
             replicas.requestSync();
+        }
+    }
+
+    private static io.capstan.broker.group.modern.ConsumerGroupSettings consumerGroupSettings(BrokerConfig.ConsumerGroups c) {
+        List<io.capstan.broker.group.modern.PartitionAssignor> assignors = c.assignors().stream()
+                .<io.capstan.broker.group.modern.PartitionAssignor>map(name -> name.equals(io.capstan.broker.group.modern.RangeAssignor.NAME)
+                        ? new io.capstan.broker.group.modern.RangeAssignor() : new io.capstan.broker.group.modern.UniformAssignor())
+                .toList();
+        return new io.capstan.broker.group.modern.ConsumerGroupSettings(c.sessionTimeoutMs(), c.heartbeatIntervalMs(), assignors, c.maxSize());
+    }
+
+    /** The topics consumer-protocol groups subscribe to, as this broker's view of the cluster has them now. */
+    private final class ViewTopics implements io.capstan.broker.group.modern.TopicImage {
+        @Override
+        public io.capstan.broker.group.modern.PartitionAssignor.Topic topic(String name) {
+            io.capstan.cluster.metadata.TopicRecord t = view == null ? null : view.topic(name);
+            return t == null ? null : new io.capstan.broker.group.modern.PartitionAssignor.Topic(
+                    org.apache.kafka.common.Uuid.fromString(t.topicId()), name, t.partitions());
+        }
+
+        @Override
+        public java.util.Collection<String> names() {
+            return view == null ? List.of() : view.topics().keySet();
         }
     }
 

@@ -182,6 +182,11 @@ final class SampleRequests {
                                     : new OffsetFetchRequestData.OffsetFetchRequestTopics().setName("t").setPartitionIndexes(List.of(0))))))
                     : new OffsetFetchRequestData().setGroupId("sweep-commit").setTopics(List.of(
                             new OffsetFetchRequestData.OffsetFetchRequestTopic().setName("t").setPartitionIndexes(List.of(0))));
+            case CONSUMER_GROUP_HEARTBEAT -> new org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData()
+                    .setGroupId("sweep-consumer-" + version).setMemberId(org.apache.kafka.common.Uuid.randomUuid().toString())
+                    .setMemberEpoch(0).setRebalanceTimeoutMs(10_000).setSubscribedTopicNames(List.of("t")).setTopicPartitions(List.of());
+            case CONSUMER_GROUP_DESCRIBE -> new org.apache.kafka.common.message.ConsumerGroupDescribeRequestData()
+                    .setGroupIds(List.of("sweep-consumer-" + version, "sweep-none"));
             case LIST_GROUPS -> new ListGroupsRequestData();
             case DESCRIBE_GROUPS -> new DescribeGroupsRequestData().setGroups(List.of("sweep-commit", "sweep-none"));
             case DELETE_GROUPS -> new DeleteGroupsRequestData().setGroupsNames(List.of("sweep-missing"));

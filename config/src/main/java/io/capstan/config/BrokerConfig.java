@@ -45,6 +45,7 @@ public record BrokerConfig(
         TimestampBounds timestamps,
         Cleaner cleaner,
         Transactions transactions,
+        ConsumerGroups consumerGroups,
         Replication replication,
         Security security,
         Path adminTokenFile) {
@@ -76,6 +77,19 @@ public record BrokerConfig(
      * for, and how often open transactions are checked against their timeout (and aborted past it).
      */
     public record Transactions(int maxTimeoutMs, long abortCheckIntervalMs) {}
+
+    /**
+     * Groups under the consumer protocol (KIP-848), with Kafka's names and defaults: the session the coordinator grants
+     * (members no longer choose it), the heartbeat interval it tells members, its assignors (the first is the default;
+     * Kafka's class names are accepted for its two) and the most members of one group.
+     */
+    public record ConsumerGroups(int sessionTimeoutMs, int heartbeatIntervalMs, List<String> assignors, int maxSize) {
+        public static final List<String> KNOWN_ASSIGNORS = List.of("uniform", "range");
+
+        public ConsumerGroups {
+            assignors = List.copyOf(assignors);
+        }
+    }
 
     public record Cleaner(boolean enable, long dedupeBufferBytes, double ioMaxBytesPerSecond, long backoffMs,
                           String cleanupPolicy, long deleteRetentionMs, long minCompactionLagMs, long maxCompactionLagMs,
@@ -178,6 +192,10 @@ public record BrokerConfig(
             new Key("group.initial.rebalance.delay.ms", "3000", "How long the first rebalance of an empty group waits for more members to join."),
             new Key("group.min.session.timeout.ms", "6000", "Smallest session.timeout.ms a consumer may ask for."),
             new Key("group.max.session.timeout.ms", "1800000", "Largest session.timeout.ms a consumer may ask for."),
+            new Key("group.consumer.session.timeout.ms", "45000", "Session of a consumer-protocol group member (group.protocol=consumer): one that sends no heartbeat for this long is removed and its partitions reassigned."),
+            new Key("group.consumer.heartbeat.interval.ms", "5000", "How often consumer-protocol members are told to heartbeat; a member learns of a new assignment within this."),
+            new Key("group.consumer.assignors", "uniform,range", "Server-side assignors of consumer-protocol groups, the first being the default (members may ask for another with group.remote.assignor)."),
+            new Key("group.consumer.max.size", "2147483647", "Most members of one consumer-protocol group; one more is refused with GROUP_MAX_SIZE_REACHED."),
             new Key("transaction.max.timeout.ms", "900000", "Longest transaction.timeout.ms a transactional producer may ask for (INVALID_TRANSACTION_TIMEOUT beyond)."),
             new Key("transaction.abort.timed.out.transaction.cleanup.interval.ms", "10000", "How often the transaction coordinator aborts transactions open past their timeout."),
             new Key("offsets.compaction.bytes", "67108864", "When the committed-offsets shard grows past this, its live offsets are rewritten and older records dropped."),
@@ -264,8 +282,31 @@ public record BrokerConfig(
         require(groupInitialRebalanceDelayMs >= 0, "group.initial.rebalance.delay.ms must be >= 0");
         require(transactions.maxTimeoutMs() > 0, "transaction.max.timeout.ms must be > 0");
         require(transactions.abortCheckIntervalMs() > 0, "transaction.abort.timed.out.transaction.cleanup.interval.ms must be > 0");
+        require(consumerGroups.heartbeatIntervalMs() > 0 && consumerGroups.heartbeatIntervalMs() < consumerGroups.sessionTimeoutMs(),
+                "group.consumer.heartbeat.interval.ms must be > 0 and < group.consumer.session.timeout.ms (members must heartbeat"
+                        + " several times a session)");
+        require(!consumerGroups.assignors().isEmpty() && ConsumerGroups.KNOWN_ASSIGNORS.containsAll(consumerGroups.assignors()),
+                "group.consumer.assignors must list some of " + ConsumerGroups.KNOWN_ASSIGNORS + ", got " + consumerGroups.assignors());
+        require(consumerGroups.maxSize() > 0, "group.consumer.max.size must be > 0");
         require(groupMinSessionTimeoutMs > 0 && groupMinSessionTimeoutMs <= groupMaxSessionTimeoutMs,
                 "group.min.session.timeout.ms must be > 0 and <= group.max.session.timeout.ms");
+    }
+
+    /** Short names; Kafka's class names of its two assignors are read as theirs. */
+    private static List<String> assignorNames(String value) {
+        List<String> names = new ArrayList<>();
+        for (String part : value.split(",")) {
+            String name = part.trim();
+            if (name.isEmpty()) {
+                continue;
+            }
+            names.add(switch (name) {
+                case "org.apache.kafka.coordinator.group.assignor.UniformAssignor" -> "uniform";
+                case "org.apache.kafka.coordinator.group.assignor.RangeAssignor" -> "range";
+                default -> name;
+            });
+        }
+        return names;
     }
 
     private static void require(boolean ok, String message) {
@@ -333,6 +374,8 @@ public record BrokerConfig(
                         s.longValue("log.cleaner.min.compaction.lag.ms"), s.longValue("log.cleaner.max.compaction.lag.ms"),
                         s.decimal("log.cleaner.min.cleanable.ratio")),
                 new Transactions(s.integer("transaction.max.timeout.ms"), s.longValue("transaction.abort.timed.out.transaction.cleanup.interval.ms")),
+                new ConsumerGroups(s.integer("group.consumer.session.timeout.ms"), s.integer("group.consumer.heartbeat.interval.ms"),
+                        assignorNames(s.string("group.consumer.assignors")), s.integer("group.consumer.max.size")),
                 new Replication(
                         s.metadataStore(),
                         s.metadataStore() == MetadataStoreKind.EMBEDDED ? Path.of(s.string("data.dir")).resolve(EMBEDDED_METADATA_DIR)

@@ -141,7 +141,14 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
                 })))
                 .register(registry);
         GaugeWithCallback.builder().name("capstan_group_members").help("Members per group").labelNames("group", "state")
-                .callback(cb -> groups.list().forEach(v -> cb.call(v.members().size(), v.groupId(), v.state().kafkaName())))
+                .callback(cb -> {
+                    groups.list().forEach(v -> cb.call(v.members().size(), v.groupId(), v.state().kafkaName()));
+                    groups.consumerGroups().forEach(v -> cb.call(v.members().size(), v.groupId(), v.state().kafkaName()));
+                })
+                .register(registry);
+        GaugeWithCallback.builder().name("capstan_consumer_group_epoch").help("Group epoch of a consumer-protocol group (KIP-848): it moves"
+                        + " each time membership, a subscription or a subscribed topic changes").labelNames("group")
+                .callback(cb -> groups.consumerGroups().forEach(v -> cb.call(v.groupEpoch(), v.groupId())))
                 .register(registry);
         GaugeWithCallback.builder().name("capstan_group_last_rebalance_seconds").help("Duration of the group's last rebalance")
                 .unit(Unit.SECONDS).labelNames("group")

@@ -3,6 +3,11 @@ package io.capstan.broker.group;
 import io.capstan.cluster.DaemonThreads;
 import io.capstan.broker.log.LogManager;
 import io.capstan.broker.log.Shard;
+import io.capstan.broker.group.modern.ConsumerGroup;
+import io.capstan.broker.group.modern.ConsumerGroupSettings;
+import io.capstan.broker.group.modern.ConsumerGroupView;
+import io.capstan.broker.group.modern.Heartbeat;
+import io.capstan.broker.group.modern.TopicImage;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -32,12 +37,22 @@ public final class GroupCoordinator implements AutoCloseable {
     private volatile OffsetStore offsets;
     private final LogManager logs;
     private final Map<String, Group> groups = new ConcurrentHashMap<>();
+    /** Consumer-protocol groups (KIP-848). A group id is in one map or the other, never both (changed under {@code this}). */
+    private final Map<String, ConsumerGroup> consumerGroups = new ConcurrentHashMap<>();
+    private final ConsumerGroupSettings consumerSettings;
+    private final TopicImage topics;
     private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-group-sweep"));
 
     /** Idle until {@link #activate} (this broker leads the offsets shard). */
     public GroupCoordinator(LogManager logs, GroupSettings settings) {
+        this(logs, settings, ConsumerGroupSettings.defaults(), TopicImage.NONE);
+    }
+
+    public GroupCoordinator(LogManager logs, GroupSettings settings, ConsumerGroupSettings consumerSettings, TopicImage topics) {
         this.logs = logs;
         this.settings = settings;
+        this.consumerSettings = consumerSettings;
+        this.topics = topics;
         sweeper.scheduleWithFixedDelay(this::sweep, SWEEP_MS, SWEEP_MS, TimeUnit.MILLISECONDS);
     }
 
@@ -70,6 +85,7 @@ public final class GroupCoordinator implements AutoCloseable {
         offsets = null;
         groups.values().forEach(g -> g.abandon(Errors.NOT_COORDINATOR));
         groups.clear();
+        consumerGroups.clear();
         if (old != null) {
             old.close();
         }
@@ -97,12 +113,80 @@ public final class GroupCoordinator implements AutoCloseable {
     private void sweep() {
         long now = System.nanoTime();
         groups.values().forEach(g -> g.tick(now));
+        consumerGroups.values().forEach(g -> g.tick(now));
+    }
+
+    // ------------------------------------------------------------------ the consumer protocol (KIP-848)
+
+    /**
+     * ConsumerGroupHeartbeat. A member joining (epoch 0) creates the group; an empty classic group with that id becomes
+     * a consumer group (its committed offsets stay). A classic group with members is refused GROUP_ID_NOT_FOUND, as
+     * Kafka answers when it cannot convert a group.
+     */
+    public Heartbeat.Result consumerHeartbeat(String groupId, Heartbeat heartbeat) {
+        offsets();
+        ConsumerGroup group = consumerGroups.get(groupId);
+        if (group == null) {
+            synchronized (this) {
+                group = consumerGroups.get(groupId);
+                Group classic = groups.get(groupId);
+                if (group == null && classic != null) {
+                    if (heartbeat.memberEpoch() != Heartbeat.JOIN_EPOCH || !classic.markDeadIfEmpty()) {
+                        return new Heartbeat.Result(Errors.GROUP_ID_NOT_FOUND, "group " + groupId + " is a classic group with members;"
+                                + " stop its classic consumers (group.protocol=classic) before members with group.protocol=consumer join",
+                                null, 0, 0, null);
+                    }
+                    groups.remove(groupId);
+                }
+                if (group == null) {
+                    if (heartbeat.memberEpoch() != Heartbeat.JOIN_EPOCH) {
+                        return new Heartbeat.Result(Errors.UNKNOWN_MEMBER_ID, "group " + groupId + " has no member " + heartbeat.memberId()
+                                + " (the coordinator may have moved); rejoin with epoch 0", null, 0, 0, null);
+                    }
+                    group = new ConsumerGroup(groupId, consumerSettings, topics);
+                    consumerGroups.put(groupId, group);
+                }
+            }
+        }
+        return group.heartbeat(heartbeat, System.nanoTime());
+    }
+
+    /** The consumer-protocol group, or null when the id names none (a classic group or nothing). */
+    public ConsumerGroupView describeConsumerGroup(String groupId) {
+        offsets();
+        ConsumerGroup group = consumerGroups.get(groupId);
+        return group == null ? null : group.view();
+    }
+
+    public List<ConsumerGroupView> consumerGroups() {
+        List<ConsumerGroupView> views = new ArrayList<>();
+        if (offsets != null) {
+            consumerGroups.values().forEach(g -> views.add(g.view()));
+        }
+        return views;
+    }
+
+    /** OffsetFetch v9+ names the member and its epoch: checked against a consumer-protocol group. */
+    public Errors fetchCheck(String groupId, String memberId, int memberEpoch) {
+        ConsumerGroup group = consumerGroups.get(groupId);
+        return group == null ? Errors.NONE : group.fetchCheck(memberId, memberEpoch);
     }
 
     public CompletableFuture<JoinGroupResponseData> join(String groupId, JoinRequest request) {
         if (groupId == null || groupId.isEmpty()) {
             return CompletableFuture.completedFuture(new JoinGroupResponseData().setErrorCode(Errors.INVALID_GROUP_ID.code())
                     .setMemberId(request.memberId()).setLeader(""));
+        }
+        ConsumerGroup modern = consumerGroups.get(groupId);
+        if (modern != null) {
+            synchronized (this) {
+                if (!modern.markDeadIfEmpty()) {
+                    // Kafka 4 would let this member join the consumer group through the classic protocol; Capstan does not yet
+                    return CompletableFuture.completedFuture(new JoinGroupResponseData().setErrorCode(Errors.INCONSISTENT_GROUP_PROTOCOL.code())
+                            .setMemberId(request.memberId()).setLeader(""));
+                }
+                consumerGroups.remove(groupId, modern);
+            }
         }
         Group group = request.memberId().isEmpty() ? groups.computeIfAbsent(groupId, id -> new Group(id, settings)) : groups.get(groupId);
         if (group == null) {
@@ -134,12 +218,19 @@ public final class GroupCoordinator implements AutoCloseable {
     /** Validates the committer's membership, then makes the offsets durable. Per-partition errors are filled in by the caller. */
     public CompletableFuture<Errors> commit(String groupId, String memberId, String instanceId, int generation,
                                             Map<TopicPartition, CommittedOffset> commits) {
+        return commit(groupId, memberId, instanceId, generation, Short.MAX_VALUE, commits);
+    }
+
+    /** As above; {@code apiVersion} is OffsetCommit's (a consumer-protocol member must use v9+). */
+    public CompletableFuture<Errors> commit(String groupId, String memberId, String instanceId, int generation, short apiVersion,
+                                            Map<TopicPartition, CommittedOffset> commits) {
         if (groupId == null || groupId.isEmpty()) {
             return CompletableFuture.completedFuture(Errors.INVALID_GROUP_ID);
         }
         Group group = groups.get(groupId);
-        Errors check = group == null
-                ? (generation < 0 ? Errors.NONE : Errors.UNKNOWN_MEMBER_ID)
+        ConsumerGroup modern = consumerGroups.get(groupId);
+        Errors check = modern != null ? modern.commitCheck(memberId, generation, apiVersion, false)
+                : group == null ? (generation < 0 ? Errors.NONE : Errors.UNKNOWN_MEMBER_ID)
                 : group.commitCheck(memberId, instanceId, generation);
         if (check != Errors.NONE) {
             return CompletableFuture.completedFuture(check);
@@ -158,7 +249,9 @@ public final class GroupCoordinator implements AutoCloseable {
             return CompletableFuture.completedFuture(Errors.INVALID_GROUP_ID);
         }
         Group group = groups.get(groupId);
-        Errors check = generation < 0 && (memberId == null || memberId.isEmpty()) ? Errors.NONE
+        ConsumerGroup modern = consumerGroups.get(groupId);
+        Errors check = modern != null ? transactionalCheck(modern.commitCheck(memberId, generation, Short.MAX_VALUE, true))
+                : generation < 0 && (memberId == null || memberId.isEmpty()) ? Errors.NONE
                 : group == null ? Errors.ILLEGAL_GENERATION : group.commitCheck(memberId, instanceId, generation);
         if (check != Errors.NONE) {
             return CompletableFuture.completedFuture(check);
@@ -166,6 +259,11 @@ public final class GroupCoordinator implements AutoCloseable {
         OffsetStore current = offsets;
         return current == null ? CompletableFuture.completedFuture(Errors.NOT_COORDINATOR)
                 : current.commitTransactional(groupId, producerId, producerEpoch, commits);
+    }
+
+    /** As Kafka: a transactional commit with a stale member epoch is told ILLEGAL_GENERATION (what producers understand). */
+    private static Errors transactionalCheck(Errors check) {
+        return check == Errors.STALE_MEMBER_EPOCH ? Errors.ILLEGAL_GENERATION : check;
     }
 
     /** A transaction marker was replicated on the offsets shard: the producer's pending offsets commit or go. */
@@ -199,7 +297,7 @@ public final class GroupCoordinator implements AutoCloseable {
         }
         groups.values().forEach(g -> views.add(g.view()));
         for (String id : current.groups()) {
-            if (!groups.containsKey(id)) {
+            if (!groups.containsKey(id) && !consumerGroups.containsKey(id)) {
                 views.add(emptyView(id));
             }
         }
@@ -211,6 +309,9 @@ public final class GroupCoordinator implements AutoCloseable {
         Group group = groups.get(groupId);
         if (group != null) {
             return group.view();
+        }
+        if (consumerGroups.containsKey(groupId)) {
+            return new GroupView(groupId, GroupState.DEAD, 0, "", "", null, List.of(), 0); // not a classic group
         }
         return offsets().groups().contains(groupId) ? emptyView(groupId)
                 : new GroupView(groupId, GroupState.DEAD, 0, "", "", null, List.of(), 0);
@@ -227,13 +328,15 @@ public final class GroupCoordinator implements AutoCloseable {
         if (current == null) {
             return CompletableFuture.completedFuture(Errors.NOT_COORDINATOR);
         }
-        if (group == null && !current.groups().contains(groupId)) {
+        ConsumerGroup modern = consumerGroups.get(groupId);
+        if (group == null && modern == null && !current.groups().contains(groupId)) {
             return CompletableFuture.completedFuture(Errors.GROUP_ID_NOT_FOUND);
         }
-        if (group != null && !group.markDeadIfEmpty()) {
+        if ((group != null && !group.markDeadIfEmpty()) || (modern != null && !modern.markDeadIfEmpty())) {
             return CompletableFuture.completedFuture(Errors.NON_EMPTY_GROUP);
         }
         groups.remove(groupId);
+        consumerGroups.remove(groupId);
         return current.delete(groupId);
     }
 
@@ -251,17 +354,23 @@ public final class GroupCoordinator implements AutoCloseable {
             return CompletableFuture.completedFuture(new OffsetDeletion(Errors.NOT_COORDINATOR, Map.of()));
         }
         Group group = groups.get(groupId);
-        if (group == null && !current.groups().contains(groupId)) {
+        ConsumerGroup modern = consumerGroups.get(groupId);
+        if (group == null && modern == null && !current.groups().contains(groupId)) {
             return CompletableFuture.completedFuture(new OffsetDeletion(Errors.GROUP_ID_NOT_FOUND, Map.of()));
         }
-        GroupView view = group == null ? emptyView(groupId) : group.view();
-        if (view.state() == GroupState.DEAD) {
-            return CompletableFuture.completedFuture(new OffsetDeletion(Errors.GROUP_ID_NOT_FOUND, Map.of()));
+        java.util.Set<String> subscribed;
+        if (modern != null) {
+            subscribed = modern.subscribedTopics();
+        } else {
+            GroupView view = group == null ? emptyView(groupId) : group.view();
+            if (view.state() == GroupState.DEAD) {
+                return CompletableFuture.completedFuture(new OffsetDeletion(Errors.GROUP_ID_NOT_FOUND, Map.of()));
+            }
+            if (!view.members().isEmpty() && !"consumer".equals(view.protocolType())) {
+                return CompletableFuture.completedFuture(new OffsetDeletion(Errors.NON_EMPTY_GROUP, Map.of()));
+            }
+            subscribed = SubscribedTopics.of(view);
         }
-        if (!view.members().isEmpty() && !"consumer".equals(view.protocolType())) {
-            return CompletableFuture.completedFuture(new OffsetDeletion(Errors.NON_EMPTY_GROUP, Map.of()));
-        }
-        java.util.Set<String> subscribed = SubscribedTopics.of(view);
         Map<TopicPartition, Errors> results = new java.util.LinkedHashMap<>();
         java.util.Set<TopicPartition> deletable = new java.util.HashSet<>();
         for (TopicPartition tp : partitions) {
@@ -278,7 +387,9 @@ public final class GroupCoordinator implements AutoCloseable {
     }
 
     public Collection<String> groupIds() {
-        return list().stream().map(GroupView::groupId).toList();
+        List<String> ids = new ArrayList<>(list().stream().map(GroupView::groupId).toList());
+        consumerGroups().forEach(g -> ids.add(g.groupId()));
+        return ids;
     }
 
     public LogManager logs() {

@@ -12,7 +12,7 @@ import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
 
-/** Group membership requests (JoinGroup, SyncGroup, Heartbeat, LeaveGroup) need READ on the group, as in Kafka. */
+/** Group membership requests (JoinGroup, SyncGroup, Heartbeat, LeaveGroup, ConsumerGroupHeartbeat) need READ on the group, as in Kafka. */
 public final class GroupAccessGate implements ApiHandler {
     private final ApiKeys api;
     private final ApiHandler delegate;
@@ -30,6 +30,7 @@ public final class GroupAccessGate implements ApiHandler {
             case SYNC_GROUP -> m -> ((SyncGroupRequestData) m).groupId();
             case HEARTBEAT -> m -> ((HeartbeatRequestData) m).groupId();
             case LEAVE_GROUP -> m -> ((LeaveGroupRequestData) m).groupId();
+            case CONSUMER_GROUP_HEARTBEAT -> m -> ((org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData) m).groupId();
             default -> null;
         };
         return groupOf == null ? delegate : new GroupAccessGate(api, delegate, groupOf);

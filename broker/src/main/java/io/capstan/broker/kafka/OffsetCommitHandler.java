@@ -64,7 +64,7 @@ public final class OffsetCommitHandler implements ApiHandler {
         if (!groupAuthorized) {
             return CompletableFuture.completedFuture(response);
         }
-        return coordinator.commit(r.groupId(), r.memberId(), r.groupInstanceId(), r.generationIdOrMemberEpoch(), valid)
+        return coordinator.commit(r.groupId(), r.memberId(), r.groupInstanceId(), r.generationIdOrMemberEpoch(), context.version(), valid)
                 .thenApply(error -> {
                     slots.values().forEach(pr -> pr.setErrorCode(error.code()));
                     return (ApiMessage) response;

@@ -52,6 +52,11 @@ public final class OffsetFetchHandler implements ApiHandler {
                     response.groups().add(gr.setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code()));
                     continue;
                 }
+                Errors member = coordinator.fetchCheck(g.groupId(), g.memberId(), g.memberEpoch());
+                if (member != Errors.NONE) {
+                    response.groups().add(gr.setErrorCode(member.code())); // v9+: a consumer-protocol member with a stale epoch
+                    continue;
+                }
                 answer(context, g.groupId(), wanted, v, r.requireStable()).forEach((topic, answers) -> {
                     OffsetFetchResponseData.OffsetFetchResponseTopics tr = new OffsetFetchResponseData.OffsetFetchResponseTopics()
                             .setName(v >= TOPIC_IDS_VERSION ? "" : topic.name()).setTopicId(v >= TOPIC_IDS_VERSION ? topic.id() : Uuid.ZERO_UUID);
