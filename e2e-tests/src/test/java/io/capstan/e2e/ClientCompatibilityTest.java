@@ -166,7 +166,7 @@ class ClientCompatibilityTest {
         }
     }
 
-    private static void require(boolean present, String howToInstall) {
+    static void require(boolean present, String howToInstall) {
         if ("1".equals(System.getenv("CAPSTAN_REQUIRE_CLIENTS"))) {
             assertThat(present).as("client prerequisite missing: " + howToInstall).isTrue();
         }
@@ -182,7 +182,7 @@ class ClientCompatibilityTest {
         }
     }
 
-    private static int exitCode(List<String> cmd) {
+    static int exitCode(List<String> cmd) {
         return Commands.exitCode(cmd);
     }
 

@@ -49,7 +49,7 @@ class GroupRebalanceTest {
     /** Who owned which partition when: every in-process member's rebalance callbacks, in order. */
     static final class Ownership {
         private final Map<Integer, String> owner = new java.util.HashMap<>();
-        private final List<String> violations = new CopyOnWriteArrayList<>();
+        final List<String> violations = new CopyOnWriteArrayList<>();
         private int changes;
 
         synchronized void assigned(String member, java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) {
@@ -84,16 +84,22 @@ class GroupRebalanceTest {
 
         final Ownership ownership;
 
+        /** The classic protocol with the cooperative-sticky assignor, a 6 s session and 500 ms heartbeats. */
+        static final Map<String, String> CLASSIC_COOPERATIVE = Map.of("session.timeout.ms", "6000", "heartbeat.interval.ms", "500",
+                "partition.assignment.strategy", "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+
         Member(String bootstrap, Set<String> processed, String name, Ownership ownership) {
+            this(bootstrap, GROUP, processed, name, ownership, CLASSIC_COOPERATIVE);
+        }
+
+        Member(String bootstrap, String group, Set<String> processed, String name, Ownership ownership, Map<String, String> protocol) {
             this.ownership = ownership;
             Properties p = new Properties();
             p.put("bootstrap.servers", bootstrap);
-            p.put("group.id", GROUP);
+            p.put("group.id", group);
             p.put("enable.auto.commit", "false");
             p.put("auto.offset.reset", "earliest");
-            p.put("session.timeout.ms", "6000");
-            p.put("heartbeat.interval.ms", "500");
-            p.put("partition.assignment.strategy", "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+            p.putAll(protocol);
             this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer());
             this.processed = processed;
             this.thread = new Thread(this, name);
@@ -337,7 +343,7 @@ class GroupRebalanceTest {
         }
     }
 
-    private static void produce(String bootstrap, Set<String> acked, AtomicLong sent, java.util.concurrent.atomic.AtomicReference<Exception> failure,
+    static void produce(String bootstrap, Set<String> acked, AtomicLong sent, java.util.concurrent.atomic.AtomicReference<Exception> failure,
                                 AtomicBoolean producing) {
         Properties p = new Properties();
         p.put("bootstrap.servers", bootstrap);

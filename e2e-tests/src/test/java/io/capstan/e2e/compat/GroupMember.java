@@ -9,7 +9,8 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
- * A cooperative-sticky group member in its own JVM, so a test can SIGKILL it like a crashed process. It prints
+ * A group member in its own JVM (cooperative-sticky under the classic protocol, or the consumer protocol when the
+ * fourth argument is "consumer"), so a test can SIGKILL it like a crashed process. It prints
  * each record's value once processed and commits after every poll, so its output is what it processed.
  */
 public final class GroupMember {
@@ -19,9 +20,13 @@ public final class GroupMember {
         p.put("group.id", args[1]);
         p.put("enable.auto.commit", "false");
         p.put("auto.offset.reset", "earliest");
-        p.put("session.timeout.ms", "6000");
-        p.put("heartbeat.interval.ms", "500");
-        p.put("partition.assignment.strategy", "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+        if (args.length > 3 && args[3].equals("consumer")) {
+            p.put("group.protocol", "consumer"); // KIP-848: the coordinator sets the session and assigns
+        } else {
+            p.put("session.timeout.ms", "6000");
+            p.put("heartbeat.interval.ms", "500");
+            p.put("partition.assignment.strategy", "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+        }
         try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
             c.subscribe(List.of(args[2]));
             System.out.println("STARTED");
