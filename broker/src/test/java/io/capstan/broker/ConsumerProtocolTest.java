@@ -1,7 +1,6 @@
 package io.capstan.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Path;
@@ -26,7 +25,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.GroupState;
 import org.apache.kafka.common.GroupType;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.InconsistentGroupProtocolException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
@@ -42,6 +40,12 @@ class ConsumerProtocolTest {
     @TempDir
     Path dir;
     TestBroker broker;
+    /** Every record any member of a test read, in the order read. */
+    final List<String> everyRead = java.util.Collections.synchronizedList(new ArrayList<>());
+    /** Which member owns each partition, from the members' rebalance callbacks (members are polled on one thread). */
+    final Map<TopicPartition, Member> owners = new java.util.HashMap<>();
+    final List<String> doubleOwned = new ArrayList<>();
+    final java.util.concurrent.atomic.AtomicInteger commitsRefused = new java.util.concurrent.atomic.AtomicInteger();
 
     @BeforeEach
     void start() throws Exception {
@@ -66,7 +70,7 @@ class ConsumerProtocolTest {
         Member(String group, Map<String, Object> extra) {
             Properties p = broker.clientProps();
             p.put("group.id", group);
-            p.put("group.protocol", "consumer");
+            p.put("group.protocol", "consumer"); // unless extra says otherwise
             p.put("enable.auto.commit", "false");
             p.put("auto.offset.reset", "earliest");
             p.putAll(extra);
@@ -74,28 +78,61 @@ class ConsumerProtocolTest {
             consumer.subscribe(List.of(TOPIC), new ConsumerRebalanceListener() {
                 @Override
                 public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-                    consumer.commitSync();
+                    commit();
+                    released(partitions);
                 }
 
                 @Override
-                public void onPartitionsAssigned(Collection<TopicPartition> partitions) {}
+                public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+                    for (TopicPartition tp : partitions) {
+                        Member previous = owners.putIfAbsent(tp, Member.this);
+                        if (previous != null && previous != Member.this) {
+                            doubleOwned.add(tp + " assigned while another member still owned it");
+                        }
+                    }
+                }
+
+                @Override
+                public void onPartitionsLost(Collection<TopicPartition> partitions) {
+                    released(partitions);
+                }
             });
         }
 
         void poll() {
             for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(100))) {
                 read.add(r.value());
+                everyRead.add(r.value());
             }
-            consumer.commitSync();
+            commit();
+        }
+
+        /** What an application does when a classic member's commit meets a rebalance: go on polling (at least once). */
+        private void commit() {
+            try {
+                consumer.commitSync();
+            } catch (org.apache.kafka.common.errors.RebalanceInProgressException | org.apache.kafka.clients.consumer.CommitFailedException e) {
+                commitsRefused.incrementAndGet();
+            }
+        }
+
+        private void released(Collection<TopicPartition> partitions) {
+            partitions.forEach(tp -> owners.remove(tp, this));
         }
 
         Set<TopicPartition> assignment() {
             return consumer.assignment();
         }
 
+        private boolean closed;
+
         @Override
         public void close() {
-            consumer.close();
+            if (!closed) {
+                closed = true;
+                consumer.close();
+                released(List.copyOf(owners.keySet()));
+            }
         }
     }
 
@@ -118,6 +155,7 @@ class ConsumerProtocolTest {
             List<String> all = new ArrayList<>(a.read);
             all.addAll(b.read);
             assertThat(all).containsExactlyInAnyOrderElementsOf(sent);
+            assertThat(commitsRefused).as("consumer-protocol commits are never refused for a rebalance").hasValue(0);
 
             try (Admin admin = Admin.create(broker.clientProps())) {
                 ConsumerGroupDescription d = admin.describeConsumerGroups(List.of("split")).all().get().get("split");
@@ -149,29 +187,96 @@ class ConsumerProtocolTest {
             List<String> after = new ArrayList<>(a.read);
             after.addAll(b.read);
             assertThat(after).containsExactlyInAnyOrderElementsOf(sent);
+            assertThat(doubleOwned).isEmpty();
         }
     }
 
+    static final Map<String, Object> CLASSIC_COOPERATIVE = Map.of("group.protocol", "classic",
+            "partition.assignment.strategy", "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+    static final Map<String, Object> CLASSIC_EAGER = Map.of("group.protocol", "classic",
+            "partition.assignment.strategy", "org.apache.kafka.clients.consumer.RangeAssignor");
+
     @Test
-    void aClassicConsumerCannotJoinAConsumerProtocolGroupWithMembers() throws Exception {
-        try (Member a = new Member("mixed", Map.of())) {
-            await().atMost(Duration.ofSeconds(30)).until(() -> {
-                a.poll();
-                return a.assignment().size() == PARTITIONS;
-            });
-            Properties p = broker.clientProps();
-            p.put("group.id", "mixed");
-            p.put("group.protocol", "classic");
-            try (KafkaConsumer<String, String> classic = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
-                classic.subscribe(List.of(TOPIC));
-                assertThatThrownBy(() -> {
-                    for (int i = 0; i < 100; i++) {
-                        classic.poll(Duration.ofMillis(100));
+    void aClassicGroupUpgradesOnlineOneMemberAtATimeAndEveryRecordIsReadExactlyOnce() throws Exception {
+        List<String> sent = produce(0, 300);
+        List<Member> all = new ArrayList<>();
+        try (Member classicA = new Member("upgrade", CLASSIC_COOPERATIVE); Member classicB = new Member("upgrade", CLASSIC_COOPERATIVE)) {
+            all.add(classicA);
+            all.add(classicB);
+            pollUntil(all, () -> classicA.assignment().size() == PARTITIONS / 2 && classicB.assignment().size() == PARTITIONS / 2);
+            assertThat(groupType("upgrade")).isEqualTo(GroupType.CLASSIC);
+            int classicGeneration = broker.broker().groups().describe("upgrade").generation();
+
+            // a member on the new protocol joins the classic group: it becomes a consumer group, the classic members stay
+            sent.addAll(produce(300, 300));
+            try (Member modernA = new Member("upgrade", Map.of())) {
+                all.add(modernA);
+                pollUntil(all, () -> all.stream().allMatch(m -> m.assignment().size() == PARTITIONS / 3) && readAll(all, sent));
+                assertThat(groupType("upgrade")).isEqualTo(GroupType.CONSUMER);
+                assertThat(describe("upgrade").groupEpoch().orElseThrow()).isGreaterThan(classicGeneration);
+                assertThat(describe("upgrade").members()).extracting(m -> m.upgraded().orElse(false))
+                        .as("two members still on the classic protocol").containsExactlyInAnyOrder(false, false, true);
+
+                // the rolling restart goes on: each classic member is replaced by one on the new protocol
+                classicA.close();
+                all.remove(classicA);
+                try (Member modernB = new Member("upgrade", Map.of())) {
+                    all.add(modernB);
+                    classicB.close();
+                    all.remove(classicB);
+                    sent.addAll(produce(600, 300));
+                    try (Member modernC = new Member("upgrade", Map.of())) {
+                        all.add(modernC);
+                        pollUntil(all, () -> all.stream().allMatch(m -> m.assignment().size() == PARTITIONS / 3) && readAll(all, sent));
+                        assertThat(describe("upgrade").members()).allSatisfy(m -> assertThat(m.upgraded()).contains(true));
                     }
-                }).isInstanceOf(InconsistentGroupProtocolException.class);
+                }
             }
-            a.poll();
-            assertThat(a.assignment()).hasSize(PARTITIONS);
+        }
+        // classic members may see a commit refused during a rebalance and read those records again: at least once
+        assertThat(everyRead).containsAll(sent);
+        assertThat(doubleOwned).isEmpty();
+        System.out.printf("online upgrade: %d records, %d reads, %d commits refused during rebalances%n", sent.size(), everyRead.size(),
+                commitsRefused.get());
+    }
+
+    @Test
+    void aClassicMemberJoinsAConsumerGroupWithMembersAndGetsItsShare() throws Exception {
+        List<String> sent = produce(0, 300);
+        List<Member> all = new ArrayList<>();
+        try (Member modern = new Member("mixed", Map.of())) {
+            all.add(modern);
+            pollUntil(all, () -> modern.assignment().size() == PARTITIONS);
+            try (Member eager = new Member("mixed", CLASSIC_EAGER)) {
+                all.add(eager);
+                sent.addAll(produce(300, 300));
+                pollUntil(all, () -> modern.assignment().size() == PARTITIONS / 2 && eager.assignment().size() == PARTITIONS / 2
+                        && readAll(all, sent));
+                assertThat(disjoint(modern.assignment(), eager.assignment())).isTrue();
+                assertThat(groupType("mixed")).isEqualTo(GroupType.CONSUMER);
+            }
+            pollUntil(all.subList(0, 1), () -> modern.assignment().size() == PARTITIONS);
+        }
+        assertThat(everyRead).containsAll(sent);
+        assertThat(doubleOwned).isEmpty();
+    }
+
+    /** Polls every member (one thread: the consumers are independent) until the condition holds. */
+    private static void pollUntil(List<Member> members, java.util.concurrent.Callable<Boolean> done) {
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            members.forEach(Member::poll);
+            return done.call();
+        });
+    }
+
+    private boolean readAll(List<Member> members, List<String> sent) {
+        return everyRead.size() >= sent.size();
+    }
+
+
+    private GroupType groupType(String group) throws Exception {
+        try (Admin admin = Admin.create(broker.clientProps())) {
+            return admin.listGroups().all().get().stream().filter(g -> g.groupId().equals(group)).findFirst().orElseThrow().type().orElseThrow();
         }
     }
 

@@ -421,6 +421,27 @@ final class Group {
         return true;
     }
 
+    /**
+     * Gives the group's members to a consumer-protocol group (online upgrade) and marks this one dead; null when it
+     * cannot be: not a consumer-protocol group ("consumer" protocol type) or already dead. Members waiting in a join or
+     * sync are told REBALANCE_IN_PROGRESS and come back to the new group.
+     */
+    synchronized HandOver handOver() {
+        if (state == GroupState.DEAD || members.isEmpty() || !"consumer".equals(protocolType)) {
+            return null;
+        }
+        abandon(Errors.REBALANCE_IN_PROGRESS);
+        List<io.capstan.broker.group.modern.ClassicMemberState> out = new ArrayList<>();
+        for (Member m : members.values()) {
+            out.add(new io.capstan.broker.group.modern.ClassicMemberState(m.memberId, m.instanceId, m.clientId, m.clientHost,
+                    m.sessionTimeoutMs, m.rebalanceTimeoutMs, m.protocols, state == GroupState.STABLE ? m.assignment : new byte[0]));
+        }
+        state = GroupState.DEAD;
+        return new HandOver(generation, out);
+    }
+
+    record HandOver(int generation, List<io.capstan.broker.group.modern.ClassicMemberState> members) {}
+
     // ------------------------------------------------------------------ views
 
     /** This broker stops coordinating: every waiting member is told to find the new coordinator. */

@@ -131,12 +131,20 @@ public final class GroupCoordinator implements AutoCloseable {
                 group = consumerGroups.get(groupId);
                 Group classic = groups.get(groupId);
                 if (group == null && classic != null) {
-                    if (heartbeat.memberEpoch() != Heartbeat.JOIN_EPOCH || !classic.markDeadIfEmpty()) {
-                        return new Heartbeat.Result(Errors.GROUP_ID_NOT_FOUND, "group " + groupId + " is a classic group with members;"
-                                + " stop its classic consumers (group.protocol=classic) before members with group.protocol=consumer join",
+                    if (heartbeat.memberEpoch() != Heartbeat.JOIN_EPOCH) {
+                        return new Heartbeat.Result(Errors.UNKNOWN_MEMBER_ID, "group " + groupId + " is a classic group; rejoin with epoch 0",
                                 null, 0, 0, null);
                     }
-                    groups.remove(groupId);
+                    if (classic.markDeadIfEmpty()) {
+                        groups.remove(groupId);
+                    } else {
+                        group = upgrade(groupId, classic);
+                        if (group == null) {
+                            return new Heartbeat.Result(Errors.GROUP_ID_NOT_FOUND, "group " + groupId + " is a classic group whose members"
+                                    + " do not use the consumer protocol (protocol type other than \"consumer\"); it cannot take"
+                                    + " group.protocol=consumer members", null, 0, 0, null);
+                        }
+                    }
                 }
                 if (group == null) {
                     if (heartbeat.memberEpoch() != Heartbeat.JOIN_EPOCH) {
@@ -149,6 +157,24 @@ public final class GroupCoordinator implements AutoCloseable {
             }
         }
         return group.heartbeat(heartbeat, System.nanoTime());
+    }
+
+    /** Online upgrade: the classic group's members move into a new consumer-protocol group; null if they cannot. */
+    private ConsumerGroup upgrade(String groupId, Group classic) {
+        Group.HandOver handOver = classic.handOver();
+        if (handOver == null) {
+            return null;
+        }
+        ConsumerGroup upgraded;
+        try {
+            upgraded = ConsumerGroup.fromClassic(groupId, consumerSettings, topics, handOver.generation(), handOver.members(), System.nanoTime());
+        } catch (io.capstan.broker.group.modern.GroupError e) {
+            return null; // a member's subscription is not the consumer protocol's: the classic group is dead; its members rejoin
+        } finally {
+            groups.remove(groupId);
+        }
+        consumerGroups.put(groupId, upgraded);
+        return upgraded;
     }
 
     /** The consumer-protocol group, or null when the id names none (a classic group or nothing). */
@@ -181,9 +207,11 @@ public final class GroupCoordinator implements AutoCloseable {
         if (modern != null) {
             synchronized (this) {
                 if (!modern.markDeadIfEmpty()) {
-                    // Kafka 4 would let this member join the consumer group through the classic protocol; Capstan does not yet
-                    return CompletableFuture.completedFuture(new JoinGroupResponseData().setErrorCode(Errors.INCONSISTENT_GROUP_PROTOCOL.code())
-                            .setMemberId(request.memberId()).setLeader(""));
+                    // a classic member of a consumer-protocol group (an application part way through moving protocols)
+                    return CompletableFuture.completedFuture(modern.classicJoin(new io.capstan.broker.group.modern.ClassicJoin(
+                            request.memberId(), request.instanceId(), request.clientId(), request.clientHost(), request.sessionTimeoutMs(),
+                            request.rebalanceTimeoutMs(), request.protocolType(), request.protocols(), request.requireKnownMemberId()),
+                            System.nanoTime()));
                 }
                 consumerGroups.remove(groupId, modern);
             }
@@ -198,6 +226,15 @@ public final class GroupCoordinator implements AutoCloseable {
 
     public CompletableFuture<SyncGroupResponseData> sync(String groupId, String memberId, String instanceId, int generation,
                                                          Map<String, byte[]> assignments) {
+        return sync(groupId, memberId, instanceId, generation, null, null, assignments);
+    }
+
+    public CompletableFuture<SyncGroupResponseData> sync(String groupId, String memberId, String instanceId, int generation,
+                                                         String protocolType, String protocolName, Map<String, byte[]> assignments) {
+        ConsumerGroup modern = consumerGroups.get(groupId);
+        if (modern != null) {
+            return CompletableFuture.completedFuture(modern.classicSync(memberId, instanceId, generation, protocolType, protocolName, System.nanoTime()));
+        }
         Group group = groups.get(groupId);
         if (group == null) {
             return CompletableFuture.completedFuture(new SyncGroupResponseData().setErrorCode(Errors.UNKNOWN_MEMBER_ID.code()).setAssignment(new byte[0]));
@@ -206,11 +243,19 @@ public final class GroupCoordinator implements AutoCloseable {
     }
 
     public Errors heartbeat(String groupId, String memberId, String instanceId, int generation) {
+        ConsumerGroup modern = consumerGroups.get(groupId);
+        if (modern != null) {
+            return modern.classicHeartbeat(memberId, instanceId, generation, System.nanoTime());
+        }
         Group group = groups.get(groupId);
         return group == null ? Errors.UNKNOWN_MEMBER_ID : group.heartbeat(memberId, instanceId, generation, System.nanoTime());
     }
 
     public Errors leave(String groupId, String memberId, String instanceId) {
+        ConsumerGroup modern = consumerGroups.get(groupId);
+        if (modern != null) {
+            return modern.classicLeave(memberId, instanceId);
+        }
         Group group = groups.get(groupId);
         return group == null ? Errors.UNKNOWN_MEMBER_ID : group.leave(memberId, instanceId, System.nanoTime());
     }

@@ -19,6 +19,7 @@ import org.apache.kafka.common.protocol.Errors;
  * is GROUP_ID_NOT_FOUND, which sends Kafka's admin client on to DescribeGroups.
  */
 public final class ConsumerGroupDescribeHandler implements ApiHandler {
+    private static final byte CLASSIC_MEMBER = 0;
     private static final byte CONSUMER_MEMBER = 1;
 
     private final GroupCoordinator coordinator;
@@ -50,7 +51,7 @@ public final class ConsumerGroupDescribeHandler implements ApiHandler {
                         .setRackId(m.rackId()).setMemberEpoch(m.memberEpoch()).setClientId(m.clientId()).setClientHost(m.clientHost())
                         .setSubscribedTopicNames(new ArrayList<>(m.subscribedTopicNames())).setSubscribedTopicRegex(m.subscribedTopicRegex())
                         .setAssignment(assignment(m.assigned(), g.topicNames())).setTargetAssignment(assignment(m.target(), g.topicNames()))
-                        .setMemberType(CONSUMER_MEMBER));
+                        .setMemberType(m.classic() ? CLASSIC_MEMBER : CONSUMER_MEMBER));
             }
             dg.setAuthorizedOperations(r.includeAuthorizedOperations()
                     ? AuthorizedOperations.of(context, org.apache.kafka.common.resource.ResourceType.GROUP, id) : AuthorizedOperations.NOT_REQUESTED);

@@ -22,7 +22,8 @@ public final class SyncGroupHandler implements ApiHandler {
         Map<String, byte[]> assignments = new HashMap<>();
         r.assignments().forEach(a -> assignments.put(a.memberId(), a.assignment()));
         short version = context.version();
-        return coordinator.sync(r.groupId(), r.memberId(), r.groupInstanceId(), r.generationId(), assignments)
+        return coordinator.sync(r.groupId(), r.memberId(), r.groupInstanceId(), r.generationId(),
+                        version >= PROTOCOL_VERSION ? r.protocolType() : null, version >= PROTOCOL_VERSION ? r.protocolName() : null, assignments)
                 .thenApply(response -> {
                     if (version < PROTOCOL_VERSION) {
                         response.setProtocolType(null).setProtocolName(null);

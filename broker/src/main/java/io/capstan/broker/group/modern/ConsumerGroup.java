@@ -8,7 +8,13 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
+import java.nio.ByteBuffer;
+import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor;
+import org.apache.kafka.clients.consumer.internals.ConsumerProtocol;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.JoinGroupResponseData;
+import org.apache.kafka.common.message.SyncGroupResponseData;
 import org.apache.kafka.common.protocol.Errors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +46,8 @@ public final class ConsumerGroup {
     }
 
     private record Revocation(int epoch, long deadlineNanos) {}
+
+    private static final String CONSUMER_PROTOCOL_TYPE = "consumer";
 
     private final String groupId;
     private final ConsumerGroupSettings settings;
@@ -93,7 +101,18 @@ public final class ConsumerGroup {
         boolean joining = h.memberEpoch() == Heartbeat.JOIN_EPOCH;
         ConsumerMember before = h.instanceId() == null ? dynamicMember(h, joining) : staticMember(h, joining);
         ConsumerMember updated = before.updated(h.instanceId(), h.rackId(), h.rebalanceTimeoutMs(), h.subscribedTopicNames(),
-                h.subscribedTopicRegex(), h.serverAssignor(), h.clientId(), h.clientHost());
+                h.subscribedTopicRegex(), h.serverAssignor(), h.clientId(), h.clientHost()).withClassic(null);
+        ConsumerMember next = advance(before, updated, h.ownedPartitions(), now, settings.sessionTimeoutMs());
+        boolean sendAssignment = h.full() || !next.assigned().equals(before.assigned());
+        return new Heartbeat.Result(Errors.NONE, null, next.memberId(), next.memberEpoch(), settings.heartbeatIntervalMs(),
+                sendAssignment ? next.assigned() : null);
+    }
+
+    /**
+     * One step of a member, whichever protocol it uses: its updated subscription may bump the group epoch (as may a change
+     * of the subscribed topics), a new epoch gets a new target assignment, then the member moves towards its target.
+     */
+    private ConsumerMember advance(ConsumerMember before, ConsumerMember updated, Assignment owned, long now, int sessionTimeoutMs) {
         boolean bump = !members.containsKey(updated.memberId()) || !updated.sameSubscription(before);
         put(updated);
         Map<String, PartitionAssignor.Topic> metadata = subscriptionMetadata();
@@ -109,7 +128,7 @@ public final class ConsumerGroup {
             computeTarget();
         }
         ConsumerMember next = Reconciliation.next(updated, assignmentEpoch, target.getOrDefault(updated.memberId(), Assignment.EMPTY),
-                this::holderEpoch, h.ownedPartitions());
+                this::holderEpoch, owned);
         put(next);
         if (next.state() == MemberState.UNREVOKED_PARTITIONS) {
             Revocation r = revocations.get(next.memberId());
@@ -119,10 +138,228 @@ public final class ConsumerGroup {
         } else {
             revocations.remove(next.memberId());
         }
-        sessionDeadlines.put(next.memberId(), now + settings.sessionTimeoutMs() * 1_000_000L);
-        boolean sendAssignment = h.full() || !next.assigned().equals(before.assigned());
-        return new Heartbeat.Result(Errors.NONE, null, next.memberId(), next.memberEpoch(), settings.heartbeatIntervalMs(),
-                sendAssignment ? next.assigned() : null);
+        sessionDeadlines.put(next.memberId(), now + sessionTimeoutMs * 1_000_000L);
+        return next;
+    }
+
+    // ------------------------------------------------------------------ members on the classic protocol (online upgrade)
+
+    /**
+     * JoinGroup from a member still on the classic protocol. There is no barrier: the member is answered at once with its
+     * member epoch as generation and as a follower, so it fetches its assignment with SyncGroup; the partitions it owns
+     * come in its subscription (cooperative members list them, eager ones have given everything up), which is how it
+     * acknowledges a revocation.
+     */
+    public synchronized JoinGroupResponseData classicJoin(ClassicJoin j, long now) {
+        try {
+            if (dead) {
+                throw new GroupError(Errors.COORDINATOR_NOT_AVAILABLE, "group " + groupId + " is being deleted; retry");
+            }
+            String memberId = j.memberId().isEmpty() ? Uuid.randomUuid().toString() : j.memberId();
+            checkClassicProtocols(memberId, j.protocolType(), j.protocols().keySet());
+            if (j.memberId().isEmpty() && j.instanceId() == null && j.requireKnownMemberId()) {
+                return new JoinGroupResponseData().setErrorCode(Errors.MEMBER_ID_REQUIRED.code()).setMemberId(memberId)
+                        .setGenerationId(-1).setLeader("").setProtocolName(null).setProtocolType(null);
+            }
+            ConsumerProtocolSubscription subscription = subscription(memberId, j.protocols());
+            ConsumerMember before = classicMember(memberId, j.memberId().isEmpty(), j.instanceId(), j.clientId(), j.clientHost());
+            ConsumerMember updated = before.updated(j.instanceId(), subscription.rackId, j.rebalanceTimeoutMs(), subscription.topics,
+                    null, null, j.clientId(), j.clientHost()).withClassic(new ClassicMetadata(j.sessionTimeoutMs(), j.protocols()));
+            ConsumerMember next = advance(before, updated, subscription.owned, now, j.sessionTimeoutMs());
+            return new JoinGroupResponseData().setMemberId(next.memberId()).setGenerationId(next.memberEpoch())
+                    .setProtocolType(CONSUMER_PROTOCOL_TYPE).setProtocolName(next.classic().protocolName()).setLeader("");
+        } catch (GroupError e) {
+            return new JoinGroupResponseData().setErrorCode(e.error().code()).setMemberId(j.memberId())
+                    .setGenerationId(-1).setLeader("").setProtocolName(null).setProtocolType(null);
+        }
+    }
+
+    /** SyncGroup from a classic member: its current assignment, in the consumer protocol's encoding it joined with. */
+    public synchronized SyncGroupResponseData classicSync(String memberId, String instanceId, int generation, String protocolType,
+                                                          String protocolName, long now) {
+        try {
+            ConsumerMember m = classicMemberOf(memberId, instanceId, generation);
+            if ((protocolType != null && !protocolType.equals(CONSUMER_PROTOCOL_TYPE))
+                    || (protocolName != null && !protocolName.equals(m.classic().protocolName()))) {
+                throw new GroupError(Errors.INCONSISTENT_GROUP_PROTOCOL, "member " + memberId + " synced with protocol " + protocolName
+                        + " but joined with " + m.classic().protocolName());
+            }
+            if (groupEpoch > m.memberEpoch() && m.state() != MemberState.UNREVOKED_PARTITIONS) {
+                throw new GroupError(Errors.REBALANCE_IN_PROGRESS, "group " + groupId + " moved to epoch " + groupEpoch + "; rejoin");
+            }
+            sessionDeadlines.put(m.memberId(), now + m.classic().sessionTimeoutMs() * 1_000_000L);
+            return new SyncGroupResponseData().setProtocolType(CONSUMER_PROTOCOL_TYPE).setProtocolName(m.classic().protocolName())
+                    .setAssignment(encode(m));
+        } catch (GroupError e) {
+            return new SyncGroupResponseData().setErrorCode(e.error().code()).setAssignment(new byte[0]);
+        }
+    }
+
+    /**
+     * Heartbeat from a classic member: REBALANCE_IN_PROGRESS whenever rejoining would move it on (a new group epoch,
+     * partitions to revoke, or partitions it waits for that are now free), which is how it learns what a consumer
+     * member learns from its heartbeat answers.
+     */
+    public synchronized Errors classicHeartbeat(String memberId, String instanceId, int generation, long now) {
+        try {
+            ConsumerMember m = classicMemberOf(memberId, instanceId, generation);
+            sessionDeadlines.put(m.memberId(), now + m.classic().sessionTimeoutMs() * 1_000_000L);
+            boolean waitsForFree = m.state() == MemberState.UNRELEASED_PARTITIONS
+                    && target.getOrDefault(m.memberId(), Assignment.EMPTY).minus(m.assigned())
+                            .filter((t, p) -> holderEpoch(t, p) == Reconciliation.Holders.FREE).size() > 0;
+            return m.memberEpoch() < groupEpoch || m.state() == MemberState.UNREVOKED_PARTITIONS || waitsForFree
+                    ? Errors.REBALANCE_IN_PROGRESS : Errors.NONE;
+        } catch (GroupError e) {
+            return e.error();
+        }
+    }
+
+    /** LeaveGroup from a classic member (by member id, or by instance id when the id is empty). */
+    public synchronized Errors classicLeave(String memberId, String instanceId) {
+        ConsumerMember m;
+        if (instanceId != null) {
+            String id = staticMembers.get(instanceId);
+            m = id == null ? null : members.get(id);
+            if (m != null && memberId != null && !memberId.isEmpty() && !m.memberId().equals(memberId)) {
+                return Errors.FENCED_INSTANCE_ID;
+            }
+        } else {
+            m = members.get(memberId);
+        }
+        if (m == null) {
+            return Errors.UNKNOWN_MEMBER_ID;
+        }
+        remove(m, "left the group (LeaveGroup)");
+        return Errors.NONE;
+    }
+
+    private ConsumerMember classicMember(String memberId, boolean unknown, String instanceId, String clientId, String clientHost) {
+        if (instanceId == null) {
+            // as in Kafka, a classic member is (re)created under the id it names: the id it was given with
+            // MEMBER_ID_REQUIRED, or the one it had before the group changed protocol or coordinator
+            ConsumerMember m = members.get(memberId);
+            return m != null ? m : newMember(memberId, null, clientId, clientHost);
+        }
+        String existingId = staticMembers.get(instanceId);
+        ConsumerMember existing = existingId == null ? null : members.get(existingId);
+        if (existing == null) {
+            return newMember(memberId, instanceId, clientId, clientHost);
+        }
+        if (existing.memberId().equals(memberId)) {
+            return existing;
+        }
+        if (!unknown) {
+            throw new GroupError(Errors.FENCED_INSTANCE_ID, "instance id " + instanceId + " belongs to member " + existing.memberId());
+        }
+        // a classic static member coming back under a new id takes over its predecessor's partitions, as in classic groups
+        ConsumerMember replacement = existing.startedOver(memberId, true);
+        forget(existing);
+        Assignment itsTarget = target.remove(existing.memberId());
+        if (itsTarget != null) {
+            target.put(memberId, itsTarget);
+        }
+        put(replacement);
+        return replacement;
+    }
+
+    private ConsumerMember classicMemberOf(String memberId, String instanceId, int generation) {
+        ConsumerMember m;
+        if (instanceId != null) {
+            String id = staticMembers.get(instanceId);
+            m = id == null ? null : members.get(id);
+            if (m != null && !m.memberId().equals(memberId)) {
+                throw new GroupError(Errors.FENCED_INSTANCE_ID, "instance id " + instanceId + " belongs to member " + m.memberId());
+            }
+        } else {
+            m = members.get(memberId);
+        }
+        if (m == null || !m.usesClassicProtocol()) {
+            throw new GroupError(Errors.UNKNOWN_MEMBER_ID, "member " + memberId + " is not a classic member of group " + groupId);
+        }
+        if (generation != m.memberEpoch()) {
+            throw new GroupError(Errors.ILLEGAL_GENERATION, "member " + memberId + " is at generation " + m.memberEpoch() + ", not " + generation);
+        }
+        return m;
+    }
+
+    /** The consumer protocol, and an assignor every classic member supports (as in a classic group). */
+    private void checkClassicProtocols(String memberId, String protocolType, java.util.Set<String> names) {
+        boolean shared = !names.isEmpty() && names.stream().anyMatch(n -> members.values().stream()
+                .filter(m -> m.usesClassicProtocol() && !m.memberId().equals(memberId))
+                .allMatch(m -> m.classic().protocols().containsKey(n)));
+        if (!CONSUMER_PROTOCOL_TYPE.equals(protocolType) || !shared) {
+            throw new GroupError(Errors.INCONSISTENT_GROUP_PROTOCOL, "member " + memberId + " joined with protocol type " + protocolType
+                    + " and assignors " + names + "; a consumer group's classic members must use the consumer protocol and share an assignor");
+        }
+    }
+
+    private record ConsumerProtocolSubscription(List<String> topics, Assignment owned, String rackId) {}
+
+    private ConsumerProtocolSubscription subscription(String memberId, Map<String, byte[]> protocols) {
+        try {
+            ConsumerPartitionAssignor.Subscription s = ConsumerProtocol.deserializeSubscription(
+                    ByteBuffer.wrap(protocols.values().iterator().next()));
+            Map<Uuid, java.util.Set<Integer>> owned = new HashMap<>();
+            for (TopicPartition tp : s.ownedPartitions()) {
+                PartitionAssignor.Topic t = topics.topic(tp.topic());
+                if (t != null) {
+                    owned.computeIfAbsent(t.id(), x -> new java.util.HashSet<>()).add(tp.partition());
+                }
+            }
+            return new ConsumerProtocolSubscription(List.copyOf(s.topics()), Assignment.of(owned), s.rackId().orElse(null));
+        } catch (RuntimeException e) {
+            throw new GroupError(Errors.INCONSISTENT_GROUP_PROTOCOL, "member " + memberId + " sent a subscription that is not the"
+                    + " consumer protocol's: " + e.getMessage());
+        }
+    }
+
+    private byte[] encode(ConsumerMember m) {
+        List<TopicPartition> partitions = new ArrayList<>();
+        m.assigned().partitions().forEach((id, ps) -> {
+            PartitionAssignor.Topic known = subscribed.values().stream().filter(t -> t.id().equals(id)).findFirst().orElse(null);
+            String name = known != null ? known.name() : topics.nameOf(id);
+            if (name != null) {
+                ps.forEach(p -> partitions.add(new TopicPartition(name, p)));
+            }
+        });
+        short version = ConsumerProtocol.deserializeVersion(ByteBuffer.wrap(m.classic().protocols().get(m.classic().protocolName())));
+        ByteBuffer buffer = ConsumerProtocol.serializeAssignment(new ConsumerPartitionAssignor.Assignment(partitions), version);
+        byte[] bytes = new byte[buffer.remaining()];
+        buffer.get(bytes);
+        return bytes;
+    }
+
+    /**
+     * A classic group with members becomes a consumer-protocol group (Kafka 4's online upgrade): each member keeps what it
+     * was assigned at the group's generation, which becomes the members' epoch, the group epoch and the target; the new
+     * consumer member's join then bumps the epoch and the classic members learn it from their next heartbeat.
+     */
+    public static ConsumerGroup fromClassic(String groupId, ConsumerGroupSettings settings, TopicImage topics, int generation,
+                                            List<ClassicMemberState> classicMembers, long now) {
+        ConsumerGroup g = new ConsumerGroup(groupId, settings, topics);
+        g.groupEpoch = generation;
+        g.assignmentEpoch = generation;
+        for (ClassicMemberState c : classicMembers) {
+            ConsumerProtocolSubscription s = g.subscription(c.memberId(), c.protocols());
+            Map<Uuid, java.util.Set<Integer>> assigned = new HashMap<>();
+            if (c.assignment() != null && c.assignment().length > 0) {
+                for (TopicPartition tp : ConsumerProtocol.deserializeAssignment(ByteBuffer.wrap(c.assignment())).partitions()) {
+                    PartitionAssignor.Topic t = topics.topic(tp.topic());
+                    if (t != null) {
+                        assigned.computeIfAbsent(t.id(), x -> new java.util.HashSet<>()).add(tp.partition());
+                    }
+                }
+            }
+            ConsumerMember m = ConsumerMember.fromClassic(c.memberId(), c.instanceId(), c.clientId(), c.clientHost(), c.rebalanceTimeoutMs(),
+                    java.util.Set.copyOf(s.topics()), s.rackId(), generation, Assignment.of(assigned),
+                    new ClassicMetadata(c.sessionTimeoutMs(), c.protocols()));
+            g.put(m);
+            g.target.put(m.memberId(), m.assigned());
+            g.sessionDeadlines.put(m.memberId(), now + c.sessionTimeoutMs() * 1_000_000L);
+        }
+        g.subscribed = g.subscriptionMetadata();
+        log.info("group {}: upgraded from the classic protocol at generation {} with {} members", groupId, generation, classicMembers.size());
+        return g;
     }
 
     private ConsumerMember dynamicMember(Heartbeat h, boolean joining) {
@@ -132,7 +369,7 @@ public final class ConsumerGroup {
                 throw new GroupError(Errors.UNKNOWN_MEMBER_ID, "member " + h.memberId() + " is not a member of group " + groupId
                         + " (its session expired or the coordinator moved); rejoin with epoch 0");
             }
-            return newMember(h);
+            return newMember(h.memberId(), h.instanceId(), h.clientId(), h.clientHost());
         }
         if (joining) {
             return rejoined(m);
@@ -158,7 +395,7 @@ public final class ConsumerGroup {
         }
         if (existing == null) {
             ConsumerMember same = members.get(h.memberId());
-            return same != null ? rejoined(same) : newMember(h);
+            return same != null ? rejoined(same) : newMember(h.memberId(), h.instanceId(), h.clientId(), h.clientHost());
         }
         if (existing.memberId().equals(h.memberId())) {
             return rejoined(existing);
@@ -180,13 +417,13 @@ public final class ConsumerGroup {
         return replacement;
     }
 
-    private ConsumerMember newMember(Heartbeat h) {
+    private ConsumerMember newMember(String memberId, String instanceId, String clientId, String clientHost) {
         if (members.size() >= settings.maxSize()) {
             throw new GroupError(Errors.GROUP_MAX_SIZE_REACHED, "group " + groupId + " has " + members.size()
                     + " members, the most group.consumer.max.size allows");
         }
-        log.info("group {}: member {} joins", groupId, h.memberId());
-        return ConsumerMember.joining(h.memberId(), h.instanceId(), h.clientId(), h.clientHost());
+        log.info("group {}: member {} joins", groupId, memberId);
+        return ConsumerMember.joining(memberId, instanceId, clientId, clientHost);
     }
 
     /** A member that rejoins with epoch 0 has given up every partition (the protocol says so); it starts over. */
@@ -388,6 +625,9 @@ public final class ConsumerGroup {
         if (m == null) {
             return Errors.UNKNOWN_MEMBER_ID;
         }
+        if (m.usesClassicProtocol()) {
+            return memberEpoch == m.memberEpoch() ? Errors.NONE : Errors.ILLEGAL_GENERATION;
+        }
         if (!transactional && apiVersion < 9) {
             return Errors.UNSUPPORTED_VERSION;
         }
@@ -403,7 +643,7 @@ public final class ConsumerGroup {
         if (m == null) {
             return Errors.UNKNOWN_MEMBER_ID;
         }
-        return memberEpoch == m.memberEpoch() ? Errors.NONE : Errors.STALE_MEMBER_EPOCH;
+        return memberEpoch == m.memberEpoch() ? Errors.NONE : m.usesClassicProtocol() ? Errors.ILLEGAL_GENERATION : Errors.STALE_MEMBER_EPOCH;
     }
 
     public synchronized boolean isEmpty() {
@@ -442,7 +682,7 @@ public final class ConsumerGroup {
         for (ConsumerMember m : members.values()) {
             ms.add(new ConsumerGroupView.Member(m.memberId(), m.instanceId(), m.rackId(), m.memberEpoch(), m.clientId(), m.clientHost(),
                     m.subscribedTopicNames().stream().sorted().toList(), m.subscribedTopicRegex(), m.assigned(),
-                    target.getOrDefault(m.memberId(), Assignment.EMPTY)));
+                    target.getOrDefault(m.memberId(), Assignment.EMPTY), m.usesClassicProtocol()));
         }
         Map<Uuid, String> names = new HashMap<>();
         subscribed.values().forEach(t -> names.put(t.id(), t.name()));

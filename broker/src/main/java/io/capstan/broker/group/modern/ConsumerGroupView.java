@@ -9,5 +9,6 @@ public record ConsumerGroupView(String groupId, ConsumerGroup.State state, int g
                                 List<Member> members, Map<Uuid, String> topicNames) {
 
     public record Member(String memberId, String instanceId, String rackId, int memberEpoch, String clientId, String clientHost,
-                         List<String> subscribedTopicNames, String subscribedTopicRegex, Assignment assigned, Assignment target) {}
+                         List<String> subscribedTopicNames, String subscribedTopicRegex, Assignment assigned, Assignment target,
+                         boolean classic) {}
 }

@@ -15,11 +15,13 @@ import java.util.TreeSet;
  *                            have been lost)
  * @param assigned            the partitions the member may consume now
  * @param pendingRevocation   the partitions it must give up before it gets a new epoch
+ * @param classic             for a member using the classic protocol (JoinGroup, SyncGroup, Heartbeat), what it joined
+ *                            with; null for a consumer-protocol member
  */
 public record ConsumerMember(String memberId, String instanceId, String rackId, String clientId, String clientHost,
                              int rebalanceTimeoutMs, Set<String> subscribedTopicNames, String subscribedTopicRegex,
                              String serverAssignor, int memberEpoch, int previousMemberEpoch, MemberState state,
-                             Assignment assigned, Assignment pendingRevocation) {
+                             Assignment assigned, Assignment pendingRevocation, ClassicMetadata classic) {
 
     public ConsumerMember {
         subscribedTopicNames = Set.copyOf(new TreeSet<>(subscribedTopicNames));
@@ -28,7 +30,7 @@ public record ConsumerMember(String memberId, String instanceId, String rackId, 
     /** A member that has just joined: nothing assigned, epoch 0. */
     public static ConsumerMember joining(String memberId, String instanceId, String clientId, String clientHost) {
         return new ConsumerMember(memberId, instanceId, null, clientId, clientHost, 0, Set.of(), null, null, 0, 0,
-                MemberState.STABLE, Assignment.EMPTY, Assignment.EMPTY);
+                MemberState.STABLE, Assignment.EMPTY, Assignment.EMPTY, null);
     }
 
     /** The fields a heartbeat may change, each null (or -1) when the request left it unchanged. */
@@ -40,21 +42,38 @@ public record ConsumerMember(String memberId, String instanceId, String rackId, 
                 newTopicNames != null ? Set.copyOf(newTopicNames) : subscribedTopicNames,
                 newTopicRegex != null ? (newTopicRegex.isEmpty() ? null : newTopicRegex) : subscribedTopicRegex,
                 newAssignor != null ? newAssignor : serverAssignor,
-                memberEpoch, previousMemberEpoch, state, assigned, pendingRevocation);
+                memberEpoch, previousMemberEpoch, state, assigned, pendingRevocation, classic);
     }
 
     /** Back at epoch 0 under {@code newMemberId}: with nothing (a rejoin) or with what it held (a static member's restart). */
     public ConsumerMember startedOver(String newMemberId, boolean keepPartitions) {
         return new ConsumerMember(newMemberId, instanceId, rackId, clientId, clientHost, rebalanceTimeoutMs, subscribedTopicNames,
                 subscribedTopicRegex, serverAssignor, 0, 0, keepPartitions ? state : MemberState.STABLE,
-                keepPartitions ? assigned : Assignment.EMPTY, keepPartitions ? pendingRevocation : Assignment.EMPTY);
+                keepPartitions ? assigned : Assignment.EMPTY, keepPartitions ? pendingRevocation : Assignment.EMPTY, classic);
     }
 
     /** The next reconciliation step: a state, an epoch (the previous one remembered when it moves) and partitions. */
     public ConsumerMember reconciled(MemberState newState, int epoch, Assignment newAssigned, Assignment newPendingRevocation) {
         return new ConsumerMember(memberId, instanceId, rackId, clientId, clientHost, rebalanceTimeoutMs, subscribedTopicNames,
                 subscribedTopicRegex, serverAssignor, epoch, epoch == memberEpoch ? previousMemberEpoch : memberEpoch, newState,
-                newAssigned, newPendingRevocation);
+                newAssigned, newPendingRevocation, classic);
+    }
+
+    /** The same member under the protocol its latest request used: classic metadata, or none for a consumer-protocol heartbeat. */
+    public ConsumerMember withClassic(ClassicMetadata metadata) {
+        return new ConsumerMember(memberId, instanceId, rackId, clientId, clientHost, rebalanceTimeoutMs, subscribedTopicNames,
+                subscribedTopicRegex, serverAssignor, memberEpoch, previousMemberEpoch, state, assigned, pendingRevocation, metadata);
+    }
+
+    /** A member of a classic group taken over by an upgrade: what it holds becomes its assignment at the group's generation. */
+    public static ConsumerMember fromClassic(String memberId, String instanceId, String clientId, String clientHost, int rebalanceTimeoutMs,
+                                             Set<String> topics, String rackId, int generation, Assignment assigned, ClassicMetadata classic) {
+        return new ConsumerMember(memberId, instanceId, rackId, clientId, clientHost, rebalanceTimeoutMs, topics, null, null,
+                generation, generation, MemberState.STABLE, assigned, Assignment.EMPTY, classic);
+    }
+
+    public boolean usesClassicProtocol() {
+        return classic != null;
     }
 
     public boolean sameSubscription(ConsumerMember other) {

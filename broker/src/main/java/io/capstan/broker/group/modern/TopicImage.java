@@ -22,4 +22,15 @@ public interface TopicImage {
 
     /** Every topic name, for regular-expression subscriptions. */
     Collection<String> names();
+
+    /** The name of the topic with this id, or null. */
+    default String nameOf(org.apache.kafka.common.Uuid id) {
+        for (String name : names()) {
+            PartitionAssignor.Topic t = topic(name);
+            if (t != null && t.id().equals(id)) {
+                return name;
+            }
+        }
+        return null;
+    }
 }

@@ -207,4 +207,102 @@ class ConsumerGroupTest {
         assertThat(f.group.markDeadIfEmpty()).isTrue();
         assertThat(f.join("a", "t").error()).isEqualTo(Errors.COORDINATOR_NOT_AVAILABLE);
     }
+
+    private static java.util.LinkedHashMap<String, byte[]> cooperative(List<String> topics, List<org.apache.kafka.common.TopicPartition> owned) {
+        java.nio.ByteBuffer b = org.apache.kafka.clients.consumer.internals.ConsumerProtocol.serializeSubscription(
+                new org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.Subscription(topics, null, owned));
+        byte[] bytes = new byte[b.remaining()];
+        b.get(bytes);
+        java.util.LinkedHashMap<String, byte[]> protocols = new java.util.LinkedHashMap<>();
+        protocols.put("cooperative-sticky", bytes);
+        return protocols;
+    }
+
+    private org.apache.kafka.common.message.JoinGroupResponseData classicJoin(String member, List<org.apache.kafka.common.TopicPartition> owned) {
+        return f.group.classicJoin(new ClassicJoin(member, null, "classic-client", "/127.0.0.1", 10_000, 30_000, "consumer",
+                cooperative(List.of("t"), owned), true), f.now);
+    }
+
+    private static List<org.apache.kafka.common.TopicPartition> decode(byte[] assignment) {
+        return org.apache.kafka.clients.consumer.internals.ConsumerProtocol.deserializeAssignment(java.nio.ByteBuffer.wrap(assignment)).partitions();
+    }
+
+    @Test
+    void aClassicMemberJoinsWithoutABarrierAndRevokesByRejoiningWithWhatItStillOwns() {
+        Uuid t = f.topic("t", 4);
+        var joined = classicJoin("", List.of());
+        assertThat(joined.errorCode()).isEqualTo(Errors.MEMBER_ID_REQUIRED.code());
+        String classic = joined.memberId();
+        joined = classicJoin(classic, List.of());
+        assertThat(joined.errorCode()).isZero();
+        assertThat(joined.generationId()).isEqualTo(1);
+        assertThat(joined.leader()).as("a follower: it takes its assignment from SyncGroup").isEmpty();
+        var synced = f.group.classicSync(classic, null, 1, "consumer", "cooperative-sticky", f.now);
+        List<org.apache.kafka.common.TopicPartition> all = decode(synced.assignment());
+        assertThat(all).hasSize(4);
+        assertThat(f.group.classicHeartbeat(classic, null, 1, f.now)).isEqualTo(Errors.NONE);
+
+        Heartbeat.Result modern = f.join("m", "t");
+        assertThat(modern.assignment()).isEqualTo(Assignment.EMPTY);
+        assertThat(f.group.classicHeartbeat(classic, null, 1, f.now)).as("told to rejoin").isEqualTo(Errors.REBALANCE_IN_PROGRESS);
+        assertThat(f.group.classicSync(classic, null, 1, "consumer", "range", f.now).errorCode())
+                .isEqualTo(Errors.INCONSISTENT_GROUP_PROTOCOL.code());
+        assertThat(f.group.classicHeartbeat(classic, null, 7, f.now)).isEqualTo(Errors.ILLEGAL_GENERATION);
+
+        joined = classicJoin(classic, all); // still owns all four
+        assertThat(joined.generationId()).as("held back until it revokes").isEqualTo(1);
+        List<org.apache.kafka.common.TopicPartition> kept = decode(f.group.classicSync(classic, null, 1, "consumer", "cooperative-sticky", f.now)
+                .assignment());
+        assertThat(kept).hasSize(2);
+        assertThat(f.beat("m", modern.memberEpoch(), Assignment.EMPTY).assignment()).as("nothing released yet").isNull();
+        joined = classicJoin(classic, kept); // revoked the other two, rejoins as cooperative members do
+        assertThat(joined.generationId()).isEqualTo(2);
+        Heartbeat.Result released = f.beat("m", modern.memberEpoch(), Assignment.EMPTY);
+        assertThat(released.assignment().size()).isEqualTo(2);
+        assertThat(f.group.commitCheck(classic, 2, (short) 8, false)).as("classic members commit with their generation").isEqualTo(Errors.NONE);
+        assertThat(f.group.commitCheck(classic, 1, (short) 8, false)).isEqualTo(Errors.ILLEGAL_GENERATION);
+        assertThat(f.group.view().members()).extracting(ConsumerGroupView.Member::classic).containsExactlyInAnyOrder(true, false);
+        assertThat(f.group.classicLeave(classic, null)).isEqualTo(Errors.NONE);
+        assertThat(f.group.view().members()).hasSize(1);
+    }
+
+    @Test
+    void aClassicMemberWithAnotherProtocolTypeOrNoSharedAssignorIsRefused() {
+        f.topic("t", 1);
+        var other = f.group.classicJoin(new ClassicJoin("x", null, "c", "h", 10_000, 30_000, "connect", cooperative(List.of("t"), List.of()),
+                false), f.now);
+        assertThat(other.errorCode()).isEqualTo(Errors.INCONSISTENT_GROUP_PROTOCOL.code());
+        classicJoin("a", List.of());
+        java.util.LinkedHashMap<String, byte[]> range = new java.util.LinkedHashMap<>();
+        range.put("range", cooperative(List.of("t"), List.of()).get("cooperative-sticky"));
+        var noShared = f.group.classicJoin(new ClassicJoin("b", null, "c", "h", 10_000, 30_000, "consumer", range, false), f.now);
+        assertThat(noShared.errorCode()).isEqualTo(Errors.INCONSISTENT_GROUP_PROTOCOL.code());
+    }
+
+    @Test
+    void anUpgradedClassicGroupKeepsItsMembersAssignmentsUntilTheNewMemberArrives() {
+        Uuid t = f.topic("t", 4);
+        byte[] half = assignment(List.of(new org.apache.kafka.common.TopicPartition("t", 0), new org.apache.kafka.common.TopicPartition("t", 1)));
+        byte[] other = assignment(List.of(new org.apache.kafka.common.TopicPartition("t", 2), new org.apache.kafka.common.TopicPartition("t", 3)));
+        ConsumerGroup upgraded = ConsumerGroup.fromClassic("g", new ConsumerGroupSettings(10_000, 1_000, List.of(new UniformAssignor()), 100), f,
+                7, List.of(new ClassicMemberState("c1", null, "c", "h", 10_000, 30_000, cooperative(List.of("t"), List.of()), half),
+                        new ClassicMemberState("c2", null, "c", "h", 10_000, 30_000, cooperative(List.of("t"), List.of()), other)), f.now);
+        ConsumerGroupView view = upgraded.view();
+        assertThat(view.groupEpoch()).isEqualTo(7);
+        assertThat(view.state()).isEqualTo(ConsumerGroup.State.STABLE);
+        assertThat(view.members()).extracting(ConsumerGroupView.Member::assigned)
+                .containsExactlyInAnyOrder(partitions(t, 0, 1), partitions(t, 2, 3));
+        assertThat(upgraded.classicHeartbeat("c1", null, 7, f.now)).isEqualTo(Errors.NONE);
+        upgraded.heartbeat(new Heartbeat("m", 0, null, null, 30_000, List.of("t"), null, null, Assignment.EMPTY, "c", "h"), f.now);
+        assertThat(upgraded.view().groupEpoch()).isEqualTo(8);
+        assertThat(upgraded.classicHeartbeat("c1", null, 7, f.now)).isEqualTo(Errors.REBALANCE_IN_PROGRESS);
+    }
+
+    private static byte[] assignment(List<org.apache.kafka.common.TopicPartition> partitions) {
+        java.nio.ByteBuffer b = org.apache.kafka.clients.consumer.internals.ConsumerProtocol.serializeAssignment(
+                new org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.Assignment(partitions));
+        byte[] bytes = new byte[b.remaining()];
+        b.get(bytes);
+        return bytes;
+    }
 }
