@@ -72,6 +72,18 @@ class GroupRebalanceTest {
         synchronized int changes() {
             return changes;
         }
+
+        private int lost;
+
+        /** Partitions a member had to drop without revoking them (it was fenced or forgotten by the coordinator). */
+        synchronized void lost(String member, java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) {
+            lost += partitions.size();
+            released(member, partitions);
+        }
+
+        synchronized int lost() {
+            return lost;
+        }
     }
 
     /** An in-process member: polls, records what it processed and when, commits after each poll. */
@@ -121,7 +133,7 @@ class GroupRebalanceTest {
 
                 @Override
                 public void onPartitionsLost(java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) {
-                    ownership.released(name, partitions);
+                    ownership.lost(name, partitions);
                 }
             });
             while (running.get()) {

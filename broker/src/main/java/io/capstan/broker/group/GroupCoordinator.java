@@ -41,6 +41,11 @@ public final class GroupCoordinator implements AutoCloseable {
     private final Map<String, ConsumerGroup> consumerGroups = new ConcurrentHashMap<>();
     private final ConsumerGroupSettings consumerSettings;
     private final TopicImage topics;
+    /** Consumer-protocol member changes go to the replicated offsets shard before members hear of them. */
+    private final io.capstan.broker.group.modern.Journal journal = (group, records) -> {
+        OffsetStore current = offsets;
+        return current == null ? CompletableFuture.completedFuture(Errors.NOT_COORDINATOR) : current.writeMembers(group, records);
+    };
     private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-group-sweep"));
 
     /** Idle until {@link #activate} (this broker leads the offsets shard). */
@@ -63,6 +68,12 @@ public final class GroupCoordinator implements AutoCloseable {
     public synchronized void activate(Shard shard, int epoch, OffsetStore.Replicated replicated) {
         deactivate();
         offsets = new OffsetStore(logs, shard, epoch, settings.offsetsCompactionBytes(), replicated);
+        long now = System.nanoTime();
+        offsets.members().forEach((groupId, records) -> {
+            List<io.capstan.broker.group.modern.MemberCodec.Stored> stored = new ArrayList<>();
+            records.values().forEach(r -> stored.add(io.capstan.broker.group.modern.MemberCodec.decode(java.nio.ByteBuffer.wrap(r))));
+            consumerGroups.put(groupId, ConsumerGroup.restore(groupId, consumerSettings, topics, journal, stored, now));
+        });
         notifyAll();
     }
 
@@ -132,26 +143,25 @@ public final class GroupCoordinator implements AutoCloseable {
                 Group classic = groups.get(groupId);
                 if (group == null && classic != null) {
                     if (heartbeat.memberEpoch() != Heartbeat.JOIN_EPOCH) {
-                        return new Heartbeat.Result(Errors.UNKNOWN_MEMBER_ID, "group " + groupId + " is a classic group; rejoin with epoch 0",
-                                null, 0, 0, null);
+                        return Heartbeat.Result.error(Errors.UNKNOWN_MEMBER_ID, "group " + groupId + " is a classic group; rejoin with epoch 0");
                     }
                     if (classic.markDeadIfEmpty()) {
                         groups.remove(groupId);
                     } else {
                         group = upgrade(groupId, classic);
                         if (group == null) {
-                            return new Heartbeat.Result(Errors.GROUP_ID_NOT_FOUND, "group " + groupId + " is a classic group whose members"
+                            return Heartbeat.Result.error(Errors.GROUP_ID_NOT_FOUND, "group " + groupId + " is a classic group whose members"
                                     + " do not use the consumer protocol (protocol type other than \"consumer\"); it cannot take"
-                                    + " group.protocol=consumer members", null, 0, 0, null);
+                                    + " group.protocol=consumer members");
                         }
                     }
                 }
                 if (group == null) {
                     if (heartbeat.memberEpoch() != Heartbeat.JOIN_EPOCH) {
-                        return new Heartbeat.Result(Errors.UNKNOWN_MEMBER_ID, "group " + groupId + " has no member " + heartbeat.memberId()
-                                + " (the coordinator may have moved); rejoin with epoch 0", null, 0, 0, null);
+                        return Heartbeat.Result.error(Errors.UNKNOWN_MEMBER_ID, "group " + groupId + " has no member " + heartbeat.memberId()
+                                + "; rejoin with epoch 0");
                     }
-                    group = new ConsumerGroup(groupId, consumerSettings, topics);
+                    group = new ConsumerGroup(groupId, consumerSettings, topics, journal);
                     consumerGroups.put(groupId, group);
                 }
             }
@@ -167,7 +177,8 @@ public final class GroupCoordinator implements AutoCloseable {
         }
         ConsumerGroup upgraded;
         try {
-            upgraded = ConsumerGroup.fromClassic(groupId, consumerSettings, topics, handOver.generation(), handOver.members(), System.nanoTime());
+            upgraded = ConsumerGroup.fromClassic(groupId, consumerSettings, topics, journal, handOver.generation(), handOver.members(),
+                    System.nanoTime());
         } catch (io.capstan.broker.group.modern.GroupError e) {
             return null; // a member's subscription is not the consumer protocol's: the classic group is dead; its members rejoin
         } finally {
@@ -208,10 +219,10 @@ public final class GroupCoordinator implements AutoCloseable {
             synchronized (this) {
                 if (!modern.markDeadIfEmpty()) {
                     // a classic member of a consumer-protocol group (an application part way through moving protocols)
-                    return CompletableFuture.completedFuture(modern.classicJoin(new io.capstan.broker.group.modern.ClassicJoin(
+                    return modern.classicJoin(new io.capstan.broker.group.modern.ClassicJoin(
                             request.memberId(), request.instanceId(), request.clientId(), request.clientHost(), request.sessionTimeoutMs(),
                             request.rebalanceTimeoutMs(), request.protocolType(), request.protocols(), request.requireKnownMemberId()),
-                            System.nanoTime()));
+                            System.nanoTime());
                 }
                 consumerGroups.remove(groupId, modern);
             }

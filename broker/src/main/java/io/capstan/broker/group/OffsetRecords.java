@@ -6,10 +6,33 @@ import org.apache.kafka.common.TopicPartition;
 
 /**
  * Encoding of committed offsets as records of the internal offsets shard: key (group, topic, partition), value
- * (offset, leader epoch, metadata, commit time); a null value deletes the key. Each starts with a version.
+ * (offset, leader epoch, metadata, commit time); a null value deletes the key. Each starts with a version. Keys of
+ * version {@link #MEMBER_KEY} are consumer-protocol group members instead: key (group, member id), value a
+ * {@link io.capstan.broker.group.modern.MemberCodec} record.
  */
 final class OffsetRecords {
     static final short VERSION = 1;
+    static final short MEMBER_KEY = 2;
+
+    record MemberKey(String group, String memberId) {}
+
+    static byte[] memberKey(String group, String memberId) {
+        byte[] g = group.getBytes(StandardCharsets.UTF_8);
+        byte[] m = memberId.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocate(2 + 2 + g.length + 2 + m.length)
+                .putShort(MEMBER_KEY).putShort((short) g.length).put(g).putShort((short) m.length).put(m).array();
+    }
+
+    /** The key's version, without consuming it. */
+    static short keyVersion(ByteBuffer b) {
+        return b.getShort(b.position());
+    }
+
+    static MemberKey decodeMemberKey(ByteBuffer b) {
+        b.getShort();
+        String group = string(b);
+        return new MemberKey(group, string(b));
+    }
 
     record Key(String group, TopicPartition partition) {}
 

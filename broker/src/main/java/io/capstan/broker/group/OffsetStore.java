@@ -40,6 +40,8 @@ public final class OffsetStore {
     private final java.util.concurrent.atomic.AtomicBoolean compacting = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.concurrent.ExecutorService compactor = java.util.concurrent.Executors.newSingleThreadExecutor(DaemonThreads.named("capstan-offsets-compaction"));
     private final Map<String, Map<TopicPartition, CommittedOffset>> offsets = new ConcurrentHashMap<>();
+    /** Consumer-protocol group members, as last made durable: group to member id to record. */
+    private final Map<String, Map<String, byte[]>> members = new ConcurrentHashMap<>();
     /** TxnOffsetCommits by producer id, durable but waiting for their transaction's marker (KIP-98). */
     private final Map<Long, Map<String, Map<TopicPartition, CommittedOffset>>> pending = new ConcurrentHashMap<>();
 
@@ -83,7 +85,10 @@ public final class OffsetStore {
                 if (r.offset() < start) {
                     continue;
                 }
-                if (batch.isTransactional()) {
+                if (OffsetRecords.keyVersion(r.key()) == OffsetRecords.MEMBER_KEY) {
+                    OffsetRecords.MemberKey key = OffsetRecords.decodeMemberKey(r.key());
+                    applyMember(key.group(), key.memberId(), r.hasValue() ? bytes(r.value()) : null);
+                } else if (batch.isTransactional()) {
                     OffsetRecords.Key key = OffsetRecords.decodeKey(r.key());
                     pending.computeIfAbsent(batch.producerId(), p -> new ConcurrentHashMap<>())
                             .computeIfAbsent(key.group(), g -> new ConcurrentHashMap<>())
@@ -95,6 +100,62 @@ public final class OffsetStore {
             }
         });
         return count[0];
+    }
+
+    private static byte[] bytes(ByteBuffer b) {
+        byte[] out = new byte[b.remaining()];
+        b.get(out);
+        return out;
+    }
+
+    private void applyMember(String group, String memberId, byte[] value) {
+        if (value != null) {
+            members.computeIfAbsent(group, g -> new ConcurrentHashMap<>()).put(memberId, value);
+        } else {
+            Map<String, byte[]> m = members.get(group);
+            if (m != null) {
+                m.remove(memberId);
+                if (m.isEmpty()) {
+                    members.remove(group);
+                }
+            }
+        }
+    }
+
+    /** Consumer-protocol members as last made durable, per group (what a new coordinator resumes from). */
+    public Map<String, Map<String, byte[]>> members() {
+        return members;
+    }
+
+    /**
+     * Makes a consumer-protocol group's member changes durable (a null record removes the member) in one batch, appended
+     * now so the log keeps the order the group decided them in; completes once replicated.
+     */
+    public CompletableFuture<Errors> writeMembers(String group, Map<String, byte[]> records) {
+        CompletableFuture<Errors> done = new CompletableFuture<>();
+        MemoryRecordsBuilder builder = MemoryRecords.builder(ByteBuffer.allocate(256 + records.size() * 512),
+                Compression.NONE, TimestampType.CREATE_TIME, 0L);
+        long now = System.currentTimeMillis();
+        records.forEach((member, value) -> builder.append(now, OffsetRecords.memberKey(group, member), value));
+        ByteBuffer built = builder.build().buffer();
+        byte[] batch = new byte[built.remaining()];
+        built.get(batch);
+        int lastDelta = ByteBuffer.wrap(batch).getInt(io.capstan.broker.log.BatchHeader.LAST_OFFSET_DELTA);
+        logs.append(shard, batch, epoch, (AppendResult appended) -> {
+            if (appended.error() != Errors.NONE) {
+                done.complete(OffsetWriteErrors.forClient(appended.error()));
+                return;
+            }
+            replicated.await(shard, appended.baseOffset() + lastDelta).thenAccept(error -> {
+                Errors e = OffsetWriteErrors.forClient(error);
+                if (e == Errors.NONE) {
+                    records.forEach((member, value) -> applyMember(group, member, value));
+                    maybeCompact();
+                }
+                done.complete(e);
+            });
+        });
+        return done;
     }
 
     private void apply(Record r) {
@@ -261,7 +322,9 @@ public final class OffsetStore {
     public int compact() throws Exception {
         Map<OffsetRecords.Key, CommittedOffset> copy = new java.util.HashMap<>();
         offsets.forEach((g, m) -> m.forEach((tp, c) -> copy.put(new OffsetRecords.Key(g, tp), c)));
-        if (copy.isEmpty()) {
+        Map<String, Map<String, byte[]>> memberCopy = new java.util.HashMap<>();
+        members.forEach((g, m) -> memberCopy.put(g, new java.util.HashMap<>(m)));
+        if (copy.isEmpty() && memberCopy.isEmpty()) {
             return 0;
         }
         long before = shard.sizeBytes();
@@ -269,6 +332,11 @@ public final class OffsetStore {
         long firstBase = -1;
         for (int i = 0; i < entries.size(); i += RECORDS_PER_BATCH) {
             long base = appendAndWait(entries.subList(i, Math.min(entries.size(), i + RECORDS_PER_BATCH)));
+            firstBase = firstBase < 0 ? base : firstBase;
+        }
+        for (var group : memberCopy.entrySet()) {
+            // a member written meanwhile was appended after its copy (one log, appended in order): replay ends with it
+            long base = appendMembersAndWait(group.getKey(), group.getValue());
             firstBase = firstBase < 0 ? base : firstBase;
         }
         List<Map.Entry<OffsetRecords.Key, CommittedOffset>> fixUps = new ArrayList<>();
@@ -281,10 +349,46 @@ public final class OffsetStore {
         if (!fixUps.isEmpty()) {
             appendAndWait(fixUps);
         }
+        for (var group : memberCopy.entrySet()) {
+            Map<String, byte[]> current = members.getOrDefault(group.getKey(), Map.of());
+            Map<String, byte[]> changed = new java.util.HashMap<>();
+            group.getValue().forEach((member, copied) -> {
+                byte[] now = current.get(member);
+                if (!java.util.Arrays.equals(now, copied)) {
+                    changed.put(member, now); // removed or rewritten while copying: the copy must not be the last word
+                }
+            });
+            if (!changed.isEmpty()) {
+                appendMembersAndWait(group.getKey(), changed);
+            }
+        }
         // never past an open transaction's offsets: a new leader must find them pending when it replays
         logs.truncateBefore(shard, Math.min(firstBase, shard.lastStableOffset())).get(60, java.util.concurrent.TimeUnit.SECONDS);
-        log.info("compacted {}: {} live offsets rewritten, {} bytes -> {} bytes", TOPIC, copy.size(), before, shard.sizeBytes());
-        return copy.size();
+        int memberCount = memberCopy.values().stream().mapToInt(Map::size).sum();
+        log.info("compacted {}: {} live offsets and {} group members rewritten, {} bytes -> {} bytes", TOPIC, copy.size(), memberCount,
+                before, shard.sizeBytes());
+        return copy.size() + memberCount;
+    }
+
+    private long appendMembersAndWait(String group, Map<String, byte[]> records) throws Exception {
+        MemoryRecordsBuilder builder = MemoryRecords.builder(ByteBuffer.allocate(256 + records.size() * 512),
+                Compression.NONE, TimestampType.CREATE_TIME, 0L);
+        long now = System.currentTimeMillis();
+        records.forEach((member, value) -> builder.append(now, OffsetRecords.memberKey(group, member), value));
+        return appendBuiltAndWait(builder);
+    }
+
+    private long appendBuiltAndWait(MemoryRecordsBuilder builder) throws Exception {
+        ByteBuffer built = builder.build().buffer();
+        byte[] batch = new byte[built.remaining()];
+        built.get(batch);
+        CompletableFuture<AppendResult> done = new CompletableFuture<>();
+        logs.append(shard, batch, epoch, done::complete);
+        AppendResult result = done.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        if (result.error() != Errors.NONE) {
+            throw new IllegalStateException("cannot rewrite " + TOPIC + ": " + result.error() + " " + result.message());
+        }
+        return result.baseOffset();
     }
 
     /** Appends one batch (a null value is a tombstone) and waits until it is durable; returns its base offset. */
@@ -296,16 +400,7 @@ public final class OffsetStore {
             builder.append(now, OffsetRecords.key(e.getKey().group(), e.getKey().partition()),
                     e.getValue() == null ? null : OffsetRecords.value(e.getValue()));
         }
-        ByteBuffer built = builder.build().buffer();
-        byte[] batch = new byte[built.remaining()];
-        built.get(batch);
-        CompletableFuture<AppendResult> done = new CompletableFuture<>();
-        logs.append(shard, batch, epoch, done::complete);
-        AppendResult result = done.get(60, java.util.concurrent.TimeUnit.SECONDS);
-        if (result.error() != Errors.NONE) {
-            throw new IllegalStateException("cannot rewrite offsets: " + result.error() + " " + result.message());
-        }
-        return result.baseOffset();
+        return appendBuiltAndWait(builder);
     }
 
     public void close() {

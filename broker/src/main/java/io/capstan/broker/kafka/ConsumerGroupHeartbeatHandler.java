@@ -60,7 +60,10 @@ public final class ConsumerGroupHeartbeatHandler implements ApiHandler {
                     new ConsumerGroupHeartbeatResponseData.TopicPartitions().setTopicId(topic).setPartitions(new ArrayList<>(ps))));
             response.setAssignment(a);
         }
-        return CompletableFuture.completedFuture(response);
+        // the member hears of a change only once it is durable in the offsets shard (a new coordinator resumes from it)
+        return result.durable().thenApply(error -> error == Errors.NONE ? (ApiMessage) response
+                : new ConsumerGroupHeartbeatResponseData().setErrorCode(error.code())
+                        .setErrorMessage("the group's new state could not be made durable (" + error + "); retry"));
     }
 
     /** Why Kafka would refuse this request as malformed, or null. */

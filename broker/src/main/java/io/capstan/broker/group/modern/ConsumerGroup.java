@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import java.nio.ByteBuffer;
@@ -52,7 +53,11 @@ public final class ConsumerGroup {
     private final String groupId;
     private final ConsumerGroupSettings settings;
     private final TopicImage topics;
+    private final Journal journal;
     private final Map<String, ConsumerMember> members = new LinkedHashMap<>();
+    /** Each member as last sent to the journal, and the changes since (null: the member is gone). */
+    private final Map<String, ConsumerMember> written = new HashMap<>();
+    private final Map<String, ConsumerMember> unwritten = new LinkedHashMap<>();
     private final Map<String, String> staticMembers = new HashMap<>();
     private final Map<String, Long> sessionDeadlines = new HashMap<>();
     private final Map<String, Revocation> revocations = new HashMap<>();
@@ -67,9 +72,14 @@ public final class ConsumerGroup {
     private boolean dead;
 
     public ConsumerGroup(String groupId, ConsumerGroupSettings settings, TopicImage topics) {
+        this(groupId, settings, topics, Journal.NONE);
+    }
+
+    public ConsumerGroup(String groupId, ConsumerGroupSettings settings, TopicImage topics, Journal journal) {
         this.groupId = groupId;
         this.settings = settings;
         this.topics = topics;
+        this.journal = journal;
         this.assignorName = settings.assignors().get(0).name();
     }
 
@@ -91,10 +101,40 @@ public final class ConsumerGroup {
             if (h.subscribedTopicRegex() != null && !h.subscribedTopicRegex().isEmpty()) {
                 pattern(h.subscribedTopicRegex());
             }
-            return h.memberEpoch() < 0 ? leave(h, now) : beat(h, now);
+            Heartbeat.Result result = h.memberEpoch() < 0 ? leave(h, now) : beat(h, now);
+            CompletableFuture<Errors> durable = flush();
+            return new Heartbeat.Result(result.error(), result.errorMessage(), result.memberId(), result.memberEpoch(),
+                    result.heartbeatIntervalMs(), result.assignment(), durable);
         } catch (GroupError e) {
+            flush(); // what changed before the refusal (a static member replaced, say) is still kept
             return Heartbeat.Result.error(e.error(), e.getMessage());
         }
+    }
+
+    /** Sends the changes since the last flush to the journal, in one append, now; completes once they are durable. */
+    private CompletableFuture<Errors> flush() {
+        if (unwritten.isEmpty()) {
+            return Heartbeat.Result.NOTHING_TO_WRITE;
+        }
+        Map<String, byte[]> records = new LinkedHashMap<>();
+        unwritten.forEach((id, m) -> {
+            records.put(id, m == null ? null : MemberCodec.encode(groupEpoch, m));
+            if (m == null) {
+                written.remove(id);
+            } else {
+                written.put(id, m);
+            }
+        });
+        unwritten.clear();
+        CompletableFuture<Errors> durable = journal.write(groupId, records);
+        durable.thenAccept(error -> {
+            if (error != Errors.NONE) {
+                synchronized (this) {
+                    records.keySet().forEach(written::remove); // not known durable: written again at the member's next change
+                }
+            }
+        });
+        return durable;
     }
 
     private Heartbeat.Result beat(Heartbeat h, long now) {
@@ -105,7 +145,7 @@ public final class ConsumerGroup {
         ConsumerMember next = advance(before, updated, h.ownedPartitions(), now, settings.sessionTimeoutMs());
         boolean sendAssignment = h.full() || !next.assigned().equals(before.assigned());
         return new Heartbeat.Result(Errors.NONE, null, next.memberId(), next.memberEpoch(), settings.heartbeatIntervalMs(),
-                sendAssignment ? next.assigned() : null);
+                sendAssignment ? next.assigned() : null, null);
     }
 
     /**
@@ -150,7 +190,13 @@ public final class ConsumerGroup {
      * come in its subscription (cooperative members list them, eager ones have given everything up), which is how it
      * acknowledges a revocation.
      */
-    public synchronized JoinGroupResponseData classicJoin(ClassicJoin j, long now) {
+    public synchronized CompletableFuture<JoinGroupResponseData> classicJoin(ClassicJoin j, long now) {
+        JoinGroupResponseData answer = classicJoinAnswer(j, now);
+        return flush().thenApply(error -> error == Errors.NONE ? answer : new JoinGroupResponseData().setErrorCode(error.code())
+                .setMemberId(j.memberId()).setGenerationId(-1).setLeader("").setProtocolName(null).setProtocolType(null));
+    }
+
+    private JoinGroupResponseData classicJoinAnswer(ClassicJoin j, long now) {
         try {
             if (dead) {
                 throw new GroupError(Errors.COORDINATOR_NOT_AVAILABLE, "group " + groupId + " is being deleted; retry");
@@ -230,6 +276,7 @@ public final class ConsumerGroup {
             return Errors.UNKNOWN_MEMBER_ID;
         }
         remove(m, "left the group (LeaveGroup)");
+        flush(); // not waited for: a leave lost with the coordinator costs the member's partitions a session timeout, nothing worse
         return Errors.NONE;
     }
 
@@ -334,9 +381,9 @@ public final class ConsumerGroup {
      * was assigned at the group's generation, which becomes the members' epoch, the group epoch and the target; the new
      * consumer member's join then bumps the epoch and the classic members learn it from their next heartbeat.
      */
-    public static ConsumerGroup fromClassic(String groupId, ConsumerGroupSettings settings, TopicImage topics, int generation,
-                                            List<ClassicMemberState> classicMembers, long now) {
-        ConsumerGroup g = new ConsumerGroup(groupId, settings, topics);
+    public static ConsumerGroup fromClassic(String groupId, ConsumerGroupSettings settings, TopicImage topics, Journal journal,
+                                            int generation, List<ClassicMemberState> classicMembers, long now) {
+        ConsumerGroup g = new ConsumerGroup(groupId, settings, topics, journal);
         g.groupEpoch = generation;
         g.assignmentEpoch = generation;
         for (ClassicMemberState c : classicMembers) {
@@ -465,7 +512,37 @@ public final class ConsumerGroup {
         } else {
             remove(m, "left the group");
         }
-        return new Heartbeat.Result(Errors.NONE, null, m.memberId(), h.memberEpoch(), settings.heartbeatIntervalMs(), null);
+        return new Heartbeat.Result(Errors.NONE, null, m.memberId(), h.memberEpoch(), settings.heartbeatIntervalMs(), null, null);
+    }
+
+    /**
+     * A group as a new coordinator finds it in the offsets shard: every member with its epoch and what it holds, so
+     * members carry on without rejoining and nothing a member holds is handed to another. The group epoch moves one past
+     * anything written, so the target is computed afresh (from what members hold, which keeps it sticky) at the first
+     * heartbeat; sessions and revocation deadlines start over.
+     */
+    public static ConsumerGroup restore(String groupId, ConsumerGroupSettings settings, TopicImage topics, Journal journal,
+                                        List<MemberCodec.Stored> stored, long now) {
+        ConsumerGroup g = new ConsumerGroup(groupId, settings, topics, journal);
+        int epoch = 0;
+        for (MemberCodec.Stored s : stored) {
+            ConsumerMember m = s.member();
+            g.put(m);
+            g.written.put(m.memberId(), m);
+            g.unwritten.remove(m.memberId());
+            g.target.put(m.memberId(), m.assigned().plus(m.pendingRevocation()));
+            int session = m.usesClassicProtocol() ? m.classic().sessionTimeoutMs() : settings.sessionTimeoutMs();
+            g.sessionDeadlines.put(m.memberId(), now + session * 1_000_000L);
+            if (m.state() == MemberState.UNREVOKED_PARTITIONS) {
+                g.revocations.put(m.memberId(), new Revocation(m.memberEpoch(), now + m.rebalanceTimeoutMs() * 1_000_000L));
+            }
+            epoch = Math.max(epoch, Math.max(s.groupEpoch(), m.memberEpoch()));
+        }
+        g.assignmentEpoch = epoch;
+        g.groupEpoch = epoch + 1;
+        g.subscribed = g.subscriptionMetadata();
+        log.info("group {}: resumed at epoch {} with {} members from the offsets shard", groupId, g.groupEpoch, stored.size());
+        return g;
     }
 
     // ------------------------------------------------------------------ membership bookkeeping
@@ -479,6 +556,11 @@ public final class ConsumerGroup {
         hold(m.pendingRevocation(), m.memberEpoch());
         if (m.instanceId() != null) {
             staticMembers.put(m.instanceId(), m.memberId());
+        }
+        if (!m.equals(written.get(m.memberId()))) {
+            unwritten.put(m.memberId(), m);
+        } else {
+            unwritten.remove(m.memberId());
         }
     }
 
@@ -510,6 +592,7 @@ public final class ConsumerGroup {
     /** Drops the member's records without touching the group epoch (a static member being replaced). */
     private void forget(ConsumerMember m) {
         members.remove(m.memberId());
+        unwritten.put(m.memberId(), null);
         release(m);
         sessionDeadlines.remove(m.memberId());
         revocations.remove(m.memberId());
@@ -538,6 +621,7 @@ public final class ConsumerGroup {
                 remove(m, "did not revoke " + m.pendingRevocation() + " within its rebalance timeout (" + m.rebalanceTimeoutMs() + " ms)");
             }
         }
+        flush();
     }
 
     // ------------------------------------------------------------------ target assignment

@@ -20,9 +20,13 @@ public record Heartbeat(String memberId, int memberEpoch, String instanceId, Str
 
     /** The answer: an error, or the member's id and epoch and, when it changed or was asked for, its assignment. */
     public record Result(org.apache.kafka.common.protocol.Errors error, String errorMessage, String memberId, int memberEpoch,
-                         int heartbeatIntervalMs, Assignment assignment) {
-        static Result error(org.apache.kafka.common.protocol.Errors error, String message) {
-            return new Result(error, message, null, 0, 0, null);
+                         int heartbeatIntervalMs, Assignment assignment,
+                         java.util.concurrent.CompletableFuture<org.apache.kafka.common.protocol.Errors> durable) {
+        static final java.util.concurrent.CompletableFuture<org.apache.kafka.common.protocol.Errors> NOTHING_TO_WRITE =
+                java.util.concurrent.CompletableFuture.completedFuture(org.apache.kafka.common.protocol.Errors.NONE);
+
+        public static Result error(org.apache.kafka.common.protocol.Errors error, String message) {
+            return new Result(error, message, null, 0, 0, null, NOTHING_TO_WRITE);
         }
     }
 }

@@ -16,7 +16,7 @@ import org.apache.kafka.common.protocol.Errors;
 
 /**
  * Random clients against one group: they join, heartbeat, apply new assignments late or never, lose answers, leave,
- * fall silent, while topics grow. No partition is ever owned by two clients at once, and once everyone heartbeats
+ * fall silent, while topics grow and the coordinator moves (a new one resumes from what the journal made durable). No partition is ever owned by two clients at once, and once everyone heartbeats
  * and applies what it is told, the group settles with every subscribed partition owned by exactly one client.
  */
 class ConsumerGroupModelTest {
@@ -52,11 +52,15 @@ class ConsumerGroupModelTest {
         for (int i = 0; i < 2 + random.nextInt(5); i++) {
             clients.add(new Client("c" + i, random.nextBoolean() ? List.of("a", "b") : List.of(random.nextBoolean() ? "a" : "b")));
         }
+        int failovers = 0;
         for (int step = 0; step < 300; step++) {
             Client c = clients.get(random.nextInt(clients.size()));
             int action = random.nextInt(100);
             if (action < 3) {
                 f.topic("a", f.topics.get("a").partitions() + 1);
+            } else if (action < 5) {
+                f.failOver();
+                failovers++;
             } else if (action < 8) {
                 f.advanceMs(1_000 + random.nextInt(4_000));
                 for (Client each : clients) {

@@ -220,7 +220,7 @@ class ConsumerGroupTest {
 
     private org.apache.kafka.common.message.JoinGroupResponseData classicJoin(String member, List<org.apache.kafka.common.TopicPartition> owned) {
         return f.group.classicJoin(new ClassicJoin(member, null, "classic-client", "/127.0.0.1", 10_000, 30_000, "consumer",
-                cooperative(List.of("t"), owned), true), f.now);
+                cooperative(List.of("t"), owned), true), f.now).join();
     }
 
     private static List<org.apache.kafka.common.TopicPartition> decode(byte[] assignment) {
@@ -270,12 +270,12 @@ class ConsumerGroupTest {
     void aClassicMemberWithAnotherProtocolTypeOrNoSharedAssignorIsRefused() {
         f.topic("t", 1);
         var other = f.group.classicJoin(new ClassicJoin("x", null, "c", "h", 10_000, 30_000, "connect", cooperative(List.of("t"), List.of()),
-                false), f.now);
+                false), f.now).join();
         assertThat(other.errorCode()).isEqualTo(Errors.INCONSISTENT_GROUP_PROTOCOL.code());
         classicJoin("a", List.of());
         java.util.LinkedHashMap<String, byte[]> range = new java.util.LinkedHashMap<>();
         range.put("range", cooperative(List.of("t"), List.of()).get("cooperative-sticky"));
-        var noShared = f.group.classicJoin(new ClassicJoin("b", null, "c", "h", 10_000, 30_000, "consumer", range, false), f.now);
+        var noShared = f.group.classicJoin(new ClassicJoin("b", null, "c", "h", 10_000, 30_000, "consumer", range, false), f.now).join();
         assertThat(noShared.errorCode()).isEqualTo(Errors.INCONSISTENT_GROUP_PROTOCOL.code());
     }
 
@@ -285,7 +285,7 @@ class ConsumerGroupTest {
         byte[] half = assignment(List.of(new org.apache.kafka.common.TopicPartition("t", 0), new org.apache.kafka.common.TopicPartition("t", 1)));
         byte[] other = assignment(List.of(new org.apache.kafka.common.TopicPartition("t", 2), new org.apache.kafka.common.TopicPartition("t", 3)));
         ConsumerGroup upgraded = ConsumerGroup.fromClassic("g", new ConsumerGroupSettings(10_000, 1_000, List.of(new UniformAssignor()), 100), f,
-                7, List.of(new ClassicMemberState("c1", null, "c", "h", 10_000, 30_000, cooperative(List.of("t"), List.of()), half),
+                Journal.NONE, 7, List.of(new ClassicMemberState("c1", null, "c", "h", 10_000, 30_000, cooperative(List.of("t"), List.of()), half),
                         new ClassicMemberState("c2", null, "c", "h", 10_000, 30_000, cooperative(List.of("t"), List.of()), other)), f.now);
         ConsumerGroupView view = upgraded.view();
         assertThat(view.groupEpoch()).isEqualTo(7);

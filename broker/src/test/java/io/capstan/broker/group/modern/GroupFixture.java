@@ -14,11 +14,32 @@ final class GroupFixture implements TopicImage {
     static final int REBALANCE_TIMEOUT_MS = 30_000;
 
     final Map<String, PartitionAssignor.Topic> topics = new TreeMap<>();
-    final ConsumerGroup group;
+    ConsumerGroup group;
+    final ConsumerGroupSettings settings;
     long now = 1_000_000_000L;
+    /** What the journal made durable: each member's latest record, as the offsets shard keeps it. */
+    final Map<String, byte[]> durable = new java.util.LinkedHashMap<>();
+    final Journal journal = (g, records) -> {
+        records.forEach((id, r) -> {
+            if (r == null) {
+                durable.remove(id);
+            } else {
+                durable.put(id, r);
+            }
+        });
+        return java.util.concurrent.CompletableFuture.completedFuture(org.apache.kafka.common.protocol.Errors.NONE);
+    };
 
     GroupFixture(ConsumerGroupSettings settings) {
-        group = new ConsumerGroup("g", settings, this);
+        this.settings = settings;
+        group = new ConsumerGroup("g", settings, this, journal);
+    }
+
+    /** The coordinator moves: a new one resumes the group from what the journal holds. */
+    void failOver() {
+        List<MemberCodec.Stored> stored = new java.util.ArrayList<>();
+        durable.values().forEach(r -> stored.add(MemberCodec.decode(java.nio.ByteBuffer.wrap(r))));
+        group = ConsumerGroup.restore("g", settings, this, journal, stored, now);
     }
 
     GroupFixture() {
