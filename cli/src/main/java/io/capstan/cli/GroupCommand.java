@@ -55,7 +55,9 @@ final class GroupCommand {
                 Map<TopicPartition, MemberDescription> owner = new HashMap<>();
                 d.members().forEach(m -> m.assignment().topicPartitions().forEach(tp -> owner.put(tp, m)));
                 Map<TopicPartition, Long> ends = consumer.endOffsets(union(committed.keySet(), owner.keySet()));
-                System.out.printf("group %s  state %s  members %d  assignor %s%n", group, d.groupState(), d.members().size(), d.partitionAssignor());
+                // type: classic (JoinGroup) or consumer (KIP-848, group.protocol=consumer); epoch only for the latter
+                System.out.printf("group %s  type %s  state %s  members %d  assignor %s%s%n", group, d.type(), d.groupState(), d.members().size(),
+                        d.partitionAssignor(), d.groupEpoch().map(e -> "  epoch " + e).orElse(""));
                 System.out.printf("%-24s %-9s %-14s %-14s %-8s %-48s %s%n", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "CONSUMER-ID", "CLIENT-ID");
                 Map<TopicPartition, Long> sorted = new TreeMap<>((a, b) -> a.topic().equals(b.topic())
                         ? Integer.compare(a.partition(), b.partition()) : a.topic().compareTo(b.topic()));
