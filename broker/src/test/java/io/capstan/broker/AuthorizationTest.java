@@ -180,6 +180,43 @@ class AuthorizationTest {
     }
 
     @Test
+    void consumerProtocolMembersNeedReadOnTheGroupAndDescribeOnTheirTopics() throws Exception {
+        try (KafkaProducer<String, String> alice = new KafkaProducer<>(as("alice"), new StringSerializer(), new StringSerializer())) {
+            alice.send(new ProducerRecord<>("orders", "k", "v")).get();
+        }
+        Properties bob = as("bob");
+        bob.put("group.id", "readers-848");
+        bob.put("group.protocol", "consumer");
+        bob.put("auto.offset.reset", "earliest");
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(bob, new StringDeserializer(), new StringDeserializer())) {
+            consumer.subscribe(List.of("orders"));
+            assertThat(TestPolls.until(consumer, 1, Duration.ofSeconds(30))).extracting(r -> r.value()).containsExactly("v");
+            consumer.commitSync();
+        }
+        Properties wrongGroup = as("bob");
+        wrongGroup.put("group.id", "writers-848");
+        wrongGroup.put("group.protocol", "consumer");
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(wrongGroup, new StringDeserializer(), new StringDeserializer())) {
+            consumer.subscribe(List.of("orders"));
+            assertThatThrownBy(() -> consumer.poll(Duration.ofSeconds(15))).isInstanceOf(GroupAuthorizationException.class);
+        }
+        // bob may read the group but not see "secret": ConsumerGroupHeartbeat names it, and is refused as in Kafka 4
+        Properties hidden = as("bob");
+        hidden.put("group.id", "readers-848-secret");
+        hidden.put("group.protocol", "consumer");
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(hidden, new StringDeserializer(), new StringDeserializer())) {
+            consumer.subscribe(List.of("secret"));
+            assertThatThrownBy(() -> consumer.poll(Duration.ofSeconds(15))).isInstanceOf(TopicAuthorizationException.class);
+        }
+        try (Admin carol = Admin.create(as("carol")); Admin admin = Admin.create(as("admin"))) {
+            assertThatThrownBy(() -> carol.describeConsumerGroups(List.of("readers-848")).all().get())
+                    .hasCauseInstanceOf(GroupAuthorizationException.class);
+            assertThat(admin.describeConsumerGroups(List.of("readers-848")).all().get().get("readers-848").type())
+                    .isEqualTo(org.apache.kafka.common.GroupType.CONSUMER);
+        }
+    }
+
+    @Test
     void metadataNamesOnlyTopicsThePrincipalMayDescribe() throws Exception {
         try (Admin carol = Admin.create(as("carol")); Admin alice = Admin.create(as("alice")); Admin admin = Admin.create(as("admin"))) {
             assertThat(carol.listTopics().names().get()).isEmpty();

@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.List;
 import org.apache.kafka.common.message.HeartbeatRequestData;
 import org.apache.kafka.common.message.HeartbeatResponseData;
+import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
+import org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData;
 import org.apache.kafka.common.message.JoinGroupRequestData;
 import org.apache.kafka.common.message.JoinGroupResponseData;
 import org.apache.kafka.common.message.OffsetCommitRequestData;
@@ -62,6 +64,57 @@ class GroupBadInputTest {
             assertThat(otherProtocol.errorCode()).isEqualTo(Errors.INCONSISTENT_GROUP_PROTOCOL.code());
             JoinGroupResponseData noGroup = c.send(ApiKeys.JOIN_GROUP, JOIN_V, join("", "", 10_000, "range"));
             assertThat(noGroup.errorCode()).isEqualTo(Errors.INVALID_GROUP_ID.code());
+        }
+    }
+
+    @Test
+    void malformedConsumerGroupHeartbeatsGetInvalidRequestNamingTheField() throws IOException {
+        try (TestBroker broker = new TestBroker(dir); RawKafkaConnection c = new RawKafkaConnection(broker.broker().port())) {
+            IdempotentProduceTest.createTopic(c);
+            String member = org.apache.kafka.common.Uuid.randomUuid().toString();
+            java.util.function.Supplier<ConsumerGroupHeartbeatRequestData> valid = () -> new ConsumerGroupHeartbeatRequestData()
+                    .setGroupId("cg").setMemberId(member).setMemberEpoch(0).setRebalanceTimeoutMs(30_000)
+                    .setSubscribedTopicNames(List.of("t")).setTopicPartitions(List.of());
+            record Case(ConsumerGroupHeartbeatRequestData request, String message) {}
+            List<Case> cases = List.of(
+                    new Case(valid.get().setGroupId(""), "GroupId can't be empty."),
+                    new Case(valid.get().setMemberId(""), "MemberId can't be empty."),
+                    new Case(valid.get().setInstanceId(""), "InstanceId can't be empty."),
+                    new Case(valid.get().setRackId(""), "RackId can't be empty."),
+                    new Case(valid.get().setRebalanceTimeoutMs(-1), "RebalanceTimeoutMs must be provided in first request."),
+                    new Case(valid.get().setTopicPartitions(null), "TopicPartitions must be empty when (re-)joining."),
+                    new Case(valid.get().setSubscribedTopicNames(null), "SubscribedTopicNames or SubscribedTopicRegex must be set in first request."),
+                    new Case(valid.get().setMemberEpoch(-2), "InstanceId can't be null."),
+                    new Case(valid.get().setMemberEpoch(-3), "MemberEpoch is invalid."));
+            for (Case k : cases) {
+                ConsumerGroupHeartbeatResponseData r = c.send(ApiKeys.CONSUMER_GROUP_HEARTBEAT, (short) 1, k.request());
+                assertThat(Errors.forCode(r.errorCode())).as(k.message()).isEqualTo(Errors.INVALID_REQUEST);
+                assertThat(r.errorMessage()).isEqualTo(k.message());
+            }
+            ConsumerGroupHeartbeatResponseData badAssignor = c.send(ApiKeys.CONSUMER_GROUP_HEARTBEAT, (short) 1,
+                    valid.get().setServerAssignor("sticky"));
+            assertThat(Errors.forCode(badAssignor.errorCode())).isEqualTo(Errors.UNSUPPORTED_ASSIGNOR);
+            assertThat(badAssignor.errorMessage()).contains("uniform", "range");
+            ConsumerGroupHeartbeatResponseData badRegex = c.send(ApiKeys.CONSUMER_GROUP_HEARTBEAT, (short) 1,
+                    valid.get().setSubscribedTopicNames(null).setSubscribedTopicRegex("t["));
+            assertThat(Errors.forCode(badRegex.errorCode())).isEqualTo(Errors.INVALID_REGULAR_EXPRESSION);
+            assertThat(broker.broker().groups().describeConsumerGroup("cg")).as("nothing joined").satisfiesAnyOf(
+                    g -> assertThat(g).isNull(), g -> assertThat(g.members()).isEmpty());
+
+            ConsumerGroupHeartbeatResponseData joined = c.send(ApiKeys.CONSUMER_GROUP_HEARTBEAT, (short) 1, valid.get());
+            assertThat(joined.errorCode()).isZero();
+            assertThat(joined.memberEpoch()).isEqualTo(1);
+            assertThat(joined.assignment().topicPartitions()).hasSize(1);
+            ConsumerGroupHeartbeatResponseData ahead = c.send(ApiKeys.CONSUMER_GROUP_HEARTBEAT, (short) 1,
+                    new ConsumerGroupHeartbeatRequestData().setGroupId("cg").setMemberId(member).setMemberEpoch(5));
+            assertThat(Errors.forCode(ahead.errorCode())).isEqualTo(Errors.FENCED_MEMBER_EPOCH);
+            ConsumerGroupHeartbeatResponseData stranger = c.send(ApiKeys.CONSUMER_GROUP_HEARTBEAT, (short) 1,
+                    new ConsumerGroupHeartbeatRequestData().setGroupId("cg").setMemberId("stranger").setMemberEpoch(1));
+            assertThat(Errors.forCode(stranger.errorCode())).isEqualTo(Errors.UNKNOWN_MEMBER_ID);
+            // v0: the coordinator makes the member id up
+            ConsumerGroupHeartbeatResponseData v0 = c.send(ApiKeys.CONSUMER_GROUP_HEARTBEAT, (short) 0, valid.get().setMemberId(""));
+            assertThat(v0.errorCode()).isZero();
+            assertThat(v0.memberId()).isNotEmpty().isNotEqualTo(member);
         }
     }
 

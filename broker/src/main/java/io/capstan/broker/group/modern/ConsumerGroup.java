@@ -49,6 +49,8 @@ public final class ConsumerGroup {
     private record Revocation(int epoch, long deadlineNanos) {}
 
     private static final String CONSUMER_PROTOCOL_TYPE = "consumer";
+    /** How often a heartbeat looks again at what subscriptions resolve to (topics created, partitions added). */
+    private static final long METADATA_REFRESH_NANOS = 1_000_000_000L;
 
     private final String groupId;
     private final ConsumerGroupSettings settings;
@@ -68,6 +70,7 @@ public final class ConsumerGroup {
     private Map<String, PartitionAssignor.Topic> subscribed = Map.of();
     private int groupEpoch;
     private int assignmentEpoch;
+    private long metadataRefreshDue = Long.MIN_VALUE / 2;
     private String assignorName;
     private boolean dead;
 
@@ -155,10 +158,14 @@ public final class ConsumerGroup {
     private ConsumerMember advance(ConsumerMember before, ConsumerMember updated, Assignment owned, long now, int sessionTimeoutMs) {
         boolean bump = !members.containsKey(updated.memberId()) || !updated.sameSubscription(before);
         put(updated);
-        Map<String, PartitionAssignor.Topic> metadata = subscriptionMetadata();
-        if (!metadata.equals(subscribed)) {
-            subscribed = metadata;
-            bump = true;
+        if (bump || now - metadataRefreshDue >= 0) {
+            // what the subscriptions resolve to: looked at on a subscription change, else at most once a second
+            metadataRefreshDue = now + METADATA_REFRESH_NANOS;
+            Map<String, PartitionAssignor.Topic> metadata = subscriptionMetadata();
+            if (!metadata.equals(subscribed)) {
+                subscribed = metadata;
+                bump = true;
+            }
         }
         if (bump) {
             groupEpoch++;

@@ -62,14 +62,7 @@ class ConsumerGroupModelTest {
                 f.failOver();
                 failovers++;
             } else if (action < 8) {
-                f.advanceMs(1_000 + random.nextInt(4_000));
-                for (Client each : clients) {
-                    if (each.epoch >= 0 && f.member(each.id) == null) {
-                        // removed for silence (or for not revoking in time): a zombie until its next heartbeat is refused,
-                        // and one whose commits are refused already (its epoch is gone); it is no longer counted as owning
-                        each.fenced();
-                    }
-                }
+                advance(f, clients, 1_000 + random.nextInt(4_000));
             } else if (c.epoch < 0) {
                 apply(c, f.join(c.id, c.topics.toArray(String[]::new)), false);
             } else if (action < 12) {
@@ -88,7 +81,8 @@ class ConsumerGroupModelTest {
             }
             assertDisjoint(clients);
         }
-        // everyone now heartbeats and applies at once, and the clock stands still
+        // everyone now heartbeats and applies at once, and the clock stands still once the group has looked at its topics
+        advance(f, clients, 1_000);
         for (Client c : clients) {
             if (c.epoch < 0) {
                 apply(c, f.join(c.id, c.topics.toArray(String[]::new)), false);
@@ -119,6 +113,17 @@ class ConsumerGroupModelTest {
         });
         for (Client c : clients) {
             assertThat(c.owned).as(c.id).isEqualTo(f.member(c.id).target());
+        }
+    }
+
+    private static void advance(GroupFixture f, List<Client> clients, long ms) {
+        f.advanceMs(ms);
+        for (Client each : clients) {
+            if (each.epoch >= 0 && f.member(each.id) == null) {
+                // removed for silence (or for not revoking in time): a zombie until its next heartbeat is refused,
+                // and one whose commits are refused already (its epoch is gone); it is no longer counted as owning
+                each.fenced();
+            }
         }
     }
 

@@ -149,6 +149,8 @@ class ConsumerGroupTest {
         Uuid t = f.topic("t", 2);
         f.join("a", "t");
         f.topic("t", 3);
+        assertThat(f.beat("a", 1, partitions(t, 0, 1)).assignment()).as("looked at again after a second").isNull();
+        f.advanceMs(1_000);
         Heartbeat.Result grown = f.beat("a", 1, partitions(t, 0, 1));
         assertThat(grown.memberEpoch()).isEqualTo(2);
         assertThat(grown.assignment()).isEqualTo(partitions(t, 0, 1, 2));
@@ -159,6 +161,7 @@ class ConsumerGroupTest {
                 "client", "/127.0.0.1"), f.now);
         assertThat(regex.assignment()).isEqualTo(partitions(orders, 0));
         Uuid later = f.topic("orders-us", 2);
+        f.advanceMs(1_000);
         assertThat(f.beat("r", regex.memberEpoch(), partitions(orders, 0)).assignment())
                 .isEqualTo(partitions(orders, 0).plus(partitions(later, 0, 1)));
     }
