@@ -283,20 +283,21 @@ public final class Broker implements AutoCloseable {
      * coordinator.
      */
     private java.util.concurrent.CompletableFuture<org.apache.kafka.common.protocol.Errors> verifyInTransaction(String transactionalId,
-            long producerId, short epoch, TopicPartition tp) {
+            long producerId, short epoch, TopicPartition tp, boolean add) {
         io.capstan.broker.kafka.Membership.Node coordinator = membership.transactionCoordinator(transactionalId);
         if (coordinator == null) {
             return java.util.concurrent.CompletableFuture.completedFuture(org.apache.kafka.common.protocol.Errors.COORDINATOR_NOT_AVAILABLE);
         }
         if (coordinator.id() == config.nodeId()) {
-            return transactions.verify(transactionalId, producerId, epoch, tp);
+            return add ? transactions.addPartitions(transactionalId, producerId, epoch, java.util.List.of(tp))
+                    : transactions.verify(transactionalId, producerId, epoch, tp);
         }
         var topics = new org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTopicCollection();
         topics.add(new org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTopic().setName(tp.topic())
                 .setPartitions(java.util.List.of(tp.partition())));
         var txns = new org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTransactionCollection();
         txns.add(new org.apache.kafka.common.message.AddPartitionsToTxnRequestData.AddPartitionsToTxnTransaction()
-                .setTransactionalId(transactionalId).setProducerId(producerId).setProducerEpoch(epoch).setVerifyOnly(true).setTopics(topics));
+                .setTransactionalId(transactionalId).setProducerId(producerId).setProducerEpoch(epoch).setVerifyOnly(!add).setTopics(topics));
         return peers.<org.apache.kafka.common.message.AddPartitionsToTxnResponseData>send(coordinator.id(), ApiKeys.ADD_PARTITIONS_TO_TXN,
                 (short) 4, new org.apache.kafka.common.message.AddPartitionsToTxnRequestData().setTransactions(txns)).handle((response, failure) -> {
                     if (failure != null) {
@@ -419,7 +420,7 @@ public final class Broker implements AutoCloseable {
         Reassignments reassignments = new Reassignments(store, System::currentTimeMillis);
         CreateTopicsHandler createTopics = new CreateTopicsHandler(topics, config.defaultPartitions(),
                 config.replication().defaultReplicationFactor(), this::awaitApplied, controlRequests, config.limits().maxPartitions());
-        return apis.add(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis))
+        return apis.add(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis, () -> current.get().transactions().version()))
                 .add(ApiKeys.METADATA, new MetadataHandler(identity, membership, view, config.autoCreateTopics() ? createTopics::autoCreate : null))
                 .add(ApiKeys.PRODUCE, new ProduceHandler(logs, replicas, current, this::verifyInTransaction))
                 .add(ApiKeys.FETCH, new FetchHandler(logs, purgatory, replicas, config.limits().fetchMaxBytes(),
@@ -432,13 +433,14 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.CREATE_TOPICS, createTopics)
                 .add(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(topics, metadataChanged))
                 .add(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(logs, producerIds, transactions))
-                .add(ApiKeys.ADD_PARTITIONS_TO_TXN, (short) 0, (short) 4, transactionGate(ApiKeys.ADD_PARTITIONS_TO_TXN,
+                .add(ApiKeys.ADD_PARTITIONS_TO_TXN, (short) 0, (short) 5, transactionGate(ApiKeys.ADD_PARTITIONS_TO_TXN,
                         new io.capstan.broker.kafka.AddPartitionsToTxnHandler(transactions, logs.catalog())))
                 .add(ApiKeys.ADD_OFFSETS_TO_TXN, (short) 0, (short) 4, transactionGate(ApiKeys.ADD_OFFSETS_TO_TXN,
                         new io.capstan.broker.kafka.AddOffsetsToTxnHandler(transactions)))
-                .add(ApiKeys.END_TXN, (short) 0, (short) 4, transactionGate(ApiKeys.END_TXN, new io.capstan.broker.kafka.EndTxnHandler(transactions)))
-                .add(ApiKeys.TXN_OFFSET_COMMIT, (short) 0, (short) 4, gate(ApiKeys.TXN_OFFSET_COMMIT,
-                        new io.capstan.broker.kafka.TxnOffsetCommitHandler(groups, logs.catalog(), this::verifyInTransaction)))
+                .add(ApiKeys.END_TXN, (short) 0, (short) 5, transactionGate(ApiKeys.END_TXN, new io.capstan.broker.kafka.EndTxnHandler(transactions)))
+                .add(ApiKeys.TXN_OFFSET_COMMIT, (short) 0, (short) 5, gate(ApiKeys.TXN_OFFSET_COMMIT,
+                        new io.capstan.broker.kafka.TxnOffsetCommitHandler(groups, logs.catalog(), this::verifyInTransaction,
+                                () -> current.get().transactions().version())))
                 .add(ApiKeys.DESCRIBE_TRANSACTIONS, new io.capstan.broker.kafka.DescribeTransactionsHandler(transactions))
                 .add(ApiKeys.LIST_TRANSACTIONS, new io.capstan.broker.kafka.ListTransactionsHandler(transactions))
                 .add(ApiKeys.DESCRIBE_CONFIGS, new DescribeConfigsHandler(topics, brokerConfigs))

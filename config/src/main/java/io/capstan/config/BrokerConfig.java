@@ -76,7 +76,7 @@ public record BrokerConfig(
      * The transaction coordinator, with Kafka's names and defaults: the longest transaction.timeout.ms a producer may ask
      * for, and how often open transactions are checked against their timeout (and aborted past it).
      */
-    public record Transactions(int maxTimeoutMs, long abortCheckIntervalMs) {}
+    public record Transactions(int maxTimeoutMs, long abortCheckIntervalMs, int version) {}
 
     /**
      * Groups under the consumer protocol (KIP-848), with Kafka's names and defaults: the session the coordinator grants
@@ -198,6 +198,9 @@ public record BrokerConfig(
             new Key("group.consumer.max.size", "2147483647", "Most members of one consumer-protocol group; one more is refused with GROUP_MAX_SIZE_REACHED."),
             new Key("transaction.max.timeout.ms", "900000", "Longest transaction.timeout.ms a transactional producer may ask for (INVALID_TRANSACTION_TIMEOUT beyond)."),
             new Key("transaction.abort.timed.out.transaction.cleanup.interval.ms", "10000", "How often the transaction coordinator aborts transactions open past their timeout."),
+            new Key("transaction.version", "2", "The transaction.version feature brokers report to clients (Kafka sets it with kafka-features; here a"
+                    + " setting, the same on every broker): 2 (KIP-890 part 2) has Kafka 4 producers bump their epoch at every transaction"
+                    + " end and add partitions through their writes; 1 keeps the older protocol."),
             new Key("offsets.compaction.bytes", "67108864", "When the committed-offsets shard grows past this, its live offsets are rewritten and older records dropped."),
             new Key("rocksdb.blob.files", "false", "Keep record batches in RocksDB blob files (BlobDB) so compaction moves only keys."),
             new Key("max.connections", "2147483647", "Most client connections across all listeners; a connection beyond it is closed at once, where Kafka leaves it waiting in the accept backlog (capstan_connections_closed_by_broker_total)."),
@@ -282,6 +285,7 @@ public record BrokerConfig(
         require(groupInitialRebalanceDelayMs >= 0, "group.initial.rebalance.delay.ms must be >= 0");
         require(transactions.maxTimeoutMs() > 0, "transaction.max.timeout.ms must be > 0");
         require(transactions.abortCheckIntervalMs() > 0, "transaction.abort.timed.out.transaction.cleanup.interval.ms must be > 0");
+        require(transactions.version() == 1 || transactions.version() == 2, "transaction.version must be 1 or 2, got " + transactions.version());
         require(consumerGroups.heartbeatIntervalMs() > 0 && consumerGroups.heartbeatIntervalMs() < consumerGroups.sessionTimeoutMs(),
                 "group.consumer.heartbeat.interval.ms must be > 0 and < group.consumer.session.timeout.ms (members must heartbeat"
                         + " several times a session)");
@@ -373,7 +377,8 @@ public record BrokerConfig(
                         s.string("log.cleanup.policy"), s.longValue("log.cleaner.delete.retention.ms"),
                         s.longValue("log.cleaner.min.compaction.lag.ms"), s.longValue("log.cleaner.max.compaction.lag.ms"),
                         s.decimal("log.cleaner.min.cleanable.ratio")),
-                new Transactions(s.integer("transaction.max.timeout.ms"), s.longValue("transaction.abort.timed.out.transaction.cleanup.interval.ms")),
+                new Transactions(s.integer("transaction.max.timeout.ms"), s.longValue("transaction.abort.timed.out.transaction.cleanup.interval.ms"),
+                        s.integer("transaction.version")),
                 new ConsumerGroups(s.integer("group.consumer.session.timeout.ms"), s.integer("group.consumer.heartbeat.interval.ms"),
                         assignorNames(s.string("group.consumer.assignors")), s.integer("group.consumer.max.size")),
                 new Replication(

@@ -12,9 +12,13 @@ import org.apache.kafka.common.resource.ResourceType;
 
 /**
  * EndTxn: commit or abort, answered once the decision is replicated in the transaction log; the markers follow (a
- * read_committed consumer sees the records once they are replicated). Needs WRITE on the transactional id.
+ * read_committed consumer sees the records once they are replicated). From v5 (transaction version 2) every end bumps
+ * the producer epoch and the answer names the producer id and epoch to go on with. Needs WRITE on the transactional id.
  */
 public final class EndTxnHandler implements ApiHandler {
+    /** From v5 the end moves the producer's epoch on (transaction version 2, KIP-890 part 2) and the answer carries it. */
+    static final short TRANSACTION_V2_VERSION = 5;
+
     private final TransactionCoordinator transactions;
 
     public EndTxnHandler(TransactionCoordinator transactions) {
@@ -28,7 +32,14 @@ public final class EndTxnHandler implements ApiHandler {
         if (!context.allowed(AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId())) {
             return CompletableFuture.completedFuture(response.setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code()));
         }
-        return transactions.endTxn(request.transactionalId(), request.producerId(), request.producerEpoch(), request.committed())
-                .thenApply(error -> response.setErrorCode(error.code()));
+        boolean v2 = context.version() >= TRANSACTION_V2_VERSION;
+        return transactions.endTxn(request.transactionalId(), request.producerId(), request.producerEpoch(), request.committed(), v2)
+                .thenApply(result -> {
+                    response.setErrorCode(result.error().code());
+                    if (v2 && result.error() == Errors.NONE) {
+                        response.setProducerId(result.producerId()).setProducerEpoch(result.producerEpoch());
+                    }
+                    return response;
+                });
     }
 }

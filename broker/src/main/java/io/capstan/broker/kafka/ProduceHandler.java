@@ -51,10 +51,16 @@ public final class ProduceHandler implements ApiHandler {
         this.verifier = verifier;
     }
 
-    /** Asks the transaction coordinator whether a partition is in the producer's ongoing transaction (KIP-890 part 1). */
+    /**
+     * Asks the transaction coordinator whether a partition is in the producer's ongoing transaction (KIP-890 part 1), or,
+     * with {@code add} (transaction version 2, part 2), to add it there: the producer's write is what adds it.
+     */
     public interface TxnVerifier {
-        CompletableFuture<Errors> verify(String transactionalId, long producerId, short producerEpoch, TopicPartition tp);
+        CompletableFuture<Errors> verify(String transactionalId, long producerId, short producerEpoch, TopicPartition tp, boolean add);
     }
+
+    /** From v12 a transactional write adds its partition to the transaction when transaction version 2 is on (KIP-890). */
+    public static final short IMPLICIT_ADD_VERSION = 12;
 
     @Override
     public CompletionStage<ApiMessage> handle(RequestContext context, ApiMessage message) {
@@ -166,7 +172,8 @@ public final class ProduceHandler implements ApiHandler {
                     logs.appendTransactional(shard, batch, epoch, TxnVerification.OPEN, answer);
                     continue;
                 }
-                verifier.verify(request.transactionalId(), producerId, header.producerEpoch(), shard.topicPartition()).thenAccept(error -> {
+                boolean add = context.version() >= IMPLICIT_ADD_VERSION && settings.transactions().version() >= 2;
+                verifier.verify(request.transactionalId(), producerId, header.producerEpoch(), shard.topicPartition(), add).thenAccept(error -> {
                     if (error == Errors.NONE) {
                         logs.appendTransactional(shard, batch, epoch, view.lastTxnEnd(), answer);
                     } else {

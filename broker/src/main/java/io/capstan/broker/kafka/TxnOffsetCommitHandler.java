@@ -29,6 +29,15 @@ public final class TxnOffsetCommitHandler implements ApiHandler {
     private final TopicCatalog topics;
     private final ProduceHandler.TxnVerifier verifier;
 
+    static final short IMPLICIT_ADD_VERSION = 5;
+    private java.util.function.IntSupplier transactionVersion = () -> 1;
+
+    public TxnOffsetCommitHandler(GroupCoordinator groups, TopicCatalog topics, ProduceHandler.TxnVerifier verifier,
+                                  java.util.function.IntSupplier transactionVersion) {
+        this(groups, topics, verifier);
+        this.transactionVersion = transactionVersion;
+    }
+
     public TxnOffsetCommitHandler(GroupCoordinator groups, TopicCatalog topics, ProduceHandler.TxnVerifier verifier) {
         this.groups = groups;
         this.topics = topics;
@@ -73,7 +82,9 @@ public final class TxnOffsetCommitHandler implements ApiHandler {
             return CompletableFuture.completedFuture(response);
         }
         // KIP-890 part 1 for offsets: a commit delayed past its transaction's end would stay pending forever
-        return verifier.verify(r.transactionalId(), r.producerId(), r.producerEpoch(), AddOffsetsToTxnHandler.OFFSETS_SHARD)
+        // v5 with transaction version 2: the commit itself adds the offsets shard to the transaction (no AddOffsetsToTxn)
+        boolean add = context.version() >= IMPLICIT_ADD_VERSION && transactionVersion.getAsInt() >= 2;
+        return verifier.verify(r.transactionalId(), r.producerId(), r.producerEpoch(), AddOffsetsToTxnHandler.OFFSETS_SHARD, add)
                 .thenCompose(verified -> verified != Errors.NONE ? CompletableFuture.completedFuture(ProduceHandler.unverified(verified))
                         : groups.commitTransactional(r.groupId(), r.memberId(), r.groupInstanceId(), r.generationIdOrMemberEpoch(),
                                 r.producerId(), r.producerEpoch(), valid))

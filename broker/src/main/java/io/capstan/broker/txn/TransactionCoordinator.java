@@ -170,11 +170,23 @@ public final class TransactionCoordinator implements AutoCloseable {
         return done;
     }
 
+    /** EndTxn's answer: the error, and the producer id and epoch the producer goes on with (transaction version 2). */
+    public record EndResult(Errors error, long producerId, short producerEpoch) {}
+
     public CompletableFuture<Errors> endTxn(String id, long producerId, short epoch, boolean commit) {
-        CompletableFuture<Errors> done = new CompletableFuture<>();
-        onThread(id, done, error -> error, a -> apply(a, id,
-                TxnTransitions.endTxn(a.txns.get(id), id, producerId, epoch, commit, System.currentTimeMillis()),
-                (error, txn) -> done.complete(error)));
+        return endTxn(id, producerId, epoch, commit, false).thenApply(EndResult::error);
+    }
+
+    /** {@code v2}: transaction version 2 (EndTxn v5+), the epoch moves on at every end. */
+    public CompletableFuture<EndResult> endTxn(String id, long producerId, short epoch, boolean commit, boolean v2) {
+        CompletableFuture<EndResult> done = new CompletableFuture<>();
+        onThread(id, done, error -> new EndResult(error, -1, (short) -1), a -> {
+            long now = System.currentTimeMillis();
+            TxnDecision decision = v2 ? TxnTransitions.endTxnV2(a.txns.get(id), id, producerId, epoch, commit, now, producerIds)
+                    : TxnTransitions.endTxn(a.txns.get(id), id, producerId, epoch, commit, now);
+            apply(a, id, decision, (error, txn) -> done.complete(error == Errors.NONE && txn != null
+                    ? new EndResult(error, txn.producerIdAfterEnd(), txn.producerEpochAfterEnd()) : new EndResult(error, -1, (short) -1)));
+        });
         return done;
     }
 

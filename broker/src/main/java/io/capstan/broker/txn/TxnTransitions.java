@@ -8,8 +8,8 @@ import org.apache.kafka.common.protocol.Errors;
 
 /**
  * The transaction coordinator's decisions, Kafka's (TransactionCoordinator, TransactionMetadata), as pure functions of
- * the current state and the request: exhaustively tested, no I/O. Transaction version 1 semantics: the epoch is bumped
- * by InitProducerId and when a transaction is fenced or times out, not per transaction.
+ * the current state and the request: exhaustively tested, no I/O. Transaction version 1 bumps the epoch by
+ * InitProducerId and when a transaction is fenced or times out; version 2 (EndTxn v5+) also at every end.
  */
 public final class TxnTransitions {
     /** The last epoch before a new producer id is needed (Kafka keeps Short.MAX_VALUE itself unused). */
@@ -120,6 +120,52 @@ public final class TxnTransitions {
         };
     }
 
+    /**
+     * EndTxn v5+ (transaction version 2, KIP-890 part 2): the transaction is prepared under the next epoch, so once it
+     * ends nothing the producer sent under the old one (a write delayed in the network) can land in its next transaction;
+     * the producer goes on with the epoch (or, when epochs run out, the new producer id) the answer carries. An abort
+     * with nothing open still moves the epoch (a zombie's late writes are fenced). A retry of an end whose answer was
+     * lost comes with the epoch before the bump and is answered with the one after it.
+     */
+    public static TxnDecision endTxnV2(TxnMetadata current, String transactionalId, long producerId, short epoch, boolean commit, long nowMs,
+                                       LongSupplier newProducerId) {
+        if (current == null || current.state() == TxnState.DEAD) {
+            return new TxnDecision.Refuse(Errors.INVALID_PRODUCER_ID_MAPPING, "producer " + producerId + " is not the one of '"
+                    + transactionalId + "'; call initTransactions() again");
+        }
+        String asked = commit ? "commit" : "abort";
+        TxnState prepare = commit ? TxnState.PREPARE_COMMIT : TxnState.PREPARE_ABORT;
+        TxnState complete = commit ? TxnState.COMPLETE_COMMIT : TxnState.COMPLETE_ABORT;
+        if (producerId == current.producerId() && epoch == current.producerEpoch()) {
+            return switch (current.state()) {
+                case ONGOING -> new TxnDecision.Write(current.endedV2(prepare, rotation(current, newProducerId), nowMs), Errors.NONE);
+                case EMPTY, COMPLETE_COMMIT, COMPLETE_ABORT -> commit ? invalid(transactionalId, asked, current)
+                        : new TxnDecision.Write(current.with(TxnState.ONGOING, TxnMetadata.none(), nowMs, nowMs)
+                                .endedV2(TxnState.PREPARE_ABORT, rotation(current, newProducerId), nowMs), Errors.NONE);
+                case PREPARE_COMMIT, PREPARE_ABORT -> new TxnDecision.Refuse(Errors.CONCURRENT_TRANSACTIONS, "the last transaction of '"
+                        + transactionalId + "' is still being completed; retry");
+                case PREPARE_EPOCH_FENCE, DEAD -> new TxnDecision.Refuse(Errors.PRODUCER_FENCED, "'" + transactionalId + "' was fenced");
+            };
+        }
+        boolean retry = (producerId == current.producerId() || producerId == current.previousProducerId())
+                && epoch == current.lastProducerEpoch() && epoch >= 0;
+        if (retry && (current.state() == prepare || current.state() == complete)) {
+            return current.state() == complete ? new TxnDecision.Unchanged(current)
+                    : new TxnDecision.Refuse(Errors.CONCURRENT_TRANSACTIONS, "the " + asked + " of '" + transactionalId + "' is being completed; retry");
+        }
+        if (retry && (current.state() == TxnState.PREPARE_COMMIT || current.state() == TxnState.PREPARE_ABORT
+                || current.state() == TxnState.COMPLETE_COMMIT || current.state() == TxnState.COMPLETE_ABORT)) {
+            return invalid(transactionalId, asked, current);
+        }
+        TxnDecision refused = checkProducer(current, transactionalId, producerId, epoch);
+        return refused != null ? refused : invalid(transactionalId, asked, current);
+    }
+
+    /** The producer id to move to when the next epoch is the last one, else -1. */
+    private static long rotation(TxnMetadata current, LongSupplier newProducerId) {
+        return current.producerEpoch() + 1 >= MAX_EPOCH ? newProducerId.getAsLong() : -1;
+    }
+
     /** Every marker of a prepared transaction is written: it is complete, and its partitions forgotten. */
     public static TxnMetadata completed(TxnMetadata prepared, long nowMs) {
         TxnState done = switch (prepared.state()) {
@@ -127,7 +173,8 @@ public final class TxnTransitions {
             case PREPARE_ABORT, PREPARE_EPOCH_FENCE -> TxnState.COMPLETE_ABORT;
             default -> throw new IllegalArgumentException("only a prepared transaction completes, not one " + prepared.state());
         };
-        return prepared.with(done, TxnMetadata.none(), prepared.txnStartMs(), nowMs);
+        TxnMetadata completed = prepared.with(done, TxnMetadata.none(), prepared.txnStartMs(), nowMs);
+        return prepared.nextProducerId() >= 0 ? completed.rotated(nowMs) : completed;
     }
 
     /** An open transaction past its timeout is aborted under a bumped epoch (Kafka fences its producer the same way). */

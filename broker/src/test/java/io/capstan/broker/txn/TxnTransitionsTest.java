@@ -147,4 +147,77 @@ class TxnTransitionsTest {
         assertThat(TxnMetadata.decode(ID, java.nio.ByteBuffer.wrap(m.encodeValue()))).isEqualTo(m);
         assertThat(Set.copyOf(m.partitions())).containsExactlyInAnyOrder(A, B);
     }
+
+    // ------------------------------------------------------------------ transaction version 2 (EndTxn v5+)
+
+    @Test
+    void aVersion2EndPreparesUnderTheNextEpochAndTheProducerGoesOnWithIt() {
+        TxnMetadata ongoing = in(TxnState.ONGOING, (short) 4, A, B);
+        TxnMetadata prepared = written(TxnTransitions.endTxnV2(ongoing, ID, 7, (short) 4, true, 2_000, ids::incrementAndGet));
+        assertThat(prepared.state()).isEqualTo(TxnState.PREPARE_COMMIT);
+        assertThat(prepared.producerEpoch()).as("markers carry the next epoch").isEqualTo((short) 5);
+        assertThat(prepared.partitions()).containsExactly(A, B);
+        assertThat(prepared.producerIdAfterEnd()).isEqualTo(7);
+        assertThat(prepared.producerEpochAfterEnd()).isEqualTo((short) 5);
+        TxnMetadata done = TxnTransitions.completed(prepared, 3_000);
+        assertThat(done.state()).isEqualTo(TxnState.COMPLETE_COMMIT);
+        assertThat(done.producerEpoch()).isEqualTo((short) 5);
+
+        // the next transaction's writes come with epoch 5; anything still carrying 4 is fenced at the coordinator
+        assertThat(refused(TxnTransitions.addPartitions(done, ID, 7, (short) 4, List.of(A), 3_500))).isEqualTo(Errors.PRODUCER_FENCED);
+        assertThat(written(TxnTransitions.addPartitions(done, ID, 7, (short) 5, List.of(A), 3_500)).state()).isEqualTo(TxnState.ONGOING);
+    }
+
+    @Test
+    void aRetriedVersion2EndIsAnsweredWithTheEpochItMovedTo() {
+        TxnMetadata prepared = written(TxnTransitions.endTxnV2(in(TxnState.ONGOING, (short) 4, A), ID, 7, (short) 4, false, 2_000,
+                ids::incrementAndGet));
+        assertThat(refused(TxnTransitions.endTxnV2(prepared, ID, 7, (short) 4, false, 2_100, ids::incrementAndGet)))
+                .as("still being completed").isEqualTo(Errors.CONCURRENT_TRANSACTIONS);
+        TxnMetadata done = TxnTransitions.completed(prepared, 2_200);
+        TxnDecision retry = TxnTransitions.endTxnV2(done, ID, 7, (short) 4, false, 2_300, ids::incrementAndGet);
+        assertThat(retry).isInstanceOf(TxnDecision.Unchanged.class);
+        assertThat(((TxnDecision.Unchanged) retry).current().producerEpochAfterEnd()).isEqualTo((short) 5);
+        assertThat(refused(TxnTransitions.endTxnV2(done, ID, 7, (short) 4, true, 2_300, ids::incrementAndGet)))
+                .as("the opposite end").isEqualTo(Errors.INVALID_TXN_STATE);
+        assertThat(refused(TxnTransitions.endTxnV2(done, ID, 7, (short) 3, false, 2_300, ids::incrementAndGet)))
+                .isEqualTo(Errors.PRODUCER_FENCED);
+        assertThat(refused(TxnTransitions.endTxnV2(done, ID, 8, (short) 5, false, 2_300, ids::incrementAndGet)))
+                .isEqualTo(Errors.INVALID_PRODUCER_ID_MAPPING);
+    }
+
+    @Test
+    void aVersion2AbortWithNothingOpenStillMovesTheEpochAndACommitIsRefused() {
+        TxnMetadata complete = in(TxnState.COMPLETE_COMMIT, (short) 6);
+        TxnMetadata aborting = written(TxnTransitions.endTxnV2(complete, ID, 7, (short) 6, false, 2_000, ids::incrementAndGet));
+        assertThat(aborting.state()).isEqualTo(TxnState.PREPARE_ABORT);
+        assertThat(aborting.partitions()).isEmpty();
+        assertThat(aborting.producerEpoch()).isEqualTo((short) 7);
+        assertThat(refused(TxnTransitions.endTxnV2(complete, ID, 7, (short) 6, true, 2_000, ids::incrementAndGet)))
+                .isEqualTo(Errors.INVALID_TXN_STATE);
+        assertThat(refused(TxnTransitions.endTxnV2(in(TxnState.PREPARE_EPOCH_FENCE, (short) 6, A), ID, 7, (short) 6, false, 2_000,
+                ids::incrementAndGet))).isEqualTo(Errors.PRODUCER_FENCED);
+        assertThat(refused(TxnTransitions.endTxnV2(null, ID, 7, (short) 6, false, 2_000, ids::incrementAndGet)))
+                .isEqualTo(Errors.INVALID_PRODUCER_ID_MAPPING);
+    }
+
+    @Test
+    void whenEpochsRunOutAVersion2EndMovesTheProducerToANewIdAndRecognisesItsRetry() {
+        short last = (short) (TxnTransitions.MAX_EPOCH - 1);
+        TxnMetadata prepared = written(TxnTransitions.endTxnV2(in(TxnState.ONGOING, last, A), ID, 7, last, true, 2_000, ids::incrementAndGet));
+        assertThat(prepared.producerEpoch()).as("markers still under the old id").isEqualTo(TxnTransitions.MAX_EPOCH);
+        assertThat(prepared.producerIdAfterEnd()).isEqualTo(101);
+        assertThat(prepared.producerEpochAfterEnd()).isZero();
+        TxnMetadata done = TxnTransitions.completed(prepared, 3_000);
+        assertThat(done.producerId()).isEqualTo(101);
+        assertThat(done.producerEpoch()).isZero();
+        assertThat(done.previousProducerId()).isEqualTo(7);
+        TxnDecision retry = TxnTransitions.endTxnV2(done, ID, 7, last, true, 3_100, ids::incrementAndGet);
+        assertThat(retry).isInstanceOf(TxnDecision.Unchanged.class);
+        assertThat(((TxnDecision.Unchanged) retry).current().producerIdAfterEnd()).isEqualTo(101);
+        assertThat(written(TxnTransitions.addPartitions(done, ID, 101, (short) 0, List.of(B), 3_200)).state()).isEqualTo(TxnState.ONGOING);
+        // and the rotation survives the transaction log: version 2 records keep both ids
+        TxnMetadata back = TxnMetadata.decode(ID, java.nio.ByteBuffer.wrap(done.encodeValue()));
+        assertThat(back).isEqualTo(done);
+    }
 }
