@@ -167,14 +167,26 @@ public final class ProduceHandler implements ApiHandler {
                     continue;
                 }
                 long producerId = header.producerId();
+                short producerEpoch = header.producerEpoch();
                 TxnVerification.View view = shard.txnView(producerId);
-                if (view.open()) {
+                if (view.openIn(producerEpoch)) {
                     logs.appendTransactional(shard, batch, epoch, TxnVerification.OPEN, answer);
                     continue;
                 }
                 boolean add = context.version() >= IMPLICIT_ADD_VERSION && settings.transactions().version() >= 2;
-                verifier.verify(request.transactionalId(), producerId, header.producerEpoch(), shard.topicPartition(), add).thenAccept(error -> {
-                    if (error == Errors.NONE) {
+                verifier.verify(request.transactionalId(), producerId, producerEpoch, shard.topicPartition(), add).thenAccept(error -> {
+                    if (error == Errors.NONE && add) {
+                        // the coordinator took the partition into the transaction only once the previous one was complete,
+                        // its markers written: what the shard shows now is after them; a later abort moves the epoch
+                        // on, which the log refuses this batch by (transaction version 2)
+                        TxnVerification.View now = shard.txnView(producerId);
+                        if (now.open() && !now.openIn(producerEpoch)) {
+                            answer.accept(AppendResult.failed(Errors.NOT_ENOUGH_REPLICAS, "the previous transaction's marker has not"
+                                    + " reached " + shard.topicPartition() + " yet; retry"));
+                        } else {
+                            logs.appendTransactional(shard, batch, epoch, now.openIn(producerEpoch) ? TxnVerification.OPEN : now.lastTxnEnd(), answer);
+                        }
+                    } else if (error == Errors.NONE) {
                         logs.appendTransactional(shard, batch, epoch, view.lastTxnEnd(), answer);
                     } else {
                         answer.accept(AppendResult.failed(unverified(error), "Unable to verify the partition has been added to the "

@@ -14,13 +14,22 @@ public final class TxnVerification {
 
     private TxnVerification() {}
 
-    /** A producer's transaction in a shard: whether one is open, and the offset of its last marker (or -1). */
-    public record View(boolean open, long lastTxnEnd) {
-        public static final View NONE = new View(false, ProducerEntry.NONE);
+    /**
+     * A producer's transaction in a shard: whether one is open and in which producer epoch, and the offset of its last
+     * marker (or -1). Under transaction version 2 the next transaction has the next epoch, so an open one of an older
+     * epoch is the previous transaction whose marker has not arrived yet, not the writer's.
+     */
+    public record View(boolean open, short epoch, long lastTxnEnd) {
+        public static final View NONE = new View(false, (short) -1, ProducerEntry.NONE);
+
+        /** Open in this epoch: the writer's own transaction, which a batch may join without asking the coordinator. */
+        public boolean openIn(short producerEpoch) {
+            return open && epoch == producerEpoch;
+        }
     }
 
     static View view(ProducerEntry entry) {
-        return entry == null ? null : new View(entry.txnFirstOffset() != ProducerEntry.NONE, entry.lastTxnEndOffset());
+        return entry == null ? null : new View(entry.txnFirstOffset() != ProducerEntry.NONE, entry.epoch(), entry.lastTxnEndOffset());
     }
 
     /** Whether the producer's view changes; compared field by field, as the committer asks it for every producer it writes. */
@@ -30,6 +39,6 @@ public final class TxnVerification {
             return other != null && (other.txnFirstOffset() != ProducerEntry.NONE || other.lastTxnEndOffset() != ProducerEntry.NONE);
         }
         return (before.txnFirstOffset() != ProducerEntry.NONE) != (after.txnFirstOffset() != ProducerEntry.NONE)
-                || before.lastTxnEndOffset() != after.lastTxnEndOffset();
+                || before.lastTxnEndOffset() != after.lastTxnEndOffset() || before.epoch() != after.epoch();
     }
 }

@@ -141,14 +141,14 @@ class TransactionLogTest {
             assertThat(s.txnView(A).open()).isTrue();
             ok(transactional(logs, s, txn(A, 0, 1, 1), TxnVerification.OPEN));                 // 1: joins it
             ok(marker(logs, s, A, 0, false, 0));                                               // 2: aborted
-            assertThat(s.txnView(A)).isEqualTo(new TxnVerification.View(false, 2));
+            assertThat(s.txnView(A)).isEqualTo(new TxnVerification.View(false, (short) 0, 2));
             assertThat(transactional(logs, s, txn(A, 0, 2, 1), ProducerEntry.NONE).error())
                     .as("verified before the abort marker at 2: it belongs to the aborted transaction").isEqualTo(Errors.INVALID_TXN_STATE);
             ok(transactional(logs, s, txn(A, 0, 2, 1), 2));                                    // verified after it: a new transaction
             assertThat(s.lastStableOffset()).isEqualTo(3);
         }
         try (LogManager reopened = LogFixture.open(dir.resolve("log"), TOPIC_ID)) {
-            assertThat(LogFixture.shardOf(reopened).txnView(A)).as("the view is rebuilt at start").isEqualTo(new TxnVerification.View(true, 2));
+            assertThat(LogFixture.shardOf(reopened).txnView(A)).as("the view is rebuilt at start").isEqualTo(new TxnVerification.View(true, (short) 0, 2));
         }
     }
 
