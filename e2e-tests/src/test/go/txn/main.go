@@ -37,8 +37,12 @@ func produce(ctx context.Context, bootstrap, topic string, txns, per int) {
 	must(resp.Error())
 	admin.Close()
 
-	producer, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.TransactionalID(topic+"-franz"),
-		kgo.TransactionTimeout(60*time.Second), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	opts := []kgo.Opt{kgo.SeedBrokers(bootstrap), kgo.TransactionalID(topic + "-franz"),
+		kgo.TransactionTimeout(60 * time.Second), kgo.RecordPartitioner(kgo.ManualPartitioner())}
+	if os.Getenv("CAPSTAN_GO_DEBUG") != "" {
+		opts = append(opts, kgo.WithLogger(kgo.BasicLogger(os.Stderr, kgo.LogLevelDebug, nil)))
+	}
+	producer, err := kgo.NewClient(opts...)
 	must(err)
 	defer producer.Close()
 	for t := 0; t < txns; t++ {

@@ -76,7 +76,8 @@ public record BrokerConfig(
      * The transaction coordinator, with Kafka's names and defaults: the longest transaction.timeout.ms a producer may ask
      * for, and how often open transactions are checked against their timeout (and aborted past it).
      */
-    public record Transactions(int maxTimeoutMs, long abortCheckIntervalMs, int version) {}
+    public record Transactions(int maxTimeoutMs, long abortCheckIntervalMs, int version, int addPartitionsRetryBackoffMs,
+                               int addPartitionsRetryBackoffMaxMs) {}
 
     /**
      * Groups under the consumer protocol (KIP-848), with Kafka's names and defaults: the session the coordinator grants
@@ -198,6 +199,10 @@ public record BrokerConfig(
             new Key("group.consumer.max.size", "2147483647", "Most members of one consumer-protocol group; one more is refused with GROUP_MAX_SIZE_REACHED."),
             new Key("transaction.max.timeout.ms", "900000", "Longest transaction.timeout.ms a transactional producer may ask for (INVALID_TRANSACTION_TIMEOUT beyond)."),
             new Key("transaction.abort.timed.out.transaction.cleanup.interval.ms", "10000", "How often the transaction coordinator aborts transactions open past their timeout."),
+            new Key("add.partitions.to.txn.retry.backoff.ms", "20", "When the transaction coordinator answers a partition leader's check or add"
+                    + " with CONCURRENT_TRANSACTIONS (the previous transaction's markers are still being written), how long the leader waits before asking again."),
+            new Key("add.partitions.to.txn.retry.backoff.max.ms", "100", "How long a partition leader keeps asking before it answers the producer"
+                    + " with the (retriable) error."),
             new Key("transaction.version", "2", "The transaction.version feature brokers report to clients (Kafka sets it with kafka-features; here a"
                     + " setting, the same on every broker): 2 (KIP-890 part 2) has Kafka 4 producers bump their epoch at every transaction"
                     + " end and add partitions through their writes; 1 keeps the older protocol."),
@@ -286,6 +291,8 @@ public record BrokerConfig(
         require(transactions.maxTimeoutMs() > 0, "transaction.max.timeout.ms must be > 0");
         require(transactions.abortCheckIntervalMs() > 0, "transaction.abort.timed.out.transaction.cleanup.interval.ms must be > 0");
         require(transactions.version() == 1 || transactions.version() == 2, "transaction.version must be 1 or 2, got " + transactions.version());
+        require(transactions.addPartitionsRetryBackoffMs() > 0 && transactions.addPartitionsRetryBackoffMaxMs() >= 0,
+                "add.partitions.to.txn.retry.backoff.ms must be > 0 and add.partitions.to.txn.retry.backoff.max.ms >= 0");
         require(consumerGroups.heartbeatIntervalMs() > 0 && consumerGroups.heartbeatIntervalMs() < consumerGroups.sessionTimeoutMs(),
                 "group.consumer.heartbeat.interval.ms must be > 0 and < group.consumer.session.timeout.ms (members must heartbeat"
                         + " several times a session)");
@@ -378,7 +385,8 @@ public record BrokerConfig(
                         s.longValue("log.cleaner.min.compaction.lag.ms"), s.longValue("log.cleaner.max.compaction.lag.ms"),
                         s.decimal("log.cleaner.min.cleanable.ratio")),
                 new Transactions(s.integer("transaction.max.timeout.ms"), s.longValue("transaction.abort.timed.out.transaction.cleanup.interval.ms"),
-                        s.integer("transaction.version")),
+                        s.integer("transaction.version"), s.integer("add.partitions.to.txn.retry.backoff.ms"),
+                        s.integer("add.partitions.to.txn.retry.backoff.max.ms")),
                 new ConsumerGroups(s.integer("group.consumer.session.timeout.ms"), s.integer("group.consumer.heartbeat.interval.ms"),
                         assignorNames(s.string("group.consumer.assignors")), s.integer("group.consumer.max.size")),
                 new Replication(

@@ -174,7 +174,9 @@ public final class ProduceHandler implements ApiHandler {
                     continue;
                 }
                 boolean add = context.version() >= IMPLICIT_ADD_VERSION && settings.transactions().version() >= 2;
-                verifier.verify(request.transactionalId(), producerId, producerEpoch, shard.topicPartition(), add).thenAccept(error -> {
+                BrokerConfig.Transactions txnSettings = settings.transactions();
+                verifyRetrying(request.transactionalId(), producerId, producerEpoch, shard, add, txnSettings.addPartitionsRetryBackoffMs(),
+                        System.nanoTime() + txnSettings.addPartitionsRetryBackoffMaxMs() * 1_000_000L).thenAccept(error -> {
                     if (error == Errors.NONE && add) {
                         // the coordinator took the partition into the transaction only once the previous one was complete,
                         // its markers written: what the shard shows now is after them; a later abort moves the epoch
@@ -197,6 +199,25 @@ public final class ProduceHandler implements ApiHandler {
         }
         countDown.run();
         return done;
+    }
+
+    /**
+     * Asks the coordinator; while it answers CONCURRENT_TRANSACTIONS (the producer's previous transaction is still being
+     * completed, its markers written) or the shard still shows that transaction open, asks again after {@code backoffMs}
+     * until the deadline, as Kafka's leaders do (add.partitions.to.txn.retry.backoff.*), so a producer that begins its
+     * next transaction at once is not sent back with an error that costs it a metadata refresh.
+     */
+    private CompletableFuture<Errors> verifyRetrying(String transactionalId, long producerId, short producerEpoch, Shard shard, boolean add,
+                                                     int backoffMs, long deadlineNanos) {
+        return verifier.verify(transactionalId, producerId, producerEpoch, shard.topicPartition(), add).thenCompose(error -> {
+            boolean previousStillOpen = error == Errors.NONE && add && shard.txnView(producerId).open()
+                    && !shard.txnView(producerId).openIn(producerEpoch);
+            if ((error == Errors.CONCURRENT_TRANSACTIONS || previousStillOpen) && System.nanoTime() - deadlineNanos < 0) {
+                return CompletableFuture.supplyAsync(() -> null, CompletableFuture.delayedExecutor(backoffMs, java.util.concurrent.TimeUnit.MILLISECONDS))
+                        .thenCompose(ignored -> verifyRetrying(transactionalId, producerId, producerEpoch, shard, add, backoffMs, deadlineNanos));
+            }
+            return CompletableFuture.completedFuture(error);
+        });
     }
 
     /**
