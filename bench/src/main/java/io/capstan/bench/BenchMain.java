@@ -43,12 +43,15 @@ public final class BenchMain {
             }
         }
         if (transactions) {
-            // 2,000 transactions of 30 records at scale 1
-            int count = (int) Math.max(200, Math.round(2_000 * scale));
+            // transactions of 100 and of 1,000 records, 60,000 records of each at scale 1
             BrokerUnderTest.Classpaths cp = BrokerUnderTest.Classpaths.detect(repo);
-            List<TransactionBench.Result> results = TransactionBench.run(cp, Files.createTempDirectory("capstan-bench"), count, 30,
-                    line -> System.out.printf("%s %s%n", Instant.now().toString().substring(11, 19), line));
-            TransactionBench.write(results, out, count, 30);
+            List<TransactionBench.Run> runs = new java.util.ArrayList<>();
+            for (int perTxn : List.of(100, 1_000)) {
+                int count = (int) Math.max(20, Math.round(60_000 * scale / perTxn));
+                runs.add(new TransactionBench.Run(count, perTxn, TransactionBench.run(cp, Files.createTempDirectory("capstan-bench"), count, perTxn,
+                        line -> System.out.printf("%s %s%n", Instant.now().toString().substring(11, 19), line))));
+            }
+            TransactionBench.write(runs, out);
             return;
         }
         if (compaction) {

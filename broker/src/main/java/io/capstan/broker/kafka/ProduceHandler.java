@@ -168,37 +168,67 @@ public final class ProduceHandler implements ApiHandler {
                 }
                 long producerId = header.producerId();
                 short producerEpoch = header.producerEpoch();
-                TxnVerification.View view = shard.txnView(producerId);
-                if (view.openIn(producerEpoch)) {
-                    logs.appendTransactional(shard, batch, epoch, TxnVerification.OPEN, answer);
-                    continue;
-                }
                 boolean add = context.version() >= IMPLICIT_ADD_VERSION && settings.transactions().version() >= 2;
                 BrokerConfig.Transactions txnSettings = settings.transactions();
-                verifyRetrying(request.transactionalId(), producerId, producerEpoch, shard, add, txnSettings.addPartitionsRetryBackoffMs(),
-                        System.nanoTime() + txnSettings.addPartitionsRetryBackoffMaxMs() * 1_000_000L).thenAccept(error -> {
-                    if (error == Errors.NONE && add) {
-                        // the coordinator took the partition into the transaction only once the previous one was complete,
-                        // its markers written: what the shard shows now is after them; a later abort moves the epoch
-                        // on, which the log refuses this batch by (transaction version 2)
-                        TxnVerification.View now = shard.txnView(producerId);
-                        if (now.open() && !now.openIn(producerEpoch)) {
-                            answer.accept(AppendResult.failed(Errors.NOT_ENOUGH_REPLICAS, "the previous transaction's marker has not"
-                                    + " reached " + shard.topicPartition() + " yet; retry"));
-                        } else {
-                            logs.appendTransactional(shard, batch, epoch, now.openIn(producerEpoch) ? TxnVerification.OPEN : now.lastTxnEnd(), answer);
-                        }
-                    } else if (error == Errors.NONE) {
-                        logs.appendTransactional(shard, batch, epoch, view.lastTxnEnd(), answer);
-                    } else {
-                        answer.accept(AppendResult.failed(unverified(error), "Unable to verify the partition has been added to the "
-                                + "transaction: " + error + (error == Errors.INVALID_TXN_STATE ? " (Partition was not added to the transaction)" : "")));
-                    }
-                });
+                // one producer's transactional batches to one shard take their turn: a check answered late must not let
+                // the batch after it reach the log first (the log would refuse the pair as out of order)
+                TxnWriter writer = new TxnWriter(shard, producerId);
+                CompletableFuture<Void> turn = new CompletableFuture<>();
+                CompletableFuture<Void> previous = writers.put(writer, turn);
+                (previous == null ? CompletableFuture.<Void>completedFuture(null) : previous)
+                        .thenCompose(ignored -> appendInTurn(request.transactionalId(), producerId, producerEpoch, shard, batch, epoch, add,
+                                txnSettings, answer))
+                        .whenComplete((ignored, failure) -> {
+                            if (failure != null) {
+                                answer.accept(AppendResult.failed(Errors.UNKNOWN_SERVER_ERROR, "the transaction check failed: " + failure));
+                            }
+                            writers.remove(writer, turn);
+                            turn.complete(null);
+                        });
             }
         }
         countDown.run();
         return done;
+    }
+
+    private record TxnWriter(Shard shard, long producerId) {}
+
+    /** Transactional batches waiting for the one before them of the same producer and shard. */
+    private final java.util.concurrent.ConcurrentHashMap<TxnWriter, CompletableFuture<Void>> writers = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * A transactional batch's turn: it joins the producer's open transaction in its epoch at once, else the coordinator
+     * is asked (checked, or with transaction version 2, the partition added) first. Completes once the batch is handed
+     * to the log (or refused), so the next batch's turn comes after it in the log's order.
+     */
+    private CompletableFuture<Void> appendInTurn(String transactionalId, long producerId, short producerEpoch, Shard shard, byte[] batch,
+                                                 int epoch, boolean add, BrokerConfig.Transactions txnSettings,
+                                                 java.util.function.Consumer<AppendResult> answer) {
+        TxnVerification.View view = shard.txnView(producerId);
+        if (view.openIn(producerEpoch)) {
+            logs.appendTransactional(shard, batch, epoch, TxnVerification.OPEN, answer);
+            return CompletableFuture.completedFuture(null);
+        }
+        return verifyRetrying(transactionalId, producerId, producerEpoch, shard, add, txnSettings.addPartitionsRetryBackoffMs(),
+                System.nanoTime() + txnSettings.addPartitionsRetryBackoffMaxMs() * 1_000_000L).thenAccept(error -> {
+            if (error == Errors.NONE && add) {
+                // the coordinator took the partition into the transaction only once the previous one was complete, its
+                // markers written: what the shard shows now is after them; a later abort moves the epoch on, which the
+                // log refuses this batch by (transaction version 2)
+                TxnVerification.View now = shard.txnView(producerId);
+                if (now.open() && !now.openIn(producerEpoch)) {
+                    answer.accept(AppendResult.failed(Errors.NOT_ENOUGH_REPLICAS, "the previous transaction's marker has not"
+                            + " reached " + shard.topicPartition() + " yet; retry"));
+                } else {
+                    logs.appendTransactional(shard, batch, epoch, now.openIn(producerEpoch) ? TxnVerification.OPEN : now.lastTxnEnd(), answer);
+                }
+            } else if (error == Errors.NONE) {
+                logs.appendTransactional(shard, batch, epoch, view.lastTxnEnd(), answer);
+            } else {
+                answer.accept(AppendResult.failed(unverified(error), "Unable to verify the partition has been added to the "
+                        + "transaction: " + error + (error == Errors.INVALID_TXN_STATE ? " (Partition was not added to the transaction)" : "")));
+            }
+        });
     }
 
     /**
