@@ -49,10 +49,6 @@ public final class GroupCoordinator implements AutoCloseable {
     private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-group-sweep"));
 
     /** Idle until {@link #activate} (this broker leads the offsets shard). */
-    public GroupCoordinator(LogManager logs, GroupSettings settings) {
-        this(logs, settings, ConsumerGroupSettings.defaults(), TopicImage.NONE);
-    }
-
     public GroupCoordinator(LogManager logs, GroupSettings settings, ConsumerGroupSettings consumerSettings, TopicImage topics) {
         this.logs = logs;
         this.settings = settings;
@@ -130,9 +126,9 @@ public final class GroupCoordinator implements AutoCloseable {
     // ------------------------------------------------------------------ the consumer protocol (KIP-848)
 
     /**
-     * ConsumerGroupHeartbeat. A member joining (epoch 0) creates the group; an empty classic group with that id becomes
-     * a consumer group (its committed offsets stay). A classic group with members is refused GROUP_ID_NOT_FOUND, as
-     * Kafka answers when it cannot convert a group.
+     * ConsumerGroupHeartbeat. A member joining (epoch 0) creates the group; a classic group with that id becomes a
+     * consumer group (its committed offsets stay, its members go on under the classic protocol inside it); one whose
+     * members do not use the consumer protocol is refused GROUP_ID_NOT_FOUND, as Kafka answers when it cannot convert.
      */
     public Heartbeat.Result consumerHeartbeat(String groupId, Heartbeat heartbeat) {
         offsets();
@@ -236,11 +232,6 @@ public final class GroupCoordinator implements AutoCloseable {
     }
 
     public CompletableFuture<SyncGroupResponseData> sync(String groupId, String memberId, String instanceId, int generation,
-                                                         Map<String, byte[]> assignments) {
-        return sync(groupId, memberId, instanceId, generation, null, null, assignments);
-    }
-
-    public CompletableFuture<SyncGroupResponseData> sync(String groupId, String memberId, String instanceId, int generation,
                                                          String protocolType, String protocolName, Map<String, byte[]> assignments) {
         ConsumerGroup modern = consumerGroups.get(groupId);
         if (modern != null) {
@@ -272,12 +263,7 @@ public final class GroupCoordinator implements AutoCloseable {
     }
 
     /** Validates the committer's membership, then makes the offsets durable. Per-partition errors are filled in by the caller. */
-    public CompletableFuture<Errors> commit(String groupId, String memberId, String instanceId, int generation,
-                                            Map<TopicPartition, CommittedOffset> commits) {
-        return commit(groupId, memberId, instanceId, generation, Short.MAX_VALUE, commits);
-    }
-
-    /** As above; {@code apiVersion} is OffsetCommit's (a consumer-protocol member must use v9+). */
+    /** {@code apiVersion} is OffsetCommit's (a consumer-protocol member must use v9+). */
     public CompletableFuture<Errors> commit(String groupId, String memberId, String instanceId, int generation, short apiVersion,
                                             Map<TopicPartition, CommittedOffset> commits) {
         if (groupId == null || groupId.isEmpty()) {

@@ -168,11 +168,16 @@ public final class ProduceHandler implements ApiHandler {
                 }
                 long producerId = header.producerId();
                 short producerEpoch = header.producerEpoch();
+                TxnWriter writer = new TxnWriter(shard, producerId);
+                if (shard.txnView(producerId).openIn(producerEpoch) && !writers.containsKey(writer)) {
+                    // the common case: its transaction is open here and no earlier batch of it awaits a check
+                    logs.appendTransactional(shard, batch, epoch, TxnVerification.OPEN, answer);
+                    continue;
+                }
                 boolean add = context.version() >= IMPLICIT_ADD_VERSION && settings.transactions().version() >= 2;
                 BrokerConfig.Transactions txnSettings = settings.transactions();
                 // one producer's transactional batches to one shard take their turn: a check answered late must not let
                 // the batch after it reach the log first (the log would refuse the pair as out of order)
-                TxnWriter writer = new TxnWriter(shard, producerId);
                 CompletableFuture<Void> turn = new CompletableFuture<>();
                 CompletableFuture<Void> previous = writers.put(writer, turn);
                 (previous == null ? CompletableFuture.<Void>completedFuture(null) : previous)

@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
  * a change of the subscribed topics bumps the group epoch; the assignor then computes a target assignment for that
  * epoch; each member moves towards its target in its own heartbeats ({@link Reconciliation}), so members that keep
  * their partitions never stop. Every method is synchronized: a group is small and its operations are short. Time comes
- * in as an argument so tests drive it. State lives in memory: when coordination moves to another broker, members are
- * answered UNKNOWN_MEMBER_ID there and rejoin (their committed offsets are in the replicated offsets shard).
+ * in as an argument so tests drive it. Members are written to a {@link Journal} (the replicated offsets shard) and
+ * told of a change only once it is durable; a new coordinator {@link #restore}s the group from it.
  */
 public final class ConsumerGroup {
     private static final Logger log = LoggerFactory.getLogger(ConsumerGroup.class);
@@ -73,10 +73,6 @@ public final class ConsumerGroup {
     private long metadataRefreshDue = Long.MIN_VALUE / 2;
     private String assignorName;
     private boolean dead;
-
-    public ConsumerGroup(String groupId, ConsumerGroupSettings settings, TopicImage topics) {
-        this(groupId, settings, topics, Journal.NONE);
-    }
 
     public ConsumerGroup(String groupId, ConsumerGroupSettings settings, TopicImage topics, Journal journal) {
         this.groupId = groupId;
@@ -199,8 +195,12 @@ public final class ConsumerGroup {
      */
     public synchronized CompletableFuture<JoinGroupResponseData> classicJoin(ClassicJoin j, long now) {
         JoinGroupResponseData answer = classicJoinAnswer(j, now);
-        return flush().thenApply(error -> error == Errors.NONE ? answer : new JoinGroupResponseData().setErrorCode(error.code())
-                .setMemberId(j.memberId()).setGenerationId(-1).setLeader("").setProtocolName(null).setProtocolType(null));
+        return flush().thenApply(error -> error == Errors.NONE ? answer : joinError(j.memberId(), error));
+    }
+
+    private static JoinGroupResponseData joinError(String memberId, Errors error) {
+        return new JoinGroupResponseData().setErrorCode(error.code()).setMemberId(memberId).setGenerationId(-1).setLeader("")
+                .setProtocolName(null).setProtocolType(null);
     }
 
     private JoinGroupResponseData classicJoinAnswer(ClassicJoin j, long now) {
@@ -211,8 +211,7 @@ public final class ConsumerGroup {
             String memberId = j.memberId().isEmpty() ? Uuid.randomUuid().toString() : j.memberId();
             checkClassicProtocols(memberId, j.protocolType(), j.protocols().keySet());
             if (j.memberId().isEmpty() && j.instanceId() == null && j.requireKnownMemberId()) {
-                return new JoinGroupResponseData().setErrorCode(Errors.MEMBER_ID_REQUIRED.code()).setMemberId(memberId)
-                        .setGenerationId(-1).setLeader("").setProtocolName(null).setProtocolType(null);
+                return joinError(memberId, Errors.MEMBER_ID_REQUIRED);
             }
             ConsumerProtocolSubscription subscription = subscription(memberId, j.protocols());
             ConsumerMember before = classicMember(memberId, j.memberId().isEmpty(), j.instanceId(), j.clientId(), j.clientHost());
@@ -222,8 +221,7 @@ public final class ConsumerGroup {
             return new JoinGroupResponseData().setMemberId(next.memberId()).setGenerationId(next.memberEpoch())
                     .setProtocolType(CONSUMER_PROTOCOL_TYPE).setProtocolName(next.classic().protocolName()).setLeader("");
         } catch (GroupError e) {
-            return new JoinGroupResponseData().setErrorCode(e.error().code()).setMemberId(j.memberId())
-                    .setGenerationId(-1).setLeader("").setProtocolName(null).setProtocolType(null);
+            return joinError(j.memberId(), e.error());
         }
     }
 
@@ -306,11 +304,16 @@ public final class ConsumerGroup {
             throw new GroupError(Errors.FENCED_INSTANCE_ID, "instance id " + instanceId + " belongs to member " + existing.memberId());
         }
         // a classic static member coming back under a new id takes over its predecessor's partitions, as in classic groups
-        ConsumerMember replacement = existing.startedOver(memberId, true);
+        return replaceStatic(existing, memberId);
+    }
+
+    /** A static member's new instance takes over the old one's partitions and target, so nothing moves. */
+    private ConsumerMember replaceStatic(ConsumerMember existing, String newMemberId) {
+        ConsumerMember replacement = existing.startedOver(newMemberId, true);
         forget(existing);
         Assignment itsTarget = target.remove(existing.memberId());
         if (itsTarget != null) {
-            target.put(memberId, itsTarget);
+            target.put(newMemberId, itsTarget);
         }
         put(replacement);
         return replacement;
@@ -458,15 +461,8 @@ public final class ConsumerGroup {
             throw new GroupError(Errors.UNRELEASED_INSTANCE_ID, "instance id " + h.instanceId() + " is still held by member "
                     + existing.memberId() + "; it must leave the group (or its session expire) before a new member takes it");
         }
-        // KIP-345 for the consumer protocol: the restarted instance takes over the old one's partitions and target, so
-        // nothing moves and the group epoch stays
-        ConsumerMember replacement = existing.startedOver(h.memberId(), true);
-        forget(existing);
-        Assignment itsTarget = target.remove(existing.memberId());
-        if (itsTarget != null) {
-            target.put(replacement.memberId(), itsTarget);
-        }
-        put(replacement);
+        // KIP-345 for the consumer protocol: the group epoch stays
+        ConsumerMember replacement = replaceStatic(existing, h.memberId());
         log.info("group {}: static member {} rejoined as {} (replacing {})", groupId, h.instanceId(), h.memberId(), existing.memberId());
         return replacement;
     }

@@ -14,10 +14,6 @@ public record ConsumerGroupSettings(int sessionTimeoutMs, int heartbeatIntervalM
         }
     }
 
-    public static ConsumerGroupSettings defaults() {
-        return new ConsumerGroupSettings(45_000, 5_000, List.of(new UniformAssignor(), new RangeAssignor()), Integer.MAX_VALUE);
-    }
-
     public PartitionAssignor assignor(String name) {
         return assignors.stream().filter(a -> a.name().equals(name)).findFirst().orElse(null);
     }

@@ -4,18 +4,6 @@ import java.util.Collection;
 
 /** The cluster's topics as the coordinator sees them now: what subscriptions resolve against. */
 public interface TopicImage {
-    /** No topics (a coordinator without a cluster view, in tests of the classic protocol). */
-    TopicImage NONE = new TopicImage() {
-        @Override
-        public PartitionAssignor.Topic topic(String name) {
-            return null;
-        }
-
-        @Override
-        public Collection<String> names() {
-            return java.util.List.of();
-        }
-    };
 
     /** The topic of that name, or null. */
     PartitionAssignor.Topic topic(String name);
