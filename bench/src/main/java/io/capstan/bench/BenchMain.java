@@ -16,10 +16,20 @@ import java.util.Map;
  *
  * <p>Usage: {@code bench/run [--reps N] [--scale F] [--out DIR]}; {@code --tls} runs the TLS comparison instead
  * (docs/benchmarks-tls-results.md); {@code --compaction} the compaction comparison (docs/benchmarks-compaction-results.md);
- * {@code --transactions} the transaction comparison (docs/benchmarks-transactions-results.md).
+ * {@code --transactions} the transaction comparison (docs/benchmarks-transactions-results.md); {@code --cluster} three-broker
+ * clusters (docs/benchmarks-cluster-results.md); {@code --curve} the latency curve (docs/benchmarks-curve-results.md);
+ * {@code --restart} the restart after SIGKILL (docs/benchmarks-restart-results.md).
  */
 public final class BenchMain {
+    /** Held so that its level stays set (the logging framework keeps loggers weakly). */
+    private static final java.util.logging.Logger JMX_CLIENT_LOG = java.util.logging.Logger.getLogger("javax.management.remote");
+
     public static void main(String[] args) throws Exception {
+        // the clients in this JVM log every retry of a failover at WARN; the figures say what happened
+        if (System.getProperty("org.slf4j.simpleLogger.log.org.apache.kafka") == null) {
+            System.setProperty("org.slf4j.simpleLogger.log.org.apache.kafka", "error");
+        }
+        JMX_CLIENT_LOG.setLevel(java.util.logging.Level.OFF); // a killed broker's JMX connection is expected to fail
         int reps = 3;
         double scale = 0.25;
         Path out = Path.of("docs");
@@ -27,20 +37,52 @@ public final class BenchMain {
         boolean tls = false;
         boolean compaction = false;
         boolean transactions = false;
+        boolean cluster = false;
+        boolean curve = false;
+        boolean restart = false;
+        boolean manyShards = false;
+        int kills = 4;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--tls" -> tls = true;
                 case "--compaction" -> compaction = true;
                 case "--transactions" -> transactions = true;
+                case "--cluster" -> cluster = true;
+                case "--curve" -> curve = true;
+                case "--restart" -> restart = true;
+                case "--many-shards" -> manyShards = true;
+                case "--kills" -> kills = Integer.parseInt(args[++i]);
                 case "--reps" -> reps = Integer.parseInt(args[++i]);
                 case "--scale" -> scale = Double.parseDouble(args[++i]);
                 case "--out" -> out = Path.of(args[++i]);
                 case "--repo" -> repo = Path.of(args[++i]);
                 default -> {
-                    System.err.println("unknown option " + args[i] + "; usage: bench/run [--tls | --compaction | --transactions] [--reps N] [--scale F] [--out DIR]");
+                    System.err.println("unknown option " + args[i] + "; usage: bench/run [--tls | --compaction | --transactions | --cluster [--kills K] | --curve | --restart | --many-shards] [--reps N] [--scale F] [--out DIR]");
                     System.exit(2);
                 }
             }
+        }
+        if (restart) {
+            // (i) SIGKILL and restart with 10 GiB (times the scale) in 1,000 shards
+            RestartBench.main(repo, reps, scale, out);
+            return;
+        }
+        if (manyShards) {
+            // (g) alone: 1,000 shards, four producers, each broker kind in alternating order
+            Summary summary = run(repo, reps, scale, Files.createTempDirectory("capstan-bench"), BrokerKind.DEFAULT_SET,
+                    (workloads, broker, rep) -> workloads.runManyShards(broker, rep));
+            writeManyShards(summary, out, reps, scale);
+            return;
+        }
+        if (curve) {
+            // (h) produce latency at 25-90 % of Kafka's maximum, single broker and 3-broker clusters
+            LatencyCurve.main(repo, reps, scale, out);
+            return;
+        }
+        if (cluster) {
+            // three brokers each: (f) throughput at RF 3 and (j) K leader SIGKILLs per repetition
+            ClusterBench.main(repo, reps, scale, kills, out);
+            return;
         }
         if (transactions) {
             // transactions of 100 and of 1,000 records, 60,000 records of each at scale 1
@@ -77,6 +119,15 @@ public final class BenchMain {
     }
 
     public static Summary run(Path repo, int reps, double scale, Path work, List<BrokerKind> kinds, boolean tlsWorkloads) throws Exception {
+        return run(repo, reps, scale, work, kinds, tlsWorkloads ? Workloads::runTls : Workloads::run);
+    }
+
+    /** The workloads of one repetition on one broker. */
+    interface Repetition {
+        Map<Workloads.Metric, Double> run(Workloads workloads, BrokerUnderTest broker, int rep) throws Exception;
+    }
+
+    public static Summary run(Path repo, int reps, double scale, Path work, List<BrokerKind> kinds, Repetition repetition) throws Exception {
         BrokerUnderTest.Classpaths cp = BrokerUnderTest.Classpaths.detect(repo);
         Path logs = Files.createDirectories(work.resolve("logs"));
         Workloads workloads = new Workloads(new PerfTools(cp.kafka(), logs), scale,
@@ -90,7 +141,7 @@ public final class BenchMain {
             for (BrokerKind kind : order) {
                 System.out.printf("== repetition %d/%d: %s%n", rep, reps, kind.label());
                 try (BrokerUnderTest broker = BrokerUnderTest.start(kind, work, cp)) {
-                    Map<Workloads.Metric, Double> result = tlsWorkloads ? workloads.runTls(broker, rep) : workloads.run(broker, rep);
+                    Map<Workloads.Metric, Double> result = repetition.run(workloads, broker, rep);
                     result.forEach((m, v) -> System.out.printf(Locale.ROOT, "   %-48s %12s %s%n", m.label, Report.fmt(v), m.unit));
                     summary.add(kind, result);
                 }
@@ -115,6 +166,20 @@ public final class BenchMain {
         Files.writeString(out.resolve("benchmarks-results.md"), body);
         System.out.println(table);
         System.out.println("wrote " + out.resolve("benchmarks-results.md") + " and " + out.resolve("benchmarks.png"));
+    }
+
+    private static void writeManyShards(Summary summary, Path out, int reps, double scale) throws Exception {
+        Files.createDirectories(out);
+        String table = Report.markdownTable(summary, List.of(Workloads.Metric.G_MB_S, Workloads.Metric.G_CPU_S_PER_GIB));
+        String body = "# Benchmark results: (g) 1,000 shards (generated)\n\n"
+                + "Generated by `bench/run --many-shards --reps " + reps + " --scale " + scale + "` on " + Instant.now() + ".\n\n"
+                + "A topic of 1,000 shards (RF 1) on one broker; four ProducerPerformance 4.4.0 at once, 1 KiB records at max rate,\n"
+                + "acks=all, not idempotent (see docs/benchmarks.md), each without its first tenth; MB/s of the four summed. CPU is\n"
+                + "the broker's over the whole workload per GiB produced. Medians of " + reps + " repetitions (min–max in brackets).\n\n"
+                + table;
+        Files.writeString(out.resolve("benchmarks-many-shards-results.md"), body);
+        System.out.println(table);
+        System.out.println("wrote " + out.resolve("benchmarks-many-shards-results.md"));
     }
 
     private static double memTotalGiB() {

@@ -15,17 +15,25 @@ public final class BrokerUnderTest implements AutoCloseable {
     private static final String HEAP = "-Xmx1g";
 
     private final BrokerKind kind;
-    private final Process process;
+    /** The broker's command line: {@link #restart} runs it again on the same storage. */
+    private final List<String> command;
+    private Process process;
     private final int port;
     private final Path dir;
     private final Path clientConfig;
 
-    private BrokerUnderTest(BrokerKind kind, Process process, int port, Path dir, Path clientConfig) {
+    private BrokerUnderTest(BrokerKind kind, List<String> command, int port, Path dir, Path clientConfig) throws IOException {
         this.kind = kind;
-        this.process = process;
+        this.command = command;
         this.port = port;
         this.dir = dir;
         this.clientConfig = clientConfig;
+        this.process = launch();
+    }
+
+    private Process launch() throws IOException {
+        return new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("broker.log").toFile())).start();
     }
 
     public static BrokerUnderTest start(BrokerKind kind, Path workDir, Classpaths classpaths) throws Exception {
@@ -33,13 +41,29 @@ public final class BrokerUnderTest implements AutoCloseable {
         Files.createDirectories(dir);
         int port = freePort();
         TlsFixture tls = kind.secured() ? new TlsFixture(workDir.resolve("tls")) : null;
-        Process p = kind.capstan() ? startCapstan(dir, port, classpaths, tls) : startKafka(kind, dir, port, classpaths, tls);
-        BrokerUnderTest broker = new BrokerUnderTest(kind, p, port, dir, tls == null ? null : tls.clientConfig);
-        broker.awaitListening(dir);
+        List<String> command = kind.capstan() ? capstanCommand(dir, port, classpaths, tls) : kafkaCommand(kind, dir, port, classpaths, tls);
+        BrokerUnderTest broker = new BrokerUnderTest(kind, command, port, dir, tls == null ? null : tls.clientConfig);
+        broker.awaitListening();
         return broker;
     }
 
-    private static Process startCapstan(Path dir, int port, Classpaths cp, TlsFixture tls) throws IOException {
+    /**
+     * SIGKILL, then the same command on the same storage, as after a crash of the process (the page cache survives: this
+     * is the broker's recovery of an unclean shutdown, not of a machine's). Returns when the new process has started,
+     * with the time of its start ({@link System#nanoTime}).
+     */
+    public long killAndRestart() throws Exception {
+        HeapAllocation.forget(process.pid());
+        process.destroyForcibly();
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            throw new IllegalStateException(kind + " did not exit within 60 s of SIGKILL");
+        }
+        long startedAt = System.nanoTime();
+        process = launch();
+        return startedAt;
+    }
+
+    private static List<String> capstanCommand(Path dir, int port, Classpaths cp, TlsFixture tls) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(java(), HEAP, "-cp", cp.capstan(), "io.capstan.cli.Capstan", "broker",
                 "--data-dir", dir.resolve("data").toString(), "--admin-port", "-1",
                 "--set", "group.initial.rebalance.delay.ms=0", "--set", "disk.min.free.bytes=0"));
@@ -53,10 +77,10 @@ public final class BrokerUnderTest implements AutoCloseable {
                 cmd.addAll(List.of("--set", setting));
             }
         }
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("broker.log").toFile()).start();
+        return cmd;
     }
 
-    private static Process startKafka(BrokerKind kind, Path dir, int port, Classpaths cp, TlsFixture tls) throws Exception {
+    private static List<String> kafkaCommand(BrokerKind kind, Path dir, int port, Classpaths cp, TlsFixture tls) throws Exception {
         int controller = freePort();
         String listener = tls == null ? "PLAINTEXT" : "SASL_SSL";
         StringBuilder props = new StringBuilder()
@@ -89,12 +113,11 @@ public final class BrokerUnderTest implements AutoCloseable {
         if (!formatting.waitFor(120, TimeUnit.SECONDS) || formatting.exitValue() != 0) {
             throw new IllegalStateException("formatting Kafka storage failed; see " + dir.resolve("format.log"));
         }
-        return new ProcessBuilder(java(), HEAP, "-Xms1g", "-XX:+UseG1GC", "-cp", cp.kafka(), "kafka.Kafka", config.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("broker.log").toFile()).start();
+        return List.of(java(), HEAP, "-Xms1g", "-XX:+UseG1GC", "-cp", cp.kafka(), "kafka.Kafka", config.toString());
     }
 
     /** A base64 UUID as KRaft expects, not starting with '-' (the storage tool would read it as an option). */
-    private static String clusterId() {
+    static String clusterId() {
         while (true) {
             UUID u = UUID.randomUUID();
             java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(16).putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
@@ -105,19 +128,20 @@ public final class BrokerUnderTest implements AutoCloseable {
         }
     }
 
-    private void awaitListening(Path dir) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    /** Waits until the broker's port accepts a connection; returns when it did ({@link System#nanoTime}). */
+    public long awaitListening() throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(600);
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
                 throw new IllegalStateException(kind + " exited during start-up; see " + dir.resolve("broker.log"));
             }
             try (Socket s = new Socket("127.0.0.1", port)) {
-                return;
+                return System.nanoTime();
             } catch (IOException notYet) {
-                Thread.sleep(200); // polling a port that is not open yet; nothing to wait on instead
+                Thread.sleep(10); // polling a port that is not open yet; nothing to wait on instead
             }
         }
-        throw new IllegalStateException(kind + " did not open port " + port + " within 120 s; see " + dir.resolve("broker.log"));
+        throw new IllegalStateException(kind + " did not open port " + port + " within 600 s; see " + dir.resolve("broker.log"));
     }
 
     static int freePort() throws IOException {
@@ -171,29 +195,18 @@ public final class BrokerUnderTest implements AutoCloseable {
         return total;
     }
     public ProcStats stats() { return ProcStats.of(process.pid()); }
+    /** Heap bytes the broker's JVM has allocated since it started. */
+    public long allocatedBytes() { return HeapAllocation.allocatedBytes(process.pid()); }
 
     @Override
     public void close() throws InterruptedException {
+        HeapAllocation.forget(process.pid());
         process.destroy();
         if (!process.waitFor(60, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor();
         }
-        deleteData();
-    }
-
-    /** Drops the broker's data (gigabytes per run) but keeps its logs for reading afterwards. */
-    private void deleteData() {
-        for (String sub : List.of("data", "logs")) {
-            Path data = dir.resolve(sub);
-            if (!Files.exists(data)) {
-                continue;
-            }
-            try (var paths = Files.walk(data)) {
-                paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            } catch (IOException e) {
-                System.err.println("could not delete " + data + ": " + e.getMessage());
-            }
-        }
+        // the broker's data is gigabytes per run; its log (beside the data) stays for reading afterwards
+        ClusterUnderTest.deleteData(dir, List.of("data", "logs"));
     }
 
     /** Where the two brokers' classes come from. */

@@ -44,10 +44,16 @@ public final class PerfTools {
     /** As above against a secured broker: {@code clientConfig} holds the security settings (null in the clear). */
     public Process startProducer(String bootstrap, java.nio.file.Path clientConfig, String topic, long records, int recordSize,
                                  long throughput, long warmup, String tag) throws IOException {
+        return startProducer(bootstrap, clientConfig, topic, records, recordSize, throughput, warmup, true, tag);
+    }
+
+    /** As above, with the producer idempotent or not (acks=all either way). */
+    public Process startProducer(String bootstrap, java.nio.file.Path clientConfig, String topic, long records, int recordSize,
+                                 long throughput, long warmup, boolean idempotent, String tag) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(BrokerUnderTest.java(), "-Xmx512m", "-cp", kafkaClasspath,
                 "org.apache.kafka.tools.ProducerPerformance", "--bootstrap-server", bootstrap, "--topic", topic,
                 "--num-records", String.valueOf(records), "--record-size", String.valueOf(recordSize),
-                "--throughput", String.valueOf(throughput), "--producer-props", "acks=all", "enable.idempotence=true"));
+                "--throughput", String.valueOf(throughput), "--producer-props", "acks=all", "enable.idempotence=" + idempotent));
         if (warmup > 0) {
             cmd.addAll(List.of("--warmup-records", String.valueOf(warmup)));
         }

@@ -20,10 +20,14 @@ public final class Report {
     private Report() {}
 
     public static String markdownTable(Summary s) {
+        return markdownTable(s, List.of(Workloads.Metric.values()));
+    }
+
+    public static String markdownTable(Summary s, List<Workloads.Metric> metrics) {
         StringBuilder b = new StringBuilder();
         b.append("| metric | unit | Capstan median (min–max) | Kafka default median (min–max) | Kafka flush.messages=1 median (min–max) | Capstan ÷ Kafka default | Capstan ÷ Kafka fsync |\n");
         b.append("|---|---|---|---|---|---|---|\n");
-        for (Workloads.Metric m : Workloads.Metric.values()) {
+        for (Workloads.Metric m : metrics) {
             b.append("| ").append(m.label).append(m.higherIsBetter ? " (higher is better)" : " (lower is better)")
                     .append(" | ").append(m.unit);
             for (BrokerKind k : KINDS) {
@@ -35,14 +39,14 @@ public final class Report {
         return b.toString();
     }
 
-    private static String cell(Summary.Spread sp) {
+    static String cell(Summary.Spread sp) {
         if (sp == null) {
             return "not run";
         }
         return fmt(sp.median()) + " (" + fmt(sp.min()) + "–" + fmt(sp.max()) + ")";
     }
 
-    private static String ratio(double r) {
+    static String ratio(double r) {
         return Double.isNaN(r) ? "–" : String.format(Locale.ROOT, "%.2f×", r);
     }
 

@@ -22,6 +22,11 @@ public final class Summary {
         if (values == null || values.isEmpty()) {
             return null;
         }
+        return spreadOf(values);
+    }
+
+    /** Median, min and max of some samples. */
+    public static Spread spreadOf(List<Double> values) {
         List<Double> sorted = new ArrayList<>(values);
         Collections.sort(sorted);
         int n = sorted.size();

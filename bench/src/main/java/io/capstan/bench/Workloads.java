@@ -22,11 +22,13 @@ public final class Workloads {
         this.progress = progress;
     }
 
+    static final int MANY_SHARDS = 1_000;
+
     long n(long full) {
         return Math.max(1000, Math.round(full * scale));
     }
 
-    /** Runs (a)-(e) and the resource figures; keys are metric names, see {@link Metric}. */
+    /** Runs (a)-(e), (g) and the resource figures; keys are metric names, see {@link Metric}. */
     public Map<Metric, Double> run(BrokerUnderTest broker, int rep) throws Exception {
         Map<Metric, Double> m = new LinkedHashMap<>();
         String tag = broker.kind().name().toLowerCase() + "-r" + rep;
@@ -35,6 +37,7 @@ public final class Workloads {
                     new NewTopic("c", 1, (short) 1), new NewTopic("d", 1, (short) 1), new NewTopic("e", 1, (short) 1))).all().get();
         }
         ProcStats before = broker.stats();
+        long allocatedBefore = broker.allocatedBytes();
         long bytesProduced = 0;
 
         progress.accept(tag + ": (a) 1 KiB records, 1 shard, max rate");
@@ -64,6 +67,7 @@ public final class Workloads {
         ProcStats produced = broker.stats().minus(before);
         m.put(Metric.CPU_S_PER_GIB, produced.cpuSeconds() / (bytesProduced / (double) (1L << 30)));
         m.put(Metric.DISK_BYTES_PER_BYTE, produced.writeBytes() / (double) bytesProduced);
+        m.put(Metric.ALLOCATED_BYTES_PER_BYTE, (broker.allocatedBytes() - allocatedBefore) / (double) bytesProduced);
 
         progress.accept(tag + ": (d) 20,000 records/s, latency");
         long dRecords = n(20_000L * 30);
@@ -81,8 +85,44 @@ public final class Workloads {
             PerfTools.ConsumerResult e = tools.consume(broker.bootstrap(), "e", backlog, tag + "-e");
             m.put(Metric.E_MB_S, e.fetchMbPerSec());
         }
+        m.putAll(runManyShards(broker, rep));
         m.put(Metric.PEAK_RSS_MB, broker.stats().peakRssBytes() / 1e6);
         return m;
+    }
+
+    /** (g) alone, for bench/run --many-shards. */
+    public Map<Metric, Double> runManyShards(BrokerUnderTest broker, int rep) throws Exception {
+        Map<Metric, Double> m = new LinkedHashMap<>();
+        String tag = broker.kind().name().toLowerCase() + "-r" + rep;
+        ProcStats before = broker.stats();
+        m.put(Metric.G_MB_S, manyShards(broker, tag));
+        m.put(Metric.G_CPU_S_PER_GIB, broker.stats().minus(before).cpuSeconds() / (4 * n(500_000) * 1024 / (double) (1L << 30)));
+        return m;
+    }
+
+    /**
+     * (g) 1 KiB records spread over 1,000 shards by four producers at once; their MB/s summed. Not idempotent, for
+     * every broker alike: Kafka 4.4's brokers answered idempotent producers' batches to this fresh 1,000-shard topic
+     * with OutOfOrderSequenceException again and again, which stalled its producers rather than measuring it.
+     */
+    private double manyShards(BrokerUnderTest broker, String tag) throws Exception {
+        progress.accept(tag + ": (g) 1 KiB records, " + MANY_SHARDS + " shards, 4 producers");
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrap()))) {
+            admin.createTopics(List.of(new NewTopic("g", MANY_SHARDS, (short) 1))).all().get();
+            TopicWait.untilEveryShard(admin, "g", p -> p.leader() != null, "had a leader");
+        }
+        // the first tenth of each producer's records is left out of its figure: its metadata for 1,000 shards and the
+        // brokers' first appends to each are start-up, not throughput
+        long records = n(500_000);
+        List<Process> producers = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            producers.add(tools.startProducer(broker.bootstrap(), null, "g", records, 1024, -1, records / 10, false, tag + "-g" + i));
+        }
+        double total = 0;
+        for (int i = 0; i < producers.size(); i++) {
+            total += tools.awaitProducer(producers.get(i), tag + "-g" + i).mbPerSec();
+        }
+        return total;
     }
 
     /**
@@ -121,8 +161,11 @@ public final class Workloads {
         D_P99_MS("(d) 20k records/s: ack latency p99", "ms", false),
         D_P999_MS("(d) 20k records/s: ack latency p99.9", "ms", false),
         E_MB_S("(e) consumer catch-up on the backlog", "MB/s", true),
+        G_MB_S("(g) 1 KiB, 1,000 shards, 4 producers", "MB/s", true),
+        G_CPU_S_PER_GIB("(g) broker CPU per GiB produced", "s/GiB", false),
         CPU_S_PER_GIB("broker CPU per GiB produced (a-c)", "s/GiB", false),
         DISK_BYTES_PER_BYTE("disk bytes written per byte produced (a-c)", "ratio", false),
+        ALLOCATED_BYTES_PER_BYTE("heap bytes allocated per byte produced (a-c)", "ratio", false),
         PEAK_RSS_MB("broker peak RSS", "MB", false);
 
         public final String label;

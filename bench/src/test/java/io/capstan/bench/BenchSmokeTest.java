@@ -20,6 +20,7 @@ class BenchSmokeTest {
             assertThat(summary.spread(kind, Workloads.Metric.A_MB_S).median()).as(kind + " (a)").isPositive();
             assertThat(summary.spread(kind, Workloads.Metric.D_P99_MS)).as(kind + " (d)").isNotNull();
             assertThat(summary.spread(kind, Workloads.Metric.PEAK_RSS_MB).median()).as(kind + " RSS").isPositive();
+            assertThat(summary.spread(kind, Workloads.Metric.ALLOCATED_BYTES_PER_BYTE).median()).as(kind + " heap allocation").isPositive();
         }
         assertThat(summary.spread(BrokerKind.CAPSTAN, Workloads.Metric.E_MB_S).median()).isPositive();
         String table = Report.markdownTable(summary);
@@ -68,5 +69,51 @@ class BenchSmokeTest {
         }
         TransactionBench.write(results, work, 20, 6);
         assertThat(Files.readString(work.resolve("benchmarks-transactions-results.md"))).contains("Capstan").contains("Kafka").contains("Capstan / Kafka");
+    }
+
+    @Test
+    void clusterComparisonRunsThreeBrokersOfEachAndKillsALeader() throws Exception {
+        Path repo = Path.of("..").toAbsolutePath().normalize();
+        ClusterBench bench = new ClusterBench(BrokerUnderTest.Classpaths.detect(repo), work, line -> { });
+        bench.run(1, 0.001, 1);
+        for (BrokerKind kind : ClusterBench.KINDS) {
+            assertThat(bench.spread(kind, ClusterBench.Metric.F_MB_S).median()).as(kind + " (f)").isPositive();
+            assertThat(bench.spread(kind, ClusterBench.Metric.F_ALLOCATED_PER_BYTE).median()).as(kind + " (f) heap allocation").isPositive();
+            assertThat(bench.spread(kind, ClusterBench.Metric.F_CPU_S_PER_GIB).median()).as(kind + " (f) CPU").isPositive();
+            assertThat(bench.spread(kind, ClusterBench.Metric.J_MAX_MS).median()).as(kind + " (j) one failover measured").isPositive();
+            assertThat(bench.producerErrors.getOrDefault(kind, 0L)).as(kind + " errors of the idempotent acks=all producer").isZero();
+        }
+        bench.write(work, 1, 0.001, 1);
+        assertThat(Files.readString(work.resolve("benchmarks-cluster-results.md"))).contains("(j) produce unavailability").contains("×");
+    }
+
+    @Test
+    void latencyCurveHoldsEachFractionOfKafkasMaximumOnBothBrokers() throws Exception {
+        Path repo = Path.of("..").toAbsolutePath().normalize();
+        LatencyCurve curve = new LatencyCurve(BrokerUnderTest.Classpaths.detect(repo), work, 0.002, line -> { });
+        curve.run(LatencyCurve.Setup.SINGLE, 1);
+        assertThat(curve.kafkaMaximum(LatencyCurve.Setup.SINGLE).median()).as("Kafka's calibrated maximum").isPositive();
+        for (BrokerKind kind : LatencyCurve.KINDS) {
+            for (double fraction : LatencyCurve.FRACTIONS) {
+                assertThat(curve.spread(LatencyCurve.Setup.SINGLE, kind, fraction, PerfTools.ProducerResult::recordsPerSec).median())
+                        .as(kind + " at " + fraction).isPositive();
+                assertThat(curve.spread(LatencyCurve.Setup.SINGLE, kind, fraction, PerfTools.ProducerResult::p99Ms)).as(kind + " p99 at " + fraction).isNotNull();
+            }
+        }
+        curve.write(work, 1);
+        assertThat(Files.readString(work.resolve("benchmarks-curve-results.md"))).contains("90 %").contains("×");
+    }
+
+    @Test
+    void restartAfterSigkillIsTimedOnBothBrokersWithEveryAcknowledgedRecordKept() throws Exception {
+        Path repo = Path.of("..").toAbsolutePath().normalize();
+        RestartBench bench = new RestartBench(BrokerUnderTest.Classpaths.detect(repo), work, line -> { });
+        bench.run(1, 0.0001); // the minimum: ten records per shard
+        for (BrokerKind kind : RestartBench.KINDS) {
+            assertThat(bench.spread(kind, RestartBench.Result::servingSeconds).median()).as(kind + " restart until every shard serves produce")
+                    .isPositive().isGreaterThanOrEqualTo(bench.spread(kind, RestartBench.Result::listeningSeconds).median());
+        }
+        bench.write(work, 1, 0.0001);
+        assertThat(Files.readString(work.resolve("benchmarks-restart-results.md"))).contains("every shard acknowledged").contains("×");
     }
 }

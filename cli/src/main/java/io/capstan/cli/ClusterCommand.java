@@ -38,31 +38,30 @@ final class ClusterCommand {
         @Option(names = "--lease-ms", defaultValue = "3000", description = "Broker lease: how soon a dead broker's shards fail over (default ${DEFAULT-VALUE}).") long leaseMs;
         @Option(names = "--preferred-election-ms", defaultValue = "30000", description = "How often leadership returns to preferred replicas; 0 turns it off (default ${DEFAULT-VALUE}).") long preferredElectionMs;
 
+        @Option(names = "--set", description = "A broker setting for every broker, name=value (repeatable).") List<String> settings = new ArrayList<>();
+        @Option(names = "--no-restart", description = "Leave a broker that exits stopped (by default it is started again, as Kubernetes would).") boolean noRestart;
+
         @Override
         public Integer call() throws Exception {
             if (brokers < 1 || brokers > 64) {
                 System.err.println("error: --brokers must be 1..64, got " + brokers);
                 return 2;
             }
+            for (String setting : settings) {
+                if (setting.indexOf('=') < 1) {
+                    System.err.println("error: --set takes name=value, got '" + setting + "'");
+                    return 2;
+                }
+            }
             Path metadata = dir.resolve("metadata");
             Files.createDirectories(dir.resolve("logs"));
-            List<Process> processes = new ArrayList<>();
+            BrokerSupervisor supervisor = new BrokerSupervisor(!noRestart);
             CountDownLatch stopped = new CountDownLatch(1);
             LocalFileMetadataStore store = new LocalFileMetadataStore(metadata, 100);
             FailoverController controller = new FailoverController(store, System::currentTimeMillis).withPreferredLeaderElection(preferredElectionMs);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                System.out.println("stopping " + processes.size() + " brokers (SIGTERM)...");
                 controller.close();
-                processes.forEach(Process::destroy);
-                for (Process p : processes) {
-                    try {
-                        if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
-                            p.destroyForcibly();
-                        }
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
+                supervisor.stopAll();
                 store.close();
                 stopped.countDown();
             }, "capstan-cluster-shutdown"));
@@ -70,14 +69,15 @@ final class ClusterCommand {
             List<String> bootstrap = new ArrayList<>();
             for (int id = 0; id < brokers; id++) {
                 Path log = dir.resolve("logs").resolve("broker-" + id + ".log");
-                List<String> cmd = List.of(javaBinary(), "-Xmx1g", "-cp", System.getProperty("java.class.path"), Capstan.class.getName(),
+                List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-Xmx1g", "-cp", System.getProperty("java.class.path"), Capstan.class.getName(),
                         "broker", "--node-id", String.valueOf(id), "--data-dir", dir.resolve("broker-" + id).toString(),
                         "--port", String.valueOf(basePort + id), "--admin-port", String.valueOf(baseAdminPort + id),
                         "--set", "metadata.dir=" + metadata, "--set", "broker.lease.ms=" + leaseMs,
-                        "--set", "broker.heartbeat.interval.ms=" + Math.min(1000, leaseMs / 3));
-                Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-                processes.add(p);
+                        "--set", "broker.heartbeat.interval.ms=" + Math.min(1000, leaseMs / 3)));
+                for (String setting : settings) {
+                    cmd.addAll(List.of("--set", setting));
+                }
+                Process p = supervisor.start(id, cmd, log);
                 System.out.printf("broker %d: starting on 127.0.0.1:%d (log %s)...%n", id, basePort + id, log);
                 if (!awaitReady(p, baseAdminPort + id, Duration.ofSeconds(120))) {
                     System.err.printf("error: broker %d did not become ready; see %s for why (a port in use? try --base-port)%n", id, log);

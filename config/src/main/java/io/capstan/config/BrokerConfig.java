@@ -31,6 +31,7 @@ public record BrokerConfig(
         long retentionBytes,
         long retentionCheckIntervalMs,
         long tailCacheBytesPerShard,
+        long tailCacheMaxBytes,
         long diskMinFreeBytes,
         int groupCommitMaxBatches,
         long rocksdbBlockCacheBytes,
@@ -186,6 +187,7 @@ public record BrokerConfig(
             new Key("log.cleaner.max.compaction.lag.ms", "9223372036854775807", "Default max.compaction.lag.ms: a record older than this is compacted whatever the dirty ratio."),
             new Key("log.cleaner.min.cleanable.ratio", "0.5", "Default min.cleanable.dirty.ratio: the share of a shard's bytes not yet compacted above which the cleaner compacts it."),
             new Key("tail.cache.bytes.per.shard", "4194304", "Recent batches kept in memory per shard for caught-up readers."),
+            new Key("tail.cache.max.bytes", "-1", "Most memory the tail caches of all shards take together; each shard gets its share (at most tail.cache.bytes.per.shard). -1: a quarter of the broker's maximum heap."),
             new Key("disk.min.free.bytes", "67108864", "Below this many free bytes on the data volume, produce fails with KAFKA_STORAGE_ERROR (retriable); reads go on."),
             new Key("group.commit.max.batches", "4096", "Most batches folded into one RocksDB write and WAL sync."),
             new Key("rocksdb.block.cache.bytes", "67108864", "Shared RocksDB block cache."),
@@ -245,6 +247,8 @@ public record BrokerConfig(
         require(defaultPartitions > 0, "num.partitions must be > 0");
         require(flushIntervalMs > 0, "log.flush.interval.ms must be > 0");
         require(groupCommitMaxBatches > 0, "group.commit.max.batches must be > 0");
+        require(tailCacheBytesPerShard >= 0, "tail.cache.bytes.per.shard must be >= 0 (0 turns the tail cache off), got " + tailCacheBytesPerShard);
+        require(tailCacheMaxBytes >= -1, "tail.cache.max.bytes must be >= 0, or -1 for a quarter of the heap, got " + tailCacheMaxBytes);
         require(maxPendingBytes > 0, "queued.max.request.bytes must be > 0");
         require(limits.maxConnections() > 0, "max.connections must be > 0");
         require(limits.maxConnectionsPerIp() > 0, "max.connections.per.ip must be > 0");
@@ -365,6 +369,7 @@ public record BrokerConfig(
                 s.longValue("retention.bytes"),
                 s.longValue("log.retention.check.interval.ms"),
                 s.longValue("tail.cache.bytes.per.shard"),
+                s.longValue("tail.cache.max.bytes"),
                 s.longValue("disk.min.free.bytes"),
                 s.integer("group.commit.max.batches"),
                 s.longValue("rocksdb.block.cache.bytes"),

@@ -68,10 +68,22 @@ final class BrokerProcess implements AutoCloseable {
         Files.createDirectories(logDir);
     }
 
+    /**
+     * A port free now and below Linux's ephemeral range (32768-60999): a broker keeps its port across restarts, and
+     * a port from that range can be taken while it is down by any outgoing connection's local end (CI once saw
+     * "Address already in use" on a first start for that reason). Only another listener can take one of these.
+     */
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
+        java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+        for (int attempt = 0; attempt < 1000; attempt++) {
+            int port = random.nextInt(20_000, 32_768);
+            try (ServerSocket s = new ServerSocket(port, 50, java.net.InetAddress.getLoopbackAddress())) {
+                return s.getLocalPort();
+            } catch (IOException inUse) {
+                // taken: try another
+            }
         }
+        throw new IOException("no free port found between 20000 and 32767");
     }
 
     String bootstrap() {

@@ -1,7 +1,6 @@
 package io.capstan.e2e;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -133,9 +132,7 @@ final class KraftCluster implements AutoCloseable {
     }
 
     private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+        return BrokerProcess.freePort();
     }
 
     private static String java() {

@@ -56,6 +56,12 @@ public final class OperatorMain {
                 config.settingNamespaces(namespaces);
             }
         });
+        operator.register(new io.capstan.operator.topics.CapstanTopicReconciler(client,
+                io.capstan.operator.topics.CapstanTopicReconciler.Admins.inCluster(client, ResourceWriter.serverSideApply(client))), config -> {
+            if (!namespaces.isEmpty()) {
+                config.settingNamespaces(namespaces);
+            }
+        });
         operator.installShutdownHook(Duration.ofSeconds(10));
         HttpServer health = HttpServer.create(new InetSocketAddress(Integer.parseInt(System.getenv().getOrDefault("HEALTH_PORT", "8081"))), 8);
         health.createContext("/healthz", ex -> reply(ex, 200, "ok\n"));

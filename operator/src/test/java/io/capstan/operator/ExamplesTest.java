@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every example a user may apply parses, BrokerClusters pass the operator's validation, and CapstanUsers name a
- * cluster of the same file with listeners that authenticate, and ACLs that map to Kafka's.
+ * cluster of the same file with listeners that authenticate, and ACLs that map to Kafka's; CapstanTopics name a
+ * cluster of the same file.
  */
 class ExamplesTest {
     @Test
@@ -35,6 +36,11 @@ class ExamplesTest {
                         assertThat(clusters).as(file + ": " + user.getMetadata().getName() + " names a cluster defined before it")
                                 .contains(user.getSpec().cluster);
                         assertThat(AclRules.bindings(user.getMetadata().getName(), user.getSpec().acls)).as(file.toString()).isNotEmpty();
+                    } else if (doc.contains("kind: CapstanTopic")) {
+                        io.capstan.operator.api.CapstanTopic topic = Serialization.unmarshal(doc, io.capstan.operator.api.CapstanTopic.class);
+                        assertThat(clusters).as(file + ": " + topic.getMetadata().getName() + " names a cluster defined before it")
+                                .contains(topic.getSpec().cluster);
+                        assertThat(topic.getSpec().partitions).as(file.toString()).isPositive();
                     } else {
                         BrokerCluster cluster = Serialization.unmarshal(doc, BrokerCluster.class);
                         assertThat(cluster.getSpec().version).as(file.toString()).isNotBlank();

@@ -138,6 +138,83 @@ class ReconcilerMockServerTest {
                 : new String(java.util.Base64.getDecoder().decode(s.getData().get(key)), java.nio.charset.StandardCharsets.UTF_8);
     }
 
+    /** A broker's claim as the StatefulSet controller would create it from the template, bound at {@code capacity}. */
+    private void claim(int ordinal, String requested, String capacity) {
+        client.persistentVolumeClaims().inNamespace("shop").resource(new io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder()
+                .withNewMetadata().withName("data-orders-" + ordinal).withLabels(io.capstan.operator.resources.Labels.selector("orders")).endMetadata()
+                .withNewSpec().withStorageClassName("expandable").withAccessModes("ReadWriteOnce")
+                .withNewResources().addToRequests("storage", new io.fabric8.kubernetes.api.model.Quantity(requested)).endResources().endSpec()
+                .withNewStatus().withPhase("Bound").addToCapacity("storage", new io.fabric8.kubernetes.api.model.Quantity(capacity)).endStatus()
+                .build()).create();
+    }
+
+    private void threeBrokersWithTenGigabyteClaims() {
+        create(3, java.util.Map.of());
+        reconcile();
+        for (int i = 0; i < 3; i++) {
+            claim(i, "10Gi", "10Gi");
+        }
+    }
+
+    private String requested(int ordinal) {
+        return client.persistentVolumeClaims().inNamespace("shop").withName("data-orders-" + ordinal).get()
+                .getSpec().getResources().getRequests().get("storage").toString();
+    }
+
+    @Test
+    void aLargerStorageSizeGrowsEveryClaimAndLeavesTheStatefulSetsClaimTemplateAlone() {
+        threeBrokersWithTenGigabyteClaims();
+        var templateBefore = sts().getSpec().getVolumeClaimTemplates();
+        assertThat(reconcile().getStatus().storage.phase).isEqualTo("Ready");
+
+        BrokerCluster c = client.resources(BrokerCluster.class).inNamespace("shop").withName("orders").get();
+        c.getSpec().storage.size = "20Gi";
+        client.resource(c).update();
+        BrokerCluster done = reconcile();
+        assertThat(sts().getSpec().getVolumeClaimTemplates()).as("volumeClaimTemplates cannot change once the StatefulSet exists")
+                .isEqualTo(templateBefore);
+        assertThat(java.util.List.of(requested(0), requested(1), requested(2))).containsOnly("20Gi");
+        assertThat(done.getStatus().storage.phase).isEqualTo("Expanding");
+        assertThat(done.getStatus().storage.message).startsWith("0 of 3 volumes at their size; data-orders-0: resizing from 10Gi to 20Gi");
+        assertThat(events).contains("Normal ResizingVolume: growing data-orders-1 to 20Gi (spec.storage.size)");
+        assertThat(Conditions.get(done.getStatus().conditions, Conditions.DEGRADED).getStatus()).isEqualTo("False");
+
+        // the volumes' driver grows them: the claims report the new capacity
+        for (int i = 0; i < 3; i++) {
+            var pvc = client.persistentVolumeClaims().inNamespace("shop").withName("data-orders-" + i).get();
+            pvc.getStatus().getCapacity().put("storage", new io.fabric8.kubernetes.api.model.Quantity("20Gi"));
+            client.resource(pvc).updateStatus();
+        }
+        events.clear();
+        done = reconcile();
+        assertThat(done.getStatus().storage.phase).isEqualTo("Ready");
+        assertThat(done.getStatus().storage.message).isEqualTo("3 of 3 volumes at their size");
+        assertThat(events).noneMatch(e -> e.contains("ResizingVolume"));
+    }
+
+    @Test
+    void aSmallerStorageSizeOrAnotherClassIsRefusedNamingTheFieldAndNoClaimChanges() {
+        threeBrokersWithTenGigabyteClaims();
+        BrokerCluster c = client.resources(BrokerCluster.class).inNamespace("shop").withName("orders").get();
+        c.getSpec().storage.size = "5Gi";
+        client.resource(c).update();
+        BrokerCluster done = reconcile();
+        var degraded = Conditions.get(done.getStatus().conditions, Conditions.DEGRADED);
+        assertThat(degraded.getStatus()).isEqualTo("True");
+        assertThat(degraded.getReason()).isEqualTo("StorageChangeRefused");
+        assertThat(degraded.getMessage()).startsWith("spec.storage.size: is 5Gi, smaller than the brokers' volumes (10Gi)");
+        assertThat(java.util.List.of(requested(0), requested(1), requested(2))).containsOnly("10Gi");
+
+        c = client.resources(BrokerCluster.class).inNamespace("shop").withName("orders").get();
+        c.getSpec().storage.size = "20Gi";
+        c.getSpec().storage.storageClassName = "fast";
+        client.resource(c).update();
+        degraded = Conditions.get(reconcile().getStatus().conditions, Conditions.DEGRADED);
+        assertThat(degraded.getMessage()).startsWith("spec.storage.storageClassName: is fast but the brokers' volumes are of class expandable");
+        assertThat(java.util.List.of(requested(0), requested(1), requested(2))).containsOnly("10Gi");
+        assertThat(sts().getSpec().getVolumeClaimTemplates().get(0).getSpec().getStorageClassName()).isNull();
+    }
+
     @Test
     void aSecuredClusterGetsCasAndABrokerCertificateRenewedBeforeItExpiresWithoutRollingTheBrokers() throws Exception {
         BrokerClusterSpec.Certificates certificates = new BrokerClusterSpec.Certificates();

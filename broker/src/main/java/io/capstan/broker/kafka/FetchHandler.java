@@ -296,7 +296,7 @@ public final class FetchHandler implements ApiHandler {
                 batches.clear();
                 int got = logs.reader().read(shard, p.fetchOffset(), readable, Math.max(limit, 0), total == 0, batches);
                 if (got > 0) {
-                    pd.setRecords(MemoryRecords.readableRecords(concat(batches, got)));
+                    pd.setRecords(new BatchRecords(batches, got));
                     total += got;
                     if (readCommitted) {
                         addAbortedTransactions(pd, shard, p.fetchOffset(), batches.get(batches.size() - 1));
@@ -314,14 +314,5 @@ public final class FetchHandler implements ApiHandler {
         for (AbortedTxn txn : logs.reader().abortedTransactions(shard, from, readEnd)) {
             pd.abortedTransactions().add(new FetchResponseData.AbortedTransaction().setProducerId(txn.producerId()).setFirstOffset(txn.firstOffset()));
         }
-    }
-
-    private static ByteBuffer concat(List<byte[]> batches, int bytes) {
-        if (batches.size() == 1) {
-            return ByteBuffer.wrap(batches.get(0));
-        }
-        ByteBuffer buf = ByteBuffer.allocate(bytes);
-        batches.forEach(buf::put);
-        return buf.flip();
     }
 }

@@ -51,7 +51,8 @@ public final class LogManager implements AutoCloseable {
         this.store = new LogStore(config.dataDir(), config.rocksdbBlockCacheBytes(), config.rocksdbWriteBufferBytes(), config.rocksdbBlobFiles());
         boolean sync = config.flushPolicy() == BrokerConfig.FlushPolicy.ALWAYS;
         this.appender = new GroupCommitAppender(store, sync, config.groupCommitMaxBatches(), listener, stats, fatal);
-        this.catalog = new TopicCatalog(store, new ShardRecovery(store, config.tailCacheBytesPerShard()), appender);
+        this.catalog = new TopicCatalog(store, new ShardRecovery(store,
+                new TailCacheBudget(config.tailCacheBytesPerShard(), TailCacheBudget.brokerMax(config.tailCacheMaxBytes()))), appender);
         catalog.load();
         this.reader = new ShardReader(store, fatal);
         this.producerIds = new ProducerIdAllocator(store);
@@ -169,7 +170,9 @@ public final class LogManager implements AutoCloseable {
      * size, which retention by size then overcounts by that much).
      */
     public java.util.concurrent.CompletableFuture<Void> truncateEnd(Shard shard, long offset) {
-        return appender.truncateEnd(shard, offset, shard.sizeBytes() - reader.bytesBefore(shard, offset));
+        // counted from the cut to the end (usually nothing: a follower reconciling with a new leader truncates at its own
+        // end): counting what stays read the whole shard, 0.6 s for 250 MB, on every failover of every shard
+        return appender.truncateEnd(shard, offset, reader.bytesFrom(shard, offset));
     }
 
     /**

@@ -90,9 +90,23 @@ public final class LogStore implements AutoCloseable {
             abortedTxns = handles.get(4);
             syncWrite = new WriteOptions().setSync(true);
             asyncWrite = new WriteOptions().setSync(false);
-            if (createdNow) {
-                try (WriteBatch batch = new WriteBatch()) {
+            int found = createdNow ? 0 : formatVersion();
+            if (found > FORMAT_VERSION) {
+                close();
+                throw new StorageException("the log in " + dir + " is in on-disk format " + found + ", written by a newer Capstan; this"
+                        + " broker reads formats up to " + FORMAT_VERSION + " and left its records as they are. Run the Capstan version that"
+                        + " wrote it (or a newer one) on this data.dir; going back to an older version is possible only before a"
+                        + " newer format was written (docs/operations.md, \"Going back to an older version\")");
+            }
+            try (WriteBatch batch = new WriteBatch()) {
+                if (createdNow) {
                     batch.put(meta, bytes(FRESH_LOG_KEY), new byte[] {1});
+                }
+                if (found < FORMAT_VERSION) {
+                    // a store from before format versions (0) is format 1: the same layout, now labelled
+                    batch.put(meta, bytes(FORMAT_KEY), java.nio.ByteBuffer.allocate(4).putInt(FORMAT_VERSION).array());
+                }
+                if (batch.count() > 0) {
                     db.write(syncWrite, batch);
                 }
             }
@@ -138,6 +152,26 @@ public final class LogStore implements AutoCloseable {
 
     /** Set in a new store and kept until the broker has left the in-sync sets it held no records for (EmptyLogRejoin). */
     private static final String FRESH_LOG_KEY = "fresh-log";
+
+    /**
+     * The on-disk format this build writes: its column families and the encoding of their keys and values. A change
+     * that an older build could misread takes the next number, with the step that upgrades a store written in the one
+     * before; a broker refuses a store in a format newer than its own (issue 18; decision 0028).
+     */
+    public static final int FORMAT_VERSION = 1;
+    static final String FORMAT_KEY = "format-version";
+
+    /** The store's on-disk format: 0 for a store written before formats were recorded. */
+    public int formatVersion() {
+        byte[] v = getMeta(FORMAT_KEY);
+        if (v == null) {
+            return 0;
+        }
+        if (v.length != 4) {
+            throw new StorageException("the log in " + dir + " records its on-disk format in " + v.length + " bytes instead of 4. " + DAMAGED_ADVICE);
+        }
+        return java.nio.ByteBuffer.wrap(v).getInt();
+    }
 
     /**
      * True from the start that created this store (a new broker or a replaced disk) until {@link #freshLogHandled}: a

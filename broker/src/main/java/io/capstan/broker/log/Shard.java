@@ -37,11 +37,11 @@ public final class Shard {
     /** The committer's view of the log start: batches ending below it are deleted (or being deleted) in RocksDB. */
     private long writtenLogStart;
 
-    public Shard(TopicPartition topicPartition, int key, long logStartOffset, long logEndOffset, long sizeBytes, long tailCacheBytes) {
-        this(topicPartition, key, logStartOffset, logEndOffset, sizeBytes, tailCacheBytes, new EpochHistory());
+    public Shard(TopicPartition topicPartition, int key, long logStartOffset, long logEndOffset, long sizeBytes, TailCacheBudget tailCache) {
+        this(topicPartition, key, logStartOffset, logEndOffset, sizeBytes, tailCache, new EpochHistory());
     }
 
-    Shard(TopicPartition topicPartition, int key, long logStartOffset, long logEndOffset, long sizeBytes, long tailCacheBytes,
+    Shard(TopicPartition topicPartition, int key, long logStartOffset, long logEndOffset, long sizeBytes, TailCacheBudget tailCache,
           EpochHistory epochs) {
         this.epochs = epochs;
         this.logEnd = logEndOffset;
@@ -53,7 +53,7 @@ public final class Shard {
         this.highWatermark = logEndOffset;
         this.nextOffset = logEndOffset;
         this.writtenLogStart = logStartOffset;
-        this.tail = new TailCache(tailCacheBytes);
+        this.tail = new TailCache(tailCache);
     }
 
     public TopicPartition topicPartition() { return topicPartition; }

@@ -134,15 +134,24 @@ public final class ShardReader {
         }
     }
 
+    /** Bytes of the shard's batches from {@code offset} (a batch boundary) to its end: what truncating the end there drops. */
+    public long bytesFrom(Shard shard, long offset) {
+        return bytesIn(shard, LogKeys.of(shard.key(), offset), LogKeys.shardEnd(shard.key()), offset);
+    }
+
     /** Exact bytes of the shard's batches below {@code offset} (a batch boundary). */
     public long bytesBefore(Shard shard, long offset) {
+        return bytesIn(shard, LogKeys.shardStart(shard.key()), LogKeys.of(shard.key(), offset), 0);
+    }
+
+    private long bytesIn(Shard shard, byte[] lower, byte[] upper, long firstOffset) {
         long bytes = 0;
-        try (LogStore.RangeIterator range = store.iterate(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.of(shard.key(), offset))) {
+        try (LogStore.RangeIterator range = store.iterate(store.logFamily(), lower, upper)) {
             RocksIterator it = range.it();
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 bytes += it.value().length;
             }
-            checked(range, shard, 0);
+            checked(range, shard, firstOffset);
         }
         return bytes;
     }

@@ -10,11 +10,15 @@ import org.rocksdb.RocksIterator;
  */
 final class ShardRecovery {
     private final LogStore store;
-    private final long tailCacheBytes;
+    private final TailCacheBudget tailCache;
 
-    ShardRecovery(LogStore store, long tailCacheBytes) {
+    ShardRecovery(LogStore store, TailCacheBudget tailCache) {
         this.store = store;
-        this.tailCacheBytes = tailCacheBytes;
+        this.tailCache = tailCache;
+    }
+
+    TailCacheBudget tailCache() {
+        return tailCache;
     }
 
     /** Meta key holding a shard's byte count. */
@@ -56,7 +60,7 @@ final class ShardRecovery {
         byte[] size = store.getMeta(new String(sizeKey(key), java.nio.charset.StandardCharsets.UTF_8));
         long sizeBytes = size == null ? 0 : ByteBuffer.wrap(size).getLong();
         EpochHistory epochs = EpochHistory.decode(store.getMeta(new String(EpochHistory.key(key), java.nio.charset.StandardCharsets.UTF_8)));
-        Shard shard = new Shard(tp, key, start, end, sizeBytes, tailCacheBytes, epochs);
+        Shard shard = new Shard(tp, key, start, end, sizeBytes, tailCache, epochs);
         shard.cleanPoint(CleanPoint.decode(store.getMeta(new String(CleanPoint.key(key), java.nio.charset.StandardCharsets.UTF_8))));
         try (LogStore.RangeIterator range = store.iterate(store.producerFamily(), LogKeys.shardStart(key), LogKeys.shardEnd(key))) {
             RocksIterator it = range.it();

@@ -9,23 +9,37 @@ import java.util.concurrent.ConcurrentSkipListMap;
  */
 public final class TailCache {
     private final ConcurrentSkipListMap<Long, byte[]> batches = new ConcurrentSkipListMap<>();
-    private final long budgetBytes;
+    private final TailCacheBudget budget;
     private long bytes;
 
-    public TailCache(long budgetBytes) {
-        this.budgetBytes = budgetBytes;
+    public TailCache(TailCacheBudget budget) {
+        this.budget = budget;
     }
 
     public synchronized void add(long baseOffset, byte[] batch) {
-        if (budgetBytes <= 0) {
+        if (budget.perShard() <= 0) {
             return;
         }
         batches.put(baseOffset, batch);
         bytes += batch.length;
-        while (bytes > budgetBytes && batches.size() > 1) {
+        trim();
+    }
+
+    /**
+     * Drops the oldest batches until the cache fits its share, down to none: a batch larger than the share is read
+     * from the log instead, so all caches together never exceed the broker-wide bound.
+     */
+    public synchronized void trim() {
+        long limit = budget.perShard();
+        while (bytes > limit && !batches.isEmpty()) {
             Map.Entry<Long, byte[]> oldest = batches.pollFirstEntry();
             bytes -= oldest.getValue().length;
         }
+    }
+
+    /** Bytes held now. */
+    public synchronized long bytes() {
+        return bytes;
     }
 
     /** Forgets batches wholly below a new log start offset (one that holds it stays: its later records are readable). */

@@ -49,6 +49,15 @@ public final class TopicCatalog {
             }
             range.check();
         }
+        shardsChanged();
+    }
+
+    /** Every shard's tail cache to its share of the broker-wide bound for the shards there are now. */
+    private void shardsChanged() {
+        recovery.tailCache().shards(shards.size());
+        for (Shard shard : shards.values()) {
+            shard.tail().trim();
+        }
     }
 
     private void register(TopicMeta topic) {
@@ -82,6 +91,7 @@ public final class TopicCatalog {
         }
         nextShardKey += partitions;
         register(topic);
+        shardsChanged();
         return topic;
     }
 
@@ -114,6 +124,7 @@ public final class TopicCatalog {
         }
         byName.put(name, next);
         byId.put(next.id(), next);
+        shardsChanged();
     }
 
     /**
@@ -162,6 +173,7 @@ public final class TopicCatalog {
                 for (int p = 0; p < topic.partitions(); p++) {
                     shards.remove(new TopicPartition(name, p));
                 }
+                shardsChanged();
                 return null;
             }
         });

@@ -37,9 +37,7 @@ public final class ListenerSecurities {
 
     /** The listener's TLS context, rebuilt when its key or trust store changes on disk (certificate rotation). */
     private static ReloadingFiles<SslContext> tlsContext(Listener listener, SslSettings ssl) {
-        List<Path> files = ssl.truststoreLocation().isEmpty() ? List.of(Path.of(ssl.keystoreLocation()))
-                : List.of(Path.of(ssl.keystoreLocation()), Path.of(ssl.truststoreLocation()));
-        return new ReloadingFiles<>("TLS key and trust stores of listener " + listener.name(), files, () -> TlsContexts.server(ssl),
+        return new ReloadingFiles<>("TLS key and trust stores of listener " + listener.name(), TlsContexts.storeFiles(ssl), () -> TlsContexts.server(ssl),
                 System::currentTimeMillis, 1_000);
     }
 

@@ -1,5 +1,6 @@
 package io.capstan.broker.net;
 
+import io.capstan.broker.kafka.BatchRecords;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.nio.ByteBuffer;
@@ -7,6 +8,7 @@ import org.apache.kafka.common.message.ResponseHeaderData;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.protocol.ObjectSerializationCache;
+import org.apache.kafka.common.record.internal.BaseRecords;
 
 /** Writes a size-prefixed response frame (header + body) straight into a pooled Netty buffer. */
 final class ResponseEncoder {
@@ -20,10 +22,28 @@ final class ResponseEncoder {
         ByteBuf buf = alloc.ioBuffer(4 + size);
         ByteBuffer nio = buf.nioBuffer(0, 4 + size);
         nio.putInt(size);
-        ByteBufferAccessor out = new ByteBufferAccessor(nio);
+        ByteBufferAccessor out = new FrameWriter(nio);
         header.write(out, cache, headerVersion);
         body.write(out, cache, version);
         buf.writerIndex(4 + size);
         return buf;
+    }
+
+    /** Writes {@link BatchRecords} batch by batch, straight from the log's arrays into the frame. */
+    private static final class FrameWriter extends ByteBufferAccessor {
+        FrameWriter(ByteBuffer buffer) {
+            super(buffer);
+        }
+
+        @Override
+        public void writeRecords(BaseRecords records) {
+            if (records instanceof BatchRecords batches) {
+                for (byte[] batch : batches.batches()) {
+                    writeByteArray(batch);
+                }
+            } else {
+                super.writeRecords(records);
+            }
+        }
     }
 }

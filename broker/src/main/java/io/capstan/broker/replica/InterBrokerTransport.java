@@ -2,6 +2,7 @@ package io.capstan.broker.replica;
 
 import io.capstan.config.Listener;
 import io.capstan.config.Security;
+import io.capstan.broker.security.ReloadingFiles;
 import io.capstan.broker.security.SaslClients;
 import io.capstan.broker.security.TlsContexts;
 import java.io.IOException;
@@ -26,14 +27,19 @@ import org.apache.kafka.common.protocol.Errors;
  * client claiming to be one.
  */
 public final class InterBrokerTransport {
-    private final SSLContext tls;
+    /**
+     * Rebuilt when the key or trust store changes on disk, as the listeners' are: after a certificate or CA rotation a
+     * follower's next connection presents the new certificate and trusts the new CA (a context built once at start
+     * would refuse a leader's renewed certificate at the first reconnect after the old CA is dropped).
+     */
+    private final ReloadingFiles<SSLContext> tls;
     private final boolean verifyHostname;
     private final String mechanism;
     private final String username;
     private final String password;
     private final boolean alone;
 
-    private InterBrokerTransport(SSLContext tls, boolean verifyHostname, String mechanism, String username, String password) {
+    private InterBrokerTransport(ReloadingFiles<SSLContext> tls, boolean verifyHostname, String mechanism, String username, String password) {
         this.tls = tls;
         this.verifyHostname = verifyHostname;
         this.mechanism = mechanism;
@@ -67,11 +73,17 @@ public final class InterBrokerTransport {
             throw new io.capstan.config.ConfigException("the inter-broker listener " + listener.name() + " uses SASL: set "
                     + "inter.broker.sasl.username and inter.broker.sasl.password (a user with ClusterAction)");
         }
-        return new InterBrokerTransport(listener.tls() ? TlsContexts.client(security.ssl().get(listener.name())) : null,
+        return new InterBrokerTransport(listener.tls() ? clientContext(listener, security.ssl().get(listener.name())) : null,
                 client.verifyHostname(), listener.sasl() ? client.saslMechanism() : null, client.username(), client.password());
     }
 
-    Socket open(String host, int port, int timeoutMs) throws IOException {
+    private static ReloadingFiles<SSLContext> clientContext(Listener listener, io.capstan.config.SslSettings ssl) {
+        return new ReloadingFiles<>("TLS key and trust stores of the replication client (listener " + listener.name() + ")",
+                TlsContexts.storeFiles(ssl), () -> TlsContexts.client(ssl), System::currentTimeMillis, 1_000);
+    }
+
+    /** A TCP connection to the leader's inter-broker listener, not yet secured ({@link #secure}). */
+    Socket connect(String host, int port, int timeoutMs) throws IOException {
         if (alone) {
             throw new IOException("this broker is a cluster of one (embedded metadata store): it has no other broker to reach at "
                     + host + ":" + port);
@@ -81,11 +93,21 @@ public final class InterBrokerTransport {
             socket.connect(new InetSocketAddress(host, port), timeoutMs);
             socket.setSoTimeout(timeoutMs);
             socket.setTcpNoDelay(true);
-            if (tls == null) {
-                return socket;
-            }
+            return socket;
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    /** The connection as the listener needs it: itself in the clear, or TLS layered over it (closing either closes both). */
+    Socket secure(Socket socket, String host, int port) throws IOException {
+        if (tls == null) {
+            return socket;
+        }
+        try {
             // layered over the connected socket with the host named, so the engine checks the certificate against it
-            SSLSocket ssl = (SSLSocket) tls.getSocketFactory().createSocket(socket, host, port, true);
+            SSLSocket ssl = (SSLSocket) tls.current().getSocketFactory().createSocket(socket, host, port, true);
             if (verifyHostname) {
                 SSLParameters params = ssl.getSSLParameters();
                 params.setEndpointIdentificationAlgorithm("HTTPS");

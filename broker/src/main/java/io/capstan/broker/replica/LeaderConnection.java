@@ -20,14 +20,23 @@ import org.apache.kafka.common.requests.RequestHeader;
  */
 final class LeaderConnection implements AutoCloseable {
     private final Socket socket;
+    /** The TCP connection under {@link #socket} (the same socket in the clear): closing it stops a blocked read at once. */
+    private final Socket tcp;
     private final DataInputStream in;
     private final DataOutputStream out;
     private final String clientId;
     private int correlationId;
+    /**
+     * Responses are read into this one array, grown as needed and kept: a follower's fetch responses were a fifth of a
+     * replicating cluster's heap allocation when each had an array of its own. Its size is bounded by the largest
+     * response, which the fetch's own limits bound (replica.fetch.response.max.bytes).
+     */
+    private byte[] received = new byte[1 << 16];
 
     LeaderConnection(InterBrokerTransport transport, String host, int port, int timeoutMs, String clientId) throws IOException {
         this.clientId = clientId;
-        socket = transport.open(host, port, timeoutMs);
+        tcp = transport.connect(host, port, timeoutMs);
+        socket = transport.secure(tcp, host, port);
         try {
             in = new DataInputStream(new java.io.BufferedInputStream(socket.getInputStream(), 1 << 16));
             out = new DataOutputStream(new java.io.BufferedOutputStream(socket.getOutputStream(), 1 << 16));
@@ -38,6 +47,10 @@ final class LeaderConnection implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends one request and reads its response. The records of a response (a fetch's batches) refer to this
+     * connection's receive buffer: they are valid until the next send, so a caller copies what it keeps first.
+     */
     @SuppressWarnings("unchecked")
     <T extends ApiMessage> T send(ApiKeys api, short version, ApiMessage body) throws IOException {
         int id = ++correlationId;
@@ -53,9 +66,15 @@ final class LeaderConnection implements AutoCloseable {
         out.write(buf.array());
         out.flush();
 
-        byte[] bytes = new byte[in.readInt()];
-        in.readFully(bytes);
-        ByteBufferAccessor reader = new ByteBufferAccessor(ByteBuffer.wrap(bytes));
+        int length = in.readInt();
+        if (length < 0) {
+            throw new IOException("the leader sent a response of negative length " + length);
+        }
+        if (length > received.length) {
+            received = new byte[(int) Math.min(Integer.MAX_VALUE - 8, Math.max(length, received.length * 2L))];
+        }
+        in.readFully(received, 0, length);
+        ByteBufferAccessor reader = new ByteBufferAccessor(ByteBuffer.wrap(received, 0, length));
         ResponseHeaderData responseHeader = new ResponseHeaderData(reader, api.responseHeaderVersion(version));
         if (responseHeader.correlationId() != id) {
             throw new IOException("the leader answered request " + responseHeader.correlationId() + " when " + id + " was expected");
@@ -63,6 +82,18 @@ final class LeaderConnection implements AutoCloseable {
         ApiMessage response = ApiMessageType.fromApiKey(api.id).newResponse();
         response.read(reader, version);
         return (T) response;
+    }
+
+    /**
+     * Ends the connection from another thread: a {@link #send} blocked on the leader's answer fails at once with an
+     * IOException. Closes the TCP socket rather than the TLS one, whose close would first try to send close_notify.
+     */
+    void abort() {
+        try {
+            tcp.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
     }
 
     @Override

@@ -38,6 +38,12 @@ final class ReplicaFetcher implements AutoCloseable {
     private static final short FETCH_VERSION = 12;
     private static final short EPOCH_VERSION = 3;
     private static final long RETRY_MS = 200;
+    /**
+     * The first pause between attempts while a shard waits for the leader to take its leadership: a follower often learns
+     * of a new leader before the leader does (each reads the change from the metadata store on its own), and every
+     * millisecond of that wait is a millisecond producers with acks=all cannot write.
+     */
+    private static final long RECONCILE_RETRY_MS = 10;
 
     private final int me;
     private final int leaderId;
@@ -53,6 +59,12 @@ final class ReplicaFetcher implements AutoCloseable {
      */
     private final Object applying = new Object();
     private volatile boolean running = true;
+    /** The connection of the fetch now waiting at the leader for records (replica.fetch.max.wait.ms), if one is. */
+    private volatile LeaderConnection longPoll;
+    /** Shards added so far: a fetch round that saw a different count before it began to wait does not wait. */
+    private final java.util.concurrent.atomic.AtomicLong additions = new java.util.concurrent.atomic.AtomicLong();
+    /** Set when {@link #add} cut a long poll short: the fetch loop reconnects at once instead of reporting a failure. */
+    private volatile boolean cutShort;
 
     /** One shard being copied: the epoch it follows in, and whether its log has been reconciled with the leader's. */
     private static final class Fetching {
@@ -85,9 +97,22 @@ final class ReplicaFetcher implements AutoCloseable {
         thread.start();
     }
 
+    /**
+     * Starts copying a shard. A fetch waiting at the leader for records of the other shards (up to
+     * replica.fetch.max.wait.ms) is cut short, so the new one is reconciled and fetched at once: after a failover the
+     * new leader's acks=all writes wait for exactly this.
+     */
     void add(Shard shard, int epoch) {
         partitions.put(shard.topicPartition(), new Fetching(shard, epoch));
+        additions.incrementAndGet();
         signal();
+        // counted before looking, as fetch marks its wait before counting: one of the two always sees the other
+        LeaderConnection waiting = longPoll;
+        if (waiting != null) {
+            longPoll = null;
+            cutShort = true;
+            waiting.abort();
+        }
     }
 
     /**
@@ -134,14 +159,25 @@ final class ReplicaFetcher implements AutoCloseable {
             }
             int timeout = settings.fetchMaxWaitMs() + 30_000;
             try (LeaderConnection connection = new LeaderConnection(transport, leader.host(), leader.port(), timeout, "capstan-replica-" + me)) {
+                cutShort = false; // only an abort of this connection counts from here on
+                long reconcileRetry = RECONCILE_RETRY_MS;
                 while (running && !partitions.isEmpty()) {
                     reconcile(connection);
-                    if (!fetch(connection)) {
-                        pause(RETRY_MS);
+                    Round round = fetch(connection);
+                    if (round == Round.LEADER_PENDING) {
+                        pause(reconcileRetry); // doubling up to RETRY_MS: a leader that stays away is not asked 100 times a second
+                        reconcileRetry = Math.min(RETRY_MS, reconcileRetry * 2);
+                    } else {
+                        reconcileRetry = RECONCILE_RETRY_MS;
+                        if (round == Round.IDLE) {
+                            pause(RETRY_MS);
+                        }
                     }
                 }
             } catch (IOException | RuntimeException e) {
-                if (running) {
+                if (cutShort) {
+                    cutShort = false; // a shard was added during a long poll: reconnect and include it now
+                } else if (running) {
                     log.info("broker {}: fetching from broker {} at {}:{} failed ({}); retrying", me, leaderId, leader.host(), leader.port(), e.toString());
                     pause(RETRY_MS);
                 }
@@ -219,15 +255,21 @@ final class ReplicaFetcher implements AutoCloseable {
         f.reconciled = true;
     }
 
-    /** One fetch round; false when there was nothing to fetch for. */
-    private boolean fetch(LeaderConnection connection) throws IOException {
-        FetchRequestData request = new FetchRequestData().setReplicaId(me).setMaxWaitMs(settings.fetchMaxWaitMs())
+    /** What a fetch round found: records asked for, nothing to ask for, or a shard still waiting for its leader. */
+    private enum Round { FETCHED, IDLE, LEADER_PENDING }
+
+    /** One fetch round for the shards reconciled with the leader. */
+    private Round fetch(LeaderConnection connection) throws IOException {
+        FetchRequestData request = new FetchRequestData().setReplicaId(me)
                 .setMinBytes(1).setMaxBytes(settings.fetchMaxBytes()).setIsolationLevel((byte) 0)
                 .setSessionId(0).setSessionEpoch(-1);
         Map<TopicPartition, Fetching> asked = new java.util.HashMap<>();
         Map<String, FetchRequestData.FetchTopic> topics = new java.util.HashMap<>();
+        boolean pending = false;
+        long seen = additions.get();
         for (Fetching f : partitions.values()) {
             if (!f.reconciled) {
+                pending = true;
                 continue;
             }
             TopicPartition tp = f.shard.topicPartition();
@@ -243,17 +285,32 @@ final class ReplicaFetcher implements AutoCloseable {
             asked.put(tp, f);
         }
         if (asked.isEmpty()) {
-            return false;
+            return pending ? Round.LEADER_PENDING : Round.IDLE;
         }
-        FetchResponseData response = connection.send(ApiKeys.FETCH, FETCH_VERSION, request);
+        // no waiting at the leader while a shard still waits for it to take its leadership, or was added meanwhile
+        boolean waits = !pending && settings.fetchMaxWaitMs() > 0;
+        if (waits) {
+            longPoll = connection;
+            waits = additions.get() == seen;
+            if (!waits) {
+                longPoll = null; // a round that will not wait has nothing for add() to cut short
+            }
+        }
+        request.setMaxWaitMs(waits ? settings.fetchMaxWaitMs() : 0);
+        FetchResponseData response;
+        try {
+            response = connection.send(ApiKeys.FETCH, FETCH_VERSION, request);
+        } finally {
+            longPoll = null;
+        }
         if (response.errorCode() != Errors.NONE.code()) {
             log.info("broker {}: leader {} refused the fetch: {}", me, leaderId, Errors.forCode(response.errorCode()));
-            return false;
+            return pending ? Round.LEADER_PENDING : Round.IDLE;
         }
         synchronized (applying) {
             applyAll(response, asked);
         }
-        return true;
+        return pending ? Round.LEADER_PENDING : Round.FETCHED;
     }
 
     /** Appends what the leader sent for the shards still fetched, waits until it is durable, then takes its high watermark. */

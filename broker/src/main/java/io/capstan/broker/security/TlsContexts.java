@@ -9,7 +9,9 @@ import io.netty.handler.ssl.SslContextBuilder;
 import javax.net.ssl.SSLContext;
 import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.util.List;
 
 /** Builds Netty TLS contexts from Kafka-style key and trust stores, on BoringSSL when it loads and the JDK otherwise. */
 public final class TlsContexts {
@@ -56,5 +58,11 @@ public final class TlsContexts {
         } catch (IOException | GeneralSecurityException e) {
             throw new ConfigException("cannot load TLS client material for replication: " + e.getMessage());
         }
+    }
+
+    /** The files a context is built from: a change to either is a rotation. */
+    public static List<Path> storeFiles(SslSettings s) {
+        return s.truststoreLocation().isEmpty() ? List.of(Path.of(s.keystoreLocation()))
+                : List.of(Path.of(s.keystoreLocation()), Path.of(s.truststoreLocation()));
     }
 }

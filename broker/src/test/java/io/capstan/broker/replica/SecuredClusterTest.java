@@ -185,6 +185,35 @@ class SecuredClusterTest {
     }
 
     @Test
+    void followersReachANewLeaderAfterTheCaIsReplacedWithoutARestart() throws Exception {
+        createTopic("rotated");
+        produce("rotated", 0, 500);
+        // a new CA of the same name, a broker certificate of it and a trust store holding only it, where the old ones were
+        io.capstan.certs.CertificateAuthority newCa = io.capstan.certs.CertificateAuthority.create("capstan-test-ca", Duration.ofDays(1));
+        io.capstan.certs.IssuedCertificate renewed = newCa.issue(io.capstan.certs.CertificateAuthority.Request.of("CN=broker-0,O=capstan",
+                Duration.ofDays(1)).withDns("localhost").withIps("127.0.0.1"));
+        renewed.writePkcs12(certs.resolve("broker.p12"), "broker", TlsMaterial.PASSWORD.toCharArray());
+        renewed.writeTrustStorePkcs12(certs.resolve("truststore.p12"), TlsMaterial.PASSWORD.toCharArray());
+        for (Broker b : brokers) {
+            await("broker " + b.port() + " serves the new certificate").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                    .ignoreExceptions().until(() -> describeAs(InterBrokerTransport.of(BrokerConfig.from(settings(97, "admin")).security()), b, "rotated")
+                            == Errors.NONE);
+        }
+        // the followers' connections predate the rotation; a new leader makes them connect again, over the new material
+        int oldLeader = state("rotated").leader();
+        brokers[oldLeader].close();
+        brokers[oldLeader] = null;
+        await().atMost(Duration.ofSeconds(30)).until(() -> state("rotated").leader() >= 0 && state("rotated").leader() != oldLeader);
+        produce("rotated", 500, 500); // acks=all with min.insync.replicas 2: the remaining follower must be fetching
+        for (Broker b : brokers) {
+            if (b != null) {
+                await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                        assertThat(b.logs().catalog().shard(new TopicPartition("rotated", 0)).logEnd()).as("broker " + b.port()).isEqualTo(1000));
+            }
+        }
+    }
+
+    @Test
     void aClientClaimingToBeAReplicaMovesNeitherTheHighWatermarkNorTheIsr() throws Exception {
         createTopic("guarded");
         ShardState initial = state("guarded");

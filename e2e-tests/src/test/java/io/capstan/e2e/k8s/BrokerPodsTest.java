@@ -47,6 +47,9 @@ class BrokerPodsTest {
     static ControlPlane controlPlane;
     static KubernetesClient client;
     static PodRunner runner;
+    /** Nodes in other zones, added by the zones scenario. */
+    static final List<PodRunner> otherNodes = new ArrayList<>();
+    static ClusterDns dns;
     /** What the upgrade scenario's producer was told, checked again after later scenarios moved the shards. */
     static Map<Long, AcknowledgedRecords.Ack> upgradeAcked = Map.of();
 
@@ -63,13 +66,14 @@ class BrokerPodsTest {
         PodRunner.provisionVolumes(client, controlPlane.work().resolve("volumes"), 10, "10Gi");
         Images images = Images.fromCheckout(Path.of("..").toAbsolutePath().normalize(), List.of("0.1.0", "0.2.0", "0.3.0"))
                 .withBrokenBroker("0.4.0", controlPlane.work().resolve("images").resolve("broken"));
-        runner = new PodRunner(client, NODE, controlPlane.work(), images, new ClusterDns(Path.of(hosts)),
-                controlPlane.apiServerUrl(), controlPlane.caCertificate());
+        dns = new ClusterDns(Path.of(hosts));
+        runner = new PodRunner(client, NODE, controlPlane.work(), images, dns, controlPlane.apiServerUrl(), controlPlane.caCertificate());
         runner.start();
     }
 
     @AfterAll
     static void stop() {
+        otherNodes.forEach(PodRunner::close);
         if (runner != null) {
             runner.close();
         }
@@ -770,5 +774,293 @@ class BrokerPodsTest {
             assertThatThrownBy(() -> producer.send(new ProducerRecord<>("orders", new byte[] {3})).get(1, java.util.concurrent.TimeUnit.MINUTES))
                     .as("the old password no longer logs in").hasCauseInstanceOf(org.apache.kafka.common.errors.SaslAuthenticationException.class);
         }
+    }
+
+    /** Sends {@code count} records from sequence {@code from} acks=all and records each acknowledgement. */
+    static void produce(String bootstrap, String topic, long from, long count, Map<Long, AcknowledgedRecords.Ack> acked) {
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(AcknowledgedRecords.durableProducer(bootstrap),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (long seq = from; seq < from + count; seq++) {
+                long s = seq;
+                producer.send(new ProducerRecord<>(topic, 0, null, AcknowledgedRecords.value(seq)), (md, e) -> {
+                    if (e == null) {
+                        acked.put(s, new AcknowledgedRecords.Ack(md.partition(), md.offset(), s));
+                    }
+                });
+            }
+            producer.flush();
+        }
+    }
+
+    static String claimRequest(String claim) {
+        return client.persistentVolumeClaims().inNamespace(NS).withName(claim).get().getSpec().getResources().getRequests().get("storage").toString();
+    }
+
+    static io.fabric8.kubernetes.api.model.Condition degraded(String cluster) {
+        BrokerCluster c = cluster(cluster);
+        return c.getStatus() == null ? null : Conditions.get(c.getStatus().conditions, Conditions.DEGRADED);
+    }
+
+    @Test
+    @Order(13)
+    void growingTheVolumesKeepsTheBrokerServingAndAShrinkOrAVolumeThatCannotGrowIsRefusedNamingTheField() throws Exception {
+        // a StorageClass that allows expansion, and a volume of it for a one-broker cluster
+        client.storage().v1().storageClasses().resource(new io.fabric8.kubernetes.api.model.storage.StorageClassBuilder()
+                .withNewMetadata().withName("expandable").endMetadata().withProvisioner("capstan.io/e2e-local")
+                .withAllowVolumeExpansion(true).withVolumeBindingMode("Immediate").build()).create();
+        client.persistentVolumes().resource(new io.fabric8.kubernetes.api.model.PersistentVolumeBuilder()
+                .withNewMetadata().withName("pv-expandable-0").endMetadata().withNewSpec().withStorageClassName("expandable")
+                .addToCapacity("storage", new io.fabric8.kubernetes.api.model.Quantity("10Gi")).withAccessModes("ReadWriteOnce")
+                .withPersistentVolumeReclaimPolicy("Retain")
+                .withNewHostPath().withPath(controlPlane.work().resolve("volumes").resolve("pv-expandable-0").toString()).endHostPath()
+                .endSpec().build()).create();
+        BrokerCluster sized = new BrokerCluster();
+        sized.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("sized").withNamespace(NS).build());
+        sized.setSpec(new BrokerClusterSpec());
+        sized.getSpec().replicas = 1;
+        sized.getSpec().version = "0.1.0";
+        sized.getSpec().storage.size = "10Gi";
+        sized.getSpec().storage.storageClassName = "expandable";
+        client.resource(sized).create();
+        await("BrokerCluster sized is Ready").atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(1)).until(() -> ready(cluster("sized")));
+        String bootstrap = "sized." + NS + ".svc:9092";
+        createTopic(bootstrap, "sized", 1, (short) 1);
+        Map<Long, AcknowledgedRecords.Ack> acked = new ConcurrentHashMap<>();
+        produce(bootstrap, "sized", 0, 500, acked);
+        Pod before = brokerPods("sized").get(0);
+        var templateBefore = client.apps().statefulSets().inNamespace(NS).withName("sized").get().getSpec().getVolumeClaimTemplates();
+
+        long generation;
+        try (Unavailability unavailable = new Unavailability("sized", 1)) {
+            generation = edit("sized", c -> c.getSpec().storage.size = "20Gi").getMetadata().getGeneration();
+            await("the operator asks for the larger volume").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> claimRequest("data-sized-0").equals("20Gi"));
+            // the pass that patched the claim writes the status after it: awaited, not read at once
+            await("the cluster reports its volume expanding").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> "Expanding".equals(cluster("sized").getStatus().storage.phase));
+            // what a CSI driver's resizer and the kubelet do for a real StorageClass (this node's volumes are folders):
+            // the volume and then the claim report the new capacity
+            client.persistentVolumes().withName("pv-expandable-0").edit(pv -> {
+                pv.getSpec().getCapacity().put("storage", new io.fabric8.kubernetes.api.model.Quantity("20Gi"));
+                return pv;
+            });
+            var claim = client.persistentVolumeClaims().inNamespace(NS).withName("data-sized-0").get();
+            claim.getStatus().getCapacity().put("storage", new io.fabric8.kubernetes.api.model.Quantity("20Gi"));
+            client.resource(claim).updateStatus();
+            await("the cluster reports its volumes grown").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+                    .untilAsserted(() -> {
+                        BrokerCluster c = cluster("sized");
+                        assertThat(c.getStatus().observedGeneration).isEqualTo(generation);
+                        assertThat(List.of(c.getStatus().storage.phase, c.getStatus().storage.message))
+                                .containsExactly("Ready", "1 of 1 volumes at their size");
+                    });
+            produce(bootstrap, "sized", 500, 500, acked);
+            assertThat(unavailable.max.get()).as("brokers unavailable at once while the volume grew").isZero();
+        }
+        Pod after = brokerPods("sized").get(0);
+        assertThat(after.getMetadata().getUid()).as("the broker's pod was not replaced").isEqualTo(before.getMetadata().getUid());
+        assertThat(after.getStatus().getContainerStatuses().get(0).getRestartCount()).isZero();
+        assertThat(client.apps().statefulSets().inNamespace(NS).withName("sized").get().getSpec().getVolumeClaimTemplates())
+                .as("the StatefulSet's template is as created: the API server refuses to change it").isEqualTo(templateBefore);
+        assertThat(acked).hasSize(1_000);
+        assertThat(AcknowledgedRecords.verify(bootstrap, "sized", 1, acked)).isEqualTo(1_000);
+
+        // volumes cannot shrink: refused, naming the field, and nothing changes
+        long shrunk = edit("sized", c -> c.getSpec().storage.size = "5Gi").getMetadata().getGeneration();
+        await("the shrink is refused").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            var d = degraded("sized");
+            assertThat(d.getObservedGeneration()).isEqualTo(shrunk);
+            assertThat(List.of(d.getStatus(), d.getReason())).containsExactly("True", "StorageChangeRefused");
+            assertThat(d.getMessage()).startsWith("spec.storage.size: is 5Gi, smaller than the brokers' volumes (20Gi); volumes cannot shrink");
+        });
+        assertThat(claimRequest("data-sized-0")).isEqualTo("20Gi");
+        edit("sized", c -> c.getSpec().storage.size = "20Gi");
+        await("back to a size the volumes have").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+                .until(() -> "False".equals(degraded("sized").getStatus()));
+
+        // the secured cluster's volumes have no StorageClass: the API server itself refuses to grow them
+        String secureClaim = "data-" + SECURE + "-0";
+        String secureSize = claimRequest(secureClaim);
+        edit(SECURE, c -> c.getSpec().storage.size = "50Gi");
+        await("the API server's refusal is reported").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            var d = degraded(SECURE);
+            assertThat(List.of(d.getStatus(), d.getReason())).containsExactly("True", "StorageChangeRefused");
+            assertThat(d.getMessage()).startsWith("spec.storage.size: is 50Gi, but the API server refused to grow data-" + SECURE + "-")
+                    .contains("allowVolumeExpansion");
+        });
+        assertThat(claimRequest(secureClaim)).isEqualTo(secureSize);
+        assertThat(ready(cluster(SECURE))).isTrue();
+        edit(SECURE, c -> c.getSpec().storage.size = secureSize);
+    }
+
+    static io.capstan.operator.api.CapstanTopic capstanTopic(String name) {
+        return client.resources(io.capstan.operator.api.CapstanTopic.class).inNamespace(NS).withName(name).get();
+    }
+
+    static io.fabric8.kubernetes.api.model.Condition topicCondition(String name, String type) {
+        var t = capstanTopic(name);
+        return t == null || t.getStatus() == null ? null : Conditions.get(t.getStatus().conditions, type);
+    }
+
+    static Map<String, String> explicitTopicConfigs(org.apache.kafka.clients.admin.Admin admin, String topic) throws Exception {
+        var resource = new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic);
+        Map<String, String> out = new java.util.TreeMap<>();
+        admin.describeConfigs(List.of(resource)).all().get(1, java.util.concurrent.TimeUnit.MINUTES).get(resource).entries().stream()
+                .filter(e -> e.source() == org.apache.kafka.clients.admin.ConfigEntry.ConfigSource.DYNAMIC_TOPIC_CONFIG)
+                .forEach(e -> out.put(e.name(), e.value()));
+        return out;
+    }
+
+    @Test
+    @Order(14)
+    void aCapstanTopicIsCreatedGrownAndDeletedThroughTheKafkaApiWithRefusalsAndDriftReported() throws Exception {
+        String bootstrap = "sized." + NS + ".svc:9092";
+        String topic = "Payments_Events"; // a Kafka name no Kubernetes object can have
+        var resource = new io.capstan.operator.api.CapstanTopic();
+        resource.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("payments").withNamespace(NS).build());
+        resource.setSpec(new io.capstan.operator.api.CapstanTopicSpec());
+        resource.getSpec().cluster = "sized";
+        resource.getSpec().topicName = topic;
+        resource.getSpec().partitions = 2;
+        resource.getSpec().replicationFactor = 1;
+        resource.getSpec().config.put("retention.ms", "3600000");
+        client.resource(resource).create();
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            await("the topic is created and Ready").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+                var t = capstanTopic("payments");
+                assertThat(topicCondition("payments", Conditions.READY).getStatus()).isEqualTo("True");
+                assertThat(List.of(t.getStatus().topicName, t.getStatus().partitions, t.getStatus().replicationFactor))
+                        .containsExactly(topic, 2, 1);
+                assertThat(t.getStatus().shards).hasSize(2).allSatisfy(s -> {
+                    assertThat(s.leader).isZero();
+                    assertThat(s.isr).containsExactly(0);
+                });
+            });
+            assertThat(admin.describeTopics(List.of(topic)).allTopicNames().get(1, java.util.concurrent.TimeUnit.MINUTES).get(topic)
+                    .partitions()).hasSize(2);
+            assertThat(explicitTopicConfigs(admin, topic)).isEqualTo(Map.of("retention.ms", "3600000"));
+
+            // grown and reconfigured by editing the resource
+            var edited = client.resources(io.capstan.operator.api.CapstanTopic.class).inNamespace(NS).withName("payments").edit(t -> {
+                t.getSpec().partitions = 4;
+                t.getSpec().config.put("retention.ms", "7200000");
+                t.getSpec().config.put("max.message.bytes", "2097152");
+                return t;
+            });
+            await("the topic has 4 partitions and the new configs").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+                    .untilAsserted(() -> {
+                        assertThat(admin.describeTopics(List.of(topic)).allTopicNames().get(1, java.util.concurrent.TimeUnit.MINUTES)
+                                .get(topic).partitions()).hasSize(4);
+                        assertThat(explicitTopicConfigs(admin, topic)).isEqualTo(Map.of("retention.ms", "7200000", "max.message.bytes", "2097152"));
+                        assertThat(capstanTopic("payments").getStatus().observedGeneration).isEqualTo(edited.getMetadata().getGeneration());
+                        assertThat(capstanTopic("payments").getStatus().shards).hasSize(4);
+                    });
+
+            // a config set through the Kafka API is drift: reported at the next pass (within a minute), and left alone
+            var configResource = new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic);
+            admin.incrementalAlterConfigs(Map.of(configResource, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
+                    new org.apache.kafka.clients.admin.ConfigEntry("retention.bytes", "1048576"), org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET))))
+                    .all().get(1, java.util.concurrent.TimeUnit.MINUTES);
+            await("the drift is reported").atMost(Duration.ofSeconds(150)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+                var drifted = topicCondition("payments", io.capstan.operator.topics.CapstanTopicReconciler.DRIFTED);
+                assertThat(drifted.getStatus()).isEqualTo("True");
+                assertThat(drifted.getMessage()).startsWith("set through the Kafka API, not in spec.config: retention.bytes=1048576");
+            });
+            assertThat(explicitTopicConfigs(admin, topic)).containsEntry("retention.bytes", "1048576");
+
+            // fewer partitions: refused, naming the field; the topic keeps its 4
+            long shrunk = client.resources(io.capstan.operator.api.CapstanTopic.class).inNamespace(NS).withName("payments").edit(t -> {
+                t.getSpec().partitions = 2;
+                return t;
+            }).getMetadata().getGeneration();
+            await("fewer partitions are refused").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+                var degraded = topicCondition("payments", Conditions.DEGRADED);
+                assertThat(degraded.getObservedGeneration()).isEqualTo(shrunk);
+                assertThat(List.of(degraded.getStatus(), degraded.getReason())).containsExactly("True", "ChangeRefused");
+                assertThat(degraded.getMessage()).startsWith("spec.partitions: is 2 but the topic has 4 partitions, and Kafka cannot remove partitions");
+            });
+            assertThat(admin.describeTopics(List.of(topic)).allTopicNames().get(1, java.util.concurrent.TimeUnit.MINUTES).get(topic)
+                    .partitions()).hasSize(4);
+
+            // deleting the resource deletes the topic (a finalizer holds it until then)
+            client.resources(io.capstan.operator.api.CapstanTopic.class).inNamespace(NS).withName("payments").delete();
+            await("the topic and the resource are gone").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+                assertThat(capstanTopic("payments")).isNull();
+                assertThat(admin.listTopics().names().get(1, java.util.concurrent.TimeUnit.MINUTES)).doesNotContain(topic);
+            });
+        }
+
+        // on the secured cluster the operator reaches the brokers over their replication listener with its own certificate
+        var secured = new io.capstan.operator.api.CapstanTopic();
+        secured.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("audit").withNamespace(NS).build());
+        secured.setSpec(new io.capstan.operator.api.CapstanTopicSpec());
+        secured.getSpec().cluster = SECURE;
+        secured.getSpec().partitions = 3;
+        secured.getSpec().replicationFactor = 3;
+        client.resource(secured).create();
+        await("the secured cluster's topic is Ready").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+            var t = capstanTopic("audit");
+            assertThat(topicCondition("audit", Conditions.READY).getStatus()).as(String.valueOf(topicCondition("audit", Conditions.READY)))
+                    .isEqualTo("True");
+            assertThat(t.getStatus().shards).hasSize(3).allSatisfy(sh -> assertThat(sh.isr).hasSize(3));
+        });
+        client.resources(io.capstan.operator.api.CapstanTopic.class).inNamespace(NS).withName("audit").delete();
+        await("the secured cluster's topic resource is gone").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+                .until(() -> capstanTopic("audit") == null);
+    }
+
+    @Test
+    @Order(15)
+    void aRackAwareClusterOnThreeNodesInThreeZonesPlacesEveryShardsReplicasInThreeZones() throws Exception {
+        Images images = Images.fromCheckout(Path.of("..").toAbsolutePath().normalize(), List.of("0.1.0"));
+        for (String zone : List.of("zone-b", "zone-c")) {
+            String node = "capstan-node-" + zone;
+            PodRunner.registerNode(client, node, Map.of("topology.kubernetes.io/zone", zone));
+            PodRunner other = new PodRunner(client, node, controlPlane.work(), images, dns, controlPlane.apiServerUrl(), controlPlane.caCertificate());
+            other.start();
+            otherNodes.add(other);
+        }
+        for (int i = 0; i < 3; i++) {
+            client.persistentVolumes().resource(new io.fabric8.kubernetes.api.model.PersistentVolumeBuilder()
+                    .withNewMetadata().withName("pv-zoned-" + i).endMetadata().withNewSpec()
+                    .addToCapacity("storage", new io.fabric8.kubernetes.api.model.Quantity("10Gi")).withAccessModes("ReadWriteOnce")
+                    .withPersistentVolumeReclaimPolicy("Retain")
+                    .withNewHostPath().withPath(controlPlane.work().resolve("volumes").resolve("pv-zoned-" + i).toString()).endHostPath()
+                    .endSpec().build()).create();
+        }
+        BrokerCluster zoned = new BrokerCluster();
+        zoned.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("zoned").withNamespace(NS).build());
+        zoned.setSpec(new BrokerClusterSpec());
+        zoned.getSpec().replicas = 3;
+        zoned.getSpec().version = "0.1.0";
+        zoned.getSpec().rack = new BrokerClusterSpec.Rack();
+        zoned.getSpec().rack.topologyKey = "topology.kubernetes.io/zone";
+        client.resource(zoned).create();
+        await("BrokerCluster zoned is Ready").atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(1)).until(() -> ready(cluster("zoned")));
+
+        // the scheduler spread the brokers over the three nodes, and each broker registered its node's zone as its rack
+        Map<Integer, String> zoneOfBroker = new java.util.TreeMap<>();
+        for (Pod pod : brokerPods("zoned")) {
+            int id = Integer.parseInt(pod.getMetadata().getName().substring("zoned-".length()));
+            zoneOfBroker.put(id, client.nodes().withName(pod.getSpec().getNodeName()).get().getMetadata().getLabels()
+                    .get("topology.kubernetes.io/zone"));
+        }
+        assertThat(new java.util.TreeSet<>(zoneOfBroker.values())).as("brokers by zone: " + zoneOfBroker)
+                .containsExactly("zone-a", "zone-b", "zone-c");
+        String bootstrap = "zoned." + NS + ".svc:9092";
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            Map<Integer, String> rackOfBroker = new java.util.TreeMap<>();
+            admin.describeCluster().nodes().get(1, java.util.concurrent.TimeUnit.MINUTES).forEach(n -> rackOfBroker.put(n.id(), n.rack()));
+            assertThat(rackOfBroker).as("each broker's rack, as Kafka clients see it, is its node's zone").isEqualTo(zoneOfBroker);
+            createTopic(bootstrap, "spread", 6, (short) 3);
+            var partitions = admin.describeTopics(List.of("spread")).allTopicNames().get(1, java.util.concurrent.TimeUnit.MINUTES)
+                    .get("spread").partitions();
+            assertThat(partitions).hasSize(6).allSatisfy(p -> assertThat(p.replicas().stream().map(n -> zoneOfBroker.get(n.id())).distinct())
+                    .as("partition " + p.partition() + "'s replicas' zones").hasSize(3));
+        }
+        Map<Long, AcknowledgedRecords.Ack> acked = new ConcurrentHashMap<>();
+        produce(bootstrap, "spread", 0, 600, acked);
+        assertThat(acked).hasSize(600);
+        assertThat(AcknowledgedRecords.verify(bootstrap, "spread", 6, acked)).isEqualTo(600);
     }
 }

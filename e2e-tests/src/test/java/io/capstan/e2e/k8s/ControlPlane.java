@@ -99,9 +99,9 @@ public final class ControlPlane implements AutoCloseable {
         org.junit.jupiter.api.Assumptions.abort(why);
     }
 
-    /** Installs the BrokerCluster, CapstanUser and MetadataEntry CRDs from crds/ and waits until the API server serves it, then creates {@code namespace}. */
+    /** Installs the BrokerCluster, CapstanTopic, CapstanUser and MetadataEntry CRDs from crds/ and waits until the API server serves it, then creates {@code namespace}. */
     public static void installCrd(KubernetesClient client, String namespace) throws IOException {
-        for (String crd : new String[] {"brokerclusters.capstan.io", "capstanusers.capstan.io", "metadataentries.capstan.io"}) {
+        for (String crd : new String[] {"brokerclusters.capstan.io", "capstantopics.capstan.io", "capstanusers.capstan.io", "metadataentries.capstan.io"}) {
             client.resource(io.fabric8.kubernetes.client.utils.Serialization.unmarshal(
                     Files.readString(Path.of("..", "crds", crd + "-v1.yml")),
                     io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class)).create();
@@ -122,16 +122,34 @@ public final class ControlPlane implements AutoCloseable {
     private void boot() throws Exception {
         Files.createDirectories(work);
         certificates();
-        int etcdClient = freePort();
-        etcdPort = etcdClient;
-        int etcdPeer = freePort();
-        start("etcd", List.of(BIN.resolve("etcd").toString(), "--name", "default", "--data-dir", work.resolve("etcd").toString(),
-                "--listen-client-urls", "http://127.0.0.1:" + etcdClient, "--advertise-client-urls", "http://127.0.0.1:" + etcdClient,
-                "--listen-peer-urls", "http://127.0.0.1:" + etcdPeer, "--initial-advertise-peer-urls", "http://127.0.0.1:" + etcdPeer,
-                "--initial-cluster", "default=http://127.0.0.1:" + etcdPeer, "--unsafe-no-fsync"));
+        // A port picked free can be taken before the process binds it (another test's client connection, or the same
+        // port picked twice): such a start is retried on new ports; any other exit fails at once with the log's end.
+        Process etcd = startOnFreePorts("etcd", 3, this::etcdCommand, this::etcdHealthy);
+        processes.add(etcd);
+        Process apiServer = startOnFreePorts("kube-apiserver", 3, this::apiServerCommand, this::apiServerReady);
+        processes.add(apiServer);
+    }
+
+    private List<String> etcdCommand() throws IOException {
+        deleteRecursively(work.resolve("etcd")); // an attempt that failed may have begun a member on other ports
+        etcdPort = freePort();
+        int peer = freePort();
+        return List.of(BIN.resolve("etcd").toString(), "--name", "default", "--data-dir", work.resolve("etcd").toString(),
+                "--listen-client-urls", "http://127.0.0.1:" + etcdPort, "--advertise-client-urls", "http://127.0.0.1:" + etcdPort,
+                "--listen-peer-urls", "http://127.0.0.1:" + peer, "--initial-advertise-peer-urls", "http://127.0.0.1:" + peer,
+                "--initial-cluster", "default=http://127.0.0.1:" + peer, "--unsafe-no-fsync");
+    }
+
+    private boolean etcdHealthy() throws Exception {
+        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + etcdPort + "/health")).timeout(Duration.ofSeconds(2)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body().contains("\"health\":\"true\"");
+    }
+
+    private List<String> apiServerCommand() throws IOException {
         apiPort = freePort();
-        start("kube-apiserver", List.of(BIN.resolve("kube-apiserver").toString(),
-                "--etcd-servers", "http://127.0.0.1:" + etcdClient,
+        return List.of(BIN.resolve("kube-apiserver").toString(),
+                "--etcd-servers", "http://127.0.0.1:" + etcdPort,
                 // ConfigMaps (the brokers' metadata store) are watched from etcd itself, not the API server's watch
                 // cache, so that compacting etcd expires a watch's history as it would after a long disconnection
                 "--watch-cache-sizes", "configmaps#0",
@@ -142,12 +160,54 @@ public final class ControlPlane implements AutoCloseable {
                 "--service-account-issuer", "https://kubernetes.default.svc", "--service-account-key-file", file("sa.pub"),
                 "--service-account-signing-key-file", file("sa.key"), "--service-cluster-ip-range", "10.0.0.0/24",
                 "--authorization-mode", "RBAC", "--disable-admission-plugins", "ServiceAccount", "--allow-privileged=true",
-                "--endpoint-reconciler-type", "none"));
+                "--endpoint-reconciler-type", "none");
+    }
+
+    private boolean apiServerReady() {
         try (KubernetesClient client = adminClient()) {
-            Awaitility.await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
-                    .failFast("the API server exited; see " + work.resolve("kube-apiserver.log"), () -> !processes.get(1).isAlive())
-                    .until(() -> "ok".equals(client.raw("/readyz")));
+            return "ok".equals(client.raw("/readyz"));
         }
+    }
+
+    /** Starts {@code command} (which picks its ports) until {@code ready}, again on new ports after a lost port race. */
+    private Process startOnFreePorts(String name, int attempts, java.util.concurrent.Callable<List<String>> command,
+                                     java.util.concurrent.Callable<Boolean> ready) throws Exception {
+        Path log = work.resolve(name + ".log");
+        for (int attempt = 1; ; attempt++) {
+            long logStart = Files.exists(log) ? Files.size(log) : 0;
+            Process process = new ProcessBuilder(command.call()).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            try {
+                Awaitility.await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).ignoreExceptions()
+                        .failFast(() -> !process.isAlive())
+                        .until(ready);
+                return process;
+            } catch (org.awaitility.core.ConditionTimeoutException | org.awaitility.core.TerminalFailureException e) {
+                process.destroyForcibly().waitFor();
+                String output = Files.readString(log).substring((int) logStart);
+                if (attempt < attempts && output.contains("address already in use")) {
+                    System.out.printf("%s could not bind a port picked free (attempt %d); starting it again on new ports%n", name, attempt);
+                    continue;
+                }
+                throw new IllegalStateException("the " + name + " " + (e instanceof org.awaitility.core.TerminalFailureException
+                        ? "exited" : "was not ready within 120 s") + "; the end of " + log + ":\n" + lastLines(output, 15), e);
+            }
+        }
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            try (var paths = Files.walk(dir)) {
+                for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+
+    private static String lastLines(String text, int count) {
+        List<String> lines = text.lines().toList();
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - count), lines.size()));
     }
 
     private String file(String name) {

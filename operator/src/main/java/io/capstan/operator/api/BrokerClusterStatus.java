@@ -27,6 +27,7 @@ public class BrokerClusterStatus {
 
     public RolloutStatus rollout;
     public Shards shards;
+    public Storage storage;
     public BrokerClusterSpec lastStableSpec;
     /**
      * What the brokers keep their metadata store in: MetadataEntry custom resources (clusters created by this operator
@@ -48,6 +49,18 @@ public class BrokerClusterStatus {
         public Long lastAnalysisMs;
         /** The spec generation whose canary was rolled back; the last stable spec runs until the spec changes. */
         public Long rolledBackGeneration;
+    }
+
+    /** The brokers' volumes: the size they are grown to, and how far that has got. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Storage {
+        /** The size asked for: spec.storage.size (the last stable spec's after a rollback). */
+        public String size;
+        /** The class the volumes were created with. */
+        public String storageClassName;
+        /** Ready, Expanding (a volume or its file system is still growing) or Refused (see the Degraded condition). */
+        public String phase;
+        public String message;
     }
 
     public static class Shards {

@@ -10,6 +10,7 @@ import io.capstan.operator.api.BrokerClusterSpec;
 import io.capstan.operator.shards.ClusterControllers;
 import io.capstan.operator.shards.ClusterMetadata;
 import io.capstan.operator.shards.ScalePlan;
+import io.capstan.operator.storage.VolumePlan;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.capstan.operator.rollout.RestartSafetyProbe;
@@ -48,6 +49,7 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
     private final ClusterControllers controllers;
     private final java.util.function.LongSupplier clock;
     private final AppliedObjects applied = new AppliedObjects();
+    private final io.capstan.operator.storage.Volumes volumes;
     private io.capstan.operator.certs.ClusterCertificates certificates;
     private final io.capstan.operator.certs.AdminToken adminToken;
     private EventRecorder events = EventRecorder.NONE;
@@ -70,6 +72,7 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
                                    ClusterMetadata metadata, ClusterControllers controllers, java.util.function.LongSupplier clock) {
         this.client = client;
         this.writer = writer;
+        this.volumes = new io.capstan.operator.storage.Volumes(client);
         this.safety = safety;
         this.metadata = metadata;
         this.controllers = controllers;
@@ -113,9 +116,10 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
     }
 
     /**
-     * Broker pods and the StatefulSet as secondary sources: a pass reads them from these informers' caches (no LIST or
-     * GET per pass), and a rollout or a scale step moves on as soon as a pod becomes ready or goes away, rather than at
-     * the next resync. The StatefulSet maps to its BrokerCluster by owner reference.
+     * Broker pods, their volumes' claims and the StatefulSet as secondary sources: a pass reads them from these
+     * informers' caches (no LIST or GET per pass), and a rollout, a scale step or a volume resize moves on as soon as a
+     * pod or claim changes, rather than at the next resync. The StatefulSet maps to its BrokerCluster by owner
+     * reference, pods and claims (which have no owner) by their instance label.
      */
     @Override
     public List<io.javaoperatorsdk.operator.processing.event.source.EventSource<?, BrokerCluster>> prepareEventSources(
@@ -123,17 +127,27 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         var pods = io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration.from(Pod.class, BrokerCluster.class)
                 .withName("broker-pods")
                 .withLabelSelector(Labels.NAME + "=capstan," + Labels.COMPONENT + "=broker")
-                .withSecondaryToPrimaryMapper(pod -> pod.getMetadata().getLabels() == null
-                        || pod.getMetadata().getLabels().get(Labels.INSTANCE) == null ? java.util.Set.of()
-                        : java.util.Set.of(new io.javaoperatorsdk.operator.processing.event.ResourceID(
-                                pod.getMetadata().getLabels().get(Labels.INSTANCE), pod.getMetadata().getNamespace())))
+                .withSecondaryToPrimaryMapper(BrokerClusterReconciler::byInstanceLabel)
+                .build();
+        var claims = io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration
+                .from(io.fabric8.kubernetes.api.model.PersistentVolumeClaim.class, BrokerCluster.class)
+                .withName("broker-volumes")
+                .withLabelSelector(Labels.NAME + "=capstan," + Labels.COMPONENT + "=broker")
+                .withSecondaryToPrimaryMapper(BrokerClusterReconciler::byInstanceLabel)
                 .build();
         var statefulSets = io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration.from(StatefulSet.class, BrokerCluster.class)
                 .withName("broker-statefulsets")
                 .withLabelSelector(Labels.NAME + "=capstan," + Labels.COMPONENT + "=broker")
                 .build();
         return List.of(new io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource<>(pods, context),
+                new io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource<>(claims, context),
                 new io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource<>(statefulSets, context));
+    }
+
+    private static java.util.Set<io.javaoperatorsdk.operator.processing.event.ResourceID> byInstanceLabel(HasMetadata o) {
+        String instance = o.getMetadata().getLabels() == null ? null : o.getMetadata().getLabels().get(Labels.INSTANCE);
+        return instance == null ? java.util.Set.of()
+                : java.util.Set.of(new io.javaoperatorsdk.operator.processing.event.ResourceID(instance, o.getMetadata().getNamespace()));
     }
 
     @Override
@@ -245,16 +259,23 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         Integer balancedFor = status.shards == null ? null : status.shards.balancedFor;
         status.shards = StatusFunction.shardHealth(observed.shards(), balancedFor);
         ScalePlan.Decision scale = scale(observed, balancedFor, name);
-        Rendered rendered = render(observed, scale, rolledBack);
+        BrokerClusterSpec running = rolledBack ? status.lastStableSpec : cluster.getSpec();
+        VolumePlan.Decision volumePlan = io.capstan.operator.storage.Volumes.plan(running, observed.statefulSet(), observed.claims());
+        Rendered rendered = render(observed, scale, rolledBack, volumePlan.template());
         adminToken.ensure(cluster); // before the brokers: a pod cannot start without the Secrets it mounts
         if (DesiredResources.secured(cluster)) {
             certificates.ensure(cluster, Math.max(scale.statefulSetReplicas(), observed.runningBrokers()),
                     java.time.Instant.ofEpochMilli(observed.nowMs()));
         }
         apply(observed, rendered, name);
+        volumePlan = volumes.resize(observed.namespace(), volumePlan, (claim, size) -> {
+            log.info("{}: growing volume {} to {}", name, claim, size);
+            metrics.action("volume_resize");
+            events.normal(cluster, "ResizingVolume", "growing " + claim + " to " + size + " (spec.storage.size)");
+        });
         RollingRestart.Decision rollout = new RolloutStep(client, safety, metrics, events).next(observed, rendered.templateHash(), rolledBack);
         // the rollout step may have rolled back in this very pass
-        StatusFunction.settle(status, observed, scale, rollout, rolledBack(status, generation));
+        StatusFunction.settle(status, observed, scale, volumePlan, rollout, rolledBack(status, generation));
         return cluster;
     }
 
@@ -324,10 +345,11 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
     /** Every owned object as the spec renders it (the last stable spec after a rollback), and the pod template's hash. */
     private record Rendered(List<HasMetadata> objects, String templateHash) {}
 
-    private Rendered render(ObservedCluster observed, ScalePlan.Decision scale, boolean rolledBack) {
+    private Rendered render(ObservedCluster observed, ScalePlan.Decision scale, boolean rolledBack, VolumePlan.Template claims) {
         BrokerCluster cluster = observed.cluster();
         List<HasMetadata> objects = new java.util.ArrayList<>(DesiredResources.all(
-                rolledBack ? withSpec(cluster, cluster.getStatus().lastStableSpec) : cluster, scale.statefulSetReplicas()));
+                rolledBack ? withSpec(cluster, cluster.getStatus().lastStableSpec) : cluster, scale.statefulSetReplicas(),
+                claims.size(), claims.storageClass()));
         String templateHash = objects.stream().filter(StatefulSet.class::isInstance).findFirst()
                 .map(sts -> sts.getMetadata().getAnnotations().get(DesiredResources.TEMPLATE_HASH)).orElse(null);
         if (cluster.getSpec().rack != null && nodeReaderBindings) {

@@ -3,6 +3,7 @@ package io.capstan.operator.reconcile;
 import io.capstan.operator.api.BrokerCluster;
 import io.capstan.operator.resources.Labels;
 import io.capstan.operator.shards.ClusterMetadata;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -15,23 +16,26 @@ public interface Observer {
     ObservedCluster observe(BrokerCluster cluster);
 
     /**
-     * From JOSDK's informer caches (the StatefulSet and broker-pod event sources the reconciler registers): no request
+     * From JOSDK's informer caches (the StatefulSet, broker-pod and claim event sources the reconciler registers): no request
      * to the API server. The metadata store is read from the operator's watch of it.
      */
     static Observer cached(Context<BrokerCluster> context, ClusterMetadata metadata, LongSupplier clock) {
         return cluster -> new ObservedCluster(cluster,
                 context.getSecondaryResource(StatefulSet.class).orElse(null),
                 List.copyOf(context.getSecondaryResources(Pod.class)),
+                List.copyOf(context.getSecondaryResources(PersistentVolumeClaim.class)),
                 metadata.shards(cluster), metadata.aliveBrokers(cluster), clock.getAsLong());
     }
 
-    /** Straight from the API server: one GET and one LIST (a pass run outside JOSDK, as the mock-server tests do). */
+    /** Straight from the API server: one GET and two LISTs (a pass run outside JOSDK, as the mock-server tests do). */
     static Observer direct(KubernetesClient client, ClusterMetadata metadata, LongSupplier clock) {
         return cluster -> {
             String namespace = cluster.getMetadata().getNamespace();
             StatefulSet sts = client.apps().statefulSets().inNamespace(namespace).withName(cluster.getMetadata().getName()).get();
             List<Pod> pods = client.pods().inNamespace(namespace).withLabels(Labels.selector(cluster.getMetadata().getName())).list().getItems();
-            return new ObservedCluster(cluster, sts, pods, metadata.shards(cluster), metadata.aliveBrokers(cluster), clock.getAsLong());
+            List<PersistentVolumeClaim> claims = client.persistentVolumeClaims().inNamespace(namespace)
+                    .withLabels(Labels.selector(cluster.getMetadata().getName())).list().getItems();
+            return new ObservedCluster(cluster, sts, pods, claims, metadata.shards(cluster), metadata.aliveBrokers(cluster), clock.getAsLong());
         };
     }
 }

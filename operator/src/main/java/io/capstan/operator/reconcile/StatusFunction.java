@@ -4,6 +4,7 @@ import io.capstan.cluster.metadata.ShardState;
 import io.capstan.operator.api.BrokerClusterStatus;
 import io.capstan.operator.rollout.RollingRestart;
 import io.capstan.operator.shards.ScalePlan;
+import io.capstan.operator.storage.VolumePlan;
 import java.util.List;
 
 /**
@@ -23,9 +24,18 @@ final class StatusFunction {
         return h;
     }
 
+    static BrokerClusterStatus.Storage storage(VolumePlan.Decision volumes) {
+        BrokerClusterStatus.Storage s = new BrokerClusterStatus.Storage();
+        s.size = volumes.size();
+        s.storageClassName = volumes.template().storageClass();
+        s.phase = volumes.phase().name();
+        s.message = volumes.message();
+        return s;
+    }
+
     /** Completes {@code status} (the rollout step has written its own part) and returns it. */
     static BrokerClusterStatus settle(BrokerClusterStatus status, ObservedCluster observed, ScalePlan.Decision scale,
-                                      RollingRestart.Decision rollout, boolean rolledBack) {
+                                      VolumePlan.Decision volumes, RollingRestart.Decision rollout, boolean rolledBack) {
         long generation = observed.generation();
         int want = observed.cluster().getSpec().replicas;
         int ready = observed.readyReplicas();
@@ -36,8 +46,12 @@ final class StatusFunction {
         status.updatedReplicas = observed.updatedReplicas();
         status.targetVersion = observed.cluster().getSpec().version;
         status.observedGeneration = generation;
+        status.storage = storage(volumes);
         if (scale.refusal() != null) {
             Conditions.set(status.conditions, Conditions.DEGRADED, true, "ScaleInRefused", scale.refusal(), generation);
+        } else if (!volumes.refused().isEmpty()) {
+            Conditions.set(status.conditions, Conditions.DEGRADED, true, "StorageChangeRefused", volumes.message()
+                    + " (the volumes are left as they are)", generation);
         } else if (!rolledBack) {
             // after a rollback the CanaryRolledBack condition stays, with its reason, until the spec changes
             Conditions.set(status.conditions, Conditions.DEGRADED, false, "SpecValid", "the spec is valid", generation);

@@ -61,9 +61,18 @@ public final class DesiredResources {
 
     /** With the StatefulSet at {@code brokers} (during a scale-in, the old size until shards have drained). */
     public static List<HasMetadata> all(BrokerCluster cluster, int brokers) {
+        BrokerClusterSpec.Storage storage = cluster.getSpec().storage;
+        return all(cluster, brokers, storage == null ? "10Gi" : storage.size, storage == null ? null : storage.storageClassName);
+    }
+
+    /**
+     * With the brokers' volumes claimed at {@code claimSize} of {@code claimClass}: once the StatefulSet exists, what it
+     * was created with, since the API server refuses any change to its volumeClaimTemplates.
+     */
+    public static List<HasMetadata> all(BrokerCluster cluster, int brokers, String claimSize, String claimClass) {
         return List.of(serviceAccount(cluster), role(cluster), roleBinding(cluster), configMap(cluster),
                 headlessService(cluster), clientService(cluster), podDisruptionBudget(cluster), networkPolicy(cluster),
-                statefulSet(cluster, brokers));
+                statefulSet(cluster, brokers, claimSize, claimClass));
     }
 
     /** A Prometheus Operator ServiceMonitor scraping every broker's /metrics (only when asked for and its CRD exists). */
@@ -279,12 +288,16 @@ public final class DesiredResources {
     }
 
     public static StatefulSet statefulSet(BrokerCluster c, int brokers) {
-        BrokerClusterSpec spec = c.getSpec();
+        BrokerClusterSpec.Storage storage = c.getSpec().storage;
+        return statefulSet(c, brokers, storage == null ? "10Gi" : storage.size, storage == null ? null : storage.storageClassName);
+    }
+
+    public static StatefulSet statefulSet(BrokerCluster c, int brokers, String claimSize, String claimClass) {
         String name = c.getMetadata().getName();
         PersistentVolumeClaim data = new PersistentVolumeClaimBuilder().withNewMetadata().withName("data")
                 .withLabels(Labels.selector(name)).endMetadata().withNewSpec()
-                .withAccessModes("ReadWriteOnce").withStorageClassName(spec.storage == null ? null : spec.storage.storageClassName)
-                .withNewResources().addToRequests("storage", new Quantity(spec.storage == null ? "10Gi" : spec.storage.size)).endResources()
+                .withAccessModes("ReadWriteOnce").withStorageClassName(claimClass)
+                .withNewResources().addToRequests("storage", new Quantity(claimSize)).endResources()
                 .endSpec().build();
         PodTemplateSpec template = podTemplate(c);
         ObjectMeta meta = meta(c, name);

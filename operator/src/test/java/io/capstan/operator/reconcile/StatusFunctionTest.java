@@ -8,6 +8,7 @@ import io.capstan.operator.api.BrokerClusterSpec;
 import io.capstan.operator.api.BrokerClusterStatus;
 import io.capstan.operator.rollout.RollingRestart;
 import io.capstan.operator.shards.ScalePlan;
+import io.capstan.operator.storage.VolumePlan;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
@@ -72,6 +73,39 @@ class StatusFunctionTest {
     }
 
     @Test
+    void aRefusedStorageChangeIsDegradedNamingTheFieldAndTheVolumesAreReported() {
+        VolumePlan.Decision shrink = VolumePlan.decide("5Gi", null, new VolumePlan.Template("10Gi", null),
+                List.of(new VolumePlan.Claim("data-c-0", "standard", "10Gi", "10Gi", List.of())));
+        BrokerClusterStatus status = settle(cluster("1.2"), sts(3, 3, 3), STEADY, shrink, new RollingRestart.Done(3), false);
+        assertCondition(status, Conditions.DEGRADED, "True", "StorageChangeRefused");
+        assertThat(Conditions.get(status.conditions, Conditions.DEGRADED).getMessage())
+                .startsWith("spec.storage.size: is 5Gi, smaller than the brokers' volumes (10Gi)").endsWith("(the volumes are left as they are)");
+        assertThat(List.of(status.storage.phase, status.storage.size)).containsExactly("Refused", "5Gi");
+        assertCondition(status, Conditions.READY, "True", "AllBrokersReady");
+    }
+
+    @Test
+    void aScaleInRefusalIsReportedBeforeAStorageRefusal() {
+        ScalePlan.Decision refused = new ScalePlan.Decision(3, Map.of(), 3, "", "topic t has replication factor 3: keep 3 brokers");
+        VolumePlan.Decision shrink = VolumePlan.decide("5Gi", null, new VolumePlan.Template("10Gi", null), List.of());
+        BrokerClusterStatus status = settle(cluster("1.2"), sts(3, 3, 3), refused, shrink, new RollingRestart.Done(3), false);
+        assertCondition(status, Conditions.DEGRADED, "True", "ScaleInRefused");
+        assertThat(status.storage.phase).isEqualTo("Refused");
+    }
+
+    @Test
+    void expandingVolumesAreReportedWhileTheClusterStaysReady() {
+        VolumePlan.Decision growing = VolumePlan.decide("20Gi", null, new VolumePlan.Template("10Gi", "standard"),
+                List.of(new VolumePlan.Claim("data-c-0", "standard", "20Gi", "10Gi", List.of("Resizing"))));
+        BrokerClusterStatus status = settle(cluster("1.2"), sts(3, 3, 3), STEADY, growing, new RollingRestart.Done(3), false);
+        assertThat(List.of(status.storage.phase, status.storage.size, status.storage.storageClassName))
+                .containsExactly("Expanding", "20Gi", "standard");
+        assertThat(status.storage.message).isEqualTo("0 of 1 volumes at their size; data-c-0: 10Gi of 20Gi (Resizing)");
+        assertCondition(status, Conditions.DEGRADED, "False", "SpecValid");
+        assertCondition(status, Conditions.READY, "True", "AllBrokersReady");
+    }
+
+    @Test
     void afterARollbackTheReasonAndTheLastStableSpecStay() {
         BrokerCluster cluster = cluster("2.0-bad");
         BrokerClusterSpec stable = new BrokerClusterSpec();
@@ -100,7 +134,14 @@ class StatusFunctionTest {
         assertThat(List.of(h.total, h.underReplicated, h.offline, h.balancedFor)).containsExactly(3, 1, 1, 4);
     }
 
+    private static final VolumePlan.Decision VOLUMES_READY = VolumePlan.decide("10Gi", null, new VolumePlan.Template("10Gi", null), List.of());
+
     private static BrokerClusterStatus settle(BrokerCluster cluster, StatefulSet sts, ScalePlan.Decision scale,
+                                              RollingRestart.Decision rollout, boolean rolledBack) {
+        return settle(cluster, sts, scale, VOLUMES_READY, rollout, rolledBack);
+    }
+
+    private static BrokerClusterStatus settle(BrokerCluster cluster, StatefulSet sts, ScalePlan.Decision scale, VolumePlan.Decision volumes,
                                               RollingRestart.Decision rollout, boolean rolledBack) {
         BrokerClusterStatus status = cluster.getStatus() == null ? new BrokerClusterStatus() : cluster.getStatus();
         cluster.setStatus(status);
@@ -109,8 +150,8 @@ class StatusFunctionTest {
             status.rollout.phase = BrokerClusterStatus.Phase.Promoting;
         }
         status.shards = StatusFunction.shardHealth(List.of(), 3);
-        ObservedCluster observed = new ObservedCluster(cluster, sts, List.of(), List.of(), List.of(), 1_000);
-        return StatusFunction.settle(status, observed, scale, rollout, rolledBack);
+        ObservedCluster observed = new ObservedCluster(cluster, sts, List.of(), List.of(), List.of(), List.of(), 1_000);
+        return StatusFunction.settle(status, observed, scale, volumes, rollout, rolledBack);
     }
 
     private static BrokerCluster cluster(String version) {

@@ -17,6 +17,8 @@ import java.util.TreeMap;
 public final class ClusterDns {
     private final Path file;
     private final Map<String, java.util.SortedSet<String>> records = new TreeMap<>();
+    /** A Service name's ready addresses as each node's runner sees them: the name resolves to all of them. */
+    private final Map<String, Map<String, java.util.SortedSet<String>>> byNode = new TreeMap<>();
 
     public ClusterDns(Path file) {
         this.file = file;
@@ -38,6 +40,22 @@ public final class ClusterDns {
 
     public synchronized void remove(String name) {
         set(name, java.util.List.of());
+    }
+
+    /** The addresses {@code node} contributes to {@code name} (a Service spanning nodes); the name resolves to every node's. */
+    public synchronized void setFrom(String node, String name, java.util.Collection<String> ips) {
+        Map<String, java.util.SortedSet<String>> nodes = byNode.computeIfAbsent(name, n -> new TreeMap<>());
+        if (ips.isEmpty()) {
+            nodes.remove(node);
+        } else {
+            nodes.put(node, new java.util.TreeSet<>(ips));
+        }
+        java.util.SortedSet<String> all = new java.util.TreeSet<>();
+        nodes.values().forEach(all::addAll);
+        if (nodes.isEmpty()) {
+            byNode.remove(name);
+        }
+        set(name, all);
     }
 
     /** All addresses of a name (none removes it). */

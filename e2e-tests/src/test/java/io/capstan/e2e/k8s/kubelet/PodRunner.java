@@ -66,7 +66,8 @@ public final class PodRunner implements AutoCloseable {
     private final Map<String, PodProcess> pods = new ConcurrentHashMap<>();
     /** Each pod's address, by the pod's UID. */
     private final Map<String, String> addresses = new ConcurrentHashMap<>();
-    private final AtomicInteger nextAddress = new AtomicInteger(10);
+    /** Shared by every node's runner: one machine, one loopback network. */
+    private static final AtomicInteger nextAddress = new AtomicInteger(10);
     private Set<String> serviceNames = Set.of();
     private final ScheduledExecutorService loop = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "pod-runner"));
     private final ExecutorService lifecycle = Executors.newCachedThreadPool(r -> daemon(r, "pod-runner-lifecycle"));
@@ -409,7 +410,10 @@ public final class PodRunner implements AutoCloseable {
                 serviceAccount(pod), "{token: \"" + token.getStatus().getToken() + "\"}", pod.getMetadata().getNamespace());
     }
 
-    /** Each Service with a selector resolves to its ready pods on this node (the only node), as a headless Service would. */
+    /**
+     * Each Service with a selector resolves to its ready pods, as a headless Service would: this node's runner adds
+     * those on this node, the other nodes' runners theirs.
+     */
     private void serviceRecords(List<Pod> onNode) {
         Set<String> names = new HashSet<>();
         for (var service : client.services().inAnyNamespace().list().getItems()) {
@@ -428,11 +432,11 @@ public final class PodRunner implements AutoCloseable {
             }
             String base = service.getMetadata().getName() + "." + service.getMetadata().getNamespace() + ".svc";
             for (String name : List.of(base, base + ".cluster.local")) {
-                dns.set(name, ips);
+                dns.setFrom(nodeName, name, ips);
                 names.add(name);
             }
         }
-        serviceNames.stream().filter(n -> !names.contains(n)).forEach(dns::remove);
+        serviceNames.stream().filter(n -> !names.contains(n)).forEach(n -> dns.setFrom(nodeName, n, List.of()));
         serviceNames = names;
     }
 
