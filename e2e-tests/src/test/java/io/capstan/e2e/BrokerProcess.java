@@ -121,9 +121,22 @@ final class BrokerProcess implements AutoCloseable {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
         builder.environment().putAll(environment);
         process = builder.start();
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
-                .failFast("broker process exited; see " + logFile, () -> !process.isAlive())
-                .until(this::ready);
+        try {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+                    .failFast("broker process exited", () -> !process.isAlive())
+                    .until(this::ready);
+        } catch (org.awaitility.core.ConditionTimeoutException | org.awaitility.core.TerminalFailureException e) {
+            // CI keeps the surefire report, not target/: the failure carries the broker's own last words
+            throw new AssertionError("broker " + (process.isAlive() ? "was not ready within 60 s" : "process exited with status "
+                    + process.exitValue()) + " (start " + starts + ", port " + port + ", admin port " + adminPort + "); the end of "
+                    + logFile + ":\n" + lastLinesOfThisStart(20), e);
+        }
+    }
+
+    private String lastLinesOfThisStart(int count) throws IOException {
+        List<String> lines = Files.readAllLines(logFile, java.nio.charset.StandardCharsets.ISO_8859_1);
+        int from = Math.max(lines.lastIndexOf("---- start " + starts), lines.size() - count);
+        return String.join("\n", lines.subList(Math.max(0, from), lines.size()));
     }
 
     private boolean ready() {
