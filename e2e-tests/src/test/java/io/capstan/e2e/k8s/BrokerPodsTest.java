@@ -1020,14 +1020,7 @@ class BrokerPodsTest {
             other.start();
             otherNodes.add(other);
         }
-        for (int i = 0; i < 3; i++) {
-            client.persistentVolumes().resource(new io.fabric8.kubernetes.api.model.PersistentVolumeBuilder()
-                    .withNewMetadata().withName("pv-zoned-" + i).endMetadata().withNewSpec()
-                    .addToCapacity("storage", new io.fabric8.kubernetes.api.model.Quantity("10Gi")).withAccessModes("ReadWriteOnce")
-                    .withPersistentVolumeReclaimPolicy("Retain")
-                    .withNewHostPath().withPath(controlPlane.work().resolve("volumes").resolve("pv-zoned-" + i).toString()).endHostPath()
-                    .endSpec().build()).create();
-        }
+        localVolumes("pv-zoned-", 3);
         BrokerCluster zoned = new BrokerCluster();
         zoned.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("zoned").withNamespace(NS).build());
         zoned.setSpec(new BrokerClusterSpec());
@@ -1062,5 +1055,117 @@ class BrokerPodsTest {
         produce(bootstrap, "spread", 0, 600, acked);
         assertThat(acked).hasSize(600);
         assertThat(AcknowledgedRecords.verify(bootstrap, "spread", 6, acked)).isEqualTo(600);
+    }
+
+    /** {@code count} more 10Gi volumes on local folders, named {@code prefix}0, {@code prefix}1, ... */
+    static void localVolumes(String prefix, int count) {
+        for (int i = 0; i < count; i++) {
+            client.persistentVolumes().resource(new io.fabric8.kubernetes.api.model.PersistentVolumeBuilder()
+                    .withNewMetadata().withName(prefix + i).endMetadata().withNewSpec()
+                    .addToCapacity("storage", new io.fabric8.kubernetes.api.model.Quantity("10Gi")).withAccessModes("ReadWriteOnce")
+                    .withPersistentVolumeReclaimPolicy("Retain")
+                    .withNewHostPath().withPath(controlPlane.work().resolve("volumes").resolve(prefix + i).toString()).endHostPath()
+                    .endSpec().build()).create();
+        }
+    }
+
+    static BrokerClusterSpec.ListenerSpec listener(String name, int port, String type) {
+        BrokerClusterSpec.ListenerSpec l = new BrokerClusterSpec.ListenerSpec();
+        l.name = name;
+        l.port = port;
+        l.type = type;
+        return l;
+    }
+
+    static String listenerBootstrap(String cluster, String listener) {
+        BrokerCluster c = cluster(cluster);
+        if (c == null || c.getStatus() == null || c.getStatus().listeners == null) {
+            return null;
+        }
+        return c.getStatus().listeners.stream().filter(l -> listener.equals(l.name)).map(l -> l.bootstrapServers).findFirst().orElse(null);
+    }
+
+    /** Each broker's address as Kafka clients bootstrapping from {@code bootstrap} are told it, by broker id. */
+    static Map<Integer, String> advertisedBrokers(String bootstrap) throws Exception {
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            Map<Integer, String> out = new java.util.TreeMap<>();
+            admin.describeCluster().nodes().get(1, java.util.concurrent.TimeUnit.MINUTES).forEach(n -> out.put(n.id(), n.host() + ":" + n.port()));
+            return out;
+        }
+    }
+
+    /**
+     * Issue 18, external access: a cluster with a nodeport and a loadbalancer listener. The Services are real and the
+     * API server allocates the node ports; {@link io.capstan.e2e.k8s.kubelet.ServiceProxy} plays kube-proxy and the
+     * load-balancer controller (this machine has neither). A client outside the pods' network, knowing only the
+     * bootstrap address status.listeners gives, is told each broker's own node port (or load-balancer address) and
+     * produces through one listener and reads every record back at its offset through the other.
+     */
+    @Test
+    @Order(16)
+    void clientsOutsideTheClusterProduceAndConsumeThroughNodePortsAndLoadBalancers() throws Exception {
+        try (io.capstan.e2e.k8s.kubelet.ServiceProxy proxy = new io.capstan.e2e.k8s.kubelet.ServiceProxy(client).start()) {
+            localVolumes("pv-outside-", 2);
+            BrokerCluster outside = new BrokerCluster();
+            outside.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("outside").withNamespace(NS).build());
+            outside.setSpec(new BrokerClusterSpec());
+            outside.getSpec().replicas = 2;
+            outside.getSpec().version = "0.1.0";
+            outside.getSpec().listeners = new ArrayList<>(List.of(listener("plain", 9092, "internal"),
+                    listener("external", 9094, "nodeport"), listener("lb", 9095, "loadbalancer")));
+            client.resource(outside).create();
+            await("BrokerCluster outside is Ready with both external bootstrap addresses").atMost(Duration.ofMinutes(5))
+                    .pollInterval(Duration.ofSeconds(1))
+                    .until(() -> ready(cluster("outside")) && listenerBootstrap("outside", "external") != null
+                            && listenerBootstrap("outside", "lb") != null);
+            String viaNodePorts = listenerBootstrap("outside", "external");
+            String viaBalancers = listenerBootstrap("outside", "lb");
+            int bootstrapNodePort = client.services().inNamespace(NS).withName("outside-external-bootstrap").get().getSpec().getPorts().get(0).getNodePort();
+            assertThat(viaNodePorts).isEqualTo("127.0.0.1:" + bootstrapNodePort);
+            assertThat(viaBalancers).matches("127\\.0\\.250\\.\\d+:9095");
+
+            Map<Integer, String> nodePorts = new java.util.TreeMap<>();
+            Map<Integer, String> balancers = new java.util.TreeMap<>();
+            for (int i = 0; i < 2; i++) {
+                var perBroker = client.services().inNamespace(NS).withName("outside-" + i + "-external").get();
+                assertThat(perBroker.getSpec().getType()).isEqualTo("NodePort");
+                nodePorts.put(i, "127.0.0.1:" + perBroker.getSpec().getPorts().get(0).getNodePort());
+                balancers.put(i, client.services().inNamespace(NS).withName("outside-" + i + "-lb").get()
+                        .getStatus().getLoadBalancer().getIngress().get(0).getIp() + ":9095");
+            }
+            assertThat(advertisedBrokers(viaNodePorts)).as("brokers as a client bootstrapping from the node port sees them")
+                    .isEqualTo(nodePorts);
+            assertThat(advertisedBrokers(viaBalancers)).as("brokers as a client bootstrapping from the load balancer sees them")
+                    .isEqualTo(balancers);
+            assertThat(new java.util.HashSet<>(nodePorts.values())).as("one node port per broker").hasSize(2);
+
+            createTopic(viaNodePorts, "outside", 2, (short) 2);
+            Map<Long, AcknowledgedRecords.Ack> acked = new ConcurrentHashMap<>();
+            List<Exception> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(AcknowledgedRecords.durableProducer(viaNodePorts),
+                    new ByteArraySerializer(), new ByteArraySerializer())) {
+                for (long seq = 0; seq < 1_000; seq++) {
+                    long s = seq;
+                    producer.send(new ProducerRecord<>("outside", (int) (seq % 2), null, AcknowledgedRecords.value(seq)), (md, e) -> {
+                        if (e == null) {
+                            acked.put(s, new AcknowledgedRecords.Ack(md.partition(), md.offset(), s));
+                        } else {
+                            errors.add(e);
+                        }
+                    });
+                }
+                producer.flush();
+            }
+            assertThat(errors).as("producer errors through the node ports").isEmpty();
+            assertThat(acked).hasSize(1_000);
+            assertThat(AcknowledgedRecords.verify(viaBalancers, "outside", 2, acked))
+                    .as("every record read back at its offset through the load balancers").isEqualTo(1_000);
+            System.out.printf("external access: bootstrap %s (node port) and %s (load balancer); brokers advertised %s and %s;"
+                    + " 1,000 records produced through one and each read back through the other%n", viaNodePorts, viaBalancers, nodePorts, balancers);
+
+            client.resources(BrokerCluster.class).inNamespace(NS).withName("outside").delete();
+            await("the cluster's external Services are gone with it").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
+                    .until(() -> client.services().inNamespace(NS).withLabel("capstan.io/external-listener").list().getItems().isEmpty());
+        }
     }
 }

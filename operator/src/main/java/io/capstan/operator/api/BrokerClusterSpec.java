@@ -70,6 +70,7 @@ public class BrokerClusterSpec {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @ValidationRule(value = "self.authentication != 'tls' || self.tls", message = "authentication tls needs tls: true")
     @ValidationRule(value = "self.authentication != 'oauth' || has(self.oauth)", message = "authentication oauth needs oauth.jwksEndpointUri")
+    @ValidationRule(value = "self.type == 'nodeport' || !has(self.advertisedHost)", message = "advertisedHost is for type nodeport")
     public static class ListenerSpec {
         @Required
         @Pattern("^[a-z][a-z0-9]{0,15}$")
@@ -83,9 +84,17 @@ public class BrokerClusterSpec {
         public Integer port;
 
         @Default("internal")
-        @Pattern("^internal$")
-        @JsonPropertyDescription("internal: reached inside the cluster through the client Service and the pods' DNS names.")
+        @Pattern("^(internal|nodeport|loadbalancer)$")
+        @JsonPropertyDescription("internal: reached inside the cluster through the client Service and the pods' DNS names."
+                + " nodeport: from outside too, through a NodePort Service per broker (<cluster>-<n>-<listener>) and one to"
+                + " bootstrap from (<cluster>-<listener>-bootstrap); each broker advertises its node's address (or advertisedHost)"
+                + " and its own node port. loadbalancer: through a LoadBalancer Service per broker and one to bootstrap from;"
+                + " each broker advertises its load balancer's address. status.listeners gives the bootstrap address.")
         public String type = "internal";
+
+        @JsonPropertyDescription("type nodeport only: the host name or address clients outside reach the nodes by (any node"
+                + " forwards every node port). Default: the address of the node each broker runs on (its status.hostIP).")
+        public String advertisedHost;
 
         @Default("false")
         @JsonPropertyDescription("Encrypt with TLS; the brokers' certificates are signed by the cluster CA (Secret <cluster>-cluster-ca-cert).")

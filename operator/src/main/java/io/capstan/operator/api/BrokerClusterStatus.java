@@ -28,6 +28,8 @@ public class BrokerClusterStatus {
     public RolloutStatus rollout;
     public Shards shards;
     public Storage storage;
+    /** Where clients outside the cluster bootstrap from, per listener of type nodeport or loadbalancer. */
+    public List<ListenerStatus> listeners;
     public BrokerClusterSpec lastStableSpec;
     /**
      * What the brokers keep their metadata store in: MetadataEntry custom resources (clusters created by this operator
@@ -52,6 +54,15 @@ public class BrokerClusterStatus {
     }
 
     /** The brokers' volumes: the size they are grown to, and how far that has got. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class ListenerStatus {
+        public String name;
+        public String type;
+        /** host:port, comma-separated; absent while the addresses are not known yet (a load balancer not provisioned). */
+        public String bootstrapServers;
+        public String message;
+    }
+
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Storage {
         /** The size asked for: spec.storage.size (the last stable spec's after a rollback). */

@@ -119,29 +119,33 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
      * Broker pods, their volumes' claims and the StatefulSet as secondary sources: a pass reads them from these
      * informers' caches (no LIST or GET per pass), and a rollout, a scale step or a volume resize moves on as soon as a
      * pod or claim changes, rather than at the next resync. The StatefulSet maps to its BrokerCluster by owner
-     * reference, pods and claims (which have no owner) by their instance label.
+     * reference, pods, claims and Services by their instance label.
      */
     @Override
     public List<io.javaoperatorsdk.operator.processing.event.source.EventSource<?, BrokerCluster>> prepareEventSources(
             io.javaoperatorsdk.operator.api.reconciler.EventSourceContext<BrokerCluster> context) {
-        var pods = io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration.from(Pod.class, BrokerCluster.class)
-                .withName("broker-pods")
-                .withLabelSelector(Labels.NAME + "=capstan," + Labels.COMPONENT + "=broker")
-                .withSecondaryToPrimaryMapper(BrokerClusterReconciler::byInstanceLabel)
-                .build();
-        var claims = io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration
-                .from(io.fabric8.kubernetes.api.model.PersistentVolumeClaim.class, BrokerCluster.class)
-                .withName("broker-volumes")
-                .withLabelSelector(Labels.NAME + "=capstan," + Labels.COMPONENT + "=broker")
-                .withSecondaryToPrimaryMapper(BrokerClusterReconciler::byInstanceLabel)
-                .build();
+        var pods = brokerObjects(Pod.class, "broker-pods");
+        var claims = brokerObjects(io.fabric8.kubernetes.api.model.PersistentVolumeClaim.class, "broker-volumes");
+        // external listeners' Services: a node port allocated or a load-balancer address assigned is published to the brokers
+        var services = brokerObjects(io.fabric8.kubernetes.api.model.Service.class, "broker-services");
         var statefulSets = io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration.from(StatefulSet.class, BrokerCluster.class)
                 .withName("broker-statefulsets")
                 .withLabelSelector(Labels.NAME + "=capstan," + Labels.COMPONENT + "=broker")
                 .build();
         return List.of(new io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource<>(pods, context),
                 new io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource<>(claims, context),
+                new io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource<>(services, context),
                 new io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource<>(statefulSets, context));
+    }
+
+    /** An informer on the cluster's objects of {@code kind} (by the broker labels), each mapped to its BrokerCluster. */
+    private static <R extends HasMetadata> io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration<R> brokerObjects(
+            Class<R> kind, String name) {
+        return io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration.from(kind, BrokerCluster.class)
+                .withName(name)
+                .withLabelSelector(Labels.NAME + "=capstan," + Labels.COMPONENT + "=broker")
+                .withSecondaryToPrimaryMapper(BrokerClusterReconciler::byInstanceLabel)
+                .build();
     }
 
     private static java.util.Set<io.javaoperatorsdk.operator.processing.event.ResourceID> byInstanceLabel(HasMetadata o) {
@@ -349,7 +353,7 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         BrokerCluster cluster = observed.cluster();
         List<HasMetadata> objects = new java.util.ArrayList<>(DesiredResources.all(
                 rolledBack ? withSpec(cluster, cluster.getStatus().lastStableSpec) : cluster, scale.statefulSetReplicas(),
-                claims.size(), claims.storageClass()));
+                claims.size(), claims.storageClass(), observed.services()));
         String templateHash = objects.stream().filter(StatefulSet.class::isInstance).findFirst()
                 .map(sts -> sts.getMetadata().getAnnotations().get(DesiredResources.TEMPLATE_HASH)).orElse(null);
         if (cluster.getSpec().rack != null && nodeReaderBindings) {
@@ -372,6 +376,10 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         }
         if (cluster.getSpec().rack == null) {
             deleteNodeReaderBinding(cluster);
+        }
+        for (var stale : io.capstan.operator.resources.ExternalListeners.stale(observed.services(), rendered.objects())) {
+            log.info("{}: deleting Service {} (its broker or external listener is gone)", name, stale.getMetadata().getName());
+            client.services().inNamespace(observed.namespace()).withName(stale.getMetadata().getName()).delete();
         }
         if (cluster.getSpec().metrics != null && Boolean.TRUE.equals(cluster.getSpec().metrics.serviceMonitor)) {
             if (serviceMonitorsInstalled()) {

@@ -5,19 +5,21 @@ import io.capstan.cluster.planner.AssignmentPlanner;
 import io.capstan.operator.api.BrokerCluster;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import java.util.List;
 
 /**
  * Everything a reconcile pass decides on, read once at its start: the BrokerCluster, its StatefulSet (null before the
- * first pass created it), broker pods and their volumes' claims as the operator's informers hold them, and the shards
+ * first pass created it), broker pods, their volumes' claims and the cluster's Services as the operator's informers hold them, and the shards
  * and live brokers of its metadata store as the operator's watch holds them. The steps after it read nothing else.
  */
 public record ObservedCluster(BrokerCluster cluster, StatefulSet statefulSet, List<Pod> pods, List<PersistentVolumeClaim> claims,
-                              List<ShardState> shards, List<AssignmentPlanner.Broker> aliveBrokers, long nowMs) {
+                              List<Service> services, List<ShardState> shards, List<AssignmentPlanner.Broker> aliveBrokers, long nowMs) {
     public ObservedCluster {
         pods = List.copyOf(pods);
         claims = List.copyOf(claims);
+        services = List.copyOf(services);
         shards = List.copyOf(shards);
         aliveBrokers = List.copyOf(aliveBrokers);
     }

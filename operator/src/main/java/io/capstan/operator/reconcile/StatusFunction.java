@@ -1,5 +1,7 @@
 package io.capstan.operator.reconcile;
 
+import io.capstan.operator.resources.ExternalListeners;
+
 import io.capstan.cluster.metadata.ShardState;
 import io.capstan.operator.api.BrokerClusterStatus;
 import io.capstan.operator.rollout.RollingRestart;
@@ -47,6 +49,8 @@ final class StatusFunction {
         status.targetVersion = observed.cluster().getSpec().version;
         status.observedGeneration = generation;
         status.storage = storage(volumes);
+        status.listeners = ExternalListeners.of(observed.cluster()).isEmpty() ? null
+                : ExternalListeners.status(observed.cluster(), observed.services(), observed.pods());
         if (scale.refusal() != null) {
             Conditions.set(status.conditions, Conditions.DEGRADED, true, "ScaleInRefused", scale.refusal(), generation);
         } else if (!volumes.refused().isEmpty()) {

@@ -70,9 +70,22 @@ public final class DesiredResources {
      * was created with, since the API server refuses any change to its volumeClaimTemplates.
      */
     public static List<HasMetadata> all(BrokerCluster cluster, int brokers, String claimSize, String claimClass) {
-        return List.of(serviceAccount(cluster), role(cluster), roleBinding(cluster), configMap(cluster),
-                headlessService(cluster), clientService(cluster), podDisruptionBudget(cluster), networkPolicy(cluster),
-                statefulSet(cluster, brokers, claimSize, claimClass));
+        return all(cluster, brokers, claimSize, claimClass, List.of());
+    }
+
+    /**
+     * With external listeners, their Services and the ConfigMap of each broker's external address as {@code services}
+     * (the cluster's Services as observed) tell it: before the StatefulSet, whose pods mount that ConfigMap.
+     */
+    public static List<HasMetadata> all(BrokerCluster cluster, int brokers, String claimSize, String claimClass, List<Service> services) {
+        List<HasMetadata> out = new ArrayList<>(List.of(serviceAccount(cluster), role(cluster), roleBinding(cluster), configMap(cluster),
+                headlessService(cluster), clientService(cluster), podDisruptionBudget(cluster), networkPolicy(cluster)));
+        if (!ExternalListeners.of(cluster).isEmpty()) {
+            out.addAll(ExternalListeners.services(cluster, brokers));
+            out.add(ExternalListeners.addressesConfigMap(cluster, brokers, services));
+        }
+        out.add(statefulSet(cluster, brokers, claimSize, claimClass));
+        return List.copyOf(out);
     }
 
     /** A Prometheus Operator ServiceMonitor scraping every broker's /metrics (only when asked for and its CRD exists). */
@@ -114,7 +127,7 @@ public final class DesiredResources {
     public static String configName(BrokerCluster c) { return c.getMetadata().getName() + "-config"; }
     public static String accountName(BrokerCluster c) { return c.getMetadata().getName() + "-broker"; }
 
-    private static ObjectMeta meta(BrokerCluster c, String name) {
+    static ObjectMeta meta(BrokerCluster c, String name) {
         return new ObjectMetaBuilder().withName(name).withNamespace(c.getMetadata().getNamespace())
                 .withLabels(Labels.all(c.getMetadata().getName())).withOwnerReferences(owner(c)).build();
     }
@@ -332,7 +345,7 @@ public final class DesiredResources {
         annotations.put("prometheus.io/port", String.valueOf(ADMIN_PORT));
         String advertised = "$(POD_NAME)." + headlessName(c) + ".$(POD_NAMESPACE).svc";
         String advertising = secured(c) ? "advertised.listeners=" + ListenerSettings.advertised(c, advertised) : "advertised.host=" + advertised;
-        String start = "exec /opt/capstan/bin/capstan broker --config /etc/capstan/broker.properties"
+        String start = ExternalListeners.waitForAddresses(c) + "exec /opt/capstan/bin/capstan broker --config /etc/capstan/broker.properties"
                 + " --node-id \"${POD_NAME##*-}\" --set " + advertising + " --set metadata.namespace=\"${POD_NAMESPACE}\"";
         List<io.fabric8.kubernetes.api.model.ContainerPort> ports = new ArrayList<>();
         clientPorts(c).forEach(p -> ports.add(new io.fabric8.kubernetes.api.model.ContainerPortBuilder().withName(portName(c, p)).withContainerPort(p).build()));
@@ -352,6 +365,12 @@ public final class DesiredResources {
                 new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("tmp").withNewEmptyDir().withSizeLimit(new Quantity("256Mi")).endEmptyDir().build(),
                 new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("admin-token").withNewSecret()
                         .withSecretName(ClusterSecrets.adminToken(c)).withDefaultMode(0440).endSecret().build()));
+        if (!ExternalListeners.of(c).isEmpty()) {
+            mounts.add(new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName("external-addresses")
+                    .withMountPath(ExternalListeners.ADDRESSES_PATH).withReadOnly(true).build());
+            volumes.add(new io.fabric8.kubernetes.api.model.VolumeBuilder().withName("external-addresses").withNewConfigMap()
+                    .withName(ExternalListeners.addressesConfigMapName(c)).endConfigMap().build());
+        }
         if (secured(c)) {
             // the broker re-reads its key and trust bundles when the Secret volume changes: renewals need no restart
             mounts.add(new io.fabric8.kubernetes.api.model.VolumeMountBuilder().withName("tls").withMountPath(ListenerSettings.TLS_PATH)
@@ -378,7 +397,7 @@ public final class DesiredResources {
                                 .withNewLabelSelector().withMatchLabels(Labels.selector(name)).endLabelSelector().build()))
                 .addNewContainer().withName("broker").withImage(image(spec))
                 .withCommand("sh", "-c", start)
-                .withEnv(env())
+                .withEnv(env(!ExternalListeners.of(c).isEmpty()))
                 .withPorts(ports)
                 .withResources(spec.resources)
                 .withNewSecurityContext().withAllowPrivilegeEscalation(false).withReadOnlyRootFilesystem(true).withRunAsNonRoot(true)
@@ -395,8 +414,12 @@ public final class DesiredResources {
                 .endSpec().build();
     }
 
-    private static List<EnvVar> env() {
+    private static List<EnvVar> env(boolean hostIp) {
         List<EnvVar> env = new ArrayList<>();
+        if (hostIp) {
+            // a node-port listener advertises the address of the node the broker runs on
+            env.add(new EnvVarBuilder().withName("HOST_IP").withNewValueFrom().withNewFieldRef().withFieldPath("status.hostIP").endFieldRef().endValueFrom().build());
+        }
         env.add(new EnvVarBuilder().withName("POD_NAME").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name").endFieldRef().endValueFrom().build());
         env.add(new EnvVarBuilder().withName("POD_NAMESPACE").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.namespace").endFieldRef().endValueFrom().build());
         env.add(new EnvVarBuilder().withName("NODE_NAME").withNewValueFrom().withNewFieldRef().withFieldPath("spec.nodeName").endFieldRef().endValueFrom().build());

@@ -99,7 +99,9 @@ public final class ListenerSettings {
     static String advertised(BrokerCluster c, String host) {
         List<String> out = new ArrayList<>();
         out.add(kafkaName(REPLICATION_NAME) + "://" + host + ":" + REPLICATION_PORT);
-        c.getSpec().listeners.forEach(l -> out.add(kafkaName(l.name) + "://" + host + ":" + l.port));
+        // an external listener's address is the one the operator published, read by the start script into a variable
+        c.getSpec().listeners.forEach(l -> out.add(kafkaName(l.name) + "://" + (ExternalListeners.external(l)
+                ? "${" + ExternalListeners.variable(l) + "}" : host + ":" + l.port)));
         return String.join(",", out);
     }
 }

@@ -150,7 +150,7 @@ class StatusFunctionTest {
             status.rollout.phase = BrokerClusterStatus.Phase.Promoting;
         }
         status.shards = StatusFunction.shardHealth(List.of(), 3);
-        ObservedCluster observed = new ObservedCluster(cluster, sts, List.of(), List.of(), List.of(), List.of(), 1_000);
+        ObservedCluster observed = new ObservedCluster(cluster, sts, List.of(), List.of(), List.of(), List.of(), List.of(), 1_000);
         return StatusFunction.settle(status, observed, scale, volumes, rollout, rolledBack);
     }
 
