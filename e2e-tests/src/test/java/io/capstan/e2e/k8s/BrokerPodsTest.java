@@ -1168,4 +1168,117 @@ class BrokerPodsTest {
                     .until(() -> client.services().inNamespace(NS).withLabel("capstan.io/external-listener").list().getItems().isEmpty());
         }
     }
+
+    /**
+     * Issue 18, node loss: a 3-broker cluster on local volumes (PersistentVolumes pinned to their node, a
+     * WaitForFirstConsumer class) with spec.nodeLoss. Under an acks=all load, the node of one broker dies: its pod
+     * runner SIGKILLs its processes and stops reporting, and the test does what the node lifecycle controller (not run
+     * here) would: node Ready Unknown, tainted unreachable, its pods not ready. The operator releases the broker's
+     * local claim and deletes its pod; the StatefulSet starts it on another node with a new, empty volume, the broker
+     * copies its shards back until it is in every ISR again, and every acknowledged record is read back at its offset.
+     */
+    @Test
+    @Order(17)
+    void aBrokerOnALostNodeStartsElsewhereOnANewVolumeAndCatchesUpWithNothingAcknowledgedLost() throws Exception {
+        assertThat(otherNodes).as("the three-node test ran first").hasSize(2);
+        client.storage().v1().storageClasses().resource(new io.fabric8.kubernetes.api.model.storage.StorageClassBuilder()
+                .withNewMetadata().withName("local").endMetadata().withProvisioner("kubernetes.io/no-provisioner")
+                .withVolumeBindingMode("WaitForFirstConsumer").build()).create();
+        List<String> nodes = List.of(NODE, "capstan-node-zone-b", "capstan-node-zone-c");
+        for (String node : nodes) {
+            for (int i = 0; i < 2; i++) {
+                String name = "pv-local-" + node + "-" + i;
+                client.persistentVolumes().resource(new io.fabric8.kubernetes.api.model.PersistentVolumeBuilder()
+                        .withNewMetadata().withName(name).endMetadata().withNewSpec()
+                        .addToCapacity("storage", new io.fabric8.kubernetes.api.model.Quantity("10Gi")).withAccessModes("ReadWriteOnce")
+                        .withPersistentVolumeReclaimPolicy("Retain").withStorageClassName("local")
+                        .withNewHostPath().withPath(controlPlane.work().resolve("volumes").resolve(name).toString()).endHostPath()
+                        .withNewNodeAffinity().withNewRequired().addNewNodeSelectorTerm().addNewMatchExpression()
+                        .withKey("kubernetes.io/hostname").withOperator("In").withValues(node).endMatchExpression()
+                        .endNodeSelectorTerm().endRequired().endNodeAffinity()
+                        .endSpec().build()).create();
+            }
+        }
+        BrokerCluster sturdy = new BrokerCluster();
+        sturdy.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("sturdy").withNamespace(NS).build());
+        sturdy.setSpec(new BrokerClusterSpec());
+        sturdy.getSpec().replicas = 3;
+        sturdy.getSpec().version = "0.1.0";
+        sturdy.getSpec().rack = new BrokerClusterSpec.Rack();
+        sturdy.getSpec().rack.topologyKey = "topology.kubernetes.io/zone";
+        sturdy.getSpec().storage.storageClassName = "local";
+        sturdy.getSpec().nodeLoss = new BrokerClusterSpec.NodeLoss();
+        sturdy.getSpec().nodeLoss.after = "10s";
+        sturdy.getSpec().nodeLoss.releaseLocalVolumes = true;
+        client.resource(sturdy).create();
+        await("BrokerCluster sturdy is Ready").atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(1)).until(() -> ready(cluster("sturdy")));
+        Map<String, String> nodeOfPod = new java.util.TreeMap<>();
+        brokerPods("sturdy").forEach(p -> nodeOfPod.put(p.getMetadata().getName(), p.getSpec().getNodeName()));
+        assertThat(new java.util.TreeSet<>(nodeOfPod.values())).as("one broker per node: " + nodeOfPod).hasSize(3);
+        String lostNode = "capstan-node-zone-b";
+        String lostPod = nodeOfPod.entrySet().stream().filter(e -> e.getValue().equals(lostNode)).findFirst().orElseThrow().getKey();
+        int lostBroker = Integer.parseInt(lostPod.substring("sturdy-".length()));
+        String lostVolume = client.persistentVolumeClaims().inNamespace(NS).withName("data-" + lostPod).get().getSpec().getVolumeName();
+
+        String bootstrap = "sturdy." + NS + ".svc:9092";
+        createTopic(bootstrap, "sturdy", 3, (short) 3, Map.of("min.insync.replicas", "2"));
+        Map<Long, AcknowledgedRecords.Ack> acked = new ConcurrentHashMap<>();
+        List<Exception> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+        Thread load = new Thread(() -> {
+            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(AcknowledgedRecords.durableProducer(bootstrap),
+                    new ByteArraySerializer(), new ByteArraySerializer())) {
+                long start = System.nanoTime();
+                while (running.get()) {
+                    long seq = sent.getAndIncrement();
+                    java.util.concurrent.locks.LockSupport.parkNanos(start + seq * 5_000_000L - System.nanoTime()); // 200/s: load shaping
+                    producer.send(new ProducerRecord<>("sturdy", (int) (seq % 3), null, AcknowledgedRecords.value(seq)), (md, e) -> {
+                        if (e == null) {
+                            acked.put(seq, new AcknowledgedRecords.Ack(md.partition(), md.offset(), seq));
+                        } else {
+                            errors.add(e);
+                        }
+                    });
+                }
+                producer.flush();
+            }
+        }, "sturdy-load");
+        load.start();
+        await().atMost(Duration.ofMinutes(1)).until(() -> acked.size() >= 1_000);
+
+        PodRunner dying = otherNodes.get(0);
+        long lostAt = System.nanoTime();
+        dying.loseNode();
+        PodRunner.markNodeLost(client, lostNode);
+        await("broker " + lostBroker + " runs again on another node, on a new volume").atMost(Duration.ofMinutes(5))
+                .pollInterval(Duration.ofSeconds(1)).until(() -> {
+                    Pod p = client.pods().inNamespace(NS).withName(lostPod).get();
+                    var claim = client.persistentVolumeClaims().inNamespace(NS).withName("data-" + lostPod).get();
+                    return p != null && podReady(p) && !lostNode.equals(p.getSpec().getNodeName()) && claim != null
+                            && claim.getSpec().getVolumeName() != null && !lostVolume.equals(claim.getSpec().getVolumeName());
+                });
+        long backMs = (System.nanoTime() - lostAt) / 1_000_000;
+        Pod replaced = client.pods().inNamespace(NS).withName(lostPod).get();
+        String newVolume = client.persistentVolumeClaims().inNamespace(NS).withName("data-" + lostPod).get().getSpec().getVolumeName();
+        assertThat(client.persistentVolumes().withName(newVolume).get().getSpec().getNodeAffinity().getRequired().getNodeSelectorTerms()
+                .get(0).getMatchExpressions().get(0).getValues()).containsExactly(replaced.getSpec().getNodeName());
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            await("broker " + lostBroker + " back in every ISR").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1))
+                    .until(() -> admin.describeTopics(List.of("sturdy")).allTopicNames().get().get("sturdy").partitions().stream()
+                            .allMatch(p -> p.isr().size() == 3));
+        }
+        long inSyncMs = (System.nanoTime() - lostAt) / 1_000_000;
+        running.set(false);
+        load.join();
+        assertThat(errors).as("producer errors").isEmpty();
+        assertThat(AcknowledgedRecords.verify(bootstrap, "sturdy", 3, acked)).as("every acknowledged record at its offset")
+                .isEqualTo(acked.size());
+        assertThat(acked).hasSize((int) sent.get());
+        BrokerCluster after = cluster("sturdy");
+        assertThat(Conditions.get(after.getStatus().conditions, Conditions.BROKER_ON_LOST_NODE)).isNull();
+        System.out.printf("node loss: %s on %s (volume %s) lost; running again on %s (volume %s) after %d ms, in every ISR after %d ms;"
+                + " %d records acknowledged under the load, each read back, 0 producer errors%n", lostPod, lostNode, lostVolume,
+                replaced.getSpec().getNodeName(), newVolume, backMs, inSyncMs, acked.size());
+    }
 }

@@ -66,6 +66,26 @@ public class BrokerClusterSpec {
     @JsonPropertyDescription("Lifetimes of the certificates the operator issues (with spec.listeners).")
     public Certificates certificates;
 
+    @JsonPropertyDescription("What the operator does about a broker whose node stopped reporting. Absent: nothing, as"
+            + " Kubernetes (the pod stays on the lost node until it returns or someone deletes the pod). Given: after"
+            + " nodeLoss.after, the pod is deleted without waiting for its kubelet and the StatefulSet starts it elsewhere.")
+    public NodeLoss nodeLoss;
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class NodeLoss {
+        @Default("5m")
+        @Pattern("^([0-9]+(s|m|h))+$")
+        @JsonPropertyDescription("How long a node must have been not Ready before its broker is replaced (checked at least"
+                + " every 30 s), e.g. 5m. Shorter risks replacing a broker behind a brief partition.")
+        public String after = "5m";
+
+        @Default("false")
+        @JsonPropertyDescription("A broker whose volume is local to the lost node (a PersistentVolume pinned to it) gets a new,"
+                + " empty volume and copies its shards back from the other replicas: its claim is deleted. Never while one of"
+                + " its shards has no in-sync copy on a live broker.")
+        public Boolean releaseLocalVolumes = false;
+    }
+
     /** A listener clients connect to: its port, whether it speaks TLS, and how clients prove who they are. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @ValidationRule(value = "self.authentication != 'tls' || self.tls", message = "authentication tls needs tls: true")

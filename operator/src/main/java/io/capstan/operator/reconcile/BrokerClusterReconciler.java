@@ -50,6 +50,7 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
     private final java.util.function.LongSupplier clock;
     private final AppliedObjects applied = new AppliedObjects();
     private final io.capstan.operator.storage.Volumes volumes;
+    private final io.capstan.operator.nodes.NodeLoss nodeLoss;
     private io.capstan.operator.certs.ClusterCertificates certificates;
     private final io.capstan.operator.certs.AdminToken adminToken;
     private EventRecorder events = EventRecorder.NONE;
@@ -73,6 +74,7 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         this.client = client;
         this.writer = writer;
         this.volumes = new io.capstan.operator.storage.Volumes(client);
+        this.nodeLoss = new io.capstan.operator.nodes.NodeLoss(client);
         this.safety = safety;
         this.metadata = metadata;
         this.controllers = controllers;
@@ -277,10 +279,32 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
             metrics.action("volume_resize");
             events.normal(cluster, "ResizingVolume", "growing " + claim + " to " + size + " (spec.storage.size)");
         });
+        replaceBrokersOnLostNodes(observed, status, generation, name);
         RollingRestart.Decision rollout = new RolloutStep(client, safety, metrics, events).next(observed, rendered.templateHash(), rolledBack);
         // the rollout step may have rolled back in this very pass
         StatusFunction.settle(status, observed, scale, volumePlan, rollout, rolledBack(status, generation));
         return cluster;
+    }
+
+    /** spec.nodeLoss: a broker whose node stopped reporting is started elsewhere (NodeLossPlan decides). */
+    private void replaceBrokersOnLostNodes(ObservedCluster observed, BrokerClusterStatus status, long generation, String name) {
+        BrokerCluster cluster = observed.cluster();
+        java.util.Set<Integer> alive = observed.aliveBrokers().stream().map(io.capstan.cluster.planner.AssignmentPlanner.Broker::id)
+                .collect(Collectors.toSet());
+        var decision = nodeLoss.handle(cluster, observed.pods(), observed.claims(), observed.shards(), alive, observed.nowMs());
+        if (decision.replace() != null) {
+            log.warn("{}: deleting pod {}{}: {}", name, decision.replace().pod(), decision.replace().releaseClaim() == null ? ""
+                    : " and its claim " + decision.replace().releaseClaim(), decision.replace().reason());
+            metrics.action("node_loss_replace");
+            events.warning(cluster, "ReplacingBrokerOnLostNode", decision.replace().reason());
+        }
+        if (decision.waiting().isEmpty()) {
+            status.conditions.removeIf(c -> Conditions.BROKER_ON_LOST_NODE.equals(c.getType()));
+        } else {
+            String message = String.join("; ", decision.waiting());
+            log.warn("{}: {}", name, message);
+            Conditions.set(status.conditions, Conditions.BROKER_ON_LOST_NODE, true, "Waiting", message, generation);
+        }
     }
 
     /** This generation's spec was rolled back: the last stable spec runs instead, until the spec changes. */

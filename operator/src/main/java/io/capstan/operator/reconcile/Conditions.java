@@ -13,6 +13,8 @@ public final class Conditions {
     public static final String PAUSED = "ReconciliationPaused";
     /** A warning: spec.image is run from any registry, since the operator has no allowed list. */
     public static final String IMAGE_UNRESTRICTED = "ImageUnrestricted";
+    /** True while a broker on a lost node waits for the operator (spec.nodeLoss) and cannot be replaced yet. */
+    public static final String BROKER_ON_LOST_NODE = "BrokerOnLostNode";
 
     private Conditions() {}
 

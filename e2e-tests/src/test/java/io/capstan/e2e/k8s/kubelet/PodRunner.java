@@ -664,6 +664,51 @@ public final class PodRunner implements AutoCloseable {
         return new PodConditionBuilder().withType(type).withStatus(value ? "True" : "False").withLastTransitionTime(now).build();
     }
 
+    /**
+     * The node dies: its pods' processes are SIGKILLed and it stops reporting; the Service addresses it contributed go,
+     * as CoreDNS drops the pods the node lifecycle controller marks not ready ({@link #markNodeLost} does that marking).
+     */
+    public void loseNode() throws InterruptedException {
+        close();
+        loop.awaitTermination(10, TimeUnit.SECONDS);
+        serviceNames.forEach(n -> dns.setFrom(nodeName, n, List.of()));
+    }
+
+    /**
+     * What the node lifecycle controller (not run here) does once a node stops reporting: its Ready condition becomes
+     * Unknown, it is tainted unreachable (nothing new is scheduled there), and its pods are marked not ready. Pods
+     * are not evicted: a StatefulSet's pod stays until someone deletes it.
+     */
+    public static void markNodeLost(KubernetesClient client, String nodeName) {
+        String now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+        client.nodes().withName(nodeName).editStatus(n -> {
+            n.getStatus().getConditions().removeIf(c -> "Ready".equals(c.getType()));
+            n.getStatus().getConditions().add(new io.fabric8.kubernetes.api.model.NodeConditionBuilder().withType("Ready").withStatus("Unknown")
+                    .withReason("NodeStatusUnknown").withMessage("Kubelet stopped posting node status.").withLastTransitionTime(now)
+                    .withLastHeartbeatTime(now).build());
+            return n;
+        });
+        client.nodes().withName(nodeName).edit(n -> {
+            n.getSpec().setTaints(List.of(
+                    new io.fabric8.kubernetes.api.model.TaintBuilder().withKey("node.kubernetes.io/unreachable").withEffect("NoSchedule").build(),
+                    new io.fabric8.kubernetes.api.model.TaintBuilder().withKey("node.kubernetes.io/unreachable").withEffect("NoExecute")
+                            .withTimeAdded(now).build()));
+            return n;
+        });
+        for (Pod pod : client.pods().inAnyNamespace().withField("spec.nodeName", nodeName).list().getItems()) {
+            client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName()).editStatus(p -> {
+                if (p.getStatus().getConditions() != null) {
+                    p.getStatus().getConditions().stream().filter(c -> "Ready".equals(c.getType()) || "ContainersReady".equals(c.getType()))
+                            .forEach(c -> {
+                                c.setStatus("False");
+                                c.setLastTransitionTime(now);
+                            });
+                }
+                return p;
+            });
+        }
+    }
+
     @Override
     public void close() {
         loop.shutdownNow();
