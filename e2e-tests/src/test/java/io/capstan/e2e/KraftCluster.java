@@ -104,6 +104,28 @@ final class KraftCluster implements AutoCloseable {
         throw new IllegalStateException("a Kafka broker did not open port " + port + " within 180 s; see " + node.resolve("kafka.log"));
     }
 
+    /**
+     * The last {@code lines} lines of each node's log, for an assertion message: CI keeps the test report, not the
+     * temporary directory the logs are in.
+     */
+    String logTails(int lines) {
+        StringBuilder b = new StringBuilder();
+        List<Path> nodes = new ArrayList<>(List.of(dir.resolve("controller")));
+        for (int i = 0; i < brokers.size(); i++) {
+            nodes.add(dir.resolve("broker-" + i));
+        }
+        for (Path node : nodes) {
+            b.append("---- ").append(node.getFileName()).append("/kafka.log\n");
+            try {
+                List<String> all = Files.readAllLines(node.resolve("kafka.log"), java.nio.charset.StandardCharsets.ISO_8859_1);
+                all.subList(Math.max(0, all.size() - lines), all.size()).forEach(l -> b.append(l).append('\n'));
+            } catch (IOException e) {
+                b.append("(unreadable: ").append(e).append(")\n");
+            }
+        }
+        return b.toString();
+    }
+
     String bootstrap() {
         return String.join(",", ports.stream().map(p -> "127.0.0.1:" + p).toList());
     }
