@@ -51,6 +51,35 @@ final class ClientOptions {
     @Option(names = "--client-property", description = "Extra Kafka client property key=value (repeatable).")
     java.util.Map<String, String> extra = new java.util.LinkedHashMap<>();
 
+    @Option(names = "--timeout", defaultValue = "10s", converter = TimeoutConverter.class,
+            description = "Give up when the brokers have not answered for this long, e.g. 10s, 500ms, 1m (default ${DEFAULT-VALUE}).")
+    java.time.Duration timeout = java.time.Duration.ofSeconds(10);
+
+    @Option(names = "--verbose", description = "Also print the Kafka client's own log lines (hidden otherwise).")
+    boolean verbose;
+
+    /** --timeout's values: a number and a unit (ms, s, m). */
+    static final class TimeoutConverter implements picocli.CommandLine.ITypeConverter<java.time.Duration> {
+        @Override
+        public java.time.Duration convert(String value) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("([0-9]+)(ms|s|m)").matcher(value.trim());
+            if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
+                throw new picocli.CommandLine.TypeConversionException("'" + value + "' is not a timeout: give a positive number with ms, s or m, e.g. 10s");
+            }
+            long n = Long.parseLong(m.group(1));
+            return switch (m.group(2)) {
+                case "ms" -> java.time.Duration.ofMillis(n);
+                case "s" -> java.time.Duration.ofSeconds(n);
+                default -> java.time.Duration.ofMinutes(n);
+            };
+        }
+    }
+
+    /** One line naming what went wrong and what to do next (see {@link Errors}). */
+    String explain(Throwable e) {
+        return Errors.describe(e, bootstrap, timeout);
+    }
+
     Properties props() {
         Properties p = new Properties();
         p.put("bootstrap.servers", bootstrap);
@@ -64,8 +93,25 @@ final class ClientOptions {
             p.put("bootstrap.servers", bootstrap);
         }
         security(p);
+        bound(p);
         p.putAll(extra);
         return p;
+    }
+
+    /**
+     * Every wait of the Kafka clients bounded by --timeout: admin calls and consumer lookups (default.api.timeout.ms),
+     * a single request, a producer waiting for metadata (max.block.ms) and for an acknowledgement (delivery.timeout.ms,
+     * which Kafka wants at least linger.ms + request.timeout.ms). Without it a wrong address or a missing topic
+     * retried for a minute or more, logging a warning every second.
+     */
+    private void bound(Properties p) {
+        long ms = Math.max(1, timeout.toMillis());
+        p.put("default.api.timeout.ms", String.valueOf(ms));
+        p.put("request.timeout.ms", String.valueOf(ms));
+        p.put("max.block.ms", String.valueOf(ms));
+        p.put("delivery.timeout.ms", String.valueOf(ms + 100));
+        p.put("socket.connection.setup.timeout.max.ms", String.valueOf(Math.min(ms, 30_000)));
+        p.put("socket.connection.setup.timeout.ms", String.valueOf(Math.min(ms, 10_000)));
     }
 
     private void security(Properties p) {

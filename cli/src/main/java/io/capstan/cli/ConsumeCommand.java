@@ -28,14 +28,15 @@ final class ConsumeCommand implements Callable<Integer> {
     @Option(names = "--print-headers", description = "Print headers as [k=v,...]<TAB> before the value.") boolean printHeaders;
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
+        TopicCheck.require(client, topic, false);
         Properties props = client.props();
         props.put("enable.auto.commit", "false");
         props.put("auto.offset.reset", "earliest");
         long count = 0;
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> tps = new ArrayList<>();
-            consumer.partitionsFor(topic, Duration.ofSeconds(30)).forEach(p -> {
+            consumer.partitionsFor(topic, client.timeout).forEach(p -> {
                 if (partition == null || partition == p.partition()) {
                     tps.add(new TopicPartition(topic, p.partition()));
                 }

@@ -31,6 +31,7 @@ final class ProduceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        TopicCheck.require(client, topic, true);
         Properties props = client.props();
         props.put("acks", acks);
         props.put("linger.ms", "5");
@@ -53,7 +54,7 @@ final class ProduceCommand implements Callable<Integer> {
             producer.flush();
         }
         if (failure.get() != null) {
-            System.err.println("error: " + Errors.describe(failure.get()) + "; " + acked.get() + " of " + sent + " records were acknowledged");
+            System.err.println("error: " + client.explain(failure.get()) + "; " + acked.get() + " of " + sent + " records were acknowledged");
             return 1;
         }
         System.err.println("produced " + acked.get() + " records to " + topic);
