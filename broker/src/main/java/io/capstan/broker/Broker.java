@@ -182,6 +182,7 @@ public final class Broker implements AutoCloseable {
                     cluster.embedded() ? InterBrokerTransport.alone() : InterBrokerTransport.of(config.security()),
                     () -> current.get().replication().minInsyncReplicas()));
             committedTo[0] = replicas;
+            metrics.bindReplication(replicas, config.nodeId(), () -> current.get().replication().minInsyncReplicas());
             this.topics = new ClusterTopics(view);
             this.markerWriter = new io.capstan.broker.txn.MarkerWriter(logs, replicas, current);
             markerWriter.listen(OffsetStore.TOPIC, (shard, producerId, commit) -> groups.transactionEnded(producerId, commit));

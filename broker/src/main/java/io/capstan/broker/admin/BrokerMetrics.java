@@ -93,6 +93,55 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
         bindCleaner(logs.cleanerStats());
     }
 
+    /**
+     * Replication as this broker sees it, after Kafka's ReplicaManager and controller metrics: what it leads and hosts,
+     * which of the shards it leads lack followers (UnderReplicatedPartitions, UnderMinIsrPartitionCount), the ISR changes
+     * of the shards it leads, and shards without a live leader (OfflinePartitionsCount: from the cluster's metadata, so every broker
+     * reports the same figure; aggregate it with max, not sum).
+     */
+    public void bindReplication(io.capstan.broker.replica.ReplicaManager replicas, int me, java.util.function.IntSupplier defaultMinInsync) {
+        io.capstan.cluster.view.ClusterView view = replicas.view();
+        GaugeWithCallback.builder().name("capstan_leader_shards").help("Shards this broker leads")
+                .callback(cb -> cb.call(count(view, s -> s.leader() == me))).register(registry);
+        GaugeWithCallback.builder().name("capstan_replica_shards").help("Shards this broker holds a replica of (leading or following)")
+                .callback(cb -> cb.call(count(view, s -> s.replicas().contains(me)))).register(registry);
+        GaugeWithCallback.builder().name("capstan_under_replicated_shards")
+                .help("Shards this broker leads whose in-sync replicas are fewer than their replicas")
+                .callback(cb -> cb.call(count(view, s -> s.leader() == me && s.isr().size() < s.replicas().size()))).register(registry);
+        GaugeWithCallback.builder().name("capstan_under_min_isr_shards")
+                .help("Shards this broker leads with fewer in-sync replicas than min.insync.replicas: acks=all writes to them fail")
+                .callback(cb -> cb.call(count(view, s -> s.leader() == me && s.isr().size() < minInsync(view, s.topic(), defaultMinInsync))))
+                .register(registry);
+        GaugeWithCallback.builder().name("capstan_offline_shards")
+                .help("Shards with no live leader, from the cluster's metadata (the same on every broker: aggregate with max)")
+                .callback(cb -> {
+                    java.util.Set<Integer> alive = view.aliveBrokerIds();
+                    cb.call(count(view, s -> s.leader() < 0 || !alive.contains(s.leader())));
+                }).register(registry);
+        io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("capstan_isr_shrinks_total")
+                .help("ISR changes that removed a replica from a shard this broker leads").callback(cb -> cb.call(replicas.isrShrinks()))
+                .register(registry);
+        io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("capstan_isr_expands_total")
+                .help("ISR changes that added a replica back to a shard this broker leads").callback(cb -> cb.call(replicas.isrExpands()))
+                .register(registry);
+    }
+
+    private static long count(io.capstan.cluster.view.ClusterView view, java.util.function.Predicate<io.capstan.cluster.metadata.ShardState> which) {
+        long n = 0;
+        for (io.capstan.cluster.view.ClusterView.Shard shard : view.shards().values()) {
+            if (which.test(shard.state())) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private static int minInsync(io.capstan.cluster.view.ClusterView view, String topic, java.util.function.IntSupplier fallback) {
+        var record = view.topic(topic);
+        String setting = record == null || record.configs() == null ? null : record.configs().get("min.insync.replicas");
+        return setting == null ? fallback.getAsInt() : Integer.parseInt(setting);
+    }
+
     /** The log cleaner (compacted topics), after Kafka's kafka.log:type=LogCleaner and LogCleanerManager metrics. */
     private void bindCleaner(io.capstan.broker.log.CleanerStats cleaner) {
         io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("capstan_log_cleaner_passes_total")

@@ -60,6 +60,8 @@ public final class ReplicaManager implements Replication, AutoCloseable {
     private final Set<String> dirtyTopics = ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.atomic.AtomicBoolean drainQueued = new java.util.concurrent.atomic.AtomicBoolean();
     private final IsrWriter isrWriter;
+    private final java.util.concurrent.atomic.AtomicLong isrShrinks = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong isrExpands = new java.util.concurrent.atomic.AtomicLong();
     private AutoCloseable changes;
     private final Map<TopicPartition, LeadershipListener> leadershipListeners = new ConcurrentHashMap<>();
     private final java.util.concurrent.ExecutorService listenerCalls = Executors.newSingleThreadExecutor(DaemonThreads.named("capstan-leadership-listeners"));
@@ -138,6 +140,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
             @Override
             public void shardChanged(ShardId id, ClusterView.Shard before, ClusterView.Shard after) {
                 dirtyShards.add(id);
+                countIsrChange(before, after);
                 requestSync();
             }
         });
@@ -601,6 +604,34 @@ public final class ReplicaManager implements Replication, AutoCloseable {
     }
 
     /** The cluster as this broker sees it. */
+    /**
+     * An ISR change of a shard this broker leads (before and after, same epoch), whoever wrote it: the leader itself
+     * drops a lagging follower, the controller one whose lease ended.
+     */
+    private void countIsrChange(ClusterView.Shard before, ClusterView.Shard after) {
+        if (before == null || after == null || after.state().leader() != me
+                || before.state().leaderEpoch() != after.state().leaderEpoch()) {
+            return;
+        }
+        int was = before.state().isr().size();
+        int is = after.state().isr().size();
+        if (is < was) {
+            isrShrinks.incrementAndGet();
+        } else if (is > was) {
+            isrExpands.incrementAndGet();
+        }
+    }
+
+    /** ISR changes that removed a replica from a shard this broker leads (Kafka's IsrShrinksPerSec, as a total). */
+    public long isrShrinks() {
+        return isrShrinks.get();
+    }
+
+    /** ISR changes that added a replica back to a shard this broker leads (Kafka's IsrExpandsPerSec, as a total). */
+    public long isrExpands() {
+        return isrExpands.get();
+    }
+
     public ClusterView view() {
         return view;
     }

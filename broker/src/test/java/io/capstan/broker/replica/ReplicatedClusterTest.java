@@ -99,6 +99,28 @@ class ReplicatedClusterTest {
         return String.join(",", all);
     }
 
+    /** A metric's value on {@code broker}'s registry, summed over its labels (as /metrics serves it). */
+    static double metric(Broker broker, String name) {
+        double sum = 0;
+        boolean found = false;
+        for (io.prometheus.metrics.model.snapshots.MetricSnapshot m : broker.metrics().registry().scrape()) {
+            String base = m.getMetadata().getPrometheusName();
+            if (!name.equals(base) && !name.equals(base + "_total")) {
+                continue;
+            }
+            found = true;
+            for (io.prometheus.metrics.model.snapshots.DataPointSnapshot d : m.getDataPoints()) {
+                if (d instanceof io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot g) {
+                    sum += g.getValue();
+                } else if (d instanceof io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot c) {
+                    sum += c.getValue();
+                }
+            }
+        }
+        assertThat(found).as("metric %s is exported", name).isTrue();
+        return sum;
+    }
+
     private ShardState state(String topic, int partition) {
         return new io.capstan.cluster.metadata.ShardStore(store).get(topic, partition).orElseThrow().state();
     }
@@ -357,12 +379,24 @@ class ReplicatedClusterTest {
         createTopic("strict", 1, Map.of("min.insync.replicas", "3"));
         ShardState initial = state("strict", 0);
         int follower = initial.replicas().stream().filter(r -> r != initial.leader()).findFirst().orElseThrow();
+        Broker leading = brokers[initial.leader()];
+        await().atMost(Duration.ofSeconds(30)).until(() -> metric(leading, "capstan_under_replicated_shards") == 0);
+        assertThat(metric(leading, "capstan_under_min_isr_shards")).isZero();
+        assertThat(metric(leading, "capstan_leader_shards")).isPositive();
+        assertThat(metric(brokers[follower], "capstan_replica_shards")).isPositive();
+        double shrinksBefore = metric(leading, "capstan_isr_shrinks_total");
+        double expandsBefore = metric(leading, "capstan_isr_expands_total");
         try (KafkaProducer<String, String> producer = producer()) {
             produce(producer, "strict", 0, 100);
             brokers[follower].close();
             brokers[follower] = null;
             await().atMost(Duration.ofSeconds(30)).until(() -> !state("strict", 0).isr().contains(follower));
             assertThat(state("strict", 0).leader()).isEqualTo(initial.leader());
+            // what an operator's alert sees at the leader: a shard short of followers, and one refusing acks=all
+            await().atMost(Duration.ofSeconds(30)).until(() -> metric(leading, "capstan_under_replicated_shards") >= 1
+                    && metric(leading, "capstan_under_min_isr_shards") >= 1);
+            assertThat(metric(leading, "capstan_isr_shrinks_total")).isGreaterThan(shrinksBefore);
+            assertThat(metric(leading, "capstan_offline_shards")).as("every shard still has a live leader").isZero();
             // the store shows the smaller ISR first; the leader refuses up front once its own view does
             Broker leader = brokers[initial.leader()];
             await().atMost(Duration.ofSeconds(30)).until(() -> leader.replicas().canAppend(
@@ -380,6 +414,9 @@ class ReplicatedClusterTest {
         }
         start(follower);
         await().atMost(Duration.ofSeconds(30)).until(() -> state("strict", 0).isr().contains(follower));
+        await().atMost(Duration.ofSeconds(30)).until(() -> metric(leading, "capstan_under_replicated_shards") == 0
+                && metric(leading, "capstan_under_min_isr_shards") == 0);
+        assertThat(metric(leading, "capstan_isr_expands_total")).isGreaterThan(expandsBefore);
         try (KafkaProducer<String, String> producer = producer()) {
             produce(producer, "strict", 100, 100);
         }
