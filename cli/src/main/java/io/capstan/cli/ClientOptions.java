@@ -99,17 +99,17 @@ final class ClientOptions {
     }
 
     /**
-     * Every wait of the Kafka clients bounded by --timeout: admin calls and consumer lookups (default.api.timeout.ms),
-     * a single request, a producer waiting for metadata (max.block.ms) and for an acknowledgement (delivery.timeout.ms,
-     * which Kafka wants at least linger.ms + request.timeout.ms). Without it a wrong address or a missing topic
-     * retried for a minute or more, logging a warning every second.
+     * Every wait for an answer bounded by --timeout: admin calls and consumer lookups (default.api.timeout.ms), a single
+     * request, a producer waiting for metadata or buffer space (max.block.ms). Without it a wrong address or a missing
+     * topic retried for a minute or more, logging a warning every second. A record's delivery, retries included, keeps
+     * Kafka's 120 s (or --timeout if longer), so a produce run rides out a leader's failover as Kafka's tools do.
      */
     private void bound(Properties p) {
         long ms = Math.max(1, timeout.toMillis());
         p.put("default.api.timeout.ms", String.valueOf(ms));
         p.put("request.timeout.ms", String.valueOf(ms));
         p.put("max.block.ms", String.valueOf(ms));
-        p.put("delivery.timeout.ms", String.valueOf(ms + 100));
+        p.put("delivery.timeout.ms", String.valueOf(Math.max(120_000, ms + 100)));
         p.put("socket.connection.setup.timeout.max.ms", String.valueOf(Math.min(ms, 30_000)));
         p.put("socket.connection.setup.timeout.ms", String.valueOf(Math.min(ms, 10_000)));
     }
