@@ -897,9 +897,15 @@ class BrokerPodsTest {
         return client.resources(io.capstan.operator.api.CapstanTopic.class).inNamespace(NS).withName(name).get();
     }
 
+    /**
+     * The topic's condition of {@code type}; an AssertionError (which untilAsserted retries) while it has none, as
+     * before the operator's first status write.
+     */
     static io.fabric8.kubernetes.api.model.Condition topicCondition(String name, String type) {
         var t = capstanTopic(name);
-        return t == null || t.getStatus() == null ? null : Conditions.get(t.getStatus().conditions, type);
+        var condition = t == null || t.getStatus() == null ? null : Conditions.get(t.getStatus().conditions, type);
+        assertThat(condition).as("CapstanTopic %s's %s condition", name, type).isNotNull();
+        return condition;
     }
 
     static Map<String, String> explicitTopicConfigs(org.apache.kafka.clients.admin.Admin admin, String topic) throws Exception {
@@ -1265,7 +1271,7 @@ class BrokerPodsTest {
                 .get(0).getMatchExpressions().get(0).getValues()).containsExactly(replaced.getSpec().getNodeName());
         try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", bootstrap))) {
             await("broker " + lostBroker + " back in every ISR").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1))
-                    .until(() -> admin.describeTopics(List.of("sturdy")).allTopicNames().get().get("sturdy").partitions().stream()
+                    .ignoreExceptions().until(() -> admin.describeTopics(List.of("sturdy")).allTopicNames().get().get("sturdy").partitions().stream()
                             .allMatch(p -> p.isr().size() == 3));
         }
         long inSyncMs = (System.nanoTime() - lostAt) / 1_000_000;
