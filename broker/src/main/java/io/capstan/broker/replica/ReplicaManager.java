@@ -374,6 +374,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         } else if (role != null) {
             resign(shard);
             roles.remove(tp);
+            acks.abandon(shard, Errors.NOT_LEADER_OR_FOLLOWER); // as in becomeFollower: a wait registered after resign's
             stopFetching(tp);
             log.info("broker {}: {} is offline (no in-sync replica alive)", me, tp);
         }
@@ -401,6 +402,8 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         resign(shard);
         shard.leaderEpoch(state.leaderEpoch());
         roles.put(shard.topicPartition(), new Following(state.leaderEpoch(), state.leader()));
+        // a produce that saw the leading role before it was replaced may have registered its wait after resign's abandon
+        acks.abandon(shard, Errors.NOT_LEADER_OR_FOLLOWER);
         stopFetching(shard.topicPartition());
         if (stoppedFollowing) {
             return;
@@ -513,7 +516,16 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         if (!(role instanceof Leading leading)) {
             return CompletableFuture.completedFuture(Errors.NOT_LEADER_OR_FOLLOWER);
         }
-        return acks.await(shard, lastOffset, minInsyncReplicas, leading::isrSize, timeoutMs);
+        CompletableFuture<Errors> done = acks.await(shard, lastOffset, minInsyncReplicas, leading::isrSize, timeoutMs);
+        // the role may have changed since the check above, and its abandon run before this wait was registered: left
+        // there, the request would hang until its timeout (CI saw a producer's whole pipeline to this broker stall so)
+        Role now = roles.get(shard.topicPartition());
+        if (!(now instanceof Leading)) {
+            acks.abandon(shard, Errors.NOT_LEADER_OR_FOLLOWER);
+        } else if (now != leading) {
+            done.complete(Errors.NOT_LEADER_OR_FOLLOWER);
+        }
+        return done;
     }
 
     @Override
