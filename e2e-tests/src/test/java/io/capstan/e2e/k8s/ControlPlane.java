@@ -105,9 +105,13 @@ public final class ControlPlane implements AutoCloseable {
             client.resource(io.fabric8.kubernetes.client.utils.Serialization.unmarshal(
                     Files.readString(Path.of("..", "crds", crd + "-v1.yml")),
                     io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class)).create();
-            Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> client.apiextensions().v1().customResourceDefinitions()
-                    .withName(crd).get().getStatus().getConditions().stream()
-                    .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus())));
+            // a CRD just created has no status, then a status without conditions, before it is Established
+            Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> {
+                var created = client.apiextensions().v1().customResourceDefinitions().withName(crd).get();
+                return created != null && created.getStatus() != null && created.getStatus().getConditions() != null
+                        && created.getStatus().getConditions().stream()
+                                .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus()));
+            });
         }
         client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName(namespace)
                 .endMetadata().build()).create();
