@@ -1065,13 +1065,23 @@ class BrokerPodsTest {
 
     /** {@code count} more 10Gi volumes on local folders, named {@code prefix}0, {@code prefix}1, ... */
     static void localVolumes(String prefix, int count) {
+        localVolumes(prefix, count, null, null);
+    }
+
+    /** As {@link #localVolumes(String, int)}, of {@code storageClass} and pinned to {@code node} (a local volume) unless null. */
+    static void localVolumes(String prefix, int count, String storageClass, String node) {
         for (int i = 0; i < count; i++) {
-            client.persistentVolumes().resource(new io.fabric8.kubernetes.api.model.PersistentVolumeBuilder()
+            var spec = new io.fabric8.kubernetes.api.model.PersistentVolumeBuilder()
                     .withNewMetadata().withName(prefix + i).endMetadata().withNewSpec()
                     .addToCapacity("storage", new io.fabric8.kubernetes.api.model.Quantity("10Gi")).withAccessModes("ReadWriteOnce")
-                    .withPersistentVolumeReclaimPolicy("Retain")
-                    .withNewHostPath().withPath(controlPlane.work().resolve("volumes").resolve(prefix + i).toString()).endHostPath()
-                    .endSpec().build()).create();
+                    .withPersistentVolumeReclaimPolicy("Retain").withStorageClassName(storageClass)
+                    .withNewHostPath().withPath(controlPlane.work().resolve("volumes").resolve(prefix + i).toString()).endHostPath();
+            if (node != null) {
+                spec = spec.withNewNodeAffinity().withNewRequired().addNewNodeSelectorTerm().addNewMatchExpression()
+                        .withKey("kubernetes.io/hostname").withOperator("In").withValues(node).endMatchExpression()
+                        .endNodeSelectorTerm().endRequired().endNodeAffinity();
+            }
+            client.persistentVolumes().resource(spec.endSpec().build()).create();
         }
     }
 
@@ -1192,18 +1202,7 @@ class BrokerPodsTest {
                 .withVolumeBindingMode("WaitForFirstConsumer").build()).create();
         List<String> nodes = List.of(NODE, "capstan-node-zone-b", "capstan-node-zone-c");
         for (String node : nodes) {
-            for (int i = 0; i < 2; i++) {
-                String name = "pv-local-" + node + "-" + i;
-                client.persistentVolumes().resource(new io.fabric8.kubernetes.api.model.PersistentVolumeBuilder()
-                        .withNewMetadata().withName(name).endMetadata().withNewSpec()
-                        .addToCapacity("storage", new io.fabric8.kubernetes.api.model.Quantity("10Gi")).withAccessModes("ReadWriteOnce")
-                        .withPersistentVolumeReclaimPolicy("Retain").withStorageClassName("local")
-                        .withNewHostPath().withPath(controlPlane.work().resolve("volumes").resolve(name).toString()).endHostPath()
-                        .withNewNodeAffinity().withNewRequired().addNewNodeSelectorTerm().addNewMatchExpression()
-                        .withKey("kubernetes.io/hostname").withOperator("In").withValues(node).endMatchExpression()
-                        .endNodeSelectorTerm().endRequired().endNodeAffinity()
-                        .endSpec().build()).create();
-            }
+            localVolumes("pv-local-" + node + "-", 2, "local", node);
         }
         BrokerCluster sturdy = new BrokerCluster();
         sturdy.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("sturdy").withNamespace(NS).build());

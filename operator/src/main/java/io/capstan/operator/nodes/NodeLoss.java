@@ -58,7 +58,8 @@ public final class NodeLoss {
             String pinnedTo = claims.stream().filter(c -> claimName.equals(c.getMetadata().getName())).findFirst()
                     .map(c -> c.getSpec().getVolumeName()).filter(v -> !v.isEmpty())
                     .map(v -> client.persistentVolumes().withName(v).get()).map(NodeLoss::pinnedNode).orElse(null);
-            brokers.add(new NodeLossPlan.Broker(ordinal(pod), pod.getMetadata().getName(), node, since, claimName, pinnedTo));
+            brokers.add(new NodeLossPlan.Broker(io.capstan.operator.resources.Labels.ordinal(pod.getMetadata().getName()),
+                    pod.getMetadata().getName(), node, since, claimName, pinnedTo));
         }
         NodeLossPlan.Decision decision = NodeLossPlan.decide(policy, brokers, shards, alive, nowMs);
         NodeLossPlan.Replace replace = decision.replace();
@@ -109,10 +110,5 @@ public final class NodeLoss {
 
     private static long parse(String time, long fallback) {
         return time == null || time.isEmpty() ? fallback : Instant.parse(time).toEpochMilli();
-    }
-
-    private static int ordinal(Pod pod) {
-        String name = pod.getMetadata().getName();
-        return Integer.parseInt(name.substring(name.lastIndexOf('-') + 1));
     }
 }

@@ -65,7 +65,7 @@ final class RolloutStep {
         List<RollingRestart.PodView> views = new java.util.ArrayList<>();
         for (Pod pod : pods) {
             String podName = pod.getMetadata().getName();
-            int ordinal = Integer.parseInt(podName.substring(podName.lastIndexOf('-') + 1));
+            int ordinal = io.capstan.operator.resources.Labels.ordinal(podName);
             byOrdinal.put(ordinal, pod);
             boolean podReady = pod.getStatus() != null && pod.getStatus().getConditions() != null && pod.getStatus().getConditions().stream()
                     .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));

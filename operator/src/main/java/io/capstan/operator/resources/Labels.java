@@ -26,6 +26,11 @@ public final class Labels {
         return m;
     }
 
+    /** A StatefulSet pod's ordinal (its broker id) from its name, {@code <cluster>-<n>}. */
+    public static int ordinal(String podName) {
+        return Integer.parseInt(podName.substring(podName.lastIndexOf('-') + 1));
+    }
+
     /** The selector as the label-selector string of the scale subresource. */
     public static String selectorString(String cluster) {
         StringBuilder b = new StringBuilder();
