@@ -31,6 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * register again over the lease it left behind and rejoin every in-sync set. Afterwards every acknowledged record is
  * read back once at its offset and every replica is compared byte for byte.
  */
+@org.junit.jupiter.api.Tag(ControlPlane.TAG)
 class KubernetesStoreCrashTest {
     static final String TOPIC = "on-the-api-server";
     static final String NAMESPACE = "crash";

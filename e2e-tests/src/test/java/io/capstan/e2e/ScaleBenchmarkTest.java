@@ -54,6 +54,7 @@ import org.junit.jupiter.api.Test;
  * every broker reports each leader change, and every shard of the killed broker moves and takes acks=all produce.
  * The full size is a documented command (docs/scale.md); figures go to target/scale-report.md.
  */
+@org.junit.jupiter.api.Tag(ControlPlane.TAG)
 class ScaleBenchmarkTest {
     private static final String NAMESPACE = "scale";
     private static final String STORE = "scale";

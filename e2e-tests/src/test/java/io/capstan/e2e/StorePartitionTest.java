@@ -36,6 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * registers again and rejoins every in-sync set; every acknowledged record is then read back once at its offset
  * (so nothing the cut-off leader appeared to accept was acknowledged and lost) and every replica is byte-identical.
  */
+@org.junit.jupiter.api.Tag(ControlPlane.TAG)
 class StorePartitionTest {
     static final String TOPIC = "store-cut";
     static final String NAMESPACE = "store-cut";

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
  * off from the API server resumes where it was, and one whose history etcd compacted meanwhile (410 Gone) lists again,
  * both ending equal to the store.
  */
+@org.junit.jupiter.api.Tag(ControlPlane.TAG)
 class ApiServerMetadataStoreTest extends MetadataStoreContract {
     private static final String NAMESPACE = "metadata";
     private static final AtomicInteger STORES = new AtomicInteger();

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
  * validation with the field named, defaults, the scale subresource, server-side apply of everything a cluster owns,
  * and a second reconcile that changes nothing. Pods, the scheduler and the controller manager are not part of this yet.
  */
+@org.junit.jupiter.api.Tag(ControlPlane.TAG)
 class ApiServerTest {
     static ControlPlane controlPlane;
     static KubernetesClient client;

@@ -40,6 +40,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * and Kafka clients producing and consuming through the brokers' pod DNS names. The scenarios run in order on one
  * control plane, each starting from the state the previous one left.
  */
+@org.junit.jupiter.api.Tag(ControlPlane.TAG)
+@org.junit.jupiter.api.Tag("broker-pods") // its own JVM (the pom says why)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class BrokerPodsTest {
     static final String NODE = "capstan-node-1";

@@ -20,6 +20,11 @@ import org.awaitility.Awaitility;
  * Processes are started per test class and killed afterwards; their logs stay in the work directory.
  */
 public final class ControlPlane implements AutoCloseable {
+    /**
+     * The JUnit tag of every suite that starts one: the e2e-tests build runs them after the others, once the binaries
+     * are built (its pom), so that CI can build them meanwhile.
+     */
+    public static final String TAG = "control-plane";
     public static final String VERSION = "v1.37.2";
     public static final Path BIN = Path.of("..", ".cache", "k8s", VERSION, "bin").toAbsolutePath().normalize();
 
@@ -92,7 +97,7 @@ public final class ControlPlane implements AutoCloseable {
         if (scheduling ? schedulingAvailable() : available()) {
             return;
         }
-        String why = "control plane binaries missing in " + BIN + "; build them with e2e-tests/k8s/build-control-plane.sh";
+        String why = "control plane binaries missing in " + BIN + "; build them with e2e-tests/k8s/build-control-plane.sh (the e2e build runs it before these suites: ./mvnw verify)";
         if ("1".equals(System.getenv("CAPSTAN_REQUIRE_K8S"))) {
             throw new IllegalStateException(why);
         }

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
  * collector remove everything it owned. (No pod runner here: the pods are placed, not run;
  * BrokerPodsTest runs them.)
  */
+@org.junit.jupiter.api.Tag(ControlPlane.TAG)
 class SchedulingTest {
     static ControlPlane controlPlane;
     static KubernetesClient client;
