@@ -57,7 +57,8 @@ public final class OperatorMain {
             }
         });
         operator.register(new io.capstan.operator.topics.CapstanTopicReconciler(client,
-                io.capstan.operator.topics.CapstanTopicReconciler.Admins.inCluster(client, ResourceWriter.serverSideApply(client))), config -> {
+                io.capstan.operator.topics.CapstanTopicReconciler.Admins.inCluster(client, ResourceWriter.serverSideApply(client)))
+                .withResync(io.capstan.operator.spec.Durations.parse(System.getenv().getOrDefault("TOPIC_RESYNC_INTERVAL", "60s"))), config -> {
             if (!namespaces.isEmpty()) {
                 config.settingNamespaces(namespaces);
             }

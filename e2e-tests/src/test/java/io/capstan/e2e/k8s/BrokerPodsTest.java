@@ -199,6 +199,7 @@ class BrokerPodsTest {
                 .createNamespace().withKubeConfig(controlPlane.adminKubeconfig())
                 .set("allowedImageRegistries[0]", "registry.example.com") // images from spec.version stay allowed
                 .set("certificates.trustPropagation", "20s") // the pod runner syncs Secret volumes every 3 s
+                .set("topics.resyncInterval", "10s") // drift found within 10 s instead of the default minute
                 .call();
         await("the operator pod is ready").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
             List<Pod> pods = client.pods().inNamespace("capstan-system").list().getItems();
@@ -634,11 +635,13 @@ class BrokerPodsTest {
         Map<String, String> example = secureExample();
         BrokerCluster secure = Serialization.unmarshal(example.get(SECURE), BrokerCluster.class);
         secure.getMetadata().setNamespace(NS);
-        // lifetimes short enough to see a renewal and a CA rotation within the test: certificates issued for 4 minutes,
-        // CAs for 5, each renewed 2 minutes before its end
+        // lifetimes short enough to see a renewal and a CA rotation within the test: certificates and CAs issued for 4
+        // minutes (from a minute before issue), each renewed 2 minutes before its end. The first broker certificate is
+        // renewed (by the old CA) in the pass that rotates the CAs, about 2 minutes in; certificates of the new CA are
+        // served once it has been trusted for trustPropagation
         secure.getSpec().certificates.validity = "4m";
         secure.getSpec().certificates.renewBefore = "2m";
-        secure.getSpec().certificates.caValidity = "5m";
+        secure.getSpec().certificates.caValidity = "4m";
         client.resource(secure).create();
         await("BrokerCluster secure is Ready").atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(1))
                 .until(() -> ready(cluster(SECURE)));
@@ -686,9 +689,11 @@ class BrokerPodsTest {
                     .until(() -> !secretFile(SECURE + "-cluster-ca", "ca.crt").equals(firstCa));
             java.security.cert.X509Certificate oldCa = io.capstan.certs.Pem.certificate(firstCa);
             java.security.cert.X509Certificate newCa = io.capstan.certs.Pem.certificate(secretFile(SECURE + "-cluster-ca", "ca.crt"));
-            assertThat(io.capstan.certs.Pem.certificates(secretFile(SECURE + "-cluster-ca-cert", "ca.crt")))
-                    .as("both CAs trusted during the switch").contains(oldCa, newCa);
-            assertThat(io.capstan.certs.Pem.certificates(secretFile(SECURE + "-broker-certs", "cluster-ca.crt"))).contains(oldCa, newCa);
+            // the same pass writes the CA's Secret, then the bundles: the test may read between the writes
+            await("both CAs trusted during the switch").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+                assertThat(io.capstan.certs.Pem.certificates(secretFile(SECURE + "-cluster-ca-cert", "ca.crt"))).contains(oldCa, newCa);
+                assertThat(io.capstan.certs.Pem.certificates(secretFile(SECURE + "-broker-certs", "cluster-ca.crt"))).contains(oldCa, newCa);
+            });
             rotated = true;
             // a peer with a certificate of the new CA, as a follower after the switch: the replication listener takes it
             io.capstan.certs.IssuedCertificate peer = io.capstan.certs.CertificateAuthority.of(newCa,
@@ -964,12 +969,13 @@ class BrokerPodsTest {
                         assertThat(capstanTopic("payments").getStatus().shards).hasSize(4);
                     });
 
-            // a config set through the Kafka API is drift: reported at the next pass (within a minute), and left alone
+            // a config set through the Kafka API is drift: reported at the next pass (within topics.resyncInterval, 10 s
+            // here), and left alone
             var configResource = new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic);
             admin.incrementalAlterConfigs(Map.of(configResource, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
                     new org.apache.kafka.clients.admin.ConfigEntry("retention.bytes", "1048576"), org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET))))
                     .all().get(1, java.util.concurrent.TimeUnit.MINUTES);
-            await("the drift is reported").atMost(Duration.ofSeconds(150)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+            await("the drift is reported").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
                 var drifted = topicCondition("payments", io.capstan.operator.topics.CapstanTopicReconciler.DRIFTED);
                 assertThat(drifted.getStatus()).isEqualTo("True");
                 assertThat(drifted.getMessage()).startsWith("set through the Kafka API, not in spec.config: retention.bytes=1048576");

@@ -44,13 +44,14 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps each CapstanTopic's topic as its spec says, through the Kafka Admin API of its cluster: created, partitions
  * added, configs set and removed; what Kafka cannot do is refused in the Degraded condition; configs set through the
- * Kafka API are reported in the Drifted condition (or reverted). Level-triggered: drift is found within a minute. A
+ * Kafka API are reported in the Drifted condition (or reverted). Level-triggered: drift is found within the resync interval (a minute by default). A
  * finalizer deletes the topic before the CapstanTopic goes.
  */
 @ControllerConfiguration(name = "capstantopic")
 public final class CapstanTopicReconciler implements Reconciler<CapstanTopic>, Cleaner<CapstanTopic> {
     private static final Logger log = LoggerFactory.getLogger(CapstanTopicReconciler.class);
-    static final Duration RESYNC = Duration.ofSeconds(60);
+    /** How often a Ready topic is compared with its cluster again; the chart's topics.resyncInterval (TOPIC_RESYNC_INTERVAL). */
+    public static final Duration RESYNC = Duration.ofSeconds(60);
     static final Duration RETRY = Duration.ofSeconds(10);
     public static final String DRIFTED = "Drifted";
 
@@ -95,9 +96,18 @@ public final class CapstanTopicReconciler implements Reconciler<CapstanTopic>, C
         }
     }
 
+    private Duration resync;
+
+    /** Compares each Ready topic with its cluster every {@code interval} (drift is found within it). */
+    public CapstanTopicReconciler withResync(Duration interval) {
+        this.resync = interval;
+        return this;
+    }
+
     public CapstanTopicReconciler(KubernetesClient client, Admins admins) {
         this.client = client;
         this.admins = admins;
+        this.resync = RESYNC;
     }
 
     static String topicName(CapstanTopic topic) {
@@ -124,7 +134,7 @@ public final class CapstanTopicReconciler implements Reconciler<CapstanTopic>, C
                 status.appliedConfigs = new ArrayList<>(new java.util.TreeSet<>(topic.getSpec().config.keySet()));
                 report(status, describe(admin, name), plan, generation);
             }
-            return UpdateControl.patchStatus(topic).rescheduleAfter(RESYNC);
+            return UpdateControl.patchStatus(topic).rescheduleAfter(resync);
         } catch (NotReady e) {
             log.info("{}: not ready: {}", who, e.getMessage());
             Conditions.set(status.conditions, Conditions.READY, false, e.reason, e.getMessage(), generation);
