@@ -41,7 +41,7 @@ public final class BrokerUnderTest implements AutoCloseable {
         Files.createDirectories(dir);
         int port = freePort();
         TlsFixture tls = kind.secured() ? new TlsFixture(workDir.resolve("tls")) : null;
-        List<String> command = kind.capstan() ? capstanCommand(dir, port, classpaths, tls) : kafkaCommand(kind, dir, port, classpaths, tls);
+        List<String> command = kind.capstan() ? capstanCommand(kind, dir, port, classpaths, tls) : kafkaCommand(kind, dir, port, classpaths, tls);
         BrokerUnderTest broker = new BrokerUnderTest(kind, command, port, dir, tls == null ? null : tls.clientConfig);
         broker.awaitListening();
         return broker;
@@ -63,10 +63,19 @@ public final class BrokerUnderTest implements AutoCloseable {
         return startedAt;
     }
 
-    private static List<String> capstanCommand(Path dir, int port, Classpaths cp, TlsFixture tls) throws IOException {
+    /** Settings every Capstan broker of the run gets ({@code bench/run --capstan-set key=value}), for A/B runs of one setting. */
+    static final List<String> EXTRA_CAPSTAN_SETTINGS = new ArrayList<>();
+
+    private static List<String> capstanCommand(BrokerKind kind, Path dir, int port, Classpaths cp, TlsFixture tls) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(java(), HEAP, "-cp", cp.capstan(), "io.capstan.cli.Capstan", "broker",
                 "--data-dir", dir.resolve("data").toString(), "--admin-port", "-1",
                 "--set", "group.initial.rebalance.delay.ms=0", "--set", "disk.min.free.bytes=0"));
+        for (String setting : EXTRA_CAPSTAN_SETTINGS) {
+            cmd.addAll(List.of("--set", setting));
+        }
+        if (kind == BrokerKind.CAPSTAN_DATA_FILES) {
+            cmd.addAll(List.of("--set", "log.data.files=true"));
+        }
         if (tls == null) {
             cmd.addAll(List.of("--port", String.valueOf(port)));
         } else {

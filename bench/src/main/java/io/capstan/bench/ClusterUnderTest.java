@@ -137,9 +137,13 @@ public abstract class ClusterUnderTest implements AutoCloseable {
             for (int i = 0; i < NODES; i++) {
                 ports[i] = base + i;
             }
-            launcher = new ProcessBuilder(BrokerUnderTest.java(), "-Xmx256m", "-cp", cp.capstan(), "io.capstan.cli.Capstan", "cluster", "up",
-                    "-n", String.valueOf(NODES), "--dir", dir.toString(), "--base-port", String.valueOf(base),
-                    "--base-admin-port", String.valueOf(base + NODES), "--set", "disk.min.free.bytes=0", "--set", "group.initial.rebalance.delay.ms=0")
+            List<String> command = new ArrayList<>(List.of(BrokerUnderTest.java(), "-Xmx256m", "-cp", cp.capstan(), "io.capstan.cli.Capstan",
+                    "cluster", "up", "-n", String.valueOf(NODES), "--dir", dir.toString(), "--base-port", String.valueOf(base),
+                    "--base-admin-port", String.valueOf(base + NODES), "--set", "disk.min.free.bytes=0", "--set", "group.initial.rebalance.delay.ms=0"));
+            for (String setting : BrokerUnderTest.EXTRA_CAPSTAN_SETTINGS) {
+                command.addAll(List.of("--set", setting));
+            }
+            launcher = new ProcessBuilder(command)
                     .redirectErrorStream(true).redirectOutput(dir.resolve("cluster-up.log").toFile()).start();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
             while (!Files.exists(dir.resolve("cluster-up.log")) || !Files.readString(dir.resolve("cluster-up.log")).contains("cluster ready")) {

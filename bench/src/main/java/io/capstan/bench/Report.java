@@ -39,6 +39,29 @@ public final class Report {
         return b.toString();
     }
 
+    /**
+     * One column per broker kind, in {@code kinds}' order, then each Capstan kind's ratio to Kafka's default and the
+     * second kind's to the first (an A/B of one Capstan setting).
+     */
+    public static String kindsTable(Summary s, List<BrokerKind> kinds, List<Workloads.Metric> metrics) {
+        StringBuilder b = new StringBuilder("| metric | unit");
+        kinds.forEach(k -> b.append(" | ").append(k.label()).append(" median (min–max)"));
+        List<BrokerKind> capstans = kinds.stream().filter(BrokerKind::capstan).toList();
+        capstans.forEach(k -> b.append(" | ").append(k.label()).append(" ÷ Kafka default"));
+        b.append(" | ").append(kinds.get(1).label()).append(" ÷ ").append(kinds.get(0).label()).append(" |\n|---|---");
+        for (int i = 0; i < kinds.size() + capstans.size() + 1; i++) {
+            b.append("|---");
+        }
+        b.append("|\n");
+        for (Workloads.Metric m : metrics) {
+            b.append("| ").append(m.label).append(m.higherIsBetter ? " (higher is better)" : " (lower is better)").append(" | ").append(m.unit);
+            kinds.forEach(k -> b.append(" | ").append(cell(s.spread(k, m))));
+            capstans.forEach(k -> b.append(" | ").append(ratio(s.ratio(m, k, BrokerKind.KAFKA_DEFAULT))));
+            b.append(" | ").append(ratio(s.ratio(m, kinds.get(1), kinds.get(0)))).append(" |\n");
+        }
+        return b.toString();
+    }
+
     static String cell(Summary.Spread sp) {
         if (sp == null) {
             return "not run";

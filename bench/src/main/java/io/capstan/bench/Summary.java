@@ -36,7 +36,12 @@ public final class Summary {
 
     /** Capstan's median divided by the other broker's, or NaN when either is missing. */
     public double ratio(Workloads.Metric metric, BrokerKind other) {
-        Spread c = spread(BrokerKind.CAPSTAN, metric);
+        return ratio(metric, BrokerKind.CAPSTAN, other);
+    }
+
+    /** One broker's median divided by another's, or NaN when either is missing. */
+    public double ratio(Workloads.Metric metric, BrokerKind one, BrokerKind other) {
+        Spread c = spread(one, metric);
         Spread k = spread(other, metric);
         return c == null || k == null || k.median() == 0 ? Double.NaN : c.median() / k.median();
     }

@@ -88,10 +88,16 @@ class DiskFullTest {
         }
     }
 
-    @Test
-    void realOutOfSpaceWriteFailsRetriablyAndTheBrokerRecovers() throws Exception {
+    /**
+     * With {@code log.data.files} the write the full disk refuses is a data file's, part of which may reach the file:
+     * the batches after it must still be written where their references say.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "log.data.files={0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void realOutOfSpaceWriteFailsRetriablyAndTheBrokerRecovers(boolean dataFiles) throws Exception {
         Map<String, String> settings = Map.of("data.dir", volume.resolve("data").toString(),
-                "disk.min.free.bytes", "0", "rocksdb.write.buffer.bytes", String.valueOf(4 << 20));
+                "disk.min.free.bytes", "0", "rocksdb.write.buffer.bytes", String.valueOf(4 << 20), "log.data.files", String.valueOf(dataFiles),
+                "tail.cache.bytes.per.shard", dataFiles ? "0" : "4194304"); // 0: reads go to the files
         List<String> acked = new ArrayList<>();
         try (TestBroker broker = new TestBroker(volume.resolve("data"), settings); RawKafkaConnection c = new RawKafkaConnection(broker.broker().port())) {
             IdempotentProduceTest.createTopic(c);

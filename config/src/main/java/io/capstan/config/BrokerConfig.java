@@ -41,6 +41,9 @@ public record BrokerConfig(
         int groupMaxSessionTimeoutMs,
         long offsetsCompactionBytes,
         boolean rocksdbBlobFiles,
+        boolean logDataFiles,
+        long logDataFileBytes,
+        long logSegmentDeleteDelayMs,
         long maxPendingBytes,
         Limits limits,
         TimestampBounds timestamps,
@@ -210,6 +213,13 @@ public record BrokerConfig(
                     + " end and add partitions through their writes; 1 keeps the older protocol."),
             new Key("offsets.compaction.bytes", "67108864", "When the committed-offsets shard grows past this, its live offsets are rewritten and older records dropped."),
             new Key("rocksdb.blob.files", "false", "Keep record batches in RocksDB blob files (BlobDB) so compaction moves only keys."),
+            new Key("log.data.files", "false", "Append record batches of 512 bytes or more to data files beside RocksDB, which keeps"
+                    + " only a reference: each byte is written to disk once instead of in RocksDB's WAL, flush and compactions"
+                    + " (decision 0027). Once on, the data.dir is in on-disk format 2, which Capstan before it cannot read."),
+            new Key("log.data.file.bytes", "268435456", "Size at which a data file (log.data.files) is closed and the next one begun;"
+                    + " a file is deleted once retention, deletion or compaction dropped every batch in it."),
+            new Key("log.segment.delete.delay.ms", "60000", "How long after no batch in it is referenced a data file is deleted from the"
+                    + " disk, so that a fetch that found a batch just before can still read it (as in Kafka)."),
             new Key("max.connections", "2147483647", "Most client connections across all listeners; a connection beyond it is closed at once, where Kafka leaves it waiting in the accept backlog (capstan_connections_closed_by_broker_total)."),
             new Key("max.connections.per.ip", "2147483647", "Most connections from one client address; a connection beyond it is closed at once."),
             new Key("max.partitions", "50000", "Most partitions (shards) the whole cluster may have: CreateTopics and CreatePartitions beyond it"
@@ -250,6 +260,8 @@ public record BrokerConfig(
         require(tailCacheBytesPerShard >= 0, "tail.cache.bytes.per.shard must be >= 0 (0 turns the tail cache off), got " + tailCacheBytesPerShard);
         require(tailCacheMaxBytes >= -1, "tail.cache.max.bytes must be >= 0, or -1 for a quarter of the heap, got " + tailCacheMaxBytes);
         require(maxPendingBytes > 0, "queued.max.request.bytes must be > 0");
+        require(logSegmentDeleteDelayMs >= 0, "log.segment.delete.delay.ms must be >= 0, got " + logSegmentDeleteDelayMs);
+        require(logDataFileBytes >= 65536 && logDataFileBytes <= 1L << 40, "log.data.file.bytes must be 65536 (64 KiB) to 2^40, got " + logDataFileBytes);
         require(limits.maxConnections() > 0, "max.connections must be > 0");
         require(limits.maxConnectionsPerIp() > 0, "max.connections.per.ip must be > 0");
         require(limits.maxPartitions() > 0, "max.partitions must be > 0");
@@ -379,6 +391,9 @@ public record BrokerConfig(
                 s.integer("group.max.session.timeout.ms"),
                 s.longValue("offsets.compaction.bytes"),
                 s.bool("rocksdb.blob.files"),
+                s.bool("log.data.files"),
+                s.longValue("log.data.file.bytes"),
+                s.longValue("log.segment.delete.delay.ms"),
                 s.longValue("queued.max.request.bytes"),
                 new Limits(s.integer("max.connections"), s.integer("max.connections.per.ip"), s.longValue("connections.max.idle.ms"),
                         s.integer("fetch.max.bytes"), s.integer("quota.window.num"), s.integer("quota.window.size.seconds"),

@@ -21,7 +21,7 @@ import java.util.stream.Stream;
  */
 final class PowerLoss {
     /** What one cut undid. */
-    record Cut(int files, long writesUndone, long bytesUndone) {}
+    record Cut(int files, long writesUndone, long bytesUndone, List<Path> changed) {}
 
     private final Path library;
     private final Path under;
@@ -161,6 +161,7 @@ final class PowerLoss {
             }
         }
         int changed = 0;
+        List<Path> changedFiles = new ArrayList<>();
         long undone = 0;
         long bytes = 0;
         for (Map.Entry<Inode, List<Undo>> e : pending.entrySet()) {
@@ -169,6 +170,7 @@ final class PowerLoss {
                 continue; // deleted since: nothing of it is left to lose
             }
             changed++;
+            changedFiles.add(file);
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
                 List<Undo> list = e.getValue();
                 for (int i = list.size() - 1; i >= 0; i--) {
@@ -187,6 +189,6 @@ final class PowerLoss {
                 }
             }
         }
-        return new Cut(changed, undone, bytes);
+        return new Cut(changed, undone, bytes, changedFiles);
     }
 }

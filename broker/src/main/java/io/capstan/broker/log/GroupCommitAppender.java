@@ -50,14 +50,22 @@ public final class GroupCommitAppender implements AutoCloseable {
     private record WrittenRound(List<LogCommand> commands, List<AppendResult> results, Map<Shard, Long> ends,
                                 Map<Shard, Long> newLogStarts, Map<Shard, Long> truncatedEnds, Map<Shard, ShardChange> cleaned,
                                 Map<Shard, long[]> txnSpans, Map<Shard, Map<Long, TxnVerification.View>> txnViews, int batches, long bytes,
-                                long writeNanos) {}
+                                long writeNanos, List<Integer> unreferencedFiles) {}
 
     private static final WrittenRound STOP_SYNCER = new WrittenRound(List.of(), List.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(),
-            Map.of(), 0, 0, 0);
+            Map.of(), 0, 0, 0, List.of());
     private final BatchHeader header = new BatchHeader();
     private final List<LogCommand> round = new ArrayList<>();
     private final List<AppendResult> results = new ArrayList<>();
     private final Map<Shard, ShardChange> changes = new IdentityHashMap<>();
+    /** Bytes of each data file this round's references add (appends) or drop (deletions); applied once it is written. */
+    private final Map<Integer, Long> referenced = new HashMap<>();
+    /**
+     * Log keys this round already counted as dropped: two deletions of one range in a round (retention, then a reset)
+     * both see it in RocksDB, and counting it twice would let a file go while references to it remain. (An entry both
+     * appended and deleted in one round is not seen at all: its file is then kept until the next start recounts.)
+     */
+    private final java.util.Set<ByteBuffer> droppedKeys = new java.util.HashSet<>();
 
     /** What one round does to one shard, applied to the shard only once the write is durable. */
     private static final class ShardChange {
@@ -233,8 +241,18 @@ public final class GroupCommitAppender implements AutoCloseable {
                 }
             }
             long start = System.nanoTime();
+            DataFiles files = store.dataFiles();
+            if (files != null) {
+                files.flush();
+                store.recordDataSynced(batch);
+            }
             store.write(batch, false);
             long writeNanos = System.nanoTime() - start;
+            List<Integer> unreferenced = List.of();
+            if (files != null && !referenced.isEmpty()) {
+                referenced.forEach(files::referenced);
+                unreferenced = referenced.keySet().stream().filter(files::unreferenced).toList();
+            }
             // the writer's own view moves on at once, so the next round sees these producers and sizes
             Map<Shard, Long> ends = new IdentityHashMap<>();
             Map<Shard, Long> starts = new IdentityHashMap<>();
@@ -279,7 +297,7 @@ public final class GroupCommitAppender implements AutoCloseable {
                 }
             });
             written.add(new WrittenRound(new ArrayList<>(round), new ArrayList<>(results), ends, starts, truncated, cleaned,
-                    spans, views, round.size(), bytes, writeNanos));
+                    spans, views, round.size(), bytes, writeNanos, unreferenced));
         } catch (RocksDBException | RuntimeException e) {
             stats.failed();
             rollBack(e);
@@ -287,6 +305,8 @@ public final class GroupCommitAppender implements AutoCloseable {
             round.clear();
             results.clear();
             changes.clear();
+            referenced.clear();
+            droppedKeys.clear();
         }
     }
 
@@ -340,6 +360,27 @@ public final class GroupCommitAppender implements AutoCloseable {
         }
         WrittenRound last = syncing.get(syncing.size() - 1);
         stats.round(batches, bytes, last.writeNanos() + syncNanos);
+        deleteUnreferencedFiles();
+    }
+
+    /** Data files whose last references the rounds just synced dropped: deleted now that the drop is durable. */
+    private void deleteUnreferencedFiles() {
+        List<Integer> files = new ArrayList<>();
+        syncing.forEach(r -> files.addAll(r.unreferencedFiles()));
+        if (files.isEmpty()) {
+            return;
+        }
+        if (!syncEachRound) {
+            try {
+                // log.flush.policy=interval: these rounds are not durable yet, and a crash must not bring back
+                // references to a deleted file
+                store.syncWal();
+            } catch (RocksDBException | RuntimeException e) {
+                fatal.fatal("the WAL fsync before deleting unreferenced data files failed (" + e.getMessage() + ")", e);
+                return;
+            }
+        }
+        store.dataFiles().deleteUnreferenced(files);
     }
 
     /** Answers every command of the rounds being synced with the error it decided, or KAFKA_STORAGE_ERROR; publishes none. */
@@ -362,6 +403,7 @@ public final class GroupCommitAppender implements AutoCloseable {
         if (command instanceof LogCommand.Truncate t) {
             if (!t.shard().deleted() && t.newStart() > t.shard().logStartOffset()) {
                 ShardChange change = change(t.shard());
+                dropReferences(LogKeys.shardStart(t.shard().key()), LogKeys.of(t.shard().key(), t.keepFrom()));
                 batch.deleteRange(store.logFamily(), LogKeys.shardStart(t.shard().key()), LogKeys.of(t.shard().key(), t.keepFrom()));
                 // aborted transactions ending below the start can overlap no fetch any more
                 batch.deleteRange(store.abortedTxnFamily(), LogKeys.shardStart(t.shard().key()), AbortedTxn.key(t.shard().key(), t.newStart()));
@@ -393,6 +435,7 @@ public final class GroupCommitAppender implements AutoCloseable {
             batch.delete(store.metaFamily(), d.metaKey());
             for (Shard shard : d.shards()) {
                 shard.markDeleted(true);
+                dropReferences(LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
                 batch.deleteRange(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
                 batch.deleteRange(store.producerFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
                 batch.deleteRange(store.abortedTxnFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
@@ -404,6 +447,44 @@ public final class GroupCommitAppender implements AutoCloseable {
             return null;
         }
         throw new IllegalStateException("stop is handled by the loop");
+    }
+
+    /** A batch as the log stores it: in a data file with a reference here when the store appends to them. */
+    private byte[] logValue(byte[] batch) {
+        byte[] value = store.logValue(batch);
+        if (value != batch) {
+            referenced.merge(BatchRef.file(value), (long) batch.length, Long::sum);
+        }
+        return value;
+    }
+
+    /** Counts the references of {@code [lower, upper)} of the log as dropped, before a deletion of that range. */
+    private void dropReferences(byte[] lower, byte[] upper) {
+        if (store.dataFiles() == null) {
+            return;
+        }
+        try (LogStore.RangeIterator range = store.iterate(store.logFamily(), lower, upper)) {
+            org.rocksdb.RocksIterator it = range.it();
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                dropped(it.key(), it.value());
+            }
+            range.check();
+        }
+    }
+
+    private void dropReference(byte[] key) {
+        if (store.dataFiles() != null) {
+            byte[] value = store.logEntry(key);
+            if (value != null) {
+                dropped(key, value);
+            }
+        }
+    }
+
+    private void dropped(byte[] key, byte[] value) {
+        if (BatchRef.is(value) && droppedKeys.add(ByteBuffer.wrap(key))) {
+            referenced.merge(BatchRef.file(value), (long) -BatchRef.batchLength(value), Long::sum);
+        }
     }
 
     /**
@@ -423,6 +504,8 @@ public final class GroupCommitAppender implements AutoCloseable {
                 continue;
             }
             byte[] key = LogKeys.of(shard.key(), r.baseOffset());
+            // the rewritten batch stays inline: compacted shards live long, and would keep data files alive
+            dropReference(key);
             if (r.batch().length == 0) {
                 batch.delete(store.logFamily(), key);
             } else {
@@ -446,6 +529,7 @@ public final class GroupCommitAppender implements AutoCloseable {
         }
         ShardChange change = change(shard);
         change.keepEpochs(shard);
+        dropReferences(LogKeys.of(shard.key(), t.offset()), LogKeys.shardEnd(shard.key()));
         batch.deleteRange(store.logFamily(), LogKeys.of(shard.key(), t.offset()), LogKeys.shardEnd(shard.key()));
         batch.deleteRange(store.abortedTxnFamily(), AbortedTxn.key(shard.key(), t.offset()), LogKeys.shardEnd(shard.key()));
         shard.nextOffset(t.offset());
@@ -485,6 +569,7 @@ public final class GroupCommitAppender implements AutoCloseable {
         }
         ShardChange change = change(shard);
         change.keepEpochs(shard);
+        dropReferences(LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
         batch.deleteRange(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
         batch.deleteRange(store.producerFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
         batch.deleteRange(store.abortedTxnFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()));
@@ -581,7 +666,7 @@ public final class GroupCommitAppender implements AutoCloseable {
         if (shard.epochs().begin(epoch, base)) {
             batch.put(store.metaFamily(), EpochHistory.key(shard.key()), shard.epochs().encode());
         }
-        batch.put(store.logFamily(), LogKeys.of(shard.key(), base), request.batch());
+        batch.put(store.logFamily(), LogKeys.of(shard.key(), base), logValue(request.batch()));
         shard.nextOffset(base + header.lastOffsetDelta() + 1);
         change.sizeBytes += request.batch().length;
         if (producerId >= 0) {

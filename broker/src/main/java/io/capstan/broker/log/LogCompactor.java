@@ -184,7 +184,7 @@ final class LogCompactor {
         try (LogStore.RangeIterator range = store.iterate(store.logFamily(), LogKeys.of(shard.key(), from), LogKeys.of(shard.key(), end))) {
             RocksIterator it = range.it();
             for (it.seekToFirst(); it.isValid(); it.next()) {
-                byte[] batch = it.value();
+                byte[] batch = store.batch(it.value());
                 header.wrap(ByteBuffer.wrap(batch), 0);
                 if (settings.tooRecent(header.maxTimestamp(), nowMs)) {
                     break;
@@ -243,7 +243,7 @@ final class LogCompactor {
         try (LogStore.RangeIterator range = store.iterate(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.of(shard.key(), mapEnd))) {
             RocksIterator it = range.it();
             for (it.seekToFirst(); it.isValid(); it.next()) {
-                byte[] batch = it.value();
+                byte[] batch = store.batch(it.value());
                 header.wrap(ByteBuffer.wrap(batch), 0);
                 byte[] after = abortedBatch(header, aborted) ? BatchCompactor.REMOVED
                         : BatchCompactor.compact(batch, map, nowMs, settings.deleteRetentionMs());

@@ -3,6 +3,7 @@ package io.capstan.broker.log;
 import io.capstan.cluster.DaemonThreads;
 import io.capstan.config.BrokerConfig;
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -48,12 +49,16 @@ public final class LogManager implements AutoCloseable {
         long start = System.nanoTime();
         this.fatal = fatal;
         this.pending = new PendingWrites(config.maxPendingBytes());
-        this.store = new LogStore(config.dataDir(), config.rocksdbBlockCacheBytes(), config.rocksdbWriteBufferBytes(), config.rocksdbBlobFiles());
+        this.store = new LogStore(config.dataDir(), config.rocksdbBlockCacheBytes(), config.rocksdbWriteBufferBytes(), config.rocksdbBlobFiles(),
+                config.logDataFiles(), config.logDataFileBytes(), config.logSegmentDeleteDelayMs());
+        List<LogStore.LostTail> lostTails = store.countReferences();
         boolean sync = config.flushPolicy() == BrokerConfig.FlushPolicy.ALWAYS;
         this.appender = new GroupCommitAppender(store, sync, config.groupCommitMaxBatches(), listener, stats, fatal);
         this.catalog = new TopicCatalog(store, new ShardRecovery(store,
                 new TailCacheBudget(config.tailCacheBytesPerShard(), TailCacheBudget.brokerMax(config.tailCacheMaxBytes()))), appender);
         catalog.load();
+        appender.start();
+        cutLostTails(lostTails);
         this.reader = new ShardReader(store, fatal);
         this.producerIds = new ProducerIdAllocator(store);
         this.diskGuard = new DiskSpaceGuard(config.dataDir(), config.diskMinFreeBytes());
@@ -61,7 +66,6 @@ public final class LogManager implements AutoCloseable {
         this.compactor = new LogCompactor(store, catalog, appender, config.cleaner().dedupeBufferBytes(), () -> current.get().cleaner(), cleanerStats);
         this.cleaner = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-log-cleaner"));
         this.scheduler = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-log-maintenance"));
-        appender.start();
         scheduler.scheduleWithFixedDelay(diskGuard::refresh, 1, 1, TimeUnit.SECONDS);
         scheduler.scheduleWithFixedDelay(() -> retention.runOnce(System.currentTimeMillis()),
                 config.retentionCheckIntervalMs(), config.retentionCheckIntervalMs(), TimeUnit.MILLISECONDS);
@@ -75,6 +79,22 @@ public final class LogManager implements AutoCloseable {
         }
         log.info("recovered {} topics, {} shards from {} in {} ms (flush policy {})", catalog.topics().size(),
                 catalog.shards().size(), config.dataDir(), (System.nanoTime() - start) / 1_000_000, config.flushPolicy());
+    }
+
+    /**
+     * Cuts the shards whose last entries refer to data-file bytes a crash lost, as a follower cuts a diverged end
+     * (producer state and epochs with it), before anything reads them. None of those records was acknowledged.
+     */
+    private void cutLostTails(List<LogStore.LostTail> tails) {
+        for (LogStore.LostTail t : tails) {
+            for (Shard shard : catalog.shards()) {
+                if (shard.key() == t.shardKey()) {
+                    log.warn("{}: the batches from offset {} on ({} bytes) were written but not synced before the broker stopped;"
+                            + " they were never acknowledged and are dropped", shard, t.offset(), t.bytes());
+                    appender.truncateEnd(shard, t.offset(), t.bytes()).join();
+                }
+            }
+        }
     }
 
     private void syncWal() {

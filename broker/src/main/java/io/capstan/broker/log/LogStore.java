@@ -25,7 +25,8 @@ import org.rocksdb.WALRecoveryMode;
 
 /**
  * The one RocksDB of a broker's data directory and its column families: {@code log} (batches by shard and base
- * offset), {@code producers} (idempotent producer state by shard and producer id) and {@code meta} (topics, id
+ * offset, or with {@code log.data.files} a {@link BatchRef} to where the batch is in the {@link DataFiles}),
+ * {@code producers} (idempotent producer state by shard and producer id) and {@code meta} (topics, id
  * counters). Owns every native handle; nothing else opens or closes RocksDB objects that outlive a call.
  */
 public final class LogStore implements AutoCloseable {
@@ -48,6 +49,10 @@ public final class LogStore implements AutoCloseable {
     private final ColumnFamilyHandle abortedTxns;
     private final Path dir;
     private final boolean createdNow;
+    /** Where batches are read from when the log refers to them (format 2), or null: every batch is inline. */
+    private final DataFiles dataFiles;
+    /** Whether new batches go to data files ({@code log.data.files}); reading them needs only {@link #dataFiles}. */
+    private final boolean appendToDataFiles;
 
     /** What to do about damaged files, said wherever the broker finds them. */
     public static final String DAMAGED_ADVICE = "Nothing was repaired or dropped. In a replicated cluster, move this data.dir aside"
@@ -59,7 +64,17 @@ public final class LogStore implements AutoCloseable {
     }
 
     public LogStore(Path dir, long blockCacheBytes, long writeBufferBytes, boolean blobFiles) {
+        this(dir, blockCacheBytes, writeBufferBytes, blobFiles, false, DEFAULT_DATA_FILE_BYTES, DATA_FILE_DELETE_DELAY_MS);
+    }
+
+    /**
+     * {@code dataFiles}: append new batches to data files beside RocksDB (decision 0027) instead of into it, each file
+     * closed at {@code dataFileBytes} and deleted {@code deleteDelayMs} after nothing refers to it.
+     */
+    public LogStore(Path dir, long blockCacheBytes, long writeBufferBytes, boolean blobFiles, boolean dataFiles, long dataFileBytes,
+                    long deleteDelayMs) {
         this.dir = dir;
+        this.appendToDataFiles = dataFiles;
         this.createdNow = !Files.exists(dir.resolve("CURRENT"));
         try {
             Files.createDirectories(dir);
@@ -91,6 +106,7 @@ public final class LogStore implements AutoCloseable {
             syncWrite = new WriteOptions().setSync(true);
             asyncWrite = new WriteOptions().setSync(false);
             int found = createdNow ? 0 : formatVersion();
+            int wanted = Math.max(found, dataFiles ? DATA_FILES_FORMAT : INLINE_FORMAT);
             if (found > FORMAT_VERSION) {
                 close();
                 throw new StorageException("the log in " + dir + " is in on-disk format " + found + ", written by a newer Capstan; this"
@@ -102,14 +118,17 @@ public final class LogStore implements AutoCloseable {
                 if (createdNow) {
                     batch.put(meta, bytes(FRESH_LOG_KEY), new byte[] {1});
                 }
-                if (found < FORMAT_VERSION) {
-                    // a store from before format versions (0) is format 1: the same layout, now labelled
-                    batch.put(meta, bytes(FORMAT_KEY), java.nio.ByteBuffer.allocate(4).putInt(FORMAT_VERSION).array());
+                if (found < wanted) {
+                    // a store from before format versions (0) is format 1: the same layout, now labelled. Format 2 is
+                    // recorded before the first reference to a data file is written: a build that reads only format 1
+                    // would take a reference for a batch
+                    batch.put(meta, bytes(FORMAT_KEY), java.nio.ByteBuffer.allocate(4).putInt(wanted).array());
                 }
                 if (batch.count() > 0) {
                     db.write(syncWrite, batch);
                 }
             }
+            this.dataFiles = wanted >= DATA_FILES_FORMAT ? new DataFiles(DataFiles.dir(dir), dataFileBytes, deleteDelayMs) : null;
         } catch (RocksDBException e) {
             if (e.getStatus() != null && e.getStatus().getCode() == Status.Code.Corruption) {
                 throw new StorageException("the log in " + dir + " is damaged and was not opened (RocksDB: " + e.getMessage() + "). "
@@ -158,7 +177,14 @@ public final class LogStore implements AutoCloseable {
      * that an older build could misread takes the next number, with the step that upgrades a store written in the one
      * before; a broker refuses a store in a format newer than its own (issue 18; decision 0028).
      */
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = 2;
+    /** Every batch inline in the {@code log} column family. */
+    public static final int INLINE_FORMAT = 1;
+    /** Batches of {@link DataFiles#MIN_BATCH_BYTES} or more may be in data files, the log holding a {@link BatchRef}. */
+    public static final int DATA_FILES_FORMAT = 2;
+    static final long DEFAULT_DATA_FILE_BYTES = 256L << 20;
+    /** As Kafka's file.delete.delay.ms: a fetch that read a reference just before the file went can still read it. */
+    static final long DATA_FILE_DELETE_DELAY_MS = 60_000;
     static final String FORMAT_KEY = "format-version";
 
     /** The store's on-disk format: 0 for a store written before formats were recorded. */
@@ -204,10 +230,10 @@ public final class LogStore implements AutoCloseable {
         }
     }
 
-    /** Bytes of the log's table files on disk (RocksDB's estimate, without the write-ahead log). */
+    /** Bytes of the log's table files and data files on disk (RocksDB's estimate, without the write-ahead log). */
     public long logFileBytes() {
         try {
-            return db.getLongProperty(log, "rocksdb.total-sst-files-size");
+            return db.getLongProperty(log, "rocksdb.total-sst-files-size") + (dataFiles == null ? 0 : dataFiles.bytesOnDisk());
         } catch (RocksDBException e) {
             throw new StorageException("cannot read the log's size: " + e.getMessage(), e);
         }
@@ -221,8 +247,102 @@ public final class LogStore implements AutoCloseable {
         db.write(sync ? syncWrite : asyncWrite, batch);
     }
 
+    /** Makes every write so far durable: the data files first, then the WAL that refers to them. */
     public void syncWal() throws RocksDBException {
+        if (dataFiles != null) {
+            try {
+                dataFiles.force();
+            } catch (java.io.IOException e) {
+                throw new StorageException("the fsync of the data files failed: " + e.getMessage(), e);
+            }
+        }
         db.flushWal(true);
+    }
+
+    /** The data files, or null when this store has none (format 1). */
+    DataFiles dataFiles() {
+        return dataFiles;
+    }
+
+    /**
+     * The value to store for a batch about to be written: a reference to where it was appended in a data file, or the
+     * batch itself (data files off, or a batch too small for a reference to pay). Committer thread.
+     */
+    byte[] logValue(byte[] batch) {
+        if (appendToDataFiles && batch.length >= DataFiles.MIN_BATCH_BYTES) {
+            return dataFiles.append(batch);
+        }
+        return batch;
+    }
+
+    /** The batch a {@code log} value stands for: itself, or what its reference points at in a data file. */
+    public byte[] batch(byte[] value) {
+        return BatchRef.is(value) ? dataFiles.read(value) : value;
+    }
+
+    /** From {@code offset} on, a shard's entries refer to batches a crash lost (their round's data sync never completed). */
+    record LostTail(int shardKey, long offset, long bytes) {}
+
+    /**
+     * Once at start, before shards recover: counts the bytes each data file's references point at (what tells when a
+     * file can go) and finds the shards whose last entries refer to bytes a crash lost. Such entries were never
+     * acknowledged: their round's data sync is what would have come before the acknowledgement.
+     */
+    List<LostTail> countReferences() {
+        if (dataFiles == null) {
+            return List.of();
+        }
+        byte[] mark = getMeta(DATA_SYNCED_KEY);
+        dataFiles.syncedBeforeStart(mark == null ? DataFiles.NOTHING_SYNCED : java.nio.ByteBuffer.wrap(mark).getLong());
+        java.util.Map<Integer, long[]> lost = new java.util.LinkedHashMap<>();
+        try (ReadOptions options = new ReadOptions().setFillCache(false); RocksIterator it = db.newIterator(log, options)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                byte[] key = it.key();
+                byte[] value = it.value();
+                int shard = java.nio.ByteBuffer.wrap(key).getInt(0);
+                long[] tail = lost.get(shard);
+                if (BatchRef.is(value)) {
+                    dataFiles.referenced(BatchRef.file(value), BatchRef.batchLength(value));
+                    if (tail == null && !dataFiles.survivedCrash(value)) {
+                        tail = new long[] {LogKeys.offset(key), 0};
+                        lost.put(shard, tail);
+                    }
+                }
+                if (tail != null) {
+                    tail[1] += BatchRef.batchLength(value);
+                }
+            }
+            it.status();
+        } catch (RocksDBException e) {
+            throw new StorageException("the log in " + dir + " is damaged: " + e.getMessage() + ". " + DAMAGED_ADVICE, e);
+        }
+        dataFiles.deleteUnreferenced(dataFiles.files());
+        List<LostTail> tails = new ArrayList<>();
+        lost.forEach((shard, t) -> tails.add(new LostTail(shard, t[0], t[1])));
+        return tails;
+    }
+
+    /** Meta key of how far the data files were durable at the last sync the committer knew of ({@link DataFiles#mark}). */
+    static final String DATA_SYNCED_KEY = "data-files-synced";
+
+    /** Adds to a write how far the data files are durable, when that moved since the last one recorded. Committer thread. */
+    void recordDataSynced(WriteBatch batch) throws RocksDBException {
+        long synced = dataFiles.synced();
+        if (synced != recordedSynced) {
+            batch.put(meta, bytes(DATA_SYNCED_KEY), java.nio.ByteBuffer.allocate(8).putLong(synced).array());
+            recordedSynced = synced;
+        }
+    }
+
+    private long recordedSynced = DataFiles.NOTHING_SYNCED;
+
+    /** A value of the {@code log} column family by key, or null. */
+    byte[] logEntry(byte[] key) {
+        try {
+            return db.get(log, key);
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot read the log: " + e.getMessage(), e);
+        }
     }
 
     public byte[] getMeta(String key) {
@@ -249,12 +369,23 @@ public final class LogStore implements AutoCloseable {
     @Override
     public void close() {
         try {
+            if (dataFiles != null) {
+                // a clean stop leaves nothing for the next start to check
+                dataFiles.force();
+                try (WriteBatch batch = new WriteBatch()) {
+                    recordDataSynced(batch);
+                    db.write(syncWrite, batch);
+                }
+            }
             db.flushWal(true);
-        } catch (RocksDBException ignored) {
+        } catch (RocksDBException | java.io.IOException | RuntimeException ignored) {
             // closing anyway; the WAL already holds every acknowledged write when the policy is "always"
         }
         handles.forEach(ColumnFamilyHandle::close);
         db.close();
+        if (dataFiles != null) {
+            dataFiles.close();
+        }
         syncWrite.close();
         asyncWrite.close();
         dbOptions.close();

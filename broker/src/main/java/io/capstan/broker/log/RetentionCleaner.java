@@ -72,11 +72,12 @@ final class RetentionCleaner {
                 boolean newest = !it.isValid();
                 // like Kafka: drop what is expired, or what the shard can lose while staying at or above retention.bytes
                 boolean expired = maxTs < minTimestamp;
-                boolean overSize = dropped + value.length <= excessBytes;
+                int length = BatchRef.batchLength(value);
+                boolean overSize = dropped + length <= excessBytes;
                 if (newest || !(expired || overSize)) {
                     return new long[] {base, dropped};
                 }
-                dropped += value.length;
+                dropped += length;
             }
         }
         return new long[] {shard.logStartOffset(), 0};

@@ -87,15 +87,16 @@ public final class ShardReader {
             }
             boolean first = true;
             for (; it.isValid(); it.next()) {
-                byte[] batch = it.value();
-                if (first && lastOffset(batch) < offset) {
+                byte[] value = it.value();
+                if (first && lastOffset(value) < offset) {
                     continue;
                 }
-                if (bytes + batch.length > maxBytes && !(first && minOneBatch)) {
+                int length = BatchRef.batchLength(value);
+                if (bytes + length > maxBytes && !(first && minOneBatch)) {
                     break;
                 }
-                out.add(batch);
-                bytes += batch.length;
+                out.add(resolved(shard, value));
+                bytes += length;
                 first = false;
             }
             if (!it.isValid()) {
@@ -103,6 +104,16 @@ public final class ShardReader {
             }
         }
         return bytes;
+    }
+
+    /** The batch an entry stands for; a data file that cannot give it back stops the broker, as a damaged block does. */
+    private byte[] resolved(Shard shard, byte[] value) {
+        try {
+            return store.batch(value);
+        } catch (StorageException e) {
+            fatal.fatal("the log is damaged: reading " + shard + " at offset " + ByteBuffer.wrap(value).getLong(BatchHeader.BASE_OFFSET) + " failed (" + e.getMessage() + ")", e);
+            throw e;
+        }
     }
 
     /**
@@ -149,7 +160,7 @@ public final class ShardReader {
         try (LogStore.RangeIterator range = store.iterate(store.logFamily(), lower, upper)) {
             RocksIterator it = range.it();
             for (it.seekToFirst(); it.isValid(); it.next()) {
-                bytes += it.value().length;
+                bytes += BatchRef.batchLength(it.value());
             }
             checked(range, shard, firstOffset);
         }
@@ -167,14 +178,15 @@ public final class ShardReader {
         try (LogStore.RangeIterator range = store.iterate(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key()))) {
             RocksIterator it = range.it();
             for (it.seekToFirst(); it.isValid(); it.next()) {
-                byte[] batch = it.value();
+                byte[] value = it.value();
                 long base = LogKeys.offset(it.key());
-                if (lastOffset(batch) >= offset) {
+                if (lastOffset(value) >= offset) {
                     return new long[] {base, bytes};
                 }
-                bytes += batch.length;
+                int length = BatchRef.batchLength(value);
+                bytes += length;
                 lastBase = base;
-                lastLength = batch.length;
+                lastLength = length;
             }
             checked(range, shard, 0);
         }

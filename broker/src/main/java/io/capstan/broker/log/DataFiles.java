@@ -1,0 +1,354 @@
+package io.capstan.broker.log;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+import io.capstan.cluster.DaemonThreads;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Record batches in append-only files beside RocksDB (decision 0027): the only copy of a batch written here, so the
+ * disk sees each produced byte once (plus a {@link BatchRef} in RocksDB) instead of in RocksDB's WAL, its flush and its
+ * compactions. Batches of every shard are appended in commit order; {@link #force} makes them durable before the
+ * RocksDB write-ahead log that holds their references is synced, so a synced reference never points at bytes the disk
+ * may not have. A file is deleted once no reference points into it any more (retention, truncation, compaction), a
+ * while later ({@code deleteDelayMs}, as Kafka's file.delete.delay.ms) so that a fetch that read a reference just
+ * before can still read the batch.
+ *
+ * <p>Threads: {@link #append} and {@link #flush} on the committer thread, {@link #force} on the WAL-sync thread,
+ * {@link #read} on any.
+ */
+public final class DataFiles implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(DataFiles.class);
+    /** Batches smaller than this stay inline in RocksDB: a reference would be a large share of them. */
+    public static final int MIN_BATCH_BYTES = 512;
+    static final String DIR = "batches";
+    private static final String SUFFIX = ".batches";
+
+    private final Path dir;
+    private final long rollBytes;
+    private final long deleteDelayMs;
+    private final Map<Integer, FileChannel> channels = new ConcurrentHashMap<>();
+    /** Bytes each file holds that a reference still points at; the committer's view, changed only after a durable write. */
+    private final Map<Integer, Long> live = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService deleter = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("capstan-data-file-deleter"));
+    /**
+     * Up to where every file was durable at the last sync of the run before this one, as recorded in RocksDB: only a
+     * reference beyond it may point at bytes a crash lost. {@link #NOTHING_SYNCED} when none was recorded.
+     */
+    private volatile long syncedBeforeStart = NOTHING_SYNCED;
+    static final long NOTHING_SYNCED = -1;
+    /** Up to where the data files are durable now, as {@link #mark}: set by {@link #force}, recorded by the committer. */
+    private volatile long synced = NOTHING_SYNCED;
+
+    // committer thread (active is read by the sync thread too)
+    private volatile int active;
+    /** Where the next appended batch goes in the active file (ahead of {@link #fileEnd} by what waits for a flush). */
+    private long end;
+    /** Where the active file's written bytes end: the next flush writes from here, by position. */
+    private long fileEnd;
+    /** Batches are copied here and written with positional writes, so a failed write leaves nothing to undo. */
+    private ByteBuffer staging = ByteBuffer.allocateDirect(1 << 20);
+    /** Up to where batches were written to the files ({@link #mark}): what a force covers. */
+    private volatile long flushed = NOTHING_SYNCED;
+    private final List<ByteBuffer> unwritten = new ArrayList<>();
+    private final CRC32C crc = new CRC32C();
+    /** Files written since the last force (the active one and any rolled meanwhile); the syncer takes them. */
+    private final java.util.Set<Integer> unforced = ConcurrentHashMap.newKeySet();
+
+    DataFiles(Path dir, long rollBytes, long deleteDelayMs) {
+        this.dir = dir;
+        this.rollBytes = rollBytes;
+        this.deleteDelayMs = deleteDelayMs;
+        int newest = 0;
+        try {
+            Files.createDirectories(dir);
+            try (Stream<Path> files = Files.list(dir)) {
+                for (Path p : files.toList()) {
+                    String name = p.getFileName().toString();
+                    if (name.endsWith(SUFFIX)) {
+                        int id = Integer.parseInt(name.substring(0, name.length() - SUFFIX.length()));
+                        channels.put(id, FileChannel.open(p, StandardOpenOption.READ));
+                        live.put(id, 0L);
+                        newest = Math.max(newest, id);
+                    }
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            throw new StorageException("cannot open the data files in " + dir + ": " + e.getMessage(), e);
+        }
+        // each run appends to a file of its own: the last one's tail may hold bytes a crash cut short
+        openActive(newest + 1);
+    }
+
+    static Path dir(Path dataDir) {
+        return dataDir.resolve(DIR);
+    }
+
+    private Path path(int id) {
+        return dir.resolve(String.format("%010d%s", id, SUFFIX));
+    }
+
+    private void openActive(int id) {
+        try {
+            FileChannel channel = FileChannel.open(path(id), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
+            channels.put(id, channel);
+            live.put(id, 0L);
+            active = id;
+            end = 0;
+            fileEnd = 0;
+            forceDirectory();
+        } catch (IOException e) {
+            throw new StorageException("cannot create data file " + path(id) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Appends a batch (written at the next {@link #flush}) and returns its reference. Committer thread. */
+    byte[] append(byte[] batch) {
+        if (end > 0 && end + batch.length > rollBytes) {
+            flush();
+            openActive(active + 1);
+        }
+        crc.reset();
+        crc.update(batch, 0, batch.length);
+        byte[] ref = BatchRef.encode(batch, active, end, (int) crc.getValue());
+        unwritten.add(ByteBuffer.wrap(batch));
+        end += batch.length;
+        return ref;
+    }
+
+    /**
+     * Writes what {@link #append} gathered, before the RocksDB write that holds its references. Committer thread. A
+     * failure (a full disk) forgets the round's batches: their references are never written (the round is rolled
+     * back), and the next round writes over what part of them reached the file.
+     */
+    void flush() {
+        if (unwritten.isEmpty()) {
+            return;
+        }
+        FileChannel channel = channels.get(active);
+        long position = fileEnd;
+        try {
+            for (ByteBuffer batch : unwritten) {
+                while (batch.hasRemaining()) {
+                    if (!staging.hasRemaining()) {
+                        position += writeStaged(channel, position);
+                    }
+                    int n = Math.min(batch.remaining(), staging.remaining());
+                    staging.put(staging.position(), batch, batch.position(), n);
+                    staging.position(staging.position() + n);
+                    batch.position(batch.position() + n);
+                }
+            }
+            position += writeStaged(channel, position);
+        } catch (IOException e) {
+            end = fileEnd;
+            throw new StorageException("cannot write to data file " + path(active) + ": " + e.getMessage(), e);
+        } finally {
+            unwritten.clear();
+            staging.clear();
+        }
+        fileEnd = position;
+        unforced.add(active);
+        flushed = mark(active, fileEnd);
+    }
+
+    private int writeStaged(FileChannel channel, long position) throws IOException {
+        staging.flip();
+        int n = staging.remaining();
+        while (staging.hasRemaining()) {
+            channel.write(staging, position + (n - staging.remaining()));
+        }
+        staging.clear();
+        return n;
+    }
+
+    /** Makes every written batch durable (fdatasync). WAL-sync thread, before the RocksDB WAL sync. */
+    void force() throws IOException {
+        if (unforced.isEmpty()) {
+            return;
+        }
+        // read before the files are taken: every byte it covers was written to one of them by then
+        long written = flushed;
+        for (Integer id : List.copyOf(unforced)) {
+            unforced.remove(id);
+            FileChannel channel = channels.get(id);
+            if (channel != null) {
+                channel.force(false);
+            }
+        }
+        synced = written;
+    }
+
+    /**
+     * A position in the files as one number: file then offset in it, so that a later position is a larger number.
+     * (Read by the sync thread while the committer appends: a mark taken then may be a little behind; never ahead.)
+     */
+    static long mark(int file, long position) {
+        return ((long) file << 40) | position;
+    }
+
+    /** Up to where the files are known durable, for the committer to record with its next write. */
+    long synced() {
+        return synced;
+    }
+
+    /** What the run before recorded as durable (from RocksDB), before {@link #survivedCrash} is asked. */
+    void syncedBeforeStart(long mark) {
+        this.syncedBeforeStart = mark;
+    }
+
+    /** Reads the batch a reference points at, checking its CRC. Any thread. */
+    byte[] read(byte[] ref) {
+        int id = BatchRef.file(ref);
+        long position = BatchRef.position(ref);
+        byte[] batch = new byte[BatchRef.batchLength(ref)];
+        FileChannel channel = channels.get(id);
+        if (channel == null) {
+            throw new StorageException("data file " + path(id) + " is gone but the log still refers to it (at " + position + "). "
+                    + LogStore.DAMAGED_ADVICE);
+        }
+        try {
+            if (!readFully(channel, batch, position)) {
+                throw new StorageException("data file " + path(id) + " ends before the batch at " + position + " ("
+                        + batch.length + " bytes). " + LogStore.DAMAGED_ADVICE);
+            }
+        } catch (IOException e) {
+            throw new StorageException("cannot read data file " + path(id) + ": " + e.getMessage(), e);
+        }
+        if (!intact(ref, batch)) {
+            throw new StorageException("the batch at " + position + " of data file " + path(id) + " fails its CRC32C check. "
+                    + LogStore.DAMAGED_ADVICE);
+        }
+        return batch;
+    }
+
+    /** Reads {@code into.length} bytes at {@code position}; false when the file ends first. */
+    private static boolean readFully(FileChannel channel, byte[] into, long position) throws IOException {
+        ByteBuffer buffer = ByteBuffer.wrap(into);
+        while (buffer.hasRemaining()) {
+            if (channel.read(buffer, position + buffer.position()) < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean intact(byte[] ref, byte[] batch) {
+        CRC32C c = new CRC32C();
+        c.update(batch, 0, batch.length);
+        return (int) c.getValue() == BatchRef.crc(ref);
+    }
+
+    /**
+     * Whether a reference found at start still points at the bytes it was written for. Only one beyond what the last run
+     * recorded as synced can point at bytes a crash lost (its round's WAL reached the disk, its data sync did not); any
+     * other is trusted here and checked when read, where a mismatch is damage, not a lost tail.
+     */
+    boolean survivedCrash(byte[] ref) {
+        if (mark(BatchRef.file(ref), BatchRef.position(ref) + BatchRef.batchLength(ref)) <= syncedBeforeStart) {
+            return true;
+        }
+        FileChannel channel = channels.get(BatchRef.file(ref));
+        if (channel == null) {
+            return false;
+        }
+        try {
+            byte[] batch = new byte[BatchRef.batchLength(ref)];
+            return readFully(channel, batch, BatchRef.position(ref)) && intact(ref, batch);
+        } catch (IOException e) {
+            throw new StorageException("cannot read data file " + path(BatchRef.file(ref)) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Adds (or, negative, removes) bytes references point at in a file. Committer thread, after a successful write. */
+    void referenced(int file, long bytes) {
+        live.merge(file, bytes, Long::sum);
+    }
+
+    /** Every data file there is. */
+    java.util.Set<Integer> files() {
+        return java.util.Set.copyOf(live.keySet());
+    }
+
+    /** Whether no reference points into the file any more (and it is not the one being appended to). */
+    boolean unreferenced(int file) {
+        Long bytes = live.get(file);
+        return file != active && bytes != null && bytes <= 0;
+    }
+
+    /**
+     * Deletes, after the delay, those of {@code candidates} no reference points into. Call only once the RocksDB write
+     * that dropped their last references is durable: a crash before would bring the references back.
+     */
+    void deleteUnreferenced(java.util.Collection<Integer> candidates) {
+        for (int id : candidates) {
+            Long bytes = live.get(id);
+            if (id != active && bytes != null && bytes <= 0 && live.remove(id, bytes)) {
+                deleter.schedule(() -> delete(id), deleteDelayMs, TimeUnit.MILLISECONDS);
+            }
+        }
+    }
+
+    private void delete(int id) {
+        FileChannel channel = channels.remove(id);
+        try {
+            if (channel != null) {
+                channel.close();
+            }
+            Files.deleteIfExists(path(id));
+            log.debug("deleted data file {}: no batch in it is referenced any more", path(id));
+        } catch (NoSuchFileException ignored) {
+            // already gone
+        } catch (IOException e) {
+            log.warn("could not delete the unreferenced data file {} ({}); it is deleted at the next start", path(id), e.toString());
+        }
+    }
+
+    /** Bytes of every data file on disk. */
+    long bytesOnDisk() {
+        long total = 0;
+        for (FileChannel c : channels.values()) {
+            try {
+                total += c.size();
+            } catch (IOException ignored) {
+                // closed by a deletion meanwhile
+            }
+        }
+        return total;
+    }
+
+    private void forceDirectory() {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException e) {
+            throw new StorageException("cannot sync the data file directory " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        deleter.shutdownNow();
+        for (FileChannel c : channels.values()) {
+            try {
+                c.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
+    }
+}

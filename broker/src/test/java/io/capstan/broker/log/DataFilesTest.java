@@ -1,0 +1,281 @@
+package io.capstan.broker.log;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.capstan.config.BrokerConfig;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.rocksdb.RocksIterator;
+
+/**
+ * The log with {@code log.data.files} on (decision 0027), on real RocksDB and real files: batches of 512 bytes or more
+ * live in data files with only a reference in RocksDB, read back byte for byte; files go once nothing refers to them;
+ * a tail whose bytes a crash lost is cut with the producer state that came with it; a damaged batch is reported, not
+ * served.
+ */
+class DataFilesTest {
+    @TempDir
+    Path dir;
+
+    private LogManager open(Map<String, String> extra) {
+        Map<String, String> settings = new HashMap<>(Map.of("data.dir", dir.toString(), "disk.min.free.bytes", "0",
+                "log.data.files", "true", "log.data.file.bytes", "65536", "log.segment.delete.delay.ms", "0",
+                // every read goes to the store, not to the tail cache
+                "tail.cache.bytes.per.shard", "0"));
+        settings.putAll(extra);
+        LogManager logs = new LogManager(BrokerConfig.from(settings), CommitListener.NONE, CommitStats.NONE,
+                (message, cause) -> { throw new AssertionError("fatal: " + message, cause); });
+        if (logs.catalog().topic("t") == null) {
+            logs.createTopic("t", Uuid.randomUuid(), 1, Map.of());
+        }
+        return logs;
+    }
+
+    @Test
+    void largeBatchesLiveInDataFilesAndReadBackByteForByteWhileSmallOnesStayInline() throws Exception {
+        Map<Long, byte[]> written = new HashMap<>();
+        try (LogManager logs = open(Map.of())) {
+            Shard shard = LogFixture.shardOf(logs);
+            Random random = new Random(1);
+            for (int i = 0; i < 60; i++) {
+                byte[] batch = batch(random, i % 3 == 0 ? 20 : 3_000, -1, 0);
+                AppendResult r = LogFixture.append(logs, shard, batch);
+                assertThat(r.error()).isEqualTo(Errors.NONE);
+                written.put(r.baseOffset(), batch);
+            }
+            assertThat(logs.store().formatVersion()).as("a store with data files is in format 2").isEqualTo(LogStore.DATA_FILES_FORMAT);
+            assertThat(dataFiles()).as("rolled at 64 KiB").hasSizeGreaterThan(1);
+        }
+        try (LogManager logs = open(Map.of())) {
+            Shard shard = LogFixture.shardOf(logs);
+            int references = 0;
+            int inline = 0;
+            try (LogStore.RangeIterator range = logs.store().iterate(logs.store().logFamily(), LogKeys.shardStart(shard.key()),
+                    LogKeys.shardEnd(shard.key()))) {
+                RocksIterator it = range.it();
+                for (it.seekToFirst(); it.isValid(); it.next()) {
+                    byte[] value = it.value();
+                    int length = BatchRef.batchLength(value);
+                    if (BatchRef.is(value)) {
+                        references++;
+                        assertThat(length).isGreaterThanOrEqualTo(DataFiles.MIN_BATCH_BYTES);
+                    } else {
+                        inline++;
+                        assertThat(value).hasSize(length).hasSizeLessThan(DataFiles.MIN_BATCH_BYTES);
+                    }
+                }
+            }
+            assertThat(references).isEqualTo(40);
+            assertThat(inline).isEqualTo(20);
+            assertEachBatch(logs, shard, written);
+        }
+    }
+
+    @Test
+    void aFileGoesOnceRetentionDroppedEveryBatchInItAndTheRestStaysReadable() throws Exception {
+        Map<Long, byte[]> written = new HashMap<>();
+        try (LogManager logs = open(Map.of())) {
+            Shard shard = LogFixture.shardOf(logs);
+            Random random = new Random(2);
+            for (int i = 0; i < 100; i++) {
+                byte[] batch = batch(random, 3_000, -1, 0);
+                written.put(LogFixture.append(logs, shard, batch).baseOffset(), batch);
+            }
+            List<Path> before = dataFiles();
+            assertThat(before).hasSizeGreaterThan(3);
+            long cut = 600; // ten records a batch: sixty batches
+            logs.truncateBefore(shard, cut).get();
+            written.keySet().removeIf(offset -> offset < cut);
+            // the first files held only batches below the cut; the deletion runs once the drop is synced (delay 0 here)
+            Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(dataFiles()).as("files after the cut").hasSizeLessThan(before.size()).contains(before.get(before.size() - 1)));
+            assertThat(dataFiles()).doesNotContain(before.get(0));
+            assertEachBatch(logs, shard, written);
+        }
+        try (LogManager logs = open(Map.of())) {
+            assertEachBatch(logs, LogFixture.shardOf(logs), written);
+        }
+    }
+
+    @Test
+    void deletingTheTopicDeletesItsFiles() throws Exception {
+        try (LogManager logs = open(Map.of())) {
+            Shard shard = LogFixture.shardOf(logs);
+            Random random = new Random(3);
+            for (int i = 0; i < 50; i++) {
+                LogFixture.append(logs, shard, batch(random, 3_000, -1, 0));
+            }
+            List<Path> before = dataFiles();
+            logs.deleteTopic("t").get();
+            Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(dataFiles()).as("only the file being appended to is left").hasSize(1).doesNotContainAnyElementsOf(
+                            before.subList(0, before.size() - 1)));
+        }
+    }
+
+    @Test
+    void aTailWhoseBytesACrashLostIsCutWithTheProducerStateThatCameWithIt() throws Exception {
+        long producerId = 7;
+        Map<Long, byte[]> written = new HashMap<>();
+        byte[] lostBatch;
+        int shardKey;
+        long lostAt;
+        int lostIn;
+        try (LogManager logs = open(Map.of())) {
+            Shard shard = LogFixture.shardOf(logs);
+            shardKey = shard.key();
+            Random random = new Random(4);
+            for (int i = 0; i < 5; i++) {
+                byte[] batch = batch(random, 3_000, producerId, i * 10);
+                written.put(LogFixture.append(logs, shard, batch).baseOffset(), batch);
+            }
+            lostBatch = batch(random, 3_000, producerId, 50);
+            assertThat(LogFixture.append(logs, shard, lostBatch).baseOffset()).isEqualTo(50);
+        }
+        // as if the machine lost power after RocksDB's WAL reached the disk and before the data file's sync did: the
+        // last sync recorded is from before the last batch, whose bytes are not in the newest file
+        try (LogStore store = new LogStore(dir, 8 << 20, 8 << 20, false, true, 65536, 0);
+             org.rocksdb.WriteBatch batch = new org.rocksdb.WriteBatch()) {
+            byte[] ref = store.logEntry(LogKeys.of(shardKey, 50));
+            assertThat(BatchRef.is(ref)).isTrue();
+            batch.put(store.metaFamily(), LogStore.bytes(LogStore.DATA_SYNCED_KEY),
+                    ByteBuffer.allocate(8).putLong(DataFiles.mark(BatchRef.file(ref), BatchRef.position(ref))).array());
+            store.write(batch, true);
+            lostIn = BatchRef.file(ref);
+            lostAt = BatchRef.position(ref);
+        }
+        Path holding = dataFiles().stream().filter(p -> p.getFileName().toString().equals(String.format("%010d.batches", lostIn)))
+                .findFirst().orElseThrow();
+        try (FileChannel channel = FileChannel.open(holding, StandardOpenOption.WRITE)) {
+            assertThat(channel.size()).isEqualTo(lostAt + lostBatch.length);
+            channel.truncate(lostAt);
+        }
+        try (LogManager logs = open(Map.of())) {
+            Shard shard = LogFixture.shardOf(logs);
+            assertThat(shard.logEnd()).as("the log ends before the lost batch").isEqualTo(50);
+            assertEachBatch(logs, shard, written);
+            // the producer's retry of the lost batch is written again, not answered as a duplicate of what is gone
+            byte[] retry = batch(new Random(5), 3_000, producerId, 50);
+            AppendResult r = LogFixture.append(logs, shard, retry);
+            assertThat(r.error()).isEqualTo(Errors.NONE);
+            assertThat(r.baseOffset()).isEqualTo(50);
+            written.put(50L, retry);
+            assertEachBatch(logs, shard, written);
+        }
+    }
+
+    @Test
+    void aDamagedBatchInADataFileIsReportedAsDamageAndNotServed() throws Exception {
+        try (LogManager logs = open(Map.of())) {
+            Shard shard = LogFixture.shardOf(logs);
+            Random random = new Random(6);
+            for (int i = 0; i < 40; i++) {
+                LogFixture.append(logs, shard, batch(random, 3_000, -1, 0));
+            }
+        }
+        Path first = dataFiles().get(0);
+        try (FileChannel channel = FileChannel.open(first, StandardOpenOption.WRITE, StandardOpenOption.READ)) {
+            ByteBuffer b = ByteBuffer.allocate(1);
+            channel.read(b, 1_000);
+            b.flip();
+            byte flipped = (byte) (b.get(0) ^ 0x01);
+            channel.write(ByteBuffer.wrap(new byte[] {flipped}), 1_000);
+        }
+        AtomicReference<String> fatal = new AtomicReference<>();
+        Map<String, String> settings = new HashMap<>(Map.of("data.dir", dir.toString(), "disk.min.free.bytes", "0",
+                "log.data.files", "true", "tail.cache.bytes.per.shard", "0"));
+        try (LogManager logs = new LogManager(BrokerConfig.from(settings), CommitListener.NONE, CommitStats.NONE,
+                (message, cause) -> fatal.set(message))) {
+            Shard shard = LogFixture.shardOf(logs);
+            assertThatThrownBy(() -> logs.reader().read(shard, 0, shard.logEnd(), Integer.MAX_VALUE, true, new ArrayList<>()))
+                    .isInstanceOf(StorageException.class).hasMessageContaining("fails its CRC32C check").hasMessageContaining(first.toString());
+            assertThat(fatal.get()).as("the broker stops, as for a damaged RocksDB block").contains("the log is damaged");
+        }
+    }
+
+    @Test
+    void aStoreWithReferencesIsReadWithDataFilesTurnedOffAndNewBatchesGoInline() throws Exception {
+        Map<Long, byte[]> written = new HashMap<>();
+        Random random = new Random(7);
+        try (LogManager logs = open(Map.of())) {
+            Shard shard = LogFixture.shardOf(logs);
+            for (int i = 0; i < 10; i++) {
+                byte[] batch = batch(random, 3_000, -1, 0);
+                written.put(LogFixture.append(logs, shard, batch).baseOffset(), batch);
+            }
+        }
+        int files = dataFiles().size();
+        try (LogManager logs = open(Map.of("log.data.files", "false"))) {
+            Shard shard = LogFixture.shardOf(logs);
+            assertThat(logs.store().formatVersion()).as("format 2 stays: references remain").isEqualTo(LogStore.DATA_FILES_FORMAT);
+            byte[] batch = batch(random, 3_000, -1, 0);
+            written.put(LogFixture.append(logs, shard, batch).baseOffset(), batch);
+            assertEachBatch(logs, shard, written);
+            byte[] last = logs.store().logEntry(LogKeys.of(shard.key(), shard.logEnd() - 10));
+            assertThat(BatchRef.is(last)).as("new batches inline").isFalse();
+        }
+        assertThat(dataFiles()).hasSizeGreaterThanOrEqualTo(files);
+    }
+
+    @Test
+    void aStoreWithoutDataFilesStaysInFormatOneForOlderBrokers() throws Exception {
+        try (LogManager logs = open(Map.of("log.data.files", "false"))) {
+            LogFixture.append(logs, LogFixture.shardOf(logs), batch(new Random(8), 3_000, -1, 0));
+            assertThat(logs.store().formatVersion()).isEqualTo(LogStore.INLINE_FORMAT);
+        }
+        assertThat(Files.exists(DataFiles.dir(dir))).isFalse();
+    }
+
+    private void assertEachBatch(LogManager logs, Shard shard, Map<Long, byte[]> written) {
+        List<byte[]> read = new ArrayList<>();
+        logs.reader().read(shard, shard.logStartOffset(), shard.logEnd(), Integer.MAX_VALUE, true, read);
+        Map<Long, byte[]> byOffset = new HashMap<>();
+        for (byte[] b : read) {
+            byOffset.put(ByteBuffer.wrap(b).getLong(BatchHeader.BASE_OFFSET), b);
+        }
+        assertThat(byOffset.keySet()).isEqualTo(written.keySet());
+        written.forEach((offset, batch) -> assertThat(byOffset.get(offset)).as("batch at %d", offset).isEqualTo(batch));
+    }
+
+    private List<Path> dataFiles() throws java.io.IOException {
+        try (Stream<Path> files = Files.list(DataFiles.dir(dir))) {
+            return files.sorted().toList();
+        }
+    }
+
+    /** A batch of ten records of {@code valueBytes} random bytes each; idempotent when {@code producerId} >= 0. */
+    private static byte[] batch(Random random, int valueBytes, long producerId, int firstSequence) {
+        SimpleRecord[] records = new SimpleRecord[10];
+        for (int i = 0; i < records.length; i++) {
+            byte[] value = new byte[valueBytes / 10];
+            random.nextBytes(value);
+            records[i] = new SimpleRecord(System.currentTimeMillis(), ("k" + i).getBytes(), value);
+        }
+        MemoryRecords built = producerId < 0 ? MemoryRecords.withRecords(Compression.NONE, records)
+                : MemoryRecords.withIdempotentRecords(Compression.NONE, producerId, (short) 0, firstSequence, records);
+        ByteBuffer buf = built.buffer();
+        byte[] bytes = new byte[buf.remaining()];
+        buf.get(bytes);
+        return bytes;
+    }
+}
