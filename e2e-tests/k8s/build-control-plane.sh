@@ -44,11 +44,13 @@ start=$(date +%s)
 cd "$root/e2e-tests/k8s/controlplane"
 # One go build for all of them: their shared packages compile once and the links run in parallel. -s -w: no symbol
 # tables or DWARF (smaller, faster links; nobody debugs these binaries here). go build -v names each package it
-# compiles; the count is the progress, and anything else (a compile error) is passed through.
+# compiles and each module it downloads; their counts are the progress, and anything else (a compile error) is passed
+# through.
 go build -v -o "$out/" \
     -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37" \
     "${packages[@]}" 2>&1 \
   | awk -v start="$start" '
+      /^go: downloading / { d++; if (d % 50 == 0) { printf "control plane: %d modules downloaded (%d s)\n", d, systime() - start; fflush() } next }
       /^[A-Za-z0-9._~\/-]+$/ { n++; if (n % 250 == 0) { printf "control plane: %d packages compiled (%d s)\n", n, systime() - start; fflush() } next }
       { print; fflush() }'
 echo "control plane: built ${packages[*]} in $(( $(date +%s) - start )) s"
