@@ -206,7 +206,7 @@ public final class ShardReader {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 BatchHeader h = new BatchHeader().wrap(ByteBuffer.wrap(it.value()), 0);
                 if (h.maxTimestamp() >= timestamp) {
-                    return RecordTimestamps.firstAtOrAfter(it.value(), timestamp);
+                    return RecordTimestamps.firstAtOrAfter(resolved(shard, it.value()), timestamp);
                 }
             }
             checked(range, shard, 0);
@@ -223,7 +223,7 @@ public final class ShardReader {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 BatchHeader h = new BatchHeader().wrap(ByteBuffer.wrap(it.value()), 0);
                 if (best == null || h.maxTimestamp() > best[1]) {
-                    best = RecordTimestamps.offsetOfMax(it.value());
+                    best = RecordTimestamps.offsetOfMax(resolved(shard, it.value()));
                 }
             }
             checked(range, shard, 0);

@@ -92,6 +92,30 @@ class DataFilesTest {
     }
 
     @Test
+    void timestampLookupsReadTheRecordsOfBatchesInDataFiles() throws Exception {
+        long base = 1_700_000_000_000L;
+        try (LogManager logs = open(Map.of())) {
+            Shard shard = LogFixture.shardOf(logs);
+            Random random = new Random(9);
+            for (int b = 0; b < 20; b++) {
+                SimpleRecord[] records = new SimpleRecord[10];
+                for (int i = 0; i < records.length; i++) {
+                    byte[] value = new byte[300];
+                    random.nextBytes(value);
+                    records[i] = new SimpleRecord(base + b * 10 + i, ("k" + i).getBytes(), value);
+                }
+                ByteBuffer buf = MemoryRecords.withRecords(Compression.NONE, records).buffer();
+                byte[] batch = new byte[buf.remaining()];
+                buf.get(batch);
+                assertThat(LogFixture.append(logs, shard, batch).error()).isEqualTo(Errors.NONE);
+            }
+            // ListOffsets by timestamp and for the largest timestamp read records inside the batches, not only headers
+            assertThat(logs.reader().offsetForTimestamp(shard, base + 55)).containsExactly(55, base + 55);
+            assertThat(logs.reader().maxTimestamp(shard)).containsExactly(199, base + 199);
+        }
+    }
+
+    @Test
     void aFileGoesOnceRetentionDroppedEveryBatchInItAndTheRestStaysReadable() throws Exception {
         Map<Long, byte[]> written = new HashMap<>();
         try (LogManager logs = open(Map.of())) {
