@@ -213,13 +213,16 @@ public record BrokerConfig(
                     + " end and add partitions through their writes; 1 keeps the older protocol."),
             new Key("offsets.compaction.bytes", "67108864", "When the committed-offsets shard grows past this, its live offsets are rewritten and older records dropped."),
             new Key("rocksdb.blob.files", "false", "Keep record batches in RocksDB blob files (BlobDB) so compaction moves only keys."),
-            new Key("log.data.files", "false", "Append record batches of 512 bytes or more to data files beside RocksDB, which keeps"
-                    + " only a reference: each byte is written to disk once instead of in RocksDB's WAL, flush and compactions"
-                    + " (decision 0027). Once on, the data.dir is in on-disk format 2, which Capstan before it cannot read."),
-            new Key("log.data.file.bytes", "268435456", "Size at which a data file (log.data.files) is closed and the next one begun;"
-                    + " a file is deleted once retention, deletion or compaction dropped every batch in it."),
-            new Key("log.segment.delete.delay.ms", "60000", "How long after no batch in it is referenced a data file is deleted from the"
-                    + " disk, so that a fetch that found a batch just before can still read it (as in Kafka)."),
+            new Key("log.data.files", "false", "Append record batches of 512 bytes or more to data files beside RocksDB, which keeps only a 77-byte "
+                    + "reference: each byte reaches the disk once instead of in RocksDB's WAL, flush and compactions "
+                    + "(decision 0027). The data files are fsynced before the WAL that refers to them. Once on, the "
+                    + "data.dir is in on-disk format 2, which Capstan before it cannot read. Off by default until it has "
+                    + "run longer."),
+            new Key("log.data.file.bytes", "268435456", "Size at which a data file is closed and the next begun; a file is deleted once retention, deletion, "
+                    + "truncation or compaction dropped every batch in it (so one long-retained shard keeps the files it "
+                    + "shares with short-lived ones)."),
+            new Key("log.segment.delete.delay.ms", "60000", "How long after no batch in it is referenced a data file is deleted, so that a fetch that found a "
+                    + "batch just before can still read it (as in Kafka)."),
             new Key("max.connections", "2147483647", "Most client connections across all listeners; a connection beyond it is closed at once, where Kafka leaves it waiting in the accept backlog (capstan_connections_closed_by_broker_total)."),
             new Key("max.connections.per.ip", "2147483647", "Most connections from one client address; a connection beyond it is closed at once."),
             new Key("max.partitions", "50000", "Most partitions (shards) the whole cluster may have: CreateTopics and CreatePartitions beyond it"
