@@ -108,6 +108,8 @@ class LocalFileMetadataStoreTest extends MetadataStoreContract {
         java.nio.file.Files.write(segment, java.util.Arrays.copyOfRange(full, 0, full.length / 2), java.nio.file.StandardOpenOption.APPEND);
         Recorder r = new Recorder();
         try (AutoCloseable w = store.watch("", r)) {
+            // the watch's first listing runs on its poller: a write before it would be listed, not seen as a change
+            await().atMost(Duration.ofSeconds(10)).until(() -> r.events.size() == 1);
             long v2 = store.compareAndSet("k", v, b("after"));
             assertThat(v2).isEqualTo(v + 1);
             await().atMost(Duration.ofSeconds(10)).until(() -> r.events.size() == 2);
