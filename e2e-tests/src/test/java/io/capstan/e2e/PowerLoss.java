@@ -21,7 +21,12 @@ import java.util.stream.Stream;
  */
 final class PowerLoss {
     /** What one cut undid. */
-    record Cut(int files, long writesUndone, long bytesUndone, List<Path> changed) {}
+    record Cut(long writesUndone, long bytesUndone, List<Path> changed) {
+        /** How many files the cut changed. */
+        int files() {
+            return changed.size();
+        }
+    }
 
     private final Path library;
     private final Path under;
@@ -160,7 +165,6 @@ final class PowerLoss {
                         ((Number) Files.getAttribute(p, "unix:ino")).longValue()), p);
             }
         }
-        int changed = 0;
         List<Path> changedFiles = new ArrayList<>();
         long undone = 0;
         long bytes = 0;
@@ -169,7 +173,6 @@ final class PowerLoss {
             if (file == null) {
                 continue; // deleted since: nothing of it is left to lose
             }
-            changed++;
             changedFiles.add(file);
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
                 List<Undo> list = e.getValue();
@@ -189,6 +192,6 @@ final class PowerLoss {
                 }
             }
         }
-        return new Cut(changed, undone, bytes, changedFiles);
+        return new Cut(undone, bytes, changedFiles);
     }
 }

@@ -47,7 +47,7 @@ class PowerLossTest {
     @ValueSource(strings = {"always", "interval", "always with log.data.files"})
     void acknowledgedRecordsSurviveMachineCrashesAsTheFlushPolicyPromises(String mode) throws Exception {
         String policy = mode.split(" ")[0];
-        // data files (decision 0027) rolled at 64 KiB, so that crashes also fall between a roll and its first sync
+        // data files (decision 0027) rolled at 64 KiB, so that the load rolls them many times between crashes
         Map<String, String> settings = new java.util.HashMap<>(Map.of("log.flush.policy", policy,
                 "log.flush.interval.ms", String.valueOf(INTERVAL_MS), "disk.min.free.bytes", "0"));
         boolean dataFiles = mode.endsWith("log.data.files");

@@ -297,8 +297,8 @@ public final class DataFiles implements AutoCloseable {
      */
     void deleteUnreferenced(java.util.Collection<Integer> candidates) {
         for (int id : candidates) {
-            Long bytes = live.get(id);
-            if (id != active && bytes != null && bytes <= 0 && live.remove(id, bytes)) {
+            // removed from the count first: a file is scheduled once, and no reference can point into it again
+            if (unreferenced(id) && live.remove(id) != null) {
                 deleter.schedule(() -> delete(id), deleteDelayMs, TimeUnit.MILLISECONDS);
             }
         }

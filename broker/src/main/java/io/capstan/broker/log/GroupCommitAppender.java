@@ -249,9 +249,17 @@ public final class GroupCommitAppender implements AutoCloseable {
             store.write(batch, false);
             long writeNanos = System.nanoTime() - start;
             List<Integer> unreferenced = List.of();
-            if (files != null && !referenced.isEmpty()) {
-                referenced.forEach(files::referenced);
-                unreferenced = referenced.keySet().stream().filter(files::unreferenced).toList();
+            if (files != null) {
+                for (Map.Entry<Integer, Long> e : referenced.entrySet()) {
+                    files.referenced(e.getKey(), e.getValue());
+                    // only a drop can leave a file without references
+                    if (e.getValue() < 0 && files.unreferenced(e.getKey())) {
+                        if (unreferenced.isEmpty()) {
+                            unreferenced = new ArrayList<>();
+                        }
+                        unreferenced.add(e.getKey());
+                    }
+                }
             }
             // the writer's own view moves on at once, so the next round sees these producers and sizes
             Map<Shard, Long> ends = new IdentityHashMap<>();

@@ -295,13 +295,16 @@ public final class LogStore implements AutoCloseable {
         byte[] mark = getMeta(DATA_SYNCED_KEY);
         dataFiles.syncedBeforeStart(mark == null ? DataFiles.NOTHING_SYNCED : java.nio.ByteBuffer.wrap(mark).getLong());
         java.util.Map<Integer, long[]> lost = new java.util.LinkedHashMap<>();
+        // only a reference's worth of each value is copied out: an inline batch is not read into the heap for this
+        byte[] value = new byte[BatchRef.SIZE];
         try (ReadOptions options = new ReadOptions().setFillCache(false); RocksIterator it = db.newIterator(log, options)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 byte[] key = it.key();
-                byte[] value = it.value();
+                int length = it.value(value);
+                boolean reference = length == BatchRef.SIZE && BatchRef.is(value);
                 int shard = java.nio.ByteBuffer.wrap(key).getInt(0);
                 long[] tail = lost.get(shard);
-                if (BatchRef.is(value)) {
+                if (reference) {
                     dataFiles.referenced(BatchRef.file(value), BatchRef.batchLength(value));
                     if (tail == null && !dataFiles.survivedCrash(value)) {
                         tail = new long[] {LogKeys.offset(key), 0};
@@ -309,7 +312,7 @@ public final class LogStore implements AutoCloseable {
                     }
                 }
                 if (tail != null) {
-                    tail[1] += BatchRef.batchLength(value);
+                    tail[1] += reference ? BatchRef.batchLength(value) : length;
                 }
             }
             it.status();

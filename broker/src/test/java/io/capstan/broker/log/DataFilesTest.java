@@ -120,11 +120,7 @@ class DataFilesTest {
         Map<Long, byte[]> written = new HashMap<>();
         try (LogManager logs = open(Map.of())) {
             Shard shard = LogFixture.shardOf(logs);
-            Random random = new Random(2);
-            for (int i = 0; i < 100; i++) {
-                byte[] batch = batch(random, 3_000, -1, 0);
-                written.put(LogFixture.append(logs, shard, batch).baseOffset(), batch);
-            }
+            written.putAll(appendLarge(logs, shard, new Random(2), 100));
             List<Path> before = dataFiles();
             assertThat(before).hasSizeGreaterThan(3);
             long cut = 600; // ten records a batch: sixty batches
@@ -145,10 +141,7 @@ class DataFilesTest {
     void deletingTheTopicDeletesItsFiles() throws Exception {
         try (LogManager logs = open(Map.of())) {
             Shard shard = LogFixture.shardOf(logs);
-            Random random = new Random(3);
-            for (int i = 0; i < 50; i++) {
-                LogFixture.append(logs, shard, batch(random, 3_000, -1, 0));
-            }
+            appendLarge(logs, shard, new Random(3), 50);
             List<Path> before = dataFiles();
             logs.deleteTopic("t").get();
             Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
@@ -212,10 +205,7 @@ class DataFilesTest {
     void aDamagedBatchInADataFileIsReportedAsDamageAndNotServed() throws Exception {
         try (LogManager logs = open(Map.of())) {
             Shard shard = LogFixture.shardOf(logs);
-            Random random = new Random(6);
-            for (int i = 0; i < 40; i++) {
-                LogFixture.append(logs, shard, batch(random, 3_000, -1, 0));
-            }
+            appendLarge(logs, shard, new Random(6), 40);
         }
         Path first = dataFiles().get(0);
         try (FileChannel channel = FileChannel.open(first, StandardOpenOption.WRITE, StandardOpenOption.READ)) {
@@ -243,10 +233,7 @@ class DataFilesTest {
         Random random = new Random(7);
         try (LogManager logs = open(Map.of())) {
             Shard shard = LogFixture.shardOf(logs);
-            for (int i = 0; i < 10; i++) {
-                byte[] batch = batch(random, 3_000, -1, 0);
-                written.put(LogFixture.append(logs, shard, batch).baseOffset(), batch);
-            }
+            written.putAll(appendLarge(logs, shard, random, 10));
         }
         int files = dataFiles().size();
         try (LogManager logs = open(Map.of("log.data.files", "false"))) {
@@ -268,6 +255,18 @@ class DataFilesTest {
             assertThat(logs.store().formatVersion()).isEqualTo(LogStore.INLINE_FORMAT);
         }
         assertThat(Files.exists(DataFiles.dir(dir))).isFalse();
+    }
+
+    /** Appends {@code count} batches of about 3 KiB (each in a data file); returns them by base offset. */
+    private static Map<Long, byte[]> appendLarge(LogManager logs, Shard shard, Random random, int count) throws Exception {
+        Map<Long, byte[]> written = new HashMap<>();
+        for (int i = 0; i < count; i++) {
+            byte[] batch = batch(random, 3_000, -1, 0);
+            AppendResult r = LogFixture.append(logs, shard, batch);
+            assertThat(r.error()).isEqualTo(Errors.NONE);
+            written.put(r.baseOffset(), batch);
+        }
+        return written;
     }
 
     private void assertEachBatch(LogManager logs, Shard shard, Map<Long, byte[]> written) {
