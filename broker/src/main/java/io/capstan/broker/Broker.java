@@ -185,7 +185,8 @@ public final class Broker implements AutoCloseable {
             metrics.bindReplication(replicas, config.nodeId(), () -> current.get().replication().minInsyncReplicas());
             this.topics = new ClusterTopics(view);
             this.markerWriter = new io.capstan.broker.txn.MarkerWriter(logs, replicas, current);
-            markerWriter.listen(OffsetStore.TOPIC, (shard, producerId, commit) -> groups.transactionEnded(producerId, commit));
+            markerWriter.listen(OffsetStore.TOPIC, (shard, producerId, commit, offset, replication) ->
+                    groups.markerAppended(producerId, commit, offset, replication));
             this.peers = opened(new io.capstan.broker.replica.PeerRequests(config.nodeId(), view,
                     cluster.embedded() ? InterBrokerTransport.alone() : InterBrokerTransport.of(config.security())));
             transactions.markers(new io.capstan.broker.txn.MarkerSender(config.nodeId(), this::leaderOf, markerWriter,

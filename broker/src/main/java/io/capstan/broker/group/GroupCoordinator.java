@@ -308,12 +308,13 @@ public final class GroupCoordinator implements AutoCloseable {
         return check == Errors.STALE_MEMBER_EPOCH ? Errors.ILLEGAL_GENERATION : check;
     }
 
-    /** A transaction marker was replicated on the offsets shard: the producer's pending offsets commit or go. */
-    public void transactionEnded(long producerId, boolean commit) {
+    /**
+     * A transaction marker was appended to the offsets shard at {@code offset}: once replicated, the producer's pending
+     * offsets commit or go. Completes with the replication's outcome after that.
+     */
+    public CompletableFuture<Errors> markerAppended(long producerId, boolean commit, long offset, CompletableFuture<Errors> replication) {
         OffsetStore current = offsets;
-        if (current != null) {
-            current.transactionEnded(producerId, commit);
-        }
+        return current == null ? replication : current.markerAppended(producerId, commit, offset, replication);
     }
 
     /** True while an undecided transaction holds an offset of this group and partition. */

@@ -3,18 +3,43 @@ package io.capstan.broker.group;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.record.internal.Record;
 
 /**
  * Encoding of committed offsets as records of the internal offsets shard: key (group, topic, partition), value
  * (offset, leader epoch, metadata, commit time); a null value deletes the key. Each starts with a version. Keys of
  * version {@link #MEMBER_KEY} are consumer-protocol group members instead: key (group, member id), value a
- * {@link io.capstan.broker.group.modern.MemberCodec} record.
+ * {@link io.capstan.broker.group.modern.MemberCodec} record. A record written by compaction carries a
+ * {@value #COMPACTED_BELOW} header: it states the key's value as of that offset, so it never overrides a write at or
+ * above it (see {@link OffsetStore#compact()}).
  */
 final class OffsetRecords {
     static final short VERSION = 1;
     static final short MEMBER_KEY = 2;
 
+    static final String COMPACTED_BELOW = "capstan.compacted-below";
+
     record MemberKey(String group, String memberId) {}
+
+    /** The header of a compaction's copy that reflects every write below {@code offset}. */
+    static Header[] compactedBelow(long offset) {
+        return new Header[] {new RecordHeader(COMPACTED_BELOW, ByteBuffer.allocate(8).putLong(offset).array())};
+    }
+
+    /**
+     * Where the record stands in the order of writes: its own offset, or for a compaction's copy just below the offset
+     * it reflects the log up to (a copy is appended after writes it must not override).
+     */
+    static long writtenAt(Record r) {
+        for (Header h : r.headers()) {
+            if (COMPACTED_BELOW.equals(h.key()) && h.value() != null && h.value().length == 8) {
+                return ByteBuffer.wrap(h.value()).getLong() - 1;
+            }
+        }
+        return r.offset();
+    }
 
     static byte[] memberKey(String group, String memberId) {
         byte[] g = group.getBytes(StandardCharsets.UTF_8);

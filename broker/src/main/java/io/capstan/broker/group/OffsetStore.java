@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * Committed offsets of every group, held in memory and made durable as records of an internal shard that goes
  * through the same group-committed, fsynced log as user data. A commit is visible (and answered) only once its
  * records are durable; on start the store replays the shard. When the shard outgrows its live data, the live set is
- * rewritten at the end and everything before it truncated (log cleaning by rewrite).
+ * rewritten at the end and everything before it truncated (log cleaning by rewrite; see {@link #compact()}).
  */
 public final class OffsetStore {
     public static final String TOPIC = "__capstan_offsets";
@@ -44,6 +44,12 @@ public final class OffsetStore {
     private final Map<String, Map<String, byte[]>> members = new ConcurrentHashMap<>();
     /** TxnOffsetCommits by producer id, durable but waiting for their transaction's marker (KIP-98). */
     private final Map<Long, Map<String, Map<TopicPartition, CommittedOffset>>> pending = new ConcurrentHashMap<>();
+    /** Where each producer's pending TxnOffsetCommits begin in the log: compaction must keep them. */
+    private final Map<Long, Long> pendingFrom = new ConcurrentHashMap<>();
+    /** Base offsets of writes in the log whose effect on the maps above is still to come (waiting for replication). */
+    private final java.util.concurrent.ConcurrentSkipListSet<Long> unapplied = new java.util.concurrent.ConcurrentSkipListSet<>();
+    /** While a compaction takes its copy: the lowest base offset of a write logged meanwhile. */
+    private volatile java.util.concurrent.atomic.AtomicLong loggedWhileCopying;
 
     /** How a durable commit becomes replicated: completes once every in-sync replica has it. */
     public interface Replicated {
@@ -73,11 +79,13 @@ public final class OffsetStore {
     private int replay() {
         int[] count = {0};
         long start = shard.logStartOffset();
+        LatestWrites latest = new LatestWrites();
         io.capstan.broker.log.ShardReplay.replay(logs, shard, (batch, bytes) -> {
             if (batch.isControlBatch()) {
                 io.capstan.broker.log.TxnMarker marker = io.capstan.broker.log.TxnMarker.read(bytes);
                 if (marker != null) {
-                    transactionEnded(batch.producerId(), marker.commit());
+                    transactionEnded(batch.producerId(), marker.commit(),
+                            (group, tp) -> latest.decides(new OffsetRecords.Key(group, tp), batch.baseOffset()));
                 }
                 return;
             }
@@ -85,16 +93,23 @@ public final class OffsetStore {
                 if (r.offset() < start) {
                     continue;
                 }
+                long writtenAt = OffsetRecords.writtenAt(r);
                 if (OffsetRecords.keyVersion(r.key()) == OffsetRecords.MEMBER_KEY) {
                     OffsetRecords.MemberKey key = OffsetRecords.decodeMemberKey(r.key());
-                    applyMember(key.group(), key.memberId(), r.hasValue() ? bytes(r.value()) : null);
+                    if (latest.decides(key, writtenAt)) {
+                        applyMember(key.group(), key.memberId(), r.hasValue() ? bytes(r.value()) : null);
+                    }
                 } else if (batch.isTransactional()) {
                     OffsetRecords.Key key = OffsetRecords.decodeKey(r.key());
                     pending.computeIfAbsent(batch.producerId(), p -> new ConcurrentHashMap<>())
                             .computeIfAbsent(key.group(), g -> new ConcurrentHashMap<>())
                             .put(key.partition(), OffsetRecords.decodeValue(r.value()));
+                    pendingFrom.merge(batch.producerId(), batch.baseOffset(), Math::min);
                 } else {
-                    apply(r);
+                    OffsetRecords.Key key = OffsetRecords.decodeKey(r.key());
+                    if (latest.decides(key, writtenAt)) {
+                        apply(key, r);
+                    }
                 }
                 count[0]++;
             }
@@ -146,20 +161,35 @@ public final class OffsetStore {
                 done.complete(OffsetWriteErrors.forClient(appended.error()));
                 return;
             }
+            logged(appended.baseOffset());
             replicated.await(shard, appended.baseOffset() + lastDelta).thenAccept(error -> {
                 Errors e = OffsetWriteErrors.forClient(error);
                 if (e == Errors.NONE) {
                     records.forEach((member, value) -> applyMember(group, member, value));
-                    maybeCompact();
                 }
+                applied(appended.baseOffset());
+                maybeCompact();
                 done.complete(e);
             });
         });
         return done;
     }
 
-    private void apply(Record r) {
-        OffsetRecords.Key key = OffsetRecords.decodeKey(r.key());
+    /** A write is in the log: until {@link #applied} its effect is missing from what compaction would copy. */
+    private void logged(long baseOffset) {
+        unapplied.add(baseOffset);
+        java.util.concurrent.atomic.AtomicLong copying = loggedWhileCopying; // read after the add: see compact()
+        if (copying != null) {
+            copying.accumulateAndGet(baseOffset, Math::min);
+        }
+    }
+
+    /** The write at this base offset has had its effect (or failed, and will have none until a replay). */
+    private void applied(long baseOffset) {
+        unapplied.remove(baseOffset);
+    }
+
+    private void apply(OffsetRecords.Key key, Record r) {
         if (r.hasValue()) {
             offsets.computeIfAbsent(key.group(), g -> new ConcurrentHashMap<>()).put(key.partition(), OffsetRecords.decodeValue(r.value()));
         } else {
@@ -203,23 +233,48 @@ public final class OffsetStore {
                 done.complete(appended.error() == Errors.INVALID_PRODUCER_EPOCH ? Errors.PRODUCER_FENCED : OffsetWriteErrors.forClient(appended.error()));
                 return;
             }
+            logged(appended.baseOffset());
             replicated.await(shard, appended.baseOffset() + lastDelta).thenAccept(error -> {
                 if (error == Errors.NONE) {
                     pending.computeIfAbsent(producerId, p -> new ConcurrentHashMap<>())
                             .computeIfAbsent(group, g -> new ConcurrentHashMap<>()).putAll(commits);
+                    pendingFrom.merge(producerId, appended.baseOffset(), Math::min);
                 }
+                applied(appended.baseOffset());
                 done.complete(OffsetWriteErrors.forClient(error));
             });
         });
         return done;
     }
 
-    /** The producer's transaction ended here (its marker is replicated): its pending offsets commit, or go. */
-    public void transactionEnded(long producerId, boolean commit) {
-        Map<String, Map<TopicPartition, CommittedOffset>> ended = pending.remove(producerId);
+    /**
+     * A transaction marker was appended to this shard at {@code offset}: once it is replicated the producer's pending
+     * offsets commit, or go. Completes with the replication's outcome after that.
+     */
+    public CompletableFuture<Errors> markerAppended(long producerId, boolean commit, long offset, CompletableFuture<Errors> replication) {
+        logged(offset);
+        return replication.thenApply(error -> {
+            if (error == Errors.NONE) {
+                transactionEnded(producerId, commit, (group, tp) -> true);
+            }
+            applied(offset);
+            return error;
+        });
+    }
+
+    /** Commits the producer's pending offsets that {@code decides} lets through (all, but in a replay), or drops them. */
+    private void transactionEnded(long producerId, boolean commit, java.util.function.BiPredicate<String, TopicPartition> decides) {
+        Map<String, Map<TopicPartition, CommittedOffset>> ended = pending.get(producerId);
         if (ended != null && commit) {
-            ended.forEach((group, commits) -> offsets.computeIfAbsent(group, g -> new ConcurrentHashMap<>()).putAll(commits));
+            ended.forEach((group, commits) -> commits.forEach((tp, c) -> {
+                if (decides.test(group, tp)) {
+                    offsets.computeIfAbsent(group, g -> new ConcurrentHashMap<>()).put(tp, c);
+                }
+            }));
         }
+        // gone from pending only once committed: a compaction's copy sees them in one place or the other
+        pending.remove(producerId);
+        pendingFrom.remove(producerId);
     }
 
     /** True while a transaction holds an offset of this group and partition that is not decided yet (KIP-447's require_stable). */
@@ -274,15 +329,19 @@ public final class OffsetStore {
                 done.complete(OffsetWriteErrors.forClient(appended.error()));
                 return;
             }
-            replicated.await(shard, appended.baseOffset() + lastDelta)
-                    .thenAccept(error -> applyCommitted(group, commits, tombstones, OffsetWriteErrors.forClient(error), done));
+            logged(appended.baseOffset());
+            replicated.await(shard, appended.baseOffset() + lastDelta).thenAccept(error -> {
+                applyCommitted(group, commits, tombstones, OffsetWriteErrors.forClient(error));
+                applied(appended.baseOffset());
+                maybeCompact();
+                done.complete(OffsetWriteErrors.forClient(error));
+            });
         });
         return done;
     }
 
     /** Once the commit is durable (and replicated, in a cluster) it becomes what OffsetFetch answers. */
-    private void applyCommitted(String group, Map<TopicPartition, CommittedOffset> commits, boolean tombstones, Errors error,
-                                CompletableFuture<Errors> done) {
+    private void applyCommitted(String group, Map<TopicPartition, CommittedOffset> commits, boolean tombstones, Errors error) {
         if (error == Errors.NONE) {
             if (tombstones) {
                 Map<TopicPartition, CommittedOffset> current = offsets.get(group);
@@ -295,9 +354,7 @@ public final class OffsetStore {
             } else {
                 offsets.computeIfAbsent(group, g -> new ConcurrentHashMap<>()).putAll(commits);
             }
-            maybeCompact();
         }
-        done.complete(error);
     }
 
     private void maybeCompact() {
@@ -315,66 +372,67 @@ public final class OffsetStore {
     }
 
     /**
-     * Writes the live offsets again at the end of the shard, then drops everything before them. A commit that raced
-     * the copy is written once more after the copy is durable (commit callbacks run in log order, so by then every
-     * earlier commit is applied), so replay always ends with the newest value. Returns the records rewritten.
+     * Writes the live offsets and members again at the end of the shard, then drops the log below them.
+     *
+     * <p>Commits keep arriving meanwhile, and a commit is applied to the maps only once replicated, so the copy can miss
+     * writes already in the log before it, and would undo them in a replay were it read as one more write. So the copy
+     * states where it stands: every record carries the offset {@code below} which the log's writes are all in it (its
+     * {@link OffsetRecords#COMPACTED_BELOW} header), and replay lets a write at or above that offset win over the copy
+     * ({@link LatestWrites}). The log is truncated no further than that offset, so every write the copy misses stays.
      */
     public int compact() throws Exception {
+        java.util.concurrent.atomic.AtomicLong loggedMeanwhile = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
+        loggedWhileCopying = loggedMeanwhile;
+        long end;
+        long below;
         Map<OffsetRecords.Key, CommittedOffset> copy = new java.util.HashMap<>();
-        offsets.forEach((g, m) -> m.forEach((tp, c) -> copy.put(new OffsetRecords.Key(g, tp), c)));
         Map<String, Map<String, byte[]>> memberCopy = new java.util.HashMap<>();
-        members.forEach((g, m) -> memberCopy.put(g, new java.util.HashMap<>(m)));
-        if (copy.isEmpty() && memberCopy.isEmpty()) {
-            return 0;
+        try {
+            end = shard.logEnd();
+            // a no-op through the log's queue: callbacks run in log order, so once it is done every write below `end`
+            // has been logged here (in unapplied, or in loggedMeanwhile once watched), or applied
+            logs.truncateBefore(shard, shard.logStartOffset()).get(60, java.util.concurrent.TimeUnit.SECONDS);
+            below = Math.min(end, Math.min(lowest(unapplied), lowest(pendingFrom.values())));
+            offsets.forEach((g, m) -> m.forEach((tp, c) -> copy.put(new OffsetRecords.Key(g, tp), c)));
+            members.forEach((g, m) -> memberCopy.put(g, new java.util.HashMap<>(m)));
+            below = Math.min(below, loggedMeanwhile.get());
+        } finally {
+            loggedWhileCopying = null;
+        }
+        // never past an open transaction's offsets: a new leader must find them pending when it replays
+        long newStart = Math.min(below, shard.lastStableOffset());
+        if (newStart <= shard.logStartOffset()) {
+            return 0; // a write still waiting holds the log where it is: nothing to gain yet
         }
         long before = shard.sizeBytes();
         List<Map.Entry<OffsetRecords.Key, CommittedOffset>> entries = new ArrayList<>(copy.entrySet());
-        long firstBase = -1;
+        org.apache.kafka.common.header.Header[] stands = OffsetRecords.compactedBelow(below);
         for (int i = 0; i < entries.size(); i += RECORDS_PER_BATCH) {
-            long base = appendAndWait(entries.subList(i, Math.min(entries.size(), i + RECORDS_PER_BATCH)));
-            firstBase = firstBase < 0 ? base : firstBase;
+            appendAndWait(entries.subList(i, Math.min(entries.size(), i + RECORDS_PER_BATCH)), stands);
         }
         for (var group : memberCopy.entrySet()) {
-            // a member written meanwhile was appended after its copy (one log, appended in order): replay ends with it
-            long base = appendMembersAndWait(group.getKey(), group.getValue());
-            firstBase = firstBase < 0 ? base : firstBase;
+            appendMembersAndWait(group.getKey(), group.getValue(), stands);
         }
-        List<Map.Entry<OffsetRecords.Key, CommittedOffset>> fixUps = new ArrayList<>();
-        copy.forEach((key, value) -> {
-            CommittedOffset now = get(key.group(), key.partition());
-            if (!value.equals(now)) {
-                fixUps.add(new java.util.AbstractMap.SimpleEntry<>(key, now));
-            }
-        });
-        if (!fixUps.isEmpty()) {
-            appendAndWait(fixUps);
-        }
-        for (var group : memberCopy.entrySet()) {
-            Map<String, byte[]> current = members.getOrDefault(group.getKey(), Map.of());
-            Map<String, byte[]> changed = new java.util.HashMap<>();
-            group.getValue().forEach((member, copied) -> {
-                byte[] now = current.get(member);
-                if (!java.util.Arrays.equals(now, copied)) {
-                    changed.put(member, now); // removed or rewritten while copying: the copy must not be the last word
-                }
-            });
-            if (!changed.isEmpty()) {
-                appendMembersAndWait(group.getKey(), changed);
-            }
-        }
-        // never past an open transaction's offsets: a new leader must find them pending when it replays
-        logs.truncateBefore(shard, Math.min(firstBase, shard.lastStableOffset())).get(60, java.util.concurrent.TimeUnit.SECONDS);
+        logs.truncateBefore(shard, newStart).get(60, java.util.concurrent.TimeUnit.SECONDS);
         int memberCount = memberCopy.values().stream().mapToInt(Map::size).sum();
-        log.info("compacted {}: {} live offsets and {} group members rewritten, {} bytes -> {} bytes", TOPIC, copy.size(), memberCount,
-                before, shard.sizeBytes());
+        log.info("compacted {}: {} live offsets and {} group members rewritten as of offset {}, {} bytes -> {} bytes", TOPIC,
+                copy.size(), memberCount, below, before, shard.sizeBytes());
         return copy.size() + memberCount;
     }
 
-    private long appendMembersAndWait(String group, Map<String, byte[]> records) throws Exception {
+    private static long lowest(java.util.Collection<Long> offsets) {
+        long lowest = Long.MAX_VALUE;
+        for (long offset : offsets) {
+            lowest = Math.min(lowest, offset);
+        }
+        return lowest;
+    }
+
+    private long appendMembersAndWait(String group, Map<String, byte[]> records, org.apache.kafka.common.header.Header[] headers) throws Exception {
         MemoryRecordsBuilder builder = MemoryRecords.builder(ByteBuffer.allocate(256 + records.size() * 512),
                 Compression.NONE, TimestampType.CREATE_TIME, 0L);
         long now = System.currentTimeMillis();
-        records.forEach((member, value) -> builder.append(now, OffsetRecords.memberKey(group, member), value));
+        records.forEach((member, value) -> builder.append(now, OffsetRecords.memberKey(group, member), value, headers));
         return appendBuiltAndWait(builder);
     }
 
@@ -391,14 +449,13 @@ public final class OffsetStore {
         return result.baseOffset();
     }
 
-    /** Appends one batch (a null value is a tombstone) and waits until it is durable; returns its base offset. */
-    private long appendAndWait(List<Map.Entry<OffsetRecords.Key, CommittedOffset>> entries) throws Exception {
+    /** Appends one batch and waits until it is durable; returns its base offset. */
+    private long appendAndWait(List<Map.Entry<OffsetRecords.Key, CommittedOffset>> entries, org.apache.kafka.common.header.Header[] headers) throws Exception {
         MemoryRecordsBuilder builder = MemoryRecords.builder(ByteBuffer.allocate(256 + entries.size() * 128),
                 Compression.NONE, TimestampType.CREATE_TIME, 0L);
         long now = System.currentTimeMillis();
         for (Map.Entry<OffsetRecords.Key, CommittedOffset> e : entries) {
-            builder.append(now, OffsetRecords.key(e.getKey().group(), e.getKey().partition()),
-                    e.getValue() == null ? null : OffsetRecords.value(e.getValue()));
+            builder.append(now, OffsetRecords.key(e.getKey().group(), e.getKey().partition()), OffsetRecords.value(e.getValue()), headers);
         }
         return appendBuiltAndWait(builder);
     }

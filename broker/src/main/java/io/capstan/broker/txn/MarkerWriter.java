@@ -25,9 +25,14 @@ public final class MarkerWriter {
     /** How long a marker may wait for the in-sync replicas (Kafka uses its request timeout, 30 s by default). */
     private static final int REPLICATION_TIMEOUT_MS = 30_000;
 
-    /** Told of a marker once it is replicated on a shard of the topic it listens to. */
+    /**
+     * Told of a marker as soon as it is in the log of a shard of the topic it listens to, on the log's thread (so in log
+     * order with the listener's own writes), with the replication to wait for; returns that replication's outcome once
+     * it has acted on it, and the marker's write completes only then.
+     */
     public interface Listener {
-        void markerWritten(Shard shard, long producerId, boolean commit);
+        CompletableFuture<Errors> markerAppended(Shard shard, long producerId, boolean commit, long offset,
+                                                 CompletableFuture<Errors> replication);
     }
 
     private final LogManager logs;
@@ -67,13 +72,10 @@ public final class MarkerWriter {
                 done.complete(appended.error());
                 return;
             }
-            replication.awaitReplicated(shard, appended.baseOffset(), minInsync, REPLICATION_TIMEOUT_MS).thenAccept(error -> {
-                Listener listener = listeners.get(tp.topic());
-                if (error == Errors.NONE && listener != null) {
-                    listener.markerWritten(shard, producerId, marker.commit());
-                }
-                done.complete(error);
-            });
+            CompletableFuture<Errors> replicated = replication.awaitReplicated(shard, appended.baseOffset(), minInsync, REPLICATION_TIMEOUT_MS);
+            Listener listener = listeners.get(tp.topic());
+            (listener == null ? replicated : listener.markerAppended(shard, producerId, marker.commit(), appended.baseOffset(), replicated))
+                    .thenAccept(done::complete);
         });
         return done;
     }
