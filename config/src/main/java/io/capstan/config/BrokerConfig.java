@@ -43,6 +43,7 @@ public record BrokerConfig(
         boolean rocksdbBlobFiles,
         boolean logDataFiles,
         long logDataFileBytes,
+        double logDataFileReclaimRatio,
         long logSegmentDeleteDelayMs,
         long maxPendingBytes,
         Limits limits,
@@ -219,8 +220,10 @@ public record BrokerConfig(
                     + "data.dir is in on-disk format 2, which Capstan before it cannot read. Off by default until it has "
                     + "run longer."),
             new Key("log.data.file.bytes", "268435456", "Size at which a data file is closed and the next begun; a file is deleted once retention, deletion, "
-                    + "truncation or compaction dropped every batch in it (so one long-retained shard keeps the files it "
-                    + "shares with short-lived ones)."),
+                    + "truncation or compaction dropped every batch in it, or once its live batches were moved out (log.data.file.reclaim.ratio)."),
+            new Key("log.data.file.reclaim.ratio", "0.5", "Share of a data file's bytes no longer referenced above which its live batches are copied to the "
+                    + "newest data file and the file deleted, so that a long-retained shard does not keep alive the files it shares with "
+                    + "short-lived ones. Checked every log.retention.check.interval.ms."),
             new Key("log.segment.delete.delay.ms", "60000", "How long after no batch in it is referenced a data file is deleted, so that a fetch that found a "
                     + "batch just before can still read it (as in Kafka)."),
             new Key("max.connections", "2147483647", "Most client connections across all listeners; a connection beyond it is closed at once, where Kafka leaves it waiting in the accept backlog (capstan_connections_closed_by_broker_total)."),
@@ -264,6 +267,8 @@ public record BrokerConfig(
         require(tailCacheMaxBytes >= -1, "tail.cache.max.bytes must be >= 0, or -1 for a quarter of the heap, got " + tailCacheMaxBytes);
         require(maxPendingBytes > 0, "queued.max.request.bytes must be > 0");
         require(logSegmentDeleteDelayMs >= 0, "log.segment.delete.delay.ms must be >= 0, got " + logSegmentDeleteDelayMs);
+        require(logDataFileReclaimRatio > 0 && logDataFileReclaimRatio <= 1,
+                "log.data.file.reclaim.ratio must be above 0 and at most 1, got " + logDataFileReclaimRatio);
         require(logDataFileBytes >= 65536 && logDataFileBytes <= 1L << 40, "log.data.file.bytes must be 65536 (64 KiB) to 2^40, got " + logDataFileBytes);
         require(limits.maxConnections() > 0, "max.connections must be > 0");
         require(limits.maxConnectionsPerIp() > 0, "max.connections.per.ip must be > 0");
@@ -396,6 +401,7 @@ public record BrokerConfig(
                 s.bool("rocksdb.blob.files"),
                 s.bool("log.data.files"),
                 s.longValue("log.data.file.bytes"),
+                s.decimal("log.data.file.reclaim.ratio"),
                 s.longValue("log.segment.delete.delay.ms"),
                 s.longValue("queued.max.request.bytes"),
                 new Limits(s.integer("max.connections"), s.integer("max.connections.per.ip"), s.longValue("connections.max.idle.ms"),

@@ -177,8 +177,11 @@ public final class DataFiles implements AutoCloseable {
         return n;
     }
 
-    /** Makes every written batch durable (fdatasync). WAL-sync thread, before the RocksDB WAL sync. */
-    void force() throws IOException {
+    /**
+     * Makes every written batch durable (fdatasync). WAL-sync thread, before the RocksDB WAL sync; the committer too,
+     * before writing references to batches it moved.
+     */
+    synchronized void force() throws IOException {
         if (unforced.isEmpty()) {
             return;
         }
@@ -278,6 +281,44 @@ public final class DataFiles implements AutoCloseable {
     /** Adds (or, negative, removes) bytes references point at in a file. Committer thread, after a successful write. */
     void referenced(int file, long bytes) {
         live.merge(file, bytes, Long::sum);
+    }
+
+    /**
+     * The closed file with the most bytes no reference points at, if they are at least {@code reclaimRatio} of it and
+     * some are still referenced (a file with none goes by itself); -1 when there is none.
+     */
+    int mostlyDead(double reclaimRatio) {
+        int victim = -1;
+        long mostDead = 0;
+        for (Map.Entry<Integer, Long> e : live.entrySet()) {
+            int id = e.getKey();
+            FileChannel channel = channels.get(id);
+            if (id == active || channel == null || e.getValue() <= 0) {
+                continue;
+            }
+            long size;
+            try {
+                size = channel.size();
+            } catch (IOException closed) {
+                continue; // deleted meanwhile
+            }
+            long dead = size - e.getValue();
+            if (dead >= reclaimRatio * size && dead > mostDead) {
+                victim = id;
+                mostDead = dead;
+            }
+        }
+        return victim;
+    }
+
+    /** Whether the file is still open here (not deleted). */
+    boolean exists(int file) {
+        return channels.containsKey(file);
+    }
+
+    /** Bytes a reference still points at in the file. */
+    long liveBytes(int file) {
+        return live.getOrDefault(file, 0L);
     }
 
     /** Every data file there is. */

@@ -66,6 +66,10 @@ public final class GroupCommitAppender implements AutoCloseable {
      * appended and deleted in one round is not seen at all: its file is then kept until the next start recounts.)
      */
     private final java.util.Set<ByteBuffer> droppedKeys = new java.util.HashSet<>();
+    /** Log keys this round moved to another data file, with their new entry (see {@link #dropped}). */
+    private final Map<ByteBuffer, byte[]> relocated = new HashMap<>();
+    /** Whether this round moves batches between data files. */
+    private boolean movedBatches;
 
     /** What one round does to one shard, applied to the shard only once the write is durable. */
     private static final class ShardChange {
@@ -169,6 +173,13 @@ public final class GroupCommitAppender implements AutoCloseable {
         return done;
     }
 
+    /** Moves batches out of a data file (see {@link LogCommand.Relocate}); completes with how many moved. */
+    CompletableFuture<Integer> relocate(List<LogCommand.Move> moves) {
+        CompletableFuture<Integer> done = new CompletableFuture<>();
+        queue.add(new LogCommand.Relocate(moves, new java.util.concurrent.atomic.AtomicInteger(), done));
+        return done;
+    }
+
     CompletableFuture<Void> drop(byte[] metaKey, List<Shard> shards) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         queue.add(new LogCommand.Drop(metaKey, shards, done));
@@ -244,6 +255,15 @@ public final class GroupCommitAppender implements AutoCloseable {
             DataFiles files = store.dataFiles();
             if (files != null) {
                 files.flush();
+                if (movedBatches) {
+                    // moved batches were acknowledged long ago: their new copies must be durable before any reference to
+                    // them can be (with log.flush.policy=interval the WAL may reach the disk before the next sync)
+                    try {
+                        files.force();
+                    } catch (java.io.IOException e) {
+                        throw new StorageException("the fsync of the data files failed: " + e.getMessage(), e);
+                    }
+                }
                 store.recordDataSynced(batch);
             }
             store.write(batch, false);
@@ -315,6 +335,8 @@ public final class GroupCommitAppender implements AutoCloseable {
             changes.clear();
             referenced.clear();
             droppedKeys.clear();
+            relocated.clear();
+            movedBatches = false;
         }
     }
 
@@ -439,6 +461,10 @@ public final class GroupCommitAppender implements AutoCloseable {
             stageReset(r, batch);
             return null;
         }
+        if (command instanceof LogCommand.Relocate r) {
+            stageRelocate(r, batch);
+            return null;
+        }
         if (command instanceof LogCommand.Drop d) {
             batch.delete(store.metaFamily(), d.metaKey());
             for (Shard shard : d.shards()) {
@@ -490,9 +516,40 @@ public final class GroupCommitAppender implements AutoCloseable {
     }
 
     private void dropped(byte[] key, byte[] value) {
-        if (BatchRef.is(value) && droppedKeys.add(ByteBuffer.wrap(key))) {
-            referenced.merge(BatchRef.file(value), (long) -BatchRef.batchLength(value), Long::sum);
+        if (!BatchRef.is(value)) {
+            return;
         }
+        ByteBuffer k = ByteBuffer.wrap(key);
+        if (droppedKeys.add(k)) {
+            referenced.merge(BatchRef.file(value), (long) -BatchRef.batchLength(value), Long::sum);
+        } else {
+            // moved earlier in this round (the store still shows the old reference): what goes is the new one
+            byte[] moved = relocated.remove(k);
+            if (moved != null && BatchRef.is(moved)) {
+                referenced.merge(BatchRef.file(moved), (long) -BatchRef.batchLength(moved), Long::sum);
+            }
+        }
+    }
+
+    /**
+     * Writes each batch again through {@link #logValue} (to the newest data file) and points its entry there, unless
+     * the entry was dropped earlier in this round or no longer holds the reference the batch was read through.
+     */
+    private void stageRelocate(LogCommand.Relocate r, WriteBatch batch) throws RocksDBException {
+        int moved = 0;
+        for (LogCommand.Move m : r.moves()) {
+            ByteBuffer key = ByteBuffer.wrap(m.key());
+            if (droppedKeys.contains(key) || !java.util.Arrays.equals(store.logEntry(m.key()), m.ref())) {
+                continue;
+            }
+            byte[] value = logValue(m.batch());
+            batch.put(store.logFamily(), m.key(), value);
+            dropped(m.key(), m.ref());
+            relocated.put(key, value);
+            moved++;
+        }
+        r.moved().set(moved);
+        movedBatches |= moved > 0;
     }
 
     /**
@@ -774,6 +831,8 @@ public final class GroupCommitAppender implements AutoCloseable {
                 reset.done().complete(null);
             } else if (command instanceof LogCommand.Drop d) {
                 d.done().complete(null);
+            } else if (command instanceof LogCommand.Relocate relocate) {
+                relocate.done().complete(relocate.moved().get());
             }
         }
         r.ends().keySet().forEach(listener::committed);
@@ -814,6 +873,8 @@ public final class GroupCommitAppender implements AutoCloseable {
             reset.done().completeExceptionally(cause);
         } else if (command instanceof LogCommand.Drop d) {
             d.done().completeExceptionally(cause);
+        } else if (command instanceof LogCommand.Relocate r) {
+            r.done().completeExceptionally(cause);
         }
     }
 

@@ -59,6 +59,15 @@ sealed interface LogCommand {
     /** Topic deletion: its metadata, batches, producer state and counters go in one write. */
     record Drop(byte[] metaKey, List<Shard> shards, CompletableFuture<Void> done) implements LogCommand {}
 
+    /**
+     * Data-file reclaiming: each batch goes to the newest data file and its entry points there, unless the entry no
+     * longer holds {@code ref} (dropped or rewritten since it was read). {@code moved}: how many were.
+     */
+    record Relocate(List<Move> moves, java.util.concurrent.atomic.AtomicInteger moved, CompletableFuture<Integer> done) implements LogCommand {}
+
+    /** One batch to move: its log key, the reference it was read through, and its bytes. */
+    record Move(byte[] key, byte[] ref, byte[] batch) {}
+
     /** Stops the committer after everything queued before it. */
     record Stop() implements LogCommand {}
 }

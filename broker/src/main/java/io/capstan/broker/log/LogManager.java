@@ -31,6 +31,7 @@ public final class LogManager implements AutoCloseable {
     private final LogCompactor compactor;
     private final CleanerStats cleanerStats = new CleanerStats();
     private final ScheduledExecutorService cleaner;
+    private final DataFileReclaimer reclaimer;
     private final ScheduledExecutorService scheduler;
     private final PendingWrites pending;
     private final FatalErrorHandler fatal;
@@ -69,6 +70,11 @@ public final class LogManager implements AutoCloseable {
         scheduler.scheduleWithFixedDelay(diskGuard::refresh, 1, 1, TimeUnit.SECONDS);
         scheduler.scheduleWithFixedDelay(() -> retention.runOnce(System.currentTimeMillis()),
                 config.retentionCheckIntervalMs(), config.retentionCheckIntervalMs(), TimeUnit.MILLISECONDS);
+        this.reclaimer = new DataFileReclaimer(store, appender, () -> current.get().logDataFileReclaimRatio());
+        if (store.dataFiles() != null) {
+            cleaner.scheduleWithFixedDelay(this::reclaimDataFilesQuietly, config.retentionCheckIntervalMs(), config.retentionCheckIntervalMs(),
+                    TimeUnit.MILLISECONDS);
+        }
         if (config.cleaner().enable()) {
             // its own thread: a long compaction must not hold up retention or the disk guard
             cleaner.scheduleWithFixedDelay(() -> runCleaner(System.currentTimeMillis()),
@@ -235,6 +241,22 @@ public final class LogManager implements AutoCloseable {
      * Compacts every shard of a compacted topic that is due; returns how many it compacted. Runs every
      * log.cleaner.backoff.ms on the cleaner thread; tests call it directly (one pass at a time: synchronized).
      */
+    /**
+     * One pass of data-file reclaiming ({@link DataFileReclaimer}): returns the batches moved out of a mostly dead
+     * file. Runs every log.retention.check.interval.ms on the cleaner thread; tests call it directly.
+     */
+    public synchronized int reclaimDataFiles() throws Exception {
+        return reclaimer.runOnce();
+    }
+
+    private void reclaimDataFilesQuietly() {
+        try {
+            reclaimDataFiles();
+        } catch (Exception e) {
+            log.warn("reclaiming a data file failed, tried again at the next check: {}", e.toString());
+        }
+    }
+
     public synchronized int runCleaner(long nowMs) {
         return compactor.runOnce(nowMs);
     }

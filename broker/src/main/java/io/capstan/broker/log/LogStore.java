@@ -325,6 +325,26 @@ public final class LogStore implements AutoCloseable {
         return tails;
     }
 
+    /** A log entry that points into a data file: its key and the reference. */
+    record Reference(byte[] key, byte[] ref) {}
+
+    /** Every log entry that points into data file {@code file}, in key order (a scan of the whole log). */
+    List<Reference> referencesInto(int file) {
+        List<Reference> found = new ArrayList<>();
+        byte[] value = new byte[BatchRef.SIZE];
+        try (ReadOptions options = new ReadOptions().setFillCache(false); RocksIterator it = db.newIterator(log, options)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                if (it.value(value) == BatchRef.SIZE && BatchRef.is(value) && BatchRef.file(value) == file) {
+                    found.add(new Reference(it.key(), value.clone()));
+                }
+            }
+            it.status();
+        } catch (RocksDBException e) {
+            throw new StorageException("the log in " + dir + " is damaged: " + e.getMessage() + ". " + DAMAGED_ADVICE, e);
+        }
+        return found;
+    }
+
     /** Meta key of how far the data files were durable at the last sync the committer knew of ({@link DataFiles#mark}). */
     static final String DATA_SYNCED_KEY = "data-files-synced";
 

@@ -137,6 +137,205 @@ class DataFilesTest {
         }
     }
 
+    /**
+     * Two shards share every file: "t" keeps its batches, "s" is truncated away. Each file is then mostly dead but not
+     * unreferenced; reclaiming moves t's batches to the newest file, and the old files go.
+     */
+    @Test
+    void mostlyDeadFilesAreReclaimedAndEveryLiveBatchStaysReadable() throws Exception {
+        Map<Long, byte[]> kept = new HashMap<>();
+        List<Path> shared;
+        try (LogManager logs = open(Map.of())) {
+            logs.createTopic("s", Uuid.randomUuid(), 1, Map.of());
+            Shard t = LogFixture.shardOf(logs);
+            Shard s = logs.catalog().shard(new TopicPartition("s", 0));
+            interleave(logs, t, s, kept, new Random(5), 120);
+            shared = dataFiles();
+            assertThat(shared).hasSizeGreaterThan(3);
+            logs.truncateBefore(s, s.logEnd()).get();
+            long onDisk = bytes(shared);
+            int inClosedFiles = kept.size() - batchesIn(logs, t, last(shared));
+
+            int moved = 0;
+            for (int pass = logs.reclaimDataFiles(); pass > 0; pass = logs.reclaimDataFiles()) {
+                moved += pass;
+            }
+            // the file appended to when reclaiming began may fill, close, and be reclaimed in turn: some batches move twice
+            assertThat(moved).as("every batch of t that was in a closed file moved").isGreaterThanOrEqualTo(inClosedFiles);
+            Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(dataFiles()).as("the closed files, reclaimed").doesNotContainAnyElementsOf(shared.subList(0, shared.size() - 1)));
+            assertThat(bytes(dataFiles())).as("bytes on disk: t's batches, not every batch").isLessThan(onDisk / 2);
+            assertEachBatch(logs, t, kept);
+            assertThat(logs.reclaimDataFiles()).as("nothing left to reclaim").isZero();
+        }
+        try (LogManager logs = open(Map.of())) {
+            assertEachBatch(logs, LogFixture.shardOf(logs), kept);
+        }
+    }
+
+    @Test
+    void aFileLessDeadThanTheReclaimRatioIsLeftAlone() throws Exception {
+        try (LogManager logs = open(Map.of("log.data.file.reclaim.ratio", "0.9"))) {
+            logs.createTopic("s", Uuid.randomUuid(), 1, Map.of());
+            Shard t = LogFixture.shardOf(logs);
+            Shard s = logs.catalog().shard(new TopicPartition("s", 0));
+            Map<Long, byte[]> kept = new HashMap<>();
+            interleave(logs, t, s, kept, new Random(6), 60);
+            List<Path> before = dataFiles();
+            logs.truncateBefore(s, s.logEnd()).get(); // three quarters of each file dead: under 0.9
+            assertThat(logs.reclaimDataFiles()).isZero();
+            assertThat(dataFiles()).isEqualTo(before);
+            assertEachBatch(logs, t, kept);
+        }
+    }
+
+    /**
+     * Reclaiming on its own thread while retention cuts the kept shard and new batches arrive: what is read back is
+     * exactly what was kept each time, and once everything is dropped every closed file goes (the counts of live bytes
+     * stay right). Whether a cut lands between a scan and its move here is up to the threads; the next two tests force it.
+     */
+    @Test
+    void reclaimingRacingTruncationNeitherBringsBatchesBackNorKeepsFiles() throws Exception {
+        try (LogManager logs = open(Map.of("log.data.file.reclaim.ratio", "0.3"))) {
+            logs.createTopic("s", Uuid.randomUuid(), 1, Map.of());
+            Shard t = LogFixture.shardOf(logs);
+            Shard s = logs.catalog().shard(new TopicPartition("s", 0));
+            Map<Long, byte[]> kept = new HashMap<>();
+            Random random = new Random(7);
+            java.util.concurrent.ExecutorService reclaiming = java.util.concurrent.Executors.newSingleThreadExecutor();
+            try {
+                for (int round = 0; round < 8; round++) {
+                    interleave(logs, t, s, kept, random, 40);
+                    logs.truncateBefore(s, s.logEnd()).get();
+                    java.util.concurrent.Future<Integer> reclaim = reclaiming.submit(logs::reclaimDataFiles);
+                    long cut = t.logEnd() - 50; // t's older half goes while its batches may be moving
+                    long boundary = kept.keySet().stream().filter(o -> o <= cut).max(Long::compare).orElse(0L);
+                    logs.truncateBefore(t, boundary).get();
+                    kept.keySet().removeIf(o -> o < boundary);
+                    reclaim.get();
+                    assertEachBatch(logs, t, kept);
+                }
+                logs.truncateBefore(t, t.logEnd()).get();
+                Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
+                        assertThat(dataFiles()).as("every file with no live batch went; only the one being appended to stays").hasSize(1));
+            } finally {
+                reclaiming.shutdownNow();
+            }
+        }
+    }
+
+    @Test
+    void aBatchDroppedBetweenTheScanAndTheMoveIsNotBroughtBack() throws Exception {
+        try (LogManager logs = open(Map.of())) {
+            Scanned scanned = scanMostlyDead(logs, new Random(8));
+            logs.truncateBefore(scanned.t(), scanned.t().logEnd()).get(); // after the scan, before the move
+            assertThat(logs.appender().relocate(scanned.moves()).get()).as("batches moved").isZero();
+            assertThat(read(logs, scanned.t())).as("t after the move").isEmpty();
+            Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
+                    assertThat(logs.store().dataFiles().exists(scanned.file())).as("the scanned file, unreferenced").isFalse());
+        }
+    }
+
+    /**
+     * The move and a truncation of its batches queued back to back, in both orders: usually one committer round, where
+     * the store still shows the old references to whichever comes second. Nothing comes back and no file is kept.
+     */
+    @Test
+    void aMoveAndADropOfTheSameBatchesQueuedTogetherLeaveNothingBehind() throws Exception {
+        for (boolean moveFirst : new boolean[] {true, false}) {
+            try (LogManager logs = open(Map.of())) {
+                Scanned scanned = scanMostlyDead(logs, new Random(moveFirst ? 9 : 10));
+                java.util.concurrent.CompletableFuture<Integer> moved;
+                java.util.concurrent.CompletableFuture<Void> cut;
+                Shard t = scanned.t();
+                long droppedBytes = logs.reader().bytesBefore(t, t.logEnd()); // read first: the two go in back to back
+                if (moveFirst) {
+                    moved = logs.appender().relocate(scanned.moves());
+                    cut = logs.appender().truncate(t, t.logEnd(), droppedBytes);
+                } else {
+                    cut = logs.appender().truncate(t, t.logEnd(), droppedBytes);
+                    moved = logs.appender().relocate(scanned.moves());
+                }
+                cut.get();
+                moved.get();
+                assertThat(read(logs, scanned.t())).as("t, move first: " + moveFirst).isEmpty();
+                // the moved copies went to the file being appended to: past a roll it must go too
+                for (int i = 0; i < 30; i++) {
+                    assertThat(LogFixture.append(logs, scanned.s(), batch(new Random(i), 3_000, -1, 0)).error()).isEqualTo(Errors.NONE);
+                }
+                logs.truncateBefore(scanned.s(), scanned.s().logEnd()).get();
+                Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
+                        assertThat(dataFiles()).as("only the file being appended to stays, move first: " + moveFirst).hasSize(1));
+            }
+            try (Stream<Path> all = Files.walk(dir)) {
+                for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+
+    private record Scanned(Shard t, Shard s, int file, List<LogCommand.Move> moves) {}
+
+    /** t and s interleaved, s truncated; the most dead file's references scanned and its batches read, as a reclaim does. */
+    private Scanned scanMostlyDead(LogManager logs, Random random) throws Exception {
+        logs.createTopic("s", Uuid.randomUuid(), 1, Map.of());
+        Shard t = LogFixture.shardOf(logs);
+        Shard s = logs.catalog().shard(new TopicPartition("s", 0));
+        interleave(logs, t, s, new HashMap<>(), random, 60);
+        logs.truncateBefore(s, s.logEnd()).get();
+        // more of s afterwards, so that what is appended to and what goes are different files
+        for (int i = 0; i < 30; i++) {
+            assertThat(LogFixture.append(logs, s, batch(random, 3_000, -1, 0)).error()).isEqualTo(Errors.NONE);
+        }
+        int file = logs.store().dataFiles().mostlyDead(0.5);
+        assertThat(file).as("a mostly dead file").isNotNegative();
+        List<LogCommand.Move> moves = new ArrayList<>();
+        for (LogStore.Reference r : logs.store().referencesInto(file)) {
+            moves.add(new LogCommand.Move(r.key(), r.ref(), logs.store().dataFiles().read(r.ref())));
+        }
+        assertThat(moves).as("t's batches in it").isNotEmpty();
+        return new Scanned(t, s, file, moves);
+    }
+
+    private static List<byte[]> read(LogManager logs, Shard shard) {
+        List<byte[]> read = new ArrayList<>();
+        logs.reader().read(shard, shard.logStartOffset(), shard.logEnd(), Integer.MAX_VALUE, true, read);
+        return read;
+    }
+
+    /** Appends {@code count} large batches to s and, every fourth, one to t, so the two share every file. */
+    private static void interleave(LogManager logs, Shard t, Shard s, Map<Long, byte[]> keptOfT, Random random, int count) throws Exception {
+        for (int i = 0; i < count; i++) {
+            assertThat(LogFixture.append(logs, s, batch(random, 3_000, -1, 0)).error()).isEqualTo(Errors.NONE);
+            if (i % 4 == 0) {
+                byte[] batch = batch(random, 3_000, -1, 0);
+                AppendResult r = LogFixture.append(logs, t, batch);
+                assertThat(r.error()).isEqualTo(Errors.NONE);
+                keptOfT.put(r.baseOffset(), batch);
+            }
+        }
+    }
+
+    private static int batchesIn(LogManager logs, Shard shard, Path file) {
+        int id = Integer.parseInt(file.getFileName().toString().replace(".batches", ""));
+        return (int) logs.store().referencesInto(id).stream().filter(r -> java.nio.ByteBuffer.wrap(r.key()).getInt(0) == shard.key()).count();
+    }
+
+    private static Path last(List<Path> files) {
+        return files.get(files.size() - 1);
+    }
+
+    private static long bytes(List<Path> files) throws java.io.IOException {
+        long total = 0;
+        for (Path p : files) {
+            if (Files.exists(p)) {
+                total += Files.size(p);
+            }
+        }
+        return total;
+    }
+
     @Test
     void deletingTheTopicDeletesItsFiles() throws Exception {
         try (LogManager logs = open(Map.of())) {
