@@ -11,15 +11,15 @@ public enum BrokerKind {
     KAFKA_DEFAULT("Kafka (default: no fsync)", false),
     KAFKA_FSYNC("Kafka (flush.messages=1)", false),
     CAPSTAN_SASL_SSL("Capstan over SASL_SSL (fsync before ack)", true),
-    CAPSTAN_DATA_FILES("Capstan with log.data.files=true (fsync before ack)", false),
+    CAPSTAN_INLINE("Capstan with log.data.files=false (fsync before ack)", false),
     KAFKA_SASL_SSL("Kafka over SASL_SSL (default: no fsync)", true);
 
     /** The main comparison (bench/run). */
     public static final List<BrokerKind> DEFAULT_SET = List.of(CAPSTAN, KAFKA_DEFAULT, KAFKA_FSYNC);
     /** The TLS comparison (bench/run --tls): each broker in the clear and over SASL_SSL. */
     public static final List<BrokerKind> TLS_SET = List.of(CAPSTAN, CAPSTAN_SASL_SSL, KAFKA_DEFAULT, KAFKA_SASL_SSL);
-    /** The data-file layout's A/B (bench/run --data-files, decision 0027): Capstan with and without it, and Kafka. */
-    public static final List<BrokerKind> DATA_FILES_SET = List.of(CAPSTAN, CAPSTAN_DATA_FILES, KAFKA_DEFAULT);
+    /** The data-file layout's A/B (bench/run --data-files, decision 0027): Capstan with (its default) and without it, and Kafka. */
+    public static final List<BrokerKind> DATA_FILES_SET = List.of(CAPSTAN_INLINE, CAPSTAN, KAFKA_DEFAULT);
 
     private final String label;
     private final boolean secured;
@@ -38,6 +38,6 @@ public enum BrokerKind {
     }
 
     public boolean capstan() {
-        return this == CAPSTAN || this == CAPSTAN_SASL_SSL || this == CAPSTAN_DATA_FILES;
+        return this == CAPSTAN || this == CAPSTAN_SASL_SSL || this == CAPSTAN_INLINE;
     }
 }

@@ -73,8 +73,8 @@ public final class BrokerUnderTest implements AutoCloseable {
         for (String setting : EXTRA_CAPSTAN_SETTINGS) {
             cmd.addAll(List.of("--set", setting));
         }
-        if (kind == BrokerKind.CAPSTAN_DATA_FILES) {
-            cmd.addAll(List.of("--set", "log.data.files=true"));
+        if (kind == BrokerKind.CAPSTAN_INLINE) {
+            cmd.addAll(List.of("--set", "log.data.files=false"));
         }
         if (tls == null) {
             cmd.addAll(List.of("--port", String.valueOf(port)));

@@ -28,14 +28,14 @@ import org.junit.jupiter.api.io.TempDir;
  * it is SIGKILLed and every write to its data directory that no fsync covered is undone, then it restarts on what a
  * disk would hold. With {@code log.flush.policy=always} no acknowledged record may be lost; with {@code interval}
  * (1 s here) the test must see records lost, and only records acknowledged within the last interval (plus 1 s of
- * scheduling slack) before the crash, as docs/configuration.md says. The third run is {@code always} with
- * {@code log.data.files} (decision 0027): batches in data files rolled at 64 KiB, synced before the RocksDB WAL that
- * refers to them; a second topic whose records retention drops after a second shares those files, so that they are
- * mostly dead and reclaimed (the checked topic's batches moved to newer files) while the crashes happen. The fourth is
- * that with {@code interval}: a moved batch was acknowledged long ago, so losing it would show as a loss older than the
- * interval. (The shim undoes every unsynced write together; a kernel that wrote the WAL back but not the data file is
- * not simulated: that case is why the committer fsyncs moved copies before writing their references.) Cycles:
- * -Dcapstan.powerloss.cycles (CI: 3).
+ * scheduling slack) before the crash, as docs/configuration.md says. Both run in the default layout
+ * ({@code log.data.files}, decision 0027): batches in data files, here rolled at 64 KiB, synced before the RocksDB WAL
+ * that refers to them; a second topic whose records retention drops after a second shares those files, so that they
+ * are mostly dead and reclaimed (the checked topic's batches moved to newer files) while the crashes happen. With
+ * {@code interval} a moved batch was acknowledged long ago, so losing it would show as a loss older than the interval.
+ * (The shim undoes every unsynced write together; a kernel that wrote the WAL back but not the data file is not
+ * simulated: that case is why the committer fsyncs moved copies before writing their references.) The last two runs
+ * keep every batch in RocksDB ({@code log.data.files=false}). Cycles: -Dcapstan.powerloss.cycles (CI: 3).
  */
 class PowerLossTest {
     static final String TOPIC = "power";
@@ -51,15 +51,17 @@ class PowerLossTest {
     private record Acked(AcknowledgedRecords.Ack ack, long ackedAtNanos) {}
 
     @ParameterizedTest(name = "log.flush.policy={0}")
-    @ValueSource(strings = {"always", "interval", "always with log.data.files", "interval with log.data.files"})
+    @ValueSource(strings = {"always", "interval", "always with batches in RocksDB", "interval with batches in RocksDB"})
     void acknowledgedRecordsSurviveMachineCrashesAsTheFlushPolicyPromises(String mode) throws Exception {
         String policy = mode.split(" ")[0];
         // data files (decision 0027) rolled at 64 KiB, so that the load rolls them many times between crashes
         Map<String, String> settings = new java.util.HashMap<>(Map.of("log.flush.policy", policy,
                 "log.flush.interval.ms", String.valueOf(INTERVAL_MS), "disk.min.free.bytes", "0"));
-        boolean dataFiles = mode.endsWith("log.data.files");
+        boolean dataFiles = !mode.endsWith("batches in RocksDB");
         if (dataFiles) {
-            settings.putAll(Map.of("log.data.files", "true", "log.data.file.bytes", "65536", "log.retention.check.interval.ms", "500"));
+            settings.putAll(Map.of("log.data.file.bytes", "65536", "log.retention.check.interval.ms", "500"));
+        } else {
+            settings.put("log.data.files", "false");
         }
         int cycles = Integer.getInteger("capstan.powerloss.cycles", 3);
         long seed = Long.getLong("capstan.powerloss.seed", System.nanoTime());

@@ -204,8 +204,13 @@ class CompactionPropertyTest {
     }
 
     static LogManager open(Path data) {
-        Map<String, String> settings = Map.of("data.dir", data.toString(), "disk.min.free.bytes", "0", "log.cleaner.enable", "false",
-                "log.cleaner.dedupe.buffer.size", "1048576");
+        return open(data, Map.of());
+    }
+
+    static LogManager open(Path data, Map<String, String> extra) {
+        Map<String, String> settings = new java.util.HashMap<>(Map.of("data.dir", data.toString(), "disk.min.free.bytes", "0",
+                "log.cleaner.enable", "false", "log.cleaner.dedupe.buffer.size", "1048576"));
+        settings.putAll(extra);
         LogManager logs = new LogManager(BrokerConfig.from(settings), CommitListener.NONE, CommitStats.NONE, FatalErrorHandler.haltProcess());
         if (logs.catalog().topic("t") == null) {
             logs.createTopic("t", org.apache.kafka.common.Uuid.randomUuid(), 1, Map.of("cleanup.policy", "compact",

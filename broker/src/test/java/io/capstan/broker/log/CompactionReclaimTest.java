@@ -27,6 +27,11 @@ import org.junit.jupiter.api.io.TempDir;
  * Measured as RocksDB's table-file bytes, with incompressible values.
  */
 class CompactionReclaimTest {
+    /**
+     * Batches inline in RocksDB: this is about its table files (with data files, compaction frees space by deleting the
+     * files nothing refers to any more, DataFilesTest).
+     */
+    private static final Map<String, String> INLINE = Map.of("log.data.files", "false");
     private static final int KEYS = 1_000;
     private static final int VALUE_BYTES = 1_024;
 
@@ -35,7 +40,7 @@ class CompactionReclaimTest {
 
     @Test
     void aShardWhoseHistoryCompactionRemovedShrinksOnDisk() throws Exception {
-        try (LogManager logs = CompactionPropertyTest.open(dir)) {
+        try (LogManager logs = CompactionPropertyTest.open(dir, INLINE)) {
             Shard shard = CompactionPropertyTest.shardOf(logs);
             Map<String, ByteBuffer> latest = write(logs, shard, 20); // ~20 MiB written, ~1 MiB live
             logs.store().compactRange(LogKeys.shardStart(shard.key()), LogKeys.shardEnd(shard.key())); // all of it in table files
@@ -54,7 +59,7 @@ class CompactionReclaimTest {
 
     @Test
     void aSmallPassLeavesTheFilesToRocksDb() throws Exception {
-        try (LogManager logs = CompactionPropertyTest.open(dir)) {
+        try (LogManager logs = CompactionPropertyTest.open(dir, INLINE)) {
             Shard shard = CompactionPropertyTest.shardOf(logs);
             Map<String, ByteBuffer> latest = write(logs, shard, 2); // ~1 MiB replaced: below the 4 MiB threshold
             assertThat(logs.runCleaner(System.currentTimeMillis())).isEqualTo(1);
