@@ -171,7 +171,7 @@ public final class Broker implements AutoCloseable {
             metrics.bindFetchPurgatory(purgatory);
             BrokerIdentity identity = new BrokerIdentity(config.nodeId(), config.clusterId(), config.security().listeners(),
                     config.security().interBrokerListener());
-            this.store = opened(openStore(cluster));
+            this.store = opened(new io.capstan.cluster.metadata.TimedMetadataStore(openStore(cluster), metrics::metadataStoreRequest));
             if (cluster.embedded()) {
                 EmbeddedCluster.prepare(store, config.nodeId(), config.dataDir(), logs);
             }

@@ -136,6 +136,8 @@ class LogLifecycleTest {
                     .contains("capstan_group_commit_batches_bucket")
                     .contains("capstan_rocksdb_pending_compaction_bytes")
                     .contains("capstan_rocksdb_memtable_bytes")
+                    .contains("capstan_data_files_bytes ").contains("capstan_data_files_live_bytes ")
+                    .contains("capstan_data_files_reclaimed_total 0.0").contains("capstan_data_files_moved_bytes_total 0.0")
                     .contains("capstan_connections")
                     .contains("capstan_network_received_bytes_total")
                     .contains("jvm_memory_used_bytes");

@@ -105,9 +105,12 @@ class ReplicationFaultTest {
                 if (fault == 0) {
                     int partition = random.nextInt(PARTITIONS);
                     int leader = shard(partition).leader();
+                    long counted = controller.failovers();
                     long killedAt = System.nanoTime();
                     brokers[leader].kill();
                     await().atMost(Duration.ofSeconds(60)).until(() -> shard(partition).leader() >= 0 && shard(partition).leader() != leader);
+                    // every shard the killed broker led failed over, this one among them: counted by the controller
+                    assertThat(controller.failovers()).as("failovers the controller counted").isGreaterThan(counted);
                     long firstAckAfter = load.times().awaitAckOfSendAfter(partition, killedAt);
                     unavailableMs.add((firstAckAfter - killedAt) / 1_000_000);
                     failovers++;

@@ -25,4 +25,17 @@ class OperatorMetricsTest {
                 .contains("capstan_operator_reconcile_duration_seconds_count 3")
                 .contains("capstan_operator_actions_total{action=\"broker_restart\"} 1.0");
     }
+
+    @Test
+    void eachClustersFailoverControllerIsCountedByCluster() throws Exception {
+        OperatorMetrics metrics = new OperatorMetrics(new PrometheusRegistry());
+        java.util.Map<String, long[]> counters = new java.util.TreeMap<>(java.util.Map.of("ns/a", new long[] {3, 40}, "ns/b", new long[] {0, 7}));
+        metrics.bindControllers(() -> counters);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrometheusTextFormatWriter.create().write(out, metrics.registry().scrape());
+        assertThat(out.toString(StandardCharsets.UTF_8))
+                .contains("capstan_controller_failovers_total{cluster=\"ns/a\"} 3.0")
+                .contains("capstan_controller_failovers_total{cluster=\"ns/b\"} 0.0")
+                .contains("capstan_controller_passes_total{cluster=\"ns/a\"} 40.0");
+    }
 }

@@ -46,6 +46,10 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
             .labelNames("listener", "stage").register(registry);
     private final Counter authSuccesses = Counter.builder().name("capstan_authentications_total")
             .help("Successful SASL authentications and TLS handshakes, by listener and stage").labelNames("listener", "stage").register(registry);
+    private final Histogram metadataStoreRequests = Histogram.builder().name("capstan_metadata_store_request_seconds")
+            .help("Requests to the cluster's metadata store (the API server on Kubernetes), by operation and outcome: ok, conflict "
+                    + "(a compare-and-set that lost a race), error").unit(Unit.SECONDS)
+            .classicOnly().classicExponentialUpperBounds(0.0001, 2, 18).labelNames("operation", "outcome").register(registry);
     private final Histogram commitBatches = Histogram.builder().name("capstan_group_commit_batches")
             .help("Record batches written per group commit (one RocksDB write and WAL sync)")
             .classicOnly().classicExponentialUpperBounds(1, 2, 13).register(registry);
@@ -91,6 +95,17 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
         GaugeWithCallback.builder().name("capstan_disk_full").help("1 while produce is refused for lack of disk space")
                 .callback(cb -> cb.call(logs.diskGuard().full() ? 1 : 0)).register(registry);
         bindCleaner(logs.cleanerStats());
+        GaugeWithCallback.builder().name("capstan_data_files_bytes").help("Bytes of the data files on disk (log.data.files), referenced or not")
+                .unit(Unit.BYTES).callback(cb -> cb.call(logs.dataFileStats()[0])).register(registry);
+        GaugeWithCallback.builder().name("capstan_data_files_live_bytes")
+                .help("Bytes of the data files that log entries still refer to; the rest goes as files are deleted or reclaimed")
+                .unit(Unit.BYTES).callback(cb -> cb.call(logs.dataFileStats()[1])).register(registry);
+        io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("capstan_data_files_reclaimed_total")
+                .help("Mostly dead data files whose live batches were moved to the newest file (log.data.file.reclaim.ratio)")
+                .callback(cb -> cb.call(logs.dataFileStats()[2])).register(registry);
+        io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("capstan_data_files_moved_bytes_total")
+                .help("Bytes of batches reclaiming moved out of mostly dead data files")
+                .callback(cb -> cb.call(logs.dataFileStats()[3])).register(registry);
     }
 
     /**
@@ -99,6 +114,11 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
      * of the shards it leads, and shards without a live leader (OfflinePartitionsCount: from the cluster's metadata, so every broker
      * reports the same figure; aggregate it with max, not sum).
      */
+    /** A request to the metadata store ended ({@link io.capstan.cluster.metadata.TimedMetadataStore}). */
+    public void metadataStoreRequest(String operation, long nanos, io.capstan.cluster.metadata.TimedMetadataStore.Outcome outcome) {
+        metadataStoreRequests.labelValues(operation, outcome.name().toLowerCase(java.util.Locale.ROOT)).observe(nanos / 1e9);
+    }
+
     public void bindReplication(io.capstan.broker.replica.ReplicaManager replicas, int me, java.util.function.IntSupplier defaultMinInsync) {
         io.capstan.cluster.view.ClusterView view = replicas.view();
         GaugeWithCallback.builder().name("capstan_leader_shards").help("Shards this broker leads")
@@ -118,6 +138,13 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
                     java.util.Set<Integer> alive = view.aliveBrokerIds();
                     cb.call(count(view, s -> s.leader() < 0 || !alive.contains(s.leader())));
                 }).register(registry);
+        GaugeWithCallback.builder().name("capstan_follower_lag_records_max")
+                .help("Largest number of records any follower of a shard this broker leads lacks of the leader's log, as of its last fetch")
+                .callback(cb -> cb.call(replicas.maxFollowerLag()[0])).register(registry);
+        GaugeWithCallback.builder().name("capstan_follower_lag_seconds_max")
+                .help("Longest time any follower of a shard this broker leads has not had everything the leader had "
+                        + "(compared with replica.lag.time.max.ms to drop it from the ISR)")
+                .callback(cb -> cb.call(replicas.maxFollowerLag()[1] / 1000.0)).register(registry);
         io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("capstan_isr_shrinks_total")
                 .help("ISR changes that removed a replica from a shard this broker leads").callback(cb -> cb.call(replicas.isrShrinks()))
                 .register(registry);

@@ -22,11 +22,78 @@ final class DataFileReclaimer {
     private final LogStore store;
     private final GroupCommitAppender appender;
     private final DoubleSupplier reclaimRatio;
+    private final java.util.concurrent.atomic.AtomicLong reclaimed = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong movedBytes = new java.util.concurrent.atomic.AtomicLong();
 
     DataFileReclaimer(LogStore store, GroupCommitAppender appender, DoubleSupplier reclaimRatio) {
         this.store = store;
         this.appender = appender;
         this.reclaimRatio = reclaimRatio;
+    }
+
+    /** One file's batches, read and handed to the committer a chunk at a time. */
+    private final class Pass {
+        private final DataFiles files;
+        private final int victim;
+        private List<LogCommand.Move> chunk = new ArrayList<>();
+        private long chunkBytes;
+        int moved;
+        long readBytes;
+
+        Pass(DataFiles files, int victim) {
+            this.files = files;
+            this.victim = victim;
+        }
+
+        void add(LogStore.Reference r) throws Exception {
+            // checked here (CRC32C): a damaged batch is reported and stays where it is, it is not copied on
+            byte[] batch;
+            try {
+                batch = files.read(r.ref());
+            } catch (StorageException e) {
+                if (!files.exists(victim)) {
+                    throw new FileGone();
+                }
+                throw e;
+            }
+            chunk.add(new LogCommand.Move(r.key(), r.ref(), batch));
+            chunkBytes += batch.length;
+            if (chunkBytes >= CHUNK_BYTES) {
+                flush();
+            }
+        }
+
+        void flush() throws Exception {
+            if (!chunk.isEmpty()) {
+                moved += move(chunk, chunkBytes);
+                readBytes += chunkBytes;
+                chunk = new ArrayList<>();
+                chunkBytes = 0;
+            }
+        }
+    }
+
+    private static final class FileGone extends RuntimeException {
+        FileGone() {
+            super(null, null, false, false);
+        }
+    }
+
+    private int move(List<LogCommand.Move> chunk, long bytes) throws Exception {
+        int moved = appender.relocate(chunk).get(60, TimeUnit.SECONDS);
+        // the moves the committer skipped (dropped since the scan) are few; the figure counts what was handed over
+        movedBytes.addAndGet(bytes);
+        return moved;
+    }
+
+    /** Files reclaimed since start. */
+    long reclaimed() {
+        return reclaimed.get();
+    }
+
+    /** Bytes of batches handed to the committer to move since start. */
+    long movedBytes() {
+        return movedBytes.get();
     }
 
     /** Reclaims the most dead file past the ratio, if any; returns the batches moved out of it. */
@@ -40,37 +107,19 @@ final class DataFileReclaimer {
             return 0;
         }
         long liveBefore = files.liveBytes(victim);
-        List<LogStore.Reference> references = store.referencesInto(victim);
-        int moved = 0;
-        long movedBytes = 0;
-        List<LogCommand.Move> chunk = new ArrayList<>();
-        long chunkBytes = 0;
-        for (LogStore.Reference r : references) {
-            // checked here (CRC32C): a damaged batch is reported and stays where it is, it is not copied on
-            byte[] batch;
-            try {
-                batch = files.read(r.ref());
-            } catch (StorageException e) {
-                if (!files.exists(victim)) {
-                    return moved; // every batch in it was dropped meanwhile, and the file went
-                }
-                throw e;
-            }
-            chunk.add(new LogCommand.Move(r.key(), r.ref(), batch));
-            chunkBytes += batch.length;
-            if (chunkBytes >= CHUNK_BYTES) {
-                moved += appender.relocate(chunk).get(60, TimeUnit.SECONDS);
-                movedBytes += chunkBytes;
-                chunk = new ArrayList<>();
-                chunkBytes = 0;
-            }
+        Pass pass = new Pass(files, victim);
+        try {
+            // streamed: a pass holds one chunk of batches, however many the file has
+            store.forEachReferenceInto(victim, pass::add);
+            pass.flush();
+        } catch (FileGone gone) {
+            return pass.moved; // every batch in it was dropped meanwhile, and the file went
         }
-        if (!chunk.isEmpty()) {
-            moved += appender.relocate(chunk).get(60, TimeUnit.SECONDS);
-            movedBytes += chunkBytes;
-        }
+        int moved = pass.moved;
+        long readBytes = pass.readBytes;
         log.info("reclaimed data file {}: {} bytes of it were still referenced; moved {} batches ({} bytes read) to the newest file",
-                victim, liveBefore, moved, movedBytes);
+                victim, liveBefore, moved, readBytes);
+        reclaimed.incrementAndGet();
         return moved;
     }
 }

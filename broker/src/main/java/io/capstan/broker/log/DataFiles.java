@@ -316,6 +316,15 @@ public final class DataFiles implements AutoCloseable {
         return channels.containsKey(file);
     }
 
+    /** Bytes references point at, in every file. */
+    long liveBytes() {
+        long total = 0;
+        for (long bytes : live.values()) {
+            total += bytes;
+        }
+        return total;
+    }
+
     /** Bytes a reference still points at in the file. */
     long liveBytes(int file) {
         return live.getOrDefault(file, 0L);
@@ -361,7 +370,7 @@ public final class DataFiles implements AutoCloseable {
     }
 
     /** Bytes of every data file on disk. */
-    long bytesOnDisk() {
+    public long bytesOnDisk() {
         long total = 0;
         for (FileChannel c : channels.values()) {
             try {

@@ -249,6 +249,16 @@ public final class LogManager implements AutoCloseable {
         return reclaimer.runOnce();
     }
 
+    /**
+     * The data files (log.data.files): {bytes on disk, bytes still referenced, files reclaimed, bytes moved by
+     * reclaiming}; zeros without them.
+     */
+    public long[] dataFileStats() {
+        DataFiles files = store.dataFiles();
+        return files == null ? new long[4]
+                : new long[] {files.bytesOnDisk(), files.liveBytes(), reclaimer.reclaimed(), reclaimer.movedBytes()};
+    }
+
     private void reclaimDataFilesQuietly() {
         try {
             reclaimDataFiles();

@@ -328,21 +328,31 @@ public final class LogStore implements AutoCloseable {
     /** A log entry that points into a data file: its key and the reference. */
     record Reference(byte[] key, byte[] ref) {}
 
+    /** What is done with each reference a scan finds; may block (the scan's snapshot of the log is held meanwhile). */
+    interface ReferenceVisitor {
+        void visit(Reference reference) throws Exception;
+    }
+
     /** Every log entry that points into data file {@code file}, in key order (a scan of the whole log). */
-    List<Reference> referencesInto(int file) {
+    List<Reference> referencesInto(int file) throws Exception {
         List<Reference> found = new ArrayList<>();
+        forEachReferenceInto(file, found::add);
+        return found;
+    }
+
+    /** Visits every log entry that points into data file {@code file}, in key order, as the scan finds it. */
+    void forEachReferenceInto(int file, ReferenceVisitor visitor) throws Exception {
         byte[] value = new byte[BatchRef.SIZE];
         try (ReadOptions options = new ReadOptions().setFillCache(false); RocksIterator it = db.newIterator(log, options)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 if (it.value(value) == BatchRef.SIZE && BatchRef.is(value) && BatchRef.file(value) == file) {
-                    found.add(new Reference(it.key(), value.clone()));
+                    visitor.visit(new Reference(it.key(), value.clone()));
                 }
             }
             it.status();
         } catch (RocksDBException e) {
             throw new StorageException("the log in " + dir + " is damaged: " + e.getMessage() + ". " + DAMAGED_ADVICE, e);
         }
-        return found;
     }
 
     /** Meta key of how far the data files were durable at the last sync the committer knew of ({@link DataFiles#mark}). */

@@ -634,6 +634,22 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         }
     }
 
+    /** The largest follower lag over the shards this broker leads: {records, milliseconds} (see {@link ReplicaTracker}). */
+    public long[] maxFollowerLag() {
+        long records = 0;
+        long ms = 0;
+        long now = view.now();
+        for (Role role : roles.values()) {
+            if (role instanceof Leading leading) {
+                synchronized (leading.tracker) {
+                    records = Math.max(records, leading.tracker.maxFollowerLagRecords());
+                    ms = Math.max(ms, leading.tracker.maxFollowerLagMs(now));
+                }
+            }
+        }
+        return new long[] {records, ms};
+    }
+
     /** ISR changes that removed a replica from a shard this broker leads (Kafka's IsrShrinksPerSec, as a total). */
     public long isrShrinks() {
         return isrShrinks.get();

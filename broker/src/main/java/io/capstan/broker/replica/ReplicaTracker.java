@@ -74,6 +74,32 @@ public final class ReplicaTracker {
         return advance();
     }
 
+    /** Records the furthest-behind follower lacks of the leader's log, as its last fetch said (0 with no followers). */
+    public long maxFollowerLagRecords() {
+        long leaderEnd = logEnd.get(leaderId);
+        long max = 0;
+        for (int r : replicas) {
+            if (r != leaderId) {
+                max = Math.max(max, leaderEnd - logEnd.get(r));
+            }
+        }
+        return max;
+    }
+
+    /**
+     * How long ago the follower caught up longest ago last had everything the leader had: what replica.lag.time.max.ms
+     * is compared with (0 with no followers).
+     */
+    public long maxFollowerLagMs(long nowMs) {
+        long max = 0;
+        for (int r : replicas) {
+            if (r != leaderId) {
+                max = Math.max(max, nowMs - lastCaughtUpMs.get(r));
+            }
+        }
+        return max;
+    }
+
     /** A follower's fetch said where its log starts. */
     public void followerLogStart(int replicaId, long start) {
         logStart.put(replicaId, start);

@@ -165,6 +165,12 @@ class DataFilesTest {
             Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
                     assertThat(dataFiles()).as("the closed files, reclaimed").doesNotContainAnyElementsOf(shared.subList(0, shared.size() - 1)));
             assertThat(bytes(dataFiles())).as("bytes on disk: t's batches, not every batch").isLessThan(onDisk / 2);
+            long[] stats = logs.dataFileStats();
+            assertThat(stats[1]).as("live bytes: every kept batch of t, nothing of s")
+                    .isEqualTo(kept.values().stream().mapToLong(b -> b.length).sum());
+            assertThat(stats[0]).as("bytes on disk, as counted").isEqualTo(bytes(dataFiles())).isGreaterThanOrEqualTo(stats[1]);
+            assertThat(stats[2]).as("files reclaimed").isGreaterThanOrEqualTo(shared.size() - 1L);
+            assertThat(stats[3]).as("bytes moved").isGreaterThanOrEqualTo((long) inClosedFiles * 3_000);
             assertEachBatch(logs, t, kept);
             assertThat(logs.reclaimDataFiles()).as("nothing left to reclaim").isZero();
         }
@@ -317,7 +323,7 @@ class DataFilesTest {
         }
     }
 
-    private static int batchesIn(LogManager logs, Shard shard, Path file) {
+    private static int batchesIn(LogManager logs, Shard shard, Path file) throws Exception {
         int id = Integer.parseInt(file.getFileName().toString().replace(".batches", ""));
         return (int) logs.store().referencesInto(id).stream().filter(r -> java.nio.ByteBuffer.wrap(r.key()).getInt(0) == shard.key()).count();
     }

@@ -31,6 +31,24 @@ class ReplicaTrackerTest {
     }
 
     @Test
+    void followerLagIsTheFurthestBehindInRecordsAndTheLongestSinceCaughtUp() {
+        ReplicaTracker t = new ReplicaTracker(1, List.of(1, 2, 3), List.of(1, 2, 3), 0, 0, 0, LAG);
+        assertThat(t.maxFollowerLagRecords()).isZero();
+        t.leaderAppended(100);
+        t.followerFetched(2, 100, 500);
+        t.followerFetched(3, 70, 500);
+        assertThat(t.maxFollowerLagRecords()).as("follower 3 lacks 30").isEqualTo(30);
+        assertThat(t.maxFollowerLagMs(900)).as("follower 3 last caught up when the tracker began, at 0").isEqualTo(900);
+        t.followerFetched(3, 100, 950);
+        assertThat(t.maxFollowerLagRecords()).isZero();
+        assertThat(t.maxFollowerLagMs(1000)).as("both caught up at 500 and 950").isEqualTo(500);
+        ReplicaTracker alone = new ReplicaTracker(1, List.of(1), List.of(1), 0, 0, 0, LAG);
+        alone.leaderAppended(10);
+        assertThat(alone.maxFollowerLagRecords()).isZero();
+        assertThat(alone.maxFollowerLagMs(5_000)).as("no followers, no lag").isZero();
+    }
+
+    @Test
     void highWatermarkIsTheSmallestLogEndInTheIsr() {
         ReplicaTracker t = new ReplicaTracker(1, List.of(1, 2, 3), List.of(1, 2, 3), 0, 0, 0, LAG);
         assertThat(t.leaderAppended(100)).isZero();

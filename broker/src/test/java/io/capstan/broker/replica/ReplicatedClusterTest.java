@@ -41,6 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  * replication, acks=all with min.insync.replicas, failover without loss, and ISR shrink and expand.
  */
 class ReplicatedClusterTest {
+    private static final long REPLICA_LAG_MS = 1500;
     @TempDir
     Path dir;
 
@@ -58,7 +59,7 @@ class ReplicatedClusterTest {
         s.put("disk.min.free.bytes", "0");
         s.put("broker.lease.ms", "1500");
         s.put("broker.heartbeat.interval.ms", "500");
-        s.put("replica.lag.time.max.ms", "1500");
+        s.put("replica.lag.time.max.ms", String.valueOf(REPLICA_LAG_MS));
         s.put("replica.fetch.max.wait.ms", "100");
         s.put("log.cleaner.backoff.ms", "200"); // only compacted topics are touched by it
         brokers[id] = new Broker(BrokerConfig.from(s), s);
@@ -119,6 +120,22 @@ class ReplicatedClusterTest {
         }
         assertThat(found).as("metric %s is exported", name).isTrue();
         return sum;
+    }
+
+    /** How many metadata-store requests of this operation and outcome the broker's histogram counted. */
+    private static long requestsTimed(Broker broker, String operation, String outcome) {
+        for (io.prometheus.metrics.model.snapshots.MetricSnapshot m : broker.metrics().registry().scrape()) {
+            if (!m.getMetadata().getPrometheusName().equals("capstan_metadata_store_request_seconds")) {
+                continue;
+            }
+            for (io.prometheus.metrics.model.snapshots.DataPointSnapshot d : m.getDataPoints()) {
+                if (d instanceof io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot h
+                        && operation.equals(h.getLabels().get("operation")) && outcome.equals(h.getLabels().get("outcome"))) {
+                    return h.getCount();
+                }
+            }
+        }
+        return 0;
     }
 
     private ShardState state(String topic, int partition) {
@@ -383,6 +400,8 @@ class ReplicatedClusterTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> metric(leading, "capstan_under_replicated_shards") == 0);
         assertThat(metric(leading, "capstan_under_min_isr_shards")).isZero();
         assertThat(metric(leading, "capstan_leader_shards")).isPositive();
+        // every broker renews its lease by compare-and-set on the (local, here) metadata store
+        await().atMost(Duration.ofSeconds(30)).until(() -> requestsTimed(leading, "compare_and_set", "ok") > 0);
         assertThat(metric(brokers[follower], "capstan_replica_shards")).isPositive();
         double shrinksBefore = metric(leading, "capstan_isr_shrinks_total");
         double expandsBefore = metric(leading, "capstan_isr_expands_total");
@@ -397,6 +416,8 @@ class ReplicatedClusterTest {
                     && metric(leading, "capstan_under_min_isr_shards") >= 1);
             assertThat(metric(leading, "capstan_isr_shrinks_total")).isGreaterThan(shrinksBefore);
             assertThat(metric(leading, "capstan_offline_shards")).as("every shard still has a live leader").isZero();
+            // the stopped follower has not caught up since it stopped (or since the leader's epoch began): the figure grows
+            await().atMost(Duration.ofSeconds(30)).until(() -> metric(leading, "capstan_follower_lag_seconds_max") >= 2.0);
             // the store shows the smaller ISR first; the leader refuses up front once its own view does
             Broker leader = brokers[initial.leader()];
             await().atMost(Duration.ofSeconds(30)).until(() -> leader.replicas().canAppend(
@@ -417,6 +438,9 @@ class ReplicatedClusterTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> metric(leading, "capstan_under_replicated_shards") == 0
                 && metric(leading, "capstan_under_min_isr_shards") == 0);
         assertThat(metric(leading, "capstan_isr_expands_total")).isGreaterThan(expandsBefore);
+        // back in sync: it has had everything since (the follower fetches at least every replica.fetch.wait.max.ms)
+        await().atMost(Duration.ofSeconds(30)).until(() -> metric(leading, "capstan_follower_lag_seconds_max") < 1.0
+                && metric(leading, "capstan_follower_lag_records_max") == 0);
         try (KafkaProducer<String, String> producer = producer()) {
             produce(producer, "strict", 100, 100);
         }

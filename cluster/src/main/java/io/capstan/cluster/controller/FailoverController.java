@@ -138,6 +138,7 @@ public final class FailoverController implements AutoCloseable {
 
     /** One pass over the cache; returns how many shards changed. */
     public int pass() {
+        passes.incrementAndGet();
         long now = clock.getAsLong();
         if (watch != null) {
             watch.track(view.aliveBrokers());
@@ -159,15 +160,16 @@ public final class FailoverController implements AutoCloseable {
                 pending.remove(e.getKey(), written);
             }
             ShardState shard = v.state();
-            Optional<ShardState> next = LeaderElection.failover(shard, alive).or(() -> LeaderElection.recover(shard, alive))
-                    .or(() -> LeaderElection.fenceDead(shard, alive));
+            Optional<ShardState> failedOver = LeaderElection.failover(shard, alive).or(() -> LeaderElection.recover(shard, alive));
+            Optional<ShardState> next = failedOver.or(() -> LeaderElection.fenceDead(shard, alive));
             if (next.isEmpty() && preferredDue) {
                 next = LeaderElection.preferred(shard, alive);
             }
             if (next.isEmpty()) {
                 next = Reassignment.complete(shard, alive);
             }
-            next.ifPresent(n -> decisions.add(new Decision(e.getKey(), shard, v.version(), n)));
+            boolean failover = failedOver.isPresent();
+            next.ifPresent(n -> decisions.add(new Decision(e.getKey(), shard, v.version(), n, failover && n.leader() != shard.leader())));
         }
         // shards without a live leader first: fencing a dead follower can wait, a shard nobody leads cannot
         decisions.sort(java.util.Comparator.comparing(d -> d.from().leader() == d.to().leader()));
@@ -260,7 +262,21 @@ public final class FailoverController implements AutoCloseable {
         return false;
     }
 
-    private record Decision(ShardId id, ShardState from, long version, ShardState to) {}
+    /** {@code failover}: the shard's leader was gone and this gives it another (or its only replica back). */
+    private record Decision(ShardId id, ShardState from, long version, ShardState to, boolean failover) {}
+
+    private final java.util.concurrent.atomic.AtomicLong failovers = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong passes = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Shards given a new leader because theirs was gone, since start (Kafka counts these as leader elections). */
+    public long failovers() {
+        return failovers.get();
+    }
+
+    /** Passes over every shard since start. */
+    public long passes() {
+        return passes.get();
+    }
 
     /** Versions this controller wrote that its cache has not shown yet. */
     private final Map<ShardId, Long> pending = new java.util.concurrent.ConcurrentHashMap<>();
@@ -287,6 +303,9 @@ public final class FailoverController implements AutoCloseable {
                 changed.addAndGet(written.size());
                 for (ShardId id : written.keySet()) {
                     Decision d = byId.get(id);
+                    if (d.failover()) {
+                        failovers.incrementAndGet();
+                    }
                     log.info("{}: leader {} -> {} (epoch {}), in sync {}", id, d.from().leader(), d.to().leader(), d.to().leaderEpoch(), d.to().isr());
                 }
             } catch (RuntimeException e) {

@@ -48,6 +48,8 @@ class FailoverControllerTest {
             clock.addAndGet(2000);
             CaughtUp.with(store, cache);
             assertThat(controller.pass()).as("one failover, one dead follower fenced").isEqualTo(2);
+            assertThat(controller.failovers()).as("failovers counted: the fenced follower is not one").isEqualTo(1);
+            assertThat(controller.passes()).isEqualTo(2);
             CaughtUp.with(store, cache);
             ShardState moved = new io.capstan.cluster.metadata.ShardStore(store).get("orders", 0).orElseThrow().state();
             assertThat(moved.leader()).isEqualTo(2);
@@ -185,6 +187,7 @@ class FailoverControllerTest {
             assertThat(controller.pass()).as("off unless enabled").isZero();
             controller.withPreferredLeaderElection(10_000);
             assertThat(controller.pass()).isEqualTo(1);
+            assertThat(controller.failovers()).as("a preferred election is not a failover").isZero();
             ShardState back = new io.capstan.cluster.metadata.ShardStore(store).get("t", 0).orElseThrow().state();
             assertThat(back.leader()).isEqualTo(1);
             assertThat(back.leaderEpoch()).isEqualTo(5);

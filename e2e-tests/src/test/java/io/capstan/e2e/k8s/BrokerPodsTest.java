@@ -306,6 +306,9 @@ class BrokerPodsTest {
         String body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://" + operator.getStatus().getPodIP()
                 + ":" + port + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
         assertThat(body).contains("capstan_operator_reconciles_total{outcome=\"ok\"}");
+        assertThat(metric(body, "capstan_controller_passes_total{cluster=\"" + NS + "/minimal\"}"))
+                .as("passes of the cluster's failover controller, run by the operator").isPositive();
+        assertThat(body).contains("capstan_controller_failovers_total{cluster=\"" + NS + "/minimal\"}");
         // a pass reads the StatefulSet and pods from informer caches: its own requests are the writes alone
         double passes = metric(body, "capstan_operator_reconcile_api_calls_count");
         double requests = metric(body, "capstan_operator_reconcile_api_calls_sum");

@@ -63,6 +63,7 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         this(client, writer, safety, new ClusterControllers(client, 1000));
         this.events = EventRecorder.kubernetes(client);
         this.metrics = metrics;
+        metrics.bindControllers(controllers::counters);
     }
 
     private BrokerClusterReconciler(KubernetesClient client, ResourceWriter writer, RestartSafetyProbe safety, ClusterControllers controllers) {

@@ -26,6 +26,19 @@ public final class OperatorMetrics {
                 .classicOnly().classicExponentialUpperBounds(1, 2, 10).register(registry);
     }
 
+    /**
+     * The failover controllers the operator runs, one per cluster ({@code namespace/name}): {@code counters} gives each
+     * one's failovers and passes since it started.
+     */
+    public void bindControllers(java.util.function.Supplier<java.util.Map<String, long[]>> counters) {
+        io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("capstan_controller_failovers_total")
+                .help("Shards the cluster's failover controller gave a new leader because theirs was gone").labelNames("cluster")
+                .callback(cb -> counters.get().forEach((cluster, c) -> cb.call(c[0], cluster))).register(registry);
+        io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("capstan_controller_passes_total")
+                .help("Passes of the cluster's failover controller over every shard").labelNames("cluster")
+                .callback(cb -> counters.get().forEach((cluster, c) -> cb.call(c[1], cluster))).register(registry);
+    }
+
     public void apiCalls(int requests) {
         apiCalls.observe(requests);
     }

@@ -44,6 +44,13 @@ public final class ClusterControllers implements AutoCloseable {
         }).view();
     }
 
+    /** Each running controller's {failovers, passes}, by cluster ({@code namespace/name}). */
+    public java.util.Map<String, long[]> counters() {
+        java.util.Map<String, long[]> counters = new java.util.TreeMap<>();
+        running.forEach((cluster, r) -> counters.put(cluster, new long[] {r.controller().failovers(), r.controller().passes()}));
+        return counters;
+    }
+
     public void stop(BrokerCluster cluster) {
         Running r = running.remove(key(cluster));
         if (r != null) {
