@@ -104,7 +104,8 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
                 .help("Mostly dead data files whose live batches were moved to the newest file (log.data.file.reclaim.ratio)")
                 .callback(cb -> cb.call(logs.dataFileStats()[2])).register(registry);
         io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("capstan_data_files_moved_bytes_total")
-                .help("Bytes of batches reclaiming moved out of mostly dead data files")
+                .help("Bytes of batches reclaiming read from mostly dead data files and handed to the committer to move (one dropped "
+                        + "meanwhile is counted but not moved)")
                 .callback(cb -> cb.call(logs.dataFileStats()[3])).register(registry);
     }
 

@@ -250,8 +250,8 @@ public final class LogManager implements AutoCloseable {
     }
 
     /**
-     * The data files (log.data.files): {bytes on disk, bytes still referenced, files reclaimed, bytes moved by
-     * reclaiming}; zeros without them.
+     * The data files (log.data.files): {bytes on disk, bytes still referenced, files reclaimed, bytes reclaiming
+     * handed to the committer to move}; zeros without them.
      */
     public long[] dataFileStats() {
         DataFiles files = store.dataFiles();
