@@ -706,7 +706,10 @@ class BrokerPodsTest {
                 String host = SECURE + "-" + i + "." + SECURE + "-brokers." + NS + ".svc";
                 await(host + " serves a certificate of the new CA").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
                         .ignoreExceptions().untilAsserted(() -> servedCertificate(host, 9093).verify(newCa.getPublicKey()));
-                servedCertificate(host, 9091, peer).verify(newCa.getPublicKey());
+                // each listener re-reads its stores on its own schedule (at most once per check interval)
+                await(host + " replication listener serves a certificate of the new CA").atMost(Duration.ofMinutes(1))
+                        .pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+                        .untilAsserted(() -> servedCertificate(host, 9091, peer).verify(newCa.getPublicKey()));
             }
             load.awaitMoreAcknowledged(300);
             acked = load.acked;
