@@ -75,6 +75,7 @@ import io.capstan.cluster.metadata.LocalFileMetadataStore;
 import io.capstan.cluster.metadata.MetadataCache;
 import io.capstan.cluster.view.ClusterView;
 import io.capstan.cluster.metadata.MetadataStore;
+import io.capstan.cluster.version.ClusterVersion;
 import io.capstan.broker.net.KafkaServer;
 import io.capstan.broker.net.ListenerSecurities;
 import io.capstan.broker.kafka.SaslOutOfPlace;
@@ -106,6 +107,7 @@ public final class Broker implements AutoCloseable {
     private final KafkaServer kafka;
     private final AdminServer admin;
     private final MetadataStore store;
+    private final ClusterVersionGate clusterVersion;
     private final ClusterView view;
     private final ReplicaManager replicas;
     private final ClusterTopics topics;
@@ -151,7 +153,10 @@ public final class Broker implements AutoCloseable {
             this.admin = config.adminPort() < 0 ? null : opened(new AdminServer(config.host(), config.adminPort(), metrics.registry(),
                     () -> live, () -> ready, config.adminTokenFile(), config.security().secured()));
             ReplicaManager[] committedTo = new ReplicaManager[1];
-            this.logs = opened(new LogManager(config, current, shard -> {
+            // the cluster version first: it decides what the log may write (decision 0028)
+            this.store = opened(new io.capstan.cluster.metadata.TimedMetadataStore(openStore(cluster), metrics::metadataStoreRequest));
+            this.clusterVersion = opened(ClusterVersionGate.atStart(store, config));
+            this.logs = opened(new LogManager(config, current, clusterVersion.allowsDataFilesAtStart(), shard -> {
                 ReplicaManager r = committedTo[0];
                 if (r != null) {
                     r.committed(shard);
@@ -171,11 +176,11 @@ public final class Broker implements AutoCloseable {
             metrics.bindFetchPurgatory(purgatory);
             BrokerIdentity identity = new BrokerIdentity(config.nodeId(), config.clusterId(), config.security().listeners(),
                     config.security().interBrokerListener());
-            this.store = opened(new io.capstan.cluster.metadata.TimedMetadataStore(openStore(cluster), metrics::metadataStoreRequest));
             if (cluster.embedded()) {
                 EmbeddedCluster.prepare(store, config.nodeId(), config.dataDir(), logs);
             }
             MetadataCache cache = opened(MetadataCache.open(store, METADATA_SYNC_TIMEOUT));
+            clusterVersion.follow(cache, fatal);
             this.view = opened(new ClusterView(cache, System::currentTimeMillis));
             this.brokerConfigs = opened(new DynamicConfigStore(cache, config.nodeId(), settings, current));
             this.replicas = opened(new ReplicaManager(config.nodeId(), logs, view, cluster, purgatory,
@@ -356,7 +361,7 @@ public final class Broker implements AutoCloseable {
     private void join(BrokerIdentity identity) {
         BrokerConfig.Replication settings = config.replication();
         BrokerLease lease = new BrokerLease(store, new BrokerRegistration(config.nodeId(), identity.host(), identity.port(),
-                rack, 0, admin == null ? 0 : admin.port(), identity.endpoints()), settings.leaseMs(), settings.heartbeatMs(), System::currentTimeMillis);
+                rack, 0, admin == null ? 0 : admin.port(), identity.endpoints()).supportingUpTo(ClusterVersion.LATEST), settings.leaseMs(), settings.heartbeatMs(), System::currentTimeMillis);
         if (!settings.embedded() && logs.store().freshLog()) {
             // a new disk under a broker the metadata may count in sync: it must not be elected before it has copied anything
             EmptyLogRejoin.leaveInSyncSets(view, config.nodeId());
@@ -422,7 +427,9 @@ public final class Broker implements AutoCloseable {
         Reassignments reassignments = new Reassignments(store, System::currentTimeMillis);
         CreateTopicsHandler createTopics = new CreateTopicsHandler(topics, config.defaultPartitions(),
                 config.replication().defaultReplicationFactor(), this::awaitApplied, controlRequests, config.limits().maxPartitions());
-        return apis.add(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis, () -> current.get().transactions().version()))
+        return apis.add(ApiKeys.API_VERSIONS, new ApiVersionsHandler(apis, () -> current.get().transactions().version(), clusterVersion::level))
+                .add(ApiKeys.UPDATE_FEATURES, (short) 0, (short) 1, new io.capstan.broker.kafka.UpdateFeaturesHandler(
+                        new io.capstan.cluster.version.ClusterVersionStore(store), controlRequests))
                 .add(ApiKeys.METADATA, new MetadataHandler(identity, membership, view, config.autoCreateTopics() ? createTopics::autoCreate : null))
                 .add(ApiKeys.PRODUCE, new ProduceHandler(logs, replicas, current, this::verifyInTransaction))
                 .add(ApiKeys.FETCH, new FetchHandler(logs, purgatory, replicas, config.limits().fetchMaxBytes(),

@@ -216,9 +216,9 @@ public record BrokerConfig(
             new Key("rocksdb.blob.files", "false", "Keep record batches in RocksDB blob files (BlobDB) so compaction moves only keys."),
             new Key("log.data.files", "true", "Append record batches of 512 bytes or more to data files beside RocksDB, which keeps only a 77-byte "
                     + "reference: each byte reaches the disk once instead of in RocksDB's WAL, flush and compactions "
-                    + "(decision 0027). The data files are fsynced before the WAL that refers to them. Once a batch is "
-                    + "written so, the data.dir is in on-disk format 2, which Capstan before it cannot read: set false before "
-                    + "upgrading a directory a rollback must still open in place (docs/operations.md)."),
+                    + "(decision 0027). The data files are fsynced before the WAL that refers to them. Takes effect once the "
+                    + "cluster version (capstan.version) is 2 or more, from the broker's next start: the data.dir is then in "
+                    + "on-disk format 2, which Capstan before it cannot read (docs/operations.md, \"Upgrades and the cluster version\")."),
             new Key("log.data.file.bytes", "268435456", "Size at which a data file is closed and the next begun; a file is deleted once retention, deletion, "
                     + "truncation or compaction dropped every batch in it, or once its live batches were moved out (log.data.file.reclaim.ratio)."),
             new Key("log.data.file.reclaim.ratio", "0.5", "Share of a data file's bytes no longer referenced above which its live batches are copied to the "

@@ -4,8 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.capstan.cluster.metadata.BrokerRegistration;
 import io.capstan.cluster.metadata.LocalFileMetadataStore;
+import io.capstan.cluster.metadata.MetadataCodec;
+import io.capstan.cluster.version.ClusterVersion;
 import java.io.File;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -168,6 +172,80 @@ class KafkaToolsTest {
         } finally {
             BrokerProcess.stopAll(brokers);
         }
+    }
+
+    /**
+     * An upgrade from a build before cluster versions, as kafka-features.sh sees it: the cluster stays at capstan.version 1
+     * (batches in RocksDB, nothing the old build cannot read) until every broker supports more; the tool shows the
+     * supported range and the level, a finalize is refused while a broker runs the old build and names it, a dry run
+     * writes nothing, and after the finalize and a restart the brokers write data files.
+     */
+    @Test
+    void kafkaFeaturesFinalizesTheClusterVersionOnceEveryBrokerSupportsIt() throws Exception {
+        Path metadata = dir.resolve("metadata");
+        BrokerProcess[] brokers = new BrokerProcess[2];
+        try (LocalFileMetadataStore store = new LocalFileMetadataStore(metadata, 100);
+             ControllerProcess controller = new ControllerProcess(metadata, Path.of("target", "kafka-tools-logs", "features-controller.log")).start()) {
+            // the registrations a cluster of the previous build left: no cluster version announced, none finalized
+            for (int id = 0; id < brokers.length; id++) {
+                store.create(BrokerRegistration.key(id), MetadataCodec.encode(new BrokerRegistration(id, "127.0.0.1", 1, null, 0)));
+            }
+            for (int id = 0; id < brokers.length; id++) {
+                brokers[id] = new BrokerProcess(dir.resolve("features-" + id), Path.of("target", "kafka-tools-logs", "features-" + id),
+                        Map.of("node.id", String.valueOf(id), "metadata.dir", metadata.toString(), "disk.min.free.bytes", "0"));
+                brokers[id].start();
+            }
+            String bootstrap = BrokerProcess.bootstrap(brokers);
+            String feature = "org.apache.kafka.tools.FeatureCommand";
+            assertThat(tool(feature, "--bootstrap-server", bootstrap, "describe")).contains("Feature: capstan.version")
+                    .containsPattern("capstan.version\\s+SupportedMinVersion: 1\\s+SupportedMaxVersion: " + ClusterVersion.LATEST
+                            + "\\s+FinalizedVersionLevel: 1");
+            assertThat(Files.readString(brokers[0].logFile())).contains("log.data.files is on but the cluster is at capstan.version 1");
+
+            // broker 1 rolled back to the previous build (as its registration says) before the finalize
+            brokers[1].stop();
+            var stopped = store.get(BrokerRegistration.key(1)).orElseThrow();
+            store.compareAndSet(BrokerRegistration.key(1), stopped.version(),
+                    MetadataCodec.encode(new BrokerRegistration(1, "127.0.0.1", 1, null, 0)));
+            Commands.Outcome refused = Commands.outcome(command(feature, "--bootstrap-server", brokers[0].bootstrap(), "upgrade", "--feature",
+                    ClusterVersion.FEATURE + "=2"));
+            assertThat(refused.exitCode()).isNotZero();
+            assertThat(refused.output()).contains("broker 1 supports up to 1");
+
+            brokers[1].start(); // upgraded again
+            assertThat(tool(feature, "--bootstrap-server", bootstrap, "upgrade", "--feature", ClusterVersion.FEATURE + "=2", "--dry-run"))
+                    .contains("capstan.version");
+            assertThat(ClusterVersion.read(store).level()).as("a dry run writes nothing").isEqualTo(1);
+            tool(feature, "--bootstrap-server", bootstrap, "upgrade", "--feature", ClusterVersion.FEATURE + "=2");
+            assertThat(ClusterVersion.read(store).level()).isEqualTo(2);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(tool(feature, "--bootstrap-server", bootstrap, "describe"))
+                    .containsPattern("capstan.version\\s+SupportedMinVersion: 1\\s+SupportedMaxVersion: " + ClusterVersion.LATEST
+                            + "\\s+FinalizedVersionLevel: 2"));
+            assertThat(metric(brokers[0], "capstan_data_files_bytes")).as("data files only from the next start").isZero();
+
+            brokers[0].stop();
+            brokers[0].start();
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", brokers[0].bootstrap()))) {
+                admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("after", Map.of(0, List.of(0))))).all().get();
+            }
+            Properties p = new Properties();
+            p.put("bootstrap.servers", brokers[0].bootstrap());
+            p.put("linger.ms", "100");
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+                for (int i = 0; i < 20; i++) {
+                    producer.send(new ProducerRecord<>("after", 0, "k", "x".repeat(1000)));
+                }
+                producer.flush();
+            }
+            assertThat(metric(brokers[0], "capstan_data_files_bytes")).as("bytes in data files after the restart").isPositive();
+        } finally {
+            BrokerProcess.stopAll(brokers);
+        }
+    }
+
+    private static double metric(BrokerProcess broker, String name) throws Exception {
+        return broker.admin("/metrics").lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
     private static String tool(String mainClass, String... args) throws Exception {

@@ -51,6 +51,18 @@ class ReconcilerMockServerTest {
         }
 
         @Override
+        public io.capstan.operator.version.ClusterVersionPlan.Observed clusterVersion(BrokerCluster cluster) {
+            return clusterVersion;
+        }
+
+        @Override
+        public io.capstan.cluster.version.ClusterVersionChange.Outcome finalizeClusterVersion(BrokerCluster cluster, int level) {
+            finalizedAt.add(level);
+            clusterVersion = new io.capstan.operator.version.ClusterVersionPlan.Observed(level, clusterVersion.supportedByAll());
+            return new io.capstan.cluster.version.ClusterVersionChange.Raise(new io.capstan.cluster.version.ClusterVersion(level));
+        }
+
+        @Override
         public void reassign(BrokerCluster cluster, String topic, int partition, java.util.List<Integer> replicas) {
             var old = shardStates.get(topic + "-" + partition);
             int leader = replicas.contains(old.leader()) ? old.leader() : replicas.get(0);
@@ -59,6 +71,9 @@ class ReconcilerMockServerTest {
         }
     };
     volatile long now = 1_000_000;
+    /** The cluster version as the brokers' store would hold it (null: no broker registered). */
+    volatile io.capstan.operator.version.ClusterVersionPlan.Observed clusterVersion;
+    final java.util.List<Integer> finalizedAt = new java.util.concurrent.CopyOnWriteArrayList<>();
     final io.capstan.operator.reconcile.OperatorMetrics metrics = io.capstan.operator.reconcile.OperatorMetrics.unregistered();
     volatile io.capstan.operator.rollout.RollingRestart.Safety safety = io.capstan.operator.rollout.RollingRestart.Safety.SAFE;
 
@@ -481,6 +496,57 @@ class ReconcilerMockServerTest {
         controllerStatus.run();
         reconcile();
         assertThat(podNames()).containsExactly("orders-0", "orders-2");
+    }
+
+    @Test
+    void theClusterVersionIsRaisedOnlyOnceEveryBrokerIsReadyOnTheCurrentTemplateAndOnlyAsFarAsThePinThenTheBrokersRestart() {
+        clusterVersion = new io.capstan.operator.version.ClusterVersionPlan.Observed(1, 2); // upgraded brokers, not finalized yet
+        BrokerCluster c = new BrokerCluster();
+        c.setMetadata(new ObjectMetaBuilder().withName("orders").withNamespace("shop").build());
+        c.setSpec(new BrokerClusterSpec());
+        c.getSpec().version = "0.2.0";
+        c.getSpec().clusterVersion = "1"; // pinned while the upgrade may still be rolled back
+        client.resource(c).create();
+        reconcile();
+        for (int i = 0; i < 3; i++) {
+            pod(i, "rev-1", i != 1);
+        }
+        Runnable controllerStatus = () -> {
+            StatefulSet running = sts();
+            running.setStatus(new StatefulSetStatusBuilder().withObservedGeneration(observed(running)).withReplicas(3)
+                    .withReadyReplicas((int) client.pods().inNamespace("shop").list().getItems().stream()
+                            .filter(p -> p.getStatus().getConditions().get(0).getStatus().equals("True")).count())
+                    .withUpdateRevision("rev-1").build());
+            client.resource(running).updateStatus();
+        };
+        controllerStatus.run();
+        BrokerCluster pinned = reconcile();
+        assertThat(finalizedAt).as("pinned at the finalized level").isEmpty();
+        assertThat(pinned.getStatus().clusterVersion.finalized).isEqualTo(1);
+        assertThat(pinned.getStatus().clusterVersion.supportedByAllBrokers).isEqualTo(2);
+
+        c = client.resources(BrokerCluster.class).inNamespace("shop").withName("orders").get();
+        c.getSpec().clusterVersion = "auto";
+        client.resource(c).update();
+        BrokerCluster waiting = reconcile();
+        assertThat(finalizedAt).as("broker 1 is not ready: never raised during a rollout or a restart").isEmpty();
+        assertThat(waiting.getStatus().clusterVersion.message).isEqualTo("raising capstan.version from 1 to 2 once the rollout has"
+                + " completed with every broker ready");
+        assertThat(sts().getSpec().getTemplate().getMetadata().getAnnotations()).doesNotContainKey(DesiredResources.CLUSTER_VERSION);
+
+        client.pods().inNamespace("shop").withName("orders-1").delete();
+        pod(1, "rev-1", true);
+        controllerStatus.run();
+        BrokerCluster raised = reconcile();
+        assertThat(finalizedAt).containsExactly(2);
+        assertThat(raised.getStatus().clusterVersion.finalized).isEqualTo(2);
+        assertThat(raised.getStatus().clusterVersion.restartedFor).isEqualTo(2);
+        assertThat(events).contains("Normal ClusterVersionRaised: capstan.version raised from 1 to 2; restarting the brokers one at a time to use it");
+
+        reconcile();
+        assertThat(sts().getSpec().getTemplate().getMetadata().getAnnotations()).as("the brokers roll onto a template naming the level")
+                .containsEntry(DesiredResources.CLUSTER_VERSION, "2");
+        assertThat(finalizedAt).as("raised once").containsExactly(2);
     }
 
     /** A stable 3-broker cluster on revision rev-1, then a new version with the given canary steps (rev-2). */

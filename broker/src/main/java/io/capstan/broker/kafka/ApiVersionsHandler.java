@@ -11,8 +11,9 @@ import org.apache.kafka.common.protocol.Errors;
 /**
  * ApiVersions: exactly the APIs and version ranges in the registry, nothing more, and (v3+) the features: {@code
  * transaction.version} supported 0-2 and finalized at the broker's {@code transaction.version}, which is how Kafka 4
- * producers choose transaction version 2. The finalized level doubles as the features epoch, so producers notice a
- * raise from 1 to 2 (they compare epochs, not levels).
+ * producers choose transaction version 2; and {@code capstan.version}, the cluster version finalized in the metadata
+ * store (decision 0028), which {@code kafka-features.sh describe} shows. The epoch grows with either level, so clients
+ * notice a raise (they compare epochs, not levels); neither is ever lowered on a running cluster.
  */
 public final class ApiVersionsHandler implements ApiHandler {
     static final String TRANSACTION_VERSION = "transaction.version";
@@ -21,14 +22,16 @@ public final class ApiVersionsHandler implements ApiHandler {
 
     private final ApiRegistry registry;
     private final java.util.function.IntSupplier transactionVersion;
+    private final java.util.function.IntSupplier clusterVersion;
 
     public ApiVersionsHandler(ApiRegistry registry) {
-        this(registry, () -> 1);
+        this(registry, () -> 1, () -> io.capstan.cluster.version.ClusterVersion.FIRST);
     }
 
-    public ApiVersionsHandler(ApiRegistry registry, java.util.function.IntSupplier transactionVersion) {
+    public ApiVersionsHandler(ApiRegistry registry, java.util.function.IntSupplier transactionVersion, java.util.function.IntSupplier clusterVersion) {
         this.registry = registry;
         this.transactionVersion = transactionVersion;
+        this.clusterVersion = clusterVersion;
     }
 
     @Override
@@ -40,7 +43,12 @@ public final class ApiVersionsHandler implements ApiHandler {
                     .setMinVersion((short) 0).setMaxVersion(MAX_TRANSACTION_VERSION));
             response.finalizedFeatures().add(new ApiVersionsResponseData.FinalizedFeatureKey().setName(TRANSACTION_VERSION)
                     .setMinVersionLevel(level).setMaxVersionLevel(level));
-            response.setFinalizedFeaturesEpoch(level);
+            short cluster = (short) clusterVersion.getAsInt();
+            response.supportedFeatures().add(new ApiVersionsResponseData.SupportedFeatureKey().setName(io.capstan.cluster.version.ClusterVersion.FEATURE)
+                    .setMinVersion((short) io.capstan.cluster.version.ClusterVersion.FIRST).setMaxVersion((short) io.capstan.cluster.version.ClusterVersion.LATEST));
+            response.finalizedFeatures().add(new ApiVersionsResponseData.FinalizedFeatureKey().setName(io.capstan.cluster.version.ClusterVersion.FEATURE)
+                    .setMinVersionLevel(cluster).setMaxVersionLevel(cluster));
+            response.setFinalizedFeaturesEpoch(cluster * 16L + level);
         }
         return CompletableFuture.completedFuture(response);
     }

@@ -47,11 +47,17 @@ public final class LogManager implements AutoCloseable {
      */
     public LogManager(BrokerConfig config, java.util.function.Supplier<BrokerConfig> current, CommitListener listener, CommitStats stats,
                       FatalErrorHandler fatal) {
+        this(config, current, true, listener, stats, fatal);
+    }
+
+    /** {@code dataFilesAllowed}: whether the cluster version lets {@code log.data.files} take effect (decision 0028). */
+    public LogManager(BrokerConfig config, java.util.function.Supplier<BrokerConfig> current, boolean dataFilesAllowed, CommitListener listener,
+                      CommitStats stats, FatalErrorHandler fatal) {
         long start = System.nanoTime();
         this.fatal = fatal;
         this.pending = new PendingWrites(config.maxPendingBytes());
         this.store = new LogStore(config.dataDir(), config.rocksdbBlockCacheBytes(), config.rocksdbWriteBufferBytes(), config.rocksdbBlobFiles(),
-                config.logDataFiles(), config.logDataFileBytes(), config.logSegmentDeleteDelayMs());
+                config.logDataFiles() && dataFilesAllowed, config.logDataFileBytes(), config.logSegmentDeleteDelayMs());
         List<LogStore.LostTail> lostTails = store.countReferences();
         boolean sync = config.flushPolicy() == BrokerConfig.FlushPolicy.ALWAYS;
         this.appender = new GroupCommitAppender(store, sync, config.groupCommitMaxBatches(), listener, stats, fatal);

@@ -75,7 +75,7 @@ public final class LogStore implements AutoCloseable {
                     long deleteDelayMs) {
         this.dir = dir;
         this.appendToDataFiles = dataFiles;
-        this.createdNow = !Files.exists(dir.resolve("CURRENT"));
+        this.createdNow = isNew(dir);
         try {
             Files.createDirectories(dir);
             blockCache = new LRUCache(blockCacheBytes);
@@ -178,6 +178,11 @@ public final class LogStore implements AutoCloseable {
      * before; a broker refuses a store in a format newer than its own (issue 18; decision 0028).
      */
     public static final int FORMAT_VERSION = 2;
+
+    /** Whether {@code dir} holds no log yet (a broker's first start on it). */
+    public static boolean isNew(Path dir) {
+        return !Files.exists(dir.resolve("CURRENT"));
+    }
     /** Every batch inline in the {@code log} column family. */
     public static final int INLINE_FORMAT = 1;
     /** Batches of {@link DataFiles#MIN_BATCH_BYTES} or more may be in data files, the log holding a {@link BatchRef}. */

@@ -239,6 +239,14 @@ class BrokerPodsTest {
         assertThat(c.getStatus().readyReplicas).isEqualTo(3);
         assertThat(c.getStatus().currentVersion).isEqualTo("0.1.0");
         assertThat(client.apps().statefulSets().inNamespace(NS).withName("minimal").get().getStatus().getReadyReplicas()).isEqualTo(3);
+        // a new cluster starts at the newest cluster version, written by its first broker: nothing to raise or restart for
+        await("status reports the cluster version").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1))
+                .until(() -> cluster("minimal").getStatus().clusterVersion != null && cluster("minimal").getStatus().clusterVersion.finalized != null);
+        assertThat(cluster("minimal").getStatus().clusterVersion.finalized).isEqualTo(io.capstan.cluster.version.ClusterVersion.LATEST);
+        assertThat(cluster("minimal").getStatus().clusterVersion.supportedByAllBrokers).isEqualTo(io.capstan.cluster.version.ClusterVersion.LATEST);
+        assertThat(cluster("minimal").getStatus().clusterVersion.restartedFor).isNull();
+        assertThat(client.apps().statefulSets().inNamespace(NS).withName("minimal").get().getSpec().getTemplate().getMetadata().getAnnotations())
+                .doesNotContainKey("capstan.io/cluster-version");
         assertThat(client.services().inNamespace(NS).list().getItems()).extracting(s -> s.getMetadata().getName())
                 .contains("minimal", "minimal-brokers");
         assertThat(client.policy().v1().podDisruptionBudget().inNamespace(NS).withName("minimal").get()).isNotNull();

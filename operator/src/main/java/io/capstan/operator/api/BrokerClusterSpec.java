@@ -71,6 +71,15 @@ public class BrokerClusterSpec {
             + " nodeLoss.after, the pod is deleted without waiting for its kubelet and the StatefulSet starts it elsewhere.")
     public NodeLoss nodeLoss;
 
+    @Default("auto")
+    @Pattern("^(auto|[1-9][0-9]?)$")
+    @JsonPropertyDescription("The cluster version the operator finalizes (the Kafka feature capstan.version; decision 0028)."
+            + " Until it is raised, brokers write nothing the previous Capstan version cannot read, so an upgrade can be rolled"
+            + " back; once raised it is never lowered. auto: raised to the newest level every broker supports once a rollout"
+            + " has completed with every broker ready, then the brokers are restarted one at a time to use it. A number:"
+            + " raised up to that level and no further (pin the current level while you may still roll an upgrade back).")
+    public String clusterVersion = "auto";
+
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class NodeLoss {
         @Default("5m")

@@ -36,6 +36,7 @@ public class BrokerClusterStatus {
      * version on), or ConfigMaps (clusters an earlier version created; they keep them). Decided once.
      */
     public String metadataKind;
+    public ClusterVersion clusterVersion;
 
     public enum Phase { Canary, Paused, Promoting, Complete, RolledBack }
 
@@ -80,5 +81,18 @@ public class BrokerClusterStatus {
         public Integer offline;
         /** The broker count the shards were last placed for; a different spec.replicas starts a rebalance. */
         public Integer balancedFor;
+    }
+
+    /** The cluster version (spec.clusterVersion) as the metadata store holds it. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class ClusterVersion {
+        /** The level finalized in the metadata store. */
+        public Integer finalized;
+        /** The newest level every registered broker supports. */
+        public Integer supportedByAllBrokers;
+        /** A level the operator raised the cluster to and restarts the brokers for; kept so the restart happens once. */
+        public Integer restartedFor;
+        /** Why the level is not raised yet, when it could be. */
+        public String message;
     }
 }

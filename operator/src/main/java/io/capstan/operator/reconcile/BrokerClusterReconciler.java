@@ -11,6 +11,7 @@ import io.capstan.operator.shards.ClusterControllers;
 import io.capstan.operator.shards.ClusterMetadata;
 import io.capstan.operator.shards.ScalePlan;
 import io.capstan.operator.storage.VolumePlan;
+import io.capstan.operator.version.ClusterVersionPlan;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.capstan.operator.rollout.RestartSafetyProbe;
@@ -284,7 +285,44 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         RollingRestart.Decision rollout = new RolloutStep(client, safety, metrics, events).next(observed, rendered.templateHash(), rolledBack);
         // the rollout step may have rolled back in this very pass
         StatusFunction.settle(status, observed, scale, volumePlan, rollout, rolledBack(status, generation));
+        raiseClusterVersion(observed, status, StatusFunction.settled(observed, rollout) && !rolledBack(status, generation), name);
         return cluster;
+    }
+
+    /**
+     * spec.clusterVersion: once a rollout has settled, raises the cluster version to what every broker supports
+     * ({@link ClusterVersionPlan}) and records it in status, whose {@code restartedFor} the next pass renders into the
+     * pod template, so the brokers restart one at a time, health-gated, to use what the new level allows.
+     */
+    private void raiseClusterVersion(ObservedCluster observed, BrokerClusterStatus status, boolean settled, String name) {
+        BrokerCluster cluster = observed.cluster();
+        ClusterVersionPlan.Observed seen = observed.clusterVersion();
+        BrokerClusterStatus.ClusterVersion out = status.clusterVersion == null ? new BrokerClusterStatus.ClusterVersion() : status.clusterVersion;
+        status.clusterVersion = out;
+        if (seen == null) {
+            out.message = "waiting for the brokers to register";
+            return;
+        }
+        out.finalized = seen.finalized();
+        out.supportedByAllBrokers = seen.supportedByAll();
+        ClusterVersionPlan.Decision decision = ClusterVersionPlan.decide(cluster.getSpec().clusterVersion, seen, settled);
+        out.message = decision.message();
+        if (decision.raiseTo() == 0) {
+            return;
+        }
+        var outcome = metadata.finalizeClusterVersion(cluster, decision.raiseTo());
+        if (outcome instanceof io.capstan.cluster.version.ClusterVersionChange.Refused refused) {
+            out.message = refused.reason();
+            log.warn("{}: capstan.version not raised to {}: {}", name, decision.raiseTo(), refused.reason());
+            events.warning(cluster, "ClusterVersionNotRaised", refused.reason());
+            return;
+        }
+        log.info("{}: raised capstan.version from {} to {}; the brokers restart one at a time to use it", name, seen.finalized(), decision.raiseTo());
+        metrics.action("cluster_version_raise");
+        events.normal(cluster, "ClusterVersionRaised", "capstan.version raised from " + seen.finalized() + " to " + decision.raiseTo()
+                + "; restarting the brokers one at a time to use it");
+        out.finalized = decision.raiseTo();
+        out.restartedFor = decision.raiseTo();
     }
 
     /** spec.nodeLoss: a broker whose node stopped reporting is started elsewhere (NodeLossPlan decides). */

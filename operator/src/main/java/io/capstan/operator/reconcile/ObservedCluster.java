@@ -12,10 +12,16 @@ import java.util.List;
 /**
  * Everything a reconcile pass decides on, read once at its start: the BrokerCluster, its StatefulSet (null before the
  * first pass created it), broker pods, their volumes' claims and the cluster's Services as the operator's informers hold them, and the shards
- * and live brokers of its metadata store as the operator's watch holds them. The steps after it read nothing else.
+ * and live brokers of its metadata store and its cluster version (null while unknown) as the operator's watch holds them. The steps after it read nothing else.
  */
 public record ObservedCluster(BrokerCluster cluster, StatefulSet statefulSet, List<Pod> pods, List<PersistentVolumeClaim> claims,
-                              List<Service> services, List<ShardState> shards, List<AssignmentPlanner.Broker> aliveBrokers, long nowMs) {
+                              List<Service> services, List<ShardState> shards, List<AssignmentPlanner.Broker> aliveBrokers, long nowMs,
+                              io.capstan.operator.version.ClusterVersionPlan.Observed clusterVersion) {
+    public ObservedCluster(BrokerCluster cluster, StatefulSet statefulSet, List<Pod> pods, List<PersistentVolumeClaim> claims,
+                           List<Service> services, List<ShardState> shards, List<AssignmentPlanner.Broker> aliveBrokers, long nowMs) {
+        this(cluster, statefulSet, pods, claims, services, shards, aliveBrokers, nowMs, null);
+    }
+
     public ObservedCluster {
         pods = List.copyOf(pods);
         claims = List.copyOf(claims);

@@ -26,7 +26,7 @@ public interface Observer {
                 List.copyOf(context.getSecondaryResources(Pod.class)),
                 List.copyOf(context.getSecondaryResources(PersistentVolumeClaim.class)),
                 List.copyOf(context.getSecondaryResources(Service.class)),
-                metadata.shards(cluster), metadata.aliveBrokers(cluster), clock.getAsLong());
+                metadata.shards(cluster), metadata.aliveBrokers(cluster), clock.getAsLong(), metadata.clusterVersion(cluster));
     }
 
     /** Straight from the API server: one GET and three LISTs (a pass run outside JOSDK, as the mock-server tests do). */
@@ -39,7 +39,8 @@ public interface Observer {
                     .withLabels(Labels.selector(cluster.getMetadata().getName())).list().getItems();
             List<Service> services = client.services().inNamespace(namespace)
                     .withLabels(Labels.selector(cluster.getMetadata().getName())).list().getItems();
-            return new ObservedCluster(cluster, sts, pods, claims, services, metadata.shards(cluster), metadata.aliveBrokers(cluster), clock.getAsLong());
+            return new ObservedCluster(cluster, sts, pods, claims, services, metadata.shards(cluster), metadata.aliveBrokers(cluster),
+                    clock.getAsLong(), metadata.clusterVersion(cluster));
         };
     }
 }

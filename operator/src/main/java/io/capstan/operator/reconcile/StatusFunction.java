@@ -35,6 +35,12 @@ final class StatusFunction {
         return s;
     }
 
+    /** Every broker wanted is running the current template and ready. */
+    static boolean settled(ObservedCluster observed, RollingRestart.Decision rollout) {
+        int want = observed.cluster().getSpec().replicas;
+        return observed.readyReplicas() == want && observed.currentReplicas() == want && rollout instanceof RollingRestart.Done;
+    }
+
     /** Completes {@code status} (the rollout step has written its own part) and returns it. */
     static BrokerClusterStatus settle(BrokerClusterStatus status, ObservedCluster observed, ScalePlan.Decision scale,
                                       VolumePlan.Decision volumes, RollingRestart.Decision rollout, boolean rolledBack) {
@@ -61,7 +67,7 @@ final class StatusFunction {
             Conditions.set(status.conditions, Conditions.DEGRADED, false, "SpecValid", "the spec is valid", generation);
         }
         boolean allReady = ready == want && current == want;
-        boolean settled = allReady && rollout instanceof RollingRestart.Done;
+        boolean settled = settled(observed, rollout);
         if (settled && !rolledBack) {
             status.currentVersion = observed.cluster().getSpec().version;
             status.lastStableSpec = observed.cluster().getSpec();

@@ -329,6 +329,9 @@ public final class DesiredResources {
      */
     public static final String TEMPLATE_HASH = "capstan.io/template-hash";
 
+    /** On the pod template: the cluster version the operator raised and restarted the brokers for (spec.clusterVersion). */
+    public static final String CLUSTER_VERSION = "capstan.io/cluster-version";
+
     private static String templateHash(PodTemplateSpec template) {
         return sha256(io.fabric8.kubernetes.client.utils.Serialization.asJson(template));
     }
@@ -341,6 +344,10 @@ public final class DesiredResources {
         labels.putAll(Labels.all(name));
         Map<String, String> annotations = new LinkedHashMap<>(user.metadata == null ? Map.of() : user.metadata.annotations);
         annotations.put(CONFIG_HASH, sha256(brokerProperties(c)));
+        if (c.getStatus() != null && c.getStatus().clusterVersion != null && c.getStatus().clusterVersion.restartedFor != null) {
+            // a cluster version the operator raised: the brokers use what it allows from their next start
+            annotations.put(CLUSTER_VERSION, String.valueOf(c.getStatus().clusterVersion.restartedFor));
+        }
         annotations.put("prometheus.io/scrape", "true");
         annotations.put("prometheus.io/port", String.valueOf(ADMIN_PORT));
         String advertised = "$(POD_NAME)." + headlessName(c) + ".$(POD_NAMESPACE).svc";

@@ -20,6 +20,16 @@ public interface ClusterMetadata {
     /** Starts moving the shard to {@code replicas} (compare-and-set; a lost race is retried on the next pass). */
     void reassign(BrokerCluster cluster, String topic, int partition, List<Integer> replicas);
 
+    /** The cluster version as the brokers' store holds it; null before any broker has registered. */
+    default io.capstan.operator.version.ClusterVersionPlan.Observed clusterVersion(BrokerCluster cluster) {
+        return null;
+    }
+
+    /** Finalizes the cluster version at {@code level}; the store's rules decide again (every registered broker must support it). */
+    default io.capstan.cluster.version.ClusterVersionChange.Outcome finalizeClusterVersion(BrokerCluster cluster, int level) {
+        return new io.capstan.cluster.version.ClusterVersionChange.Refused("this operator has no metadata store for " + cluster.getMetadata().getName());
+    }
+
     /** The brokers' store: objects of the cluster's metadata kind, named after the cluster, in its namespace. */
     static MetadataStore store(KubernetesClient client, BrokerCluster cluster) {
         return new KubernetesMetadataStore(client, cluster.getMetadata().getNamespace(), cluster.getMetadata().getName(),
@@ -38,6 +48,22 @@ public interface ClusterMetadata {
             @Override
             public List<ShardState> shards(BrokerCluster cluster) {
                 return controllers.ensure(cluster).shards().values().stream().map(ClusterView.Shard::state).toList();
+            }
+
+            @Override
+            public io.capstan.operator.version.ClusterVersionPlan.Observed clusterVersion(BrokerCluster cluster) {
+                ClusterView view = controllers.ensure(cluster);
+                if (view.brokers().isEmpty()) {
+                    return null;
+                }
+                int supported = view.brokers().values().stream().mapToInt(io.capstan.cluster.version.ClusterVersion::supportedBy).min().orElseThrow();
+                return new io.capstan.operator.version.ClusterVersionPlan.Observed(
+                        io.capstan.cluster.version.ClusterVersion.of(view.cache().get(io.capstan.cluster.version.ClusterVersion.KEY)).level(), supported);
+            }
+
+            @Override
+            public io.capstan.cluster.version.ClusterVersionChange.Outcome finalizeClusterVersion(BrokerCluster cluster, int level) {
+                return new io.capstan.cluster.version.ClusterVersionStore(store(client, cluster)).finalizeAt(level, false);
             }
 
             @Override
