@@ -74,6 +74,13 @@ final class SampleRequests {
             }
             case LIST_PARTITION_REASSIGNMENTS -> new org.apache.kafka.common.message.ListPartitionReassignmentsRequestData()
                     .setTimeoutMs(5000).setTopics(null);
+            case UPDATE_FEATURES -> {
+                org.apache.kafka.common.message.UpdateFeaturesRequestData r = new org.apache.kafka.common.message.UpdateFeaturesRequestData();
+                // a level the sweep's fresh cluster is already past: answered with a refusal, nothing changes
+                r.featureUpdates().add(new org.apache.kafka.common.message.UpdateFeaturesRequestData.FeatureUpdateKey()
+                        .setFeature("capstan.version").setMaxVersionLevel((short) 1));
+                yield r;
+            }
             case ELECT_LEADERS -> new org.apache.kafka.common.message.ElectLeadersRequestData().setElectionType((byte) 0)
                     .setTimeoutMs(5000).setTopicPartitions(null);
             case OFFSET_FOR_LEADER_EPOCH -> {

@@ -30,6 +30,7 @@ final class BrokerProcess implements AutoCloseable {
     private int starts;
     private final Map<String, String> environment = new java.util.HashMap<>();
     private String heap = "512m";
+    private String classpath = System.getProperty("java.class.path");
     private List<String> launcher = List.of();
     private String host = "127.0.0.1";
 
@@ -47,6 +48,12 @@ final class BrokerProcess implements AutoCloseable {
         this.launcher = List.copyOf(launcher);
         this.host = host;
         settings.put("listener.host", host);
+        return this;
+    }
+
+    /** Runs the broker of another build: its CLI's classpath (the version N-1 of an upgrade, e2e-tests/previous/build.sh). */
+    BrokerProcess withClasspath(String classpath) {
+        this.classpath = classpath;
         return this;
     }
 
@@ -103,7 +110,7 @@ final class BrokerProcess implements AutoCloseable {
         cmd.addAll(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx" + heap, "-XX:+UseParallelGC", "-XX:+ExitOnOutOfMemoryError",
-                "-cp", System.getProperty("java.class.path"),
+                "-cp", classpath,
                 "io.capstan.cli.Capstan", "broker",
                 "--data-dir", dataDir.toString(),
                 "--admin-port", String.valueOf(adminPort)));

@@ -225,11 +225,13 @@ class KafkaToolsTest {
 
             brokers[0].stop();
             brokers[0].start();
-            try (Admin admin = Admin.create(Map.of("bootstrap.servers", brokers[0].bootstrap()))) {
-                admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("after", Map.of(0, List.of(0))))).all().get();
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+                // a replica on each broker: broker 0 writes these batches whether it leads or follows
+                admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("after", 1, (short) 2))).all().get();
             }
             Properties p = new Properties();
-            p.put("bootstrap.servers", brokers[0].bootstrap());
+            p.put("bootstrap.servers", bootstrap);
+            p.put("acks", "all");
             p.put("linger.ms", "100");
             try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
                 for (int i = 0; i < 20; i++) {
@@ -237,7 +239,8 @@ class KafkaToolsTest {
                 }
                 producer.flush();
             }
-            assertThat(metric(brokers[0], "capstan_data_files_bytes")).as("bytes in data files after the restart").isPositive();
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    assertThat(metric(brokers[0], "capstan_data_files_bytes")).as("bytes in data files after the restart").isPositive());
         } finally {
             BrokerProcess.stopAll(brokers);
         }

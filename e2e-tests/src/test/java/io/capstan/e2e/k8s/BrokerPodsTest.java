@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.marcnuri.helm.Helm;
 import io.capstan.e2e.AcknowledgedRecords;
+import io.capstan.e2e.ProduceLoad;
 import io.capstan.e2e.k8s.kubelet.ClusterDns;
 import io.capstan.e2e.k8s.kubelet.Images;
 import io.capstan.e2e.k8s.kubelet.PodRunner;

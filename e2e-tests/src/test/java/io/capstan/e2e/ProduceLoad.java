@@ -1,8 +1,7 @@
-package io.capstan.e2e.k8s;
+package io.capstan.e2e;
 
 import static org.awaitility.Awaitility.await;
 
-import io.capstan.e2e.AcknowledgedRecords;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -21,19 +20,19 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * timeout) kept, so a scenario can assert that the application noticed nothing and lost nothing. The delivery timeout
  * bounds the outage a scenario tolerates: longer, and the application would have seen an error.
  */
-final class ProduceLoad implements AutoCloseable {
-    final Map<Long, AcknowledgedRecords.Ack> acked = new ConcurrentHashMap<>();
-    final List<Exception> errors = new CopyOnWriteArrayList<>();
+public final class ProduceLoad implements AutoCloseable {
+    public final Map<Long, AcknowledgedRecords.Ack> acked = new ConcurrentHashMap<>();
+    public final List<Exception> errors = new CopyOnWriteArrayList<>();
     private final KafkaProducer<byte[], byte[]> producer;
     private final Thread thread;
     private volatile boolean running = true;
 
-    ProduceLoad(String bootstrap, String topic, int partitions, int perSecond, Duration deliveryTimeout) {
+    public ProduceLoad(String bootstrap, String topic, int partitions, int perSecond, Duration deliveryTimeout) {
         this(AcknowledgedRecords.durableProducer(bootstrap), topic, partitions, perSecond, deliveryTimeout);
     }
 
     /** Over a connection described by {@code client} (bootstrap servers and security settings). */
-    ProduceLoad(Properties client, String topic, int partitions, int perSecond, Duration deliveryTimeout) {
+    public ProduceLoad(Properties client, String topic, int partitions, int perSecond, Duration deliveryTimeout) {
         Properties p = AcknowledgedRecords.durableProducer(client);
         p.put("delivery.timeout.ms", String.valueOf(deliveryTimeout.toMillis()));
         p.put("request.timeout.ms", String.valueOf(Math.min(15_000, deliveryTimeout.toMillis() / 2)));
@@ -63,7 +62,7 @@ final class ProduceLoad implements AutoCloseable {
     }
 
     /** Waits until {@code n} more records than now have been acknowledged: the load is flowing. */
-    void awaitMoreAcknowledged(int n) {
+    public void awaitMoreAcknowledged(int n) {
         int target = acked.size() + n;
         await("the producer's acknowledgements keep coming").atMost(Duration.ofMinutes(2)).until(() -> acked.size() >= target);
     }
