@@ -75,6 +75,11 @@ class ApiServerTest {
         banana.getSpec().version = "banana";
         assertThat(rejection(banana)).contains("spec.version");
 
+        BrokerCluster latest = example("minimal.yaml");
+        latest.getMetadata().setName("latest");
+        latest.getSpec().clusterVersion = "latest";
+        assertThat(rejection(latest)).contains("spec.clusterVersion");
+
         BrokerCluster both = example("canary.yaml");
         both.getMetadata().setName("both");
         both.getSpec().rollout.canary.steps.get(0).pause = new io.capstan.operator.api.BrokerClusterSpec.Pause();
