@@ -141,8 +141,10 @@ final class ClusterCommand {
                           java.util.function.Function<BrokerRegistration, List<ReplicaProgress>> progress) {
             java.util.Map<String, ReplicaProgress> lagByShard = new java.util.HashMap<>();
             out.printf("%-6s %-22s %-8s %s%n", "BROKER", "ADDRESS", "RACK", "STATE");
+            int supportedByAll = Integer.MAX_VALUE;
             for (Versioned v : store.list("brokers/").values()) {
                 BrokerRegistration b = MetadataCodec.decode(v.value(), BrokerRegistration.class);
+                supportedByAll = Math.min(supportedByAll, io.capstan.cluster.version.ClusterVersion.supportedBy(b));
                 String state = b.alive(now) ? "alive (lease " + (b.leaseExpiresAtMs() - now) + " ms)" : "down";
                 out.printf("%-6d %-22s %-8s %s%n", b.id(), b.host() + ":" + b.port(), b.rack() == null || b.rack().isEmpty() ? "-" : b.rack(), state);
                 if (b.alive(now)) {
@@ -168,6 +170,10 @@ final class ClusterCommand {
                         s.leaderEpoch(), join(s.replicas()), join(s.isr()), lag, state);
             }
             out.printf("%n%d under-replicated, %d offline%n", under, offline);
+            int finalized = io.capstan.cluster.version.ClusterVersion.read(store).level();
+            out.printf("cluster version (capstan.version) %d%s%n", finalized, supportedByAll != Integer.MAX_VALUE && supportedByAll > finalized
+                    ? "; every broker supports " + supportedByAll + ": raise it with kafka-features.sh --bootstrap-server <broker> upgrade"
+                    + " --feature capstan.version=" + supportedByAll + " and restart the brokers" : "");
         }
 
         private static List<ReplicaProgress> fetchProgress(BrokerRegistration b) {

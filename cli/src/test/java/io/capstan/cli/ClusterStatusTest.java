@@ -39,6 +39,20 @@ class ClusterStatusTest {
         assertThat(text).containsPattern("t-0\\s+0\\s+3\\s+0,1\\s+0\\s+80 records\\s+under-replicated");
         assertThat(text).containsPattern("t-1\\s+none\\s+4\\s+1,0\\s+1\\s+-\\s+OFFLINE");
         assertThat(text).contains("1 under-replicated, 1 offline");
+        assertThat(text).as("registrations from before versions, no version finalized").contains("cluster version (capstan.version) 1\n");
+    }
+
+    @Test
+    void aClusterVersionThatEveryBrokerCouldRaiseSaysHow() throws Exception {
+        String text;
+        try (LocalFileMetadataStore store = new LocalFileMetadataStore(dir.resolve("metadata"), 60_000)) {
+            store.create(BrokerRegistration.key(0), MetadataCodec.encode(new BrokerRegistration(0, "127.0.0.1", 9092, "", 0).supportingUpTo(2)));
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ClusterCommand.Status.print(store, new PrintStream(out, true, StandardCharsets.UTF_8), 0, broker -> List.of());
+            text = out.toString(StandardCharsets.UTF_8);
+        }
+        assertThat(text).contains("cluster version (capstan.version) 1; every broker supports 2: raise it with kafka-features.sh"
+                + " --bootstrap-server <broker> upgrade --feature capstan.version=2 and restart the brokers");
     }
 
     @Test
