@@ -184,7 +184,7 @@ public record BrokerConfig(
             new Key("log.cleanup.policy", "delete", "Default cleanup.policy of topics: delete (retention), compact (the latest record of each key is kept) or compact,delete."),
             new Key("log.cleaner.enable", "true", "Run the log cleaner, which compacts topics with cleanup.policy=compact."),
             new Key("log.cleaner.dedupe.buffer.size", "134217728", "Most memory of the cleaner's key-to-offset map (24 bytes a key); a dirty section with more keys is compacted in several passes."),
-            new Key("log.cleaner.io.max.bytes.per.second", "1.7976931348623157E308", "Most bytes a second the cleaner reads and writes (default: unthrottled)."),
+            new Key("log.cleaner.io.max.bytes.per.second", "1.7976931348623157E308", "Most bytes a second the cleaner reads and writes, compacting shards or reclaiming data files (default: unthrottled)."),
             new Key("log.cleaner.backoff.ms", "15000", "How long the cleaner sleeps when no shard is dirty enough to compact."),
             new Key("log.cleaner.delete.retention.ms", "86400000", "Default delete.retention.ms: how long a tombstone stays after the cleaner first passed it."),
             new Key("log.cleaner.min.compaction.lag.ms", "0", "Default min.compaction.lag.ms: a record younger than this is never compacted."),
@@ -223,7 +223,7 @@ public record BrokerConfig(
                     + "truncation or compaction dropped every batch in it, or once its live batches were moved out (log.data.file.reclaim.ratio)."),
             new Key("log.data.file.reclaim.ratio", "0.5", "Share of a data file's bytes no longer referenced above which its live batches are copied to the "
                     + "newest data file and the file deleted, so that a long-retained shard does not keep alive the files it shares with "
-                    + "short-lived ones. Checked every log.retention.check.interval.ms."),
+                    + "short-lived ones. Checked every log.retention.check.interval.ms, when every file past the ratio is reclaimed, most dead first."),
             new Key("log.segment.delete.delay.ms", "60000", "How long after no batch in it is referenced a data file is deleted, so that a fetch that found a "
                     + "batch just before can still read it (as in Kafka)."),
             new Key("max.connections", "2147483647", "Most client connections across all listeners; a connection beyond it is closed at once, where Kafka leaves it waiting in the accept backlog (capstan_connections_closed_by_broker_total)."),

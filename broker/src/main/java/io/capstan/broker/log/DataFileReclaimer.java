@@ -11,8 +11,9 @@ import org.slf4j.LoggerFactory;
  * Frees the space of data files that are mostly dead (decision 0027): batches of every shard share a file, so one
  * batch of a long-retained shard would keep a file of short-lived ones on disk. Past {@code log.data.file.reclaim.ratio}
  * the file's live batches are read, checked, and written again to the newest file by the committer, which points their
- * entries there; the file then has no references and goes as any other (after its sync and the delete delay). A pass
- * handles one file, in chunks so that produce rounds run between them.
+ * entries there; the file then has no references and goes as any other (after its sync and the delete delay). A check
+ * reclaims every file past the ratio, most dead first, each in chunks so that produce rounds run between them, its
+ * reads held to log.cleaner.io.max.bytes.per.second as the compactor's are (both run on the cleaner thread).
  */
 final class DataFileReclaimer {
     private static final Logger log = LoggerFactory.getLogger(DataFileReclaimer.class);
@@ -22,13 +23,15 @@ final class DataFileReclaimer {
     private final LogStore store;
     private final GroupCommitAppender appender;
     private final DoubleSupplier reclaimRatio;
+    private final IoThrottle throttle;
     private final java.util.concurrent.atomic.AtomicLong reclaimed = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong movedBytes = new java.util.concurrent.atomic.AtomicLong();
 
-    DataFileReclaimer(LogStore store, GroupCommitAppender appender, DoubleSupplier reclaimRatio) {
+    DataFileReclaimer(LogStore store, GroupCommitAppender appender, DoubleSupplier reclaimRatio, DoubleSupplier ioBytesPerSecond) {
         this.store = store;
         this.appender = appender;
         this.reclaimRatio = reclaimRatio;
+        this.throttle = new IoThrottle(ioBytesPerSecond);
     }
 
     /** One file's batches, read and handed to the committer a chunk at a time. */
@@ -56,6 +59,7 @@ final class DataFileReclaimer {
                 }
                 throw e;
             }
+            throttle.acquire(batch.length);
             chunk.add(new LogCommand.Move(r.key(), r.ref(), batch));
             chunkBytes += batch.length;
             if (chunkBytes >= CHUNK_BYTES) {
@@ -96,16 +100,24 @@ final class DataFileReclaimer {
         return movedBytes.get();
     }
 
-    /** Reclaims the most dead file past the ratio, if any; returns the batches moved out of it. */
+    /** Reclaims every file past the ratio, most dead first; returns the batches moved. */
     int runOnce() throws Exception {
         DataFiles files = store.dataFiles();
         if (files == null) {
             return 0;
         }
-        int victim = files.mostlyDead(reclaimRatio.getAsDouble());
-        if (victim < 0) {
-            return 0;
+        throttle.restart();
+        int moved = 0;
+        // a pass leaves its file without live bytes, so none comes back; the set guards against one that could not
+        java.util.Set<Integer> reclaimedNow = new java.util.HashSet<>();
+        for (int victim = files.mostlyDead(reclaimRatio.getAsDouble()); victim >= 0 && reclaimedNow.add(victim);
+             victim = files.mostlyDead(reclaimRatio.getAsDouble())) {
+            moved += reclaim(files, victim);
         }
+        return moved;
+    }
+
+    private int reclaim(DataFiles files, int victim) throws Exception {
         long liveBefore = files.liveBytes(victim);
         Pass pass = new Pass(files, victim);
         try {
@@ -115,11 +127,9 @@ final class DataFileReclaimer {
         } catch (FileGone gone) {
             return pass.moved; // every batch in it was dropped meanwhile, and the file went
         }
-        int moved = pass.moved;
-        long readBytes = pass.readBytes;
         log.info("reclaimed data file {}: {} bytes of it were still referenced; moved {} batches ({} bytes read) to the newest file",
-                victim, liveBefore, moved, readBytes);
+                victim, liveBefore, pass.moved, pass.readBytes);
         reclaimed.incrementAndGet();
-        return moved;
+        return pass.moved;
     }
 }

@@ -76,7 +76,8 @@ public final class LogManager implements AutoCloseable {
         scheduler.scheduleWithFixedDelay(diskGuard::refresh, 1, 1, TimeUnit.SECONDS);
         scheduler.scheduleWithFixedDelay(() -> retention.runOnce(System.currentTimeMillis()),
                 config.retentionCheckIntervalMs(), config.retentionCheckIntervalMs(), TimeUnit.MILLISECONDS);
-        this.reclaimer = new DataFileReclaimer(store, appender, () -> current.get().logDataFileReclaimRatio());
+        this.reclaimer = new DataFileReclaimer(store, appender, () -> current.get().logDataFileReclaimRatio(),
+                () -> current.get().cleaner().ioMaxBytesPerSecond());
         if (store.dataFiles() != null) {
             cleaner.scheduleWithFixedDelay(this::reclaimDataFilesQuietly, config.retentionCheckIntervalMs(), config.retentionCheckIntervalMs(),
                     TimeUnit.MILLISECONDS);
@@ -248,8 +249,8 @@ public final class LogManager implements AutoCloseable {
      * log.cleaner.backoff.ms on the cleaner thread; tests call it directly (one pass at a time: synchronized).
      */
     /**
-     * One pass of data-file reclaiming ({@link DataFileReclaimer}): returns the batches moved out of a mostly dead
-     * file. Runs every log.retention.check.interval.ms on the cleaner thread; tests call it directly.
+     * One check of data-file reclaiming ({@link DataFileReclaimer}): returns the batches moved out of the mostly dead
+     * files. Runs every log.retention.check.interval.ms on the cleaner thread; tests call it directly.
      */
     public synchronized int reclaimDataFiles() throws Exception {
         return reclaimer.runOnce();

@@ -179,6 +179,31 @@ class DataFilesTest {
         }
     }
 
+    /** After a large deletion every file past the ratio goes in one check, its reads held to the cleaner's byte rate. */
+    @Test
+    void oneCheckReclaimsEveryMostlyDeadFileNoFasterThanTheCleanersRate() throws Exception {
+        int rate = 10_000; // about 8 s for what moves here: well above the unthrottled time even on a loaded machine
+        try (LogManager logs = open(Map.of("log.cleaner.io.max.bytes.per.second", String.valueOf(rate)))) {
+            logs.createTopic("s", Uuid.randomUuid(), 1, Map.of());
+            Shard t = LogFixture.shardOf(logs);
+            Shard s = logs.catalog().shard(new TopicPartition("s", 0));
+            Map<Long, byte[]> kept = new HashMap<>();
+            interleave(logs, t, s, kept, new Random(7), 120);
+            List<Path> shared = dataFiles();
+            assertThat(shared).hasSizeGreaterThan(3);
+            logs.truncateBefore(s, s.logEnd()).get();
+
+            long start = System.nanoTime();
+            assertThat(logs.reclaimDataFiles()).isPositive();
+            long elapsedMs = (System.nanoTime() - start) / 1_000_000;
+            long[] stats = logs.dataFileStats();
+            assertThat(stats[2]).as("files reclaimed by the one check: every closed one").isGreaterThanOrEqualTo(shared.size() - 1L);
+            assertThat(elapsedMs).as("%d bytes read at no more than %d bytes a second", stats[3], rate)
+                    .isGreaterThanOrEqualTo(stats[3] * 1000 / rate * 3 / 4);
+            assertEachBatch(logs, t, kept);
+        }
+    }
+
     @Test
     void aFileLessDeadThanTheReclaimRatioIsLeftAlone() throws Exception {
         try (LogManager logs = open(Map.of("log.data.file.reclaim.ratio", "0.9"))) {
