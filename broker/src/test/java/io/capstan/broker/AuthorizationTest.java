@@ -253,6 +253,10 @@ class AuthorizationTest {
             assertThatThrownBy(() -> carol.incrementalAlterConfigs(java.util.Map.of(thisBroker, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
                     new org.apache.kafka.clients.admin.ConfigEntry("log.retention.ms", "1"), org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET))))
                     .all().get()).hasCauseInstanceOf(ClusterAuthorizationException.class);
+            // the level a fresh cluster is at: allowed, it would succeed as unchanged
+            assertThatThrownBy(() -> carol.updateFeatures(java.util.Map.of("capstan.version", new org.apache.kafka.clients.admin.FeatureUpdate(
+                    (short) io.capstan.cluster.version.ClusterVersion.LATEST, org.apache.kafka.clients.admin.FeatureUpdate.UpgradeType.UPGRADE)),
+                    new org.apache.kafka.clients.admin.UpdateFeaturesOptions()).all().get()).hasCauseInstanceOf(ClusterAuthorizationException.class);
             assertThatThrownBy(() -> carol.createAcls(List.of(acl(ResourceType.TOPIC, "*", "User:carol", AclOperation.ALL))).all().get())
                     .hasCauseInstanceOf(ClusterAuthorizationException.class);
             assertThatThrownBy(() -> carol.describeAcls(AclBindingFilter.ANY).values().get())

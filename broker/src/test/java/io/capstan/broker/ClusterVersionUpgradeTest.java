@@ -130,7 +130,9 @@ class ClusterVersionUpgradeTest {
             assertThatThrownBy(() -> admin.updateFeatures(Map.of(ClusterVersion.FEATURE, new FeatureUpdate((short) 1,
                     FeatureUpdate.UpgradeType.SAFE_DOWNGRADE)), new UpdateFeaturesOptions()).all().get(30, TimeUnit.SECONDS))
                     .cause().isInstanceOf(InvalidUpdateVersionException.class).hasMessageContaining("cannot be lowered");
-            assertThat(b.logs().store().formatVersion()).as("a finalize takes effect at the next start").isEqualTo(1);
+            produceLargeBatch(b, "t");
+            assertThat(b.logs().dataFileStats()[0]).as("a finalize takes effect at the next start").isZero();
+            assertThat(b.logs().store().formatVersion()).isEqualTo(1);
         }
         try (Broker b = broker()) {
             produceLargeBatch(b, "t");

@@ -221,28 +221,34 @@ class KafkaToolsTest {
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(tool(feature, "--bootstrap-server", bootstrap, "describe"))
                     .containsPattern("capstan.version\\s+SupportedMinVersion: 1\\s+SupportedMaxVersion: " + ClusterVersion.LATEST
                             + "\\s+FinalizedVersionLevel: 2"));
-            assertThat(metric(brokers[0], "capstan_data_files_bytes")).as("data files only from the next start").isZero();
-
-            brokers[0].stop();
-            brokers[0].start();
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
                 // a replica on each broker: broker 0 writes these batches whether it leads or follows
                 admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("after", 1, (short) 2))).all().get();
             }
-            Properties p = new Properties();
-            p.put("bootstrap.servers", bootstrap);
-            p.put("acks", "all");
-            p.put("linger.ms", "100");
-            try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
-                for (int i = 0; i < 20; i++) {
-                    producer.send(new ProducerRecord<>("after", 0, "k", "x".repeat(1000)));
-                }
-                producer.flush();
-            }
+            produceLargeBatches(bootstrap);
+            assertThat(metric(brokers[0], "capstan_data_files_bytes")).as("data files only from the next start").isZero();
+
+            brokers[0].stop();
+            brokers[0].start();
+            produceLargeBatches(bootstrap);
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                     assertThat(metric(brokers[0], "capstan_data_files_bytes")).as("bytes in data files after the restart").isPositive());
         } finally {
             BrokerProcess.stopAll(brokers);
+        }
+    }
+
+    /** Batches of about 20 KiB, well over the 512 bytes from which they go to data files, acknowledged by both replicas. */
+    private static void produceLargeBatches(String bootstrap) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap);
+        p.put("acks", "all");
+        p.put("linger.ms", "100");
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+            for (int i = 0; i < 20; i++) {
+                producer.send(new ProducerRecord<>("after", 0, "k", "x".repeat(1000)));
+            }
+            producer.flush();
         }
     }
 
