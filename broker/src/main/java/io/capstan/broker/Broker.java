@@ -207,7 +207,8 @@ public final class Broker implements AutoCloseable {
             this.kafka = opened(new KafkaServer(ListenerSecurities.of(config.security(), scram), config.socketRequestMaxBytes(),
                     apis(identity), metrics, logs.pendingWrites(), authorizer, () -> current.get().limits(),
                     new ResponseThrottle(new ClientThrottles(quotas, System::currentTimeMillis,
-                            config.limits().quotaWindowNum(), config.limits().quotaWindowSizeSeconds() * 1000L))));
+                            config.limits().quotaWindowNum(), config.limits().quotaWindowSizeSeconds() * 1000L)),
+                    new io.capstan.broker.net.ConnectionSteering(this::leaseLapsed)));
             config.security().listeners().forEach(l -> identity.boundTo(l.name(), kafka.port(l.name())));
             join(identity);
         } catch (RuntimeException e) {
@@ -555,6 +556,12 @@ public final class Broker implements AutoCloseable {
     public boolean live() { return live; }
     /** This broker's part in replication. */
     public ReplicaManager replicas() { return replicas; }
+
+    /** True while the lease has run out unrenewed: the store may have moved leadership without this broker hearing of it. */
+    private boolean leaseLapsed() {
+        BrokerLease held = lease;
+        return held != null && !held.held();
+    }
 
     @Override
     public void close() {

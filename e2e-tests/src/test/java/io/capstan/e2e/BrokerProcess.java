@@ -101,6 +101,10 @@ final class BrokerProcess implements AutoCloseable {
         return port;
     }
 
+    String host() {
+        return host;
+    }
+
     long pid() {
         return process.pid();
     }

@@ -31,8 +31,12 @@ final class MetadataProbe implements AutoCloseable {
     record Leadership(int leader, int epoch) {}
 
     MetadataProbe(int port) throws IOException {
+        this("127.0.0.1", port);
+    }
+
+    MetadataProbe(String host, int port) throws IOException {
         socket.setTcpNoDelay(true); // one request per poll: Nagle and delayed ACKs would add 40 ms to each
-        socket.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+        socket.connect(new InetSocketAddress(host, port), 5_000);
         socket.setSoTimeout(10_000);
         in = new DataInputStream(socket.getInputStream());
         out = new DataOutputStream(new java.io.BufferedOutputStream(socket.getOutputStream()));
@@ -59,6 +63,17 @@ final class MetadataProbe implements AutoCloseable {
             }
         }
         return new Leadership(-1, -1);
+    }
+
+    /** True if the broker closed this connection (end of stream or reset) within the read timeout. */
+    boolean closedByBroker() throws IOException {
+        try {
+            return in.read() == -1;
+        } catch (java.net.SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true;
+        }
     }
 
     @Override

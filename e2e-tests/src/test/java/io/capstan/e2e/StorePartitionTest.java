@@ -31,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * which they reach through a relay on an address of the test's network; the controller and the producer reach
  * everything. Cutting a leader's route to that address stops its lease renewals only: the controller lets the lease
  * run out and elects another in-sync replica; the old leader cannot hear of it, but its own clock tells it that its
- * lease ran out, and it stops taking produce (decision 0016).
+ * lease ran out, and it stops taking produce (decision 0016) and closes each connection after answering, so that
+ * clients ask another broker who leads now (otherwise a producer may ask the idle cut-off broker again and again).
  * Asserted: a record sent after the new leader's election is acknowledged within {@link #UNAVAILABLE_MAX_MS}; after the heal the old leader
  * registers again and rejoins every in-sync set; every acknowledged record is then read back once at its offset
  * (so nothing the cut-off leader appeared to accept was acknowledged and lost) and every replica is byte-identical.
@@ -101,6 +102,12 @@ class StorePartitionTest {
                             + " ran out and broker %d leads in epoch %d %d ms after the cut; a record sent after that was acknowledged %d ms"
                             + " later%n", leader, replaced.leader(), replaced.leaderEpoch(), (electedAt - cutAt) / 1_000_000, unavailable);
                     assertThat(replaced.isr()).as("in-sync replicas once the cut-off leader's lease ran out").doesNotContain(leader);
+                    try (MetadataProbe probe = new MetadataProbe(brokers[leader].host(), brokers[leader].port())) {
+                        MetadataProbe.Leadership stale = probe.leadership(TOPIC, 0);
+                        // its answer may name itself (it cannot hear the store): a client must not keep asking it
+                        assertThat(probe.closedByBroker()).as("broker %d, its lease run out, closes the connection after answering"
+                                + " (it said shard 0 is led by %d in epoch %d)", leader, stale.leader(), stale.epoch()).isTrue();
+                    }
                     lab.heal();
                     StoreShards.awaitAllInSync(store, TOPIC, PARTITIONS, BROKERS);
                     System.out.printf("after the heal broker %d registered again and rejoined every in-sync set%n", leader);

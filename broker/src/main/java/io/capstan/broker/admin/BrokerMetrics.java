@@ -39,7 +39,8 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
             .help("Requests answered with a throttle time because their client was over a byte-rate quota, by request")
             .labelNames("request").register(registry);
     private final Counter closedByBroker = Counter.builder().name("capstan_connections_closed_by_broker_total")
-            .help("Connections the broker closed for a limit, by setting (max.connections, max.connections.per.ip, connections.max.idle.ms)")
+            .help("Connections the broker closed for a limit, by setting (max.connections, max.connections.per.ip, connections.max.idle.ms;"
+                    + " broker.lease.ms: closed after a response while its lease had run out, so clients ask another broker)")
             .labelNames("setting").register(registry);
     private final Counter authFailures = Counter.builder().name("capstan_authentication_failures_total")
             .help("Failed TLS handshakes and SASL authentications, by listener and stage (tls or the SASL mechanism)")

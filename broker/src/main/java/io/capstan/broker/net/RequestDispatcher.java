@@ -55,6 +55,7 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     private final Authorizer authorizer;
     private final KafkaFrameDecoder frames;
     private final ResponseThrottle throttle;
+    private final ConnectionSteering steering;
     /** Reading stopped until a quota's throttle time has passed (Kafka mutes the channel the same way). */
     private boolean pausedForThrottle;
     private final SaslSession sasl;
@@ -80,8 +81,10 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     }
 
     RequestDispatcher(ApiRegistry registry, NetMetrics metrics, int maxInFlight, Backpressure backpressure,
-                      ListenerSecurity security, KafkaFrameDecoder frames, Authorizer authorizer, ResponseThrottle throttle) {
+                      ListenerSecurity security, KafkaFrameDecoder frames, Authorizer authorizer, ResponseThrottle throttle,
+                      ConnectionSteering steering) {
         this.authorizer = authorizer;
+        this.steering = steering;
         this.throttle = throttle;
         this.registry = registry;
         this.metrics = metrics;
@@ -339,11 +342,25 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
                 ctx.write(head.response, ctx.voidPromise());
                 wrote = true;
             }
+            if (steering.closeAfter(head.api)) {
+                closeAfterWriting(head.api);
+                return;
+            }
         }
         if (wrote) {
             ctx.flush();
         }
         resumeIfIdle();
+    }
+
+    /** The requests behind this one go unanswered: the client sees a disconnect, retries them, and re-reads metadata. */
+    private void closeAfterWriting(ApiKeys api) {
+        closing = true;
+        ctx.channel().config().setAutoRead(false);
+        metrics.closedByBroker("broker.lease.ms");
+        log.debug("closing the connection from {} after answering {}: this broker's lease ran out, so its metadata may be stale",
+                ctx.channel().remoteAddress(), api);
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
     }
 
     private void resumeAfterBackpressure() {

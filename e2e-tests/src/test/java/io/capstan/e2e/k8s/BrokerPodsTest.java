@@ -648,9 +648,9 @@ class BrokerPodsTest {
         BrokerCluster secure = Serialization.unmarshal(example.get(SECURE), BrokerCluster.class);
         secure.getMetadata().setNamespace(NS);
         // lifetimes short enough to see a renewal and a CA rotation within the test: certificates and CAs issued for 4
-        // minutes (from a minute before issue), each renewed 2 minutes before its end. The first broker certificate is
-        // renewed (by the old CA) in the pass that rotates the CAs, about 2 minutes in; certificates of the new CA are
-        // served once it has been trusted for trustPropagation
+        // minutes, each renewed 2 minutes before its end. The pass that finds the first broker certificate due, about 2
+        // minutes in, rotates the CAs; the certificate is reissued by the new CA once that CA has been trusted for
+        // trustPropagation (until then the old certificate, still valid, is served)
         secure.getSpec().certificates.validity = "4m";
         secure.getSpec().certificates.renewBefore = "2m";
         secure.getSpec().certificates.caValidity = "4m";
@@ -678,6 +678,8 @@ class BrokerPodsTest {
                     .configs(Map.of("min.insync.replicas", "2")))).all().get(2, java.util.concurrent.TimeUnit.MINUTES);
         }
         firstBrokerSerial = brokerCertificateSerial();
+        // read before any renewal: the CAs rotate in the same pass that finds the first certificate due (both halfway)
+        String firstCa = secretFile(SECURE + "-cluster-ca", "ca.crt");
         Map<String, String> podUids = new java.util.TreeMap<>();
         brokerPods(SECURE).forEach(p -> podUids.put(p.getMetadata().getName(), p.getMetadata().getUid()));
         assertThat(podUids).hasSize(3);
@@ -696,7 +698,6 @@ class BrokerPodsTest {
             load.awaitMoreAcknowledged(300);
 
             // the cluster CA is rotated: the new CA joins every bundle, and only then do brokers serve certificates it signed
-            String firstCa = secretFile(SECURE + "-cluster-ca", "ca.crt");
             await("the operator rotates the cluster CA").atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1))
                     .until(() -> !secretFile(SECURE + "-cluster-ca", "ca.crt").equals(firstCa));
             java.security.cert.X509Certificate oldCa = io.capstan.certs.Pem.certificate(firstCa);
