@@ -30,7 +30,7 @@ final class BrokerProcess implements AutoCloseable {
     private int starts;
     private final Map<String, String> environment = new java.util.HashMap<>();
     private String heap = "512m";
-    private String classpath = System.getProperty("java.class.path");
+    private String classpath = BrokerClassArchive.BROKER_CLASSPATH;
     private List<String> launcher = List.of();
     private String host = "127.0.0.1";
 
@@ -113,7 +113,9 @@ final class BrokerProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>(launcher);
         cmd.addAll(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx" + heap, "-XX:+UseParallelGC", "-XX:+ExitOnOutOfMemoryError",
+                "-Xmx" + heap, "-XX:+UseParallelGC", "-XX:+ExitOnOutOfMemoryError"));
+        cmd.addAll(BrokerClassArchive.options(classpath));
+        cmd.addAll(List.of(
                 "-cp", classpath,
                 "io.capstan.cli.Capstan", "broker",
                 "--data-dir", dataDir.toString(),

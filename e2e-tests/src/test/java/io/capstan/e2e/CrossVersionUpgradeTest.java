@@ -52,7 +52,7 @@ class CrossVersionUpgradeTest {
     /** Stops broker {@code id} and starts the build of {@code classpath} (null: this checkout) on its data and ports. */
     private void replace(int id, String classpath) throws Exception {
         brokers[id].stop();
-        BrokerProcess next = classpath == null ? brokers[id].withClasspath(System.getProperty("java.class.path")) : brokers[id].withClasspath(classpath);
+        BrokerProcess next = classpath == null ? brokers[id].withClasspath(BrokerClassArchive.BROKER_CLASSPATH) : brokers[id].withClasspath(classpath);
         next.start();
     }
 
@@ -130,7 +130,7 @@ class CrossVersionUpgradeTest {
                     brokers[0].stop();
                     BrokerProcess old = brokers[0].withClasspath(PREVIOUS);
                     assertThatThrownBy(old::start).hasMessageContaining("on-disk format 2, written by a newer Capstan");
-                    brokers[0].withClasspath(System.getProperty("java.class.path")).start();
+                    brokers[0].withClasspath(BrokerClassArchive.BROKER_CLASSPATH).start();
                     awaitInSync(admin, "orders");
                     load.awaitMoreAcknowledged(200);
                 } finally {
