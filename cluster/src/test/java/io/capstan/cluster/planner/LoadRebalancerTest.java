@@ -54,11 +54,7 @@ class LoadRebalancerTest {
     }
 
     static Set<String> racksOf(List<Integer> replicas, List<Broker> brokers) {
-        Set<String> racks = new HashSet<>();
-        for (int r : replicas) {
-            racks.add(brokers.stream().filter(b -> b.id() == r).findFirst().orElseThrow().rack());
-        }
-        return racks;
+        return AssignmentPlannerTest.racksOf(replicas, brokers);
     }
 
     static double sumOfSquares(Map<Integer, Double> load) {
