@@ -12,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Client quotas in the cluster's metadata store, one key per entity ({@code quotas/client/<SHA-256 of the entity>}), and
@@ -29,7 +28,7 @@ public final class ClientQuotaStore implements AutoCloseable {
     public record Applied(double limit, QuotaEntity from) {}
 
     private final MetadataStore store;
-    private final Map<QuotaEntity, Map<String, Double>> quotas = new ConcurrentHashMap<>();
+    private final io.capstan.cluster.metadata.NewestWins<QuotaEntity, Map<String, Double>> quotas = new io.capstan.cluster.metadata.NewestWins<>();
     /** The quota keys some entity sets: a request checks a key nobody set without resolving anything. */
     private volatile java.util.Set<String> keysSet = java.util.Set.of();
     private final AutoCloseable watch;
@@ -41,10 +40,10 @@ public final class ClientQuotaStore implements AutoCloseable {
 
     private void apply(MetadataCache.Change change) {
         if (change.isDelete()) {
-            quotas.remove(MetadataCodec.decode(change.before().value(), Stored.class).entity());
+            quotas.remove(MetadataCodec.decode(change.before().value(), Stored.class).entity(), change.before().version());
         } else {
             Stored s = MetadataCodec.decode(change.after().value(), Stored.class);
-            quotas.put(s.entity(), Map.copyOf(s.values()));
+            quotas.put(s.entity(), change.after().version(), Map.copyOf(s.values()));
         }
         keysChanged();
     }
@@ -105,20 +104,17 @@ public final class ClientQuotaStore implements AutoCloseable {
             });
             byte[] value = MetadataCodec.encode(new Stored(entity, values));
             try {
+                // this broker applies the change at once (unless its watch already brought a newer one); the others
+                // when their watch delivers it
                 if (current.isEmpty()) {
                     if (!values.isEmpty()) {
-                        store.create(key, value);
+                        quotas.put(entity, store.create(key, value), Map.copyOf(values));
                     }
                 } else if (values.isEmpty()) {
                     store.delete(key, current.get().version());
+                    quotas.remove(entity, current.get().version());
                 } else {
-                    store.compareAndSet(key, current.get().version(), value);
-                }
-                // this broker applies the change at once; the others when their watch delivers it
-                if (values.isEmpty()) {
-                    quotas.remove(entity);
-                } else {
-                    quotas.put(entity, Map.copyOf(values));
+                    quotas.put(entity, store.compareAndSet(key, current.get().version(), value), Map.copyOf(values));
                 }
                 keysChanged();
                 return;

@@ -13,7 +13,6 @@ import java.util.EnumMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.common.acl.AccessControlEntry;
 import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.acl.AclBindingFilter;
@@ -46,7 +45,7 @@ public final class AclStore implements AutoCloseable {
     }
 
     private final MetadataStore store;
-    private final Map<String, AclBinding> acls = new ConcurrentHashMap<>();
+    private final io.capstan.cluster.metadata.NewestWins<String, AclBinding> acls = new io.capstan.cluster.metadata.NewestWins<>();
     /** The same ACLs grouped by resource type, rebuilt on each (rare) change so a check scans only its own type. */
     private volatile Map<ResourceType, List<AclBinding>> byType = Map.of();
     private final AutoCloseable watch;
@@ -59,9 +58,9 @@ public final class AclStore implements AutoCloseable {
 
     private void apply(MetadataCache.Change change) {
         if (change.isDelete()) {
-            acls.remove(change.key());
+            acls.remove(change.key(), change.before().version());
         } else {
-            acls.put(change.key(), MetadataCodec.decode(change.after().value(), StoredAcl.class).binding());
+            acls.put(change.key(), change.after().version(), MetadataCodec.decode(change.after().value(), StoredAcl.class).binding());
         }
         regroup();
     }
@@ -81,8 +80,8 @@ public final class AclStore implements AutoCloseable {
     public void create(AclBinding binding) {
         String key = key(binding);
         try {
-            store.create(key, MetadataCodec.encode(StoredAcl.of(binding)));
-            acls.put(key, binding); // this broker enforces it at once; the others when their watch delivers it
+            // this broker enforces it at once (unless its watch already brought a newer write); the others when their watch delivers it
+            acls.put(key, store.create(key, MetadataCodec.encode(StoredAcl.of(binding))), binding);
             regroup();
         } catch (ConflictException exists) {
             // the same ACL again: nothing to do, as in Kafka
@@ -97,7 +96,7 @@ public final class AclStore implements AutoCloseable {
             if (filter.matches(binding)) {
                 try {
                     store.delete(v.key(), v.version());
-                    acls.remove(v.key());
+                    acls.remove(v.key(), v.version());
                     regroup();
                     deleted.add(binding);
                 } catch (ConflictException gone) {

@@ -13,7 +13,6 @@ import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.common.security.scram.ScramCredential;
 import org.apache.kafka.common.security.scram.internals.ScramFormatter;
 import org.apache.kafka.common.security.scram.internals.ScramMechanism;
@@ -34,7 +33,7 @@ public final class ScramCredentialStore implements AutoCloseable {
     public record StoredCredential(byte[] salt, byte[] storedKey, byte[] serverKey, int iterations) {}
 
     private final MetadataStore store;
-    private final Map<String, UserRecord> users = new ConcurrentHashMap<>();
+    private final io.capstan.cluster.metadata.NewestWins<String, UserRecord> users = new io.capstan.cluster.metadata.NewestWins<>();
     private final AutoCloseable watch;
 
     /** Follows the users through the broker's metadata cache; changes go to the cache's store. */
@@ -57,10 +56,10 @@ public final class ScramCredentialStore implements AutoCloseable {
 
     private void apply(MetadataCache.Change change) {
         if (change.isDelete()) {
-            users.remove(MetadataCodec.decode(change.before().value(), UserRecord.class).name());
+            users.remove(MetadataCodec.decode(change.before().value(), UserRecord.class).name(), change.before().version());
         } else {
             UserRecord user = MetadataCodec.decode(change.after().value(), UserRecord.class);
-            users.put(user.name(), user);
+            users.put(user.name(), change.after().version(), user);
         }
     }
 
@@ -125,20 +124,17 @@ public final class ScramCredentialStore implements AutoCloseable {
             edit.accept(mechanisms);
             byte[] value = MetadataCodec.encode(new UserRecord(user, mechanisms));
             try {
+                // this broker uses the change at once (unless its watch already brought a newer one); the others when
+                // their watch delivers it
                 if (current.isEmpty()) {
                     if (!mechanisms.isEmpty()) {
-                        store.create(key, value);
+                        users.put(user, store.create(key, value), new UserRecord(user, mechanisms));
                     }
                 } else if (mechanisms.isEmpty()) {
                     store.delete(key, current.get().version());
+                    users.remove(user, current.get().version());
                 } else {
-                    store.compareAndSet(key, current.get().version(), value);
-                }
-                // this broker uses the change at once; the others when their watch delivers it
-                if (mechanisms.isEmpty()) {
-                    users.remove(user);
-                } else {
-                    users.put(user, new UserRecord(user, mechanisms));
+                    users.put(user, store.compareAndSet(key, current.get().version(), value), new UserRecord(user, mechanisms));
                 }
                 return;
             } catch (ConflictException lost) {

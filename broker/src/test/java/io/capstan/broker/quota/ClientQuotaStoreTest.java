@@ -114,4 +114,59 @@ class ClientQuotaStoreTest {
         m.put(KEY, null);
         return m;
     }
+
+    /**
+     * Found by ResponseThrottleTest in CI: the watch delivered the first of two quick writes after the second had been
+     * applied locally, and the view went back to the first value until the next event. Here the watch is held (a
+     * listener ahead of the quota store's blocks) once it has seen the first write, until the second is written.
+     */
+    @Test
+    void aValueWrittenHereIsNotReplacedByAnOlderOneTheWatchDeliversLate() throws Exception {
+        QuotaEntity app = new QuotaEntity(null, new QuotaEntity.Name("late"));
+        java.util.concurrent.CountDownLatch firstSeen = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch secondWritten = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch firstApplied = new java.util.concurrent.CountDownLatch(1);
+        try (LocalFileMetadataStore own = new LocalFileMetadataStore(dir.resolve("late"), 20);
+             MetadataCache watched = MetadataCache.open(own, Duration.ofSeconds(10))) {
+            watched.subscribe(ClientQuotaStore.PREFIX, change -> {
+                if (firstSeen.getCount() > 0) {
+                    firstSeen.countDown();
+                    hold(secondWritten);
+                }
+            });
+            ClientQuotaStore late = new ClientQuotaStore(watched);
+            java.util.concurrent.CountDownLatch checked = new java.util.concurrent.CountDownLatch(1);
+            watched.subscribe(ClientQuotaStore.PREFIX, change -> {
+                // held again until the test has looked, so that the second write's event cannot mend the view first
+                if (firstApplied.getCount() > 0) {
+                    firstApplied.countDown();
+                    hold(checked);
+                }
+            });
+            try {
+                late.alter(app, Map.of(KEY, 1.0));
+                assertThat(firstSeen.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("the watch saw the first write").isTrue();
+                late.alter(app, Map.of(KEY, 2.0));
+                secondWritten.countDown();
+                assertThat(firstApplied.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("the quota store heard of the first write").isTrue();
+                try {
+                    assertThat(late.applied(KEY, "u", "late")).get().extracting(ClientQuotaStore.Applied::limit).isEqualTo(2.0);
+                } finally {
+                    checked.countDown();
+                }
+            } finally {
+                secondWritten.countDown();
+                late.close();
+            }
+        }
+    }
+
+    /** Holds the watch thread until {@code until} opens. */
+    private static void hold(java.util.concurrent.CountDownLatch until) {
+        try {
+            until.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 }
