@@ -81,6 +81,16 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
                 .labelNames("topic", "partition")
                 .callback(cb -> logs.catalog().shards().forEach(s -> cb.call(s.sizeBytes(), labels(s))))
                 .register(registry);
+        io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("capstan_shard_produced_bytes_total")
+                .help("Bytes producers appended to each shard this broker leads (replication not counted; Kafka's BytesInPerSec, per shard)")
+                .unit(Unit.BYTES).labelNames("topic", "partition")
+                .callback(cb -> logs.catalog().shards().forEach(s -> cb.call(s.traffic().bytesIn(), labels(s))))
+                .register(registry);
+        io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("capstan_shard_consumed_bytes_total")
+                .help("Record bytes consumers read from each shard (followers not counted; Kafka's BytesOutPerSec, per shard)")
+                .unit(Unit.BYTES).labelNames("topic", "partition")
+                .callback(cb -> logs.catalog().shards().forEach(s -> cb.call(s.traffic().bytesOut(), labels(s))))
+                .register(registry);
         rocksGauge(logs, "capstan_rocksdb_write_stopped", "1 while RocksDB stops writes (stall)", "rocksdb.is-write-stopped");
         rocksGauge(logs, "capstan_rocksdb_delayed_write_rate", "Write rate RocksDB throttles to while delaying writes (bytes/s, 0 = none)", "rocksdb.actual-delayed-write-rate");
         rocksGauge(logs, "capstan_rocksdb_pending_compaction_bytes", "Bytes RocksDB estimates compaction must rewrite", "rocksdb.estimate-pending-compaction-bytes");

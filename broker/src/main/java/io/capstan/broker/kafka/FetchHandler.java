@@ -298,6 +298,9 @@ public final class FetchHandler implements ApiHandler {
                 if (got > 0) {
                     pd.setRecords(new BatchRecords(batches, got));
                     total += got;
+                    if (!follower) {
+                        shard.traffic().consumed(got);
+                    }
                     if (readCommitted) {
                         addAbortedTransactions(pd, shard, p.fetchOffset(), batches.get(batches.size() - 1));
                     }

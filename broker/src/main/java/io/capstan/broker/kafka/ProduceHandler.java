@@ -140,8 +140,12 @@ public final class ProduceHandler implements ApiHandler {
                 records.get(batch);
                 int lastOffsetDelta = ByteBuffer.wrap(batch).getInt(BatchHeader.LAST_OFFSET_DELTA);
                 pending.incrementAndGet();
+                int batchBytes = batch.length;
                 java.util.function.Consumer<AppendResult> answer = result -> {
                     boolean written = result.error() == Errors.NONE || result.alreadyWritten();
+                    if (result.error() == Errors.NONE && !result.alreadyWritten()) {
+                        shard.traffic().produced(batchBytes);
+                    }
                     if (!written || request.acks() != -1) {
                         fill(pr, result);
                         countDown.run();

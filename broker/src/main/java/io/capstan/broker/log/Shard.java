@@ -16,6 +16,7 @@ public final class Shard {
     private final TopicPartition topicPartition;
     private final int key;
     private final TailCache tail;
+    private final ShardTraffic traffic = new ShardTraffic();
     private final Map<Long, ProducerEntry> producers = new HashMap<>();
     private final TxnSpans txnSpans = new TxnSpans();
     /** Each transactional producer's transaction here as of the durable log end, for produce requests to check against. */
@@ -59,6 +60,7 @@ public final class Shard {
     public TopicPartition topicPartition() { return topicPartition; }
     public int key() { return key; }
     public TailCache tail() { return tail; }
+    public ShardTraffic traffic() { return traffic; }
     public long logStartOffset() { return logStartOffset; }
     public long highWatermark() { return highWatermark; }
     /**

@@ -231,6 +231,39 @@ class ReplicatedClusterTest {
         assertThat(got).as("every acknowledged record exactly once, in order").containsExactlyElementsOf(expected);
     }
 
+    /** The observed load the rebalance planner evens out (decision 0030): client bytes, on the leader only. */
+    @Test
+    void eachShardsClientBytesAreCountedOnItsLeaderAndNotOnItsFollowers() throws Exception {
+        startCluster();
+        createTopic("traffic", 1, Map.of());
+        int leader = state("traffic", 0).leader();
+        TopicPartition tp = new TopicPartition("traffic", 0);
+        try (KafkaProducer<String, String> producer = producer()) {
+            produce(producer, "traffic", 0, 1000);
+        }
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            for (Broker b : brokers) {
+                assertThat(b.logs().catalog().shard(tp).logEnd()).isEqualTo(1000);
+            }
+        });
+        long stored = brokers[leader].logs().catalog().shard(tp).sizeBytes();
+        assertThat(consumeAll("traffic", 1000)).hasSize(1000);
+        for (int id = 0; id < brokers.length; id++) {
+            io.capstan.broker.log.ShardTraffic traffic = brokers[id].logs().catalog().shard(tp).traffic();
+            if (id == leader) {
+                assertThat(traffic.bytesIn()).as("bytes produced, counted by the leader: every batch it stored").isEqualTo(stored);
+                // the consumer read the log once; the two followers' copies (twice the log) are not consumer reads
+                assertThat(traffic.bytesOut()).as("bytes consumed from the leader: the whole log, once").isBetween(stored, 2 * stored - 1);
+                assertThat(metric(brokers[id], "capstan_shard_produced_bytes_total")).isEqualTo((double) stored);
+                assertThat(metric(brokers[id], "capstan_shard_consumed_bytes_total")).isEqualTo((double) traffic.bytesOut());
+            } else {
+                assertThat(traffic.bytesIn()).as("broker %d copied the shard as a follower: not client traffic", id).isZero();
+                assertThat(traffic.bytesOut()).as("broker %d served no consumer", id).isZero();
+                assertThat(metric(brokers[id], "capstan_shard_produced_bytes_total")).isZero();
+            }
+        }
+    }
+
     @Test
     void everyReplicaCompactsToTheSameRecordsAndAFollowerCatchesUpAcrossTheGaps() throws Exception {
         startCluster();
