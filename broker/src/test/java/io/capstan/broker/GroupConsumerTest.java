@@ -82,7 +82,8 @@ class GroupConsumerTest {
                 "org.apache.kafka.clients.consumer.RoundRobinAssignor",
                 "org.apache.kafka.clients.consumer.CooperativeStickyAssignor")) {
             String group = "split-" + assignor.substring(assignor.lastIndexOf('.') + 1);
-            Map<String, Object> extra = Map.of("partition.assignment.strategy", assignor);
+            // a member hears of a rebalance by its heartbeat: every 300 ms rather than the default 3 s
+            Map<String, Object> extra = Map.of("partition.assignment.strategy", assignor, "heartbeat.interval.ms", "300");
             try (KafkaConsumer<String, String> a = consumer(group, extra); KafkaConsumer<String, String> b = consumer(group, extra)) {
                 a.subscribe(List.of("g"));
                 b.subscribe(List.of("g"));
