@@ -40,7 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Here: the Kafka listener over real sockets, with the lease's state switched by the test.
  */
 class StaleViewConnectionTest {
-    private static final int CLUSTER_ID_MARKER = 7;
+    private static final int CONTROLLER_MARKER = 7;
 
     @TempDir
     Path dir;
@@ -57,7 +57,7 @@ class StaleViewConnectionTest {
         ApiRegistry registry = new ApiRegistry();
         registry.add(ApiKeys.API_VERSIONS, new ApiVersionsHandler(registry))
                 .add(ApiKeys.METADATA, (context, request) -> CompletableFuture.completedFuture(
-                        new MetadataResponseData().setControllerId(CLUSTER_ID_MARKER)));
+                        new MetadataResponseData().setControllerId(CONTROLLER_MARKER)));
         Listener plaintext = new Listener("PLAINTEXT", "127.0.0.1", 0, SecurityProtocol.PLAINTEXT, "127.0.0.1", 0);
         server = new KafkaServer(List.of(new ListenerSecurity(plaintext, null, null, null, null, null)), 1 << 20, registry,
                 NetMetrics.NONE, Backpressure.NONE, Authorizer.ALLOW_ALL, () -> BrokerConfig.defaults().limits(),
@@ -75,26 +75,26 @@ class StaleViewConnectionTest {
     @Test
     void withItsLeaseHeldTheBrokerKeepsTheConnectionForTheNextRequest() throws Exception {
         try (RawKafkaConnection connection = new RawKafkaConnection(server.port())) {
-            assertThat(metadata(connection).controllerId()).isEqualTo(CLUSTER_ID_MARKER);
-            assertThat(metadata(connection).controllerId()).as("a second request on the same connection").isEqualTo(CLUSTER_ID_MARKER);
+            assertThat(metadata(connection).controllerId()).isEqualTo(CONTROLLER_MARKER);
+            assertThat(metadata(connection).controllerId()).as("a second request on the same connection").isEqualTo(CONTROLLER_MARKER);
         }
     }
 
     @Test
     void withItsLeaseRunOutTheBrokerAnswersMetadataThenClosesTheConnection() throws Exception {
         try (RawKafkaConnection connection = new RawKafkaConnection(server.port())) {
-            assertThat(metadata(connection).controllerId()).isEqualTo(CLUSTER_ID_MARKER);
+            assertThat(metadata(connection).controllerId()).isEqualTo(CONTROLLER_MARKER);
             leaseLapsed.set(true);
             ApiVersionsResponseData versions = connection.send(ApiKeys.API_VERSIONS, (short) 3,
                     new ApiVersionsRequestData().setClientSoftwareName("raw-test").setClientSoftwareVersion("1"));
             assertThat(versions.errorCode()).as("connection set-up is answered and kept").isEqualTo(Errors.NONE.code());
-            assertThat(metadata(connection).controllerId()).as("answered in full before the close").isEqualTo(CLUSTER_ID_MARKER);
+            assertThat(metadata(connection).controllerId()).as("answered in full before the close").isEqualTo(CONTROLLER_MARKER);
             assertThat(connection.closedByBroker()).as("closed after the answer").isTrue();
         }
         leaseLapsed.set(false);
         try (RawKafkaConnection renewed = new RawKafkaConnection(server.port())) {
             metadata(renewed);
-            assertThat(metadata(renewed).controllerId()).as("once the lease is renewed, connections are kept again").isEqualTo(CLUSTER_ID_MARKER);
+            assertThat(metadata(renewed).controllerId()).as("once the lease is renewed, connections are kept again").isEqualTo(CONTROLLER_MARKER);
         }
     }
 

@@ -86,10 +86,11 @@ public final class LoadRebalancer {
         Map<Integer, Double> load = loads(rackOf.keySet(), plan, loads);
         Balance before = new Balance(Map.copyOf(load));
         List<Move> moves = new ArrayList<>();
-        Set<String> movedReplicas = new HashSet<>();
+        Set<Replica> movedReplicas = new HashSet<>();
         while (moves.size() < limits.maxMoves()) {
-            double mean = mean(load);
-            if (mean == 0 || max(load) <= mean * (1 + limits.tolerance())) {
+            Balance now = new Balance(load);
+            double mean = now.mean();
+            if (mean == 0 || now.max() <= mean * (1 + limits.tolerance())) {
                 break;
             }
             Candidate best = best(plan, loads, load, rackOf, movedReplicas);
@@ -98,7 +99,7 @@ public final class LoadRebalancer {
             }
             apply(best.move, plan, loads, load);
             if (best.move.kind() == Kind.REPLICA) {
-                movedReplicas.add(best.move.shard() + "@" + best.move.to());
+                movedReplicas.add(new Replica(best.move.shard(), best.move.to()));
             }
             moves.add(best.move);
         }
@@ -109,9 +110,12 @@ public final class LoadRebalancer {
 
     private record Candidate(Move move, double gain) {}
 
+    /** A shard's replica on one broker. */
+    private record Replica(ShardId shard, int broker) {}
+
     /** The change lowering the sum of squared loads the most; on equal gain a leadership transfer, then the lowest ids. */
     private static Candidate best(TreeMap<ShardId, List<Integer>> plan, Map<ShardId, ShardLoad> loads, Map<Integer, Double> load,
-                                  Map<Integer, String> rackOf, Set<String> movedReplicas) {
+                                  Map<Integer, String> rackOf, Set<Replica> movedReplicas) {
         Candidate best = null;
         for (Map.Entry<ShardId, List<Integer>> e : plan.entrySet()) {
             ShardId shard = e.getKey();
@@ -132,7 +136,7 @@ public final class LoadRebalancer {
             }
             for (int i = 0; i < replicas.size(); i++) {
                 int from = replicas.get(i);
-                if (movedReplicas.contains(shard + "@" + from)) {
+                if (movedReplicas.contains(new Replica(shard, from))) {
                     continue; // it came here in this proposal: moving it on would copy its data twice
                 }
                 double carried = i == 0 ? lead : follow;
@@ -219,13 +223,5 @@ public final class LoadRebalancer {
     /** A leader takes the writes in, serves the reads, and sends each follower a copy of the writes. */
     static double leaderLoad(ShardLoad l, int replicas) {
         return l.bytesIn() + l.bytesOut() + l.bytesIn() * (replicas - 1);
-    }
-
-    private static double mean(Map<Integer, Double> load) {
-        return load.values().stream().mapToDouble(Double::doubleValue).average().orElse(0);
-    }
-
-    private static double max(Map<Integer, Double> load) {
-        return load.values().stream().mapToDouble(Double::doubleValue).max().orElse(0);
     }
 }
