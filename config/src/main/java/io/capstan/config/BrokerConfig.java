@@ -191,7 +191,7 @@ public record BrokerConfig(
             new Key("log.cleaner.max.compaction.lag.ms", "9223372036854775807", "Default max.compaction.lag.ms: a record older than this is compacted whatever the dirty ratio."),
             new Key("log.cleaner.min.cleanable.ratio", "0.5", "Default min.cleanable.dirty.ratio: the share of a shard's bytes not yet compacted above which the cleaner compacts it."),
             new Key("tail.cache.bytes.per.shard", "4194304", "Recent batches kept in memory per shard for caught-up readers."),
-            new Key("tail.cache.max.bytes", "-1", "Most memory the tail caches of all shards take together; each shard gets its share (at most tail.cache.bytes.per.shard). -1: a quarter of the broker's maximum heap."),
+            new Key("tail.cache.max.bytes", "-1", "Most memory the tail caches of all shards take together, outside the heap for produced batches; each shard gets its share (at most tail.cache.bytes.per.shard). -1: a quarter of the broker's maximum heap."),
             new Key("disk.min.free.bytes", "67108864", "Below this many free bytes on the data volume, produce fails with KAFKA_STORAGE_ERROR (retriable); reads go on."),
             new Key("group.commit.max.batches", "4096", "Most batches folded into one RocksDB write and WAL sync."),
             new Key("rocksdb.block.cache.bytes", "67108864", "Shared RocksDB block cache."),

@@ -44,7 +44,7 @@ final class ReplicaLogs {
                 long offset = shard.logStartOffset();
                 while (offset < shard.logEnd()) {
                     List<byte[]> out = new ArrayList<>();
-                    logs.reader().read(shard, offset, shard.logEnd(), 1 << 20, true, out);
+                    logs.reader().readCopies(shard, offset, shard.logEnd(), 1 << 20, true, out);
                     assertThat(out).as("%s-%d at %d in %s: the log ends at %d", topic, p, offset, dataDir, shard.logEnd()).isNotEmpty();
                     for (byte[] batch : out) {
                         ByteBuffer b = ByteBuffer.wrap(batch);

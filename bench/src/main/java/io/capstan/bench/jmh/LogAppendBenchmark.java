@@ -6,6 +6,7 @@ import io.capstan.broker.log.CommitListener;
 import io.capstan.broker.log.CommitStats;
 import io.capstan.broker.log.LogManager;
 import io.capstan.broker.log.Shard;
+import io.netty.buffer.ByteBuf;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -94,8 +95,10 @@ public class LogAppendBenchmark {
 
     @Benchmark
     public int fetchFromTail() {
-        List<byte[]> out = new ArrayList<>();
+        List<ByteBuf> out = new ArrayList<>();
         long hw = shard.highWatermark();
-        return logs.reader().read(shard, Math.max(0, hw - 16 * 64), 1 << 20, true, out);
+        int got = logs.reader().read(shard, Math.max(0, hw - 16 * 64), 1 << 20, true, out);
+        out.forEach(ByteBuf::release);
+        return got;
     }
 }

@@ -1,30 +1,55 @@
 package io.capstan.broker.kafka;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.util.AbstractReferenceCounted;
+import io.netty.util.ReferenceCountUtil;
 import java.util.List;
+import org.apache.kafka.common.message.FetchResponseData;
 import org.apache.kafka.common.record.internal.BaseRecords;
 import org.apache.kafka.common.record.internal.RecordsSend;
 
 /**
- * A fetch answer's record batches as the log holds them, one array each: the response encoder writes them into the
- * outgoing frame one after another, so a fetch of many batches costs no concatenated heap copy (it was a fifth of a
- * replicating cluster's allocation). The arrays are the log's and must not be changed.
+ * A fetch answer's records as the log handed them out: whole batches, each a buffer of the log's own (the tail cache's,
+ * or one read from the store), written into the response frame by the broker's encoder without an intermediate copy.
+ * It holds a reference to each batch, so it is reference counted itself: whoever drops the answer (the encoder once
+ * it wrote it, a fetch that waits on, a quota that empties it) releases it exactly once.
  */
-public final class BatchRecords implements BaseRecords {
-    private final List<byte[]> batches;
+public final class BatchRecords extends AbstractReferenceCounted implements BaseRecords {
+    private final List<ByteBuf> batches;
     private final int sizeInBytes;
 
-    public BatchRecords(List<byte[]> batches, int sizeInBytes) {
+    /** Takes over the caller's reference to each batch. */
+    public BatchRecords(List<ByteBuf> batches, int sizeInBytes) {
         this.batches = List.copyOf(batches);
         this.sizeInBytes = sizeInBytes;
     }
 
-    public List<byte[]> batches() {
+    public List<ByteBuf> batches() {
         return batches;
     }
 
     @Override
     public int sizeInBytes() {
         return sizeInBytes;
+    }
+
+    @Override
+    protected void deallocate() {
+        batches.forEach(ByteBuf::release);
+    }
+
+    @Override
+    public BatchRecords touch(Object hint) {
+        return this;
+    }
+
+    /** Releases the records of every partition of an answer that will not be written. */
+    public static void releaseAll(FetchResponseData response) {
+        for (FetchResponseData.FetchableTopicResponse topic : response.responses()) {
+            for (FetchResponseData.PartitionData partition : topic.partitions()) {
+                ReferenceCountUtil.release(partition.records());
+            }
+        }
     }
 
     /** Not used: the broker writes responses itself (io.capstan.broker.net.ResponseEncoder), never through a client's Send. */

@@ -6,6 +6,8 @@ import io.capstan.broker.log.LogManager;
 import io.capstan.broker.log.Shard;
 import io.capstan.broker.log.TopicMeta;
 import io.capstan.broker.replica.Replication;
+import io.netty.buffer.ByteBuf;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.nio.ByteBuffer;
@@ -141,8 +143,14 @@ public final class FetchHandler implements ApiHandler {
         response.setSessionId(session.id());
         if (incremental) {
             for (FetchableTopicResponse t : response.responses()) {
-                t.partitions().removeIf(p -> !included.contains(
-                        FetchSessions.Key.of(t.topic(), version >= TOPIC_IDS_VERSION ? t.topicId() : Uuid.ZERO_UUID, p.partitionIndex())));
+                t.partitions().removeIf(p -> {
+                    boolean left = !included.contains(
+                            FetchSessions.Key.of(t.topic(), version >= TOPIC_IDS_VERSION ? t.topicId() : Uuid.ZERO_UUID, p.partitionIndex()));
+                    if (left) {
+                        ReferenceCountUtil.release(p.records());
+                    }
+                    return left;
+                });
             }
             response.responses().removeIf(t -> t.partitions().isEmpty());
         }
@@ -189,9 +197,13 @@ public final class FetchHandler implements ApiHandler {
         Result result = read(context, request, watched);
         long remaining = deadline - System.nanoTime();
         if (result.bytes >= request.minBytes() || result.errors || remaining <= 0 || watched.isEmpty()) {
-            done.complete(finish.apply(result.response));
+            FetchResponseData answer = finish.apply(result.response);
+            if (!done.complete(answer)) {
+                BatchRecords.releaseAll(answer); // cancelled meanwhile: its connection closed
+            }
             return;
         }
+        BatchRecords.releaseAll(result.response); // too little yet: it waits and reads again
         EventExecutor loop = (EventExecutor) context.eventLoop();
         // a follower waits for the log end, a consumer for the high watermark: either moving counts
         long[] seen = watched.stream().mapToLong(s -> s.highWatermark() + s.logEnd()).toArray();
@@ -239,7 +251,7 @@ public final class FetchHandler implements ApiHandler {
         boolean readCommitted = !follower && request.isolationLevel() == IsolationLevel.READ_COMMITTED.id();
         // a replica's fetch moves the high watermark and the ISR: only brokers (ClusterAction) may send one
         boolean mayReplicate = !follower || context.allowedOnCluster(AclOperation.CLUSTER_ACTION);
-        List<byte[]> batches = new ArrayList<>();
+        List<ByteBuf> batches = new ArrayList<>();
         for (FetchRequestData.FetchTopic topic : request.topics()) {
             TopicMeta meta = version >= TOPIC_IDS_VERSION ? logs.catalog().topic(topic.topicId()) : logs.catalog().topic(topic.topic());
             FetchableTopicResponse tr = new FetchableTopicResponse().setTopic(topic.topic()).setTopicId(topic.topicId());
@@ -311,9 +323,8 @@ public final class FetchHandler implements ApiHandler {
     }
 
     /** The aborted transactions overlapping what was read, which the consumer skips (KIP-98). */
-    private void addAbortedTransactions(PartitionData pd, Shard shard, long from, byte[] lastBatch) {
-        ByteBuffer last = ByteBuffer.wrap(lastBatch);
-        long readEnd = last.getLong(BatchHeader.BASE_OFFSET) + last.getInt(BatchHeader.LAST_OFFSET_DELTA) + 1;
+    private void addAbortedTransactions(PartitionData pd, Shard shard, long from, ByteBuf last) {
+        long readEnd = last.getLong(last.readerIndex() + BatchHeader.BASE_OFFSET) + last.getInt(last.readerIndex() + BatchHeader.LAST_OFFSET_DELTA) + 1;
         for (AbortedTxn txn : logs.reader().abortedTransactions(shard, from, readEnd)) {
             pd.abortedTransactions().add(new FetchResponseData.AbortedTransaction().setProducerId(txn.producerId()).setFirstOffset(txn.firstOffset()));
         }

@@ -136,11 +136,9 @@ public final class ProduceHandler implements ApiHandler {
                             : "this broker does not lead " + shard + "; refresh metadata and retry");
                     continue;
                 }
-                byte[] batch = new byte[records.remaining()];
-                records.get(batch);
-                int lastOffsetDelta = ByteBuffer.wrap(batch).getInt(BatchHeader.LAST_OFFSET_DELTA);
+                int lastOffsetDelta = records.getInt(records.position() + BatchHeader.LAST_OFFSET_DELTA);
                 pending.incrementAndGet();
-                int batchBytes = batch.length;
+                int batchBytes = records.remaining();
                 java.util.function.Consumer<AppendResult> answer = result -> {
                     boolean written = result.error() == Errors.NONE || result.alreadyWritten();
                     if (result.error() == Errors.NONE && !result.alreadyWritten()) {
@@ -165,9 +163,10 @@ public final class ProduceHandler implements ApiHandler {
                                 countDown.run();
                             });
                 };
-                BatchHeader header = request.transactionalId() == null ? null : new BatchHeader().wrap(ByteBuffer.wrap(batch), 0);
+                BatchHeader header = request.transactionalId() == null ? null : new BatchHeader().wrap(records, records.position());
                 if (header == null || !header.isTransactional()) {
-                    logs.append(shard, batch, epoch, answer);
+                    // the log takes the batch from the request frame it arrived in: no copy on the event loop
+                    logs.append(shard, context.frame().retain((MemoryRecords) partition.records()), epoch, answer);
                     continue;
                 }
                 long producerId = header.producerId();
@@ -175,9 +174,13 @@ public final class ProduceHandler implements ApiHandler {
                 TxnWriter writer = new TxnWriter(shard, producerId);
                 if (shard.txnView(producerId).openIn(producerEpoch) && !writers.containsKey(writer)) {
                     // the common case: its transaction is open here and no earlier batch of it awaits a check
-                    logs.appendTransactional(shard, batch, epoch, TxnVerification.OPEN, answer);
+                    logs.appendTransactional(shard, context.frame().retain((MemoryRecords) partition.records()), epoch,
+                            TxnVerification.OPEN, answer);
                     continue;
                 }
+                // it waits for the coordinator's answer, after the frame is gone: a copy of its own
+                byte[] batch = new byte[records.remaining()];
+                records.get(records.position(), batch);
                 boolean add = context.version() >= IMPLICIT_ADD_VERSION && settings.transactions().version() >= 2;
                 BrokerConfig.Transactions txnSettings = settings.transactions();
                 // one producer's transactional batches to one shard take their turn: a check answered late must not let

@@ -11,11 +11,11 @@ import org.apache.kafka.common.security.auth.KafkaPrincipal;
 /**
  * Who asked what: the parsed header, the peer (and its address as text, worked out once per connection for ACL host
  * matching), the authenticated principal (ANONYMOUS on a PLAINTEXT listener), the
- * listener the request came in on, what that principal may do, and the connection's event loop for work that
- * resumes later.
+ * listener the request came in on, what that principal may do, the connection's event loop for work that
+ * resumes later, and the frame the request was read from (only while the handler's call runs).
  */
 public record RequestContext(RequestHeader header, SocketAddress client, String clientHost, Executor eventLoop,
-                             KafkaPrincipal principal, String listener, Authorizer authorizer) {
+                             KafkaPrincipal principal, String listener, Authorizer authorizer, RequestFrame frame) {
 
     public short version() {
         return header.apiVersion();

@@ -16,9 +16,9 @@ public final class BatchRef {
 
     private BatchRef() {}
 
-    static byte[] encode(byte[] batch, int file, long position, int crc) {
+    static byte[] encode(ByteBuffer batch, int file, long position, int crc) {
         byte[] ref = new byte[SIZE];
-        System.arraycopy(batch, 0, ref, 0, BatchHeader.HEADER_SIZE);
+        batch.get(batch.position(), ref, 0, BatchHeader.HEADER_SIZE);
         ByteBuffer.wrap(ref).putInt(FILE, file).putLong(POSITION, position).putInt(CRC, crc);
         return ref;
     }

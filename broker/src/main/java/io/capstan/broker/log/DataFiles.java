@@ -119,15 +119,24 @@ public final class DataFiles implements AutoCloseable {
 
     /** Appends a batch (written at the next {@link #flush}) and returns its reference. Committer thread. */
     byte[] append(byte[] batch) {
-        if (end > 0 && end + batch.length > rollBytes) {
+        return append(ByteBuffer.wrap(batch));
+    }
+
+    /**
+     * The same for a batch in a buffer (its position to its limit), which must stay unchanged until the next
+     * {@link #flush}: the bytes are read from it then.
+     */
+    byte[] append(ByteBuffer batch) {
+        int length = batch.remaining();
+        if (end > 0 && end + length > rollBytes) {
             flush();
             openActive(active + 1);
         }
         crc.reset();
-        crc.update(batch, 0, batch.length);
+        crc.update(batch.duplicate());
         byte[] ref = BatchRef.encode(batch, active, end, (int) crc.getValue());
-        unwritten.add(ByteBuffer.wrap(batch));
-        end += batch.length;
+        unwritten.add(batch.duplicate());
+        end += length;
         return ref;
     }
 

@@ -1,5 +1,7 @@
 package io.capstan.broker.log;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -121,27 +123,27 @@ public final class GroupCommitAppender implements AutoCloseable {
     }
 
     /** Queues a validated batch; the callback runs on the committer thread once it is durable or has failed. */
-    public void append(Shard shard, byte[] batch, Consumer<AppendResult> callback) {
+    public void append(Shard shard, ByteBuf batch, Consumer<AppendResult> callback) {
         queue.add(new LogCommand.Append(shard, batch, callback, false, LogCommand.Append.ANY_EPOCH, -1));
     }
 
     /** The same for a leader that decided to take it in {@code leaderEpoch}: refused if the shard has moved on since. */
-    public void append(Shard shard, byte[] batch, int leaderEpoch, Consumer<AppendResult> callback) {
+    public void append(Shard shard, ByteBuf batch, int leaderEpoch, Consumer<AppendResult> callback) {
         queue.add(new LogCommand.Append(shard, batch, callback, false, leaderEpoch, -1));
     }
 
     /** Queues a coordinator's own transactional batch, whose sequences are not checked (see {@link LogCommand.Append}). */
-    public void appendAsCoordinator(Shard shard, byte[] batch, int leaderEpoch, Consumer<AppendResult> callback) {
+    public void appendAsCoordinator(Shard shard, ByteBuf batch, int leaderEpoch, Consumer<AppendResult> callback) {
         queue.add(new LogCommand.Append(shard, batch, callback, false, leaderEpoch, -1, true, LogCommand.Append.UNCHECKED));
     }
 
     /** Queues a client's transactional batch checked as {@link LogCommand.Append} says for {@code verifiedLastTxnEnd}. */
-    public void appendTransactional(Shard shard, byte[] batch, int leaderEpoch, long verifiedLastTxnEnd, Consumer<AppendResult> callback) {
+    public void appendTransactional(Shard shard, ByteBuf batch, int leaderEpoch, long verifiedLastTxnEnd, Consumer<AppendResult> callback) {
         queue.add(new LogCommand.Append(shard, batch, callback, false, leaderEpoch, -1, false, verifiedLastTxnEnd));
     }
 
     /** Queues a follower's copy of the leader's batch, offsets and epoch already stamped, for a log ending at {@code expectedEnd}. */
-    public void appendFromLeader(Shard shard, byte[] batch, long expectedEnd, Consumer<AppendResult> callback) {
+    public void appendFromLeader(Shard shard, ByteBuf batch, long expectedEnd, Consumer<AppendResult> callback) {
         queue.add(new LogCommand.Append(shard, batch, callback, true, LogCommand.Append.ANY_EPOCH, expectedEnd));
     }
 
@@ -243,7 +245,7 @@ public final class GroupCommitAppender implements AutoCloseable {
             for (LogCommand command : round) {
                 results.add(stage(command, batch));
                 if (command instanceof LogCommand.Append a) {
-                    bytes += a.batch().length;
+                    bytes += a.batch().readableBytes();
                 }
             }
             for (Map.Entry<Shard, ShardChange> e : changes.entrySet()) {
@@ -492,6 +494,15 @@ public final class GroupCommitAppender implements AutoCloseable {
         return value;
     }
 
+    /** The same for a batch in a buffer: appended to a data file from where it is, or copied inline when small. */
+    private byte[] logValue(ByteBuf batch) {
+        byte[] value = store.logValue(batch);
+        if (BatchRef.is(value)) {
+            referenced.merge(BatchRef.file(value), (long) batch.readableBytes(), Long::sum);
+        }
+        return value;
+    }
+
     /** Counts the references of {@code [lower, upper)} of the log as dropped, before a deletion of that range. */
     private void dropReferences(byte[] lower, byte[] upper) {
         if (store.dataFiles() == null) {
@@ -670,7 +681,7 @@ public final class GroupCommitAppender implements AutoCloseable {
                     + " before this batch was written; refresh metadata and retry");
         }
         ShardChange change = change(shard);
-        header.wrap(ByteBuffer.wrap(request.batch()), 0);
+        header.wrap(request.batch().nioBuffer(), 0);
         long producerId = header.producerId();
         ProducerEntry known = null;
         if (request.fromLeader()) {
@@ -683,7 +694,7 @@ public final class GroupCommitAppender implements AutoCloseable {
                     : change.producers.containsKey(producerId) ? change.producers.get(producerId) : shard.producer(producerId);
         } else if (producerId >= 0 && header.isControl()) {
             known = change.producers.containsKey(producerId) ? change.producers.get(producerId) : shard.producer(producerId);
-            AppendResult refused = checkMarker(shard, producerId, known, header.producerEpoch(), TxnMarker.read(request.batch()));
+            AppendResult refused = checkMarker(shard, producerId, known, header.producerEpoch(), TxnMarker.read(ByteBufUtil.getBytes(request.batch())));
             if (refused != null) {
                 return refused;
             }
@@ -733,11 +744,11 @@ public final class GroupCommitAppender implements AutoCloseable {
         }
         batch.put(store.logFamily(), LogKeys.of(shard.key(), base), logValue(request.batch()));
         shard.nextOffset(base + header.lastOffsetDelta() + 1);
-        change.sizeBytes += request.batch().length;
+        change.sizeBytes += request.batch().readableBytes();
         if (producerId >= 0) {
             ProducerEntry updated;
             if (header.isControl()) {
-                updated = ended(shard, change, producerId, known, base, request.batch(), batch);
+                updated = ended(shard, change, producerId, known, base, ByteBufUtil.getBytes(request.batch()), batch);
             } else if (request.fromCoordinator()) {
                 updated = known == null ? ProducerEntry.withoutBatches(header.producerEpoch(), header.maxTimestamp())
                         : known.inEpoch(header.producerEpoch());
@@ -819,7 +830,7 @@ public final class GroupCommitAppender implements AutoCloseable {
         for (int i = 0; i < r.commands().size(); i++) {
             LogCommand command = r.commands().get(i);
             if (command instanceof LogCommand.Append a) {
-                a.callback().accept(r.results().get(i) != null ? r.results().get(i)
+                a.finish(r.results().get(i) != null ? r.results().get(i)
                         : AppendResult.appended(baseOffset(a.batch()), a.shard().logStartOffset()));
             } else if (command instanceof LogCommand.Truncate t) {
                 t.done().complete(null);
@@ -830,6 +841,7 @@ public final class GroupCommitAppender implements AutoCloseable {
             } else if (command instanceof LogCommand.Reset reset) {
                 reset.done().complete(null);
             } else if (command instanceof LogCommand.Drop d) {
+                d.shards().forEach(shard -> shard.tail().clear());
                 d.done().complete(null);
             } else if (command instanceof LogCommand.Relocate relocate) {
                 relocate.done().complete(relocate.moved().get());
@@ -862,7 +874,7 @@ public final class GroupCommitAppender implements AutoCloseable {
 
     private static void fail(LogCommand command, AppendResult appendResult, Exception cause) {
         if (command instanceof LogCommand.Append a) {
-            a.callback().accept(appendResult);
+            a.finish(appendResult);
         } else if (command instanceof LogCommand.Truncate t) {
             t.done().completeExceptionally(cause);
         } else if (command instanceof LogCommand.Compact c) {
@@ -879,8 +891,8 @@ public final class GroupCommitAppender implements AutoCloseable {
     }
 
     /** Reads the stamped base offset; static and flyweight-free because both threads call it. */
-    private static long baseOffset(byte[] batch) {
-        return ByteBuffer.wrap(batch).getLong(BatchHeader.BASE_OFFSET);
+    private static long baseOffset(ByteBuf batch) {
+        return batch.getLong(batch.readerIndex() + BatchHeader.BASE_OFFSET);
     }
 
     private static byte[] longBytes(long v) {

@@ -1,5 +1,6 @@
 package io.capstan.broker.log;
 
+import io.netty.buffer.ByteBuf;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
@@ -8,7 +9,7 @@ import java.util.function.Consumer;
 sealed interface LogCommand {
 
     /**
-     * A validated batch; {@code batch} is owned by the log from here on. A leader's batch gets its offsets and epoch
+     * A validated batch; {@code batch} is owned by the log from here on, released once it is answered ({@link #finish}). A leader's batch gets its offsets and epoch
      * stamped, and is refused unless the shard is still in {@code leaderEpoch} when the committer comes to it
      * ({@link #ANY_EPOCH}: no such check); a follower's copy ({@code fromLeader}) keeps the leader's and must begin
      * at or after the shard's end (after it when the leader compacted the batches between away), and the shard must end at
@@ -20,14 +21,23 @@ sealed interface LogCommand {
      * ({@link TxnVerification#OPEN} when no check was made because one was open) and no marker ended one of this producer since the
      * check began: the value is the producer's last marker offset seen then.
      */
-    record Append(Shard shard, byte[] batch, Consumer<AppendResult> callback, boolean fromLeader, int leaderEpoch, long expectedEnd,
+    record Append(Shard shard, ByteBuf batch, Consumer<AppendResult> callback, boolean fromLeader, int leaderEpoch, long expectedEnd,
                   boolean fromCoordinator, long verifiedLastTxnEnd) implements LogCommand {
         static final int ANY_EPOCH = -1;
         /** No transaction check: internal writes and tests. */
         static final long UNCHECKED = Long.MIN_VALUE;
 
-        Append(Shard shard, byte[] batch, Consumer<AppendResult> callback, boolean fromLeader, int leaderEpoch, long expectedEnd) {
+        Append(Shard shard, ByteBuf batch, Consumer<AppendResult> callback, boolean fromLeader, int leaderEpoch, long expectedEnd) {
             this(shard, batch, callback, fromLeader, leaderEpoch, expectedEnd, false, UNCHECKED);
+        }
+
+        /** Answers the writer and lets go of the batch: the tail cache and the data file have what they need of it. */
+        void finish(AppendResult result) {
+            try {
+                callback.accept(result);
+            } finally {
+                batch.release();
+            }
         }
     }
 

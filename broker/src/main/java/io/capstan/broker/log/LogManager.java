@@ -2,6 +2,8 @@ package io.capstan.broker.log;
 
 import io.capstan.cluster.DaemonThreads;
 import io.capstan.config.BrokerConfig;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
@@ -130,16 +132,33 @@ public final class LogManager implements AutoCloseable {
      * shard is in another epoch by the time it is written.
      */
     public void append(Shard shard, byte[] batch, int leaderEpoch, Consumer<AppendResult> callback) {
-        if (diskGuard.full()) {
-            callback.accept(AppendResult.failed(Errors.KAFKA_STORAGE_ERROR, "the broker's data volume is full ("
-                    + diskGuard.freeBytes() + " bytes free, below disk.min.free.bytes); retry later"));
+        append(shard, Unpooled.wrappedBuffer(batch), leaderEpoch, callback);
+    }
+
+    /**
+     * The same for a batch in a buffer, which the log owns from here on (it releases the reference it was given once
+     * the batch is written or refused): a produced batch stays in its request frame until then, never copied to the heap.
+     */
+    public void append(Shard shard, ByteBuf batch, int leaderEpoch, Consumer<AppendResult> callback) {
+        if (refusedForSpace(batch, callback)) {
             return;
         }
-        pending.added(batch.length);
+        int length = batch.readableBytes();
+        pending.added(length);
         appender.append(shard, batch, leaderEpoch, result -> {
-            pending.done(batch.length);
+            pending.done(length);
             callback.accept(result);
         });
+    }
+
+    private boolean refusedForSpace(ByteBuf batch, Consumer<AppendResult> callback) {
+        if (!diskGuard.full()) {
+            return false;
+        }
+        batch.release();
+        callback.accept(AppendResult.failed(Errors.KAFKA_STORAGE_ERROR, "the broker's data volume is full ("
+                + diskGuard.freeBytes() + " bytes free, below disk.min.free.bytes); retry later"));
+        return true;
     }
 
     /**
@@ -153,29 +172,33 @@ public final class LogManager implements AutoCloseable {
 
     /** A coordinator's own transactional batch (TxnOffsetCommit) as leader in {@code leaderEpoch}: its producer epoch is checked, not sequences. */
     public void appendAsCoordinator(Shard shard, byte[] batch, int leaderEpoch, Consumer<AppendResult> callback) {
-        if (diskGuard.full()) {
-            callback.accept(AppendResult.failed(Errors.KAFKA_STORAGE_ERROR, "the broker's data volume is full ("
-                    + diskGuard.freeBytes() + " bytes free, below disk.min.free.bytes); retry later"));
+        ByteBuf buffer = Unpooled.wrappedBuffer(batch);
+        if (refusedForSpace(buffer, callback)) {
             return;
         }
-        appender.appendAsCoordinator(shard, batch, leaderEpoch, callback);
+        appender.appendAsCoordinator(shard, buffer, leaderEpoch, callback);
     }
 
     /**
      * A client's transactional batch as leader in {@code leaderEpoch}, written only if it joins a transaction the
      * coordinator confirmed ({@link TxnVerification}; {@code verifiedLastTxnEnd} is what the producer's view showed).
+     * The log owns {@code batch} from here on, as for {@link #append(Shard, ByteBuf, int, Consumer)}.
      */
-    public void appendTransactional(Shard shard, byte[] batch, int leaderEpoch, long verifiedLastTxnEnd, Consumer<AppendResult> callback) {
-        if (diskGuard.full()) {
-            callback.accept(AppendResult.failed(Errors.KAFKA_STORAGE_ERROR, "the broker's data volume is full ("
-                    + diskGuard.freeBytes() + " bytes free, below disk.min.free.bytes); retry later"));
+    public void appendTransactional(Shard shard, ByteBuf batch, int leaderEpoch, long verifiedLastTxnEnd, Consumer<AppendResult> callback) {
+        if (refusedForSpace(batch, callback)) {
             return;
         }
-        pending.added(batch.length);
+        int length = batch.readableBytes();
+        pending.added(length);
         appender.appendTransactional(shard, batch, leaderEpoch, verifiedLastTxnEnd, result -> {
-            pending.done(batch.length);
+            pending.done(length);
             callback.accept(result);
         });
+    }
+
+    /** As {@link #appendTransactional(Shard, ByteBuf, int, long, Consumer)} for a batch in an array. */
+    public void appendTransactional(Shard shard, byte[] batch, int leaderEpoch, long verifiedLastTxnEnd, Consumer<AppendResult> callback) {
+        appendTransactional(shard, Unpooled.wrappedBuffer(batch), leaderEpoch, verifiedLastTxnEnd, callback);
     }
 
     /** A follower's copy of a batch from its leader (offsets and epoch already stamped) that must begin where the log ends. */
@@ -193,7 +216,7 @@ public final class LogManager implements AutoCloseable {
                     + diskGuard.freeBytes() + " bytes free, below disk.min.free.bytes); free space on it"));
             return;
         }
-        appender.appendFromLeader(shard, batch, expectedEnd, callback);
+        appender.appendFromLeader(shard, Unpooled.wrappedBuffer(batch), expectedEnd, callback);
     }
 
     /**
@@ -326,6 +349,7 @@ public final class LogManager implements AutoCloseable {
         scheduler.shutdownNow();
         cleaner.shutdownNow();
         appender.close();
+        catalog.shards().forEach(shard -> shard.tail().clear());
         store.close();
     }
 }

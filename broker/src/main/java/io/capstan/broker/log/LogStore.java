@@ -1,5 +1,7 @@
 package io.capstan.broker.log;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -278,6 +280,18 @@ public final class LogStore implements AutoCloseable {
             return dataFiles.append(batch);
         }
         return batch;
+    }
+
+    /** As {@link #logValue(byte[])} for a batch in a buffer, which a data file takes from where it is; an inline one is copied. */
+    byte[] logValue(ByteBuf batch) {
+        int length = batch.readableBytes();
+        if (appendToDataFiles && length >= DataFiles.MIN_BATCH_BYTES) {
+            return dataFiles.append(batch.nioBuffer());
+        }
+        if (batch.hasArray() && batch.arrayOffset() + batch.readerIndex() == 0 && batch.array().length == length) {
+            return batch.array(); // wraps exactly the batch's own array: nothing to copy
+        }
+        return ByteBufUtil.getBytes(batch);
     }
 
     /** The batch a {@code log} value stands for: itself, or what its reference points at in a data file. */

@@ -1,8 +1,11 @@
 package io.capstan.broker.log;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.rocksdb.RocksIterator;
 
 /**
@@ -21,19 +24,19 @@ public final class ShardReader {
     /**
      * Appends to {@code out} the batches starting with the one that contains {@code offset}, stopping before the
      * budget would be exceeded; when {@code minOneBatch} the first batch is returned even if larger (KIP-74).
-     * Returns the bytes added.
+     * Returns the bytes added. Each buffer added is the caller's to release once its bytes are written out.
      */
-    public int read(Shard shard, long offset, int maxBytes, boolean minOneBatch, List<byte[]> out) {
+    public int read(Shard shard, long offset, int maxBytes, boolean minOneBatch, List<ByteBuf> out) {
         return read(shard, offset, shard.highWatermark(), maxBytes, minOneBatch, out);
     }
 
     /** As {@link #read(Shard, long, int, boolean, List)} but up to {@code hw}: a follower reads up to the leader's durable end. */
-    public int read(Shard shard, long offset, long hw, int maxBytes, boolean minOneBatch, List<byte[]> out) {
+    public int read(Shard shard, long offset, long hw, int maxBytes, boolean minOneBatch, List<ByteBuf> out) {
         if (offset >= hw) {
             return 0;
         }
         if (offset >= shard.tail().firstOffset()) {
-            int got = readTail(shard, offset, hw, maxBytes, minOneBatch, out);
+            int got = shard.tail().read(offset, hw, maxBytes, minOneBatch, out);
             if (got >= 0) {
                 return got;
             }
@@ -41,43 +44,23 @@ public final class ShardReader {
         return readStore(shard, offset, hw, maxBytes, minOneBatch, out);
     }
 
-    private int readTail(Shard shard, long offset, long hw, int maxBytes, boolean minOneBatch, List<byte[]> out) {
-        int bytes = 0;
-        int added = 0;
-        boolean first = true;
-        for (Map.Entry<Long, byte[]> e : shard.tail().from(offset).entrySet()) {
-            if (e.getKey() >= hw) {
-                break;
-            }
-            byte[] batch = e.getValue();
-            if (first && lastOffset(batch) < offset) {
-                continue;
-            }
-            if (first && e.getKey() > offset) {
-                rollBack(out, added);
-                return -1; // the batch holding the offset was evicted meanwhile: go to RocksDB
-            }
-            if (bytes + batch.length > maxBytes && !(first && minOneBatch)) {
-                break;
-            }
-            out.add(batch);
-            added++;
-            bytes += batch.length;
-            first = false;
+    /** As {@link #read(Shard, long, long, int, boolean, List)}, each batch copied into an array of its own: for paths off the fetch path. */
+    public int readCopies(Shard shard, long offset, long hw, int maxBytes, boolean minOneBatch, List<byte[]> out) {
+        List<ByteBuf> held = new ArrayList<>();
+        int got = read(shard, offset, hw, maxBytes, minOneBatch, held);
+        for (ByteBuf batch : held) {
+            out.add(ByteBufUtil.getBytes(batch));
+            batch.release();
         }
-        if (added == 0) {
-            return -1;
-        }
-        return bytes;
+        return got;
     }
 
-    private static void rollBack(List<byte[]> out, int added) {
-        for (int i = 0; i < added; i++) {
-            out.remove(out.size() - 1);
-        }
+    /** As {@link #read(Shard, long, int, boolean, List)}, each batch copied into an array of its own. */
+    public int readCopies(Shard shard, long offset, int maxBytes, boolean minOneBatch, List<byte[]> out) {
+        return readCopies(shard, offset, shard.highWatermark(), maxBytes, minOneBatch, out);
     }
 
-    private int readStore(Shard shard, long offset, long hw, int maxBytes, boolean minOneBatch, List<byte[]> out) {
+    private int readStore(Shard shard, long offset, long hw, int maxBytes, boolean minOneBatch, List<ByteBuf> out) {
         int bytes = 0;
         try (LogStore.RangeIterator range = store.iterate(store.logFamily(), LogKeys.shardStart(shard.key()), LogKeys.of(shard.key(), hw))) {
             RocksIterator it = range.it();
@@ -95,7 +78,7 @@ public final class ShardReader {
                 if (bytes + length > maxBytes && !(first && minOneBatch)) {
                     break;
                 }
-                out.add(resolved(shard, value));
+                out.add(Unpooled.wrappedBuffer(resolved(shard, value)));
                 bytes += length;
                 first = false;
             }

@@ -25,7 +25,7 @@ public final class ShardReplay {
         long end = shard.replicated() ? shard.logEnd() : shard.highWatermark();
         while (offset < end) {
             batches.clear();
-            logs.reader().read(shard, offset, end, 8 << 20, true, batches);
+            logs.reader().readCopies(shard, offset, end, 8 << 20, true, batches);
             if (batches.isEmpty()) {
                 break;
             }

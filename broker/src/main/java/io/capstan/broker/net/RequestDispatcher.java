@@ -7,6 +7,7 @@ import io.capstan.broker.kafka.ApiRegistry;
 import io.capstan.broker.kafka.RequestContext;
 import io.capstan.broker.kafka.SupportedApi;
 import io.capstan.broker.kafka.ApiVersionsHandler;
+import io.capstan.broker.kafka.BatchRecords;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -31,6 +32,7 @@ import java.util.concurrent.CompletionStage;
 import org.apache.kafka.common.message.ApiMessageType;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.message.FetchResponseData;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.requests.RequestHeader;
 import org.slf4j.Logger;
@@ -195,13 +197,13 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
                     + api.maxVersion() + "); upgrade or downgrade the client");
             return;
         }
-        ByteBuffer buffer = frame.nioBuffer();
+        FrameReader reader = FrameReader.of(frame);
         RequestHeader header;
         ApiMessage request;
         try {
-            header = RequestHeader.parse(buffer);
+            header = RequestHeader.parse(reader.buffer());
             request = ApiMessageType.fromApiKey(apiKey).newRequest();
-            request.read(new ByteBufferAccessor(buffer), version);
+            request.read(reader, version);
         } catch (RuntimeException e) {
             reject("malformed " + api.key() + " v" + version + " request: " + e.getMessage());
             return;
@@ -212,7 +214,7 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
             return;
         }
         RequestContext context = new RequestContext(header, ctx.channel().remoteAddress(), clientHost, ctx.executor(), principal,
-                security.listener().name(), authorizer);
+                security.listener().name(), authorizer, reader);
         CompletionStage<ApiMessage> response;
         try {
             response = api.handler().handle(context, request);
@@ -304,6 +306,16 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     }
 
     private void respond(Slot slot, RequestHeader header, ApiMessage body, Throwable error) {
+        try {
+            encodeAndComplete(slot, header, body, error);
+        } finally {
+            if (body instanceof FetchResponseData fetch) {
+                BatchRecords.releaseAll(fetch); // written into the frame, or never to be: the log's buffers go back
+            }
+        }
+    }
+
+    private void encodeAndComplete(Slot slot, RequestHeader header, ApiMessage body, Throwable error) {
         if (!ctx.channel().isActive()) {
             return;
         }

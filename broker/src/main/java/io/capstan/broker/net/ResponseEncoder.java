@@ -29,7 +29,7 @@ final class ResponseEncoder {
         return buf;
     }
 
-    /** Writes {@link BatchRecords} batch by batch, straight from the log's arrays into the frame. */
+    /** Writes {@link BatchRecords} batch by batch, straight from the log's buffers into the frame. */
     private static final class FrameWriter extends ByteBufferAccessor {
         FrameWriter(ByteBuffer buffer) {
             super(buffer);
@@ -38,8 +38,13 @@ final class ResponseEncoder {
         @Override
         public void writeRecords(BaseRecords records) {
             if (records instanceof BatchRecords batches) {
-                for (byte[] batch : batches.batches()) {
-                    writeByteArray(batch);
+                ByteBuffer frame = buffer();
+                for (ByteBuf batch : batches.batches()) {
+                    int end = frame.position() + batch.readableBytes();
+                    int limit = frame.limit();
+                    frame.limit(end);
+                    batch.getBytes(batch.readerIndex(), frame);
+                    frame.limit(limit);
                 }
             } else {
                 super.writeRecords(records);

@@ -1,5 +1,6 @@
 package io.capstan.broker.quota;
 
+import io.netty.util.ReferenceCountUtil;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -50,7 +51,10 @@ public final class ResponseThrottle {
             long ms = throttles.record(ClientThrottles.CONSUMER_BYTE_RATE, user, clientId, bytes);
             if (ms > 0) {
                 throttles.unrecord(ClientThrottles.CONSUMER_BYTE_RATE, user, clientId, bytes);
-                fetch.responses().forEach(t -> t.partitions().forEach(p -> p.setRecords(MemoryRecords.EMPTY)));
+                fetch.responses().forEach(t -> t.partitions().forEach(p -> {
+                    ReferenceCountUtil.release(p.records()); // the log's buffers it held go back now
+                    p.setRecords(MemoryRecords.EMPTY);
+                }));
             }
             return ms;
         }

@@ -110,7 +110,7 @@ class CompactionLagTest {
 
     private static List<String> values(LogManager logs, Shard shard) {
         List<byte[]> batches = new ArrayList<>();
-        logs.reader().read(shard, shard.logStartOffset(), shard.logEnd(), Integer.MAX_VALUE, true, batches);
+        logs.reader().readCopies(shard, shard.logStartOffset(), shard.logEnd(), Integer.MAX_VALUE, true, batches);
         List<String> out = new ArrayList<>();
         for (byte[] b : batches) {
             for (RecordBatch batch : MemoryRecords.readableRecords(ByteBuffer.wrap(b)).batches()) {

@@ -166,7 +166,7 @@ class CompactionPropertyTest {
 
     private static List<byte[]> batches(LogManager logs, Shard shard) {
         List<byte[]> out = new ArrayList<>();
-        logs.reader().read(shard, shard.logStartOffset(), shard.logEnd(), Integer.MAX_VALUE, true, out);
+        logs.reader().readCopies(shard, shard.logStartOffset(), shard.logEnd(), Integer.MAX_VALUE, true, out);
         return out;
     }
 

@@ -109,7 +109,7 @@ class CompactionReclaimTest {
     /** Each key's values in offset order, as the log reads now. */
     private static Map<String, List<ByteBuffer>> read(LogManager logs, Shard shard) {
         List<byte[]> batches = new ArrayList<>();
-        logs.reader().read(shard, shard.logStartOffset(), shard.logEnd(), Integer.MAX_VALUE, true, batches);
+        logs.reader().readCopies(shard, shard.logStartOffset(), shard.logEnd(), Integer.MAX_VALUE, true, batches);
         Map<String, List<ByteBuffer>> seen = new HashMap<>();
         for (byte[] b : batches) {
             for (RecordBatch batch : MemoryRecords.readableRecords(ByteBuffer.wrap(b)).batches()) {

@@ -331,7 +331,7 @@ class DataFilesTest {
 
     private static List<byte[]> read(LogManager logs, Shard shard) {
         List<byte[]> read = new ArrayList<>();
-        logs.reader().read(shard, shard.logStartOffset(), shard.logEnd(), Integer.MAX_VALUE, true, read);
+        logs.reader().readCopies(shard, shard.logStartOffset(), shard.logEnd(), Integer.MAX_VALUE, true, read);
         return read;
     }
 
@@ -451,7 +451,7 @@ class DataFilesTest {
         try (LogManager logs = new LogManager(BrokerConfig.from(settings), CommitListener.NONE, CommitStats.NONE,
                 (message, cause) -> fatal.set(message))) {
             Shard shard = LogFixture.shardOf(logs);
-            assertThatThrownBy(() -> logs.reader().read(shard, 0, shard.logEnd(), Integer.MAX_VALUE, true, new ArrayList<>()))
+            assertThatThrownBy(() -> logs.reader().readCopies(shard, 0, shard.logEnd(), Integer.MAX_VALUE, true, new ArrayList<>()))
                     .isInstanceOf(StorageException.class).hasMessageContaining("fails its CRC32C check").hasMessageContaining(first.toString());
             assertThat(fatal.get()).as("the broker stops, as for a damaged RocksDB block").contains("the log is damaged");
         }
@@ -501,7 +501,7 @@ class DataFilesTest {
 
     private void assertEachBatch(LogManager logs, Shard shard, Map<Long, byte[]> written) {
         List<byte[]> read = new ArrayList<>();
-        logs.reader().read(shard, shard.logStartOffset(), shard.logEnd(), Integer.MAX_VALUE, true, read);
+        logs.reader().readCopies(shard, shard.logStartOffset(), shard.logEnd(), Integer.MAX_VALUE, true, read);
         Map<Long, byte[]> byOffset = new HashMap<>();
         for (byte[] b : read) {
             byOffset.put(ByteBuffer.wrap(b).getLong(BatchHeader.BASE_OFFSET), b);

@@ -41,7 +41,7 @@ class FollowerLogTest {
             assertThat(l.epochs().endOf(2, l.logEnd()).epoch()).isEqualTo(EpochHistory.UNDEFINED_EPOCH);
 
             List<byte[]> copied = new ArrayList<>();
-            leader.reader().read(l, 0, l.logEnd(), Integer.MAX_VALUE, true, copied);
+            leader.reader().readCopies(l, 0, l.logEnd(), Integer.MAX_VALUE, true, copied);
             assertThat(copied).hasSize(3);
 
             try (LogManager follower = LogFixture.open(dir.resolve("follower"), TOPIC_ID)) {

@@ -3,6 +3,7 @@ package io.capstan.broker.log;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.capstan.config.BrokerConfig;
+import io.netty.buffer.Unpooled;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.Map;
@@ -36,17 +37,17 @@ class TailCacheBudgetTest {
     void aCacheDropsItsOldestBatchesToItsShareAndABatchLargerThanTheShareEntirely() {
         TailCacheBudget budget = new TailCacheBudget(1_000, 1_000);
         TailCache cache = new TailCache(budget);
-        cache.add(0, new byte[400]);
-        cache.add(10, new byte[400]);
+        cache.add(0, Unpooled.wrappedBuffer(new byte[400]));
+        cache.add(10, Unpooled.wrappedBuffer(new byte[400]));
         assertThat(cache.bytes()).isEqualTo(800);
-        cache.add(20, new byte[400]);
+        cache.add(20, Unpooled.wrappedBuffer(new byte[400]));
         assertThat(cache.bytes()).isEqualTo(800);
         assertThat(cache.firstOffset()).isEqualTo(10);
         budget.shards(2); // 500 each
         cache.trim();
         assertThat(cache.bytes()).isEqualTo(400);
         assertThat(cache.firstOffset()).isEqualTo(20);
-        cache.add(30, new byte[600]);
+        cache.add(30, Unpooled.wrappedBuffer(new byte[600]));
         assertThat(cache.bytes()).as("a batch over the share is not kept, nor what came before it").isZero();
         assertThat(cache.firstOffset()).isEqualTo(Long.MAX_VALUE);
     }
@@ -77,7 +78,7 @@ class TailCacheBudgetTest {
             for (int p = 0; p < 200; p++) {
                 Shard shard = logs.catalog().shard(new TopicPartition("many", p));
                 java.util.List<byte[]> read = new java.util.ArrayList<>();
-                logs.reader().read(shard, 0, 1 << 20, true, read);
+                logs.reader().readCopies(shard, 0, 1 << 20, true, read);
                 assertThat(read).as("batches of shard %d read back", p).hasSize(3);
             }
         } finally {

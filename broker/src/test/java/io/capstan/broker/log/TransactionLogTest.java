@@ -52,7 +52,7 @@ class TransactionLogTest {
             assertThat(logs.reader().abortedTransactions(s, 7, 8)).as("a read after the abort marker needs none").isEmpty();
 
             List<byte[]> read = new ArrayList<>();
-            logs.reader().read(s, 0, s.lastStableOffset(), Integer.MAX_VALUE, true, read);
+            logs.reader().readCopies(s, 0, s.lastStableOffset(), Integer.MAX_VALUE, true, read);
             assertThat(read).hasSize(5);
             assertThat(controlFlags(read)).containsExactly(false, false, false, true, true);
         }
@@ -81,7 +81,7 @@ class TransactionLogTest {
             ok(LogFixture.append(leader, l, txn(B, 0, 0, 1)));   // 3
             ok(marker(leader, l, A, 0, false, 0));    // 4: A aborted
             ok(LogFixture.append(leader, l, txn(B, 0, 1, 1)));   // 5
-            leader.reader().read(l, 0, l.logEnd(), Integer.MAX_VALUE, true, leaderBatches);
+            leader.reader().readCopies(l, 0, l.logEnd(), Integer.MAX_VALUE, true, leaderBatches);
         }
         try (LogManager follower = LogFixture.open(dir.resolve("follower"), TOPIC_ID)) {
             Shard f = LogFixture.shardOf(follower);
@@ -197,7 +197,7 @@ class TransactionLogTest {
 
     private static List<String> values(LogManager logs, Shard s) {
         List<byte[]> batches = new ArrayList<>();
-        logs.reader().read(s, 0, s.logEnd(), Integer.MAX_VALUE, true, batches);
+        logs.reader().readCopies(s, 0, s.logEnd(), Integer.MAX_VALUE, true, batches);
         List<String> out = new ArrayList<>();
         for (byte[] b : batches) {
             for (org.apache.kafka.common.record.internal.RecordBatch batch : MemoryRecords.readableRecords(ByteBuffer.wrap(b)).batches()) {

@@ -315,7 +315,7 @@ class ReplicatedClusterTest {
     private static List<String> records(Broker broker, TopicPartition tp) {
         Shard shard = broker.logs().catalog().shard(tp);
         List<byte[]> batches = new ArrayList<>();
-        broker.logs().reader().read(shard, shard.logStartOffset(), shard.logEnd(), Integer.MAX_VALUE, true, batches);
+        broker.logs().reader().readCopies(shard, shard.logStartOffset(), shard.logEnd(), Integer.MAX_VALUE, true, batches);
         List<String> out = new ArrayList<>();
         for (byte[] b : batches) {
             for (org.apache.kafka.common.record.internal.RecordBatch batch
