@@ -3,8 +3,6 @@ package io.capstan.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.ResourceLeakDetector;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,8 +40,6 @@ import org.junit.jupiter.api.io.TempDir;
  * connection, emptied by a quota.
  */
 class BufferLifecycleTest {
-    private static final String CANARY = "leak-detector-canary";
-
     @TempDir
     Path dir;
 
@@ -51,13 +47,12 @@ class BufferLifecycleTest {
 
     @BeforeEach
     void watchEveryBuffer() {
-        levelBefore = ResourceLeakDetector.getLevel();
-        ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
+        levelBefore = CountingLeakDetector.watchEveryBuffer();
     }
 
     @AfterEach
     void restoreLevel() {
-        ResourceLeakDetector.setLevel(levelBefore);
+        CountingLeakDetector.stopWatchingEveryBuffer(levelBefore);
     }
 
     @Test
@@ -105,7 +100,7 @@ class BufferLifecycleTest {
                 }
             });
         }
-        assertNothingLeakedSince(reportsBefore);
+        CountingLeakDetector.assertNothingLeakedSince(reportsBefore);
     }
 
     private static void produce(TestBroker broker, Set<String> sent, int records, int size, String lingerMs) throws Exception {
@@ -140,26 +135,5 @@ class BufferLifecycleTest {
         topic.partitions().add(new FetchRequestData.FetchPartition().setPartition(0).setFetchOffset(offset).setPartitionMaxBytes(1 << 20));
         return new FetchRequestData().setReplicaId(-1).setMaxWaitMs(maxWaitMs).setMinBytes(minBytes)
                 .setMaxBytes(1 << 20).setTopics(List.of(topic));
-    }
-
-    /**
-     * A buffer is reported only once the collector found it and a later allocation looked: a canary leaked on purpose
-     * shows the detector has looked since everything above became garbage; any other report is a leak of the broker's.
-     */
-    private static void assertNothingLeakedSince(int reportsBefore) {
-        leakCanary();
-        await("the leak detector reports the canary").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
-            System.gc();
-            PooledByteBufAllocator.DEFAULT.directBuffer(16).release(); // each allocation makes the detector look
-            return CountingLeakDetector.reports().stream().anyMatch(r -> r.contains(CANARY));
-        });
-        List<String> reports = CountingLeakDetector.reports();
-        assertThat(reports.subList(reportsBefore, reports.size()).stream().filter(r -> !r.contains(CANARY)))
-                .as("buffers dropped while still holding a reference").isEmpty();
-    }
-
-    private static void leakCanary() {
-        ByteBuf canary = PooledByteBufAllocator.DEFAULT.directBuffer(16);
-        canary.touch(CANARY);
     }
 }

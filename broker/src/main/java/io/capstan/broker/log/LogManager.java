@@ -211,12 +211,15 @@ public final class LogManager implements AutoCloseable {
      * (the fetch offset, or the end of the previous batch of the same answer) and the batch begin there or later.
      */
     public void appendFromLeader(Shard shard, byte[] batch, long expectedEnd, Consumer<AppendResult> callback) {
-        if (diskGuard.full()) {
-            callback.accept(AppendResult.failed(Errors.KAFKA_STORAGE_ERROR, "the broker's data volume is full ("
-                    + diskGuard.freeBytes() + " bytes free, below disk.min.free.bytes); free space on it"));
+        appendFromLeader(shard, Unpooled.wrappedBuffer(batch), expectedEnd, callback);
+    }
+
+    /** As {@link #appendFromLeader(Shard, byte[], long, Consumer)} for a batch in a buffer, which the log owns from here on. */
+    public void appendFromLeader(Shard shard, ByteBuf batch, long expectedEnd, Consumer<AppendResult> callback) {
+        if (refusedForSpace(batch, callback)) {
             return;
         }
-        appender.appendFromLeader(shard, Unpooled.wrappedBuffer(batch), expectedEnd, callback);
+        appender.appendFromLeader(shard, batch, expectedEnd, callback);
     }
 
     /**

@@ -8,6 +8,8 @@ import io.capstan.broker.log.LogManager;
 import io.capstan.broker.log.Shard;
 import io.capstan.cluster.metadata.BrokerRegistration;
 import io.capstan.cluster.view.ClusterView;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -424,8 +426,10 @@ final class ReplicaFetcher implements AutoCloseable {
             if (size > buf.limit() - pos) {
                 break; // a partial batch at the end of a response; fetched again next round
             }
-            byte[] batch = new byte[size];
-            buf.get(pos, batch);
+            // a pooled buffer rather than a heap array: the log owns it, releases it once written, and the tail
+            // cache keeps a copy outside the heap (docs/decisions/0031)
+            ByteBuf batch = PooledByteBufAllocator.DEFAULT.directBuffer(size, size);
+            batch.writeBytes(buf.duplicate().position(pos).limit(pos + size));
             CompletableFuture<AppendResult> done = new CompletableFuture<>();
             logs.appendFromLeader(shard, batch, expectedEnd, done::complete);
             appends.add(done);

@@ -79,14 +79,17 @@ class ReplicatedClusterTest {
     void stop() {
         if (controller != null) {
             controller.close();
+            controller = null;
         }
-        for (Broker b : brokers) {
-            if (b != null) {
-                b.close();
+        for (int i = 0; i < brokers.length; i++) {
+            if (brokers[i] != null) {
+                brokers[i].close();
+                brokers[i] = null;
             }
         }
         if (store != null) {
             store.close();
+            store = null;
         }
     }
 
@@ -229,6 +232,31 @@ class ReplicatedClusterTest {
         }
         List<String> got = consumeAll("orders", expected.size());
         assertThat(got).as("every acknowledged record exactly once, in order").containsExactlyElementsOf(expected);
+    }
+
+    /** A follower hands each batch of its leader's answers to its log in a pooled buffer: every one is freed once written. */
+    @Test
+    void everyBufferTheReplicasHeldIsFreed() throws Exception {
+        int reportsBefore = io.capstan.broker.CountingLeakDetector.reports().size();
+        io.netty.util.ResourceLeakDetector.Level level = io.capstan.broker.CountingLeakDetector.watchEveryBuffer();
+        try {
+            startCluster();
+            createTopic("freed", 1, Map.of("min.insync.replicas", "2"));
+            List<String> expected = new ArrayList<>();
+            try (KafkaProducer<String, String> producer = producer()) {
+                expected.addAll(produce(producer, "freed", 0, 2000));
+            }
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                for (Broker b : brokers) {
+                    assertThat(b.logs().catalog().shard(new TopicPartition("freed", 0)).logEnd()).isEqualTo(2000);
+                }
+            });
+            assertThat(consumeAll("freed", expected.size())).containsExactlyElementsOf(expected);
+            stop();
+        } finally {
+            io.capstan.broker.CountingLeakDetector.stopWatchingEveryBuffer(level);
+        }
+        io.capstan.broker.CountingLeakDetector.assertNothingLeakedSince(reportsBefore);
     }
 
     /** The observed load the rebalance planner evens out (decision 0030): client bytes, on the leader only. */
