@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.netty.util.ResourceLeakDetector;
+import io.capstan.broker.log.ShardTraffic;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -75,11 +76,16 @@ class BufferLifecycleTest {
             short version = ApiKeys.FETCH.latestVersion();
             // the newest records, which the tail cache holds: fetches below take references to its buffers
             long recent = broker.broker().logs().catalog().shard(new TopicPartition("t", 0)).highWatermark() - 20;
+            ShardTraffic traffic = broker.broker().logs().catalog().shard(new TopicPartition("t", 0)).traffic();
             try (RawKafkaConnection raw = new RawKafkaConnection(broker.broker().port())) {
                 // reads, finds too little, lets go of what it read, waits, reads again and answers with it
+                long consumedBefore = traffic.bytesOut();
                 raw.sendRaw(RawKafkaConnection.frameBody(ApiKeys.FETCH, version, 1, fetch(broker, recent, 100_000_000, 300)));
                 FetchResponseData answer = (FetchResponseData) raw.receive(ApiKeys.FETCH, version, 1);
-                assertThat(answer.responses().get(0).partitions().get(0).records().sizeInBytes()).isPositive();
+                int answered = answer.responses().get(0).partitions().get(0).records().sizeInBytes();
+                assertThat(answered).isPositive();
+                assertThat(traffic.bytesOut() - consumedBefore).as("consumed: what the answer carried, not the reads before the wait")
+                        .isEqualTo(answered);
             }
             try (RawKafkaConnection raw = new RawKafkaConnection(broker.broker().port())) {
                 // parked after a read of everything there is, then abandoned with its connection
@@ -99,6 +105,13 @@ class BufferLifecycleTest {
                             .as("a throttled fetch answers without its records").isZero();
                 }
             });
+            long consumedBefore = traffic.bytesOut();
+            try (RawKafkaConnection raw = new RawKafkaConnection(broker.broker().port())) {
+                raw.sendRaw(RawKafkaConnection.frameBody(ApiKeys.FETCH, version, 4, fetch(broker, recent, 1, 0)));
+                FetchResponseData throttled = (FetchResponseData) raw.receive(ApiKeys.FETCH, version, 4);
+                assertThat(throttled.throttleTimeMs()).as("still over the quota").isPositive();
+            }
+            assertThat(traffic.bytesOut()).as("records a quota dropped are not counted as consumed").isEqualTo(consumedBefore);
         }
         CountingLeakDetector.assertNothingLeakedSince(reportsBefore);
     }

@@ -1,5 +1,6 @@
 package io.capstan.broker.kafka;
 
+import io.capstan.broker.log.ShardTraffic;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.AbstractReferenceCounted;
 import io.netty.util.ReferenceCountUtil;
@@ -17,11 +18,24 @@ import org.apache.kafka.common.record.internal.RecordsSend;
 public final class BatchRecords extends AbstractReferenceCounted implements BaseRecords {
     private final List<ByteBuf> batches;
     private final int sizeInBytes;
+    /** Where the bytes count as consumed once they are written into an answer, or null (a follower's fetch). */
+    private final ShardTraffic consumedFrom;
 
     /** Takes over the caller's reference to each batch. */
-    public BatchRecords(List<ByteBuf> batches, int sizeInBytes) {
+    public BatchRecords(List<ByteBuf> batches, int sizeInBytes, ShardTraffic consumedFrom) {
         this.batches = List.copyOf(batches);
         this.sizeInBytes = sizeInBytes;
+        this.consumedFrom = consumedFrom;
+    }
+
+    /**
+     * The encoder wrote these records into a response: only now are they consumed (a fetch whose records a quota
+     * dropped, or whose connection closed first, moved nothing).
+     */
+    public void written() {
+        if (consumedFrom != null) {
+            consumedFrom.consumed(sizeInBytes);
+        }
     }
 
     public List<ByteBuf> batches() {

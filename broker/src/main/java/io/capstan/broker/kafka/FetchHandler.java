@@ -308,11 +308,8 @@ public final class FetchHandler implements ApiHandler {
                 batches.clear();
                 int got = logs.reader().read(shard, p.fetchOffset(), readable, Math.max(limit, 0), total == 0, batches);
                 if (got > 0) {
-                    pd.setRecords(new BatchRecords(batches, got));
+                    pd.setRecords(new BatchRecords(batches, got, follower ? null : shard.traffic()));
                     total += got;
-                    if (!follower) {
-                        shard.traffic().consumed(got);
-                    }
                     if (readCommitted) {
                         addAbortedTransactions(pd, shard, p.fetchOffset(), batches.get(batches.size() - 1));
                     }

@@ -16,7 +16,7 @@ public final class ShardTraffic {
         bytesIn.add(bytes);
     }
 
-    /** Record bytes a consumer's fetch read (any event loop). */
+    /** Record bytes sent to a consumer in a fetch answer (any event loop; not what a quota dropped). */
     public void consumed(int bytes) {
         bytesOut.add(bytes);
     }

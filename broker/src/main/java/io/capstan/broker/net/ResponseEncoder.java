@@ -46,6 +46,7 @@ final class ResponseEncoder {
                     batch.getBytes(batch.readerIndex(), frame);
                     frame.limit(limit);
                 }
+                batches.written();
             } else {
                 super.writeRecords(records);
             }
