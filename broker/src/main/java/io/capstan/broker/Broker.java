@@ -10,6 +10,7 @@ import io.capstan.broker.replica.EmptyLogRejoin;
 import io.capstan.broker.replica.InterBrokerTransport;
 import io.capstan.broker.security.ScramCredentialStore;
 import io.capstan.broker.config.CurrentConfig;
+import io.capstan.broker.replica.ReplicationQuotas;
 import io.capstan.broker.config.DynamicConfigStore;
 import io.capstan.broker.quota.ClientQuotaStore;
 import io.capstan.broker.quota.ClientThrottles;
@@ -185,7 +186,9 @@ public final class Broker implements AutoCloseable {
             this.brokerConfigs = opened(new DynamicConfigStore(cache, config.nodeId(), settings, current));
             this.replicas = opened(new ReplicaManager(config.nodeId(), logs, view, cluster, purgatory,
                     cluster.embedded() ? InterBrokerTransport.alone() : InterBrokerTransport.of(config.security()),
-                    () -> current.get().replication().minInsyncReplicas()));
+                    () -> current.get().replication().minInsyncReplicas(),
+                    new ReplicationQuotas(() -> current.get().replication().leaderThrottledRate(),
+                            () -> current.get().replication().followerThrottledRate(), System::currentTimeMillis)));
             committedTo[0] = replicas;
             metrics.bindReplication(replicas, config.nodeId(), () -> current.get().replication().minInsyncReplicas());
             this.topics = new ClusterTopics(view);

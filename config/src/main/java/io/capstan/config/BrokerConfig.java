@@ -108,7 +108,8 @@ public record BrokerConfig(
      */
     public record Replication(MetadataStoreKind metadataStore, Path metadataDir, String metadataNamespace, String metadataName,
                               String metadataKubernetesKind, String rack, String rackNodeLabel, long leaseMs, long heartbeatMs, long lagMaxMs, int minInsyncReplicas,
-                              int defaultReplicationFactor, int fetchMaxWaitMs, int fetchMaxBytes) {
+                              int defaultReplicationFactor, int fetchMaxWaitMs, int fetchMaxBytes, long leaderThrottledRate,
+                              long followerThrottledRate) {
         /** A cluster of one: the store lives in this broker's data directory and nobody else reads it. */
         public boolean embedded() {
             return metadataStore == MetadataStoreKind.EMBEDDED;
@@ -252,7 +253,9 @@ public record BrokerConfig(
             new Key("min.insync.replicas", "1", "acks=all produce needs at least this many in-sync replicas (NOT_ENOUGH_REPLICAS otherwise). Per topic: config min.insync.replicas."),
             new Key("default.replication.factor", "3", "Replicas of a topic created without a replication factor, capped at the number of live brokers."),
             new Key("replica.fetch.max.wait.ms", "500", "How long a follower's fetch waits at the leader for new records."),
-            new Key("replica.fetch.max.bytes", "8388608", "Most bytes a follower fetches per request."));
+            new Key("replica.fetch.max.bytes", "8388608", "Most bytes a follower fetches per request."),
+            new Key("leader.replication.throttled.rate", "9223372036854775807", "Bytes a second this broker sends, as leader, to followers that are not in sync for the replicas a topic's leader.replication.throttled.replicas names (a reassignment's copies); in-sync followers are never throttled. Set it dynamically, as kafka-reassign-partitions --throttle does."),
+            new Key("follower.replication.throttled.rate", "9223372036854775807", "Bytes a second this broker fetches, as a follower not in sync, for the replicas a topic's follower.replication.throttled.replicas names. Set it dynamically, as kafka-reassign-partitions --throttle does."));
 
     public BrokerConfig {
         require(nodeId >= 0, "node.id must be >= 0, got " + nodeId);
@@ -297,6 +300,10 @@ public record BrokerConfig(
         require(replication.defaultReplicationFactor() >= 1, "default.replication.factor must be >= 1");
         require(replication.fetchMaxWaitMs() >= 0, "replica.fetch.max.wait.ms must be >= 0");
         require(replication.fetchMaxBytes() > 0, "replica.fetch.max.bytes must be > 0");
+        require(replication.leaderThrottledRate() > 0, "leader.replication.throttled.rate must be > 0 (bytes a second), got "
+                + replication.leaderThrottledRate());
+        require(replication.followerThrottledRate() > 0, "follower.replication.throttled.rate must be > 0 (bytes a second), got "
+                + replication.followerThrottledRate());
         require(replication.metadataStore() != MetadataStoreKind.FILE || replication.metadataDir() != null,
                 "metadata.store=file needs metadata.dir");
         require(replication.metadataStore() != MetadataStoreKind.KUBERNETES || !replication.metadataNamespace().isEmpty(),
@@ -433,7 +440,9 @@ public record BrokerConfig(
                         s.integer("min.insync.replicas"),
                         s.integer("default.replication.factor"),
                         s.integer("replica.fetch.max.wait.ms"),
-                        s.integer("replica.fetch.max.bytes")),
+                        s.integer("replica.fetch.max.bytes"),
+                        s.longValue("leader.replication.throttled.rate"),
+                        s.longValue("follower.replication.throttled.rate")),
                 security,
                 s.string("admin.token.file").isEmpty() ? null : Path.of(s.string("admin.token.file")));
     }

@@ -32,7 +32,9 @@ public final class DynamicSettings {
             "log.cleaner.min.cleanable.ratio",
             "log.cleaner.io.max.bytes.per.second",
             "max.connections",
-            "max.connections.per.ip");
+            "max.connections.per.ip",
+            "leader.replication.throttled.rate",
+            "follower.replication.throttled.rate");
 
     private DynamicSettings() {}
 

@@ -66,7 +66,11 @@ public final class ConfigDescriptions {
             new TopicKey("message.timestamp.after.max.ms", "log.message.timestamp.after.max.ms", null, ConfigType.LONG,
                     "How far past the broker's clock a record's timestamp may be (INVALID_TIMESTAMP beyond)."),
             new TopicKey("message.timestamp.before.max.ms", "log.message.timestamp.before.max.ms", null, ConfigType.LONG,
-                    "How far behind the broker's clock a record's timestamp may be (INVALID_TIMESTAMP beyond)."));
+                    "How far behind the broker's clock a record's timestamp may be (INVALID_TIMESTAMP beyond)."),
+            new TopicKey("leader.replication.throttled.replicas", null, "", ConfigType.LIST,
+                    "Replicas (partition:broker, or *) whose leader sends to out-of-sync followers at most leader.replication.throttled.rate."),
+            new TopicKey("follower.replication.throttled.replicas", null, "", ConfigType.LIST,
+                    "Replicas (partition:broker, or *) that fetch while out of sync at most follower.replication.throttled.rate."));
 
     private ConfigDescriptions() {}
 

@@ -301,7 +301,12 @@ public final class FetchHandler implements ApiHandler {
                     continue;
                 }
                 watched.add(shard);
-                int limit = Math.min(p.partitionMaxBytes(), budget - total);
+                boolean throttled = follower && replication.leaderThrottles(shard, replicaId);
+                int allowance = throttled ? replication.quotas().leader().allowance() : Integer.MAX_VALUE;
+                if (allowance <= 0) {
+                    continue; // a reassignment's copy over leader.replication.throttled.rate: nothing this time, it waits as for data
+                }
+                int limit = Math.min(Math.min(p.partitionMaxBytes(), budget - total), allowance);
                 if (limit <= 0 && total > 0) {
                     continue;
                 }
@@ -310,6 +315,9 @@ public final class FetchHandler implements ApiHandler {
                 if (got > 0) {
                     pd.setRecords(new BatchRecords(batches, got, follower ? null : shard.traffic()));
                     total += got;
+                    if (throttled) {
+                        replication.quotas().leader().moved(got);
+                    }
                     if (readCommitted) {
                         addAbortedTransactions(pd, shard, p.fetchOffset(), batches.get(batches.size() - 1));
                     }

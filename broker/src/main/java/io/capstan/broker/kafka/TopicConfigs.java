@@ -8,7 +8,7 @@ public final class TopicConfigs {
     public static final Set<String> SUPPORTED = Set.of("retention.ms", "retention.bytes", "cleanup.policy",
             "max.message.bytes", "min.insync.replicas", "message.timestamp.type", "message.timestamp.after.max.ms",
             "message.timestamp.before.max.ms", "delete.retention.ms", "min.compaction.lag.ms", "max.compaction.lag.ms",
-            "min.cleanable.dirty.ratio");
+            "min.cleanable.dirty.ratio", "leader.replication.throttled.replicas", "follower.replication.throttled.replicas");
 
     private TopicConfigs() {}
 
@@ -27,6 +27,8 @@ public final class TopicConfigs {
                 } catch (NumberFormatException e) {
                     return "min.cleanable.dirty.ratio must be a number between 0 and 1, got '" + value + "'";
                 }
+            case "leader.replication.throttled.replicas", "follower.replication.throttled.replicas":
+                return io.capstan.broker.replica.ThrottledReplicas.problem(key, value);
             case "message.timestamp.type":
                 return "CreateTime".equals(value) ? null : "message.timestamp.type must be 'CreateTime'";
             default:

@@ -7,14 +7,14 @@ package io.capstan.broker.quota;
  * (observed - bound) / bound * window.
  * Thread-safe (one per client, shared by its connections).
  */
-final class SampledRate {
+public final class SampledRate {
     private final long sampleMs;
     private final long[] starts;
     private final double[] totals;
     private int current;
     private long lastRecordMs;
 
-    SampledRate(int samples, long sampleMs, long nowMs) {
+    public SampledRate(int samples, long sampleMs, long nowMs) {
         this.sampleMs = sampleMs;
         this.starts = new long[samples];
         this.totals = new double[samples];
@@ -24,7 +24,7 @@ final class SampledRate {
     }
 
     /** Adds {@code amount} (negative takes back what a refused fetch did not send) and returns the delay owed, in ms. */
-    synchronized long record(double amount, double perSecond, long nowMs) {
+    public synchronized long record(double amount, double perSecond, long nowMs) {
         roll(nowMs);
         totals[current] += amount;
         lastRecordMs = nowMs;
@@ -34,6 +34,12 @@ final class SampledRate {
             return 0;
         }
         return Math.round((rate - perSecond) / perSecond * window);
+    }
+
+    /** How much more may be recorded now before the rate goes over {@code perSecond} (negative when it is over). */
+    public synchronized double headroom(double perSecond, long nowMs) {
+        roll(nowMs);
+        return perSecond * windowMs(nowMs) / 1000.0 - total(nowMs);
     }
 
     synchronized long lastRecordMs() {

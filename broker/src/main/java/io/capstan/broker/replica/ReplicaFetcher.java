@@ -75,6 +75,8 @@ final class ReplicaFetcher implements AutoCloseable {
         volatile boolean reconciled;
         /** The offset the fetch in flight asked from: the leader's first batch may begin later (compacted) but not this log. */
         long fetchedFrom;
+        /** Whether this round's fetch of it counts against the follower's replication throttle. */
+        boolean throttled;
 
         Fetching(Shard shard, int epoch) {
             this.shard = shard;
@@ -83,8 +85,11 @@ final class ReplicaFetcher implements AutoCloseable {
     }
 
     private final InterBrokerTransport transport;
+    private final ReplicationQuotas quotas;
 
-    ReplicaFetcher(int me, int leaderId, ClusterView view, LogManager logs, BrokerConfig.Replication settings, InterBrokerTransport transport) {
+    ReplicaFetcher(int me, int leaderId, ClusterView view, LogManager logs, BrokerConfig.Replication settings, InterBrokerTransport transport,
+                   ReplicationQuotas quotas) {
+        this.quotas = quotas;
         this.transport = transport;
         this.me = me;
         this.leaderId = leaderId;
@@ -260,6 +265,20 @@ final class ReplicaFetcher implements AutoCloseable {
     /** What a fetch round found: records asked for, nothing to ask for, or a shard still waiting for its leader. */
     private enum Round { FETCHED, IDLE, LEADER_PENDING }
 
+    /**
+     * Whether fetching the shard counts against follower.replication.throttled.rate: the topic's
+     * follower.replication.throttled.replicas names this broker's replica, and this replica is not in sync.
+     */
+    private boolean throttled(Shard shard) {
+        TopicPartition tp = shard.topicPartition();
+        io.capstan.broker.log.TopicMeta meta = logs.catalog().topic(tp.topic());
+        if (meta == null || !quotas.replicas(meta.configs().get("follower.replication.throttled.replicas")).includes(tp.partition(), me)) {
+            return false;
+        }
+        io.capstan.cluster.metadata.ShardState state = view.state(tp.topic(), tp.partition());
+        return state == null || !state.isr().contains(me);
+    }
+
     /** One fetch round for the shards reconciled with the leader. */
     private Round fetch(LeaderConnection connection) throws IOException {
         FetchRequestData request = new FetchRequestData().setReplicaId(me)
@@ -268,11 +287,22 @@ final class ReplicaFetcher implements AutoCloseable {
         Map<TopicPartition, Fetching> asked = new java.util.HashMap<>();
         Map<String, FetchRequestData.FetchTopic> topics = new java.util.HashMap<>();
         boolean pending = false;
+        boolean heldBack = false;
         long seen = additions.get();
+        int allowance = quotas.follower().allowance(); // shared by this round's throttled shards
         for (Fetching f : partitions.values()) {
             if (!f.reconciled) {
                 pending = true;
                 continue;
+            }
+            f.throttled = throttled(f.shard);
+            if (f.throttled && allowance <= 0) {
+                heldBack = true; // left out of this round, as Kafka's fetcher leaves a throttled partition out
+                continue;
+            }
+            int maxBytes = f.throttled ? Math.min(settings.fetchMaxBytes(), allowance) : settings.fetchMaxBytes();
+            if (f.throttled) {
+                allowance -= maxBytes;
             }
             TopicPartition tp = f.shard.topicPartition();
             FetchRequestData.FetchTopic topic = topics.computeIfAbsent(tp.topic(), name -> {
@@ -283,11 +313,11 @@ final class ReplicaFetcher implements AutoCloseable {
             f.fetchedFrom = f.shard.logEnd();
             topic.partitions().add(new FetchRequestData.FetchPartition().setPartition(tp.partition())
                     .setCurrentLeaderEpoch(f.epoch).setFetchOffset(f.fetchedFrom).setLogStartOffset(f.shard.logStartOffset())
-                    .setPartitionMaxBytes(settings.fetchMaxBytes()));
+                    .setPartitionMaxBytes(maxBytes));
             asked.put(tp, f);
         }
         if (asked.isEmpty()) {
-            return pending ? Round.LEADER_PENDING : Round.IDLE;
+            return pending || heldBack ? Round.LEADER_PENDING : Round.IDLE;
         }
         // no waiting at the leader while a shard still waits for it to take its leadership, or was added meanwhile
         boolean waits = !pending && settings.fetchMaxWaitMs() > 0;
@@ -352,6 +382,9 @@ final class ReplicaFetcher implements AutoCloseable {
                     continue;
                 }
                 appendAll(f.shard, f.fetchedFrom, (MemoryRecords) p.records(), appends);
+                if (f.throttled && p.records() != null) {
+                    quotas.follower().moved(p.records().sizeInBytes());
+                }
                 long leaderHw = p.highWatermark();
                 long leaderStart = p.logStartOffset();
                 afterAppends.add(() -> {

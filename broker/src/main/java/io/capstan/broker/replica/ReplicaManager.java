@@ -41,6 +41,7 @@ import org.slf4j.LoggerFactory;
 public final class ReplicaManager implements Replication, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ReplicaManager.class);
 
+    private final ReplicationQuotas quotas;
     private final int me;
     private final LogManager logs;
     private final ClusterView view;
@@ -109,12 +110,17 @@ public final class ReplicaManager implements Replication, AutoCloseable {
 
     public ReplicaManager(int brokerId, LogManager logs, ClusterView view, BrokerConfig.Replication settings, CommitListener wakeReaders,
                           InterBrokerTransport transport) {
-        this(brokerId, logs, view, settings, wakeReaders, transport, settings::minInsyncReplicas);
+        this(brokerId, logs, view, settings, wakeReaders, transport, settings::minInsyncReplicas,
+                new ReplicationQuotas(settings::leaderThrottledRate, settings::followerThrottledRate, System::currentTimeMillis));
     }
 
-    /** {@code defaultMinInsync}: the broker's min.insync.replicas as it is now (a dynamic broker config). */
+    /**
+     * {@code defaultMinInsync}: the broker's min.insync.replicas as it is now (a dynamic broker config); {@code quotas}
+     * the replication throttle at the rates set now (dynamic too).
+     */
     public ReplicaManager(int brokerId, LogManager logs, ClusterView view, BrokerConfig.Replication settings, CommitListener wakeReaders,
-                          InterBrokerTransport transport, java.util.function.IntSupplier defaultMinInsync) {
+                          InterBrokerTransport transport, java.util.function.IntSupplier defaultMinInsync, ReplicationQuotas quotas) {
+        this.quotas = quotas;
         this.defaultMinInsync = defaultMinInsync;
         this.transport = transport;
         this.me = brokerId;
@@ -409,7 +415,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
             return;
         }
         fetchers.computeIfAbsent(state.leader(), leader -> {
-            ReplicaFetcher f = new ReplicaFetcher(me, leader, view, logs, settings, transport);
+            ReplicaFetcher f = new ReplicaFetcher(me, leader, view, logs, settings, transport, quotas);
             f.start();
             return f;
         }).add(shard, state.leaderEpoch());
@@ -554,6 +560,26 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         }
         advance(shard, hw);
         return Errors.NONE;
+    }
+
+    @Override
+    public boolean leaderThrottles(Shard shard, int replicaId) {
+        if (!(roles.get(shard.topicPartition()) instanceof Leading leading)) {
+            return false;
+        }
+        TopicMeta meta = logs.catalog().topic(shard.topicPartition().topic());
+        if (meta == null || !quotas.replicas(meta.configs().get("leader.replication.throttled.replicas"))
+                .includes(shard.topicPartition().partition(), me)) {
+            return false;
+        }
+        synchronized (leading.tracker) {
+            return !leading.tracker.isr().contains(replicaId);
+        }
+    }
+
+    @Override
+    public ReplicationQuotas quotas() {
+        return quotas;
     }
 
     @Override

@@ -31,4 +31,13 @@ public interface Replication extends CommitListener {
 
     /** For requests that carry the client's idea of the leader epoch (-1: not checked). */
     Errors checkLeaderEpoch(Shard shard, int currentLeaderEpoch);
+
+    /**
+     * Leader only: whether what {@code replicaId} fetches of the shard counts against the leader's replication throttle
+     * (the topic's leader.replication.throttled.replicas names this broker's replica and the follower is not in sync).
+     */
+    boolean leaderThrottles(Shard shard, int replicaId);
+
+    /** The replication throttle's rates (KIP-73). */
+    ReplicationQuotas quotas();
 }

@@ -775,6 +775,102 @@ class ReplicatedClusterTest {
         assertThat(readable).as("everything from the log start on, in order").containsExactlyElementsOf(values.subList((int) start, 3100));
     }
 
+    /**
+     * KIP-73 as kafka-reassign-partitions --throttle uses it: a new replica's copy runs at the rate set on the follower
+     * side, then (moved away and back) on the leader side, while the in-sync follower, and so acks=all producers, are
+     * not held back.
+     */
+    @Test
+    void aThrottledReassignmentCopiesAtTheRateSetOnEitherSideAndInSyncReplicasAreNotHeldBack() throws Exception {
+        startCluster();
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap());
+        TopicPartition tp = new TopicPartition("throttled", 0);
+        try (Admin admin = Admin.create(p)) {
+            admin.createTopics(List.of(new NewTopic("throttled", 1, (short) 2).configs(Map.of(
+                    "leader.replication.throttled.replicas", "*", "follower.replication.throttled.replicas", "*",
+                    "min.insync.replicas", "2")))).all().get();
+            await().atMost(Duration.ofSeconds(30)).until(() -> state("throttled", 0).isr().size() == 2);
+            List<Integer> original = state("throttled", 0).replicas();
+            int outsider = java.util.stream.IntStream.range(0, 3).filter(b -> !original.contains(b)).findFirst().orElseThrow();
+            String value = "x".repeat(1_000);
+            try (KafkaProducer<String, String> producer = producer()) {
+                List<Future<RecordMetadata>> sent = new ArrayList<>();
+                for (int i = 0; i < 1_200; i++) {
+                    sent.add(producer.send(new ProducerRecord<>("throttled", "k" + i, value)));
+                }
+                for (Future<RecordMetadata> f : sent) {
+                    f.get();
+                }
+            }
+            long bytes = brokers[state("throttled", 0).leader()].logs().catalog().shard(tp).sizeBytes();
+            long rate = bytes / 12; // a copy of about 12 s at the rate; unthrottled it takes well under one
+            long expectedMs = bytes * 1000 / rate;
+
+            setClusterDefault(admin, "follower.replication.throttled.rate", rate);
+            long followerSideMs = timeToAdd(admin, tp, outsider);
+            assertThat(followerSideMs).as("the copy ran at follower.replication.throttled.rate (%d B/s for %d bytes)", rate, bytes)
+                    .isGreaterThan(expectedMs / 2);
+
+            setClusterDefault(admin, "follower.replication.throttled.rate", Long.MAX_VALUE);
+            admin.alterPartitionReassignments(Map.of(tp, java.util.Optional.of(
+                    new org.apache.kafka.clients.admin.NewPartitionReassignment(original)))).all().get();
+            await().atMost(Duration.ofSeconds(60)).until(() -> !state("throttled", 0).reassigning()
+                    && brokers[outsider].logs().catalog().topic("throttled") == null);
+            setClusterDefault(admin, "leader.replication.throttled.rate", rate);
+            long[] ackedWhileCopying = new long[1];
+            long leaderSideMs = timeToAdd(admin, tp, outsider, () -> {
+                // while the leader holds the new replica back, the in-sync follower keeps up: acks=all still answers
+                try (KafkaProducer<String, String> producer = producer()) {
+                    producer.partitionsFor("throttled"); // connected and knowing the leader before the clock starts
+                    long began = System.nanoTime();
+                    List<Future<RecordMetadata>> sent = new ArrayList<>();
+                    for (int i = 0; i < 600; i++) {
+                        sent.add(producer.send(new ProducerRecord<>("throttled", "during" + i, value)));
+                    }
+                    for (Future<RecordMetadata> f : sent) {
+                        f.get();
+                    }
+                    ackedWhileCopying[0] = (System.nanoTime() - began) / 1_000_000;
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            });
+            assertThat(leaderSideMs).as("the copy ran at leader.replication.throttled.rate (%d B/s for %d bytes)", rate, bytes)
+                    .isGreaterThan(expectedMs / 2);
+            System.out.printf("throttled copies of %d bytes at %d B/s: follower side %d ms, leader side %d ms; 600 acks=all records"
+                    + " meanwhile %d ms%n", bytes, rate, followerSideMs, leaderSideMs, ackedWhileCopying[0]);
+            // 600 KB through the throttle would take 6 s at its rate; the in-sync follower is not held back by it
+            assertThat(ackedWhileCopying[0]).as("600 KB of acks=all records while the copy was throttled, ms").isLessThan(3_000);
+            assertThat(state("throttled", 0).isr()).containsExactlyInAnyOrder(0, 1, 2);
+        }
+    }
+
+    private static void setClusterDefault(Admin admin, String key, long value) throws Exception {
+        org.apache.kafka.common.config.ConfigResource brokers = new org.apache.kafka.common.config.ConfigResource(
+                org.apache.kafka.common.config.ConfigResource.Type.BROKER, "");
+        admin.incrementalAlterConfigs(Map.of(brokers, List.of(new org.apache.kafka.clients.admin.AlterConfigOp(
+                new org.apache.kafka.clients.admin.ConfigEntry(key, String.valueOf(value)),
+                org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)))).all().get();
+    }
+
+    private long timeToAdd(Admin admin, TopicPartition tp, int broker) throws Exception {
+        return timeToAdd(admin, tp, broker, () -> { });
+    }
+
+    /** Adds {@code broker} to the shard's replicas, runs {@code meanwhile}, and returns the ms until the move completed. */
+    private long timeToAdd(Admin admin, TopicPartition tp, int broker, Runnable meanwhile) throws Exception {
+        List<Integer> replicas = new ArrayList<>(state(tp.topic(), tp.partition()).replicas());
+        replicas.add(broker);
+        long began = System.nanoTime();
+        admin.alterPartitionReassignments(Map.of(tp, java.util.Optional.of(
+                new org.apache.kafka.clients.admin.NewPartitionReassignment(replicas)))).all().get();
+        meanwhile.run();
+        await().atMost(Duration.ofSeconds(120)).until(() -> !state(tp.topic(), tp.partition()).reassigning()
+                && state(tp.topic(), tp.partition()).isr().contains(broker));
+        return (System.nanoTime() - began) / 1_000_000;
+    }
+
     @Test
     void committedOffsetsAndGroupCoordinationSurviveTheCoordinatorsFailure() throws Exception {
         startCluster();
