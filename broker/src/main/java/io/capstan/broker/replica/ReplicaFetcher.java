@@ -271,8 +271,7 @@ final class ReplicaFetcher implements AutoCloseable {
      */
     private boolean throttled(Shard shard) {
         TopicPartition tp = shard.topicPartition();
-        io.capstan.broker.log.TopicMeta meta = logs.catalog().topic(tp.topic());
-        if (meta == null || !quotas.replicas(meta.configs().get("follower.replication.throttled.replicas")).includes(tp.partition(), me)) {
+        if (!quotas.follower().names(logs.catalog().topic(tp.topic()), tp.partition(), me)) {
             return false;
         }
         io.capstan.cluster.metadata.ShardState state = view.state(tp.topic(), tp.partition());

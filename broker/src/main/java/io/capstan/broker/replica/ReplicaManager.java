@@ -567,9 +567,7 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         if (!(roles.get(shard.topicPartition()) instanceof Leading leading)) {
             return false;
         }
-        TopicMeta meta = logs.catalog().topic(shard.topicPartition().topic());
-        if (meta == null || !quotas.replicas(meta.configs().get("leader.replication.throttled.replicas"))
-                .includes(shard.topicPartition().partition(), me)) {
+        if (!quotas.leader().names(logs.catalog().topic(shard.topicPartition().topic()), shard.topicPartition().partition(), me)) {
             return false;
         }
         synchronized (leading.tracker) {

@@ -1,5 +1,6 @@
 package io.capstan.broker.replica;
 
+import io.capstan.broker.log.TopicMeta;
 import io.capstan.broker.quota.SampledRate;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,13 +24,8 @@ public final class ReplicationQuotas {
     private final Map<String, ThrottledReplicas> parsed = new ConcurrentHashMap<>();
 
     public ReplicationQuotas(LongSupplier leaderRate, LongSupplier followerRate, LongSupplier clockMs) {
-        this.leader = new Side(leaderRate, clockMs);
-        this.follower = new Side(followerRate, clockMs);
-    }
-
-    /** No throttle on either side, whatever the topics name. */
-    public static ReplicationQuotas unlimited() {
-        return new ReplicationQuotas(() -> Long.MAX_VALUE, () -> Long.MAX_VALUE, System::currentTimeMillis);
+        this.leader = new Side("leader.replication.throttled.replicas", leaderRate, clockMs);
+        this.follower = new Side("follower.replication.throttled.replicas", followerRate, clockMs);
     }
 
     public Side leader() {
@@ -41,7 +37,7 @@ public final class ReplicationQuotas {
     }
 
     /** A topic's list as set (null or empty: none), parsed once per distinct value. */
-    public ThrottledReplicas replicas(String value) {
+    private ThrottledReplicas replicas(String value) {
         if (value == null || value.isEmpty()) {
             return ThrottledReplicas.NONE;
         }
@@ -54,21 +50,23 @@ public final class ReplicationQuotas {
         });
     }
 
-    /** One side's rate: what throttled replicas moved, and whether that is over the bound now. */
-    public static final class Side {
+    /** One side: the topic config naming its replicas, and its rate: what they moved and what they may move now. */
+    public final class Side {
+        private final String replicasKey;
         private final LongSupplier rate;
         private final LongSupplier clockMs;
         private final SampledRate window;
 
-        Side(LongSupplier rate, LongSupplier clockMs) {
+        Side(String replicasKey, LongSupplier rate, LongSupplier clockMs) {
+            this.replicasKey = replicasKey;
             this.rate = rate;
             this.clockMs = clockMs;
             this.window = new SampledRate(SAMPLES, SAMPLE_MS, clockMs.getAsLong());
         }
 
-        /** Whether throttled replicas have moved more than the rate allows over the window (then they wait). */
-        public boolean exceeded() {
-            return allowance() <= 0;
+        /** Whether the topic's list for this side names the replica of {@code partition} on {@code broker}. */
+        public boolean names(TopicMeta topic, int partition, int broker) {
+            return topic != null && replicas(topic.configs().get(replicasKey)).includes(partition, broker);
         }
 
         /**

@@ -14,7 +14,7 @@ class ThrottledReplicasTest {
         assertThat(some.includes(0, 2)).isTrue();
         assertThat(some.includes(3, 1)).isTrue();
         assertThat(some.includes(1, 0)).isFalse();
-        assertThat(some.includes(1, 0)).isFalse();
+        assertThat(some.includes(0, 3)).isFalse();
         assertThat(some.includes(3, 2)).isFalse();
         assertThat(ThrottledReplicas.parse("*").includes(7, 9)).isTrue();
         assertThat(ThrottledReplicas.parse("").includes(0, 0)).isFalse();
@@ -37,17 +37,17 @@ class ThrottledReplicasTest {
         AtomicLong now = new AtomicLong(1_000_000);
         ReplicationQuotas quotas = new ReplicationQuotas(() -> 1_000, () -> Long.MAX_VALUE, now::get);
         ReplicationQuotas.Side leader = quotas.leader();
-        assertThat(leader.exceeded()).isFalse();
+        assertThat(leader.allowance()).as("an empty window of at least 10 s at 1,000 B/s").isEqualTo(10_000);
         leader.moved(9_000); // the window is at least 10 s: 900 B/s
-        assertThat(leader.exceeded()).isFalse();
+        assertThat(leader.allowance()).isEqualTo(1_000);
         leader.moved(2_000); // 1,100 B/s
-        assertThat(leader.exceeded()).isTrue();
+        assertThat(leader.allowance()).as("over the rate: throttled replicas wait").isZero();
         now.addAndGet(12_000); // every sample rolled out of the 11 s window
-        assertThat(leader.exceeded()).isFalse();
+        assertThat(leader.allowance()).isPositive();
 
         ReplicationQuotas.Side follower = quotas.follower();
         follower.moved(1L << 40);
-        assertThat(follower.exceeded()).as("the default rate is unlimited").isFalse();
+        assertThat(follower.allowance()).as("the default rate is unlimited").isEqualTo(Integer.MAX_VALUE);
     }
 
     @Test
@@ -56,8 +56,20 @@ class ThrottledReplicasTest {
         AtomicLong now = new AtomicLong(0);
         ReplicationQuotas.Side side = new ReplicationQuotas(rate::get, rate::get, now::get).leader();
         side.moved(50_000);
-        assertThat(side.exceeded()).isFalse();
+        assertThat(side.allowance()).isPositive();
         rate.set(1_000);
-        assertThat(side.exceeded()).isTrue();
+        assertThat(side.allowance()).isZero();
+    }
+
+    @Test
+    void eachSideReadsItsOwnTopicList() {
+        ReplicationQuotas quotas = new ReplicationQuotas(() -> 1, () -> 1, () -> 0);
+        io.capstan.broker.log.TopicMeta topic = new io.capstan.broker.log.TopicMeta("t", org.apache.kafka.common.Uuid.randomUuid(), java.util.List.of(0),
+                java.util.Map.of("leader.replication.throttled.replicas", "0:1", "follower.replication.throttled.replicas", "0:2"));
+        assertThat(quotas.leader().names(topic, 0, 1)).isTrue();
+        assertThat(quotas.leader().names(topic, 0, 2)).isFalse();
+        assertThat(quotas.follower().names(topic, 0, 2)).isTrue();
+        assertThat(quotas.follower().names(topic, 0, 1)).isFalse();
+        assertThat(quotas.leader().names(null, 0, 1)).as("a topic gone meanwhile").isFalse();
     }
 }
