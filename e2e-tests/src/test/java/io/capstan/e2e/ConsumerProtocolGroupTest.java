@@ -48,14 +48,14 @@ class ConsumerProtocolGroupTest {
         final List<String> errors = new CopyOnWriteArrayList<>();
         final Thread reader;
 
-        Outside(List<String> command, Set<String> processed) throws java.io.IOException {
+        Outside(String name, List<String> command, Set<String> processed, DeliveryLedger ledger) throws java.io.IOException {
             process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             reader = new Thread(() -> {
                 try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream()))) {
                     String line;
                     while ((line = r.readLine()) != null) {
+                        GroupRebalanceTest.readMemberLine(name, line, processed, ledger);
                         if (line.startsWith("R ")) {
-                            processed.add(line.substring(2));
                             if (delivered.incrementAndGet() % 50 == 1) {
                                 deliveries.add(System.nanoTime());
                             }
@@ -71,8 +71,9 @@ class ConsumerProtocolGroupTest {
         }
 
         void kill() throws InterruptedException {
-            process.destroyForcibly().waitFor();
-            reader.join(10_000);
+            GroupRebalanceTest.killKeepingOutput(process);
+            reader.join(30_000);
+            assertThat(reader.isAlive()).as("a killed member's output read to its end").isFalse();
         }
     }
 
@@ -89,10 +90,11 @@ class ConsumerProtocolGroupTest {
             }
             Set<String> processed = ConcurrentHashMap.newKeySet();
             Set<String> acked = ConcurrentHashMap.newKeySet();
+            Map<String, Long> ackedOffsets = new ConcurrentHashMap<>();
             AtomicLong sent = new AtomicLong();
             AtomicReference<Exception> sendFailure = new AtomicReference<>();
             AtomicBoolean producing = new AtomicBoolean(true);
-            Thread load = new Thread(() -> GroupRebalanceTest.produce(bootstrap, acked, sent, sendFailure, producing), "load");
+            Thread load = new Thread(() -> GroupRebalanceTest.produce(bootstrap, acked, ackedOffsets, sent, sendFailure, producing), "load");
             load.start();
             GroupRebalanceTest.Ownership ownership = new GroupRebalanceTest.Ownership();
             GroupRebalanceTest.CommittedOffsets committed = new GroupRebalanceTest.CommittedOffsets(bootstrap, GROUP, 5_000);
@@ -121,11 +123,11 @@ class ConsumerProtocolGroupTest {
             await().atMost(Duration.ofSeconds(60)).until(() -> group(broker).members().size() == 4);
 
             long outsideJoinAt = System.nanoTime();
-            Outside librdkafka = new Outside(List.of("python3", "src/test/python/group_member.py", bootstrap, GROUP,
-                    GroupRebalanceTest.TOPIC, "consumer"), processed);
-            Outside javaProcess = new Outside(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+            Outside librdkafka = new Outside("librdkafka", List.of("python3", "src/test/python/group_member.py", bootstrap, GROUP,
+                    GroupRebalanceTest.TOPIC, "consumer"), processed, ownership.ledger);
+            Outside javaProcess = new Outside("java-process", List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                     System.getProperty("java.class.path"), "io.capstan.e2e.compat.GroupMember", bootstrap, GROUP, GroupRebalanceTest.TOPIC,
-                    "consumer"), processed);
+                    "consumer"), processed, ownership.ledger);
             await().atMost(Duration.ofSeconds(90)).until(() -> librdkafka.delivered.get() > 100 && javaProcess.delivered.get() > 100);
             long outsideSettled = System.nanoTime();
             long outsideJoinPause = members.stream().mapToLong(m -> m.longestGapMs(outsideJoinAt, outsideSettled)).max().orElseThrow();
@@ -146,8 +148,8 @@ class ConsumerProtocolGroupTest {
             try {
                 await().atMost(Duration.ofSeconds(90)).until(() -> processed.containsAll(acked));
             } catch (org.awaitility.core.ConditionTimeoutException e) {
-                long missing = acked.stream().filter(v -> !processed.contains(v)).count();
-                throw new AssertionError(missing + " acknowledged records not processed within 90 s; group " + group(broker), e);
+                throw new AssertionError(GroupRebalanceTest.missingReport(acked, ackedOffsets, processed, ownership.ledger, bootstrap)
+                        + "; group " + group(broker), e);
             }
             for (GroupRebalanceTest.Member m : members) {
                 m.stop();
@@ -158,6 +160,7 @@ class ConsumerProtocolGroupTest {
             assertThat(acked).isNotEmpty().hasSize((int) sent.get());
             assertThat(processed).as("every acknowledged record was processed at least once").containsAll(acked);
             assertThat(ownership.violations).as("partitions owned by two members at once").isEmpty();
+            assertThat(ownership.ledger.skips()).as("offsets a fetch skipped while a member owned the partition").isEmpty();
             assertThat(ownership.changes()).as("ownership changes seen").isPositive();
             assertThat(committed.violations).as("committed offsets that went backwards or past the log end").isEmpty();
             assertThat(committed.samples.get()).as("committed-offset samples").isPositive();

@@ -49,10 +49,13 @@ class GroupRebalanceTest {
     /** Who owned which partition when: every in-process member's rebalance callbacks, in order. */
     static final class Ownership {
         private final Map<Integer, String> owner = new java.util.HashMap<>();
+        /** What each member was handed, period by period: where a lost record went missing. */
+        final DeliveryLedger ledger = new DeliveryLedger();
         final List<String> violations = new CopyOnWriteArrayList<>();
         private int changes;
 
         synchronized void assigned(String member, java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) {
+            ledger.assigned(member, partitionsOf(partitions));
             for (var tp : partitions) {
                 String previous = owner.putIfAbsent(tp.partition(), member);
                 if (previous != null && !previous.equals(member)) {
@@ -63,10 +66,15 @@ class GroupRebalanceTest {
         }
 
         synchronized void released(String member, java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) {
+            ledger.released(member, partitionsOf(partitions));
             for (var tp : partitions) {
                 owner.remove(tp.partition(), member);
                 changes++;
             }
+        }
+
+        private static List<Integer> partitionsOf(java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) {
+            return partitions.stream().map(org.apache.kafka.common.TopicPartition::partition).toList();
         }
 
         synchronized int changes() {
@@ -92,6 +100,8 @@ class GroupRebalanceTest {
         final Set<String> processed;
         final AtomicBoolean running = new AtomicBoolean(true);
         final List<Long> deliveries = new CopyOnWriteArrayList<>();
+        /** What ended the member's loop other than stop(): its consumer threw. */
+        final java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
         final Thread thread;
 
         final Ownership ownership;
@@ -119,6 +129,15 @@ class GroupRebalanceTest {
 
         @Override
         public void run() {
+            try {
+                consume();
+            } catch (RuntimeException | Error e) {
+                failure.set(e);
+                throw e;
+            }
+        }
+
+        private void consume() {
             String name = thread.getName();
             consumer.subscribe(List.of(TOPIC), new org.apache.kafka.clients.consumer.ConsumerRebalanceListener() {
                 @Override
@@ -142,6 +161,7 @@ class GroupRebalanceTest {
                     deliveries.add(System.nanoTime());
                     for (ConsumerRecord<String, String> r : records) {
                         processed.add(r.value());
+                        ownership.ledger.delivered(thread.getName(), r.partition(), r.offset());
                     }
                     try {
                         consumer.commitSync();
@@ -188,10 +208,11 @@ class GroupRebalanceTest {
             }
             Set<String> processed = ConcurrentHashMap.newKeySet();
             Set<String> acked = ConcurrentHashMap.newKeySet();
+            Map<String, Long> ackedOffsets = new ConcurrentHashMap<>();
             AtomicLong sent = new AtomicLong();
             java.util.concurrent.atomic.AtomicReference<Exception> sendFailure = new java.util.concurrent.atomic.AtomicReference<>();
             AtomicBoolean producing = new AtomicBoolean(true);
-            Thread load = new Thread(() -> produce(bootstrap, acked, sent, sendFailure, producing), "load");
+            Thread load = new Thread(() -> produce(bootstrap, acked, ackedOffsets, sent, sendFailure, producing), "load");
             load.start();
             Ownership ownership = new Ownership();
             CommittedOffsets committed = new CommittedOffsets(bootstrap, GROUP, 5_000);
@@ -226,8 +247,8 @@ class GroupRebalanceTest {
                 try (BufferedReader r = new BufferedReader(new InputStreamReader(crashing.getInputStream()))) {
                     String line;
                     while ((line = r.readLine()) != null) {
+                        readMemberLine("crashed", line, processed, ownership.ledger);
                         if (line.startsWith("R ")) {
-                            processed.add(line.substring(2));
                             crashedDelivered.incrementAndGet();
                         }
                     }
@@ -237,8 +258,9 @@ class GroupRebalanceTest {
             });
             reader.start();
             await().atMost(Duration.ofSeconds(60)).until(() -> crashedDelivered.get() > 100);
-            crashing.destroyForcibly().waitFor();
-            reader.join(10_000);
+            killKeepingOutput(crashing);
+            reader.join(30_000);
+            assertThat(reader.isAlive()).as("the crashed member's output read to its end").isFalse();
             int generationAtCrash = broker.groups().describe(GROUP).generation();
             // only the session timeout can tell the coordinator about a SIGKILLed member
             await().atMost(Duration.ofSeconds(60)).until(() -> broker.groups().describe(GROUP).members().size() == 4
@@ -249,12 +271,9 @@ class GroupRebalanceTest {
             try {
                 await().atMost(Duration.ofSeconds(90)).until(() -> processed.containsAll(acked));
             } catch (org.awaitility.core.ConditionTimeoutException e) {
-                // value "r<i>" went to partition (i + 1) % PARTITIONS
-                java.util.Map<Long, Long> missingByPartition = acked.stream().filter(v -> !processed.contains(v))
-                        .map(v -> (Long.parseLong(v.substring(1)) + 1) % PARTITIONS)
-                        .collect(java.util.stream.Collectors.groupingBy(x -> x, java.util.TreeMap::new, java.util.stream.Collectors.counting()));
-                throw new AssertionError("acknowledged records not processed within 90 s, by partition: " + missingByPartition
-                        + "; group " + broker.groups().describe(GROUP), e);
+                throw new AssertionError(missingReport(acked, ackedOffsets, processed, ownership.ledger, bootstrap)
+                        + "\n  members: " + members.stream().map(m -> m.thread.getName() + (m.thread.isAlive() ? " running" : " ended by " + m.failure.get()))
+                        .toList() + "\n  group " + broker.groups().describe(GROUP), e);
             }
             for (Member m : members) {
                 m.stop();
@@ -262,9 +281,11 @@ class GroupRebalanceTest {
             committed.stop();
             sampler.join(30_000);
             assertThat(sendFailure.get()).as("producer error").isNull();
+            assertThat(members).allSatisfy(m -> assertThat(m.failure.get()).as("what ended %s", m.thread.getName()).isNull());
             assertThat(acked).isNotEmpty().hasSize((int) sent.get());
             assertThat(processed).as("every acknowledged record was processed at least once").containsAll(acked);
             assertThat(ownership.violations).as("partitions owned by two members at once").isEmpty();
+            assertThat(ownership.ledger.skips()).as("offsets a fetch skipped while a member owned the partition").isEmpty();
             assertThat(ownership.changes()).as("ownership changes seen").isPositive();
             assertThat(committed.violations).as("committed offsets that went backwards or past the log end").isEmpty();
             assertThat(committed.samples.get()).as("committed-offset samples").isPositive();
@@ -355,8 +376,82 @@ class GroupRebalanceTest {
         }
     }
 
-    static void produce(String bootstrap, Set<String> acked, AtomicLong sent, java.util.concurrent.atomic.AtomicReference<Exception> failure,
-                                AtomicBoolean producing) {
+    /**
+     * SIGKILLs a member process and waits for it, leaving its output pipe open: what it printed (and so may have
+     * committed) before it died is still read to the end. {@link Process#destroyForcibly()} closes that pipe as well,
+     * throwing away lines not read yet, which made a crashed member's last processed records look lost.
+     */
+    static void killKeepingOutput(Process process) throws InterruptedException {
+        process.toHandle().destroyForcibly();
+        process.waitFor();
+    }
+
+    /**
+     * A group member's output line: "R value [partition offset]" for a record it processed ("G partitions" and
+     * "L partitions" as it gains and gives up partitions, when it reports them).
+     */
+    static void readMemberLine(String member, String line, Set<String> processed, DeliveryLedger ledger) {
+        String[] words = line.split(" ");
+        if (words[0].equals("R") && words.length >= 2) {
+            processed.add(words[1]);
+            if (words.length == 4) {
+                ledger.delivered(member, Integer.parseInt(words[2]), Long.parseLong(words[3]));
+            }
+        } else if ((words[0].equals("G") || words[0].equals("L")) && words.length == 2) {
+            List<Integer> partitions = java.util.Arrays.stream(words[1].split(",")).map(Integer::valueOf).toList();
+            if (words[0].equals("G")) {
+                ledger.assigned(member, partitions);
+            } else {
+                ledger.released(member, partitions);
+            }
+        }
+    }
+
+    /**
+     * Which acknowledged records are missing (partition and offset), whether the log still holds each, and who was
+     * handed what of their partitions: a skip inside a period is the fetch's, a gap between periods the commits'.
+     */
+    static String missingReport(Set<String> acked, Map<String, Long> ackedOffsets, Set<String> processed, DeliveryLedger ledger,
+                                String bootstrap) {
+        Map<Integer, java.util.TreeMap<Long, String>> missing = new java.util.TreeMap<>();
+        for (String v : acked) {
+            if (!processed.contains(v)) {
+                missing.computeIfAbsent(partitionOf(v), p -> new java.util.TreeMap<>()).put(ackedOffsets.getOrDefault(v, -1L), v);
+            }
+        }
+        StringBuilder report = new StringBuilder("acknowledged records not processed within 90 s:");
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap);
+        try (KafkaConsumer<String, String> reader = new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
+            missing.forEach((partition, offsets) -> {
+                var tp = new org.apache.kafka.common.TopicPartition(TOPIC, partition);
+                reader.assign(List.of(tp));
+                reader.seek(tp, Math.max(0, offsets.firstKey()));
+                Map<Long, String> inLog = new java.util.HashMap<>();
+                long until = System.nanoTime() + 10_000_000_000L;
+                while (inLog.size() < offsets.size() && System.nanoTime() < until) {
+                    for (ConsumerRecord<String, String> r : reader.poll(Duration.ofMillis(200))) {
+                        if (offsets.containsKey(r.offset())) {
+                            inLog.put(r.offset(), r.value());
+                        }
+                    }
+                }
+                report.append("\n  p").append(partition).append(": ").append(offsets.size()).append(" missing, at offsets ")
+                        .append(offsets.keySet()).append("; the log there holds ").append(inLog).append("\n  ")
+                        .append(ledger.describe(partition, 8));
+            });
+        }
+        report.append("\n  skips inside a period: ").append(ledger.skips());
+        return report.toString();
+    }
+
+    /** Value "r<i>" went to partition (i + 1) % PARTITIONS. */
+    private static int partitionOf(String value) {
+        return (int) ((Long.parseLong(value.substring(1)) + 1) % PARTITIONS);
+    }
+
+    static void produce(String bootstrap, Set<String> acked, Map<String, Long> ackedOffsets, AtomicLong sent,
+                        java.util.concurrent.atomic.AtomicReference<Exception> failure, AtomicBoolean producing) {
         Properties p = new Properties();
         p.put("bootstrap.servers", bootstrap);
         p.put("linger.ms", "5");
@@ -370,6 +465,7 @@ class GroupRebalanceTest {
                 sent.incrementAndGet();
                 producer.send(new ProducerRecord<>(TOPIC, (int) (i % PARTITIONS), null, value), (md, e) -> {
                     if (e == null) {
+                        ackedOffsets.put(value, md.offset());
                         acked.add(value);
                     } else {
                         failure.compareAndSet(null, e);
