@@ -255,7 +255,8 @@ public record BrokerConfig(
             new Key("replica.fetch.max.wait.ms", "500", "How long a follower's fetch waits at the leader for new records."),
             new Key("replica.fetch.max.bytes", "8388608", "Most bytes a follower fetches per request."),
             new Key("leader.replication.throttled.rate", "9223372036854775807", "Bytes a second this broker sends, as leader, to followers that are not in sync for the replicas a topic's leader.replication.throttled.replicas names (a reassignment's copies); in-sync followers are never throttled. Set it dynamically, as kafka-reassign-partitions --throttle does."),
-            new Key("follower.replication.throttled.rate", "9223372036854775807", "Bytes a second this broker fetches, as a follower not in sync, for the replicas a topic's follower.replication.throttled.replicas names. Set it dynamically, as kafka-reassign-partitions --throttle does."));
+            new Key("follower.replication.throttled.rate", "9223372036854775807", "Bytes a second this broker fetches, as a follower not in sync, for the replicas a topic's follower.replication.throttled.replicas names. Set it dynamically, as kafka-reassign-partitions --throttle does."),
+            new Key("replica.alter.log.dirs.io.max.bytes.per.second", "9223372036854775807", "Kafka's throttle on moving replicas between one broker's log directories. A Capstan broker has one data directory, so there are no such moves and the value has no effect; it is accepted (and must be > 0) because kafka-reassign-partitions sets and removes it."));
 
     public BrokerConfig {
         require(nodeId >= 0, "node.id must be >= 0, got " + nodeId);
@@ -373,6 +374,8 @@ public record BrokerConfig(
             throw new ConfigException("unknown setting(s) " + unknown + "; see docs/configuration.md for the valid keys");
         }
         Settings s = new Settings(merged);
+        long alterLogDirsRate = s.longValue("replica.alter.log.dirs.io.max.bytes.per.second");
+        require(alterLogDirsRate > 0, "replica.alter.log.dirs.io.max.bytes.per.second must be > 0 (bytes a second), got " + alterLogDirsRate);
         Security security = SecuritySettings.read(merged, settings.keySet());
         Listener first = security.listeners().get(0);
         String host = first.host();

@@ -34,7 +34,8 @@ public final class DynamicSettings {
             "max.connections",
             "max.connections.per.ip",
             "leader.replication.throttled.rate",
-            "follower.replication.throttled.rate");
+            "follower.replication.throttled.rate",
+            "replica.alter.log.dirs.io.max.bytes.per.second");
 
     private DynamicSettings() {}
 

@@ -38,5 +38,11 @@ class DynamicSettingsTest {
                 .isInstanceOf(ConfigException.class).hasMessageContaining("cleanup.policy");
         assertThatThrownBy(() -> DynamicSettings.effective(Map.of(), Map.of(), Map.of("log.cleaner.io.max.bytes.per.second", "0")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("log.cleaner.io.max.bytes.per.second must be > 0");
+        assertThatThrownBy(() -> DynamicSettings.effective(Map.of(), Map.of(), Map.of("leader.replication.throttled.rate", "-1")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("leader.replication.throttled.rate must be > 0");
+        assertThatThrownBy(() -> DynamicSettings.effective(Map.of(), Map.of("replica.alter.log.dirs.io.max.bytes.per.second", "0"), Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("replica.alter.log.dirs.io.max.bytes.per.second must be > 0");
+        assertThat(DynamicSettings.effective(Map.of(), Map.of(), Map.of("replica.alter.log.dirs.io.max.bytes.per.second", "1048576")))
+                .as("kafka-reassign-partitions --throttle sets it on every broker").isNotNull();
     }
 }

@@ -169,8 +169,82 @@ class KafkaToolsTest {
                     "--entity-default", "--delete-config", "message.max.bytes");
             assertThat(tool("org.apache.kafka.tools.ConfigCommand", "--bootstrap-server", bootstrap, "--describe", "--entity-type", "brokers",
                     "--entity-default")).doesNotContain("message.max.bytes");
+
+            reassignWithThrottle(bootstrap);
         } finally {
             BrokerProcess.stopAll(brokers);
+        }
+    }
+
+    /**
+     * kafka-reassign-partitions as operators run it: --execute --throttle sets the replication throttle (the rates on
+     * the brokers, the throttled replicas on the topic), --verify reports progress and, once the move is done, removes
+     * every throttle it may have set (including replica.alter.log.dirs.io.max.bytes.per.second, which Capstan accepts
+     * and ignores); every record written before the move is read back, in order, from the new replicas.
+     */
+    private void reassignWithThrottle(String bootstrap) throws Exception {
+        String reassign = "org.apache.kafka.tools.reassign.ReassignPartitionsCommand";
+        List<Integer> before;
+        List<String> values = new ArrayList<>();
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("moved", 1, (short) 2))).all().get();
+            before = await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() -> admin.describeTopics(List.of("moved")).allTopicNames()
+                    .get().get("moved").partitions().get(0).replicas().stream().map(org.apache.kafka.common.Node::id).toList(), r -> r.size() == 2);
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap, "acks", "all"),
+                    new StringSerializer(), new StringSerializer())) {
+                for (int i = 0; i < 300; i++) {
+                    values.add(i + "-" + "y".repeat(500));
+                    producer.send(new ProducerRecord<>("moved", 0, "k" + i, values.get(i)));
+                }
+                producer.flush();
+            }
+        }
+        int outsider = java.util.stream.IntStream.range(0, 3).filter(b -> !before.contains(b)).findFirst().orElseThrow();
+        List<Integer> target = List.of(before.get(0), outsider);
+        Path plan = Files.writeString(dir.resolve("reassign.json"), "{\"version\":1,\"partitions\":[{\"topic\":\"moved\",\"partition\":0,"
+                + "\"replicas\":[" + target.get(0) + "," + target.get(1) + "]}]}");
+
+        String executed = tool(reassign, "--bootstrap-server", bootstrap, "--reassignment-json-file", plan.toString(), "--execute",
+                "--throttle", "50000000");
+        assertThat(executed).contains("Warning: You must run --verify periodically").contains("Successfully started partition reassignment");
+        assertThat(tool("org.apache.kafka.tools.ConfigCommand", "--bootstrap-server", bootstrap, "--describe", "--entity-type", "brokers",
+                "--entity-name", String.valueOf(outsider))).contains("follower.replication.throttled.rate=50000000")
+                .contains("leader.replication.throttled.rate=50000000");
+        assertThat(tool("org.apache.kafka.tools.ConfigCommand", "--bootstrap-server", bootstrap, "--describe", "--entity-type", "topics",
+                "--entity-name", "moved")).contains("follower.replication.throttled.replicas=0:" + outsider)
+                .contains("leader.replication.throttled.replicas=");
+
+        String verified = await().atMost(Duration.ofSeconds(60)).until(() -> tool(reassign, "--bootstrap-server", bootstrap,
+                "--reassignment-json-file", plan.toString(), "--verify"), out -> out.contains("Reassignment of partition moved-0 is completed."));
+        assertThat(verified).contains("Clearing broker-level throttles on brokers").contains("Clearing topic-level throttles on topic moved");
+        for (int broker = 0; broker < 3; broker++) {
+            assertThat(tool("org.apache.kafka.tools.ConfigCommand", "--bootstrap-server", bootstrap, "--describe", "--entity-type", "brokers",
+                    "--entity-name", String.valueOf(broker))).as("broker %d after --verify", broker).doesNotContain("throttled.rate")
+                    .doesNotContain("replica.alter.log.dirs.io.max.bytes.per.second");
+        }
+        assertThat(tool("org.apache.kafka.tools.ConfigCommand", "--bootstrap-server", bootstrap, "--describe", "--entity-type", "topics",
+                "--entity-name", "moved")).doesNotContain("throttled.replicas");
+
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                var partition = admin.describeTopics(List.of("moved")).allTopicNames().get().get("moved").partitions().get(0);
+                assertThat(partition.replicas().stream().map(org.apache.kafka.common.Node::id).toList()).containsExactlyElementsOf(target);
+                assertThat(partition.isr().stream().map(org.apache.kafka.common.Node::id).toList()).containsExactlyInAnyOrderElementsOf(target);
+            });
+        }
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrap);
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<>(p, new org.apache.kafka.common.serialization.StringDeserializer(),
+                new org.apache.kafka.common.serialization.StringDeserializer())) {
+            var tp = new org.apache.kafka.common.TopicPartition("moved", 0);
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            List<String> read = new ArrayList<>();
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> read.add(r.value()));
+                return read.size() >= values.size();
+            });
+            assertThat(read).as("every record written before the move, in order").containsExactlyElementsOf(values);
         }
     }
 
