@@ -23,6 +23,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 public final class ProduceLoad implements AutoCloseable {
     public final Map<Long, AcknowledgedRecords.Ack> acked = new ConcurrentHashMap<>();
     public final List<Exception> errors = new CopyOnWriteArrayList<>();
+    /** Each acknowledgement as {send time, ack latency} in nanoseconds, so a scenario can read latencies over a span. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<long[]> latencies = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final KafkaProducer<byte[], byte[]> producer;
     private final Thread thread;
     private volatile boolean running = true;
@@ -43,9 +45,11 @@ public final class ProduceLoad implements AutoCloseable {
             long next = System.nanoTime();
             for (long seq = 0; running; seq++) {
                 long s = seq;
+                long sentAt = System.nanoTime();
                 try {
                     producer.send(new ProducerRecord<>(topic, (int) (seq % partitions), null, AcknowledgedRecords.value(seq)), (md, e) -> {
                         if (e == null) {
+                            latencies.add(new long[] {sentAt, System.nanoTime() - sentAt});
                             acked.put(s, new AcknowledgedRecords.Ack(md.partition(), md.offset(), s));
                         } else {
                             errors.add(e);
@@ -65,6 +69,19 @@ public final class ProduceLoad implements AutoCloseable {
     public void awaitMoreAcknowledged(int n) {
         int target = acked.size() + n;
         await("the producer's acknowledgements keep coming").atMost(Duration.ofMinutes(2)).until(() -> acked.size() >= target);
+    }
+
+    /**
+     * The {@code percentile} (0-100) of acknowledgement latency, in ms, of the records sent between {@code fromNanos}
+     * and {@code toNanos} (System.nanoTime()), and how many there were: {percentile, count}.
+     */
+    public double[] ackLatencyMs(double percentile, long fromNanos, long toNanos) {
+        long[] within = latencies.stream().filter(l -> l[0] >= fromNanos && l[0] <= toNanos).mapToLong(l -> l[1]).sorted().toArray();
+        if (within.length == 0) {
+            return new double[] {Double.NaN, 0};
+        }
+        int index = (int) Math.min(within.length - 1, Math.ceil(percentile / 100 * within.length) - 1);
+        return new double[] {within[Math.max(0, index)] / 1e6, within.length};
     }
 
     @Override

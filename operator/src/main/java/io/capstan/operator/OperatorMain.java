@@ -63,6 +63,13 @@ public final class OperatorMain {
                 config.settingNamespaces(namespaces);
             }
         });
+        operator.register(new io.capstan.operator.rebalance.CapstanRebalanceReconciler(client,
+                io.capstan.operator.topics.CapstanTopicReconciler.Admins.inCluster(client, ResourceWriter.serverSideApply(client)),
+                io.capstan.operator.rebalance.TrafficSource.fromPods(client), System::nanoTime), config -> {
+            if (!namespaces.isEmpty()) {
+                config.settingNamespaces(namespaces);
+            }
+        });
         operator.installShutdownHook(Duration.ofSeconds(10));
         HttpServer health = HttpServer.create(new InetSocketAddress(Integer.parseInt(System.getenv().getOrDefault("HEALTH_PORT", "8081"))), 8);
         health.createContext("/healthz", ex -> reply(ex, 200, "ok\n"));

@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every example a user may apply parses, BrokerClusters pass the operator's validation, and CapstanUsers name a
- * cluster of the same file with listeners that authenticate, and ACLs that map to Kafka's; CapstanTopics name a
- * cluster of the same file.
+ * cluster of the same file with listeners that authenticate, and ACLs that map to Kafka's; CapstanTopics and
+ * CapstanRebalances name a cluster of the same file.
  */
 class ExamplesTest {
     @Test
@@ -41,6 +41,11 @@ class ExamplesTest {
                         assertThat(clusters).as(file + ": " + topic.getMetadata().getName() + " names a cluster defined before it")
                                 .contains(topic.getSpec().cluster);
                         assertThat(topic.getSpec().partitions).as(file.toString()).isPositive();
+                    } else if (doc.contains("kind: CapstanRebalance")) {
+                        io.capstan.operator.api.CapstanRebalance rebalance = Serialization.unmarshal(doc, io.capstan.operator.api.CapstanRebalance.class);
+                        assertThat(clusters).as(file + ": " + rebalance.getMetadata().getName() + " names a cluster defined before it")
+                                .contains(rebalance.getSpec().cluster);
+                        assertThat(rebalance.getSpec().approvedProposal).as(file + ": an example never approves a proposal it cannot know").isNull();
                     } else {
                         BrokerCluster cluster = Serialization.unmarshal(doc, BrokerCluster.class);
                         assertThat(cluster.getSpec().version).as(file.toString()).isNotBlank();

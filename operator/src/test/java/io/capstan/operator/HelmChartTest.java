@@ -62,8 +62,8 @@ class HelmChartTest {
 
     @Test
     void installYamlAndTheChartsCrdAreInStepWithTheirSources() throws Exception {
-        java.util.List<String> crds = java.util.List.of("brokerclusters.capstan.io-v1.yml", "capstantopics.capstan.io-v1.yml", "capstanusers.capstan.io-v1.yml",
-                "metadataentries.capstan.io-v1.yml");
+        java.util.List<String> crds = java.util.List.of("brokerclusters.capstan.io-v1.yml", "capstanrebalances.capstan.io-v1.yml", "capstantopics.capstan.io-v1.yml",
+                "capstanusers.capstan.io-v1.yml", "metadataentries.capstan.io-v1.yml");
         // what `helm template --include-crds` prints: the chart's CRDs, then its templates
         StringBuilder rendered = new StringBuilder("# rendered from helm/capstan-operator: helm template capstan helm/capstan-operator"
                 + " --namespace capstan-system --kube-version 1.31.0 --include-crds\n");

@@ -1087,6 +1087,110 @@ class BrokerPodsTest {
         assertThat(AcknowledgedRecords.verify(bootstrap, "spread", 6, acked)).isEqualTo(600);
     }
 
+    static io.capstan.operator.api.CapstanRebalance rebalance(String name) {
+        return client.resources(io.capstan.operator.api.CapstanRebalance.class).inNamespace(NS).withName(name).get();
+    }
+
+    /**
+     * Issue 18, load-based rebalancing, on the three-zone cluster: a topic whose six partitions all have their replicas on
+     * brokers 0 and 1, led by 0, takes a steady load. A CapstanRebalance measures each shard's traffic from the brokers'
+     * metrics and proposes leadership transfers and replica moves; an approval naming another proposal changes nothing;
+     * approved, the moves run throttled and finish with every shard where the proposal put it, leaders included, and the
+     * throttle gone. The producer sees no error, every acknowledged record is read back at its offset, and its p99
+     * acknowledgement latency during the move is reported beside the one before.
+     */
+    @Test
+    @Order(16)
+    void anApprovedRebalanceProposalMovesLeadersAndReplicasUnderLoadWithoutAProducerError() throws Exception {
+        String bootstrap = "zoned." + NS + ".svc:9092";
+        Map<Integer, List<Integer>> allOnTwo = new java.util.TreeMap<>();
+        for (int p = 0; p < 6; p++) {
+            allOnTwo.put(p, List.of(0, 1));
+        }
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("skewed", allOnTwo))).all().get(1, java.util.concurrent.TimeUnit.MINUTES);
+        }
+        ProduceLoad load = new ProduceLoad(bootstrap, "skewed", 6, 300, Duration.ofSeconds(30));
+        try (load) {
+            load.awaitMoreAcknowledged(300);
+            long measuring = System.nanoTime();
+            var resource = new io.capstan.operator.api.CapstanRebalance();
+            resource.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("even").withNamespace(NS).build());
+            resource.setSpec(new io.capstan.operator.api.CapstanRebalanceSpec());
+            resource.getSpec().cluster = "zoned";
+            resource.getSpec().sampleSeconds = 5;
+            resource.getSpec().throttleBytesPerSecond = 1_048_576L;
+            client.resource(resource).create();
+            await("a proposal").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> rebalance("even").getStatus() != null && "Proposed".equals(rebalance("even").getStatus().phase));
+            var proposal = rebalance("even").getStatus().proposal;
+            System.out.printf("rebalance proposal %s: %d changes, busiest broker %s -> %s times the mean; loads (B/s) %s -> %s; moves %s%n",
+                    proposal.id, proposal.moveCount, proposal.maxOverMeanBefore, proposal.maxOverMeanAfter, proposal.brokerLoadBefore,
+                    proposal.brokerLoadAfter, proposal.moves.stream().map(m -> m.kind + " " + m.topic + "-" + m.partition + " " + m.from + "->" + m.to).toList());
+            assertThat(proposal.brokerLoadBefore.get("2")).as("broker 2 holds no replica of the loaded topic").isZero();
+            assertThat(proposal.brokerLoadBefore.get("0")).as("broker 0 leads every loaded shard").isGreaterThan(proposal.brokerLoadBefore.get("1"));
+            assertThat(Double.parseDouble(proposal.maxOverMeanAfter)).isLessThan(Double.parseDouble(proposal.maxOverMeanBefore));
+            assertThat(proposal.moves).extracting(m -> m.kind).contains("Leader", "Replica");
+            assertThat(proposal.moves).allSatisfy(m -> assertThat(m.topic).isEqualTo("skewed"));
+
+            client.resources(io.capstan.operator.api.CapstanRebalance.class).inNamespace(NS).withName("even").edit(r -> {
+                r.getSpec().approvedProposal = "0123456789ab".equals(proposal.id) ? "ba9876543210" : "0123456789ab";
+                return r;
+            });
+            await("an approval of another proposal is refused, naming the field").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
+                    .untilAsserted(() -> {
+                        var degraded = rebalance("even").getStatus().conditions.stream().filter(c -> c.getType().equals(Conditions.DEGRADED)).findFirst();
+                        assertThat(degraded).hasValueSatisfying(c -> {
+                            assertThat(c.getReason()).isEqualTo("UnknownProposal");
+                            assertThat(c.getMessage()).startsWith("spec.approvedProposal");
+                        });
+                    });
+            assertThat(rebalance("even").getStatus().phase).isEqualTo("Proposed");
+            try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+                assertThat(admin.describeTopics(List.of("skewed")).allTopicNames().get(1, java.util.concurrent.TimeUnit.MINUTES).get("skewed")
+                        .partitions()).as("nothing moved").allSatisfy(p -> assertThat(p.replicas().stream().map(n -> n.id()).toList())
+                                .containsExactly(0, 1));
+            }
+
+            long moving = System.nanoTime();
+            client.resources(io.capstan.operator.api.CapstanRebalance.class).inNamespace(NS).withName("even").edit(r -> {
+                r.getSpec().approvedProposal = proposal.id;
+                return r;
+            });
+            await("the proposal carried out").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> "Done".equals(rebalance("even").getStatus().phase));
+            long moved = System.nanoTime();
+            load.awaitMoreAcknowledged(300);
+            try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+                var partitions = admin.describeTopics(List.of("skewed")).allTopicNames().get(1, java.util.concurrent.TimeUnit.MINUTES)
+                        .get("skewed").partitions();
+                for (var target : proposal.targets) {
+                    var p = partitions.get(target.partition);
+                    assertThat(p.replicas().stream().map(n -> n.id()).toList()).as("skewed-%d's replicas", target.partition)
+                            .containsExactlyInAnyOrderElementsOf(target.replicas);
+                    assertThat(p.leader().id()).as("skewed-%d's leader", target.partition).isEqualTo(target.replicas.get(0));
+                    assertThat(p.isr().stream().map(n -> n.id()).toList()).as("skewed-%d's ISR", target.partition)
+                            .containsExactlyInAnyOrderElementsOf(target.replicas);
+                }
+                for (int broker = 0; broker < 3; broker++) {
+                    var resourceOf = new org.apache.kafka.common.config.ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.BROKER,
+                            String.valueOf(broker));
+                    assertThat(admin.describeConfigs(List.of(resourceOf)).all().get(1, java.util.concurrent.TimeUnit.MINUTES).get(resourceOf)
+                            .entries()).as("broker %d's dynamic configs after the rebalance", broker)
+                            .noneMatch(e -> e.name().endsWith("replication.throttled.rate")
+                                    && e.source() != org.apache.kafka.clients.admin.ConfigEntry.ConfigSource.DEFAULT_CONFIG);
+                }
+                assertThat(explicitTopicConfigs(admin, "skewed")).as("the topic's throttled replicas removed").isEmpty();
+            }
+            double[] before = load.ackLatencyMs(99, measuring, moving);
+            double[] during = load.ackLatencyMs(99, moving, moved);
+            System.out.printf("rebalance under load (300 records/s, acks=all): produce p99 %.1f ms over %d acks before, %.1f ms over %d acks"
+                    + " during the %d ms the moves took%n", before[0], (long) before[1], during[0], (long) during[1], (moved - moving) / 1_000_000);
+        }
+        assertThat(load.errors).as("errors the producer saw").isEmpty();
+        assertThat(AcknowledgedRecords.verify(bootstrap, "skewed", 6, load.acked)).isEqualTo(load.acked.size());
+    }
+
     /** {@code count} more 10Gi volumes on local folders, named {@code prefix}0, {@code prefix}1, ... */
     static void localVolumes(String prefix, int count) {
         localVolumes(prefix, count, null, null);
@@ -1142,7 +1246,7 @@ class BrokerPodsTest {
      * produces through one listener and reads every record back at its offset through the other.
      */
     @Test
-    @Order(16)
+    @Order(17)
     void clientsOutsideTheClusterProduceAndConsumeThroughNodePortsAndLoadBalancers() throws Exception {
         try (io.capstan.e2e.k8s.kubelet.ServiceProxy proxy = new io.capstan.e2e.k8s.kubelet.ServiceProxy(client).start()) {
             localVolumes("pv-outside-", 2);
@@ -1218,7 +1322,7 @@ class BrokerPodsTest {
      * copies its shards back until it is in every ISR again, and every acknowledged record is read back at its offset.
      */
     @Test
-    @Order(17)
+    @Order(18)
     void aBrokerOnALostNodeStartsElsewhereOnANewVolumeAndCatchesUpWithNothingAcknowledgedLost() throws Exception {
         assertThat(otherNodes).as("the three-node test ran first").hasSize(2);
         client.storage().v1().storageClasses().resource(new io.fabric8.kubernetes.api.model.storage.StorageClassBuilder()

@@ -106,7 +106,7 @@ public final class ControlPlane implements AutoCloseable {
 
     /** Installs the BrokerCluster, CapstanTopic, CapstanUser and MetadataEntry CRDs from crds/ and waits until the API server serves it, then creates {@code namespace}. */
     public static void installCrd(KubernetesClient client, String namespace) throws IOException {
-        for (String crd : new String[] {"brokerclusters.capstan.io", "capstantopics.capstan.io", "capstanusers.capstan.io", "metadataentries.capstan.io"}) {
+        for (String crd : new String[] {"brokerclusters.capstan.io", "capstanrebalances.capstan.io", "capstantopics.capstan.io", "capstanusers.capstan.io", "metadataentries.capstan.io"}) {
             client.resource(io.fabric8.kubernetes.client.utils.Serialization.unmarshal(
                     Files.readString(Path.of("..", "crds", crd + "-v1.yml")),
                     io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class)).create();
