@@ -31,8 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
  * partition's log start, {@code kafka-consumer-groups --delete-offsets} removes a committed offset, {@code kafka-log-dirs} lists each
  * broker's replicas, {@code kafka-configs} changes and describes its configs, describes a broker's settings, refuses
  * changing a static one with Capstan's message, and sets dynamic ones (a cluster default and one broker's own), which
- * every broker enforces; {@code kafka-topics} creates a compacted topic. Each step is checked in the tool's output and
- * through the Java client.
+ * every broker enforces; {@code kafka-topics} creates a compacted topic and one with its replicas named by hand (and
+ * refuses a broker that does not exist); {@code kafka-reassign-partitions --throttle} moves a partition throttled and
+ * {@code --verify} removes every throttle. Each step is checked in the tool's output and through the Java client.
  */
 class KafkaToolsTest {
     private static final Path LIB = Path.of("..", "bench", "kafka-dist", "target", "lib");
@@ -170,9 +171,34 @@ class KafkaToolsTest {
             assertThat(tool("org.apache.kafka.tools.ConfigCommand", "--bootstrap-server", bootstrap, "--describe", "--entity-type", "brokers",
                     "--entity-default")).doesNotContain("message.max.bytes");
 
+            placeReplicasByHand(bootstrap);
             reassignWithThrottle(bootstrap);
         } finally {
             BrokerProcess.stopAll(brokers);
+        }
+    }
+
+    /**
+     * kafka-topics --replica-assignment: each partition's replicas as given, led by the first; an assignment naming a
+     * broker that does not exist is refused with Kafka's message and creates nothing.
+     */
+    private void placeReplicasByHand(String bootstrap) throws Exception {
+        String topics = "org.apache.kafka.tools.TopicCommand";
+        assertThat(tool(topics, "--bootstrap-server", bootstrap, "--create", "--topic", "placed", "--replica-assignment", "2:1,0:2,1:0"))
+                .contains("Created topic placed.");
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            var partitions = await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> admin.describeTopics(List.of("placed"))
+                    .allTopicNames().get().get("placed").partitions(), p -> p.size() == 3 && p.stream().allMatch(x -> x.leader() != null));
+            assertThat(partitions.stream().map(p -> p.replicas().stream().map(org.apache.kafka.common.Node::id).toList()).toList())
+                    .containsExactly(List.of(2, 1), List.of(0, 2), List.of(1, 0));
+            assertThat(partitions.stream().map(p -> p.leader().id()).toList()).as("each partition led by its first replica").containsExactly(2, 0, 1);
+        }
+        Commands.Outcome unknown = Commands.outcome(command(topics, "--bootstrap-server", bootstrap, "--create", "--topic", "misplaced",
+                "--replica-assignment", "0:7"));
+        assertThat(unknown.exitCode()).as(unknown.output()).isNotZero();
+        assertThat(unknown.output()).contains("The manual partition assignment includes broker 7, but no such broker is registered");
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            assertThat(admin.listTopics().names().get()).doesNotContain("misplaced");
         }
     }
 

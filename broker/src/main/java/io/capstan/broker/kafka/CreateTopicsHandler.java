@@ -3,6 +3,7 @@ package io.capstan.broker.kafka;
 import io.capstan.cluster.topics.ClusterTopics;
 import io.capstan.cluster.metadata.ConflictException;
 import org.apache.kafka.common.Uuid;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -84,6 +85,9 @@ public final class CreateTopicsHandler implements ApiHandler {
         if (problem != null) {
             return fail(result, Errors.INVALID_TOPIC_EXCEPTION, problem);
         }
+        if (!topic.assignments().isEmpty()) {
+            return createAssigned(topic, result, validateOnly, waitMs);
+        }
         if (partitions < 1 || partitions > PartitionGrowth.MAX_PER_TOPIC) {
             return fail(result, Errors.INVALID_PARTITIONS, "numPartitions must be 1.." + PartitionGrowth.MAX_PER_TOPIC + ", got " + partitions);
         }
@@ -97,9 +101,6 @@ public final class CreateTopicsHandler implements ApiHandler {
         PartitionGrowth.Refusal limit = PartitionGrowth.clusterLimit(partitions, cluster.knownPartitions(), maxPartitions);
         if (limit != null) {
             return fail(result, limit.error(), limit.message());
-        }
-        if (!topic.assignments().isEmpty()) {
-            return fail(result, Errors.INVALID_REQUEST, "manual replica assignment is not supported");
         }
         Map<String, String> configs = new TreeMap<>();
         for (CreateTopicsRequestData.CreatableTopicConfig c : topic.configs()) {
@@ -125,6 +126,63 @@ public final class CreateTopicsHandler implements ApiHandler {
             return fail(result, Errors.TOPIC_ALREADY_EXISTS, e.getMessage());
         } catch (IllegalArgumentException e) {
             return fail(result, Errors.INVALID_REPLICATION_FACTOR, e.getMessage());
+        } catch (RuntimeException e) {
+            return fail(result, Errors.UNKNOWN_SERVER_ERROR, "the cluster metadata store refused the topic: " + e.getMessage() + "; retry");
+        }
+    }
+
+    /**
+     * A topic whose replicas the request names (kafka-topics --replica-assignment), with Kafka's rules: no partition
+     * count or replication factor beside it, partitions numbered 0..n-1, the replica lists validated by the cluster.
+     */
+    private CreatableTopicResult createAssigned(CreatableTopic topic, CreatableTopicResult result, boolean validateOnly, long waitMs) {
+        if (topic.numPartitions() != -1 || topic.replicationFactor() != -1) {
+            return fail(result, Errors.INVALID_REQUEST, "Both numPartitions or replicationFactor and replicasAssignments were set."
+                    + " Both cannot be used at the same time.");
+        }
+        Map<Integer, List<Integer>> byPartition = new TreeMap<>();
+        topic.assignments().forEach(a -> byPartition.put(a.partitionIndex(), a.brokerIds()));
+        int partitions = byPartition.size();
+        if (byPartition.size() != topic.assignments().size() || !byPartition.keySet().equals(
+                java.util.stream.IntStream.range(0, partitions).boxed().collect(java.util.stream.Collectors.toSet()))) {
+            return fail(result, Errors.INVALID_REPLICA_ASSIGNMENT, "Partitions should be a consecutive 0-based integer sequence, got "
+                    + topic.assignments().stream().map(a -> a.partitionIndex()).toList());
+        }
+        if (partitions > PartitionGrowth.MAX_PER_TOPIC) {
+            return fail(result, Errors.INVALID_PARTITIONS, "at most " + PartitionGrowth.MAX_PER_TOPIC + " partitions per topic, got " + partitions);
+        }
+        PartitionGrowth.Refusal limit = PartitionGrowth.clusterLimit(partitions, cluster.knownPartitions(), maxPartitions);
+        if (limit != null) {
+            return fail(result, limit.error(), limit.message());
+        }
+        Map<String, String> configs = new TreeMap<>();
+        for (CreateTopicsRequestData.CreatableTopicConfig c : topic.configs()) {
+            String bad = TopicConfigs.problem(c.name(), c.value());
+            if (bad != null) {
+                return fail(result, Errors.INVALID_CONFIG, bad);
+            }
+            configs.put(c.name(), c.value());
+        }
+        if (cluster.topic(topic.name()).isPresent()) {
+            return fail(result, Errors.TOPIC_ALREADY_EXISTS, "topic '" + topic.name() + "' already exists");
+        }
+        List<List<Integer>> replicas = List.copyOf(byPartition.values());
+        String problem = ClusterTopics.assignmentProblem(replicas, cluster.registeredBrokers());
+        if (problem != null) {
+            return fail(result, Errors.INVALID_REPLICA_ASSIGNMENT, problem);
+        }
+        result.setNumPartitions(partitions).setReplicationFactor((short) replicas.get(0).size());
+        if (validateOnly) {
+            return result;
+        }
+        try {
+            Uuid id = Uuid.randomUuid();
+            applied.await(cluster.create(topic.name(), id.toString(), replicas, configs), waitMs);
+            return result.setTopicId(id);
+        } catch (ConflictException e) {
+            return fail(result, Errors.TOPIC_ALREADY_EXISTS, e.getMessage());
+        } catch (IllegalArgumentException e) {
+            return fail(result, Errors.INVALID_REPLICA_ASSIGNMENT, e.getMessage());
         } catch (RuntimeException e) {
             return fail(result, Errors.UNKNOWN_SERVER_ERROR, "the cluster metadata store refused the topic: " + e.getMessage() + "; retry");
         }

@@ -100,6 +100,63 @@ public final class ClusterTopics {
     }
 
     /**
+     * Creates a topic whose replicas the caller chose (Kafka's CreateTopics with assignments, {@code kafka-topics
+     * --replica-assignment}): partition p gets {@code replicas.get(p)}, led by its first replica. IllegalArgumentException
+     * says what is wrong with the assignment ({@link #assignmentProblem}).
+     */
+    public long create(String name, String id, List<List<Integer>> replicas, Map<String, String> configs) throws ConflictException {
+        MetadataStore store = view.store();
+        if (store.get(TopicRecord.key(name)).isPresent()) {
+            throw new ConflictException("topic '" + name + "' already exists");
+        }
+        String problem = assignmentProblem(replicas, registeredBrokers());
+        if (problem != null) {
+            throw new IllegalArgumentException(problem);
+        }
+        List<ShardState> states = new java.util.ArrayList<>();
+        for (int p = 0; p < replicas.size(); p++) {
+            states.add(new ShardState(name, p, List.copyOf(replicas.get(p)), replicas.get(p).get(0), 0, List.copyOf(replicas.get(p))));
+        }
+        return register(store, new TopicRecord(name, id, replicas.size(), replicas.get(0).size(), configs), states);
+    }
+
+    /** Every registered broker's id, alive or not: a manual assignment may name one that is restarting, as in Kafka. */
+    public java.util.Set<Integer> registeredBrokers() {
+        java.util.Set<Integer> ids = new java.util.TreeSet<>();
+        RegisteredBrokers.read(view.store()).forEach(b -> ids.add(b.id()));
+        return ids;
+    }
+
+    /**
+     * What is wrong with a manual assignment, in Kafka's words where it has them, or null: every partition needs at
+     * least one replica, all the same number, no broker twice, and only brokers that are registered.
+     */
+    public static String assignmentProblem(List<List<Integer>> replicas, java.util.Set<Integer> registered) {
+        if (replicas.isEmpty()) {
+            return "the assignment names no partition";
+        }
+        int factor = replicas.get(0).size();
+        for (int p = 0; p < replicas.size(); p++) {
+            List<Integer> r = replicas.get(p);
+            if (r.isEmpty()) {
+                return "partition " + p + " has no replica";
+            }
+            if (r.size() != factor) {
+                return "All partitions should have the same number of replicas: partition " + p + " has " + r.size() + ", partition 0 " + factor;
+            }
+            if (new java.util.HashSet<>(r).size() != r.size()) {
+                return "Duplicate brokers not allowed in replica assignment: " + r + " for partition " + p;
+            }
+            for (int b : r) {
+                if (!registered.contains(b)) {
+                    return "The manual partition assignment includes broker " + b + ", but no such broker is registered";
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
      * Writes a topic whose shards are already decided: the shards first, the topic record last (brokers act on a topic
      * once its record appears, and by then every shard is there). ConflictException if any of it exists.
      */
