@@ -60,11 +60,17 @@ class ConnectTest {
             ConnectWorker worker = new ConnectWorker(dir.resolve("worker"), logs.resolve("worker.log"), bootstrap, Map.of()).start();
             try {
                 try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-                    for (String topic : List.of("connect-configs", "connect-offsets", "connect-status")) {
-                        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-                        assertThat(admin.describeConfigs(List.of(resource)).all().get().get(resource).get("cleanup.policy").value())
-                                .as("Connect created %s compacted", topic).isEqualTo("compact");
-                    }
+                    // the worker's REST API answers while its herder may still be creating these topics, and a broker
+                    // other than the one that created them learns of them a moment later (as in Kafka: CI caught
+                    // UNKNOWN_TOPIC_OR_PARTITION here once)
+                    await("Connect's internal topics").atMost(java.time.Duration.ofSeconds(60)).pollInterval(java.time.Duration.ofMillis(250))
+                            .ignoreExceptionsInstanceOf(java.util.concurrent.ExecutionException.class).untilAsserted(() -> {
+                                for (String topic : List.of("connect-configs", "connect-offsets", "connect-status")) {
+                                    ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+                                    assertThat(admin.describeConfigs(List.of(resource)).all().get().get(resource).get("cleanup.policy").value())
+                                            .as("Connect created %s compacted", topic).isEqualTo("compact");
+                                }
+                            });
                 }
                 worker.create("file-source", Map.of("connector.class", "org.apache.kafka.connect.file.FileStreamSourceConnector",
                         "tasks.max", "1", "file", input.toAbsolutePath().toString(), "topic", "lines"));
