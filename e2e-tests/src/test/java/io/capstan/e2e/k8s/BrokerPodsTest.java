@@ -1172,6 +1172,8 @@ class BrokerPodsTest {
             await("the proposal carried out").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200))
                     .until(() -> "Done".equals(rebalance("even").getStatus().phase));
             long moved = System.nanoTime();
+            assertThat(rebalance("even").getStatus().conditions).as("the refused approval is no longer reported once the right one ran")
+                    .filteredOn(c -> c.getType().equals(Conditions.DEGRADED)).singleElement().satisfies(c -> assertThat(c.getStatus()).isEqualTo("False"));
             skewed.awaitMoreAcknowledged(200);
             led.awaitMoreAcknowledged(100);
             try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", bootstrap))) {

@@ -79,6 +79,8 @@ public final class CapstanRebalanceReconciler implements Reconciler<CapstanRebal
                 int running = RebalanceStep.EXECUTING.equals(status.phase) ? execution.running(targets) : 0;
                 String proposalId = status.proposal == null ? null : status.proposal.id;
                 RebalanceStep step = RebalanceStep.next(status.phase, age, window, spec.approvedProposal, proposalId, running > 0);
+                // the cluster answered: an earlier problem (unreachable, a wrong approval) is over unless this pass finds it again
+                Conditions.set(status.conditions, Conditions.DEGRADED, false, "ClusterReachable", "the cluster's brokers answer", generation);
                 switch (step) {
                     case FIRST_SAMPLE -> {
                         firstSamples.put(uid, sample(cluster));
@@ -139,7 +141,6 @@ public final class CapstanRebalanceReconciler implements Reconciler<CapstanRebal
         LoadRebalancer.Proposal proposal = LoadRebalancer.propose(layout.brokers(), layout.current(), loads,
                 new LoadRebalancer.Limits(spec.maxMoves, spec.tolerancePercent / 100.0, 0.01));
         status.proposal = RebalanceProposal.of(proposal, layout.current());
-        Conditions.set(status.conditions, Conditions.DEGRADED, false, "Measured", "every broker's traffic was read", generation);
         if (proposal.moves().isEmpty()) {
             phase(status, RebalanceStep.BALANCED, "the busiest broker carries " + status.proposal.maxOverMeanBefore + " times the mean"
                     + " load; nothing worth moving (tolerance " + spec.tolerancePercent + " %). Create a new CapstanRebalance to measure again", generation);

@@ -43,6 +43,13 @@ public final class Images {
         return new Images(images);
     }
 
+    /** These images plus a broker image of another build of Capstan: its tree, with bin/capstan and its built CLI. */
+    public Images withBroker(String tag, Path build) {
+        List<Image> all = new java.util.ArrayList<>(byReference.values());
+        all.add(new Image("capstan/broker:" + tag, build, "/opt/capstan", List.of("/opt/capstan/bin/capstan", "broker")));
+        return new Images(all);
+    }
+
     /** These images plus a broker image whose build is broken: its capstan command exits at once with an error. */
     public Images withBrokenBroker(String tag, Path folder) throws java.io.IOException {
         Path bin = folder.resolve("bin");
