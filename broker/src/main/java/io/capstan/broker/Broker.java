@@ -444,7 +444,7 @@ public final class Broker implements AutoCloseable {
                 .add(ApiKeys.ALTER_PARTITION_REASSIGNMENTS, new AlterPartitionReassignmentsHandler(reassignments, metadataChanged))
                 .add(ApiKeys.LIST_PARTITION_REASSIGNMENTS, new ListPartitionReassignmentsHandler(reassignments))
                 .add(ApiKeys.CREATE_TOPICS, createTopics)
-                .add(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(topics, metadataChanged))
+                .add(ApiKeys.DELETE_TOPICS, new DeleteTopicsHandler(topics, this::awaitDeleted, controlRequests))
                 .add(ApiKeys.INIT_PRODUCER_ID, new InitProducerIdHandler(logs, producerIds, transactions))
                 .add(ApiKeys.ADD_PARTITIONS_TO_TXN, (short) 0, (short) 5, transactionGate(ApiKeys.ADD_PARTITIONS_TO_TXN,
                         new io.capstan.broker.kafka.AddPartitionsToTxnHandler(transactions, logs.catalog())))
@@ -495,6 +495,16 @@ public final class Broker implements AutoCloseable {
     }
 
     /** Until this broker's view has reached {@code revision} and its roles follow it, or the time is up. */
+    /** As {@link #awaitApplied} for a topic this broker just deleted: its view leaves it out, and the broker acted on that. */
+    private void awaitDeleted(String topic, long timeoutMs) {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        if (timeoutMs > 0 && view.cache().awaitAbsent(io.capstan.cluster.metadata.TopicRecord.key(topic), java.time.Duration.ofMillis(timeoutMs))) {
+            replicas.syncWithin(Math.max(1, deadline - System.currentTimeMillis()));
+        } else {
+            replicas.requestSync();
+        }
+    }
+
     private void awaitApplied(long revision, long timeoutMs) {
         long deadline = System.currentTimeMillis() + timeoutMs;
         if (timeoutMs > 0 && view.cache().awaitRevision(revision, java.time.Duration.ofMillis(timeoutMs))) {

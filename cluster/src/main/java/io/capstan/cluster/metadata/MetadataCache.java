@@ -138,6 +138,22 @@ public final class MetadataCache implements AutoCloseable {
         return true;
     }
 
+    /**
+     * Waits until this cache no longer holds {@code key} (a key this process just deleted, so that its next read leaves
+     * it out). False on timeout.
+     */
+    public synchronized boolean awaitAbsent(String key, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (get(key).isPresent()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            waitNanos(left);
+        }
+        return true;
+    }
+
     private void waitNanos(long nanos) {
         try {
             TimeUnit.NANOSECONDS.timedWait(this, nanos);
