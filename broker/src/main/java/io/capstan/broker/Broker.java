@@ -497,17 +497,20 @@ public final class Broker implements AutoCloseable {
     /** Until this broker's view has reached {@code revision} and its roles follow it, or the time is up. */
     /** As {@link #awaitApplied} for a topic this broker just deleted: its view leaves it out, and the broker acted on that. */
     private void awaitDeleted(String topic, long timeoutMs) {
-        long deadline = System.currentTimeMillis() + timeoutMs;
-        if (timeoutMs > 0 && view.cache().awaitAbsent(io.capstan.cluster.metadata.TopicRecord.key(topic), java.time.Duration.ofMillis(timeoutMs))) {
-            replicas.syncWithin(Math.max(1, deadline - System.currentTimeMillis()));
-        } else {
-            replicas.requestSync();
-        }
+        syncOnceSeen(timeoutMs, wait -> view.cache().awaitAbsent(io.capstan.cluster.metadata.TopicRecord.key(topic), wait));
     }
 
     private void awaitApplied(long revision, long timeoutMs) {
+        syncOnceSeen(timeoutMs, wait -> view.cache().awaitRevision(revision, wait));
+    }
+
+    /**
+     * Waits (within {@code timeoutMs}) until this broker's view shows a change it just wrote, then until its replica
+     * manager has acted on it; if the view does not show it in time, the sync is only asked for.
+     */
+    private void syncOnceSeen(long timeoutMs, java.util.function.Predicate<java.time.Duration> seen) {
         long deadline = System.currentTimeMillis() + timeoutMs;
-        if (timeoutMs > 0 && view.cache().awaitRevision(revision, java.time.Duration.ofMillis(timeoutMs))) {
+        if (timeoutMs > 0 && seen.test(java.time.Duration.ofMillis(timeoutMs))) {
             replicas.syncWithin(Math.max(1, deadline - System.currentTimeMillis()));
         } else {
             replicas.requestSync();

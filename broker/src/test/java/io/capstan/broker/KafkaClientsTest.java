@@ -72,6 +72,23 @@ class KafkaClientsTest {
                 .hasCauseInstanceOf(UnknownTopicOrPartitionException.class);
     }
 
+    /** CreateTopics with replicas named per partition: taken as given, or refused with Kafka's error and nothing created. */
+    @Test
+    void aTopicWithItsReplicasNamedIsCreatedAsGivenOrRefusedWithKafkasError() throws Exception {
+        int me = admin.describeCluster().nodes().get().iterator().next().id();
+        admin.createTopics(List.of(new NewTopic("placed", Map.of(0, List.of(me), 1, List.of(me))))).all().get();
+        TopicDescription d = admin.describeTopics(List.of("placed")).allTopicNames().get().get("placed");
+        assertThat(d.partitions()).hasSize(2).allSatisfy(p -> assertThat(p.leader().id()).isEqualTo(me));
+
+        assertThatThrownBy(() -> admin.createTopics(List.of(new NewTopic("gapped", Map.of(0, List.of(me), 2, List.of(me))))).all().get())
+                .hasCauseInstanceOf(org.apache.kafka.common.errors.InvalidReplicaAssignmentException.class)
+                .hasMessageContaining("consecutive 0-based");
+        assertThatThrownBy(() -> admin.createTopics(List.of(new NewTopic("elsewhere", Map.of(0, List.of(me + 99))))).all().get())
+                .hasCauseInstanceOf(org.apache.kafka.common.errors.InvalidReplicaAssignmentException.class)
+                .hasMessageContaining("includes broker " + (me + 99) + ", but no such broker is registered");
+        assertThat(admin.listTopics().names().get()).contains("placed").doesNotContain("gapped", "elsewhere");
+    }
+
     @Test
     void idempotentProducerAndAssignModeConsumerRoundTrip() throws Exception {
         admin.createTopics(List.of(new NewTopic("events", 2, (short) 1))).all().get();

@@ -75,9 +75,18 @@ public final class CreateTopicsHandler implements ApiHandler {
         return response;
     }
 
+    /**
+     * Where a new topic's replicas go: placed by the cluster ({@code replicas} null) or named per partition by the
+     * request; or why neither can be ({@code refused}, already filled in).
+     */
+    private record Placement(int partitions, int replicationFactor, List<List<Integer>> replicas, CreatableTopicResult refused) {
+        static Placement refused(CreatableTopicResult result) {
+            return new Placement(0, 0, null, result);
+        }
+    }
+
     private CreatableTopicResult create(CreatableTopic topic, boolean validateOnly, long waitMs) {
         CreatableTopicResult result = new CreatableTopicResult().setName(topic.name());
-        int partitions = topic.numPartitions() == -1 ? defaultPartitions : topic.numPartitions();
         String problem = TopicNames.problem(topic.name());
         if (problem == null && TopicNames.internal(topic.name())) {
             problem = "topic names starting with __capstan are reserved for Capstan's internal topics";
@@ -85,20 +94,11 @@ public final class CreateTopicsHandler implements ApiHandler {
         if (problem != null) {
             return fail(result, Errors.INVALID_TOPIC_EXCEPTION, problem);
         }
-        if (!topic.assignments().isEmpty()) {
-            return createAssigned(topic, result, validateOnly, waitMs);
+        Placement placement = topic.assignments().isEmpty() ? placedByCluster(topic, result) : namedByRequest(topic, result);
+        if (placement.refused() != null) {
+            return placement.refused();
         }
-        if (partitions < 1 || partitions > PartitionGrowth.MAX_PER_TOPIC) {
-            return fail(result, Errors.INVALID_PARTITIONS, "numPartitions must be 1.." + PartitionGrowth.MAX_PER_TOPIC + ", got " + partitions);
-        }
-        int brokers = cluster.liveBrokers(topic.replicationFactor() == -1 ? defaultReplicationFactor : topic.replicationFactor());
-        int replicationFactor = topic.replicationFactor() == -1 ? Math.min(defaultReplicationFactor, Math.max(1, brokers))
-                : topic.replicationFactor();
-        if (replicationFactor < 1 || replicationFactor > brokers) {
-            return fail(result, Errors.INVALID_REPLICATION_FACTOR, "replication factor " + replicationFactor
-                    + " must be between 1 and the " + brokers + " live broker(s)");
-        }
-        PartitionGrowth.Refusal limit = PartitionGrowth.clusterLimit(partitions, cluster.knownPartitions(), maxPartitions);
+        PartitionGrowth.Refusal limit = PartitionGrowth.clusterLimit(placement.partitions(), cluster.knownPartitions(), maxPartitions);
         if (limit != null) {
             return fail(result, limit.error(), limit.message());
         }
@@ -113,79 +113,69 @@ public final class CreateTopicsHandler implements ApiHandler {
         if (cluster.topic(topic.name()).isPresent()) {
             return fail(result, Errors.TOPIC_ALREADY_EXISTS, "topic '" + topic.name() + "' already exists");
         }
-        result.setNumPartitions(partitions).setReplicationFactor((short) replicationFactor);
+        result.setNumPartitions(placement.partitions()).setReplicationFactor((short) placement.replicationFactor());
         if (validateOnly) {
             return result;
         }
         try {
             Uuid id = Uuid.randomUuid();
-            long revision = cluster.create(topic.name(), id.toString(), partitions, replicationFactor, configs);
+            long revision = placement.replicas() == null
+                    ? cluster.create(topic.name(), id.toString(), placement.partitions(), placement.replicationFactor(), configs)
+                    : cluster.create(topic.name(), id.toString(), placement.replicas(), configs);
             applied.await(revision, waitMs);
             return result.setTopicId(id);
         } catch (ConflictException e) {
             return fail(result, Errors.TOPIC_ALREADY_EXISTS, e.getMessage());
         } catch (IllegalArgumentException e) {
-            return fail(result, Errors.INVALID_REPLICATION_FACTOR, e.getMessage());
+            return fail(result, placement.replicas() == null ? Errors.INVALID_REPLICATION_FACTOR : Errors.INVALID_REPLICA_ASSIGNMENT, e.getMessage());
         } catch (RuntimeException e) {
             return fail(result, Errors.UNKNOWN_SERVER_ERROR, "the cluster metadata store refused the topic: " + e.getMessage() + "; retry");
         }
     }
 
+    /** A partition count (default num.partitions) and replication factor (default, capped at the live brokers). */
+    private Placement placedByCluster(CreatableTopic topic, CreatableTopicResult result) {
+        int partitions = topic.numPartitions() == -1 ? defaultPartitions : topic.numPartitions();
+        if (partitions < 1 || partitions > PartitionGrowth.MAX_PER_TOPIC) {
+            return Placement.refused(fail(result, Errors.INVALID_PARTITIONS, "numPartitions must be 1.." + PartitionGrowth.MAX_PER_TOPIC
+                    + ", got " + partitions));
+        }
+        int brokers = cluster.liveBrokers(topic.replicationFactor() == -1 ? defaultReplicationFactor : topic.replicationFactor());
+        int replicationFactor = topic.replicationFactor() == -1 ? Math.min(defaultReplicationFactor, Math.max(1, brokers))
+                : topic.replicationFactor();
+        if (replicationFactor < 1 || replicationFactor > brokers) {
+            return Placement.refused(fail(result, Errors.INVALID_REPLICATION_FACTOR, "replication factor " + replicationFactor
+                    + " must be between 1 and the " + brokers + " live broker(s)"));
+        }
+        return new Placement(partitions, replicationFactor, null, null);
+    }
+
     /**
-     * A topic whose replicas the request names (kafka-topics --replica-assignment), with Kafka's rules: no partition
-     * count or replication factor beside it, partitions numbered 0..n-1, the replica lists validated by the cluster.
+     * Replicas the request names (kafka-topics --replica-assignment), with Kafka's rules: no partition count or
+     * replication factor beside them, partitions numbered 0..n-1, the replica lists as the cluster accepts them.
      */
-    private CreatableTopicResult createAssigned(CreatableTopic topic, CreatableTopicResult result, boolean validateOnly, long waitMs) {
+    private Placement namedByRequest(CreatableTopic topic, CreatableTopicResult result) {
         if (topic.numPartitions() != -1 || topic.replicationFactor() != -1) {
-            return fail(result, Errors.INVALID_REQUEST, "Both numPartitions or replicationFactor and replicasAssignments were set."
-                    + " Both cannot be used at the same time.");
+            return Placement.refused(fail(result, Errors.INVALID_REQUEST, "Both numPartitions or replicationFactor and replicasAssignments"
+                    + " were set. Both cannot be used at the same time."));
         }
         Map<Integer, List<Integer>> byPartition = new TreeMap<>();
         topic.assignments().forEach(a -> byPartition.put(a.partitionIndex(), a.brokerIds()));
         int partitions = byPartition.size();
-        if (byPartition.size() != topic.assignments().size() || !byPartition.keySet().equals(
-                java.util.stream.IntStream.range(0, partitions).boxed().collect(java.util.stream.Collectors.toSet()))) {
-            return fail(result, Errors.INVALID_REPLICA_ASSIGNMENT, "Partitions should be a consecutive 0-based integer sequence, got "
-                    + topic.assignments().stream().map(a -> a.partitionIndex()).toList());
+        if (partitions != topic.assignments().size() || byPartition.keySet().stream().anyMatch(p -> p < 0 || p >= partitions)) {
+            return Placement.refused(fail(result, Errors.INVALID_REPLICA_ASSIGNMENT, "Partitions should be a consecutive 0-based integer"
+                    + " sequence, got " + topic.assignments().stream().map(a -> a.partitionIndex()).toList()));
         }
         if (partitions > PartitionGrowth.MAX_PER_TOPIC) {
-            return fail(result, Errors.INVALID_PARTITIONS, "at most " + PartitionGrowth.MAX_PER_TOPIC + " partitions per topic, got " + partitions);
-        }
-        PartitionGrowth.Refusal limit = PartitionGrowth.clusterLimit(partitions, cluster.knownPartitions(), maxPartitions);
-        if (limit != null) {
-            return fail(result, limit.error(), limit.message());
-        }
-        Map<String, String> configs = new TreeMap<>();
-        for (CreateTopicsRequestData.CreatableTopicConfig c : topic.configs()) {
-            String bad = TopicConfigs.problem(c.name(), c.value());
-            if (bad != null) {
-                return fail(result, Errors.INVALID_CONFIG, bad);
-            }
-            configs.put(c.name(), c.value());
-        }
-        if (cluster.topic(topic.name()).isPresent()) {
-            return fail(result, Errors.TOPIC_ALREADY_EXISTS, "topic '" + topic.name() + "' already exists");
+            return Placement.refused(fail(result, Errors.INVALID_PARTITIONS, "at most " + PartitionGrowth.MAX_PER_TOPIC
+                    + " partitions per topic, got " + partitions));
         }
         List<List<Integer>> replicas = List.copyOf(byPartition.values());
         String problem = ClusterTopics.assignmentProblem(replicas, cluster.registeredBrokers());
         if (problem != null) {
-            return fail(result, Errors.INVALID_REPLICA_ASSIGNMENT, problem);
+            return Placement.refused(fail(result, Errors.INVALID_REPLICA_ASSIGNMENT, problem));
         }
-        result.setNumPartitions(partitions).setReplicationFactor((short) replicas.get(0).size());
-        if (validateOnly) {
-            return result;
-        }
-        try {
-            Uuid id = Uuid.randomUuid();
-            applied.await(cluster.create(topic.name(), id.toString(), replicas, configs), waitMs);
-            return result.setTopicId(id);
-        } catch (ConflictException e) {
-            return fail(result, Errors.TOPIC_ALREADY_EXISTS, e.getMessage());
-        } catch (IllegalArgumentException e) {
-            return fail(result, Errors.INVALID_REPLICA_ASSIGNMENT, e.getMessage());
-        } catch (RuntimeException e) {
-            return fail(result, Errors.UNKNOWN_SERVER_ERROR, "the cluster metadata store refused the topic: " + e.getMessage() + "; retry");
-        }
+        return new Placement(partitions, replicas.get(0).size(), replicas, null);
     }
 
     private static CreatableTopicResult fail(CreatableTopicResult result, Errors error, String message) {

@@ -127,15 +127,7 @@ public final class MetadataCache implements AutoCloseable {
      * that its next read includes its own write). False on timeout.
      */
     public synchronized boolean awaitRevision(long version, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (revision < version) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return false;
-            }
-            waitNanos(left);
-        }
-        return true;
+        return awaitUntil(() -> revision >= version, timeout);
     }
 
     /**
@@ -143,8 +135,13 @@ public final class MetadataCache implements AutoCloseable {
      * it out). False on timeout.
      */
     public synchronized boolean awaitAbsent(String key, Duration timeout) {
+        return awaitUntil(() -> get(key).isEmpty(), timeout);
+    }
+
+    /** Waits, holding this cache's monitor (each applied change wakes it), until {@code done}; false on timeout. */
+    private boolean awaitUntil(java.util.function.BooleanSupplier done, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (get(key).isPresent()) {
+        while (!done.getAsBoolean()) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
                 return false;

@@ -103,8 +103,10 @@ class CrossVersionPodsTest {
             await("the operator raises the cluster version once every broker supports it, and restarts the brokers onto it")
                     .atMost(Duration.ofMinutes(6)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().until(() -> {
                         BrokerCluster c = BrokerPodsTest.cluster("legacy");
+                        String level = String.valueOf(c.getStatus().clusterVersion.finalized);
                         return c.getStatus().clusterVersion.finalized >= 2 && BrokerPodsTest.ready(c)
-                                && BrokerPodsTest.brokerPods("legacy").stream().allMatch(BrokerPodsTest::podReady);
+                                && BrokerPodsTest.brokerPods("legacy").stream().allMatch(p -> BrokerPodsTest.podReady(p)
+                                        && level.equals(p.getMetadata().getAnnotations().get(io.capstan.operator.resources.DesiredResources.CLUSTER_VERSION)));
                     });
             load.awaitMoreAcknowledged(300);
             assertThat(unavailable.max.get()).as("brokers unavailable at once in any rollout").isEqualTo(1);

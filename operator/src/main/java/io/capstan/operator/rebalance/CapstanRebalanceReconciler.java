@@ -8,6 +8,7 @@ import io.capstan.operator.api.CapstanRebalance;
 import io.capstan.operator.api.CapstanRebalanceSpec;
 import io.capstan.operator.api.CapstanRebalanceStatus;
 import io.capstan.operator.reconcile.Conditions;
+import io.capstan.operator.reconcile.NotReady;
 import io.capstan.operator.topics.CapstanTopicReconciler.Admins;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
@@ -91,7 +92,7 @@ public final class CapstanRebalanceReconciler implements Reconciler<CapstanRebal
                         return UpdateControl.patchStatus(rebalance).rescheduleAfter(Duration.ofNanos(Math.max(window - age, 1_000_000)));
                     }
                     case PROPOSE -> {
-                        propose(rebalance, admin, first, generation, who);
+                        propose(rebalance, cluster, admin, first, generation, who);
                         return UpdateControl.patchStatus(rebalance);
                     }
                     case WAIT_FOR_APPROVAL -> {
@@ -118,7 +119,7 @@ public final class CapstanRebalanceReconciler implements Reconciler<CapstanRebal
             }
         } catch (NotReady e) {
             log.info("{}: {}", who, e.getMessage());
-            Conditions.set(status.conditions, Conditions.DEGRADED, true, e.reason, e.getMessage(), generation);
+            Conditions.set(status.conditions, Conditions.DEGRADED, true, e.reason(), e.getMessage(), generation);
         } catch (RuntimeException | ExecutionException | TimeoutException e) {
             String message = e instanceof ExecutionException && e.getCause() != null ? e.getCause().toString() : e.toString();
             log.warn("{}: {}", who, message);
@@ -130,16 +131,16 @@ public final class CapstanRebalanceReconciler implements Reconciler<CapstanRebal
         return UpdateControl.patchStatus(rebalance).rescheduleAfter(RETRY);
     }
 
-    private void propose(CapstanRebalance rebalance, Admin admin, TrafficSample first, long generation, String who)
+    private void propose(CapstanRebalance rebalance, BrokerCluster cluster, Admin admin, TrafficSample first, long generation, String who)
             throws ExecutionException, InterruptedException, TimeoutException {
         CapstanRebalanceStatus status = rebalance.getStatus();
         CapstanRebalanceSpec spec = rebalance.getSpec();
-        TrafficSample later = sample(cluster(rebalance));
+        TrafficSample later = sample(cluster);
         firstSamples.remove(rebalance.getMetadata().getUid());
         Map<ShardId, LoadRebalancer.ShardLoad> loads = later.ratesSince(first);
         Layout layout = Layout.read(admin);
         LoadRebalancer.Proposal proposal = LoadRebalancer.propose(layout.brokers(), layout.current(), loads,
-                new LoadRebalancer.Limits(spec.maxMoves, spec.tolerancePercent / 100.0, 0.01));
+                new LoadRebalancer.Limits(spec.maxMoves, spec.tolerancePercent / 100.0, LoadRebalancer.Limits.DEFAULT.minGain()));
         status.proposal = RebalanceProposal.of(proposal, layout.current());
         if (proposal.moves().isEmpty()) {
             phase(status, RebalanceStep.BALANCED, "the busiest broker carries " + status.proposal.maxOverMeanBefore + " times the mean"
@@ -175,9 +176,7 @@ public final class CapstanRebalanceReconciler implements Reconciler<CapstanRebal
         layout.current().forEach((shard, replicas) -> current.put(new TopicPartition(shard.topic(), shard.partition()), replicas));
         ProposalExecution.Throttles throttles = ProposalExecution.throttles(status.proposal.targets, current);
         status.throttledBrokers = List.copyOf(throttles.brokers());
-        Set<String> topics = new java.util.TreeSet<>(throttles.leaderReplicas().keySet());
-        topics.addAll(throttles.followerReplicas().keySet());
-        status.throttledTopics = List.copyOf(topics);
+        status.throttledTopics = List.copyOf(throttles.topics());
         execution.start(status.proposal.targets, throttles, rebalance.getSpec().throttleBytesPerSecond);
         phase(status, RebalanceStep.EXECUTING, "proposal " + status.proposal.id + " approved: " + status.proposal.targets.size()
                 + " reassignments submitted, copies throttled to " + rebalance.getSpec().throttleBytesPerSecond + " B/s per broker", generation);
@@ -187,7 +186,7 @@ public final class CapstanRebalanceReconciler implements Reconciler<CapstanRebal
     private UpdateControl<CapstanRebalance> finish(CapstanRebalance rebalance, ProposalExecution execution, long generation, String who)
             throws ExecutionException, InterruptedException, TimeoutException {
         CapstanRebalanceStatus status = rebalance.getStatus();
-        Map<TopicPartition, String> notLeading = execution.finish(status.proposal.targets, throttlesOf(status));
+        Map<TopicPartition, String> notLeading = execution.finish(status.proposal.targets, throttledBrokers(status), throttledTopics(status));
         if (!notLeading.isEmpty()) {
             status.message = "every copy is in sync; leadership not handed over yet for " + notLeading + "; retrying";
             return UpdateControl.patchStatus(rebalance).rescheduleAfter(POLL);
@@ -200,14 +199,13 @@ public final class CapstanRebalanceReconciler implements Reconciler<CapstanRebal
         return UpdateControl.patchStatus(rebalance);
     }
 
-    /** The throttle as executing recorded it in the status (the topics' replica lists only need their names to be removed). */
-    static ProposalExecution.Throttles throttlesOf(CapstanRebalanceStatus status) {
-        Map<String, String> topics = new TreeMap<>();
-        if (status.throttledTopics != null) {
-            status.throttledTopics.forEach(t -> topics.put(t, ""));
-        }
-        return new ProposalExecution.Throttles(status.throttledBrokers == null ? Set.of() : new java.util.TreeSet<>(status.throttledBrokers),
-                topics, Map.of());
+    /** Where executing set the throttle, as the status recorded it. */
+    private static Set<Integer> throttledBrokers(CapstanRebalanceStatus status) {
+        return status.throttledBrokers == null ? Set.of() : new java.util.TreeSet<>(status.throttledBrokers);
+    }
+
+    private static Set<String> throttledTopics(CapstanRebalanceStatus status) {
+        return status.throttledTopics == null ? Set.of() : new java.util.TreeSet<>(status.throttledTopics);
     }
 
     private static void phase(CapstanRebalanceStatus status, String phase, String message, long generation) {
@@ -229,13 +227,12 @@ public final class CapstanRebalanceReconciler implements Reconciler<CapstanRebal
         if (status == null || status.throttledBrokers == null) {
             return DeleteControl.defaultDelete();
         }
-        BrokerCluster cluster = client.resources(BrokerCluster.class).inNamespace(rebalance.getMetadata().getNamespace())
-                .withName(rebalance.getSpec().cluster).get();
+        BrokerCluster cluster = findCluster(rebalance);
         if (cluster == null) {
             return DeleteControl.defaultDelete();
         }
         try (Admin admin = admins.open(cluster)) {
-            new ProposalExecution(admin).clear(throttlesOf(status));
+            new ProposalExecution(admin).clear(throttledBrokers(status), throttledTopics(status));
             return DeleteControl.defaultDelete();
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
             log.warn("{}/{}: cannot remove the replication throttle yet (retrying): {}", rebalance.getMetadata().getNamespace(),
@@ -247,9 +244,13 @@ public final class CapstanRebalanceReconciler implements Reconciler<CapstanRebal
         }
     }
 
+    /** The rebalance's cluster, or null when it does not exist. */
+    private BrokerCluster findCluster(CapstanRebalance rebalance) {
+        return client.resources(BrokerCluster.class).inNamespace(rebalance.getMetadata().getNamespace()).withName(rebalance.getSpec().cluster).get();
+    }
+
     private BrokerCluster cluster(CapstanRebalance rebalance) {
-        BrokerCluster cluster = client.resources(BrokerCluster.class).inNamespace(rebalance.getMetadata().getNamespace())
-                .withName(rebalance.getSpec().cluster).get();
+        BrokerCluster cluster = findCluster(rebalance);
         if (cluster == null) {
             throw new NotReady("ClusterNotFound", "BrokerCluster " + rebalance.getSpec().cluster + " does not exist in namespace "
                     + rebalance.getMetadata().getNamespace() + "; create it or fix spec.cluster");
@@ -285,13 +286,4 @@ public final class CapstanRebalanceReconciler implements Reconciler<CapstanRebal
         }
     }
 
-    /** Why nothing can be done now: a reason for the condition, and what to do. */
-    static final class NotReady extends RuntimeException {
-        final String reason;
-
-        NotReady(String reason, String message) {
-            super(message, null, false, false);
-            this.reason = reason;
-        }
-    }
 }

@@ -43,7 +43,14 @@ public final class ProposalExecution {
     }
 
     /** The throttles a proposal needs: the rates on each broker that sends or receives a copy, the replicas on each topic. */
-    public record Throttles(Set<Integer> brokers, Map<String, String> leaderReplicas, Map<String, String> followerReplicas) {}
+    public record Throttles(Set<Integer> brokers, Map<String, String> leaderReplicas, Map<String, String> followerReplicas) {
+        /** Every topic with a throttled replica on either side. */
+        public Set<String> topics() {
+            Set<String> all = new TreeSet<>(leaderReplicas.keySet());
+            all.addAll(followerReplicas.keySet());
+            return all;
+        }
+    }
 
     /**
      * What to throttle for {@code targets}, given each shard's replicas now: the current replicas send (leader side),
@@ -79,7 +86,7 @@ public final class ProposalExecution {
             configs.put(new ConfigResource(ConfigResource.Type.BROKER, String.valueOf(broker)), List.of(
                     set(LEADER_RATE, String.valueOf(bytesPerSecond)), set(FOLLOWER_RATE, String.valueOf(bytesPerSecond))));
         }
-        for (String topic : union(throttles.leaderReplicas().keySet(), throttles.followerReplicas().keySet())) {
+        for (String topic : throttles.topics()) {
             List<AlterConfigOp> ops = new ArrayList<>();
             Optional.ofNullable(throttles.leaderReplicas().get(topic)).ifPresent(v -> ops.add(set(LEADER_REPLICAS, v)));
             Optional.ofNullable(throttles.followerReplicas().get(topic)).ifPresent(v -> ops.add(set(FOLLOWER_REPLICAS, v)));
@@ -105,8 +112,8 @@ public final class ProposalExecution {
      * Hands each target's leadership to its first replica and removes the throttle. Returns the shards whose
      * preferred replica could not take over (not in sync yet, or gone), each with why.
      */
-    public Map<TopicPartition, String> finish(List<CapstanRebalanceStatus.Target> targets, Throttles throttles)
-            throws ExecutionException, InterruptedException, TimeoutException {
+    public Map<TopicPartition, String> finish(List<CapstanRebalanceStatus.Target> targets, Set<Integer> throttledBrokers,
+                                              Set<String> throttledTopics) throws ExecutionException, InterruptedException, TimeoutException {
         Set<TopicPartition> partitions = new java.util.HashSet<>();
         targets.forEach(t -> partitions.add(new TopicPartition(t.topic, t.partition)));
         Map<TopicPartition, String> failed = new TreeMap<>(java.util.Comparator.comparing(TopicPartition::toString));
@@ -117,28 +124,25 @@ public final class ProposalExecution {
                 }
             });
         }
-        clear(throttles);
+        clear(throttledBrokers, throttledTopics);
         return failed;
     }
 
-    /** Removes whatever throttle {@link #start} set (repeatable: deleting an absent config is no error). */
-    public void clear(Throttles throttles) throws ExecutionException, InterruptedException, TimeoutException {
+    /**
+     * Removes the throttle {@link #start} set on these brokers and topics ({@link Throttles#topics()}); repeatable:
+     * deleting an absent config is no error.
+     */
+    public void clear(Set<Integer> brokers, Set<String> topics) throws ExecutionException, InterruptedException, TimeoutException {
         Map<ConfigResource, Collection<AlterConfigOp>> configs = new HashMap<>();
-        for (int broker : throttles.brokers()) {
+        for (int broker : brokers) {
             configs.put(new ConfigResource(ConfigResource.Type.BROKER, String.valueOf(broker)), List.of(delete(LEADER_RATE), delete(FOLLOWER_RATE)));
         }
-        for (String topic : union(throttles.leaderReplicas().keySet(), throttles.followerReplicas().keySet())) {
+        for (String topic : topics) {
             configs.put(new ConfigResource(ConfigResource.Type.TOPIC, topic), List.of(delete(LEADER_REPLICAS), delete(FOLLOWER_REPLICAS)));
         }
         if (!configs.isEmpty()) {
             admin.incrementalAlterConfigs(configs).all().get(TIMEOUT_S, TimeUnit.SECONDS);
         }
-    }
-
-    private static Set<String> union(Set<String> a, Set<String> b) {
-        Set<String> all = new TreeSet<>(a);
-        all.addAll(b);
-        return all;
     }
 
     private static AlterConfigOp set(String key, String value) {

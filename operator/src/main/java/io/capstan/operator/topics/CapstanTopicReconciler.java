@@ -6,6 +6,7 @@ import io.capstan.operator.api.CapstanTopicSpec;
 import io.capstan.operator.api.CapstanTopicStatus;
 import io.capstan.operator.certs.ClusterCertificates;
 import io.capstan.operator.reconcile.Conditions;
+import io.capstan.operator.reconcile.NotReady;
 import io.capstan.operator.reconcile.ResourceWriter;
 import io.capstan.operator.resources.DesiredResources;
 import io.capstan.operator.spec.SpecProblem;
@@ -86,15 +87,6 @@ public final class CapstanTopicReconciler implements Reconciler<CapstanTopic>, C
         }
     }
 
-    /** Why a topic cannot be made real now: a reason for the condition, and what to do. */
-    static final class NotReady extends RuntimeException {
-        final String reason;
-
-        NotReady(String reason, String message) {
-            super(message, null, false, false);
-            this.reason = reason;
-        }
-    }
 
     private Duration resync;
 
@@ -137,7 +129,7 @@ public final class CapstanTopicReconciler implements Reconciler<CapstanTopic>, C
             return UpdateControl.patchStatus(topic).rescheduleAfter(resync);
         } catch (NotReady e) {
             log.info("{}: not ready: {}", who, e.getMessage());
-            Conditions.set(status.conditions, Conditions.READY, false, e.reason, e.getMessage(), generation);
+            Conditions.set(status.conditions, Conditions.READY, false, e.reason(), e.getMessage(), generation);
         } catch (RuntimeException | ExecutionException | TimeoutException e) {
             String message = e instanceof ExecutionException && e.getCause() != null ? e.getCause().toString() : e.toString();
             log.warn("{}: cannot apply the topic to its cluster: {}", who, message);

@@ -11,6 +11,7 @@ import io.capstan.operator.certs.CertificatePolicy;
 import io.capstan.operator.certs.ClusterCertificates;
 import io.capstan.operator.certs.Renewal;
 import io.capstan.operator.reconcile.Conditions;
+import io.capstan.operator.reconcile.NotReady;
 import io.capstan.operator.reconcile.ResourceWriter;
 import io.capstan.operator.resources.DesiredResources;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
@@ -82,15 +83,6 @@ public final class CapstanUserReconciler implements Reconciler<CapstanUser>, Cle
         this.certificates = new ClusterCertificates(client, writer::write, trustPropagation);
     }
 
-    /** Why a user cannot be made real now: a reason for the condition, and what to do. */
-    static final class NotReady extends RuntimeException {
-        final String reason;
-
-        NotReady(String reason, String message) {
-            super(message, null, false, false);
-            this.reason = reason;
-        }
-    }
 
     @Override
     public UpdateControl<CapstanUser> reconcile(CapstanUser user, Context<CapstanUser> context) {
@@ -110,7 +102,7 @@ public final class CapstanUserReconciler implements Reconciler<CapstanUser>, Cle
             return UpdateControl.patchStatus(user).rescheduleAfter(next);
         } catch (NotReady e) {
             log.info("{}: not ready: {}", who, e.getMessage());
-            Conditions.set(status.conditions, Conditions.READY, false, e.reason, e.getMessage(), generation);
+            Conditions.set(status.conditions, Conditions.READY, false, e.reason(), e.getMessage(), generation);
         } catch (RuntimeException | ExecutionException | TimeoutException e) {
             String message = e instanceof ExecutionException && e.getCause() != null ? e.getCause().toString() : e.toString();
             log.warn("{}: cannot apply the user to its cluster: {}", who, message);

@@ -70,6 +70,7 @@ class RebalanceProposalTest {
         assertThat(t.brokers()).containsExactly(0, 1, 2, 3);
         assertThat(t.leaderReplicas()).containsExactly(Map.entry("cold", "4:2,4:1"), Map.entry("hot", "0:0,0:1,0:2"));
         assertThat(t.followerReplicas()).containsExactly(Map.entry("cold", "4:3"), Map.entry("hot", "0:3"));
+        assertThat(t.topics()).as("what finishing clears").containsExactly("cold", "hot");
         assertThat(ProposalExecution.throttles(List.of(transferred), current).brokers()).as("a leadership transfer copies nothing").isEmpty();
     }
 
