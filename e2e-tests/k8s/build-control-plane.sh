@@ -25,6 +25,17 @@ if ! flock -n 9; then
   done
 fi
 
+# Gateway API's CRDs (BrokerPodsTest's tlsroute listener), from the same module proxy: its standard channel.
+gateway_api="v1.6.3"
+gateway_crds="$root/.cache/gateway-api/$gateway_api"
+if [ ! -s "$gateway_crds/gateway.networking.k8s.io_tlsroutes.yaml" ]; then
+  echo "control plane: fetching Gateway API $gateway_api's CRDs into $gateway_crds"
+  dir=$(cd "$root" && go mod download -json "sigs.k8s.io/gateway-api@$gateway_api" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  mkdir -p "$gateway_crds"
+  cp "$dir"/config/crd/standard/gateway.networking.k8s.io_*.yaml "$gateway_crds/"
+  chmod u+w "$gateway_crds"/*.yaml
+fi
+
 IFS=',' read -ra wanted <<< "$only"
 packages=()
 for binary in "${wanted[@]}"; do

@@ -179,14 +179,8 @@ class ExternalListenersTest {
         });
         assertThat(container.getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo(ExternalListeners.ADDRESSES_PATH));
         Path addresses = Files.createDirectories(tmp.resolve("addresses"));
-        String script = container.getCommand().get(2)
-                .replace(ExternalListeners.ADDRESSES_PATH, addresses.toString())
-                .replace("exec /opt/capstan/bin/capstan broker", "exec echo")
-                .replace("$(POD_NAME)", "orders-1").replace("$(POD_NAMESPACE)", "shop");
         Path out = tmp.resolve("out");
-        ProcessBuilder pb = new ProcessBuilder("sh", "-c", script).redirectErrorStream(true).redirectOutput(out.toFile());
-        pb.environment().putAll(Map.of("POD_NAME", "orders-1", "POD_NAMESPACE", "shop", "HOST_IP", "10.1.0.7"));
-        Process sh = pb.start();
+        Process sh = startScript(c, "orders-1", addresses, out);
         try {
             await().atMost(Duration.ofSeconds(20)).until(() -> Files.readString(out).contains("waiting for the operator to publish this"
                     + " broker's address on listener external (Service orders-1-external"));
@@ -211,6 +205,21 @@ class ExternalListenersTest {
             assertThat(l.advertisedPort()).as("advertised on the node port").isEqualTo(31001);
         });
         assertThat(listeners).extracting(Listener::name).containsExactly("REPLICATION", "PLAIN", "EXTERNAL", "LB");
+    }
+
+    /**
+     * Broker {@code pod}'s start script as the StatefulSet renders it, run by a real sh on node 10.1.0.7, reading its
+     * addresses from {@code addresses} and echoing the broker's command line (not starting it) into {@code out}.
+     */
+    static Process startScript(BrokerCluster c, String pod, Path addresses, Path out) throws java.io.IOException {
+        var container = DesiredResources.statefulSet(c).getSpec().getTemplate().getSpec().getContainers().get(0);
+        String script = container.getCommand().get(2)
+                .replace(ExternalListeners.ADDRESSES_PATH, addresses.toString())
+                .replace("exec /opt/capstan/bin/capstan broker", "exec echo")
+                .replace("$(POD_NAME)", pod).replace("$(POD_NAMESPACE)", "shop");
+        ProcessBuilder pb = new ProcessBuilder("sh", "-c", script).redirectErrorStream(true).redirectOutput(out.toFile());
+        pb.environment().putAll(Map.of("POD_NAME", pod, "POD_NAMESPACE", "shop", "HOST_IP", "10.1.0.7"));
+        return pb.start();
     }
 
     private static Pod pod(String name, String hostIp) {

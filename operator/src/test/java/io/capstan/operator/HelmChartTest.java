@@ -37,7 +37,7 @@ class HelmChartTest {
     }
 
     @Test
-    void namespacedModeGrantsRolesInTheWatchedNamespacesAndNothingClusterWideButOneCrdRead() {
+    void namespacedModeGrantsRolesInTheWatchedNamespacesAndNothingClusterWideButTwoCrdReads() {
         String out = new Helm(CHART).template().withName("capstan").withNamespace("capstan-system").withKubeVersion("1.31.0")
                 .set("rbac.namespaced", true).set("watchNamespaces[0]", "team-a").set("watchNamespaces[1]", "team-b").call();
         java.util.List<String> docs = java.util.Arrays.stream(out.split("(?m)^---\\s*$")).toList();
@@ -46,7 +46,7 @@ class HelmChartTest {
         java.util.List<String> clusterRoles = docs.stream().filter(d -> java.util.regex.Pattern.compile("(?m)^kind: ClusterRole$").matcher(d).find()).toList();
         assertThat(clusterRoles).as("the operator's own, and the node reader its brokers are bound to").hasSize(2);
         assertThat(String.join("", clusterRoles)).doesNotContain("secrets", "clusterrolebindings", "configmaps")
-                .contains("resourceNames: [\"servicemonitors.monitoring.coreos.com\"]");
+                .contains("resourceNames: [\"servicemonitors.monitoring.coreos.com\", \"tlsroutes.gateway.networking.k8s.io\"]");
         assertThat(out).contains("name: system:serviceaccounts:team-a", "value: \"namespaced\"");
         assertThatThrownBy(() -> new Helm(CHART).template().withName("capstan").withKubeVersion("1.31.0").set("rbac.namespaced", true).call())
                 .hasMessageContaining("rbac.namespaced needs watchNamespaces");

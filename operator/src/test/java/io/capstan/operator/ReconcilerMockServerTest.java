@@ -743,4 +743,50 @@ class ReconcilerMockServerTest {
         reconcile();
         assertThat(client.genericKubernetesResources(context).inNamespace("shop").withName("orders").get()).isNotNull();
     }
+
+    /**
+     * Type tlsroute: without Gateway API's TLSRoute CRD the cluster is Degraded naming it and the listener has no
+     * bootstrap address; once it is installed, a route per broker and one for the bootstrap. Switched to type ingress,
+     * the routes go and Ingresses come.
+     */
+    @Test
+    void tlsRoutesAreWrittenOnlyWhereTheirCrdServesV1AndGoWhenTheListenerChangesType() {
+        create(2, java.util.Map.of());
+        BrokerCluster c = client.resources(BrokerCluster.class).inNamespace("shop").withName("orders").get();
+        c.getSpec().listeners = new java.util.ArrayList<>(java.util.List.of(
+                PassthroughListenersTest.passthrough("gw", 9097, "tlsroute", "gw.example.com", "b{id}.gw.example.com")));
+        client.resource(c).update();
+        BrokerCluster done = reconcile();
+        assertThat(done.getStatus().conditions).anySatisfy(cond -> {
+            assertThat(cond.getType()).isEqualTo(Conditions.DEGRADED);
+            assertThat(cond.getReason()).isEqualTo("TLSRouteUnavailable");
+            assertThat(cond.getMessage()).contains("tlsroutes.gateway.networking.k8s.io").contains("install Gateway API v1.5 or later");
+        });
+        assertThat(done.getStatus().listeners).singleElement().satisfies(l -> {
+            assertThat(l.bootstrapServers).isNull();
+            assertThat(l.message).contains("is not installed");
+        });
+        var context = new io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext.Builder().withGroup("gateway.networking.k8s.io")
+                .withVersion("v1").withKind("TLSRoute").withPlural("tlsroutes").withNamespaced(true).build();
+
+        client.apiextensions().v1().customResourceDefinitions().resource(new io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionBuilder()
+                .withNewMetadata().withName("tlsroutes.gateway.networking.k8s.io").endMetadata()
+                .withNewSpec().withGroup("gateway.networking.k8s.io").withScope("Namespaced")
+                .withNewNames().withKind("TLSRoute").withPlural("tlsroutes").endNames()
+                .addNewVersion().withName("v1").withServed(true).withStorage(true).endVersion().endSpec().build()).create();
+        done = reconcile();
+        assertThat(client.genericKubernetesResources(context).inNamespace("shop").list().getItems()).extracting(r -> r.getMetadata().getName())
+                .containsExactlyInAnyOrder("orders-gw-bootstrap", "orders-0-gw", "orders-1-gw");
+        assertThat(done.getStatus().listeners).singleElement().satisfies(l -> assertThat(l.bootstrapServers).isEqualTo("gw.example.com:443"));
+        assertThat(done.getStatus().conditions).noneMatch(cond -> cond.getType().equals(Conditions.DEGRADED) && cond.getStatus().equals("True"));
+
+        c = client.resources(BrokerCluster.class).inNamespace("shop").withName("orders").get();
+        var ingress = PassthroughListenersTest.passthrough("gw", 9097, "ingress", "gw.example.com", "b{id}.gw.example.com");
+        c.getSpec().listeners = new java.util.ArrayList<>(java.util.List.of(ingress));
+        client.resource(c).update();
+        reconcile();
+        assertThat(client.genericKubernetesResources(context).inNamespace("shop").list().getItems()).isEmpty();
+        assertThat(client.network().v1().ingresses().inNamespace("shop").list().getItems()).extracting(r -> r.getMetadata().getName())
+                .containsExactlyInAnyOrder("orders-gw-bootstrap", "orders-0-gw", "orders-1-gw");
+    }
 }

@@ -86,6 +86,35 @@ class ApiServerTest {
         assertThat(rejection(both)).contains("spec.rollout.canary.steps[0]").contains("a canary step sets either replicas or pause");
     }
 
+    /** The external-access example is accepted; each rule of its ingress and tlsroute listeners refuses what breaks it. */
+    @Test
+    void passthroughListenersNeedTlsHostsWithAnIdAndAGatewayOnlyForTlsRoutes() throws Exception {
+        BrokerCluster accepted = example("external.yaml");
+        accepted.getMetadata().setName("external-ok");
+        client.resource(accepted).create();
+
+        BrokerCluster plain = example("external.yaml");
+        plain.getMetadata().setName("plain-ingress");
+        plain.getSpec().listeners.get(3).tls = false;
+        plain.getSpec().listeners.get(3).authentication = "none";
+        assertThat(rejection(plain)).contains("spec.listeners[3]").contains("they need tls: true and hosts");
+
+        BrokerCluster noId = example("external.yaml");
+        noId.getMetadata().setName("no-id");
+        noId.getSpec().listeners.get(3).hosts.broker = "broker.kafka.example.com";
+        assertThat(rejection(noId)).contains("spec.listeners[3].hosts.broker").contains("[{]id[}]");
+
+        BrokerCluster gatewayless = example("external.yaml");
+        gatewayless.getMetadata().setName("gatewayless");
+        gatewayless.getSpec().listeners.get(4).gateway = null;
+        assertThat(rejection(gatewayless)).contains("spec.listeners[4]").contains("type tlsroute needs gateway");
+
+        BrokerCluster hostsOnNodePort = example("external.yaml");
+        hostsOnNodePort.getMetadata().setName("hosts-on-nodeport");
+        hostsOnNodePort.getSpec().listeners.get(1).hosts = hostsOnNodePort.getSpec().listeners.get(3).hosts;
+        assertThat(rejection(hostsOnNodePort)).contains("spec.listeners[1]").contains("hosts is for type ingress and tlsroute");
+    }
+
     @Test
     void theCapstanUserSchemaRejectsInvalidUsersNamingTheFieldAndFillsDefaults() throws Exception {
         String example = Files.readString(Path.of("..", "manifests", "examples", "secure.yaml")).split("(?m)^---\\s*$")[1];

@@ -1241,6 +1241,108 @@ class BrokerPodsTest {
         return l;
     }
 
+    static BrokerClusterSpec.ListenerSpec passthroughListener(String name, int port, String type, String bootstrap, String broker) {
+        BrokerClusterSpec.ListenerSpec l = listener(name, port, type);
+        l.tls = true;
+        l.hosts = new BrokerClusterSpec.Hosts();
+        l.hosts.bootstrap = bootstrap;
+        l.hosts.broker = broker;
+        l.hosts.port = 9443;
+        return l;
+    }
+
+    /**
+     * Gateway API's standard-channel CRDs as the control-plane build fetched them from the Go module proxy (GatewayClass,
+     * Gateway, TLSRoute), a GatewayClass and a Gateway "edge" with a TLS Passthrough listener "kafka" on 9443.
+     */
+    static void installGatewayApi() throws Exception {
+        Path crds = Path.of("..", ".cache", "gateway-api", "v1.6.3");
+        for (String kind : List.of("gatewayclasses", "gateways", "tlsroutes")) {
+            Path file = crds.resolve("gateway.networking.k8s.io_" + kind + ".yaml");
+            assertThat(file).as("Gateway API's CRDs: e2e-tests/k8s/build-control-plane.sh fetches them").exists();
+            try (var in = Files.newInputStream(file)) {
+                client.apiextensions().v1().customResourceDefinitions().load(in).serverSideApply();
+            }
+            await("CRD " + kind + " established").atMost(Duration.ofMinutes(1)).until(() -> {
+                var crd = client.apiextensions().v1().customResourceDefinitions().withName(kind + ".gateway.networking.k8s.io").get();
+                return crd != null && crd.getStatus() != null && crd.getStatus().getConditions().stream()
+                        .anyMatch(c -> "Established".equals(c.getType()) && "True".equals(c.getStatus()));
+            });
+        }
+        client.resource(new io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder().withApiVersion("gateway.networking.k8s.io/v1")
+                .withKind("GatewayClass").withNewMetadata().withName("capstan-test").endMetadata()
+                .addToAdditionalProperties("spec", Map.of("controllerName", "capstan.io/test-gateway")).build()).serverSideApply();
+        Map<String, Object> listener = Map.of("name", "kafka", "protocol", "TLS", "port", 9443, "tls", Map.of("mode", "Passthrough"),
+                "allowedRoutes", Map.of("kinds", List.of(Map.of("kind", "TLSRoute"))));
+        client.resource(new io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder().withApiVersion("gateway.networking.k8s.io/v1")
+                .withKind("Gateway").withNewMetadata().withName("edge").withNamespace(NS).endMetadata()
+                .addToAdditionalProperties("spec", Map.of("gatewayClassName", "capstan-test", "listeners", List.of(listener))).build()).serverSideApply();
+    }
+
+    /**
+     * Through the ingress controller and the gateway: each advertises the brokers by host name, TLS clients (hostname
+     * verification on) produce through one and read every record back through the other, and every host name's
+     * connections reached its own broker.
+     */
+    static void passthroughRoundTrip(io.capstan.e2e.k8s.kubelet.SniRouter ingressController, io.capstan.e2e.k8s.kubelet.SniRouter gateway)
+            throws Exception {
+        assertThat(listenerBootstrap("outside", "ing")).isEqualTo("kafka.outside.test:9443");
+        assertThat(listenerBootstrap("outside", "gw")).isEqualTo("gw.outside.test:9443");
+        String ca = secretFile("outside-cluster-ca-cert", "ca.crt");
+        java.util.Properties viaIngress = hostVerifyingClient("kafka.outside.test:9443", ca);
+        java.util.Properties viaGateway = hostVerifyingClient("gw.outside.test:9443", ca);
+        assertThat(advertisedBrokers(viaIngress)).isEqualTo(Map.of(0, "broker-0.outside.test:9443", 1, "broker-1.outside.test:9443"));
+        assertThat(advertisedBrokers(viaGateway)).isEqualTo(Map.of(0, "b0.gw.outside.test:9443", 1, "b1.gw.outside.test:9443"));
+
+        java.util.Properties producerSettings = AcknowledgedRecords.durableProducer(viaIngress);
+        producerSettings.put("delivery.timeout.ms", "60000"); // a record sent to the wrong broker would fail, not retry for ten minutes
+        Map<Long, AcknowledgedRecords.Ack> acked = produceToOutside(producerSettings, 1_000, "the ingress");
+        // the first 1,000 records of the topic came through the node ports: read all 2,000, check the second 1,000
+        assertThat(AcknowledgedRecords.verify(viaGateway, "outside", 2, acked))
+                .as("records produced through the ingress, each read back at its offset through the gateway").isEqualTo(1_000);
+        assertThat(ingressController.routed()).as("each host name's connections reached its own broker").containsAllEntriesOf(Map.of(
+                "broker-0.outside.test", java.util.Set.of("outside-0"), "broker-1.outside.test", java.util.Set.of("outside-1")));
+        assertThat(gateway.routed()).containsAllEntriesOf(Map.of(
+                "b0.gw.outside.test", java.util.Set.of("outside-0"), "b1.gw.outside.test", java.util.Set.of("outside-1")));
+        assertThat(ingressController.routed()).containsKey("kafka.outside.test");
+        assertThat(gateway.routed()).containsKey("gw.outside.test");
+        System.out.printf("external access: through the ingress controller (TLS passed through by host name) %s and the gateway %s;"
+                + " 1,000 records produced through one and each read back through the other%n", ingressController.routed(), gateway.routed());
+    }
+
+    /** Records {@code first} to {@code first} + 999 to topic "outside" (two partitions), each acknowledged without error. */
+    static Map<Long, AcknowledgedRecords.Ack> produceToOutside(java.util.Properties settings, long first, String through) {
+        Map<Long, AcknowledgedRecords.Ack> acked = new ConcurrentHashMap<>();
+        List<Exception> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(settings, new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (long seq = first; seq < first + 1_000; seq++) {
+                long s = seq;
+                producer.send(new ProducerRecord<>("outside", (int) (seq % 2), null, AcknowledgedRecords.value(seq)), (md, e) -> {
+                    if (e == null) {
+                        acked.put(s, new AcknowledgedRecords.Ack(md.partition(), md.offset(), s));
+                    } else {
+                        errors.add(e);
+                    }
+                });
+            }
+            producer.flush();
+        }
+        assertThat(errors).as("producer errors through " + through).isEmpty();
+        assertThat(acked).hasSize(1_000);
+        return acked;
+    }
+
+    /** A TLS client trusting {@code ca}, checking the brokers' certificate against the host names it connects to. */
+    static java.util.Properties hostVerifyingClient(String bootstrap, String ca) {
+        java.util.Properties p = new java.util.Properties();
+        p.put("bootstrap.servers", bootstrap);
+        p.put("security.protocol", "SSL");
+        p.put("ssl.truststore.type", "PEM");
+        p.put("ssl.truststore.certificates", ca);
+        p.put("ssl.endpoint.identification.algorithm", "https");
+        return p;
+    }
+
     static String listenerBootstrap(String cluster, String listener) {
         BrokerCluster c = cluster(cluster);
         if (c == null || c.getStatus() == null || c.getStatus().listeners == null) {
@@ -1251,7 +1353,13 @@ class BrokerPodsTest {
 
     /** Each broker's address as Kafka clients bootstrapping from {@code bootstrap} are told it, by broker id. */
     static Map<Integer, String> advertisedBrokers(String bootstrap) throws Exception {
-        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+        java.util.Properties p = new java.util.Properties();
+        p.put("bootstrap.servers", bootstrap);
+        return advertisedBrokers(p);
+    }
+
+    static Map<Integer, String> advertisedBrokers(java.util.Properties client) throws Exception {
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(client)) {
             Map<Integer, String> out = new java.util.TreeMap<>();
             admin.describeCluster().nodes().get(1, java.util.concurrent.TimeUnit.MINUTES).forEach(n -> out.put(n.id(), n.host() + ":" + n.port()));
             return out;
@@ -1259,29 +1367,53 @@ class BrokerPodsTest {
     }
 
     /**
-     * Issue 18, external access: a cluster with a nodeport and a loadbalancer listener. The Services are real and the
-     * API server allocates the node ports; {@link io.capstan.e2e.k8s.kubelet.ServiceProxy} plays kube-proxy and the
-     * load-balancer controller (this machine has neither). A client outside the pods' network, knowing only the
-     * bootstrap address status.listeners gives, is told each broker's own node port (or load-balancer address) and
-     * produces through one listener and reads every record back at its offset through the other.
+     * Issue 18, external access: a cluster with a nodeport, a loadbalancer, an ingress and a tlsroute listener. The
+     * Services, Ingresses and TLSRoutes are real and the API server allocates the node ports; stand-ins play what this
+     * machine lacks: {@link io.capstan.e2e.k8s.kubelet.ServiceProxy} kube-proxy and the load-balancer controller,
+     * {@link io.capstan.e2e.k8s.kubelet.SniRouter} an ingress controller passing TLS through and a Gateway API
+     * implementation (Gateway API's real CRDs installed), each routing by the TLS server name only as the Ingresses and
+     * TLSRoutes the operator wrote say. A client outside the pods' network, knowing only the bootstrap address
+     * status.listeners gives, is told each broker's own node port, load-balancer address or host name, and produces
+     * through one listener and reads every record back at its offset through another; TLS clients check the brokers'
+     * certificate against the host names, and each host name's connections reached its own broker's pod.
      */
     @Test
     @Order(17)
-    void clientsOutsideTheClusterProduceAndConsumeThroughNodePortsAndLoadBalancers() throws Exception {
-        try (io.capstan.e2e.k8s.kubelet.ServiceProxy proxy = new io.capstan.e2e.k8s.kubelet.ServiceProxy(client).start()) {
+    void clientsOutsideTheClusterProduceAndConsumeThroughNodePortsLoadBalancersAnIngressAndAGateway() throws Exception {
+        installGatewayApi();
+        java.net.InetSocketAddress ingressAddress = new java.net.InetSocketAddress("127.0.251.1", 9443);
+        java.net.InetSocketAddress gatewayAddress = new java.net.InetSocketAddress("127.0.251.2", 9443);
+        try (io.capstan.e2e.k8s.kubelet.ServiceProxy proxy = new io.capstan.e2e.k8s.kubelet.ServiceProxy(client).start();
+             io.capstan.e2e.k8s.kubelet.SniRouter ingressController = io.capstan.e2e.k8s.kubelet.SniRouter.ingressController(client,
+                     "capstan-test", ingressAddress).start();
+             io.capstan.e2e.k8s.kubelet.SniRouter gateway = io.capstan.e2e.k8s.kubelet.SniRouter.gateway(client, NS, "edge", gatewayAddress).start()) {
+            for (String host : List.of("kafka.outside.test", "broker-0.outside.test", "broker-1.outside.test")) {
+                dns.put(host, "127.0.251.1"); // what a DNS record for the ingress controller would say
+            }
+            for (String host : List.of("gw.outside.test", "b0.gw.outside.test", "b1.gw.outside.test")) {
+                dns.put(host, "127.0.251.2");
+            }
             localVolumes("pv-outside-", 2);
             BrokerCluster outside = new BrokerCluster();
             outside.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("outside").withNamespace(NS).build());
             outside.setSpec(new BrokerClusterSpec());
             outside.getSpec().replicas = 2;
             outside.getSpec().version = "0.1.0";
+            BrokerClusterSpec.ListenerSpec ingress = passthroughListener("ing", 9096, "ingress", "kafka.outside.test", "broker-{id}.outside.test");
+            ingress.ingressClassName = "capstan-test";
+            BrokerClusterSpec.ListenerSpec routed = passthroughListener("gw", 9097, "tlsroute", "gw.outside.test", "b{id}.gw.outside.test");
+            routed.gateway = new BrokerClusterSpec.GatewayRef();
+            routed.gateway.name = "edge";
+            routed.gateway.sectionName = "kafka";
+            BrokerClusterSpec.ListenerSpec nodePortTls = listener("external", 9094, "nodeport");
+            nodePortTls.tls = true; // the certificate must then name the nodes' addresses
             outside.getSpec().listeners = new ArrayList<>(List.of(listener("plain", 9092, "internal"),
-                    listener("external", 9094, "nodeport"), listener("lb", 9095, "loadbalancer")));
+                    nodePortTls, listener("lb", 9095, "loadbalancer"), ingress, routed));
             client.resource(outside).create();
-            await("BrokerCluster outside is Ready with both external bootstrap addresses").atMost(Duration.ofMinutes(5))
+            await("BrokerCluster outside is Ready with every external bootstrap address").atMost(Duration.ofMinutes(5))
                     .pollInterval(Duration.ofSeconds(1))
                     .until(() -> ready(cluster("outside")) && listenerBootstrap("outside", "external") != null
-                            && listenerBootstrap("outside", "lb") != null);
+                            && listenerBootstrap("outside", "lb") != null && listenerBootstrap("outside", "gw") != null);
             String viaNodePorts = listenerBootstrap("outside", "external");
             String viaBalancers = listenerBootstrap("outside", "lb");
             int bootstrapNodePort = client.services().inNamespace(NS).withName("outside-external-bootstrap").get().getSpec().getPorts().get(0).getNodePort();
@@ -1297,39 +1429,31 @@ class BrokerPodsTest {
                 balancers.put(i, client.services().inNamespace(NS).withName("outside-" + i + "-lb").get()
                         .getStatus().getLoadBalancer().getIngress().get(0).getIp() + ":9095");
             }
-            assertThat(advertisedBrokers(viaNodePorts)).as("brokers as a client bootstrapping from the node port sees them")
-                    .isEqualTo(nodePorts);
+            // TLS through the node ports, the client checking the certificate against the node's address it connects to:
+            // the first certificate is issued before the pods have a node, the next one (reloaded, no restart) names it
+            java.util.Properties viaNodePortsTls = hostVerifyingClient(viaNodePorts, secretFile("outside-cluster-ca-cert", "ca.crt"));
+            await("brokers as a TLS client bootstrapping from the node port sees them, the certificate naming the node")
+                    .atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
+                    .untilAsserted(() -> assertThat(advertisedBrokers(viaNodePortsTls)).isEqualTo(nodePorts));
             assertThat(advertisedBrokers(viaBalancers)).as("brokers as a client bootstrapping from the load balancer sees them")
                     .isEqualTo(balancers);
             assertThat(new java.util.HashSet<>(nodePorts.values())).as("one node port per broker").hasSize(2);
 
-            createTopic(viaNodePorts, "outside", 2, (short) 2);
-            Map<Long, AcknowledgedRecords.Ack> acked = new ConcurrentHashMap<>();
-            List<Exception> errors = java.util.Collections.synchronizedList(new ArrayList<>());
-            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(AcknowledgedRecords.durableProducer(viaNodePorts),
-                    new ByteArraySerializer(), new ByteArraySerializer())) {
-                for (long seq = 0; seq < 1_000; seq++) {
-                    long s = seq;
-                    producer.send(new ProducerRecord<>("outside", (int) (seq % 2), null, AcknowledgedRecords.value(seq)), (md, e) -> {
-                        if (e == null) {
-                            acked.put(s, new AcknowledgedRecords.Ack(md.partition(), md.offset(), s));
-                        } else {
-                            errors.add(e);
-                        }
-                    });
-                }
-                producer.flush();
-            }
-            assertThat(errors).as("producer errors through the node ports").isEmpty();
-            assertThat(acked).hasSize(1_000);
+            createTopic(viaBalancers, "outside", 2, (short) 2);
+            Map<Long, AcknowledgedRecords.Ack> acked = produceToOutside(AcknowledgedRecords.durableProducer(viaNodePortsTls), 0, "the node ports");
             assertThat(AcknowledgedRecords.verify(viaBalancers, "outside", 2, acked))
                     .as("every record read back at its offset through the load balancers").isEqualTo(1_000);
-            System.out.printf("external access: bootstrap %s (node port) and %s (load balancer); brokers advertised %s and %s;"
+            System.out.printf("external access: bootstrap %s (node port, TLS) and %s (load balancer); brokers advertised %s and %s;"
                     + " 1,000 records produced through one and each read back through the other%n", viaNodePorts, viaBalancers, nodePorts, balancers);
 
+            passthroughRoundTrip(ingressController, gateway);
+
             client.resources(BrokerCluster.class).inNamespace(NS).withName("outside").delete();
-            await("the cluster's external Services are gone with it").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
-                    .until(() -> client.services().inNamespace(NS).withLabel("capstan.io/external-listener").list().getItems().isEmpty());
+            await("the cluster's external Services, Ingresses and TLSRoutes are gone with it").atMost(Duration.ofMinutes(2))
+                    .pollInterval(Duration.ofSeconds(1))
+                    .until(() -> client.services().inNamespace(NS).withLabel("capstan.io/external-listener").list().getItems().isEmpty()
+                            && client.network().v1().ingresses().inNamespace(NS).list().getItems().isEmpty()
+                            && client.genericKubernetesResources("gateway.networking.k8s.io/v1", "TLSRoute").inNamespace(NS).list().getItems().isEmpty());
         }
     }
 

@@ -100,6 +100,11 @@ public class BrokerClusterSpec {
     @ValidationRule(value = "self.authentication != 'tls' || self.tls", message = "authentication tls needs tls: true")
     @ValidationRule(value = "self.authentication != 'oauth' || has(self.oauth)", message = "authentication oauth needs oauth.jwksEndpointUri")
     @ValidationRule(value = "self.type == 'nodeport' || !has(self.advertisedHost)", message = "advertisedHost is for type nodeport")
+    @ValidationRule(value = "!(self.type in ['ingress', 'tlsroute']) || (self.tls && has(self.hosts))",
+            message = "type ingress and tlsroute pass TLS through to the brokers: they need tls: true and hosts")
+    @ValidationRule(value = "self.type in ['ingress', 'tlsroute'] || !has(self.hosts)", message = "hosts is for type ingress and tlsroute")
+    @ValidationRule(value = "self.type == 'ingress' || !has(self.ingressClassName)", message = "ingressClassName is for type ingress")
+    @ValidationRule(value = "(self.type == 'tlsroute') == has(self.gateway)", message = "type tlsroute needs gateway, and only it takes one")
     public static class ListenerSpec {
         @Required
         @Pattern("^[a-z][a-z0-9]{0,15}$")
@@ -113,17 +118,31 @@ public class BrokerClusterSpec {
         public Integer port;
 
         @Default("internal")
-        @Pattern("^(internal|nodeport|loadbalancer)$")
+        @Pattern("^(internal|nodeport|loadbalancer|ingress|tlsroute)$")
         @JsonPropertyDescription("internal: reached inside the cluster through the client Service and the pods' DNS names."
                 + " nodeport: from outside too, through a NodePort Service per broker (<cluster>-<n>-<listener>) and one to"
                 + " bootstrap from (<cluster>-<listener>-bootstrap); each broker advertises its node's address (or advertisedHost)"
                 + " and its own node port. loadbalancer: through a LoadBalancer Service per broker and one to bootstrap from;"
-                + " each broker advertises its load balancer's address. status.listeners gives the bootstrap address.")
+                + " each broker advertises its load balancer's address. ingress: through an Ingress per broker and one to bootstrap"
+                + " from, each a TLS passthrough by host name (SNI; the ingress-nginx annotation is set); tlsroute: the same through"
+                + " Gateway API TLSRoutes attached to gateway. Each broker advertises its host name from hosts. status.listeners"
+                + " gives the bootstrap address.")
         public String type = "internal";
 
         @JsonPropertyDescription("type nodeport only: the host name or address clients outside reach the nodes by (any node"
                 + " forwards every node port). Default: the address of the node each broker runs on (its status.hostIP).")
         public String advertisedHost;
+
+        @JsonPropertyDescription("type ingress and tlsroute: the host names clients connect to (each resolving to the ingress"
+                + " controller or gateway); the brokers' certificate names them all.")
+        public Hosts hosts;
+
+        @JsonPropertyDescription("type ingress: the IngressClass of the ingress controller that passes TLS through (default: the"
+                + " cluster's default class).")
+        public String ingressClassName;
+
+        @JsonPropertyDescription("type tlsroute: the Gateway (with a TLS listener in Passthrough mode) the routes attach to.")
+        public GatewayRef gateway;
 
         @Default("false")
         @JsonPropertyDescription("Encrypt with TLS; the brokers' certificates are signed by the cluster CA (Secret <cluster>-cluster-ca-cert).")
@@ -135,6 +154,49 @@ public class BrokerClusterSpec {
         public String authentication = "none";
 
         public OAuth oauth;
+    }
+
+    /** The host names of an ingress or tlsroute listener. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Hosts {
+        @Required
+        @Pattern("^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$")
+        @JsonPropertyDescription("The host name clients bootstrap from, e.g. kafka.example.com.")
+        public String bootstrap;
+
+        @Required
+        @Pattern("^[a-z0-9.-]{0,240}[{]id[}][a-z0-9.-]{0,240}$") // a regular expression, not a CEL rule: cheaper for the API server
+        @JsonPropertyDescription("Each broker's host name, {id} standing for its id (once), e.g. broker-{id}.kafka.example.com.")
+        public String broker;
+
+        @JsonPropertyDescription("A host name per broker id that replaces the template's, e.g. {\"0\": \"b0.example.com\"}.")
+        public java.util.Map<String, String> overrides;
+
+        @Default("443")
+        @Min(1)
+        @Max(65535)
+        @JsonPropertyDescription("The port the ingress controller or gateway serves TLS on, which clients connect to.")
+        public Integer port = 443;
+
+        /** Broker {@code id}'s host name: its override, or the template with {id} filled in. */
+        public String forBroker(int id) {
+            String override = overrides == null ? null : overrides.get(Integer.toString(id));
+            return override != null ? override : broker.replace("{id}", Integer.toString(id));
+        }
+    }
+
+    /** The Gateway API Gateway a tlsroute listener's routes attach to. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class GatewayRef {
+        @Required
+        @JsonPropertyDescription("The Gateway's name.")
+        public String name;
+
+        @JsonPropertyDescription("The Gateway's namespace (default: the cluster's; another needs a ReferenceGrant there).")
+        public String namespace;
+
+        @JsonPropertyDescription("The Gateway listener to attach to (default: every listener that accepts TLSRoutes).")
+        public String sectionName;
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)

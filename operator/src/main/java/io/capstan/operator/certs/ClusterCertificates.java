@@ -52,8 +52,19 @@ public final class ClusterCertificates {
         return CertificatePolicy.of(c.getSpec().certificates, trustPropagation);
     }
 
-    /** The broker certificate's names: each pod's (up to {@code brokers}), a wildcard for them, and the client Service's. */
+    /**
+     * The broker certificate's names: each pod's (up to {@code brokers}), a wildcard for them, the client Service's, and
+     * the host names of ingress and tlsroute listeners, which clients check it against through the proxy in front.
+     */
     public static Renewal.Wanted brokerNames(BrokerCluster c, int brokers) {
+        return brokerNames(c, brokers, java.util.Set.of());
+    }
+
+    /**
+     * With {@code external}: the host names and IP addresses TLS clients outside reach the brokers by that only the
+     * observed cluster tells (nodes' addresses, load balancers'; {@code ExternalListeners.certificateNames}).
+     */
+    public static Renewal.Wanted brokerNames(BrokerCluster c, int brokers, java.util.Set<String> external) {
         String name = c.getMetadata().getName();
         String ns = c.getMetadata().getNamespace();
         String headless = DesiredResources.headlessName(c);
@@ -68,7 +79,20 @@ public final class ClusterCertificates {
         }
         dns.add(name);
         dns.add(name + "." + ns);
-        return new Renewal.Wanted(ClusterSecrets.brokerPrincipal(c), dns);
+        dns.addAll(io.capstan.operator.resources.ExternalListeners.passthroughHosts(c, brokers));
+        java.util.Set<String> ips = new java.util.TreeSet<>();
+        for (String address : external) {
+            if (ipLiteral(address)) {
+                ips.add(Renewal.canonicalIp(address));
+            } else {
+                dns.add(address);
+            }
+        }
+        return new Renewal.Wanted(ClusterSecrets.brokerPrincipal(c), dns, ips);
+    }
+
+    private static boolean ipLiteral(String name) {
+        return name.contains(":") || name.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
     }
 
     /** Both CAs of a cluster, as its Secrets hold them now. */
@@ -83,6 +107,11 @@ public final class ClusterCertificates {
 
     /** Makes every CA and certificate Secret current at {@code now} for a cluster of {@code brokers} brokers. */
     public void ensure(BrokerCluster c, int brokers, Instant now) {
+        ensure(c, brokers, java.util.Set.of(), now);
+    }
+
+    /** The same, the broker certificate also naming {@code external} (see {@link #brokerNames(BrokerCluster, int, java.util.Set)}). */
+    public void ensure(BrokerCluster c, int brokers, java.util.Set<String> external, Instant now) {
         CertificatePolicy policy = policy(c);
         var spec = c.getSpec().certificates;
         Authority clusterCa = ensureCa(c, ClusterSecrets.clusterCa(c), "cluster", spec == null ? null : spec.clusterCaSecret, now, policy);
@@ -97,11 +126,11 @@ public final class ClusterCertificates {
         Secret existing = get(c, ClusterSecrets.brokerCerts(c));
         String keyAndChain = data(existing, "broker.pem");
         X509Certificate leaf = keyAndChain == null ? null : Pem.certificate(keyAndChain);
-        Renewal.Wanted wanted = brokerNames(c, brokers);
+        Renewal.Wanted wanted = brokerNames(c, brokers, external);
         Optional<String> why = Renewal.leaf(leaf, wanted, clusterCa.current().certificate(), now, policy);
         if (why.isPresent()) {
             IssuedCertificate issued = clusterCa.current().issue(new CertificateAuthority.Request(wanted.subject().getName(),
-                    List.copyOf(wanted.dnsNames()), List.of(), now.minusSeconds(60),
+                    List.copyOf(wanted.dnsNames()), List.copyOf(wanted.ipAddresses()), now.minusSeconds(60),
                     Renewal.notAfter(now, policy.validity(), clusterCa.current().certificate())));
             keyAndChain = issued.keyAndChainPem();
             log.info("{}/{}: issued the broker certificate, valid until {} ({})", c.getMetadata().getNamespace(),

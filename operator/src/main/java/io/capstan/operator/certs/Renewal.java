@@ -26,10 +26,15 @@ public final class Renewal {
 
     public enum CaStep { CREATE, ROTATE, KEEP }
 
-    /** What the certificate should be: its subject and host names. */
-    public record Wanted(X500Principal subject, Set<String> dnsNames) {
+    /** What the certificate should be: its subject, host names and IP addresses. */
+    public record Wanted(X500Principal subject, Set<String> dnsNames, Set<String> ipAddresses) {
         public Wanted {
             dnsNames = Set.copyOf(new TreeSet<>(dnsNames));
+            ipAddresses = Set.copyOf(new TreeSet<>(ipAddresses));
+        }
+
+        public Wanted(X500Principal subject, Set<String> dnsNames) {
+            this(subject, dnsNames, Set.of());
         }
     }
 
@@ -69,6 +74,10 @@ public final class Renewal {
         Set<String> names = dnsNames(leaf);
         if (!names.equals(wanted.dnsNames())) {
             return Optional.of("it names " + names + ", not " + wanted.dnsNames());
+        }
+        Set<String> ips = ipAddresses(leaf);
+        if (!ips.equals(wanted.ipAddresses())) {
+            return Optional.of("it names the addresses " + ips + ", not " + wanted.ipAddresses());
         }
         if (!now.isBefore(renewalTime(leaf, policy.renewBefore()))) {
             return Optional.of("it expires at " + leaf.getNotAfter().toInstant() + " (renewed " + policy.renewBefore() + " before)");
@@ -133,11 +142,31 @@ public final class Renewal {
     }
 
     static Set<String> dnsNames(X509Certificate c) {
+        return alternativeNames(c, 2);
+    }
+
+    /** IP address SANs, in the form the JDK gives them (an IPv4 dotted quad; an IPv6 address in full). */
+    static Set<String> ipAddresses(X509Certificate c) {
+        Set<String> out = new TreeSet<>();
+        alternativeNames(c, 7).forEach(ip -> out.add(canonicalIp(ip)));
+        return out;
+    }
+
+    /** An IP literal as {@link #ipAddresses} reports it, so wanted and issued addresses compare equal. */
+    public static String canonicalIp(String ip) {
+        try {
+            return java.net.InetAddress.getByName(ip).getHostAddress();
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException("not an IP address: " + ip, e);
+        }
+    }
+
+    private static Set<String> alternativeNames(X509Certificate c, int type) {
         Set<String> names = new TreeSet<>();
         try {
             if (c.getSubjectAlternativeNames() != null) {
                 c.getSubjectAlternativeNames().forEach(n -> {
-                    if (Integer.valueOf(2).equals(n.get(0))) {
+                    if (Integer.valueOf(type).equals(n.get(0))) {
                         names.add((String) n.get(1));
                     }
                 });

@@ -3,6 +3,7 @@ package io.capstan.operator.reconcile;
 import io.capstan.operator.api.BrokerCluster;
 import io.capstan.operator.api.BrokerClusterStatus;
 import io.capstan.operator.resources.DesiredResources;
+import io.capstan.operator.resources.ExternalListeners;
 import io.capstan.operator.resources.Labels;
 import io.capstan.operator.spec.SpecProblem;
 import io.capstan.operator.spec.SpecValidator;
@@ -26,6 +27,7 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -272,10 +274,11 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         Rendered rendered = render(observed, scale, rolledBack, volumePlan.template());
         adminToken.ensure(cluster); // before the brokers: a pod cannot start without the Secrets it mounts
         if (DesiredResources.secured(cluster)) {
-            certificates.ensure(cluster, Math.max(scale.statefulSetReplicas(), observed.runningBrokers()),
+            int brokers = Math.max(scale.statefulSetReplicas(), observed.runningBrokers());
+            certificates.ensure(cluster, brokers, ExternalListeners.certificateNames(cluster, brokers, observed.services(), observed.pods()),
                     java.time.Instant.ofEpochMilli(observed.nowMs()));
         }
-        apply(observed, rendered, name);
+        Optional<String> routesProblem = apply(observed, rendered, name);
         volumePlan = volumes.resize(observed.namespace(), volumePlan, (claim, size) -> {
             log.info("{}: growing volume {} to {}", name, claim, size);
             metrics.action("volume_resize");
@@ -285,6 +288,7 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         RollingRestart.Decision rollout = new RolloutStep(client, safety, metrics, events).next(observed, rendered.templateHash(), rolledBack);
         // the rollout step may have rolled back in this very pass
         StatusFunction.settle(status, observed, scale, volumePlan, rollout, rolledBack(status, generation));
+        routesProblem.ifPresent(problem -> StatusFunction.routesUnavailable(status, cluster, problem, generation));
         raiseClusterVersion(observed, status, StatusFunction.settled(observed, rollout) && !rolledBack(status, generation), name);
         return cluster;
     }
@@ -409,27 +413,31 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         return scale;
     }
 
-    /** Every owned object as the spec renders it (the last stable spec after a rollback), and the pod template's hash. */
-    private record Rendered(List<HasMetadata> objects, String templateHash) {}
+    /**
+     * Every owned object as the spec renders it (the last stable spec after a rollback), the pod template's hash, and
+     * the TLSRoutes, written apart since their CRD may be missing.
+     */
+    private record Rendered(List<HasMetadata> objects, String templateHash, List<HasMetadata> tlsRoutes) {}
 
     private Rendered render(ObservedCluster observed, ScalePlan.Decision scale, boolean rolledBack, VolumePlan.Template claims) {
         BrokerCluster cluster = observed.cluster();
-        List<HasMetadata> objects = new java.util.ArrayList<>(DesiredResources.all(
-                rolledBack ? withSpec(cluster, cluster.getStatus().lastStableSpec) : cluster, scale.statefulSetReplicas(),
+        BrokerCluster running = rolledBack ? withSpec(cluster, cluster.getStatus().lastStableSpec) : cluster;
+        List<HasMetadata> objects = new java.util.ArrayList<>(DesiredResources.all(running, scale.statefulSetReplicas(),
                 claims.size(), claims.storageClass(), observed.services()));
         String templateHash = objects.stream().filter(StatefulSet.class::isInstance).findFirst()
                 .map(sts -> sts.getMetadata().getAnnotations().get(DesiredResources.TEMPLATE_HASH)).orElse(null);
         if (cluster.getSpec().rack != null && nodeReaderBindings) {
             objects.add(DesiredResources.nodeReaderBinding(cluster));
         }
-        return new Rendered(objects, templateHash);
+        return new Rendered(objects, templateHash,
+                ExternalListeners.tlsRoutes(running, scale.statefulSetReplicas()));
     }
 
     /**
      * Writes what was rendered and needs writing ({@link AppliedObjects}); the node-reader binding goes when racks are
-     * off; a ServiceMonitor only where its CRD is.
+     * off; a ServiceMonitor and TLSRoutes only where their CRDs are. What keeps TLSRoutes from being written, if anything.
      */
-    private void apply(ObservedCluster observed, Rendered rendered, String name) {
+    private Optional<String> apply(ObservedCluster observed, Rendered rendered, String name) {
         BrokerCluster cluster = observed.cluster();
         for (HasMetadata desired : rendered.objects()) {
             boolean watched = desired instanceof StatefulSet;
@@ -440,15 +448,62 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         if (cluster.getSpec().rack == null) {
             deleteNodeReaderBinding(cluster);
         }
-        for (var stale : io.capstan.operator.resources.ExternalListeners.stale(observed.services(), rendered.objects())) {
+        for (var stale : ExternalListeners.stale(observed.services(), rendered.objects())) {
             log.info("{}: deleting Service {} (its broker or external listener is gone)", name, stale.getMetadata().getName());
             client.services().inNamespace(observed.namespace()).withName(stale.getMetadata().getName()).delete();
+        }
+        Optional<String> routesProblem = Optional.empty();
+        if (!rendered.tlsRoutes().isEmpty()) {
+            routesProblem = tlsRoutesProblem();
+            if (routesProblem.isEmpty()) {
+                for (HasMetadata route : rendered.tlsRoutes()) {
+                    if (applied.due(route, false, null, observed.nowMs())) {
+                        applied.written(route, writer.write(route), observed.nowMs());
+                    }
+                }
+            } else {
+                log.warn("{}: {}", name, routesProblem.get());
+            }
+        }
+        List<HasMetadata> routes = new java.util.ArrayList<>(rendered.objects());
+        routes.addAll(rendered.tlsRoutes());
+        for (var stale : ExternalListeners.staleRoutes(observed.services(), routes)) {
+            log.info("{}: deleting {} {} (its broker or listener is gone, or the listener changed type)", name, stale.kind(), stale.name());
+            deleteRoute(observed.namespace(), stale);
         }
         if (cluster.getSpec().metrics != null && Boolean.TRUE.equals(cluster.getSpec().metrics.serviceMonitor)) {
             if (serviceMonitorsInstalled()) {
                 writer.write(DesiredResources.serviceMonitor(cluster));
             } else {
                 log.info("{}: spec.metrics.serviceMonitor is set but the ServiceMonitor CRD (Prometheus Operator) is not installed", name);
+            }
+        }
+        return routesProblem;
+    }
+
+    /** Why TLSRoutes cannot be written here (their CRD missing, or without the v1 this operator writes), if so. */
+    private Optional<String> tlsRoutesProblem() {
+        var crd = client.apiextensions().v1().customResourceDefinitions().withName(ExternalListeners.TLS_ROUTE_CRD).get();
+        if (crd == null) {
+            return Optional.of("a listener of type tlsroute needs Gateway API's TLSRoute, whose CRD (" + ExternalListeners.TLS_ROUTE_CRD
+                    + ") is not installed: install Gateway API v1.5 or later (standard channel), or use type ingress, nodeport or loadbalancer");
+        }
+        boolean servesV1 = crd.getSpec().getVersions().stream().anyMatch(v -> "v1".equals(v.getName()) && Boolean.TRUE.equals(v.getServed()));
+        return servesV1 ? Optional.empty() : Optional.of("the installed TLSRoute CRD does not serve " + ExternalListeners.TLS_ROUTE_API_VERSION
+                + " (Gateway API before v1.5): upgrade Gateway API to v1.5 or later");
+    }
+
+    private void deleteRoute(String namespace, ExternalListeners.StaleRoute stale) {
+        try {
+            if ("Ingress".equals(stale.kind())) {
+                client.network().v1().ingresses().inNamespace(namespace).withName(stale.name()).delete();
+            } else {
+                client.genericKubernetesResources(ExternalListeners.TLS_ROUTE_API_VERSION, "TLSRoute").inNamespace(namespace)
+                        .withName(stale.name()).delete();
+            }
+        } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+            if (e.getCode() != 404) {
+                throw e;
             }
         }
     }

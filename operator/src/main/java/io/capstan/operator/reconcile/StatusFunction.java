@@ -41,6 +41,19 @@ final class StatusFunction {
         return observed.readyReplicas() == want && observed.currentReplicas() == want && rollout instanceof RollingRestart.Done;
     }
 
+    /** TLSRoutes cannot be written ({@code problem} says why): the tlsroute listeners have no bootstrap address, and the cluster is Degraded. */
+    static void routesUnavailable(BrokerClusterStatus status, io.capstan.operator.api.BrokerCluster cluster, String problem, long generation) {
+        if (status.listeners != null) {
+            for (var l : status.listeners) {
+                if ("tlsroute".equals(l.type)) {
+                    l.bootstrapServers = null;
+                    l.message = problem;
+                }
+            }
+        }
+        Conditions.set(status.conditions, Conditions.DEGRADED, true, "TLSRouteUnavailable", problem, generation);
+    }
+
     /** Completes {@code status} (the rollout step has written its own part) and returns it. */
     static BrokerClusterStatus settle(BrokerClusterStatus status, ObservedCluster observed, ScalePlan.Decision scale,
                                       VolumePlan.Decision volumes, RollingRestart.Decision rollout, boolean rolledBack) {

@@ -82,6 +82,7 @@ public final class DesiredResources {
                 headlessService(cluster), clientService(cluster), podDisruptionBudget(cluster), networkPolicy(cluster)));
         if (!ExternalListeners.of(cluster).isEmpty()) {
             out.addAll(ExternalListeners.services(cluster, brokers));
+            out.addAll(ExternalListeners.ingresses(cluster, brokers));
             out.add(ExternalListeners.addressesConfigMap(cluster, brokers, services));
         }
         out.add(statefulSet(cluster, brokers, claimSize, claimClass));

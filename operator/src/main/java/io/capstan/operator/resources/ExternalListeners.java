@@ -21,12 +21,14 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * Listeners clients outside Kubernetes reach (type nodeport or loadbalancer), as Strimzi and Redpanda expose them: a
- * Service per broker, so that a client can reach the one broker a shard's leader is on, and one to bootstrap from.
- * A broker advertises what its own Service was given (a node port, a load balancer's address), which the API server
- * or a load-balancer controller decides after the Service exists; so the operator publishes each broker's address in a
- * ConfigMap once it knows it, and the broker waits for its entry before it starts. Pure: everything here is computed
- * from the BrokerCluster and the Services as observed.
+ * Listeners clients outside Kubernetes reach, as Strimzi and Redpanda expose them: a Service per broker, so that a
+ * client can reach the one broker a shard's leader is on, and one to bootstrap from. Types nodeport and loadbalancer
+ * make those Services reachable themselves; a broker advertises what its own Service was given (a node port, a load
+ * balancer's address), which the API server or a load-balancer controller decides after the Service exists, so the
+ * operator publishes each broker's address in a ConfigMap once it knows it and the broker waits for its entry before
+ * it starts. Types ingress and tlsroute put an ingress controller or a Gateway in front, which passes each TLS
+ * connection through unopened to the Service its host name (SNI) names; a broker advertises its host name from the
+ * spec, known at once. Pure: everything here is computed from the BrokerCluster and the Services as observed.
  */
 public final class ExternalListeners {
     /** Where a broker reads the addresses the operator published (a ConfigMap volume). */
@@ -37,7 +39,122 @@ public final class ExternalListeners {
     private ExternalListeners() {}
 
     public static boolean external(ListenerSpec l) {
-        return "nodeport".equals(l.type) || "loadbalancer".equals(l.type);
+        return "nodeport".equals(l.type) || "loadbalancer".equals(l.type) || passthrough(l);
+    }
+
+    /** An ingress or tlsroute listener: reached through a proxy that routes TLS by host name. */
+    public static boolean passthrough(ListenerSpec l) {
+        return "ingress".equals(l.type) || "tlsroute".equals(l.type);
+    }
+
+    /** The annotation that makes ingress-nginx pass TLS through instead of terminating it. */
+    public static final String NGINX_SSL_PASSTHROUGH = "nginx.ingress.kubernetes.io/ssl-passthrough";
+    /** Gateway API's TLSRoute, served as v1 from Gateway API v1.5 on. */
+    public static final String TLS_ROUTE_API_VERSION = "gateway.networking.k8s.io/v1";
+    public static final String TLS_ROUTE_CRD = "tlsroutes.gateway.networking.k8s.io";
+
+    /** Every host name the passthrough listeners give clients: the brokers' certificate must name each. */
+    public static java.util.SortedSet<String> passthroughHosts(BrokerCluster c, int brokers) {
+        java.util.SortedSet<String> out = new TreeSet<>();
+        for (ListenerSpec l : of(c)) {
+            if (passthrough(l)) {
+                out.add(l.hosts.bootstrap);
+                for (int i = 0; i < brokers; i++) {
+                    out.add(l.hosts.forBroker(i));
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * What TLS clients outside check the broker certificate against on nodeport and loadbalancer listeners with TLS,
+     * as far as the observed cluster tells it: advertisedHost, else the address of every node a broker runs on; each
+     * load balancer's hostname or IP. Not for plaintext listeners, whose addresses no certificate needs to name.
+     */
+    public static java.util.SortedSet<String> certificateNames(BrokerCluster c, int brokers, List<Service> observed, List<Pod> pods) {
+        java.util.SortedSet<String> out = new TreeSet<>();
+        for (ListenerSpec l : of(c)) {
+            if (!Boolean.TRUE.equals(l.tls) || passthrough(l)) {
+                continue;
+            }
+            if ("nodeport".equals(l.type)) {
+                if (l.advertisedHost != null) {
+                    out.add(l.advertisedHost);
+                } else {
+                    pods.stream().map(p -> p.getStatus() == null ? null : p.getStatus().getHostIP())
+                            .filter(ip -> ip != null && !ip.isEmpty()).forEach(out::add);
+                }
+            } else {
+                find(observed, bootstrapServiceName(c, l)).flatMap(ExternalListeners::loadBalancerHost).ifPresent(out::add);
+                for (int i = 0; i < brokers; i++) {
+                    find(observed, brokerServiceName(c, l, i)).flatMap(ExternalListeners::loadBalancerHost).ifPresent(out::add);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Per ingress listener, an Ingress per Service of {@link #services}, named as it is: its host name to that Service. */
+    static List<io.fabric8.kubernetes.api.model.HasMetadata> ingresses(BrokerCluster c, int brokers) {
+        return routes(c, brokers, "ingress");
+    }
+
+    /**
+     * Per tlsroute listener, a TLSRoute per Service of {@link #services}, named as it is: its host name to that Service.
+     * Generic objects, since the CRD may be missing; the reconciler writes them only where it is.
+     */
+    public static List<io.fabric8.kubernetes.api.model.HasMetadata> tlsRoutes(BrokerCluster c, int brokers) {
+        return routes(c, brokers, "tlsroute");
+    }
+
+    private static List<io.fabric8.kubernetes.api.model.HasMetadata> routes(BrokerCluster c, int brokers, String type) {
+        List<io.fabric8.kubernetes.api.model.HasMetadata> out = new ArrayList<>();
+        for (ListenerSpec l : of(c)) {
+            if (!type.equals(l.type)) {
+                continue;
+            }
+            out.add(route(c, l, bootstrapServiceName(c, l), l.hosts.bootstrap));
+            for (int i = 0; i < brokers; i++) {
+                out.add(route(c, l, brokerServiceName(c, l, i), l.hosts.forBroker(i)));
+            }
+        }
+        return out;
+    }
+
+    private static io.fabric8.kubernetes.api.model.HasMetadata route(BrokerCluster c, ListenerSpec l, String service, String host) {
+        io.fabric8.kubernetes.api.model.ObjectMeta meta = DesiredResources.meta(c, service);
+        meta.getLabels().put(LISTENER_LABEL, l.name);
+        if ("ingress".equals(l.type)) {
+            meta.setAnnotations(new LinkedHashMap<>(Map.of(NGINX_SSL_PASSTHROUGH, "true")));
+            return new io.fabric8.kubernetes.api.model.networking.v1.IngressBuilder().withMetadata(meta).withNewSpec()
+                    .withIngressClassName(l.ingressClassName)
+                    .addNewTl().withHosts(host).endTl()
+                    .addNewRule().withHost(host).withNewHttp().addNewPath().withPath("/").withPathType("Prefix")
+                    .withNewBackend().withNewService().withName(service).withNewPort().withNumber(l.port).endPort().endService().endBackend()
+                    .endPath().endHttp().endRule()
+                    .endSpec().build();
+        }
+        Map<String, Object> parent = new LinkedHashMap<>();
+        parent.put("group", "gateway.networking.k8s.io");
+        parent.put("kind", "Gateway");
+        parent.put("name", l.gateway.name);
+        if (l.gateway.namespace != null) {
+            parent.put("namespace", l.gateway.namespace);
+        }
+        if (l.gateway.sectionName != null) {
+            parent.put("sectionName", l.gateway.sectionName);
+        }
+        Map<String, Object> spec = new LinkedHashMap<>();
+        spec.put("parentRefs", List.of(parent));
+        spec.put("hostnames", List.of(host));
+        spec.put("rules", List.of(Map.of("backendRefs", List.of(Map.of("name", service, "port", l.port)))));
+        io.fabric8.kubernetes.api.model.GenericKubernetesResource route = new io.fabric8.kubernetes.api.model.GenericKubernetesResource();
+        route.setApiVersion(TLS_ROUTE_API_VERSION);
+        route.setKind("TLSRoute");
+        route.setMetadata(meta);
+        route.setAdditionalProperty("spec", spec);
+        return route;
     }
 
     /** The cluster's external listeners, in spec order. */
@@ -63,7 +180,14 @@ public final class ExternalListeners {
     }
 
     private static String serviceType(ListenerSpec l) {
-        return "nodeport".equals(l.type) ? "NodePort" : "LoadBalancer";
+        switch (l.type) {
+            case "nodeport":
+                return "NodePort";
+            case "loadbalancer":
+                return "LoadBalancer";
+            default:
+                return "ClusterIP";
+        }
     }
 
     /**
@@ -88,6 +212,9 @@ public final class ExternalListeners {
     /** On every Service of an external listener: the operator deletes the ones it no longer renders (scale-in, a listener removed). */
     public static final String LISTENER_LABEL = "capstan.io/external-listener";
 
+    /** On every Service of an external listener: its listener's type, so that a type change is seen. */
+    public static final String TYPE_LABEL = "capstan.io/external-type";
+
     /** The observed external-listener Services that {@code rendered} no longer holds. */
     public static List<Service> stale(List<Service> observed, List<? extends io.fabric8.kubernetes.api.model.HasMetadata> rendered) {
         java.util.Set<String> names = new java.util.HashSet<>();
@@ -96,9 +223,32 @@ public final class ExternalListeners {
                 .filter(s -> !names.contains(s.getMetadata().getName())).toList();
     }
 
+    /** An Ingress or TLSRoute to delete: named as its Service, of a kind ("Ingress", "TLSRoute"). */
+    public record StaleRoute(String kind, String name) {}
+
+    /**
+     * The routes that observed Services say exist (their type label) and {@code rendered} no longer holds: the Service
+     * is gone, or its listener changed type.
+     */
+    public static List<StaleRoute> staleRoutes(List<Service> observed, List<? extends io.fabric8.kubernetes.api.model.HasMetadata> rendered) {
+        Map<String, String> renderedKinds = new java.util.HashMap<>();
+        rendered.stream().filter(r -> r.getKind() != null && (r.getKind().equals("Ingress") || r.getKind().equals("TLSRoute")))
+                .forEach(r -> renderedKinds.put(r.getMetadata().getName(), r.getKind()));
+        List<StaleRoute> out = new ArrayList<>();
+        for (Service s : observed) {
+            String type = s.getMetadata().getLabels() == null ? null : s.getMetadata().getLabels().get(TYPE_LABEL);
+            String kind = "ingress".equals(type) ? "Ingress" : "tlsroute".equals(type) ? "TLSRoute" : null;
+            if (kind != null && !kind.equals(renderedKinds.get(s.getMetadata().getName()))) {
+                out.add(new StaleRoute(kind, s.getMetadata().getName()));
+            }
+        }
+        return out;
+    }
+
     private static Service service(BrokerCluster c, String name, ListenerSpec l, Map<String, String> selector, boolean notReadyToo) {
         io.fabric8.kubernetes.api.model.ObjectMeta meta = DesiredResources.meta(c, name);
         meta.getLabels().put(LISTENER_LABEL, l.name);
+        meta.getLabels().put(TYPE_LABEL, l.type);
         return new ServiceBuilder().withMetadata(meta).withNewSpec()
                 .withType(serviceType(l)).withSelector(selector).withPublishNotReadyAddresses(notReadyToo)
                 .addNewPort().withName(l.name).withProtocol("TCP").withPort(l.port).withTargetPort(new IntOrString(l.port)).endPort()
@@ -115,13 +265,16 @@ public final class ExternalListeners {
         for (ListenerSpec l : of(c)) {
             for (int i = 0; i < brokers; i++) {
                 String key = addressKey(l, i);
-                address(l, find(observed, brokerServiceName(c, l, i))).ifPresent(a -> out.put(key, a + "\n"));
+                address(l, i, find(observed, brokerServiceName(c, l, i))).ifPresent(a -> out.put(key, a + "\n"));
             }
         }
         return out;
     }
 
-    private static Optional<String> address(ListenerSpec l, Optional<Service> service) {
+    private static Optional<String> address(ListenerSpec l, int id, Optional<Service> service) {
+        if (passthrough(l)) {
+            return Optional.of(l.hosts.forBroker(id) + ":" + l.hosts.port);
+        }
         if ("nodeport".equals(l.type)) {
             return service.flatMap(s -> nodePort(s, l)).map(port -> (l.advertisedHost == null ? "" : l.advertisedHost) + ":" + port);
         }
@@ -145,7 +298,9 @@ public final class ExternalListeners {
             s.name = l.name;
             s.type = l.type;
             Optional<Service> bootstrap = find(observed, bootstrapServiceName(c, l));
-            if ("nodeport".equals(l.type)) {
+            if (passthrough(l)) {
+                s.bootstrapServers = l.hosts.bootstrap + ":" + l.hosts.port;
+            } else if ("nodeport".equals(l.type)) {
                 Optional<Integer> port = bootstrap.flatMap(b -> nodePort(b, l));
                 TreeSet<String> hosts = new TreeSet<>();
                 if (l.advertisedHost != null) {

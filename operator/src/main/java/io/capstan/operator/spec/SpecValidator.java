@@ -88,10 +88,48 @@ public final class SpecValidator {
     /** Ports the brokers use themselves: replication (with spec.listeners) and the admin port. */
     public static final Set<Integer> RESERVED_PORTS = Set.of(9091, 9644);
 
+    /**
+     * An ingress or tlsroute listener's host names: a proxy routes by host name alone, so each must name one broker
+     * (or the bootstrap) of one listener; overrides are keyed by broker id.
+     */
+    private static void passthroughHosts(BrokerClusterSpec spec, BrokerClusterSpec.ListenerSpec l, String field,
+                                         java.util.Map<String, String> seen, List<SpecProblem> problems) {
+        if (l.hosts == null || l.hosts.bootstrap == null || l.hosts.broker == null
+                || !("ingress".equals(l.type) || "tlsroute".equals(l.type))) {
+            return;
+        }
+        if (l.hosts.overrides != null) {
+            for (String id : l.hosts.overrides.keySet()) {
+                if (!id.matches("0|[1-9][0-9]{0,8}")) {
+                    problems.add(new SpecProblem(field + ".hosts.overrides", "has key " + id + ", which is not a broker id (0, 1, ...)"));
+                }
+            }
+        }
+        java.util.Map<String, String> names = new java.util.LinkedHashMap<>();
+        names.put(l.hosts.bootstrap, "the bootstrap");
+        int brokers = spec.replicas == null ? 0 : spec.replicas;
+        for (int id = 0; id < brokers; id++) {
+            String host = l.hosts.forBroker(id);
+            String previous = names.putIfAbsent(host, "broker " + id);
+            if (previous != null) {
+                problems.add(new SpecProblem(field + ".hosts", "gives " + host + " to both " + previous + " and broker " + id
+                        + "; a proxy routing by host name could not tell them apart"));
+            }
+        }
+        names.forEach((host, what) -> {
+            String other = seen.putIfAbsent(host, l.name);
+            if (other != null && !other.equals(l.name)) {
+                problems.add(new SpecProblem(field + ".hosts", "gives " + host + " to " + what + ", as listener " + other
+                        + " does; give each listener its own host names"));
+            }
+        });
+    }
+
     private static void listeners(BrokerClusterSpec spec, List<SpecProblem> problems) {
         if (spec.listeners != null) {
             Set<String> names = new java.util.HashSet<>();
             Set<Integer> ports = new java.util.HashSet<>();
+            java.util.Map<String, String> hosts = new java.util.HashMap<>();
             for (int i = 0; i < spec.listeners.size(); i++) {
                 BrokerClusterSpec.ListenerSpec l = spec.listeners.get(i);
                 String field = "spec.listeners[" + i + "]";
@@ -103,6 +141,7 @@ public final class SpecValidator {
                     problems.add(new SpecProblem(field + ".port", RESERVED_PORTS.contains(l.port)
                             ? "is " + l.port + ", which the brokers use (9091 replication, 9644 admin); choose another" : "another listener also uses " + l.port));
                 }
+                passthroughHosts(spec, l, field, hosts, problems);
             }
         }
         if (spec.certificates != null) {

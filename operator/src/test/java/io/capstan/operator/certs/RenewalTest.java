@@ -117,4 +117,17 @@ class RenewalTest {
         assertThat(Renewal.nextDue(List.of(leaf, ca.certificate()), ca.certificate(), POLICY))
                 .isEqualTo(leaf.getNotAfter().toInstant().minus(POLICY.renewBefore()));
     }
+
+    @Test
+    void aLeafNamingOtherIpAddressesIsIssuedAgainAndTheSameAddressesWrittenDifferentlyAreTheSame() {
+        CertificateAuthority ca = ca(T0, POLICY.caValidity());
+        Renewal.Wanted withIps = new Renewal.Wanted(BROKER, WANTED.dnsNames(), Set.of("10.1.0.7", Renewal.canonicalIp("2001:db8::1")));
+        X509Certificate leaf = ca.issue(new CertificateAuthority.Request(BROKER.getName(), List.copyOf(WANTED.dnsNames()),
+                List.of("10.1.0.7", "2001:db8:0:0:0:0:0:1"), T0.minusSeconds(60), T0.plus(POLICY.validity()))).certificate();
+        assertThat(Renewal.leaf(leaf, withIps, ca.certificate(), T0, POLICY)).isEmpty();
+        Renewal.Wanted moved = new Renewal.Wanted(BROKER, WANTED.dnsNames(), Set.of("10.1.0.8"));
+        assertThat(Renewal.leaf(leaf, moved, ca.certificate(), T0, POLICY)).hasValueSatisfying(why -> assertThat(why)
+                .isEqualTo("it names the addresses [10.1.0.7, 2001:db8:0:0:0:0:0:1], not [10.1.0.8]"));
+        assertThat(Renewal.leaf(leaf, WANTED, ca.certificate(), T0, POLICY)).as("no addresses wanted any more").isPresent();
+    }
 }

@@ -3,16 +3,12 @@ package io.capstan.e2e.k8s.kubelet;
 import io.fabric8.kubernetes.api.model.LoadBalancerIngressBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -91,7 +87,7 @@ public final class ServiceProxy implements AutoCloseable {
             if (wanted.contains(address)) {
                 return false;
             }
-            closeQuietly(listening.get(address).socket());
+            Splice.closeQuietly(listening.get(address).socket());
             return true;
         });
     }
@@ -148,72 +144,30 @@ public final class ServiceProxy implements AutoCloseable {
         List<InetSocketAddress> endpoints = readyEndpoints(l);
         if (endpoints.isEmpty()) {
             log.info("no ready endpoint for Service {}/{}: connection closed", l.namespace(), l.service());
-            closeQuietly(in);
+            Splice.closeQuietly(in);
             return;
         }
         InetSocketAddress target = endpoints.get(ThreadLocalRandom.current().nextInt(endpoints.size()));
         try {
             Socket out = new Socket();
             out.connect(target, 5_000);
-            connections.execute(() -> copy(in, out));
-            copy(out, in);
+            connections.execute(() -> Splice.copy(in, out));
+            Splice.copy(out, in);
         } catch (IOException e) {
             log.info("cannot reach {} for Service {}/{}: {}", target, l.namespace(), l.service(), e.toString());
-            closeQuietly(in);
+            Splice.closeQuietly(in);
         }
     }
 
-    /**
-     * The Service's endpoints, found as the EndpointSlice controller would: its selector's pods with an IP, ready ones
-     * only unless it publishes not-ready addresses, at its target port. Not from EndpointSlices themselves: the API
-     * server refuses loopback endpoint addresses, and the pod runner's pods live on 127.0.x.y.
-     */
     private List<InetSocketAddress> readyEndpoints(Listening l) {
-        Service s = client.services().inNamespace(l.namespace()).withName(l.service()).get();
-        if (s == null || s.getSpec().getSelector() == null || s.getSpec().getSelector().isEmpty()) {
-            return List.of();
-        }
-        boolean notReadyToo = Boolean.TRUE.equals(s.getSpec().getPublishNotReadyAddresses());
-        int port = l.port().getTargetPort() == null || l.port().getTargetPort().getIntVal() == null
-                ? l.port().getPort() : l.port().getTargetPort().getIntVal();
-        List<InetSocketAddress> out = new ArrayList<>();
-        for (Pod pod : client.pods().inNamespace(l.namespace()).withLabels(s.getSpec().getSelector()).list().getItems()) {
-            String ip = pod.getStatus() == null ? null : pod.getStatus().getPodIP();
-            if (ip == null || ip.isEmpty() || pod.getMetadata().getDeletionTimestamp() != null) {
-                continue;
-            }
-            boolean ready = pod.getStatus().getConditions() != null && pod.getStatus().getConditions().stream()
-                    .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
-            if (ready || notReadyToo) {
-                out.add(new InetSocketAddress(ip, port));
-            }
-        }
-        return out;
-    }
-
-    private static void copy(Socket from, Socket to) {
-        try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-            in.transferTo(out);
-        } catch (IOException e) {
-            // either side closed
-        } finally {
-            closeQuietly(from);
-            closeQuietly(to);
-        }
-    }
-
-    private static void closeQuietly(java.io.Closeable c) {
-        try {
-            c.close();
-        } catch (IOException ignored) {
-            // closing
-        }
+        return ServiceEndpoints.of(client, l.namespace(), l.service(), l.port().getPort()).stream()
+                .map(ServiceEndpoints.Endpoint::address).toList();
     }
 
     @Override
     public void close() {
         loop.shutdownNow();
-        listening.values().forEach(l -> closeQuietly(l.socket()));
+        listening.values().forEach(l -> Splice.closeQuietly(l.socket()));
         listening.clear();
         connections.shutdownNow();
     }
