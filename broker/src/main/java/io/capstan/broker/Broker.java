@@ -175,6 +175,7 @@ public final class Broker implements AutoCloseable {
                             config.transactions().abortCheckIntervalMs())));
             metrics.bindTransactions(transactions, logs);
             metrics.bindFetchPurgatory(purgatory);
+            metrics.bindCertificates(config.security().ssl());
             BrokerIdentity identity = new BrokerIdentity(config.nodeId(), config.clusterId(), config.security().listeners(),
                     config.security().interBrokerListener());
             if (cluster.embedded()) {

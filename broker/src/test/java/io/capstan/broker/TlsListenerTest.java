@@ -215,19 +215,34 @@ class TlsListenerTest {
         assertThat(out).as("openssl offering only TLS 1.1").contains("alert protocol version").contains("Cipher is (NONE)");
     }
 
+    /** The served certificate, and the expiry the metrics report (capstan_tls_certificate_expiry_timestamp_seconds), follow a rotation. */
     @Test
     void aNewBrokerCertificateIsServedWithoutARestart() throws Exception {
         start(Map.of("ssl.client.auth", "none"));
         BigInteger before = servedCertificate().getSerialNumber();
+        assertThat(expiryGauge("SSL")).isEqualTo(servedCertificate().getNotAfter().getTime() / 1000.0);
         tls.ca.issue(CertificateAuthority.Request.of("CN=broker-0-renewed,O=capstan", Duration.ofDays(2)).withIps("127.0.0.1"))
                 .writePkcs12(certs.resolve("broker.p12"), "broker", TlsMaterial.PASSWORD.toCharArray());
         Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 assertThat(servedCertificate().getSubjectX500Principal().getName()).isEqualTo("CN=broker-0-renewed,O=capstan"));
         assertThat(servedCertificate().getSerialNumber()).isNotEqualTo(before);
+        assertThat(expiryGauge("SSL")).as("the renewed certificate's expiry, a day later than the first's")
+                .isEqualTo(servedCertificate().getNotAfter().getTime() / 1000.0);
+        assertThat(broker.broker().metrics().registry().scrape().stream()
+                .filter(m -> m.getMetadata().getName().equals("capstan_tls_certificate_expiry_timestamp_seconds"))
+                .flatMap(m -> m.getDataPoints().stream()).map(d -> d.getLabels().get("listener")).toList())
+                .as("only TLS listeners have a certificate").containsExactly("SSL");
         // clients still connect and work over the new certificate
         try (Admin admin = Admin.create(sslClient(null))) {
             admin.createTopics(List.of(new NewTopic("after-rotation", 1, (short) 1))).all().get();
         }
+    }
+
+    private double expiryGauge(String listener) {
+        return broker.broker().metrics().registry().scrape().stream()
+                .filter(m -> m.getMetadata().getName().equals("capstan_tls_certificate_expiry_timestamp_seconds"))
+                .flatMap(m -> ((io.prometheus.metrics.model.snapshots.GaugeSnapshot) m).getDataPoints().stream())
+                .filter(d -> listener.equals(d.getLabels().get("listener"))).mapToDouble(d -> d.getValue()).findFirst().orElseThrow();
     }
 
     private double counter(String name) {

@@ -36,6 +36,23 @@ class HelmChartTest {
         assertThat(withMonitor).contains("kind: ServiceMonitor");
     }
 
+    /** The PrometheusRule carries the rule file's groups unchanged (promtool tests that file), only when asked for. */
+    @Test
+    @SuppressWarnings("unchecked")
+    void thePrometheusRuleCarriesTheTestedRuleFileAndTheLabelsItsPrometheusSelects() throws Exception {
+        assertThat(render()).doesNotContain("kind: PrometheusRule");
+        String out = new Helm(CHART).template().withName("capstan").withNamespace("capstan-system").withKubeVersion("1.31.0")
+                .set("metrics.prometheusRule.enabled", true).set("metrics.prometheusRule.labels.release", "prometheus").call();
+        String doc = java.util.Arrays.stream(out.split("(?m)^---\\s*$")).filter(d -> d.contains("kind: PrometheusRule")).findFirst().orElseThrow();
+        var yaml = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
+        java.util.Map<String, Object> rule = yaml.readValue(doc, java.util.Map.class);
+        java.util.Map<String, Object> file = yaml.readValue(CHART.resolve("alerts").resolve("capstan-alerts.yaml").toFile(), java.util.Map.class);
+        assertThat(rule.get("spec")).isEqualTo(file);
+        assertThat(((java.util.Map<String, Object>) rule.get("metadata")).get("labels")).asInstanceOf(
+                org.assertj.core.api.InstanceOfAssertFactories.MAP).containsEntry("release", "prometheus");
+        assertThat((java.util.List<Object>) file.get("groups")).hasSize(2);
+    }
+
     @Test
     void namespacedModeGrantsRolesInTheWatchedNamespacesAndNothingClusterWideButTwoCrdReads() {
         String out = new Helm(CHART).template().withName("capstan").withNamespace("capstan-system").withKubeVersion("1.31.0")

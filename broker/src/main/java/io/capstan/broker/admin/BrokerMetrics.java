@@ -103,6 +103,8 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
                 .callback(cb -> cb.call(logs.pendingWrites().pauses())).register(registry);
         GaugeWithCallback.builder().name("capstan_disk_free_bytes").help("Usable bytes on the data volume").unit(Unit.BYTES)
                 .callback(cb -> cb.call(logs.diskGuard().freeBytes())).register(registry);
+        GaugeWithCallback.builder().name("capstan_disk_total_bytes").help("Size of the data volume").unit(Unit.BYTES)
+                .callback(cb -> cb.call(logs.diskGuard().totalBytes())).register(registry);
         GaugeWithCallback.builder().name("capstan_disk_full").help("1 while produce is refused for lack of disk space")
                 .callback(cb -> cb.call(logs.diskGuard().full() ? 1 : 0)).register(registry);
         bindCleaner(logs.cleanerStats());
@@ -179,6 +181,25 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
         var record = view.topic(topic);
         String setting = record == null || record.configs() == null ? null : record.configs().get("min.insync.replicas");
         return setting == null ? fallback.getAsInt() : Integer.parseInt(setting);
+    }
+
+    /**
+     * When each TLS listener's certificate expires (the earliest leaf in its key store, read at each scrape, so a
+     * rotated file shows at once); a listener whose store cannot be read reports nothing, and the broker logs why.
+     */
+    public void bindCertificates(java.util.Map<String, io.capstan.config.SslSettings> tlsListeners) {
+        if (tlsListeners.isEmpty()) {
+            return;
+        }
+        GaugeWithCallback.builder().name("capstan_tls_certificate_expiry_timestamp_seconds")
+                .help("When the certificate this listener serves expires (Unix time)").labelNames("listener")
+                .callback(cb -> tlsListeners.forEach((listener, ssl) -> {
+                    try {
+                        cb.call(io.capstan.broker.security.KeyMaterial.earliestLeafExpiryMs(ssl) / 1000.0, listener);
+                    } catch (java.io.IOException | java.security.GeneralSecurityException e) {
+                        // the listener's own reload reports unreadable material
+                    }
+                })).register(registry);
     }
 
     /** The log cleaner (compacted topics), after Kafka's kafka.log:type=LogCleaner and LogCleanerManager metrics. */

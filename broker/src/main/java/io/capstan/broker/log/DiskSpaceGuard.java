@@ -17,6 +17,7 @@ public final class DiskSpaceGuard {
     private final FileStore fileStore;
     private final long minFreeBytes;
     private volatile long freeBytes = Long.MAX_VALUE;
+    private volatile long totalBytes;
     private volatile boolean full;
 
     DiskSpaceGuard(Path dir, long minFreeBytes) {
@@ -32,6 +33,7 @@ public final class DiskSpaceGuard {
     void refresh() {
         try {
             freeBytes = fileStore.getUsableSpace();
+            totalBytes = fileStore.getTotalSpace();
         } catch (IOException e) {
             return;
         }
@@ -49,4 +51,5 @@ public final class DiskSpaceGuard {
 
     public boolean full() { return full; }
     public long freeBytes() { return freeBytes; }
+    public long totalBytes() { return totalBytes; }
 }

@@ -37,17 +37,33 @@ public final class KeyMaterial {
     private KeyMaterial() {}
 
     public static KeyManagerFactory keyManagers(SslSettings s) throws IOException, GeneralSecurityException {
-        KeyStore store;
-        char[] keyPassword = s.keyPassword().toCharArray();
-        if (s.keystoreType().equals("PEM")) {
-            store = pemKeyStore(Path.of(s.keystoreLocation()), s.keyPassword());
-            keyPassword = new char[0];
-        } else {
-            store = load(s.keystoreType(), s.keystoreLocation(), s.keystorePassword());
-        }
         KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(store, keyPassword);
+        kmf.init(keyStore(s), s.keystoreType().equals("PEM") ? new char[0] : s.keyPassword().toCharArray());
         return kmf;
+    }
+
+    /**
+     * When the first of the key store's own certificates (the leaf of each key entry's chain) expires, in epoch
+     * milliseconds: what a certificate-expiry alert watches.
+     */
+    public static long earliestLeafExpiryMs(SslSettings s) throws IOException, GeneralSecurityException {
+        KeyStore store = keyStore(s);
+        long earliest = Long.MAX_VALUE;
+        for (String alias : java.util.Collections.list(store.aliases())) {
+            Certificate[] chain = store.getCertificateChain(alias);
+            if (chain != null && chain.length > 0 && chain[0] instanceof java.security.cert.X509Certificate leaf) {
+                earliest = Math.min(earliest, leaf.getNotAfter().getTime());
+            }
+        }
+        if (earliest == Long.MAX_VALUE) {
+            throw new GeneralSecurityException("no key entry with a certificate in " + s.keystoreLocation());
+        }
+        return earliest;
+    }
+
+    private static KeyStore keyStore(SslSettings s) throws IOException, GeneralSecurityException {
+        return s.keystoreType().equals("PEM") ? pemKeyStore(Path.of(s.keystoreLocation()), s.keyPassword())
+                : load(s.keystoreType(), s.keystoreLocation(), s.keystorePassword());
     }
 
     public static TrustManagerFactory trustManagers(SslSettings s) throws IOException, GeneralSecurityException {
