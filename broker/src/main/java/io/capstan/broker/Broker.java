@@ -175,7 +175,10 @@ public final class Broker implements AutoCloseable {
                             config.transactions().abortCheckIntervalMs())));
             metrics.bindTransactions(transactions, logs);
             metrics.bindFetchPurgatory(purgatory);
-            metrics.bindCertificates(config.security().ssl());
+            java.util.Map<String, java.util.concurrent.Callable<Long>> certificateExpiries = new java.util.LinkedHashMap<>();
+            config.security().ssl().forEach((listener, ssl) ->
+                    certificateExpiries.put(listener, () -> io.capstan.broker.security.KeyMaterial.earliestLeafExpiryMs(ssl)));
+            metrics.bindCertificates(certificateExpiries);
             BrokerIdentity identity = new BrokerIdentity(config.nodeId(), config.clusterId(), config.security().listeners(),
                     config.security().interBrokerListener());
             if (cluster.embedded()) {

@@ -163,7 +163,7 @@ class DashboardQueriesTest {
         metrics.reconciled("error", 1_000_000);
         metrics.action("rollback");
         var out = new java.io.ByteArrayOutputStream();
-        new io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter(false).write(out, registry.scrape());
+        io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter.create().write(out, registry.scrape());
         String exposition = out.toString(java.nio.charset.StandardCharsets.UTF_8);
         Set<String> alerted = alertMetrics("capstan-operator");
         assertThat(alerted).isNotEmpty();

@@ -38,4 +38,38 @@ class OperatorMetricsTest {
                 .contains("capstan_controller_failovers_total{cluster=\"ns/b\"} 0.0")
                 .contains("capstan_controller_passes_total{cluster=\"ns/a\"} 40.0");
     }
+
+    @Test
+    void eachClustersRolloutPhaseAndCanaryStepAreGaugesUntilTheClusterIsGone() throws Exception {
+        OperatorMetrics metrics = new OperatorMetrics(new PrometheusRegistry());
+        metrics.rollout("shop", "orders", "Canary", 0);
+        metrics.rollout("shop", "orders", "Paused", 1);
+        metrics.rollout("shop", "stock", "Complete", null);
+        metrics.rollout("shop", "fresh", null, null);
+        String text = scrape(metrics);
+        assertThat(text).contains("capstan_operator_rollout_phase{cluster=\"orders\",namespace=\"shop\",phase=\"Paused\"} 1.0")
+                .doesNotContain("phase=\"Canary\"")
+                .contains("capstan_operator_rollout_phase{cluster=\"stock\",namespace=\"shop\",phase=\"Complete\"} 1.0")
+                .contains("capstan_operator_canary_step{cluster=\"orders\",namespace=\"shop\"} 1.0")
+                .doesNotContain("capstan_operator_canary_step{cluster=\"stock\"").doesNotContain("cluster=\"fresh\"");
+        metrics.forget("shop", "orders");
+        assertThat(scrape(metrics)).doesNotContain("cluster=\"orders\"").contains("cluster=\"stock\"");
+    }
+
+    @Test
+    void eachStepOfAPassIsTimedFromTheEndOfTheOneBefore() throws Exception {
+        OperatorMetrics metrics = new OperatorMetrics(new PrometheusRegistry());
+        long start = System.nanoTime();
+        long next = metrics.step("observe", start);
+        assertThat(next).isGreaterThanOrEqualTo(start);
+        metrics.step("apply", next);
+        assertThat(scrape(metrics)).contains("capstan_operator_reconcile_step_seconds_count{step=\"observe\"} 1")
+                .contains("capstan_operator_reconcile_step_seconds_count{step=\"apply\"} 1");
+    }
+
+    private static String scrape(OperatorMetrics metrics) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrometheusTextFormatWriter.create().write(out, metrics.registry().scrape());
+        return out.toString(StandardCharsets.UTF_8);
+    }
 }

@@ -120,6 +120,16 @@ class ReconcilerMockServerTest {
         return client.resource(done).updateStatus();
     }
 
+    private String exposition() {
+        try {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter.create().write(out, metrics.registry().scrape());
+            return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     /** As the StatefulSet controller reports it: it has seen the current spec. */
     private static long observed(StatefulSet sts) {
         return sts.getMetadata().getGeneration() == null ? 0 : sts.getMetadata().getGeneration();
@@ -612,6 +622,10 @@ class ReconcilerMockServerTest {
         assertThat(podNames()).as("the canary step holds").containsExactly("orders-0", "orders-1", "orders-2");
         assertThat(paused.getStatus().rollout.phase).isEqualTo(io.capstan.operator.api.BrokerClusterStatus.Phase.Paused);
         assertThat(paused.getStatus().rollout.message).isEqualTo("step 2: paused until spec.rollout.approve is set to 2 or 0.2.0");
+        assertThat(exposition()).as("the operator's metrics say where the rollout stands")
+                .contains("capstan_operator_rollout_phase{cluster=\"orders\",namespace=\"shop\",phase=\"Paused\"} 1.0")
+                .doesNotContain("phase=\"Canary\"")
+                .contains("capstan_operator_canary_step{cluster=\"orders\",namespace=\"shop\"} " + paused.getStatus().rollout.step + ".0");
         controllerStatus.run();
         reconcile();
         assertThat(podNames()).as("still held without approval").hasSize(3);
@@ -622,6 +636,11 @@ class ReconcilerMockServerTest {
         controllerStatus.run();
         BrokerCluster promoting = reconcile();
         assertThat(promoting.getStatus().rollout.phase).isEqualTo(io.capstan.operator.api.BrokerClusterStatus.Phase.Promoting);
+        assertThat(exposition()).contains("capstan_operator_rollout_phase{cluster=\"orders\",namespace=\"shop\",phase=\"Promoting\"} 1.0");
+        for (String step : java.util.List.of("observe", "plan", "certificates", "apply", "volumes", "node_loss", "rollout", "status")) {
+            assertThat(exposition()).as("each pass times its " + step + " step").containsPattern(
+                    "capstan_operator_reconcile_step_seconds_count\\{step=\"" + step + "\"\\} [1-9]");
+        }
         assertThat(podNames()).as("approved: the rest follow, highest first").containsExactly("orders-0", "orders-2");
     }
 

@@ -21,6 +21,11 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
     private final Histogram requestLatency = Histogram.builder().name("capstan_request_latency_seconds")
             .help("Time from a request's arrival to its response being queued, by API").unit(Unit.SECONDS)
             .classicOnly().classicExponentialUpperBounds(0.0001, 2, 18).labelNames("api").register(registry);
+    private final Histogram requestPhases = Histogram.builder().name("capstan_request_phase_seconds")
+            .help("Where a request's time went, by API: local (decoding and handling it on the network thread), remote"
+                    + " (waiting for the log, replicas or a parked fetch), response_queue (answered, behind earlier requests of its"
+                    + " connection); Kafka's LocalTimeMs, RemoteTimeMs and ResponseQueueTimeMs").unit(Unit.SECONDS)
+            .classicOnly().classicExponentialUpperBounds(0.00001, 2, 20).labelNames("api", "phase").register(registry);
     private final Counter bytesIn = Counter.builder().name("capstan_network_received_bytes_total")
             .help("Request bytes received").unit(Unit.BYTES).register(registry);
     private final Counter bytesOut = Counter.builder().name("capstan_network_sent_bytes_total")
@@ -184,20 +189,20 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
     }
 
     /**
-     * When each TLS listener's certificate expires (the earliest leaf in its key store, read at each scrape, so a
-     * rotated file shows at once); a listener whose store cannot be read reports nothing, and the broker logs why.
+     * When each TLS listener's certificate expires, in epoch milliseconds, as {@code expiryMs} reads it (at each scrape,
+     * so a rotated file shows at once); a listener whose store cannot be read reports nothing (its own reload logs why).
      */
-    public void bindCertificates(java.util.Map<String, io.capstan.config.SslSettings> tlsListeners) {
-        if (tlsListeners.isEmpty()) {
+    public void bindCertificates(java.util.Map<String, java.util.concurrent.Callable<Long>> expiryMs) {
+        if (expiryMs.isEmpty()) {
             return;
         }
         GaugeWithCallback.builder().name("capstan_tls_certificate_expiry_timestamp_seconds")
                 .help("When the certificate this listener serves expires (Unix time)").labelNames("listener")
-                .callback(cb -> tlsListeners.forEach((listener, ssl) -> {
+                .callback(cb -> expiryMs.forEach((listener, expiry) -> {
                     try {
-                        cb.call(io.capstan.broker.security.KeyMaterial.earliestLeafExpiryMs(ssl) / 1000.0, listener);
-                    } catch (java.io.IOException | java.security.GeneralSecurityException e) {
-                        // the listener's own reload reports unreadable material
+                        cb.call(expiry.call() / 1000.0, listener);
+                    } catch (Exception unreadable) {
+                        // reported by the listener's reload
                     }
                 })).register(registry);
     }
@@ -324,9 +329,13 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
     }
 
     @Override
-    public void request(ApiKeys api, long latencyNanos, int requestBytes, int responseBytes) {
+    public void request(ApiKeys api, long totalNanos, long localNanos, long remoteNanos, long responseQueueNanos,
+                        int requestBytes, int responseBytes) {
         requests.labelValues(api.name).inc();
-        requestLatency.labelValues(api.name).observe(latencyNanos / 1e9);
+        requestLatency.labelValues(api.name).observe(totalNanos / 1e9);
+        requestPhases.labelValues(api.name, "local").observe(localNanos / 1e9);
+        requestPhases.labelValues(api.name, "remote").observe(remoteNanos / 1e9);
+        requestPhases.labelValues(api.name, "response_queue").observe(responseQueueNanos / 1e9);
         bytesIn.inc(requestBytes);
         bytesOut.inc(responseBytes);
     }

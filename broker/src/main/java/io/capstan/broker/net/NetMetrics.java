@@ -8,7 +8,12 @@ public interface NetMetrics {
 
     void connectionClosed();
 
-    void request(ApiKeys api, long latencyNanos, int requestBytes, int responseBytes);
+    /**
+     * A request was answered after {@code totalNanos}: {@code localNanos} decoding and handling it on the event loop,
+     * {@code remoteNanos} waiting for its answer (the log, replicas, a parked fetch), {@code responseQueueNanos} answered
+     * but behind earlier requests of its connection.
+     */
+    void request(ApiKeys api, long totalNanos, long localNanos, long remoteNanos, long responseQueueNanos, int requestBytes, int responseBytes);
 
     void rejectedFrame(String reason);
 
@@ -33,7 +38,8 @@ public interface NetMetrics {
     NetMetrics NONE = new NetMetrics() {
         @Override public void connectionOpened() { }
         @Override public void connectionClosed() { }
-        @Override public void request(ApiKeys api, long latencyNanos, int requestBytes, int responseBytes) { }
+        @Override public void request(ApiKeys api, long totalNanos, long localNanos, long remoteNanos, long responseQueueNanos,
+                                      int requestBytes, int responseBytes) { }
         @Override public void rejectedFrame(String reason) { }
         @Override public void closedByBroker(String setting) { }
         @Override public void authenticationFailed(String listener, String stage) { }

@@ -71,7 +71,10 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
 
     /** One request's place in the response order. */
     private static final class Slot {
-        final long startNanos = System.nanoTime();
+        /** When its frame was read, before decoding. */
+        long startNanos;
+        /** When its response was ready (encoded, or none), before waiting for the requests ahead of it. */
+        long readyNanos;
         ApiKeys api;
         int requestBytes;
         /** Event-loop time spent decoding and handling the request: what request_percentage quotas count. */
@@ -188,7 +191,7 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
             if (api.key() == ApiKeys.API_VERSIONS) {
                 // KIP-511: answer in v0 with our ranges so the client can retry with a version we speak
                 int correlationId = frame.getInt(frame.readerIndex() + 4);
-                Slot slot = enqueue(api.key(), size);
+                Slot slot = enqueue(api.key(), size, began);
                 complete(slot, ResponseEncoder.encode(ctx.alloc(), correlationId, (short) 0,
                         ApiVersionsHandler.unsupportedVersion(registry), (short) 0));
                 return;
@@ -208,7 +211,7 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
             reject("malformed " + api.key() + " v" + version + " request: " + e.getMessage());
             return;
         }
-        Slot slot = enqueue(api.key(), size);
+        Slot slot = enqueue(api.key(), size, began);
         if (sasl != null && (api.key() == ApiKeys.SASL_HANDSHAKE || api.key() == ApiKeys.SASL_AUTHENTICATE)) {
             authenticate(slot, header, request);
             return;
@@ -294,8 +297,9 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
         resumeIfIdle();
     }
 
-    private Slot enqueue(ApiKeys api, int size) {
+    private Slot enqueue(ApiKeys api, int size, long began) {
         Slot slot = new Slot();
+        slot.startNanos = began;
         slot.api = api;
         slot.requestBytes = size;
         inFlight.add(slot);
@@ -342,14 +346,18 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     }
 
     private void complete(Slot slot, ByteBuf response) {
+        slot.readyNanos = System.nanoTime();
         slot.response = response;
         slot.done = true;
         boolean wrote = false;
         while (!inFlight.isEmpty() && inFlight.peek().done) {
             Slot head = inFlight.poll();
-            long nanos = System.nanoTime() - head.startNanos;
+            long now = System.nanoTime();
             int responseBytes = head.response == null ? 0 : head.response.readableBytes();
-            metrics.request(head.api, nanos, head.requestBytes, responseBytes);
+            // Kafka's request phases: local (this thread decoding and handling), remote (waiting for the log, replicas or
+            // a parked fetch), response queue (answered, waiting behind earlier requests of the connection)
+            long remote = Math.max(0, head.readyNanos - head.startNanos - head.threadNanos);
+            metrics.request(head.api, now - head.startNanos, head.threadNanos, remote, now - head.readyNanos, head.requestBytes, responseBytes);
             if (head.response != null) {
                 ctx.write(head.response, ctx.voidPromise());
                 wrote = true;

@@ -166,6 +166,7 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
             controllers.stop(cluster);
         }
         deleteNodeReaderBinding(cluster);
+        metrics.forget(cluster.getMetadata().getNamespace(), cluster.getMetadata().getName());
         log.info("{}/{}: deleted; its objects go with it (owner references)", cluster.getMetadata().getNamespace(), cluster.getMetadata().getName());
         return DeleteControl.defaultDelete();
     }
@@ -265,31 +266,42 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
             controllers.ensure(cluster);
         }
         // observe once: what runs now is what the steps decide on and what the status reports
+        long step = System.nanoTime();
         ObservedCluster observed = observer.observe(cluster);
+        step = metrics.step("observe", step);
         Integer balancedFor = status.shards == null ? null : status.shards.balancedFor;
         status.shards = StatusFunction.shardHealth(observed.shards(), balancedFor);
         ScalePlan.Decision scale = scale(observed, balancedFor, name);
         BrokerClusterSpec running = rolledBack ? status.lastStableSpec : cluster.getSpec();
         VolumePlan.Decision volumePlan = io.capstan.operator.storage.Volumes.plan(running, observed.statefulSet(), observed.claims());
         Rendered rendered = render(observed, scale, rolledBack, volumePlan.template());
+        step = metrics.step("plan", step);
         adminToken.ensure(cluster); // before the brokers: a pod cannot start without the Secrets it mounts
         if (DesiredResources.secured(cluster)) {
             int brokers = Math.max(scale.statefulSetReplicas(), observed.runningBrokers());
             certificates.ensure(cluster, brokers, ExternalListeners.certificateNames(cluster, brokers, observed.services(), observed.pods()),
                     java.time.Instant.ofEpochMilli(observed.nowMs()));
         }
+        step = metrics.step("certificates", step);
         Optional<String> routesProblem = apply(observed, rendered, name);
+        step = metrics.step("apply", step);
         volumePlan = volumes.resize(observed.namespace(), volumePlan, (claim, size) -> {
             log.info("{}: growing volume {} to {}", name, claim, size);
             metrics.action("volume_resize");
             events.normal(cluster, "ResizingVolume", "growing " + claim + " to " + size + " (spec.storage.size)");
         });
+        step = metrics.step("volumes", step);
         replaceBrokersOnLostNodes(observed, status, generation, name);
+        step = metrics.step("node_loss", step);
         RollingRestart.Decision rollout = new RolloutStep(client, safety, metrics, events).next(observed, rendered.templateHash(), rolledBack);
+        step = metrics.step("rollout", step);
         // the rollout step may have rolled back in this very pass
         StatusFunction.settle(status, observed, scale, volumePlan, rollout, rolledBack(status, generation));
         routesProblem.ifPresent(problem -> StatusFunction.routesUnavailable(status, cluster, problem, generation));
         raiseClusterVersion(observed, status, StatusFunction.settled(observed, rollout) && !rolledBack(status, generation), name);
+        metrics.step("status", step);
+        metrics.rollout(observed.namespace(), observed.name(), status.rollout == null || status.rollout.phase == null ? null
+                : status.rollout.phase.name(), status.rollout == null ? null : status.rollout.step);
         return cluster;
     }
 

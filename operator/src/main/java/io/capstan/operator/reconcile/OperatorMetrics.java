@@ -12,6 +12,12 @@ public final class OperatorMetrics {
     private final Histogram duration;
     private final Counter actions;
     private final Histogram apiCalls;
+    private final Histogram steps;
+    /** Each cluster's ({@code namespace/name}) rollout phase and canary step as its last pass left them. */
+    private final java.util.Map<String, Rollout> rollouts = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** A cluster's rollout as a pass left it: its phase (null: none yet) and canary step (null: none). */
+    private record Rollout(String namespace, String cluster, String phase, Integer step) {}
 
     public OperatorMetrics(PrometheusRegistry registry) {
         this.registry = registry;
@@ -24,6 +30,42 @@ public final class OperatorMetrics {
         apiCalls = Histogram.builder().name("capstan_operator_reconcile_api_calls")
                 .help("API-server requests one reconciliation made itself (informers and watches not counted)")
                 .classicOnly().classicExponentialUpperBounds(1, 2, 10).register(registry);
+        steps = Histogram.builder().name("capstan_operator_reconcile_step_seconds")
+                .help("Time each step of a reconciliation took: observe, plan, certificates, apply, volumes, node_loss, rollout, status")
+                .unit(Unit.SECONDS).classicOnly().classicExponentialUpperBounds(0.0001, 2, 18).labelNames("step").register(registry);
+        io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("capstan_operator_rollout_phase")
+                .help("1 for the phase each cluster's rollout is in (Canary, Paused, Promoting, Complete, RolledBack)")
+                .labelNames("namespace", "cluster", "phase")
+                .callback(cb -> rollouts.values().forEach(r -> {
+                    if (r.phase() != null) {
+                        cb.call(1, r.namespace(), r.cluster(), r.phase());
+                    }
+                })).register(registry);
+        io.prometheus.metrics.core.metrics.GaugeWithCallback.builder().name("capstan_operator_canary_step")
+                .help("The canary step each cluster's rollout is at (spec.rollout.canary.steps index; absent without a canary)")
+                .labelNames("namespace", "cluster")
+                .callback(cb -> rollouts.values().forEach(r -> {
+                    if (r.step() != null) {
+                        cb.call(r.step(), r.namespace(), r.cluster());
+                    }
+                })).register(registry);
+    }
+
+    /** A step of a pass began at {@code startNanos} and ended now; returns now, the next step's start. */
+    public long step(String step, long startNanos) {
+        long now = System.nanoTime();
+        steps.labelValues(step).observe((now - startNanos) / 1e9);
+        return now;
+    }
+
+    /** Where a cluster's rollout stands after a pass. */
+    public void rollout(String namespace, String cluster, String phase, Integer step) {
+        rollouts.put(namespace + "/" + cluster, new Rollout(namespace, cluster, phase, step));
+    }
+
+    /** The cluster is gone: its rollout series go too. */
+    public void forget(String namespace, String cluster) {
+        rollouts.remove(namespace + "/" + cluster);
     }
 
     /**
