@@ -3,8 +3,6 @@ package io.capstan.broker.net;
 import io.capstan.broker.kafka.RequestFrame;
 import io.netty.buffer.ByteBuf;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.List;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 
@@ -16,8 +14,13 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
 final class FrameReader extends ByteBufferAccessor implements RequestFrame {
     private final ByteBuf frame;
     private final boolean contiguous;
-    private final List<MemoryRecords> parsed = new ArrayList<>(1);
-    private final List<Integer> positions = new ArrayList<>(1);
+    /**
+     * The record sets read and where each began, in reading order: none for most requests (fetch, metadata,
+     * heartbeats), so nothing is allocated until the first; one per partition of a produce request.
+     */
+    private MemoryRecords[] parsed;
+    private int[] positions;
+    private int count;
 
     private FrameReader(ByteBuf frame, ByteBuffer view, boolean contiguous) {
         super(view);
@@ -35,8 +38,16 @@ final class FrameReader extends ByteBufferAccessor implements RequestFrame {
         int position = buffer().position();
         MemoryRecords records = super.readRecords(length);
         if (records != null) {
-            parsed.add(records);
-            positions.add(position);
+            if (parsed == null) {
+                parsed = new MemoryRecords[1];
+                positions = new int[1];
+            } else if (count == parsed.length) {
+                parsed = java.util.Arrays.copyOf(parsed, count * 2);
+                positions = java.util.Arrays.copyOf(positions, count * 2);
+            }
+            parsed[count] = records;
+            positions[count] = position;
+            count++;
         }
         return records;
     }
@@ -44,9 +55,9 @@ final class FrameReader extends ByteBufferAccessor implements RequestFrame {
     @Override
     public ByteBuf retain(MemoryRecords records) {
         int length = records.sizeInBytes();
-        for (int i = 0; contiguous && i < parsed.size(); i++) {
-            if (parsed.get(i) == records) {
-                return frame.retainedSlice(frame.readerIndex() + positions.get(i), length);
+        for (int i = 0; contiguous && i < count; i++) {
+            if (parsed[i] == records) {
+                return frame.retainedSlice(frame.readerIndex() + positions[i], length);
             }
         }
         ByteBuf copy = frame.alloc().directBuffer(length, length);
