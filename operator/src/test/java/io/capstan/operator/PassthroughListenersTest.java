@@ -200,6 +200,15 @@ class PassthroughListenersTest {
                         + " could not tell them apart");
 
         c.getSpec().listeners.get(1).hosts.overrides = null;
+        BrokerClusterSpec.Hosts hosts = c.getSpec().listeners.get(1).hosts;
+        c.getSpec().listeners.get(1).hosts = null; // as under an older CRD without the rules
+        c.getSpec().listeners.get(2).gateway = null;
+        assertThat(SpecValidator.validate(c.getSpec())).extracting(SpecProblem::toString).containsExactlyInAnyOrder(
+                "spec.listeners[1].hosts: type ingress needs hosts.bootstrap and hosts.broker with {id} in it",
+                "spec.listeners[2].gateway: type tlsroute needs gateway.name, the Gateway its routes attach to");
+        c.getSpec().listeners.get(1).hosts = hosts;
+        c.getSpec().listeners.get(2).gateway = new BrokerClusterSpec.GatewayRef();
+        c.getSpec().listeners.get(2).gateway.name = "edge";
         c.getSpec().listeners.get(2).hosts.bootstrap = "broker-1.kafka.example.com";
         assertThat(SpecValidator.validate(c.getSpec())).extracting(SpecProblem::toString).containsExactly(
                 "spec.listeners[2].hosts: gives broker-1.kafka.example.com to the bootstrap, as listener ing does; give each listener"

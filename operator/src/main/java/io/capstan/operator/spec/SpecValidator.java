@@ -94,9 +94,16 @@ public final class SpecValidator {
      */
     private static void passthroughHosts(BrokerClusterSpec spec, BrokerClusterSpec.ListenerSpec l, String field,
                                          java.util.Map<String, String> seen, List<SpecProblem> problems) {
-        if (l.hosts == null || l.hosts.bootstrap == null || l.hosts.broker == null
-                || !("ingress".equals(l.type) || "tlsroute".equals(l.type))) {
+        if (!("ingress".equals(l.type) || "tlsroute".equals(l.type))) {
             return;
+        }
+        // the CRD's rules say the same; a cluster applied under an older CRD reaches here without them
+        if (l.hosts == null || l.hosts.bootstrap == null || l.hosts.broker == null || !l.hosts.broker.contains("{id}")) {
+            problems.add(new SpecProblem(field + ".hosts", "type " + l.type + " needs hosts.bootstrap and hosts.broker with {id} in it"));
+            return;
+        }
+        if ("tlsroute".equals(l.type) && (l.gateway == null || l.gateway.name == null)) {
+            problems.add(new SpecProblem(field + ".gateway", "type tlsroute needs gateway.name, the Gateway its routes attach to"));
         }
         if (l.hosts.overrides != null) {
             for (String id : l.hosts.overrides.keySet()) {
