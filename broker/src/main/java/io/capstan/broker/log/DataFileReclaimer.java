@@ -101,6 +101,11 @@ final class DataFileReclaimer {
     }
 
     /** Reclaims every file past the ratio, most dead first; returns the batches moved. */
+    /** Ends the pass under way at its next batch, and every later one at once: the broker is stopping. */
+    void stop() {
+        throttle.stop();
+    }
+
     int runOnce() throws Exception {
         DataFiles files = store.dataFiles();
         if (files == null) {

@@ -152,6 +152,9 @@ public final class DataFiles implements AutoCloseable {
         FileChannel channel = channels.get(active);
         long position = fileEnd;
         try {
+            if (!channel.isOpen()) {
+                channel = reopened(active, channel); // another thread's interrupt closed it
+            }
             for (ByteBuffer batch : unwritten) {
                 while (batch.hasRemaining()) {
                     if (!staging.hasRemaining()) {
@@ -200,10 +203,26 @@ public final class DataFiles implements AutoCloseable {
             unforced.remove(id);
             FileChannel channel = channels.get(id);
             if (channel != null) {
-                channel.force(false);
+                try {
+                    channel.force(false);
+                } catch (java.nio.channels.ClosedByInterruptException e) {
+                    forceAfterInterrupt(id, channel);
+                }
             }
         }
         synced = written;
+    }
+
+    /** As {@link #readAfterInterrupt}: fsync reaches the file's dirty pages through any descriptor of it. */
+    private void forceAfterInterrupt(int id, FileChannel closed) throws IOException {
+        boolean interrupted = Thread.interrupted();
+        try {
+            reopened(id, closed).force(false);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /**
@@ -235,7 +254,13 @@ public final class DataFiles implements AutoCloseable {
                     + LogStore.DAMAGED_ADVICE);
         }
         try {
-            if (!readFully(channel, batch, position)) {
+            boolean whole;
+            try {
+                whole = readFully(channel, batch, position);
+            } catch (java.nio.channels.ClosedByInterruptException e) {
+                whole = readAfterInterrupt(id, channel, batch, position);
+            }
+            if (!whole) {
                 throw new StorageException("data file " + path(id) + " ends before the batch at " + position + " ("
                         + batch.length + " bytes). " + LogStore.DAMAGED_ADVICE);
             }
@@ -247,6 +272,38 @@ public final class DataFiles implements AutoCloseable {
                     + LogStore.DAMAGED_ADVICE);
         }
         return batch;
+    }
+
+    /**
+     * The read again after an interrupt of the reading thread closed the file's channel (the JDK closes a FileChannel for
+     * every thread when one is interrupted in it): the file is reopened, so that one thread's interrupt is not taken for
+     * a failed disk by all the others, and the interrupt is kept for its owner.
+     */
+    private boolean readAfterInterrupt(int id, FileChannel closed, byte[] into, long position) throws IOException {
+        boolean interrupted = Thread.interrupted();
+        try {
+            return readFully(reopened(id, closed), into, position);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** The file's channel once more, opened as before, unless it was replaced or the file deleted meanwhile. */
+    private synchronized FileChannel reopened(int id, FileChannel closed) throws IOException {
+        FileChannel now = channels.get(id);
+        if (now != closed || now == null) {
+            if (now == null) {
+                throw new java.nio.channels.ClosedChannelException();
+            }
+            return now;
+        }
+        FileChannel fresh = id == active
+                ? FileChannel.open(path(id), StandardOpenOption.WRITE, StandardOpenOption.READ)
+                : FileChannel.open(path(id), StandardOpenOption.READ);
+        channels.put(id, fresh);
+        return fresh;
     }
 
     /** Reads {@code into.length} bytes at {@code position}; false when the file ends first. */

@@ -52,6 +52,11 @@ final class LogCompactor {
         this.map = new KeyOffsetMap(dedupeBufferBytes);
     }
 
+    /** Ends the pass under way at its next batch, and every later one at once: the broker is stopping. */
+    void stop() {
+        throttle.stop();
+    }
+
     /** A shard worth looking at, with what decides its turn. */
     private record Candidate(Shard shard, CompactionSettings settings, double dirtyRatio) {}
 
@@ -77,12 +82,16 @@ final class LogCompactor {
         int compacted = 0;
         for (Candidate c : candidates) {
             try {
+                throttle.checkNotStopped();
                 Outcome outcome = clean(c.shard(), c.settings(), nowMs);
                 dirtiest = Math.max(dirtiest, outcome.dirtyRatioAfter());
                 mostOverdue = Math.max(mostOverdue, outcome.overdueMs());
                 if (outcome.compacted()) {
                     compacted++;
                 }
+            } catch (java.util.concurrent.CancellationException stopping) {
+                // as after a failed pass: the parts written are sound on their own, the clean point stays where it was
+                return compacted;
             } catch (Exception e) {
                 stats.failed();
                 log.warn("compacting {} failed, will retry next round: {}", c.shard(), e.toString());

@@ -295,6 +295,8 @@ public final class LogManager implements AutoCloseable {
     private void reclaimDataFilesQuietly() {
         try {
             reclaimDataFiles();
+        } catch (java.util.concurrent.CancellationException stopping) {
+            // the broker is stopping; what the pass moved so far is sound, the rest waits for the next start
         } catch (Exception e) {
             log.warn("reclaiming a data file failed, tried again at the next check: {}", e.toString());
         }
@@ -339,6 +341,16 @@ public final class LogManager implements AutoCloseable {
         diskGuard.refresh();
     }
 
+    private static void awaitQuietly(java.util.concurrent.ExecutorService executor, String what) {
+        try {
+            if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
+                log.warn("the {} thread did not finish its task within 30 s of the stop; stopping without it", what);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     public TopicCatalog catalog() { return catalog; }
     public PendingWrites pendingWrites() { return pending; }
     public ShardReader reader() { return reader; }
@@ -349,8 +361,14 @@ public final class LogManager implements AutoCloseable {
 
     @Override
     public void close() {
-        scheduler.shutdownNow();
-        cleaner.shutdownNow();
+        // no interrupts: one during a FileChannel read or force closes that channel for every thread, and a periodic
+        // WAL sync cut short that way would halt the broker as a failed disk would
+        scheduler.shutdown();
+        cleaner.shutdown();
+        compactor.stop();
+        reclaimer.stop();
+        awaitQuietly(scheduler, "log maintenance");
+        awaitQuietly(cleaner, "log cleaner");
         appender.close();
         catalog.shards().forEach(shard -> shard.tail().clear());
         store.close();

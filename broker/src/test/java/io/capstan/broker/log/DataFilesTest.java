@@ -499,6 +499,61 @@ class DataFilesTest {
         return written;
     }
 
+    @Test
+    void anInterruptedReaderOrSyncerLeavesTheDataFilesUsableForEveryone() throws Exception {
+        Map<Long, byte[]> written = new HashMap<>();
+        try (LogManager logs = open(Map.of("log.flush.policy", "interval", "log.flush.interval.ms", "600000"))) {
+            Shard shard = LogFixture.shardOf(logs);
+            Random random = new Random(5);
+            for (int i = 0; i < 10; i++) {
+                byte[] batch = batch(random, 3_000, -1, 0);
+                written.put(LogFixture.append(logs, shard, batch).baseOffset(), batch);
+            }
+            // an interrupted thread's FileChannel read closes the channel (ClosedByInterruptException) for every thread
+            AtomicReference<Object> outcome = new AtomicReference<>();
+            Thread reader = new Thread(() -> {
+                Thread.currentThread().interrupt();
+                try {
+                    List<byte[]> read = new ArrayList<>();
+                    logs.reader().readCopies(shard, 0, shard.logEnd(), Integer.MAX_VALUE, true, read);
+                    outcome.set(Thread.currentThread().isInterrupted() ? read.size() : "the interrupt was lost");
+                } catch (Throwable t) {
+                    outcome.set(t);
+                }
+            });
+            reader.start();
+            reader.join(30_000);
+            assertThat(outcome.get()).as("the interrupted reader read every batch and kept its interrupt").isEqualTo(10);
+            // writes and other readers go on (no periodic sync within the test: the explicit one below has files to force)
+            for (int i = 0; i < 10; i++) {
+                byte[] batch = batch(random, 3_000, -1, 0);
+                AppendResult r = LogFixture.append(logs, shard, batch);
+                assertThat(r.error()).isEqualTo(Errors.NONE);
+                written.put(r.baseOffset(), batch);
+            }
+            // the same for an fsync by an interrupted thread: it syncs, keeps its interrupt, and the file stays usable
+            AtomicReference<Object> synced = new AtomicReference<>();
+            Thread syncer = new Thread(() -> {
+                Thread.currentThread().interrupt();
+                try {
+                    logs.store().syncWal();
+                    synced.set(Thread.currentThread().isInterrupted());
+                } catch (Throwable t) {
+                    synced.set(t);
+                }
+            });
+            syncer.start();
+            syncer.join(30_000);
+            assertThat(synced.get()).isEqualTo(true);
+            byte[] last = batch(random, 3_000, -1, 0);
+            written.put(LogFixture.append(logs, shard, last).baseOffset(), last);
+            assertEachBatch(logs, shard, written);
+        }
+        try (LogManager logs = open(Map.of())) {
+            assertEachBatch(logs, LogFixture.shardOf(logs), written);
+        }
+    }
+
     private void assertEachBatch(LogManager logs, Shard shard, Map<Long, byte[]> written) {
         List<byte[]> read = new ArrayList<>();
         logs.reader().readCopies(shard, shard.logStartOffset(), shard.logEnd(), Integer.MAX_VALUE, true, read);
