@@ -106,6 +106,7 @@ public final class Broker implements AutoCloseable {
     private io.capstan.broker.txn.MarkerWriter markerWriter;
     private io.capstan.broker.replica.PeerRequests peers;
     private final KafkaServer kafka;
+    private final io.capstan.broker.trace.RequestTracer tracer;
     private final AdminServer admin;
     private final MetadataStore store;
     private final ClusterVersionGate clusterVersion;
@@ -211,11 +212,14 @@ public final class Broker implements AutoCloseable {
             this.authorizer = config.security().authorizerEnabled()
                     ? new AclAuthorizer(acls, config.security().superUsers(), config.security().allowEveryoneIfNoAclFound())
                     : Authorizer.ALLOW_ALL;
+            this.tracer = opened(config.tracing().enabled()
+                    ? new io.capstan.broker.trace.OtlpRequestTracer(config.tracing(), config.nodeId(), config.clusterId())
+                    : io.capstan.broker.trace.RequestTracer.NONE);
             this.kafka = opened(new KafkaServer(ListenerSecurities.of(config.security(), scram), config.socketRequestMaxBytes(),
                     apis(identity), metrics, logs.pendingWrites(), authorizer, () -> current.get().limits(),
                     new ResponseThrottle(new ClientThrottles(quotas, System::currentTimeMillis,
                             config.limits().quotaWindowNum(), config.limits().quotaWindowSizeSeconds() * 1000L)),
-                    new io.capstan.broker.net.ConnectionSteering(this::leaseLapsed)));
+                    new io.capstan.broker.net.ConnectionSteering(this::leaseLapsed), tracer));
             config.security().listeners().forEach(l -> identity.boundTo(l.name(), kafka.port(l.name())));
             join(identity);
         } catch (RuntimeException e) {
@@ -571,6 +575,7 @@ public final class Broker implements AutoCloseable {
     /** Long-poll fetches parked now, counted per shard they wait on (what capstan_fetch_parked reports). */
     public int parkedFetches() { return purgatory.parked(); }
     public BrokerMetrics metrics() { return metrics; }
+    public io.capstan.broker.trace.RequestTracer tracer() { return tracer; }
     public boolean ready() { return ready; }
     /** False once a fatal error stopped this broker from accepting writes. */
     public boolean live() { return live; }
@@ -595,6 +600,7 @@ public final class Broker implements AutoCloseable {
             held.release();
         }
         kafka.close();
+        tracer.close(); // what is queued is sent, for at most 10 s
         controlRequests.shutdownNow();
         if (admin != null) {
             admin.close();

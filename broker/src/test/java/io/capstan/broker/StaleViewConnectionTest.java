@@ -62,7 +62,7 @@ class StaleViewConnectionTest {
         server = new KafkaServer(List.of(new ListenerSecurity(plaintext, null, null, null, null, null)), 1 << 20, registry,
                 NetMetrics.NONE, Backpressure.NONE, Authorizer.ALLOW_ALL, () -> BrokerConfig.defaults().limits(),
                 new ResponseThrottle(new ClientThrottles(quotas, System::currentTimeMillis, 11, 1_000)),
-                new ConnectionSteering(leaseLapsed::get));
+                new ConnectionSteering(leaseLapsed::get), io.capstan.broker.trace.RequestTracer.NONE);
     }
 
     @AfterEach

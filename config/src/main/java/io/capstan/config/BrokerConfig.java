@@ -53,9 +53,21 @@ public record BrokerConfig(
         ConsumerGroups consumerGroups,
         Replication replication,
         Security security,
-        Path adminTokenFile) {
+        Path adminTokenFile,
+        Tracing tracing) {
 
     public enum FlushPolicy { ALWAYS, INTERVAL }
+
+    /**
+     * Request tracing (decision 0032): where spans go over OTLP/HTTP (empty: tracing off), the share of requests traced
+     * at random, and the duration from which a request is always traced. A request whose records carry a sampled W3C
+     * traceparent is traced too.
+     */
+    public record Tracing(String otlpEndpoint, double samplingRatio, long slowRequestMs) {
+        public boolean enabled() {
+            return !otlpEndpoint.isEmpty();
+        }
+    }
 
     /**
      * What one client may hold of the broker, with Kafka's names and defaults: connections in all and per address,
@@ -256,6 +268,9 @@ public record BrokerConfig(
             new Key("replica.fetch.max.bytes", "8388608", "Most bytes a follower fetches per request."),
             new Key("leader.replication.throttled.rate", "9223372036854775807", "Bytes a second this broker sends, as leader, to followers that are not in sync for the replicas a topic's leader.replication.throttled.replicas names (a reassignment's copies); in-sync followers are never throttled. Set it dynamically, as kafka-reassign-partitions --throttle does."),
             new Key("follower.replication.throttled.rate", "9223372036854775807", "Bytes a second this broker fetches, as a follower not in sync, for the replicas a topic's follower.replication.throttled.replicas names. Set it dynamically, as kafka-reassign-partitions --throttle does."),
+            new Key("tracing.otlp.endpoint", "", "OTLP/HTTP traces endpoint (e.g. http://otel-collector:4318/v1/traces) that request spans are exported to; empty: tracing off."),
+            new Key("tracing.sampling.ratio", "0.01", "Share of requests traced at random (0 to 1), besides the slow ones and those whose records carry a sampled W3C traceparent header."),
+            new Key("tracing.slow.request.ms", "1000", "A request that takes at least this long, from its frame read to its response written, is always traced."),
             new Key("replica.alter.log.dirs.io.max.bytes.per.second", "9223372036854775807", "Kafka's throttle on moving replicas between one broker's log directories. A Capstan broker has one data directory, so there are no such moves and the value has no effect; it is accepted (and must be > 0) because kafka-reassign-partitions sets and removes it."));
 
     public BrokerConfig {
@@ -271,6 +286,12 @@ public record BrokerConfig(
         require(tailCacheMaxBytes >= -1, "tail.cache.max.bytes must be >= 0, or -1 for a quarter of the heap, got " + tailCacheMaxBytes);
         require(maxPendingBytes > 0, "queued.max.request.bytes must be > 0");
         require(logSegmentDeleteDelayMs >= 0, "log.segment.delete.delay.ms must be >= 0, got " + logSegmentDeleteDelayMs);
+        require(tracing.samplingRatio() >= 0 && tracing.samplingRatio() <= 1,
+                "tracing.sampling.ratio must be between 0 and 1, got " + tracing.samplingRatio());
+        require(tracing.slowRequestMs() >= 0, "tracing.slow.request.ms must be >= 0, got " + tracing.slowRequestMs());
+        require(tracing.otlpEndpoint().isEmpty() || tracing.otlpEndpoint().matches("https?://[^\\s/]+(/\\S*)?"),
+                "tracing.otlp.endpoint must be an http:// or https:// URL (e.g. http://otel-collector:4318/v1/traces), got '"
+                        + tracing.otlpEndpoint() + "'");
         require(logDataFileReclaimRatio > 0 && logDataFileReclaimRatio <= 1,
                 "log.data.file.reclaim.ratio must be above 0 and at most 1, got " + logDataFileReclaimRatio);
         require(logDataFileBytes >= 65536 && logDataFileBytes <= 1L << 40, "log.data.file.bytes must be 65536 (64 KiB) to 2^40, got " + logDataFileBytes);
@@ -447,7 +468,8 @@ public record BrokerConfig(
                         s.longValue("leader.replication.throttled.rate"),
                         s.longValue("follower.replication.throttled.rate")),
                 security,
-                s.string("admin.token.file").isEmpty() ? null : Path.of(s.string("admin.token.file")));
+                s.string("admin.token.file").isEmpty() ? null : Path.of(s.string("admin.token.file")),
+                new Tracing(s.string("tracing.otlp.endpoint"), s.decimal("tracing.sampling.ratio"), s.longValue("tracing.slow.request.ms")));
     }
 
     public static BrokerConfig defaults() {

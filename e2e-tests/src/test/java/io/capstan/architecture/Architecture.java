@@ -49,6 +49,7 @@ public final class Architecture {
                 .layer("replica").definedBy(broker + ".replica..")
                 .layer("log").definedBy(broker + ".log..")
                 .layer("security").definedBy(broker + ".security..")
+                .layer("trace").definedBy(broker + ".trace..")
                 .whereLayer("admin").mayOnlyBeAccessedByLayers("wiring")
                 .whereLayer("net").mayOnlyBeAccessedByLayers("wiring", "admin")
                 .whereLayer("kafka").mayOnlyBeAccessedByLayers("wiring", "admin", "net")
@@ -56,7 +57,8 @@ public final class Architecture {
                 .whereLayer("replica").mayOnlyBeAccessedByLayers("wiring", "admin", "kafka")
                 .whereLayer("log").mayOnlyBeAccessedByLayers("wiring", "admin", "net", "kafka", "group", "replica")
                 .whereLayer("security").mayOnlyBeAccessedByLayers("wiring", "net", "kafka", "replica")
-                .as("broker packages: net -> kafka -> {group, replica} -> log; security below net, kafka and replica");
+                .whereLayer("trace").mayOnlyBeAccessedByLayers("wiring", "net", "kafka")
+                .as("broker packages: net -> kafka -> {group, replica} -> log; security below net, kafka and replica; trace below net and kafka");
     }
 
     /** No cycles between the packages of a module, whatever the allowed arrows say. */

@@ -170,6 +170,9 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
         io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("capstan_isr_expands_total")
                 .help("ISR changes that added a replica back to a shard this broker leads").callback(cb -> cb.call(replicas.isrExpands()))
                 .register(registry);
+        GaugeWithCallback.builder().name("capstan_produce_awaiting_replication")
+                .help("acks=all produced batches durable on this leader and waiting for the in-sync replicas (Kafka's produce purgatory)")
+                .callback(cb -> cb.call(replicas.awaitingReplication())).register(registry);
     }
 
     private static long count(io.capstan.cluster.view.ClusterView view, java.util.function.Predicate<io.capstan.cluster.metadata.ShardState> which) {

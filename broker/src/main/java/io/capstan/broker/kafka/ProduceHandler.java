@@ -1,6 +1,7 @@
 package io.capstan.broker.kafka;
 
 import io.capstan.broker.log.AppendResult;
+import io.capstan.broker.trace.RequestTrace;
 import io.capstan.broker.log.BatchHeader;
 import io.capstan.broker.log.TxnVerification;
 import io.capstan.broker.log.BatchValidator;
@@ -139,7 +140,18 @@ public final class ProduceHandler implements ApiHandler {
                 int lastOffsetDelta = records.getInt(records.position() + BatchHeader.LAST_OFFSET_DELTA);
                 pending.incrementAndGet();
                 int batchBytes = records.remaining();
+                RequestTrace trace = context.trace();
+                if (trace != null) {
+                    if (trace.parent() == null) {
+                        trace.parent(TraceContextReader.firstRecord(records));
+                    }
+                    trace.handedToLog(System.nanoTime());
+                }
                 java.util.function.Consumer<AppendResult> answer = result -> {
+                    if (trace != null && result.times() != null) {
+                        AppendResult.CommitTimes t = result.times();
+                        trace.logged(t.writeStartNanos(), t.writeEndNanos(), t.syncStartNanos(), t.syncEndNanos());
+                    }
                     boolean written = result.error() == Errors.NONE || result.alreadyWritten();
                     if (result.error() == Errors.NONE && !result.alreadyWritten()) {
                         shard.traffic().produced(batchBytes);
@@ -152,6 +164,9 @@ public final class ProduceHandler implements ApiHandler {
                     long last = result.alreadyWritten() ? result.baseOffset() : result.baseOffset() + lastOffsetDelta;
                     replication.awaitReplicated(shard, last, minInsync, request.timeoutMs())
                             .thenAccept(error -> {
+                                if (trace != null) {
+                                    trace.replicated(System.nanoTime());
+                                }
                                 if (error == Errors.NONE) {
                                     fill(pr, result);
                                 } else {

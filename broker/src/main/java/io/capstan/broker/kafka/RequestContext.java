@@ -1,6 +1,7 @@
 package io.capstan.broker.kafka;
 
 import io.capstan.broker.security.Authorizer;
+import io.capstan.broker.trace.RequestTrace;
 import java.net.SocketAddress;
 import java.util.concurrent.Executor;
 import org.apache.kafka.common.acl.AclOperation;
@@ -12,10 +13,12 @@ import org.apache.kafka.common.security.auth.KafkaPrincipal;
  * Who asked what: the parsed header, the peer (and its address as text, worked out once per connection for ACL host
  * matching), the authenticated principal (ANONYMOUS on a PLAINTEXT listener), the
  * listener the request came in on, what that principal may do, the connection's event loop for work that
- * resumes later, and the frame the request was read from (only while the handler's call runs).
+ * resumes later, the frame the request was read from (only while the handler's call runs), and where the request's
+ * moments are recorded for tracing (null when tracing is off).
  */
 public record RequestContext(RequestHeader header, SocketAddress client, String clientHost, Executor eventLoop,
-                             KafkaPrincipal principal, String listener, Authorizer authorizer, RequestFrame frame) {
+                             KafkaPrincipal principal, String listener, Authorizer authorizer, RequestFrame frame,
+                             RequestTrace trace) {
 
     public short version() {
         return header.apiVersion();

@@ -52,10 +52,10 @@ public final class GroupCommitAppender implements AutoCloseable {
     private record WrittenRound(List<LogCommand> commands, List<AppendResult> results, Map<Shard, Long> ends,
                                 Map<Shard, Long> newLogStarts, Map<Shard, Long> truncatedEnds, Map<Shard, ShardChange> cleaned,
                                 Map<Shard, long[]> txnSpans, Map<Shard, Map<Long, TxnVerification.View>> txnViews, int batches, long bytes,
-                                long writeNanos, List<Integer> unreferencedFiles) {}
+                                long writeStartNanos, long writeNanos, List<Integer> unreferencedFiles) {}
 
     private static final WrittenRound STOP_SYNCER = new WrittenRound(List.of(), List.of(), Map.of(), Map.of(), Map.of(), Map.of(), Map.of(),
-            Map.of(), 0, 0, 0, List.of());
+            Map.of(), 0, 0, 0, 0, List.of());
     private final BatchHeader header = new BatchHeader();
     private final List<LogCommand> round = new ArrayList<>();
     private final List<AppendResult> results = new ArrayList<>();
@@ -327,7 +327,7 @@ public final class GroupCommitAppender implements AutoCloseable {
                 }
             });
             written.add(new WrittenRound(new ArrayList<>(round), new ArrayList<>(results), ends, starts, truncated, cleaned,
-                    spans, views, round.size(), bytes, writeNanos, unreferenced));
+                    spans, views, round.size(), bytes, start, writeNanos, unreferenced));
         } catch (RocksDBException | RuntimeException e) {
             stats.failed();
             rollBack(e);
@@ -382,11 +382,12 @@ public final class GroupCommitAppender implements AutoCloseable {
             fatal.fatal("the WAL fsync failed (" + e.getMessage() + ")", e);
             return;
         }
-        long syncNanos = System.nanoTime() - start;
+        long end = System.nanoTime();
+        long syncNanos = end - start;
         int batches = 0;
         long bytes = 0;
         for (WrittenRound r : syncing) {
-            publish(r);
+            publish(r, new AppendResult.CommitTimes(r.writeStartNanos(), r.writeStartNanos() + r.writeNanos(), start, end));
             batches += r.batches();
             bytes += r.bytes();
         }
@@ -805,7 +806,7 @@ public final class GroupCommitAppender implements AutoCloseable {
         return before.ended(epoch, base, marker == null ? before.coordinatorEpoch() : marker.coordinatorEpoch(), timestamp);
     }
 
-    private void publish(WrittenRound r) {
+    private void publish(WrittenRound r, AppendResult.CommitTimes times) {
         r.truncatedEnds().forEach((shard, end) -> shard.tail().truncateFrom(end));
         r.cleaned().forEach((shard, change) -> {
             if (change.cleanPoint != null) {
@@ -831,7 +832,7 @@ public final class GroupCommitAppender implements AutoCloseable {
             LogCommand command = r.commands().get(i);
             if (command instanceof LogCommand.Append a) {
                 a.finish(r.results().get(i) != null ? r.results().get(i)
-                        : AppendResult.appended(baseOffset(a.batch()), a.shard().logStartOffset()));
+                        : AppendResult.appended(baseOffset(a.batch()), a.shard().logStartOffset(), times));
             } else if (command instanceof LogCommand.Truncate t) {
                 t.done().complete(null);
             } else if (command instanceof LogCommand.Compact c) {

@@ -47,7 +47,7 @@ public final class KafkaServer implements AutoCloseable {
 
     public KafkaServer(List<ListenerSecurity> listeners, int maxFrameBytes, ApiRegistry registry, NetMetrics metrics, Backpressure backpressure,
                        Authorizer authorizer, java.util.function.Supplier<io.capstan.config.BrokerConfig.Limits> limits, ResponseThrottle throttle,
-                       ConnectionSteering steering) {
+                       ConnectionSteering steering, io.capstan.broker.trace.RequestTracer tracer) {
         limiter = new ConnectionLimiter(limits, metrics);
         idleMs = limits.get().connectionsMaxIdleMs();
         epoll = Epoll.isAvailable();
@@ -57,7 +57,7 @@ public final class KafkaServer implements AutoCloseable {
         workers = new MultiThreadIoEventLoopGroup(io);
         try {
             for (ListenerSecurity listener : listeners) {
-                channels.put(listener.listener().name(), bind(listener, channelType, maxFrameBytes, registry, metrics, backpressure, authorizer, throttle, steering));
+                channels.put(listener.listener().name(), bind(listener, channelType, maxFrameBytes, registry, metrics, backpressure, authorizer, throttle, steering, tracer));
             }
         } catch (RuntimeException e) {
             close();
@@ -67,7 +67,7 @@ public final class KafkaServer implements AutoCloseable {
 
     private Channel bind(ListenerSecurity security, Class<? extends ServerChannel> channelType, int maxFrameBytes,
                          ApiRegistry registry, NetMetrics metrics, Backpressure backpressure, Authorizer authorizer,
-                         ResponseThrottle throttle, ConnectionSteering steering) {
+                         ResponseThrottle throttle, ConnectionSteering steering, io.capstan.broker.trace.RequestTracer tracer) {
         Listener listener = security.listener();
         int preAuthLimit = security.sasl() == null ? maxFrameBytes : security.sasl().maxReceiveSize();
         ServerBootstrap bootstrap = new ServerBootstrap()
@@ -89,7 +89,7 @@ public final class KafkaServer implements AutoCloseable {
                                 .addLast("flush", new FlushConsolidationHandler(256, true))
                                 .addLast("frames", frames)
                                 .addLast("dispatch", new RequestDispatcher(registry, metrics, MAX_IN_FLIGHT_PER_CONNECTION, backpressure,
-                                        security, frames, authorizer, throttle, steering));
+                                        security, frames, authorizer, throttle, steering, tracer));
                     }
                 });
         Channel channel;

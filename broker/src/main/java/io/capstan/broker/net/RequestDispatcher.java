@@ -8,6 +8,9 @@ import io.capstan.broker.kafka.RequestContext;
 import io.capstan.broker.kafka.SupportedApi;
 import io.capstan.broker.kafka.ApiVersionsHandler;
 import io.capstan.broker.kafka.BatchRecords;
+import io.capstan.broker.trace.RequestTrace;
+import io.capstan.broker.trace.RequestTracer;
+import io.capstan.broker.trace.TraceDecision;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -58,6 +61,7 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     private final KafkaFrameDecoder frames;
     private final ResponseThrottle throttle;
     private final ConnectionSteering steering;
+    private final RequestTracer tracer;
     /** Reading stopped until a quota's throttle time has passed (Kafka mutes the channel the same way). */
     private boolean pausedForThrottle;
     private final SaslSession sasl;
@@ -69,16 +73,15 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     private boolean pausedForBackpressure;
     private ChannelHandlerContext ctx;
 
-    /** One request's place in the response order. */
-    private static final class Slot {
-        /** When its frame was read, before decoding. */
-        long startNanos;
-        /** When its response was ready (encoded, or none), before waiting for the requests ahead of it. */
-        long readyNanos;
+    /**
+     * One request's place in the response order, and its moments (when its frame was read, the event-loop time spent
+     * decoding and handling it, what request_percentage quotas count, and when its response was ready, before waiting
+     * for the requests ahead of it), which its metrics and, if it is traced, its spans are made of.
+     */
+    private static final class Slot extends RequestTrace {
         ApiKeys api;
         int requestBytes;
-        /** Event-loop time spent decoding and handling the request: what request_percentage quotas count. */
-        long threadNanos;
+        String clientId;
         ByteBuf response;
         boolean done;
         /** The handler's answer while it is on its way: cancelled if the connection closes first (a parked fetch lets go). */
@@ -87,8 +90,9 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
 
     RequestDispatcher(ApiRegistry registry, NetMetrics metrics, int maxInFlight, Backpressure backpressure,
                       ListenerSecurity security, KafkaFrameDecoder frames, Authorizer authorizer, ResponseThrottle throttle,
-                      ConnectionSteering steering) {
+                      ConnectionSteering steering, RequestTracer tracer) {
         this.authorizer = authorizer;
+        this.tracer = tracer;
         this.steering = steering;
         this.throttle = throttle;
         this.registry = registry;
@@ -216,8 +220,13 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
             authenticate(slot, header, request);
             return;
         }
+        RequestTrace trace = null;
+        if (tracer.enabled()) {
+            slot.clientId = header.clientId();
+            trace = slot;
+        }
         RequestContext context = new RequestContext(header, ctx.channel().remoteAddress(), clientHost, ctx.executor(), principal,
-                security.listener().name(), authorizer, reader);
+                security.listener().name(), authorizer, reader, trace);
         CompletionStage<ApiMessage> response;
         try {
             response = api.handler().handle(context, request);
@@ -227,7 +236,7 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
             ctx.close();
             return;
         }
-        slot.threadNanos = System.nanoTime() - began;
+        slot.handleNanos = System.nanoTime() - began;
         slot.pending = response;
         if (backpressure.overloaded() && !pausedForBackpressure) {
             // the log is behind: stop reading this connection until it catches up
@@ -279,7 +288,7 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
     private void throttleThenRespond(Slot slot, RequestHeader header, ApiMessage request, ApiMessage body, Throwable error) {
         if (error == null) {
             long ms = throttle.apply(header.apiKey(), header.apiVersion(), principal.getName(), header.clientId(), slot.requestBytes,
-                    slot.threadNanos, request, body);
+                    slot.handleNanos, request, body);
             if (ms > 0) {
                 metrics.throttled(header.apiKey(), ms);
             }
@@ -356,8 +365,15 @@ final class RequestDispatcher extends ChannelInboundHandlerAdapter {
             int responseBytes = head.response == null ? 0 : head.response.readableBytes();
             // Kafka's request phases: local (this thread decoding and handling), remote (waiting for the log, replicas or
             // a parked fetch), response queue (answered, waiting behind earlier requests of the connection)
-            long remote = Math.max(0, head.readyNanos - head.startNanos - head.threadNanos);
-            metrics.request(head.api, now - head.startNanos, head.threadNanos, remote, now - head.readyNanos, head.requestBytes, responseBytes);
+            long remote = Math.max(0, head.readyNanos - head.startNanos - head.handleNanos);
+            metrics.request(head.api, now - head.startNanos, head.handleNanos, remote, now - head.readyNanos, head.requestBytes, responseBytes);
+            if (tracer.enabled()) {
+                TraceDecision decision = tracer.decide(head, now);
+                if (decision.kept()) {
+                    tracer.export(head.api.name, head, now, decision, new RequestTracer.Peer(security.listener().name(), clientHost,
+                            head.clientId, head.requestBytes, responseBytes));
+                }
+            }
             if (head.response != null) {
                 ctx.write(head.response, ctx.voidPromise());
                 wrote = true;

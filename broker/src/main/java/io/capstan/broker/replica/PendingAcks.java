@@ -46,14 +46,15 @@ final class PendingAcks {
         // the high watermark may have passed between the caller's check and the registration
         released(shard);
         java.util.concurrent.ScheduledFuture<?> timeout = timer.schedule(() -> {
-            if (done.complete(isrSize.getAsInt() >= minInsync ? Errors.REQUEST_TIMED_OUT : Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND)) {
-                synchronized (this) {
-                    PriorityQueue<Waiter> queue = waiting.get(shard);
-                    if (queue != null) {
-                        queue.remove(waiter);
-                    }
+            // out of the queue before it is answered, so that an answered wait is never counted; not in it: a release
+            // or an abandon took it and answers it
+            synchronized (this) {
+                PriorityQueue<Waiter> queue = waiting.get(shard);
+                if (queue == null || !queue.remove(waiter)) {
+                    return;
                 }
             }
+            done.complete(isrSize.getAsInt() >= minInsync ? Errors.REQUEST_TIMED_OUT : Errors.NOT_ENOUGH_REPLICAS_AFTER_APPEND);
         }, timeoutMs, TimeUnit.MILLISECONDS);
         // answered in time: drop the timer at once rather than keep one per request for the whole timeout
         done.whenComplete((error, failure) -> timeout.cancel(false));

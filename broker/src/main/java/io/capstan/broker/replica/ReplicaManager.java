@@ -675,6 +675,11 @@ public final class ReplicaManager implements Replication, AutoCloseable {
     }
 
     /** ISR changes that removed a replica from a shard this broker leads (Kafka's IsrShrinksPerSec, as a total). */
+    /** acks=all batches waiting for the high watermark to pass them, on every shard this broker leads. */
+    public int awaitingReplication() {
+        return acks.size();
+    }
+
     public long isrShrinks() {
         return isrShrinks.get();
     }
