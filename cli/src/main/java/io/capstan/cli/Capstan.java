@@ -7,13 +7,13 @@ import picocli.CommandLine.Command;
 @Command(name = "capstan", mixinStandardHelpOptions = true, version = "capstan 0.1.0",
         description = "Kafka-compatible, durable-by-default message broker.",
         subcommands = {BrokerCommand.class, TopicCommand.class, GroupCommand.class, ProduceCommand.class, ConsumeCommand.class,
-                PerfCommand.class, DemoCommand.class, ClusterCommand.class,
+                PerfCommand.class, DemoCommand.class, ClusterCommand.class, ConsoleCommand.class,
                 UserCommand.class, AclCommand.class, CertsCommand.class, CommandLine.HelpCommand.class,
                 picocli.AutoComplete.GenerateCompletion.class})
 public final class Capstan {
     /** Commands that are Kafka clients: their client library's log lines are hidden unless --verbose. */
     private static final java.util.Set<String> CLIENT_COMMANDS = java.util.Set.of("topic", "group", "produce", "consume", "perf",
-            "user", "acl");
+            "user", "acl", "console");
 
     public static void main(String[] args) {
         if (args.length > 0 && CLIENT_COMMANDS.contains(args[0]) && !java.util.List.of(args).contains("--verbose")) {
