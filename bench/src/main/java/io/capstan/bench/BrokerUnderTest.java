@@ -76,6 +76,9 @@ public final class BrokerUnderTest implements AutoCloseable {
         if (kind == BrokerKind.CAPSTAN_INLINE) {
             cmd.addAll(List.of("--set", "log.data.files=false"));
         }
+        if (kind == BrokerKind.CAPSTAN_TRACED) {
+            cmd.addAll(List.of("--set", "tracing.otlp.endpoint=" + OtlpSink.shared().endpoint(), "--set", "tracing.sampling.ratio=0.01"));
+        }
         if (tls == null) {
             cmd.addAll(List.of("--port", String.valueOf(port)));
         } else {

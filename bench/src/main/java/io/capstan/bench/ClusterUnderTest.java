@@ -84,13 +84,15 @@ public abstract class ClusterUnderTest implements AutoCloseable {
         double cpu = 0;
         long rss = 0;
         long written = 0;
+        double jit = 0;
         for (long pid : accountedPids()) {
             ProcStats s = ProcStats.of(pid);
             cpu += s.cpuSeconds();
             rss += s.peakRssBytes();
             written += s.writeBytes();
+            jit += s.jitCpuSeconds();
         }
-        return new ProcStats(cpu, rss, written);
+        return new ProcStats(cpu, rss, written, jit);
     }
 
     public long allocatedBytes() {

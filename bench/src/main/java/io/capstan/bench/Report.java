@@ -20,7 +20,8 @@ public final class Report {
     private Report() {}
 
     public static String markdownTable(Summary s) {
-        return markdownTable(s, List.of(Workloads.Metric.values()));
+        // the tracing comparison's own figure has no place in the main table
+        return markdownTable(s, java.util.Arrays.stream(Workloads.Metric.values()).filter(m -> m != Workloads.Metric.TRACE_EXPORTS).toList());
     }
 
     public static String markdownTable(Summary s, List<Workloads.Metric> metrics) {

@@ -66,6 +66,7 @@ public final class Workloads {
 
         ProcStats produced = broker.stats().minus(before);
         m.put(Metric.CPU_S_PER_GIB, produced.cpuSeconds() / (bytesProduced / (double) (1L << 30)));
+        m.put(Metric.JIT_CPU_S_PER_GIB, produced.jitCpuSeconds() / (bytesProduced / (double) (1L << 30)));
         m.put(Metric.DISK_BYTES_PER_BYTE, produced.writeBytes() / (double) bytesProduced);
         m.put(Metric.ALLOCATED_BYTES_PER_BYTE, (broker.allocatedBytes() - allocatedBefore) / (double) bytesProduced);
 
@@ -151,6 +152,35 @@ public final class Workloads {
         return m;
     }
 
+    /**
+     * Tracing's cost (bench/run --tracing): (a) 1 KiB records and (c) 100-byte records at max rate, the broker's CPU per
+     * GiB over both, and how many exports the collector stand-in received meanwhile (0 for the broker without tracing).
+     */
+    public Map<Metric, Double> runTracing(BrokerUnderTest broker, int rep) throws Exception {
+        Map<Metric, Double> m = new LinkedHashMap<>();
+        String tag = broker.kind().name().toLowerCase() + "-r" + rep;
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrap()))) {
+            admin.createTopics(List.of(new NewTopic("a", 1, (short) 1), new NewTopic("c", 1, (short) 1))).all().get();
+        }
+        ProcStats before = broker.stats();
+        long exportsBefore = broker.kind() == BrokerKind.CAPSTAN_TRACED ? OtlpSink.shared().exports() : 0;
+        progress.accept(tag + ": (a) 1 KiB records, 1 shard, max rate");
+        PerfTools.ProducerResult a = tools.awaitProducer(tools.startProducer(broker.bootstrap(), "a", n(2_000_000), 1024, -1, tag + "-a"), tag + "-a");
+        m.put(Metric.A_MB_S, a.mbPerSec());
+        m.put(Metric.A_P99_MS, a.p99Ms());
+        progress.accept(tag + ": (c) 100-byte records, max rate");
+        PerfTools.ProducerResult c = tools.awaitProducer(tools.startProducer(broker.bootstrap(), "c", n(10_000_000), 100, -1, tag + "-c"), tag + "-c");
+        m.put(Metric.C_RECORDS_S, c.recordsPerSec());
+        ProcStats produced = broker.stats().minus(before);
+        m.put(Metric.CPU_S_PER_GIB, produced.cpuSeconds() / ((a.records() * 1024 + c.records() * 100) / (double) (1L << 30)));
+        if (broker.kind() == BrokerKind.CAPSTAN_TRACED) {
+            // the batch processor sends at most a second after the last span: wait for it, as the figure is about what was sent
+            Thread.sleep(2_000);
+        }
+        m.put(Metric.TRACE_EXPORTS, broker.kind() == BrokerKind.CAPSTAN_TRACED ? (double) (OtlpSink.shared().exports() - exportsBefore) : 0);
+        return m;
+    }
+
     /** Every figure the harness reports, with its unit and whether more is better. */
     public enum Metric {
         A_MB_S("(a) 1 KiB, 1 shard, max rate", "MB/s", true),
@@ -164,6 +194,8 @@ public final class Workloads {
         G_MB_S("(g) 1 KiB, 1,000 shards, 4 producers", "MB/s", true),
         G_CPU_S_PER_GIB("(g) broker CPU per GiB produced", "s/GiB", false),
         CPU_S_PER_GIB("broker CPU per GiB produced (a-c)", "s/GiB", false),
+        JIT_CPU_S_PER_GIB("of that, the JIT compiler's threads (a-c)", "s/GiB", false),
+        TRACE_EXPORTS("OTLP exports the collector received", "requests", true),
         DISK_BYTES_PER_BYTE("disk bytes written per byte produced (a-c)", "ratio", false),
         ALLOCATED_BYTES_PER_BYTE("heap bytes allocated per byte produced (a-c)", "ratio", false),
         PEAK_RSS_MB("broker peak RSS", "MB", false);

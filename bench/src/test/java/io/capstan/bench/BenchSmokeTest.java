@@ -44,6 +44,19 @@ class BenchSmokeTest {
     }
 
     @Test
+    void tracingComparisonRunsCapstanWithoutAndWithTracing() throws Exception {
+        Path repo = Path.of("..").toAbsolutePath().normalize();
+        Summary summary = BenchMain.run(repo, 1, 0.0005, work, BrokerKind.TRACING_SET, Workloads::runTracing);
+        for (BrokerKind kind : BrokerKind.TRACING_SET) {
+            assertThat(summary.spread(kind, Workloads.Metric.A_MB_S).median()).as(kind + " (a)").isPositive();
+            assertThat(summary.spread(kind, Workloads.Metric.C_RECORDS_S).median()).as(kind + " (c)").isPositive();
+        }
+        assertThat(summary.spread(BrokerKind.CAPSTAN, Workloads.Metric.TRACE_EXPORTS).median()).as("no tracing, no exports").isZero();
+        assertThat(Report.kindsTable(summary, BrokerKind.TRACING_SET, java.util.List.of(Workloads.Metric.A_MB_S)))
+                .contains("Capstan tracing 1 % of requests");
+    }
+
+    @Test
     void compactionComparisonMeasuresBothBrokers() throws Exception {
         Path repo = Path.of("..").toAbsolutePath().normalize();
         java.util.List<CompactionBench.Result> results = CompactionBench.run(BrokerUnderTest.Classpaths.detect(repo), work, 1000, 3, 3000, 2,
