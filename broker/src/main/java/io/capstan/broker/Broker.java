@@ -215,6 +215,7 @@ public final class Broker implements AutoCloseable {
             this.tracer = opened(config.tracing().enabled()
                     ? new io.capstan.broker.trace.OtlpRequestTracer(config.tracing(), config.nodeId(), config.clusterId())
                     : io.capstan.broker.trace.RequestTracer.NONE);
+            metrics.bindTracing(tracer::exportedSpans, tracer::failedSpans);
             this.kafka = opened(new KafkaServer(ListenerSecurities.of(config.security(), scram), config.socketRequestMaxBytes(),
                     apis(identity), metrics, logs.pendingWrites(), authorizer, () -> current.get().limits(),
                     new ResponseThrottle(new ClientThrottles(quotas, System::currentTimeMillis,

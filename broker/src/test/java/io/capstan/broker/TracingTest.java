@@ -78,6 +78,8 @@ class TracingTest {
             List<ReceivedSpan> phases = receiver.spans().stream().filter(s -> s.parentSpanId().equals(produce.spanId())).toList();
             assertThat(phases).extracting(ReceivedSpan::name)
                     .containsExactly("handle", "log.queue", "log.write", "log.sync.queue", "log.fsync", "replicate", "response.queue");
+            assertThat(spansCounted(broker, "exported")).as("what the broker's /metrics says it sent").isEqualTo(receiver.spans().size());
+            assertThat(spansCounted(broker, "failed")).isZero();
             long previousEnd = produce.startNanos();
             for (ReceivedSpan phase : phases) {
                 assertThat(phase.traceId()).isEqualTo(TRACE_ID);
@@ -143,7 +145,24 @@ class TracingTest {
                 assertThat(producer.send(new ProducerRecord<>("t", "k", "v" + i)).get().offset()).isEqualTo(i);
             }
             assertThat(broker.readFromStart("t", 1, 20)).hasSize(20);
+            // the lost spans are counted (after the exporter's retries) for an alert to see
+            Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> spansCounted(broker, "failed") > 0);
+            assertThat(spansCounted(broker, "exported")).isZero();
         }
+    }
+
+    /** capstan_trace_spans_total{outcome} as the broker's metrics registry serves it. */
+    private static double spansCounted(TestBroker broker, String outcome) {
+        for (var m : broker.broker().metrics().registry().scrape()) {
+            if (m.getMetadata().getPrometheusName().equals("capstan_trace_spans")) {
+                for (var d : m.getDataPoints()) {
+                    if (outcome.equals(d.getLabels().get("outcome"))) {
+                        return ((io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot) d).getValue();
+                    }
+                }
+            }
+        }
+        throw new AssertionError("capstan_trace_spans_total{outcome=" + outcome + "} is not served");
     }
 
     private static List<ReceivedSpan> roots(OtlpReceiver receiver) {

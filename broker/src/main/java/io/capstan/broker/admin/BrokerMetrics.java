@@ -235,6 +235,17 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
                 .callback(cb -> cb.call(cleaner.lastPassMs() / 1000.0)).register(registry);
     }
 
+    /** Request spans sent to the tracing collector, or lost because the export failed (decision 0032). */
+    public void bindTracing(java.util.function.LongSupplier exported, java.util.function.LongSupplier failed) {
+        io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("capstan_trace_spans_total")
+                .help("Request spans exported to tracing.otlp.endpoint (outcome=exported) or lost to a failed export (outcome=failed)")
+                .labelNames("outcome")
+                .callback(cb -> {
+                    cb.call(exported.getAsLong(), "exported");
+                    cb.call(failed.getAsLong(), "failed");
+                }).register(registry);
+    }
+
     /** Long-poll fetches waiting for data. */
     public void bindFetchPurgatory(io.capstan.broker.kafka.FetchPurgatory purgatory) {
         GaugeWithCallback.builder().name("capstan_fetch_parked").help("Parked long-poll fetch registrations (a fetch waiting on N shards counts N times)")

@@ -36,7 +36,14 @@ public final class OtlpRequestTracer implements RequestTracer {
     private static final AttributeKey<Long> RESPONSE_BYTES = AttributeKey.longKey("capstan.response.bytes");
     private static final AttributeKey<String> REASON = AttributeKey.stringKey("capstan.trace.reason");
 
+    /**
+     * The SDK reports a failed export through java.util.logging with a stack trace; {@link CountingSpanExporter} says it
+     * in the broker's log instead. Held here: JUL keeps only weak references to its loggers, and their levels with them.
+     */
+    private static final java.util.logging.Logger SDK_EXPORT_LOG = java.util.logging.Logger.getLogger("io.opentelemetry.exporter");
+
     private final SdkTracerProvider provider;
+    private final CountingSpanExporter exporter;
     private final Tracer tracer;
     private final double ratio;
     private final long slowNanos;
@@ -51,8 +58,9 @@ public final class OtlpRequestTracer implements RequestTracer {
         Resource resource = Resource.getDefault().merge(Resource.create(Attributes.of(
                 AttributeKey.stringKey("service.name"), "capstan-broker",
                 AttributeKey.stringKey("service.instance.id"), clusterId + "/" + nodeId)));
-        OtlpHttpSpanExporter exporter = OtlpHttpSpanExporter.builder().setEndpoint(settings.otlpEndpoint())
-                .setTimeout(Duration.ofSeconds(10)).build();
+        SDK_EXPORT_LOG.setLevel(java.util.logging.Level.OFF);
+        this.exporter = new CountingSpanExporter(OtlpHttpSpanExporter.builder().setEndpoint(settings.otlpEndpoint())
+                .setTimeout(Duration.ofSeconds(10)).build(), settings.otlpEndpoint());
         this.provider = SdkTracerProvider.builder().setResource(resource).setSampler(Sampler.alwaysOn())
                 .addSpanProcessor(BatchSpanProcessor.builder(exporter).setMaxQueueSize(4096).setScheduleDelay(Duration.ofSeconds(1)).build())
                 .build();
@@ -115,6 +123,16 @@ public final class OtlpRequestTracer implements RequestTracer {
 
     private long epoch(long nanoTime) {
         return nanoTime + epochOffsetNanos;
+    }
+
+    @Override
+    public long exportedSpans() {
+        return exporter.exported();
+    }
+
+    @Override
+    public long failedSpans() {
+        return exporter.failed();
     }
 
     @Override

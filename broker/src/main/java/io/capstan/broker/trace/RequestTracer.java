@@ -36,6 +36,16 @@ public interface RequestTracer extends AutoCloseable {
     /** Builds the spans of a request {@link #decide} kept and queues them for export. Event-loop thread: never blocks. */
     void export(String api, RequestTrace trace, long sentNanos, TraceDecision why, Peer peer);
 
+    /** Spans a collector has taken so far. */
+    default long exportedSpans() {
+        return 0;
+    }
+
+    /** Spans lost because their export failed (the collector down, refusing or too slow). */
+    default long failedSpans() {
+        return 0;
+    }
+
     /** Sends what is queued now, waiting up to 10 s (tests; a stop does it too). */
     void flush();
 
