@@ -45,7 +45,9 @@ public final class OperatorMain {
                 io.capstan.operator.rollout.RestartSafetyProbe.http(), metrics)
                 .withImagePolicy(io.capstan.operator.spec.ImagePolicy.parse(System.getenv("ALLOWED_IMAGE_REGISTRIES")))
                 .withNodeReaderBindings(!"namespaced".equals(System.getenv("RBAC_SCOPE")))
-                .withTrustPropagation(trustPropagation), config -> {
+                .withTrustPropagation(trustPropagation)
+                // the OpenTelemetry variable's name, so a collector set up for other operators is found the same way
+                .withTracing(io.capstan.operator.reconcile.PassTracer.otlp(System.getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))), config -> {
             if (!namespaces.isEmpty()) {
                 config.settingNamespaces(namespaces);
             }

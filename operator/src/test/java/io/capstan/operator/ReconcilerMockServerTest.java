@@ -808,4 +808,48 @@ class ReconcilerMockServerTest {
         assertThat(client.network().v1().ingresses().inNamespace("shop").list().getItems()).extracting(r -> r.getMetadata().getName())
                 .containsExactlyInAnyOrder("orders-gw-bootstrap", "orders-0-gw", "orders-1-gw");
     }
+
+    @Test
+    void eachPassIsTracedWithItsStepsInOrderAndItsOutcome() {
+        var exporter = io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter.create();
+        try (io.capstan.operator.reconcile.PassTracer tracer = io.capstan.operator.reconcile.PassTracer.exportingTo(exporter)) {
+            reconciler.withTracing(tracer);
+            create(3, java.util.Map.of());
+            reconcile();
+            tracer.flush();
+            var spans = exporter.getFinishedSpanItems();
+            var passes = spans.stream().filter(s -> s.getName().equals("reconcile BrokerCluster")).toList();
+            assertThat(passes).hasSize(1);
+            var pass = passes.get(0);
+            assertThat(pass.getParentSpanContext().isValid()).as("a root").isFalse();
+            assertThat(pass.getAttributes().get(io.opentelemetry.api.common.AttributeKey.stringKey("k8s.namespace.name"))).isEqualTo("shop");
+            assertThat(pass.getAttributes().get(io.opentelemetry.api.common.AttributeKey.stringKey("capstan.cluster"))).isEqualTo("orders");
+            assertThat(pass.getAttributes().get(io.opentelemetry.api.common.AttributeKey.stringKey("capstan.outcome"))).isEqualTo("ok");
+            assertThat(pass.getAttributes().get(io.opentelemetry.api.common.AttributeKey.longKey("capstan.api_calls"))).isPositive();
+            assertThat(pass.getResource().getAttribute(io.opentelemetry.api.common.AttributeKey.stringKey("service.name"))).isEqualTo("capstan-operator");
+            var steps = spans.stream().filter(s -> s.getParentSpanId().equals(pass.getSpanId())).toList();
+            assertThat(steps).extracting(io.opentelemetry.sdk.trace.data.SpanData::getName)
+                    .containsExactly("observe", "plan", "certificates", "apply", "volumes", "node_loss", "rollout", "status");
+            long previousEnd = pass.getStartEpochNanos();
+            for (var step : steps) {
+                assertThat(step.getTraceId()).isEqualTo(pass.getTraceId());
+                assertThat(step.getStartEpochNanos()).as("%s follows the step before it", step.getName()).isGreaterThanOrEqualTo(previousEnd);
+                assertThat(step.getEndEpochNanos()).as("%s ends within the pass", step.getName())
+                        .isBetween(step.getStartEpochNanos(), pass.getEndEpochNanos());
+                previousEnd = step.getEndEpochNanos();
+            }
+
+            // a pass that fails (here its observation) is traced as failed
+            exporter.reset();
+            BrokerCluster current = client.resources(BrokerCluster.class).inNamespace("shop").withName("orders").get();
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> reconciler.reconcile(current, cluster -> {
+                throw new IllegalStateException("the API server did not answer");
+            }));
+            tracer.flush();
+            var failed = exporter.getFinishedSpanItems().stream().filter(s -> s.getName().equals("reconcile BrokerCluster")).toList();
+            assertThat(failed).hasSize(1);
+            assertThat(failed.get(0).getAttributes().get(io.opentelemetry.api.common.AttributeKey.stringKey("capstan.outcome"))).isEqualTo("error");
+            assertThat(failed.get(0).getStatus().getStatusCode()).isEqualTo(io.opentelemetry.api.trace.StatusCode.ERROR);
+        }
+    }
 }

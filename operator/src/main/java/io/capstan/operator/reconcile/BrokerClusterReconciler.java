@@ -58,6 +58,7 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
     private final io.capstan.operator.certs.AdminToken adminToken;
     private EventRecorder events = EventRecorder.NONE;
     private OperatorMetrics metrics = OperatorMetrics.unregistered();
+    private PassTracer tracer = PassTracer.OFF;
     private io.capstan.operator.spec.ImagePolicy images = io.capstan.operator.spec.ImagePolicy.ANY;
     private boolean nodeReaderBindings = true;
 
@@ -116,6 +117,12 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
     }
 
     /** Where Events go (tests record them). */
+    /** Traces every pass (OFF by default). */
+    public BrokerClusterReconciler withTracing(PassTracer tracer) {
+        this.tracer = tracer;
+        return this;
+    }
+
     public BrokerClusterReconciler withEvents(EventRecorder events) {
         this.events = events;
         return this;
@@ -227,6 +234,8 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         long start = System.nanoTime();
         int[] calls = ApiCalls.start();
         String previousDegraded = cluster.getStatus() == null ? null : degradedReason(cluster.getStatus());
+        String outcome = "error";
+        tracer.begin();
         try {
             BrokerCluster done = reconcileOnce(cluster, observer);
             String degraded = degradedReason(done.getStatus());
@@ -234,15 +243,24 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
                 var condition = Conditions.get(done.getStatus().conditions, Conditions.DEGRADED);
                 events.warning(done, condition.getReason(), condition.getMessage());
             }
-            metrics.reconciled(degraded == null ? "ok" : "degraded", System.nanoTime() - start);
+            outcome = degraded == null ? "ok" : "degraded";
+            metrics.reconciled(outcome, System.nanoTime() - start);
             return done;
         } catch (RuntimeException e) {
             metrics.reconciled("error", System.nanoTime() - start);
             throw e;
         } finally {
             metrics.apiCalls(calls[0]);
+            tracer.end(cluster, outcome, start, System.nanoTime(), calls[0]);
             ApiCalls.stop();
         }
+    }
+
+    /** A step of the pass began at {@code startNanos} and ended now; returns now, the next step's start. */
+    private long step(String name, long startNanos) {
+        long now = metrics.step(name, startNanos);
+        tracer.step(name, startNanos, now);
+        return now;
     }
 
     /** The reason of a True Degraded condition, with its message, or null. */
@@ -268,38 +286,38 @@ public final class BrokerClusterReconciler implements Reconciler<BrokerCluster>,
         // observe once: what runs now is what the steps decide on and what the status reports
         long step = System.nanoTime();
         ObservedCluster observed = observer.observe(cluster);
-        step = metrics.step("observe", step);
+        step = step("observe", step);
         Integer balancedFor = status.shards == null ? null : status.shards.balancedFor;
         status.shards = StatusFunction.shardHealth(observed.shards(), balancedFor);
         ScalePlan.Decision scale = scale(observed, balancedFor, name);
         BrokerClusterSpec running = rolledBack ? status.lastStableSpec : cluster.getSpec();
         VolumePlan.Decision volumePlan = io.capstan.operator.storage.Volumes.plan(running, observed.statefulSet(), observed.claims());
         Rendered rendered = render(observed, scale, rolledBack, volumePlan.template());
-        step = metrics.step("plan", step);
+        step = step("plan", step);
         adminToken.ensure(cluster); // before the brokers: a pod cannot start without the Secrets it mounts
         if (DesiredResources.secured(cluster)) {
             int brokers = Math.max(scale.statefulSetReplicas(), observed.runningBrokers());
             certificates.ensure(cluster, brokers, ExternalListeners.certificateNames(cluster, brokers, observed.services(), observed.pods()),
                     java.time.Instant.ofEpochMilli(observed.nowMs()));
         }
-        step = metrics.step("certificates", step);
+        step = step("certificates", step);
         Optional<String> routesProblem = apply(observed, rendered, name);
-        step = metrics.step("apply", step);
+        step = step("apply", step);
         volumePlan = volumes.resize(observed.namespace(), volumePlan, (claim, size) -> {
             log.info("{}: growing volume {} to {}", name, claim, size);
             metrics.action("volume_resize");
             events.normal(cluster, "ResizingVolume", "growing " + claim + " to " + size + " (spec.storage.size)");
         });
-        step = metrics.step("volumes", step);
+        step = step("volumes", step);
         replaceBrokersOnLostNodes(observed, status, generation, name);
-        step = metrics.step("node_loss", step);
+        step = step("node_loss", step);
         RollingRestart.Decision rollout = new RolloutStep(client, safety, metrics, events).next(observed, rendered.templateHash(), rolledBack);
-        step = metrics.step("rollout", step);
+        step = step("rollout", step);
         // the rollout step may have rolled back in this very pass
         StatusFunction.settle(status, observed, scale, volumePlan, rollout, rolledBack(status, generation));
         routesProblem.ifPresent(problem -> StatusFunction.routesUnavailable(status, cluster, problem, generation));
         raiseClusterVersion(observed, status, StatusFunction.settled(observed, rollout) && !rolledBack(status, generation), name);
-        metrics.step("status", step);
+        step("status", step);
         metrics.rollout(observed.namespace(), observed.name(), status.rollout == null || status.rollout.phase == null ? null
                 : status.rollout.phase.name(), status.rollout == null ? null : status.rollout.step);
         return cluster;
