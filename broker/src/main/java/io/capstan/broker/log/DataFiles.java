@@ -206,23 +206,15 @@ public final class DataFiles implements AutoCloseable {
                 try {
                     channel.force(false);
                 } catch (java.nio.channels.ClosedByInterruptException e) {
-                    forceAfterInterrupt(id, channel);
+                    // fsync reaches the file's dirty pages through any descriptor of it
+                    afterInterrupt(id, channel, reopened -> {
+                        reopened.force(false);
+                        return null;
+                    });
                 }
             }
         }
         synced = written;
-    }
-
-    /** As {@link #readAfterInterrupt}: fsync reaches the file's dirty pages through any descriptor of it. */
-    private void forceAfterInterrupt(int id, FileChannel closed) throws IOException {
-        boolean interrupted = Thread.interrupted();
-        try {
-            reopened(id, closed).force(false);
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
-        }
     }
 
     /**
@@ -258,7 +250,7 @@ public final class DataFiles implements AutoCloseable {
             try {
                 whole = readFully(channel, batch, position);
             } catch (java.nio.channels.ClosedByInterruptException e) {
-                whole = readAfterInterrupt(id, channel, batch, position);
+                whole = afterInterrupt(id, channel, reopened -> readFully(reopened, batch, position));
             }
             if (!whole) {
                 throw new StorageException("data file " + path(id) + " ends before the batch at " + position + " ("
@@ -275,14 +267,14 @@ public final class DataFiles implements AutoCloseable {
     }
 
     /**
-     * The read again after an interrupt of the reading thread closed the file's channel (the JDK closes a FileChannel for
+     * A read or fsync again after an interrupt of the calling thread closed the file's channel (the JDK closes a FileChannel for
      * every thread when one is interrupted in it): the file is reopened, so that one thread's interrupt is not taken for
      * a failed disk by all the others, and the interrupt is kept for its owner.
      */
-    private boolean readAfterInterrupt(int id, FileChannel closed, byte[] into, long position) throws IOException {
+    private <T> T afterInterrupt(int id, FileChannel closed, ChannelCall<T> call) throws IOException {
         boolean interrupted = Thread.interrupted();
         try {
-            return readFully(reopened(id, closed), into, position);
+            return call.on(reopened(id, closed));
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();
@@ -290,14 +282,18 @@ public final class DataFiles implements AutoCloseable {
         }
     }
 
+    private interface ChannelCall<T> {
+        T on(FileChannel channel) throws IOException;
+    }
+
     /** The file's channel once more, opened as before, unless it was replaced or the file deleted meanwhile. */
     private synchronized FileChannel reopened(int id, FileChannel closed) throws IOException {
         FileChannel now = channels.get(id);
-        if (now != closed || now == null) {
-            if (now == null) {
-                throw new java.nio.channels.ClosedChannelException();
-            }
-            return now;
+        if (now == null) {
+            throw new java.nio.channels.ClosedChannelException(); // deleted meanwhile
+        }
+        if (now != closed) {
+            return now; // another thread reopened it first
         }
         FileChannel fresh = id == active
                 ? FileChannel.open(path(id), StandardOpenOption.WRITE, StandardOpenOption.READ)

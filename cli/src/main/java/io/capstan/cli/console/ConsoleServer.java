@@ -34,6 +34,8 @@ public final class ConsoleServer implements AutoCloseable {
     private final ClusterReader reader;
     private final boolean actionsAllowed;
     private final History history = new History(120);
+    /** The last sample: what every page load shows, so that open pages do not each sweep the cluster again. */
+    private volatile Snapshot latest;
     private final ObjectMapper json = new ObjectMapper();
     private final HttpServer server;
     private final ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -63,10 +65,17 @@ public final class ConsoleServer implements AutoCloseable {
 
     private void sample() {
         try {
-            history.add(reader.read());
+            refresh();
         } catch (Exception e) {
             log.warn("reading the cluster for the charts failed, trying again at the next sample: {}", e.toString());
         }
+    }
+
+    private synchronized Snapshot refresh() throws Exception {
+        Snapshot s = reader.read();
+        history.add(s);
+        latest = s;
+        return s;
     }
 
     private void handle(HttpExchange exchange) throws IOException {
@@ -78,8 +87,8 @@ public final class ConsoleServer implements AutoCloseable {
             if (method.equals("GET") && STATIC.containsKey(path)) {
                 serveStatic(exchange, STATIC.get(path));
             } else if (method.equals("GET") && path.equals("/api/snapshot")) {
-                Snapshot s = reader.read();
-                send(exchange, 200, Map.of("snapshot", s, "actionsAllowed", actionsAllowed));
+                Snapshot s = latest;
+                send(exchange, 200, Map.of("snapshot", s != null ? s : refresh(), "actionsAllowed", actionsAllowed));
             } else if (method.equals("GET") && path.equals("/api/history")) {
                 send(exchange, 200, history.series());
             } else if (method.equals("POST") && path.startsWith("/api/groups/")) {
@@ -90,7 +99,7 @@ public final class ConsoleServer implements AutoCloseable {
         } catch (Exception e) {
             log.warn("console request failed: {}", e.toString());
             try {
-                send(exchange, 502, Map.of("error", "the cluster could not be read: " + e.getMessage()));
+                send(exchange, 502, Map.of("error", "the brokers refused or did not answer: " + e.getMessage()));
             } catch (IOException ignored) {
                 // the browser went away
             }
@@ -113,6 +122,7 @@ public final class ConsoleServer implements AutoCloseable {
         switch (action) {
             case "delete" -> {
                 admin.deleteConsumerGroups(List.of(group)).all().get(30, TimeUnit.SECONDS);
+                refresh();
                 send(exchange, 200, Map.of("deleted", group));
             }
             case "reset-to-earliest", "reset-to-latest" -> {
@@ -123,6 +133,7 @@ public final class ConsoleServer implements AutoCloseable {
                 Map<TopicPartition, OffsetAndMetadata> target = new java.util.HashMap<>();
                 admin.listOffsets(specs).all().get(30, TimeUnit.SECONDS).forEach((tp, o) -> target.put(tp, new OffsetAndMetadata(o.offset())));
                 admin.alterConsumerGroupOffsets(group, target).all().get(30, TimeUnit.SECONDS);
+                refresh();
                 send(exchange, 200, Map.of("reset", group, "partitions", target.size()));
             }
             default -> send(exchange, 404, Map.of("error", "unknown action '" + action + "': delete, reset-to-earliest or reset-to-latest"));
