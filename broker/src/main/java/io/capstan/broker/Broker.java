@@ -158,7 +158,7 @@ public final class Broker implements AutoCloseable {
             // the cluster version first: it decides what the log may write (decision 0028)
             this.store = opened(new io.capstan.cluster.metadata.TimedMetadataStore(openStore(cluster), metrics::metadataStoreRequest));
             this.clusterVersion = opened(ClusterVersionGate.atStart(store, config));
-            this.logs = opened(new LogManager(config, current, clusterVersion.allowsDataFilesAtStart(), shard -> {
+            this.logs = opened(new LogManager(config, current, clusterVersion.allowedFormatAtStart(), shard -> {
                 ReplicaManager r = committedTo[0];
                 if (r != null) {
                     r.committed(shard);

@@ -44,8 +44,10 @@ final class ClusterVersionGate implements AutoCloseable {
         return new ClusterVersionGate(version);
     }
 
-    boolean allowsDataFilesAtStart() {
-        return atStart.allowsDataFiles();
+    /** The newest on-disk format the version allowed when this broker started (decision 0028). */
+    int allowedFormatAtStart() {
+        return atStart.allowsDataFileRounds() ? LogStore.ROUNDS_FORMAT : atStart.allowsDataFiles() ? LogStore.DATA_FILES_FORMAT
+                : LogStore.INLINE_FORMAT;
     }
 
     /** The finalized level as this broker last saw it. */

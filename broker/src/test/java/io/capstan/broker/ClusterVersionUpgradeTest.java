@@ -95,7 +95,7 @@ class ClusterVersionUpgradeTest {
             assertThat(features.supportedFeatures().get(ClusterVersion.FEATURE).maxVersion()).isEqualTo((short) ClusterVersion.LATEST);
             admin.createTopics(List.of(new NewTopic("t", 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
             produceLargeBatch(b, "t");
-            assertThat(b.logs().store().formatVersion()).isEqualTo(2);
+            assertThat(b.logs().store().formatVersion()).as("data files framed in rounds").isEqualTo(3);
             assertThat(b.logs().dataFileStats()[0]).as("bytes in data files").isPositive();
         }
     }
@@ -134,10 +134,17 @@ class ClusterVersionUpgradeTest {
             assertThat(b.logs().dataFileStats()[0]).as("a finalize takes effect at the next start").isZero();
             assertThat(b.logs().store().formatVersion()).isEqualTo(1);
         }
+        try (Broker b = broker(); Admin admin = admin(b)) {
+            produceLargeBatch(b, "t");
+            assertThat(b.logs().store().formatVersion()).as("data files, their rounds not framed at version 2").isEqualTo(2);
+            assertThat(b.logs().dataFileStats()[0]).as("bytes in data files after the restart").isPositive();
+            finalize(admin, ClusterVersion.DATA_FILE_ROUNDS, false);
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(features(admin).finalizedFeatures()
+                    .get(ClusterVersion.FEATURE).maxVersionLevel()).isEqualTo((short) ClusterVersion.DATA_FILE_ROUNDS));
+        }
         try (Broker b = broker()) {
             produceLargeBatch(b, "t");
-            assertThat(b.logs().store().formatVersion()).isEqualTo(2);
-            assertThat(b.logs().dataFileStats()[0]).as("bytes in data files after the restart").isPositive();
+            assertThat(b.logs().store().formatVersion()).as("rounds framed in the data files from the next start").isEqualTo(3);
         }
     }
 

@@ -229,10 +229,12 @@ public record BrokerConfig(
             new Key("rocksdb.blob.files", "false", "Keep record batches in RocksDB blob files (BlobDB) so compaction moves only keys."),
             new Key("log.data.files", "true", "Append record batches of 512 bytes or more to data files beside RocksDB, which keeps only a 77-byte "
                     + "reference: each byte reaches the disk once instead of in RocksDB's WAL, flush and compactions "
-                    + "(decision 0027). The data files are fsynced before the WAL that refers to them. Takes effect once the "
-                    + "cluster version (capstan.version) is 2 or more, from the broker's next start: the data.dir is then in "
-                    + "on-disk format 2, which Capstan before it cannot read (docs/operations.md, \"Upgrades and the cluster version\")."),
-            new Key("log.data.file.bytes", "268435456", "Size at which a data file is closed and the next begun; a file is deleted once retention, deletion, "
+                    + "(decision 0027). At cluster version (capstan.version) 3 each group-commit round is written there with its "
+                    + "RocksDB write and acknowledged after one fsync of the data files, RocksDB's WAL synced once a second and "
+                    + "rebuilt from the data files after a crash (decision 0033; on-disk format 3); at 2 the data files are fsynced "
+                    + "before the WAL that refers to them (format 2). Takes effect from the broker's next start after the version "
+                    + "allows it; Capstan before a format cannot read it (docs/operations.md, \"Upgrades and the cluster version\")."),
+            new Key("log.data.file.bytes", "268435456", "Size past which a data file is closed at the next group-commit round and the next begun; a file is deleted once retention, deletion, "
                     + "truncation or compaction dropped every batch in it, or once its live batches were moved out (log.data.file.reclaim.ratio)."),
             new Key("log.data.file.reclaim.ratio", "0.5", "Share of a data file's bytes no longer referenced above which its live batches are copied to the "
                     + "newest data file and the file deleted, so that a long-retained shard does not keep alive the files it shares with "

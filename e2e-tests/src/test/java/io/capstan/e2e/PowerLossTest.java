@@ -29,8 +29,10 @@ import org.junit.jupiter.api.io.TempDir;
  * disk would hold. With {@code log.flush.policy=always} no acknowledged record may be lost; with {@code interval}
  * (1 s here) the test must see records lost, and only records acknowledged within the last interval (plus 1 s of
  * scheduling slack) before the crash, as docs/configuration.md says. Both run in the default layout
- * ({@code log.data.files}, decision 0027): batches in data files, here rolled at 64 KiB, synced before the RocksDB WAL
- * that refers to them; a second topic whose records retention drops after a second shares those files, so that they
+ * ({@code log.data.files}, decision 0027): batches in data files, here rolled at 64 KiB, each group-commit round framed
+ * there with its RocksDB write, so that an acknowledgement waits for the data files' fsync alone and RocksDB's WAL is
+ * synced once a second (decision 0033): with {@code always} the rounds a crash took from that WAL must be rebuilt from
+ * the data files at the restart, and are counted; a second topic whose records retention drops after a second shares those files, so that they
  * are mostly dead and reclaimed (the checked topic's batches moved to newer files) while the crashes happen. With
  * {@code interval} a moved batch was acknowledged long ago, so losing it would show as a loss older than the interval.
  * (The shim undoes every unsynced write together; a kernel that wrote the WAL back but not the data file is not
@@ -169,6 +171,13 @@ class PowerLossTest {
                 long reclaims = Files.readAllLines(broker.logFile()).stream().filter(l -> l.contains("reclaimed data file")).count();
                 System.out.printf("power-loss test (%s): %d data files reclaimed between and across the crashes%n", mode, reclaims);
                 assertThat(reclaims).as("mostly dead data files reclaimed while the checked records were written").isPositive();
+                // acknowledged once the data files were synced, the rounds RocksDB's unsynced WAL lost came back from them
+                long rebuilt = Files.readAllLines(broker.logFile()).stream().filter(l -> l.contains("group-commit rounds of the log index"))
+                        .mapToLong(l -> Long.parseLong(l.replaceAll(".*rebuilt (\\d+) group-commit rounds.*", "$1"))).sum();
+                System.out.printf("power-loss test (%s): %d rounds rebuilt from the data files across the crashes%n", mode, rebuilt);
+                if (policy.equals("always")) {
+                    assertThat(rebuilt).as("rounds the crashes took from RocksDB's WAL, rebuilt from the data files").isPositive();
+                }
             }
             if (policy.equals("interval")) {
                 assertThat(totalLost).as("with interval, a machine crash loses what the last interval acknowledged").isPositive();

@@ -69,11 +69,28 @@ public final class DataFiles implements AutoCloseable {
     private final CRC32C crc = new CRC32C();
     /** Files written since the last force (the active one and any rolled meanwhile); the syncer takes them. */
     private final java.util.Set<Integer> unforced = ConcurrentHashMap.newKeySet();
+    /** Whether each round is framed with its RocksDB write ({@link RoundHeader}, format 3): the files are the index's redo log. */
+    private final boolean rounds;
+    // committer thread, with rounds
+    private boolean roundOpen;
+    /** Where the open round's header goes in the active file. */
+    private long roundStart;
+    /** Whether the open round reached the file (its RocksDB write had not yet been made). */
+    private boolean roundWritten;
+    /** Where the last round written ended ({@link #mark}): what the next round's header says it follows. */
+    private long lastRoundEnd;
+    /** What the open round follows. */
+    private long roundFollows;
 
     DataFiles(Path dir, long rollBytes, long deleteDelayMs) {
+        this(dir, rollBytes, deleteDelayMs, false);
+    }
+
+    DataFiles(Path dir, long rollBytes, long deleteDelayMs, boolean rounds) {
         this.dir = dir;
         this.rollBytes = rollBytes;
         this.deleteDelayMs = deleteDelayMs;
+        this.rounds = rounds;
         int newest = 0;
         try {
             Files.createDirectories(dir);
@@ -93,6 +110,7 @@ public final class DataFiles implements AutoCloseable {
         }
         // each run appends to a file of its own: the last one's tail may hold bytes a crash cut short
         openActive(newest + 1);
+        lastRoundEnd = mark(active, 0);
     }
 
     static Path dir(Path dataDir) {
@@ -128,7 +146,9 @@ public final class DataFiles implements AutoCloseable {
      */
     byte[] append(ByteBuffer batch) {
         int length = batch.remaining();
-        if (end > 0 && end + length > rollBytes) {
+        if (rounds) {
+            openRound();
+        } else if (end > 0 && end + length > rollBytes) {
             flush();
             openActive(active + 1);
         }
@@ -177,6 +197,84 @@ public final class DataFiles implements AutoCloseable {
         fileEnd = position;
         unforced.add(active);
         flushed = mark(active, fileEnd);
+    }
+
+    /** Starts a round at the end of the active file, or of a new one once the active file is full: rounds never span two. */
+    private void openRound() {
+        if (roundOpen) {
+            return;
+        }
+        if (end >= rollBytes) {
+            openActive(active + 1);
+        }
+        roundStart = end;
+        end += RoundHeader.BYTES;
+        roundOpen = true;
+    }
+
+    /**
+     * Writes the round: its header, the batches {@link #append} gathered and the round's RocksDB write ({@code write},
+     * as {@link org.rocksdb.WriteBatch#data}) with its CRC. Returns where the round ends, which the RocksDB write then
+     * records as where the next round starts (the point a replay begins from). Committer thread, before that write.
+     */
+    long flushRound(byte[] write) {
+        openRound();
+        roundFollows = lastRoundEnd;
+        RoundHeader header = new RoundHeader((int) (end - roundStart - RoundHeader.BYTES), write.length, roundFollows);
+        ByteBuffer head = ByteBuffer.allocate(RoundHeader.BYTES);
+        header.encode(head);
+        unwritten.add(0, head.flip());
+        unwritten.add(ByteBuffer.wrap(write));
+        unwritten.add(ByteBuffer.allocate(RoundHeader.TRAILER_BYTES).putInt(0, RoundHeader.trailer(write)));
+        end += write.length + RoundHeader.TRAILER_BYTES;
+        roundOpen = false;
+        flush();
+        roundWritten = true;
+        lastRoundEnd = mark(active, end);
+        return lastRoundEnd;
+    }
+
+    /** Where the next round will start when none was written yet in this run: what a replay begins from after this start. */
+    long nextRound() {
+        return lastRoundEnd;
+    }
+
+    /** After {@link #flushRound} the round's RocksDB write was made; the next round is a new one. Committer thread. */
+    void roundDone() {
+        roundWritten = false;
+    }
+
+    /**
+     * The round being committed failed (its RocksDB write, or the file write itself): its batches are forgotten. A round
+     * that reached the file is turned into one a replay skips, so that a crash cannot bring back what its producers were
+     * told failed; the space stays, and the next round follows it. Committer thread.
+     */
+    void abandonRound() {
+        unwritten.clear();
+        staging.clear();
+        if (!rounds) {
+            end = fileEnd;
+            return;
+        }
+        if (roundWritten) {
+            long length = end - roundStart;
+            RoundHeader skipped = new RoundHeader((int) (length - RoundHeader.BYTES - RoundHeader.TRAILER_BYTES), 0, roundFollows);
+            ByteBuffer head = ByteBuffer.allocate(RoundHeader.BYTES);
+            skipped.encode(head);
+            try {
+                FileChannel channel = channels.get(active);
+                channel.write(head.flip(), roundStart);
+                channel.write(ByteBuffer.allocate(RoundHeader.TRAILER_BYTES).putInt(0, RoundHeader.trailer(new byte[0])), end - RoundHeader.TRAILER_BYTES);
+            } catch (IOException e) {
+                log.error("could not mark the failed round at {} of {} as skipped ({}); if the broker crashes before its next round"
+                        + " is synced, a restart may keep that round's records although their producers were told they failed", roundStart,
+                        path(active), e.toString());
+            }
+            roundWritten = false;
+        } else {
+            end = fileEnd;
+        }
+        roundOpen = false;
     }
 
     private int writeStaged(FileChannel channel, long position) throws IOException {
@@ -338,6 +436,63 @@ public final class DataFiles implements AutoCloseable {
         } catch (IOException e) {
             throw new StorageException("cannot read data file " + path(BatchRef.file(ref)) + ": " + e.getMessage(), e);
         }
+    }
+
+    /** What a replay does with each round's RocksDB write. */
+    interface RoundWrite {
+        void apply(byte[] write) throws Exception;
+    }
+
+    /**
+     * Applies, in file order, the RocksDB write of every intact round from {@code next} on (a {@link #mark} where a
+     * round starts, or a file ends), and returns how many were applied. It stops at the first round that is cut short,
+     * fails its CRC or does not follow the round before it: a crash can leave only unacknowledged rounds from there on
+     * (each acknowledgement came after an fsync of every file written until then). Called once at start, before any append.
+     */
+    int replayRounds(long next, RoundWrite apply) throws Exception {
+        int file = (int) (next >>> 40);
+        long position = next & ((1L << 40) - 1);
+        long expected = next;
+        int applied = 0;
+        ByteBuffer head = ByteBuffer.allocate(RoundHeader.BYTES);
+        while (true) {
+            FileChannel channel = channels.get(file);
+            if (channel == null) {
+                break;
+            }
+            long size = channel.size();
+            if (position >= size) {
+                // a round that starts the next file follows this one's last round: the chain says so
+                if (position > size || !channels.containsKey(file + 1)) {
+                    break;
+                }
+                file++;
+                position = 0;
+                continue;
+            }
+            head.clear();
+            if (!readFully(channel, head.array(), position)) {
+                break;
+            }
+            RoundHeader header = RoundHeader.decode(head);
+            if (header == null || header.follows() != expected || position + header.length() > size) {
+                break;
+            }
+            byte[] write = new byte[header.writeBytes()];
+            byte[] trailer = new byte[RoundHeader.TRAILER_BYTES];
+            if (!readFully(channel, write, position + header.writeOffset())
+                    || !readFully(channel, trailer, position + header.writeOffset() + write.length)
+                    || ByteBuffer.wrap(trailer).getInt() != RoundHeader.trailer(write)) {
+                break;
+            }
+            if (write.length > 0) {
+                apply.apply(write);
+            }
+            applied++;
+            position += header.length();
+            expected = mark(file, position);
+        }
+        return applied;
     }
 
     /** Adds (or, negative, removes) bytes references point at in a file. Committer thread, after a successful write. */

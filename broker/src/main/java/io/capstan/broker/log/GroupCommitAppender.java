@@ -256,19 +256,22 @@ public final class GroupCommitAppender implements AutoCloseable {
             long start = System.nanoTime();
             DataFiles files = store.dataFiles();
             if (files != null) {
-                files.flush();
+                store.recordDataSynced(batch);
+                store.writeRoundData(batch);
                 if (movedBatches) {
                     // moved batches were acknowledged long ago: their new copies must be durable before any reference to
-                    // them can be (with log.flush.policy=interval the WAL may reach the disk before the next sync)
+                    // them can be (RocksDB's WAL may reach the disk before the next sync)
                     try {
                         files.force();
                     } catch (java.io.IOException e) {
                         throw new StorageException("the fsync of the data files failed: " + e.getMessage(), e);
                     }
                 }
-                store.recordDataSynced(batch);
             }
             store.write(batch, false);
+            if (files != null) {
+                files.roundDone();
+            }
             long writeNanos = System.nanoTime() - start;
             List<Integer> unreferenced = List.of();
             if (files != null) {
@@ -372,7 +375,7 @@ public final class GroupCommitAppender implements AutoCloseable {
         long start = System.nanoTime();
         try {
             if (syncEachRound) {
-                store.syncWal();
+                store.syncRound();
             }
         } catch (RocksDBException | RuntimeException e) {
             stats.failed();
@@ -403,10 +406,10 @@ public final class GroupCommitAppender implements AutoCloseable {
         if (files.isEmpty()) {
             return;
         }
-        if (!syncEachRound) {
+        if (!syncEachRound || store.writesRounds()) {
             try {
-                // log.flush.policy=interval: these rounds are not durable yet, and a crash must not bring back
-                // references to a deleted file
+                // RocksDB's WAL was not synced with these rounds (log.flush.policy=interval, or the rounds are in the data
+                // files): a crash must not bring back references to a deleted file, nor leave rounds to replay in it
                 store.syncWal();
             } catch (RocksDBException | RuntimeException e) {
                 fatal.fatal("the WAL fsync before deleting unreferenced data files failed (" + e.getMessage() + ")", e);
@@ -852,6 +855,9 @@ public final class GroupCommitAppender implements AutoCloseable {
     }
 
     private void rollBack(Exception cause) {
+        if (store.dataFiles() != null) {
+            store.dataFiles().abandonRound();
+        }
         changes.forEach((shard, change) -> {
             shard.nextOffset(change.startOffset);
             if (change.epochsBefore != null) {

@@ -49,17 +49,22 @@ public final class LogManager implements AutoCloseable {
      */
     public LogManager(BrokerConfig config, java.util.function.Supplier<BrokerConfig> current, CommitListener listener, CommitStats stats,
                       FatalErrorHandler fatal) {
-        this(config, current, true, listener, stats, fatal);
+        this(config, current, LogStore.FORMAT_VERSION, listener, stats, fatal);
     }
 
-    /** {@code dataFilesAllowed}: whether the cluster version lets {@code log.data.files} take effect (decision 0028). */
-    public LogManager(BrokerConfig config, java.util.function.Supplier<BrokerConfig> current, boolean dataFilesAllowed, CommitListener listener,
+    /**
+     * {@code allowedFormat}: the newest on-disk format the cluster version lets this broker write (decision 0028):
+     * {@code log.data.files} takes effect from {@link LogStore#DATA_FILES_FORMAT}, rounds in the data files from
+     * {@link LogStore#ROUNDS_FORMAT}.
+     */
+    public LogManager(BrokerConfig config, java.util.function.Supplier<BrokerConfig> current, int allowedFormat, CommitListener listener,
                       CommitStats stats, FatalErrorHandler fatal) {
         long start = System.nanoTime();
         this.fatal = fatal;
         this.pending = new PendingWrites(config.maxPendingBytes());
         this.store = new LogStore(config.dataDir(), config.rocksdbBlockCacheBytes(), config.rocksdbWriteBufferBytes(), config.rocksdbBlobFiles(),
-                config.logDataFiles() && dataFilesAllowed, config.logDataFileBytes(), config.logSegmentDeleteDelayMs());
+                config.logDataFiles() && allowedFormat >= LogStore.DATA_FILES_FORMAT, allowedFormat >= LogStore.ROUNDS_FORMAT,
+                config.logDataFileBytes(), config.logSegmentDeleteDelayMs());
         List<LogStore.LostTail> lostTails = store.countReferences();
         boolean sync = config.flushPolicy() == BrokerConfig.FlushPolicy.ALWAYS;
         this.appender = new GroupCommitAppender(store, sync, config.groupCommitMaxBatches(), listener, stats, fatal);
@@ -91,6 +96,9 @@ public final class LogManager implements AutoCloseable {
         }
         if (!sync) {
             scheduler.scheduleWithFixedDelay(this::syncWal, config.flushIntervalMs(), config.flushIntervalMs(), TimeUnit.MILLISECONDS);
+        } else if (store.writesRounds()) {
+            // acknowledged rounds are durable in the data files; RocksDB's copy is synced now and then, which bounds the replay
+            scheduler.scheduleWithFixedDelay(this::syncIndex, INDEX_SYNC_INTERVAL_MS, INDEX_SYNC_INTERVAL_MS, TimeUnit.MILLISECONDS);
         }
         log.info("recovered {} topics, {} shards from {} in {} ms (flush policy {})", catalog.topics().size(),
                 catalog.shards().size(), config.dataDir(), (System.nanoTime() - start) / 1_000_000, config.flushPolicy());
@@ -109,6 +117,18 @@ public final class LogManager implements AutoCloseable {
                     appender.truncateEnd(shard, t.offset(), t.bytes()).join();
                 }
             }
+        }
+    }
+
+    /** How often RocksDB's WAL is synced when rounds are in the data files: at most this much is replayed at a start. */
+    static final long INDEX_SYNC_INTERVAL_MS = 1000;
+
+    private void syncIndex() {
+        try {
+            store.syncIndex();
+        } catch (RocksDBException | RuntimeException e) {
+            fatal.fatal("the periodic fsync of RocksDB's write-ahead log failed (" + e.getMessage() + "); the disk under "
+                    + store.dir() + " may be failing", e);
         }
     }
 

@@ -55,6 +55,8 @@ public final class LogStore implements AutoCloseable {
     private final DataFiles dataFiles;
     /** Whether new batches go to data files ({@code log.data.files}); reading them needs only {@link #dataFiles}. */
     private final boolean appendToDataFiles;
+    /** Whether each round is framed in the data files with its RocksDB write, which is then their redo log (format 3). */
+    private final boolean writesRounds;
 
     /** What to do about damaged files, said wherever the broker finds them. */
     public static final String DAMAGED_ADVICE = "Nothing was repaired or dropped. In a replicated cluster, move this data.dir aside"
@@ -75,8 +77,19 @@ public final class LogStore implements AutoCloseable {
      */
     public LogStore(Path dir, long blockCacheBytes, long writeBufferBytes, boolean blobFiles, boolean dataFiles, long dataFileBytes,
                     long deleteDelayMs) {
+        this(dir, blockCacheBytes, writeBufferBytes, blobFiles, dataFiles, dataFiles, dataFileBytes, deleteDelayMs);
+    }
+
+    /**
+     * {@code rounds}: with {@code dataFiles}, frame each round with its RocksDB write in the data files (format 3,
+     * decision 0033), so that an acknowledgement waits for the data files' fsync alone; false keeps format 2 (the
+     * data files and then RocksDB's WAL synced for each round), for a cluster version that does not allow format 3.
+     */
+    public LogStore(Path dir, long blockCacheBytes, long writeBufferBytes, boolean blobFiles, boolean dataFiles, boolean rounds,
+                    long dataFileBytes, long deleteDelayMs) {
         this.dir = dir;
         this.appendToDataFiles = dataFiles;
+        boolean redoRequested = dataFiles && rounds;
         this.createdNow = isNew(dir);
         try {
             Files.createDirectories(dir);
@@ -91,8 +104,10 @@ public final class LogStore implements AutoCloseable {
                     .setWriteBufferManager(writeBufferManager)
                     .setSstFileManager(sstFileManager)
                     // only a record cut short at the very end (a crash mid-write) may be dropped; damage anywhere else in
-                    // the WAL fails the open instead of silently dropping every acknowledged record after it
-                    .setWalRecoveryMode(WALRecoveryMode.TolerateCorruptedTailRecords);
+                    // the WAL fails the open instead of silently dropping every acknowledged record after it. With rounds
+                    // in the data files the WAL is synced only now and then, and a power loss may leave any part of its
+                    // unsynced end unwritten: RocksDB keeps the consistent prefix and the data files redo the rest
+                    .setWalRecoveryMode(redoRequested ? WALRecoveryMode.PointInTimeRecovery : WALRecoveryMode.TolerateCorruptedTailRecords);
             List<ColumnFamilyDescriptor> descriptors = List.of(
                     new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, options(4 << 20, CompressionType.NO_COMPRESSION)),
                     new ColumnFamilyDescriptor(bytes("log"), blobFiles ? blobOptions(writeBufferBytes)
@@ -108,7 +123,7 @@ public final class LogStore implements AutoCloseable {
             syncWrite = new WriteOptions().setSync(true);
             asyncWrite = new WriteOptions().setSync(false);
             int found = createdNow ? 0 : formatVersion();
-            int wanted = Math.max(found, dataFiles ? DATA_FILES_FORMAT : INLINE_FORMAT);
+            int wanted = Math.max(found, redoRequested ? ROUNDS_FORMAT : dataFiles ? DATA_FILES_FORMAT : INLINE_FORMAT);
             if (found > FORMAT_VERSION) {
                 close();
                 throw new StorageException("the log in " + dir + " is in on-disk format " + found + ", written by a newer Capstan; this"
@@ -130,7 +145,11 @@ public final class LogStore implements AutoCloseable {
                     db.write(syncWrite, batch);
                 }
             }
-            this.dataFiles = wanted >= DATA_FILES_FORMAT ? new DataFiles(DataFiles.dir(dir), dataFileBytes, deleteDelayMs) : null;
+            this.writesRounds = dataFiles && wanted >= ROUNDS_FORMAT;
+            this.dataFiles = wanted >= DATA_FILES_FORMAT ? new DataFiles(DataFiles.dir(dir), dataFileBytes, deleteDelayMs, writesRounds) : null;
+            if (this.dataFiles != null) {
+                replayRounds();
+            }
         } catch (RocksDBException e) {
             if (e.getStatus() != null && e.getStatus().getCode() == Status.Code.Corruption) {
                 throw new StorageException("the log in " + dir + " is damaged and was not opened (RocksDB: " + e.getMessage() + "). "
@@ -141,6 +160,69 @@ public final class LogStore implements AutoCloseable {
         } catch (java.io.IOException e) {
             throw new StorageException("cannot open the log in " + dir + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Rebuilds the rounds RocksDB lost (its WAL is not synced for each round when the data files hold them) from the data
+     * files, from where the last round RocksDB has says the next one starts; then records where this run's first round
+     * will start, durably, so that a later replay never has to cross the cut-off end a crash left in an older file.
+     */
+    private void replayRounds() throws RocksDBException {
+        byte[] next = getMeta(NEXT_ROUND_KEY);
+        int replayed = 0;
+        if (next != null) {
+            try {
+                replayed = dataFiles.replayRounds(java.nio.ByteBuffer.wrap(next).getLong(), write -> {
+                    try (WriteBatch batch = new WriteBatch(write)) {
+                        db.write(asyncWrite, batch);
+                    }
+                });
+            } catch (RocksDBException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new StorageException("cannot replay the rounds in the data files of " + dir + ": " + e.getMessage(), e);
+            }
+            if (replayed > 0) {
+                org.slf4j.LoggerFactory.getLogger(LogStore.class).info("rebuilt {} group-commit rounds of the log index from the data"
+                        + " files (written and synced there, not yet in RocksDB's synced write-ahead log)", replayed);
+            }
+        }
+        try (WriteBatch batch = new WriteBatch()) {
+            if (writesRounds) {
+                batch.put(meta, bytes(NEXT_ROUND_KEY), longBytes(dataFiles.nextRound()));
+            } else if (next != null) {
+                batch.delete(meta, bytes(NEXT_ROUND_KEY)); // this run writes no rounds: nothing to replay after it
+            }
+            if (batch.count() > 0) {
+                db.write(syncWrite, batch); // also makes the replayed rounds durable in RocksDB
+            }
+        }
+    }
+
+    private static byte[] longBytes(long v) {
+        return java.nio.ByteBuffer.allocate(8).putLong(v).array();
+    }
+
+    /** Meta key of where the round after the last one in RocksDB starts in the data files ({@link DataFiles#mark}). */
+    static final String NEXT_ROUND_KEY = "next-round";
+    private static final byte[] NEXT_ROUND = bytes(NEXT_ROUND_KEY);
+
+    /** Whether each round goes to the data files with its RocksDB write (format 3): an acknowledgement then needs only their fsync. */
+    boolean writesRounds() {
+        return writesRounds;
+    }
+
+    /**
+     * Writes a round's data: its batches and, with rounds, its RocksDB write, which then records where the next round
+     * starts. Committer thread, before {@link #write}.
+     */
+    void writeRoundData(WriteBatch batch) throws RocksDBException {
+        if (!writesRounds) {
+            dataFiles.flush();
+            return;
+        }
+        long next = dataFiles.flushRound(batch.data());
+        batch.put(meta, NEXT_ROUND, longBytes(next));
     }
 
     private ColumnFamilyOptions options(long writeBuffer, CompressionType compression) {
@@ -179,7 +261,7 @@ public final class LogStore implements AutoCloseable {
      * that an older build could misread takes the next number, with the step that upgrades a store written in the one
      * before; a broker refuses a store in a format newer than its own (issue 18; decision 0028).
      */
-    public static final int FORMAT_VERSION = 2;
+    public static final int FORMAT_VERSION = 3;
 
     /** Whether {@code dir} holds no log yet (a broker's first start on it). */
     public static boolean isNew(Path dir) {
@@ -189,6 +271,8 @@ public final class LogStore implements AutoCloseable {
     public static final int INLINE_FORMAT = 1;
     /** Batches of {@link DataFiles#MIN_BATCH_BYTES} or more may be in data files, the log holding a {@link BatchRef}. */
     public static final int DATA_FILES_FORMAT = 2;
+    /** Each group-commit round is framed in the data files with its RocksDB write ({@link RoundHeader}, decision 0033). */
+    public static final int ROUNDS_FORMAT = 3;
     static final long DEFAULT_DATA_FILE_BYTES = 256L << 20;
     /** As Kafka's file.delete.delay.ms: a fetch that read a reference just before the file went can still read it. */
     static final long DATA_FILE_DELETE_DELAY_MS = 60_000;
@@ -263,6 +347,30 @@ public final class LogStore implements AutoCloseable {
                 throw new StorageException("the fsync of the data files failed: " + e.getMessage(), e);
             }
         }
+        db.flushWal(true);
+    }
+
+    /**
+     * Makes a round durable before it is acknowledged: with rounds, the data files alone (they hold the round's RocksDB
+     * write too); otherwise as {@link #syncWal}.
+     */
+    void syncRound() throws RocksDBException {
+        if (!writesRounds) {
+            syncWal();
+            return;
+        }
+        try {
+            dataFiles.force();
+        } catch (java.io.IOException e) {
+            throw new StorageException("the fsync of the data files failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Syncs RocksDB's write-ahead log, which with rounds nothing else syncs for each round: this bounds how many rounds
+     * a start replays from the data files. Any thread.
+     */
+    void syncIndex() throws RocksDBException {
         db.flushWal(true);
     }
 

@@ -63,7 +63,7 @@ class DataFilesTest {
                 assertThat(r.error()).isEqualTo(Errors.NONE);
                 written.put(r.baseOffset(), batch);
             }
-            assertThat(logs.store().formatVersion()).as("a store with data files is in format 2").isEqualTo(LogStore.DATA_FILES_FORMAT);
+            assertThat(logs.store().formatVersion()).as("a store with data files frames its rounds there: format 3").isEqualTo(LogStore.ROUNDS_FORMAT);
             assertThat(dataFiles()).as("rolled at 64 KiB").hasSizeGreaterThan(1);
         }
         try (LogManager logs = open(Map.of())) {
@@ -414,7 +414,8 @@ class DataFilesTest {
         Path holding = dataFiles().stream().filter(p -> p.getFileName().toString().equals(String.format("%010d.batches", lostIn)))
                 .findFirst().orElseThrow();
         try (FileChannel channel = FileChannel.open(holding, StandardOpenOption.WRITE)) {
-            assertThat(channel.size()).isEqualTo(lostAt + lostBatch.length);
+            // the batch, then its round's index write and that write's CRC: the file ends with the round
+            assertThat(channel.size()).isGreaterThan(lostAt + lostBatch.length);
             channel.truncate(lostAt);
         }
         try (LogManager logs = open(Map.of())) {
@@ -428,6 +429,109 @@ class DataFilesTest {
             assertThat(r.baseOffset()).isEqualTo(50);
             written.put(50L, retry);
             assertEachBatch(logs, shard, written);
+        }
+    }
+
+    /**
+     * Rounds are acknowledged once the data files are synced; RocksDB's write-ahead log is synced only now and then
+     * (decision 0033). Here RocksDB's files are kept as they were after the first rounds while the data files go on
+     * to hold later acknowledged rounds, as a power loss leaves them when RocksDB's unsynced WAL did not reach the disk:
+     * the later rounds are rebuilt from the data files, with their inline batches and their producer state.
+     */
+    @Test
+    void roundsRocksDbLostAreRebuiltFromTheDataFilesWithTheirProducerState() throws Exception {
+        long producerId = 11;
+        Map<Long, byte[]> written = new HashMap<>();
+        Path crashed = dir.resolveSibling(dir.getFileName() + "-crashed");
+        byte[] lastBatch;
+        try (LogManager logs = open(Map.of())) {
+            Shard shard = LogFixture.shardOf(logs);
+            Random random = new Random(21);
+            int sequence = 0;
+            for (int i = 0; i < 8; i++, sequence += 10) {
+                byte[] batch = batch(random, i % 4 == 3 ? 20 : 3_000, producerId, sequence);
+                written.put(LogFixture.append(logs, shard, batch).baseOffset(), batch);
+            }
+            // RocksDB as it is now, its WAL holding the rounds so far: everything after is lost from it
+            copyTree(dir, crashed, p -> !p.startsWith(DataFiles.dir(dir)));
+            byte[] batch = null;
+            for (int i = 0; i < 12; i++, sequence += 10) {
+                batch = batch(random, i % 4 == 3 ? 20 : 3_000, producerId, sequence);
+                AppendResult r = LogFixture.append(logs, shard, batch);
+                assertThat(r.error()).isEqualTo(Errors.NONE);
+                written.put(r.baseOffset(), batch);
+            }
+            lastBatch = batch;
+            // the data files as their fsyncs left them: every round acknowledged so far
+            copyTree(DataFiles.dir(dir), crashed.resolve(DataFiles.DIR), p -> true);
+        }
+        dir = crashed;
+        try (LogManager logs = open(Map.of())) {
+            Shard shard = LogFixture.shardOf(logs);
+            assertThat(shard.logEnd()).as("every acknowledged batch, rebuilt").isEqualTo(200);
+            assertEachBatch(logs, shard, written);
+            AppendResult retry = LogFixture.append(logs, shard, lastBatch.clone());
+            // the producer state of the rebuilt rounds: a retry of the last batch is answered with its offset, not written again
+            assertThat(retry.error()).isEqualTo(Errors.NONE);
+            assertThat(retry.baseOffset()).isEqualTo(190);
+            assertThat(shard.logEnd()).isEqualTo(200);
+            byte[] next = batch(new Random(22), 3_000, producerId, 200);
+            assertThat(LogFixture.append(logs, shard, next).baseOffset()).isEqualTo(200);
+            written.put(200L, next);
+        }
+        try (LogManager logs = open(Map.of())) {
+            assertEachBatch(logs, LogFixture.shardOf(logs), written);
+        }
+    }
+
+    /** A round cut short or damaged ends the rebuild: nothing from it or after it comes back, everything before does. */
+    @Test
+    void aRoundCutShortEndsTheRebuildThere() throws Exception {
+        Map<Long, byte[]> kept = new HashMap<>();
+        Path crashed = dir.resolveSibling(dir.getFileName() + "-crashed");
+        try (LogManager logs = open(Map.of())) {
+            Shard shard = LogFixture.shardOf(logs);
+            Random random = new Random(23);
+            kept.put(LogFixture.append(logs, shard, batch(random, 3_000, -1, 0)).baseOffset(), null);
+            copyTree(dir, crashed, p -> !p.startsWith(DataFiles.dir(dir)));
+            for (int i = 0; i < 3; i++) {
+                byte[] batch = batch(random, 3_000, -1, 0);
+                kept.put(LogFixture.append(logs, shard, batch).baseOffset(), batch);
+            }
+            LogFixture.append(logs, shard, batch(random, 3_000, -1, 0));
+            copyTree(DataFiles.dir(dir), crashed.resolve(DataFiles.DIR), p -> true);
+        }
+        // the last round's index write cut short, as a crash during its write leaves it
+        Path newest = Files.list(crashed.resolve(DataFiles.DIR)).sorted().reduce((a, b) -> b).orElseThrow();
+        try (FileChannel channel = FileChannel.open(newest, StandardOpenOption.WRITE)) {
+            channel.truncate(channel.size() - 10);
+        }
+        Path original = dir;
+        dir = crashed;
+        try (LogManager logs = open(Map.of())) {
+            Shard shard = LogFixture.shardOf(logs);
+            assertThat(shard.logEnd()).as("the three whole rounds after the first, not the cut one").isEqualTo(40);
+            List<byte[]> read = new ArrayList<>();
+            logs.reader().readCopies(shard, 10, 40, Integer.MAX_VALUE, true, read);
+            assertThat(read).hasSize(3);
+            for (byte[] b : read) {
+                assertThat(b).isEqualTo(kept.get(ByteBuffer.wrap(b).getLong(BatchHeader.BASE_OFFSET)));
+            }
+        } finally {
+            dir = original;
+        }
+    }
+
+    private static void copyTree(Path from, Path to, java.util.function.Predicate<Path> include) throws java.io.IOException {
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path p : files.filter(include).toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else if (!p.getFileName().toString().equals("LOCK")) {
+                    Files.copy(p, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
         }
     }
 
@@ -468,7 +572,7 @@ class DataFilesTest {
         int files = dataFiles().size();
         try (LogManager logs = open(Map.of("log.data.files", "false"))) {
             Shard shard = LogFixture.shardOf(logs);
-            assertThat(logs.store().formatVersion()).as("format 2 stays: references remain").isEqualTo(LogStore.DATA_FILES_FORMAT);
+            assertThat(logs.store().formatVersion()).as("format 3 stays: references remain").isEqualTo(LogStore.ROUNDS_FORMAT);
             byte[] batch = batch(random, 3_000, -1, 0);
             written.put(LogFixture.append(logs, shard, batch).baseOffset(), batch);
             assertEachBatch(logs, shard, written);

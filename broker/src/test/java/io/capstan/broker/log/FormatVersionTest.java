@@ -56,9 +56,9 @@ class FormatVersionTest {
         recordFormat(LogStore.FORMAT_VERSION + 1);
         assertThatThrownBy(() -> new LogStore(dir, 1 << 20, 1 << 20))
                 .isInstanceOf(StorageException.class)
-                .hasMessageStartingWith("the log in " + dir + " is in on-disk format 3, written by a newer Capstan; this broker reads formats up to 2")
+                .hasMessageStartingWith("the log in " + dir + " is in on-disk format 4, written by a newer Capstan; this broker reads formats up to 3")
                 .hasMessageContaining("Run the Capstan version that wrote it (or a newer one) on this data.dir");
-        // the refusal closed the store (it can be opened again) and changed nothing: still format 3, the record there
+        // the refusal closed the store (it can be opened again) and changed nothing: still format 4, the record there
         recordFormatUnchecked();
     }
 
@@ -70,7 +70,7 @@ class FormatVersionTest {
                     new org.rocksdb.ColumnFamilyDescriptor(bytes("meta")), new org.rocksdb.ColumnFamilyDescriptor(bytes("aborted-txns")));
             java.util.List<org.rocksdb.ColumnFamilyHandle> handles = new java.util.ArrayList<>();
             try (org.rocksdb.RocksDB db = org.rocksdb.RocksDB.openReadOnly(options, dir.toString(), families, handles)) {
-                assertThat(ByteBuffer.wrap(db.get(handles.get(3), bytes(LogStore.FORMAT_KEY))).getInt()).isEqualTo(3);
+                assertThat(ByteBuffer.wrap(db.get(handles.get(3), bytes(LogStore.FORMAT_KEY))).getInt()).isEqualTo(LogStore.FORMAT_VERSION + 1);
                 assertThat(new String(db.get(handles.get(1), LogKeys.of(7, 0)), StandardCharsets.UTF_8)).isEqualTo("a record");
             } finally {
                 handles.forEach(org.rocksdb.ColumnFamilyHandle::close);

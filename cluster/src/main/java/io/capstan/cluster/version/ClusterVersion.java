@@ -22,8 +22,10 @@ public record ClusterVersion(int level) {
     public static final int FIRST = 1;
     /** Brokers may write data files (log.data.files, on-disk format 2). */
     public static final int DATA_FILES = 2;
+    /** Each group-commit round is framed in the data files with its index write (on-disk format 3, decision 0033). */
+    public static final int DATA_FILE_ROUNDS = 3;
     /** The newest level this build supports. */
-    public static final int LATEST = DATA_FILES;
+    public static final int LATEST = DATA_FILE_ROUNDS;
 
     public ClusterVersion {
         if (level < FIRST) {
@@ -33,6 +35,10 @@ public record ClusterVersion(int level) {
 
     public boolean allowsDataFiles() {
         return level >= DATA_FILES;
+    }
+
+    public boolean allowsDataFileRounds() {
+        return level >= DATA_FILE_ROUNDS;
     }
 
     /** The finalized version, {@link #FIRST} when the store has none. */
