@@ -81,6 +81,9 @@ public final class DataFiles implements AutoCloseable {
     private long lastRoundEnd;
     /** What the open round follows. */
     private long roundFollows;
+    /** A round's header and trailer, written from here by {@link #flush} before the next round reuses them. */
+    private final ByteBuffer roundHead = ByteBuffer.allocate(RoundHeader.BYTES);
+    private final ByteBuffer roundTrailer = ByteBuffer.allocate(RoundHeader.TRAILER_BYTES);
 
     DataFiles(Path dir, long rollBytes, long deleteDelayMs) {
         this(dir, rollBytes, deleteDelayMs, false);
@@ -221,11 +224,11 @@ public final class DataFiles implements AutoCloseable {
         openRound();
         roundFollows = lastRoundEnd;
         RoundHeader header = new RoundHeader((int) (end - roundStart - RoundHeader.BYTES), write.length, roundFollows);
-        ByteBuffer head = ByteBuffer.allocate(RoundHeader.BYTES);
-        header.encode(head);
-        unwritten.add(0, head.flip());
+        roundHead.clear();
+        header.encode(roundHead);
+        unwritten.add(0, roundHead.flip());
         unwritten.add(ByteBuffer.wrap(write));
-        unwritten.add(ByteBuffer.allocate(RoundHeader.TRAILER_BYTES).putInt(0, RoundHeader.trailer(write)));
+        unwritten.add(roundTrailer.clear().putInt(0, RoundHeader.trailer(write)));
         end += write.length + RoundHeader.TRAILER_BYTES;
         roundOpen = false;
         flush();
