@@ -1,5 +1,6 @@
 'use strict';
-// The console's page: reads /api/snapshot and /api/history and draws the page the address's #fragment names.
+// The console's page: reads api/snapshot and api/history (relative: the operator serves a console under each
+// cluster's own path) and draws the page the address's #fragment names.
 
 const page = () => document.getElementById('page');
 
@@ -98,7 +99,7 @@ function groupsPage(s, h, actionsAllowed) {
     if (actionsAllowed) {
       const act = (what) => async () => {
         if (!confirm(`${what} ${g.groupId}?`)) return;
-        const r = await fetch(`/api/groups/${encodeURIComponent(g.groupId)}/${what}`, { method: 'POST', headers: { 'X-Capstan-Action': '1' } });
+        const r = await fetch(`api/groups/${encodeURIComponent(g.groupId)}/${what}`, { method: 'POST', headers: { 'X-Capstan-Action': '1' } });
         const body = await r.json();
         document.getElementById('status').textContent = r.ok ? JSON.stringify(body) : body.error;
         render();
@@ -112,14 +113,40 @@ function groupsPage(s, h, actionsAllowed) {
   return out;
 }
 
+/** A BrokerCluster's rollout as its operator reports it (only in the operator's console). */
+function rolloutPage(r) {
+  const canary = r.phase ? `${r.phase}${r.step ? `, step ${r.step} of ${r.steps}` : ''}` : 'no canary';
+  const rows = [
+    ['cluster', `${r.namespace}/${r.name}`],
+    ['version', r.currentVersion === r.targetVersion ? (r.currentVersion || '–') : `${r.currentVersion || '–'} → ${r.targetVersion}`],
+    ['brokers ready', `${r.readyReplicas} of ${r.replicas}`],
+    ['brokers updated', `${r.updatedReplicas} of ${r.replicas}`],
+    ['canary', canary],
+    ['message', r.message || '–'],
+    ['generation', r.observedGeneration === r.generation ? `${r.generation} (observed)` : `${r.generation} (operator at ${r.observedGeneration})`],
+    ['cluster version', r.clusterVersion === null || r.clusterVersion === undefined ? '–' : r.clusterVersion],
+  ];
+  return [
+    el('h2', {}, `Rollout of ${r.name}`),
+    el('table', { class: 'facts', 'data-rollout': `${r.phase || 'none'}/${r.step || 0}/${r.currentVersion}/${r.targetVersion}` },
+      el('tbody', {}, rows.map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, v))))),
+    el('h2', {}, 'Conditions'),
+    table(['type', 'status', 'reason', 'message', 'since'], r.conditions.map(c => ({
+      attrs: { 'data-condition': `${c.type}=${c.status}`, class: (c.type === 'Ready') === (c.status === 'True') ? '' : 'warn' },
+      cells: [c.type, c.status, c.reason || '–', c.message || '–', c.lastTransitionTime || '–'] }))),
+  ];
+}
+
 async function render() {
   const route = (location.hash.replace(/^#\//, '') || 'brokers').split('/')[0];
   document.querySelectorAll('nav a').forEach(a => a.classList.toggle('active', a.id === `nav-${route}`));
   try {
-    const [{ snapshot: s, actionsAllowed }, h] = await Promise.all([getJson('/api/snapshot'), getJson('/api/history')]);
+    const [{ snapshot: s, actionsAllowed, rollout }, h] = await Promise.all([getJson('api/snapshot'), getJson('api/history')]);
+    document.getElementById('nav-rollout').hidden = !rollout;
     document.getElementById('cluster').textContent = `cluster ${s.clusterId} · ${s.brokers.length} brokers · read ${new Date(s.takenAtMs).toLocaleTimeString()}`
       + (actionsAllowed ? ' · actions on' : ' · read-only');
-    const content = route === 'topics' ? topicsPage(s, h) : route === 'groups' ? groupsPage(s, h, actionsAllowed) : brokersPage(s);
+    const content = route === 'topics' ? topicsPage(s, h) : route === 'groups' ? groupsPage(s, h, actionsAllowed)
+      : route === 'rollout' && rollout ? rolloutPage(rollout) : brokersPage(s);
     page().replaceChildren(...content);
     document.body.dataset.ready = route;
   } catch (e) {

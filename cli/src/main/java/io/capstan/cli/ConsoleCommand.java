@@ -1,6 +1,6 @@
 package io.capstan.cli;
 
-import io.capstan.cli.console.ConsoleServer;
+import io.capstan.console.ConsoleServer;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.admin.Admin;
@@ -35,7 +35,7 @@ final class ConsoleCommand implements Callable<Integer> {
         try (Admin admin = Admin.create(client.props());
              ConsoleServer server = new ConsoleServer(admin, client.timeout.toMillis(), listen, port, allowActions, sampleInterval.toMillis())) {
             // the page only shows what the brokers answer: check that they do before saying it is up
-            new io.capstan.cli.console.ClusterReader(admin, client.timeout.toMillis()).read();
+            new io.capstan.console.ClusterReader(admin, client.timeout.toMillis()).read();
             Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown));
             System.out.printf("console of %s on http://%s:%d/ (%s); Ctrl-C stops it%n", client.bootstrap, listen, server.port(),
                     allowActions ? "actions allowed" : "read-only");

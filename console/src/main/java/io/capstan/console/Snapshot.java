@@ -1,4 +1,4 @@
-package io.capstan.cli.console;
+package io.capstan.console;
 
 import java.util.List;
 

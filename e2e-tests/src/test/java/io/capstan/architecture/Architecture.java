@@ -14,7 +14,8 @@ public final class Architecture {
 
     /**
      * Modules: config (settings) and certs at the bottom; cluster (metadata, controller, planner) over nothing of ours;
-     * broker and operator side by side over cluster and config, neither using the other; the CLI on top.
+     * broker and operator side by side over cluster and config, neither using the other; the web console (over the
+     * Kafka Admin API only) used by the CLI and the operator; the CLI on top.
      */
     public static ArchRule modules(String root) {
         return layeredArchitecture().consideringOnlyDependenciesInLayers().withOptionalLayers(true)
@@ -23,6 +24,7 @@ public final class Architecture {
                 .layer("cluster").definedBy(root + ".cluster..")
                 .layer("broker").definedBy(root + ".broker..")
                 .layer("operator").definedBy(root + ".operator..")
+                .layer("console").definedBy(root + ".console..")
                 .layer("cli").definedBy(root + ".cli..")
                 .whereLayer("cli").mayNotBeAccessedByAnyLayer()
                 .whereLayer("operator").mayNotBeAccessedByAnyLayer()
@@ -30,7 +32,9 @@ public final class Architecture {
                 .whereLayer("cluster").mayOnlyBeAccessedByLayers("broker", "operator", "cli")
                 .whereLayer("config").mayOnlyBeAccessedByLayers("broker", "operator", "cli")
                 .whereLayer("certs").mayOnlyBeAccessedByLayers("broker", "operator", "cli")
-                .as("modules: cli -> {broker, operator} -> cluster, config, certs; broker and operator never use each other");
+                .whereLayer("console").mayOnlyBeAccessedByLayers("operator", "cli")
+                .as("modules: cli -> {broker, operator} -> cluster, config, certs; console under cli and operator only;"
+                        + " broker and operator never use each other");
     }
 
     /**

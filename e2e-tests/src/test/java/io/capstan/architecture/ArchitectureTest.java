@@ -6,7 +6,7 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The rules of {@link Architecture} over every module this one sees: config, certs, cluster, broker, operator, cli. */
+/** The rules of {@link Architecture} over every module this one sees: config, certs, cluster, broker, operator, cli, console. */
 class ArchitectureTest {
     static JavaClasses capstan;
 
@@ -14,7 +14,7 @@ class ArchitectureTest {
     static void importClasses() {
         capstan = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
                 .importPackages("io.capstan.config", "io.capstan.certs", "io.capstan.cluster", "io.capstan.broker",
-                        "io.capstan.operator", "io.capstan.cli");
+                        "io.capstan.operator", "io.capstan.cli", "io.capstan.console");
         org.assertj.core.api.Assertions.assertThat(capstan.containPackage("io.capstan.operator.reconcile")).isTrue();
     }
 

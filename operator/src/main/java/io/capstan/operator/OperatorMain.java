@@ -78,6 +78,12 @@ public final class OperatorMain {
         health.createContext("/readyz", ex -> reply(ex, 200, "ready\n"));
         health.createContext("/metrics", new io.prometheus.metrics.exporter.httpserver.MetricsHandler(metrics.registry()));
         health.start();
+        String consolePort = System.getenv().getOrDefault("CONSOLE_PORT", "");
+        if (!consolePort.isBlank()) {
+            io.capstan.operator.topics.CapstanTopicReconciler.Admins admins =
+                    io.capstan.operator.topics.CapstanTopicReconciler.Admins.inCluster(client, ResourceWriter.serverSideApply(client));
+            new io.capstan.operator.console.OperatorConsole(client, admins::open, namespaces, Integer.parseInt(consolePort));
+        }
         operator.start();
         log.info("capstan operator started (namespaces: {}, leader election lease capstan-operator in {})",
                 namespaces.isEmpty() ? "all" : namespaces, leaseNamespace);

@@ -1,5 +1,7 @@
 package io.capstan.cli.console;
 
+import io.capstan.console.ConsoleServer;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

@@ -12,6 +12,7 @@ import io.capstan.e2e.k8s.kubelet.Images;
 import io.capstan.e2e.k8s.kubelet.PodRunner;
 import io.capstan.operator.api.BrokerCluster;
 import io.capstan.operator.api.BrokerClusterSpec;
+import io.capstan.operator.api.BrokerClusterStatus;
 import io.capstan.operator.reconcile.Conditions;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -201,6 +202,7 @@ class BrokerPodsTest {
                 .set("allowedImageRegistries[0]", "registry.example.com") // images from spec.version stay allowed
                 .set("certificates.trustPropagation", "20s") // the pod runner syncs Secret volumes every 3 s
                 .set("topics.resyncInterval", "10s") // drift found within 10 s instead of the default minute
+                .set("console.enabled", "true") // the operator's web console, checked during the canary (step 7)
                 .call();
         await("the operator pod is ready").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
             List<Pod> pods = client.pods().inNamespace("capstan-system").list().getItems();
@@ -464,11 +466,46 @@ class BrokerPodsTest {
                 .until(() -> "Paused".equals(rolloutPhase("minimal")) && brokerPods("minimal").stream().allMatch(BrokerPodsTest::podReady));
         assertThat(imagesByPod("minimal")).containsExactly(Map.entry("minimal-0", "capstan/broker:0.2.0"),
                 Map.entry("minimal-1", "capstan/broker:0.2.0"), Map.entry("minimal-2", "capstan/broker:0.3.0"));
+        theOperatorsConsoleShowsThePausedCanary();
 
         edit("minimal", c -> c.getSpec().rollout.approve = "0.3.0");
         await("approved: every broker on 0.3.0").atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(1))
                 .until(() -> imagesByPod("minimal").values().stream().allMatch("capstan/broker:0.3.0"::equals)
                         && ready(cluster("minimal")) && "0.3.0".equals(cluster("minimal").getStatus().currentVersion));
+    }
+
+    /**
+     * The operator's web console (chart value console.enabled) for the cluster whose canary waits for approval: its
+     * JSON says what the status says (phase, step, versions, ready brokers) beside the brokers and topics it reads over
+     * the Kafka API, and its Rollout page, loaded in headless Chromium, shows it.
+     */
+    private void theOperatorsConsoleShowsThePausedCanary() {
+        Pod operator = operatorPod();
+        int port = operator.getSpec().getContainers().get(0).getPorts().stream().filter(p -> "console".equals(p.getName()))
+                .findFirst().orElseThrow().getContainerPort();
+        String base = "http://" + operator.getStatus().getPodIP() + ":" + port + "/clusters/" + NS + "/minimal/";
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        await("the console reads the cluster and its rollout").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1))
+                .untilAsserted(() -> {
+                    var reply = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "api/snapshot")).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString());
+                    assertThat(reply.statusCode()).as(reply.body()).isEqualTo(200);
+                    var body = json.readTree(reply.body());
+                    BrokerClusterStatus status = cluster("minimal").getStatus();
+                    var rollout = body.get("rollout");
+                    assertThat(rollout.get("phase").asText()).isEqualTo("Paused");
+                    assertThat(rollout.get("step").asInt()).as("the pause, the second of two steps").isEqualTo(2);
+                    assertThat(rollout.get("steps").asInt()).isEqualTo(2);
+                    assertThat(rollout.get("targetVersion").asText()).isEqualTo("0.3.0").isEqualTo(status.targetVersion);
+                    assertThat(rollout.get("currentVersion").asText()).isEqualTo(status.currentVersion);
+                    assertThat(rollout.get("readyReplicas").asInt()).isEqualTo(3).isEqualTo(status.readyReplicas);
+                    assertThat(body.get("snapshot").get("brokers")).as("brokers read over the Kafka API").hasSize(3);
+                });
+        String page = io.capstan.e2e.Chromium.dumpDom(base + "#/rollout", Path.of("target", "console-chromium"));
+        assertThat(page).contains("data-ready=\"rollout\"").contains("Rollout of minimal")
+                .contains("data-rollout=\"Paused/2/");
+        io.capstan.e2e.Chromium.screenshot(base + "#/rollout", Path.of("target", "console", "rollout.png"), Path.of("target", "console-chromium"));
     }
 
     @Test
