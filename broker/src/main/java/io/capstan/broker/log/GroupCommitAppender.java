@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
  * The single writer of the log (see docs/decisions/0001), in two stages. The writer thread drains every command
  * queued since its last round across all shards; for appends it assigns offsets, checks producer sequences and stamps
  * offsets and leader epochs in place; retention truncations and topic drops join the same RocksDB WriteBatch, written
- * without waiting for the disk. The syncer thread then fsyncs the WAL once for every round written meanwhile, and
- * only then moves high watermarks and answers, in round order. So the next round is written while the previous one
+ * without waiting for the disk. The syncer thread then fsyncs once for every round written meanwhile (the data files,
+ * which with format 3 hold each round's RocksDB write too, decision 0033; otherwise the data files and then RocksDB's
+ * WAL), and only then moves high watermarks and answers, in round order. So the next round is written while the previous one
  * is being synced, and one fsync covers several rounds. A failed write rolls its round back; a failed sync answers
  * KAFKA_STORAGE_ERROR (the records may still reach the disk later, which a retrying idempotent producer sees as a
  * duplicate: an ambiguous failure, as in Kafka).
