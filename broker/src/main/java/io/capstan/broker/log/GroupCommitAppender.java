@@ -272,6 +272,7 @@ public final class GroupCommitAppender implements AutoCloseable {
             store.write(batch, false);
             if (files != null) {
                 files.roundDone();
+                store.roundApplied();
             }
             long writeNanos = System.nanoTime() - start;
             List<Integer> unreferenced = List.of();

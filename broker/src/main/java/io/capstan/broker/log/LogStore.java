@@ -148,6 +148,7 @@ public final class LogStore implements AutoCloseable {
             this.writesRounds = dataFiles && wanted >= ROUNDS_FORMAT;
             this.dataFiles = wanted >= DATA_FILES_FORMAT ? new DataFiles(DataFiles.dir(dir), dataFileBytes, deleteDelayMs, writesRounds) : null;
             if (this.dataFiles != null) {
+                syncMark = new IndexSyncMark(dir);
                 replayRounds();
             }
         } catch (RocksDBException e) {
@@ -169,6 +170,12 @@ public final class LogStore implements AutoCloseable {
      */
     private void replayRounds() throws RocksDBException {
         byte[] next = getMeta(NEXT_ROUND_KEY);
+        long synced = syncMark.read();
+        if (synced != IndexSyncMark.NONE && (next == null || java.nio.ByteBuffer.wrap(next).getLong() < synced)) {
+            // point-in-time recovery kept only a prefix of what RocksDB had synced: damage, not a crash's unsynced end
+            throw new StorageException("the log in " + dir + " is damaged and was not opened (RocksDB's write-ahead log lost writes it"
+                    + " had synced: its index ends before data-file mark " + synced + "). " + DAMAGED_ADVICE);
+        }
         int replayed = 0;
         if (next != null) {
             try {
@@ -197,6 +204,28 @@ public final class LogStore implements AutoCloseable {
                 db.write(syncWrite, batch); // also makes the replayed rounds durable in RocksDB
             }
         }
+        try {
+            if (writesRounds) {
+                appliedNext = dataFiles.nextRound();
+                syncMark.record(appliedNext);
+            } else {
+                syncMark.delete();
+            }
+        } catch (java.io.IOException e) {
+            throw new StorageException("cannot record how far the log's index is synced in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Where the round after the last one written to RocksDB starts; what a sync of its WAL covers. */
+    private volatile long appliedNext = IndexSyncMark.NONE;
+    private long writtenNext = IndexSyncMark.NONE;
+    private IndexSyncMark syncMark;
+
+    /** The round {@link #writeRoundData} framed is now in RocksDB (not yet synced there). Committer thread. */
+    void roundApplied() {
+        if (writesRounds) {
+            appliedNext = writtenNext;
+        }
     }
 
     private static byte[] longBytes(long v) {
@@ -223,6 +252,7 @@ public final class LogStore implements AutoCloseable {
         }
         long next = dataFiles.flushRound(batch.data());
         batch.put(meta, NEXT_ROUND, longBytes(next));
+        writtenNext = next;
     }
 
     private ColumnFamilyOptions options(long writeBuffer, CompressionType compression) {
@@ -371,7 +401,15 @@ public final class LogStore implements AutoCloseable {
      * a start replays from the data files. Any thread.
      */
     void syncIndex() throws RocksDBException {
+        long covered = appliedNext; // read first: the sync covers that round's write, made before
         db.flushWal(true);
+        if (writesRounds && covered != IndexSyncMark.NONE) {
+            try {
+                syncMark.record(covered);
+            } catch (java.io.IOException e) {
+                throw new StorageException("cannot record how far the log's index is synced: " + e.getMessage(), e);
+            }
+        }
     }
 
     /** The data files, or null when this store has none (format 1). */
@@ -540,6 +578,9 @@ public final class LogStore implements AutoCloseable {
             db.flushWal(true);
         } catch (RocksDBException | java.io.IOException | RuntimeException ignored) {
             // closing anyway; the WAL already holds every acknowledged write when the policy is "always"
+        }
+        if (syncMark != null) {
+            syncMark.close();
         }
         handles.forEach(ColumnFamilyHandle::close);
         db.close();

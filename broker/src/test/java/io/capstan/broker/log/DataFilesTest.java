@@ -484,6 +484,37 @@ class DataFilesTest {
         }
     }
 
+    /**
+     * RocksDB recovers its WAL in point-in-time mode, which would keep the prefix before a damaged record as it keeps the
+     * prefix before a crash's unsynced end. Writes RocksDB had synced and then lost are damage: the start is refused
+     * (decision 0018), not rebuilt from a point the index should be past.
+     */
+    @Test
+    void anIndexThatLostWritesItHadSyncedIsRefusedAsDamaged() throws Exception {
+        Path damaged = dir.resolveSibling(dir.getFileName() + "-damaged");
+        try (LogManager logs = open(Map.of())) {
+            Shard shard = LogFixture.shardOf(logs);
+            Random random = new Random(24);
+            LogFixture.append(logs, shard, batch(random, 3_000, -1, 0));
+            copyTree(dir, damaged, p -> !p.startsWith(DataFiles.dir(dir)) && !p.getFileName().toString().equals(IndexSyncMark.FILE));
+            for (int i = 0; i < 5; i++) {
+                LogFixture.append(logs, shard, batch(random, 3_000, -1, 0));
+            }
+            logs.store().syncIndex(); // RocksDB synced past these rounds, and says so
+            copyTree(DataFiles.dir(dir), damaged.resolve(DataFiles.DIR), p -> true);
+            Files.copy(dir.resolve(IndexSyncMark.FILE), damaged.resolve(IndexSyncMark.FILE));
+        }
+        Path original = dir;
+        dir = damaged;
+        try {
+            assertThatThrownBy(() -> open(Map.of())).isInstanceOf(StorageException.class)
+                    .hasMessageContaining("is damaged and was not opened").hasMessageContaining("lost writes it had synced")
+                    .hasMessageContaining("move this data.dir aside");
+        } finally {
+            dir = original;
+        }
+    }
+
     /** A round cut short or damaged ends the rebuild: nothing from it or after it comes back, everything before does. */
     @Test
     void aRoundCutShortEndsTheRebuildThere() throws Exception {
