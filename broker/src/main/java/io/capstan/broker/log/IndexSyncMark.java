@@ -47,13 +47,31 @@ final class IndexSyncMark implements AutoCloseable {
 
     /** Records {@code mark} durably. Call only after the RocksDB sync that covers the round it names has returned. */
     synchronized void record(long mark) throws IOException {
-        if (channel == null) {
-            channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        }
         CRC32C crc = new CRC32C();
         buffer.clear().putLong(0, mark);
         crc.update(buffer.array(), 0, 8);
         buffer.putInt(8, (int) crc.getValue());
+        try {
+            write();
+        } catch (java.nio.channels.ClosedByInterruptException e) {
+            // an interrupt of the calling thread closed the channel (as DataFiles meets it): write again, keep the interrupt
+            boolean interrupted = Thread.interrupted();
+            channel = null;
+            try {
+                write();
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
+    private void write() throws IOException {
+        if (channel == null || !channel.isOpen()) {
+            channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        }
+        buffer.clear();
         channel.write(buffer, 0);
         channel.force(false);
     }

@@ -368,7 +368,10 @@ public final class LogStore implements AutoCloseable {
         db.write(sync ? syncWrite : asyncWrite, batch);
     }
 
-    /** Makes every write so far durable: the data files first, then the WAL that refers to them. */
+    /**
+     * Makes every write so far durable: the data files first, then the WAL that refers to them (recording, with rounds,
+     * how far that sync reached: {@link #syncIndex}).
+     */
     public void syncWal() throws RocksDBException {
         if (dataFiles != null) {
             try {
@@ -377,7 +380,7 @@ public final class LogStore implements AutoCloseable {
                 throw new StorageException("the fsync of the data files failed: " + e.getMessage(), e);
             }
         }
-        db.flushWal(true);
+        syncIndex();
     }
 
     /**
