@@ -43,6 +43,7 @@ public record BrokerConfig(
         boolean rocksdbBlobFiles,
         boolean logDataFiles,
         long logDataFileBytes,
+        boolean logPreallocate,
         double logDataFileReclaimRatio,
         long logSegmentDeleteDelayMs,
         long maxPendingBytes,
@@ -236,6 +237,12 @@ public record BrokerConfig(
                     + "allows it; Capstan before a format cannot read it (docs/operations.md, \"Upgrades and the cluster version\")."),
             new Key("log.data.file.bytes", "268435456", "Size past which a data file is closed at the next group-commit round and the next begun; a file is deleted once retention, deletion, "
                     + "truncation or compaction dropped every batch in it, or once its live batches were moved out (log.data.file.reclaim.ratio)."),
+            new Key("log.preallocate", "false", "Begin each data file on a spare written with zeros and synced ahead of need (made once the file "
+                    + "being appended to is half full), so that the fsync of each group-commit round writes the round alone "
+                    + "and not also the file's size and block map (decision 0034): in (a) here, rounds synced in about two "
+                    + "thirds of the time and 4-9 % more throughput at the same CPU, but every new file is written twice "
+                    + "(zeros, then records), which halves the ingest of a disk whose throughput is capped. Off, as in "
+                    + "Kafka: files grow as they are appended to. A clean stop cuts the unused zeros."),
             new Key("log.data.file.reclaim.ratio", "0.5", "Share of a data file's bytes no longer referenced above which its live batches are copied to the "
                     + "newest data file and the file deleted, so that a long-retained shard does not keep alive the files it shares with "
                     + "short-lived ones. Checked every log.retention.check.interval.ms, when every file past the ratio is reclaimed, most dead first."),
@@ -434,6 +441,7 @@ public record BrokerConfig(
                 s.bool("rocksdb.blob.files"),
                 s.bool("log.data.files"),
                 s.longValue("log.data.file.bytes"),
+                s.bool("log.preallocate"),
                 s.decimal("log.data.file.reclaim.ratio"),
                 s.longValue("log.segment.delete.delay.ms"),
                 s.longValue("queued.max.request.bytes"),

@@ -36,8 +36,10 @@ import org.junit.jupiter.api.io.TempDir;
  * are mostly dead and reclaimed (the checked topic's batches moved to newer files) while the crashes happen. With
  * {@code interval} a moved batch was acknowledged long ago, so losing it would show as a loss older than the interval.
  * (The shim undoes every unsynced write together; a kernel that wrote the WAL back but not the data file is not
- * simulated: that case is why the committer fsyncs moved copies before writing their references.) The last two runs
- * keep every batch in RocksDB ({@code log.data.files=false}). Cycles: -Dcapstan.powerloss.cycles (CI: 3).
+ * simulated: that case is why the committer fsyncs moved copies before writing their references.) The second run begins
+ * data files on spares written with zeros ahead ({@code log.preallocate}, decision 0034), so that the crashes cut rounds
+ * written over zeros rather than past a file's end. The last two runs keep every batch in RocksDB
+ * ({@code log.data.files=false}). Cycles: -Dcapstan.powerloss.cycles (CI: 3).
  */
 class PowerLossTest {
     static final String TOPIC = "power";
@@ -53,7 +55,8 @@ class PowerLossTest {
     private record Acked(AcknowledgedRecords.Ack ack, long ackedAtNanos) {}
 
     @ParameterizedTest(name = "log.flush.policy={0}")
-    @ValueSource(strings = {"always", "interval", "always with batches in RocksDB", "interval with batches in RocksDB"})
+    @ValueSource(strings = {"always", "always with preallocated data files", "interval", "always with batches in RocksDB",
+            "interval with batches in RocksDB"})
     void acknowledgedRecordsSurviveMachineCrashesAsTheFlushPolicyPromises(String mode) throws Exception {
         String policy = mode.split(" ")[0];
         // data files (decision 0027) rolled at 64 KiB, so that the load rolls them many times between crashes
@@ -64,6 +67,10 @@ class PowerLossTest {
             settings.putAll(Map.of("log.data.file.bytes", "65536", "log.retention.check.interval.ms", "500"));
         } else {
             settings.put("log.data.files", "false");
+        }
+        boolean preallocated = mode.endsWith("preallocated data files");
+        if (preallocated) {
+            settings.put("log.preallocate", "true"); // decision 0034: files begun on spares of zeros, rounds written over them
         }
         int cycles = Integer.getInteger("capstan.powerloss.cycles", 3);
         long seed = Long.getLong("capstan.powerloss.seed", System.nanoTime());
@@ -162,7 +169,7 @@ class PowerLossTest {
             if (dataFiles) {
                 long inFiles;
                 try (java.util.stream.Stream<Path> files = Files.list(data.resolve("batches"))) {
-                    inFiles = files.mapToLong(f -> f.toFile().length()).sum();
+                    inFiles = files.filter(f -> f.toString().endsWith(".batches")).mapToLong(f -> f.toFile().length()).sum();
                 }
                 assertThat(inFiles).as("bytes in data files: the batches went there").isGreaterThan(100_000);
                 // whether a crash falls between a data file's write and its sync is chance (the window is a round's
@@ -175,6 +182,11 @@ class PowerLossTest {
                 long rebuilt = Files.readAllLines(broker.logFile()).stream().filter(l -> l.contains("group-commit rounds of the log index"))
                         .mapToLong(l -> Long.parseLong(l.replaceAll(".*rebuilt (\\d+) group-commit rounds.*", "$1"))).sum();
                 System.out.printf("power-loss test (%s): %d rounds rebuilt from the data files across the crashes%n", mode, rebuilt);
+                if (preallocated) {
+                    long begunOnSpares = Files.readAllLines(broker.logFile()).stream().filter(l -> l.contains("begun on a spare")).count();
+                    System.out.printf("power-loss test (%s): %d data files begun on spares written ahead%n", mode, begunOnSpares);
+                    assertThat(begunOnSpares).as("data files begun on spares, the crashes cutting rounds written over their zeros").isPositive();
+                }
                 if (policy.equals("always")) {
                     assertThat(rebuilt).as("rounds the crashes took from RocksDB's WAL, rebuilt from the data files").isPositive();
                 }

@@ -77,6 +77,10 @@ public final class DataFiles implements AutoCloseable {
     private long roundStart;
     /** Whether the open round reached the file (its RocksDB write had not yet been made). */
     private boolean roundWritten;
+    /** The next file made ahead of need (log.preallocate), or null. */
+    private final SpareDataFile spare;
+    /** Whether the active file began as a spare: longer than what was appended to it, the rest zeros. */
+    private boolean activePreallocated;
     /** Where the last round written ended ({@link #mark}): what the next round's header says it follows. */
     private long lastRoundEnd;
     /** What the open round follows. */
@@ -90,6 +94,17 @@ public final class DataFiles implements AutoCloseable {
     }
 
     DataFiles(Path dir, long rollBytes, long deleteDelayMs, boolean rounds) {
+        this(dir, rollBytes, deleteDelayMs, rounds, false);
+    }
+
+    /**
+     * {@code preallocate} (rounds only): begin each file on a spare written with zeros ahead of need (decision 0034). A
+     * replay stops at the zeros after a file's last round as it stops at a file's end.
+     */
+    DataFiles(Path dir, long rollBytes, long deleteDelayMs, boolean rounds, boolean preallocate) {
+        if (preallocate && !rounds) {
+            throw new IllegalArgumentException("preallocated data files need rounds: without them a start reads the files to their end");
+        }
         this.dir = dir;
         this.rollBytes = rollBytes;
         this.deleteDelayMs = deleteDelayMs;
@@ -111,6 +126,7 @@ public final class DataFiles implements AutoCloseable {
         } catch (IOException | NumberFormatException e) {
             throw new StorageException("cannot open the data files in " + dir + ": " + e.getMessage(), e);
         }
+        this.spare = preallocate ? new SpareDataFile(dir, rollBytes) : null;
         // each run appends to a file of its own: the last one's tail may hold bytes a crash cut short
         openActive(newest + 1);
         lastRoundEnd = mark(active, 0);
@@ -126,7 +142,14 @@ public final class DataFiles implements AutoCloseable {
 
     private void openActive(int id) {
         try {
-            FileChannel channel = FileChannel.open(path(id), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
+            boolean preallocated = spare != null && spare.takeAs(path(id));
+            FileChannel channel = preallocated
+                    ? FileChannel.open(path(id), StandardOpenOption.WRITE, StandardOpenOption.READ)
+                    : FileChannel.open(path(id), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
+            if (preallocated) {
+                log.info("data file {} begun on a spare of {} bytes written ahead", path(id), rollBytes);
+            }
+            activePreallocated = preallocated;
             channels.put(id, channel);
             live.put(id, 0L);
             active = id;
@@ -209,6 +232,9 @@ public final class DataFiles implements AutoCloseable {
         }
         if (end >= rollBytes) {
             openActive(active + 1);
+        }
+        if (spare != null && end >= rollBytes / 2) {
+            spare.prepare(); // from half way, so that a broker that never fills a file never writes a spare
         }
         roundStart = end;
         end += RoundHeader.BYTES;
@@ -613,6 +639,21 @@ public final class DataFiles implements AutoCloseable {
     @Override
     public void close() {
         deleter.shutdownNow();
+        if (spare != null) {
+            spare.close();
+        }
+        if (activePreallocated && !roundOpen) {
+            // the zeros past the last round are not needed again: the next start appends to a file of its own
+            try {
+                FileChannel channel = channels.get(active);
+                if (channel != null && channel.isOpen()) {
+                    channel.truncate(fileEnd);
+                    channel.force(true);
+                }
+            } catch (IOException e) {
+                log.warn("could not cut the unused end of data file {} ({}); it is reclaimed with the file", path(active), e.toString());
+            }
+        }
         for (FileChannel c : channels.values()) {
             try {
                 c.close();

@@ -64,7 +64,7 @@ public final class LogManager implements AutoCloseable {
         this.pending = new PendingWrites(config.maxPendingBytes());
         this.store = new LogStore(config.dataDir(), config.rocksdbBlockCacheBytes(), config.rocksdbWriteBufferBytes(), config.rocksdbBlobFiles(),
                 config.logDataFiles() && allowedFormat >= LogStore.DATA_FILES_FORMAT, allowedFormat >= LogStore.ROUNDS_FORMAT,
-                config.logDataFileBytes(), config.logSegmentDeleteDelayMs());
+                config.logDataFileBytes(), config.logPreallocate(), config.logSegmentDeleteDelayMs());
         List<LogStore.LostTail> lostTails = store.countReferences();
         boolean sync = config.flushPolicy() == BrokerConfig.FlushPolicy.ALWAYS;
         this.appender = new GroupCommitAppender(store, sync, config.groupCommitMaxBatches(), listener, stats, fatal);

@@ -87,6 +87,15 @@ public final class LogStore implements AutoCloseable {
      */
     public LogStore(Path dir, long blockCacheBytes, long writeBufferBytes, boolean blobFiles, boolean dataFiles, boolean rounds,
                     long dataFileBytes, long deleteDelayMs) {
+        this(dir, blockCacheBytes, writeBufferBytes, blobFiles, dataFiles, rounds, dataFileBytes, false, deleteDelayMs);
+    }
+
+    /**
+     * {@code preallocate}: with rounds, begin data files on spares written with zeros ahead of need (log.preallocate,
+     * decision 0034).
+     */
+    public LogStore(Path dir, long blockCacheBytes, long writeBufferBytes, boolean blobFiles, boolean dataFiles, boolean rounds,
+                    long dataFileBytes, boolean preallocate, long deleteDelayMs) {
         this.dir = dir;
         this.appendToDataFiles = dataFiles;
         boolean redoRequested = dataFiles && rounds;
@@ -146,7 +155,8 @@ public final class LogStore implements AutoCloseable {
                 }
             }
             this.writesRounds = dataFiles && wanted >= ROUNDS_FORMAT;
-            this.dataFiles = wanted >= DATA_FILES_FORMAT ? new DataFiles(DataFiles.dir(dir), dataFileBytes, deleteDelayMs, writesRounds) : null;
+            this.dataFiles = wanted >= DATA_FILES_FORMAT ? new DataFiles(DataFiles.dir(dir), dataFileBytes, deleteDelayMs, writesRounds,
+                    writesRounds && preallocate) : null;
             if (this.dataFiles != null) {
                 syncMark = new IndexSyncMark(dir);
                 replayRounds();
