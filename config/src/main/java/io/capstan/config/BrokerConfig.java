@@ -236,13 +236,13 @@ public record BrokerConfig(
                     + "before the WAL that refers to them (format 2). Takes effect from the broker's next start after the version "
                     + "allows it; Capstan before a format cannot read it (docs/operations.md, \"Upgrades and the cluster version\")."),
             new Key("log.data.file.bytes", "268435456", "Size past which a data file is closed at the next group-commit round and the next begun; a file is deleted once retention, deletion, "
-                    + "truncation or compaction dropped every batch in it, or once its live batches were moved out (log.data.file.reclaim.ratio)."),
-            new Key("log.preallocate", "false", "Begin each data file on a spare written with zeros and synced ahead of need (made once the file "
-                    + "being appended to is half full), so that the fsync of each group-commit round writes the round alone "
-                    + "and not also the file's size and block map (decision 0034): in (a) here, rounds synced in about two "
-                    + "thirds of the time and 4-9 % more throughput at the same CPU, but every new file is written twice "
+                    + "truncation or compaction dropped every batch in it, or once its live batches were moved out (log.data.file.reclaim.ratio); a full one is kept instead as the spare the next file begins on, unless one is (decision 0034)."),
+            new Key("log.preallocate", "false", "Also begin data files on spares written with zeros ahead of need (made once the file being appended "
+                    + "to is half full), not only on deleted files kept for it (always done), so that the fsync of each "
+                    + "group-commit round writes the round alone and not also the file's size and block map (decision "
+                    + "0034): in (a) here 4-9 % more throughput at the same CPU, but every new file is written twice "
                     + "(zeros, then records), which halves the ingest of a disk whose throughput is capped. Off, as in "
-                    + "Kafka: files grow as they are appended to. A clean stop cuts the unused zeros."),
+                    + "Kafka."),
             new Key("log.data.file.reclaim.ratio", "0.5", "Share of a data file's bytes no longer referenced above which its live batches are copied to the "
                     + "newest data file and the file deleted, so that a long-retained shard does not keep alive the files it shares with "
                     + "short-lived ones. Checked every log.retention.check.interval.ms, when every file past the ratio is reclaimed, most dead first."),

@@ -98,8 +98,9 @@ public final class DataFiles implements AutoCloseable {
     }
 
     /**
-     * {@code preallocate} (rounds only): begin each file on a spare written with zeros ahead of need (decision 0034). A
-     * replay stops at the zeros after a file's last round as it stops at a file's end.
+     * With rounds, each file is begun on a spare when one is ready (decision 0034): a full data file kept when deleted,
+     * or with {@code preallocate} one written with zeros ahead of need. A replay stops after a file's last round at the
+     * zeros or old rounds that follow it as it stops at a file's end.
      */
     DataFiles(Path dir, long rollBytes, long deleteDelayMs, boolean rounds, boolean preallocate) {
         if (preallocate && !rounds) {
@@ -126,7 +127,7 @@ public final class DataFiles implements AutoCloseable {
         } catch (IOException | NumberFormatException e) {
             throw new StorageException("cannot open the data files in " + dir + ": " + e.getMessage(), e);
         }
-        this.spare = preallocate ? new SpareDataFile(dir, rollBytes) : null;
+        this.spare = rounds ? new SpareDataFile(dir, rollBytes, preallocate) : null;
         // each run appends to a file of its own: the last one's tail may hold bytes a crash cut short
         openActive(newest + 1);
         lastRoundEnd = mark(active, 0);
@@ -147,7 +148,7 @@ public final class DataFiles implements AutoCloseable {
                     ? FileChannel.open(path(id), StandardOpenOption.WRITE, StandardOpenOption.READ)
                     : FileChannel.open(path(id), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
             if (preallocated) {
-                log.info("data file {} begun on a spare of {} bytes written ahead", path(id), rollBytes);
+                log.info("data file {} begun on a spare of {} bytes", path(id), rollBytes);
             }
             activePreallocated = preallocated;
             channels.put(id, channel);
@@ -605,6 +606,10 @@ public final class DataFiles implements AutoCloseable {
         try {
             if (channel != null) {
                 channel.close();
+            }
+            if (spare != null && Files.exists(path(id)) && spare.recycle(path(id))) {
+                log.debug("data file {} kept as the spare the next one begins on: no batch in it is referenced any more", path(id));
+                return;
             }
             Files.deleteIfExists(path(id));
             log.debug("deleted data file {}: no batch in it is referenced any more", path(id));

@@ -15,14 +15,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The next data file, made before it is needed: every byte written with zeros and synced, so that appending rounds to
- * it changes neither its size nor its block map, and the fdatasync of each round writes the round alone instead of the
- * round and then the file's metadata (decision 0034). Made on a thread of its own when asked, kept across restarts
- * (the name it has once complete says it is), taken by renaming it to the data file's name.
+ * The next data file, ready before it is needed with every block allocated and written, so that appending rounds to it
+ * changes neither its size nor its block map, and the fdatasync of each round writes the round alone instead of the
+ * round and then the file's metadata (decision 0034). Either a deleted data file kept instead of deleted (recycled: its
+ * old rounds are never replayed, none follows the new ones) or, with log.preallocate, one written with zeros on a
+ * thread of its own. Kept across restarts (the name it has once complete says it is), taken by renaming it to the data
+ * file's name.
  */
 final class SpareDataFile implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SpareDataFile.class);
-    static final String NAME = "spare.zeros";
+    static final String NAME = "spare.data";
     private static final String MAKING = NAME + ".making";
     /** Zeros reach the disk a few MiB at a time, so the rounds' own fsyncs never queue behind one large writeback. */
     private static final int SYNC_EVERY = 8 << 20;
@@ -36,6 +38,9 @@ final class SpareDataFile implements AutoCloseable {
 
     private final Path dir;
     private final long bytes;
+    private final boolean zeroFill;
+    /** Guards the spare's name: the committer takes it, the deleter recycles into it, the maker completes it. */
+    private final Object lock = new Object();
     private final ExecutorService maker = Executors.newSingleThreadExecutor(DaemonThreads.named("capstan-data-file-preallocator"));
     private volatile boolean ready;
     private volatile boolean making;
@@ -43,9 +48,11 @@ final class SpareDataFile implements AutoCloseable {
     private volatile boolean failedOnce;
     private volatile boolean closed;
 
-    SpareDataFile(Path dir, long bytes) {
+    /** {@code zeroFill}: make spares with zeros when asked ({@link #prepare}); otherwise only deleted files are kept. */
+    SpareDataFile(Path dir, long bytes, boolean zeroFill) {
         this.dir = dir;
         this.bytes = bytes;
+        this.zeroFill = zeroFill;
         try {
             // a spare being made when the broker stopped may be short or unsynced: made again when needed
             Files.deleteIfExists(dir.resolve(MAKING));
@@ -60,9 +67,9 @@ final class SpareDataFile implements AutoCloseable {
         }
     }
 
-    /** Starts making a spare unless one is ready or being made. Committer thread. */
+    /** Starts making a spare with zeros unless one is ready or being made, or zero-filling is off. Committer thread. */
     void prepare() {
-        if (ready || making || (failedOnce && System.nanoTime() - failedAt < RETRY_AFTER_FAILURE_NANOS)) {
+        if (!zeroFill || ready || making || (failedOnce && System.nanoTime() - failedAt < RETRY_AFTER_FAILURE_NANOS)) {
             return;
         }
         making = true;
@@ -74,12 +81,46 @@ final class SpareDataFile implements AutoCloseable {
      * then). The caller syncs the directory. Committer thread.
      */
     boolean takeAs(Path target) throws IOException {
-        if (!ready) {
-            return false;
+        synchronized (lock) {
+            if (!ready) {
+                return false;
+            }
+            Files.move(dir.resolve(NAME), target, StandardCopyOption.ATOMIC_MOVE);
+            ready = false;
+            return true;
         }
-        Files.move(dir.resolve(NAME), target, StandardCopyOption.ATOMIC_MOVE);
-        ready = false;
-        return true;
+    }
+
+    /**
+     * Keeps {@code deleted}, a data file nothing refers to any more and at least a spare's size, as the spare unless one
+     * is ready, and returns whether it did (else the caller deletes it). Cut to the spare's size, so that a file begun on
+     * it ends where its last round does once full, as a replay expects before it goes on to the next file. Its old
+     * rounds stay in it until written over: none of their headers names where a new round ends, so a replay never
+     * takes one for the next. Deleter thread.
+     */
+    boolean recycle(Path deleted) throws IOException {
+        synchronized (lock) {
+            if (ready || closed) {
+                return false;
+            }
+            try (FileChannel channel = FileChannel.open(deleted, StandardOpenOption.WRITE)) {
+                if (channel.size() < bytes) {
+                    return false;
+                }
+                channel.truncate(bytes);
+                channel.force(true);
+            }
+            Files.move(deleted, dir.resolve(NAME), StandardCopyOption.ATOMIC_MOVE);
+            forceDirectory();
+            ready = true;
+            return true;
+        }
+    }
+
+    private void forceDirectory() throws IOException {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        }
     }
 
     boolean ready() {
@@ -104,11 +145,16 @@ final class SpareDataFile implements AutoCloseable {
             }
             channel.force(true);
             channel.close();
-            Files.move(making, dir.resolve(NAME), StandardCopyOption.ATOMIC_MOVE);
-            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-                d.force(true);
+            synchronized (lock) {
+                if (ready) {
+                    // a deleted file was recycled meanwhile: it is the spare, these zeros are not needed
+                    Files.delete(making);
+                    return;
+                }
+                Files.move(making, dir.resolve(NAME), StandardCopyOption.ATOMIC_MOVE);
+                forceDirectory();
+                ready = true;
             }
-            ready = true;
             log.debug("spare data file of {} bytes ready in {}", bytes, dir);
         } catch (IOException | RuntimeException e) {
             if (closed) {

@@ -533,7 +533,7 @@ class DataFilesTest {
             copyTree(DataFiles.dir(dir), crashed.resolve(DataFiles.DIR), p -> true);
         }
         // the last round's index write cut short, as a crash during its write leaves it
-        Path newest = Files.list(crashed.resolve(DataFiles.DIR)).sorted().reduce((a, b) -> b).orElseThrow();
+        Path newest = Files.list(crashed.resolve(DataFiles.DIR)).filter(p -> p.toString().endsWith(".batches")).sorted().reduce((a, b) -> b).orElseThrow();
         try (FileChannel channel = FileChannel.open(newest, StandardOpenOption.WRITE)) {
             channel.truncate(channel.size() - 10);
         }
@@ -700,9 +700,10 @@ class DataFilesTest {
         written.forEach((offset, batch) -> assertThat(byOffset.get(offset)).as("batch at %d", offset).isEqualTo(batch));
     }
 
+    /** The data files, not the spare the next one begins on (decision 0034). */
     private List<Path> dataFiles() throws java.io.IOException {
         try (Stream<Path> files = Files.list(DataFiles.dir(dir))) {
-            return files.sorted().toList();
+            return files.filter(p -> p.getFileName().toString().endsWith(".batches")).sorted().toList();
         }
     }
 

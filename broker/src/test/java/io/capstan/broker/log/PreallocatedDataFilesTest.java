@@ -17,9 +17,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Data files begun on spares written with zeros ahead of need (log.preallocate, decision 0034), on real files: when a
- * spare is made and taken, that a replay stops at the zeros after the last round as it stops at a file's end, that a
- * clean close cuts them, and that a broker that cannot make a spare goes on with files that grow.
+ * Data files begun on spares (decision 0034), on real files: spares written with zeros ahead of need (log.preallocate)
+ * and deleted files kept as spares (recycled); when a spare is made and taken, that a replay stops at the zeros or the
+ * old rounds after the last round as it stops at a file's end, that a clean close cuts them, and that a broker that
+ * cannot make a spare goes on with files that grow.
  */
 class PreallocatedDataFilesTest {
     private static final int ROLL = 16 << 10;
@@ -30,7 +31,10 @@ class PreallocatedDataFilesTest {
     private final Random random = new Random(34);
     private int written;
 
-    /** A round of two 1 KiB batches and its index write ("index write N"); returns where it ends. */
+    /**
+     * A round of two 1 KiB batches and its index write ("index write 0000N"); returns where it ends. Every round has the
+     * same length, so that a recycled file's old rounds start exactly where new ones end: only the chain stops a replay.
+     */
     private long round(DataFiles files) {
         for (int i = 0; i < 2; i++) {
             byte[] batch = new byte[1024];
@@ -38,9 +42,13 @@ class PreallocatedDataFilesTest {
             ByteBuffer.wrap(batch).putInt(8, batch.length - 12);
             files.append(batch);
         }
-        long end = files.flushRound(("index write " + ++written).getBytes(StandardCharsets.UTF_8));
+        long end = files.flushRound(name(++written).getBytes(StandardCharsets.UTF_8));
         files.roundDone();
         return end;
+    }
+
+    private static String name(int round) {
+        return String.format("index write %05d", round);
     }
 
     private static long position(long mark) {
@@ -62,7 +70,7 @@ class PreallocatedDataFilesTest {
     private List<String> writtenSoFar() {
         List<String> all = new ArrayList<>();
         for (int i = 1; i <= written; i++) {
-            all.add("index write " + i);
+            all.add(name(i));
         }
         return all;
     }
@@ -140,7 +148,7 @@ class PreallocatedDataFilesTest {
         try (DataFiles files = new DataFiles(crashed, ROLL, 0, true, true)) {
             files.replayRounds(next, w -> after.add(new String(w, StandardCharsets.UTF_8)));
         }
-        assertThat(after).containsExactly("index write " + (written - 1), "index write " + written);
+        assertThat(after).containsExactly(name(written - 1), name(written));
     }
 
     @Test
@@ -192,6 +200,61 @@ class PreallocatedDataFilesTest {
                     .isEqualTo(position(end));
         }
         assertThat(replay(dir, start)).isEqualTo(writtenSoFar());
+    }
+
+    @Test
+    void aDeletedFullFileIsKeptAsTheSpareTheNextFileBeginsOn() throws Exception {
+        Path crashed = Files.createDirectories(dir.resolveSibling(dir.getFileName() + "-recycled"));
+        long from;
+        int replayedFrom;
+        try (DataFiles files = new DataFiles(dir, ROLL, 0, true, false)) {
+            long end = files.nextRound();
+            int first = file(end);
+            while (file(end) == first) {
+                end = round(files);
+            }
+            from = end; // the first round of the second file: a replay from here must not need the first file
+            replayedFrom = written;
+            assertThat(Files.exists(spare())).as("no zeros are written without log.preallocate").isFalse();
+            long firstFileBytes = Files.size(dataFiles().get(0));
+            assertThat(firstFileBytes).as("full").isGreaterThanOrEqualTo(ROLL);
+            files.deleteUnreferenced(List.of(first));
+            await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(spare()));
+            assertThat(dataFiles()).as("the first file was renamed, not deleted").hasSize(1);
+            assertThat(Files.size(spare())).as("cut to a spare's size").isEqualTo(ROLL);
+            byte[] old = Files.readAllBytes(spare());
+            int second = file(end);
+            while (file(end) == second) {
+                end = round(files);
+            }
+            Path third = dataFiles().get(dataFiles().size() - 1);
+            assertThat(Files.exists(spare())).as("taken").isFalse();
+            assertThat(Files.size(third)).as("begun on the recycled file").isEqualTo(ROLL);
+            byte[] now = Files.readAllBytes(third);
+            assertThat(java.util.Arrays.copyOfRange(now, (int) position(end), ROLL))
+                    .as("the old file's rounds after the new one's first").isEqualTo(java.util.Arrays.copyOfRange(old, (int) position(end), ROLL));
+            round(files);
+            for (Path p : dataFiles()) {
+                Files.copy(p, crashed.resolve(p.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        assertThat(replay(crashed, from)).as("the rounds since, and none of the old ones after them")
+                .isEqualTo(writtenSoFar().subList(replayedFrom, written));
+        assertThat(replay(dir, from)).as("after a clean close").isEqualTo(writtenSoFar().subList(replayedFrom, written));
+    }
+
+    @Test
+    void aDeletedFileShorterThanASpareIsDeleted() throws Exception {
+        try (DataFiles files = new DataFiles(dir, ROLL, 0, true, false)) {
+            round(files);
+        }
+        Path short_ = dataFiles().get(0);
+        assertThat(Files.size(short_)).isLessThan(ROLL);
+        try (DataFiles files = new DataFiles(dir, ROLL, 0, true, false)) {
+            files.deleteUnreferenced(List.of(file(files.nextRound()) - 1));
+            await().atMost(Duration.ofSeconds(30)).until(() -> !Files.exists(short_));
+            assertThat(Files.exists(spare())).isFalse();
+        }
     }
 
     private List<Path> dataFiles() throws Exception {
