@@ -77,9 +77,9 @@ public final class DataFiles implements AutoCloseable {
     private long roundStart;
     /** Whether the open round reached the file (its RocksDB write had not yet been made). */
     private boolean roundWritten;
-    /** The next file made ahead of need (log.preallocate), or null. */
+    /** Where the next file begins: a deleted file kept or one written with zeros (decision 0034); null without rounds. */
     private final SpareDataFile spare;
-    /** Whether the active file began as a spare: longer than what was appended to it, the rest zeros. */
+    /** Whether the active file began as a spare: longer than what was appended to it, the rest zeros or old rounds. */
     private boolean activePreallocated;
     /** Where the last round written ended ({@link #mark}): what the next round's header says it follows. */
     private long lastRoundEnd;
@@ -488,7 +488,14 @@ public final class DataFiles implements AutoCloseable {
         while (true) {
             FileChannel channel = channels.get(file);
             if (channel == null) {
-                break;
+                // the file the point is in was deleted once nothing referred to it, its last round ending the file: the
+                // next file's first round says whether it follows that end
+                if (position == 0 || !channels.containsKey(file + 1)) {
+                    break;
+                }
+                file++;
+                position = 0;
+                continue;
             }
             long size = channel.size();
             if (position >= size) {
@@ -648,7 +655,7 @@ public final class DataFiles implements AutoCloseable {
             spare.close();
         }
         if (activePreallocated && !roundOpen) {
-            // the zeros past the last round are not needed again: the next start appends to a file of its own
+            // what lies past the last round (zeros, old rounds) is not needed again: the next start appends to a file of its own
             try {
                 FileChannel channel = channels.get(active);
                 if (channel != null && channel.isOpen()) {

@@ -143,6 +143,34 @@ class DataFileRoundsTest {
         }
     }
 
+    @Test
+    void aPointAtTheEndOfADeletedFileGoesOnInTheNextOnlyIfItsFirstRoundFollowsThatEnd() throws Exception {
+        long mid;
+        long endOfFirst = 0;
+        List<String> afterFirst = new ArrayList<>();
+        try (DataFiles files = new DataFiles(dir, 4 << 10, 0, true)) {
+            mid = round(files, 1, write(1));
+            long end = mid;
+            int first = (int) (end >>> 40);
+            for (int i = 2; (int) (end >>> 40) == first; i++) {
+                endOfFirst = end;
+                end = round(files, 1, write(i));
+                if ((int) (end >>> 40) != first) {
+                    afterFirst.add("index write " + i);
+                }
+            }
+            for (int i = 100; i < 102; i++) {
+                round(files, 1, write(i));
+                afterFirst.add("index write " + i);
+            }
+        }
+        // nothing referred to the first file any more: deleted, while RocksDB's synced point was still its end
+        Files.delete(dataFiles().get(0));
+        assertThat(replay(endOfFirst)).as("the next file's rounds, the first of which follows the deleted file's end")
+                .isEqualTo(afterFirst);
+        assertThat(replay(mid)).as("a point inside the deleted file: the next file's first round does not follow it").isEmpty();
+    }
+
     private void flip(Path file, long position) throws Exception {
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.READ)) {
             ByteBuffer b = ByteBuffer.allocate(1);
