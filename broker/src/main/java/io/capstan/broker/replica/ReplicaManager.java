@@ -736,6 +736,15 @@ public final class ReplicaManager implements Replication, AutoCloseable {
         isrWriter.close();
         fetchers.values().forEach(ReplicaFetcher::close);
         listenerCalls.shutdownNow();
+        try {
+            // a listener taking leadership reads the log (the group coordinator replays its offsets): it must be done
+            // before the broker closes the log under it, or it reads a closed RocksDB and the process crashes
+            if (!listenerCalls.awaitTermination(30, TimeUnit.SECONDS)) {
+                log.warn("a leadership listener was still running 30 s after the broker began to stop; the log closes under it");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         roles.keySet().forEach(tp -> {
             Shard shard = logs.catalog().shard(tp);
             if (shard != null) {
