@@ -614,7 +614,7 @@ public final class DataFiles implements AutoCloseable {
             if (channel != null) {
                 channel.close();
             }
-            if (spare != null && Files.exists(path(id)) && spare.recycle(path(id))) {
+            if (spare != null && spare.recycle(path(id))) { // a file already gone throws NoSuchFileException, caught below
                 log.debug("data file {} kept as the spare the next one begins on: no batch in it is referenced any more", path(id));
                 return;
             }

@@ -123,10 +123,6 @@ final class SpareDataFile implements AutoCloseable {
         }
     }
 
-    boolean ready() {
-        return ready;
-    }
-
     private void make() {
         Path making = dir.resolve(MAKING);
         try (FileChannel channel = FileChannel.open(making, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
