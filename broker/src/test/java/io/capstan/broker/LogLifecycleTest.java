@@ -141,7 +141,20 @@ class LogLifecycleTest {
                     .contains("capstan_connections")
                     .contains("capstan_network_received_bytes_total")
                     .contains("jvm_memory_used_bytes");
+            // the produced batches' time in the log, stage by stage: each stage observed once per appended batch, and the
+            // fsync before every acknowledgement took time
+            double batches = value(metrics, "capstan_group_commit_batches_sum");
+            assertThat(batches).isPositive();
+            for (String stage : List.of("queue", "write", "sync_queue", "fsync")) {
+                assertThat(value(metrics, "capstan_log_append_stage_seconds_count{stage=\"" + stage + "\"}")).as(stage).isEqualTo(batches);
+            }
+            assertThat(value(metrics, "capstan_log_append_stage_seconds_sum{stage=\"fsync\"}")).isPositive();
         }
+    }
+
+    private static double value(String metrics, String series) {
+        return metrics.lines().filter(l -> l.startsWith(series + " ")).mapToDouble(l -> Double.parseDouble(l.substring(series.length() + 1)))
+                .findFirst().orElseThrow(() -> new AssertionError(series + " is not in the metrics"));
     }
 
     private static HttpResponse<String> get(HttpClient http, String url) throws Exception {

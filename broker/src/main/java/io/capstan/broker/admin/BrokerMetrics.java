@@ -4,6 +4,7 @@ import io.capstan.broker.log.CommitStats;
 import io.capstan.broker.log.LogManager;
 import io.capstan.broker.log.Shard;
 import io.capstan.broker.net.NetMetrics;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
@@ -65,6 +66,15 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
     private final Histogram commitLatency = Histogram.builder().name("capstan_group_commit_write_seconds")
             .help("Duration of the RocksDB write including the WAL fsync").unit(Unit.SECONDS)
             .classicOnly().classicExponentialUpperBounds(0.00005, 2, 18).register(registry);
+    private final Histogram appendStages = Histogram.builder().name("capstan_log_append_stage_seconds")
+            .help("Where an appended batch's time in the log went, as tracing's spans name it: queue (waiting for its group-commit"
+                    + " round), write (the round's write into the page cache), sync_queue (waiting for the fsync before it to end),"
+                    + " fsync (the fsync that made it durable); followers' copies included").unit(Unit.SECONDS)
+            .classicOnly().classicExponentialUpperBounds(0.00001, 2, 20).labelNames("stage").register(registry);
+    private final DistributionDataPoint appendQueue = appendStages.labelValues("queue");
+    private final DistributionDataPoint appendWrite = appendStages.labelValues("write");
+    private final DistributionDataPoint appendSyncQueue = appendStages.labelValues("sync_queue");
+    private final DistributionDataPoint appendFsync = appendStages.labelValues("fsync");
     private final Counter commitFailures = Counter.builder().name("capstan_group_commit_failures_total")
             .help("Group commits that failed to write; their producers got KAFKA_STORAGE_ERROR").register(registry);
 
@@ -390,6 +400,14 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
         commitBatches.observe(batches);
         commitBytes.observe(bytes);
         commitLatency.observe(writeNanos / 1e9);
+    }
+
+    @Override
+    public void appended(long queueNanos, long writeNanos, long syncQueueNanos, long fsyncNanos) {
+        appendQueue.observe(queueNanos / 1e9);
+        appendWrite.observe(writeNanos / 1e9);
+        appendSyncQueue.observe(syncQueueNanos / 1e9);
+        appendFsync.observe(fsyncNanos / 1e9);
     }
 
     @Override

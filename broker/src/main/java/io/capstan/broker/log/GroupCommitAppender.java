@@ -836,8 +836,12 @@ public final class GroupCommitAppender implements AutoCloseable {
         for (int i = 0; i < r.commands().size(); i++) {
             LogCommand command = r.commands().get(i);
             if (command instanceof LogCommand.Append a) {
-                a.finish(r.results().get(i) != null ? r.results().get(i)
-                        : AppendResult.appended(baseOffset(a.batch()), a.shard().logStartOffset(), times));
+                AppendResult decided = r.results().get(i);
+                if (decided == null) {
+                    stats.appended(times.writeStartNanos() - a.queuedNanos(), times.writeEndNanos() - times.writeStartNanos(),
+                            times.syncStartNanos() - times.writeEndNanos(), times.syncEndNanos() - times.syncStartNanos());
+                }
+                a.finish(decided != null ? decided : AppendResult.appended(baseOffset(a.batch()), a.shard().logStartOffset(), times));
             } else if (command instanceof LogCommand.Truncate t) {
                 t.done().complete(null);
             } else if (command instanceof LogCommand.Compact c) {

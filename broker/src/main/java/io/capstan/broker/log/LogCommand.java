@@ -19,13 +19,19 @@ sealed interface LogCommand {
      * {@code verifiedLastTxnEnd} (a client's transactional batch, KIP-890 part 1): unless {@link #UNCHECKED}, a batch that
      * would open a transaction here is taken only if the coordinator confirmed the partition is in it
      * ({@link TxnVerification#OPEN} when no check was made because one was open) and no marker ended one of this producer since the
-     * check began: the value is the producer's last marker offset seen then.
+     * check began: the value is the producer's last marker offset seen then. {@code queuedNanos}: when it reached the log
+     * ({@link System#nanoTime}), for the time it waits for its round.
      */
     record Append(Shard shard, ByteBuf batch, Consumer<AppendResult> callback, boolean fromLeader, int leaderEpoch, long expectedEnd,
-                  boolean fromCoordinator, long verifiedLastTxnEnd) implements LogCommand {
+                  boolean fromCoordinator, long verifiedLastTxnEnd, long queuedNanos) implements LogCommand {
         static final int ANY_EPOCH = -1;
         /** No transaction check: internal writes and tests. */
         static final long UNCHECKED = Long.MIN_VALUE;
+
+        Append(Shard shard, ByteBuf batch, Consumer<AppendResult> callback, boolean fromLeader, int leaderEpoch, long expectedEnd,
+               boolean fromCoordinator, long verifiedLastTxnEnd) {
+            this(shard, batch, callback, fromLeader, leaderEpoch, expectedEnd, fromCoordinator, verifiedLastTxnEnd, System.nanoTime());
+        }
 
         Append(Shard shard, ByteBuf batch, Consumer<AppendResult> callback, boolean fromLeader, int leaderEpoch, long expectedEnd) {
             this(shard, batch, callback, fromLeader, leaderEpoch, expectedEnd, false, UNCHECKED);
