@@ -34,7 +34,7 @@ class AlertRulesTest {
 
     @Test
     void theRulesAreValidAndEveryAlertFiresAsItsTestsExpect() throws Exception {
-        assertThat(promtool("check", "rules", "capstan-alerts.yaml")).contains("SUCCESS: 10 rules found");
+        assertThat(promtool("check", "rules", "capstan-alerts.yaml")).contains("SUCCESS: 11 rules found");
         assertThat(promtool("test", "rules", "capstan-alerts-test.yaml")).contains("SUCCESS");
     }
 
@@ -54,7 +54,7 @@ class AlertRulesTest {
                 }
             });
         }
-        assertThat(alerts).hasSize(10);
+        assertThat(alerts).hasSize(11);
         assertThat(fired).isEqualTo(alerts);
     }
 }

@@ -122,7 +122,7 @@ class DashboardQueriesTest {
                                 rules.add(rule.path("name").asText());
                             }
                         }
-                        assertThat(rules).hasSize(10);
+                        assertThat(rules).hasSize(11);
                     });
             // the test's certificates live one day: that alert, and only that one, is pending for every broker
             await("the certificate alert pending for each broker").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
