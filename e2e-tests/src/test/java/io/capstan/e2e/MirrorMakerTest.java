@@ -53,17 +53,17 @@ class MirrorMakerTest {
                          new StringSerializer(), new StringSerializer())) {
                 admin.createTopics(List.of(new NewTopic("orders", 1, (short) 1))).all().get();
                 List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> sent = new ArrayList<>();
-                for (int i = 0; i < RECORDS; i++) {
-                    values.add("order-" + i);
-                    sent.add(producer.send(new ProducerRecord<>("orders", "key-" + (i % 97), "order-" + i)));
-                    if (i == 0) {
-                        // the first batch alone, until the new topic took it: once in CI, Kafka 4.4 appended the batches
-                        // after a retried first one and then refused that one for ever (OutOfOrderSequenceException,
-                        // incoming sequence 0 against an end sequence of 9999), and the source missed records
-                        sent.get(0).get(60, java.util.concurrent.TimeUnit.SECONDS);
-                    }
-                }
                 try {
+                    for (int i = 0; i < RECORDS; i++) {
+                        values.add("order-" + i);
+                        sent.add(producer.send(new ProducerRecord<>("orders", "key-" + (i % 97), "order-" + i)));
+                        if (i == 0) {
+                            // the first batch alone, until the new topic took it: once in CI, Kafka 4.4 appended the batches
+                            // after a retried first one and then refused that one for ever (OutOfOrderSequenceException,
+                            // incoming sequence 0 against an end sequence of 9999), and the source missed records
+                            sent.get(0).get(60, java.util.concurrent.TimeUnit.SECONDS);
+                        }
+                    }
                     for (var f : sent) {
                         f.get(60, java.util.concurrent.TimeUnit.SECONDS);
                     }

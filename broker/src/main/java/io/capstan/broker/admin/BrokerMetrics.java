@@ -69,7 +69,8 @@ public final class BrokerMetrics implements NetMetrics, CommitStats {
     private final Histogram appendStages = Histogram.builder().name("capstan_log_append_stage_seconds")
             .help("Where an appended batch's time in the log went, as tracing's spans name it: queue (waiting for its group-commit"
                     + " round), write (the round's write into the page cache), sync_queue (waiting for the fsync before it to end),"
-                    + " fsync (the fsync that made it durable); followers' copies included").unit(Unit.SECONDS)
+                    + " fsync (the fsync that made it durable; about 0 with log.flush.policy=interval, which does not sync each"
+                    + " round); followers' copies included").unit(Unit.SECONDS)
             .classicOnly().classicExponentialUpperBounds(0.00001, 2, 20).labelNames("stage").register(registry);
     private final DistributionDataPoint appendQueue = appendStages.labelValues("queue");
     private final DistributionDataPoint appendWrite = appendStages.labelValues("write");
